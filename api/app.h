@@ -1,0 +1,32 @@
+/* app.h - what every handler can reach: configuration and shared resources.
+ *
+ * One struct h_app lives for the whole process; it is built before the server
+ * listens and is read-only afterwards (except the counters, which are atomic). */
+#ifndef HERALD_APP_H
+#define HERALD_APP_H
+
+#include <stdatomic.h>
+
+#include "config.h"
+#include "db.h"
+#include "metrics.h"
+#include "redis.h"
+
+struct h_app {
+  const struct h_config *cfg;  /* borrowed, immutable */
+  struct h_db *db;             /* owned */
+  struct h_redis_pool *redis;  /* owned */
+  struct h_metrics *metrics;   /* owned */
+  const char *openapi_json;    /* static, compiled in */
+  size_t openapi_json_len;
+  unsigned char jwt_key[64];   /* HS256 key */
+  size_t jwt_key_len;
+  atomic_int in_flight;        /* requests between the first and the last callback */
+};
+
+/* Builds the resources of app from cfg (borrowed; must outlive app). Never fails:
+ * connections are opened lazily so the API can start while a backend is down. */
+h_result h_app_init(struct h_app *app, const struct h_config *cfg);
+void h_app_free(struct h_app *app);
+
+#endif

@@ -1,0 +1,64 @@
+/* health.c - liveness, readiness, metrics and the OpenAPI document. */
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "db.h"
+#include "redis.h"
+#include "routes.h"
+
+void h_health_get(struct h_req *rq) {
+  h_reply_json(rq, 200, json_pack("{ss}", "status", "ok"));
+}
+
+void h_ready_get(struct h_req *rq) {
+  h_result db = h_db_ping(rq->app->db);
+  h_result redis = h_redis_ping(rq->app->redis);
+  bool ready = db == H_OK && redis == H_OK;
+  json_t *body = json_pack("{sss{ssss}}", "status", ready ? "ready" : "unavailable", "checks",
+                           "postgres", db == H_OK ? "ok" : "down", "redis",
+                           redis == H_OK ? "ok" : "down");
+  if (!ready) {
+    h_reply_header(rq, "Retry-After", "5");
+  }
+  h_reply_json(rq, ready ? 200 : 503, body);
+}
+
+static void pool_gauges(FILE *out, const char *name, const struct h_pool_stats *s) {
+  fprintf(out,
+          "herald_pool_size{pool=\"%s\"} %d\nherald_pool_in_use{pool=\"%s\"} %d\n"
+          "herald_pool_open{pool=\"%s\"} %d\nherald_pool_acquire_timeouts_total{pool=\"%s\"} %llu\n"
+          "herald_pool_open_failures_total{pool=\"%s\"} %llu\n",
+          name, s->size, name, s->in_use, name, s->open, name, s->timeouts, name, s->failures);
+}
+
+void h_metrics_get(struct h_req *rq) {
+  char *text = NULL;
+  size_t len = 0;
+  FILE *out = open_memstream(&text, &len);
+  if (out == NULL) {
+    h_reply_error(rq, H_ERR_INTERNAL, NULL, "Cannot render metrics.", NULL);
+    return;
+  }
+  h_metrics_render(rq->app->metrics, out);
+  struct h_pool_stats db, redis;
+  h_db_stats(rq->app->db, &db);
+  h_redis_pool_stats(rq->app->redis, &redis);
+  fprintf(out, "# HELP herald_pool_size Connection pools.\n# TYPE herald_pool_size gauge\n");
+  pool_gauges(out, "postgres", &db);
+  pool_gauges(out, "redis", &redis);
+  fprintf(out, "# TYPE herald_http_in_flight gauge\nherald_http_in_flight %d\n",
+          atomic_load(&rq->app->in_flight));
+  fclose(out);
+  ulfius_set_binary_body_response(rq->response, 200, text, len);
+  free(text);
+  h_reply_header(rq, "Content-Type", "text/plain; version=0.0.4; charset=utf-8");
+  rq->done = true;
+}
+
+void h_openapi_get(struct h_req *rq) {
+  ulfius_set_binary_body_response(rq->response, 200, rq->app->openapi_json,
+                                  rq->app->openapi_json_len);
+  h_reply_header(rq, "Content-Type", "application/json");
+  h_reply_header(rq, "Cache-Control", "public, max-age=300");
+  rq->done = true;
+}

@@ -1,0 +1,166 @@
+/* main.c - herald-api: serve the REST API, migrate the database, create the admin. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "alloc.h"
+#include "config.h"
+#include "crypto.h"
+#include "db.h"
+#include "log.h"
+#include "migrate.h"
+#include "server.h"
+#include "user_repo.h"
+
+#define EXIT_USAGE 2
+#define EXIT_CONFIG 78 /* EX_CONFIG */
+
+static void usage(FILE *out) {
+  fprintf(out,
+          "Usage: herald-api <command>\n\n"
+          "Commands:\n"
+          "  serve         run the REST API (HERALD_HTTP_PORT, default 8080)\n"
+          "  migrate       apply pending database migrations and exit\n"
+          "  create-admin  create or reset the admin from HERALD_ADMIN_EMAIL and\n"
+          "                HERALD_ADMIN_PASSWORD\n"
+          "  config        print every HERALD_* variable with its default (Markdown)\n"
+          "  version       print the version\n"
+          "  help          this text\n\n"
+          "Configuration comes from HERALD_* environment variables; see README.md.\n");
+}
+
+static struct h_db_options db_options(const struct h_config *cfg, const char *app) {
+  struct h_db_options o = {
+    .url = cfg->database_url,
+    .pool_size = 1,
+    .acquire_timeout_ms = cfg->db_acquire_timeout_ms,
+    .connect_timeout_s = cfg->db_connect_timeout_s,
+    .statement_timeout_ms = 0,
+    .application_name = app,
+  };
+  return o;
+}
+
+static int cmd_migrate(const struct h_config *cfg) {
+  struct h_db_options o = db_options(cfg, "herald-migrate");
+  PGconn *conn = NULL;
+  if (h_db_connect(&o, &conn) != H_OK) {
+    fprintf(stderr, "herald-api migrate: cannot connect to PostgreSQL (HERALD_DATABASE_URL)\n");
+    return EXIT_FAILURE;
+  }
+  int applied = 0;
+  h_result r = h_migrate(conn, herald_migrations, &applied);
+  PQfinish(conn);
+  if (r != H_OK) {
+    fprintf(stderr, "herald-api migrate: failed (%s)\n", h_result_name(r));
+    return EXIT_FAILURE;
+  }
+  printf("migrations: %d applied, database up to date\n", applied);
+  return EXIT_SUCCESS;
+}
+
+static int cmd_create_admin(const struct h_config *cfg) {
+  if (cfg->admin_email[0] == '\0' || strchr(cfg->admin_email, '@') == NULL) {
+    fprintf(stderr, "HERALD_ADMIN_EMAIL: set it to the admin's e-mail address\n");
+    return EXIT_CONFIG;
+  }
+  if (strlen(cfg->admin_password) < 10) {
+    fprintf(stderr, "HERALD_ADMIN_PASSWORD: must be at least 10 characters\n");
+    return EXIT_CONFIG;
+  }
+  char *hash = NULL;
+  if (h_password_hash(cfg->admin_password, &hash) != H_OK) {
+    fprintf(stderr, "herald-api create-admin: password hashing failed\n");
+    return EXIT_FAILURE;
+  }
+  struct h_db_options o = db_options(cfg, "herald-create-admin");
+  PGconn *conn = NULL;
+  int rc = EXIT_FAILURE;
+  char id[37];
+  bool created = false;
+  if (h_db_connect(&o, &conn) != H_OK) {
+    fprintf(stderr, "herald-api create-admin: cannot connect to PostgreSQL\n");
+  } else if (h_user_repo_upsert_admin(conn, cfg->admin_email, hash, id, &created) != H_OK) {
+    fprintf(stderr, "herald-api create-admin: failed (did you run migrate?)\n");
+  } else {
+    char masked[128];
+    h_mask_email(cfg->admin_email, masked, sizeof(masked));
+    h_log(H_LOG_INFO, "event", NULL, "admin %s %s (id %s)", masked,
+          created ? "created" : "updated", id);
+    printf("admin %s: %s (id %s)\n", created ? "created" : "updated", cfg->admin_email, id);
+    rc = EXIT_SUCCESS;
+  }
+  PQfinish(conn);
+  free(hash);
+  return rc;
+}
+
+static int cmd_serve(const struct h_config *cfg) {
+  h_server_block_signals();
+  struct h_app app;
+  if (h_app_init(&app, cfg) != H_OK) {
+    fprintf(stderr, "HERALD_REDIS_URL: '%s' is not redis://[:password@]host[:port][/db]\n",
+            cfg->redis_url);
+    return EXIT_CONFIG;
+  }
+  struct h_server *server = NULL;
+  h_result r = h_server_start(&app, &server);
+  if (r != H_OK) {
+    h_app_free(&app);
+    return r == H_ERR_INVALID ? EXIT_CONFIG : EXIT_FAILURE;
+  }
+  int sig = h_server_wait_for_signal();
+  h_log(H_LOG_INFO, "event", NULL, "signal %d: draining and stopping", sig);
+  h_server_stop(server);
+  h_app_free(&app);
+  h_log(H_LOG_INFO, "event", NULL, "stopped");
+  return EXIT_SUCCESS;
+}
+
+int main(int argc, char **argv) {
+  h_alloc_install();
+  const char *cmd = argc > 1 ? argv[1] : "help";
+  if (argc > 2) {
+    fprintf(stderr, "herald-api: unexpected argument '%s'\n\n", argv[2]);
+    usage(stderr);
+    return EXIT_USAGE;
+  }
+  if (strcmp(cmd, "help") == 0 || strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0) {
+    usage(stdout);
+    return EXIT_SUCCESS;
+  }
+  if (strcmp(cmd, "version") == 0 || strcmp(cmd, "--version") == 0) {
+    printf("herald-api %s\n", HERALD_VERSION);
+    return EXIT_SUCCESS;
+  }
+  if (strcmp(cmd, "config") == 0) {
+    h_config_print_markdown(stdout);
+    return EXIT_SUCCESS;
+  }
+  if (strcmp(cmd, "serve") != 0 && strcmp(cmd, "migrate") != 0 &&
+      strcmp(cmd, "create-admin") != 0) {
+    fprintf(stderr, "herald-api: unknown command '%s'\n\n", cmd);
+    usage(stderr);
+    return EXIT_USAGE;
+  }
+
+  struct h_config cfg;
+  char *error = NULL;
+  if (h_config_load(&cfg, &error) != H_OK) {
+    fprintf(stderr, "herald-api: configuration error: %s\n", error);
+    free(error);
+    return EXIT_CONFIG;
+  }
+  h_log_init("herald-api", cfg.log_level);
+  int rc;
+  if (strcmp(cmd, "serve") == 0) {
+    rc = cmd_serve(&cfg);
+  } else if (strcmp(cmd, "migrate") == 0) {
+    rc = cmd_migrate(&cfg);
+  } else {
+    rc = cmd_create_admin(&cfg);
+  }
+  h_log_close();
+  h_config_free(&cfg);
+  return rc;
+}

@@ -1,0 +1,49 @@
+/* routes.h - the route table and the callback priorities.
+ *
+ * Every request runs, in this order (ulfius priorities):
+ *   H_PRIO_PRE       "*": request id, CORS preflight, body limits, JSON parsing
+ *   H_PRIO_RESOURCE  the route's handler, after the route's auth requirement
+ *   H_PRIO_POST      "*": JSON 404/405, security headers, metrics, access log
+ * A step that decides the response marks the request done; later steps skip. */
+#ifndef HERALD_ROUTES_H
+#define HERALD_ROUTES_H
+
+#include <stdbool.h>
+#include <ulfius.h>
+
+#include "http.h"
+
+enum { H_PRIO_PRE = 0, H_PRIO_RESOURCE = 10, H_PRIO_POST = 100 };
+
+enum h_auth { H_AUTH_NONE, H_AUTH_USER, H_AUTH_ADMIN };
+
+typedef void (*h_handler)(struct h_req *rq);
+
+struct h_route {
+  const char *method;   /* "GET" */
+  const char *path;     /* ulfius format, "/api/v1/users/:id" */
+  h_handler handler;
+  enum h_auth auth;
+};
+
+/* All routes of the API, terminated by a row whose method is NULL. Static. */
+const struct h_route *h_routes(void);
+
+/* True when path matches pattern (":name" segments match any one non-empty segment,
+ * a trailing slash is ignored). Pure. */
+bool h_route_path_match(const char *pattern, const char *path);
+
+/* Writes into allow (e.g. "GET, POST") the methods whose routes match path; returns
+ * how many did. */
+int h_route_allowed_methods(const char *path, char *allow, size_t allowlen);
+
+/* Registers every route and the pre/post steps on instance; app is passed to them. */
+int h_routes_register(struct _u_instance *instance, struct h_app *app);
+
+/* The handlers of each resource module. */
+void h_health_get(struct h_req *rq);
+void h_ready_get(struct h_req *rq);
+void h_metrics_get(struct h_req *rq);
+void h_openapi_get(struct h_req *rq);
+
+#endif

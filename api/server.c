@@ -1,0 +1,129 @@
+/* server.c - starting and stopping ulfius in epoll thread-pool mode.
+ *
+ * ulfius_start_framework() runs libmicrohttpd thread-per-connection with select();
+ * we start MHD ourselves (DESIGN.md "The server under load") and therefore pass what
+ * ulfius would have: the completed-request notification, the URI logger, the bind
+ * address and jansson's allocators (h_alloc_install). */
+#include "server.h"
+
+#include <arpa/inet.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <ulfius.h>
+
+#include "alloc.h"
+#include "log.h"
+#include "routes.h"
+
+struct h_server {
+  struct h_app *app;
+  struct _u_instance instance;
+  struct sockaddr_in bind;
+  unsigned int port;
+};
+
+static h_result start_epoll(struct h_server *s) {
+  const struct h_config *cfg = s->app->cfg;
+  struct MHD_OptionItem ops[] = {
+    {MHD_OPTION_NOTIFY_COMPLETED, (intptr_t)mhd_request_completed, NULL},
+    {MHD_OPTION_URI_LOG_CALLBACK, (intptr_t)ulfius_uri_logger, NULL},
+    {MHD_OPTION_SOCK_ADDR, 0, &s->bind},
+    {MHD_OPTION_THREAD_POOL_SIZE, cfg->http_threads, NULL},
+    {MHD_OPTION_CONNECTION_LIMIT, cfg->http_max_connections, NULL},
+    {MHD_OPTION_PER_IP_CONNECTION_LIMIT, cfg->http_per_ip_connections, NULL},
+    {MHD_OPTION_CONNECTION_TIMEOUT, cfg->http_timeout_s, NULL},
+    {MHD_OPTION_LISTEN_BACKLOG_SIZE, 1024, NULL},
+    {MHD_OPTION_END, 0, NULL},
+  };
+  unsigned int flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ITC;
+  return ulfius_start_framework_with_mhd_options(&s->instance, flags, ops) == U_OK
+             ? H_OK
+             : H_ERR_UNAVAILABLE;
+}
+
+h_result h_server_start(struct h_app *app, struct h_server **out) {
+  const struct h_config *cfg = app->cfg;
+  struct h_server *s = h_calloc(1, sizeof(*s));
+  s->app = app;
+  *out = NULL;
+  s->bind.sin_family = AF_INET;
+  s->bind.sin_port = htons((uint16_t)cfg->http_port);
+  if (inet_pton(AF_INET, cfg->http_bind, &s->bind.sin_addr) != 1) {
+    h_log_error("HERALD_HTTP_BIND: '%s' is not an IPv4 address", cfg->http_bind);
+    free(s);
+    return H_ERR_INVALID;
+  }
+  if (ulfius_init_instance(&s->instance, (unsigned int)cfg->http_port, &s->bind, NULL) != U_OK) {
+    free(s);
+    return H_ERR_INTERNAL;
+  }
+  /* One byte over the limit so an oversize body is seen (ulfius truncates silently). */
+  s->instance.max_post_body_size = (size_t)cfg->max_body_bytes + 1;
+  s->instance.timeout = (unsigned int)cfg->http_timeout_s;
+  s->instance.allowed_post_processor = U_POST_PROCESS_NONE;
+  h_routes_register(&s->instance, app);
+
+  h_result r;
+  if (strcmp(cfg->http_mode, "select") == 0) {
+    r = ulfius_start_framework(&s->instance) == U_OK ? H_OK : H_ERR_UNAVAILABLE;
+  } else {
+    r = start_epoll(s);
+  }
+  if (r != H_OK) {
+    h_log_error("h_server_start: cannot listen on %s:%d", cfg->http_bind, cfg->http_port);
+    ulfius_clean_instance(&s->instance);
+    free(s);
+    return r;
+  }
+  const union MHD_DaemonInfo *info =
+      MHD_get_daemon_info(s->instance.mhd_daemon, MHD_DAEMON_INFO_BIND_PORT);
+  s->port = info != NULL ? info->port : (unsigned int)cfg->http_port;
+  h_log(H_LOG_INFO, "event", NULL, "listening on http://%s:%u (%s, %d threads)", cfg->http_bind,
+        s->port, cfg->http_mode, cfg->http_threads);
+  *out = s;
+  return H_OK;
+}
+
+unsigned int h_server_port(const struct h_server *server) { return server->port; }
+
+void h_server_stop(struct h_server *s) {
+  if (s == NULL) {
+    return;
+  }
+  MHD_quiesce_daemon(s->instance.mhd_daemon);
+  struct timespec tick = {0, 20 * 1000 * 1000};
+  int waited_ms = 0, limit_ms = s->app->cfg->shutdown_timeout_s * 1000;
+  while (atomic_load(&s->app->in_flight) > 0 && waited_ms < limit_ms) {
+    nanosleep(&tick, NULL);
+    waited_ms += 20;
+  }
+  if (atomic_load(&s->app->in_flight) > 0) {
+    h_log_warning("h_server_stop: %d requests still running after %d s",
+                  atomic_load(&s->app->in_flight), s->app->cfg->shutdown_timeout_s);
+  }
+  nanosleep(&tick, NULL); /* let the last replies leave their sockets */
+  ulfius_stop_framework(&s->instance);
+  ulfius_clean_instance(&s->instance);
+  free(s);
+}
+
+void h_server_block_signals(void) {
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGINT);
+  sigaddset(&set, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &set, NULL);
+  signal(SIGPIPE, SIG_IGN);
+}
+
+int h_server_wait_for_signal(void) {
+  sigset_t set;
+  int sig = 0;
+  sigemptyset(&set);
+  sigaddset(&set, SIGINT);
+  sigaddset(&set, SIGTERM);
+  sigwait(&set, &sig);
+  return sig;
+}

@@ -1,0 +1,59 @@
+/* db.h - PostgreSQL over libpq: a pool, parameterised queries, transactions and
+ * the SQLSTATE -> result code mapping.
+ *
+ * SQL is always sent with parameters (PQexecParams); nothing here builds SQL from
+ * strings. Errors are logged here with the SQLSTATE, so callers only map codes. */
+#ifndef HERALD_DB_H
+#define HERALD_DB_H
+
+#include <libpq-fe.h>
+#include <stdbool.h>
+
+#include "pool.h"
+#include "result.h"
+
+struct h_db;  /* a pool of PGconn */
+
+struct h_db_options {
+  const char *url;          /* libpq URI or key=value string (copied) */
+  int pool_size;
+  int acquire_timeout_ms;
+  int connect_timeout_s;
+  int statement_timeout_ms; /* 0: none */
+  const char *application_name;
+};
+
+/* Creates a pool; no connection is opened yet. Caller frees with h_db_destroy. */
+struct h_db *h_db_create(const struct h_db_options *opt);
+void h_db_destroy(struct h_db *db);
+
+/* Opens one stand-alone connection (workers, migrations). Caller PQfinish()es it. */
+h_result h_db_connect(const struct h_db_options *opt, PGconn **out);
+
+/* Borrow/return a pooled connection. H_ERR_UNAVAILABLE or H_ERR_TIMEOUT on failure. */
+h_result h_db_acquire(struct h_db *db, PGconn **conn);
+void h_db_release(struct h_db *db, PGconn *conn);
+
+void h_db_stats(struct h_db *db, struct h_pool_stats *out);
+
+/* Runs one parameterised statement. On H_OK, *res (if res != NULL) holds the result
+ * the caller PQclear()s; on error nothing is left to free. NULL params are SQL NULL. */
+h_result h_db_exec(PGconn *conn, const char *sql, int nparams, const char *const *params,
+                   PGresult **res);
+
+/* Maps a failed result (or a dead connection when res is NULL) to a code:
+ * 23505 -> CONFLICT, 23503/22xxx/23514 -> INVALID, 40001/40P01 -> CONFLICT,
+ * 57014 -> TIMEOUT, 08xxx/57P0x/dead connection -> UNAVAILABLE, else INTERNAL. */
+h_result h_db_map_error(PGconn *conn, const PGresult *res);
+
+/* Pure SQLSTATE mapping (exposed for tests). */
+h_result h_db_map_sqlstate(const char *sqlstate);
+
+h_result h_db_begin(PGconn *conn);
+h_result h_db_commit(PGconn *conn);
+void h_db_rollback(PGconn *conn); /* best effort */
+
+/* SELECT 1 through the pool: H_OK when PostgreSQL answers. */
+h_result h_db_ping(struct h_db *db);
+
+#endif

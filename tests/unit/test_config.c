@@ -1,0 +1,120 @@
+/* Unit tests: the configuration table, defaults, bounds and error messages. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include "config.h"
+
+static int clear_env(void **state) {
+  (void)state;
+  for (const struct h_config_option *o = h_config_options(); o->env != NULL; o++) {
+    unsetenv(o->env);
+  }
+  unsetenv("HERALD_JWT_SECRET_FILE");
+  return 0;
+}
+
+static void expect_error(const char *var, const char *value, const char *fragment) {
+  struct h_config cfg;
+  char *error = NULL;
+  setenv(var, value, 1);
+  assert_int_equal(h_config_load(&cfg, &error), H_ERR_INVALID);
+  assert_non_null(error);
+  if (strstr(error, var) == NULL || strstr(error, fragment) == NULL) {
+    fail_msg("error '%s' does not name %s / '%s'", error, var, fragment);
+  }
+  free(error);
+  unsetenv(var);
+}
+
+static void test_defaults(void **state) {
+  (void)state;
+  struct h_config cfg;
+  char *error = NULL;
+  assert_int_equal(h_config_load(&cfg, &error), H_OK);
+  assert_null(error);
+  assert_int_equal(cfg.http_port, 8080);
+  assert_int_equal(cfg.http_threads, 16);
+  assert_int_equal(cfg.db_pool_size, 16); /* follows the thread pool */
+  assert_string_equal(cfg.http_mode, "epoll");
+  assert_string_equal(cfg.log_level, "info");
+  assert_false(cfg.hsts);
+  h_config_free(&cfg);
+}
+
+static void test_values(void **state) {
+  (void)state;
+  struct h_config cfg;
+  char *error = NULL;
+  setenv("HERALD_HTTP_PORT", "9090", 1);
+  setenv("HERALD_HSTS", "yes", 1);
+  setenv("HERALD_LOG_LEVEL", "debug", 1);
+  setenv("HERALD_DB_POOL_SIZE", "4", 1);
+  assert_int_equal(h_config_load(&cfg, &error), H_OK);
+  assert_int_equal(cfg.http_port, 9090);
+  assert_true(cfg.hsts);
+  assert_string_equal(cfg.log_level, "debug");
+  assert_int_equal(cfg.db_pool_size, 4);
+  h_config_free(&cfg);
+}
+
+static void test_bad_values(void **state) {
+  (void)state;
+  expect_error("HERALD_HTTP_PORT", "70000", "out of range");
+  expect_error("HERALD_HTTP_PORT", "80x", "not an integer");
+  expect_error("HERALD_HTTP_PORT", "", "not an integer");
+  expect_error("HERALD_HTTP_PORT", " 80", "not an integer");
+  expect_error("HERALD_HTTP_THREADS", "1", "out of range");
+  expect_error("HERALD_HSTS", "maybe", "not a boolean");
+  expect_error("HERALD_LOG_LEVEL", "loud", "not one of");
+  expect_error("HERALD_HTTP_MODE", "poll", "not one of");
+  expect_error("HERALD_JWT_SECRET", "short", "at least 32 bytes");
+  expect_error("HERALD_JWT_SECRET_FILE", "/nonexistent/secret", "cannot read");
+}
+
+static void test_secret_from_file(void **state) {
+  (void)state;
+  char path[] = "/tmp/herald-secret-XXXXXX";
+  int fd = mkstemp(path);
+  assert_true(fd >= 0);
+  FILE *f = fdopen(fd, "w");
+  fputs("0123456789abcdef0123456789abcdef-from-file\n", f);
+  fclose(f);
+  setenv("HERALD_JWT_SECRET_FILE", path, 1);
+  struct h_config cfg;
+  char *error = NULL;
+  assert_int_equal(h_config_load(&cfg, &error), H_OK);
+  assert_string_equal(cfg.jwt_secret, "0123456789abcdef0123456789abcdef-from-file");
+  h_config_free(&cfg);
+  unlink(path);
+  unsetenv("HERALD_JWT_SECRET_FILE");
+}
+
+static void test_markdown_lists_every_variable(void **state) {
+  (void)state;
+  char *text = NULL;
+  size_t len = 0;
+  FILE *out = open_memstream(&text, &len);
+  h_config_print_markdown(out);
+  fclose(out);
+  for (const struct h_config_option *o = h_config_options(); o->env != NULL; o++) {
+    assert_non_null(strstr(text, o->env));
+  }
+  free(text);
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+    cmocka_unit_test_setup(test_defaults, clear_env),
+    cmocka_unit_test_setup(test_values, clear_env),
+    cmocka_unit_test_setup(test_bad_values, clear_env),
+    cmocka_unit_test_setup(test_secret_from_file, clear_env),
+    cmocka_unit_test_setup(test_markdown_lists_every_variable, clear_env),
+  };
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}

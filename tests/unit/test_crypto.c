@@ -1,0 +1,94 @@
+/* Unit tests: UUIDs, hashing, HMAC, constant-time compare, scrypt passwords. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "crypto.h"
+
+static void test_uuid(void **state) {
+  (void)state;
+  char a[37], b[37];
+  assert_int_equal(h_uuid_v4(a), H_OK);
+  assert_int_equal(h_uuid_v4(b), H_OK);
+  assert_true(h_uuid_valid(a));
+  assert_string_not_equal(a, b);
+  assert_int_equal(a[14], '4');
+  assert_true(strchr("89ab", a[19]) != NULL);
+  assert_false(h_uuid_valid("not-a-uuid"));
+  assert_false(h_uuid_valid("123e4567-e89b-12d3-a456-42661417400g"));
+  assert_false(h_uuid_valid("123e4567e89b-12d3-a456-4266141740000"));
+  assert_false(h_uuid_valid(NULL));
+  assert_true(h_uuid_valid("123E4567-E89B-12D3-A456-426614174000"));
+}
+
+static void test_sha256_known_vector(void **state) {
+  (void)state;
+  char hex[65];
+  h_sha256_hex("abc", 3, hex);
+  assert_string_equal(hex, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+}
+
+static void test_hmac_rfc4231_case2(void **state) {
+  (void)state;
+  unsigned char mac[32];
+  char hex[65];
+  h_hmac_sha256("Jefe", 4, "what do ya want for nothing?", 28, mac);
+  h_hex_encode(mac, 32, hex);
+  assert_string_equal(hex, "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843");
+}
+
+static void test_consttime(void **state) {
+  (void)state;
+  assert_true(h_consttime_eq("abc", 3, "abc", 3));
+  assert_false(h_consttime_eq("abc", 3, "abd", 3));
+  assert_false(h_consttime_eq("abc", 3, "abcd", 4));
+}
+
+static void test_random_token(void **state) {
+  (void)state;
+  char *t = h_random_token(32);
+  assert_non_null(t);
+  assert_int_equal(strlen(t), 43);
+  assert_null(strpbrk(t, "+/="));
+  free(t);
+}
+
+static void test_password_roundtrip(void **state) {
+  (void)state;
+  char *hash = NULL;
+  assert_int_equal(h_password_hash("correct horse battery", &hash), H_OK);
+  assert_true(strncmp(hash, "scrypt$16384$8$1$", 17) == 0);
+  assert_true(h_password_verify("correct horse battery", hash));
+  assert_false(h_password_verify("correct horse batterY", hash));
+  assert_false(h_password_verify("", hash));
+  char *again = NULL;
+  assert_int_equal(h_password_hash("correct horse battery", &again), H_OK);
+  assert_string_not_equal(hash, again); /* per-hash salt */
+  free(again);
+  free(hash);
+}
+
+static void test_password_malformed_hash(void **state) {
+  (void)state;
+  assert_false(h_password_verify("x", "plain"));
+  assert_false(h_password_verify("x", "scrypt$3$8$1$c2FsdA$aGFzaA"));      /* N not 2^k */
+  assert_false(h_password_verify("x", "scrypt$16384$99$1$c2FsdA$aGFzaA")); /* r too big */
+  assert_false(h_password_verify("x", "scrypt$16384$8$1$$"));
+  assert_false(h_password_verify(NULL, "scrypt$16384$8$1$c2FsdA$aGFzaA"));
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+    cmocka_unit_test(test_uuid),
+    cmocka_unit_test(test_sha256_known_vector),
+    cmocka_unit_test(test_hmac_rfc4231_case2),
+    cmocka_unit_test(test_consttime),
+    cmocka_unit_test(test_random_token),
+    cmocka_unit_test(test_password_roundtrip),
+    cmocka_unit_test(test_password_malformed_hash),
+  };
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}
