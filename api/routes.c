@@ -12,6 +12,8 @@ static const struct h_route routes[] = {
   {"GET", "/readyz", h_ready_get, H_AUTH_NONE},
   {"GET", "/metrics", h_metrics_get, H_AUTH_NONE},
   {"GET", "/api/v1/openapi.json", h_openapi_get, H_AUTH_NONE},
+  {"GET", "/docs", h_docs_get, H_AUTH_NONE},
+  {"GET", "/docs/:file", h_docs_asset_get, H_AUTH_NONE},
   {NULL, NULL, NULL, H_AUTH_NONE},
 };
 

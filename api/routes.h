@@ -45,5 +45,7 @@ void h_health_get(struct h_req *rq);
 void h_ready_get(struct h_req *rq);
 void h_metrics_get(struct h_req *rq);
 void h_openapi_get(struct h_req *rq);
+void h_docs_get(struct h_req *rq);       /* api/docs.c */
+void h_docs_asset_get(struct h_req *rq); /* api/docs.c */
 
 #endif

@@ -55,10 +55,13 @@ h_result h_server_start(struct h_app *app, struct h_server **out) {
     free(s);
     return H_ERR_INVALID;
   }
-  if (ulfius_init_instance(&s->instance, (unsigned int)cfg->http_port, &s->bind, NULL) != U_OK) {
+  /* ulfius refuses port 0; MHD binds to s->bind, whose port 0 picks a free one. */
+  unsigned int port = cfg->http_port > 0 ? (unsigned int)cfg->http_port : 1;
+  if (ulfius_init_instance(&s->instance, port, &s->bind, NULL) != U_OK) {
     free(s);
     return H_ERR_INTERNAL;
   }
+  s->instance.port = (unsigned int)cfg->http_port;
   /* One byte over the limit so an oversize body is seen (ulfius truncates silently). */
   s->instance.max_post_body_size = (size_t)cfg->max_body_bytes + 1;
   s->instance.timeout = (unsigned int)cfg->http_timeout_s;

@@ -53,6 +53,12 @@ void h_db_destroy(struct h_db *db) {
   free(db);
 }
 
+/* Server NOTICEs ("relation already exists, skipping") are not errors: drop them. */
+static void ignore_notice(void *arg, const char *message) {
+  (void)arg;
+  (void)message;
+}
+
 h_result h_db_connect(const struct h_db_options *opt, PGconn **out) {
   char timeout[16], options[64];
   snprintf(timeout, sizeof(timeout), "%d", opt->connect_timeout_s > 0 ? opt->connect_timeout_s : 3);
@@ -74,6 +80,7 @@ h_result h_db_connect(const struct h_db_options *opt, PGconn **out) {
     *out = NULL;
     return H_ERR_UNAVAILABLE;
   }
+  PQsetNoticeProcessor(c, ignore_notice, NULL);
   *out = c;
   return H_OK;
 }
