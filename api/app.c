@@ -1,7 +1,11 @@
 /* app.c - building and freeing the process-wide resources. */
 #include "app.h"
 
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+
+#include "alloc.h"
 
 #include "crypto.h"
 #include "embedded.h"
@@ -9,9 +13,63 @@
 
 extern const struct herald_embedded herald_openapi[];
 
-h_result h_app_init(struct h_app *app, const struct h_config *cfg) {
+/* Reads a whole PEM file into a new string; NULL when unreadable. */
+static char *read_file(const char *path) {
+  FILE *f = fopen(path, "r");
+  if (f == NULL) {
+    return NULL;
+  }
+  char *buf = h_malloc(65536);
+  size_t n = fread(buf, 1, 65535, f);
+  fclose(f);
+  buf[n] = '\0';
+  return buf;
+}
+
+static h_result jwt_setup(struct h_app *app, const struct h_config *cfg, char **error) {
+  struct h_jwt_config *j = &app->jwt;
+  j->issuer = cfg->jwt_issuer;
+  j->audience = cfg->jwt_audience;
+  j->current.kid = cfg->jwt_key_id;
+  if (strcmp(cfg->jwt_alg, "RS256") == 0) {
+    j->rs256 = 1;
+    app->jwt_private_pem = read_file(cfg->jwt_private_key_file);
+    app->jwt_public_pem = read_file(cfg->jwt_public_key_file);
+    if (app->jwt_private_pem == NULL || app->jwt_public_pem == NULL) {
+      *error = h_sprintf("%s: cannot read the PEM file",
+                         app->jwt_private_pem == NULL ? "HERALD_JWT_PRIVATE_KEY_FILE"
+                                                      : "HERALD_JWT_PUBLIC_KEY_FILE");
+      return H_ERR_INVALID;
+    }
+    j->current.sign = (const unsigned char *)app->jwt_private_pem;
+    j->current.sign_len = strlen(app->jwt_private_pem);
+    j->current.verify = (const unsigned char *)app->jwt_public_pem;
+    j->current.verify_len = strlen(app->jwt_public_pem);
+    return H_OK;
+  }
+  size_t keylen = strlen(cfg->jwt_secret);
+  if (keylen > 0) {
+    app->jwt_key_len = keylen < sizeof(app->jwt_key) ? keylen : sizeof(app->jwt_key);
+    memcpy(app->jwt_key, cfg->jwt_secret, app->jwt_key_len);
+  } else {
+    h_log_warning("HERALD_JWT_SECRET is empty: using a random per-process key (dev only)");
+    app->jwt_key_len = 32;
+    h_random_bytes(app->jwt_key, app->jwt_key_len);
+  }
+  j->current.sign = j->current.verify = app->jwt_key;
+  j->current.sign_len = j->current.verify_len = app->jwt_key_len;
+  if (cfg->jwt_previous_secret[0] != '\0') {
+    j->previous.kid = cfg->jwt_previous_key_id;
+    j->previous.verify = (const unsigned char *)cfg->jwt_previous_secret;
+    j->previous.verify_len = strlen(cfg->jwt_previous_secret);
+  }
+  return H_OK;
+}
+
+h_result h_app_init(struct h_app *app, const struct h_config *cfg, char **error) {
   memset(app, 0, sizeof(*app));
   app->cfg = cfg;
+  *error = NULL;
   struct h_db_options dbo = {
     .url = cfg->database_url,
     .pool_size = cfg->db_pool_size,
@@ -24,6 +82,8 @@ h_result h_app_init(struct h_app *app, const struct h_config *cfg) {
 
   struct h_redis_target target;
   if (h_redis_parse_url(cfg->redis_url, cfg->redis_timeout_ms, &target) != H_OK) {
+    *error = h_sprintf("HERALD_REDIS_URL: '%s' is not redis://[:password@]host[:port][/db]",
+                       cfg->redis_url);
     h_db_destroy(app->db);
     app->db = NULL;
     return H_ERR_INVALID;
@@ -33,14 +93,9 @@ h_result h_app_init(struct h_app *app, const struct h_config *cfg) {
   app->openapi_json = herald_openapi[0].data;
   app->openapi_json_len = herald_openapi[0].len;
 
-  size_t keylen = strlen(cfg->jwt_secret);
-  if (keylen > 0) {
-    app->jwt_key_len = keylen < sizeof(app->jwt_key) ? keylen : sizeof(app->jwt_key);
-    memcpy(app->jwt_key, cfg->jwt_secret, app->jwt_key_len);
-  } else {
-    h_log_warning("HERALD_JWT_SECRET is empty: using a random per-process key (dev only)");
-    app->jwt_key_len = 32;
-    h_random_bytes(app->jwt_key, app->jwt_key_len);
+  if (jwt_setup(app, cfg, error) != H_OK) {
+    h_app_free(app);
+    return H_ERR_INVALID;
   }
   return H_OK;
 }
@@ -50,6 +105,9 @@ void h_app_free(struct h_app *app) {
   h_redis_pool_destroy(app->redis);
   h_metrics_destroy(app->metrics);
   memset(app->jwt_key, 0, sizeof(app->jwt_key));
+  free(app->jwt_private_pem);
+  free(app->jwt_public_pem);
+  app->jwt_private_pem = app->jwt_public_pem = NULL;
   app->db = NULL;
   app->redis = NULL;
   app->metrics = NULL;

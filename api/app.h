@@ -9,6 +9,7 @@
 
 #include "config.h"
 #include "db.h"
+#include "jwt_tokens.h"
 #include "metrics.h"
 #include "redis.h"
 
@@ -19,14 +20,18 @@ struct h_app {
   struct h_metrics *metrics;   /* owned */
   const char *openapi_json;    /* static, compiled in */
   size_t openapi_json_len;
+  struct h_jwt_config jwt;     /* points into the buffers below */
   unsigned char jwt_key[64];   /* HS256 key */
   size_t jwt_key_len;
+  char *jwt_private_pem;       /* RS256, owned */
+  char *jwt_public_pem;        /* RS256, owned */
   atomic_int in_flight;        /* requests between the first and the last callback */
 };
 
-/* Builds the resources of app from cfg (borrowed; must outlive app). Never fails:
- * connections are opened lazily so the API can start while a backend is down. */
-h_result h_app_init(struct h_app *app, const struct h_config *cfg);
+/* Builds the resources of app from cfg (borrowed; must outlive app). Connections
+ * are opened lazily so the API can start while a backend is down. On a bad value
+ * returns H_ERR_INVALID with *error naming the variable (caller frees). */
+h_result h_app_init(struct h_app *app, const struct h_config *cfg, char **error);
 void h_app_free(struct h_app *app);
 
 #endif

@@ -98,9 +98,10 @@ static int cmd_create_admin(const struct h_config *cfg) {
 static int cmd_serve(const struct h_config *cfg) {
   h_server_block_signals();
   struct h_app app;
-  if (h_app_init(&app, cfg) != H_OK) {
-    fprintf(stderr, "HERALD_REDIS_URL: '%s' is not redis://[:password@]host[:port][/db]\n",
-            cfg->redis_url);
+  char *error = NULL;
+  if (h_app_init(&app, cfg, &error) != H_OK) {
+    fprintf(stderr, "herald-api: configuration error: %s\n", error);
+    free(error);
     return EXIT_CONFIG;
   }
   struct h_server *server = NULL;

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "alloc.h"
+#include "authn.h"
 #include "crypto.h"
 #include "log.h"
 #include "routes.h"
@@ -134,6 +135,9 @@ int h_mw_resource(const struct _u_request *request, struct _u_response *response
     return U_CALLBACK_CONTINUE;
   }
   rq->route = route;
+  if (!h_authenticate(rq, route->auth)) {
+    return U_CALLBACK_CONTINUE;
+  }
   route->handler(rq);
   if (!rq->done) {
     h_log_error("h_mw_resource: handler for %s %s sent no reply", route->method, route->path);

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "alloc.h"
+#include "audit.h"
 #include "middleware.h"
 
 static const struct h_route routes[] = {
@@ -12,6 +13,25 @@ static const struct h_route routes[] = {
   {"GET", "/readyz", h_ready_get, H_AUTH_NONE},
   {"GET", "/metrics", h_metrics_get, H_AUTH_NONE},
   {"GET", "/api/v1/openapi.json", h_openapi_get, H_AUTH_NONE},
+  {"POST", "/api/v1/auth/register", h_auth_register_post, H_AUTH_NONE},
+  {"POST", "/api/v1/auth/login", h_auth_login_post, H_AUTH_NONE},
+  {"POST", "/api/v1/auth/refresh", h_auth_refresh_post, H_AUTH_NONE},
+  {"POST", "/api/v1/auth/logout", h_auth_logout_post, H_AUTH_NONE},
+  {"POST", "/api/v1/auth/password-reset", h_auth_reset_post, H_AUTH_NONE},
+  {"POST", "/api/v1/auth/password-reset/confirm", h_auth_reset_confirm_post, H_AUTH_NONE},
+  {"POST", "/api/v1/auth/verify-email", h_auth_verify_email_post, H_AUTH_NONE},
+  {"GET", "/api/v1/users/me", h_me_get, H_AUTH_USER},
+  {"PATCH", "/api/v1/users/me", h_me_patch, H_AUTH_USER},
+  {"DELETE", "/api/v1/users/me", h_me_delete, H_AUTH_USER},
+  {"POST", "/api/v1/users/me/password", h_me_password_post, H_AUTH_USER},
+  {"GET", "/api/v1/users/me/export", h_me_export_get, H_AUTH_USER},
+  {"GET", "/api/v1/admin/users", h_admin_users_get, H_AUTH_ADMIN},
+  {"GET", "/api/v1/admin/users/:id", h_admin_user_get, H_AUTH_ADMIN},
+  {"PATCH", "/api/v1/admin/users/:id", h_admin_user_patch, H_AUTH_ADMIN},
+  {"POST", "/api/v1/admin/api-keys", h_api_keys_post, H_AUTH_ADMIN},
+  {"GET", "/api/v1/admin/api-keys", h_api_keys_get, H_AUTH_ADMIN},
+  {"DELETE", "/api/v1/admin/api-keys/:id", h_api_key_delete_handler, H_AUTH_ADMIN},
+  {"GET", "/api/v1/admin/audit-log", h_audit_list, H_AUTH_ADMIN},
   {"GET", "/docs", h_docs_get, H_AUTH_NONE},
   {"GET", "/docs/:file", h_docs_asset_get, H_AUTH_NONE},
   {NULL, NULL, NULL, H_AUTH_NONE},

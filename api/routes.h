@@ -15,7 +15,9 @@
 
 enum { H_PRIO_PRE = 0, H_PRIO_RESOURCE = 10, H_PRIO_POST = 100 };
 
-enum h_auth { H_AUTH_NONE, H_AUTH_USER, H_AUTH_ADMIN };
+/* Who may call a route: anyone; a signed-in user (or admin); an admin; an admin or
+ * an API key (service-to-service). */
+enum h_auth { H_AUTH_NONE, H_AUTH_USER, H_AUTH_ADMIN, H_AUTH_SERVICE };
 
 typedef void (*h_handler)(struct h_req *rq);
 
@@ -45,6 +47,26 @@ void h_health_get(struct h_req *rq);
 void h_ready_get(struct h_req *rq);
 void h_metrics_get(struct h_req *rq);
 void h_openapi_get(struct h_req *rq);
+/* api/auth.c */
+void h_auth_register_post(struct h_req *rq);
+void h_auth_login_post(struct h_req *rq);
+void h_auth_refresh_post(struct h_req *rq);
+void h_auth_logout_post(struct h_req *rq);
+void h_auth_reset_post(struct h_req *rq);
+void h_auth_reset_confirm_post(struct h_req *rq);
+void h_auth_verify_email_post(struct h_req *rq);
+void h_me_password_post(struct h_req *rq);
+/* api/users.c */
+void h_me_get(struct h_req *rq);
+void h_me_patch(struct h_req *rq);
+void h_me_delete(struct h_req *rq);
+void h_me_export_get(struct h_req *rq);
+void h_admin_users_get(struct h_req *rq);
+void h_admin_user_get(struct h_req *rq);
+void h_admin_user_patch(struct h_req *rq);
+void h_api_keys_post(struct h_req *rq);
+void h_api_keys_get(struct h_req *rq);
+void h_api_key_delete_handler(struct h_req *rq);
 void h_docs_get(struct h_req *rq);       /* api/docs.c */
 void h_docs_asset_get(struct h_req *rq); /* api/docs.c */
 

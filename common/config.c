@@ -63,6 +63,36 @@ static const struct h_config_option options[] = {
       "aud claim of access tokens"),
   OPT("HERALD_ACCESS_TOKEN_TTL_S", H_CFG_INT, access_token_ttl_s, "900", 30, 86400, NULL, false,
       "access token lifetime"),
+  OPT("HERALD_JWT_ALG", H_CFG_ENUM, jwt_alg, "HS256", 0, 0, "HS256|RS256", false,
+      "access token signature algorithm"),
+  OPT("HERALD_JWT_KEY_ID", H_CFG_STRING, jwt_key_id, "k1", 0, 0, NULL, false,
+      "kid of the current signing key"),
+  OPT("HERALD_JWT_PRIVATE_KEY_FILE", H_CFG_STRING, jwt_private_key_file, "", 0, 0, NULL, false,
+      "RS256: PEM private key used to sign"),
+  OPT("HERALD_JWT_PUBLIC_KEY_FILE", H_CFG_STRING, jwt_public_key_file, "", 0, 0, NULL, false,
+      "RS256: PEM public key used to verify"),
+  OPT("HERALD_JWT_PREVIOUS_SECRET", H_CFG_STRING, jwt_previous_secret, "", 0, 0, NULL, true,
+      "HS256: the retiring key, still accepted while its tokens live (rotation)"),
+  OPT("HERALD_JWT_PREVIOUS_KEY_ID", H_CFG_STRING, jwt_previous_key_id, "", 0, 0, NULL, false,
+      "kid of the retiring key"),
+  OPT("HERALD_REFRESH_TOKEN_TTL_S", H_CFG_INT, refresh_token_ttl_s, "2592000", 60, 31536000,
+      NULL, false, "refresh token lifetime (30 days)"),
+  OPT("HERALD_LOCKOUT_THRESHOLD", H_CFG_INT, lockout_threshold, "5", 1, 1000, NULL, false,
+      "failed logins within the window that lock an account"),
+  OPT("HERALD_LOCKOUT_WINDOW_S", H_CFG_INT, lockout_window_s, "900", 1, 86400, NULL, false,
+      "window in which failed logins are counted"),
+  OPT("HERALD_LOCKOUT_DURATION_S", H_CFG_INT, lockout_duration_s, "900", 1, 86400, NULL, false,
+      "how long a locked account stays locked"),
+  OPT("HERALD_AUTH_RATE_LIMIT", H_CFG_INT, auth_rate_limit, "30", 1, 1000000, NULL, false,
+      "auth requests per client IP per window (429 beyond; fails open without Redis)"),
+  OPT("HERALD_AUTH_RATE_WINDOW_S", H_CFG_INT, auth_rate_window_s, "60", 1, 3600, NULL, false,
+      "rate-limit window"),
+  OPT("HERALD_RESET_TOKEN_TTL_S", H_CFG_INT, reset_token_ttl_s, "3600", 60, 604800, NULL, false,
+      "password-reset token lifetime"),
+  OPT("HERALD_VERIFY_TOKEN_TTL_S", H_CFG_INT, verify_token_ttl_s, "172800", 60, 2592000, NULL,
+      false, "e-mail verification token lifetime"),
+  OPT("HERALD_PUBLIC_URL", H_CFG_STRING, public_url, "http://localhost:8080", 0, 0, NULL, false,
+      "base URL of the apps, used in links sent by e-mail"),
   OPT("HERALD_ADMIN_EMAIL", H_CFG_STRING, admin_email, "", 0, 0, NULL, false,
       "e-mail of the admin made by `herald-api create-admin`"),
   OPT("HERALD_ADMIN_PASSWORD", H_CFG_STRING, admin_password, "", 0, 0, NULL, true,
@@ -193,6 +223,17 @@ h_result h_config_load(struct h_config *cfg, char **error) {
   }
   if (cfg->db_pool_size == 0) {
     cfg->db_pool_size = cfg->http_threads;
+  }
+  if (strcmp(cfg->jwt_alg, "RS256") == 0 &&
+      (cfg->jwt_private_key_file[0] == '\0' || cfg->jwt_public_key_file[0] == '\0')) {
+    *error = h_sprintf("HERALD_JWT_PRIVATE_KEY_FILE: RS256 needs it and HERALD_JWT_PUBLIC_KEY_FILE");
+    h_config_free(cfg);
+    return H_ERR_INVALID;
+  }
+  if (cfg->jwt_previous_secret[0] != '\0' && cfg->jwt_previous_key_id[0] == '\0') {
+    *error = h_sprintf("HERALD_JWT_PREVIOUS_KEY_ID: required with HERALD_JWT_PREVIOUS_SECRET");
+    h_config_free(cfg);
+    return H_ERR_INVALID;
   }
   if (cfg->jwt_secret[0] != '\0' && strlen(cfg->jwt_secret) < 32) {
     *error = h_sprintf("HERALD_JWT_SECRET: must be at least 32 bytes");

@@ -44,6 +44,21 @@ struct h_config {
   char *jwt_issuer;
   char *jwt_audience;
   int access_token_ttl_s;
+  char *jwt_alg;
+  char *jwt_key_id;
+  char *jwt_private_key_file;
+  char *jwt_public_key_file;
+  char *jwt_previous_secret;
+  char *jwt_previous_key_id;
+  int refresh_token_ttl_s;
+  int lockout_threshold;
+  int lockout_window_s;
+  int lockout_duration_s;
+  int auth_rate_limit;
+  int auth_rate_window_s;
+  int reset_token_ttl_s;
+  int verify_token_ttl_s;
+  char *public_url;
   /* Demo admin created by `herald-api create-admin` */
   char *admin_email;
   char *admin_password;

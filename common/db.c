@@ -171,6 +171,36 @@ void h_db_rollback(PGconn *conn) {
   }
 }
 
+h_result h_db_tx(struct h_db *db, h_result (*fn)(PGconn *conn, void *arg), void *arg) {
+  PGconn *conn = NULL;
+  h_result r = h_db_acquire(db, &conn);
+  if (r != H_OK) {
+    return r;
+  }
+  r = h_db_begin(conn);
+  if (r == H_OK) {
+    r = fn(conn, arg);
+  }
+  if (r == H_OK) {
+    r = h_db_commit(conn);
+  }
+  if (r != H_OK) {
+    h_db_rollback(conn);
+  }
+  h_db_release(db, conn);
+  return r;
+}
+
+h_result h_db_run(struct h_db *db, h_result (*fn)(PGconn *conn, void *arg), void *arg) {
+  PGconn *conn = NULL;
+  h_result r = h_db_acquire(db, &conn);
+  if (r == H_OK) {
+    r = fn(conn, arg);
+    h_db_release(db, conn);
+  }
+  return r;
+}
+
 h_result h_db_ping(struct h_db *db) {
   PGconn *c = NULL;
   h_result r = h_db_acquire(db, &c);
@@ -180,4 +210,53 @@ h_result h_db_ping(struct h_db *db) {
   r = h_db_exec(c, "SELECT 1", 0, NULL, NULL);
   h_db_release(db, c);
   return r;
+}
+
+/* PostgreSQL type OIDs (pg_type.h is not part of libpq's public headers). */
+enum { OID_BOOL = 16, OID_INT8 = 20, OID_INT2 = 21, OID_INT4 = 23, OID_JSON = 114,
+       OID_JSONB = 3802 };
+
+json_t *h_db_row_json(const PGresult *res, int row) {
+  json_t *obj = json_object();
+  int n = PQnfields(res);
+  for (int c = 0; c < n; c++) {
+    const char *name = PQfname(res, c);
+    if (PQgetisnull(res, row, c)) {
+      json_object_set_new(obj, name, json_null());
+      continue;
+    }
+    const char *v = PQgetvalue(res, row, c);
+    json_t *value;
+    switch (PQftype(res, c)) {
+    case OID_BOOL:
+      value = json_boolean(v[0] == 't');
+      break;
+    case OID_INT2:
+    case OID_INT4:
+    case OID_INT8:
+      value = json_integer(strtoll(v, NULL, 10));
+      break;
+    case OID_JSON:
+    case OID_JSONB:
+      value = json_loads(v, JSON_DECODE_ANY, NULL);
+      if (value == NULL) {
+        value = json_null();
+      }
+      break;
+    default:
+      value = json_string(v);
+      break;
+    }
+    json_object_set_new(obj, name, value);
+  }
+  return obj;
+}
+
+json_t *h_db_rows_json(const PGresult *res, int max_rows) {
+  json_t *arr = json_array();
+  int n = PQntuples(res);
+  for (int r = 0; r < n && r < max_rows; r++) {
+    json_array_append_new(arr, h_db_row_json(res, r));
+  }
+  return arr;
 }

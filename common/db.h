@@ -6,6 +6,7 @@
 #ifndef HERALD_DB_H
 #define HERALD_DB_H
 
+#include <jansson.h>
 #include <libpq-fe.h>
 #include <stdbool.h>
 
@@ -52,6 +53,23 @@ h_result h_db_map_sqlstate(const char *sqlstate);
 h_result h_db_begin(PGconn *conn);
 h_result h_db_commit(PGconn *conn);
 void h_db_rollback(PGconn *conn); /* best effort */
+
+/* Runs fn(conn, arg) inside BEGIN/COMMIT on a pooled connection; any error from fn
+ * or the commit rolls back and is returned. */
+h_result h_db_tx(struct h_db *db, h_result (*fn)(PGconn *conn, void *arg), void *arg);
+
+/* Runs fn(conn, arg) on a pooled connection without opening a transaction. */
+h_result h_db_run(struct h_db *db, h_result (*fn)(PGconn *conn, void *arg), void *arg);
+
+/* A timestamptz column rendered as RFC 3339 UTC text, for SELECT lists. */
+#define H_SQL_TS(col) "to_char(" col " AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')"
+
+/* One result row as a JSON object keyed by column name (new reference): NULL ->
+ * null, bool -> true/false, int2/4/8 -> integer, json/jsonb -> parsed, else string. */
+json_t *h_db_row_json(const PGresult *res, int row);
+
+/* Every row of res as a JSON array of h_db_row_json objects (new reference). */
+json_t *h_db_rows_json(const PGresult *res, int max_rows);
 
 /* SELECT 1 through the pool: H_OK when PostgreSQL answers. */
 h_result h_db_ping(struct h_db *db);

@@ -120,6 +120,8 @@ static h_result connect_now(struct h_redis *r) {
   return res;
 }
 
+static h_result finish(struct h_redis *r, redisReply *rep, redisReply **reply);
+
 h_result h_redis_vcmd(struct h_redis *r, redisReply **reply, const char *fmt, va_list ap) {
   *reply = NULL;
   if (r->broken) {
@@ -128,25 +130,43 @@ h_result h_redis_vcmd(struct h_redis *r, redisReply **reply, const char *fmt, va
   if (r->ctx == NULL && connect_now(r) != H_OK) {
     return H_ERR_UNAVAILABLE;
   }
-  redisReply *rep = redisvCommand(r->ctx, fmt, ap);
+  return finish(r, redisvCommand(r->ctx, fmt, ap), reply);
+}
+
+/* Shared tail of the command functions: classifies rep and hands it out. */
+static h_result finish(struct h_redis *r, redisReply *rep, redisReply **reply) {
   if (rep == NULL) {
-    h_log_warning("h_redis_cmd: redisvCommand failed: %s", r->ctx->errstr);
+    h_log_warning("h_redis: command failed: %s", r->ctx->errstr);
     r->broken = true;
     return H_ERR_UNAVAILABLE;
   }
+  h_result res = H_OK;
   if (rep->type == REDIS_REPLY_ERROR) {
-    h_result cls = h_redis_classify_error(rep->str);
-    if (cls == H_ERR_UNAVAILABLE) {
-      h_log_warning("h_redis_cmd: error reply: %s", rep->str);
-      freeReplyObject(rep);
+    res = h_redis_classify_error(rep->str);
+    if (res == H_ERR_UNAVAILABLE) {
+      h_log_warning("h_redis: error reply: %s", rep->str);
       r->broken = true;
-      return H_ERR_UNAVAILABLE;
     }
-    *reply = rep;
-    return H_ERR_INVALID;
   }
-  *reply = rep;
-  return H_OK;
+  if (reply != NULL && res != H_ERR_UNAVAILABLE) {
+    *reply = rep;
+  } else {
+    freeReplyObject(rep);
+  }
+  return res;
+}
+
+h_result h_redis_argv(struct h_redis *r, redisReply **reply, int argc, const char **argv) {
+  if (reply != NULL) {
+    *reply = NULL;
+  }
+  if (r->broken) {
+    h_redis_close(r);
+  }
+  if (r->ctx == NULL && connect_now(r) != H_OK) {
+    return H_ERR_UNAVAILABLE;
+  }
+  return finish(r, redisCommandArgv(r->ctx, argc, argv, NULL), reply);
 }
 
 h_result h_redis_cmd(struct h_redis *r, redisReply **reply, const char *fmt, ...) {

@@ -43,6 +43,10 @@ void h_redis_close(struct h_redis *r);
 h_result h_redis_cmd(struct h_redis *r, redisReply **reply, const char *fmt, ...);
 h_result h_redis_vcmd(struct h_redis *r, redisReply **reply, const char *fmt, va_list ap);
 
+/* Like h_redis_cmd with an argument vector (binary-safe, no format parsing).
+ * reply may be NULL when the caller only needs the status. */
+h_result h_redis_argv(struct h_redis *r, redisReply **reply, int argc, const char **argv);
+
 /* Pure classification of an error reply's text (exposed for tests). */
 h_result h_redis_classify_error(const char *text);
 

@@ -42,7 +42,9 @@ void th_start(struct th_server *s) {
   assert_int_equal(h_migrate(conn, herald_migrations, NULL), H_OK);
   PQfinish(conn);
 
-  assert_int_equal(h_app_init(&s->app, &s->cfg), H_OK);
+  if (h_app_init(&s->app, &s->cfg, &error) != H_OK) {
+    fail_msg("h_app_init: %s", error);
+  }
   assert_int_equal(h_server_start(&s->app, &s->server), H_OK);
   snprintf(s->base, sizeof(s->base), "http://127.0.0.1:%u", h_server_port(s->server));
 }

@@ -1,0 +1,33 @@
+/* audit.h - the audit trail: every state change, with who, from where, in which
+ * request. Rows are written inside the caller's transaction; an "event" log line
+ * (or "security" for sign-in matters) is written alongside. */
+#ifndef HERALD_AUDIT_H
+#define HERALD_AUDIT_H
+
+#include <jansson.h>
+#include <libpq-fe.h>
+#include <stdbool.h>
+
+#include "http.h"
+#include "result.h"
+
+struct h_actor {
+  const char *id;         /* user or API key id, NULL for anonymous/system */
+  const char *type;       /* "user", "api_key", "system" */
+  const char *ip;
+  const char *request_id;
+};
+
+/* The caller of rq as an actor (borrowed from rq). */
+struct h_actor h_actor_of(const struct h_req *rq);
+
+/* Inserts one audit_log row; details (may be NULL) is borrowed. security=true
+ * logs a "security" line instead of an "event" line. */
+h_result h_audit_write(PGconn *conn, const struct h_actor *actor, const char *action,
+                       const char *target_type, const char *target_id, const json_t *details,
+                       bool security);
+
+/* GET /api/v1/admin/audit-log */
+void h_audit_list(struct h_req *rq);
+
+#endif
