@@ -7,8 +7,9 @@ CREATE TABLE notifications (
   priority     text NOT NULL DEFAULT 'normal' CHECK (priority IN ('low', 'normal', 'high', 'critical')),
   template_key text,
   data         jsonb NOT NULL DEFAULT '{}'::jsonb,
-  title        text,
-  body         text,
+  title        text,            -- rendered (templates are rendered by the API when sent)
+  body         text,            -- rendered plain text
+  html         text,            -- rendered HTML part for e-mail, when the template has one
   action_url   text,
   send_at      timestamptz,
   read_at      timestamptz,
@@ -54,3 +55,17 @@ CREATE TABLE delivery_events (
 );
 CREATE INDEX delivery_events_delivery_idx ON delivery_events (delivery_id, id);
 CREATE INDEX delivery_events_created_at_idx ON delivery_events (created_at);
+
+-- Push targets. A token belongs to one user at a time; registering it again moves it.
+CREATE TABLE devices (
+  id           uuid PRIMARY KEY DEFAULT gen_random_uuid(),
+  user_id      uuid NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+  token        text NOT NULL UNIQUE CHECK (length(token) BETWEEN 1 AND 4096),
+  platform     text NOT NULL CHECK (platform IN ('ios', 'android', 'web')),
+  app_version  text,
+  active       boolean NOT NULL DEFAULT true,
+  last_seen_at timestamptz NOT NULL DEFAULT now(),
+  created_at   timestamptz NOT NULL DEFAULT now(),
+  updated_at   timestamptz NOT NULL DEFAULT now()
+);
+CREATE INDEX devices_user_idx ON devices (user_id, created_at DESC, id DESC);
