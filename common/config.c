@@ -166,7 +166,7 @@ static char *set_option(struct h_config *cfg, const struct h_config_option *o, c
     *(char **)field = value;
     return NULL;
   case H_CFG_BOOL: {
-    bool b;
+    bool b = false;
     char *msg = parse_bool(value, &b)
                     ? NULL
                     : h_sprintf("%s: '%s' is not a boolean (true/false)", o->env, value);

@@ -1,0 +1,35 @@
+# Herald: thin wrapper over scripts/ and CMake. `make` lists the targets.
+SANITIZE ?= 0
+STACK := bash scripts/stack.sh
+
+.DEFAULT_GOAL := help
+.PHONY: help run test build bench clean distclean stack-start stack-stop
+
+help: ## list the targets
+	@echo "Herald make targets:"
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/^([a-z-]+):.*## (.*)/  \1\t\2/' | expand -t 16
+
+run: ## build, start PostgreSQL + Redis (var/stack), migrate, run the API and workers (Ctrl-C stops)
+	bash scripts/run.sh
+
+test: ## build and run every test against a throw-away stack (SANITIZE=1: ASan+UBSan, CTEST_ARGS=...)
+	SANITIZE=$(SANITIZE) bash scripts/test.sh
+
+build: ## build into build/ (SANITIZE=1: build-sanitize/)
+	SANITIZE=$(SANITIZE) bash scripts/build.sh
+
+bench: ## run the benchmarks (bench/run.sh)
+	@if [ -f bench/run.sh ]; then bash bench/run.sh; else echo "bench: no bench/run.sh yet"; fi
+
+stack-start: ## start the local PostgreSQL + Redis in var/stack (then: . var/stack/stack.env)
+	$(STACK) start
+
+stack-stop: ## stop the local stack
+	$(STACK) stop
+
+clean: ## remove the build directories (keeps var/stack)
+	rm -rf build build-sanitize
+
+distclean: clean ## also stop every stack in var/ and delete var/ (stack data, logs, dev secrets)
+	@for d in var/*/; do if [ -f "$$d.herald-stack" ]; then $(STACK) stop --purge --dir "$$d"; fi; done
+	rm -rf var
