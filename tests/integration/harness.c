@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "alloc.h"
+#include "crypto.h"
 #include "db.h"
 #include "log.h"
 #include "migrate.h"
@@ -232,4 +233,67 @@ long th_wait_status(const struct th_server *s, const char *path, long want_statu
     usleep(100 * 1000);
   }
   return last;
+}
+
+char *th_unique_email(const char *prefix) {
+  char id[37];
+  h_uuid_v4(id);
+  return h_sprintf("%s-%s@example.com", prefix, id);
+}
+
+const char *th_str(const json_t *obj, const char *key) {
+  return json_string_value(json_object_get(obj, key));
+}
+
+char *th_register(const struct th_server *s, const char *email, char user_id[37],
+                  char **refresh) {
+  char *body = h_sprintf("{\"email\":\"%s\",\"password\":\"" TH_PASSWORD "\"}", email);
+  struct th_response r;
+  th_request(s, "POST", "/api/v1/auth/register", NULL, body, &r);
+  free(body);
+  if (r.status != 201) {
+    fail_msg("register %s: %ld %s", email, r.status, r.body);
+  }
+  char *token = h_strdup(th_str(r.json, "access_token"));
+  if (user_id != NULL) {
+    snprintf(user_id, 37, "%s", th_str(json_object_get(r.json, "user"), "id"));
+  }
+  if (refresh != NULL) {
+    *refresh = h_strdup(th_str(r.json, "refresh_token"));
+  }
+  th_response_free(&r);
+  return token;
+}
+
+char *th_admin_token(const struct th_server *s, char user_id[37]) {
+  char id[37];
+  char *email = th_unique_email("admin");
+  free(th_register(s, email, id, NULL));
+  PGconn *c = th_db_connect();
+  const char *params[] = {id};
+  PGresult *res = PQexecParams(c, "UPDATE users SET role = 'admin' WHERE id = $1::uuid", 1, NULL,
+                               params, NULL, NULL, 0);
+  assert_int_equal(PQresultStatus(res), PGRES_COMMAND_OK);
+  PQclear(res);
+  PQfinish(c);
+  char *body = h_sprintf("{\"email\":\"%s\",\"password\":\"" TH_PASSWORD "\"}", email);
+  struct th_response r;
+  th_request(s, "POST", "/api/v1/auth/login", NULL, body, &r);
+  free(body);
+  free(email);
+  if (r.status != 200) {
+    fail_msg("admin login: %ld %s", r.status, r.body);
+  }
+  char *token = h_strdup(th_str(r.json, "access_token"));
+  th_response_free(&r);
+  if (user_id != NULL) {
+    snprintf(user_id, 37, "%s", id);
+  }
+  return token;
+}
+
+const char *th_bearer(const char *token) {
+  static char header[4200];
+  snprintf(header, sizeof(header), "Authorization: Bearer %s", token);
+  return header;
 }

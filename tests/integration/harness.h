@@ -63,4 +63,23 @@ int th_stack(const char *args);
 long th_wait_status(const struct th_server *s, const char *path, long want_status,
                     int timeout_s);
 
+/* A unique e-mail address "<prefix>-<uuid>@example.com" (caller frees). */
+char *th_unique_email(const char *prefix);
+
+/* Registers a user through the API (password TH_PASSWORD); returns its access token
+ * (caller frees) and, if not NULL, fills user_id and refresh (caller frees *refresh). */
+#define TH_PASSWORD "correct-horse-battery-staple"
+char *th_register(const struct th_server *s, const char *email, char user_id[37],
+                  char **refresh);
+
+/* Registers a user, makes it an admin in PostgreSQL, logs in; returns the admin's
+ * access token (caller frees). */
+char *th_admin_token(const struct th_server *s, char user_id[37]);
+
+/* "Authorization: Bearer <token>" in a static buffer (one at a time). */
+const char *th_bearer(const char *token);
+
+/* A string member of a JSON object, or NULL. */
+const char *th_str(const json_t *obj, const char *key);
+
 #endif
