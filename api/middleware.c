@@ -89,7 +89,8 @@ static void parse_body(struct h_req *rq) {
     return;
   }
   json_error_t err;
-  rq->body = json_loadb(req->binary_body, req->binary_body_length, JSON_REJECT_DUPLICATES, &err);
+  rq->body = json_loadb(req->binary_body, req->binary_body_length,
+                        JSON_REJECT_DUPLICATES | JSON_DECODE_ANY, &err);
   if (rq->body == NULL) {
     char msg[256];
     snprintf(msg, sizeof(msg), "The body is not valid JSON: %s (line %d, column %d).", err.text,

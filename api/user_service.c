@@ -84,7 +84,7 @@ static h_result export_tx(PGconn *c, void *a) {
   if (r != H_OK) {
     return r;
   }
-  o->out = json_pack("{sssssssso}", "object", "user_export", "generated_at", "", "format",
+  o->out = json_pack("{ssssssssso}", "object", "user_export", "generated_at", "", "format",
                      "herald.v1", "note", "Everything Herald stores about this account.",
                      "user", user);
   r = export_part(c, o->id, o->out, "notifications",
@@ -101,7 +101,7 @@ static h_result export_tx(PGconn *c, void *a) {
     r = export_part(c, o->id, o->out, "audit_log",
                     "SELECT action, target_type, target_id, ip, " H_SQL_TS("created_at")
                     " AS created_at FROM audit_log WHERE actor_id = $1::uuid"
-                    " OR target_id = $1 ORDER BY created_at");
+                    " OR target_id = $1::text ORDER BY created_at");
   }
   if (r == H_OK) {
     PGresult *res = NULL;

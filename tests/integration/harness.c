@@ -51,6 +51,9 @@ void th_start(struct th_server *s) {
 }
 
 void th_stop(struct th_server *s) {
+  if (s->server == NULL) { /* setup failed before the server started */
+    return;
+  }
   h_server_stop(s->server);
   h_app_free(&s->app);
   h_config_free(&s->cfg);
