@@ -2,6 +2,7 @@
 #include "log.h"
 
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -69,7 +70,13 @@ static void write_line(void *cls, const char *app, const time_t date, const unsi
   json_decref(obj);
 }
 
+static bool initialised;
+
 void h_log_init(const char *app, const char *level_name) {
+  if (initialised) {
+    y_close_logs();
+  }
+  initialised = true;
   int level = h_log_level_parse(level_name);
   h_log_threshold = level < 0 ? H_LOG_INFO : (enum h_log_level)level;
   snprintf(app_name, sizeof(app_name), "%s", app);
@@ -78,7 +85,12 @@ void h_log_init(const char *app, const char *level_name) {
   setvbuf(stderr, NULL, _IOLBF, 0);
 }
 
-void h_log_close(void) { y_close_logs(); }
+void h_log_close(void) {
+  if (initialised) {
+    y_close_logs();
+    initialised = false;
+  }
+}
 
 void h_log_emit(enum h_log_level level, const char *kind, const char *request_id, json_t *fields,
                 const char *fmt, ...) {
