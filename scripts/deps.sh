@@ -18,6 +18,8 @@ PACKAGES=(
   libcurl4-gnutls-dev libssl-dev libmicrohttpd-dev libcmocka-dev
   # servers for the local stack, tools for tests and benchmarks
   postgresql redis-server wrk python3 python3-yaml curl ca-certificates tzdata
+  # headless browser for the /docs page test
+  chromium
 )
 # Node.js (contract tests) may come from elsewhere; only ask Debian for it when it is missing.
 command -v node >/dev/null || PACKAGES+=(nodejs)
