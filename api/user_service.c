@@ -148,7 +148,7 @@ static h_result admin_update_tx(PGconn *c, void *a) {
     r = h_refresh_revoke_user(c, o->id);
   }
   if (r == H_OK) {
-    json_t *d = json_pack("{s?s?}", "role", o->role, "status", o->status);
+    json_t *d = json_pack("{s:s*,s:s*}", "role", o->role, "status", o->status);
     r = h_audit_write(c, o->actor, o->role != NULL ? "user.role_changed" : "user.status_changed",
                       "user", o->id, d, true);
     json_decref(d);

@@ -14,15 +14,22 @@ static void reply_failure(struct h_req *rq, h_result r) {
   }
 }
 
+/* For /users/me: a token whose account is gone is a bad token, whatever the verb. */
+static void me_failure(struct h_req *rq, h_result r) {
+  if (r == H_ERR_NOT_FOUND) {
+    h_reply_error(rq, H_ERR_UNAUTHORIZED, "invalid_token", "The account no longer exists.", NULL);
+  } else {
+    reply_failure(rq, r);
+  }
+}
+
 void h_me_get(struct h_req *rq) {
   json_t *user = NULL;
   h_result r = h_user_get(rq->app, rq->user_id, &user);
   if (r == H_OK) {
     h_reply_json(rq, 200, user);
-  } else if (r == H_ERR_NOT_FOUND) {
-    h_reply_error(rq, H_ERR_UNAUTHORIZED, "invalid_token", "The account no longer exists.", NULL);
   } else {
-    reply_failure(rq, r);
+    me_failure(rq, r);
   }
 }
 
@@ -70,7 +77,7 @@ void h_me_patch(struct h_req *rq) {
   if (r == H_OK) {
     h_reply_json(rq, 200, user);
   } else {
-    reply_failure(rq, r);
+    me_failure(rq, r);
   }
 }
 
@@ -80,7 +87,7 @@ void h_me_delete(struct h_req *rq) {
   if (r == H_OK) {
     h_reply_no_content(rq);
   } else {
-    reply_failure(rq, r);
+    me_failure(rq, r);
   }
 }
 
@@ -92,7 +99,7 @@ void h_me_export_get(struct h_req *rq) {
     h_reply_header(rq, "Content-Disposition", "attachment; filename=\"herald-export.json\"");
     h_reply_json(rq, 200, doc);
   } else {
-    reply_failure(rq, r);
+    me_failure(rq, r);
   }
 }
 

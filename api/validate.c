@@ -71,7 +71,7 @@ const char *h_field_string(const json_t *body, const char *name, bool required, 
 bool h_field_bool(const json_t *body, const char *name, bool required, bool *out,
                   struct h_field_errors *fe) {
   json_t *v = json_object_get(body, name);
-  if (v == NULL) {
+  if (v == NULL || (json_is_null(v) && !required)) {
     if (required) {
       h_field_error(fe, name, "missing_field", "This field is required.");
     }
@@ -136,6 +136,12 @@ bool h_valid_timezone(const char *s) {
   if (strcmp(s, "UTC") == 0) {
     return true;
   }
+  /* Files of the tz database that are not zone names. */
+  if (strstr(s, "//") != NULL || strncmp(s, "right/", 6) == 0 || strncmp(s, "posix/", 6) == 0 ||
+      strcmp(s, "posixrules") == 0 || strcmp(s, "localtime") == 0 || strcmp(s, "Factory") == 0 ||
+      s[strlen(s) - 1] == '/' || !isupper((unsigned char)s[0])) {
+    return false;
+  }
   char path[128];
   snprintf(path, sizeof(path), "/usr/share/zoneinfo/%s", s);
   struct stat st;
@@ -165,7 +171,15 @@ bool h_valid_timestamp(const char *s) {
   struct tm tm;
   memset(&tm, 0, sizeof(tm));
   const char *rest = s != NULL ? strptime(s, "%Y-%m-%dT%H:%M:%S", &tm) : NULL;
-  if (rest == NULL || strlen(s) < 20) {
+  if (rest == NULL || strlen(s) < 20 || tm.tm_year < 1 - 1900 || tm.tm_year > 9999 - 1900) {
+    return false;
+  }
+  /* Reject days a month does not have (strptime takes 02-30): normalise and compare. */
+  struct tm norm = tm;
+  time_t t = timegm(&norm);
+  struct tm back;
+  gmtime_r(&t, &back);
+  if (back.tm_mday != tm.tm_mday || back.tm_mon != tm.tm_mon) {
     return false;
   }
   if (*rest == '.') {
@@ -180,9 +194,11 @@ bool h_valid_timestamp(const char *s) {
   if (strcmp(rest, "Z") == 0) {
     return true;
   }
-  return (rest[0] == '+' || rest[0] == '-') && isdigit((unsigned char)rest[1]) &&
-         isdigit((unsigned char)rest[2]) && rest[3] == ':' && isdigit((unsigned char)rest[4]) &&
-         isdigit((unsigned char)rest[5]) && rest[6] == '\0';
+  bool shape = (rest[0] == '+' || rest[0] == '-') && isdigit((unsigned char)rest[1]) &&
+               isdigit((unsigned char)rest[2]) && rest[3] == ':' &&
+               isdigit((unsigned char)rest[4]) && isdigit((unsigned char)rest[5]) &&
+               rest[6] == '\0';
+  return shape && (rest[1] - '0') * 10 + (rest[2] - '0') <= 23 && rest[4] <= '5';
 }
 
 void h_page_parse(const struct h_req *rq, struct h_page *page, struct h_field_errors *fe) {
