@@ -87,7 +87,7 @@ void h_audit_list(struct h_req *rq) {
                   "   AND ($5::timestamptz IS NULL OR created_at <= $5::timestamptz)"
                   "   AND ($6::uuid IS NULL OR (created_at, id) <"
                   "        (SELECT created_at, id FROM audit_log WHERE id = $6::uuid))"
-                  " ORDER BY created_at DESC, id DESC LIMIT $7::int",
+                  " ORDER BY audit_log.created_at DESC, audit_log.id DESC LIMIT $7::int",
                   7, params, &res);
   }
   h_db_release(rq->app->db, conn);

@@ -129,7 +129,7 @@ h_result h_api_key_list(PGconn *conn, const struct h_page *page, json_t **data, 
                          "SELECT " KEY_COLUMNS " FROM api_keys"
                          " WHERE ($1::uuid IS NULL OR (created_at, id) <"
                          "        (SELECT created_at, id FROM api_keys WHERE id = $1::uuid))"
-                         " ORDER BY created_at DESC, id DESC LIMIT $2::int",
+                         " ORDER BY api_keys.created_at DESC, api_keys.id DESC LIMIT $2::int",
                          2, params, &res);
   if (r == H_OK) {
     *has_more = PQntuples(res) > page->limit;

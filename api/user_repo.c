@@ -195,7 +195,7 @@ h_result h_user_repo_list(PGconn *conn, const char *email_prefix, const char *ro
       "   AND ($2::text IS NULL OR role = $2) AND ($3::text IS NULL OR status = $3)"
       "   AND ($4::uuid IS NULL OR (created_at, id) <"
       "        (SELECT created_at, id FROM users WHERE id = $4::uuid))"
-      " ORDER BY created_at DESC, id DESC LIMIT $5::int",
+      " ORDER BY users.created_at DESC, users.id DESC LIMIT $5::int",
       5, params, &res);
   if (r != H_OK) {
     return r;

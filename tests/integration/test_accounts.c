@@ -298,6 +298,35 @@ static void test_audit_log(void **state) {
   free(key_id);
 }
 
+/* Keys created within one second page in the same order as the full list. */
+static void test_pagination_within_a_second(void **state) {
+  (void)state;
+  struct th_response r;
+  for (int i = 0; i < 4; i++) {
+    call(admin, "POST", "/api/v1/admin/api-keys", "{\"name\":\"page\"}", &r);
+    assert_int_equal(r.status, 201);
+    th_response_free(&r);
+  }
+  call(admin, "GET", "/api/v1/admin/api-keys?limit=4", NULL, &r);
+  json_t *full = json_incref(json_object_get(r.json, "data"));
+  th_response_free(&r);
+  char *after = NULL;
+  for (size_t i = 0; i < 4; i++) {
+    char *path = after ? h_sprintf("/api/v1/admin/api-keys?limit=1&starting_after=%s", after)
+                       : h_strdup("/api/v1/admin/api-keys?limit=1");
+    call(admin, "GET", path, NULL, &r);
+    const char *id = th_str(json_array_get(json_object_get(r.json, "data"), 0), "id");
+    assert_non_null(id);
+    assert_string_equal(id, th_str(json_array_get(full, i), "id"));
+    free(after);
+    after = h_strdup(id);
+    th_response_free(&r);
+    free(path);
+  }
+  free(after);
+  json_decref(full);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
     cmocka_unit_test(test_patch_me),
@@ -306,6 +335,7 @@ int main(void) {
     cmocka_unit_test(test_admin_users),
     cmocka_unit_test(test_api_keys),
     cmocka_unit_test(test_audit_log),
+    cmocka_unit_test(test_pagination_within_a_second),
   };
   return cmocka_run_group_tests(tests, setup, teardown);
 }
