@@ -3,7 +3,7 @@ SANITIZE ?= 0
 STACK := bash scripts/stack.sh
 
 .DEFAULT_GOAL := help
-.PHONY: help run test build bench clean distclean stack-start stack-stop
+.PHONY: help run test build bench clean distclean stack-start stack-stop test-scale
 
 help: ## list the targets
 	@echo "Herald make targets:"
@@ -14,6 +14,9 @@ run: ## build, start PostgreSQL + Redis (var/stack), migrate, run the API and wo
 
 test: ## build and run every test against a throw-away stack (SANITIZE=1: ASan+UBSan, CTEST_ARGS=...)
 	SANITIZE=$(SANITIZE) bash scripts/test.sh
+
+test-scale: ## scale-out tests: nginx + 2 APIs + workers, Redis Sentinel, PgBouncer (minutes; SCALE_TESTS=...)
+	bash scripts/scale-test.sh
 
 build: ## build into build/ (SANITIZE=1: build-sanitize/)
 	SANITIZE=$(SANITIZE) bash scripts/build.sh

@@ -10,6 +10,7 @@
 #include "crypto.h"
 #include "embedded.h"
 #include "log.h"
+#include "redis_sentinel.h" /* deploy */
 
 extern const struct herald_embedded herald_openapi[];
 
@@ -80,10 +81,8 @@ h_result h_app_init(struct h_app *app, const struct h_config *cfg, char **error)
   };
   app->db = h_db_create(&dbo);
 
-  struct h_redis_target target;
-  if (h_redis_parse_url(cfg->redis_url, cfg->redis_timeout_ms, &target) != H_OK) {
-    *error = h_sprintf("HERALD_REDIS_URL: '%s' is not redis://[:password@]host[:port][/db]",
-                       cfg->redis_url);
+  struct h_redis_target target; /* deploy: URL + Sentinel (common/redis_sentinel.h) */
+  if (h_redis_target_from_config(cfg, &target, error) != H_OK) {
     h_db_destroy(app->db);
     app->db = NULL;
     return H_ERR_INVALID;

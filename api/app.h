@@ -26,6 +26,7 @@ struct h_app {
   char *jwt_private_pem;       /* RS256, owned */
   char *jwt_public_pem;        /* RS256, owned */
   atomic_int in_flight;        /* requests between the first and the last callback */
+  atomic_bool stopping;        /* deploy: SIGTERM seen: answers carry Connection: close */
 };
 
 /* Builds the resources of app from cfg (borrowed; must outlive app). Connections

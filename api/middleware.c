@@ -10,6 +10,7 @@
 #include "alloc.h"
 #include "authn.h"
 #include "crypto.h"
+#include "forwarded.h" /* deploy */
 #include "log.h"
 #include "routes.h"
 
@@ -78,6 +79,10 @@ static void parse_body(struct h_req *rq) {
   if (req->binary_body_length == 0) {
     return;
   }
+  /* workers: SMS status callbacks are form-encoded; their handler reads the raw body */
+  if (strcmp(req->url_path, "/api/v1/webhooks/sms/status") == 0) {
+    return;
+  }
   if (!h_is_json_content_type(h_req_header(rq, "Content-Type"))) {
     h_reply_error(rq, H_ERR_MEDIA_TYPE, NULL, "Request bodies must be application/json.", NULL);
     return;
@@ -116,6 +121,12 @@ int h_mw_pre(const struct _u_request *request, struct _u_response *response, voi
     h_uuid_v4(rq->request_id);
   }
   client_ip(request, rq->ip, sizeof(rq->ip));
+  if (rq->app->cfg->trusted_proxies[0] != '\0') { /* deploy: behind a load balancer */
+    char peer[sizeof(rq->ip)];
+    snprintf(peer, sizeof(peer), "%s", rq->ip);
+    h_forwarded_client(rq->app->cfg->trusted_proxies, peer, h_req_header(rq, "X-Forwarded-For"),
+                       rq->ip, sizeof(rq->ip));
+  }
 
   const char *origin = h_req_header(rq, "Origin");
   if (strcmp(request->http_verb, "OPTIONS") == 0 && origin != NULL &&
@@ -129,10 +140,9 @@ int h_mw_pre(const struct _u_request *request, struct _u_response *response, voi
 
 int h_mw_resource(const struct _u_request *request, struct _u_response *response,
                   void *user_data) {
-  (void)request;
   struct h_req *rq = response->shared_data;
   const struct h_route *route = user_data;
-  if (rq == NULL || rq->done) {
+  if (rq == NULL || rq->done || !h_route_owns(route, request->url_path)) { /* notifications */
     return U_CALLBACK_CONTINUE;
   }
   rq->route = route;
@@ -164,6 +174,9 @@ static void not_routed(struct h_req *rq) {
 static void security_headers(struct h_req *rq) {
   const struct h_config *cfg = rq->app->cfg;
   h_reply_header(rq, "X-Request-Id", rq->request_id);
+  if (atomic_load(&rq->app->stopping)) { /* deploy: draining: no more requests on this socket */
+    h_reply_header(rq, "Connection", "close");
+  }
   h_reply_header(rq, "X-Content-Type-Options", "nosniff");
   h_reply_header(rq, "X-Frame-Options", "DENY");
   h_reply_header(rq, "Referrer-Policy", "no-referrer");

@@ -7,6 +7,9 @@
 #include "alloc.h"
 #include "audit.h"
 #include "middleware.h"
+#include "notifications.h" /* notifications */
+#include "payments.h"      /* payments */
+#include "reconciliations.h" /* reconcile */
 
 static const struct h_route routes[] = {
   {"GET", "/healthz", h_health_get, H_AUTH_NONE},
@@ -34,6 +37,59 @@ static const struct h_route routes[] = {
   {"GET", "/api/v1/admin/audit-log", h_audit_list, H_AUTH_ADMIN},
   {"GET", "/docs", h_docs_get, H_AUTH_NONE},
   {"GET", "/docs/:file", h_docs_asset_get, H_AUTH_NONE},
+  /* notifications (api/notifications.h) */
+  {"POST", "/api/v1/notifications", h_notifications_post, H_AUTH_SERVICE},
+  {"GET", "/api/v1/notifications", h_notifications_get, H_AUTH_USER},
+  {"GET", "/api/v1/notifications/unread-count", h_notifications_unread_count_get, H_AUTH_USER},
+  {"POST", "/api/v1/notifications/read-all", h_notifications_read_all_post, H_AUTH_USER},
+  {"POST", "/api/v1/notifications/bulk", h_notifications_bulk_post, H_AUTH_SERVICE},
+  {"GET", "/api/v1/notifications/:id", h_notification_get_handler, H_AUTH_USER},
+  {"DELETE", "/api/v1/notifications/:id", h_notification_delete_handler, H_AUTH_USER},
+  {"POST", "/api/v1/notifications/:id/read", h_notification_read_post, H_AUTH_USER},
+  {"POST", "/api/v1/notifications/:id/unread", h_notification_unread_post, H_AUTH_USER},
+  {"GET", "/api/v1/notification-batches/:id", h_notification_batch_get, H_AUTH_SERVICE},
+  {"POST", "/api/v1/announcements", h_announcements_post, H_AUTH_SERVICE},
+  {"GET", "/api/v1/announcements", h_announcements_get, H_AUTH_SERVICE},
+  {"GET", "/api/v1/announcements/:id", h_announcement_get, H_AUTH_SERVICE},
+  {"GET", "/api/v1/users/me/preferences", h_preferences_get, H_AUTH_USER},
+  {"PUT", "/api/v1/users/me/preferences", h_preferences_put, H_AUTH_USER},
+  {"POST", "/api/v1/devices", h_devices_post, H_AUTH_USER},
+  {"GET", "/api/v1/devices", h_devices_get, H_AUTH_USER},
+  {"DELETE", "/api/v1/devices/:id", h_device_delete_handler, H_AUTH_USER},
+  {"GET", "/api/v1/admin/templates", h_templates_get, H_AUTH_ADMIN},
+  {"POST", "/api/v1/admin/templates", h_templates_post, H_AUTH_ADMIN},
+  {"GET", "/api/v1/admin/templates/:key", h_template_get_handler, H_AUTH_ADMIN},
+  {"PUT", "/api/v1/admin/templates/:key", h_template_put, H_AUTH_ADMIN},
+  {"DELETE", "/api/v1/admin/templates/:key", h_template_delete_handler, H_AUTH_ADMIN},
+  {"POST", "/api/v1/admin/templates/:key/preview", h_template_preview_post, H_AUTH_ADMIN},
+  {"GET", "/api/v1/admin/queues", h_admin_queues_get, H_AUTH_ADMIN},
+  {"GET", "/api/v1/admin/deliveries", h_admin_deliveries_get, H_AUTH_ADMIN},
+  {"GET", "/api/v1/admin/deliveries/stats", h_admin_delivery_stats_get, H_AUTH_ADMIN},
+  {"POST", "/api/v1/admin/deliveries/:id/retry", h_admin_delivery_retry_post, H_AUTH_ADMIN},
+  /* end notifications */
+  /* payments (api/payments.h) */
+  {"POST", "/api/v1/payments", h_payments_post, H_AUTH_USER},
+  {"GET", "/api/v1/payments", h_payments_get, H_AUTH_USER},
+  {"GET", "/api/v1/payments/:id", h_payment_get_handler, H_AUTH_USER},
+  {"POST", "/api/v1/payments/:id/confirm", h_payment_confirm_post, H_AUTH_USER},
+  {"POST", "/api/v1/payments/:id/cancel", h_payment_cancel_post, H_AUTH_USER},
+  {"POST", "/api/v1/payments/:id/refunds", h_refunds_post, H_AUTH_ADMIN},
+  {"GET", "/api/v1/payments/:id/refunds", h_refunds_get, H_AUTH_USER},
+  {"GET", "/api/v1/payment-methods", h_payment_methods_get, H_AUTH_USER},
+  {"POST", "/api/v1/payment-methods", h_payment_methods_post, H_AUTH_USER},
+  {"DELETE", "/api/v1/payment-methods/:id", h_payment_method_delete_handler, H_AUTH_USER},
+  {"POST", "/api/v1/payment-methods/:id/default", h_payment_method_default_post, H_AUTH_USER},
+  {"POST", "/api/v1/webhooks/stripe", h_webhook_stripe_post, H_AUTH_NONE},
+  /* end payments */
+  /* reconcile (api/reconciliations.h) */
+  {"POST", "/api/v1/admin/reconciliations", h_reconciliations_post, H_AUTH_ADMIN},
+  {"GET", "/api/v1/admin/reconciliations", h_reconciliations_get, H_AUTH_ADMIN},
+  {"GET", "/api/v1/admin/reconciliations/:id", h_reconciliation_get_handler, H_AUTH_ADMIN},
+  {"POST", "/api/v1/admin/payments/:id/sync", h_payment_sync_post, H_AUTH_ADMIN},
+  /* end reconcile */
+  /* workers */
+  {"POST", "/api/v1/webhooks/sms/status", h_webhook_sms_status_post, H_AUTH_NONE},
+  /* end workers */
   {NULL, NULL, NULL, H_AUTH_NONE},
 };
 
@@ -63,11 +119,42 @@ bool h_route_path_match(const char *pattern, const char *path) {
   }
 }
 
+/* notifications: literal segments beat ":name" ones, so /notifications/unread-count is
+ * never taken for /notifications/:id. */
+int h_route_specificity(const char *pattern, const char *path) {
+  if (!h_route_path_match(pattern, path)) {
+    return -1;
+  }
+  int literal = 0;
+  for (const char *p = pattern; *p != '\0'; p += seglen(p)) {
+    while (*p == '/') {
+      p++;
+    }
+    literal += *p != '\0' && *p != ':';
+  }
+  return literal;
+}
+
+static int best_specificity(const char *path) {
+  int best = -1;
+  for (const struct h_route *r = routes; r->method != NULL; r++) {
+    int s = h_route_specificity(r->path, path);
+    best = s > best ? s : best;
+  }
+  return best;
+}
+
+bool h_route_owns(const struct h_route *route, const char *path) {
+  return h_route_specificity(route->path, path) == best_specificity(path);
+}
+/* end notifications */
+
 int h_route_allowed_methods(const char *path, char *allow, size_t allowlen) {
-  int n = 0;
+  int n = 0, best = best_specificity(path); /* notifications: only the most specific routes */
   allow[0] = '\0';
   for (const struct h_route *r = routes; r->method != NULL; r++) {
-    if (h_route_path_match(r->path, path) && strstr(allow, r->method) == NULL) {
+    if (h_route_specificity(r->path, path) == best && best >= 0 &&
+        strstr(allow, r->method) == NULL) {
       size_t used = strlen(allow);
       snprintf(allow + used, allowlen - used, "%s%s", n > 0 ? ", " : "", r->method);
       n++;

@@ -35,8 +35,17 @@ const struct h_route *h_routes(void);
  * a trailing slash is ignored). Pure. */
 bool h_route_path_match(const char *pattern, const char *path);
 
-/* Writes into allow (e.g. "GET, POST") the methods whose routes match path; returns
- * how many did. */
+/* notifications: how many literal segments pattern has when it matches path (-1 when it
+ * does not). Pure. */
+int h_route_specificity(const char *pattern, const char *path);
+
+/* True when route is among the most specific routes matching path (any method): the
+ * others leave the request to it (a 405 if its method differs). */
+bool h_route_owns(const struct h_route *route, const char *path);
+/* end notifications */
+
+/* Writes into allow (e.g. "GET, POST") the methods of the most specific routes matching
+ * path; returns how many. */
 int h_route_allowed_methods(const char *path, char *allow, size_t allowlen);
 
 /* Registers every route and the pre/post steps on instance; app is passed to them. */
@@ -69,5 +78,9 @@ void h_api_keys_get(struct h_req *rq);
 void h_api_key_delete_handler(struct h_req *rq);
 void h_docs_get(struct h_req *rq);       /* api/docs.c */
 void h_docs_asset_get(struct h_req *rq); /* api/docs.c */
+
+/* workers: api/webhooks_sms.c */
+void h_webhook_sms_status_post(struct h_req *rq);
+/* end workers */
 
 #endif

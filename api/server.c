@@ -7,13 +7,19 @@
 #include "server.h"
 
 #include <arpa/inet.h>
+#include <errno.h>  /* deploy */
+#include <fcntl.h>  /* deploy */
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h> /* deploy */
 #include <time.h>
 #include <ulfius.h>
+#include <unistd.h> /* deploy */
 
 #include "alloc.h"
+#include "background.h" /* notifications */
 #include "log.h"
 #include "routes.h"
 
@@ -22,13 +28,25 @@ struct h_server {
   struct _u_instance instance;
   struct sockaddr_in bind;
   unsigned int port;
+  struct h_background *background; /* notifications: sweeper and fan-out threads */
+  atomic_int connections; /* deploy: open connections (epoll mode), for the drain */
 };
+
+/* deploy: MHD's connection notification: counts the open connections. */
+static void count_connection(void *cls, struct MHD_Connection *connection, void **socket_context,
+                             enum MHD_ConnectionNotificationCode toe) {
+  (void)connection;
+  (void)socket_context;
+  struct h_server *s = cls;
+  atomic_fetch_add(&s->connections, toe == MHD_CONNECTION_NOTIFY_STARTED ? 1 : -1);
+}
 
 static h_result start_epoll(struct h_server *s) {
   const struct h_config *cfg = s->app->cfg;
   struct MHD_OptionItem ops[] = {
     {MHD_OPTION_NOTIFY_COMPLETED, (intptr_t)mhd_request_completed, NULL},
     {MHD_OPTION_URI_LOG_CALLBACK, (intptr_t)ulfius_uri_logger, NULL},
+    {MHD_OPTION_NOTIFY_CONNECTION, (intptr_t)count_connection, s}, /* deploy */
     {MHD_OPTION_SOCK_ADDR, 0, &s->bind},
     {MHD_OPTION_THREAD_POOL_SIZE, cfg->http_threads, NULL},
     {MHD_OPTION_CONNECTION_LIMIT, cfg->http_max_connections, NULL},
@@ -83,6 +101,7 @@ h_result h_server_start(struct h_app *app, struct h_server **out) {
   const union MHD_DaemonInfo *info =
       MHD_get_daemon_info(s->instance.mhd_daemon, MHD_DAEMON_INFO_BIND_PORT);
   s->port = info != NULL ? info->port : (unsigned int)cfg->http_port;
+  s->background = h_background_start(app); /* notifications */
   h_log(H_LOG_INFO, "event", NULL, "listening on http://%s:%u (%s, %d threads)", cfg->http_bind,
         s->port, cfg->http_mode, cfg->http_threads);
   *out = s;
@@ -91,14 +110,63 @@ h_result h_server_start(struct h_app *app, struct h_server **out) {
 
 unsigned int h_server_port(const struct h_server *server) { return server->port; }
 
+/* deploy: true once no request runs and either no connection is left or none has carried a
+ * request for 300 ms (idle keep-alive connections are then closed by the stop). */
+static bool drained(struct h_server *s, int *quiet_ms) {
+  if (atomic_load(&s->app->in_flight) > 0) {
+    *quiet_ms = 0;
+    return false;
+  }
+  if (strcmp(s->app->cfg->http_mode, "epoll") == 0 && atomic_load(&s->connections) == 0) {
+    return true;
+  }
+  *quiet_ms += 20;
+  return *quiet_ms >= 300;
+}
+
+/* deploy: stops accepting without resetting anyone. After MHD_quiesce_daemon() the socket
+ * still listens (MHD leaves it open), so the kernel keeps completing handshakes that nobody
+ * would accept, and closing it would reset them: adopt what the backlog holds, then close. */
+static void stop_listening(struct h_server *s) {
+  struct MHD_Daemon *d = s->instance.mhd_daemon;
+  MHD_socket fd = MHD_quiesce_daemon(d);
+  if (fd == MHD_INVALID_SOCKET) {
+    return;
+  }
+  struct timespec settle = {0, 50 * 1000 * 1000};
+  nanosleep(&settle, NULL); /* MHD's threads drop the socket from their epoll sets */
+  fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
+  int adopted = 0;
+  for (;;) {
+    struct sockaddr_storage addr;
+    socklen_t len = sizeof(addr);
+    int c = accept4(fd, (struct sockaddr *)&addr, &len, SOCK_NONBLOCK | SOCK_CLOEXEC);
+    if (c < 0 && errno == EINTR) {
+      continue;
+    }
+    if (c < 0) {
+      break; /* EAGAIN: the backlog is empty */
+    }
+    if (MHD_add_connection(d, c, (struct sockaddr *)&addr, len) == MHD_YES) {
+      adopted++; /* (on failure MHD closes c itself) */
+    }
+  }
+  close(fd);
+  h_log_info("h_server_stop: listener closed, %d queued connection(s) adopted", adopted);
+}
+
 void h_server_stop(struct h_server *s) {
   if (s == NULL) {
     return;
   }
-  MHD_quiesce_daemon(s->instance.mhd_daemon);
+  /* deploy: stop listening, answer every further request on an open keep-alive connection
+   * with Connection: close, and wait until the connections are gone or quiet, so a proxy
+   * never sees a connection reset under a request it already sent. */
+  atomic_store(&s->app->stopping, true);
+  stop_listening(s);
   struct timespec tick = {0, 20 * 1000 * 1000};
-  int waited_ms = 0, limit_ms = s->app->cfg->shutdown_timeout_s * 1000;
-  while (atomic_load(&s->app->in_flight) > 0 && waited_ms < limit_ms) {
+  int waited_ms = 0, quiet_ms = 0, limit_ms = s->app->cfg->shutdown_timeout_s * 1000;
+  while (waited_ms < limit_ms && !drained(s, &quiet_ms)) {
     nanosleep(&tick, NULL);
     waited_ms += 20;
   }
@@ -106,6 +174,7 @@ void h_server_stop(struct h_server *s) {
     h_log_warning("h_server_stop: %d requests still running after %d s",
                   atomic_load(&s->app->in_flight), s->app->cfg->shutdown_timeout_s);
   }
+  h_background_stop(s->background); /* notifications */
   nanosleep(&tick, NULL); /* let the last replies leave their sockets */
   ulfius_stop_framework(&s->instance);
   ulfius_clean_instance(&s->instance);

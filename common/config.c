@@ -9,6 +9,9 @@
 #include <strings.h>
 
 #include "alloc.h"
+#include "money.h" /* payments */
+#include "forwarded.h"      /* deploy */
+#include "redis_sentinel.h" /* deploy */
 
 #define OPT(env, type, field, def, min, max, choices, secret, desc) \
   {env, type, offsetof(struct h_config, field), def, min, max, choices, secret, desc}
@@ -53,6 +56,20 @@ static const struct h_config_option options[] = {
       "redis://[:password@]host:port/db"),
   OPT("HERALD_REDIS_TIMEOUT_MS", H_CFG_INT, redis_timeout_ms, "1000", 10, 60000, NULL, false,
       "Redis connect and command timeout"),
+  /* deploy */
+  OPT("HERALD_REDIS_SENTINELS", H_CFG_STRING, redis_sentinels, "", 0, 0, NULL, false,
+      "comma-separated host:port of Redis Sentinels; when set, the primary is asked of them at"
+      " every connect and the host:port of HERALD_REDIS_URL is ignored (its password and db"
+      " apply)"),
+  OPT("HERALD_REDIS_MASTER_NAME", H_CFG_STRING, redis_master_name, "", 0, 0, NULL, false,
+      "name of the primary the sentinels monitor (required with HERALD_REDIS_SENTINELS)"),
+  OPT("HERALD_REDIS_SENTINEL_PASSWORD", H_CFG_STRING, redis_sentinel_password, "", 0, 0, NULL,
+      true, "password of the sentinels themselves (empty: none)"),
+  OPT("HERALD_TRUSTED_PROXIES", H_CFG_STRING, trusted_proxies, "", 0, 0, NULL, false,
+      "comma-separated IPv4 addresses or a.b.c.d/bits of load balancers whose X-Forwarded-For"
+      " names the client (for per-IP limits, logs and audit rows); empty: the TCP peer is the"
+      " client"),
+  /* end deploy */
   OPT("HERALD_LOG_LEVEL", H_CFG_ENUM, log_level, "info", 0, 0, "error|warning|info|debug", false,
       "lowest level logged"),
   OPT("HERALD_JWT_SECRET", H_CFG_STRING, jwt_secret, "", 0, 0, NULL, true,
@@ -99,6 +116,149 @@ static const struct h_config_option options[] = {
       "password of that admin"),
   OPT("HERALD_DOCS_DIR", H_CFG_STRING, docs_dir, "", 0, 0, NULL, false,
       "folder with the /docs page assets (empty: next to the binary)"),
+  /* workers */
+  OPT("HERALD_WORKER_CONCURRENCY", H_CFG_INT, worker_concurrency, "2", 1, 256, NULL, false,
+      "worker threads per worker process, each with its own Redis and PostgreSQL connection"
+      " (--concurrency)"),
+  OPT("HERALD_WORKER_BLOCK_MS", H_CFG_INT, worker_block_ms, "1000", 50, 30000, NULL, false,
+      "longest wait of one BLMOVE for a job (also how fast SIGTERM is noticed)"),
+  OPT("HERALD_WORKER_HEARTBEAT_TTL_MS", H_CFG_INT, worker_heartbeat_ttl_ms, "15000", 300,
+      600000, NULL, false, "TTL of a worker's heartbeat key; its jobs are recovered after it expires"),
+  OPT("HERALD_WORKER_REAP_INTERVAL_MS", H_CFG_INT, worker_reap_interval_ms, "5000", 100, 600000,
+      NULL, false, "how often a worker looks for dead workers' jobs (one reaper at a time)"),
+  OPT("HERALD_WORKER_MAX_RECOVERIES", H_CFG_INT, worker_max_recoveries, "3", 1, 100, NULL, false,
+      "a job recovered from dead workers this many times goes dead"),
+  OPT("HERALD_WORKER_PROMOTE_INTERVAL_MS", H_CFG_INT, worker_promote_interval_ms, "250", 10,
+      60000, NULL, false, "how often due jobs move from the delayed set to the ready list"),
+  OPT("HERALD_WORKER_SWEEP_INTERVAL_S", H_CFG_INT, worker_sweep_interval_s, "30", 1, 86400, NULL,
+      false, "how often PostgreSQL is swept for jobs Redis lost (one sweeper at a time)"),
+  OPT("HERALD_WORKER_STALE_AFTER_S", H_CFG_INT, worker_stale_after_s, "300", 5, 86400, NULL,
+      false, "a job queued, due or processing this long without progress is re-pushed or recovered"
+      " by the sweeper"),
+  OPT("HERALD_WORKER_WATCHDOG_GRACE_MS", H_CFG_INT, worker_watchdog_grace_ms, "5000", 100,
+      600000, NULL, false, "a connection silent this long past its own timeout is cut by the watchdog"),
+  OPT("HERALD_WORKER_METRICS_PORT", H_CFG_INT, worker_metrics_port, "0", 0, 65535, NULL, false,
+      "port of a worker's Prometheus /metrics on 127.0.0.1 (0: off; --metrics-port)"),
+  OPT("HERALD_RETRY_BASE_MS", H_CFG_INT, retry_base_ms, "2000", 10, 3600000, NULL, false,
+      "first retry delay; doubles per attempt, with jitter (delay/2..delay)"),
+  OPT("HERALD_RETRY_MAX_MS", H_CFG_INT, retry_max_ms, "600000", 10, 86400000, NULL, false,
+      "longest retry delay (a provider's Retry-After may ask for more)"),
+  OPT("HERALD_EMAIL_MAX_ATTEMPTS", H_CFG_INT, email_max_attempts, "5", 1, 100, NULL, false,
+      "e-mail attempts before the job goes dead (herald:dlq:{email})"),
+  OPT("HERALD_SMS_MAX_ATTEMPTS", H_CFG_INT, sms_max_attempts, "5", 1, 100, NULL, false,
+      "SMS attempts before the job goes dead"),
+  OPT("HERALD_PUSH_MAX_ATTEMPTS", H_CFG_INT, push_max_attempts, "5", 1, 100, NULL, false,
+      "push attempts before the job goes dead"),
+  OPT("HERALD_EMAIL_ON_RECOVERY", H_CFG_ENUM, email_on_recovery, "resend", 0, 0, "resend|hold",
+      false, "an e-mail job recovered from a dead worker may already be sent: resend or hold for"
+      " review (status held)"),
+  OPT("HERALD_SMS_ON_RECOVERY", H_CFG_ENUM, sms_on_recovery, "resend", 0, 0, "resend|hold", false,
+      "the same for SMS"),
+  OPT("HERALD_PUSH_ON_RECOVERY", H_CFG_ENUM, push_on_recovery, "resend", 0, 0, "resend|hold",
+      false, "the same for push"),
+  OPT("HERALD_PROVIDER_TIMEOUT_MS", H_CFG_INT, provider_timeout_ms, "10000", 100, 300000, NULL,
+      false, "timeout of one provider call (SMTP transaction, SMS or FCM request)"),
+  OPT("HERALD_EMAIL_PROVIDER", H_CFG_ENUM, email_provider, "file", 0, 0, "file|smtp", false,
+      "how herald-email sends: .eml files in HERALD_EMAIL_OUTBOX_DIR, or SMTP"),
+  OPT("HERALD_EMAIL_OUTBOX_DIR", H_CFG_STRING, email_outbox_dir, "var/outbox/email", 0, 0, NULL,
+      false, "folder of the file e-mail provider"),
+  OPT("HERALD_EMAIL_FROM", H_CFG_STRING, email_from, "Herald <no-reply@herald.local>", 0, 0,
+      NULL, false, "From of e-mails: address or Name <address>"),
+  OPT("HERALD_EMAIL_REPLY_TO", H_CFG_STRING, email_reply_to, "", 0, 0, NULL, false,
+      "Reply-To of e-mails (empty: none)"),
+  OPT("HERALD_EMAIL_TRANSACTIONAL_CATEGORIES", H_CFG_STRING, email_transactional_categories,
+      "account,security,transactional,billing", 0, 0, NULL, false,
+      "comma-separated categories sent without List-Unsubscribe"),
+  OPT("HERALD_EMAIL_UNSUBSCRIBE_URL", H_CFG_STRING, email_unsubscribe_url, "", 0, 0, NULL, false,
+      "List-Unsubscribe link, {category} replaced (empty: HERALD_PUBLIC_URL"
+      "/settings/notifications?category={category})"),
+  OPT("HERALD_SMTP_HOST", H_CFG_STRING, smtp_host, "127.0.0.1", 0, 0, NULL, false,
+      "SMTP server of the smtp e-mail provider"),
+  OPT("HERALD_SMTP_PORT", H_CFG_INT, smtp_port, "25", 1, 65535, NULL, false, "its port"),
+  OPT("HERALD_SMTP_TLS", H_CFG_ENUM, smtp_tls, "none", 0, 0, "none|starttls|tls", false,
+      "plain, STARTTLS required, or TLS from the first byte (smtps)"),
+  OPT("HERALD_SMTP_USER", H_CFG_STRING, smtp_user, "", 0, 0, NULL, false,
+      "SMTP AUTH user (empty: no AUTH)"),
+  OPT("HERALD_SMTP_PASSWORD", H_CFG_STRING, smtp_password, "", 0, 0, NULL, true,
+      "SMTP AUTH password"),
+  OPT("HERALD_SMTP_CA_FILE", H_CFG_STRING, smtp_ca_file, "", 0, 0, NULL, false,
+      "PEM bundle trusted for the SMTP server's certificate (empty: the system's)"),
+  OPT("HERALD_SMS_PROVIDER", H_CFG_ENUM, sms_provider, "file", 0, 0, "file|twilio", false,
+      "how herald-sms sends: JSON files in HERALD_SMS_OUTBOX_DIR, or a Twilio-compatible API"),
+  OPT("HERALD_SMS_OUTBOX_DIR", H_CFG_STRING, sms_outbox_dir, "var/outbox/sms", 0, 0, NULL, false,
+      "folder of the file SMS provider"),
+  OPT("HERALD_SMS_BASE_URL", H_CFG_STRING, sms_base_url, "https://api.twilio.com", 0, 0, NULL,
+      false, "base URL of the Twilio-compatible SMS API"),
+  OPT("HERALD_SMS_ACCOUNT_SID", H_CFG_STRING, sms_account_sid, "", 0, 0, NULL, false,
+      "SMS account SID (Basic auth user)"),
+  OPT("HERALD_SMS_AUTH_TOKEN", H_CFG_STRING, sms_auth_token, "", 0, 0, NULL, true,
+      "SMS auth token: Basic auth password, and the key of status-callback signatures"),
+  OPT("HERALD_SMS_FROM", H_CFG_STRING, sms_from, "", 0, 0, NULL, false,
+      "sender: an E.164 number, or a messaging service SID (MG...)"),
+  OPT("HERALD_SMS_STATUS_CALLBACK_URL", H_CFG_STRING, sms_status_callback_url, "", 0, 0, NULL,
+      false, "public URL of POST /api/v1/webhooks/sms/status as the provider calls it (empty: no"
+      " callbacks requested; the API then checks signatures against the URL it was called at)"),
+  OPT("HERALD_PUSH_PROVIDER", H_CFG_ENUM, push_provider, "file", 0, 0, "file|fcm", false,
+      "how herald-push sends: JSON files in HERALD_PUSH_OUTBOX_DIR, or FCM HTTP v1"),
+  OPT("HERALD_PUSH_OUTBOX_DIR", H_CFG_STRING, push_outbox_dir, "var/outbox/push", 0, 0, NULL,
+      false, "folder of the file push provider"),
+  OPT("HERALD_FCM_BASE_URL", H_CFG_STRING, fcm_base_url, "https://fcm.googleapis.com", 0, 0,
+      NULL, false, "base URL of FCM HTTP v1"),
+  OPT("HERALD_FCM_CREDENTIALS_FILE", H_CFG_STRING, fcm_credentials_file, "", 0, 0, NULL, false,
+      "service-account JSON file (client_email, private_key, token_uri, project_id)"),
+  OPT("HERALD_FCM_PROJECT_ID", H_CFG_STRING, fcm_project_id, "", 0, 0, NULL, false,
+      "FCM project (empty: project_id of the credentials)"),
+  /* end workers */
+  /* payments */
+  OPT("HERALD_STRIPE_API_BASE", H_CFG_STRING, stripe_api_base, "https://api.stripe.com", 0, 0,
+      NULL, false, "base URL of the Stripe API (make run points it at the fake Stripe)"),
+  OPT("HERALD_STRIPE_SECRET_KEY", H_CFG_STRING, stripe_secret_key, "", 0, 0, NULL, true,
+      "Stripe secret key sk_... (empty: payment endpoints answer 503)"),
+  OPT("HERALD_STRIPE_WEBHOOK_SECRET", H_CFG_STRING, stripe_webhook_secret, "", 0, 0, NULL, true,
+      "signing secret whsec_... of the Stripe webhook endpoint (empty: webhooks refused)"),
+  OPT("HERALD_STRIPE_API_VERSION", H_CFG_STRING, stripe_api_version, "", 0, 0, NULL, false,
+      "Stripe-Version header (empty: the account's default version)"),
+  OPT("HERALD_STRIPE_CONNECT_TIMEOUT_MS", H_CFG_INT, stripe_connect_timeout_ms, "3000", 100, 60000,
+      NULL, false, "connect timeout of Stripe calls"),
+  OPT("HERALD_STRIPE_TIMEOUT_MS", H_CFG_INT, stripe_timeout_ms, "10000", 100, 120000, NULL, false,
+      "timeout of one Stripe call attempt; a payment whose call timed out stays processing"),
+  OPT("HERALD_STRIPE_MAX_RETRIES", H_CFG_INT, stripe_max_retries, "2", 0, 10, NULL, false,
+      "retries of a Stripe call after a timeout, 409, 429 or 5xx (same Idempotency-Key)"),
+  OPT("HERALD_STRIPE_WEBHOOK_TOLERANCE_S", H_CFG_INT, stripe_webhook_tolerance_s, "300", 1, 3600,
+      NULL, false, "largest age (or clock lead) of a webhook signature timestamp"),
+  OPT("HERALD_PAYMENT_MAX_AMOUNT", H_CFG_INT, payment_max_amount, "99999999", 1, 2147483647,
+      NULL, false, "largest payment amount in minor units of its currency (400 beyond)"),
+  OPT("HERALD_PAYMENT_CURRENCIES", H_CFG_STRING, payment_currencies, "*", 0, 0, NULL, false,
+      "comma-separated ISO 4217 codes accepted for payments, * for every known one"),
+  OPT("HERALD_PAYMENT_PROVIDER_FEES", H_CFG_STRING, payment_provider_fees,
+      "*:290:30,EUR:150:25,GBP:150:20,JPY:360:0,KRW:340:0", 0, 0, NULL, false,
+      "provider fee estimate per currency, CUR:basis_points:fixed_minor_units, * for the rest"),
+  OPT("HERALD_PAYMENT_PLATFORM_FEES", H_CFG_STRING, payment_platform_fees, "*:100:0", 0, 0, NULL,
+      false, "Herald's platform fee per currency, same format (empty: none)"),
+  /* end payments */
+  /* notifications */
+  OPT("HERALD_SWEEP_INTERVAL_S", H_CFG_INT, sweep_interval_s, "5", 0, 3600, NULL, false,
+      "seconds between sweeper passes of the API (delayed-set promotion, re-push of deliveries"
+      " Redis lost); 0 disables the sweeper"),
+  OPT("HERALD_SWEEP_STALE_S", H_CFG_INT, sweep_stale_s, "60", 1, 86400, NULL, false,
+      "a delivery left queued (or overdue scheduled) this long is pushed to Redis again"),
+  OPT("HERALD_SWEEP_BATCH", H_CFG_INT, sweep_batch, "500", 1, 10000, NULL, false,
+      "rows or ids the sweeper handles per statement"),
+  OPT("HERALD_FANOUT_POLL_MS", H_CFG_INT, fanout_poll_ms, "500", 0, 60000, NULL, false,
+      "how often the API looks for bulk notifications and announcements to fan out; 0 disables"),
+  OPT("HERALD_FANOUT_BATCH", H_CFG_INT, fanout_batch, "100", 1, 5000, NULL, false,
+      "recipients per fan-out transaction"),
+  OPT("HERALD_IDEMPOTENCY_TTL_S", H_CFG_INT, idempotency_ttl_s, "86400", 86400, 31536000, NULL,
+      false, "how long Idempotency-Key outcomes are kept and replayed (at least 24 h)"),
+  OPT("HERALD_IDEMPOTENCY_LOCK_S", H_CFG_INT, idempotency_lock_s, "60", 1, 3600, NULL, false,
+      "an Idempotency-Key still in flight after this long (its request died) may be retried"),
+  /* end notifications */
+  /* reconcile: herald-reconcile's housekeeping */
+  OPT("HERALD_AUDIT_RETENTION_DAYS", H_CFG_INT, audit_retention_days, "365", 1, 36500, NULL,
+      false, "herald-reconcile deletes audit_log rows older than this many days"),
+  OPT("HERALD_EVENT_RETENTION_DAYS", H_CFG_INT, event_retention_days, "90", 1, 36500, NULL,
+      false, "herald-reconcile deletes delivery_events rows older than this many days"),
+  /* end reconcile */
   {NULL, H_CFG_STRING, 0, NULL, 0, 0, NULL, false, NULL},
 };
 
@@ -240,6 +400,24 @@ h_result h_config_load(struct h_config *cfg, char **error) {
     h_config_free(cfg);
     return H_ERR_INVALID;
   }
+  /* deploy */
+  *error = h_sentinel_config_check(cfg->redis_sentinels, cfg->redis_master_name);
+  if (*error == NULL) {
+    *error = h_forwarded_config_check(cfg->trusted_proxies);
+  }
+  if (*error != NULL) {
+    h_config_free(cfg);
+    return H_ERR_INVALID;
+  }
+  /* end deploy */
+  /* payments */
+  *error = h_money_config_check(cfg->payment_currencies, cfg->payment_provider_fees,
+                                cfg->payment_platform_fees);
+  if (*error != NULL) {
+    h_config_free(cfg);
+    return H_ERR_INVALID;
+  }
+  /* end payments */
   return H_OK;
 }
 

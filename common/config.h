@@ -37,6 +37,12 @@ struct h_config {
   /* Redis */
   char *redis_url;
   int redis_timeout_ms;
+  /* deploy: Redis Sentinel (common/redis_sentinel.h) */
+  char *redis_sentinels;
+  char *redis_master_name;
+  char *redis_sentinel_password;
+  char *trusted_proxies; /* common/forwarded.h */
+  /* end deploy */
   /* Logs */
   char *log_level;
   /* Auth */
@@ -64,6 +70,78 @@ struct h_config {
   char *admin_password;
   /* Documentation assets served at /docs */
   char *docs_dir;
+  /* workers */
+  int worker_concurrency;
+  int worker_block_ms;
+  int worker_heartbeat_ttl_ms;
+  int worker_reap_interval_ms;
+  int worker_max_recoveries;
+  int worker_promote_interval_ms;
+  int worker_sweep_interval_s;
+  int worker_stale_after_s;
+  int worker_watchdog_grace_ms;
+  int worker_metrics_port;
+  int retry_base_ms;
+  int retry_max_ms;
+  int email_max_attempts;
+  int sms_max_attempts;
+  int push_max_attempts;
+  char *email_on_recovery; /* resend|hold */
+  char *sms_on_recovery;
+  char *push_on_recovery;
+  int provider_timeout_ms;
+  char *email_provider; /* file|smtp */
+  char *email_outbox_dir;
+  char *email_from;
+  char *email_reply_to;
+  char *email_transactional_categories;
+  char *email_unsubscribe_url;
+  char *smtp_host;
+  int smtp_port;
+  char *smtp_tls; /* none|starttls|tls */
+  char *smtp_user;
+  char *smtp_password;
+  char *smtp_ca_file;
+  char *sms_provider; /* file|twilio */
+  char *sms_outbox_dir;
+  char *sms_base_url;
+  char *sms_account_sid;
+  char *sms_auth_token;
+  char *sms_from;
+  char *sms_status_callback_url;
+  char *push_provider; /* file|fcm */
+  char *push_outbox_dir;
+  char *fcm_base_url;
+  char *fcm_credentials_file;
+  char *fcm_project_id;
+  /* end workers */
+  /* payments: Stripe and money (common/stripe.h, common/money.h) */
+  char *stripe_api_base;
+  char *stripe_secret_key;
+  char *stripe_webhook_secret;
+  char *stripe_api_version;
+  int stripe_connect_timeout_ms;
+  int stripe_timeout_ms;
+  int stripe_max_retries;
+  int stripe_webhook_tolerance_s;
+  int payment_max_amount;
+  char *payment_currencies;
+  char *payment_provider_fees;
+  char *payment_platform_fees;
+  /* end payments */
+  /* notifications: sweeper, fan-out and idempotency (common/sweeper.h, api/background.h) */
+  int sweep_interval_s;
+  int sweep_stale_s;
+  int sweep_batch;
+  int fanout_poll_ms;
+  int fanout_batch;
+  int idempotency_ttl_s;
+  int idempotency_lock_s;
+  /* end notifications */
+  /* reconcile: herald-reconcile's housekeeping */
+  int audit_retention_days;
+  int event_retention_days;
+  /* end reconcile */
 };
 
 /* Kinds of values the table knows. */

@@ -7,6 +7,7 @@
 
 #include "alloc.h"
 #include "log.h"
+#include "redis_sentinel.h" /* deploy */
 
 h_result h_redis_parse_url(const char *url, int timeout_ms, struct h_redis_target *out) {
   memset(out, 0, sizeof(*out));
@@ -98,10 +99,20 @@ static h_result simple(struct h_redis *r, const char *what, const char *fmt, ...
 
 static h_result connect_now(struct h_redis *r) {
   struct timeval tv = {r->target.timeout_ms / 1000, (r->target.timeout_ms % 1000) * 1000};
-  r->ctx = redisConnectWithTimeout(r->target.host, r->target.port, tv);
+  /* deploy: with Sentinel, ask for the primary at every (re)connect */
+  char host[sizeof(r->target.host)];
+  int port = r->target.port;
+  bool sentinel = r->target.master_name[0] != '\0';
+  snprintf(host, sizeof(host), "%s", r->target.host);
+  if (sentinel && h_sentinel_resolve(&r->target, host, sizeof(host), &port) != H_OK) {
+    return H_ERR_UNAVAILABLE;
+  }
+  /* end deploy */
+  snprintf(r->peer, sizeof(r->peer), "%s:%d", host, port); /* deploy */
+  r->ctx = redisConnectWithTimeout(host, port, tv);
   if (r->ctx == NULL || r->ctx->err) {
-    h_log_warning("h_redis connect: redisConnectWithTimeout %s:%d failed: %s", r->target.host,
-                  r->target.port, r->ctx != NULL ? r->ctx->errstr : "out of memory");
+    h_log_warning("h_redis connect: redisConnectWithTimeout %s:%d failed: %s", host, port,
+                  r->ctx != NULL ? r->ctx->errstr : "out of memory");
     h_redis_close(r);
     return H_ERR_UNAVAILABLE;
   }
@@ -114,6 +125,9 @@ static h_result connect_now(struct h_redis *r) {
   if (res == H_OK && r->target.db != 0) {
     res = simple(r, "SELECT", "SELECT %d", r->target.db);
   }
+  if (res == H_OK && sentinel) { /* deploy: the sentinels may lag behind a fail-over */
+    res = h_sentinel_check_role(r->ctx);
+  }
   if (res != H_OK) {
     h_redis_close(r);
   }
@@ -122,9 +136,21 @@ static h_result connect_now(struct h_redis *r) {
 
 static h_result finish(struct h_redis *r, redisReply *rep, redisReply **reply);
 
+/* deploy: with Sentinel, false when the sentinels now name another primary than the one
+ * this connection reached (a fail-over the connection did not notice: the old primary
+ * keeps accepting writes until the sentinels demote it). */
+static bool still_primary(struct h_redis *r) {
+  if (r->ctx == NULL || r->target.master_name[0] == '\0' ||
+      h_sentinel_is_current(&r->target, r->peer)) {
+    return true;
+  }
+  h_log_warning("h_redis: the sentinels moved the primary away from %s: reconnecting", r->peer);
+  return false;
+}
+
 h_result h_redis_vcmd(struct h_redis *r, redisReply **reply, const char *fmt, va_list ap) {
   *reply = NULL;
-  if (r->broken) {
+  if (r->broken || !still_primary(r)) {
     h_redis_close(r);
   }
   if (r->ctx == NULL && connect_now(r) != H_OK) {
@@ -160,7 +186,7 @@ h_result h_redis_argv(struct h_redis *r, redisReply **reply, int argc, const cha
   if (reply != NULL) {
     *reply = NULL;
   }
-  if (r->broken) {
+  if (r->broken || !still_primary(r)) {
     h_redis_close(r);
   }
   if (r->ctx == NULL && connect_now(r) != H_OK) {

@@ -20,6 +20,12 @@ struct h_redis_target {
   int db;
   char password[256]; /* empty: no AUTH */
   int timeout_ms;
+  /* deploy: Redis Sentinel (redis_sentinel.h). When master_name is set, host and
+   * port are ignored: every connect asks these sentinels for the primary. */
+  char sentinels[512];         /* "host:port,host:port" */
+  char master_name[128];       /* empty: no Sentinel */
+  char sentinel_password[256]; /* AUTH of the sentinels, empty: none */
+  /* end deploy */
 };
 
 /* Parses redis://[[user]:password@]host[:port][/db]. H_ERR_INVALID when malformed. */
@@ -29,6 +35,7 @@ struct h_redis {
   struct h_redis_target target;
   redisContext *ctx; /* NULL while disconnected */
   bool broken;
+  char peer[280]; /* deploy: "host:port" connected to (Sentinel: the primary it was given) */
 };
 
 /* Initialises r for target; connects lazily. */

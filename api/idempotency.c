@@ -1,0 +1,188 @@
+/* idempotency.c - Idempotency-Key records in PostgreSQL. */
+#include "idempotency.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "alloc.h"
+#include "crypto.h"
+#include "db.h"
+#include "log.h"
+
+void h_idem_request_hash(const char *method, const char *path, const json_t *body,
+                         char out[65]) {
+  char *canonical =
+      body != NULL ? json_dumps(body, JSON_COMPACT | JSON_SORT_KEYS | JSON_ENCODE_ANY) : NULL;
+  char *text = h_sprintf("%s %s\n%s", method, path, canonical != NULL ? canonical : "");
+  h_sha256_hex(text, strlen(text), out);
+  free(text);
+  free(canonical);
+}
+
+bool h_idem_key_valid(const char *s) {
+  size_t n = s != NULL ? strlen(s) : 0;
+  if (n == 0 || n > 255) {
+    return false;
+  }
+  for (size_t i = 0; i < n; i++) {
+    if ((unsigned char)s[i] < 0x21 || (unsigned char)s[i] > 0x7e) {
+      return false;
+    }
+  }
+  return true;
+}
+
+/* Claims the key, or reads the row that holds it, in one statement. The SELECT sees the
+ * snapshot taken before the INSERT, i.e. the row as another request left it. The claim is
+ * committed asynchronously: losing it in a crash only lets a retry claim the key again
+ * (nothing was done under it), and it saves a WAL flush per request. */
+static const char claim_sql[] =
+    "WITH async AS (SELECT set_config('synchronous_commit', 'off', true)),"
+    " claim AS (INSERT INTO idempotency_keys (caller, key, request_hash, status)"
+    "   VALUES ($1, $2, $3, 'in_flight')"
+    "   ON CONFLICT (caller, key) DO UPDATE SET request_hash = EXCLUDED.request_hash,"
+    "     status = 'in_flight', response_status = NULL, response_body = NULL,"
+    "     locked_at = now(), created_at = now(), completed_at = NULL"
+    "   WHERE (idempotency_keys.status = 'in_flight'"
+    "          AND idempotency_keys.locked_at < now() - make_interval(secs => $4::int))"
+    "      OR idempotency_keys.created_at < now() - make_interval(secs => $5::int)"
+    "   RETURNING 1)"
+    " SELECT (SELECT count(*) FROM claim)::int AS claimed, k.request_hash, k.status,"
+    "   k.response_status, k.response_body"
+    " FROM async LEFT JOIN idempotency_keys k ON k.caller = $1 AND k.key = $2";
+
+/* Sends the stored response again. */
+static void replay(struct h_req *rq, const PGresult *res) {
+  const char *body = PQgetvalue(res, 0, 4);
+  unsigned int status = (unsigned int)atoi(PQgetvalue(res, 0, 3));
+  ulfius_set_binary_body_response(rq->response, status, body, strlen(body));
+  h_reply_header(rq, "Content-Type", "application/json");
+  h_reply_header(rq, "Idempotent-Replayed", "true");
+  rq->done = true;
+}
+
+/* Answers a request whose key is held by another request (res: the claim row). */
+static void answer_existing(struct h_req *rq, const struct h_idem *idem, const PGresult *res) {
+  bool found = !PQgetisnull(res, 0, 1);
+  if (found && strcmp(PQgetvalue(res, 0, 1), idem->hash) != 0) {
+    json_t *body = h_error_body(H_ERR_INVALID, "idempotency_key_reused",
+                                "This Idempotency-Key was used with a different request; use a "
+                                "new key for a new request.",
+                                "Idempotency-Key", NULL);
+    json_object_set_new(json_object_get(body, "error"), "type", json_string("idempotency_error"));
+    h_reply_json(rq, 400, body);
+  } else if (found && strcmp(PQgetvalue(res, 0, 2), "completed") == 0) {
+    replay(rq, res);
+  } else {
+    json_t *body = h_error_body(H_ERR_CONFLICT, "idempotency_in_flight",
+                                "A request with this Idempotency-Key is still being processed.",
+                                "Idempotency-Key", NULL);
+    json_object_set_new(json_object_get(body, "error"), "type", json_string("idempotency_error"));
+    h_reply_header(rq, "Retry-After", "1");
+    h_reply_json(rq, 409, body);
+  }
+}
+
+/* Runs the claim statement; *claimed says whether this request now holds the key. */
+static h_result claim(struct h_req *rq, const struct h_idem *idem, PGresult **res,
+                      bool *claimed) {
+  const struct h_config *cfg = rq->app->cfg;
+  char lock[16], ttl[16];
+  snprintf(lock, sizeof(lock), "%d", cfg->idempotency_lock_s);
+  snprintf(ttl, sizeof(ttl), "%d", cfg->idempotency_ttl_s);
+  const char *params[] = {idem->caller, idem->key, idem->hash, lock, ttl};
+  PGconn *conn = NULL;
+  h_result r = h_db_acquire(rq->app->db, &conn);
+  if (r == H_OK) {
+    r = h_db_exec(conn, claim_sql, 5, params, res);
+  }
+  h_db_release(rq->app->db, conn);
+  if (r == H_OK) {
+    *claimed = atoi(PQgetvalue(*res, 0, 0)) > 0;
+  }
+  return r;
+}
+
+bool h_idem_begin(struct h_req *rq, struct h_idem *idem) {
+  memset(idem, 0, sizeof(*idem));
+  const char *key = h_req_header(rq, "Idempotency-Key");
+  if (key == NULL) {
+    return true;
+  }
+  if (!h_idem_key_valid(key)) {
+    h_reply_error(rq, H_ERR_INVALID, "invalid_idempotency_key",
+                  "Idempotency-Key must be 1 to 255 visible ASCII characters.",
+                  "Idempotency-Key");
+    return false;
+  }
+  snprintf(idem->caller, sizeof(idem->caller), "%s:%s",
+           strcmp(rq->role, "service") == 0 ? "api_key" : "user", rq->user_id);
+  snprintf(idem->key, sizeof(idem->key), "%s", key);
+  h_idem_request_hash(rq->request->http_verb, rq->request->url_path, rq->body, idem->hash);
+  PGresult *res = NULL;
+  bool claimed = false;
+  h_result r = claim(rq, idem, &res, &claimed);
+  if (r != H_OK) {
+    h_reply_error(rq, r, NULL, "The Idempotency-Key could not be checked; try again later.",
+                  NULL);
+    return false;
+  }
+  if (!claimed) {
+    answer_existing(rq, idem, res);
+  }
+  PQclear(res);
+  idem->active = claimed;
+  return claimed;
+}
+
+h_result h_idem_complete(PGconn *conn, const struct h_idem *idem, unsigned int status,
+                         const json_t *body) {
+  if (idem == NULL || !idem->active) {
+    return H_OK;
+  }
+  char code[8];
+  snprintf(code, sizeof(code), "%u", status);
+  char *text = json_dumps(body, JSON_COMPACT | JSON_ENCODE_ANY);
+  const char *params[] = {idem->caller, idem->key, code, text};
+  h_result r = h_db_exec(conn,
+                         "UPDATE idempotency_keys SET status = 'completed',"
+                         " response_status = $3::int, response_body = $4, completed_at = now()"
+                         " WHERE caller = $1 AND key = $2",
+                         4, params, NULL);
+  free(text);
+  return r;
+}
+
+void h_idem_abort(struct h_app *app, const struct h_idem *idem) {
+  if (idem == NULL || !idem->active) {
+    return;
+  }
+  const char *params[] = {idem->caller, idem->key};
+  PGconn *conn = NULL;
+  if (h_db_acquire(app->db, &conn) == H_OK) {
+    h_db_exec(conn,
+              "DELETE FROM idempotency_keys WHERE caller = $1 AND key = $2"
+              " AND status = 'in_flight'",
+              2, params, NULL);
+  }
+  h_db_release(app->db, conn);
+}
+
+h_result h_idem_purge(PGconn *conn, int ttl_s, long *deleted) {
+  char ttl[16];
+  snprintf(ttl, sizeof(ttl), "%d", ttl_s);
+  const char *params[] = {ttl};
+  PGresult *res = NULL;
+  h_result r = h_db_exec(conn,
+                         "DELETE FROM idempotency_keys"
+                         " WHERE created_at < now() - make_interval(secs => $1::int)",
+                         1, params, &res);
+  if (r == H_OK) {
+    if (deleted != NULL) {
+      *deleted = atol(PQcmdTuples(res));
+    }
+    PQclear(res);
+  }
+  return r;
+}

@@ -1,0 +1,296 @@
+/* notification_repo.c - SQL for notifications and deliveries. */
+#include "notification_repo.h"
+
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "alloc.h"
+#include "db.h"
+
+/* Visible in the feed: in-app, not deleted, due (send_at reached). */
+#define FEED_WHERE                                                                          \
+  " in_app AND deleted_at IS NULL AND (send_at IS NULL OR send_at <= now())"
+
+#define FEED_COLUMNS                                                                        \
+  "id, 'notification' AS object, category, priority, title, body, action_url, data,"        \
+  " (read_at IS NOT NULL) AS read, " H_SQL_TS("read_at") " AS read_at, " H_SQL_TS("send_at") \
+  " AS send_at, " H_SQL_TS("created_at") " AS created_at"
+
+#define ADMIN_COLUMNS                                                                       \
+  FEED_COLUMNS ", user_id, template_key AS template, locale, html, rendered, in_app,"       \
+  " broadcast_id, " H_SQL_TS("deleted_at") " AS deleted_at"
+
+#define DELIVERY_COLUMNS                                                                    \
+  "id, 'delivery' AS object, notification_id, user_id, channel, status, reason, attempts,"  \
+  " " H_SQL_TS("due_at") " AS due_at, " H_SQL_TS("sent_at") " AS sent_at, provider,"        \
+  " provider_message_id, last_error, " H_SQL_TS("created_at") " AS created_at, "            \
+  H_SQL_TS("updated_at") " AS updated_at"
+
+static void copy(char *dst, size_t n, const PGresult *res, int col) {
+  snprintf(dst, n, "%s", PQgetisnull(res, 0, col) ? "" : PQgetvalue(res, 0, col));
+}
+
+h_result h_notif_repo_recipient(PGconn *conn, const char *user_id, const char *due_at,
+                                struct h_recipient_row *out) {
+  static const char sql[] =
+      "SELECT u.locale, u.phone IS NOT NULL,"
+      " (SELECT count(*) FROM devices d WHERE d.user_id = u.id AND d.active)::int,"
+      " json_build_object('channels', COALESCE(p.channels, '{}'::jsonb),"
+      "   'categories', COALESCE(p.categories, '{}'::jsonb)),"
+      " COALESCE(p.quiet_enabled, false), p.quiet_start, p.quiet_end,"
+      " COALESCE(p.quiet_timezone, u.timezone),"
+      " CASE WHEN p.quiet_enabled THEN to_char(COALESCE($2::timestamptz, now())"
+      "   AT TIME ZONE COALESCE(p.quiet_timezone, u.timezone), 'YYYY-MM-DD HH24:MI') END"
+      " FROM users u LEFT JOIN notification_preferences p ON p.user_id = u.id"
+      " WHERE u.id = $1::uuid AND u.status <> 'deleted'";
+  const char *params[] = {user_id, due_at};
+  PGresult *res = NULL;
+  memset(out, 0, sizeof(*out));
+  h_result r = h_db_exec(conn, sql, 2, params, &res);
+  if (r != H_OK) {
+    return r;
+  }
+  if (PQntuples(res) == 0) {
+    PQclear(res);
+    return H_ERR_NOT_FOUND;
+  }
+  copy(out->locale, sizeof(out->locale), res, 0);
+  out->has_phone = PQgetvalue(res, 0, 1)[0] == 't';
+  out->active_devices = atoi(PQgetvalue(res, 0, 2));
+  out->prefs = json_loads(PQgetvalue(res, 0, 3), 0, NULL);
+  out->quiet_enabled = PQgetvalue(res, 0, 4)[0] == 't';
+  copy(out->quiet_start, sizeof(out->quiet_start), res, 5);
+  copy(out->quiet_end, sizeof(out->quiet_end), res, 6);
+  copy(out->quiet_tz, sizeof(out->quiet_tz), res, 7);
+  copy(out->local_due, sizeof(out->local_due), res, 8);
+  PQclear(res);
+  return H_OK;
+}
+
+h_result h_notif_repo_local_to_utc(PGconn *conn, const char *local, const char *zone,
+                                   char out[32]) {
+  const char *params[] = {local, zone};
+  PGresult *res = NULL;
+  h_result r = h_db_exec(conn, "SELECT " H_SQL_TS("($1::timestamp AT TIME ZONE $2)"), 2, params,
+                         &res);
+  if (r == H_OK) {
+    snprintf(out, 32, "%s", PQgetvalue(res, 0, 0));
+    PQclear(res);
+  }
+  return r;
+}
+
+h_result h_notif_repo_insert(PGconn *conn, const struct h_notification_row *row, char id[37],
+                             char created_at[32], char send_at[32]) {
+  char *data = row->data != NULL ? json_dumps(row->data, JSON_COMPACT) : h_strdup("{}");
+  char *rendered = row->rendered != NULL ? json_dumps(row->rendered, JSON_COMPACT) : NULL;
+  const char *params[] = {row->user_id, row->category, row->priority, row->template_key, data,
+                          row->title, row->body, row->html, row->action_url, row->send_at,
+                          rendered, row->locale, row->in_app ? "t" : "f", row->broadcast_id};
+  PGresult *res = NULL;
+  h_result r = h_db_exec(conn,
+                         "INSERT INTO notifications (user_id, category, priority, template_key,"
+                         " data, title, body, html, action_url, send_at, rendered, locale, in_app,"
+                         " broadcast_id) VALUES ($1::uuid, $2, $3, $4, $5::jsonb, $6, $7, $8, $9,"
+                         " $10::timestamptz, $11::jsonb, $12, $13::bool, $14::uuid)"
+                         " RETURNING id, " H_SQL_TS("created_at") ", " H_SQL_TS("send_at"),
+                         14, params, &res);
+  free(data);
+  free(rendered);
+  if (r == H_OK) {
+    snprintf(id, 37, "%s", PQgetvalue(res, 0, 0));
+    snprintf(created_at, 32, "%s", PQgetvalue(res, 0, 1));
+    snprintf(send_at, 32, "%s", PQgetvalue(res, 0, 2));
+    PQclear(res);
+  }
+  return r;
+}
+
+/* Appends one element of a PostgreSQL text[] literal (NULL, or quoted and escaped). */
+static void array_add(char **buf, size_t *len, const char *s, bool first) {
+  size_t need = *len + (s != NULL ? strlen(s) * 2 : 4) + 4;
+  *buf = h_realloc(*buf, need + 2);
+  char *p = *buf + *len;
+  if (!first) {
+    *p++ = ',';
+  }
+  if (s == NULL) {
+    memcpy(p, "NULL", 4);
+    p += 4;
+  } else {
+    *p++ = '"';
+    for (; *s != '\0'; s++) {
+      if (*s == '"' || *s == '\\') {
+        *p++ = '\\';
+      }
+      *p++ = *s;
+    }
+    *p++ = '"';
+  }
+  *len = (size_t)(p - *buf);
+  (*buf)[*len] = '\0';
+}
+
+/* The text[] literal of field `offset` of every row. Caller frees. */
+static char *column_array(const struct h_delivery_row *rows, int n, size_t offset) {
+  char *buf = h_strdup("{");
+  size_t len = 1;
+  for (int i = 0; i < n; i++) {
+    const char *v = *(const char *const *)(const void *)((const char *)&rows[i] + offset);
+    array_add(&buf, &len, v, i == 0);
+  }
+  buf = h_realloc(buf, len + 2);
+  buf[len++] = '}';
+  buf[len] = '\0';
+  return buf;
+}
+
+h_result h_notif_repo_insert_deliveries(PGconn *conn, const char *notification_id,
+                                        const char *user_id, const struct h_delivery_row *rows,
+                                        int n, PGresult **res) {
+  char *channels = column_array(rows, n, offsetof(struct h_delivery_row, channel));
+  char *statuses = column_array(rows, n, offsetof(struct h_delivery_row, status));
+  char *reasons = column_array(rows, n, offsetof(struct h_delivery_row, reason));
+  char *dues = column_array(rows, n, offsetof(struct h_delivery_row, due_at));
+  const char *params[] = {notification_id, user_id, channels, statuses, reasons, dues};
+  h_result r = h_db_exec(
+      conn,
+      "INSERT INTO deliveries (notification_id, user_id, channel, status, reason, due_at, sent_at)"
+      " SELECT $1::uuid, $2::uuid, t.channel, t.status, t.reason,"
+      "   COALESCE(t.due::timestamptz, now()), CASE WHEN t.status = 'sent' THEN now() END"
+      " FROM unnest($3::text[], $4::text[], $5::text[], $6::text[])"
+      "   AS t(channel, status, reason, due)"
+      " RETURNING id, 'delivery' AS object, channel, status, reason, " H_SQL_TS("due_at")
+      " AS due_at, extract(epoch FROM due_at)::float8 AS due_epoch",
+      6, params, res);
+  free(channels);
+  free(statuses);
+  free(reasons);
+  free(dues);
+  return r;
+}
+
+/* Runs a statement returning at most one object row; H_ERR_NOT_FOUND when none. */
+static h_result one_row(PGconn *conn, const char *sql, int n, const char *const *params,
+                        json_t **out) {
+  PGresult *res = NULL;
+  *out = NULL;
+  h_result r = h_db_exec(conn, sql, n, params, &res);
+  if (r != H_OK) {
+    return r;
+  }
+  r = PQntuples(res) == 1 ? H_OK : H_ERR_NOT_FOUND;
+  if (r == H_OK) {
+    *out = h_db_row_json(res, 0);
+  }
+  PQclear(res);
+  return r;
+}
+
+h_result h_notif_repo_feed(PGconn *conn, const char *user_id, const struct h_feed_filter *f,
+                           const struct h_page *page, json_t **data, bool *has_more) {
+  char limit[16];
+  snprintf(limit, sizeof(limit), "%d", page->limit + 1);
+  const char *unread = f->unread < 0 ? NULL : f->unread ? "t" : "f";
+  const char *params[] = {user_id, unread, f->category, f->priority, page->starting_after, limit};
+  PGresult *res = NULL;
+  *data = NULL;
+  h_result r = h_db_exec(
+      conn,
+      "SELECT " FEED_COLUMNS " FROM notifications WHERE user_id = $1::uuid AND" FEED_WHERE
+      "   AND ($2::bool IS NULL OR (read_at IS NULL) = $2::bool)"
+      "   AND ($3::text IS NULL OR category = $3) AND ($4::text IS NULL OR priority = $4)"
+      "   AND ($5::uuid IS NULL OR (created_at, id) <"
+      "        (SELECT created_at, id FROM notifications WHERE id = $5::uuid))"
+      " ORDER BY notifications.created_at DESC, notifications.id DESC LIMIT $6::int",
+      6, params, &res);
+  if (r != H_OK) {
+    return r;
+  }
+  *has_more = PQntuples(res) > page->limit;
+  *data = h_db_rows_json(res, page->limit);
+  PQclear(res);
+  return H_OK;
+}
+
+h_result h_notif_repo_unread_count(PGconn *conn, const char *user_id, long *count) {
+  const char *params[] = {user_id};
+  PGresult *res = NULL;
+  h_result r = h_db_exec(conn,
+                         "SELECT count(*) FROM notifications WHERE user_id = $1::uuid AND"
+                         FEED_WHERE " AND read_at IS NULL",
+                         1, params, &res);
+  if (r == H_OK) {
+    *count = atol(PQgetvalue(res, 0, 0));
+    PQclear(res);
+  }
+  return r;
+}
+
+h_result h_notif_repo_get(PGconn *conn, const char *id, const char *user_id, json_t **out) {
+  const char *params[] = {id, user_id};
+  if (user_id == NULL) {
+    return one_row(conn, "SELECT " ADMIN_COLUMNS " FROM notifications WHERE id = $1::uuid", 1,
+                   params, out);
+  }
+  return one_row(conn,
+                 "SELECT " FEED_COLUMNS " FROM notifications WHERE id = $1::uuid"
+                 " AND user_id = $2::uuid AND" FEED_WHERE,
+                 2, params, out);
+}
+
+h_result h_notif_repo_deliveries(PGconn *conn, const char *notification_id, json_t **out) {
+  const char *params[] = {notification_id};
+  PGresult *res = NULL;
+  h_result r = h_db_exec(conn,
+                         "SELECT " DELIVERY_COLUMNS " FROM deliveries"
+                         " WHERE notification_id = $1::uuid"
+                         " ORDER BY deliveries.created_at, deliveries.channel",
+                         1, params, &res);
+  if (r == H_OK) {
+    *out = h_db_rows_json(res, PQntuples(res));
+    PQclear(res);
+  }
+  return r;
+}
+
+h_result h_notif_repo_set_read(PGconn *conn, const char *id, const char *user_id, bool read,
+                               json_t **out) {
+  const char *params[] = {id, user_id, read ? "t" : "f"};
+  return one_row(conn,
+                 "UPDATE notifications SET read_at = CASE WHEN $3::bool"
+                 "   THEN COALESCE(read_at, now()) END"
+                 " WHERE id = $1::uuid AND user_id = $2::uuid AND" FEED_WHERE
+                 " RETURNING " FEED_COLUMNS,
+                 3, params, out);
+}
+
+h_result h_notif_repo_read_all(PGconn *conn, const char *user_id, long *updated) {
+  const char *params[] = {user_id};
+  PGresult *res = NULL;
+  h_result r = h_db_exec(conn,
+                         "UPDATE notifications SET read_at = now() WHERE user_id = $1::uuid AND"
+                         FEED_WHERE " AND read_at IS NULL",
+                         1, params, &res);
+  if (r == H_OK) {
+    *updated = atol(PQcmdTuples(res));
+    PQclear(res);
+  }
+  return r;
+}
+
+h_result h_notif_repo_soft_delete(PGconn *conn, const char *id, const char *user_id) {
+  const char *params[] = {id, user_id};
+  PGresult *res = NULL;
+  h_result r = h_db_exec(conn,
+                         "UPDATE notifications SET deleted_at = now()"
+                         " WHERE id = $1::uuid AND user_id = $2::uuid AND" FEED_WHERE,
+                         2, params, &res);
+  if (r == H_OK) {
+    r = atoi(PQcmdTuples(res)) == 1 ? H_OK : H_ERR_NOT_FOUND;
+    PQclear(res);
+  }
+  return r;
+}

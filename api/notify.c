@@ -1,0 +1,298 @@
+/* notify.c - one notification and its deliveries, in the caller's transaction. */
+#include "notify.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "alloc.h"
+#include "delivery_plan.h"
+#include "notification_repo.h"
+#include "quiet_hours.h"
+#include "template.h"
+#include "template_repo.h"
+
+static void set_err(struct h_notify_error *err, const char *code, const char *param,
+                    const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+
+static void set_err(struct h_notify_error *err, const char *code, const char *param,
+                    const char *fmt, ...) {
+  snprintf(err->code, sizeof(err->code), "%s", code);
+  snprintf(err->param, sizeof(err->param), "%s", param);
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(err->message, sizeof(err->message), fmt, ap);
+  va_end(ap);
+}
+
+h_result h_notify_load_template(PGconn *conn, const char *key, json_t **tpl,
+                                struct h_notify_error *err) {
+  h_result r = h_template_repo_get(conn, key, tpl);
+  if (r == H_ERR_NOT_FOUND) {
+    set_err(err, "template_not_found", "template", "There is no template '%.64s'.", key);
+    return H_ERR_UNPROCESSABLE;
+  }
+  return r;
+}
+
+static h_result render_error(const struct h_template_error *te, struct h_notify_error *err) {
+  set_err(err, te->code == H_ERR_UNPROCESSABLE ? "missing_variable" : "invalid_template",
+          te->param, "%s", te->message);
+  return H_ERR_UNPROCESSABLE;
+}
+
+h_result h_notify_check_template(const json_t *tpl, const json_t *data,
+                                 struct h_notify_error *err) {
+  const json_t *channels = json_object_get(tpl, "channels");
+  const json_t *locales = json_object_get(tpl, "locales");
+  struct h_template_error te;
+  json_t *out = NULL;
+  if (h_template_render_channels(channels, data, &out, &te) != H_OK) {
+    return render_error(&te, err);
+  }
+  json_decref(out);
+  const char *locale, *used;
+  json_t *variant;
+  json_object_foreach((json_t *)locales, locale, variant) {
+    json_t *content = h_template_localize(channels, locales, locale, &used);
+    h_result r = h_template_render_channels(content, data, &out, &te);
+    json_decref(content);
+    json_decref(out);
+    if (r != H_OK) {
+      return render_error(&te, err);
+    }
+  }
+  return H_OK;
+}
+
+/* A string member of channel ch of content, or NULL. Borrowed. */
+static const char *part(const json_t *content, const char *ch, const char *field) {
+  return json_string_value(json_object_get(json_object_get(content, ch), field));
+}
+
+/* Sets field of channel ch (created if needed) unless value is NULL. */
+static void put(json_t *content, const char *ch, const char *field, const char *value) {
+  if (value == NULL) {
+    return;
+  }
+  json_t *obj = json_object_get(content, ch);
+  if (obj == NULL) {
+    obj = json_object();
+    json_object_set_new(content, ch, obj);
+  }
+  json_object_set_new(obj, field, json_string(value));
+}
+
+/* Gives every channel content: a channel the template leaves out gets the generic
+ * title/body (taken from the in-app, push, SMS or e-mail parts, in that order). */
+static void complete_content(json_t *c, const char *category) {
+  const char *title = part(c, "in_app", "title");
+  title = title != NULL ? title : part(c, "push", "title");
+  title = title != NULL ? title : part(c, "email", "subject");
+  const char *body = part(c, "in_app", "body");
+  body = body != NULL ? body : part(c, "push", "body");
+  body = body != NULL ? body : part(c, "sms", "text");
+  body = body != NULL ? body : part(c, "email", "text");
+  body = body != NULL ? body : "";
+  /* Copies first: put() may move the strings these point into. */
+  char *t = h_strdup(title), *b = h_strdup(body);
+  if (json_object_get(c, "in_app") == NULL) {
+    put(c, "in_app", "title", t);
+    put(c, "in_app", "body", b);
+  }
+  if (json_object_get(c, "push") == NULL) {
+    put(c, "push", "title", t);
+    put(c, "push", "body", b);
+  }
+  if (json_object_get(c, "sms") == NULL) {
+    put(c, "sms", "text", b);
+  }
+  if (json_object_get(c, "email") == NULL) {
+    put(c, "email", "subject", t != NULL ? t : category);
+    put(c, "email", "text", b);
+  }
+  free(t);
+  free(b);
+}
+
+/* The rendered content of req for locale: *rendered (new reference); *used_locale the
+ * template variant used (borrowed from tpl) or NULL. */
+static h_result build_content(const struct h_notify_request *req, const json_t *tpl,
+                              const char *locale, json_t **rendered, const char **used_locale,
+                              struct h_notify_error *err) {
+  *used_locale = NULL;
+  if (tpl == NULL) {
+    *rendered = json_object();
+    put(*rendered, "in_app", "title", req->title);
+    put(*rendered, "in_app", "body", req->body);
+  } else {
+    json_t *content = h_template_localize(json_object_get(tpl, "channels"),
+                                          json_object_get(tpl, "locales"), locale, used_locale);
+    struct h_template_error te;
+    h_result r = h_template_render_channels(content, req->data, rendered, &te);
+    json_decref(content);
+    if (r != H_OK) {
+      return render_error(&te, err);
+    }
+  }
+  complete_content(*rendered, req->category);
+  return H_OK;
+}
+
+/* Delays the quiet-hours candidates of plan when their due time falls inside the
+ * recipient's quiet hours; until receives the end of the window (UTC). */
+static h_result apply_quiet_hours(PGconn *conn, const struct h_recipient_row *rc,
+                                  struct h_planned_delivery *plan, int n, char until[32]) {
+  int start, end;
+  struct h_local_time due, stop;
+  until[0] = '\0';
+  if (!rc->quiet_enabled || !h_quiet_parse_hhmm(rc->quiet_start, &start) ||
+      !h_quiet_parse_hhmm(rc->quiet_end, &end) || !h_quiet_parse_local(rc->local_due, &due) ||
+      !h_quiet_until(start, end, &due, &stop)) {
+    return H_OK;
+  }
+  char local[24];
+  h_quiet_format_local(&stop, local, sizeof(local));
+  h_result r = h_notif_repo_local_to_utc(conn, local, rc->quiet_tz, until);
+  for (int i = 0; r == H_OK && i < n; i++) {
+    if (plan[i].quiet_candidate) {
+      plan[i].status = "scheduled";
+      plan[i].reason = "quiet_hours";
+    }
+  }
+  return r;
+}
+
+/* Turns the inserted delivery rows into the response array and the push list; *active
+ * counts the deliveries queued or sent now. */
+static json_t *deliveries_out(const PGresult *res, struct h_push_list *push, int *active) {
+  json_t *arr = json_array();
+  *active = 0;
+  for (int i = 0; i < PQntuples(res); i++) {
+    json_t *d = h_db_row_json(res, i);
+    const char *status = PQgetvalue(res, i, 3);
+    int q = h_queue_parse(PQgetvalue(res, i, 2));
+    if (q >= 0 && strcmp(status, "queued") == 0) {
+      h_push_list_add(push, (enum h_queue)q, PQgetvalue(res, i, 0), 0);
+    } else if (q >= 0 && strcmp(status, "scheduled") == 0) {
+      h_push_list_add(push, (enum h_queue)q, PQgetvalue(res, i, 0), atof(PQgetvalue(res, i, 6)));
+    }
+    *active += strcmp(status, "queued") == 0 || strcmp(status, "sent") == 0;
+    if (json_is_null(json_object_get(d, "reason"))) {
+      json_object_del(d, "reason");
+    }
+    json_object_del(d, "due_epoch");
+    json_array_append_new(arr, d);
+  }
+  return arr;
+}
+
+/* Inserts the deliveries of plan and builds the response object (new reference). */
+static h_result insert_deliveries(PGconn *conn, const struct h_notify_request *req,
+                                  const struct h_planned_delivery *plan, int n, const char *until,
+                                  const char *id, const char *created_at, const char *send_at,
+                                  json_t **out, struct h_push_list *push) {
+  struct h_delivery_row rows[H_CHANNEL_COUNT];
+  for (int i = 0; i < n; i++) {
+    bool quiet = plan[i].reason != NULL && strcmp(plan[i].reason, "quiet_hours") == 0;
+    rows[i].channel = h_channel_name(plan[i].channel);
+    rows[i].status = plan[i].status;
+    rows[i].reason = plan[i].reason;
+    rows[i].due_at = quiet ? until : strcmp(plan[i].status, "scheduled") == 0 ? req->send_at : NULL;
+  }
+  PGresult *res = NULL;
+  h_result r = h_notif_repo_insert_deliveries(conn, id, req->user_id, rows, n, &res);
+  if (r != H_OK) {
+    return r;
+  }
+  int active = 0;
+  json_t *deliveries = deliveries_out(res, push, &active);
+  PQclear(res);
+  bool any_scheduled = false;
+  for (int i = 0; i < n; i++) {
+    any_scheduled |= strcmp(plan[i].status, "scheduled") == 0;
+  }
+  *out = json_pack("{ssssssssssss}", "id", id, "object", "notification", "status",
+                   active == 0 && any_scheduled ? "scheduled" : "queued", "user_id",
+                   req->user_id, "category", req->category, "priority", req->priority);
+  json_object_set_new(*out, "template", req->template_key != NULL
+                                            ? json_string(req->template_key) : json_null());
+  json_object_set_new(*out, "send_at", send_at[0] != '\0' ? json_string(send_at) : json_null());
+  json_object_set_new(*out, "created_at", json_string(created_at));
+  if (req->broadcast_id != NULL) {
+    json_object_set_new(*out, "broadcast_id", json_string(req->broadcast_id));
+  }
+  json_object_set_new(*out, "deliveries", deliveries);
+  return H_OK;
+}
+
+/* Inserts the notification row with its rendered content. */
+static h_result insert_notification(PGconn *conn, const struct h_notify_request *req,
+                                    const json_t *rendered, const char *locale, bool in_app,
+                                    char id[37], char created_at[32], char send_at[32]) {
+  struct h_notification_row row = {
+    .user_id = req->user_id, .category = req->category, .priority = req->priority,
+    .template_key = req->template_key, .locale = locale,
+    .title = part(rendered, "in_app", "title"), .body = part(rendered, "in_app", "body"),
+    .html = part(rendered, "email", "html"), .action_url = req->action_url,
+    .send_at = req->send_at, .broadcast_id = req->broadcast_id, .data = req->data,
+    .rendered = rendered, .in_app = in_app,
+  };
+  return h_notif_repo_insert(conn, &row, id, created_at, send_at);
+}
+
+/* Everything after the recipient is known: content, plan, quiet hours, rows. */
+static h_result create(PGconn *conn, const struct h_notify_request *req, const json_t *tpl,
+                       const struct h_recipient_row *rc, json_t **out, struct h_push_list *push,
+                       struct h_notify_error *err) {
+  json_t *rendered = NULL;
+  const char *used_locale = NULL;
+  h_result r = build_content(req, tpl, rc->locale, &rendered, &used_locale, err);
+  if (r != H_OK) {
+    return r;
+  }
+  struct h_recipient facts = {rc->has_phone, rc->active_devices, rc->prefs};
+  struct h_planned_delivery plan[H_CHANNEL_COUNT];
+  unsigned mask = req->channels != 0 ? req->channels : H_CHANNELS_ALL;
+  int n = h_plan_deliveries(mask, req->send_at != NULL, strcmp(req->priority, "critical") == 0,
+                            req->category, &facts, plan);
+  char until[32], id[37], created_at[32], send_at[32];
+  r = apply_quiet_hours(conn, rc, plan, n, until);
+  bool in_app = (mask & H_CHANNEL_BIT(H_CHANNEL_IN_APP)) != 0 &&
+                strcmp(plan[0].status, "skipped") != 0;
+  if (r == H_OK) {
+    r = insert_notification(conn, req, rendered, used_locale, in_app, id, created_at, send_at);
+  }
+  if (r == H_OK) {
+    r = insert_deliveries(conn, req, plan, n, until, id, created_at, send_at, out, push);
+  }
+  json_decref(rendered);
+  return r;
+}
+
+h_result h_notify_in_tx(PGconn *conn, const struct h_notify_request *req, const json_t *tpl,
+                        json_t **out, struct h_push_list *push, struct h_notify_error *err) {
+  *out = NULL;
+  struct h_recipient_row rc;
+  h_result r = h_notif_repo_recipient(conn, req->user_id, req->send_at, &rc);
+  if (r == H_ERR_NOT_FOUND) {
+    set_err(err, "user_not_found", "user_id", "There is no user %s (or it was deleted).",
+            req->user_id);
+    return H_ERR_UNPROCESSABLE;
+  }
+  if (r != H_OK) {
+    return r;
+  }
+  json_t *loaded = NULL;
+  if (req->template_key != NULL && tpl == NULL) {
+    r = h_notify_load_template(conn, req->template_key, &loaded, err);
+    tpl = loaded;
+  }
+  if (r == H_OK) {
+    r = create(conn, req, tpl, &rc, out, push, err);
+  }
+  json_decref(loaded);
+  json_decref(rc.prefs);
+  return r;
+}

@@ -1,0 +1,56 @@
+/* notify.h - creating one notification and its deliveries inside the caller's
+ * transaction. Shared by POST /api/v1/notifications and the fan-out of bulk sends and
+ * announcements, so both follow the same rules:
+ *   - channels: those asked for, or all four; each gets a delivery row, skipped (with a
+ *     reason) when the user's preferences turn it off or there is no phone / device;
+ *   - content: the template rendered in the user's locale (falling back to the template's
+ *     base content), or the literal title/body; stored rendered on the notification;
+ *   - timing: queued now, scheduled at send_at, or (non-critical e-mail, SMS, push) at the
+ *     end of the user's quiet hours; in-app is sent at once (or at send_at).
+ * The ids to push are collected for the caller to push after COMMIT. */
+#ifndef HERALD_NOTIFY_H
+#define HERALD_NOTIFY_H
+
+#include <jansson.h>
+#include <libpq-fe.h>
+
+#include "push_list.h"
+#include "result.h"
+
+struct h_notify_request {
+  const char *user_id;
+  const char *category;
+  const char *priority;        /* low|normal|high|critical */
+  unsigned channels;           /* H_CHANNEL_BIT mask; 0: every channel */
+  const char *template_key;    /* NULL: title/body */
+  const json_t *data;          /* borrowed, may be NULL */
+  const char *title, *body, *action_url;
+  const char *send_at;         /* RFC 3339, in the future, or NULL */
+  const char *broadcast_id;    /* set by the fan-out */
+};
+
+/* Why a request cannot be carried out (422). */
+struct h_notify_error {
+  char code[48];
+  char param[160];
+  char message[256];
+};
+
+/* Creates the notification in the open transaction of conn. tpl is the template object
+ * (borrowed) when the caller already loaded it, else NULL. On H_OK *out is the response
+ * object (new reference) and the ids to push are appended to push. H_ERR_UNPROCESSABLE
+ * with err filled for an unknown user or template or a missing variable. */
+h_result h_notify_in_tx(PGconn *conn, const struct h_notify_request *req, const json_t *tpl,
+                        json_t **out, struct h_push_list *push, struct h_notify_error *err);
+
+/* Loads template key into *tpl (new reference); H_ERR_UNPROCESSABLE with err filled when
+ * there is none. */
+h_result h_notify_load_template(PGconn *conn, const char *key, json_t **tpl,
+                                struct h_notify_error *err);
+
+/* Renders tpl's base content and every locale variant with data, so a fan-out can be
+ * refused up front (H_ERR_UNPROCESSABLE, err names the variable). */
+h_result h_notify_check_template(const json_t *tpl, const json_t *data,
+                                 struct h_notify_error *err);
+
+#endif

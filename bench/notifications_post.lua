@@ -1,0 +1,43 @@
+-- wrk script: POST /api/v1/notifications as an admin (bench/notifications_post.sh sets the
+-- environment). Each request creates a notification with three deliveries (in_app sent, e-mail
+-- and SMS queued and pushed to Redis after COMMIT).
+--   HERALD_BENCH_TOKEN        admin access token
+--   HERALD_BENCH_USER_ID      recipient (a user with a phone)
+--   HERALD_BENCH_IDEMPOTENCY  "1": a unique Idempotency-Key per request
+-- done() prints one line: "RESULT <req/s> <p50 ms> <p99 ms> <non-2xx> <socket errors>".
+local token = os.getenv("HERALD_BENCH_TOKEN") or error("HERALD_BENCH_TOKEN is not set")
+local user = os.getenv("HERALD_BENCH_USER_ID") or error("HERALD_BENCH_USER_ID is not set")
+local idempotency = os.getenv("HERALD_BENCH_IDEMPOTENCY") == "1"
+
+wrk.method = "POST"
+wrk.headers["Content-Type"] = "application/json"
+wrk.headers["Authorization"] = "Bearer " .. token
+wrk.body = string.format('{"user_id":"%s","category":"bench","priority":"normal",' ..
+  '"title":"Bench","body":"A load-test notification","channels":["in_app","email","sms"]}', user)
+
+local threads, counter = 0, 0
+
+-- Runs in the main state: gives each thread its own key prefix (a global of its state).
+function setup(thread)
+  threads = threads + 1
+  thread:set("prefix", string.format("bench-%d-%d-", os.time(), threads))
+end
+
+function request()
+  if not idempotency then
+    return wrk.format()
+  end
+  counter = counter + 1
+  local headers = {}
+  for k, v in pairs(wrk.headers) do headers[k] = v end
+  headers["Idempotency-Key"] = (prefix or "bench-") .. counter
+  return wrk.format(nil, nil, headers, nil)
+end
+
+function done(summary, latency, requests)
+  local seconds = summary.duration / 1e6
+  local non2xx = summary.errors.status
+  local socket = summary.errors.connect + summary.errors.read + summary.errors.write + summary.errors.timeout
+  io.write(string.format("RESULT %.1f %.2f %.2f %d %d\n", summary.requests / seconds,
+    latency:percentile(50) / 1000, latency:percentile(99) / 1000, non2xx, socket))
+end

@@ -1,0 +1,118 @@
+#!/usr/bin/env bash
+# POST /api/v1/notifications under load, measured in one run on one machine:
+#   1. GET /healthz alone at 64 connections (the ceiling of this machine and server);
+#   2. POST /api/v1/notifications at 64 connections and, at the same time, GET /healthz at 8
+#      connections (the probes an orchestrator keeps sending while the API is busy);
+#   3. POST alone (and the CPU it costs the API and PostgreSQL per request);
+#   4. the same POST with a unique Idempotency-Key per request (one more row per request).
+# Each POST writes a notification, three deliveries and an audit row in one transaction, then
+# LPUSHes two ids (e-mail, SMS) to Redis.
+# Usage: bench/notifications_post.sh [seconds per run, default 15]. Needs wrk and a Release
+# build (HERALD_BENCH_BIN, default build-rel/bin/herald-api, built if missing); starts its own
+# ephemeral stack. Writes bench/results/notifications-post-<date>.md and prints it.
+set -euo pipefail
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+DUR=${1:-15}
+BIN=${HERALD_BENCH_BIN:-$ROOT/build-rel/bin/herald-api}
+if [[ ! -x $BIN ]]; then
+  cmake -S "$ROOT" -B "$(dirname "$(dirname "$BIN")")" -DCMAKE_BUILD_TYPE=Release \
+    -DHERALD_BUILD_TESTS=OFF >/dev/null
+  cmake --build "$(dirname "$(dirname "$BIN")")" -j2 >/dev/null
+fi
+stack=$(mktemp -d /tmp/herald-bench-XXXX)
+pids=()
+cleanup() {
+  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+  "$ROOT/scripts/stack.sh" stop --purge --dir "$stack" >/dev/null 2>&1 || true
+}
+trap cleanup EXIT
+"$ROOT/scripts/stack.sh" start --ephemeral --dir "$stack" >/dev/null
+# shellcheck disable=SC1091
+. "$stack/stack.env"
+export HERALD_LOG_LEVEL=warning HERALD_HTTP_BIND=127.0.0.1 HERALD_AUTH_RATE_LIMIT=1000000
+export HERALD_JWT_SECRET=bench-secret-bench-secret-bench-secret-0123
+export HERALD_ADMIN_EMAIL=bench-admin@example.com HERALD_ADMIN_PASSWORD=bench-admin-password-1
+"$BIN" migrate >/dev/null
+"$BIN" create-admin >/dev/null
+
+PORT=18311
+BASE=http://127.0.0.1:$PORT
+HERALD_HTTP_PORT=$PORT "$BIN" serve 2>>"$stack/api.log" &
+pids+=($!)
+for _ in $(seq 50); do curl -sf "$BASE/healthz" >/dev/null && break; sleep 0.1; done
+
+json_field() { python3 -c "import json,sys; print(json.load(sys.stdin)$1)"; }
+HERALD_BENCH_TOKEN=$(curl -sf -H 'Content-Type: application/json' \
+  -d "{\"email\":\"$HERALD_ADMIN_EMAIL\",\"password\":\"$HERALD_ADMIN_PASSWORD\"}" \
+  "$BASE/api/v1/auth/login" | json_field '["access_token"]')
+HERALD_BENCH_USER_ID=$(curl -sf -H 'Content-Type: application/json' \
+  -d '{"email":"bench-user@example.com","password":"bench-user-password-1","phone":"+14155550100"}' \
+  "$BASE/api/v1/auth/register" | json_field '["user"]["id"]')
+export HERALD_BENCH_TOKEN HERALD_BENCH_USER_ID
+
+here=$ROOT/bench
+load=$(cut -d' ' -f1-3 /proc/loadavg)
+wrk_run() { # wrk_run CONNECTIONS THREADS SCRIPT PATH -> the RESULT line's fields
+  wrk -t"$2" -c"$1" -d"${DUR}s" -s "$here/$3" "$BASE$4" | awk '/^RESULT/ {$1 = ""; print}'
+}
+count() { psql "$HERALD_DATABASE_URL" -Atc "$1"; }
+# CPU ticks of a process and its children (PostgreSQL: the postmaster and its backends).
+ticks() { local t=0 p; for p in "$@" $(pgrep -P "$1" | tr '\n' ' '); do
+  t=$((t + $(awk '{print $14 + $15}' "/proc/$p/stat" 2>/dev/null || echo 0))); done; echo "$t"; }
+per_request() { python3 -c "print(f'{($2 - $1) * 1e6 / $(getconf CLK_TCK) / max($3, 1):.0f}')"; }
+pg_pid=$(head -1 "$HERALD_PG_HOME/data/postmaster.pid")
+
+# Warm-up (also fills the pools), then the measured runs.
+HERALD_BENCH_IDEMPOTENCY=0 wrk -t2 -c64 -d3s -s "$here/notifications_post.lua" \
+  "$BASE/api/v1/notifications" >/dev/null
+read -r h_rps h_p50 h_p99 h_bad h_err < <(wrk_run 64 2 healthz.lua /healthz)
+
+before=$(count "SELECT count(*) FROM notifications WHERE category = 'bench'")
+wrk_run 8 1 healthz.lua /healthz >"$stack/beside" &
+side=$!
+read -r p_rps p_p50 p_p99 p_bad p_err < <(HERALD_BENCH_IDEMPOTENCY=0 wrk_run 64 2 notifications_post.lua /api/v1/notifications)
+wait "$side"
+read -r b_rps b_p50 b_p99 b_bad b_err <"$stack/beside"
+after=$(count "SELECT count(*) FROM notifications WHERE category = 'bench'")
+written=$((after - before))
+
+# POST alone: its CPU cost in the API and in PostgreSQL.
+api0=$(ticks "${pids[0]}") pg0=$(ticks "$pg_pid")
+read -r a_rps a_p50 a_p99 a_bad a_err < <(HERALD_BENCH_IDEMPOTENCY=0 wrk_run 64 2 notifications_post.lua /api/v1/notifications)
+api1=$(ticks "${pids[0]}") pg1=$(ticks "$pg_pid")
+alone=$(python3 -c "print(round($a_rps * $DUR))")
+
+read -r i_rps i_p50 i_p99 i_bad i_err < <(HERALD_BENCH_IDEMPOTENCY=1 wrk_run 64 2 notifications_post.lua /api/v1/notifications)
+keys=$(count "SELECT count(*) FROM idempotency_keys WHERE key LIKE 'bench-%' AND status = 'completed'")
+queued=$(redis-cli -u "$HERALD_REDIS_URL" LLEN 'herald:q:{email}')
+
+report="$ROOT/bench/results/notifications-post-$(date -u +%Y%m%d-%H%M).md"
+cat >"$report" <<MD
+# POST /api/v1/notifications ($(date -u +%Y-%m-%dT%H:%MZ))
+
+Machine: $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), $(uname -r).
+Commit: $(git -C "$ROOT" rev-parse --short HEAD) (plus the working tree). Release build, log level
+warning, HERALD_HTTP_THREADS=${HERALD_HTTP_THREADS:-16} (PostgreSQL and Redis pools of the same
+size), ${DUR} s per run. PostgreSQL, Redis, wrk and the API share the machine's cores; load
+average before the runs: $load (anything else running on the machine skews the figures).
+Command: \`bench/notifications_post.sh $DUR\`.
+
+| run | requests | req/s | p50 | p99 | non-2xx | socket errors |
+|---|---|---|---|---|---|---|
+| GET /healthz alone, 64 connections | healthz.lua | $h_rps | $h_p50 ms | $h_p99 ms | $h_bad | $h_err |
+| POST /api/v1/notifications, 64 connections | notifications_post.lua | $p_rps | $p_p50 ms | $p_p99 ms | $p_bad | $p_err |
+| GET /healthz at the same time, 8 connections | healthz.lua | $b_rps | $b_p50 ms | $b_p99 ms | $b_bad | $b_err |
+| POST /api/v1/notifications alone, 64 connections | notifications_post.lua | $a_rps | $a_p50 ms | $a_p99 ms | $a_bad | $a_err |
+| POST with a unique Idempotency-Key, 64 connections | notifications_post.lua | $i_rps | $i_p50 ms | $i_p99 ms | $i_bad | $i_err |
+
+CPU per POST (the run of POST alone): API $(per_request "$api0" "$api1" "$alone") us, PostgreSQL
+$(per_request "$pg0" "$pg1" "$alone") us (from /proc; unlike req/s, these hardly depend on what else
+runs on the machine).
+
+Checks: $written notifications written in the POST run (wrk counted
+$(python3 -c "print(round($p_rps * $DUR))") at its rate); $keys idempotency records completed;
+$queued e-mail ids waiting in herald:q:{email} (no workers run here).
+Each POST is one transaction (recipient and preferences, notification, 3 deliveries, audit row)
+plus one LPUSH per queue after COMMIT.
+MD
+cat "$report"

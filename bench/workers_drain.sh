@@ -1,0 +1,165 @@
+#!/usr/bin/env bash
+# Drain benchmark of the workers: how fast one herald-email empties herald:q:{email} into a local
+# SMTP server, and one herald-push herald:q:{push} into the fake FCM, for N jobs at several
+# --concurrency values, with the worker's peak RSS (/usr/bin/time -v).
+#
+#   bench/workers_drain.sh [--jobs 50000] [--concurrency "1 2 4"] [--build build] [--out FILE]
+#
+# Each run: N fresh users, notifications and queued deliveries are inserted in PostgreSQL and
+# their ids LPUSHed; then `herald-<worker> --once --concurrency C --log-level warning` is timed
+# until it exits (the queue is empty) and every row is checked to be 'sent'.
+# SMTP servers: Postfix's smtp-sink when /usr/sbin/smtp-sink exists (apt-get install postfix;
+# the service need not run), and always tests/fakes/fake_smtp.py --ids-only. smtp-source is run
+# against smtp-sink first, as the ceiling of the sink itself.
+# Stack: the one in the environment (HERALD_DATABASE_URL, HERALD_REDIS_URL) if set, else a
+# throw-away one in var/bench-workers (stopped and deleted at the end).
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$ROOT"
+JOBS=50000
+CONCURRENCY="1 2 4"
+BUILD=build
+OUT=$ROOT/bench/results/workers-drain-$(date -u +%Y%m%d-%H%M%S).md
+while [[ $# -gt 0 ]]; do
+  case $1 in
+    --jobs) JOBS=$2; shift 2 ;;
+    --concurrency) CONCURRENCY=$2; shift 2 ;;
+    --build) BUILD=$2; shift 2 ;;
+    --out) OUT=$2; shift 2 ;;
+    *) echo "usage: $0 [--jobs N] [--concurrency \"1 2 4\"] [--build DIR] [--out FILE]" >&2; exit 2 ;;
+  esac
+done
+BIN=$ROOT/$BUILD/bin
+PY=/usr/bin/python3
+tmp=$(mktemp -d /tmp/herald-bench-XXXXXX)
+pids=()
+stack_dir=""
+
+cleanup() {
+  local pid
+  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+  [[ -n $stack_dir ]] && scripts/stack.sh stop --purge --dir "$stack_dir" >/dev/null 2>&1
+  rm -rf "$tmp"
+}
+trap cleanup EXIT
+
+say() { echo "bench: $*" >&2; }
+
+if [[ -z ${HERALD_DATABASE_URL:-} || -z ${HERALD_REDIS_URL:-} ]]; then
+  stack_dir=$ROOT/var/bench-workers
+  scripts/stack.sh start --ephemeral --dir "$stack_dir" >/dev/null
+  # shellcheck disable=SC1091
+  . "$stack_dir/stack.env"
+fi
+redis_port=${HERALD_REDIS_URL##*:}
+redis_port=${redis_port%%/*}
+psql_q() { psql "$HERALD_DATABASE_URL" -X -q -t -A -v ON_ERROR_STOP=1 -c "$1"; }
+rcli() { redis-cli -p "$redis_port" "$@"; }
+"$BIN/herald-api" migrate >/dev/null
+
+# start_fake SCRIPT ARGS...: starts a fake, sets fake_port/fake_control from its READY line.
+start_fake() {
+  local script=$1 out=$tmp/fake.$RANDOM
+  shift
+  mkfifo "$out"
+  "$PY" "$ROOT/tests/fakes/$script" "$@" >"$out" 2>"$tmp/$script.log" &
+  pids+=("$!")
+  read -r _ fake_port fake_control <"$out"
+}
+
+# seed CHANNEL N: inserts N jobs (push: one device each) and pushes their ids.
+seed() {
+  local channel=$1 n=$2 devices=0
+  [[ $channel == push ]] && devices=1
+  rcli DEL "herald:q:{$channel}" "herald:delayed:{$channel}" >/dev/null
+  psql_q "UPDATE deliveries SET status = 'skipped', reason = 'bench_reset' WHERE channel = '$channel'
+          AND status IN ('queued', 'scheduled', 'processing')" >/dev/null
+  tag=bench-$RANDOM$RANDOM
+  psql_q "WITH u AS (INSERT INTO users (email, password_hash, name)
+            SELECT 'bench-' || gen_random_uuid() || '@example.com', 'x', 'Bench ' || g
+            FROM generate_series(1, $n) g RETURNING id),
+          d AS (INSERT INTO devices (user_id, token, platform)
+            SELECT u.id, 'bench-' || gen_random_uuid(), 'android' FROM u, generate_series(1, $devices)),
+          no AS (INSERT INTO notifications (user_id, category, title, body)
+            SELECT id, '$tag', 'Benchmark', 'A message of a realistic length for a notification body.'
+            FROM u RETURNING id, user_id)
+          INSERT INTO deliveries (notification_id, user_id, channel, status)
+            SELECT id, user_id, '$channel', 'queued' FROM no RETURNING id" >"$tmp/ids"
+  xargs -n 1000 redis-cli -p "$redis_port" LPUSH "herald:q:{$channel}" <"$tmp/ids" >/dev/null
+}
+
+# drain WORKER CONCURRENCY ENV...: times one --once run; prints "jobs/s rss_mb seconds".
+drain() {
+  local worker=$1 c=$2 channel=${1#herald-}
+  shift 2
+  env "$@" /usr/bin/time -v -o "$tmp/time" "$BIN/$worker" --once --concurrency "$c" \
+    --log-level warning 2>"$tmp/worker.log" || { tail -5 "$tmp/worker.log" >&2; return 1; }
+  local secs rss sent
+  secs=$(awk -F': ' '/Elapsed \(wall clock\)/ { n = split($2, p, ":"); s = 0;
+    for (i = 1; i <= n; i++) s = s * 60 + p[i]; print s }' "$tmp/time")
+  rss=$(awk -F': ' '/Maximum resident set size/ { printf "%.1f", $2 / 1024 }' "$tmp/time")
+  sent=$(psql_q "SELECT count(*) FROM deliveries d JOIN notifications n ON n.id = d.notification_id
+                 WHERE n.category = '$tag' AND d.status = 'sent'")
+  [[ $sent == "$JOBS" ]] || say "warning: only $sent of $JOBS $channel jobs sent"
+  awk -v n="$JOBS" -v s="$secs" -v r="$rss" 'BEGIN { printf "%.0f %s %.2f\n", n / s, r, s }'
+}
+
+row() { # row LABEL CONCURRENCY "jobs/s rss secs"
+  read -r rate rss secs <<<"$3"
+  printf '| %s | %s | %s | %s | %s |\n' "$1" "$2" "$rate" "$secs" "$rss" | tee -a "$OUT"
+}
+
+mkdir -p "$(dirname "$OUT")"
+{
+  echo "# Worker drain benchmark ($(date -u +%Y-%m-%dT%H:%MZ))"
+  echo
+  echo "$JOBS jobs per run, \`--once --log-level warning\`, $(nproc) CPUs ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)),"
+  echo "PostgreSQL and Redis of scripts/stack.sh on the same machine. Command: \`bench/workers_drain.sh --jobs $JOBS\`."
+  echo
+} >"$OUT"
+
+if [[ -x /usr/sbin/smtp-sink ]]; then
+  sink_port=$((20000 + RANDOM % 10000))
+  /usr/sbin/smtp-sink -u nobody "127.0.0.1:$sink_port" 512 &
+  pids+=("$!")
+  sleep 0.5
+  start=$(date +%s.%N)
+  /usr/sbin/smtp-source -s 4 -m "$JOBS" -l 600 -f bench@herald.local -t to@example.com "127.0.0.1:$sink_port"
+  secs=$(echo "$(date +%s.%N) - $start" | bc)
+  printf 'smtp-source -> smtp-sink (the sink'"'"'s own ceiling, 4 sessions): %s messages in %.2f s = %.0f msg/s\n\n' \
+    "$JOBS" "$secs" "$(echo "$JOBS / $secs" | bc -l)" | tee -a "$OUT"
+fi
+
+echo "| worker -> server | concurrency | jobs/s | seconds | peak RSS MiB |" | tee -a "$OUT"
+echo "|---|---|---|---|---|" | tee -a "$OUT"
+for c in $CONCURRENCY; do
+  if [[ -n ${sink_port:-} ]]; then
+    seed email "$JOBS"
+    row "herald-email -> smtp-sink (Postfix)" "$c" "$(drain herald-email "$c" HERALD_EMAIL_PROVIDER=smtp \
+      HERALD_SMTP_HOST=127.0.0.1 HERALD_SMTP_PORT="$sink_port")"
+  fi
+done
+start_fake fake_smtp.py --ids-only
+for c in $CONCURRENCY; do
+  seed email "$JOBS"
+  row "herald-email -> fake_smtp.py" "$c" "$(drain herald-email "$c" HERALD_EMAIL_PROVIDER=smtp \
+    HERALD_SMTP_HOST=127.0.0.1 HERALD_SMTP_PORT="$fake_port")"
+done
+
+openssl genrsa -out "$tmp/sa.pem" 2048 2>/dev/null
+openssl rsa -in "$tmp/sa.pem" -pubout -out "$tmp/sa.pub" 2>/dev/null
+start_fake fake_fcm.py --public-key "$tmp/sa.pub" --ids-only
+"$PY" - "$tmp/sa.pem" "$fake_port" "$tmp/sa.json" <<'EOF'
+import json, sys
+key, port, out = sys.argv[1:]
+json.dump({"type": "service_account", "project_id": "herald-test", "private_key_id": "bench",
+           "private_key": open(key).read(), "client_email": "bench@herald-test.iam.example",
+           "token_uri": "http://127.0.0.1:%s/token" % port}, open(out, "w"))
+EOF
+for c in $CONCURRENCY; do
+  seed push "$JOBS"
+  row "herald-push -> fake_fcm.py" "$c" "$(drain herald-push "$c" HERALD_PUSH_PROVIDER=fcm \
+    HERALD_FCM_BASE_URL="http://127.0.0.1:$fake_port" HERALD_FCM_CREDENTIALS_FILE="$tmp/sa.json")"
+done
+say "results in $OUT"

@@ -1,0 +1,27 @@
+/* forwarded.h - the client address behind trusted proxies (X-Forwarded-For).
+ *
+ * Behind a load balancer every connection comes from the proxy. When the peer is one of
+ * HERALD_TRUSTED_PROXIES (comma-separated IPv4 addresses or CIDR blocks), the client is the
+ * right-most address of X-Forwarded-For that is not itself a trusted proxy (the left-most
+ * when all are trusted); entries a client could have forged further left are ignored. A
+ * malformed entry stops the walk at the address to its right. Without trusted proxies, or
+ * from any other peer, the header is ignored. IPv4 only, like the listener. */
+#ifndef HERALD_FORWARDED_H
+#define HERALD_FORWARDED_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+/* Checks HERALD_TRUSTED_PROXIES: NULL when valid (empty is valid), else a message naming the
+ * variable (caller frees). */
+char *h_forwarded_config_check(const char *trusted);
+
+/* True when ip (dotted IPv4) is in the trusted list. Pure. */
+bool h_forwarded_trusted(const char *trusted, const char *ip);
+
+/* Writes the client address into out (outlen bytes): peer, or the address X-Forwarded-For
+ * names when peer is trusted. xff may be NULL. Pure; all pointers borrowed. */
+void h_forwarded_client(const char *trusted, const char *peer, const char *xff, char *out,
+                        size_t outlen);
+
+#endif

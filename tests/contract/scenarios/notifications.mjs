@@ -1,0 +1,488 @@
+// Notifications: sending (one, bulk, announcements), the feed, preferences, devices,
+// templates, queues and deliveries.
+//
+// The setup (run when the file loads) registers its own users and sends what the calls read
+// back: a notification in the feed, a bulk send and an announcement to follow, a device to
+// remove, a delivery made dead (in PostgreSQL, lib/psql.mjs) to retry. The calls run in order;
+// the deleting ones come last.
+import { randomBytes, randomUUID } from 'node:crypto';
+
+import { psqlValue } from '../lib/psql.mjs';
+
+const code = (expected) => (res) => (res.json?.error?.code === expected ? [] : `code ${res.json?.error?.code}, expected ${expected}`);
+
+function must(res, status, what) {
+  if (res.error || res.status !== status) {
+    throw new Error(`setup: ${what}: expected ${status}, got ${res.error ?? `${res.status} ${res.text.slice(0, 300)}`}`);
+  }
+  return res.json;
+}
+
+export default async function notifications(h) {
+  const tag = randomBytes(5).toString('hex');
+  const password = `Contract passphrase ${tag}`;
+  const register = async (who, extra = {}) => {
+    const body = { email: `contract-notif-${tag}-${who}@example.test`, password, ...extra };
+    const json = must(await h.call('register', { body }), 201, `register ${who}`);
+    return { id: json.user.id, token: json.access_token };
+  };
+  const me = await register('me', { phone: '+14155550199' });
+  const other = await register('other');
+  const user = { token: me.token };
+  const otherUser = { token: other.token };
+  const admin = 'admin';
+  const key = must(await h.call('createApiKey', { body: { name: `contract notif ${tag}` }, auth: admin }), 201, 'API key');
+  const apiKey = { token: key.secret };
+
+  const sent = must(await h.call('sendNotification', {
+    body: { user_id: me.id, category: 'contract', title: 'Hello', body: 'From the contract suite', channels: ['in_app', 'sms'] },
+    auth: admin,
+  }), 202, 'a notification to read back');
+  const sms = sent.deliveries.find((d) => d.channel === 'sms').id;
+  psqlValue("UPDATE deliveries SET status = 'dead' WHERE id = :'id'::uuid RETURNING id;", { id: sms });
+  const batch = must(await h.call('sendBulkNotification', {
+    body: { user_ids: [me.id, other.id], category: 'contract', body: 'Bulk', channels: ['in_app'] },
+    auth: apiKey,
+  }), 202, 'a bulk send');
+  const later = new Date(Date.now() + 3600 * 1000).toISOString().replace(/\.\d+Z$/, 'Z');
+  const announcement = must(await h.call('createAnnouncement', {
+    body: { target: 'admins', body: 'Later', channels: ['in_app'], send_at: later },
+    auth: admin,
+  }), 202, 'an announcement');
+  const device = must(await h.call('registerDevice', {
+    body: { token: `contract-device-${tag}-2`, platform: 'web' },
+    auth: user,
+  }), 201, 'a device to remove');
+  const template = `contract-${tag}`;
+
+  return [
+    // --- sending ----------------------------------------------------------------------------
+    {
+      name: 'every channel by preference, as an API key',
+      operationId: 'sendNotification',
+      request: { body: { user_id: me.id, category: 'contract', priority: 'high', title: 'Hi', body: 'Text', data: { n: 1 } }, auth: apiKey },
+      expect: 202,
+      check: (res) => (res.json?.deliveries?.length === 4 ? [] : `${res.json?.deliveries?.length} deliveries`),
+    },
+    {
+      name: 'with an Idempotency-Key, scheduled',
+      operationId: 'sendNotification',
+      request: {
+        headers: { 'Idempotency-Key': `contract-${tag}` },
+        body: { user_id: me.id, category: 'contract', body: 'Later', channels: ['email'], send_at: later },
+        auth: admin,
+      },
+      expect: 202,
+      check: (res) => (res.json?.status === 'scheduled' ? [] : `status ${res.json?.status}`),
+    },
+    {
+      name: 'the same key with another body: 400 idempotency_error',
+      operationId: 'sendNotification',
+      request: {
+        headers: { 'Idempotency-Key': `contract-${tag}` },
+        body: { user_id: me.id, category: 'contract', body: 'Other', channels: ['email'] },
+        auth: admin,
+      },
+      expect: 400,
+      check: (res) => (res.json?.error?.type === 'idempotency_error' ? [] : `type ${res.json?.error?.type}`),
+    },
+    {
+      name: 'every field error at once',
+      operationId: 'sendNotification',
+      request: { body: { user_id: 'x', category: 'a b', priority: 'p', channels: ['fax'], send_at: 'soon' }, auth: admin },
+      expect: 400,
+      check: (res) => ((res.json?.error?.errors ?? []).length === 6 ? [] : `${JSON.stringify(res.json?.error?.errors)}`),
+    },
+    {
+      name: 'an unknown user: 422 user_not_found',
+      operationId: 'sendNotification',
+      request: { body: { user_id: randomUUID(), category: 'contract', body: 'x' }, auth: admin },
+      expect: 422,
+      check: code('user_not_found'),
+    },
+    {
+      name: 'a user cannot send: 403',
+      operationId: 'sendNotification',
+      request: { body: { user_id: me.id, category: 'contract', body: 'x' }, auth: user },
+      expect: 403,
+    },
+    {
+      name: 'bulk, duplicates ignored',
+      operationId: 'sendBulkNotification',
+      request: { body: { user_ids: [me.id, me.id], category: 'contract', body: 'Bulk' }, auth: admin },
+      expect: 202,
+      check: (res) => (res.json?.requested === 1 && res.json?.object === 'notification_batch' ? [] : `requested ${res.json?.requested}`),
+    },
+    {
+      name: 'bulk without user ids: 400',
+      operationId: 'sendBulkNotification',
+      request: { body: { category: 'contract', body: 'Bulk' }, auth: admin },
+      expect: 400,
+      check: code('missing_field'),
+    },
+    {
+      name: 'a bulk send, followed',
+      operationId: 'getNotificationBatch',
+      request: { params: { id: batch.id }, auth: admin },
+      expect: 200,
+      check: (res) => (res.json?.recipients === 2 ? [] : `recipients ${res.json?.recipients}`),
+    },
+    {
+      name: 'an unknown bulk send: 404',
+      operationId: 'getNotificationBatch',
+      request: { params: { id: randomUUID() }, auth: admin },
+      expect: 404,
+    },
+    {
+      name: 'an announcement to every user',
+      operationId: 'createAnnouncement',
+      request: { body: { target: 'users', title: 'News', body: 'Contract', channels: ['in_app'], send_at: later }, auth: admin },
+      expect: 202,
+      check: (res) => (res.json?.status === 'scheduled' ? [] : `status ${res.json?.status}`),
+    },
+    {
+      name: 'an unknown target: 400',
+      operationId: 'createAnnouncement',
+      request: { body: { target: 'martians', body: 'x' }, auth: admin },
+      expect: 400,
+      check: code('invalid_target'),
+    },
+    {
+      name: 'announcements, newest first',
+      operationId: 'listAnnouncements',
+      request: { query: { limit: 5 }, auth: apiKey },
+      expect: 200,
+    },
+    {
+      name: 'users cannot list announcements: 403',
+      operationId: 'listAnnouncements',
+      request: { auth: user },
+      expect: 403,
+    },
+    {
+      name: 'an announcement, followed',
+      operationId: 'getAnnouncement',
+      request: { params: { id: announcement.id }, auth: admin },
+      expect: 200,
+    },
+    {
+      name: 'a bulk send is not an announcement: 404',
+      operationId: 'getAnnouncement',
+      request: { params: { id: batch.id }, auth: admin },
+      expect: 404,
+    },
+    // --- the feed ---------------------------------------------------------------------------
+    {
+      name: 'my feed, unread only',
+      operationId: 'listNotifications',
+      request: { query: { unread: true, category: 'contract', limit: 10 }, auth: user },
+      expect: 200,
+      check: (res) => (res.json?.unread_count >= 1 ? [] : `unread_count ${res.json?.unread_count}`),
+    },
+    {
+      name: 'bad filters: 400',
+      operationId: 'listNotifications',
+      request: { query: { unread: 'maybe' }, auth: user },
+      expect: 400,
+    },
+    {
+      name: 'the badge count',
+      operationId: 'getUnreadCount',
+      request: { auth: user },
+      expect: 200,
+    },
+    {
+      name: 'API keys have no feed: 403',
+      operationId: 'getUnreadCount',
+      request: { auth: apiKey },
+      expect: 403,
+    },
+    {
+      name: 'mine',
+      operationId: 'getNotification',
+      request: { params: { id: sent.id }, auth: user },
+      expect: 200,
+    },
+    {
+      name: 'the admin sees the deliveries',
+      operationId: 'getNotification',
+      request: { params: { id: sent.id }, auth: admin },
+      expect: 200,
+      check: (res) => (res.json?.deliveries?.length === 2 ? [] : `deliveries ${JSON.stringify(res.json?.deliveries)}`),
+    },
+    {
+      name: "another user's: 404",
+      operationId: 'getNotification',
+      request: { params: { id: sent.id }, auth: otherUser },
+      expect: 404,
+    },
+    {
+      name: 'read',
+      operationId: 'markNotificationRead',
+      request: { params: { id: sent.id }, auth: user },
+      expect: 200,
+      check: (res) => (res.json?.read === true ? [] : `read ${res.json?.read}`),
+    },
+    {
+      name: "another user's: 404",
+      operationId: 'markNotificationRead',
+      request: { params: { id: sent.id }, auth: otherUser },
+      expect: 404,
+    },
+    {
+      name: 'unread again',
+      operationId: 'markNotificationUnread',
+      request: { params: { id: sent.id }, auth: user },
+      expect: 200,
+      check: (res) => (res.json?.read === false ? [] : `read ${res.json?.read}`),
+    },
+    {
+      name: 'an unknown one: 404',
+      operationId: 'markNotificationUnread',
+      request: { params: { id: randomUUID() }, auth: user },
+      expect: 404,
+    },
+    {
+      name: 'everything read',
+      operationId: 'markAllNotificationsRead',
+      request: { auth: user },
+      expect: 200,
+    },
+    {
+      name: 'without a token: 401',
+      operationId: 'markAllNotificationsRead',
+      request: {},
+      expect: 401,
+    },
+    // --- preferences ------------------------------------------------------------------------
+    {
+      name: 'the defaults filled in',
+      operationId: 'getPreferences',
+      request: { auth: otherUser },
+      expect: 200,
+      check: (res) => (res.json?.channels?.email === true && res.json?.quiet_hours?.enabled === false ? [] : 'not the defaults'),
+    },
+    {
+      name: 'without a token: 401',
+      operationId: 'getPreferences',
+      request: {},
+      expect: 401,
+    },
+    {
+      name: 'SMS off, quiet nights in Paris',
+      operationId: 'updatePreferences',
+      request: {
+        body: { channels: { sms: false }, categories: { contract: { sms: true } },
+          quiet_hours: { enabled: true, start: '22:00', end: '07:00', timezone: 'Europe/Paris' } },
+        auth: user,
+      },
+      expect: 200,
+    },
+    {
+      name: 'a bad time and zone: 400',
+      operationId: 'updatePreferences',
+      request: { body: { quiet_hours: { enabled: true, start: '22:00', end: '22:00', timezone: 'Atlantis/Deep' } }, auth: user },
+      expect: 400,
+      check: (res) => ((res.json?.error?.errors ?? []).length === 2 ? [] : JSON.stringify(res.json?.error?.errors)),
+    },
+    // --- devices ----------------------------------------------------------------------------
+    {
+      name: 'a new device',
+      operationId: 'registerDevice',
+      request: { body: { token: `contract-device-${tag}-1`, platform: 'ios', app_version: '1.0' }, auth: user },
+      expect: 201,
+    },
+    {
+      name: 'the same token from another account: moved',
+      operationId: 'registerDevice',
+      request: { body: { token: `contract-device-${tag}-1`, platform: 'ios' }, auth: otherUser },
+      expect: 200,
+    },
+    {
+      name: 'an unknown platform: 400',
+      operationId: 'registerDevice',
+      request: { body: { token: 'x', platform: 'palm' }, auth: user },
+      expect: 400,
+      check: code('invalid_platform'),
+    },
+    {
+      name: 'my devices',
+      operationId: 'listDevices',
+      request: { auth: user },
+      expect: 200,
+    },
+    {
+      name: 'a bad limit: 400',
+      operationId: 'listDevices',
+      request: { query: { limit: 0 }, auth: user },
+      expect: 400,
+    },
+    {
+      name: "another user's device: 404",
+      operationId: 'deleteDevice',
+      request: { params: { id: device.id }, auth: otherUser },
+      expect: 404,
+    },
+    {
+      name: 'removed',
+      operationId: 'deleteDevice',
+      request: { params: { id: device.id }, auth: user },
+      expect: 204,
+    },
+    // --- templates --------------------------------------------------------------------------
+    {
+      name: 'a template with a French variant',
+      operationId: 'createTemplate',
+      request: {
+        body: { key: template, name: 'Contract', channels: { email: { subject: 'Hi {{name}}', text: 'Hello {{name}}', html: '<b>{{name}}</b>' } },
+          locales: { fr: { email: { subject: 'Salut {{name}}' } } } },
+        auth: admin,
+      },
+      expect: 201,
+    },
+    {
+      name: 'the same key again: 409',
+      operationId: 'createTemplate',
+      request: { body: { key: template, channels: { sms: { text: 'x' } } }, auth: admin },
+      expect: 409,
+      check: code('template_exists'),
+    },
+    {
+      name: 'an unclosed variable: 400',
+      operationId: 'createTemplate',
+      request: { body: { key: `${template}-b`, channels: { sms: { text: 'Hi {{name' } } }, auth: admin },
+      expect: 400,
+      check: code('invalid_template'),
+    },
+    {
+      name: 'templates',
+      operationId: 'listTemplates',
+      request: { auth: admin },
+      expect: 200,
+    },
+    {
+      name: 'users cannot: 403',
+      operationId: 'listTemplates',
+      request: { auth: user },
+      expect: 403,
+    },
+    {
+      name: 'the template',
+      operationId: 'getTemplate',
+      request: { params: { key: template }, auth: admin },
+      expect: 200,
+    },
+    {
+      name: 'an unknown key: 404',
+      operationId: 'getTemplate',
+      request: { params: { key: `${template}-none` }, auth: admin },
+      expect: 404,
+    },
+    {
+      name: 'rendered in French, escaped in HTML',
+      operationId: 'previewTemplate',
+      request: { params: { key: template }, body: { data: { name: '<Ada>' }, locale: 'fr' }, auth: admin },
+      expect: 200,
+      check: (res) => [
+        res.json?.channels?.email?.subject === 'Salut <Ada>' ? null : `subject ${res.json?.channels?.email?.subject}`,
+        res.json?.channels?.email?.html === '<b>&lt;Ada&gt;</b>' ? null : `html ${res.json?.channels?.email?.html}`,
+      ],
+    },
+    {
+      name: 'a missing variable: 422 naming it',
+      operationId: 'previewTemplate',
+      request: { params: { key: template }, body: { data: {} }, auth: admin },
+      expect: 422,
+      check: (res) => (res.json?.error?.param === 'data.name' ? [] : `param ${res.json?.error?.param}`),
+    },
+    {
+      name: 'replaced',
+      operationId: 'replaceTemplate',
+      request: { params: { key: template }, body: { channels: { sms: { text: 'Hi {{name}}' } } }, auth: admin },
+      expect: 200,
+    },
+    {
+      name: 'an unknown key: 404',
+      operationId: 'replaceTemplate',
+      request: { params: { key: `${template}-none` }, body: { channels: { sms: { text: 'x' } } }, auth: admin },
+      expect: 404,
+    },
+    // --- queues and deliveries --------------------------------------------------------------
+    {
+      name: 'every queue',
+      operationId: 'listQueues',
+      request: { auth: admin },
+      expect: 200,
+      check: (res) => (res.json?.data?.length === 4 ? [] : `${res.json?.data?.length} queues`),
+    },
+    {
+      name: 'API keys cannot: 403',
+      operationId: 'listQueues',
+      request: { auth: apiKey },
+      expect: 403,
+    },
+    {
+      name: 'my deliveries',
+      operationId: 'listDeliveries',
+      request: { query: { user_id: me.id, channel: 'sms', created_gte: '2020-01-01T00:00:00Z' }, auth: admin },
+      expect: 200,
+    },
+    {
+      name: 'an unknown status: 400',
+      operationId: 'listDeliveries',
+      request: { query: { status: 'lost' }, auth: admin },
+      expect: 400,
+    },
+    {
+      name: 'counts of the last day',
+      operationId: 'getDeliveryStats',
+      request: { auth: admin },
+      expect: 200,
+    },
+    {
+      name: 'a bad since: 400',
+      operationId: 'getDeliveryStats',
+      request: { query: { since: 'yesterday' }, auth: admin },
+      expect: 400,
+    },
+    {
+      name: 'a dead SMS back on its queue',
+      operationId: 'retryDelivery',
+      request: { params: { id: sms }, auth: admin },
+      expect: 200,
+      check: (res) => (res.json?.status === 'queued' ? [] : `status ${res.json?.status}`),
+    },
+    {
+      name: 'queued already: 409 not_retryable',
+      operationId: 'retryDelivery',
+      request: { params: { id: sms }, auth: admin },
+      expect: 409,
+      check: code('not_retryable'),
+    },
+    // --- deletions last ---------------------------------------------------------------------
+    {
+      name: 'deleted from my feed',
+      operationId: 'deleteNotification',
+      request: { params: { id: sent.id }, auth: user },
+      expect: 204,
+    },
+    {
+      name: 'gone: 404',
+      operationId: 'deleteNotification',
+      request: { params: { id: sent.id }, auth: user },
+      expect: 404,
+    },
+    {
+      name: 'deleted',
+      operationId: 'deleteTemplate',
+      request: { params: { key: template }, auth: admin },
+      expect: 204,
+    },
+    {
+      name: 'gone: 404',
+      operationId: 'deleteTemplate',
+      request: { params: { key: template }, auth: admin },
+      expect: 404,
+    },
+  ];
+}

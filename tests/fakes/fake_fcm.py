@@ -1,0 +1,207 @@
+#!/usr/bin/python3
+"""A fake Firebase Cloud Messaging HTTP v1 API with its OAuth2 token endpoint.
+
+  fake_fcm.py --public-key PUB.pem [--port 0] [--project herald-test] [--token-ttl 3600]
+
+  POST /token   form grant_type=urn:ietf:params:oauth:grant-type:jwt-bearer&assertion=JWT
+                The JWT must be RS256 (signature checked with `openssl dgst` against
+                --public-key), with iss, scope (firebase.messaging), aud = this URL, iat,
+                exp in the future. -> {"access_token", "expires_in", "token_type"}
+                Errors: 400 {"error": "invalid_grant", "error_description"}.
+  POST /v1/projects/{project}/messages:send   Authorization: Bearer <access token>
+                -> 200 {"name": "projects/{project}/messages/<n>"}
+                401 UNAUTHENTICATED (unknown or expired token), 404 NOT_FOUND for another
+                project, 404 UNREGISTERED for tokens made unregistered, 400
+                INVALID_ARGUMENT for tokens starting with "invalid-" or made invalid.
+
+Control (besides fakelib.py): POST /_fake/unregister {"token"}, POST /_fake/invalid
+{"token"}, POST /_fake/revoke (every access token stops working). Failure rules apply at
+stage "send" (match: the device token) and "token".
+"""
+
+import argparse
+import base64
+import json
+import os
+import secrets
+import subprocess
+import tempfile
+import threading
+import time
+from urllib.parse import parse_qs, urlparse
+
+import fakelib
+
+SCOPE = "https://www.googleapis.com/auth/firebase.messaging"
+
+
+def b64url_decode(s):
+    return base64.urlsafe_b64decode(s + "=" * (-len(s) % 4))
+
+
+def fcm_error(status, rule):
+    names = {400: "INVALID_ARGUMENT", 401: "UNAUTHENTICATED", 403: "PERMISSION_DENIED",
+             404: "NOT_FOUND", 429: "RESOURCE_EXHAUSTED", 500: "INTERNAL",
+             503: "UNAVAILABLE"}
+    doc = {"error": {"code": status, "message": rule.get("text", "fake failure"),
+                     "status": names.get(status, "UNKNOWN")}}
+    code = rule.get("error_code") or {429: "QUOTA_EXCEEDED", 503: "UNAVAILABLE",
+                                      500: "INTERNAL"}.get(status)
+    if code:
+        doc["error"]["details"] = [{"@type": "type.googleapis.com/google.firebase.fcm.v1.FcmError",
+                                    "errorCode": code}]
+    return doc
+
+
+class Handler(fakelib.JsonHandler):
+    project = None
+    public_key = None
+    token_ttl = 3600
+    tokens = {}          # access token -> expiry
+    unregistered = set()
+    invalid = set()
+    lock = threading.Lock()
+    counter = [0]
+
+    def verify(self, assertion):
+        """The JWT's problem, or None when it is good."""
+        try:
+            head, claims, sig = assertion.split(".")
+            header = json.loads(b64url_decode(head))
+            body = json.loads(b64url_decode(claims))
+        except (ValueError, json.JSONDecodeError):
+            return "malformed assertion"
+        if header.get("alg") != "RS256":
+            return "alg must be RS256"
+        now = time.time()
+        aud = "http://%s:%d/token" % self.server.server_address
+        if body.get("aud") != aud or body.get("scope") != SCOPE or not body.get("iss"):
+            return "bad aud, scope or iss"
+        if not (body.get("iat", 0) <= now + 60 and body.get("exp", 0) > now):
+            return "expired or future assertion"
+        with tempfile.TemporaryDirectory() as d:
+            data, sigf = os.path.join(d, "data"), os.path.join(d, "sig")
+            with open(data, "w") as f:
+                f.write(head + "." + claims)
+            with open(sigf, "wb") as f:
+                f.write(b64url_decode(sig))
+            ok = subprocess.run(["openssl", "dgst", "-sha256", "-verify", self.public_key,
+                                 "-signature", sigf, data], capture_output=True).returncode == 0
+        return None if ok else "bad signature"
+
+    def token(self):
+        params = {k: v[0] for k, v in parse_qs(self.body()).items()}
+        rule = self.state.take_rule("token")
+        if rule:
+            self.apply_rule(rule, lambda s, r: {"error": "temporarily_unavailable"})
+            return
+        problem = None
+        if params.get("grant_type") != "urn:ietf:params:oauth:grant-type:jwt-bearer":
+            problem = "unsupported grant_type"
+        else:
+            problem = self.verify(params.get("assertion", ""))
+        if problem:
+            self.send_json(400, {"error": "invalid_grant", "error_description": problem})
+            return
+        access = "ya29.fake-" + secrets.token_urlsafe(24)
+        with self.lock:
+            self.tokens[access] = time.time() + self.token_ttl
+        self.state.count("token_requests")
+        self.send_json(200, {"access_token": access, "expires_in": self.token_ttl,
+                             "token_type": "Bearer"})
+
+    def bearer_ok(self):
+        auth = self.headers.get("Authorization", "")
+        with self.lock:
+            expiry = self.tokens.get(auth[7:]) if auth.startswith("Bearer ") else None
+        return expiry is not None and expiry > time.time()
+
+    def send_message(self, project):
+        raw = self.body()
+        if not self.bearer_ok():
+            self.state.count("unauthenticated")
+            self.send_json(401, fcm_error(401, {"text": "Request had invalid authentication "
+                                                "credentials."}))
+            return
+        if project != self.project:
+            self.send_json(404, fcm_error(404, {"text": "Requested entity was not found."}))
+            return
+        try:
+            message = json.loads(raw)["message"]
+            device = message["token"]
+        except (ValueError, KeyError, TypeError):
+            self.send_json(400, fcm_error(400, {"text": "Invalid JSON payload received."}))
+            return
+        self.deliver(message, device)
+
+    def deliver(self, message, device):
+        rule = self.state.take_rule("send", device)
+        if rule:
+            self.apply_rule(rule, fcm_error)
+        elif device in self.unregistered:
+            self.send_json(404, fcm_error(404, {"text": "Requested entity was not found.",
+                                                "error_code": "UNREGISTERED"}))
+        elif device in self.invalid or device.startswith("invalid-"):
+            self.send_json(400, fcm_error(400, {"text": "The registration token is not a "
+                                                "valid FCM registration token",
+                                                "error_code": "INVALID_ARGUMENT"}))
+        else:
+            self.state.pause()
+            with self.lock:
+                self.counter[0] += 1
+                name = "projects/%s/messages/0:%d%%fake" % (self.project, self.counter[0])
+            data = message.get("data", {})
+            self.state.record({"name": name, "token": device, "message": message,
+                               "delivery_id": data.get("delivery_id")})
+            self.send_json(200, {"name": name})
+
+    def do_POST(self):
+        path = urlparse(self.path).path
+        if path in ("/_fake/unregister", "/_fake/invalid", "/_fake/revoke"):
+            self.token_control(path, json.loads(self.body() or "{}"))
+        elif self.control_request("POST"):
+            return
+        elif path == "/token":
+            self.token()
+        elif path.startswith("/v1/projects/") and path.endswith("/messages:send"):
+            self.send_message(path[len("/v1/projects/"):-len("/messages:send")])
+        else:
+            self.send_json(404, fcm_error(404, {"text": "not found"}))
+
+    def token_control(self, path, req):
+        with self.lock:
+            if path == "/_fake/unregister":
+                self.unregistered.add(req["token"])
+            elif path == "/_fake/invalid":
+                self.invalid.add(req["token"])
+            else:
+                self.tokens.clear()
+        self.send_json(200, {"ok": True})
+
+    def do_GET(self):
+        if not self.control_request("GET"):
+            self.send_json(404, fcm_error(404, {"text": "not found"}))
+
+    def do_DELETE(self):
+        if not self.control_request("DELETE"):
+            self.send_json(404, fcm_error(404, {"text": "not found"}))
+
+
+def main():
+    p = argparse.ArgumentParser()
+    p.add_argument("--port", type=int, default=0)
+    p.add_argument("--project", default="herald-test")
+    p.add_argument("--public-key", required=True)
+    p.add_argument("--token-ttl", type=int, default=3600)
+    p.add_argument("--ids-only", action="store_true")
+    args = p.parse_args()
+    Handler.state = fakelib.State(keep_bodies=not args.ids_only)
+    Handler.project, Handler.public_key = args.project, args.public_key
+    Handler.token_ttl = args.token_ttl
+    server = fakelib.serve_http(Handler, args.port)
+    fakelib.announce(server.server_address[1])
+    fakelib.serve_forever(server)
+
+
+if __name__ == "__main__":
+    main()

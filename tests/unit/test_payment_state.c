@@ -1,0 +1,76 @@
+/* Unit tests: the forward-only status rules of payments and refunds. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <cmocka.h>
+
+#include "payment_state.h"
+
+static void test_payment_ranks(void **state) {
+  (void)state;
+  assert_true(h_payment_status_valid("requires_payment_method"));
+  assert_false(h_payment_status_valid("paid"));
+  assert_false(h_payment_status_valid(NULL));
+  assert_true(h_payment_status_rank("processing") > h_payment_status_rank("requires_action"));
+  assert_true(h_payment_status_final("succeeded"));
+  assert_true(h_payment_status_final("canceled"));
+  assert_false(h_payment_status_final("processing"));
+  assert_true(h_payment_status_confirmable("requires_action"));
+  assert_false(h_payment_status_confirmable("processing"));
+  assert_true(h_payment_status_cancelable("requires_confirmation"));
+  assert_false(h_payment_status_cancelable("succeeded"));
+}
+
+static void test_payment_transitions(void **state) {
+  (void)state;
+  /* Forward moves apply from any source. */
+  assert_int_equal(h_payment_transition("processing", "succeeded", false), H_TRANSITION_APPLY);
+  assert_int_equal(h_payment_transition("requires_payment_method", "processing", false),
+                   H_TRANSITION_APPLY);
+  /* A late processing never overwrites succeeded, whatever the source. */
+  assert_int_equal(h_payment_transition("succeeded", "processing", false), H_TRANSITION_IGNORE);
+  assert_int_equal(h_payment_transition("succeeded", "processing", true), H_TRANSITION_IGNORE);
+  assert_int_equal(h_payment_transition("canceled", "succeeded", true), H_TRANSITION_IGNORE);
+  /* Backward: an event asks for a fetch, an authoritative answer applies (decline). */
+  assert_int_equal(h_payment_transition("processing", "requires_payment_method", false),
+                   H_TRANSITION_REFETCH);
+  assert_int_equal(h_payment_transition("processing", "requires_payment_method", true),
+                   H_TRANSITION_APPLY);
+  assert_int_equal(h_payment_transition("succeeded", "succeeded", false), H_TRANSITION_SAME);
+  assert_int_equal(h_payment_transition("processing", "bogus", true), H_TRANSITION_IGNORE);
+}
+
+static void test_refund_transitions(void **state) {
+  (void)state;
+  assert_int_equal(h_refund_transition("pending", "succeeded", false), H_TRANSITION_APPLY);
+  assert_int_equal(h_refund_transition("succeeded", "pending", false), H_TRANSITION_IGNORE);
+  assert_int_equal(h_refund_transition("failed", "succeeded", false), H_TRANSITION_IGNORE);
+  assert_int_equal(h_refund_transition("requires_action", "pending", false),
+                   H_TRANSITION_REFETCH);
+  assert_true(h_refund_status_counts("pending"));
+  assert_true(h_refund_status_counts("succeeded"));
+  assert_false(h_refund_status_counts("failed"));
+  assert_false(h_refund_status_counts("canceled"));
+}
+
+static void test_enums(void **state) {
+  (void)state;
+  assert_true(h_payment_type_valid("tournament_fee"));
+  assert_true(h_payment_type_valid("subscription"));
+  assert_false(h_payment_type_valid("donation"));
+  assert_true(h_refund_reason_valid("requested_by_customer"));
+  assert_false(h_refund_reason_valid("abandoned"));
+  assert_true(h_cancellation_reason_valid("abandoned"));
+  assert_false(h_cancellation_reason_valid(NULL));
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+    cmocka_unit_test(test_payment_ranks),
+    cmocka_unit_test(test_payment_transitions),
+    cmocka_unit_test(test_refund_transitions),
+    cmocka_unit_test(test_enums),
+  };
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,226 @@
+/* Worker: the command line every worker shares: usage errors (exit 2), --help,
+ * --version, bad configuration (exit 78), --dry-run, --max-jobs, stats and
+ * --metrics-port. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <cmocka.h>
+#include <arpa/inet.h>
+#include <dirent.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "alloc.h"
+#include "wtest.h"
+
+static PGconn *db;
+static const char *bins[] = {HERALD_EMAIL_BIN, HERALD_SMS_BIN, HERALD_PUSH_BIN};
+static const char *names[] = {"herald-email", "herald-sms", "herald-push"};
+
+static int setup(void **state) {
+  (void)state;
+  wt_init();
+  db = wt_db();
+  return 0;
+}
+
+static int teardown(void **state) {
+  (void)state;
+  PQfinish(db);
+  wt_finish();
+  return 0;
+}
+
+static int before(void **state) {
+  (void)state;
+  wt_queue_clear("email");
+  return 0;
+}
+
+/* Splits line on spaces into a NULL-terminated vector (static storage). */
+static const char *const *words(const char *line) {
+  static char buf[512];
+  static const char *argv[32];
+  snprintf(buf, sizeof(buf), "%s", line);
+  int n = 0;
+  for (char *tok = strtok(buf, " "); tok != NULL && n < 31; tok = strtok(NULL, " ")) {
+    argv[n++] = tok;
+  }
+  argv[n] = NULL;
+  return argv;
+}
+
+static void test_usage_errors(void **state) {
+  (void)state;
+  const char *bad[] = {"--bogus", "--concurrency 0", "-c many", "--max-jobs -1",
+                       "--log-level loud", "--metrics-port 70000", "dlq", "dlq frob",
+                       "dlq replay", "dlq replay --id x --all", "dlq purge --older-than 5x",
+                       "stats extra", "frobnicate", NULL};
+  for (int b = 0; b < 3; b++) {
+    for (int i = 0; bad[i] != NULL; i++) {
+      char *out = NULL;
+      int rc = wt_run(bins[b], words(bad[i]), NULL, &out, 10);
+      if (rc != 2 || strstr(out, "Usage:") == NULL || strstr(out, names[b]) == NULL) {
+        fail_msg("%s %s: exit %d, output:\n%s", names[b], bad[i], rc, out);
+      }
+      free(out);
+    }
+  }
+}
+
+static void test_help_and_version(void **state) {
+  (void)state;
+  for (int b = 0; b < 3; b++) {
+    char *out = NULL;
+    assert_int_equal(wt_run(bins[b], words("--help"), NULL, &out, 10), 0);
+    assert_non_null(strstr(out, "dlq replay (--id ID | --all)"));
+    assert_non_null(strstr(out, "--metrics-port"));
+    free(out);
+    assert_int_equal(wt_run(bins[b], words("--version"), NULL, &out, 10), 0);
+    char want[64];
+    snprintf(want, sizeof(want), "%s 0.", names[b]);
+    assert_non_null(strstr(out, want));
+    free(out);
+  }
+}
+
+static void expect_config_error(const char *bin, const char *var, const char *name) {
+  const char *env[] = {var, NULL};
+  char *out = NULL;
+  int rc = wt_run(bin, words("--once"), env, &out, 10);
+  if (rc != 78 || strstr(out, name) == NULL) {
+    fail_msg("%s with %s: exit %d, output:\n%s", bin, var, rc, out);
+  }
+  free(out);
+}
+
+static void test_bad_configuration(void **state) {
+  (void)state;
+  expect_config_error(HERALD_EMAIL_BIN, "HERALD_EMAIL_FROM=not an address", "HERALD_EMAIL_FROM");
+  expect_config_error(HERALD_EMAIL_BIN, "HERALD_SMTP_TLS=sometimes", "HERALD_SMTP_TLS");
+  expect_config_error(HERALD_EMAIL_BIN, "HERALD_REDIS_URL=http://nope", "HERALD_REDIS_URL");
+  expect_config_error(HERALD_EMAIL_BIN, "HERALD_WORKER_CONCURRENCY=0", "HERALD_WORKER_CONCURRENCY");
+  expect_config_error(HERALD_SMS_BIN, "HERALD_SMS_PROVIDER=twilio", "HERALD_SMS_ACCOUNT_SID");
+  expect_config_error(HERALD_PUSH_BIN, "HERALD_PUSH_PROVIDER=fcm", "HERALD_FCM_CREDENTIALS_FILE");
+}
+
+static int count_files(const char *dir) {
+  DIR *d = opendir(dir);
+  int n = 0;
+  for (struct dirent *e = d != NULL ? readdir(d) : NULL; e != NULL; e = readdir(d)) {
+    n += e->d_name[0] != '.';
+  }
+  if (d != NULL) {
+    closedir(d);
+  }
+  return n;
+}
+
+static void test_dry_run(void **state) {
+  (void)state;
+  struct wt_seed s = {.channel = "email", .n = 2, .title = "Dry"};
+  char **ids = wt_seed_jobs(db, &s);
+  wt_push("email", ids);
+  char dir[256], var[300];
+  snprintf(dir, sizeof(dir), "%s/dry", wt_tmpdir());
+  snprintf(var, sizeof(var), "HERALD_EMAIL_OUTBOX_DIR=%s", dir);
+  const char *env[] = {"HERALD_EMAIL_PROVIDER=file", var, NULL};
+  char *out = NULL;
+  assert_int_equal(wt_run(HERALD_EMAIL_BIN, words("--dry-run"), env, &out, 30), 0);
+  assert_non_null(strstr(out, ids[0]));
+  assert_non_null(strstr(out, ids[1]));
+  assert_non_null(strstr(out, "subject \"Dry\""));
+  assert_non_null(strstr(out, "nothing was sent or changed"));
+  free(out);
+  assert_int_equal(wt_scalar(db, "SELECT count(*) FROM deliveries WHERE id = ANY($1::uuid[])"
+                                 " AND status = 'queued' AND attempts = 0", ids), 2);
+  assert_int_equal(wt_scalar(db, "SELECT count(*) FROM delivery_events WHERE delivery_id ="
+                                 " ANY($1::uuid[])", ids), 0);
+  assert_int_equal(wt_llen("herald:q:{email}"), 2);
+  assert_int_equal(count_files(dir), 0);
+  wt_free_ids(ids);
+}
+
+static void test_max_jobs(void **state) {
+  (void)state;
+  struct wt_seed s = {.channel = "email", .n = 5};
+  char **ids = wt_seed_jobs(db, &s);
+  wt_push("email", ids);
+  char dir[256], var[300];
+  snprintf(dir, sizeof(dir), "%s/max", wt_tmpdir());
+  snprintf(var, sizeof(var), "HERALD_EMAIL_OUTBOX_DIR=%s", dir);
+  const char *env[] = {"HERALD_EMAIL_PROVIDER=file", var, NULL};
+  assert_int_equal(wt_run(HERALD_EMAIL_BIN, words("--max-jobs 3 -c 2"), env, NULL, 30), 0);
+  assert_int_equal(wt_scalar(db, "SELECT count(*) FROM deliveries WHERE id = ANY($1::uuid[])"
+                                 " AND status = 'sent'", ids), 3);
+  assert_int_equal(wt_llen("herald:q:{email}"), 2);
+  assert_int_equal(wt_processing("email"), 0);
+  assert_int_equal(count_files(dir), 3);
+  wt_free_ids(ids);
+}
+
+static int free_port(void) {
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = 0};
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof(a);
+  assert_int_equal(bind(fd, (struct sockaddr *)&a, sizeof(a)), 0);
+  getsockname(fd, (struct sockaddr *)&a, &len);
+  close(fd);
+  return ntohs(a.sin_port);
+}
+
+static void test_stats_and_metrics(void **state) {
+  (void)state;
+  struct wt_seed s = {.channel = "email", .n = 3};
+  char **ids = wt_seed_jobs(db, &s);
+  wt_push("email", ids);
+  char *out = NULL;
+  assert_int_equal(wt_run(HERALD_EMAIL_BIN, words("stats"), NULL, &out, 10), 0);
+  assert_non_null(strstr(out, "ready       3\n"));
+  assert_non_null(strstr(out, "processing  0\n"));
+  assert_non_null(strstr(out, " queued=3"));
+  free(out);
+  char dir[256], var[300], port[16], url[96];
+  snprintf(dir, sizeof(dir), "%s/metrics", wt_tmpdir());
+  snprintf(var, sizeof(var), "HERALD_EMAIL_OUTBOX_DIR=%s", dir);
+  snprintf(port, sizeof(port), "%d", free_port());
+  const char *env[] = {"HERALD_EMAIL_PROVIDER=file", var, "HERALD_WORKER_BLOCK_MS=200", NULL};
+  const char *args[] = {"--metrics-port", port, NULL};
+  struct wt_proc w;
+  wt_worker_start(&w, HERALD_EMAIL_BIN, args, env);
+  assert_true(wt_wait_scalar(db, "SELECT count(*) FROM deliveries WHERE id = ANY($1::uuid[])"
+                                 " AND status = 'sent'", ids, 3, 20));
+  snprintf(url, sizeof(url), "http://127.0.0.1:%s/metrics", port);
+  char *body = NULL;
+  assert_int_equal(wt_http_text(url, &body), 200);
+  if (strstr(body, "list=\"ready\"} 0\n") == NULL) { /* depths are sampled every second */
+    free(body);
+    wt_sleep_ms(1500);
+    assert_int_equal(wt_http_text(url, &body), 200);
+  }
+  assert_non_null(strstr(body, "herald_worker_jobs_total{queue=\"email\",outcome=\"sent\"} 3\n"));
+  assert_non_null(strstr(body, "herald_worker_queue_depth{queue=\"email\",list=\"ready\"} 0\n"));
+  assert_non_null(strstr(body, "herald_worker_in_flight{queue=\"email\"} 0\n"));
+  assert_non_null(strstr(body, "herald_worker_send_duration_seconds_count{queue=\"email\"} 3\n"));
+  free(body);
+  assert_int_equal(wt_proc_signal(&w, SIGTERM, 10), 0);
+  wt_free_ids(ids);
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+    cmocka_unit_test(test_usage_errors),
+    cmocka_unit_test(test_help_and_version),
+    cmocka_unit_test(test_bad_configuration),
+    cmocka_unit_test_setup(test_dry_run, before),
+    cmocka_unit_test_setup(test_max_jobs, before),
+    cmocka_unit_test_setup(test_stats_and_metrics, before),
+  };
+  return cmocka_run_group_tests(tests, setup, teardown);
+}

@@ -1,0 +1,258 @@
+/* Worker: herald-push against the fake FCM HTTP v1 API and its OAuth2 token endpoint
+ * (tests/fakes/fake_fcm.py, which checks the RS256 assertion with openssl): every
+ * active device gets the message, the access token is fetched once and refreshed on
+ * 401, UNREGISTERED and invalid tokens deactivate their device, failures retry. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <cmocka.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "alloc.h"
+#include "wtest.h"
+
+static struct wt_proc fake;
+static PGconn *db;
+static char creds[256], base_var[96], creds_var[300];
+
+static int setup(void **state) {
+  (void)state;
+  wt_init();
+  db = wt_db();
+  char key[200], pub[200], cmd[800];
+  snprintf(key, sizeof(key), "%s/sa-key.pem", wt_tmpdir());
+  snprintf(pub, sizeof(pub), "%s/sa-pub.pem", wt_tmpdir());
+  snprintf(creds, sizeof(creds), "%s/service-account.json", wt_tmpdir());
+  snprintf(cmd, sizeof(cmd), "openssl genrsa -out %s 2048 >/dev/null 2>&1 &&"
+                             " openssl rsa -in %s -pubout -out %s >/dev/null 2>&1", key, key, pub);
+  assert_int_equal(system(cmd), 0);
+  const char *args[] = {"--public-key", pub, NULL};
+  wt_fake_start(&fake, "fake_fcm.py", args);
+  /* the credentials hold the key the fake trusts */
+  char uri[96];
+  snprintf(uri, sizeof(uri), "http://127.0.0.1:%d/token", fake.port);
+  char pem[8192];
+  FILE *f = fopen(key, "r");
+  assert_non_null(f);
+  size_t n = fread(pem, 1, sizeof(pem) - 1, f);
+  pem[n] = '\0';
+  fclose(f);
+  json_t *sa = json_pack("{ssssssssssss}", "type", "service_account", "project_id",
+                         "herald-test", "private_key_id", "k1", "private_key", pem,
+                         "client_email", "herald@herald-test.iam.example", "token_uri", uri);
+  assert_int_equal(json_dump_file(sa, creds, 0), 0);
+  json_decref(sa);
+  snprintf(base_var, sizeof(base_var), "HERALD_FCM_BASE_URL=http://127.0.0.1:%d", fake.port);
+  snprintf(creds_var, sizeof(creds_var), "HERALD_FCM_CREDENTIALS_FILE=%s", creds);
+  return 0;
+}
+
+static int teardown(void **state) {
+  (void)state;
+  wt_proc_signal(&fake, SIGTERM, 5);
+  PQfinish(db);
+  wt_finish();
+  return 0;
+}
+
+static int before(void **state) {
+  (void)state;
+  wt_queue_clear("push");
+  wt_fake_reset(fake.port);
+  return 0;
+}
+
+static const char *text(const char *sql, const char *id) {
+  static char out[4096];
+  const char *params[] = {id};
+  PGresult *res = PQexecParams(db, sql, 1, NULL, params, NULL, NULL, 0);
+  if (PQresultStatus(res) != PGRES_TUPLES_OK || PQntuples(res) != 1) {
+    fail_msg("%s (%s): %s", sql, id, PQerrorMessage(db));
+  }
+  snprintf(out, sizeof(out), "%s", PQgetvalue(res, 0, 0));
+  PQclear(res);
+  return out;
+}
+
+static int run_once(const char *creds_override) {
+  const char *env[] = {"HERALD_PUSH_PROVIDER=fcm", base_var,
+                       creds_override != NULL ? creds_override : creds_var,
+                       "HERALD_RETRY_BASE_MS=3000", "HERALD_PROVIDER_TIMEOUT_MS=2000",
+                       "HERALD_LOG_LEVEL=info", NULL};
+  const char *args[] = {"--once", "--concurrency", "2", NULL};
+  char *out = NULL;
+  int rc = wt_run(HERALD_PUSH_BIN, args, env, &out, 60);
+  if (rc != 0 && creds_override == NULL) {
+    fprintf(stderr, "%s\n", out);
+  }
+  free(out);
+  return rc;
+}
+
+static long long stat_of(const char *name) {
+  char url[96];
+  snprintf(url, sizeof(url), "http://127.0.0.1:%d/_fake/stats", fake.port);
+  json_t *doc = NULL;
+  assert_int_equal(wt_http("GET", url, NULL, &doc), 200);
+  long long v = json_integer_value(json_object_get(doc, name));
+  json_decref(doc);
+  return v;
+}
+
+static void test_every_device_one_token(void **state) {
+  (void)state;
+  struct wt_seed s = {.channel = "push", .n = 3, .devices = 2, .title = "Ping", .body = "Pong"};
+  char **ids = wt_seed_jobs(db, &s);
+  wt_push("push", ids);
+  assert_int_equal(run_once(NULL), 0);
+  assert_int_equal(wt_scalar(db, "SELECT count(*) FROM deliveries WHERE id = ANY($1::uuid[])"
+                                 " AND status = 'sent' AND provider = 'fcm' AND"
+                                 " provider_message_id LIKE 'projects/herald-test/messages/%'",
+                             ids), 3);
+  assert_int_equal(wt_scalar(db, "SELECT count(*) FROM delivery_events WHERE delivery_id ="
+                                 " ANY($1::uuid[]) AND meta->>'sent' = '2'", ids), 3);
+  assert_int_equal(stat_of("token_requests"), 1); /* cached across threads and jobs */
+  json_t *counts = wt_fake_counts(fake.port);
+  for (int i = 0; i < 3; i++) {
+    assert_int_equal(json_integer_value(json_object_get(counts, ids[i])), 2);
+  }
+  json_decref(counts);
+  json_t *messages = wt_fake_messages(fake.port);
+  json_t *m = json_object_get(json_array_get(messages, 0), "message");
+  assert_string_equal(json_string_value(json_object_get(json_object_get(m, "notification"),
+                                                        "title")), "Ping");
+  assert_string_equal(json_string_value(json_object_get(json_object_get(m, "android"),
+                                                        "priority")), "NORMAL");
+  json_decref(messages);
+  wt_free_ids(ids);
+}
+
+static void test_invalid_tokens_deactivate(void **state) {
+  (void)state;
+  struct wt_seed two = {.channel = "push", .n = 1, .devices = 2};
+  struct wt_seed bad = {.channel = "push", .n = 1, .devices = 1, .device_prefix = "invalid-"};
+  struct wt_seed none = {.channel = "push", .n = 1, .devices = 0};
+  char **a = wt_seed_jobs(db, &two), **b = wt_seed_jobs(db, &bad), **c = wt_seed_jobs(db, &none);
+  char gone[128], body[200], url[96];
+  snprintf(gone, sizeof(gone), "%s", text("SELECT min(token) FROM devices WHERE user_id ="
+                                          " (SELECT user_id FROM deliveries WHERE id = $1)",
+                                          a[0]));
+  snprintf(body, sizeof(body), "{\"token\":\"%s\"}", gone);
+  snprintf(url, sizeof(url), "http://127.0.0.1:%d/_fake/unregister", fake.port);
+  assert_int_equal(wt_http("POST", url, body, NULL), 200);
+  wt_push("push", a);
+  wt_push("push", b);
+  wt_push("push", c);
+  assert_int_equal(run_once(NULL), 0);
+  assert_string_equal(text("SELECT status FROM deliveries WHERE id = $1", a[0]), "sent");
+  assert_string_equal(text("SELECT active::text FROM devices WHERE token = $1", gone), "false");
+  assert_string_equal(text("SELECT count(*)::text FROM devices WHERE active AND user_id ="
+                           " (SELECT user_id FROM deliveries WHERE id = $1)", a[0]), "1");
+  assert_string_equal(text("SELECT status || '/' || reason FROM deliveries WHERE id = $1", b[0]),
+                      "failed/invalid_tokens");
+  assert_string_equal(text("SELECT bool_or(active)::text FROM devices WHERE user_id ="
+                           " (SELECT user_id FROM deliveries WHERE id = $1)", b[0]), "false");
+  assert_string_equal(text("SELECT status || '/' || reason FROM deliveries WHERE id = $1", c[0]),
+                      "skipped/no_device");
+  wt_free_ids(a);
+  wt_free_ids(b);
+  wt_free_ids(c);
+}
+
+static void test_token_refresh_and_failures(void **state) {
+  (void)state;
+  struct wt_seed s = {.channel = "push", .n = 1, .devices = 1};
+  char **ids = wt_seed_jobs(db, &s);
+  /* FCM answers 401 once: a fresh token is fetched and the same attempt succeeds */
+  wt_fake_rule(fake.port, "{\"stage\":\"send\",\"status\":401,\"count\":1}");
+  wt_push("push", ids);
+  assert_int_equal(run_once(NULL), 0);
+  assert_string_equal(text("SELECT status || '/' || attempts FROM deliveries WHERE id = $1",
+                           ids[0]), "sent/1");
+  assert_int_equal(stat_of("token_requests"), 2);
+  wt_free_ids(ids);
+
+  ids = wt_seed_jobs(db, &s);
+  char **quota = wt_seed_jobs(db, &s), **tok = wt_seed_jobs(db, &s);
+  char rule[256];
+  snprintf(rule, sizeof(rule), "{\"stage\":\"send\",\"status\":503,\"retry_after\":9,"
+                               "\"match\":\"%s\"}",
+           text("SELECT token FROM devices WHERE user_id = (SELECT user_id FROM deliveries"
+                " WHERE id = $1)", ids[0]));
+  wt_fake_rule(fake.port, rule);
+  snprintf(rule, sizeof(rule), "{\"stage\":\"send\",\"status\":429,\"match\":\"%s\"}",
+           text("SELECT token FROM devices WHERE user_id = (SELECT user_id FROM deliveries"
+                " WHERE id = $1)", quota[0]));
+  wt_fake_rule(fake.port, rule);
+  wt_push("push", ids);
+  wt_push("push", quota);
+  assert_int_equal(run_once(NULL), 0);
+  assert_string_equal(text("SELECT status FROM deliveries WHERE id = $1", ids[0]), "scheduled");
+  double wait = atof(text("SELECT extract(epoch FROM d.due_at - e.created_at) FROM deliveries d"
+                          " JOIN delivery_events e ON e.delivery_id = d.id WHERE d.id = $1",
+                          ids[0]));
+  assert_true(wait >= 8.9);
+  assert_non_null(strstr(text("SELECT last_error FROM deliveries WHERE id = $1", ids[0]),
+                         "HTTP 503 UNAVAILABLE"));
+  assert_non_null(strstr(text("SELECT last_error FROM deliveries WHERE id = $1", quota[0]),
+                         "HTTP 429 QUOTA_EXCEEDED"));
+  /* the token endpoint failing is retried too (a fresh process has no cached token) */
+  wt_fake_rule(fake.port, "{\"stage\":\"token\",\"status\":500,\"count\":1}");
+  wt_push("push", tok);
+  assert_int_equal(run_once(NULL), 0);
+  assert_string_equal(text("SELECT status FROM deliveries WHERE id = $1", tok[0]), "scheduled");
+  assert_non_null(strstr(text("SELECT last_error FROM deliveries WHERE id = $1", tok[0]),
+                         "token endpoint"));
+  wt_free_ids(ids);
+  wt_free_ids(quota);
+  wt_free_ids(tok);
+}
+
+static void test_bad_credentials(void **state) {
+  (void)state;
+  char var[400], path[300];
+  snprintf(var, sizeof(var), "HERALD_FCM_CREDENTIALS_FILE=%s/missing.json", wt_tmpdir());
+  assert_int_equal(run_once(var), 78);
+  snprintf(path, sizeof(path), "%s/broken.json", wt_tmpdir());
+  FILE *f = fopen(path, "w");
+  fputs("{\"client_email\":\"x@y\",\"token_uri\":\"http://127.0.0.1:1/token\","
+        "\"private_key\":\"-----BEGIN PRIVATE KEY-----\\nnot a key\\n-----END PRIVATE KEY-----\\n\","
+        "\"project_id\":\"p\"}", f);
+  fclose(f);
+  snprintf(var, sizeof(var), "HERALD_FCM_CREDENTIALS_FILE=%s", path);
+  assert_int_equal(run_once(var), 78);
+}
+
+static void test_file_provider(void **state) {
+  (void)state;
+  struct wt_seed s = {.channel = "push", .n = 1, .devices = 2};
+  char **ids = wt_seed_jobs(db, &s);
+  wt_push("push", ids);
+  char dir[256], var[300], path[400];
+  snprintf(dir, sizeof(dir), "%s/outbox-push", wt_tmpdir());
+  snprintf(var, sizeof(var), "HERALD_PUSH_OUTBOX_DIR=%s", dir);
+  const char *env[] = {"HERALD_PUSH_PROVIDER=file", var, NULL};
+  const char *args[] = {"--once", NULL};
+  assert_int_equal(wt_run(HERALD_PUSH_BIN, args, env, NULL, 30), 0);
+  snprintf(path, sizeof(path), "%s/%s.json", dir, ids[0]);
+  json_t *doc = json_load_file(path, 0, NULL);
+  assert_non_null(doc);
+  assert_int_equal(json_array_size(json_object_get(doc, "devices")), 2);
+  assert_non_null(json_object_get(json_object_get(doc, "message"), "notification"));
+  json_decref(doc);
+  wt_free_ids(ids);
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+    cmocka_unit_test_setup(test_every_device_one_token, before),
+    cmocka_unit_test_setup(test_invalid_tokens_deactivate, before),
+    cmocka_unit_test_setup(test_token_refresh_and_failures, before),
+    cmocka_unit_test_setup(test_bad_credentials, before),
+    cmocka_unit_test_setup(test_file_provider, before),
+  };
+  return cmocka_run_group_tests(tests, setup, teardown);
+}

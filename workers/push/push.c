@@ -1,0 +1,296 @@
+/* push.c - herald-push's providers: `fcm` (Firebase Cloud Messaging HTTP v1, one
+ * request per active device of the user) and `file` (JSON files in
+ * HERALD_PUSH_OUTBOX_DIR).
+ *
+ * A delivery is sent when at least one device accepted it (no retry then, so no
+ * device gets it twice); retried when none did and some failure was transient;
+ * failed when every device refused it. Tokens FCM calls UNREGISTERED or invalid
+ * are deactivated in the same transaction as the outcome. */
+#include "push.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "alloc.h"
+#include "fcm_auth.h"
+#include "http_client.h"
+
+struct push_shared {
+  const struct h_config *cfg; /* borrowed */
+  struct h_fcm_auth *auth;    /* owned; fcm only */
+  char *send_url;             /* owned; fcm only */
+};
+
+/* The message for one device token (new reference). */
+static json_t *fcm_message(const struct h_job *job, const char *token) {
+  bool urgent = job->priority != NULL &&
+                (strcmp(job->priority, "high") == 0 || strcmp(job->priority, "critical") == 0);
+  json_t *data = json_pack("{ssss}", "delivery_id", job->id, "notification_id",
+                           job->notification_id);
+  if (job->category != NULL) {
+    json_object_set_new(data, "category", json_string(job->category));
+  }
+  if (job->action_url != NULL) {
+    json_object_set_new(data, "action_url", json_string(job->action_url));
+  }
+  return json_pack("{s:{s:s, s:{s:s, s:s}, s:o, s:{s:s}, s:{s:{s:s}}}}", "message", "token",
+                   token, "notification", "title", job->title != NULL ? job->title : "", "body",
+                   job->body != NULL ? job->body : "", "data", data, "android", "priority",
+                   urgent ? "HIGH" : "NORMAL", "apns", "headers", "apns-priority",
+                   urgent ? "10" : "5");
+}
+
+/* ---- file provider ---- */
+
+static void file_send(void *shared, void *state, const struct h_job *job,
+                      struct h_send_result *out) {
+  (void)state;
+  struct push_shared *sh = shared;
+  if (job->ndevices == 0) {
+    out->status = H_SEND_SKIP;
+    snprintf(out->reason, sizeof(out->reason), "no_device");
+    return;
+  }
+  json_t *devices = json_array();
+  for (size_t i = 0; i < job->ndevices; i++) {
+    json_array_append_new(devices, json_pack("{ssss}", "token", job->devices[i].token,
+                                             "platform", job->devices[i].platform));
+  }
+  json_t *full = fcm_message(job, "(each device)");
+  json_t *message = json_incref(json_object_get(full, "message"));
+  json_decref(full);
+  json_object_del(message, "token");
+  json_t *doc = json_pack("{sssoso}", "delivery_id", job->id, "devices", devices, "message",
+                          message);
+  char *data = json_dumps(doc, JSON_INDENT(2) | JSON_SORT_KEYS);
+  char name[64], *error = NULL;
+  snprintf(name, sizeof(name), "%s.json", job->id);
+  if (h_outbox_write_file(sh->cfg->push_outbox_dir, name, data, strlen(data), &error) == H_OK) {
+    out->status = H_SEND_OK;
+    snprintf(out->message_id, sizeof(out->message_id), "file:%s", job->id);
+    out->meta = json_pack("{si}", "devices", (int)job->ndevices);
+  } else {
+    out->status = H_SEND_RETRY;
+    h_send_errorf(out, "%s", error);
+  }
+  free(error);
+  free(data);
+  json_decref(doc);
+}
+
+static char *render(void *shared, const struct h_job *job) {
+  (void)shared;
+  return h_sprintf("%zu device(s), title \"%.60s\"", job->ndevices, job->title ? job->title : "");
+}
+
+/* ---- fcm provider ---- */
+
+enum device_result { DEV_SENT, DEV_INVALID, DEV_TRANSIENT, DEV_REFUSED };
+
+struct tally {
+  int sent, invalid, transient, refused;
+  int retry_after_s;
+  char first_name[256];
+  char last_error[300];
+};
+
+/* The errorCode of an FCM error body ("UNREGISTERED"), or its status, or "". */
+static void fcm_error_code(const json_t *doc, char *out, size_t outlen) {
+  const json_t *error = json_object_get(doc, "error");
+  const json_t *details = json_object_get(error, "details");
+  const char *status = json_string_value(json_object_get(error, "status"));
+  const char *code = NULL;
+  for (size_t i = 0; i < json_array_size(details) && code == NULL; i++) {
+    code = json_string_value(json_object_get(json_array_get(details, i), "errorCode"));
+  }
+  snprintf(out, outlen, "%s", code != NULL ? code : status != NULL ? status : "");
+}
+
+static enum device_result classify(const struct h_http_response *resp, struct tally *t) {
+  json_t *doc = json_loadb(resp->body, resp->body_len, 0, NULL);
+  char code[64];
+  fcm_error_code(doc, code, sizeof(code));
+  enum device_result r;
+  if (resp->status == 200) {
+    const char *name = json_string_value(json_object_get(doc, "name"));
+    if (t->first_name[0] == '\0' && name != NULL) {
+      snprintf(t->first_name, sizeof(t->first_name), "%s", name);
+    }
+    r = DEV_SENT;
+  } else if (strcmp(code, "UNREGISTERED") == 0 || strcmp(code, "SENDER_ID_MISMATCH") == 0 ||
+             (resp->status == 400 && strcmp(code, "INVALID_ARGUMENT") == 0)) {
+    r = DEV_INVALID;
+  } else if (resp->status == 429 || resp->status >= 500 || resp->status == 401) {
+    r = DEV_TRANSIENT;
+    t->retry_after_s = resp->retry_after_s > t->retry_after_s ? resp->retry_after_s
+                                                              : t->retry_after_s;
+  } else {
+    r = DEV_REFUSED;
+  }
+  if (r != DEV_SENT) {
+    snprintf(t->last_error, sizeof(t->last_error), "HTTP %ld %s", resp->status, code);
+  }
+  json_decref(doc);
+  return r;
+}
+
+/* One POST for one device with the current token; *unauthorized set on 401. */
+static enum device_result send_one(struct push_shared *sh, struct h_http *http,
+                                   const char *body, const char *token, struct tally *t,
+                                   bool *unauthorized) {
+  char auth[2100];
+  snprintf(auth, sizeof(auth), "Authorization: Bearer %s", token);
+  const char *headers[] = {"Content-Type: application/json; charset=UTF-8", auth, NULL};
+  struct h_http_request rq = {"POST", sh->send_url, headers, body, strlen(body), NULL, NULL};
+  struct h_http_response resp;
+  enum device_result r = DEV_TRANSIENT;
+  *unauthorized = false;
+  if (h_http_send(http, &rq, &resp) != H_OK) {
+    snprintf(t->last_error, sizeof(t->last_error), "%s", resp.error);
+  } else {
+    *unauthorized = resp.status == 401;
+    r = classify(&resp, t);
+  }
+  h_http_response_free(&resp);
+  return r;
+}
+
+/* Sends to one device, fetching a fresh token once if FCM rejects ours. */
+static enum device_result send_device(struct push_shared *sh, struct h_http *http,
+                                      const struct h_job *job, const char *device,
+                                      struct tally *t) {
+  json_t *msg = fcm_message(job, device);
+  char *body = json_dumps(msg, JSON_COMPACT);
+  json_decref(msg);
+  enum device_result r = DEV_TRANSIENT;
+  for (int round = 0; round < 2; round++) {
+    char token[2048];
+    int retry_after = -1;
+    if (h_fcm_auth_token(sh->auth, http, token, sizeof(token), t->last_error,
+                         sizeof(t->last_error), &retry_after) != H_OK) {
+      t->retry_after_s = retry_after;
+      break;
+    }
+    bool unauthorized = false;
+    r = send_one(sh, http, body, token, t, &unauthorized);
+    if (!unauthorized) {
+      break;
+    }
+    h_fcm_auth_invalidate(sh->auth, token);
+  }
+  free(body);
+  return r;
+}
+
+/* The delivery's outcome from the per-device tally. */
+static void conclude(const struct tally *t, size_t ndevices, struct h_send_result *out) {
+  out->meta = json_pack("{sisisisisi}", "devices", (int)ndevices, "sent", t->sent, "invalid",
+                        t->invalid, "transient", t->transient, "refused", t->refused);
+  if (t->sent > 0) {
+    out->status = H_SEND_OK;
+    snprintf(out->message_id, sizeof(out->message_id), "%s", t->first_name);
+    if (t->sent < (int)ndevices) {
+      h_send_errorf(out, "%d of %zu device(s) accepted; last error: %s", t->sent, ndevices,
+                    t->last_error);
+    }
+  } else if (t->transient > 0) {
+    out->status = H_SEND_RETRY;
+    out->retry_after_s = t->retry_after_s;
+    h_send_errorf(out, "fcm: %s", t->last_error);
+  } else {
+    out->status = H_SEND_PERMANENT;
+    snprintf(out->reason, sizeof(out->reason), "%s",
+             t->invalid == (int)ndevices ? "invalid_tokens" : "provider_rejected");
+    h_send_errorf(out, "fcm: every device refused it; last error: %s", t->last_error);
+  }
+}
+
+static void fcm_send(void *shared, void *state, const struct h_job *job,
+                     struct h_send_result *out) {
+  struct push_shared *sh = shared;
+  if (job->ndevices == 0) {
+    out->status = H_SEND_SKIP;
+    snprintf(out->reason, sizeof(out->reason), "no_device");
+    return;
+  }
+  struct tally t = {.retry_after_s = -1};
+  for (size_t i = 0; i < job->ndevices; i++) {
+    enum device_result r = send_device(sh, state, job, job->devices[i].token, &t);
+    t.sent += r == DEV_SENT;
+    t.transient += r == DEV_TRANSIENT;
+    t.refused += r == DEV_REFUSED;
+    if (r == DEV_INVALID) {
+      t.invalid++;
+      if (out->deactivate_tokens == NULL) {
+        out->deactivate_tokens = json_array();
+      }
+      json_array_append_new(out->deactivate_tokens, json_string(job->devices[i].token));
+    }
+  }
+  conclude(&t, job->ndevices, out);
+}
+
+static void *fcm_open(void *shared) {
+  struct push_shared *sh = shared;
+  int timeout = sh->cfg->provider_timeout_ms;
+  return h_http_create(timeout, timeout < 5000 ? timeout : 5000);
+}
+
+static void fcm_close(void *state) { h_http_destroy(state); }
+
+static void push_destroy(void *shared) {
+  struct push_shared *sh = shared;
+  if (sh != NULL) {
+    h_fcm_auth_free(sh->auth);
+    free(sh->send_url);
+    free(sh);
+  }
+}
+
+static const struct h_provider file_provider = {
+  "file", NULL, NULL, file_send, render, push_destroy,
+};
+static const struct h_provider fcm_provider = {
+  "fcm", fcm_open, fcm_close, fcm_send, render, push_destroy,
+};
+
+static h_result fcm_setup(const struct h_config *cfg, struct push_shared *sh, char **error) {
+  if (cfg->fcm_credentials_file[0] == '\0') {
+    *error = h_sprintf("HERALD_FCM_CREDENTIALS_FILE: required by HERALD_PUSH_PROVIDER=fcm");
+    return H_ERR_INVALID;
+  }
+  if (h_fcm_auth_load(cfg->fcm_credentials_file, &sh->auth, error) != H_OK) {
+    return H_ERR_INVALID;
+  }
+  const char *project = cfg->fcm_project_id[0] != '\0' ? cfg->fcm_project_id
+                                                       : h_fcm_auth_project(sh->auth);
+  if (project[0] == '\0') {
+    *error = h_sprintf("HERALD_FCM_PROJECT_ID: the credentials name no project_id; set it");
+    return H_ERR_INVALID;
+  }
+  size_t n = strlen(cfg->fcm_base_url);
+  while (n > 0 && cfg->fcm_base_url[n - 1] == '/') {
+    n--;
+  }
+  char *escaped = h_http_escape(project);
+  sh->send_url = h_sprintf("%.*s/v1/projects/%s/messages:send", (int)n, cfg->fcm_base_url,
+                           escaped);
+  free(escaped);
+  return H_OK;
+}
+
+h_result h_push_create(const struct h_config *cfg, const struct h_provider **provider,
+                       void **shared, char **error) {
+  struct push_shared *sh = h_calloc(1, sizeof(*sh));
+  sh->cfg = cfg;
+  *error = NULL;
+  bool fcm = strcmp(cfg->push_provider, "fcm") == 0;
+  if (fcm && fcm_setup(cfg, sh, error) != H_OK) {
+    push_destroy(sh);
+    return H_ERR_INVALID;
+  }
+  *provider = fcm ? &fcm_provider : &file_provider;
+  *shared = sh;
+  return H_OK;
+}

@@ -1,0 +1,392 @@
+/* fetch.c - a worker thread: fetch an id, claim it, send, record, acknowledge.
+ *
+ * The order is the protocol of DESIGN.md "Queues": BLMOVE into our processing
+ * list; claim in PostgreSQL (fencing token); provider call; outcome and event in
+ * one transaction guarded by the token; only then the Redis move (LREM, or to the
+ * delayed set, or to the dead-letter list). A crash anywhere leaves the id in our
+ * processing list, where the reaper finds it once our heartbeat expires. */
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "alloc.h"
+#include "backoff.h"
+#include "log.h"
+#include "rt.h"
+
+/* Takes one job from the --max-jobs budget; false when it is spent. */
+static bool take_budget(struct h_rt *rt) {
+  if (atomic_fetch_sub(&rt->jobs_left, 1) > 0) {
+    return true;
+  }
+  atomic_fetch_add(&rt->jobs_left, 1);
+  return false;
+}
+
+/* Logs a backend failure once per streak, not once per retry. */
+static void report(struct h_wthread *t, bool *reported, const char *what, h_result r) {
+  if (!*reported) {
+    h_log_warning("%s: %s failed (%s); retrying with backoff", t->worker_id, what,
+                  h_result_name(r));
+    *reported = true;
+  }
+}
+
+/* 1: an id was moved into our processing list; 0: none ready; -1: Redis trouble
+ * (already waited). */
+static int fetch(struct h_wthread *t, char *id, size_t idlen, int *fails) {
+  struct h_rt *rt = t->rt;
+  if (!atomic_load(&rt->heartbeat_ok)) {
+    h_rt_sleep(100, &rt->stop); /* never hold a job without a live heartbeat */
+    return -1;
+  }
+  char secs[32];
+  snprintf(secs, sizeof(secs), "%.3f", rt->cfg->worker_block_ms / 1000.0);
+  /* --once never blocks: an empty ready list means the work is done. */
+  const char *blmove[] = {"BLMOVE", rt->ready_key, t->proc_key, "RIGHT", "LEFT", secs};
+  const char *lmove[] = {"LMOVE", rt->ready_key, t->proc_key, "RIGHT", "LEFT"};
+  redisReply *reply = NULL;
+  h_result r = rt->opts->once
+                   ? h_rt_redis(t, &reply, 5, lmove, rt->cfg->redis_timeout_ms)
+                   : h_rt_redis(t, &reply, 6, blmove,
+                                rt->cfg->worker_block_ms + rt->cfg->redis_timeout_ms);
+  int got = -1;
+  if (r == H_OK && reply != NULL && reply->type == REDIS_REPLY_STRING && reply->len < idlen) {
+    memcpy(id, reply->str, reply->len);
+    id[reply->len] = '\0';
+    got = 1;
+  } else if (r == H_OK) {
+    got = 0;
+  }
+  freeReplyObject(reply);
+  if (got < 0) {
+    bool reported = *fails > 0;
+    report(t, &reported, "BLMOVE", r);
+    h_rt_backoff(t, fails, &rt->stop);
+  } else {
+    *fails = 0;
+  }
+  return got;
+}
+
+/* Claims id, retrying while PostgreSQL is away. H_ERR_UNAVAILABLE means "stopped
+ * before claiming": the id goes back to the ready list. */
+static h_result claim(struct h_wthread *t, const char *id, struct h_job *job, double *due) {
+  int fails = 0;
+  bool reported = false;
+  for (;;) {
+    h_result r = h_rt_pg(t);
+    if (r == H_OK) {
+      h_rt_watch_begin(t, "claim", PQsocket(t->pg), t->rt->db_opts.statement_timeout_ms);
+      r = h_job_claim(t->pg, id, t->rt->channel, t->worker_id, job, due);
+      h_rt_watch_end(t);
+    }
+    if (r == H_OK || r == H_ERR_NOT_FOUND || r == H_ERR_CONFLICT) {
+      return r;
+    }
+    h_rt_pg_check(t);
+    report(t, &reported, "claim", r);
+    if (!h_rt_backoff(t, &fails, &t->rt->stop)) {
+      return H_ERR_UNAVAILABLE;
+    }
+  }
+}
+
+/* Calls the provider (or decides there is nothing to send). */
+static void attempt(struct h_wthread *t, const struct h_job *job, struct h_send_result *res,
+                    int *duration_ms) {
+  struct h_rt *rt = t->rt;
+  memset(res, 0, sizeof(*res));
+  res->retry_after_s = -1;
+  long long start = h_rt_now_ms();
+  if (job->user_status == NULL || strcmp(job->user_status, "active") != 0) {
+    res->status = H_SEND_SKIP;
+    snprintf(res->reason, sizeof(res->reason), "user_inactive");
+  } else {
+    h_rt_watch_begin(t, "provider call", -1, rt->cfg->provider_timeout_ms);
+    rt->provider->send(rt->shared, t->provider_state, job, res);
+    h_rt_watch_end(t);
+    h_wmetrics_latency(rt->metrics, (double)(h_rt_now_ms() - start) / 1000.0);
+  }
+  *duration_ms = (int)(h_rt_now_ms() - start);
+}
+
+/* Loads the user's devices for providers that need them; false when stopped. */
+static bool load_devices(struct h_wthread *t, struct h_job *job) {
+  int fails = 0;
+  bool reported = false;
+  for (;;) {
+    h_result r = h_rt_pg(t);
+    if (r == H_OK) {
+      h_rt_watch_begin(t, "devices", PQsocket(t->pg), t->rt->db_opts.statement_timeout_ms);
+      r = h_job_load_devices(t->pg, job);
+      h_rt_watch_end(t);
+    }
+    if (r == H_OK) {
+      return true;
+    }
+    h_rt_pg_check(t);
+    report(t, &reported, "loading devices", r);
+    if (!h_rt_backoff(t, &fails, &t->rt->hard_stop)) {
+      return false;
+    }
+  }
+}
+
+/* Turns an attempt into the row's next state. */
+static void decide(struct h_wthread *t, const struct h_job *job, const struct h_send_result *res,
+                   int duration_ms, struct h_job_outcome *o) {
+  struct h_rt *rt = t->rt;
+  memset(o, 0, sizeof(*o));
+  o->provider = rt->provider->name;
+  o->provider_message_id = res->message_id[0] != '\0' ? res->message_id : NULL;
+  o->error = res->error[0] != '\0' ? res->error : NULL;
+  o->reason = res->reason[0] != '\0' ? res->reason : NULL;
+  o->duration_ms = duration_ms;
+  o->meta = res->meta;
+  o->deactivate_tokens = res->deactivate_tokens;
+  switch (res->status) {
+  case H_SEND_OK:
+    o->status = o->event = "sent";
+    break;
+  case H_SEND_SKIP:
+    o->status = o->event = "skipped";
+    break;
+  case H_SEND_PERMANENT:
+    o->status = o->event = "failed";
+    o->reason = o->reason != NULL ? o->reason : "provider_rejected";
+    break;
+  case H_SEND_RETRY:
+    if (job->attempts >= rt->max_attempts) {
+      o->status = o->event = "dead";
+      o->reason = "max_attempts";
+    } else {
+      o->status = "scheduled";
+      o->event = "retry";
+      long long ms = h_retry_delay_ms(job->attempts, rt->cfg->retry_base_ms,
+                                      rt->cfg->retry_max_ms, res->retry_after_s,
+                                      h_rng_unit(&t->rng));
+      o->due_at = h_rt_wall() + (double)ms / 1000.0;
+    }
+    break;
+  }
+}
+
+/* Records o, retrying while PostgreSQL is away (until the drain deadline). */
+static h_result record(struct h_wthread *t, const struct h_job *job, const struct h_job_outcome *o) {
+  int fails = 0;
+  bool reported = false;
+  for (;;) {
+    h_result r = h_rt_pg(t);
+    if (r == H_OK) {
+      h_rt_watch_begin(t, "record", PQsocket(t->pg), t->rt->db_opts.statement_timeout_ms);
+      r = h_job_record(t->pg, job, o);
+      h_rt_watch_end(t);
+    }
+    if (r == H_OK || r == H_ERR_CONFLICT) {
+      return r;
+    }
+    h_rt_pg_check(t);
+    report(t, &reported, "recording the outcome", r);
+    if (!h_rt_backoff(t, &fails, &t->rt->hard_stop)) {
+      h_log_error("%s: gave up recording delivery %s (%s); the reaper will recover it",
+                  t->worker_id, job->id, o->status);
+      return r;
+    }
+  }
+}
+
+/* The Redis move after COMMIT, retried while Redis is away (until the drain
+ * deadline; an id left behind is harmless: the reaper finds its row done). */
+static void settle(struct h_wthread *t, const char *id, const char *status, double due) {
+  int fails = 0;
+  bool reported = false;
+  for (;;) {
+    h_result r;
+    if (strcmp(status, "scheduled") == 0) {
+      r = h_rt_move_to_delayed(t, t->proc_key, id, due);
+    } else if (strcmp(status, "dead") == 0) {
+      r = h_rt_move_to_list(t, t->proc_key, id, t->rt->dlq_key, false);
+    } else if (strcmp(status, "ready") == 0) {
+      r = h_rt_move_to_list(t, t->proc_key, id, t->rt->ready_key, true);
+    } else {
+      r = h_rt_ack(t, id);
+    }
+    if (r == H_OK) {
+      return;
+    }
+    report(t, &reported, "moving the id after commit", r);
+    if (!h_rt_backoff(t, &fails, &t->rt->hard_stop)) {
+      return;
+    }
+  }
+}
+
+/* The recipient as it may appear in logs. */
+static void masked_recipient(const struct h_job *job, char *out, size_t outlen) {
+  if (strcmp(job->channel, "email") == 0 && job->email != NULL) {
+    h_mask_email(job->email, out, outlen);
+  } else if (strcmp(job->channel, "sms") == 0 && job->phone != NULL) {
+    h_mask_phone(job->phone, out, outlen);
+  } else if (strcmp(job->channel, "push") == 0) {
+    snprintf(out, outlen, "%zu device(s)", job->ndevices);
+  } else {
+    snprintf(out, outlen, "-");
+  }
+}
+
+static enum h_outcome outcome_of(const char *status) {
+  static const char *names[] = {"sent", "scheduled", "failed", "dead", "skipped"};
+  static const enum h_outcome outs[] = {H_OUT_SENT, H_OUT_RETRY, H_OUT_FAILED, H_OUT_DEAD,
+                                        H_OUT_SKIPPED};
+  for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+    if (strcmp(status, names[i]) == 0) {
+      return outs[i];
+    }
+  }
+  return H_OUT_FAILED;
+}
+
+static void log_outcome(struct h_wthread *t, const struct h_job *job,
+                        const struct h_job_outcome *o) {
+  enum h_log_level level = strcmp(o->status, "sent") == 0 || strcmp(o->status, "skipped") == 0
+                               ? H_LOG_INFO
+                               : H_LOG_WARNING;
+  if (level > h_log_threshold) {
+    return;
+  }
+  char to[96];
+  masked_recipient(job, to, sizeof(to));
+  json_t *fields = json_pack("{sssssisssiss}", "delivery_id", job->id, "status", o->status,
+                             "attempt", job->attempts, "provider", o->provider, "duration_ms",
+                             o->duration_ms, "to", to);
+  if (o->error != NULL) {
+    json_object_set_new(fields, "error", json_string(o->error));
+  }
+  h_log_emit(level, "event", NULL, fields, "delivery %s %s via %s (attempt %d)", job->id,
+             o->status, o->provider, job->attempts);
+}
+
+/* One claimed job, from the provider call to the Redis move. */
+static void run_job(struct h_wthread *t, struct h_job *job) {
+  struct h_rt *rt = t->rt;
+  struct h_send_result res;
+  struct h_job_outcome o;
+  int duration_ms = 0;
+  h_wmetrics_in_flight(rt->metrics, 1);
+  if (rt->def->needs_devices && !load_devices(t, job)) {
+    h_wmetrics_in_flight(rt->metrics, -1);
+    return; /* drain deadline passed: the reaper recovers it */
+  }
+  attempt(t, job, &res, &duration_ms);
+  decide(t, job, &res, duration_ms, &o);
+  h_result r = record(t, job, &o);
+  h_wmetrics_in_flight(rt->metrics, -1);
+  if (r == H_OK) {
+    settle(t, job->id, o.status, o.due_at);
+    h_wmetrics_outcome(rt->metrics, outcome_of(o.status));
+    log_outcome(t, job, &o);
+  } else if (r == H_ERR_CONFLICT) {
+    settle(t, job->id, "done", 0);
+    h_wmetrics_outcome(rt->metrics, H_OUT_FENCED);
+    h_log_warning("%s: delivery %s was taken over by another worker (fencing token %lld is "
+                  "stale); outcome '%s' discarded", t->worker_id, job->id, job->fencing_token,
+                  o.status);
+  }
+  json_decref(res.meta);
+  json_decref(res.deactivate_tokens);
+}
+
+static void process(struct h_wthread *t, const char *id) {
+  struct h_job job;
+  double due = 0;
+  h_result r = claim(t, id, &job, &due);
+  if (r == H_ERR_NOT_FOUND) {
+    h_log_debug("%s: %s is not claimable (duplicate or done): dropped", t->worker_id, id);
+    h_wmetrics_outcome(t->rt->metrics, H_OUT_DROPPED);
+    settle(t, id, "done", 0);
+  } else if (r == H_ERR_CONFLICT) {
+    settle(t, id, "scheduled", due); /* early: back to the delayed set */
+  } else if (r != H_OK) {
+    h_wmetrics_outcome(t->rt->metrics, H_OUT_RETURNED);
+    settle(t, id, "ready", 0);
+  } else {
+    run_job(t, &job);
+    h_job_free(&job);
+  }
+}
+
+void *h_rt_worker_thread(void *arg) {
+  struct h_wthread *t = arg;
+  struct h_rt *rt = t->rt;
+  t->provider_state = rt->provider->thread_open ? rt->provider->thread_open(rt->shared) : NULL;
+  int fails = 0;
+  char id[128];
+  while (!atomic_load(&rt->stop) && take_budget(rt)) {
+    int got = fetch(t, id, sizeof(id), &fails);
+    if (got <= 0) {
+      atomic_fetch_add(&rt->jobs_left, 1);
+      if (got == 0 && rt->opts->once) {
+        break;
+      }
+      continue;
+    }
+    if (atomic_load(&rt->stop)) { /* taken while SIGTERM arrived: not started, hand it back */
+      h_wmetrics_outcome(rt->metrics, H_OUT_RETURNED);
+      settle(t, id, "ready", 0);
+      break;
+    }
+    process(t, id);
+  }
+  if (rt->provider->thread_close != NULL) {
+    rt->provider->thread_close(t->provider_state);
+  }
+  atomic_store(&t->finished, true);
+  return NULL;
+}
+
+/* ---- --dry-run ---- */
+
+static void dry_run_one(struct h_rt *rt, struct h_wthread *m, const char *id) {
+  struct h_job job;
+  h_result r = h_job_load(m->pg, id, &job);
+  if (r == H_OK && rt->def->needs_devices) {
+    r = h_job_load_devices(m->pg, &job);
+  }
+  if (r != H_OK) {
+    printf("%s\t(not loadable: %s)\n", id, h_result_name(r));
+    return;
+  }
+  char *summary = rt->provider->render != NULL ? rt->provider->render(rt->shared, &job)
+                                               : h_strdup("-");
+  char to[96];
+  masked_recipient(&job, to, sizeof(to));
+  printf("%s\t%s\tattempt %d\tto %s\t%s\n", id, job.channel, job.attempts + 1, to, summary);
+  h_log(H_LOG_INFO, "event", NULL, "dry-run: delivery %s would be sent via %s to %s: %s", id,
+        rt->provider->name, to, summary);
+  free(summary);
+  h_job_free(&job);
+}
+
+int h_rt_dry_run(struct h_rt *rt) {
+  struct h_wthread *m = &rt->maint;
+  long n = rt->opts->max_jobs > 0 ? rt->opts->max_jobs : 10000;
+  char start[32];
+  snprintf(start, sizeof(start), "%ld", -n);
+  const char *argv[] = {"LRANGE", rt->ready_key, start, "-1"};
+  redisReply *reply = NULL;
+  if (h_rt_redis(m, &reply, 4, argv, rt->cfg->redis_timeout_ms) != H_OK || h_rt_pg(m) != H_OK) {
+    fprintf(stderr, "%s --dry-run: Redis or PostgreSQL is unavailable\n", rt->def->program);
+    freeReplyObject(reply);
+    return 1;
+  }
+  /* The right end is taken first: print in the order the jobs would go. */
+  for (size_t i = reply->elements; i > 0; i--) {
+    dry_run_one(rt, m, reply->element[i - 1]->str);
+  }
+  printf("dry-run: %zu job(s) ready in %s; nothing was sent or changed\n", reply->elements,
+         rt->ready_key);
+  freeReplyObject(reply);
+  return 0;
+}

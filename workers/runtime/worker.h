@@ -1,0 +1,80 @@
+/* worker.h - the runtime every worker binary (herald-email, herald-sms,
+ * herald-push) is built on: the command line, the queue protocol of DESIGN.md
+ * "Queues", retries, the dead-letter list, heartbeats, the reaper, the sweeper,
+ * the watchdog, metrics and a draining shutdown.
+ *
+ * A binary describes its channel and its providers in a struct h_worker_def and
+ * hands its main() to h_worker_main(). A provider only turns one job into one
+ * attempt (struct h_send_result); the runtime does everything else. */
+#ifndef HERALD_WORKER_H
+#define HERALD_WORKER_H
+
+#include <jansson.h>
+#include <stdbool.h>
+
+#include "config.h"
+#include "jobs.h"
+#include "queue.h"
+
+enum h_send_status {
+  H_SEND_OK,        /* the provider accepted the message */
+  H_SEND_RETRY,     /* try again later (5xx, 429, timeout, connection refused...) */
+  H_SEND_PERMANENT, /* it will never work (bad address, 4xx): the delivery fails */
+  H_SEND_SKIP,      /* nothing to send to (no phone, no active device): skipped */
+};
+
+struct h_send_result {
+  enum h_send_status status;
+  int retry_after_s;          /* the provider's Retry-After, -1 when none */
+  char message_id[256];       /* the provider's id of the message, "" when none */
+  char error[512];            /* what went wrong, "" when nothing */
+  char reason[64];            /* machine-readable reason (skipped/failed), "" when none */
+  json_t *meta;               /* details of the attempt for delivery_events.meta, owned */
+  json_t *deactivate_tokens;  /* push: array of device tokens to deactivate, owned */
+};
+
+/* A way of sending one channel's jobs. shared is created once per process by the
+ * binary's factory; thread_open/thread_close give each worker thread its own state
+ * (a libcurl handle keeping its connection). All callbacks but render may block
+ * up to HERALD_PROVIDER_TIMEOUT_MS. */
+struct h_provider {
+  const char *name; /* "smtp", "file", "twilio", "fcm": recorded on the delivery */
+  /* Per-thread state (may return NULL when the provider needs none). */
+  void *(*thread_open)(void *shared);
+  void (*thread_close)(void *state);
+  /* One attempt at job; out is zeroed with retry_after_s = -1 beforehand. */
+  void (*send)(void *shared, void *state, const struct h_job *job, struct h_send_result *out);
+  /* --dry-run: renders job without sending; returns a one-line summary the
+   * caller frees. */
+  char *(*render)(void *shared, const struct h_job *job);
+  void (*destroy)(void *shared);
+};
+
+struct h_worker_def {
+  const char *program;      /* "herald-email" */
+  enum h_queue queue;       /* H_QUEUE_EMAIL; the channel has the queue's name */
+  bool needs_devices;       /* load the user's active devices before sending (push) */
+  /* Picks and builds the provider configured in cfg. On failure returns
+   * H_ERR_INVALID with *error naming the variable (caller frees). */
+  h_result (*create)(const struct h_config *cfg, const struct h_provider **provider,
+                     void **shared, char **error);
+};
+
+/* Runs the whole program: parses argv, loads the configuration, runs the worker or
+ * a subcommand. Returns the exit status (0, 1 on failure, 2 on bad usage, 78 on a
+ * bad configuration). */
+int h_worker_main(const struct h_worker_def *def, int argc, char **argv);
+
+/* Helpers for providers. */
+
+/* Formats into out->error (truncated to fit). */
+void h_send_errorf(struct h_send_result *out, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+/* Writes len bytes atomically as dir/name (a temporary file renamed into place),
+ * creating dir when missing. H_ERR_UNAVAILABLE with errno's text in *error
+ * (caller frees) on failure. */
+h_result h_outbox_write_file(const char *dir, const char *name, const char *data, size_t len,
+                             char **error);
+
+#endif

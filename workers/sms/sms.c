@@ -1,0 +1,203 @@
+/* sms.c - herald-sms's providers: `twilio` (a Twilio-compatible HTTP API: form
+ * POST to {base}/2010-04-01/Accounts/{sid}/Messages.json with Basic auth) and
+ * `file` (JSON files in HERALD_SMS_OUTBOX_DIR). */
+#include "sms.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "alloc.h"
+#include "http_client.h"
+#include "segments.h"
+
+struct sms_shared {
+  const struct h_config *cfg; /* borrowed */
+  char *url;                  /* Messages.json, owned */
+};
+
+/* The text to send and its segments; false (out filled) when there is none. */
+static bool message_text(const struct h_job *job, const char **text, struct h_sms_segments *seg,
+                         struct h_send_result *out) {
+  if (job->phone == NULL || job->phone[0] == '\0') {
+    out->status = H_SEND_SKIP;
+    snprintf(out->reason, sizeof(out->reason), "no_phone");
+    return false;
+  }
+  if (!h_sms_e164(job->phone)) {
+    out->status = H_SEND_PERMANENT;
+    snprintf(out->reason, sizeof(out->reason), "invalid_phone");
+    h_send_errorf(out, "the recipient number is not E.164");
+    return false;
+  }
+  *text = job->body != NULL && job->body[0] != '\0' ? job->body : job->title;
+  if (*text == NULL || (*text)[0] == '\0') {
+    out->status = H_SEND_PERMANENT;
+    snprintf(out->reason, sizeof(out->reason), "empty_message");
+    h_send_errorf(out, "the notification has neither body nor title");
+    return false;
+  }
+  h_sms_count(*text, seg);
+  out->meta = json_pack("{sisssi}", "segments", seg->segments, "encoding",
+                        seg->ucs2 ? "UCS-2" : "GSM-7", "units", seg->units);
+  return true;
+}
+
+/* ---- file provider ---- */
+
+static void file_send(void *shared, void *state, const struct h_job *job,
+                      struct h_send_result *out) {
+  (void)state;
+  struct sms_shared *sh = shared;
+  const char *text = NULL;
+  struct h_sms_segments seg;
+  if (!message_text(job, &text, &seg, out)) {
+    return;
+  }
+  json_t *doc = json_pack("{s:s, s:s, s:s, s:s, s:s, s:i, s:b}", "delivery_id", job->id, "to",
+                          job->phone, "from", sh->cfg->sms_from, "body", text, "encoding",
+                          seg.ucs2 ? "UCS-2" : "GSM-7", "segments", seg.segments, "ucs2",
+                          seg.ucs2);
+  char *data = json_dumps(doc, JSON_INDENT(2) | JSON_SORT_KEYS);
+  char name[64];
+  snprintf(name, sizeof(name), "%s.json", job->id);
+  char *error = NULL;
+  if (h_outbox_write_file(sh->cfg->sms_outbox_dir, name, data, strlen(data), &error) == H_OK) {
+    out->status = H_SEND_OK;
+    snprintf(out->message_id, sizeof(out->message_id), "file:%s", job->id);
+  } else {
+    out->status = H_SEND_RETRY;
+    h_send_errorf(out, "%s", error);
+  }
+  free(error);
+  free(data);
+  json_decref(doc);
+}
+
+static char *render(void *shared, const struct h_job *job) {
+  (void)shared;
+  const char *text = job->body != NULL ? job->body : job->title;
+  struct h_sms_segments seg;
+  h_sms_count(text, &seg);
+  return h_sprintf("%d segment(s) %s, %d %s", seg.segments, seg.ucs2 ? "UCS-2" : "GSM-7",
+                   seg.units, seg.ucs2 ? "UTF-16 units" : "septets");
+}
+
+/* ---- twilio provider ---- */
+
+static void *twilio_open(void *shared) {
+  struct sms_shared *sh = shared;
+  int timeout = sh->cfg->provider_timeout_ms;
+  return h_http_create(timeout, timeout < 5000 ? timeout : 5000);
+}
+
+static void twilio_close(void *state) { h_http_destroy(state); }
+
+/* Reads the provider's answer into out. */
+static void twilio_result(const struct h_http_response *resp, struct h_send_result *out) {
+  json_t *doc = json_loadb(resp->body, resp->body_len, 0, NULL);
+  const char *sid = json_string_value(json_object_get(doc, "sid"));
+  const char *message = json_string_value(json_object_get(doc, "message"));
+  json_int_t code = json_integer_value(json_object_get(doc, "code"));
+  out->retry_after_s = resp->retry_after_s;
+  if ((resp->status == 200 || resp->status == 201) && sid != NULL) {
+    out->status = H_SEND_OK;
+    snprintf(out->message_id, sizeof(out->message_id), "%s", sid);
+  } else if (resp->status >= 200 && resp->status < 300) {
+    /* not the API's answer (a proxy?): whether it was sent is unknown; at least once */
+    out->status = H_SEND_RETRY;
+    h_send_errorf(out, "HTTP %ld without a message sid: unreadable reply", resp->status);
+  } else if (resp->status == 429 || resp->status >= 500 || resp->status == 401 ||
+             resp->status == 403) {
+    out->status = H_SEND_RETRY; /* 401/403: credentials to fix, not the message */
+    h_send_errorf(out, "HTTP %ld: %s", resp->status, message != NULL ? message : "no detail");
+  } else {
+    out->status = H_SEND_PERMANENT;
+    snprintf(out->reason, sizeof(out->reason), "provider_rejected");
+    h_send_errorf(out, "HTTP %ld, code %lld: %s", resp->status, (long long)code,
+                  message != NULL ? message : "no detail");
+  }
+  json_decref(doc);
+}
+
+static void twilio_send(void *shared, void *state, const struct h_job *job,
+                        struct h_send_result *out) {
+  struct sms_shared *sh = shared;
+  const struct h_config *cfg = sh->cfg;
+  const char *text = NULL;
+  struct h_sms_segments seg;
+  if (!message_text(job, &text, &seg, out)) {
+    return;
+  }
+  bool service = strncmp(cfg->sms_from, "MG", 2) == 0;
+  const char *callback = cfg->sms_status_callback_url[0] != '\0' ? cfg->sms_status_callback_url
+                                                                 : NULL;
+  const char *pairs[] = {"To", job->phone, service ? "MessagingServiceSid" : "From",
+                         cfg->sms_from, "Body", text, "StatusCallback", callback, NULL};
+  char *form = h_http_form_encode(pairs);
+  const char *headers[] = {"Content-Type: application/x-www-form-urlencoded",
+                           "Accept: application/json", NULL};
+  struct h_http_request rq = {"POST", sh->url, headers, form, strlen(form), cfg->sms_account_sid,
+                              cfg->sms_auth_token};
+  struct h_http_response resp;
+  h_result r = h_http_send(state, &rq, &resp);
+  if (r != H_OK) {
+    out->status = H_SEND_RETRY;
+    h_send_errorf(out, "%s", resp.error);
+  } else {
+    twilio_result(&resp, out);
+  }
+  h_http_response_free(&resp);
+  free(form);
+}
+
+static void sms_destroy(void *shared) {
+  struct sms_shared *sh = shared;
+  if (sh != NULL) {
+    free(sh->url);
+    free(sh);
+  }
+}
+
+static const struct h_provider file_provider = {
+  "file", NULL, NULL, file_send, render, sms_destroy,
+};
+static const struct h_provider twilio_provider = {
+  "twilio", twilio_open, twilio_close, twilio_send, render, sms_destroy,
+};
+
+/* The settings the twilio provider cannot do without. */
+static h_result check_twilio(const struct h_config *cfg, char **error) {
+  if (cfg->sms_account_sid[0] == '\0') {
+    *error = h_sprintf("HERALD_SMS_ACCOUNT_SID: required by HERALD_SMS_PROVIDER=twilio");
+  } else if (cfg->sms_auth_token[0] == '\0') {
+    *error = h_sprintf("HERALD_SMS_AUTH_TOKEN: required by HERALD_SMS_PROVIDER=twilio");
+  } else if (!h_sms_e164(cfg->sms_from) && strncmp(cfg->sms_from, "MG", 2) != 0) {
+    *error = h_sprintf("HERALD_SMS_FROM: must be an E.164 number or a messaging service SID");
+  } else if (strncmp(cfg->sms_base_url, "http://", 7) != 0 &&
+             strncmp(cfg->sms_base_url, "https://", 8) != 0) {
+    *error = h_sprintf("HERALD_SMS_BASE_URL: must be an http(s) URL");
+  }
+  return *error == NULL ? H_OK : H_ERR_INVALID;
+}
+
+h_result h_sms_create(const struct h_config *cfg, const struct h_provider **provider,
+                      void **shared, char **error) {
+  *error = NULL;
+  bool twilio = strcmp(cfg->sms_provider, "twilio") == 0;
+  if (twilio && check_twilio(cfg, error) != H_OK) {
+    return H_ERR_INVALID;
+  }
+  struct sms_shared *sh = h_calloc(1, sizeof(*sh));
+  sh->cfg = cfg;
+  size_t n = strlen(cfg->sms_base_url);
+  while (n > 0 && cfg->sms_base_url[n - 1] == '/') {
+    n--;
+  }
+  char *sid = h_http_escape(cfg->sms_account_sid);
+  sh->url = h_sprintf("%.*s/2010-04-01/Accounts/%s/Messages.json", (int)n, cfg->sms_base_url, sid);
+  free(sid);
+  *provider = twilio ? &twilio_provider : &file_provider;
+  *shared = sh;
+  return H_OK;
+}
