@@ -91,13 +91,31 @@ export HERALD_JWT_SECRET=${HERALD_JWT_SECRET:-$(from_secrets HERALD_JWT_SECRET)}
 # Each in its own session (setsid): Ctrl-C reaches only this script, which then stops them in
 # order with SIGTERM.
 mkdir -p "$LOG_DIR"
+started=()
+# Payments work offline: without a real Stripe key, the fake Stripe of the tests stands in.
+if [[ -z ${HERALD_STRIPE_SECRET_KEY:-} ]]; then
+  port_file=$stack_dir/fake-stripe.port
+  rm -f "$port_file"
+  setsid /usr/bin/python3 "$ROOT/tests/fakes/fake_stripe.py" --port 0 --port-file "$port_file" \
+    --webhook-url "$url/api/v1/webhooks/stripe" --webhook-secret whsec_dev --exit-with-parent \
+    >"$LOG_DIR/fake-stripe.log" 2>&1 &
+  pids+=("$!")
+  for _ in $(seq 50); do [[ -s $port_file ]] && break; sleep 0.1; done
+  [[ -s $port_file ]] || die "the fake Stripe did not start (log: $LOG_DIR/fake-stripe.log)"
+  export HERALD_STRIPE_API_BASE=http://127.0.0.1:$(cat "$port_file")
+  export HERALD_STRIPE_SECRET_KEY=sk_test_dev HERALD_STRIPE_WEBHOOK_SECRET=whsec_dev
+  started+=("fake-stripe($HERALD_STRIPE_API_BASE)")
+fi
 setsid "$BIN/herald-api" serve >"$LOG_DIR/herald-api.log" 2>&1 &
 api_pid=$!
 pids+=("$api_pid")
-started=(herald-api)
+started+=(herald-api)
 for worker in "${WORKERS[@]}"; do
   [[ -x $BIN/$worker ]] || continue
-  setsid "$BIN/$worker" --log-level info >"$LOG_DIR/$worker.log" 2>&1 &
+  args=(--log-level info)
+  # herald-reconcile schedules its own periodic syncs and the daily ledger run.
+  [[ $worker == herald-reconcile ]] && args+=(--every 60s)
+  setsid "$BIN/$worker" "${args[@]}" >"$LOG_DIR/$worker.log" 2>&1 &
   pids+=("$!")
   started+=("$worker")
 done
