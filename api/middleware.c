@@ -79,8 +79,8 @@ static void parse_body(struct h_req *rq) {
   if (req->binary_body_length == 0) {
     return;
   }
-  /* workers: SMS status callbacks are form-encoded; their handler reads the raw body */
-  if (strcmp(req->url_path, "/api/v1/webhooks/sms/status") == 0) {
+  /* Routes marked raw_body (the form-encoded SMS status callback) parse their own body. */
+  if (h_route_raw_body(req->http_verb, req->url_path)) {
     return;
   }
   if (!h_is_json_content_type(h_req_header(rq, "Content-Type"))) {

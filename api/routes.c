@@ -149,6 +149,23 @@ bool h_route_owns(const struct h_route *route, const char *path) {
 }
 /* end notifications */
 
+/* Routes whose handler parses a non-JSON body itself (form-encoded provider callbacks). */
+static const struct {
+  const char *method, *path;
+} raw_body_routes[] = {
+  {"POST", "/api/v1/webhooks/sms/status"},
+};
+
+bool h_route_raw_body(const char *method, const char *path) {
+  for (size_t i = 0; i < sizeof(raw_body_routes) / sizeof(raw_body_routes[0]); i++) {
+    if (strcmp(raw_body_routes[i].method, method) == 0 &&
+        h_route_path_match(raw_body_routes[i].path, path)) {
+      return true;
+    }
+  }
+  return false;
+}
+
 int h_route_allowed_methods(const char *path, char *allow, size_t allowlen) {
   int n = 0, best = best_specificity(path); /* notifications: only the most specific routes */
   allow[0] = '\0';

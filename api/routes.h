@@ -44,6 +44,10 @@ int h_route_specificity(const char *pattern, const char *path);
 bool h_route_owns(const struct h_route *route, const char *path);
 /* end notifications */
 
+/* True when the route for method and path reads its own (non-JSON) body, so the
+ * middleware must not parse it as JSON. */
+bool h_route_raw_body(const char *method, const char *path);
+
 /* Writes into allow (e.g. "GET, POST") the methods of the most specific routes matching
  * path; returns how many. */
 int h_route_allowed_methods(const char *path, char *allow, size_t allowlen);

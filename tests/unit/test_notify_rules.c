@@ -5,6 +5,7 @@
 #include <stddef.h>
 #include <string.h>
 #include <cmocka.h>
+#include <stdlib.h>
 
 #include "delivery_plan.h"
 #include "idempotency.h"
@@ -77,7 +78,8 @@ static const struct h_planned_delivery *find(const struct h_planned_delivery *pl
       return &plan[i];
     }
   }
-  return NULL;
+  fail_msg("no planned delivery for channel %d", (int)c);
+  abort(); /* not reached: fail_msg does not return */
 }
 
 static void test_plan(void **state) {
