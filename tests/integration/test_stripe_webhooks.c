@@ -43,7 +43,7 @@ static int teardown(void **state) {
 
 /* Posts body with the given Stripe-Signature header (NULL: none). */
 static void post_event(const char *body, const char *signature, struct th_response *r) {
-  char header[512];
+  char header[1024];
   const char *headers[] = {header, NULL};
   snprintf(header, sizeof(header), "Stripe-Signature: %s", signature != NULL ? signature : "");
   th_request(&srv, "POST", "/api/v1/webhooks/stripe", signature != NULL ? headers : NULL, body,
