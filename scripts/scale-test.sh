@@ -8,6 +8,7 @@
 #   HERALD_BIN_DIR / HERALD_BUILD_DIR   binaries and CMake build to test (default: build/, built here)
 #   HERALD_SCALE_KEEP=1                 keep every test's directory (logs, data)
 #   SCALE_ROOT=/tmp/x                   put each test's directory in /tmp/x/<test> (default: mktemp)
+#   HERALD_IMAGE_BUILD=1                test_image.sh also runs the Dockerfile's build stage (slow)
 # Prints one line per test and ends with "N passed, N failed, N skipped"; exits 1 on a failure.
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)

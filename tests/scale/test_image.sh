@@ -8,6 +8,9 @@
 #   - `docker-entrypoint api` runs as PID 1 of its own PID namespace against the test stack,
 #     and `docker-healthcheck` passes; it fails once the API is stopped;
 #   - `docker-entrypoint migrate` applies the migrations; an unknown worker role exits 127.
+# HERALD_IMAGE_BUILD=1 also runs the build stage in a second root: its apt-get install list and
+# COPY lines read from the Dockerfile, then the CMake build; the runtime stage then uses those
+# binaries instead of $HERALD_BIN_DIR's (several minutes more).
 # Needs root (chroot, unshare) and debootstrap; the root is cached in $HERALD_IMAGE_ROOT_CACHE.
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 ((EUID == 0)) || skip "needs root (chroot, unshare)"
@@ -34,6 +37,25 @@ cp /etc/resolv.conf "$R/etc/resolv.conf"
 cp /etc/apt/sources.list.d/*.sources "$R/etc/apt/sources.list.d/" 2>/dev/null || true
 mount -t proc proc "$R/proc"
 CLEANUPS+=("umount -l '$R/proc'")
+
+# ---------------------------------------------------------------- the build stage (optional)
+if [[ ${HERALD_IMAGE_BUILD:-0} == 1 ]]; then
+  stage=$(sed -n '/^FROM .* AS build$/,/^FROM /p' "$df")
+  pkgs=$(sed -n '/apt-get install/,/rm -rf/p' <<<"$stage" | tr '\\' ' ' |
+    grep -oE '(^| )[a-z0-9][a-z0-9.+-]+' | grep -vxE ' ?(apt-get|install|rm|y|no|update)' | tr -d ' ' |
+    grep -vE '^(-|&&)' | sort -u | tr '\n' ' ')
+  B=$SCALE_DIR/build-root
+  mkdir -p "$B/src"
+  tar -C "$B" -xf "$cache"
+  cp /etc/resolv.conf "$B/etc/resolv.conf"
+  while read -r src _; do cp -r "$ROOT/$src" "$B/src/"; done < <(sed -nE 's/^COPY ([^-][^ ]*) .*/\1/p' <<<"$stage")
+  chroot "$B" /usr/bin/env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME=/root DEBIAN_FRONTEND=noninteractive \
+    bash -c "apt-get update -q && apt-get install -y -q --no-install-recommends $pkgs && cd /src &&
+      $(sed -n '/^RUN cmake -S/,/config >\/dev\/null$/p' <<<"$stage" | sed -e 's/^RUN //' -e 's/\\$//' | tr '\n' ' ')" \
+    >"$SCALE_DIR/build-stage.log" 2>&1 || { tail -n 30 "$SCALE_DIR/build-stage.log" >&2; fail "the build stage failed"; }
+  BIN=$B/src/build/bin
+  say "build stage: $(ls "$BIN" | grep -c '^herald-') binaries built in a clean Debian root from: $pkgs"
+fi
 
 # ---------------------------------------------------------------- the build stage's package list
 # The RUN line of the Dockerfile that writes runtime-packages.txt, run on our binaries.

@@ -17,9 +17,12 @@
 #     set on the role instead (ALTER ROLE ... SET statement_timeout, below);
 #   - no named prepared statements: libpq's PQexecParams uses the unnamed statement, which
 #     is parsed, bound and executed inside the same transaction.
-# integration_migrate is left out: it races migrations against each other, which needs the
-# session advisory lock of a direct connection (operators run `herald-api migrate` against
-# PostgreSQL, docs/operations.md).
+# Left out: integration_migrate races migrations against each other, which needs the session
+# advisory lock of a direct connection (operators run `herald-api migrate` against PostgreSQL,
+# docs/operations.md); reliability_restart's helpers talk to PostgreSQL itself (they SIGSTOP the
+# backends serving herald-email, shared server connections behind a pooler, and take a
+# successful connect for a usable one, which PgBouncer's is not while PostgreSQL is down): its
+# case, workers across a PostgreSQL restart, is checked at the end of this script instead.
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 need pgbouncer ctest psql wrk
 BUILD=${HERALD_BUILD_DIR:-$ROOT/build}
