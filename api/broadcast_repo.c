@@ -93,20 +93,12 @@ h_result h_broadcast_repo_list(PGconn *conn, const char *kind, const struct h_pa
   char limit[16];
   snprintf(limit, sizeof(limit), "%d", page->limit + 1);
   const char *params[] = {kind, page->starting_after, limit};
-  PGresult *res = NULL;
-  h_result r = h_db_exec(conn,
+  return h_db_page(conn,
                          "SELECT " BROADCAST_COLUMNS " FROM broadcasts WHERE kind = $1"
                          "   AND ($2::uuid IS NULL OR (created_at, id) <"
                          "        (SELECT created_at, id FROM broadcasts WHERE id = $2::uuid))"
                          " ORDER BY broadcasts.created_at DESC, broadcasts.id DESC LIMIT $3::int",
-                         3, params, &res);
-  if (r != H_OK) {
-    return r;
-  }
-  *has_more = PQntuples(res) > page->limit;
-  *data = h_db_rows_json(res, page->limit);
-  PQclear(res);
-  return H_OK;
+                         3, params, page->limit, data, has_more);
 }
 
 h_result h_broadcast_repo_claim(PGconn *conn, int lease_s, struct h_broadcast_job *job) {

@@ -22,8 +22,7 @@ h_result h_delivery_repo_list(PGconn *conn, const struct h_delivery_filter *f,
   snprintf(limit, sizeof(limit), "%d", page->limit + 1);
   const char *params[] = {f->status,      f->channel,     f->user_id,          f->notification_id,
                           f->created_gte, f->created_lte, page->starting_after, limit};
-  PGresult *res = NULL;
-  h_result r = h_db_exec(
+  return h_db_page(
       conn,
       "SELECT " DELIVERY_COLUMNS " FROM deliveries"
       " WHERE ($1::text IS NULL OR status = $1) AND ($2::text IS NULL OR channel = $2)"
@@ -34,14 +33,7 @@ h_result h_delivery_repo_list(PGconn *conn, const struct h_delivery_filter *f,
       "   AND ($7::uuid IS NULL OR (created_at, id) <"
       "        (SELECT created_at, id FROM deliveries WHERE id = $7::uuid))"
       " ORDER BY deliveries.created_at DESC, deliveries.id DESC LIMIT $8::int",
-      8, params, &res);
-  if (r != H_OK) {
-    return r;
-  }
-  *has_more = PQntuples(res) > page->limit;
-  *data = h_db_rows_json(res, page->limit);
-  PQclear(res);
-  return H_OK;
+      8, params, page->limit, data, has_more);
 }
 
 /* {"queued":0,...} over every status (new reference). */

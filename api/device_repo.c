@@ -45,20 +45,12 @@ h_result h_device_repo_list(PGconn *conn, const char *user_id, const struct h_pa
   char limit[16];
   snprintf(limit, sizeof(limit), "%d", page->limit + 1);
   const char *params[] = {user_id, page->starting_after, limit};
-  PGresult *res = NULL;
-  h_result r = h_db_exec(conn,
+  return h_db_page(conn,
                          "SELECT " DEVICE_COLUMNS " FROM devices WHERE user_id = $1::uuid"
                          "   AND ($2::uuid IS NULL OR (created_at, id) <"
                          "        (SELECT created_at, id FROM devices WHERE id = $2::uuid))"
                          " ORDER BY devices.created_at DESC, devices.id DESC LIMIT $3::int",
-                         3, params, &res);
-  if (r != H_OK) {
-    return r;
-  }
-  *has_more = PQntuples(res) > page->limit;
-  *data = h_db_rows_json(res, page->limit);
-  PQclear(res);
-  return H_OK;
+                         3, params, page->limit, data, has_more);
 }
 
 h_result h_device_repo_delete(PGconn *conn, const char *id, const char *user_id) {

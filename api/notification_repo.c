@@ -195,9 +195,7 @@ h_result h_notif_repo_feed(PGconn *conn, const char *user_id, const struct h_fee
   snprintf(limit, sizeof(limit), "%d", page->limit + 1);
   const char *unread = f->unread < 0 ? NULL : f->unread ? "t" : "f";
   const char *params[] = {user_id, unread, f->category, f->priority, page->starting_after, limit};
-  PGresult *res = NULL;
-  *data = NULL;
-  h_result r = h_db_exec(
+  return h_db_page(
       conn,
       "SELECT " FEED_COLUMNS " FROM notifications WHERE user_id = $1::uuid AND" FEED_WHERE
       "   AND ($2::bool IS NULL OR (read_at IS NULL) = $2::bool)"
@@ -205,14 +203,7 @@ h_result h_notif_repo_feed(PGconn *conn, const char *user_id, const struct h_fee
       "   AND ($5::uuid IS NULL OR (created_at, id) <"
       "        (SELECT created_at, id FROM notifications WHERE id = $5::uuid))"
       " ORDER BY notifications.created_at DESC, notifications.id DESC LIMIT $6::int",
-      6, params, &res);
-  if (r != H_OK) {
-    return r;
-  }
-  *has_more = PQntuples(res) > page->limit;
-  *data = h_db_rows_json(res, page->limit);
-  PQclear(res);
-  return H_OK;
+      6, params, page->limit, data, has_more);
 }
 
 h_result h_notif_repo_unread_count(PGconn *conn, const char *user_id, long *count) {

@@ -138,20 +138,11 @@ h_result h_pm_repo_list(PGconn *conn, const char *user_id, const struct h_page *
   char limit[16];
   snprintf(limit, sizeof(limit), "%d", page->limit + 1);
   const char *params[] = {user_id, page->starting_after, limit};
-  PGresult *res = NULL;
-  *data = NULL;
-  h_result r = h_db_exec(conn,
+  return h_db_page(conn,
                          "SELECT " PM_JSON " FROM payment_methods m WHERE m.user_id = $1::uuid"
                          "   AND ($2::uuid IS NULL OR (m.created_at, m.id) < (SELECT created_at,"
                          "        id FROM payment_methods WHERE id = $2::uuid"
                          "        AND user_id = $1::uuid))"
                          " ORDER BY m.created_at DESC, m.id DESC LIMIT $3::int",
-                         3, params, &res);
-  if (r != H_OK) {
-    return r;
-  }
-  *has_more = PQntuples(res) > page->limit;
-  *data = h_db_rows_json(res, page->limit);
-  PQclear(res);
-  return H_OK;
+                         3, params, page->limit, data, has_more);
 }

@@ -186,9 +186,7 @@ h_result h_payment_repo_list(PGconn *conn, const struct h_payment_filter *f,
   const char *params[] = {f->owner,       f->status,           f->payment_type,
                           f->created_gte, f->created_lte,      page->starting_after,
                           limit};
-  PGresult *res = NULL;
-  *data = NULL;
-  h_result r = h_db_exec(
+  return h_db_page(
       conn,
       "SELECT " PAYMENT_JSON " FROM payments p"
       " WHERE ($1::uuid IS NULL OR p.user_id = $1::uuid)"
@@ -198,14 +196,7 @@ h_result h_payment_repo_list(PGconn *conn, const struct h_payment_filter *f,
       "   AND ($6::uuid IS NULL OR (p.created_at, p.id) < (SELECT created_at, id FROM payments"
       "        WHERE id = $6::uuid AND ($1::uuid IS NULL OR user_id = $1::uuid)))"
       " ORDER BY p.created_at DESC, p.id DESC LIMIT $7::int",
-      7, params, &res);
-  if (r != H_OK) {
-    return r;
-  }
-  *has_more = PQntuples(res) > page->limit;
-  *data = h_db_rows_json(res, page->limit);
-  PQclear(res);
-  return H_OK;
+      7, params, page->limit, data, has_more);
 }
 
 h_result h_payment_repo_recount_refunds(PGconn *conn, const char *id) {

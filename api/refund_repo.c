@@ -102,19 +102,10 @@ h_result h_refund_repo_list(PGconn *conn, const char *payment_id, const struct h
   char limit[16];
   snprintf(limit, sizeof(limit), "%d", page->limit + 1);
   const char *params[] = {payment_id, page->starting_after, limit};
-  PGresult *res = NULL;
-  *data = NULL;
-  h_result r = h_db_exec(conn,
+  return h_db_page(conn,
                          "SELECT " REFUND_JSON " FROM refunds f WHERE f.payment_id = $1::uuid"
                          "   AND ($2::uuid IS NULL OR (f.created_at, f.id) < (SELECT created_at,"
                          "        id FROM refunds WHERE id = $2::uuid AND payment_id = $1::uuid))"
                          " ORDER BY f.created_at DESC, f.id DESC LIMIT $3::int",
-                         3, params, &res);
-  if (r != H_OK) {
-    return r;
-  }
-  *has_more = PQntuples(res) > page->limit;
-  *data = h_db_rows_json(res, page->limit);
-  PQclear(res);
-  return H_OK;
+                         3, params, page->limit, data, has_more);
 }

@@ -38,20 +38,12 @@ h_result h_template_repo_list(PGconn *conn, const struct h_page *page, json_t **
   char limit[16];
   snprintf(limit, sizeof(limit), "%d", page->limit + 1);
   const char *params[] = {page->starting_after, limit};
-  PGresult *res = NULL;
-  h_result r = h_db_exec(conn,
+  return h_db_page(conn,
                          "SELECT " TEMPLATE_COLUMNS " FROM templates"
                          " WHERE ($1::uuid IS NULL OR (created_at, id) <"
                          "        (SELECT created_at, id FROM templates WHERE id = $1::uuid))"
                          " ORDER BY templates.created_at DESC, templates.id DESC LIMIT $2::int",
-                         2, params, &res);
-  if (r != H_OK) {
-    return r;
-  }
-  *has_more = PQntuples(res) > page->limit;
-  *data = h_db_rows_json(res, page->limit);
-  PQclear(res);
-  return H_OK;
+                         2, params, page->limit, data, has_more);
 }
 
 /* The parameter list shared by insert and update: key, name, description, locale,

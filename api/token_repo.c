@@ -124,19 +124,12 @@ h_result h_api_key_list(PGconn *conn, const struct h_page *page, json_t **data, 
   char limit[16];
   snprintf(limit, sizeof(limit), "%d", page->limit + 1);
   const char *params[] = {page->starting_after, limit};
-  PGresult *res = NULL;
-  h_result r = h_db_exec(conn,
+  return h_db_page(conn,
                          "SELECT " KEY_COLUMNS " FROM api_keys"
                          " WHERE ($1::uuid IS NULL OR (created_at, id) <"
                          "        (SELECT created_at, id FROM api_keys WHERE id = $1::uuid))"
                          " ORDER BY api_keys.created_at DESC, api_keys.id DESC LIMIT $2::int",
-                         2, params, &res);
-  if (r == H_OK) {
-    *has_more = PQntuples(res) > page->limit;
-    *data = h_db_rows_json(res, page->limit);
-    PQclear(res);
-  }
-  return r;
+                         2, params, page->limit, data, has_more);
 }
 
 h_result h_api_key_revoke(PGconn *conn, const char *id) {

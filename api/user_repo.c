@@ -185,9 +185,7 @@ h_result h_user_repo_list(PGconn *conn, const char *email_prefix, const char *ro
   char limit[16];
   snprintf(limit, sizeof(limit), "%d", page->limit + 1);
   const char *params[] = {email_prefix, role, status, page->starting_after, limit};
-  PGresult *res = NULL;
-  *data = NULL;
-  h_result r = h_db_exec(
+  return h_db_page(
       conn,
       "SELECT " USER_COLUMNS " FROM users"
       " WHERE ($1::text IS NULL OR lower(email) LIKE"
@@ -196,14 +194,7 @@ h_result h_user_repo_list(PGconn *conn, const char *email_prefix, const char *ro
       "   AND ($4::uuid IS NULL OR (created_at, id) <"
       "        (SELECT created_at, id FROM users WHERE id = $4::uuid))"
       " ORDER BY users.created_at DESC, users.id DESC LIMIT $5::int",
-      5, params, &res);
-  if (r != H_OK) {
-    return r;
-  }
-  *has_more = PQntuples(res) > page->limit;
-  *data = h_db_rows_json(res, page->limit);
-  PQclear(res);
-  return H_OK;
+      5, params, page->limit, data, has_more);
 }
 
 h_result h_user_repo_admin_update(PGconn *conn, const char *id, const char *role,

@@ -260,3 +260,18 @@ json_t *h_db_rows_json(const PGresult *res, int max_rows) {
   }
   return arr;
 }
+
+h_result h_db_page(PGconn *conn, const char *sql, int nparams, const char *const *params,
+                   int limit, json_t **data, bool *has_more) {
+  PGresult *res = NULL;
+  *data = NULL;
+  *has_more = false;
+  h_result r = h_db_exec(conn, sql, nparams, params, &res);
+  if (r != H_OK) {
+    return r;
+  }
+  *has_more = PQntuples(res) > limit;
+  *data = h_db_rows_json(res, limit);
+  PQclear(res);
+  return H_OK;
+}

@@ -71,6 +71,12 @@ json_t *h_db_row_json(const PGresult *res, int row);
 /* Every row of res as a JSON array of h_db_row_json objects (new reference). */
 json_t *h_db_rows_json(const PGresult *res, int max_rows);
 
+/* Runs a list query that selects at most limit + 1 rows (keyset pagination): *data
+ * receives the first limit rows as a JSON array (new reference) and *has_more whether
+ * there was one more. */
+h_result h_db_page(PGconn *conn, const char *sql, int nparams, const char *const *params,
+                   int limit, json_t **data, bool *has_more);
+
 /* SELECT 1 through the pool: H_OK when PostgreSQL answers. */
 h_result h_db_ping(struct h_db *db);
 
