@@ -23,7 +23,7 @@ typedef void (*h_handler)(struct h_req *rq);
 
 struct h_route {
   const char *method;   /* "GET" */
-  const char *path;     /* ulfius format, "/api/v1/users/:id" */
+  const char *path;     /* ulfius format, "/api/v1/admin/users/:id" */
   h_handler handler;
   enum h_auth auth;
 };
