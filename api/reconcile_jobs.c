@@ -139,3 +139,16 @@ h_result h_recon_jobs_tick(PGconn *conn, time_t yesterday, json_t *ids) {
   }
   return r;
 }
+
+h_result h_recon_jobs_sweep(PGconn *conn, int quiet_s, int limit, json_t *ids) {
+  char quiet[16], lim[16];
+  snprintf(quiet, sizeof(quiet), "%d", quiet_s);
+  snprintf(lim, sizeof(lim), "%d", limit);
+  const char *params[] = {quiet, lim};
+  return exec_ids(conn,
+                  "UPDATE reconcile_jobs SET updated_at = now() WHERE id IN (SELECT id FROM"
+                  " reconcile_jobs WHERE status = 'queued' AND due_at <= now() AND updated_at <"
+                  " now() - make_interval(secs => $1::int) ORDER BY due_at LIMIT $2::int"
+                  " FOR UPDATE SKIP LOCKED) RETURNING id::text",
+                  2, params, ids);
+}

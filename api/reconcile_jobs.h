@@ -43,4 +43,11 @@ h_result h_recon_jobs_finish(PGconn *conn, const struct h_recon_job *job, bool o
  * queued job that is due, for pushing. */
 h_result h_recon_jobs_tick(PGconn *conn, time_t yesterday, json_t *ids);
 
+/* The workers' sweep (no lock needed): queued jobs that are due and were not
+ * touched for quiet_s seconds (a retry whose delay has passed, an id Redis lost)
+ * are bumped (updated_at, rows locked FOR UPDATE SKIP LOCKED, so concurrent sweeps
+ * take disjoint rows) and their ids appended to ids, for pushing after the commit
+ * (this statement commits on its own). At most limit rows. */
+h_result h_recon_jobs_sweep(PGconn *conn, int quiet_s, int limit, json_t *ids);
+
 #endif

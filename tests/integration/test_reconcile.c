@@ -80,7 +80,7 @@ static void test_bad_usage(void **state) {
   assert_int_equal(run_cli("run --since yesterday", out, sizeof(out)), 2);
   assert_int_equal(run_cli("run --since 2026-01-01 --until 2026-03-01", out, sizeof(out)), 2);
   assert_int_equal(run_cli("sync", out, sizeof(out)), 2);
-  assert_int_equal(run_cli("--concurrency 4", out, sizeof(out)), 2);
+  assert_int_equal(run_cli("--concurrency 0", out, sizeof(out)), 2);
   assert_int_equal(run_cli("--dry-run", out, sizeof(out)), 0); /* lists, changes nothing */
   assert_int_equal(run_cli("sync --payment 00000000-0000-4000-8000-000000000000", out,
                            sizeof(out)), 1);

@@ -23,17 +23,20 @@ static void usage(FILE *out) {
         "                                               sync one payment or refund now\n"
         "       herald-reconcile housekeeping           delete rows past retention now\n\n"
         "Options:\n"
-        "  -c, --concurrency N   accepted for the runtime's conventions; must be 1\n"
+        "  -c, --concurrency N   worker threads, each with its own Redis and PostgreSQL\n"
+        "                        connection (1..256, default 1)\n"
         "      --once            drain what is ready now, then exit\n"
         "      --max-jobs N      exit after N jobs\n"
         "      --every DUR       schedule the due syncs, yesterday's ledger run and\n"
         "                        housekeeping every DUR (once across all copies)\n"
         "      --dry-run         worker: list the ready job ids; run: write nothing\n"
         "      --log-level L     error, warning, info or debug (default HERALD_LOG_LEVEL)\n"
-        "      --metrics-port P  accepted for the runtime's conventions; must be 0\n"
+        "      --metrics-port P  Prometheus /metrics on 127.0.0.1:P (0: off; default\n"
+        "                        HERALD_WORKER_METRICS_PORT)\n"
         "  -h, --help            this text\n\n"
         "DATE: YYYY-MM-DD or YYYY-MM-DDTHH:MM:SSZ (UTC); until is exclusive; at most 31 days.\n"
-        "DUR: seconds or 90s, 15m, 2h, 1d. SIGTERM drains (the job in hand finishes).\n"
+        "DUR: seconds or 90s, 15m, 2h, 1d. SIGTERM drains (the jobs in hand finish).\n"
+        "Failed jobs are retried after their delay without --every (every copy sweeps).\n"
         "Exit codes: 0 ok, 1 failure, 2 bad usage, 78 bad configuration.\n",
         out);
 }
@@ -49,6 +52,16 @@ static long parse_duration(const char *s) {
     end++;
   }
   return *end == '\0' && v > 0 && v <= 365L * 86400 / unit ? v * unit : -1;
+}
+
+/* A decimal in [lo, hi], else -1. */
+static long parse_int(const char *s, long lo, long hi) {
+  char *end = NULL;
+  if (s == NULL || *s < '0' || *s > '9') {
+    return -1;
+  }
+  long v = strtol(s, &end, 10);
+  return *end == '\0' && v >= lo && v <= hi ? v : -1;
 }
 
 struct cli {
@@ -77,8 +90,12 @@ static int parse(int argc, char **argv, struct cli *c) {
       continue;
     }
     switch (ch) {
-    case 'c': if (strcmp(optarg, "1") != 0) return EXIT_USAGE; break;
-    case 'p': if (strcmp(optarg, "0") != 0) return EXIT_USAGE; break;
+    case 'c':
+      if ((c->w.concurrency = (int)parse_int(optarg, 1, 256)) < 0) return EXIT_USAGE;
+      break;
+    case 'p':
+      if ((c->w.metrics_port = (int)parse_int(optarg, 0, 65535)) < 0) return EXIT_USAGE;
+      break;
     case 'o': c->w.once = true; break;
     case 'd': c->w.dry_run = true; break;
     case 'l': c->log_level = optarg; break;
@@ -196,6 +213,8 @@ static int dispatch(struct h_app *app, struct cli *c) {
 
 int main(int argc, char **argv) {
   struct cli c = {0};
+  c.w.concurrency = 1;
+  c.w.metrics_port = -1; /* unset: HERALD_WORKER_METRICS_PORT */
   if (parse(argc, argv, &c) != 0 ||
       (c.command != NULL && strcmp(c.command, "run") != 0 && strcmp(c.command, "sync") != 0 &&
        strcmp(c.command, "housekeeping") != 0) ||
@@ -218,6 +237,12 @@ int main(int argc, char **argv) {
     return EXIT_CONFIG;
   }
   h_log_init("herald-reconcile", c.log_level != NULL ? c.log_level : cfg.log_level);
+  if (c.w.metrics_port < 0) {
+    c.w.metrics_port = cfg.worker_metrics_port;
+  }
+  if (cfg.db_pool_size < c.w.concurrency + 1) {
+    cfg.db_pool_size = c.w.concurrency + 1; /* each thread's job borrows from the pool */
+  }
   struct h_app app;
   int status = EXIT_CONFIG;
   if (h_app_init(&app, &cfg, &error) == H_OK) {

@@ -5,7 +5,9 @@
  * Its own binary rather than a workers/runtime channel: the runtime's jobs are
  * deliveries and its providers send messages, while these jobs are rows of
  * reconcile_jobs run by the API's payment services. It follows the same command
- * line, the same BLMOVE / claim / LREM protocol and the same SIGTERM drain. */
+ * line, the same BLMOVE / claim / LREM protocol (one processing list per thread)
+ * and the same SIGTERM drain. Every copy also sweeps: due queued jobs (a failed
+ * job's retry) are pushed again without --every. */
 #ifndef HERALD_RECONCILE_WORKER_H
 #define HERALD_RECONCILE_WORKER_H
 
@@ -18,11 +20,13 @@ struct h_rw_options {
   long max_jobs;   /* 0: no limit */
   long every_s;    /* 0: no scheduling */
   bool dry_run;    /* claim nothing; log what is ready */
+  int concurrency; /* threads, each with its own Redis and PostgreSQL connection (0: 1) */
+  int metrics_port; /* /metrics on 127.0.0.1 (0: off) */
   const char *worker_id;
 };
 
-/* Runs until SIGTERM/SIGINT (drains: the job in hand finishes) or, with once, until
- * the ready list is empty. Returns the exit status. */
+/* Runs opt->concurrency threads until SIGTERM/SIGINT (drains: the jobs in hand
+ * finish) or, with once, until the ready list is empty. Returns the exit status. */
 int h_rw_run(struct h_app *app, const struct h_rw_options *opt);
 
 /* One scheduler tick if this copy wins the lock; *won tells. */
