@@ -19,6 +19,9 @@ const char *h_ledger_kind_name(int kind) {
   return kind >= 0 && kind < 5 ? kind_names[kind] : "unknown";
 }
 
+/* How far around the period both sides are read, to match objects across its boundaries. */
+#define RECONCILE_MARGIN_S 3600
+
 /* The provider's object in our terms (currency upper case). New reference. */
 static json_t *provider_view(const json_t *o) {
   char cur[4] = "";
@@ -27,11 +30,12 @@ static json_t *provider_view(const json_t *o) {
     cur[i] = (char)toupper((unsigned char)c[i]);
     cur[i + 1] = '\0';
   }
-  return json_pack("{sOsIssss}", "id", json_object_get(o, "id"), "amount",
+  return json_pack("{sOsIsssssI}", "id", json_object_get(o, "id"), "amount",
                    json_integer_value(json_object_get(o, "amount")), "currency", cur, "status",
                    json_string_value(json_object_get(o, "status")) != NULL
                        ? json_string_value(json_object_get(o, "status"))
-                       : "");
+                       : "",
+                   "created", json_integer_value(json_object_get(o, "created")));
 }
 
 /* Every object of a provider list in [since, until), keyed by id, into into. */
@@ -101,27 +105,42 @@ static void compare(json_t *items, const char *type, const char *key, json_t *l,
   }
 }
 
-/* One kind of object (payments or refunds) of both sides; sign: +1 or -1 for totals. */
+/* The period under reconciliation, [since, until). */
+struct period {
+  time_t since, until;
+};
+
+/* True when o (either side; "created" in unix seconds) was created inside the period. */
+static bool in_period(const json_t *o, const struct period *pd) {
+  json_int_t created = json_integer_value(json_object_get(o, "created"));
+  return o != NULL && created >= pd->since && created < pd->until;
+}
+
+/* One kind of object (payments or refunds) of both sides; sign: +1 or -1 for totals. Both
+ * sides were read with a margin around the period, so an object whose two sides fall either
+ * side of a boundary is matched, not reported missing; only objects created inside the
+ * period are counted or reported. */
 static void compare_side(json_t *items, const char *type, json_t *local, json_t *prov, int sign,
-                         struct h_ledger_totals *t) {
+                         const struct period *pd, struct h_ledger_totals *t) {
   const char *key;
   json_t *l;
   json_object_foreach(local, key, l) {
     json_t *p = json_object_get(prov, key);
-    if (succeeded(l)) {
+    bool mine = in_period(l, pd);
+    if (mine && succeeded(l)) {
       t->local_count++;
       t->local_amount += sign * json_integer_value(json_object_get(l, "amount"));
     }
     if (p == NULL) {
-      if (succeeded(l)) {
+      if (mine && succeeded(l)) {
         add_item(items, 1, type, key, l, NULL, t);
       }
-    } else {
+    } else if (mine || in_period(p, pd)) {
       compare(items, type, key, l, p, t);
     }
   }
   json_object_foreach(prov, key, l) {
-    if (succeeded(l)) {
+    if (in_period(l, pd) && succeeded(l)) {
       t->provider_count++;
       t->provider_amount += sign * json_integer_value(json_object_get(l, "amount"));
       if (json_object_get(local, key) == NULL) {
@@ -142,22 +161,26 @@ h_result h_reconcile_collect(struct h_app *app, time_t since, time_t until, json
   if (!h_provider_init(&prov, app->cfg, "reconcile")) {
     return H_ERR_UNAVAILABLE;
   }
+  /* Both sides are read with a margin: clocks and the moment each side stamps an object
+   * differ, so one object can sit either side of the period's boundary. */
+  const time_t margin = RECONCILE_MARGIN_S;
+  const struct period pd = {since, until};
   json_t *pis = json_object(), *refunds = json_object(), *local = NULL;
-  h_result r = fetch_list(&prov, "/v1/payment_intents", since, until, pis);
+  h_result r = fetch_list(&prov, "/v1/payment_intents", since - margin, until + margin, pis);
   if (r == H_OK) {
-    r = fetch_list(&prov, "/v1/refunds", since, until, refunds);
+    r = fetch_list(&prov, "/v1/refunds", since - margin, until + margin, refunds);
   }
   PGconn *conn = NULL;
   if (r == H_OK) {
     r = h_db_acquire(app->db, &conn);
   }
   if (r == H_OK) {
-    r = h_recon_repo_local(conn, since, until, &local);
+    r = h_recon_repo_local(conn, since - margin, until + margin, &local);
     h_db_release(app->db, conn);
   }
   if (r == H_OK) {
-    compare_side(items, "payment", json_object_get(local, "payments"), pis, 1, t);
-    compare_side(items, "refund", json_object_get(local, "refunds"), refunds, -1, t);
+    compare_side(items, "payment", json_object_get(local, "payments"), pis, 1, &pd, t);
+    compare_side(items, "refund", json_object_get(local, "refunds"), refunds, -1, &pd, t);
   }
   json_decref(pis);
   json_decref(refunds);

@@ -165,11 +165,12 @@ h_result h_recon_repo_refund_source(PGconn *conn, const char *id,
 static json_t *keyed(const PGresult *res) {
   json_t *obj = json_object();
   for (int i = 0; i < PQntuples(res); i++) {
-    json_object_set_new(obj, PQgetvalue(res, i, 0), json_pack("{sssIssssssss?}",
+    json_object_set_new(obj, PQgetvalue(res, i, 0), json_pack("{sssIssssssss?sI}",
         "id", PQgetvalue(res, i, 1), "amount", (json_int_t)atoll(PQgetvalue(res, i, 2)),
         "currency", PQgetvalue(res, i, 3), "status", PQgetvalue(res, i, 4),
         "provider_id", PQgetvalue(res, i, 0),
-        "payment_id", PQgetisnull(res, i, 5) ? NULL : PQgetvalue(res, i, 5)));
+        "payment_id", PQgetisnull(res, i, 5) ? NULL : PQgetvalue(res, i, 5),
+        "created", (json_int_t)atoll(PQgetvalue(res, i, 6))));
   }
   return obj;
 }
@@ -182,7 +183,8 @@ h_result h_recon_repo_local(PGconn *conn, time_t since, time_t until, json_t **o
   PGresult *pay = NULL, *ref = NULL;
   h_result r = h_db_exec(conn,
                          "SELECT coalesce(provider_payment_intent_id, id::text), id::text, amount,"
-                         " currency, status, NULL FROM payments"
+                         " currency, status, NULL, extract(epoch FROM created_at)::bigint"
+                         " FROM payments"
                          " WHERE created_at >= to_timestamp($1::bigint)"
                          "   AND created_at < to_timestamp($2::bigint)"
                          "   AND (status = 'succeeded' OR provider_payment_intent_id IS NOT NULL)",
@@ -190,7 +192,8 @@ h_result h_recon_repo_local(PGconn *conn, time_t since, time_t until, json_t **o
   if (r == H_OK) {
     r = h_db_exec(conn,
                   "SELECT coalesce(provider_refund_id, id::text), id::text, amount, currency,"
-                  " status, payment_id::text FROM refunds"
+                  " status, payment_id::text, extract(epoch FROM created_at)::bigint"
+                  " FROM refunds"
                   " WHERE created_at >= to_timestamp($1::bigint)"
                   "   AND created_at < to_timestamp($2::bigint)"
                   "   AND (status = 'succeeded' OR provider_refund_id IS NOT NULL)",

@@ -284,6 +284,28 @@ static void test_ledger_run(void **state) {
   free(refund_pi);
 }
 
+/* A payment stamped just before midnight here and just after at Stripe is the same payment,
+ * not one missing on each side of the boundary. */
+static void test_ledger_boundary(void **state) {
+  (void)state;
+  char id[37];
+  snprintf(id, sizeof(id), "%s", pf_pay(&srv, token, visa, 201));
+  char *pi = pf_db_text("SELECT provider_payment_intent_id FROM payments WHERE id = $1::uuid",
+                        id);
+  sql("UPDATE payments SET created_at = date_trunc('day', now(), 'UTC') - interval '1 second'"
+      " WHERE id = $1::uuid", id, NULL);
+  char out[8192], args[160];
+  snprintf(args, sizeof(args), "run %s", period);
+  assert_int_equal(run_cli(args, out, sizeof(out)), 0);
+  assert_int_equal(items("missing_locally", pi), 0);
+  assert_int_equal(items("missing_at_provider", pi), 0);
+  /* A real difference across the boundary is still reported. */
+  sql("UPDATE payments SET amount = amount + 1 WHERE id = $1::uuid", id, NULL);
+  assert_int_equal(run_cli(args, out, sizeof(out)), 0);
+  assert_int_equal(items("amount_mismatch", pi), 1);
+  free(pi);
+}
+
 /* Two copies with --every: one wins the tick; each job runs once. */
 static void test_two_copies_every(void **state) {
   (void)state;
@@ -453,6 +475,7 @@ int main(void) {
     cmocka_unit_test(test_sync_retries_lost_create),
     cmocka_unit_test(test_schedule_exhausted_needs_review),
     cmocka_unit_test(test_ledger_run),
+    cmocka_unit_test(test_ledger_boundary),
     cmocka_unit_test(test_two_copies_every),
     cmocka_unit_test(test_api),
     cmocka_unit_test(test_housekeeping),
