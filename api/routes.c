@@ -180,12 +180,33 @@ int h_route_allowed_methods(const char *path, char *allow, size_t allowlen) {
   return n;
 }
 
-int h_routes_register(struct _u_instance *instance, struct h_app *app) {
+/* Registers the pre/post steps and the routes keep() accepts. */
+static int register_some(struct _u_instance *instance, struct h_app *app,
+                         bool (*keep)(const struct h_route *r)) {
   int ret = ulfius_add_endpoint_by_val(instance, "*", NULL, "*", H_PRIO_PRE, h_mw_pre, app);
   ret |= ulfius_add_endpoint_by_val(instance, "*", NULL, "*", H_PRIO_POST, h_mw_post, app);
   for (const struct h_route *r = routes; r->method != NULL; r++) {
-    ret |= ulfius_add_endpoint_by_val(instance, r->method, NULL, r->path, H_PRIO_RESOURCE,
-                                      h_mw_resource, (void *)r);
+    if (keep(r)) {
+      ret |= ulfius_add_endpoint_by_val(instance, r->method, NULL, r->path, H_PRIO_RESOURCE,
+                                        h_mw_resource, (void *)r);
+    }
   }
   return ret == U_OK ? U_OK : U_ERROR;
+}
+
+static bool any_route(const struct h_route *r) {
+  (void)r;
+  return true;
+}
+
+static bool probe_route(const struct h_route *r) {
+  return r->handler == h_health_get || r->handler == h_ready_get || r->handler == h_metrics_get;
+}
+
+int h_routes_register(struct _u_instance *instance, struct h_app *app) {
+  return register_some(instance, app, any_route);
+}
+
+int h_routes_register_probes(struct _u_instance *instance, struct h_app *app) {
+  return register_some(instance, app, probe_route);
 }

@@ -55,6 +55,9 @@ int h_route_allowed_methods(const char *path, char *allow, size_t allowlen);
 /* Registers every route and the pre/post steps on instance; app is passed to them. */
 int h_routes_register(struct _u_instance *instance, struct h_app *app);
 
+/* Registers only the probe routes (/healthz, /readyz, /metrics) and the pre/post steps. */
+int h_routes_register_probes(struct _u_instance *instance, struct h_app *app);
+
 /* The handlers of each resource module. */
 void h_health_get(struct h_req *rq);
 void h_ready_get(struct h_req *rq);

@@ -29,6 +29,10 @@ struct h_server {
   struct sockaddr_in bind;
   unsigned int port;
   struct h_background *background; /* notifications: sweeper and fan-out threads */
+  struct _u_instance probe;         /* HERALD_PROBE_PORT: probes on their own threads */
+  struct sockaddr_in probe_bind;
+  bool probe_on;
+  unsigned int probe_port;
   atomic_int connections; /* deploy: open connections (epoll mode), for the drain */
 };
 
@@ -41,24 +45,55 @@ static void count_connection(void *cls, struct MHD_Connection *connection, void 
   atomic_fetch_add(&s->connections, toe == MHD_CONNECTION_NOTIFY_STARTED ? 1 : -1);
 }
 
-static h_result start_epoll(struct h_server *s) {
-  const struct h_config *cfg = s->app->cfg;
+/* Starts inst on bind with an epoll pool of threads; s counts the connections of the main
+ * instance for the drain (NULL for the probe instance). */
+static h_result start_pool(struct _u_instance *inst, struct sockaddr_in *bind, int threads,
+                           int max_connections, const struct h_config *cfg, struct h_server *s) {
   struct MHD_OptionItem ops[] = {
     {MHD_OPTION_NOTIFY_COMPLETED, (intptr_t)mhd_request_completed, NULL},
     {MHD_OPTION_URI_LOG_CALLBACK, (intptr_t)ulfius_uri_logger, NULL},
-    {MHD_OPTION_NOTIFY_CONNECTION, (intptr_t)count_connection, s}, /* deploy */
-    {MHD_OPTION_SOCK_ADDR, 0, &s->bind},
-    {MHD_OPTION_THREAD_POOL_SIZE, cfg->http_threads, NULL},
-    {MHD_OPTION_CONNECTION_LIMIT, cfg->http_max_connections, NULL},
+    {MHD_OPTION_SOCK_ADDR, 0, bind},
+    {MHD_OPTION_THREAD_POOL_SIZE, threads, NULL},
+    {MHD_OPTION_CONNECTION_LIMIT, max_connections, NULL},
     {MHD_OPTION_PER_IP_CONNECTION_LIMIT, cfg->http_per_ip_connections, NULL},
     {MHD_OPTION_CONNECTION_TIMEOUT, cfg->http_timeout_s, NULL},
     {MHD_OPTION_LISTEN_BACKLOG_SIZE, 1024, NULL},
+    {s != NULL ? MHD_OPTION_NOTIFY_CONNECTION : MHD_OPTION_END, (intptr_t)count_connection, s},
     {MHD_OPTION_END, 0, NULL},
   };
   unsigned int flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ITC;
-  return ulfius_start_framework_with_mhd_options(&s->instance, flags, ops) == U_OK
-             ? H_OK
-             : H_ERR_UNAVAILABLE;
+  return ulfius_start_framework_with_mhd_options(inst, flags, ops) == U_OK ? H_OK
+                                                                           : H_ERR_UNAVAILABLE;
+}
+
+static h_result start_epoll(struct h_server *s) {
+  const struct h_config *cfg = s->app->cfg;
+  return start_pool(&s->instance, &s->bind, cfg->http_threads, cfg->http_max_connections, cfg, s);
+}
+
+/* HERALD_PROBE_PORT: /healthz, /readyz and /metrics on their own two threads, so an
+ * orchestrator's probes answer while every API thread waits on PostgreSQL. */
+static h_result start_probes(struct h_server *s) {
+  const struct h_config *cfg = s->app->cfg;
+  s->probe_bind = s->bind;
+  s->probe_bind.sin_port = htons((uint16_t)cfg->probe_port);
+  if (ulfius_init_instance(&s->probe, (unsigned int)cfg->probe_port, &s->probe_bind, NULL) !=
+      U_OK) {
+    return H_ERR_INTERNAL;
+  }
+  s->probe.allowed_post_processor = U_POST_PROCESS_NONE;
+  h_routes_register_probes(&s->probe, s->app);
+  if (start_pool(&s->probe, &s->probe_bind, 2, 64, cfg, NULL) != H_OK) {
+    h_log_error("h_server_start: cannot listen for probes on %s:%d", cfg->http_bind,
+                cfg->probe_port);
+    ulfius_clean_instance(&s->probe);
+    return H_ERR_UNAVAILABLE;
+  }
+  const union MHD_DaemonInfo *info =
+      MHD_get_daemon_info(s->probe.mhd_daemon, MHD_DAEMON_INFO_BIND_PORT);
+  s->probe_port = info != NULL ? info->port : (unsigned int)cfg->probe_port;
+  s->probe_on = true;
+  return H_OK;
 }
 
 h_result h_server_start(struct h_app *app, struct h_server **out) {
@@ -101,6 +136,12 @@ h_result h_server_start(struct h_app *app, struct h_server **out) {
   const union MHD_DaemonInfo *info =
       MHD_get_daemon_info(s->instance.mhd_daemon, MHD_DAEMON_INFO_BIND_PORT);
   s->port = info != NULL ? info->port : (unsigned int)cfg->http_port;
+  if (cfg->probe_port > 0 && start_probes(s) != H_OK) {
+    ulfius_stop_framework(&s->instance);
+    ulfius_clean_instance(&s->instance);
+    free(s);
+    return H_ERR_UNAVAILABLE;
+  }
   s->background = h_background_start(app); /* notifications */
   h_log(H_LOG_INFO, "event", NULL, "listening on http://%s:%u (%s, %d threads)", cfg->http_bind,
         s->port, cfg->http_mode, cfg->http_threads);
@@ -109,6 +150,10 @@ h_result h_server_start(struct h_app *app, struct h_server **out) {
 }
 
 unsigned int h_server_port(const struct h_server *server) { return server->port; }
+
+unsigned int h_server_probe_port(const struct h_server *server) {
+  return server->probe_on ? server->probe_port : 0;
+}
 
 /* deploy: true once no request runs and either no connection is left or none has carried a
  * request for 300 ms (idle keep-alive connections are then closed by the stop). */
@@ -178,6 +223,10 @@ void h_server_stop(struct h_server *s) {
   nanosleep(&tick, NULL); /* let the last replies leave their sockets */
   ulfius_stop_framework(&s->instance);
   ulfius_clean_instance(&s->instance);
+  if (s->probe_on) { /* probes answer until the very end */
+    ulfius_stop_framework(&s->probe);
+    ulfius_clean_instance(&s->probe);
+  }
   free(s);
 }
 

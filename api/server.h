@@ -15,6 +15,9 @@ h_result h_server_start(struct h_app *app, struct h_server **out);
 /* The port actually bound (useful with HERALD_HTTP_PORT=0). */
 unsigned int h_server_port(const struct h_server *server);
 
+/* The probe port actually bound (HERALD_PROBE_PORT), 0 when probes share the main port. */
+unsigned int h_server_probe_port(const struct h_server *server);
+
 /* Stops accepting, waits up to the shutdown timeout for in-flight requests, stops. */
 void h_server_stop(struct h_server *server);
 

@@ -23,6 +23,9 @@ static const struct h_config_option options[] = {
       "TCP port of the API (0 picks a free one, for tests)"),
   OPT("HERALD_HTTP_MODE", H_CFG_ENUM, http_mode, "epoll", 0, 0, "epoll|select", false,
       "epoll: internal thread pool (production); select: ulfius default, kept for benchmarks"),
+  OPT("HERALD_PROBE_PORT", H_CFG_INT, probe_port, "0", 0, 65535, NULL, false,
+      "second port serving only /healthz, /readyz and /metrics on its own two threads, so "
+      "probes answer while every API thread waits on PostgreSQL (0: off)"),
   OPT("HERALD_HTTP_THREADS", H_CFG_INT, http_threads, "16", 2, 1024, NULL, false,
       "epoll thread pool size; never 1 (see DESIGN.md)"),
   OPT("HERALD_HTTP_MAX_CONNECTIONS", H_CFG_INT, http_max_connections, "4096", 1, 1000000, NULL,

@@ -20,6 +20,7 @@ struct h_config {
   int http_port;
   char *http_mode; /* "epoll" (thread pool) or "select" (ulfius default, for benchmarks) */
   int http_threads;
+  int probe_port; /* 0: probes are served on the main port only */
   int http_max_connections;
   int http_per_ip_connections;
   int http_timeout_s;
