@@ -2,19 +2,15 @@
  * kind and the /metrics thread. */
 #include "reconcile_metrics.h"
 
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <poll.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
-#include <unistd.h>
 
 #include "alloc.h"
 #include "log.h"
+#include "metrics_http.h"
 
 #define KINDS 5
 #define NBUCKETS 12
@@ -33,14 +29,11 @@ struct h_rmetrics {
   unsigned long long bucket[KINDS][NBUCKETS];
   unsigned long long count[KINDS];
   double sum[KINDS];
-  int listen_fd;
-  pthread_t server;
-  atomic_bool serving;
+  struct h_metrics_http *http; /* the /metrics listener, NULL while not serving */
 };
 
 struct h_rmetrics *h_rmetrics_create(void) {
   struct h_rmetrics *m = h_calloc(1, sizeof(*m));
-  m->listen_fd = -1;
   pthread_mutex_init(&m->lock, NULL);
   return m;
 }
@@ -139,84 +132,14 @@ void h_rmetrics_render(struct h_rmetrics *m, FILE *out) {
           atomic_load(&m->ready), atomic_load(&m->in_flight), atomic_load(&m->swept));
 }
 
-/* Answers one connection: GET /metrics -> 200 text, anything else -> 404. */
-static void answer(struct h_rmetrics *m, int fd) {
-  char req[1024];
-  struct pollfd p = {fd, POLLIN, 0};
-  ssize_t n = poll(&p, 1, 2000) == 1 ? recv(fd, req, sizeof(req) - 1, 0) : -1;
-  if (n <= 0) {
-    return;
-  }
-  req[n] = '\0';
-  char *body = NULL;
-  size_t len = 0;
-  FILE *f = open_memstream(&body, &len);
-  bool found = strncmp(req, "GET /metrics ", 13) == 0 || strncmp(req, "GET /metrics?", 13) == 0;
-  if (found) {
-    h_rmetrics_render(m, f);
-  } else {
-    fputs("not found\n", f);
-  }
-  fclose(f);
-  char head[160];
-  int hl = snprintf(head, sizeof(head),
-                    "HTTP/1.1 %s\r\nContent-Type: text/plain; version=0.0.4\r\n"
-                    "Content-Length: %zu\r\nConnection: close\r\n\r\n",
-                    found ? "200 OK" : "404 Not Found", len);
-  if (send(fd, head, (size_t)hl, MSG_NOSIGNAL) == hl) {
-    (void)send(fd, body, len, MSG_NOSIGNAL);
-  }
-  free(body);
-}
-
-static void *serve(void *arg) {
-  struct h_rmetrics *m = arg;
-  while (atomic_load(&m->serving)) {
-    struct pollfd p = {m->listen_fd, POLLIN, 0};
-    if (poll(&p, 1, 200) != 1) {
-      continue;
-    }
-    int fd = accept(m->listen_fd, NULL, NULL);
-    if (fd >= 0) {
-      answer(m, fd);
-      close(fd);
-    }
-  }
-  return NULL;
-}
+/* The listener's render callback. */
+static void render_cb(void *ctx, FILE *out) { h_rmetrics_render(ctx, out); }
 
 h_result h_rmetrics_serve_start(struct h_rmetrics *m, int port, int *bound) {
-  int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  int one = 1;
-  struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t alen = sizeof(a);
-  if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) != 0 ||
-      bind(fd, (struct sockaddr *)&a, sizeof(a)) != 0 || listen(fd, 16) != 0 ||
-      getsockname(fd, (struct sockaddr *)&a, &alen) != 0) {
-    h_log_error("h_rmetrics_serve_start: cannot listen on 127.0.0.1:%d", port);
-    if (fd >= 0) {
-      close(fd);
-    }
-    return H_ERR_UNAVAILABLE;
-  }
-  *bound = ntohs(a.sin_port);
-  m->listen_fd = fd;
-  atomic_store(&m->serving, true);
-  if (pthread_create(&m->server, NULL, serve, m) != 0) {
-    close(fd);
-    m->listen_fd = -1;
-    return H_ERR_UNAVAILABLE;
-  }
-  return H_OK;
+  return h_metrics_http_start(port, render_cb, m, &m->http, bound);
 }
 
 void h_rmetrics_serve_stop(struct h_rmetrics *m) {
-  if (m->listen_fd < 0) {
-    return;
-  }
-  atomic_store(&m->serving, false);
-  pthread_join(m->server, NULL);
-  close(m->listen_fd);
-  m->listen_fd = -1;
+  h_metrics_http_stop(m->http);
+  m->http = NULL;
 }

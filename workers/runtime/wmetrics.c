@@ -1,19 +1,15 @@
 /* wmetrics.c - worker counters, a latency histogram and the /metrics thread. */
 #include "wmetrics.h"
 
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <poll.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
-#include <unistd.h>
 
 #include "alloc.h"
 #include "log.h"
+#include "metrics_http.h"
 
 static const double buckets[] = {0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1,
                                  0.25,  0.5,    1.0,   2.5,  5.0,   10.0, 30.0};
@@ -36,15 +32,12 @@ struct h_wmetrics {
   unsigned long long count;
   double sum;
   /* the server */
-  int listen_fd;
-  pthread_t server;
-  atomic_bool serving;
+  struct h_metrics_http *http; /* the /metrics listener, NULL while not serving */
 };
 
 struct h_wmetrics *h_wmetrics_create(const char *queue) {
   struct h_wmetrics *m = h_calloc(1, sizeof(*m));
   m->queue = h_strdup(queue);
-  m->listen_fd = -1;
   pthread_mutex_init(&m->lock, NULL);
   return m;
 }
@@ -128,80 +121,14 @@ void h_wmetrics_render(struct h_wmetrics *m, FILE *out) {
           atomic_load(&m->watchdog_cuts));
 }
 
-/* Answers one connection: GET /metrics -> 200 text, anything else -> 404. */
-static void answer(struct h_wmetrics *m, int fd) {
-  char req[1024];
-  struct pollfd p = {fd, POLLIN, 0};
-  ssize_t n = poll(&p, 1, 2000) == 1 ? recv(fd, req, sizeof(req) - 1, 0) : -1;
-  if (n <= 0) {
-    return;
-  }
-  req[n] = '\0';
-  char *body = NULL;
-  size_t len = 0;
-  FILE *f = open_memstream(&body, &len);
-  bool found = strncmp(req, "GET /metrics", 12) == 0;
-  if (found) {
-    h_wmetrics_render(m, f);
-  } else {
-    fputs("not found\n", f);
-  }
-  fclose(f);
-  char head[160];
-  int hl = snprintf(head, sizeof(head),
-                    "HTTP/1.1 %s\r\nContent-Type: text/plain; version=0.0.4\r\n"
-                    "Content-Length: %zu\r\nConnection: close\r\n\r\n",
-                    found ? "200 OK" : "404 Not Found", len);
-  if (send(fd, head, (size_t)hl, MSG_NOSIGNAL) == hl) {
-    (void)send(fd, body, len, MSG_NOSIGNAL);
-  }
-  free(body);
-}
-
-static void *serve(void *arg) {
-  struct h_wmetrics *m = arg;
-  while (atomic_load(&m->serving)) {
-    struct pollfd p = {m->listen_fd, POLLIN, 0};
-    if (poll(&p, 1, 200) != 1) {
-      continue;
-    }
-    int fd = accept(m->listen_fd, NULL, NULL);
-    if (fd >= 0) {
-      answer(m, fd);
-      close(fd);
-    }
-  }
-  return NULL;
-}
+/* The listener's render callback. */
+static void render_cb(void *ctx, FILE *out) { h_wmetrics_render(ctx, out); }
 
 h_result h_wmetrics_serve_start(struct h_wmetrics *m, int port, int *bound) {
-  int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  int one = 1;
-  setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-  struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t alen = sizeof(a);
-  if (fd < 0 || bind(fd, (struct sockaddr *)&a, sizeof(a)) != 0 || listen(fd, 16) != 0 ||
-      getsockname(fd, (struct sockaddr *)&a, &alen) != 0) {
-    h_log_error("h_wmetrics_serve_start: cannot listen on 127.0.0.1:%d", port);
-    if (fd >= 0) {
-      close(fd);
-    }
-    return H_ERR_UNAVAILABLE;
-  }
-  *bound = ntohs(a.sin_port);
-  m->listen_fd = fd;
-  atomic_store(&m->serving, true);
-  pthread_create(&m->server, NULL, serve, m);
-  return H_OK;
+  return h_metrics_http_start(port, render_cb, m, &m->http, bound);
 }
 
 void h_wmetrics_serve_stop(struct h_wmetrics *m) {
-  if (m->listen_fd < 0) {
-    return;
-  }
-  atomic_store(&m->serving, false);
-  pthread_join(m->server, NULL);
-  close(m->listen_fd);
-  m->listen_fd = -1;
+  h_metrics_http_stop(m->http);
+  m->http = NULL;
 }
