@@ -8,6 +8,7 @@
 #include "alloc.h"
 #include "crypto.h"
 #include "db.h"
+#include "log.h"
 
 /* The columns both the claim and the plain load return, in this order. */
 #define JOB_COLUMNS                                                                          \
@@ -71,15 +72,21 @@ static void fill_job(const PGresult *res, struct h_job *job) {
   job->user_status = column(res, 18);
 }
 
-/* Why a claim matched nothing: CONFLICT (scheduled later, *due_at set) or NOT_FOUND. */
+/* Why a claim matched nothing: CONFLICT (scheduled later, *due_at set), NOT_FOUND,
+ * or H_OK with job filled when the row is already claimed by this very worker
+ * thread: a retried claim whose first COMMIT happened but whose reply was lost
+ * (the watchdog cut the connection, the network dropped it). The id sits in this
+ * thread's own processing list, so adopting the claim is the only way on: dropping
+ * it would leave the row 'processing' with no id anywhere in Redis. */
 static h_result why_unclaimable(PGconn *conn, const char *id, const char *channel,
-                                double *due_at) {
-  const char *params[] = {id, channel};
+                                const char *worker_id, struct h_job *job, double *due_at) {
+  const char *params[] = {id, channel, worker_id};
   PGresult *res = NULL;
   h_result r = h_db_exec(conn,
-                         "SELECT status, extract(epoch FROM due_at)::float8 FROM deliveries"
-                         " WHERE id = $1::uuid AND channel = $2",
-                         2, params, &res);
+                         "SELECT status, extract(epoch FROM due_at)::float8,"
+                         " status = 'processing' AND claimed_by IS NOT DISTINCT FROM $3"
+                         " FROM deliveries WHERE id = $1::uuid AND channel = $2",
+                         3, params, &res);
   if (r != H_OK) {
     return r;
   }
@@ -87,6 +94,12 @@ static h_result why_unclaimable(PGconn *conn, const char *id, const char *channe
   if (PQntuples(res) == 1 && strcmp(PQgetvalue(res, 0, 0), "scheduled") == 0) {
     *due_at = strtod(PQgetvalue(res, 0, 1), NULL);
     r = H_ERR_CONFLICT;
+  } else if (PQntuples(res) == 1 && strcmp(PQgetvalue(res, 0, 2), "t") == 0) {
+    r = h_job_load(conn, id, job);
+    if (r == H_OK) {
+      h_log_warning("%s: delivery %s already claimed by this thread (a claim reply was lost):"
+                    " adopted with fencing token %lld", worker_id, id, job->fencing_token);
+    }
   }
   PQclear(res);
   return r;
@@ -117,7 +130,7 @@ h_result h_job_claim(PGconn *conn, const char *id, const char *channel, const ch
   if (PQntuples(res) == 1) {
     fill_job(res, job);
   } else {
-    r = why_unclaimable(conn, id, channel, due_at);
+    r = why_unclaimable(conn, id, channel, worker_id, job, due_at);
   }
   PQclear(res);
   return r;

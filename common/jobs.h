@@ -52,7 +52,9 @@ void h_job_free(struct h_job *job);
  * WHERE the row is queued, or scheduled and due (2 s of clock slack). On H_OK job
  * is filled (caller h_job_free()s it). H_ERR_NOT_FOUND: the row is not claimable
  * (already sent, processing elsewhere, another channel's, gone...): drop the id.
- * worker_id is recorded as claimed_by. H_ERR_CONFLICT: the
+ * worker_id is recorded as claimed_by; a row already 'processing' under this very
+ * worker_id (a retry after a lost claim reply) is returned as claimed, with its
+ * current fencing token, instead of dropped. H_ERR_CONFLICT: the
  * row is scheduled for later; *due_at receives its due time (unix seconds). Other
  * codes come from the database (H_ERR_UNAVAILABLE: retry later). */
 h_result h_job_claim(PGconn *conn, const char *id, const char *channel, const char *worker_id,

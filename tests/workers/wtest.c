@@ -193,8 +193,11 @@ int wt_proc_signal(struct wt_proc *p, int sig, int timeout_s) {
 }
 
 void wt_proc_dump(const struct wt_proc *p) {
-  char cmd[400];
-  snprintf(cmd, sizeof(cmd), "tail -n 25 %s >&2", p->log);
+  /* Warnings and errors first (a run's cause is rarely in its last lines), then the tail. */
+  char cmd[600];
+  snprintf(cmd, sizeof(cmd),
+           "grep -v '\"level\":\"\\(info\\|debug\\)\"' %s | tail -n 40 >&2; tail -n 15 %s >&2",
+           p->log, p->log);
   fprintf(stderr, "---- %s ----\n", p->log);
   if (system(cmd) != 0) {
     fprintf(stderr, "(no log)\n");
