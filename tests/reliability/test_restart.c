@@ -120,6 +120,28 @@ static int signal_backends(int sig) {
   return n;
 }
 
+/* Freezes the worker's backends at a moment when none is inside a statement or a
+ * transaction: SIGSTOP them all, then look at what they were doing; if any was busy,
+ * resume them and try again. (A backend frozen mid-transaction holds row locks that
+ * stall the retry of that one job until it is resumed: the worker then terminates
+ * it, and a lost claim reply is adopted; test_worker_claim covers that. Here the
+ * point is that the worker goes on while PostgreSQL is silent.) */
+static int freeze_idle_backends(void) {
+  for (int attempt = 0; attempt < 500; attempt++) {
+    int n = signal_backends(SIGSTOP);
+    long long busy = wt_scalar(db, "SELECT count(*) FROM pg_stat_activity"
+                                   " WHERE application_name = 'herald-email'"
+                                   "   AND (state <> 'idle' OR backend_xid IS NOT NULL)", NULL);
+    if (n >= 2 && busy == 0) {
+      return n;
+    }
+    signal_backends(SIGCONT);
+    wt_sleep_ms(3);
+  }
+  fail_msg("the worker's backends were never all idle at once");
+  return 0;
+}
+
 static void test_watchdog_cuts_silent_connections(void **state) {
   (void)state;
   db = wt_db();
@@ -133,8 +155,7 @@ static void test_watchdog_cuts_silent_connections(void **state) {
   const char *args[] = {"--concurrency", "2", NULL};
   wt_worker_start(&w, HERALD_EMAIL_BIN, args, wt_fast_env(smtp.port, extra));
   wait_sent(ids, 20, 20);
-  int frozen = signal_backends(SIGSTOP);
-  assert_true(frozen >= 2);
+  int frozen = freeze_idle_backends();
   long long at_freeze = wt_scalar(db, sent_sql, ids);
   wait_sent(ids, at_freeze + 30, 15); /* progress on fresh connections */
   long long progressed = wt_scalar(db, sent_sql, ids) - at_freeze;
@@ -142,6 +163,9 @@ static void test_watchdog_cuts_silent_connections(void **state) {
   signal_backends(SIGCONT);
   bool all = wt_wait_scalar(db, sent_sql, ids, 200, 30);
   int rc = wt_proc_signal(&w, SIGTERM, 15);
+  if (!all || rc != 0) {
+    wt_proc_dump(&w);
+  }
   char *log = NULL;
   FILE *f = fopen(w.log, "r");
   size_t len = 0;
@@ -153,6 +177,7 @@ static void test_watchdog_cuts_silent_connections(void **state) {
          frozen, progressed);
   assert_true(progressed >= 30);
   assert_non_null(strstr(log, "past its deadline: connection cut"));
+  assert_non_null(strstr(log, "terminated PostgreSQL backend"));
   assert_true(all);
   assert_int_equal(rc, 0);
   assert_int_equal(wt_scalar(db, "SELECT count(*) FROM delivery_events WHERE delivery_id ="

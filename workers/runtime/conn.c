@@ -69,6 +69,38 @@ void h_rt_thread_close(struct h_wthread *t) {
   pthread_mutex_destroy(&t->watch.lock);
 }
 
+/* A backend whose socket the watchdog cut may still be alive behind a silent
+ * network or a stalled server, holding the row locks of its open transaction (a
+ * claim, a record) until TCP gives up, and every retry of that job would wait on
+ * them. Ask PostgreSQL, from the fresh connection, to end it; the guard on user and
+ * application name keeps a recycled pid from being hit. */
+static void terminate_cut_backend(struct h_wthread *t) {
+  pthread_mutex_lock(&t->watch.lock);
+  int pid = t->watch.cut_backend;
+  t->watch.cut_backend = 0;
+  pthread_mutex_unlock(&t->watch.lock);
+  if (pid <= 0 || pid == PQbackendPID(t->pg)) {
+    return;
+  }
+  char spid[16];
+  snprintf(spid, sizeof(spid), "%d", pid);
+  const char *params[] = {spid};
+  PGresult *res = NULL;
+  h_rt_watch_begin(t, "terminating a cut backend", PQsocket(t->pg),
+                   t->rt->db_opts.statement_timeout_ms);
+  h_result r = h_db_exec(t->pg,
+                         "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+                         " WHERE pid = $1::int AND usename = current_user"
+                         "   AND application_name = current_setting('application_name')",
+                         1, params, &res);
+  h_rt_watch_end(t);
+  if (r == H_OK && PQntuples(res) == 1 && strcmp(PQgetvalue(res, 0, 0), "t") == 0) {
+    h_log_warning("%s: terminated PostgreSQL backend %d of the connection the watchdog cut,"
+                  " so its locks are released", t->worker_id, pid);
+  }
+  PQclear(res);
+}
+
 h_result h_rt_pg(struct h_wthread *t) {
   if (t->pg != NULL && PQstatus(t->pg) == CONNECTION_OK) {
     return H_OK;
@@ -79,8 +111,11 @@ h_result h_rt_pg(struct h_wthread *t) {
   h_result r = h_db_connect(&t->rt->db_opts, &c);
   h_rt_watch_end(t);
   if (r == H_OK) {
+    pthread_mutex_lock(&t->watch.lock);
     t->pg = c;
+    pthread_mutex_unlock(&t->watch.lock);
     h_wmetrics_reconnect(t->rt->metrics);
+    terminate_cut_backend(t);
   }
   return r;
 }

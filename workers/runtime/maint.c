@@ -106,6 +106,9 @@ static void watchdog_one(struct h_rt *rt, struct h_wthread *t, long long now) {
     w->reported = true;
     long long late = now - w->deadline_ms;
     if (w->fd >= 0) {
+      if (t->pg != NULL && w->fd == PQsocket(t->pg)) {
+        w->cut_backend = PQbackendPID(t->pg); /* its locks outlive our socket: see h_rt_pg */
+      }
       shutdown(w->fd, SHUT_RDWR);
       h_wmetrics_watchdog(rt->metrics);
       h_log_error("%s: %s silent for %lld ms past its deadline: connection cut", t->worker_id,

@@ -67,6 +67,7 @@ struct h_watch {
   long long deadline_ms;  /* monotonic ms after which the call is overdue; 0: idle */
   const char *what;       /* static name of the call */
   bool reported;          /* the watchdog already complained about this call */
+  int cut_backend;        /* PostgreSQL backend pid of a cut connection, 0: none */
 };
 
 /* ---- the process and its threads ---- */
