@@ -104,9 +104,11 @@ static void parse_body(struct h_req *rq) {
   }
 }
 
-int h_mw_pre(const struct _u_request *request, struct _u_response *response, void *user_data) {
+/* Opens the request: its h_req, id, client address, CORS preflight, body. */
+static struct h_req *pre(const struct _u_request *request, struct _u_response *response,
+                         struct h_app *app) {
   struct h_req *rq = h_calloc(1, sizeof(*rq));
-  rq->app = user_data;
+  rq->app = app;
   rq->request = request;
   rq->response = response;
   clock_gettime(CLOCK_MONOTONIC, &rq->started);
@@ -135,26 +137,21 @@ int h_mw_pre(const struct _u_request *request, struct _u_response *response, voi
   } else {
     parse_body(rq);
   }
-  return U_CALLBACK_CONTINUE;
+  return rq;
 }
 
-int h_mw_resource(const struct _u_request *request, struct _u_response *response,
-                  void *user_data) {
-  struct h_req *rq = response->shared_data;
-  const struct h_route *route = user_data;
-  if (rq == NULL || rq->done || !h_route_owns(route, request->url_path)) { /* notifications */
-    return U_CALLBACK_CONTINUE;
-  }
+/* Authenticates and runs route's handler. */
+static void resource(struct h_req *rq, const struct h_route *route) {
   rq->route = route;
+  h_route_bind(route, rq->request->url_path, rq->request->map_url);
   if (!h_authenticate(rq, route->auth)) {
-    return U_CALLBACK_CONTINUE;
+    return;
   }
   route->handler(rq);
   if (!rq->done) {
-    h_log_error("h_mw_resource: handler for %s %s sent no reply", route->method, route->path);
+    h_log_error("handler for %s %s sent no reply", route->method, route->path);
     h_reply_error(rq, H_ERR_INTERNAL, NULL, "The server failed to answer.", NULL);
   }
-  return U_CALLBACK_CONTINUE;
 }
 
 /* JSON 404 or 405 for a request no route answered. */
@@ -194,11 +191,8 @@ static void security_headers(struct h_req *rq) {
   }
 }
 
-int h_mw_post(const struct _u_request *request, struct _u_response *response, void *user_data) {
-  struct h_req *rq = response->shared_data;
-  if (rq == NULL) {
-    return U_CALLBACK_COMPLETE;
-  }
+/* Closes the request: 404/405 when nothing answered, headers, metrics, access log. */
+static void post(const struct _u_request *request, struct h_req *rq) {
   if (!rq->done) {
     not_routed(rq);
   }
@@ -208,7 +202,7 @@ int h_mw_post(const struct _u_request *request, struct _u_response *response, vo
   clock_gettime(CLOCK_MONOTONIC, &now);
   double seconds = (double)(now.tv_sec - rq->started.tv_sec) +
                    (double)(now.tv_nsec - rq->started.tv_nsec) / 1e9;
-  unsigned int status = (unsigned int)response->status;
+  unsigned int status = (unsigned int)rq->response->status;
   const char *route = rq->route != NULL ? rq->route->path : "unmatched";
   h_metrics_observe(rq->app->metrics, route, request->http_verb, status, seconds);
   if (H_LOG_INFO <= h_log_threshold) {
@@ -219,5 +213,31 @@ int h_mw_post(const struct _u_request *request, struct _u_response *response, vo
                request->url_path, status);
   }
   atomic_fetch_sub(&rq->app->in_flight, 1);
+}
+
+static int dispatch(const struct _u_request *request, struct _u_response *response,
+                    struct h_app *app, bool probes_only) {
+  struct h_req *rq = pre(request, response, app);
+  if (!rq->done) {
+    const struct h_route *route = h_route_find(request->http_verb, request->url_path,
+                                               probes_only);
+    if (route != NULL) {
+      resource(rq, route);
+    } else if (probes_only) {
+      h_reply_error(rq, H_ERR_NOT_FOUND, NULL, "The probe listener serves /healthz, /readyz"
+                    " and /metrics only.", NULL);
+    }
+  }
+  post(request, rq);
   return U_CALLBACK_COMPLETE;
+}
+
+int h_mw_dispatch(const struct _u_request *request, struct _u_response *response,
+                  void *user_data) {
+  return dispatch(request, response, user_data, false);
+}
+
+int h_mw_dispatch_probes(const struct _u_request *request, struct _u_response *response,
+                         void *user_data) {
+  return dispatch(request, response, user_data, true);
 }

@@ -4,13 +4,14 @@
 
 #include <ulfius.h>
 
-/* user_data: struct h_app *. */
-int h_mw_pre(const struct _u_request *request, struct _u_response *response, void *user_data);
-/* user_data: const struct h_route *. */
-int h_mw_resource(const struct _u_request *request, struct _u_response *response,
+/* The whole request in one ulfius callback (user_data: struct h_app *): request id,
+ * CORS, body checks, the route of routes.c (h_route_find), authentication, the
+ * handler, 404/405, security headers, metrics and the access log. */
+int h_mw_dispatch(const struct _u_request *request, struct _u_response *response,
                   void *user_data);
-/* user_data: struct h_app *. */
-int h_mw_post(const struct _u_request *request, struct _u_response *response, void *user_data);
+/* The same for the probe listener: only /healthz, /readyz and /metrics. */
+int h_mw_dispatch_probes(const struct _u_request *request, struct _u_response *response,
+                         void *user_data);
 
 /* True when origin is allowed by a comma-separated list ("*" allows all). Pure. */
 int h_cors_origin_allowed(const char *allowed, const char *origin);

@@ -2,6 +2,7 @@
 #include "routes.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "alloc.h"
@@ -143,10 +144,6 @@ static int best_specificity(const char *path) {
   }
   return best;
 }
-
-bool h_route_owns(const struct h_route *route, const char *path) {
-  return h_route_specificity(route->path, path) == best_specificity(path);
-}
 /* end notifications */
 
 /* Routes whose handler parses a non-JSON body itself (form-encoded provider callbacks). */
@@ -180,33 +177,65 @@ int h_route_allowed_methods(const char *path, char *allow, size_t allowlen) {
   return n;
 }
 
-/* Registers the pre/post steps and the routes keep() accepts. */
-static int register_some(struct _u_instance *instance, struct h_app *app,
-                         bool (*keep)(const struct h_route *r)) {
-  int ret = ulfius_add_endpoint_by_val(instance, "*", NULL, "*", H_PRIO_PRE, h_mw_pre, app);
-  ret |= ulfius_add_endpoint_by_val(instance, "*", NULL, "*", H_PRIO_POST, h_mw_post, app);
-  for (const struct h_route *r = routes; r->method != NULL; r++) {
-    if (keep(r)) {
-      ret |= ulfius_add_endpoint_by_val(instance, r->method, NULL, r->path, H_PRIO_RESOURCE,
-                                        h_mw_resource, (void *)r);
-    }
-  }
-  return ret == U_OK ? U_OK : U_ERROR;
-}
-
-static bool any_route(const struct h_route *r) {
-  (void)r;
-  return true;
-}
-
 static bool probe_route(const struct h_route *r) {
   return r->handler == h_health_get || r->handler == h_ready_get || r->handler == h_metrics_get;
 }
 
+const struct h_route *h_route_find(const char *method, const char *path, bool probes_only) {
+  const struct h_route *found = NULL;
+  int best = -1;
+  for (const struct h_route *r = routes; r->method != NULL; r++) {
+    if (probes_only && !probe_route(r)) {
+      continue;
+    }
+    int s = h_route_specificity(r->path, path);
+    bool same_method = strcmp(r->method, method) == 0;
+    if (s > best) { /* a more specific pattern takes the path, whatever its method */
+      best = s;
+      found = same_method ? r : NULL;
+    } else if (s == best && s >= 0 && found == NULL && same_method) {
+      found = r;
+    }
+  }
+  return found;
+}
+
+void h_route_bind(const struct h_route *route, const char *path, struct _u_map *map) {
+  const char *p = route->path, *u = path;
+  for (;;) {
+    while (*p == '/') {
+      p++;
+    }
+    while (*u == '/') {
+      u++;
+    }
+    if (*p == '\0' || *u == '\0') {
+      return;
+    }
+    size_t pl = seglen(p), ul = seglen(u);
+    if (*p == ':') {
+      char *name = h_strndup(p + 1, pl - 1), *value = h_strndup(u, ul);
+      u_map_put(map, name, value);
+      free(name);
+      free(value);
+    }
+    p += pl;
+    u += ul;
+  }
+}
+
+/* One ulfius endpoint for everything: ulfius matching a table of ~70 patterns on every
+ * request (splitting the URL once per pattern) cost more than the rest of a GET; our
+ * table is searched without allocating (h_route_find). */
+static int register_dispatch(struct _u_instance *instance, struct h_app *app, bool probes_only) {
+  return ulfius_add_endpoint_by_val(instance, "*", NULL, "*", 0,
+                                    probes_only ? h_mw_dispatch_probes : h_mw_dispatch, app);
+}
+
 int h_routes_register(struct _u_instance *instance, struct h_app *app) {
-  return register_some(instance, app, any_route);
+  return register_dispatch(instance, app, false);
 }
 
 int h_routes_register_probes(struct _u_instance *instance, struct h_app *app) {
-  return register_some(instance, app, probe_route);
+  return register_dispatch(instance, app, true);
 }

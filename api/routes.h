@@ -1,9 +1,9 @@
-/* routes.h - the route table and the callback priorities.
+/* routes.h - the route table and its dispatch.
  *
- * Every request runs, in this order (ulfius priorities):
- *   H_PRIO_PRE       "*": request id, CORS preflight, body limits, JSON parsing
- *   H_PRIO_RESOURCE  the route's handler, after the route's auth requirement
- *   H_PRIO_POST      "*": JSON 404/405, security headers, metrics, access log
+ * ulfius sees one "*" endpoint (h_mw_dispatch); every request runs, in this order:
+ *   pre       request id, CORS preflight, body limits, JSON parsing
+ *   resource  the route h_route_find picks, after the route's auth requirement
+ *   post      JSON 404/405, security headers, metrics, access log
  * A step that decides the response marks the request done; later steps skip. */
 #ifndef HERALD_ROUTES_H
 #define HERALD_ROUTES_H
@@ -12,8 +12,6 @@
 #include <ulfius.h>
 
 #include "http.h"
-
-enum { H_PRIO_PRE = 0, H_PRIO_RESOURCE = 10, H_PRIO_POST = 100 };
 
 /* Who may call a route: anyone; a signed-in user (or admin); an admin; an admin or
  * an API key (service-to-service). */
@@ -39,10 +37,16 @@ bool h_route_path_match(const char *pattern, const char *path);
  * does not). Pure. */
 int h_route_specificity(const char *pattern, const char *path);
 
-/* True when route is among the most specific routes matching path (any method): the
- * others leave the request to it (a 405 if its method differs). */
-bool h_route_owns(const struct h_route *route, const char *path);
 /* end notifications */
+
+/* The route answering method on path: among the most specific patterns matching path
+ * (any method), the one for method; NULL when none (then h_route_allowed_methods tells
+ * a 405 from a 404). probes_only: only /healthz, /readyz and /metrics. Pure. */
+const struct h_route *h_route_find(const char *method, const char *path, bool probes_only);
+
+/* Puts the ":name" segments of route's pattern, as found in path, into map (name ->
+ * value): what handlers read with h_req_param. path must match route (h_route_find). */
+void h_route_bind(const struct h_route *route, const char *path, struct _u_map *map);
 
 /* True when the route for method and path reads its own (non-JSON) body, so the
  * middleware must not parse it as JSON. */
@@ -52,10 +56,10 @@ bool h_route_raw_body(const char *method, const char *path);
  * path; returns how many. */
 int h_route_allowed_methods(const char *path, char *allow, size_t allowlen);
 
-/* Registers every route and the pre/post steps on instance; app is passed to them. */
+/* Registers the dispatcher (h_mw_dispatch) for every route on instance; app is passed to it. */
 int h_routes_register(struct _u_instance *instance, struct h_app *app);
 
-/* Registers only the probe routes (/healthz, /readyz, /metrics) and the pre/post steps. */
+/* Registers the dispatcher for the probe routes only (/healthz, /readyz, /metrics). */
 int h_routes_register_probes(struct _u_instance *instance, struct h_app *app);
 
 /* The handlers of each resource module. */

@@ -2,9 +2,11 @@
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <string.h>
 #include <cmocka.h>
 
+#include "notifications.h"
 #include "routes.h"
 
 static void test_match(void **state) {
@@ -18,6 +20,49 @@ static void test_match(void **state) {
   assert_false(h_route_path_match("/api/v1/users/:id", "/api/v1/users/42/x"));
   assert_true(h_route_path_match("/a/:x/b", "/a/1/b"));
   assert_false(h_route_path_match("/a/:x/b", "/a/1/c"));
+}
+
+static void test_find(void **state) {
+  (void)state;
+  const struct h_route *r = h_route_find("GET", "/api/v1/users/me", false);
+  assert_non_null(r);
+  assert_string_equal(r->path, "/api/v1/users/me");
+  assert_ptr_equal(r->handler, h_me_get);
+  assert_ptr_equal(h_route_find("DELETE", "/api/v1/users/me/", false)->handler, h_me_delete);
+  /* a literal sibling beats ":id" whatever the method: DELETE unread-count is a 405 */
+  assert_ptr_equal(h_route_find("GET", "/api/v1/notifications/unread-count", false)->handler,
+                   h_notifications_unread_count_get);
+  assert_null(h_route_find("DELETE", "/api/v1/notifications/unread-count", false));
+  assert_ptr_equal(h_route_find("DELETE", "/api/v1/notifications/42", false)->handler,
+                   h_notification_delete_handler);
+  assert_null(h_route_find("PUT", "/api/v1/notifications/42", false));
+  assert_null(h_route_find("GET", "/api/v1/nope", false));
+  assert_null(h_route_find("GET", "/api/v1/users/me/x/y", false));
+  /* the probe listener knows three routes only */
+  assert_non_null(h_route_find("GET", "/healthz", true));
+  assert_non_null(h_route_find("GET", "/metrics", true));
+  assert_null(h_route_find("GET", "/api/v1/users/me", true));
+  assert_null(h_route_find("POST", "/healthz", true));
+}
+
+static void test_bind(void **state) {
+  (void)state;
+  struct _u_map map;
+  u_map_init(&map);
+  const char *path = "/api/v1/admin/templates/welcome.email/preview";
+  const struct h_route *r = h_route_find("POST", path, false);
+  assert_non_null(r);
+  h_route_bind(r, path, &map);
+  assert_string_equal(u_map_get(&map, "key"), "welcome.email");
+  assert_int_equal(u_map_count(&map), 1);
+  /* long values are bound whole, never cut */
+  char longpath[600], longkey[401];
+  memset(longkey, 'k', 400);
+  longkey[400] = '\0';
+  snprintf(longpath, sizeof(longpath), "/api/v1/admin/templates/%s", longkey);
+  h_route_bind(h_route_find("GET", longpath, false), longpath, &map);
+  assert_string_equal(u_map_get(&map, "key"), longkey);
+  u_map_clean(&map);
 }
 
 static void test_allowed_methods(void **state) {
@@ -42,6 +87,8 @@ static void test_table_is_well_formed(void **state) {
 int main(void) {
   const struct CMUnitTest tests[] = {
     cmocka_unit_test(test_match),
+    cmocka_unit_test(test_find),
+    cmocka_unit_test(test_bind),
     cmocka_unit_test(test_allowed_methods),
     cmocka_unit_test(test_table_is_well_formed),
   };
