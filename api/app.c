@@ -96,6 +96,7 @@ h_result h_app_init(struct h_app *app, const struct h_config *cfg, char **error)
     h_app_free(app);
     return H_ERR_INVALID;
   }
+  app->jwt_cache = h_jwt_cache_new(H_JWT_CACHE_SLOTS);
   return H_OK;
 }
 
@@ -107,6 +108,8 @@ void h_app_free(struct h_app *app) {
   free(app->jwt_private_pem);
   free(app->jwt_public_pem);
   app->jwt_private_pem = app->jwt_public_pem = NULL;
+  h_jwt_cache_free(app->jwt_cache);
+  app->jwt_cache = NULL;
   app->db = NULL;
   app->redis = NULL;
   app->metrics = NULL;

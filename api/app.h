@@ -9,6 +9,7 @@
 
 #include "config.h"
 #include "db.h"
+#include "jwt_cache.h"
 #include "jwt_tokens.h"
 #include "metrics.h"
 #include "redis.h"
@@ -25,6 +26,7 @@ struct h_app {
   size_t jwt_key_len;
   char *jwt_private_pem;       /* RS256, owned */
   char *jwt_public_pem;        /* RS256, owned */
+  struct h_jwt_cache *jwt_cache; /* verified access tokens, owned (common/jwt_cache.h) */
   atomic_int in_flight;        /* requests between the first and the last callback */
   atomic_bool stopping;        /* deploy: SIGTERM seen: answers carry Connection: close */
 };

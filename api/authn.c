@@ -51,7 +51,8 @@ static bool api_key(struct h_req *rq, const char *key) {
 
 static bool access_token(struct h_req *rq, const char *token) {
   struct h_jwt_claims claims;
-  if (h_jwt_verify(&rq->app->jwt, token, (long)time(NULL), &claims) != H_OK) {
+  if (h_jwt_verify_cached(rq->app->jwt_cache, &rq->app->jwt, token, (long)time(NULL),
+                          &claims) != H_OK) {
     h_log(H_LOG_WARNING, "security", rq->request_id, "invalid access token from %s", rq->ip);
     return unauthorized(rq, "invalid_token", "The access token is invalid or expired.");
   }

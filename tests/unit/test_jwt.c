@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "alloc.h"
+#include "jwt_cache.h"
 #include "jwt_tokens.h"
 
 #define SECRET "0123456789abcdef0123456789abcdef"
@@ -169,6 +170,55 @@ static void test_rs256_and_confusion(void **state) {
   free(pub);
 }
 
+/* The cache answers like h_jwt_verify: hits only for the very token, never past exp,
+ * never for a token that did not verify. */
+static void test_cache(void **state) {
+  (void)state;
+  struct h_jwt_config c = hs();
+  struct h_jwt_cache *cache = h_jwt_cache_new(4);
+  char *t = NULL, *u = NULL;
+  assert_int_equal(h_jwt_issue(&c, SUB, "admin", 900, NOW, &t), H_OK);
+  assert_int_equal(h_jwt_issue(&c, SUB, "user", 300, NOW, &u), H_OK);
+  struct h_jwt_claims cl;
+  unsigned long long hits, misses;
+  for (int i = 0; i < 3; i++) {
+    memset(&cl, 0, sizeof(cl));
+    assert_int_equal(h_jwt_verify_cached(cache, &c, t, NOW + 10, &cl), H_OK);
+    assert_string_equal(cl.sub, SUB);
+    assert_string_equal(cl.role, "admin");
+    assert_int_equal(cl.exp, NOW + 900);
+  }
+  h_jwt_cache_stats(cache, &hits, &misses);
+  assert_int_equal(hits, 2);
+  assert_int_equal(misses, 1);
+  /* another token is its own entry with its own claims */
+  assert_int_equal(h_jwt_verify_cached(cache, &c, u, NOW + 10, &cl), H_OK);
+  assert_string_equal(cl.role, "user");
+  assert_int_equal(h_jwt_verify_cached(cache, &c, u, NOW + 10, &cl), H_OK);
+  assert_string_equal(cl.role, "user");
+  /* expired: refused although cached */
+  assert_int_equal(h_jwt_verify_cached(cache, &c, u, NOW + 300, &cl), H_ERR_UNAUTHORIZED);
+  assert_int_equal(h_jwt_verify_cached(cache, &c, t, NOW + 900, &cl), H_ERR_UNAUTHORIZED);
+  /* a cached token with one byte changed (same length, same slot or not) is verified, refused */
+  assert_int_equal(h_jwt_verify_cached(cache, &c, t, NOW + 10, &cl), H_OK);
+  char *dot = strchr(t, '.');
+  dot[3] = dot[3] == 'A' ? 'B' : 'A';
+  assert_int_equal(h_jwt_verify_cached(cache, &c, t, NOW + 10, &cl), H_ERR_UNAUTHORIZED);
+  assert_int_equal(h_jwt_verify_cached(cache, &c, t, NOW + 10, &cl), H_ERR_UNAUTHORIZED);
+  size_t len = strlen(t);
+  t[len - 1] = t[len - 1] == 'A' ? 'B' : 'A'; /* the signature's last character */
+  assert_int_equal(h_jwt_verify_cached(cache, &c, t, NOW + 10, &cl), H_ERR_UNAUTHORIZED);
+  assert_int_equal(h_jwt_verify_cached(cache, &c, NULL, NOW, &cl), H_ERR_UNAUTHORIZED);
+  /* no cache: plain verification */
+  assert_int_equal(h_jwt_verify_cached(NULL, &c, u, NOW + 10, &cl), H_OK);
+  h_jwt_cache_stats(NULL, &hits, &misses);
+  assert_int_equal(hits + misses, 0);
+  assert_null(h_jwt_cache_new(0));
+  h_jwt_cache_free(cache);
+  free(t);
+  free(u);
+}
+
 int main(void) {
   h_alloc_install();
   const struct CMUnitTest tests[] = {
@@ -179,6 +229,7 @@ int main(void) {
     cmocka_unit_test(test_wrong_issuer_audience_kid),
     cmocka_unit_test(test_rotation_previous_key),
     cmocka_unit_test(test_rs256_and_confusion),
+    cmocka_unit_test(test_cache),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
