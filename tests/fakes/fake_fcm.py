@@ -17,6 +17,9 @@
 Control (besides fakelib.py): POST /_fake/unregister {"token"}, POST /_fake/invalid
 {"token"}, POST /_fake/revoke (every access token stops working). Failure rules apply at
 stage "send" (match: the device token) and "token".
+
+Served by fakeasync.py (one event loop, keep-alive), so the drain benchmark measures
+herald-push rather than the fake; --ids-only keeps only delivery ids (benchmarks).
 """
 
 import argparse
@@ -30,6 +33,7 @@ import threading
 import time
 from urllib.parse import parse_qs, urlparse
 
+import fakeasync
 import fakelib
 
 SCOPE = "https://www.googleapis.com/auth/firebase.messaging"
@@ -53,17 +57,21 @@ def fcm_error(status, rule):
     return doc
 
 
-class Handler(fakelib.JsonHandler):
-    project = None
-    public_key = None
-    token_ttl = 3600
-    tokens = {}          # access token -> expiry
-    unregistered = set()
-    invalid = set()
-    lock = threading.Lock()
-    counter = [0]
+class Fcm:
+    """The fake's state and its answers; handle() runs on fakeasync's event loop, or on
+    one of its threads for the requests that may block (the token endpoint runs
+    openssl; failure rules and /_fake/delay may sleep)."""
 
-    def verify(self, assertion):
+    def __init__(self, project, public_key, token_ttl, state):
+        self.project, self.public_key, self.token_ttl = project, public_key, token_ttl
+        self.state = state
+        self.tokens = {}          # access token -> expiry
+        self.unregistered = set()
+        self.invalid = set()
+        self.lock = threading.Lock()
+        self.counter = 0
+
+    def verify(self, req, assertion):
         """The JWT's problem, or None when it is good."""
         try:
             head, claims, sig = assertion.split(".")
@@ -74,7 +82,7 @@ class Handler(fakelib.JsonHandler):
         if header.get("alg") != "RS256":
             return "alg must be RS256"
         now = time.time()
-        aud = "http://%s:%d/token" % self.server.server_address
+        aud = "http://%s:%d/token" % tuple(req.server_address)
         if body.get("aud") != aud or body.get("scope") != SCOPE or not body.get("iss"):
             return "bad aud, scope or iss"
         if not (body.get("iat", 0) <= now + 60 and body.get("exp", 0) > now):
@@ -89,102 +97,101 @@ class Handler(fakelib.JsonHandler):
                                  "-signature", sigf, data], capture_output=True).returncode == 0
         return None if ok else "bad signature"
 
-    def token(self):
-        params = {k: v[0] for k, v in parse_qs(self.body()).items()}
+    def token(self, req):
+        params = {k: v[0] for k, v in parse_qs(req.body()).items()}
         rule = self.state.take_rule("token")
         if rule:
-            self.apply_rule(rule, lambda s, r: {"error": "temporarily_unavailable"})
+            fakelib.JsonHandler.apply_rule(req, rule,
+                                           lambda s, r: {"error": "temporarily_unavailable"})
             return
         problem = None
         if params.get("grant_type") != "urn:ietf:params:oauth:grant-type:jwt-bearer":
             problem = "unsupported grant_type"
         else:
-            problem = self.verify(params.get("assertion", ""))
+            problem = self.verify(req, params.get("assertion", ""))
         if problem:
-            self.send_json(400, {"error": "invalid_grant", "error_description": problem})
+            req.send_json(400, {"error": "invalid_grant", "error_description": problem})
             return
         access = "ya29.fake-" + secrets.token_urlsafe(24)
         with self.lock:
             self.tokens[access] = time.time() + self.token_ttl
         self.state.count("token_requests")
-        self.send_json(200, {"access_token": access, "expires_in": self.token_ttl,
-                             "token_type": "Bearer"})
+        req.send_json(200, {"access_token": access, "expires_in": self.token_ttl,
+                            "token_type": "Bearer"})
 
-    def bearer_ok(self):
-        auth = self.headers.get("Authorization", "")
+    def bearer_ok(self, req):
+        auth = req.headers.get("Authorization", "")
         with self.lock:
             expiry = self.tokens.get(auth[7:]) if auth.startswith("Bearer ") else None
         return expiry is not None and expiry > time.time()
 
-    def send_message(self, project):
-        raw = self.body()
-        if not self.bearer_ok():
+    def send_message(self, req, project):
+        raw = req.body()
+        if not self.bearer_ok(req):
             self.state.count("unauthenticated")
-            self.send_json(401, fcm_error(401, {"text": "Request had invalid authentication "
-                                                "credentials."}))
+            req.send_json(401, fcm_error(401, {"text": "Request had invalid authentication "
+                                               "credentials."}))
             return
         if project != self.project:
-            self.send_json(404, fcm_error(404, {"text": "Requested entity was not found."}))
+            req.send_json(404, fcm_error(404, {"text": "Requested entity was not found."}))
             return
         try:
             message = json.loads(raw)["message"]
             device = message["token"]
         except (ValueError, KeyError, TypeError):
-            self.send_json(400, fcm_error(400, {"text": "Invalid JSON payload received."}))
+            req.send_json(400, fcm_error(400, {"text": "Invalid JSON payload received."}))
             return
-        self.deliver(message, device)
+        self.deliver(req, message, device)
 
-    def deliver(self, message, device):
-        rule = self.state.take_rule("send", device)
+    def deliver(self, req, message, device):
+        rule = self.state.take_rule("send", device) if self.state.rules else None
         if rule:
-            self.apply_rule(rule, fcm_error)
+            fakelib.JsonHandler.apply_rule(req, rule, fcm_error)
         elif device in self.unregistered:
-            self.send_json(404, fcm_error(404, {"text": "Requested entity was not found.",
-                                                "error_code": "UNREGISTERED"}))
+            req.send_json(404, fcm_error(404, {"text": "Requested entity was not found.",
+                                               "error_code": "UNREGISTERED"}))
         elif device in self.invalid or device.startswith("invalid-"):
-            self.send_json(400, fcm_error(400, {"text": "The registration token is not a "
-                                                "valid FCM registration token",
-                                                "error_code": "INVALID_ARGUMENT"}))
+            req.send_json(400, fcm_error(400, {"text": "The registration token is not a "
+                                               "valid FCM registration token",
+                                               "error_code": "INVALID_ARGUMENT"}))
         else:
             self.state.pause()
             with self.lock:
-                self.counter[0] += 1
-                name = "projects/%s/messages/0:%d%%fake" % (self.project, self.counter[0])
+                self.counter += 1
+                name = "projects/%s/messages/0:%d%%fake" % (self.project, self.counter)
             data = message.get("data", {})
             self.state.record({"name": name, "token": device, "message": message,
                                "delivery_id": data.get("delivery_id")})
-            self.send_json(200, {"name": name})
+            req.send_json(200, {"name": name})
 
-    def do_POST(self):
-        path = urlparse(self.path).path
-        if path in ("/_fake/unregister", "/_fake/invalid", "/_fake/revoke"):
-            self.token_control(path, json.loads(self.body() or "{}"))
-        elif self.control_request("POST"):
-            return
-        elif path == "/token":
-            self.token()
-        elif path.startswith("/v1/projects/") and path.endswith("/messages:send"):
-            self.send_message(path[len("/v1/projects/"):-len("/messages:send")])
-        else:
-            self.send_json(404, fcm_error(404, {"text": "not found"}))
-
-    def token_control(self, path, req):
+    def token_control(self, req, path):
+        doc = json.loads(req.body() or "{}")
         with self.lock:
             if path == "/_fake/unregister":
-                self.unregistered.add(req["token"])
+                self.unregistered.add(doc["token"])
             elif path == "/_fake/invalid":
-                self.invalid.add(req["token"])
+                self.invalid.add(doc["token"])
             else:
                 self.tokens.clear()
-        self.send_json(200, {"ok": True})
+        req.send_json(200, {"ok": True})
 
-    def do_GET(self):
-        if not self.control_request("GET"):
-            self.send_json(404, fcm_error(404, {"text": "not found"}))
+    def needs_thread(self, req):
+        return req.path.startswith("/token") or bool(self.state.rules) or self.state.delay_ms > 0
 
-    def do_DELETE(self):
-        if not self.control_request("DELETE"):
-            self.send_json(404, fcm_error(404, {"text": "not found"}))
+    def handle(self, req):
+        path = urlparse(req.path).path
+        if req.command == "POST" and path in ("/_fake/unregister", "/_fake/invalid",
+                                              "/_fake/revoke"):
+            self.token_control(req, path)
+        elif fakelib.JsonHandler.control_request(req, req.command):
+            return
+        elif req.command == "POST" and path == "/token":
+            self.token(req)
+        elif (req.command == "POST" and path.startswith("/v1/projects/")
+              and path.endswith("/messages:send")):
+            self.send_message(req, path[len("/v1/projects/"):-len("/messages:send")])
+        else:
+            req.send_json(404, fcm_error(404, {"text": "not found"}))
 
 
 def main():
@@ -195,12 +202,11 @@ def main():
     p.add_argument("--token-ttl", type=int, default=3600)
     p.add_argument("--ids-only", action="store_true")
     args = p.parse_args()
-    Handler.state = fakelib.State(keep_bodies=not args.ids_only)
-    Handler.project, Handler.public_key = args.project, args.public_key
-    Handler.token_ttl = args.token_ttl
-    server = fakelib.serve_http(Handler, args.port)
-    fakelib.announce(server.server_address[1])
-    fakelib.serve_forever(server)
+    app = Fcm(args.project, args.public_key, args.token_ttl,
+              fakelib.State(keep_bodies=not args.ids_only))
+    server = fakeasync.Server(app, args.port)
+    fakelib.announce(server.address[1])
+    server.serve_forever()
 
 
 if __name__ == "__main__":

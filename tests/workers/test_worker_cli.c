@@ -60,7 +60,8 @@ static void test_usage_errors(void **state) {
   const char *bad[] = {"--bogus", "--concurrency 0", "-c many", "--max-jobs -1",
                        "--log-level loud", "--metrics-port 70000", "dlq", "dlq frob",
                        "dlq replay", "dlq replay --id x --all", "dlq purge --older-than 5x",
-                       "stats extra", "frobnicate", NULL};
+                       "stats extra", "frobnicate", "--batch 0", "--batch 501", "-b many",
+                       "--batch", NULL};
   for (int b = 0; b < 3; b++) {
     for (int i = 0; bad[i] != NULL; i++) {
       char *out = NULL;
@@ -80,6 +81,7 @@ static void test_help_and_version(void **state) {
     assert_int_equal(wt_run(bins[b], words("--help"), NULL, &out, 10), 0);
     assert_non_null(strstr(out, "dlq replay (--id ID | --all)"));
     assert_non_null(strstr(out, "--metrics-port"));
+    assert_non_null(strstr(out, "--batch N"));
     free(out);
     assert_int_equal(wt_run(bins[b], words("--version"), NULL, &out, 10), 0);
     char want[64];

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "batch.h"
 #include "log.h"
 #include "rt.h"
 
@@ -19,6 +20,8 @@ void h_cli_usage(FILE *out, const char *program) {
   fputs("Options:\n"
         "  -c, --concurrency N   worker threads, each with its own Redis and PostgreSQL\n"
         "                        connection (1-256; default HERALD_WORKER_CONCURRENCY)\n"
+        "  -b, --batch N         ids a thread fetches, claims and records at once\n"
+        "                        (1-500; default HERALD_WORKER_BATCH; 1: one by one)\n"
         "      --once            drain what is ready now, then exit\n"
         "      --max-jobs N      exit after N jobs\n"
         "      --dry-run         render and log what is ready; send nothing, change nothing\n"
@@ -74,6 +77,7 @@ enum { OPT_ONCE = 256, OPT_MAX_JOBS, OPT_DRY_RUN, OPT_LOG_LEVEL, OPT_METRICS_POR
 
 static const struct option global_options[] = {
   {"concurrency", required_argument, NULL, 'c'},
+  {"batch", required_argument, NULL, 'b'},
   {"once", no_argument, NULL, OPT_ONCE},
   {"max-jobs", required_argument, NULL, OPT_MAX_JOBS},
   {"dry-run", no_argument, NULL, OPT_DRY_RUN},
@@ -114,6 +118,13 @@ static int global_option(int c, struct h_worker_opts *o, char *err, size_t errle
       return 2;
     }
     o->concurrency = (int)v;
+    return 0;
+  case 'b':
+    if (!int_arg(optarg, 1, H_BATCH_MAX, &v)) {
+      snprintf(err, errlen, "--batch: '%s' is not a number from 1 to %d", optarg, H_BATCH_MAX);
+      return 2;
+    }
+    o->batch = (int)v;
     return 0;
   case OPT_ONCE:
     o->once = true;
@@ -253,7 +264,7 @@ int h_cli_parse(int argc, char **argv, struct h_worker_opts *o, char *err, size_
   opterr = 0;
   optind = 0;
   int c;
-  while ((c = getopt_long(argc, argv, "+:c:hV", global_options, NULL)) != -1) {
+  while ((c = getopt_long(argc, argv, "+:c:b:hV", global_options, NULL)) != -1) {
     int rc = c == '?' || c == ':' ? bad_option(argv, err, errlen)
                                   : global_option(c, o, err, errlen);
     if (rc != 0) {

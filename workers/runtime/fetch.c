@@ -4,7 +4,10 @@
  * list; claim in PostgreSQL (fencing token); provider call; outcome and event in
  * one transaction guarded by the token; only then the Redis move (LREM, or to the
  * delayed set, or to the dead-letter list). A crash anywhere leaves the id in our
- * processing list, where the reaper finds it once our heartbeat expires. */
+ * processing list, where the reaper finds it once our heartbeat expires.
+ *
+ * This is the loop of --batch 1; with a larger batch the thread runs batch.c's
+ * loop, which shares the steps of one job exported here (batch.h). */
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,6 +16,7 @@
 #include "alloc.h"
 #include "backoff.h"
 #include "log.h"
+#include "batch.h"
 #include "rt.h"
 
 /* Takes one job from the --max-jobs budget; false when it is spent. */
@@ -24,8 +28,7 @@ static bool take_budget(struct h_rt *rt) {
   return false;
 }
 
-/* Logs a backend failure once per streak, not once per retry. */
-static void report(struct h_wthread *t, bool *reported, const char *what, h_result r) {
+void h_rt_report(struct h_wthread *t, bool *reported, const char *what, h_result r) {
   if (!*reported) {
     h_log_warning("%s: %s failed (%s); retrying with backoff", t->worker_id, what,
                   h_result_name(r));
@@ -33,9 +36,7 @@ static void report(struct h_wthread *t, bool *reported, const char *what, h_resu
   }
 }
 
-/* 1: an id was moved into our processing list; 0: none ready; -1: Redis trouble
- * (already waited). */
-static int fetch(struct h_wthread *t, char *id, size_t idlen, int *fails) {
+int h_rt_fetch_one(struct h_wthread *t, char *id, size_t idlen, int *fails) {
   struct h_rt *rt = t->rt;
   if (!atomic_load(&rt->heartbeat_ok)) {
     h_rt_sleep(100, &rt->stop); /* never hold a job without a live heartbeat */
@@ -62,7 +63,7 @@ static int fetch(struct h_wthread *t, char *id, size_t idlen, int *fails) {
   freeReplyObject(reply);
   if (got < 0) {
     bool reported = *fails > 0;
-    report(t, &reported, "BLMOVE", r);
+    h_rt_report(t, &reported, "BLMOVE", r);
     h_rt_backoff(t, fails, &rt->stop);
   } else {
     *fails = 0;
@@ -86,16 +87,15 @@ static h_result claim(struct h_wthread *t, const char *id, struct h_job *job, do
       return r;
     }
     h_rt_pg_check(t);
-    report(t, &reported, "claim", r);
+    h_rt_report(t, &reported, "claim", r);
     if (!h_rt_backoff(t, &fails, &t->rt->stop)) {
       return H_ERR_UNAVAILABLE;
     }
   }
 }
 
-/* Calls the provider (or decides there is nothing to send). */
-static void attempt(struct h_wthread *t, const struct h_job *job, struct h_send_result *res,
-                    int *duration_ms) {
+void h_rt_attempt(struct h_wthread *t, const struct h_job *job, struct h_send_result *res,
+                  int *duration_ms) {
   struct h_rt *rt = t->rt;
   memset(res, 0, sizeof(*res));
   res->retry_after_s = -1;
@@ -127,16 +127,15 @@ static bool load_devices(struct h_wthread *t, struct h_job *job) {
       return true;
     }
     h_rt_pg_check(t);
-    report(t, &reported, "loading devices", r);
+    h_rt_report(t, &reported, "loading devices", r);
     if (!h_rt_backoff(t, &fails, &t->rt->hard_stop)) {
       return false;
     }
   }
 }
 
-/* Turns an attempt into the row's next state. */
-static void decide(struct h_wthread *t, const struct h_job *job, const struct h_send_result *res,
-                   int duration_ms, struct h_job_outcome *o) {
+void h_rt_decide(struct h_wthread *t, const struct h_job *job, const struct h_send_result *res,
+                 int duration_ms, struct h_job_outcome *o) {
   struct h_rt *rt = t->rt;
   memset(o, 0, sizeof(*o));
   o->provider = rt->provider->name;
@@ -188,7 +187,7 @@ static h_result record(struct h_wthread *t, const struct h_job *job, const struc
       return r;
     }
     h_rt_pg_check(t);
-    report(t, &reported, "recording the outcome", r);
+    h_rt_report(t, &reported, "recording the outcome", r);
     if (!h_rt_backoff(t, &fails, &t->rt->hard_stop)) {
       h_log_error("%s: gave up recording delivery %s (%s); the reaper will recover it",
                   t->worker_id, job->id, o->status);
@@ -216,7 +215,7 @@ static void settle(struct h_wthread *t, const char *id, const char *status, doub
     if (r == H_OK) {
       return;
     }
-    report(t, &reported, "moving the id after commit", r);
+    h_rt_report(t, &reported, "moving the id after commit", r);
     if (!h_rt_backoff(t, &fails, &t->rt->hard_stop)) {
       return;
     }
@@ -236,7 +235,7 @@ static void masked_recipient(const struct h_job *job, char *out, size_t outlen) 
   }
 }
 
-static enum h_outcome outcome_of(const char *status) {
+enum h_outcome h_rt_outcome_of(const char *status) {
   static const char *names[] = {"sent", "scheduled", "failed", "dead", "skipped"};
   static const enum h_outcome outs[] = {H_OUT_SENT, H_OUT_RETRY, H_OUT_FAILED, H_OUT_DEAD,
                                         H_OUT_SKIPPED};
@@ -248,8 +247,8 @@ static enum h_outcome outcome_of(const char *status) {
   return H_OUT_FAILED;
 }
 
-static void log_outcome(struct h_wthread *t, const struct h_job *job,
-                        const struct h_job_outcome *o) {
+void h_rt_log_outcome(struct h_wthread *t, const struct h_job *job,
+                      const struct h_job_outcome *o) {
   enum h_log_level level = strcmp(o->status, "sent") == 0 || strcmp(o->status, "skipped") == 0
                                ? H_LOG_INFO
                                : H_LOG_WARNING;
@@ -279,14 +278,14 @@ static void run_job(struct h_wthread *t, struct h_job *job) {
     h_wmetrics_in_flight(rt->metrics, -1);
     return; /* drain deadline passed: the reaper recovers it */
   }
-  attempt(t, job, &res, &duration_ms);
-  decide(t, job, &res, duration_ms, &o);
+  h_rt_attempt(t, job, &res, &duration_ms);
+  h_rt_decide(t, job, &res, duration_ms, &o);
   h_result r = record(t, job, &o);
   h_wmetrics_in_flight(rt->metrics, -1);
   if (r == H_OK) {
     settle(t, job->id, o.status, o.due_at);
-    h_wmetrics_outcome(rt->metrics, outcome_of(o.status));
-    log_outcome(t, job, &o);
+    h_wmetrics_outcome(rt->metrics, h_rt_outcome_of(o.status));
+    h_rt_log_outcome(t, job, &o);
   } else if (r == H_ERR_CONFLICT) {
     settle(t, job->id, "done", 0);
     h_wmetrics_outcome(rt->metrics, H_OUT_FENCED);
@@ -317,14 +316,13 @@ static void process(struct h_wthread *t, const char *id) {
   }
 }
 
-void *h_rt_worker_thread(void *arg) {
-  struct h_wthread *t = arg;
+/* The loop of one id at a time (--batch 1). */
+static void one_by_one(struct h_wthread *t) {
   struct h_rt *rt = t->rt;
-  t->provider_state = rt->provider->thread_open ? rt->provider->thread_open(rt->shared) : NULL;
   int fails = 0;
   char id[128];
   while (!atomic_load(&rt->stop) && take_budget(rt)) {
-    int got = fetch(t, id, sizeof(id), &fails);
+    int got = h_rt_fetch_one(t, id, sizeof(id), &fails);
     if (got <= 0) {
       atomic_fetch_add(&rt->jobs_left, 1);
       if (got == 0 && rt->opts->once) {
@@ -338,6 +336,18 @@ void *h_rt_worker_thread(void *arg) {
       break;
     }
     process(t, id);
+  }
+}
+
+void *h_rt_worker_thread(void *arg) {
+  struct h_wthread *t = arg;
+  struct h_rt *rt = t->rt;
+  t->provider_state = rt->provider->thread_open ? rt->provider->thread_open(rt->shared) : NULL;
+  int size = h_rt_batch_size(rt);
+  if (size > 1) {
+    h_rt_batch_loop(t, size);
+  } else {
+    one_by_one(t);
   }
   if (rt->provider->thread_close != NULL) {
     rt->provider->thread_close(t->provider_state);

@@ -41,6 +41,7 @@ enum h_worker_cmd {
 struct h_worker_opts {
   enum h_worker_cmd cmd;
   int concurrency;          /* 0: HERALD_WORKER_CONCURRENCY */
+  int batch;                /* 0: HERALD_WORKER_BATCH (ids per fetch/claim/record) */
   bool once;
   bool dry_run;
   long max_jobs;            /* 0: no limit */

@@ -56,6 +56,7 @@ static h_result rt_init(struct h_rt *rt, const struct h_worker_def *def,
     .connect_timeout_s = cfg->db_connect_timeout_s,
     .statement_timeout_ms = cfg->db_statement_timeout_ms,
     .application_name = def->program,
+    .prepared_statements = cfg->db_prepared_statements,
   };
   char host[64] = "host", rnd[5];
   unsigned char b[2] = {0, 0};

@@ -1,0 +1,344 @@
+/* jobs_batch.c - claim, load devices, record and unclaim a batch of jobs, one
+ * statement each (see jobs_batch.h). */
+#include "jobs_batch.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "alloc.h"
+#include "crypto.h"
+#include "db.h"
+
+/* Keep in step with JOB_COLUMNS / fill_job of common/jobs.c (same order). */
+#define BATCH_JOB_COLUMNS                                                                    \
+  "c.id, c.notification_id, c.user_id, c.channel, c.attempts, c.recoveries,"                \
+  " c.fencing_token, n.category, n.priority, n.title, n.body, n.html, n.action_url,"        \
+  " n.data::text, u.email, u.phone, u.name, u.locale, u.status"
+/* An item the claim statement has not settled yet. */
+#define CLAIM_PENDING H_ERR_INTERNAL
+
+#define BATCH_JOB_JOINS                                                                      \
+  " JOIN notifications n ON n.id = c.notification_id JOIN users u ON u.id = c.user_id"
+
+char *h_job_uuid_array(const char *const *ids, size_t n) {
+  char *out = h_malloc(n * 37 + 3);
+  size_t len = 0;
+  out[len++] = '{';
+  for (size_t i = 0; i < n; i++) {
+    if (ids[i] == NULL || !h_uuid_valid(ids[i])) {
+      continue;
+    }
+    if (len > 1) {
+      out[len++] = ',';
+    }
+    memcpy(out + len, ids[i], 36);
+    len += 36;
+  }
+  out[len++] = '}';
+  out[len] = '\0';
+  return out;
+}
+
+/* A nullable column of row as a new string (caller frees) or NULL. */
+static char *column_at(const PGresult *res, int row, int col) {
+  return PQgetisnull(res, row, col) ? NULL : h_strdup(PQgetvalue(res, row, col));
+}
+
+/* Fills job from row of a BATCH_JOB_COLUMNS result. */
+static void fill_row(const PGresult *res, int row, struct h_job *job) {
+  memset(job, 0, sizeof(*job));
+  snprintf(job->id, sizeof(job->id), "%s", PQgetvalue(res, row, 0));
+  snprintf(job->notification_id, sizeof(job->notification_id), "%s", PQgetvalue(res, row, 1));
+  snprintf(job->user_id, sizeof(job->user_id), "%s", PQgetvalue(res, row, 2));
+  snprintf(job->channel, sizeof(job->channel), "%s", PQgetvalue(res, row, 3));
+  job->attempts = atoi(PQgetvalue(res, row, 4));
+  job->recoveries = atoi(PQgetvalue(res, row, 5));
+  job->fencing_token = strtoll(PQgetvalue(res, row, 6), NULL, 10);
+  job->category = column_at(res, row, 7);
+  job->priority = column_at(res, row, 8);
+  job->title = column_at(res, row, 9);
+  job->body = column_at(res, row, 10);
+  job->html = column_at(res, row, 11);
+  job->action_url = column_at(res, row, 12);
+  job->data = json_loads(PQgetvalue(res, row, 13), 0, NULL);
+  if (!json_is_object(job->data)) {
+    json_decref(job->data);
+    job->data = json_object();
+  }
+  job->email = column_at(res, row, 14);
+  job->phone = column_at(res, row, 15);
+  job->name = column_at(res, row, 16);
+  job->locale = column_at(res, row, 17);
+  job->user_status = column_at(res, row, 18);
+}
+
+/* The item of items whose id is id, or NULL. */
+static struct h_claim_item *item_of(struct h_claim_item *items, size_t n, const char *id) {
+  for (size_t i = 0; i < n; i++) {
+    if (strcasecmp(items[i].id, id) == 0) {
+      return &items[i];
+    }
+  }
+  return NULL;
+}
+
+static void reset_items(struct h_claim_item *items, size_t n, h_result r) {
+  for (size_t i = 0; i < n; i++) {
+    if (items[i].result == H_OK) {
+      h_job_free(&items[i].job);
+    }
+    memset(&items[i].job, 0, sizeof(items[i].job));
+    items[i].result = r;
+    items[i].due_at = 0;
+  }
+}
+
+/* The one-statement claim; marks the claimed items H_OK, the others CLAIM_PENDING. */
+static h_result claim_statement(PGconn *conn, struct h_claim_item *items, size_t n,
+                                const char *channel, const char *worker_id) {
+  const char **ids = h_malloc(n * sizeof(char *));
+  for (size_t i = 0; i < n; i++) {
+    ids[i] = items[i].id;
+  }
+  char *array = h_job_uuid_array(ids, n);
+  free(ids);
+  const char *params[] = {array, worker_id, channel};
+  PGresult *res = NULL;
+  h_result r = h_db_exec(
+      conn,
+      "WITH c AS (UPDATE deliveries SET status = 'processing', attempts = attempts + 1,"
+      "   fencing_token = fencing_token + 1, claimed_by = $2, updated_at = now()"
+      " WHERE id = ANY($1::uuid[]) AND channel = $3"
+      "   AND (status = 'queued' OR (status = 'scheduled'"
+      "        AND due_at <= now() + interval '2 seconds'))"
+      " RETURNING *)"
+      " SELECT " BATCH_JOB_COLUMNS " FROM c" BATCH_JOB_JOINS,
+      3, params, &res);
+  free(array);
+  if (r != H_OK) {
+    return r == H_ERR_CONFLICT ? H_ERR_UNAVAILABLE : r; /* a deadlock: try again */
+  }
+  reset_items(items, n, CLAIM_PENDING);
+  for (int row = 0; row < PQntuples(res); row++) {
+    struct h_claim_item *it = item_of(items, n, PQgetvalue(res, row, 0));
+    if (it != NULL && it->result != H_OK) {
+      fill_row(res, row, &it->job);
+      it->result = H_OK;
+    }
+  }
+  PQclear(res);
+  return H_OK;
+}
+
+h_result h_job_claim_batch(PGconn *conn, struct h_claim_item *items, size_t n,
+                           const char *channel, const char *worker_id) {
+  for (size_t i = 0; i < n; i++) {
+    memset(&items[i].job, 0, sizeof(items[i].job));
+    items[i].result = CLAIM_PENDING;
+  }
+  h_result r = claim_statement(conn, items, n, channel, worker_id);
+  for (size_t i = 0; r == H_OK && i < n; i++) {
+    if (items[i].result == CLAIM_PENDING) { /* not claimed by the statement: ask why */
+      items[i].result = h_job_claim(conn, items[i].id, channel, worker_id, &items[i].job,
+                                    &items[i].due_at);
+      if (items[i].result != H_OK && items[i].result != H_ERR_NOT_FOUND &&
+          items[i].result != H_ERR_CONFLICT) {
+        r = items[i].result;
+      }
+    }
+  }
+  if (r != H_OK) {
+    reset_items(items, n, CLAIM_PENDING);
+  }
+  return r;
+}
+
+/* "{user_id,...}" of jobs[0..n). Caller frees. */
+static char *user_array(struct h_job *const *jobs, size_t n) {
+  const char **ids = h_malloc((n + 1) * sizeof(char *));
+  for (size_t i = 0; i < n; i++) {
+    ids[i] = jobs[i]->user_id;
+  }
+  char *array = h_job_uuid_array(ids, n);
+  free(ids);
+  return array;
+}
+
+/* Copies the rows of res whose user is job's into job->devices. */
+static void devices_of(const PGresult *res, struct h_job *job) {
+  size_t count = 0;
+  int rows = PQntuples(res);
+  for (int row = 0; row < rows; row++) {
+    count += strcasecmp(PQgetvalue(res, row, 0), job->user_id) == 0;
+  }
+  job->devices = count > 0 ? h_calloc(count, sizeof(struct h_device)) : NULL;
+  job->ndevices = 0;
+  for (int row = 0; row < rows; row++) {
+    if (strcasecmp(PQgetvalue(res, row, 0), job->user_id) == 0) {
+      job->devices[job->ndevices].token = h_strdup(PQgetvalue(res, row, 1));
+      job->devices[job->ndevices].platform = h_strdup(PQgetvalue(res, row, 2));
+      job->ndevices++;
+    }
+  }
+}
+
+h_result h_job_load_devices_batch(PGconn *conn, struct h_job *const *jobs, size_t n) {
+  char *array = user_array(jobs, n);
+  const char *params[] = {array};
+  PGresult *res = NULL;
+  h_result r = h_db_exec(conn,
+                         "SELECT user_id, token, platform FROM (SELECT user_id, token, platform,"
+                         "   row_number() OVER (PARTITION BY user_id"
+                         "     ORDER BY last_seen_at DESC, id DESC) AS rank"
+                         " FROM devices WHERE user_id = ANY($1::uuid[]) AND active) d"
+                         " WHERE rank <= 50 ORDER BY user_id, rank",
+                         1, params, &res);
+  free(array);
+  if (r != H_OK) {
+    return r;
+  }
+  for (size_t i = 0; i < n; i++) {
+    devices_of(res, jobs[i]);
+  }
+  PQclear(res);
+  return H_OK;
+}
+
+/* Sets key to s when s is not NULL. */
+static void set_string(json_t *obj, const char *key, const char *s) {
+  if (s != NULL) {
+    json_object_set_new(obj, key, json_string(s));
+  }
+}
+
+json_t *h_job_outcomes_json(struct h_job *const *jobs, const struct h_job_outcome *outs,
+                            const double *at, size_t n) {
+  json_t *arr = json_array();
+  for (size_t i = 0; i < n; i++) {
+    const struct h_job_outcome *o = &outs[i];
+    json_t *obj = json_pack("{sssIsssssisf}", "id", jobs[i]->id, "token",
+                            (json_int_t)jobs[i]->fencing_token, "status", o->status, "event",
+                            o->event, "duration", o->duration_ms, "at", at[i]);
+    set_string(obj, "provider", o->provider);
+    set_string(obj, "message_id", o->provider_message_id);
+    set_string(obj, "error", o->error);
+    set_string(obj, "reason", o->reason);
+    if (strcmp(o->status, "scheduled") == 0) {
+      json_object_set_new(obj, "due", json_real(o->due_at));
+    }
+    if (o->meta != NULL) {
+      json_object_set_new(obj, "meta", json_deep_copy(o->meta));
+    }
+    if (o->deactivate_tokens != NULL && json_array_size(o->deactivate_tokens) > 0) {
+      json_object_set_new(obj, "tokens", json_deep_copy(o->deactivate_tokens));
+    }
+    json_array_append_new(arr, obj);
+  }
+  return arr;
+}
+
+#define OUTCOME_RECORDSET                                                                    \
+  " o AS (SELECT * FROM jsonb_to_recordset($1::jsonb) AS o(id uuid, token bigint,"          \
+  "   status text, event text, provider text, message_id text, error text, reason text,"    \
+  "   due float8, duration int, at float8, meta jsonb, tokens jsonb))"
+
+/* After the fenced update: results[i] for the jobs it did not match (H_OK when
+ * this outcome is already recorded under our token: a lost COMMIT reply). */
+static h_result settle_unmatched(PGconn *conn, struct h_job *const *jobs,
+                                 const struct h_job_outcome *outs, size_t n,
+                                 h_result *results) {
+  const char **ids = h_malloc(n * sizeof(char *));
+  size_t m = 0;
+  for (size_t i = 0; i < n; i++) {
+    if (results[i] != H_OK) {
+      ids[m++] = jobs[i]->id;
+    }
+  }
+  char *array = h_job_uuid_array(ids, m);
+  free(ids);
+  const char *params[] = {array};
+  PGresult *res = NULL;
+  h_result r = m == 0 ? H_OK
+                      : h_db_exec(conn, "SELECT id, status, fencing_token FROM deliveries"
+                                        " WHERE id = ANY($1::uuid[])",
+                                  1, params, &res);
+  free(array);
+  for (int row = 0; r == H_OK && res != NULL && row < PQntuples(res); row++) {
+    for (size_t i = 0; i < n; i++) {
+      if (results[i] != H_OK && strcasecmp(PQgetvalue(res, row, 0), jobs[i]->id) == 0 &&
+          strcmp(PQgetvalue(res, row, 1), outs[i].status) == 0 &&
+          strtoll(PQgetvalue(res, row, 2), NULL, 10) == jobs[i]->fencing_token) {
+        results[i] = H_OK;
+      }
+    }
+  }
+  PQclear(res);
+  return r;
+}
+
+h_result h_job_record_batch(PGconn *conn, struct h_job *const *jobs,
+                            const struct h_job_outcome *outs, const double *at, size_t n,
+                            h_result *results) {
+  json_t *doc = h_job_outcomes_json(jobs, outs, at, n);
+  char *text = json_dumps(doc, JSON_COMPACT);
+  json_decref(doc);
+  const char *params[] = {text};
+  PGresult *res = NULL;
+  h_result r = h_db_exec(
+      conn,
+      "WITH" OUTCOME_RECORDSET ","
+      " u AS (UPDATE deliveries d SET status = o.status,"
+      "   provider = COALESCE(o.provider, d.provider),"
+      "   provider_message_id = COALESCE(o.message_id, d.provider_message_id),"
+      "   last_error = o.error, reason = COALESCE(o.reason, d.reason),"
+      "   sent_at = CASE WHEN o.status = 'sent' THEN now() ELSE d.sent_at END,"
+      "   due_at = CASE WHEN o.status = 'scheduled' THEN to_timestamp(o.due) ELSE d.due_at END,"
+      "   updated_at = now()"
+      " FROM o WHERE d.id = o.id AND d.fencing_token = o.token AND d.status = 'processing'"
+      " RETURNING d.id, d.attempts),"
+      " dv AS (UPDATE devices SET active = false, updated_at = now()"
+      "   WHERE token IN (SELECT jsonb_array_elements_text(o.tokens) FROM o JOIN u ON u.id = o.id"
+      "   WHERE o.tokens IS NOT NULL)),"
+      " e AS (INSERT INTO delivery_events (delivery_id, attempt, status, provider,"
+      "   provider_message_id, error, duration_ms, meta, created_at)"
+      "   SELECT u.id, u.attempts, o.event, o.provider, o.message_id, o.error, o.duration, o.meta,"
+      "   least(to_timestamp(o.at), now()) FROM u JOIN o ON o.id = u.id)"
+      " SELECT id FROM u",
+      1, params, &res);
+  free(text);
+  if (r != H_OK) {
+    return r == H_ERR_CONFLICT ? H_ERR_UNAVAILABLE : r; /* a deadlock, not a fence: retry */
+  }
+  for (size_t i = 0; i < n; i++) {
+    results[i] = H_ERR_CONFLICT;
+    for (int row = 0; row < PQntuples(res); row++) {
+      if (strcasecmp(PQgetvalue(res, row, 0), jobs[i]->id) == 0) {
+        results[i] = H_OK;
+      }
+    }
+  }
+  PQclear(res);
+  return settle_unmatched(conn, jobs, outs, n, results);
+}
+
+h_result h_job_unclaim_batch(PGconn *conn, struct h_job *const *jobs, size_t n) {
+  json_t *doc = json_array();
+  for (size_t i = 0; i < n; i++) {
+    json_array_append_new(doc, json_pack("{sssI}", "id", jobs[i]->id, "token",
+                                         (json_int_t)jobs[i]->fencing_token));
+  }
+  char *text = json_dumps(doc, JSON_COMPACT);
+  json_decref(doc);
+  const char *params[] = {text};
+  h_result r = h_db_exec(
+      conn,
+      "UPDATE deliveries d SET status = 'queued', attempts = greatest(d.attempts - 1, 0),"
+      "   fencing_token = d.fencing_token + 1, updated_at = now()"
+      " FROM jsonb_to_recordset($1::jsonb) AS o(id uuid, token bigint)"
+      " WHERE d.id = o.id AND d.fencing_token = o.token AND d.status = 'processing'",
+      1, params, NULL);
+  free(text);
+  return r == H_ERR_CONFLICT ? H_ERR_UNAVAILABLE : r;
+}
