@@ -27,6 +27,16 @@ h_result h_audit_write(PGconn *conn, const struct h_actor *actor, const char *ac
                        const char *target_type, const char *target_id, const json_t *details,
                        bool security);
 
+/* One audit row of a batch (everything borrowed). */
+struct h_audit_entry {
+  const struct h_actor *actor;
+  const char *action, *target_type, *target_id;
+  const json_t *details; /* may be NULL */
+};
+
+/* Inserts n audit_log rows in one statement (group commit); logs an "event" line each. */
+h_result h_audit_write_many(PGconn *conn, const struct h_audit_entry *entries, int n);
+
 /* GET /api/v1/admin/audit-log */
 void h_audit_list(struct h_req *rq);
 

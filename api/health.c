@@ -3,6 +3,7 @@
 #include <stdlib.h>
 
 #include "db.h"
+#include "group_commit.h" /* group commit */
 #include "redis.h"
 #include "routes.h"
 
@@ -31,6 +32,27 @@ static void pool_gauges(FILE *out, const char *name, const struct h_pool_stats *
           name, s->size, name, s->in_use, name, s->open, name, s->timeouts, name, s->failures);
 }
 
+/* group commit: the batches of POST /api/v1/notifications (none when it is off). */
+static void group_commit_metrics(FILE *out, struct h_gc *gc) {
+  if (gc == NULL) {
+    return;
+  }
+  long batches = 0, items = 0, retried = 0;
+  h_gc_stats(gc, &batches, &items, &retried);
+  fprintf(out,
+          "# HELP herald_group_commit_batches_total Group-commit transactions (batches).\n"
+          "# TYPE herald_group_commit_batches_total counter\n"
+          "herald_group_commit_batches_total %ld\n"
+          "# TYPE herald_group_commit_items_total counter\n"
+          "herald_group_commit_items_total %ld\n"
+          "# HELP herald_group_commit_retried_total Batches that failed and were retried one"
+          " item per transaction.\n"
+          "# TYPE herald_group_commit_retried_total counter\n"
+          "herald_group_commit_retried_total %ld\n"
+          "# TYPE herald_group_commit_queued gauge\nherald_group_commit_queued %d\n",
+          batches, items, retried, h_gc_queued(gc));
+}
+
 void h_metrics_get(struct h_req *rq) {
   char *text = NULL;
   size_t len = 0;
@@ -48,6 +70,7 @@ void h_metrics_get(struct h_req *rq) {
   pool_gauges(out, "redis", &redis);
   fprintf(out, "# TYPE herald_http_in_flight gauge\nherald_http_in_flight %d\n",
           atomic_load(&rq->app->in_flight));
+  group_commit_metrics(out, rq->app->notify_gc);
   fclose(out);
   ulfius_set_binary_body_response(rq->response, 200, text, len);
   free(text);

@@ -48,6 +48,11 @@ bool h_idem_begin(struct h_req *rq, struct h_idem *idem);
 h_result h_idem_complete(PGconn *conn, const struct h_idem *idem, unsigned int status,
                          const json_t *body);
 
+/* h_idem_complete for n requests in one statement (group commit): idems[i] (NULL or
+ * inactive ones are skipped) gets status and bodies[i]. Everything borrowed. */
+h_result h_idem_complete_many(PGconn *conn, const struct h_idem *const *idems,
+                              unsigned int status, const json_t *const *bodies, int n);
+
 /* Forgets an in-flight key after a failure (best effort); no-op when inactive. */
 void h_idem_abort(struct h_app *app, const struct h_idem *idem);
 

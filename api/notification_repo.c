@@ -42,7 +42,8 @@ h_result h_notif_repo_recipient(PGconn *conn, const char *user_id, const char *d
       " COALESCE(p.quiet_enabled, false), p.quiet_start, p.quiet_end,"
       " COALESCE(p.quiet_timezone, u.timezone),"
       " CASE WHEN p.quiet_enabled THEN to_char(COALESCE($2::timestamptz, now())"
-      "   AT TIME ZONE COALESCE(p.quiet_timezone, u.timezone), 'YYYY-MM-DD HH24:MI') END"
+      "   AT TIME ZONE COALESCE(p.quiet_timezone, u.timezone), 'YYYY-MM-DD HH24:MI') END,"
+      " " H_SQL_TS("$2::timestamptz")
       " FROM users u LEFT JOIN notification_preferences p ON p.user_id = u.id"
       " WHERE u.id = $1::uuid AND u.status <> 'deleted'";
   const char *params[] = {user_id, due_at};
@@ -65,6 +66,7 @@ h_result h_notif_repo_recipient(PGconn *conn, const char *user_id, const char *d
   copy(out->quiet_end, sizeof(out->quiet_end), res, 6);
   copy(out->quiet_tz, sizeof(out->quiet_tz), res, 7);
   copy(out->local_due, sizeof(out->local_due), res, 8);
+  copy(out->due_utc, sizeof(out->due_utc), res, 9);
   PQclear(res);
   return H_OK;
 }
@@ -82,93 +84,97 @@ h_result h_notif_repo_local_to_utc(PGconn *conn, const char *local, const char *
   return r;
 }
 
-h_result h_notif_repo_insert(PGconn *conn, const struct h_notification_row *row, char id[37],
-                             char created_at[32], char send_at[32]) {
-  char *data = row->data != NULL ? json_dumps(row->data, JSON_COMPACT) : h_strdup("{}");
-  char *rendered = row->rendered != NULL ? json_dumps(row->rendered, JSON_COMPACT) : NULL;
-  const char *params[] = {row->user_id, row->category, row->priority, row->template_key, data,
-                          row->title, row->body, row->html, row->action_url, row->send_at,
-                          rendered, row->locale, row->in_app ? "t" : "f", row->broadcast_id};
+/* Sets key of obj to s, or leaves it out (SQL NULL) when s is NULL. */
+static void put_str(json_t *obj, const char *key, const char *s) {
+  if (s != NULL) {
+    json_object_set_new(obj, key, json_string(s));
+  }
+}
+
+/* The rows as one JSON array for json_to_recordset (new string, caller frees). */
+static char *notifications_json(const struct h_notification_row *rows, int n) {
+  json_t *arr = json_array();
+  for (int i = 0; i < n; i++) {
+    const struct h_notification_row *r = &rows[i];
+    json_t *o = json_object();
+    put_str(o, "id", r->id);
+    put_str(o, "user_id", r->user_id);
+    put_str(o, "category", r->category);
+    put_str(o, "priority", r->priority);
+    put_str(o, "template_key", r->template_key);
+    put_str(o, "title", r->title);
+    put_str(o, "body", r->body);
+    put_str(o, "html", r->html);
+    put_str(o, "action_url", r->action_url);
+    put_str(o, "send_at", r->send_at);
+    put_str(o, "locale", r->locale);
+    put_str(o, "broadcast_id", r->broadcast_id);
+    /* (borrowed: set takes its own reference and changes nothing) */
+    json_object_set_new(o, "data", r->data != NULL ? json_incref((json_t *)r->data)
+                                                   : json_object());
+    if (r->rendered != NULL) {
+      json_object_set(o, "rendered", (json_t *)r->rendered);
+    }
+    json_object_set_new(o, "in_app", json_boolean(r->in_app));
+    json_array_append_new(arr, o);
+  }
+  char *text = json_dumps(arr, JSON_COMPACT);
+  json_decref(arr);
+  return text;
+}
+
+h_result h_notif_repo_insert_many(PGconn *conn, const struct h_notification_row *rows, int n,
+                                  int *inserted, char created_at[32]) {
+  char *json = notifications_json(rows, n);
+  const char *params[] = {json};
   PGresult *res = NULL;
-  h_result r = h_db_exec(conn,
-                         "INSERT INTO notifications (user_id, category, priority, template_key,"
-                         " data, title, body, html, action_url, send_at, rendered, locale, in_app,"
-                         " broadcast_id) VALUES ($1::uuid, $2, $3, $4, $5::jsonb, $6, $7, $8, $9,"
-                         " $10::timestamptz, $11::jsonb, $12, $13::bool, $14::uuid)"
-                         " RETURNING id, " H_SQL_TS("created_at") ", " H_SQL_TS("send_at"),
-                         14, params, &res);
-  free(data);
-  free(rendered);
+  h_result r = h_db_exec(conn, "WITH ins AS (INSERT INTO notifications (id, user_id, category, priority, template_key,"
+      "   data, title, body, html, action_url, send_at, rendered, locale, in_app, broadcast_id)"
+      " SELECT t.id, t.user_id, t.category, t.priority, t.template_key, t.data, t.title,"
+      "   t.body, t.html, t.action_url, t.send_at, t.rendered, t.locale, t.in_app,"
+      "   t.broadcast_id"
+      " FROM json_to_recordset($1::json) AS t(id uuid, user_id uuid, category text,"
+      "   priority text, template_key text, data jsonb, title text, body text, html text,"
+      "   action_url text, send_at timestamptz, rendered jsonb, locale text, in_app bool,"
+      "   broadcast_id uuid)"
+      " JOIN users u ON u.id = t.user_id AND u.status <> 'deleted'"
+      " RETURNING 1)"
+      " SELECT (SELECT count(*) FROM ins)::int, " H_SQL_TS("now()"),
+      1, params, &res);
+  free(json);
   if (r == H_OK) {
-    snprintf(id, 37, "%s", PQgetvalue(res, 0, 0));
+    *inserted = atoi(PQgetvalue(res, 0, 0));
     snprintf(created_at, 32, "%s", PQgetvalue(res, 0, 1));
-    snprintf(send_at, 32, "%s", PQgetvalue(res, 0, 2));
     PQclear(res);
   }
   return r;
 }
 
-/* Appends one element of a PostgreSQL text[] literal (NULL, or quoted and escaped). */
-static void array_add(char **buf, size_t *len, const char *s, bool first) {
-  size_t need = *len + (s != NULL ? strlen(s) * 2 : 4) + 4;
-  *buf = h_realloc(*buf, need + 2);
-  char *p = *buf + *len;
-  if (!first) {
-    *p++ = ',';
-  }
-  if (s == NULL) {
-    memcpy(p, "NULL", 4);
-    p += 4;
-  } else {
-    *p++ = '"';
-    for (; *s != '\0'; s++) {
-      if (*s == '"' || *s == '\\') {
-        *p++ = '\\';
-      }
-      *p++ = *s;
-    }
-    *p++ = '"';
-  }
-  *len = (size_t)(p - *buf);
-  (*buf)[*len] = '\0';
-}
-
-/* The text[] literal of field `offset` of every row. Caller frees. */
-static char *column_array(const struct h_delivery_row *rows, int n, size_t offset) {
-  char *buf = h_strdup("{");
-  size_t len = 1;
+h_result h_notif_repo_insert_deliveries_many(PGconn *conn, const struct h_delivery_row *rows,
+                                             int n) {
+  json_t *arr = json_array();
   for (int i = 0; i < n; i++) {
-    const char *v = *(const char *const *)(const void *)((const char *)&rows[i] + offset);
-    array_add(&buf, &len, v, i == 0);
+    json_t *o = json_object();
+    put_str(o, "id", rows[i].id);
+    put_str(o, "notification_id", rows[i].notification_id);
+    put_str(o, "user_id", rows[i].user_id);
+    put_str(o, "channel", rows[i].channel);
+    put_str(o, "status", rows[i].status);
+    put_str(o, "reason", rows[i].reason);
+    put_str(o, "due_at", rows[i].due_at);
+    json_array_append_new(arr, o);
   }
-  buf = h_realloc(buf, len + 2);
-  buf[len++] = '}';
-  buf[len] = '\0';
-  return buf;
-}
-
-h_result h_notif_repo_insert_deliveries(PGconn *conn, const char *notification_id,
-                                        const char *user_id, const struct h_delivery_row *rows,
-                                        int n, PGresult **res) {
-  char *channels = column_array(rows, n, offsetof(struct h_delivery_row, channel));
-  char *statuses = column_array(rows, n, offsetof(struct h_delivery_row, status));
-  char *reasons = column_array(rows, n, offsetof(struct h_delivery_row, reason));
-  char *dues = column_array(rows, n, offsetof(struct h_delivery_row, due_at));
-  const char *params[] = {notification_id, user_id, channels, statuses, reasons, dues};
-  h_result r = h_db_exec(
-      conn,
-      "INSERT INTO deliveries (notification_id, user_id, channel, status, reason, due_at, sent_at)"
-      " SELECT $1::uuid, $2::uuid, t.channel, t.status, t.reason,"
-      "   COALESCE(t.due::timestamptz, now()), CASE WHEN t.status = 'sent' THEN now() END"
-      " FROM unnest($3::text[], $4::text[], $5::text[], $6::text[])"
-      "   AS t(channel, status, reason, due)"
-      " RETURNING id, 'delivery' AS object, channel, status, reason, " H_SQL_TS("due_at")
-      " AS due_at, extract(epoch FROM due_at)::float8 AS due_epoch",
-      6, params, res);
-  free(channels);
-  free(statuses);
-  free(reasons);
-  free(dues);
+  char *json = json_dumps(arr, JSON_COMPACT);
+  json_decref(arr);
+  const char *params[] = {json};
+  h_result r = h_db_exec(conn, "INSERT INTO deliveries (id, notification_id, user_id, channel, status, reason, due_at,"
+      "   sent_at)"
+      " SELECT t.id, t.notification_id, t.user_id, t.channel, t.status, t.reason,"
+      "   COALESCE(t.due_at, now()), CASE WHEN t.status = 'sent' THEN now() END"
+      " FROM json_to_recordset($1::json) AS t(id uuid, notification_id uuid, user_id uuid,"
+      "   channel text, status text, reason text, due_at timestamptz)",
+      1, params, NULL);
+  free(json);
   return r;
 }
 

@@ -22,6 +22,7 @@ struct h_recipient_row {
   char quiet_start[6], quiet_end[6];
   char quiet_tz[65];     /* the preference's zone, else the profile's */
   char local_due[20];    /* "YYYY-MM-DD HH:MM" of the due instant in quiet_tz ("" if off) */
+  char due_utc[32];      /* due_at as RFC 3339 UTC ("" when due_at is NULL) */
 };
 
 /* Loads a live user; due_at (RFC 3339 or NULL for now) is the instant whose local time is
@@ -35,27 +36,27 @@ h_result h_notif_repo_local_to_utc(PGconn *conn, const char *local, const char *
                                    char out[32]);
 
 struct h_notification_row {
-  const char *user_id, *category, *priority, *template_key, *locale;
+  const char *id, *user_id, *category, *priority, *template_key, *locale;
   const char *title, *body, *html, *action_url, *send_at, *broadcast_id;
   const json_t *data, *rendered; /* borrowed; data may be NULL */
   bool in_app;
 };
 
-/* Inserts a notification; id, created_at and send_at (RFC 3339 UTC, "" when none)
- * receive its values. */
-h_result h_notif_repo_insert(PGconn *conn, const struct h_notification_row *row, char id[37],
-                             char created_at[32], char send_at[32]);
+/* Inserts n notifications (ids given) in one statement, skipping those whose user is gone
+ * (deleted since it was read): *inserted receives how many went in, created_at (RFC 3339
+ * UTC) the transaction's now(), their common created_at. */
+h_result h_notif_repo_insert_many(PGconn *conn, const struct h_notification_row *rows, int n,
+                                  int *inserted, char created_at[32]);
 
-/* One delivery to insert; due_at NULL means now. */
+/* One delivery to insert; due_at NULL means now (and sent_at is now when status is sent). */
 struct h_delivery_row {
+  const char *id, *notification_id, *user_id;
   const char *channel, *status, *reason, *due_at;
 };
 
-/* Inserts n deliveries of a notification. *res rows: id, object, channel, status, reason,
- * due_at (RFC 3339), due_epoch (unix seconds), in the order given. */
-h_result h_notif_repo_insert_deliveries(PGconn *conn, const char *notification_id,
-                                        const char *user_id, const struct h_delivery_row *rows,
-                                        int n, PGresult **res);
+/* Inserts n deliveries (of any notifications) in one statement. */
+h_result h_notif_repo_insert_deliveries_many(PGconn *conn, const struct h_delivery_row *rows,
+                                             int n);
 
 /* ---- the user's feed (in-app notifications that are due and not deleted) ---- */
 

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "alloc.h"
 #include "db.h"
 #include "log.h"
 
@@ -54,9 +55,125 @@ static h_result send_tx(PGconn *c, void *a) {
   return r == H_OK ? h_idem_complete(c, o->idem, 202, o->out) : r;
 }
 
+/* ---- group commit: the write of one POST waiting in the queue ---- */
+
+struct send_item {
+  struct h_gc_item gc;
+  struct h_notify_prepared prep;
+  const struct h_actor *actor;
+  const struct h_idem *idem;
+  struct h_notify_error *err;
+};
+
+/* Writes a batch of prepared sends in the open transaction: notifications, deliveries,
+ * audit rows and idempotency records, one statement each. */
+static h_result batch_write(PGconn *c, struct h_gc_item *const *items, int n, void *ctx) {
+  (void)ctx;
+  struct h_notify_prepared **preps = h_malloc((size_t)n * sizeof(*preps));
+  struct h_audit_entry *audit = h_malloc((size_t)n * sizeof(*audit));
+  const struct h_idem **idems = h_malloc((size_t)n * sizeof(*idems));
+  const json_t **bodies = h_malloc((size_t)n * sizeof(*bodies));
+  for (int i = 0; i < n; i++) {
+    preps[i] = &((struct send_item *)items[i]->arg)->prep;
+  }
+  h_result r = h_notify_write(c, preps, n);
+  for (int i = 0; i < n; i++) {
+    struct send_item *it = items[i]->arg;
+    const struct h_notify_request *req = it->prep.req;
+    audit[i] = (struct h_audit_entry){it->actor, "notification.created", "notification",
+                                      it->prep.id, NULL};
+    audit[i].details = json_pack("{ssssss}", "user_id", req->user_id, "category",
+                                 req->category, "priority", req->priority);
+    idems[i] = it->idem;
+    bodies[i] = it->prep.out;
+  }
+  if (r == H_OK) {
+    r = h_audit_write_many(c, audit, n);
+  }
+  if (r == H_OK) {
+    r = h_idem_complete_many(c, idems, 202, bodies, n);
+  }
+  for (int i = 0; i < n; i++) {
+    json_decref((json_t *)audit[i].details);
+  }
+  free(preps);
+  free(audit);
+  free(idems);
+  free(bodies);
+  return r;
+}
+
+/* After COMMIT: the delivery ids of the whole batch in one push per queue. */
+static void batch_push(struct h_gc_item *const *items, int n, void *ctx) {
+  struct h_app *app = ctx;
+  struct h_push_list all = {0};
+  for (int i = 0; i < n; i++) {
+    const struct h_push_list *l = &((struct send_item *)items[i]->arg)->prep.push;
+    for (size_t j = 0; j < l->n; j++) {
+      h_push_list_add(&all, l->items[j].queue, l->items[j].id, l->items[j].due);
+    }
+  }
+  h_notification_push(app, &all, NULL);
+  h_push_list_clear(&all);
+}
+
+static const struct h_gc_ops batch_ops = {batch_write, batch_push};
+
+struct h_gc *h_notification_gc_create(struct h_app *app) {
+  const struct h_config *cfg = app->cfg;
+  if (!cfg->group_commit) {
+    return NULL;
+  }
+  struct h_gc_options opt = {
+    .db = {.url = cfg->database_url, .pool_size = 1,
+           .acquire_timeout_ms = cfg->db_acquire_timeout_ms,
+           .connect_timeout_s = cfg->db_connect_timeout_s,
+           .statement_timeout_ms = cfg->db_statement_timeout_ms,
+           .application_name = "herald-api-commit",
+           .prepared_statements = cfg->db_prepared_statements},
+    .threads = cfg->group_commit_threads,
+    .max_batch = cfg->group_commit_max_batch,
+    .wait_us = cfg->group_commit_wait_us,
+  };
+  return h_gc_create(&opt, &batch_ops, app);
+}
+
+static h_result prepare_run(PGconn *c, void *a) {
+  struct send_item *it = a;
+  return h_notify_prepare(c, it->prep.req, NULL, &it->prep, it->err);
+}
+
+/* The reads on a pooled connection, then the write through the group commit. */
+static h_result send_grouped(struct h_app *app, struct send_item *it, json_t **notification) {
+  h_result r = h_db_run(app->db, prepare_run, it);
+  if (r == H_OK) {
+    it->gc.arg = it;
+    r = h_gc_submit(app->notify_gc, &it->gc);
+  }
+  if (r == H_ERR_NOT_FOUND) { /* the recipient was deleted since it was read */
+    snprintf(it->err->code, sizeof(it->err->code), "user_not_found");
+    snprintf(it->err->param, sizeof(it->err->param), "user_id");
+    snprintf(it->err->message, sizeof(it->err->message),
+             "There is no user %s (or it was deleted).", it->prep.req->user_id);
+    r = H_ERR_UNPROCESSABLE;
+  }
+  if (r == H_OK) {
+    *notification = it->prep.out;
+    it->prep.out = NULL;
+  }
+  h_notify_prepared_free(&it->prep);
+  return r;
+}
+
 h_result h_notification_send(struct h_app *app, const struct h_actor *actor,
                              const struct h_notify_request *req, const struct h_idem *idem,
                              json_t **notification, struct h_notify_error *err) {
+  *notification = NULL;
+  if (app->notify_gc != NULL) {
+    struct send_item it = {.actor = actor, .idem = idem, .err = err};
+    it.prep.req = req;
+    return send_grouped(app, &it, notification);
+  }
   struct op o = {.actor = actor, .req = req, .idem = idem, .err = err};
   h_result r = h_db_tx(app->db, send_tx, &o);
   if (r == H_OK) {

@@ -7,14 +7,17 @@
 #include <stdbool.h>
 
 #include "app.h"
+#include "group_commit.h"
 #include "audit.h"
 #include "idempotency.h"
 #include "notification_repo.h"
 #include "notify.h"
 
 /* Creates the notification and its deliveries in one transaction (with the audit row and
- * the idempotency record, idem may be NULL), then pushes the ids. H_ERR_UNPROCESSABLE with
- * err filled when the request cannot be carried out. */
+ * the idempotency record, idem may be NULL), then pushes the ids. With the group commit the
+ * reads run here and the write joins the transaction of whatever else is queued; it returns
+ * only once that transaction committed (or this write failed alone). H_ERR_UNPROCESSABLE
+ * with err filled when the request cannot be carried out. */
 h_result h_notification_send(struct h_app *app, const struct h_actor *actor,
                              const struct h_notify_request *req, const struct h_idem *idem,
                              json_t **notification, struct h_notify_error *err);
@@ -33,6 +36,10 @@ h_result h_notification_mark(struct h_app *app, const struct h_actor *actor, con
                              bool read, json_t **notification);
 h_result h_notification_read_all(struct h_app *app, const struct h_actor *actor, long *updated);
 h_result h_notification_delete(struct h_app *app, const struct h_actor *actor, const char *id);
+
+/* The group commit of h_notification_send (api/group_commit.h), or NULL when
+ * HERALD_GROUP_COMMIT is off. Created by h_app_init, drained and freed by h_app_free. */
+struct h_gc *h_notification_gc_create(struct h_app *app);
 
 /* Pushes the ids of push through the API's Redis pool (after COMMIT). */
 void h_notification_push(struct h_app *app, const struct h_push_list *push,

@@ -5,8 +5,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "alloc.h"
+#include "crypto.h"
 #include "delivery_plan.h"
 #include "notification_repo.h"
 #include "quiet_hours.h"
@@ -164,116 +166,64 @@ static h_result apply_quiet_hours(PGconn *conn, const struct h_recipient_row *rc
   return r;
 }
 
-/* Turns the inserted delivery rows into the response array and the push list; *active
- * counts the deliveries queued or sent now. */
-static json_t *deliveries_out(const PGresult *res, struct h_push_list *push, int *active) {
-  json_t *arr = json_array();
-  *active = 0;
-  for (int i = 0; i < PQntuples(res); i++) {
-    json_t *d = h_db_row_json(res, i);
-    const char *status = PQgetvalue(res, i, 3);
-    int q = h_queue_parse(PQgetvalue(res, i, 2));
-    if (q >= 0 && strcmp(status, "queued") == 0) {
-      h_push_list_add(push, (enum h_queue)q, PQgetvalue(res, i, 0), 0);
-    } else if (q >= 0 && strcmp(status, "scheduled") == 0) {
-      h_push_list_add(push, (enum h_queue)q, PQgetvalue(res, i, 0), atof(PQgetvalue(res, i, 6)));
-    }
-    *active += strcmp(status, "queued") == 0 || strcmp(status, "sent") == 0;
-    if (json_is_null(json_object_get(d, "reason"))) {
-      json_object_del(d, "reason");
-    }
-    json_object_del(d, "due_epoch");
-    json_array_append_new(arr, d);
+/* Unix seconds of an RFC 3339 UTC timestamp "YYYY-MM-DDTHH:MM:SSZ" (0 if malformed). */
+static double epoch_of(const char *ts) {
+  struct tm tm = {0};
+  if (sscanf(ts, "%4d-%2d-%2dT%2d:%2d:%2d", &tm.tm_year, &tm.tm_mon, &tm.tm_mday, &tm.tm_hour,
+             &tm.tm_min, &tm.tm_sec) != 6) {
+    return 0;
   }
-  return arr;
+  tm.tm_year -= 1900;
+  tm.tm_mon -= 1;
+  return (double)timegm(&tm);
 }
 
-/* Inserts the deliveries of plan and builds the response object (new reference). */
-static h_result insert_deliveries(PGconn *conn, const struct h_notify_request *req,
-                                  const struct h_planned_delivery *plan, int n, const char *until,
-                                  const char *id, const char *created_at, const char *send_at,
-                                  json_t **out, struct h_push_list *push) {
-  struct h_delivery_row rows[H_CHANNEL_COUNT];
+/* Fills the plan of p: one delivery per planned channel, with new ids. until: end of the
+ * quiet hours ("" if none), due_utc: the normalised send_at. */
+static h_result fill_deliveries(struct h_notify_prepared *p, const struct h_planned_delivery *plan,
+                                int n, const char *until, const char *due_utc) {
+  p->n = n;
   for (int i = 0; i < n; i++) {
     bool quiet = plan[i].reason != NULL && strcmp(plan[i].reason, "quiet_hours") == 0;
-    rows[i].channel = h_channel_name(plan[i].channel);
-    rows[i].status = plan[i].status;
-    rows[i].reason = plan[i].reason;
-    rows[i].due_at = quiet ? until : strcmp(plan[i].status, "scheduled") == 0 ? req->send_at : NULL;
+    p->d[i].channel = h_channel_name(plan[i].channel);
+    p->d[i].status = plan[i].status;
+    p->d[i].reason = plan[i].reason;
+    snprintf(p->d[i].due_at, sizeof(p->d[i].due_at), "%s",
+             quiet ? until : strcmp(plan[i].status, "scheduled") == 0 ? due_utc : "");
+    if (h_uuid_v4(p->d[i].id) != H_OK) {
+      return H_ERR_INTERNAL;
+    }
   }
-  PGresult *res = NULL;
-  h_result r = h_notif_repo_insert_deliveries(conn, id, req->user_id, rows, n, &res);
-  if (r != H_OK) {
-    return r;
-  }
-  int active = 0;
-  json_t *deliveries = deliveries_out(res, push, &active);
-  PQclear(res);
-  bool any_scheduled = false;
-  for (int i = 0; i < n; i++) {
-    any_scheduled |= strcmp(plan[i].status, "scheduled") == 0;
-  }
-  *out = json_pack("{ssssssssssss}", "id", id, "object", "notification", "status",
-                   active == 0 && any_scheduled ? "scheduled" : "queued", "user_id",
-                   req->user_id, "category", req->category, "priority", req->priority);
-  json_object_set_new(*out, "template", req->template_key != NULL
-                                            ? json_string(req->template_key) : json_null());
-  json_object_set_new(*out, "send_at", send_at[0] != '\0' ? json_string(send_at) : json_null());
-  json_object_set_new(*out, "created_at", json_string(created_at));
-  if (req->broadcast_id != NULL) {
-    json_object_set_new(*out, "broadcast_id", json_string(req->broadcast_id));
-  }
-  json_object_set_new(*out, "deliveries", deliveries);
-  return H_OK;
+  return h_uuid_v4(p->id);
 }
 
-/* Inserts the notification row with its rendered content. */
-static h_result insert_notification(PGconn *conn, const struct h_notify_request *req,
-                                    const json_t *rendered, const char *locale, bool in_app,
-                                    char id[37], char created_at[32], char send_at[32]) {
-  struct h_notification_row row = {
-    .user_id = req->user_id, .category = req->category, .priority = req->priority,
-    .template_key = req->template_key, .locale = locale,
-    .title = part(rendered, "in_app", "title"), .body = part(rendered, "in_app", "body"),
-    .html = part(rendered, "email", "html"), .action_url = req->action_url,
-    .send_at = req->send_at, .broadcast_id = req->broadcast_id, .data = req->data,
-    .rendered = rendered, .in_app = in_app,
-  };
-  return h_notif_repo_insert(conn, &row, id, created_at, send_at);
-}
-
-/* Everything after the recipient is known: content, plan, quiet hours, rows. */
-static h_result create(PGconn *conn, const struct h_notify_request *req, const json_t *tpl,
-                       const struct h_recipient_row *rc, json_t **out, struct h_push_list *push,
-                       struct h_notify_error *err) {
-  json_t *rendered = NULL;
+/* Everything after the recipient is known: content, plan, quiet hours. */
+static h_result prepare_content(PGconn *conn, struct h_notify_prepared *p, const json_t *tpl,
+                                const struct h_recipient_row *rc, struct h_notify_error *err) {
+  const struct h_notify_request *req = p->req;
   const char *used_locale = NULL;
-  h_result r = build_content(req, tpl, rc->locale, &rendered, &used_locale, err);
+  h_result r = build_content(req, tpl, rc->locale, &p->rendered, &used_locale, err);
   if (r != H_OK) {
     return r;
   }
+  snprintf(p->locale, sizeof(p->locale), "%s", used_locale != NULL ? used_locale : "");
+  snprintf(p->send_at, sizeof(p->send_at), "%s", req->send_at != NULL ? rc->due_utc : "");
   struct h_recipient facts = {rc->has_phone, rc->active_devices, rc->prefs};
   struct h_planned_delivery plan[H_CHANNEL_COUNT];
   unsigned mask = req->channels != 0 ? req->channels : H_CHANNELS_ALL;
   int n = h_plan_deliveries(mask, req->send_at != NULL, strcmp(req->priority, "critical") == 0,
                             req->category, &facts, plan);
-  char until[32], id[37], created_at[32], send_at[32];
+  char until[32];
   r = apply_quiet_hours(conn, rc, plan, n, until);
-  bool in_app = (mask & H_CHANNEL_BIT(H_CHANNEL_IN_APP)) != 0 &&
-                strcmp(plan[0].status, "skipped") != 0;
-  if (r == H_OK) {
-    r = insert_notification(conn, req, rendered, used_locale, in_app, id, created_at, send_at);
-  }
-  if (r == H_OK) {
-    r = insert_deliveries(conn, req, plan, n, until, id, created_at, send_at, out, push);
-  }
-  json_decref(rendered);
-  return r;
+  p->in_app = (mask & H_CHANNEL_BIT(H_CHANNEL_IN_APP)) != 0 &&
+              strcmp(plan[0].status, "skipped") != 0;
+  return r == H_OK ? fill_deliveries(p, plan, n, until, p->send_at) : r;
 }
 
-h_result h_notify_in_tx(PGconn *conn, const struct h_notify_request *req, const json_t *tpl,
-                        json_t **out, struct h_push_list *push, struct h_notify_error *err) {
-  *out = NULL;
+h_result h_notify_prepare(PGconn *conn, const struct h_notify_request *req, const json_t *tpl,
+                          struct h_notify_prepared *p, struct h_notify_error *err) {
+  memset(p, 0, sizeof(*p));
+  p->req = req;
   struct h_recipient_row rc;
   h_result r = h_notif_repo_recipient(conn, req->user_id, req->send_at, &rc);
   if (r == H_ERR_NOT_FOUND) {
@@ -290,9 +240,138 @@ h_result h_notify_in_tx(PGconn *conn, const struct h_notify_request *req, const 
     tpl = loaded;
   }
   if (r == H_OK) {
-    r = create(conn, req, tpl, &rc, out, push, err);
+    r = prepare_content(conn, p, tpl, &rc, err);
   }
   json_decref(loaded);
   json_decref(rc.prefs);
+  return r;
+}
+
+void h_notify_prepared_free(struct h_notify_prepared *p) {
+  json_decref(p->rendered);
+  json_decref(p->out);
+  h_push_list_clear(&p->push);
+  p->rendered = p->out = NULL;
+}
+
+/* The response array of p's deliveries; fills p->push, *active counts the deliveries
+ * queued or sent now. created_at: the transaction's now(). */
+static json_t *deliveries_out(struct h_notify_prepared *p, const char *created_at, int *active) {
+  json_t *arr = json_array();
+  *active = 0;
+  for (int i = 0; i < p->n; i++) {
+    const char *status = p->d[i].status;
+    const char *due = p->d[i].due_at[0] != '\0' ? p->d[i].due_at : created_at;
+    int q = h_queue_parse(p->d[i].channel);
+    if (q >= 0 && strcmp(status, "queued") == 0) {
+      h_push_list_add(&p->push, (enum h_queue)q, p->d[i].id, 0);
+    } else if (q >= 0 && strcmp(status, "scheduled") == 0) {
+      h_push_list_add(&p->push, (enum h_queue)q, p->d[i].id, epoch_of(due));
+    }
+    *active += strcmp(status, "queued") == 0 || strcmp(status, "sent") == 0;
+    json_t *d = json_pack("{ssssssss}", "id", p->d[i].id, "object", "delivery", "channel",
+                          p->d[i].channel, "status", status);
+    if (p->d[i].reason != NULL) {
+      json_object_set_new(d, "reason", json_string(p->d[i].reason));
+    }
+    json_object_set_new(d, "due_at", json_string(due));
+    json_array_append_new(arr, d);
+  }
+  return arr;
+}
+
+/* Builds p->out, the response object, and p->push. */
+static void respond(struct h_notify_prepared *p, const char *created_at) {
+  const struct h_notify_request *req = p->req;
+  json_decref(p->out);
+  h_push_list_clear(&p->push);
+  int active = 0;
+  json_t *deliveries = deliveries_out(p, created_at, &active);
+  bool any_scheduled = false;
+  for (int i = 0; i < p->n; i++) {
+    any_scheduled |= strcmp(p->d[i].status, "scheduled") == 0;
+  }
+  p->out = json_pack("{ssssssssssss}", "id", p->id, "object", "notification", "status",
+                     active == 0 && any_scheduled ? "scheduled" : "queued", "user_id",
+                     req->user_id, "category", req->category, "priority", req->priority);
+  json_object_set_new(p->out, "template", req->template_key != NULL
+                                              ? json_string(req->template_key) : json_null());
+  json_object_set_new(p->out, "send_at",
+                      p->send_at[0] != '\0' ? json_string(p->send_at) : json_null());
+  json_object_set_new(p->out, "created_at", json_string(created_at));
+  if (req->broadcast_id != NULL) {
+    json_object_set_new(p->out, "broadcast_id", json_string(req->broadcast_id));
+  }
+  json_object_set_new(p->out, "deliveries", deliveries);
+}
+
+/* The notification row of p (pointers into p and p->req). */
+static struct h_notification_row row_of(const struct h_notify_prepared *p) {
+  const struct h_notify_request *req = p->req;
+  struct h_notification_row row = {
+    .id = p->id, .user_id = req->user_id, .category = req->category,
+    .priority = req->priority, .template_key = req->template_key,
+    .locale = p->locale[0] != '\0' ? p->locale : NULL,
+    .title = part(p->rendered, "in_app", "title"), .body = part(p->rendered, "in_app", "body"),
+    .html = part(p->rendered, "email", "html"), .action_url = req->action_url,
+    .send_at = p->send_at[0] != '\0' ? p->send_at : NULL, .broadcast_id = req->broadcast_id,
+    .data = req->data, .rendered = p->rendered, .in_app = p->in_app,
+  };
+  return row;
+}
+
+h_result h_notify_write(PGconn *conn, struct h_notify_prepared *const *items, int n) {
+  struct h_notification_row *rows = h_malloc((size_t)n * sizeof(*rows));
+  struct h_delivery_row *dels = h_malloc((size_t)n * H_CHANNEL_COUNT * sizeof(*dels));
+  int nd = 0;
+  for (int i = 0; i < n; i++) {
+    const struct h_notify_prepared *p = items[i];
+    rows[i] = row_of(p);
+    for (int j = 0; j < p->n; j++) {
+      dels[nd++] = (struct h_delivery_row){
+        .id = p->d[j].id, .notification_id = p->id, .user_id = p->req->user_id,
+        .channel = p->d[j].channel, .status = p->d[j].status, .reason = p->d[j].reason,
+        .due_at = p->d[j].due_at[0] != '\0' ? p->d[j].due_at : NULL};
+    }
+  }
+  int inserted = 0;
+  char created_at[32];
+  h_result r = h_notif_repo_insert_many(conn, rows, n, &inserted, created_at);
+  if (r == H_OK && inserted < n) {
+    r = H_ERR_NOT_FOUND; /* a recipient was deleted since it was read */
+  }
+  if (r == H_OK && nd > 0) {
+    r = h_notif_repo_insert_deliveries_many(conn, dels, nd);
+  }
+  for (int i = 0; r == H_OK && i < n; i++) {
+    respond(items[i], created_at);
+  }
+  free(rows);
+  free(dels);
+  return r;
+}
+
+h_result h_notify_in_tx(PGconn *conn, const struct h_notify_request *req, const json_t *tpl,
+                        json_t **out, struct h_push_list *push, struct h_notify_error *err) {
+  *out = NULL;
+  struct h_notify_prepared p;
+  h_result r = h_notify_prepare(conn, req, tpl, &p, err);
+  struct h_notify_prepared *one = &p;
+  if (r == H_OK) {
+    r = h_notify_write(conn, &one, 1);
+  }
+  if (r == H_ERR_NOT_FOUND) {
+    set_err(err, "user_not_found", "user_id", "There is no user %s (or it was deleted).",
+            req->user_id);
+    r = H_ERR_UNPROCESSABLE;
+  }
+  if (r == H_OK) {
+    *out = p.out;
+    p.out = NULL;
+    for (size_t i = 0; i < p.push.n; i++) {
+      h_push_list_add(push, p.push.items[i].queue, p.push.items[i].id, p.push.items[i].due);
+    }
+  }
+  h_notify_prepared_free(&p);
   return r;
 }

@@ -13,6 +13,9 @@
 
 #include <jansson.h>
 #include <libpq-fe.h>
+#include <stdbool.h>
+
+#include "delivery_plan.h"
 
 #include "push_list.h"
 #include "result.h"
@@ -35,6 +38,39 @@ struct h_notify_error {
   char param[160];
   char message[256];
 };
+
+/* A notification ready to be written: everything the reads (recipient, template, quiet
+ * hours) decided, with its ids generated up front so that many can be written in one
+ * statement per table (the group commit of POST /api/v1/notifications). */
+struct h_notify_prepared {
+  const struct h_notify_request *req; /* borrowed */
+  char id[37];
+  char locale[16];                    /* the template variant used, "" for none */
+  json_t *rendered;                   /* owned */
+  bool in_app;
+  char send_at[32];                   /* req->send_at as RFC 3339 UTC, "" for none */
+  int n;                              /* deliveries */
+  struct {
+    char id[37];
+    const char *channel, *status, *reason; /* static */
+    char due_at[32];                  /* RFC 3339 UTC, "" for now */
+  } d[H_CHANNEL_COUNT];
+  /* Filled by h_notify_write: */
+  json_t *out;                        /* owned: the response object */
+  struct h_push_list push;            /* owned: the ids to push after COMMIT */
+};
+
+/* Reads what sending req needs through conn (no transaction needed) and fills *p. tpl as
+ * for h_notify_in_tx. H_ERR_UNPROCESSABLE with err filled for an unknown user or template
+ * or a missing variable. Free *p with h_notify_prepared_free whatever the outcome. */
+h_result h_notify_prepare(PGconn *conn, const struct h_notify_request *req, const json_t *tpl,
+                          struct h_notify_prepared *p, struct h_notify_error *err);
+void h_notify_prepared_free(struct h_notify_prepared *p);
+
+/* Writes the n prepared notifications (borrowed) in the open transaction of conn, one
+ * statement per table, and sets each one's out and push. H_ERR_NOT_FOUND when a recipient
+ * was deleted since it was prepared (nothing of the batch is then valid: roll back). */
+h_result h_notify_write(PGconn *conn, struct h_notify_prepared *const *items, int n);
 
 /* Creates the notification in the open transaction of conn. tpl is the template object
  * (borrowed) when the caller already loaded it, else NULL. On H_OK *out is the response
