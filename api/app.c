@@ -10,6 +10,7 @@
 #include "crypto.h"
 #include "embedded.h"
 #include "log.h"
+#include "notification_service.h" /* group commit */
 #include "redis_sentinel.h" /* deploy */
 
 extern const struct herald_embedded herald_openapi[];
@@ -78,6 +79,7 @@ h_result h_app_init(struct h_app *app, const struct h_config *cfg, char **error)
     .connect_timeout_s = cfg->db_connect_timeout_s,
     .statement_timeout_ms = cfg->db_statement_timeout_ms,
     .application_name = "herald-api",
+    .prepared_statements = cfg->db_prepared_statements,
   };
   app->db = h_db_create(&dbo);
 
@@ -97,10 +99,13 @@ h_result h_app_init(struct h_app *app, const struct h_config *cfg, char **error)
     return H_ERR_INVALID;
   }
   app->jwt_cache = h_jwt_cache_new(H_JWT_CACHE_SLOTS);
+  app->notify_gc = h_notification_gc_create(app); /* group commit */
   return H_OK;
 }
 
 void h_app_free(struct h_app *app) {
+  h_gc_destroy(app->notify_gc); /* group commit: drains (commits and answers) what is queued */
+  app->notify_gc = NULL;
   h_db_destroy(app->db);
   h_redis_pool_destroy(app->redis);
   h_metrics_destroy(app->metrics);

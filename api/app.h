@@ -14,6 +14,8 @@
 #include "metrics.h"
 #include "redis.h"
 
+struct h_gc; /* group commit (api/group_commit.h) */
+
 struct h_app {
   const struct h_config *cfg;  /* borrowed, immutable */
   struct h_db *db;             /* owned */
@@ -29,6 +31,7 @@ struct h_app {
   struct h_jwt_cache *jwt_cache; /* verified access tokens, owned (common/jwt_cache.h) */
   atomic_int in_flight;        /* requests between the first and the last callback */
   atomic_bool stopping;        /* deploy: SIGTERM seen: answers carry Connection: close */
+  struct h_gc *notify_gc;      /* group commit: owned, NULL when off (notification_service.h) */
 };
 
 /* Builds the resources of app from cfg (borrowed; must outlive app). Connections

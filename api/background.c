@@ -57,7 +57,8 @@ static PGconn *connection(struct h_background *bg, PGconn *conn, const char *nam
                            .acquire_timeout_ms = cfg->db_acquire_timeout_ms,
                            .connect_timeout_s = cfg->db_connect_timeout_s,
                            .statement_timeout_ms = cfg->db_statement_timeout_ms,
-                           .application_name = name};
+                           .application_name = name,
+                           .prepared_statements = cfg->db_prepared_statements};
   PGconn *fresh = NULL;
   return h_db_connect(&o, &fresh) == H_OK ? fresh : NULL;
 }

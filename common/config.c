@@ -125,6 +125,14 @@ static const struct h_config_option options[] = {
       " (--concurrency)"),
   OPT("HERALD_WORKER_BLOCK_MS", H_CFG_INT, worker_block_ms, "1000", 50, 30000, NULL, false,
       "longest wait of one BLMOVE for a job (also how fast SIGTERM is noticed)"),
+  /* workers-batch */
+  OPT("HERALD_WORKER_BATCH", H_CFG_INT, worker_batch, "16", 1, 500, NULL, false,
+      "most ids a worker thread fetches, claims and records at once (--batch; 1: one by one)"),
+  OPT("HERALD_WORKER_BATCH_WINDOW_MS", H_CFG_INT, worker_batch_window_ms, "20", 1, 60000, NULL,
+      false, "a batch holds at most as many jobs as the thread's provider calls take in this"
+      " many ms (moving average; the first batch is one job), which bounds what a crash may"
+      " send twice and what a slow provider delays"),
+  /* end workers-batch */
   OPT("HERALD_WORKER_HEARTBEAT_TTL_MS", H_CFG_INT, worker_heartbeat_ttl_ms, "15000", 300,
       600000, NULL, false, "TTL of a worker's heartbeat key; its jobs are recovered after it expires"),
   OPT("HERALD_WORKER_REAP_INTERVAL_MS", H_CFG_INT, worker_reap_interval_ms, "5000", 100, 600000,
@@ -256,6 +264,22 @@ static const struct h_config_option options[] = {
   OPT("HERALD_IDEMPOTENCY_LOCK_S", H_CFG_INT, idempotency_lock_s, "60", 1, 3600, NULL, false,
       "an Idempotency-Key still in flight after this long (its request died) may be retried"),
   /* end notifications */
+  /* group commit: POST /api/v1/notifications (api/group_commit.h) */
+  OPT("HERALD_GROUP_COMMIT", H_CFG_BOOL, group_commit, "true", 0, 0, NULL, false,
+      "POST /api/v1/notifications writes through the group commit: concurrent requests share"
+      " one transaction (one WAL flush), each answered only after its COMMIT"),
+  OPT("HERALD_GROUP_COMMIT_MAX_BATCH", H_CFG_INT, group_commit_max_batch, "256", 1, 10000, NULL,
+      false, "most notifications written in one group-commit transaction"),
+  OPT("HERALD_GROUP_COMMIT_WAIT_US", H_CFG_INT, group_commit_wait_us, "0", 0, 1000000, NULL,
+      false, "extra wait (microseconds) for a batch to fill once a request is queued; 0: none,"
+      " a batch is what queued up during the previous COMMIT"),
+  OPT("HERALD_GROUP_COMMIT_THREADS", H_CFG_INT, group_commit_threads, "2", 1, 64, NULL, false,
+      "committer threads, each with its own PostgreSQL connection"),
+  OPT("HERALD_DB_PREPARED_STATEMENTS", H_CFG_BOOL, db_prepared_statements, "true", 0, 0, NULL,
+      false, "every statement prepared once per connection (parsed once, still planned for its"
+      " parameters); set false behind PgBouncer before 1.21 in transaction mode, which loses"
+      " them between transactions"),
+  /* end group commit */
   /* reconcile: herald-reconcile's housekeeping */
   OPT("HERALD_AUDIT_RETENTION_DAYS", H_CFG_INT, audit_retention_days, "365", 1, 36500, NULL,
       false, "herald-reconcile deletes audit_log rows older than this many days"),

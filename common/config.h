@@ -74,6 +74,8 @@ struct h_config {
   /* workers */
   int worker_concurrency;
   int worker_block_ms;
+  int worker_batch;           /* workers-batch */
+  int worker_batch_window_ms; /* workers-batch */
   int worker_heartbeat_ttl_ms;
   int worker_reap_interval_ms;
   int worker_max_recoveries;
@@ -139,6 +141,13 @@ struct h_config {
   int idempotency_ttl_s;
   int idempotency_lock_s;
   /* end notifications */
+  /* group commit: POST /api/v1/notifications (api/group_commit.h) */
+  bool group_commit;
+  int group_commit_max_batch;
+  int group_commit_wait_us;
+  int group_commit_threads;
+  bool db_prepared_statements;
+  /* end group commit */
   /* reconcile: herald-reconcile's housekeeping */
   int audit_retention_days;
   int event_retention_days;

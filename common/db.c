@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "alloc.h"
+#include "db_stmt.h"
 #include "log.h"
 
 struct h_db {
@@ -60,9 +61,11 @@ static void ignore_notice(void *arg, const char *message) {
 }
 
 h_result h_db_connect(const struct h_db_options *opt, PGconn **out) {
-  char timeout[16], options[64];
+  char timeout[16], options[128];
   snprintf(timeout, sizeof(timeout), "%d", opt->connect_timeout_s > 0 ? opt->connect_timeout_s : 3);
-  snprintf(options, sizeof(options), "-c statement_timeout=%d", opt->statement_timeout_ms);
+  /* Prepared statements keep per-execution plans (db_stmt.h): same plans as PQexecParams. */
+  snprintf(options, sizeof(options), "-c statement_timeout=%d%s", opt->statement_timeout_ms,
+           opt->prepared_statements ? " -c plan_cache_mode=force_custom_plan" : "");
   const char *keys[] = {"dbname", "connect_timeout", "application_name", "options", NULL};
   const char *values[] = {opt->url, timeout,
                           opt->application_name ? opt->application_name : "herald", options,
@@ -81,6 +84,9 @@ h_result h_db_connect(const struct h_db_options *opt, PGconn **out) {
     return H_ERR_UNAVAILABLE;
   }
   PQsetNoticeProcessor(c, ignore_notice, NULL);
+  if (opt->prepared_statements && !h_db_stmt_enable(c)) {
+    h_log_warning("h_db_connect: no statement cache on this connection (libpq refused it)");
+  }
   *out = c;
   return H_OK;
 }
@@ -136,12 +142,8 @@ h_result h_db_map_error(PGconn *conn, const PGresult *res) {
   return state != NULL ? h_db_map_sqlstate(state) : H_ERR_UNAVAILABLE;
 }
 
-h_result h_db_exec(PGconn *conn, const char *sql, int nparams, const char *const *params,
-                   PGresult **res) {
-  if (res != NULL) {
-    *res = NULL;
-  }
-  PGresult *r = PQexecParams(conn, sql, nparams, NULL, params, NULL, NULL, 0);
+/* Hands a result to the caller (or frees it) and maps a failure to a code, logged. */
+static h_result exec_result(PGconn *conn, PGresult *r, PGresult **res, const char *what) {
   ExecStatusType st = PQresultStatus(r);
   if (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK) {
     if (res != NULL) {
@@ -156,11 +158,21 @@ h_result h_db_exec(PGconn *conn, const char *sql, int nparams, const char *const
   const char *msg = r != NULL ? PQresultErrorField(r, PG_DIAG_MESSAGE_PRIMARY) : NULL;
   enum h_log_level level = code == H_ERR_CONFLICT || code == H_ERR_INVALID ? H_LOG_DEBUG
                                                                             : H_LOG_ERROR;
-  h_log(level, NULL, NULL, "h_db_exec: PQexecParams failed: sqlstate=%s %s",
+  h_log(level, NULL, NULL, "h_db_exec: %s failed: sqlstate=%s %s", what,
         state ? state : "-", msg ? msg : PQerrorMessage(conn));
   PQclear(r);
   return code;
 }
+
+h_result h_db_exec(PGconn *conn, const char *sql, int nparams, const char *const *params,
+                   PGresult **res) {
+  if (res != NULL) {
+    *res = NULL;
+  }
+  PGresult *r = h_db_stmt_exec(conn, sql, nparams, params);
+  return exec_result(conn, r, res, "PQexecParams");
+}
+
 
 h_result h_db_begin(PGconn *conn) { return h_db_exec(conn, "BEGIN", 0, NULL, NULL); }
 h_result h_db_commit(PGconn *conn) { return h_db_exec(conn, "COMMIT", 0, NULL, NULL); }

@@ -22,6 +22,8 @@ struct h_db_options {
   int connect_timeout_s;
   int statement_timeout_ms; /* 0: none */
   const char *application_name;
+  bool prepared_statements; /* h_db_exec prepares each statement once per connection
+                             * (db_stmt.h); false behind PgBouncer < 1.21 in transaction mode */
 };
 
 /* Creates a pool; no connection is opened yet. Caller frees with h_db_destroy. */
@@ -37,7 +39,8 @@ void h_db_release(struct h_db *db, PGconn *conn);
 
 void h_db_stats(struct h_db *db, struct h_pool_stats *out);
 
-/* Runs one parameterised statement. On H_OK, *res (if res != NULL) holds the result
+/* Runs one parameterised statement (through the connection's statement cache when it
+ * has one: db_stmt.h). On H_OK, *res (if res != NULL) holds the result
  * the caller PQclear()s; on error nothing is left to free. NULL params are SQL NULL. */
 h_result h_db_exec(PGconn *conn, const char *sql, int nparams, const char *const *params,
                    PGresult **res);

@@ -16,7 +16,8 @@
 #     not forward that, so it is listed in ignore_startup_parameters and statement_timeout is
 #     set on the role instead (ALTER ROLE ... SET statement_timeout, below);
 #   - no named prepared statements: libpq's PQexecParams uses the unnamed statement, which
-#     is parsed, bound and executed inside the same transaction.
+#     is parsed, bound and executed inside the same transaction (HERALD_DB_PREPARED_STATEMENTS
+#     is set false below).
 # Left out: integration_migrate races migrations against each other, which needs the session
 # advisory lock of a direct connection (operators run `herald-api migrate` against PostgreSQL,
 # docs/operations.md); reliability_restart's helpers talk to PostgreSQL itself (they SIGSTOP the
@@ -82,6 +83,8 @@ say "PgBouncer $(pgbouncer --version | head -n1 | awk '{print $2}') on :$bouncer
 
 # ---------------------------------------------------------------- the integration tests
 export HERALD_DATABASE_URL=$bouncer HERALD_TEST_STACK_SCRIPT=$STACK HERALD_STACK_DIR=$SCALE_DIR/stack
+# no prepared statements through PgBouncer 1.18 (it loses them between transactions).
+export HERALD_DB_PREPARED_STATEMENTS=false
 t0=$SECONDS
 set +e
 ctest --test-dir "$BUILD" -R "$regex" -E "$exclude" --output-on-failure >"$SCALE_DIR/ctest.log" 2>&1

@@ -153,6 +153,7 @@ static PGconn *thread_conn(struct rw_thread *t) {
     .connect_timeout_s = cfg->db_connect_timeout_s,
     .statement_timeout_ms = cfg->db_statement_timeout_ms,
     .application_name = "herald-reconcile",
+    .prepared_statements = cfg->db_prepared_statements,
   };
   (void)h_db_connect(&o, &t->conn); /* NULL on failure */
   return t->conn;

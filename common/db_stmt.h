@@ -1,0 +1,35 @@
+/* db_stmt.h - the statement cache behind h_db_exec.
+ *
+ * Parsing and analysing a statement costs PostgreSQL more than running a primary-key
+ * lookup, so each distinct SQL text is prepared once per connection (under a name of
+ * its own) and then executed by name. The connection keeps the cache (libpq instance
+ * data) and frees it with itself. Plans stay per execution: connections with a cache
+ * run with plan_cache_mode=force_custom_plan (h_db_connect), so a prepared statement
+ * is planned for its actual parameters exactly as PQexecParams would plan it.
+ *
+ * Off for PgBouncer in transaction pooling before 1.21 (HERALD_DB_PREPARED=false): a
+ * name prepared on one server connection is unknown on the next. */
+#ifndef HERALD_DB_STMT_H
+#define HERALD_DB_STMT_H
+
+#include <libpq-fe.h>
+#include <stdbool.h>
+
+/* Most statements prepared on one connection; later ones run unprepared. */
+#define H_DB_STMT_MAX 512
+
+/* Gives conn an empty statement cache; false when libpq refuses. */
+bool h_db_stmt_enable(PGconn *conn);
+
+/* True when conn has a cache. */
+bool h_db_stmt_enabled(const PGconn *conn);
+
+/* Runs sql like PQexecParams (text parameters, text results), through the cache when
+ * conn has one and sql is a SELECT, WITH, INSERT, UPDATE or DELETE. The result is the
+ * caller's (PQclear); NULL only when libpq is out of memory or the connection is gone. */
+PGresult *h_db_stmt_exec(PGconn *conn, const char *sql, int nparams, const char *const *params);
+
+/* How many statements conn has prepared (tests). */
+int h_db_stmt_count(const PGconn *conn);
+
+#endif

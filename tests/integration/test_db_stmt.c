@@ -1,0 +1,166 @@
+/* The statement cache behind h_db_exec (common/db_stmt.h) against the real
+ * PostgreSQL: one preparation per distinct statement, results identical to the
+ * unprepared path, custom plans, and recovery when the server forgets or a table
+ * changes under a prepared statement. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <cmocka.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "db.h"
+#include "db_stmt.h"
+#include "harness.h"
+
+static PGconn *connect_with(bool prepared) {
+  struct h_db_options o = {
+    .url = getenv("HERALD_DATABASE_URL"),
+    .connect_timeout_s = 3,
+    .statement_timeout_ms = 5000,
+    .application_name = "herald-test-stmt",
+    .prepared_statements = prepared,
+  };
+  PGconn *c = NULL;
+  assert_int_equal(h_db_connect(&o, &c), H_OK);
+  return c;
+}
+
+static char *scalar(PGconn *c, const char *sql, int n, const char *const *params) {
+  PGresult *res = NULL;
+  assert_int_equal(h_db_exec(c, sql, n, params, &res), H_OK);
+  char *v = strdup(PQgetvalue(res, 0, 0));
+  PQclear(res);
+  return v;
+}
+
+static void test_one_preparation_per_statement(void **state) {
+  (void)state;
+  PGconn *c = connect_with(true);
+  assert_true(h_db_stmt_enabled(c));
+  char *mode = scalar(c, "SELECT current_setting('plan_cache_mode')", 0, NULL);
+  assert_string_equal(mode, "force_custom_plan");
+  free(mode);
+  for (int i = 0; i < 5; i++) {
+    const char *p[] = {i % 2 ? "41" : "1"};
+    char *v = scalar(c, "SELECT $1::int + 1", 1, p);
+    assert_string_equal(v, i % 2 ? "42" : "2");
+    free(v);
+  }
+  assert_int_equal(h_db_stmt_count(c), 2); /* plan_cache_mode's and this one */
+  /* transaction control and NULL parameters */
+  assert_int_equal(h_db_begin(c), H_OK);
+  const char *null[] = {NULL};
+  char *v = scalar(c, "SELECT coalesce($1::text, 'none')", 1, null);
+  assert_string_equal(v, "none");
+  free(v);
+  assert_int_equal(h_db_commit(c), H_OK);
+  assert_int_equal(h_db_stmt_count(c), 3); /* BEGIN and COMMIT are not kept */
+  /* a statement's own error comes back as before and is not kept */
+  PGresult *res = NULL;
+  assert_int_equal(h_db_exec(c, "SELECT no_such_column FROM users", 0, NULL, &res),
+                   H_ERR_INTERNAL);
+  assert_null(res);
+  const char *bad[] = {"not-a-number"};
+  assert_int_equal(h_db_exec(c, "SELECT $1::int + 1", 1, bad, &res), H_ERR_INVALID);
+  assert_int_equal(h_db_stmt_count(c), 3);
+  PQfinish(c);
+}
+
+static void test_unprepared_when_off(void **state) {
+  (void)state;
+  PGconn *c = connect_with(false);
+  assert_false(h_db_stmt_enabled(c));
+  char *mode = scalar(c, "SELECT current_setting('plan_cache_mode')", 0, NULL);
+  assert_string_equal(mode, "auto");
+  free(mode);
+  assert_int_equal(h_db_stmt_count(c), 0);
+  char *n = scalar(c, "SELECT count(*) FROM pg_prepared_statements", 0, NULL);
+  assert_string_equal(n, "0");
+  free(n);
+  PQfinish(c);
+}
+
+static void test_recovers_when_the_server_forgets(void **state) {
+  (void)state;
+  PGconn *c = connect_with(true);
+  const char *p[] = {"7"};
+  char *v = scalar(c, "SELECT $1::int * 6", 1, p);
+  free(v);
+  PGresult *res = NULL;
+  assert_int_equal(h_db_exec(c, "DEALLOCATE ALL", 0, NULL, &res), H_OK);
+  PQclear(res);
+  v = scalar(c, "SELECT $1::int * 6", 1, p); /* unknown name: run plainly, cache dropped */
+  assert_string_equal(v, "42");
+  free(v);
+  v = scalar(c, "SELECT $1::int * 6", 1, p); /* and prepared again */
+  assert_string_equal(v, "42");
+  free(v);
+  char *n = scalar(c, "SELECT count(*) FROM pg_prepared_statements WHERE statement LIKE"
+                      " 'SELECT $1::int * 6%'", 0, NULL);
+  assert_string_equal(n, "1");
+  free(n);
+  PQfinish(c);
+}
+
+static void test_table_changed_under_a_statement(void **state) {
+  (void)state;
+  PGconn *c = connect_with(true);
+  PGresult *res = NULL;
+  assert_int_equal(h_db_exec(c, "CREATE TEMP TABLE stmt_t (a int)", 0, NULL, &res), H_OK);
+  PQclear(res);
+  assert_int_equal(h_db_exec(c, "INSERT INTO stmt_t VALUES (1)", 0, NULL, &res), H_OK);
+  PQclear(res);
+  assert_int_equal(h_db_exec(c, "SELECT * FROM stmt_t", 0, NULL, &res), H_OK);
+  assert_int_equal(PQnfields(res), 1);
+  PQclear(res);
+  assert_int_equal(h_db_exec(c, "ALTER TABLE stmt_t ADD COLUMN b int DEFAULT 2", 0, NULL, &res),
+                   H_OK);
+  PQclear(res);
+  /* outside a transaction: answered at once with the new shape */
+  assert_int_equal(h_db_exec(c, "SELECT * FROM stmt_t", 0, NULL, &res), H_OK);
+  assert_int_equal(PQnfields(res), 2);
+  PQclear(res);
+  assert_int_equal(h_db_exec(c, "ALTER TABLE stmt_t ADD COLUMN c int DEFAULT 3", 0, NULL, &res),
+                   H_OK);
+  PQclear(res);
+  /* inside one: the new shape, or (a server that refuses the changed plan) an error that
+   * costs that transaction only, as any error does; the next statement has the new shape */
+  assert_int_equal(h_db_begin(c), H_OK);
+  if (h_db_exec(c, "SELECT * FROM stmt_t", 0, NULL, &res) == H_OK) {
+    assert_int_equal(PQnfields(res), 3);
+    PQclear(res);
+  }
+  h_db_rollback(c);
+  assert_int_equal(h_db_exec(c, "SELECT * FROM stmt_t", 0, NULL, &res), H_OK);
+  assert_int_equal(PQnfields(res), 3);
+  assert_string_equal(PQgetvalue(res, 0, 2), "3");
+  PQclear(res);
+  PQfinish(c);
+}
+
+static void test_reset_connection_starts_empty(void **state) {
+  (void)state;
+  PGconn *c = connect_with(true);
+  const char *p[] = {"1"};
+  free(scalar(c, "SELECT $1::int", 1, p));
+  assert_true(h_db_stmt_count(c) >= 1);
+  PQreset(c);
+  assert_int_equal(PQstatus(c), CONNECTION_OK);
+  assert_int_equal(h_db_stmt_count(c), 0);
+  char *v = scalar(c, "SELECT $1::int", 1, p);
+  assert_string_equal(v, "1");
+  free(v);
+  PQfinish(c);
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+    cmocka_unit_test(test_one_preparation_per_statement),
+    cmocka_unit_test(test_unprepared_when_off),
+    cmocka_unit_test(test_recovers_when_the_server_forgets),
+    cmocka_unit_test(test_table_changed_under_a_statement),
+    cmocka_unit_test(test_reset_connection_starts_empty),
+  };
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}
