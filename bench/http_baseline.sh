@@ -1,20 +1,24 @@
 #!/usr/bin/env bash
 # Foundation and auth figures, measured in one run on one machine:
-#   1. GET /healthz at 64 connections: the server as configured (epoll thread pool) beside the
-#      same binary in ulfius's default mode (HERALD_HTTP_MODE=select, thread per connection);
-#   2. GET /api/v1/users/me with a valid JWT beside GET /healthz (both epoll).
-# Usage: bench/http_baseline.sh [seconds per run, default 10]. Needs wrk, a Release build in
-# build-rel/ (built if missing) and a running stack (it starts an ephemeral one otherwise).
+#   1. GET /healthz: the server as configured (epoll thread pool) beside the same binary in
+#      ulfius's default mode (HERALD_HTTP_MODE=select, thread per connection);
+#   2. GET /api/v1/users/me with a valid JWT beside GET /healthz (both epoll);
+# each at 64 and at 256 connections (BENCH_CONNECTIONS).
+# Usage: bench/http_baseline.sh [seconds per run, default 10]. Needs wrk and a Release build in
+# BENCH_BUILD (default build-rel/, built if missing); starts its own ephemeral stack.
 # Writes bench/results/http-baseline-<date>.md and prints it.
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 DUR=${1:-10}
-BIN=$ROOT/build-rel/bin/herald-api
+CONNS=${BENCH_CONNECTIONS:-64 256}
+BUILD=${BENCH_BUILD:-build-rel}
+[[ $BUILD == /* ]] || BUILD=$ROOT/$BUILD
+BIN=$BUILD/bin/herald-api
 if [[ ! -x $BIN ]]; then
-  cmake -S "$ROOT" -B "$ROOT/build-rel" -DCMAKE_BUILD_TYPE=Release -DHERALD_BUILD_TESTS=OFF >/dev/null
-  cmake --build "$ROOT/build-rel" -j2 >/dev/null
+  cmake -S "$ROOT" -B "$BUILD" -DCMAKE_BUILD_TYPE=Release -DHERALD_BUILD_TESTS=OFF >/dev/null
+  cmake --build "$BUILD" -j2 >/dev/null
 fi
-stack=$(mktemp -d /tmp/herald-bench-XXXX)
+stack=$(mktemp -d "${BENCH_STACK_PREFIX:-/tmp/herald-bench}-XXXX")
 pids=()
 cleanup() {
   for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
@@ -35,14 +39,14 @@ start_api() { # start_api PORT MODE
   echo "API on $1 did not start" >&2; exit 1
 }
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
-run_wrk() { # run_wrk PID URL [header] -> "req/s p50 p99 non2xx cpu-us-per-request"
-  local pid=$1 out before after
-  shift
+run_wrk() { # run_wrk CONNECTIONS PID URL [header] -> "req/s p50 p99 non2xx cpu-us-per-request"
+  local c=$1 pid=$2 out before after
+  shift 2
   before=$(cpu_ticks "$pid")
   if [[ $# -gt 1 ]]; then
-    out=$(wrk -t2 -c64 -d"${DUR}s" --latency -H "$2" "$1")
+    out=$(wrk -t2 -c"$c" -d"${DUR}s" --latency -H "$2" "$1")
   else
-    out=$(wrk -t2 -c64 -d"${DUR}s" --latency "$1")
+    out=$(wrk -t2 -c"$c" -d"${DUR}s" --latency "$1")
   fi
   local rps p50 p99 bad
   rps=$(awk '/Requests\/sec/ {print $2}' <<<"$out")
@@ -68,25 +72,31 @@ token=$(curl -sf -X POST -H 'Content-Type: application/json' \
 # Warm-up, then the measured runs back to back.
 wrk -t2 -c64 -d2s http://127.0.0.1:18301/healthz >/dev/null
 wrk -t2 -c64 -d2s http://127.0.0.1:18302/healthz >/dev/null
-read -r e_rps e_p50 e_p99 e_bad e_cpu < <(run_wrk "${pids[0]}" http://127.0.0.1:18301/healthz)
-read -r s_rps s_p50 s_p99 s_bad s_cpu < <(run_wrk "${pids[1]}" http://127.0.0.1:18302/healthz)
-read -r m_rps m_p50 m_p99 m_bad m_cpu < <(run_wrk "${pids[0]}" http://127.0.0.1:18301/api/v1/users/me "Authorization: Bearer $token")
 ratio() { python3 -c "print(f'{$1/$2:.2f}')"; }
+rows=""
+for c in $CONNS; do
+  read -r e_rps e_p50 e_p99 e_bad e_cpu < <(run_wrk "$c" "${pids[0]}" http://127.0.0.1:18301/healthz)
+  read -r s_rps s_p50 s_p99 s_bad s_cpu < <(run_wrk "$c" "${pids[1]}" http://127.0.0.1:18302/healthz)
+  read -r m_rps m_p50 m_p99 m_bad m_cpu < <(run_wrk "$c" "${pids[0]}" \
+    http://127.0.0.1:18301/api/v1/users/me "Authorization: Bearer $token")
+  rows+="| GET /healthz, epoll thread pool (as configured) | $c | $e_rps | $e_p50 | $e_p99 | $e_bad | $e_cpu us | 1.00 |
+| GET /healthz, ulfius default (select, thread per connection) | $c | $s_rps | $s_p50 | $s_p99 | $s_bad | $s_cpu us | $(ratio "$s_rps" "$e_rps") |
+| GET /api/v1/users/me with a JWT (epoll) | $c | $m_rps | $m_p50 | $m_p99 | $m_bad | $m_cpu us | $(ratio "$m_rps" "$e_rps") |
+"
+done
 
 report="$ROOT/bench/results/http-baseline-$(date -u +%Y%m%d-%H%M).md"
 cat >"$report" <<MD
 # HTTP baseline ($(date -u +%Y-%m-%dT%H:%MZ))
 
 Machine: $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), $(uname -r).
-Commit: $(git -C "$ROOT" rev-parse --short HEAD). wrk -t2 -c64 -d${DUR}s, same binary (Release),
-HERALD_HTTP_THREADS=${HERALD_HTTP_THREADS:-16}, log level warning.
+Commit: $(git -C "$ROOT" rev-parse --short HEAD). wrk -t2 -d${DUR}s at $CONNS connections, same
+binary (Release, $BUILD), HERALD_HTTP_THREADS=${HERALD_HTTP_THREADS:-16}, log level warning.
+req/s ratio: against GET /healthz (epoll) at the same connection count.
 
-| scenario | req/s | p50 | p99 | non-2xx | server CPU per request | req/s ratio |
-|---|---|---|---|---|---|---|
-| GET /healthz, epoll thread pool (as configured) | $e_rps | $e_p50 | $e_p99 | $e_bad | $e_cpu us | 1.00 |
-| GET /healthz, ulfius default (select, thread per connection) | $s_rps | $s_p50 | $s_p99 | $s_bad | $s_cpu us | $(ratio "$s_rps" "$e_rps") |
-| GET /api/v1/users/me with a JWT (epoll) | $m_rps | $m_p50 | $m_p99 | $m_bad | $m_cpu us | $(ratio "$m_rps" "$e_rps") |
-
+| scenario | connections | req/s | p50 | p99 | non-2xx | server CPU per request | req/s ratio |
+|---|---|---|---|---|---|---|---|
+$rows
 wrk shares the machine's cores with the server, so req/s is bounded by both; the server's own
 CPU time per request (from /proc/PID/stat) is the cost the server mode decides.
 MD

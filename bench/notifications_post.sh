@@ -4,9 +4,11 @@
 #   2. POST /api/v1/notifications at 64 connections and, at the same time, GET /healthz at 8
 #      connections (the probes an orchestrator keeps sending while the API is busy);
 #   3. POST alone (and the CPU it costs the API and PostgreSQL per request);
-#   4. the same POST with a unique Idempotency-Key per request (one more row per request).
-# Each POST writes a notification, three deliveries and an audit row in one transaction, then
-# LPUSHes two ids (e-mail, SMS) to Redis.
+#   4. the same POST with a unique Idempotency-Key per request (one more row per request);
+#   5. GET /healthz and POST alone again at 256 connections.
+# Each POST writes a notification, three deliveries and an audit row (through the group commit
+# unless HERALD_GROUP_COMMIT=false: concurrent POSTs share a transaction, each answered after
+# its COMMIT), then LPUSHes two ids (e-mail, SMS) to Redis.
 # Usage: bench/notifications_post.sh [seconds per run, default 15]. Needs wrk and a Release
 # build (HERALD_BENCH_BIN, default build-rel/bin/herald-api, built if missing); starts its own
 # ephemeral stack. Writes bench/results/notifications-post-<date>.md and prints it.
@@ -30,6 +32,7 @@ trap cleanup EXIT
 # shellcheck disable=SC1091
 . "$stack/stack.env"
 export HERALD_LOG_LEVEL=warning HERALD_HTTP_BIND=127.0.0.1 HERALD_AUTH_RATE_LIMIT=1000000
+export HERALD_DB_PREPARED_STATEMENTS=${HERALD_DB_PREPARED_STATEMENTS:-true} # direct PostgreSQL
 export HERALD_JWT_SECRET=bench-secret-bench-secret-bench-secret-0123
 export HERALD_ADMIN_EMAIL=bench-admin@example.com HERALD_ADMIN_PASSWORD=bench-admin-password-1
 "$BIN" migrate >/dev/null
@@ -84,6 +87,13 @@ alone=$(python3 -c "print(round($a_rps * $DUR))")
 
 read -r i_rps i_p50 i_p99 i_bad i_err < <(HERALD_BENCH_IDEMPOTENCY=1 wrk_run 64 2 notifications_post.lua /api/v1/notifications)
 keys=$(count "SELECT count(*) FROM idempotency_keys WHERE key LIKE 'bench-%' AND status = 'completed'")
+
+read -r h2_rps h2_p50 h2_p99 h2_bad h2_err < <(wrk_run 256 2 healthz.lua /healthz)
+api2=$(ticks "${pids[0]}") pg2=$(ticks "$pg_pid")
+read -r a2_rps a2_p50 a2_p99 a2_bad a2_err < <(HERALD_BENCH_IDEMPOTENCY=0 wrk_run 256 2 notifications_post.lua /api/v1/notifications)
+api3=$(ticks "${pids[0]}") pg3=$(ticks "$pg_pid")
+alone2=$(python3 -c "print(round($a2_rps * $DUR))")
+ratio() { python3 -c "print(f'{$1 / max($2, 1):.3f}')"; }
 queued=$(redis-cli -u "$HERALD_REDIS_URL" LLEN 'herald:q:{email}')
 
 report="$ROOT/bench/results/notifications-post-$(date -u +%Y%m%d-%H%M).md"
@@ -93,9 +103,12 @@ cat >"$report" <<MD
 Machine: $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), $(uname -r).
 Commit: $(git -C "$ROOT" rev-parse --short HEAD) (plus the working tree). Release build, log level
 warning, HERALD_HTTP_THREADS=${HERALD_HTTP_THREADS:-16} (PostgreSQL and Redis pools of the same
-size), ${DUR} s per run. PostgreSQL, Redis, wrk and the API share the machine's cores; load
+size), group commit ${HERALD_GROUP_COMMIT:-true} (max batch ${HERALD_GROUP_COMMIT_MAX_BATCH:-256},
+wait ${HERALD_GROUP_COMMIT_WAIT_US:-0} us, ${HERALD_GROUP_COMMIT_THREADS:-2} committers),
+prepared statements $HERALD_DB_PREPARED_STATEMENTS, ${DUR} s per run. PostgreSQL, Redis, wrk and the API
+share the machine's cores; load
 average before the runs: $load (anything else running on the machine skews the figures).
-Command: \`bench/notifications_post.sh $DUR\`.
+Command: \`bench/notifications_post.sh $DUR\`, binary \`${BIN#"$ROOT"/}\`.
 
 | run | requests | req/s | p50 | p99 | non-2xx | socket errors |
 |---|---|---|---|---|---|---|
@@ -104,15 +117,23 @@ Command: \`bench/notifications_post.sh $DUR\`.
 | GET /healthz at the same time, 8 connections | healthz.lua | $b_rps | $b_p50 ms | $b_p99 ms | $b_bad | $b_err |
 | POST /api/v1/notifications alone, 64 connections | notifications_post.lua | $a_rps | $a_p50 ms | $a_p99 ms | $a_bad | $a_err |
 | POST with a unique Idempotency-Key, 64 connections | notifications_post.lua | $i_rps | $i_p50 ms | $i_p99 ms | $i_bad | $i_err |
+| GET /healthz alone, 256 connections | healthz.lua | $h2_rps | $h2_p50 ms | $h2_p99 ms | $h2_bad | $h2_err |
+| POST /api/v1/notifications alone, 256 connections | notifications_post.lua | $a2_rps | $a2_p50 ms | $a2_p99 ms | $a2_bad | $a2_err |
+
+POST alone against /healthz alone (same run): $(ratio "$a_rps" "$h_rps")x at 64 connections,
+$(ratio "$a2_rps" "$h2_rps")x at 256 connections.
 
 CPU per POST (the run of POST alone): API $(per_request "$api0" "$api1" "$alone") us, PostgreSQL
 $(per_request "$pg0" "$pg1" "$alone") us (from /proc; unlike req/s, these hardly depend on what else
-runs on the machine).
+runs on the machine). At 256 connections: API $(per_request "$api2" "$api3" "$alone2") us,
+PostgreSQL $(per_request "$pg2" "$pg3" "$alone2") us.
 
 Checks: $written notifications written in the POST run (wrk counted
 $(python3 -c "print(round($p_rps * $DUR))") at its rate); $keys idempotency records completed;
 $queued e-mail ids waiting in herald:q:{email} (no workers run here).
-Each POST is one transaction (recipient and preferences, notification, 3 deliveries, audit row)
-plus one LPUSH per queue after COMMIT.
+Each POST reads the recipient and preferences (one SELECT), then its notification,
+3 deliveries and audit row are committed with those of the other POSTs queued at the same time
+(one multi-row statement per table, one COMMIT per batch); the ids of a batch are pushed with
+one LPUSH per queue after its COMMIT.
 MD
 cat "$report"

@@ -2,20 +2,31 @@
 # `make bench`: the benchmark scripts of bench/ one after the other, each starting its own stack
 # and writing a Markdown report to bench/results/ (machine, commit, configuration, figures).
 # Ratios are computed inside one script's run, since absolute numbers on shared machines drift.
-#   BENCH_SECONDS   seconds per HTTP run (default 10)
-#   BENCH_JOBS      jobs per worker drain (default 50000)
+#   BENCH_SECONDS       seconds per HTTP run (default 10)
+#   BENCH_JOBS          jobs per worker drain (default 50000)
+#   BENCH_BUILD         the Release build directory every script uses (default build-rel)
+#   BENCH_CONNECTIONS   wrk connections of the HTTP scripts (default "64 256")
+#   BENCH_GROWTH        table sizes of the growth scenario (default "1000000 10000000")
+#   BENCH_SOAK_SECONDS  the memory soak at 256 connections (default 600; 60 for a quick run)
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$ROOT"
 scripts/deps.sh
 secs=${BENCH_SECONDS:-10}
-echo "bench: 1/3 HTTP baseline (epoll vs ulfius default, /users/me vs /healthz)"
+export BENCH_BUILD=${BENCH_BUILD:-build-rel}
+build=$BENCH_BUILD
+[[ $build == /* ]] || build=$ROOT/$build
+cmake -S "$ROOT" -B "$build" -DCMAKE_BUILD_TYPE=Release -DHERALD_BUILD_TESTS=OFF >/dev/null
+cmake --build "$build" -j2 >/dev/null
+echo "bench: 1/5 HTTP baseline (epoll vs ulfius default, /users/me vs /healthz)"
 bench/http_baseline.sh "$secs"
-echo "bench: 2/3 POST /api/v1/notifications beside /healthz"
-bench/notifications_post.sh "$secs"
-echo "bench: 3/3 worker drains (herald-email, herald-push)"
-cmake -S "$ROOT" -B "$ROOT/build-rel" -DCMAKE_BUILD_TYPE=Release -DHERALD_BUILD_TESTS=OFF >/dev/null
-cmake --build "$ROOT/build-rel" -j2 >/dev/null
-bench/workers_drain.sh --jobs "${BENCH_JOBS:-50000}" --build build-rel
+echo "bench: 2/5 POST /api/v1/notifications beside /healthz"
+HERALD_BENCH_BIN=$build/bin/herald-api bench/notifications_post.sh "$secs"
+echo "bench: 3/5 worker drains (herald-email, herald-push)"
+bench/workers_drain.sh --jobs "${BENCH_JOBS:-50000}" --build "$build"
+echo "bench: 4/5 the feed at 100,000 notifications, POST and feed at ${BENCH_GROWTH:-1000000 10000000} rows"
+bench/feed.sh "$secs"
+echo "bench: 5/5 API memory at 256 connections for ${BENCH_SOAK_SECONDS:-600} s"
+bench/memory.sh "${BENCH_SOAK_SECONDS:-600}"
 echo "bench: reports in bench/results/"
-ls -t bench/results/ | head -5
+ls -t bench/results/ | head -6

@@ -4,6 +4,14 @@
 # --concurrency values, with the worker's peak RSS (/usr/bin/time -v).
 #
 #   bench/workers_drain.sh [--jobs 50000] [--concurrency "1 2 4"] [--build build] [--out FILE]
+#                          [--only email|push] [--env VAR=VALUE]...
+#
+# --build (or HERALD_BENCH_BUILD) is the build directory, relative to the repository or absolute;
+# HERALD_BENCH_FAKES the directory of the fakes (default tests/fakes).
+# --env adds a variable to every worker run (e.g. --env HERALD_WORKER_BATCH=1 for the old loop).
+# The latency columns are enqueue -> sent (deliveries.sent_at - created_at) over the run's rows:
+# every job is queued before the worker starts, so they measure the drain order as much as the
+# per-job cost.
 #
 # Each run: N fresh users, notifications and queued deliveries are inserted in PostgreSQL and
 # their ids LPUSHed; then `herald-<worker> --once --concurrency C --log-level warning` is timed
@@ -19,7 +27,9 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$ROOT"
 JOBS=50000
 CONCURRENCY="1 2 4"
-BUILD=build
+BUILD=${HERALD_BENCH_BUILD:-build}
+ONLY=""
+EXTRA_ENV=()
 OUT=$ROOT/bench/results/workers-drain-$(date -u +%Y%m%d-%H%M%S).md
 while [[ $# -gt 0 ]]; do
   case $1 in
@@ -27,11 +37,16 @@ while [[ $# -gt 0 ]]; do
     --concurrency) CONCURRENCY=$2; shift 2 ;;
     --build) BUILD=$2; shift 2 ;;
     --out) OUT=$2; shift 2 ;;
-    *) echo "usage: $0 [--jobs N] [--concurrency \"1 2 4\"] [--build DIR] [--out FILE]" >&2; exit 2 ;;
+    --only) ONLY=$2; shift 2 ;;
+    --env) EXTRA_ENV+=("$2"); shift 2 ;;
+    *) echo "usage: $0 [--jobs N] [--concurrency \"1 2 4\"] [--build DIR] [--out FILE] [--only email|push] [--env VAR=VALUE]" >&2
+       exit 2 ;;
   esac
 done
-BIN=$ROOT/$BUILD/bin
+[[ $BUILD == /* ]] || BUILD=$ROOT/$BUILD
+BIN=$BUILD/bin
 PY=/usr/bin/python3
+FAKES=${HERALD_BENCH_FAKES:-$ROOT/tests/fakes}
 tmp=$(mktemp -d /tmp/herald-bench-XXXXXX)
 pids=()
 stack_dir=""
@@ -63,8 +78,9 @@ start_fake() {
   local script=$1 out=$tmp/fake.$RANDOM
   shift
   mkfifo "$out"
-  "$PY" "$ROOT/tests/fakes/$script" "$@" >"$out" 2>"$tmp/$script.log" &
+  "$PY" "$FAKES/$script" "$@" >"$out" 2>"$tmp/$script.log" &
   pids+=("$!")
+  server_pid=$!
   read -r _ fake_port fake_control <"$out"
 }
 
@@ -89,11 +105,29 @@ seed() {
   xargs -n 1000 redis-cli -p "$redis_port" LPUSH "herald:q:{$channel}" <"$tmp/ids" >/dev/null
 }
 
-# drain WORKER CONCURRENCY ENV...: times one --once run; prints "jobs/s rss_mb seconds".
+# cpu_of PID: CPU seconds of a local process and of its reaped children (PostgreSQL's
+# backends are children of the postmaster); 0 when it is not local.
+cpu_of() {
+  [[ -n ${1:-} && -r /proc/$1/stat ]] || { echo 0; return; }
+  awk -v hz="$(getconf CLK_TCK)" '{ sub(/^.*\) /, ""); print ($12 + $13 + $14 + $15) / hz }' "/proc/$1/stat"
+}
+port_pid() { ss -ltnpH "sport = :$1" 2>/dev/null | grep -o 'pid=[0-9]*' | head -1 | cut -d= -f2; }
+pg_port=${HERALD_DATABASE_URL##*:}
+pg_port=${pg_port%%/*}
+pg_pid=$(port_pid "$pg_port")
+redis_pid=$(port_pid "$redis_port")
+server_pid=""
+
+# drain WORKER CONCURRENCY ENV...: times one --once run; prints "jobs/s rss_mb seconds p50_ms p99_ms
+# cpu_s pg_us server_us" (cpu_s: the worker's user + system CPU seconds; pg_us / server_us:
+# CPU microseconds per job of PostgreSQL + Redis / of the provider's server, server_pid).
 drain() {
   local worker=$1 c=$2 channel=${1#herald-}
   shift 2
-  env "$@" /usr/bin/time -v -o "$tmp/time" "$BIN/$worker" --once --concurrency "$c" \
+  local pg0 srv0
+  pg0=$(echo "$(cpu_of "$pg_pid") + $(cpu_of "$redis_pid")" | bc)
+  srv0=$(cpu_of "$server_pid")
+  env "$@" "${EXTRA_ENV[@]}" /usr/bin/time -v -o "$tmp/time" "$BIN/$worker" --once --concurrency "$c" \
     --log-level warning 2>"$tmp/worker.log" || { tail -5 "$tmp/worker.log" >&2; return 1; }
   local secs rss sent
   secs=$(awk -F': ' '/Elapsed \(wall clock\)/ { n = split($2, p, ":"); s = 0;
@@ -102,12 +136,26 @@ drain() {
   sent=$(psql_q "SELECT count(*) FROM deliveries d JOIN notifications n ON n.id = d.notification_id
                  WHERE n.category = '$tag' AND d.status = 'sent'")
   [[ $sent == "$JOBS" ]] || say "warning: only $sent of $JOBS $channel jobs sent"
-  awk -v n="$JOBS" -v s="$secs" -v r="$rss" 'BEGIN { printf "%.0f %s %.2f\n", n / s, r, s }'
+  local lat cpu pg srv
+  pg=$(echo "($(cpu_of "$pg_pid") + $(cpu_of "$redis_pid") - $pg0) * 1000000 / $JOBS" | bc)
+  srv=$(echo "($(cpu_of "$server_pid") - $srv0) * 1000000 / $JOBS" | bc)
+  lat=$(psql_q "SELECT round(1000 * extract(epoch FROM percentile_cont(0.5) WITHIN GROUP (ORDER BY d.sent_at - d.created_at))),
+                       round(1000 * extract(epoch FROM percentile_cont(0.99) WITHIN GROUP (ORDER BY d.sent_at - d.created_at)))
+                FROM deliveries d JOIN notifications n ON n.id = d.notification_id
+                WHERE n.category = '$tag' AND d.status = 'sent'" | tr '|' ' ')
+  cpu=$(awk -F': ' '/User time/ { u = $2 } /System time/ { s = $2 } END { printf "%.2f", u + s }' "$tmp/time")
+  awk -v n="$JOBS" -v s="$secs" -v r="$rss" -v l="$lat" -v c="$cpu" -v p="$pg" -v v="$srv" \
+    'BEGIN { printf "%.0f %s %.2f %s %s %s %s\n", n / s, r, s, l, c, p, v }'
 }
 
-row() { # row LABEL CONCURRENCY "jobs/s rss secs"
-  read -r rate rss secs <<<"$3"
-  printf '| %s | %s | %s | %s | %s |\n' "$1" "$2" "$rate" "$secs" "$rss" | tee -a "$OUT"
+row() { # row LABEL CONCURRENCY "jobs/s rss secs p50 p99 cpu pg_us server_us" [CEILING msg/s]
+  local rate rss secs p50 p99 cpu pg srv ratio=-
+  read -r rate rss secs p50 p99 cpu pg srv <<<"$3"
+  [[ -n ${4:-} ]] && ratio=$(awk -v r="$rate" -v c="$4" 'BEGIN { printf "%.3f", r / c }')
+  local per_job
+  per_job=$(awk -v c="$cpu" -v n="$JOBS" 'BEGIN { printf "%.0f", c * 1000000 / n }')
+  printf '| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n' "$1" "$2" "$rate" "$ratio" "$secs" \
+    "$p50" "$p99" "$per_job" "$pg" "$srv" "$rss" | tee -a "$OUT"
 }
 
 mkdir -p "$(dirname "$OUT")"
@@ -119,25 +167,40 @@ mkdir -p "$(dirname "$OUT")"
   echo
 } >"$OUT"
 
-if [[ -x /usr/sbin/smtp-sink ]]; then
+if [[ -x /usr/sbin/smtp-sink && $ONLY != push ]]; then
   sink_port=$((20000 + RANDOM % 10000))
   /usr/sbin/smtp-sink -u nobody "127.0.0.1:$sink_port" 512 &
   pids+=("$!")
+  sink_pid=$!
   sleep 0.5
+fi
+
+# smtp_source: Postfix's smtp-source alone against the same smtp-sink (4 sessions, $JOBS
+# messages), the ceiling of the sink; sets source_rate (msg/s) and prints it. Run right before
+# each herald-email -> smtp-sink drain, so the ratio compares runs under the same machine load.
+smtp_source() {
+  local start secs
   start=$(date +%s.%N)
   /usr/sbin/smtp-source -s 4 -m "$JOBS" -l 600 -f bench@herald.local -t to@example.com "127.0.0.1:$sink_port"
   secs=$(echo "$(date +%s.%N) - $start" | bc)
-  printf 'smtp-source -> smtp-sink (the sink'"'"'s own ceiling, 4 sessions): %s messages in %.2f s = %.0f msg/s\n\n' \
-    "$JOBS" "$secs" "$(echo "$JOBS / $secs" | bc -l)" | tee -a "$OUT"
-fi
+  source_rate=$(echo "$JOBS / $secs" | bc -l)
+  printf 'smtp-source -> smtp-sink: %s messages in %.2f s = %.0f msg/s\n' "$JOBS" "$secs" "$source_rate" >&2
+  printf '| smtp-source -> smtp-sink (4 sessions) | - | %.0f | 1 | %.2f | - | - | - | - | - | - |\n' \
+    "$source_rate" "$secs" | tee -a "$OUT"
+}
 
-echo "| worker -> server | concurrency | jobs/s | seconds | peak RSS MiB |" | tee -a "$OUT"
-echo "|---|---|---|---|---|" | tee -a "$OUT"
+echo "Worker environment: ${EXTRA_ENV[*]:-(defaults)}" | tee -a "$OUT"
+echo | tee -a "$OUT"
+echo "| worker -> server | concurrency | jobs/s | x smtp-source | seconds | enqueue->sent p50 ms | p99 ms | worker CPU µs/job | PG+Redis CPU µs/job | server CPU µs/job | peak RSS MiB |" | tee -a "$OUT"
+echo "|---|---|---|---|---|---|---|---|---|---|---|" | tee -a "$OUT"
+if [[ $ONLY != push ]]; then
 for c in $CONCURRENCY; do
   if [[ -n ${sink_port:-} ]]; then
     seed email "$JOBS"
+    smtp_source
+    server_pid=$sink_pid
     row "herald-email -> smtp-sink (Postfix)" "$c" "$(drain herald-email "$c" HERALD_EMAIL_PROVIDER=smtp \
-      HERALD_SMTP_HOST=127.0.0.1 HERALD_SMTP_PORT="$sink_port")"
+      HERALD_SMTP_HOST=127.0.0.1 HERALD_SMTP_PORT="$sink_port")" "$source_rate"
   fi
 done
 start_fake fake_smtp.py --ids-only
@@ -147,6 +210,8 @@ for c in $CONCURRENCY; do
     HERALD_SMTP_HOST=127.0.0.1 HERALD_SMTP_PORT="$fake_port")"
 done
 
+fi
+if [[ $ONLY != email ]]; then
 openssl genrsa -out "$tmp/sa.pem" 2048 2>/dev/null
 openssl rsa -in "$tmp/sa.pem" -pubout -out "$tmp/sa.pub" 2>/dev/null
 start_fake fake_fcm.py --public-key "$tmp/sa.pub" --ids-only
@@ -162,4 +227,5 @@ for c in $CONCURRENCY; do
   row "herald-push -> fake_fcm.py" "$c" "$(drain herald-push "$c" HERALD_PUSH_PROVIDER=fcm \
     HERALD_FCM_BASE_URL="http://127.0.0.1:$fake_port" HERALD_FCM_CREDENTIALS_FILE="$tmp/sa.json")"
 done
+fi
 say "results in $OUT"

@@ -1,0 +1,140 @@
+# Shared by bench/feed.sh and bench/memory.sh (sourced, not run): the Release build, a
+# throw-away stack removed on exit, the API process, wrk runs and the Markdown header.
+#   BENCH_BUILD         build directory, relative to the project root or absolute (default build-rel);
+#                       configured and built in Release when its herald-api is missing
+#   BENCH_STACK_PREFIX  prefix of the stack's temporary directory (default /tmp/herald-bench)
+#   HERALD_HTTP_THREADS and the other HERALD_* variables pass through to the API.
+# shellcheck shell=bash
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+BUILD=${BENCH_BUILD:-build-rel}
+[[ $BUILD == /* ]] || BUILD=$ROOT/$BUILD
+BIN=$BUILD/bin/herald-api
+HERE=$ROOT/bench
+
+bench_build() {
+  [[ -x $BIN ]] && return
+  cmake -S "$ROOT" -B "$BUILD" -DCMAKE_BUILD_TYPE=Release -DHERALD_BUILD_TESTS=OFF >/dev/null
+  cmake --build "$BUILD" -j2 >/dev/null
+}
+
+# Starts the stack (ephemeral ports, its own directory) and removes it, with every process in
+# $pids, when the script exits for any reason.
+pids=()
+stack=""
+bench_cleanup() {
+  local p
+  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+  for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
+  if [[ -n $stack ]]; then
+    "$ROOT/scripts/stack.sh" stop --purge --dir "$stack" >/dev/null 2>&1 || true
+  fi
+}
+bench_stack() {
+  stack=$(mktemp -d "${BENCH_STACK_PREFIX:-/tmp/herald-bench}-XXXX")
+  trap bench_cleanup EXIT
+  trap 'exit 130' INT TERM
+  "$ROOT/scripts/stack.sh" start --ephemeral --dir "$stack" >/dev/null
+  # shellcheck disable=SC1091
+  . "$stack/stack.env"
+  export HERALD_LOG_LEVEL=warning HERALD_HTTP_BIND=127.0.0.1 HERALD_AUTH_RATE_LIMIT=1000000
+  export HERALD_JWT_SECRET=bench-secret-bench-secret-bench-secret-0123
+  export HERALD_ACCESS_TOKEN_TTL_S=86400
+  export HERALD_ADMIN_EMAIL=bench-admin@example.com HERALD_ADMIN_PASSWORD=bench-admin-password-1
+  pg_pid=$(head -1 "$HERALD_PG_HOME/data/postmaster.pid")
+}
+
+# PostgreSQL settings for tables of millions of rows (bench/README.md explains each); applied
+# with ALTER SYSTEM and a restart, so they survive in the stack's postgresql.auto.conf.
+PG_SETTINGS="shared_buffers=1GB effective_cache_size=4GB maintenance_work_mem=512MB work_mem=16MB
+max_wal_size=8GB checkpoint_timeout=15min random_page_cost=1.1 effective_io_concurrency=64
+max_parallel_maintenance_workers=2"
+bench_pg_tune() {
+  local kv
+  for kv in $PG_SETTINGS; do
+    sql "ALTER SYSTEM SET ${kv%%=*} = '${kv#*=}'" >/dev/null
+  done
+  "$ROOT/scripts/stack.sh" stop-service postgres --dir "$stack" >/dev/null
+  "$ROOT/scripts/stack.sh" start-service postgres --dir "$stack" >/dev/null
+  pg_pid=$(head -1 "$HERALD_PG_HOME/data/postmaster.pid")
+}
+
+sql() { psql "$HERALD_DATABASE_URL" -X -q -v ON_ERROR_STOP=1 -Atc "$1"; }
+
+# bench_api PORT: starts herald-api serve in the background, waits for /healthz; sets api_pid.
+bench_api() {
+  HERALD_HTTP_PORT=$1 "$BIN" serve 2>>"$stack/api.log" &
+  api_pid=$!
+  pids+=("$api_pid")
+  for _ in $(seq 100); do curl -sf "http://127.0.0.1:$1/healthz" >/dev/null && return; sleep 0.1; done
+  echo "bench: the API on port $1 did not start (see $stack/api.log)" >&2
+  exit 1
+}
+
+json_field() { python3 -c "import json,sys; print(json.load(sys.stdin)$1)"; }
+# bench_token BASE EMAIL PASSWORD: an access token (registers the account first if needed).
+bench_token() {
+  local body="{\"email\":\"$2\",\"password\":\"$3\"}"
+  curl -s -o /dev/null -H 'Content-Type: application/json' -d "$body" "$1/api/v1/auth/register"
+  curl -sf -H 'Content-Type: application/json' -d "$body" "$1/api/v1/auth/login" |
+    json_field '["access_token"]'
+}
+
+# bench_fixtures BASE: what feed.sh and memory.sh send with: sets admin and user (access tokens),
+# user_id (the bench user), creates the template bench.order (in_app and e-mail, using name, order
+# and total) and 1,000 seed users as POST recipients (bench/seed_growth.sql, loaded here), listed
+# in $stack/recipients; exports HERALD_BENCH_RECIPIENTS and HERALD_BENCH_TEMPLATE.
+bench_fixtures() {
+  psql "$HERALD_DATABASE_URL" -X -q -v ON_ERROR_STOP=1 -f "$HERE/seed_growth.sql" >/dev/null
+  admin=$(bench_token "$1" "$HERALD_ADMIN_EMAIL" "$HERALD_ADMIN_PASSWORD")
+  user=$(bench_token "$1" bench-feed@example.com bench-feed-password-1)
+  # shellcheck disable=SC2034 # used by the sourcing script
+  user_id=$(curl -sf -H "Authorization: Bearer $user" "$1/api/v1/users/me" | json_field '["id"]')
+  curl -sf -o /dev/null -H "Authorization: Bearer $admin" -H 'Content-Type: application/json' \
+    -d '{"key":"bench.order","name":"Bench order","channels":{
+         "in_app":{"title":"Order {{order}} shipped","body":"Hello {{name}}, order {{order}} ({{total}}) is on its way."},
+         "email":{"subject":"Your order {{order}}","text":"Hello {{name}},\n\norder {{order}} ({{total}}) is on its way.",
+                  "html":"<p>Hello {{name}},</p><p>order <b>{{order}}</b> ({{total}}) is on its way.</p>"}}}' \
+    "$1/api/v1/admin/templates"
+  sql "SELECT bench_seed_users(1000)" >/dev/null
+  sql "SELECT id FROM bench_seed_users WHERE idx < 1000" >"$stack/recipients"
+  export HERALD_BENCH_RECIPIENTS=$stack/recipients HERALD_BENCH_TEMPLATE=bench.order
+}
+
+# CPU ticks of a process and, with a second argument "tree", of its direct children too.
+ticks() {
+  local t=0 p list=("$1")
+  [[ ${2:-} == tree ]] && mapfile -t -O 1 list < <(pgrep -P "$1")
+  for p in "${list[@]}"; do
+    t=$((t + $(awk '{print $14 + $15}' "/proc/$p/stat" 2>/dev/null || echo 0)))
+  done
+  echo "$t"
+}
+
+# wrk_run CONNECTIONS SECONDS SCRIPT URL -> "req/s p50 p99 non-2xx socket-errors api-us/req pg-us/req"
+# (the .lua's done() prints the RESULT line; CPU from /proc of the API and of PostgreSQL).
+wrk_run() {
+  local a0 a1 g0 g1 line
+  a0=$(ticks "$api_pid") g0=$(ticks "$pg_pid" tree)
+  line=$(wrk -t2 -c"$1" -d"$2s" --timeout 10s -s "$HERE/$3" "$4" | awk '/^RESULT/ {$1 = ""; print}')
+  a1=$(ticks "$api_pid") g1=$(ticks "$pg_pid" tree)
+  python3 - "$line" "$a0" "$a1" "$g0" "$g1" "$2" "$(getconf CLK_TCK)" <<'PY'
+import sys
+line, a0, a1, g0, g1, secs, hz = sys.argv[1].strip(), *map(float, sys.argv[2:])
+n = max(float(line.split()[0]) * secs, 1)
+print(line, f"{(a1 - a0) * 1e6 / hz / n:.0f}", f"{(g1 - g0) * 1e6 / hz / n:.0f}")
+PY
+}
+ratio() { python3 -c "print(f'{$1 / $2:.2f}' if $2 else '?')"; }
+
+# The report's header lines: machine, commit, build, load.
+bench_header() {
+  cat <<MD
+Machine: $(nproc) cores ($(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo)),
+$(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo) RAM, $(uname -r); PostgreSQL
+$(sql "SHOW server_version"), Redis $(redis-server --version | awk '{print $3}' | cut -d= -f2).
+Commit: $(git -C "$ROOT" rev-parse --short HEAD)$(git -C "$ROOT" diff --quiet HEAD -- api common db 2>/dev/null || echo " plus the working tree").
+Build: Release ($BUILD). API: HERALD_HTTP_THREADS=${HERALD_HTTP_THREADS:-16}, HERALD_DB_POOL_SIZE=${HERALD_DB_POOL_SIZE:-0}
+(one PostgreSQL connection per thread), log level warning. wrk -t2, and API, PostgreSQL, Redis
+and wrk all share the machine's cores (load average at the start: $(cut -d' ' -f1-3 /proc/loadavg)).
+MD
+}
