@@ -31,6 +31,10 @@ trap cleanup EXIT
 "$ROOT/scripts/stack.sh" start --ephemeral --dir "$stack" >/dev/null
 # shellcheck disable=SC1091
 . "$stack/stack.env"
+# Same-host PostgreSQL through its Unix socket (BENCH_PG_SOCKET=0: loopback TCP, as the tests).
+if [[ ${BENCH_PG_SOCKET:-1} == 1 ]]; then
+  export HERALD_DATABASE_URL="postgresql://herald@/herald?host=$HERALD_PG_HOME/run&port=$HERALD_PG_PORT"
+fi
 export HERALD_LOG_LEVEL=warning HERALD_HTTP_BIND=127.0.0.1 HERALD_AUTH_RATE_LIMIT=1000000
 export HERALD_DB_PREPARED_STATEMENTS=${HERALD_DB_PREPARED_STATEMENTS:-true} # direct PostgreSQL
 export HERALD_JWT_SECRET=bench-secret-bench-secret-bench-secret-0123

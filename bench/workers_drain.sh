@@ -66,6 +66,10 @@ if [[ -z ${HERALD_DATABASE_URL:-} || -z ${HERALD_REDIS_URL:-} ]]; then
   scripts/stack.sh start --ephemeral --dir "$stack_dir" >/dev/null
   # shellcheck disable=SC1091
   . "$stack_dir/stack.env"
+  # Same-host PostgreSQL through its Unix socket (BENCH_PG_SOCKET=0: loopback TCP, as the tests).
+  if [[ ${BENCH_PG_SOCKET:-1} == 1 ]]; then
+    export HERALD_DATABASE_URL="postgresql://herald@/herald?host=$HERALD_PG_HOME/run&port=$HERALD_PG_PORT"
+  fi
 fi
 redis_port=${HERALD_REDIS_URL##*:}
 redis_port=${redis_port%%/*}
