@@ -120,7 +120,7 @@ static struct h_req *pre(const struct _u_request *request, struct _u_response *r
   if (h_request_id_valid(incoming)) {
     snprintf(rq->request_id, sizeof(rq->request_id), "%s", incoming);
   } else {
-    h_uuid_v4(rq->request_id);
+    h_uuid_v4_fast(rq->request_id); /* a correlation id: unique, need not be secret */
   }
   client_ip(request, rq->ip, sizeof(rq->ip));
   if (rq->app->cfg->trusted_proxies[0] != '\0') { /* deploy: behind a load balancer */

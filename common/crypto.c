@@ -7,6 +7,7 @@
 #include <openssl/hmac.h>
 #include <openssl/rand.h>
 #include <openssl/sha.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,18 +35,48 @@ void h_hex_encode(const unsigned char *in, size_t n, char *out) {
   out[2 * n] = '\0';
 }
 
-h_result h_uuid_v4(char out[H_UUID_LEN + 1]) {
-  unsigned char b[16];
-  if (h_random_bytes(b, sizeof(b)) != H_OK) {
-    return H_ERR_INTERNAL;
-  }
+/* The version and variant bits, then the 8-4-4-4-12 text. */
+static void format_uuid(unsigned char b[16], char out[H_UUID_LEN + 1]) {
   b[6] = (unsigned char)((b[6] & 0x0f) | 0x40);
   b[8] = (unsigned char)((b[8] & 0x3f) | 0x80);
   char hex[33];
   h_hex_encode(b, 16, hex);
   snprintf(out, H_UUID_LEN + 1, "%.8s-%.4s-%.4s-%.4s-%.12s", hex, hex + 8, hex + 12, hex + 16,
            hex + 20);
+}
+
+h_result h_uuid_v4(char out[H_UUID_LEN + 1]) {
+  unsigned char b[16];
+  if (h_random_bytes(b, sizeof(b)) != H_OK) {
+    return H_ERR_INTERNAL;
+  }
+  format_uuid(b, out);
   return H_OK;
+}
+
+/* xoshiro128-style generator per thread (xorshift128+), seeded once from the CSPRNG. */
+static uint64_t next64(uint64_t s[2]) {
+  uint64_t a = s[0];
+  const uint64_t b = s[1];
+  s[0] = b;
+  a ^= a << 23;
+  s[1] = a ^ b ^ (a >> 17) ^ (b >> 26);
+  return s[1] + b;
+}
+
+void h_uuid_v4_fast(char out[H_UUID_LEN + 1]) {
+  static _Thread_local uint64_t state[2];
+  if (state[0] == 0 && state[1] == 0) {
+    if (h_random_bytes((unsigned char *)state, sizeof(state)) != H_OK ||
+        (state[0] == 0 && state[1] == 0)) {
+      state[0] = (uint64_t)(uintptr_t)&state ^ 0x9e3779b97f4a7c15ULL;
+      state[1] = 0xbf58476d1ce4e5b9ULL;
+    }
+  }
+  uint64_t r[2] = {next64(state), next64(state)};
+  unsigned char b[16];
+  memcpy(b, r, sizeof(b));
+  format_uuid(b, out);
 }
 
 bool h_uuid_valid(const char *s) {

@@ -15,6 +15,11 @@ h_result h_random_bytes(unsigned char *buf, size_t n);
 /* Writes a random (version 4) UUID plus NUL into out[37]. */
 h_result h_uuid_v4(char out[H_UUID_LEN + 1]);
 
+/* A version 4 UUID from a per-thread pseudo-random generator (seeded from the CSPRNG):
+ * unique, not unguessable. For request ids, whose cost is on every request; never for
+ * anything that must be unpredictable. */
+void h_uuid_v4_fast(char out[H_UUID_LEN + 1]);
+
 /* True when s is a canonical lowercase/uppercase 8-4-4-4-12 hex UUID. */
 bool h_uuid_valid(const char *s);
 

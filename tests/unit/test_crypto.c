@@ -24,6 +24,23 @@ static void test_uuid(void **state) {
   assert_true(h_uuid_valid("123E4567-E89B-12D3-A456-426614174000"));
 }
 
+/* Request ids: valid v4 UUIDs, all different over many draws. */
+static void test_uuid_fast(void **state) {
+  (void)state;
+  enum { N = 2000 };
+  static char ids[N][37];
+  for (int i = 0; i < N; i++) {
+    h_uuid_v4_fast(ids[i]);
+    assert_true(h_uuid_valid(ids[i]));
+    assert_int_equal(ids[i][14], '4');
+    assert_true(strchr("89ab", ids[i][19]) != NULL);
+  }
+  qsort(ids, N, sizeof(ids[0]), (int (*)(const void *, const void *))strcmp);
+  for (int i = 1; i < N; i++) {
+    assert_string_not_equal(ids[i - 1], ids[i]);
+  }
+}
+
 static void test_sha256_known_vector(void **state) {
   (void)state;
   char hex[65];
@@ -83,6 +100,7 @@ static void test_password_malformed_hash(void **state) {
 int main(void) {
   const struct CMUnitTest tests[] = {
     cmocka_unit_test(test_uuid),
+    cmocka_unit_test(test_uuid_fast),
     cmocka_unit_test(test_sha256_known_vector),
     cmocka_unit_test(test_hmac_rfc4231_case2),
     cmocka_unit_test(test_consttime),
