@@ -99,7 +99,9 @@ const struct h_route *h_routes(void) { return routes; }
 /* Length of the segment starting at s (up to '/' or end). */
 static size_t seglen(const char *s) { return strcspn(s, "/"); }
 
-bool h_route_path_match(const char *pattern, const char *path) {
+/* Walks pattern and path segment by segment: true when they match. With map, puts the
+ * ":name" segments into it (name -> the path's segment). */
+static bool walk(const char *pattern, const char *path, struct _u_map *map) {
   const char *p = pattern, *u = path;
   for (;;) {
     while (*p == '/') {
@@ -115,9 +117,19 @@ bool h_route_path_match(const char *pattern, const char *path) {
     if (*p != ':' && (pl != ul || strncmp(p, u, pl) != 0)) {
       return false;
     }
+    if (*p == ':' && map != NULL) {
+      char *name = h_strndup(p + 1, pl - 1), *value = h_strndup(u, ul);
+      u_map_put(map, name, value);
+      free(name);
+      free(value);
+    }
     p += pl;
     u += ul;
   }
+}
+
+bool h_route_path_match(const char *pattern, const char *path) {
+  return walk(pattern, path, NULL);
 }
 
 /* notifications: literal segments beat ":name" ones, so /notifications/unread-count is
@@ -201,27 +213,7 @@ const struct h_route *h_route_find(const char *method, const char *path, bool pr
 }
 
 void h_route_bind(const struct h_route *route, const char *path, struct _u_map *map) {
-  const char *p = route->path, *u = path;
-  for (;;) {
-    while (*p == '/') {
-      p++;
-    }
-    while (*u == '/') {
-      u++;
-    }
-    if (*p == '\0' || *u == '\0') {
-      return;
-    }
-    size_t pl = seglen(p), ul = seglen(u);
-    if (*p == ':') {
-      char *name = h_strndup(p + 1, pl - 1), *value = h_strndup(u, ul);
-      u_map_put(map, name, value);
-      free(name);
-      free(value);
-    }
-    p += pl;
-    u += ul;
-  }
+  walk(route->path, path, map);
 }
 
 /* One ulfius endpoint for everything: ulfius matching a table of ~70 patterns on every
