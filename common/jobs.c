@@ -10,14 +10,6 @@
 #include "db.h"
 #include "log.h"
 
-/* The columns both the claim and the plain load return, in this order. */
-#define JOB_COLUMNS                                                                          \
-  "c.id, c.notification_id, c.user_id, c.channel, c.attempts, c.recoveries,"                \
-  " c.fencing_token, n.category, n.priority, n.title, n.body, n.html, n.action_url,"        \
-  " n.data::text, u.email, u.phone, u.name, u.locale, u.status"
-#define JOB_JOINS                                                                            \
-  " JOIN notifications n ON n.id = c.notification_id JOIN users u ON u.id = c.user_id"
-
 void h_job_free(struct h_job *job) {
   free(job->category);
   free(job->priority);
@@ -39,37 +31,36 @@ void h_job_free(struct h_job *job) {
   memset(job, 0, sizeof(*job));
 }
 
-/* A nullable column as a new string (caller frees) or NULL. */
-static char *column(const PGresult *res, int col) {
-  return PQgetisnull(res, 0, col) ? NULL : h_strdup(PQgetvalue(res, 0, col));
+/* A nullable column of row as a new string (caller frees) or NULL. */
+static char *column(const PGresult *res, int row, int col) {
+  return PQgetisnull(res, row, col) ? NULL : h_strdup(PQgetvalue(res, row, col));
 }
 
-/* Fills job from row 0 of a JOB_COLUMNS result. */
-static void fill_job(const PGresult *res, struct h_job *job) {
+void h_job_fill(const PGresult *res, int row, struct h_job *job) {
   memset(job, 0, sizeof(*job));
-  snprintf(job->id, sizeof(job->id), "%s", PQgetvalue(res, 0, 0));
-  snprintf(job->notification_id, sizeof(job->notification_id), "%s", PQgetvalue(res, 0, 1));
-  snprintf(job->user_id, sizeof(job->user_id), "%s", PQgetvalue(res, 0, 2));
-  snprintf(job->channel, sizeof(job->channel), "%s", PQgetvalue(res, 0, 3));
-  job->attempts = atoi(PQgetvalue(res, 0, 4));
-  job->recoveries = atoi(PQgetvalue(res, 0, 5));
-  job->fencing_token = strtoll(PQgetvalue(res, 0, 6), NULL, 10);
-  job->category = column(res, 7);
-  job->priority = column(res, 8);
-  job->title = column(res, 9);
-  job->body = column(res, 10);
-  job->html = column(res, 11);
-  job->action_url = column(res, 12);
-  job->data = json_loads(PQgetvalue(res, 0, 13), 0, NULL);
+  snprintf(job->id, sizeof(job->id), "%s", PQgetvalue(res, row, 0));
+  snprintf(job->notification_id, sizeof(job->notification_id), "%s", PQgetvalue(res, row, 1));
+  snprintf(job->user_id, sizeof(job->user_id), "%s", PQgetvalue(res, row, 2));
+  snprintf(job->channel, sizeof(job->channel), "%s", PQgetvalue(res, row, 3));
+  job->attempts = atoi(PQgetvalue(res, row, 4));
+  job->recoveries = atoi(PQgetvalue(res, row, 5));
+  job->fencing_token = strtoll(PQgetvalue(res, row, 6), NULL, 10);
+  job->category = column(res, row, 7);
+  job->priority = column(res, row, 8);
+  job->title = column(res, row, 9);
+  job->body = column(res, row, 10);
+  job->html = column(res, row, 11);
+  job->action_url = column(res, row, 12);
+  job->data = json_loads(PQgetvalue(res, row, 13), 0, NULL);
   if (!json_is_object(job->data)) {
     json_decref(job->data);
     job->data = json_object();
   }
-  job->email = column(res, 14);
-  job->phone = column(res, 15);
-  job->name = column(res, 16);
-  job->locale = column(res, 17);
-  job->user_status = column(res, 18);
+  job->email = column(res, row, 14);
+  job->phone = column(res, row, 15);
+  job->name = column(res, row, 16);
+  job->locale = column(res, row, 17);
+  job->user_status = column(res, row, 18);
 }
 
 /* Why a claim matched nothing: CONFLICT (scheduled later, *due_at set), NOT_FOUND,
@@ -122,13 +113,13 @@ h_result h_job_claim(PGconn *conn, const char *id, const char *channel, const ch
       "   AND (status = 'queued' OR (status = 'scheduled'"
       "        AND due_at <= now() + interval '2 seconds'))"
       " RETURNING *)"
-      " SELECT " JOB_COLUMNS " FROM c" JOB_JOINS,
+      " SELECT " H_JOB_COLUMNS " FROM c" H_JOB_JOINS,
       3, params, &res);
   if (r != H_OK) {
     return r == H_ERR_CONFLICT ? H_ERR_UNAVAILABLE : r; /* a deadlock: try again */
   }
   if (PQntuples(res) == 1) {
-    fill_job(res, job);
+    h_job_fill(res, 0, job);
   } else {
     r = why_unclaimable(conn, id, channel, worker_id, job, due_at);
   }
@@ -144,14 +135,14 @@ h_result h_job_load(PGconn *conn, const char *id, struct h_job *job) {
   const char *params[] = {id};
   PGresult *res = NULL;
   h_result r = h_db_exec(conn,
-                         "SELECT " JOB_COLUMNS " FROM deliveries c" JOB_JOINS
+                         "SELECT " H_JOB_COLUMNS " FROM deliveries c" H_JOB_JOINS
                          " WHERE c.id = $1::uuid",
                          1, params, &res);
   if (r != H_OK) {
     return r;
   }
   if (PQntuples(res) == 1) {
-    fill_job(res, job);
+    h_job_fill(res, 0, job);
   } else {
     r = H_ERR_NOT_FOUND;
   }

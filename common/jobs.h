@@ -48,6 +48,18 @@ struct h_job {
 /* Frees what job owns and clears it. */
 void h_job_free(struct h_job *job);
 
+/* The columns every job query returns, in this order, over deliveries c, and the joins
+ * they need; h_job_fill reads one row of such a result. */
+#define H_JOB_COLUMNS                                                                        \
+  "c.id, c.notification_id, c.user_id, c.channel, c.attempts, c.recoveries,"                \
+  " c.fencing_token, n.category, n.priority, n.title, n.body, n.html, n.action_url,"        \
+  " n.data::text, u.email, u.phone, u.name, u.locale, u.status"
+#define H_JOB_JOINS                                                                          \
+  " JOIN notifications n ON n.id = c.notification_id JOIN users u ON u.id = c.user_id"
+
+/* Fills job (caller h_job_free()s it) from row of an H_JOB_COLUMNS result. */
+void h_job_fill(const PGresult *res, int row, struct h_job *job);
+
 /* Claims job id: UPDATE ... SET status='processing', attempts+1, fencing_token+1
  * WHERE the row is queued, or scheduled and due (2 s of clock slack). On H_OK job
  * is filled (caller h_job_free()s it). H_ERR_NOT_FOUND: the row is not claimable

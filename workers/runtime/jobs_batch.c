@@ -11,16 +11,8 @@
 #include "crypto.h"
 #include "db.h"
 
-/* Keep in step with JOB_COLUMNS / fill_job of common/jobs.c (same order). */
-#define BATCH_JOB_COLUMNS                                                                    \
-  "c.id, c.notification_id, c.user_id, c.channel, c.attempts, c.recoveries,"                \
-  " c.fencing_token, n.category, n.priority, n.title, n.body, n.html, n.action_url,"        \
-  " n.data::text, u.email, u.phone, u.name, u.locale, u.status"
 /* An item the claim statement has not settled yet. */
 #define CLAIM_PENDING H_ERR_INTERNAL
-
-#define BATCH_JOB_JOINS                                                                      \
-  " JOIN notifications n ON n.id = c.notification_id JOIN users u ON u.id = c.user_id"
 
 char *h_job_uuid_array(const char *const *ids, size_t n) {
   char *out = h_malloc(n * 37 + 3);
@@ -39,39 +31,6 @@ char *h_job_uuid_array(const char *const *ids, size_t n) {
   out[len++] = '}';
   out[len] = '\0';
   return out;
-}
-
-/* A nullable column of row as a new string (caller frees) or NULL. */
-static char *column_at(const PGresult *res, int row, int col) {
-  return PQgetisnull(res, row, col) ? NULL : h_strdup(PQgetvalue(res, row, col));
-}
-
-/* Fills job from row of a BATCH_JOB_COLUMNS result. */
-static void fill_row(const PGresult *res, int row, struct h_job *job) {
-  memset(job, 0, sizeof(*job));
-  snprintf(job->id, sizeof(job->id), "%s", PQgetvalue(res, row, 0));
-  snprintf(job->notification_id, sizeof(job->notification_id), "%s", PQgetvalue(res, row, 1));
-  snprintf(job->user_id, sizeof(job->user_id), "%s", PQgetvalue(res, row, 2));
-  snprintf(job->channel, sizeof(job->channel), "%s", PQgetvalue(res, row, 3));
-  job->attempts = atoi(PQgetvalue(res, row, 4));
-  job->recoveries = atoi(PQgetvalue(res, row, 5));
-  job->fencing_token = strtoll(PQgetvalue(res, row, 6), NULL, 10);
-  job->category = column_at(res, row, 7);
-  job->priority = column_at(res, row, 8);
-  job->title = column_at(res, row, 9);
-  job->body = column_at(res, row, 10);
-  job->html = column_at(res, row, 11);
-  job->action_url = column_at(res, row, 12);
-  job->data = json_loads(PQgetvalue(res, row, 13), 0, NULL);
-  if (!json_is_object(job->data)) {
-    json_decref(job->data);
-    job->data = json_object();
-  }
-  job->email = column_at(res, row, 14);
-  job->phone = column_at(res, row, 15);
-  job->name = column_at(res, row, 16);
-  job->locale = column_at(res, row, 17);
-  job->user_status = column_at(res, row, 18);
 }
 
 /* The item of items whose id is id, or NULL. */
@@ -114,7 +73,7 @@ static h_result claim_statement(PGconn *conn, struct h_claim_item *items, size_t
       "   AND (status = 'queued' OR (status = 'scheduled'"
       "        AND due_at <= now() + interval '2 seconds'))"
       " RETURNING *)"
-      " SELECT " BATCH_JOB_COLUMNS " FROM c" BATCH_JOB_JOINS,
+      " SELECT " H_JOB_COLUMNS " FROM c" H_JOB_JOINS,
       3, params, &res);
   free(array);
   if (r != H_OK) {
@@ -124,7 +83,7 @@ static h_result claim_statement(PGconn *conn, struct h_claim_item *items, size_t
   for (int row = 0; row < PQntuples(res); row++) {
     struct h_claim_item *it = item_of(items, n, PQgetvalue(res, row, 0));
     if (it != NULL && it->result != H_OK) {
-      fill_row(res, row, &it->job);
+      h_job_fill(res, row, &it->job);
       it->result = H_OK;
     }
   }
