@@ -4,14 +4,14 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "alloc.h"
-#include "config.h"
-#include "crypto.h"
-#include "db.h"
-#include "log.h"
-#include "migrate.h"
-#include "server.h"
-#include "user_repo.h"
+#include "core/alloc.h"
+#include "core/config.h"
+#include "crypto/crypto.h"
+#include "store/db.h"
+#include "core/log.h"
+#include "store/migrate.h"
+#include "http/server.h"
+#include "users/user_repo.h"
 
 #define EXIT_USAGE 2
 #define EXIT_CONFIG 78 /* EX_CONFIG */
@@ -100,7 +100,7 @@ static int cmd_serve(const struct h_config *cfg) {
   h_server_block_signals();
   struct h_app app;
   char *error = NULL;
-  if (h_app_init(&app, cfg, &error) != H_OK) {
+  if (h_app_init(&app, cfg, "herald-api", &error) != H_OK) {
     fprintf(stderr, "herald-api: configuration error: %s\n", error);
     free(error);
     return EXIT_CONFIG;

@@ -89,7 +89,7 @@ explain() { # explain TITLE SQL
   sql "EXPLAIN (ANALYZE, BUFFERS, COSTS OFF) $2"
   printf '```\n'
 }
-# The feed query of api/notification_repo.c (h_notif_repo_feed) with the endpoint's parameters.
+# The feed query of common/notifications/notification_repo.c (h_notif_repo_feed) with the endpoint's parameters.
 feed_sql() { # feed_sql UNREAD CURSOR
   cat <<SQL
 SELECT id, 'notification' AS object, category, priority, title, body, action_url, data,

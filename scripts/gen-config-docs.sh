@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Writes the configuration reference (every HERALD_* variable with its default, from the
-# table in common/config.c via `herald-api config`) between the markers in README.md.
+# table in common/core/config.c via `herald-api config`) between the markers in README.md.
 #   scripts/gen-config-docs.sh [--check] [path/to/herald-api]
 # --check: exit 1 (and show the diff) when README.md is out of date; nothing is written.
 set -euo pipefail

@@ -14,7 +14,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "alloc.h"
+#include "core/alloc.h"
 
 #ifndef HERALD_FAKE_STRIPE
 #error "HERALD_FAKE_STRIPE must name tests/fakes/fake_stripe.py"

@@ -13,11 +13,11 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "alloc.h"
-#include "crypto.h"
-#include "db.h"
-#include "log.h"
-#include "migrate.h"
+#include "core/alloc.h"
+#include "crypto/crypto.h"
+#include "store/db.h"
+#include "core/log.h"
+#include "store/migrate.h"
 
 void th_start(struct th_server *s) {
   static bool once;
@@ -43,7 +43,7 @@ void th_start(struct th_server *s) {
   assert_int_equal(h_migrate(conn, herald_migrations, NULL), H_OK);
   PQfinish(conn);
 
-  if (h_app_init(&s->app, &s->cfg, &error) != H_OK) {
+  if (h_app_init(&s->app, &s->cfg, "herald-api", &error) != H_OK) {
     fail_msg("h_app_init: %s", error);
   }
   assert_int_equal(h_server_start(&s->app, &s->server), H_OK);

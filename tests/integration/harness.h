@@ -11,9 +11,9 @@
 #include <libpq-fe.h>
 #include <stdbool.h>
 
-#include "app.h"
-#include "config.h"
-#include "server.h"
+#include "app/app.h"
+#include "core/config.h"
+#include "http/server.h"
 
 struct th_server {
   struct h_config cfg;

@@ -11,8 +11,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "alloc.h"
-#include "redis.h"
+#include "core/alloc.h"
+#include "store/redis.h"
 
 void ns_call(const struct th_server *s, const char *token, const char *method, const char *path,
              const char *body, const char *extra, struct th_response *r) {

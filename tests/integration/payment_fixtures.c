@@ -9,8 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "alloc.h"
-#include "crypto.h"
+#include "core/alloc.h"
+#include "crypto/crypto.h"
 
 char *pf_user(const struct th_server *s, char user_id[37]) {
   char *email = th_unique_email("payer");

@@ -11,9 +11,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "alloc.h"
+#include "core/alloc.h"
 #include "harness.h"
-#include "jwt_tokens.h"
+#include "crypto/jwt_tokens.h"
 
 static struct th_server srv;
 

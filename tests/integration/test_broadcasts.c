@@ -11,8 +11,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "alloc.h"
-#include "crypto.h"
+#include "core/alloc.h"
+#include "crypto/crypto.h"
 #include "notif_support.h"
 
 static struct th_server srv;

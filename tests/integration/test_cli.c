@@ -13,7 +13,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "alloc.h"
+#include "core/alloc.h"
 #include "harness.h"
 
 /* Runs "ENV... herald-api ARGS" through the shell; returns the exit code and the

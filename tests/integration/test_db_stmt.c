@@ -1,4 +1,4 @@
-/* The statement cache behind h_db_exec (common/db_stmt.h) against the real
+/* The statement cache behind h_db_exec (common/store/db_stmt.h) against the real
  * PostgreSQL: one preparation per distinct statement, results identical to the
  * unprepared path, custom plans, and recovery when the server forgets or a table
  * changes under a prepared statement. */
@@ -9,8 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "db.h"
-#include "db_stmt.h"
+#include "store/db.h"
+#include "store/db_stmt.h"
 #include "harness.h"
 
 static PGconn *connect_with(bool prepared) {

@@ -1,4 +1,4 @@
-/* Integration: the group commit of POST /api/v1/notifications (api/group_commit.h).
+/* Integration: the group commit of POST /api/v1/notifications (common/store/group_commit.h).
  *   - the engine alone: a batch with one failing item is retried one by one so only that
  *     item fails; SIGTERM's drain commits and answers everything queued;
  *   - many concurrent POSTs share transactions, each answered 202 only with its rows
@@ -17,7 +17,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "group_commit.h"
+#include "store/group_commit.h"
 #include "notif_support.h"
 
 static struct th_server srv;

@@ -11,9 +11,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "alloc.h"
+#include "core/alloc.h"
 #include "harness.h"
-#include "jwt_tokens.h"
+#include "crypto/jwt_tokens.h"
 
 #define OLD_SECRET "the-retired-signing-key-0123456789ab"
 #define NEW_SECRET "the-current-signing-key-0123456789ab"

@@ -8,9 +8,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "alloc.h"
+#include "core/alloc.h"
 #include "harness.h"
-#include "migrate.h"
+#include "store/migrate.h"
 
 static int count_migrations(PGconn *c) {
   PGresult *res = PQexec(c, "SELECT count(*) FROM schema_migrations");

@@ -9,10 +9,10 @@
 #include <string.h>
 #include <time.h>
 
-#include "alloc.h"
-#include "crypto.h"
+#include "core/alloc.h"
+#include "crypto/crypto.h"
 #include "notif_support.h"
-#include "redis.h"
+#include "store/redis.h"
 
 static struct th_server srv;
 static char *admin;

@@ -8,8 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "alloc.h"
-#include "crypto.h"
+#include "core/alloc.h"
+#include "crypto/crypto.h"
 #include "payment_fixtures.h"
 
 static struct th_server srv;

@@ -10,8 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "alloc.h"
-#include "crypto.h"
+#include "core/alloc.h"
+#include "crypto/crypto.h"
 #include "payment_fixtures.h"
 
 static struct th_server srv;

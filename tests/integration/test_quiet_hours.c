@@ -12,7 +12,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "alloc.h"
+#include "core/alloc.h"
 #include "notif_support.h"
 
 static struct th_server srv;

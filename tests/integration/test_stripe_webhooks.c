@@ -12,10 +12,10 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "alloc.h"
-#include "crypto.h"
+#include "core/alloc.h"
+#include "crypto/crypto.h"
 #include "payment_fixtures.h"
-#include "stripe.h"
+#include "payments/stripe/stripe.h"
 
 static struct th_server srv;
 static struct fs_fake fake;

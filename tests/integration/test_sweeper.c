@@ -12,10 +12,10 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "alloc.h"
+#include "core/alloc.h"
 #include "notif_support.h"
-#include "redis.h"
-#include "sweeper.h"
+#include "store/redis.h"
+#include "queue/sweeper.h"
 
 static struct th_server srv;
 static char *admin;

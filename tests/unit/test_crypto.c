@@ -6,7 +6,7 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "crypto.h"
+#include "crypto/crypto.h"
 
 static void test_uuid(void **state) {
   (void)state;

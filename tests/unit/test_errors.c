@@ -6,7 +6,7 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "errors.h"
+#include "core/errors.h"
 
 static void test_body_shape(void **state) {
   (void)state;

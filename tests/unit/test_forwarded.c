@@ -1,4 +1,4 @@
-/* Unit tests: the client address behind trusted proxies (common/forwarded.h). */
+/* Unit tests: the client address behind trusted proxies (common/net/forwarded.h). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -6,7 +6,7 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "forwarded.h"
+#include "net/forwarded.h"
 
 static const char *client(const char *trusted, const char *peer, const char *xff) {
   static char out[64];

@@ -5,8 +5,8 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "http.h"
-#include "middleware.h"
+#include "http/http.h"
+#include "http/middleware.h"
 
 static void test_content_type(void **state) {
   (void)state;

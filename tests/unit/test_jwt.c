@@ -9,9 +9,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "alloc.h"
-#include "jwt_cache.h"
-#include "jwt_tokens.h"
+#include "core/alloc.h"
+#include "crypto/jwt_cache.h"
+#include "crypto/jwt_tokens.h"
 
 #define SECRET "0123456789abcdef0123456789abcdef"
 #define OLD_SECRET "fedcba9876543210fedcba9876543210"

@@ -5,8 +5,8 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "db.h"
-#include "log.h"
+#include "store/db.h"
+#include "core/log.h"
 
 static void test_mask(void **state) {
   (void)state;

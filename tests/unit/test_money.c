@@ -6,7 +6,7 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "money.h"
+#include "core/money.h"
 
 static void test_currency_table(void **state) {
   (void)state;

@@ -7,10 +7,10 @@
 #include <cmocka.h>
 #include <stdlib.h>
 
-#include "delivery_plan.h"
-#include "idempotency.h"
-#include "notification_input.h"
-#include "routes.h"
+#include "notifications/delivery_plan.h"
+#include "store/idempotency.h"
+#include "notifications/notification_input.h"
+#include "http/routes.h"
 
 static json_t *J(const char *text) { return json_loads(text, 0, NULL); }
 

@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <cmocka.h>
 
-#include "payment_state.h"
+#include "payments/payment_state.h"
 
 static void test_payment_ranks(void **state) {
   (void)state;

@@ -6,7 +6,7 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "quiet_hours.h"
+#include "notifications/quiet_hours.h"
 
 static int hm(int h, int m) { return h * 60 + m; }
 

@@ -5,7 +5,7 @@
 #include <cmocka.h>
 #include <time.h>
 
-#include "reconcile.h"
+#include "reconcile/reconcile.h"
 
 static void test_schedule(void **state) {
   (void)state;

@@ -13,7 +13,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "redis_sentinel.h"
+#include "store/redis_sentinel.h"
 
 static void test_parse_list(void **state) {
   (void)state;

@@ -5,7 +5,7 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "redis.h"
+#include "store/redis.h"
 
 static void test_parse(void **state) {
   (void)state;

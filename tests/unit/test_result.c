@@ -5,7 +5,7 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "result.h"
+#include "core/result.h"
 
 static void test_statuses(void **state) {
   (void)state;

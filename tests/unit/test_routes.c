@@ -6,8 +6,8 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "notifications.h"
-#include "routes.h"
+#include "notifications/notifications.h"
+#include "http/routes.h"
 
 static void test_match(void **state) {
   (void)state;

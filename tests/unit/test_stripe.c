@@ -6,7 +6,7 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "stripe.h"
+#include "payments/stripe/stripe.h"
 
 static void test_form_encoding(void **state) {
   (void)state;

@@ -7,7 +7,7 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "template.h"
+#include "templates/template.h"
 
 static json_t *J(const char *text) {
   json_error_t e;

@@ -4,7 +4,7 @@
 #include <stddef.h>
 #include <cmocka.h>
 
-#include "validate.h"
+#include "http/request.h"
 
 static void test_timestamp(void **state) {
   (void)state;

@@ -15,7 +15,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "alloc.h"
+#include "core/alloc.h"
 #include "jobs_batch.h"
 #include "wtest.h"
 

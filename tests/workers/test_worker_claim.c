@@ -1,4 +1,4 @@
-/* Claims against PostgreSQL (common/jobs.c), driven directly: the first claim of a
+/* Claims against PostgreSQL (common/queue/jobs.c), driven directly: the first claim of a
  * queued delivery, a retried claim whose first COMMIT went through but whose reply
  * was lost (adopted by the same thread, not dropped), another thread's claim of the
  * same row (refused), a row scheduled for later (CONFLICT with its due time) and a
@@ -13,7 +13,7 @@
 #include <time.h>
 
 #include "harness.h"
-#include "jobs.h"
+#include "queue/jobs.h"
 #include "wtest.h"
 
 static PGconn *db;

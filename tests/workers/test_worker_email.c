@@ -12,7 +12,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "alloc.h"
+#include "core/alloc.h"
 #include "wtest.h"
 
 static struct wt_proc smtp;

@@ -11,9 +11,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "alloc.h"
+#include "core/alloc.h"
 #include "harness.h"
-#include "webhooks_sms.h"
+#include "webhooks/sms.h"
 #include "wtest.h"
 
 #define SID "ACtest0000000000000000000000000001"

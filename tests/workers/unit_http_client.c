@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <time.h>
 
-#include "http_client.h"
+#include "net/http_client.h"
 
 static void test_retry_after(void **state) {
   (void)state;

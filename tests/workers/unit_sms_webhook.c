@@ -7,8 +7,8 @@
 #include <cmocka.h>
 #include <string.h>
 
-#include "alloc.h"
-#include "webhooks_sms.h"
+#include "core/alloc.h"
+#include "webhooks/sms.h"
 
 static void test_form(void **state) {
   (void)state;

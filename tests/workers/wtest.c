@@ -18,10 +18,10 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "alloc.h"
+#include "core/alloc.h"
 #include "harness.h"
-#include "log.h"
-#include "migrate.h"
+#include "core/log.h"
+#include "store/migrate.h"
 
 static char tmpdir[128];
 static struct h_redis redis;

@@ -13,7 +13,7 @@
 #include <stdbool.h>
 #include <sys/types.h>
 
-#include "redis.h"
+#include "store/redis.h"
 
 struct wt_proc {
   pid_t pid;          /* 0 when not running */

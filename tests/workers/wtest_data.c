@@ -8,8 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "alloc.h"
-#include "queue.h"
+#include "core/alloc.h"
+#include "queue/queue.h"
 #include "wtest.h"
 
 struct buf {

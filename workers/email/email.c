@@ -9,10 +9,10 @@
 #include <string.h>
 #include <strings.h>
 
-#include "alloc.h"
-#include "crypto.h"
-#include "http_client.h"
-#include "log.h"
+#include "core/alloc.h"
+#include "crypto/crypto.h"
+#include "net/http_client.h"
+#include "core/log.h"
 #include "mime.h"
 
 struct email_shared {

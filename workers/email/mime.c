@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "alloc.h"
+#include "core/alloc.h"
 
 #define WORD_BYTES 39 /* input bytes per encoded-word: 52 base64 chars, 64-char word */
 

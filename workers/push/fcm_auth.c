@@ -8,8 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "alloc.h"
-#include "log.h"
+#include "core/alloc.h"
+#include "core/log.h"
 
 #define FCM_SCOPE "https://www.googleapis.com/auth/firebase.messaging"
 

@@ -11,8 +11,8 @@
 #include <stddef.h>
 #include <time.h>
 
-#include "http_client.h"
-#include "result.h"
+#include "net/http_client.h"
+#include "core/result.h"
 
 struct h_fcm_auth;
 

@@ -12,9 +12,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "alloc.h"
+#include "core/alloc.h"
 #include "fcm_auth.h"
-#include "http_client.h"
+#include "net/http_client.h"
 
 struct push_shared {
   const struct h_config *cfg; /* borrowed */

@@ -6,10 +6,10 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "app.h"
-#include "config.h"
-#include "log.h"
-#include "reconcile.h"
+#include "app/app.h"
+#include "core/config.h"
+#include "core/log.h"
+#include "reconcile/reconcile.h"
 #include "reconcile_worker.h"
 
 #define EXIT_USAGE 2
@@ -245,7 +245,7 @@ int main(int argc, char **argv) {
   }
   struct h_app app;
   int status = EXIT_CONFIG;
-  if (h_app_init(&app, &cfg, &error) == H_OK) {
+  if (h_app_init(&app, &cfg, "herald-reconcile", &error) == H_OK) {
     status = dispatch(&app, &c);
     h_app_free(&app);
   } else {

@@ -8,9 +8,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "alloc.h"
-#include "log.h"
-#include "metrics_http.h"
+#include "core/alloc.h"
+#include "core/log.h"
+#include "net/metrics_http.h"
 
 #define KINDS 5
 #define NBUCKETS 12

@@ -7,7 +7,7 @@
 
 #include <stdio.h>
 
-#include "result.h"
+#include "core/result.h"
 
 enum h_rm_outcome {
   H_RM_DONE,    /* finished */

@@ -12,15 +12,15 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "alloc.h"
-#include "db.h"
-#include "log.h"
-#include "queue.h"
-#include "reconcile.h"
-#include "reconcile_jobs.h"
+#include "core/alloc.h"
+#include "store/db.h"
+#include "core/log.h"
+#include "queue/queue.h"
+#include "reconcile/reconcile.h"
+#include "reconcile/reconcile_jobs.h"
 #include "reconcile_metrics.h"
-#include "redis.h"
-#include "redis_sentinel.h" /* deploy */
+#include "store/redis.h"
+#include "store/redis_sentinel.h"
 
 #define H_RW_MAX_ATTEMPTS 5
 #define H_RW_SWEEP_S 5        /* how often a copy sweeps */
@@ -66,7 +66,7 @@ void h_rw_signals(void) {
 
 static bool connect_redis(struct h_app *app, struct h_redis *r) {
   struct h_redis_target t;
-  char *error = NULL; /* deploy: HERALD_REDIS_URL and the Sentinel settings */
+  char *error = NULL; /* HERALD_REDIS_URL and the Sentinel settings */
   if (h_redis_target_from_config(app->cfg, &t, &error) != H_OK) {
     free(error);
     return false;

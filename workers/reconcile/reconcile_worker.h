@@ -13,7 +13,7 @@
 
 #include <stdbool.h>
 
-#include "app.h"
+#include "app/app.h"
 
 struct h_rw_options {
   bool once;       /* drain what is ready, then exit */

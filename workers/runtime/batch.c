@@ -5,9 +5,9 @@
 #include <string.h>
 #include <time.h>
 
-#include "alloc.h"
+#include "core/alloc.h"
 #include "jobs_batch.h"
-#include "log.h"
+#include "core/log.h"
 
 /* One thread's batch, allocated once for its size. */
 struct batch {

@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "alloc.h"
+#include "core/alloc.h"
 #include "batch.h"
 
 /* KEYS[1] ready list, KEYS[2] processing list; ARGV[1] how many. */

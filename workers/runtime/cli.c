@@ -6,7 +6,7 @@
 #include <string.h>
 
 #include "batch.h"
-#include "log.h"
+#include "core/log.h"
 #include "rt.h"
 
 void h_cli_usage(FILE *out, const char *program) {

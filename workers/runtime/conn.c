@@ -6,8 +6,8 @@
 #include <unistd.h>
 
 #include "backoff.h"
-#include "crypto.h"
-#include "log.h"
+#include "crypto/crypto.h"
+#include "core/log.h"
 #include "rt.h"
 
 long long h_rt_now_ms(void) {

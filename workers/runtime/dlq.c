@@ -5,9 +5,9 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "alloc.h"
-#include "log.h"
-#include "queue_stats.h"
+#include "core/alloc.h"
+#include "core/log.h"
+#include "queue/queue_stats.h"
 #include "rt.h"
 
 /* KEYS[1] dlq, KEYS[2] ready (or nothing to push to when ARGV[1] is "0"); ARGV[2..] ids. */

@@ -13,9 +13,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "alloc.h"
+#include "core/alloc.h"
 #include "backoff.h"
-#include "log.h"
+#include "core/log.h"
 #include "batch.h"
 #include "rt.h"
 

@@ -7,9 +7,9 @@
 #include <string.h>
 #include <strings.h>
 
-#include "alloc.h"
-#include "crypto.h"
-#include "db.h"
+#include "core/alloc.h"
+#include "crypto/crypto.h"
+#include "store/db.h"
 
 /* An item the claim statement has not settled yet. */
 #define CLAIM_PENDING H_ERR_INTERNAL

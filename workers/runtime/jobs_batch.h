@@ -12,8 +12,8 @@
 #include <libpq-fe.h>
 #include <stddef.h>
 
-#include "jobs.h"
-#include "result.h"
+#include "queue/jobs.h"
+#include "core/result.h"
 
 /* The result of one id of a batch claim. */
 struct h_claim_item {

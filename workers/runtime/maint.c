@@ -10,11 +10,11 @@
 #include <string.h>
 #include <sys/socket.h>
 
-#include "alloc.h"
-#include "log.h"
-#include "queue_stats.h"
+#include "core/alloc.h"
+#include "core/log.h"
+#include "queue/queue_stats.h"
 #include "rt.h"
-#include "sweeper.h"
+#include "queue/sweeper.h"
 
 struct schedule {
   long long promote, reap, sweep, gauges;

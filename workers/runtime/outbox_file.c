@@ -9,7 +9,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "alloc.h"
+#include "core/alloc.h"
 #include "worker.h"
 
 void h_send_errorf(struct h_send_result *out, const char *fmt, ...) {

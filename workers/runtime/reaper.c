@@ -14,8 +14,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "alloc.h"
-#include "log.h"
+#include "core/alloc.h"
+#include "core/log.h"
 #include "rt.h"
 
 /* KEYS[1] the reaper's processing list, then (processing list, heartbeat) pairs;

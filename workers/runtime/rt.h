@@ -18,8 +18,8 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#include "db.h"
-#include "redis.h"
+#include "store/db.h"
+#include "store/redis.h"
 #include "wmetrics.h"
 #include "worker.h"
 

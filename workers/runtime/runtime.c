@@ -8,12 +8,12 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "alloc.h"
-#include "crypto.h"
-#include "log.h"
-#include "redis_sentinel.h" /* deploy */
+#include "core/alloc.h"
+#include "crypto/crypto.h"
+#include "core/log.h"
+#include "store/redis_sentinel.h"
 #include "rt.h"
-#include "sweeper.h"
+#include "queue/sweeper.h"
 
 #ifndef HERALD_VERSION
 #define HERALD_VERSION "0.0.0"
@@ -46,7 +46,7 @@ static h_result rt_init(struct h_rt *rt, const struct h_worker_def *def,
   rt->cfg = cfg;
   rt->opts = opts;
   rt->channel = h_queue_name(def->queue);
-  /* deploy: HERALD_REDIS_URL and the Sentinel settings (common/redis_sentinel.h) */
+  /* HERALD_REDIS_URL and the Sentinel settings (common/store/redis_sentinel.h) */
   if (h_redis_target_from_config(cfg, &rt->redis_target, error) != H_OK) {
     return H_ERR_INVALID;
   }

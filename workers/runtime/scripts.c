@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "alloc.h"
+#include "core/alloc.h"
 #include "rt.h"
 
 /* KEYS[1] from, KEYS[2] to; ARGV[1] id, ARGV[2] "L" or "R". */

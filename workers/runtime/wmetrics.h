@@ -7,7 +7,7 @@
 
 #include <stdio.h>
 
-#include "result.h"
+#include "core/result.h"
 
 enum h_outcome {
   H_OUT_SENT,

@@ -12,9 +12,9 @@
 #include <jansson.h>
 #include <stdbool.h>
 
-#include "config.h"
-#include "jobs.h"
-#include "queue.h"
+#include "core/config.h"
+#include "queue/jobs.h"
+#include "queue/queue.h"
 
 enum h_send_status {
   H_SEND_OK,        /* the provider accepted the message */

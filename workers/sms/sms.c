@@ -7,8 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "alloc.h"
-#include "http_client.h"
+#include "core/alloc.h"
+#include "net/http_client.h"
 #include "segments.h"
 
 struct sms_shared {

@@ -1,0 +1,90 @@
+/* health.c - liveness, readiness, metrics and the OpenAPI document. */
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "core/embedded.h"
+#include "store/db.h"
+#include "store/group_commit.h"
+#include "store/redis.h"
+#include "http/routes.h"
+
+extern const struct herald_embedded herald_openapi[];
+
+void h_health_get(struct h_req *rq) {
+  h_reply_json(rq, 200, json_pack("{ss}", "status", "ok"));
+}
+
+void h_ready_get(struct h_req *rq) {
+  h_result db = h_db_ping(rq->app->db);
+  h_result redis = h_redis_ping(rq->app->redis);
+  bool ready = db == H_OK && redis == H_OK;
+  json_t *body = json_pack("{sss{ssss}}", "status", ready ? "ready" : "unavailable", "checks",
+                           "postgres", db == H_OK ? "ok" : "down", "redis",
+                           redis == H_OK ? "ok" : "down");
+  if (!ready) {
+    h_reply_header(rq, "Retry-After", "5");
+  }
+  h_reply_json(rq, ready ? 200 : 503, body);
+}
+
+static void pool_gauges(FILE *out, const char *name, const struct h_pool_stats *s) {
+  fprintf(out,
+          "herald_pool_size{pool=\"%s\"} %d\nherald_pool_in_use{pool=\"%s\"} %d\n"
+          "herald_pool_open{pool=\"%s\"} %d\nherald_pool_acquire_timeouts_total{pool=\"%s\"} %llu\n"
+          "herald_pool_open_failures_total{pool=\"%s\"} %llu\n",
+          name, s->size, name, s->in_use, name, s->open, name, s->timeouts, name, s->failures);
+}
+
+/* The batches of POST /api/v1/notifications (none when it is off). */
+static void group_commit_metrics(FILE *out, struct h_gc *gc) {
+  if (gc == NULL) {
+    return;
+  }
+  long batches = 0, items = 0, retried = 0;
+  h_gc_stats(gc, &batches, &items, &retried);
+  fprintf(out,
+          "# HELP herald_group_commit_batches_total Group-commit transactions (batches).\n"
+          "# TYPE herald_group_commit_batches_total counter\n"
+          "herald_group_commit_batches_total %ld\n"
+          "# TYPE herald_group_commit_items_total counter\n"
+          "herald_group_commit_items_total %ld\n"
+          "# HELP herald_group_commit_retried_total Batches that failed and were retried one"
+          " item per transaction.\n"
+          "# TYPE herald_group_commit_retried_total counter\n"
+          "herald_group_commit_retried_total %ld\n"
+          "# TYPE herald_group_commit_queued gauge\nherald_group_commit_queued %d\n",
+          batches, items, retried, h_gc_queued(gc));
+}
+
+void h_metrics_get(struct h_req *rq) {
+  char *text = NULL;
+  size_t len = 0;
+  FILE *out = open_memstream(&text, &len);
+  if (out == NULL) {
+    h_reply_error(rq, H_ERR_INTERNAL, NULL, "Cannot render metrics.", NULL);
+    return;
+  }
+  h_metrics_render(rq->app->metrics, out);
+  struct h_pool_stats db, redis;
+  h_db_stats(rq->app->db, &db);
+  h_redis_pool_stats(rq->app->redis, &redis);
+  fprintf(out, "# HELP herald_pool_size Connection pools.\n# TYPE herald_pool_size gauge\n");
+  pool_gauges(out, "postgres", &db);
+  pool_gauges(out, "redis", &redis);
+  fprintf(out, "# TYPE herald_http_in_flight gauge\nherald_http_in_flight %d\n",
+          atomic_load(&rq->app->in_flight));
+  group_commit_metrics(out, rq->app->notify_gc);
+  fclose(out);
+  ulfius_set_binary_body_response(rq->response, 200, text, len);
+  free(text);
+  h_reply_header(rq, "Content-Type", "text/plain; version=0.0.4; charset=utf-8");
+  rq->done = true;
+}
+
+void h_openapi_get(struct h_req *rq) {
+  ulfius_set_binary_body_response(rq->response, 200, herald_openapi[0].data,
+                                  herald_openapi[0].len);
+  h_reply_header(rq, "Content-Type", "application/json");
+  h_reply_header(rq, "Cache-Control", "public, max-age=300");
+  rq->done = true;
+}

@@ -1,0 +1,95 @@
+/* http.c - replies and request accessors. */
+#include "http/http.h"
+
+#include <ctype.h>
+#include <string.h>
+#include <strings.h>
+
+void h_reply_json(struct h_req *rq, unsigned int status, json_t *body) {
+  ulfius_set_json_body_response(rq->response, status, body);
+  json_decref(body);
+  rq->done = true;
+}
+
+void h_reply_error(struct h_req *rq, h_result r, const char *code, const char *message,
+                   const char *param) {
+  h_reply_json(rq, h_result_http_status(r), h_error_body(r, code, message, param, NULL));
+}
+
+void h_reply_field_errors(struct h_req *rq, struct h_field_errors *fe) {
+  h_reply_json(rq, 400, h_field_errors_body(fe));
+}
+
+void h_reply_no_content(struct h_req *rq) {
+  ulfius_set_empty_body_response(rq->response, 204);
+  rq->done = true;
+}
+
+void h_reply_header(struct h_req *rq, const char *name, const char *value) {
+  u_map_put(rq->response->map_header, name, value);
+}
+
+const char *h_req_header(const struct h_req *rq, const char *name) {
+  return u_map_get_case(rq->request->map_header, name);
+}
+
+const char *h_req_param(const struct h_req *rq, const char *name) {
+  return u_map_get(rq->request->map_url, name);
+}
+
+bool h_is_json_content_type(const char *ct) {
+  static const char json[] = "application/json";
+  if (ct == NULL || strncasecmp(ct, json, sizeof(json) - 1) != 0) {
+    return false;
+  }
+  char next = ct[sizeof(json) - 1];
+  return next == '\0' || next == ';' || next == ' ';
+}
+
+bool h_request_id_valid(const char *id) {
+  size_t n = id != NULL ? strlen(id) : 0;
+  if (n == 0 || n > 64) {
+    return false;
+  }
+  for (size_t i = 0; i < n; i++) {
+    unsigned char c = (unsigned char)id[i];
+    if (!isalnum(c) && c != '-' && c != '_' && c != '.' && c != ':') {
+      return false;
+    }
+  }
+  return true;
+}
+
+bool h_json_depth_ok(const char *text, size_t len, int max_depth) {
+  int depth = 0;
+  bool in_string = false;
+  for (size_t i = 0; i < len; i++) {
+    char c = text[i];
+    if (in_string) {
+      if (c == '\\') {
+        i++;
+      } else if (c == '"') {
+        in_string = false;
+      }
+    } else if (c == '"') {
+      in_string = true;
+    } else if (c == '[' || c == '{') {
+      if (++depth > max_depth) {
+        return false;
+      }
+    } else if (c == ']' || c == '}') {
+      depth--;
+    }
+  }
+  return true;
+}
+
+struct h_actor h_actor_of(const struct h_req *rq) {
+  struct h_actor a = {
+    .id = rq->authenticated ? rq->user_id : NULL,
+    .type = rq->authenticated && strcmp(rq->role, "service") == 0 ? "api_key" : "user",
+    .ip = rq->ip,
+    .request_id = rq->request_id,
+  };
+  return a;
+}

@@ -1,0 +1,71 @@
+/* http.h - the per-request context and the helpers handlers answer with.
+ *
+ * Handlers receive a struct h_req (request id, parsed body, caller) and answer
+ * through h_reply_*: exactly one reply per request, all errors in the one shape
+ * built by common/errors. */
+#ifndef HERALD_HTTP_H
+#define HERALD_HTTP_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <time.h>
+#include <ulfius.h>
+
+#include "app/app.h"
+#include "audit/audit.h"
+#include "core/errors.h"
+#include "core/result.h"
+
+struct h_route;
+
+struct h_req {
+  struct h_app *app;           /* borrowed */
+  const struct _u_request *request;
+  struct _u_response *response;
+  char request_id[65];
+  char ip[64];
+  struct timespec started;
+  const struct h_route *route; /* the resource route that ran, NULL if none */
+  bool done;                   /* a response has been decided */
+  json_t *body;                /* parsed JSON body (owned) or NULL */
+  /* The authenticated caller, filled by the auth step. */
+  bool authenticated;
+  char user_id[37];
+  char role[16];
+};
+
+/* Sends body (stolen) with status. */
+void h_reply_json(struct h_req *rq, unsigned int status, json_t *body);
+
+/* Sends the error shape for r; code NULL uses the result's default code. */
+void h_reply_error(struct h_req *rq, h_result r, const char *code, const char *message,
+                   const char *param);
+
+/* Sends a 400 listing every collected field error (fe is emptied). */
+void h_reply_field_errors(struct h_req *rq, struct h_field_errors *fe);
+
+/* Sends 204 with no body. */
+void h_reply_no_content(struct h_req *rq);
+
+/* Sets a response header (copied). */
+void h_reply_header(struct h_req *rq, const char *name, const char *value);
+
+/* A request header (case-insensitive), borrowed from the request, or NULL. */
+const char *h_req_header(const struct h_req *rq, const char *name);
+
+/* A path or query parameter, borrowed, or NULL. */
+const char *h_req_param(const struct h_req *rq, const char *name);
+
+/* The caller of rq as an audit actor (borrowed from rq). */
+struct h_actor h_actor_of(const struct h_req *rq);
+
+/* True when the Content-Type is application/json (parameters allowed). Pure. */
+bool h_is_json_content_type(const char *content_type);
+
+/* True when X-Request-Id is acceptable to echo: 1-64 of [A-Za-z0-9._:-]. Pure. */
+bool h_request_id_valid(const char *id);
+
+/* True when JSON text nests at most max_depth arrays/objects (strings skipped). Pure. */
+bool h_json_depth_ok(const char *text, size_t len, int max_depth);
+
+#endif

@@ -1,0 +1,228 @@
+/* routes.c - the route table and its registration on ulfius. */
+#include "http/routes.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/alloc.h"
+#include "admin/audit.h"
+#include "http/middleware.h"
+#include "notifications/notifications.h"
+#include "payments/payments.h"
+#include "admin/reconciliations.h"
+
+static const struct h_route routes[] = {
+  {"GET", "/healthz", h_health_get, H_AUTH_NONE},
+  {"GET", "/readyz", h_ready_get, H_AUTH_NONE},
+  {"GET", "/metrics", h_metrics_get, H_AUTH_NONE},
+  {"GET", "/api/v1/openapi.json", h_openapi_get, H_AUTH_NONE},
+  {"POST", "/api/v1/auth/register", h_auth_register_post, H_AUTH_NONE},
+  {"POST", "/api/v1/auth/login", h_auth_login_post, H_AUTH_NONE},
+  {"POST", "/api/v1/auth/refresh", h_auth_refresh_post, H_AUTH_NONE},
+  {"POST", "/api/v1/auth/logout", h_auth_logout_post, H_AUTH_NONE},
+  {"POST", "/api/v1/auth/password-reset", h_auth_reset_post, H_AUTH_NONE},
+  {"POST", "/api/v1/auth/password-reset/confirm", h_auth_reset_confirm_post, H_AUTH_NONE},
+  {"POST", "/api/v1/auth/verify-email", h_auth_verify_email_post, H_AUTH_NONE},
+  {"GET", "/api/v1/users/me", h_me_get, H_AUTH_USER},
+  {"PATCH", "/api/v1/users/me", h_me_patch, H_AUTH_USER},
+  {"DELETE", "/api/v1/users/me", h_me_delete, H_AUTH_USER},
+  {"POST", "/api/v1/users/me/password", h_me_password_post, H_AUTH_USER},
+  {"GET", "/api/v1/users/me/export", h_me_export_get, H_AUTH_USER},
+  {"GET", "/api/v1/admin/users", h_admin_users_get, H_AUTH_ADMIN},
+  {"GET", "/api/v1/admin/users/:id", h_admin_user_get, H_AUTH_ADMIN},
+  {"PATCH", "/api/v1/admin/users/:id", h_admin_user_patch, H_AUTH_ADMIN},
+  {"POST", "/api/v1/admin/api-keys", h_api_keys_post, H_AUTH_ADMIN},
+  {"GET", "/api/v1/admin/api-keys", h_api_keys_get, H_AUTH_ADMIN},
+  {"DELETE", "/api/v1/admin/api-keys/:id", h_api_key_delete_handler, H_AUTH_ADMIN},
+  {"GET", "/api/v1/admin/audit-log", h_audit_log_get, H_AUTH_ADMIN},
+  {"GET", "/docs", h_docs_get, H_AUTH_NONE},
+  {"GET", "/docs/:file", h_docs_asset_get, H_AUTH_NONE},
+  /* notifications (api/notifications/notifications.h) */
+  {"POST", "/api/v1/notifications", h_notifications_post, H_AUTH_SERVICE},
+  {"GET", "/api/v1/notifications", h_notifications_get, H_AUTH_USER},
+  {"GET", "/api/v1/notifications/unread-count", h_notifications_unread_count_get, H_AUTH_USER},
+  {"POST", "/api/v1/notifications/read-all", h_notifications_read_all_post, H_AUTH_USER},
+  {"POST", "/api/v1/notifications/bulk", h_notifications_bulk_post, H_AUTH_SERVICE},
+  {"GET", "/api/v1/notifications/:id", h_notification_get_handler, H_AUTH_USER},
+  {"DELETE", "/api/v1/notifications/:id", h_notification_delete_handler, H_AUTH_USER},
+  {"POST", "/api/v1/notifications/:id/read", h_notification_read_post, H_AUTH_USER},
+  {"POST", "/api/v1/notifications/:id/unread", h_notification_unread_post, H_AUTH_USER},
+  {"GET", "/api/v1/notification-batches/:id", h_notification_batch_get, H_AUTH_SERVICE},
+  {"POST", "/api/v1/announcements", h_announcements_post, H_AUTH_SERVICE},
+  {"GET", "/api/v1/announcements", h_announcements_get, H_AUTH_SERVICE},
+  {"GET", "/api/v1/announcements/:id", h_announcement_get, H_AUTH_SERVICE},
+  {"GET", "/api/v1/users/me/preferences", h_preferences_get, H_AUTH_USER},
+  {"PUT", "/api/v1/users/me/preferences", h_preferences_put, H_AUTH_USER},
+  {"POST", "/api/v1/devices", h_devices_post, H_AUTH_USER},
+  {"GET", "/api/v1/devices", h_devices_get, H_AUTH_USER},
+  {"DELETE", "/api/v1/devices/:id", h_device_delete_handler, H_AUTH_USER},
+  {"GET", "/api/v1/admin/templates", h_templates_get, H_AUTH_ADMIN},
+  {"POST", "/api/v1/admin/templates", h_templates_post, H_AUTH_ADMIN},
+  {"GET", "/api/v1/admin/templates/:key", h_template_get_handler, H_AUTH_ADMIN},
+  {"PUT", "/api/v1/admin/templates/:key", h_template_put, H_AUTH_ADMIN},
+  {"DELETE", "/api/v1/admin/templates/:key", h_template_delete_handler, H_AUTH_ADMIN},
+  {"POST", "/api/v1/admin/templates/:key/preview", h_template_preview_post, H_AUTH_ADMIN},
+  {"GET", "/api/v1/admin/queues", h_admin_queues_get, H_AUTH_ADMIN},
+  {"GET", "/api/v1/admin/deliveries", h_admin_deliveries_get, H_AUTH_ADMIN},
+  {"GET", "/api/v1/admin/deliveries/stats", h_admin_delivery_stats_get, H_AUTH_ADMIN},
+  {"POST", "/api/v1/admin/deliveries/:id/retry", h_admin_delivery_retry_post, H_AUTH_ADMIN},
+  /* payments (api/payments/payments.h) */
+  {"POST", "/api/v1/payments", h_payments_post, H_AUTH_USER},
+  {"GET", "/api/v1/payments", h_payments_get, H_AUTH_USER},
+  {"GET", "/api/v1/payments/:id", h_payment_get_handler, H_AUTH_USER},
+  {"POST", "/api/v1/payments/:id/confirm", h_payment_confirm_post, H_AUTH_USER},
+  {"POST", "/api/v1/payments/:id/cancel", h_payment_cancel_post, H_AUTH_USER},
+  {"POST", "/api/v1/payments/:id/refunds", h_refunds_post, H_AUTH_ADMIN},
+  {"GET", "/api/v1/payments/:id/refunds", h_refunds_get, H_AUTH_USER},
+  {"GET", "/api/v1/payment-methods", h_payment_methods_get, H_AUTH_USER},
+  {"POST", "/api/v1/payment-methods", h_payment_methods_post, H_AUTH_USER},
+  {"DELETE", "/api/v1/payment-methods/:id", h_payment_method_delete_handler, H_AUTH_USER},
+  {"POST", "/api/v1/payment-methods/:id/default", h_payment_method_default_post, H_AUTH_USER},
+  {"POST", "/api/v1/webhooks/stripe", h_webhook_stripe_post, H_AUTH_NONE},
+  /* reconcile (api/admin/reconciliations.h) */
+  {"POST", "/api/v1/admin/reconciliations", h_reconciliations_post, H_AUTH_ADMIN},
+  {"GET", "/api/v1/admin/reconciliations", h_reconciliations_get, H_AUTH_ADMIN},
+  {"GET", "/api/v1/admin/reconciliations/:id", h_reconciliation_get_handler, H_AUTH_ADMIN},
+  {"POST", "/api/v1/admin/payments/:id/sync", h_payment_sync_post, H_AUTH_ADMIN},
+
+  {"POST", "/api/v1/webhooks/sms/status", h_webhook_sms_status_post, H_AUTH_NONE},
+  {NULL, NULL, NULL, H_AUTH_NONE},
+};
+
+const struct h_route *h_routes(void) { return routes; }
+
+/* Length of the segment starting at s (up to '/' or end). */
+static size_t seglen(const char *s) { return strcspn(s, "/"); }
+
+/* Walks pattern and path segment by segment: true when they match. With map, puts the
+ * ":name" segments into it (name -> the path's segment). */
+static bool walk(const char *pattern, const char *path, struct _u_map *map) {
+  const char *p = pattern, *u = path;
+  for (;;) {
+    while (*p == '/') {
+      p++;
+    }
+    while (*u == '/') {
+      u++;
+    }
+    if (*p == '\0' || *u == '\0') {
+      return *p == '\0' && *u == '\0';
+    }
+    size_t pl = seglen(p), ul = seglen(u);
+    if (*p != ':' && (pl != ul || strncmp(p, u, pl) != 0)) {
+      return false;
+    }
+    if (*p == ':' && map != NULL) {
+      char *name = h_strndup(p + 1, pl - 1), *value = h_strndup(u, ul);
+      u_map_put(map, name, value);
+      free(name);
+      free(value);
+    }
+    p += pl;
+    u += ul;
+  }
+}
+
+bool h_route_path_match(const char *pattern, const char *path) {
+  return walk(pattern, path, NULL);
+}
+
+/* Literal segments beat ":name" ones, so /notifications/unread-count is
+ * never taken for /notifications/:id. */
+int h_route_specificity(const char *pattern, const char *path) {
+  if (!h_route_path_match(pattern, path)) {
+    return -1;
+  }
+  int literal = 0;
+  for (const char *p = pattern; *p != '\0'; p += seglen(p)) {
+    while (*p == '/') {
+      p++;
+    }
+    literal += *p != '\0' && *p != ':';
+  }
+  return literal;
+}
+
+static int best_specificity(const char *path) {
+  int best = -1;
+  for (const struct h_route *r = routes; r->method != NULL; r++) {
+    int s = h_route_specificity(r->path, path);
+    best = s > best ? s : best;
+  }
+  return best;
+}
+
+/* Routes whose handler parses a non-JSON body itself (form-encoded provider callbacks). */
+static const struct {
+  const char *method, *path;
+} raw_body_routes[] = {
+  {"POST", "/api/v1/webhooks/sms/status"},
+};
+
+bool h_route_raw_body(const char *method, const char *path) {
+  for (size_t i = 0; i < sizeof(raw_body_routes) / sizeof(raw_body_routes[0]); i++) {
+    if (strcmp(raw_body_routes[i].method, method) == 0 &&
+        h_route_path_match(raw_body_routes[i].path, path)) {
+      return true;
+    }
+  }
+  return false;
+}
+
+int h_route_allowed_methods(const char *path, char *allow, size_t allowlen) {
+  int n = 0, best = best_specificity(path); /* Only the most specific routes */
+  allow[0] = '\0';
+  for (const struct h_route *r = routes; r->method != NULL; r++) {
+    if (h_route_specificity(r->path, path) == best && best >= 0 &&
+        strstr(allow, r->method) == NULL) {
+      size_t used = strlen(allow);
+      snprintf(allow + used, allowlen - used, "%s%s", n > 0 ? ", " : "", r->method);
+      n++;
+    }
+  }
+  return n;
+}
+
+static bool probe_route(const struct h_route *r) {
+  return r->handler == h_health_get || r->handler == h_ready_get || r->handler == h_metrics_get;
+}
+
+const struct h_route *h_route_find(const char *method, const char *path, bool probes_only) {
+  const struct h_route *found = NULL;
+  int best = -1;
+  for (const struct h_route *r = routes; r->method != NULL; r++) {
+    if (probes_only && !probe_route(r)) {
+      continue;
+    }
+    int s = h_route_specificity(r->path, path);
+    bool same_method = strcmp(r->method, method) == 0;
+    if (s > best) { /* a more specific pattern takes the path, whatever its method */
+      best = s;
+      found = same_method ? r : NULL;
+    } else if (s == best && s >= 0 && found == NULL && same_method) {
+      found = r;
+    }
+  }
+  return found;
+}
+
+void h_route_bind(const struct h_route *route, const char *path, struct _u_map *map) {
+  walk(route->path, path, map);
+}
+
+/* One ulfius endpoint for everything: ulfius matching a table of ~70 patterns on every
+ * request (splitting the URL once per pattern) cost more than the rest of a GET; our
+ * table is searched without allocating (h_route_find). */
+static int register_dispatch(struct _u_instance *instance, struct h_app *app, bool probes_only) {
+  return ulfius_add_endpoint_by_val(instance, "*", NULL, "*", 0,
+                                    probes_only ? h_mw_dispatch_probes : h_mw_dispatch, app);
+}
+
+int h_routes_register(struct _u_instance *instance, struct h_app *app) {
+  return register_dispatch(instance, app, false);
+}
+
+int h_routes_register_probes(struct _u_instance *instance, struct h_app *app) {
+  return register_dispatch(instance, app, true);
+}

@@ -1,0 +1,254 @@
+/* server.c - starting and stopping ulfius in epoll thread-pool mode.
+ *
+ * ulfius_start_framework() runs libmicrohttpd thread-per-connection with select();
+ * we start MHD ourselves (DESIGN.md "The server under load") and therefore pass what
+ * ulfius would have: the completed-request notification, the URI logger, the bind
+ * address and jansson's allocators (h_alloc_install). */
+#include "http/server.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <ulfius.h>
+#include <unistd.h>
+
+#include "core/alloc.h"
+#include "app/background.h"
+#include "core/log.h"
+#include "notifications/notification_service.h"
+#include "http/routes.h"
+
+struct h_server {
+  struct h_app *app;
+  struct _u_instance instance;
+  struct sockaddr_in bind;
+  unsigned int port;
+  struct h_background *background; /* sweeper and fan-out threads */
+  struct _u_instance probe;         /* HERALD_PROBE_PORT: probes on their own threads */
+  struct sockaddr_in probe_bind;
+  bool probe_on;
+  unsigned int probe_port;
+  atomic_int connections; /* Open connections (epoll mode), for the drain */
+};
+
+/* MHD's connection notification: counts the open connections. */
+static void count_connection(void *cls, struct MHD_Connection *connection, void **socket_context,
+                             enum MHD_ConnectionNotificationCode toe) {
+  (void)connection;
+  (void)socket_context;
+  struct h_server *s = cls;
+  atomic_fetch_add(&s->connections, toe == MHD_CONNECTION_NOTIFY_STARTED ? 1 : -1);
+}
+
+/* Starts inst on bind with an epoll pool of threads; s counts the connections of the main
+ * instance for the drain (NULL for the probe instance). */
+static h_result start_pool(struct _u_instance *inst, struct sockaddr_in *bind, int threads,
+                           int max_connections, const struct h_config *cfg, struct h_server *s) {
+  struct MHD_OptionItem ops[] = {
+    {MHD_OPTION_NOTIFY_COMPLETED, (intptr_t)mhd_request_completed, NULL},
+    {MHD_OPTION_URI_LOG_CALLBACK, (intptr_t)ulfius_uri_logger, NULL},
+    {MHD_OPTION_SOCK_ADDR, 0, bind},
+    {MHD_OPTION_THREAD_POOL_SIZE, threads, NULL},
+    {MHD_OPTION_CONNECTION_LIMIT, max_connections, NULL},
+    {MHD_OPTION_PER_IP_CONNECTION_LIMIT, cfg->http_per_ip_connections, NULL},
+    {MHD_OPTION_CONNECTION_TIMEOUT, cfg->http_timeout_s, NULL},
+    {MHD_OPTION_LISTEN_BACKLOG_SIZE, 1024, NULL},
+    {s != NULL ? MHD_OPTION_NOTIFY_CONNECTION : MHD_OPTION_END, (intptr_t)count_connection, s},
+    {MHD_OPTION_END, 0, NULL},
+  };
+  unsigned int flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ITC;
+  return ulfius_start_framework_with_mhd_options(inst, flags, ops) == U_OK ? H_OK
+                                                                           : H_ERR_UNAVAILABLE;
+}
+
+static h_result start_epoll(struct h_server *s) {
+  const struct h_config *cfg = s->app->cfg;
+  return start_pool(&s->instance, &s->bind, cfg->http_threads, cfg->http_max_connections, cfg, s);
+}
+
+/* HERALD_PROBE_PORT: /healthz, /readyz and /metrics on their own two threads, so an
+ * orchestrator's probes answer while every API thread waits on PostgreSQL. */
+static h_result start_probes(struct h_server *s) {
+  const struct h_config *cfg = s->app->cfg;
+  s->probe_bind = s->bind;
+  s->probe_bind.sin_port = htons((uint16_t)cfg->probe_port);
+  if (ulfius_init_instance(&s->probe, (unsigned int)cfg->probe_port, &s->probe_bind, NULL) !=
+      U_OK) {
+    return H_ERR_INTERNAL;
+  }
+  s->probe.allowed_post_processor = U_POST_PROCESS_NONE;
+  h_routes_register_probes(&s->probe, s->app);
+  if (start_pool(&s->probe, &s->probe_bind, 2, 64, cfg, NULL) != H_OK) {
+    h_log_error("h_server_start: cannot listen for probes on %s:%d", cfg->http_bind,
+                cfg->probe_port);
+    ulfius_clean_instance(&s->probe);
+    return H_ERR_UNAVAILABLE;
+  }
+  const union MHD_DaemonInfo *info =
+      MHD_get_daemon_info(s->probe.mhd_daemon, MHD_DAEMON_INFO_BIND_PORT);
+  s->probe_port = info != NULL ? info->port : (unsigned int)cfg->probe_port;
+  s->probe_on = true;
+  return H_OK;
+}
+
+h_result h_server_start(struct h_app *app, struct h_server **out) {
+  const struct h_config *cfg = app->cfg;
+  struct h_server *s = h_calloc(1, sizeof(*s));
+  s->app = app;
+  *out = NULL;
+  s->bind.sin_family = AF_INET;
+  s->bind.sin_port = htons((uint16_t)cfg->http_port);
+  if (inet_pton(AF_INET, cfg->http_bind, &s->bind.sin_addr) != 1) {
+    h_log_error("HERALD_HTTP_BIND: '%s' is not an IPv4 address", cfg->http_bind);
+    free(s);
+    return H_ERR_INVALID;
+  }
+  /* ulfius refuses port 0; MHD binds to s->bind, whose port 0 picks a free one. */
+  unsigned int port = cfg->http_port > 0 ? (unsigned int)cfg->http_port : 1;
+  if (ulfius_init_instance(&s->instance, port, &s->bind, NULL) != U_OK) {
+    free(s);
+    return H_ERR_INTERNAL;
+  }
+  s->instance.port = (unsigned int)cfg->http_port;
+  /* One byte over the limit so an oversize body is seen (ulfius truncates silently). */
+  s->instance.max_post_body_size = (size_t)cfg->max_body_bytes + 1;
+  s->instance.timeout = (unsigned int)cfg->http_timeout_s;
+  s->instance.allowed_post_processor = U_POST_PROCESS_NONE;
+  h_routes_register(&s->instance, app);
+  if (app->notify_gc == NULL) {
+    app->notify_gc = h_notification_gc_create(app); /* NULL when HERALD_GROUP_COMMIT is off */
+  }
+
+  h_result r;
+  if (strcmp(cfg->http_mode, "select") == 0) {
+    r = ulfius_start_framework(&s->instance) == U_OK ? H_OK : H_ERR_UNAVAILABLE;
+  } else {
+    r = start_epoll(s);
+  }
+  if (r != H_OK) {
+    h_log_error("h_server_start: cannot listen on %s:%d", cfg->http_bind, cfg->http_port);
+    ulfius_clean_instance(&s->instance);
+    free(s);
+    return r;
+  }
+  const union MHD_DaemonInfo *info =
+      MHD_get_daemon_info(s->instance.mhd_daemon, MHD_DAEMON_INFO_BIND_PORT);
+  s->port = info != NULL ? info->port : (unsigned int)cfg->http_port;
+  if (cfg->probe_port > 0 && start_probes(s) != H_OK) {
+    ulfius_stop_framework(&s->instance);
+    ulfius_clean_instance(&s->instance);
+    free(s);
+    return H_ERR_UNAVAILABLE;
+  }
+  s->background = h_background_start(app);
+  h_log(H_LOG_INFO, "event", NULL, "listening on http://%s:%u (%s, %d threads)", cfg->http_bind,
+        s->port, cfg->http_mode, cfg->http_threads);
+  *out = s;
+  return H_OK;
+}
+
+unsigned int h_server_port(const struct h_server *server) { return server->port; }
+
+unsigned int h_server_probe_port(const struct h_server *server) {
+  return server->probe_on ? server->probe_port : 0;
+}
+
+/* True once no request runs and either no connection is left or none has carried a
+ * request for 300 ms (idle keep-alive connections are then closed by the stop). */
+static bool drained(struct h_server *s, int *quiet_ms) {
+  if (atomic_load(&s->app->in_flight) > 0) {
+    *quiet_ms = 0;
+    return false;
+  }
+  if (strcmp(s->app->cfg->http_mode, "epoll") == 0 && atomic_load(&s->connections) == 0) {
+    return true;
+  }
+  *quiet_ms += 20;
+  return *quiet_ms >= 300;
+}
+
+/* Stops accepting without resetting anyone. After MHD_quiesce_daemon() the socket
+ * still listens (MHD leaves it open), so the kernel keeps completing handshakes that nobody
+ * would accept, and closing it would reset them: adopt what the backlog holds, then close. */
+static void stop_listening(struct h_server *s) {
+  struct MHD_Daemon *d = s->instance.mhd_daemon;
+  MHD_socket fd = MHD_quiesce_daemon(d);
+  if (fd == MHD_INVALID_SOCKET) {
+    return;
+  }
+  struct timespec settle = {0, 50 * 1000 * 1000};
+  nanosleep(&settle, NULL); /* MHD's threads drop the socket from their epoll sets */
+  fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
+  int adopted = 0;
+  for (;;) {
+    struct sockaddr_storage addr;
+    socklen_t len = sizeof(addr);
+    int c = accept4(fd, (struct sockaddr *)&addr, &len, SOCK_NONBLOCK | SOCK_CLOEXEC);
+    if (c < 0 && errno == EINTR) {
+      continue;
+    }
+    if (c < 0) {
+      break; /* EAGAIN: the backlog is empty */
+    }
+    if (MHD_add_connection(d, c, (struct sockaddr *)&addr, len) == MHD_YES) {
+      adopted++; /* (on failure MHD closes c itself) */
+    }
+  }
+  close(fd);
+  h_log_info("h_server_stop: listener closed, %d queued connection(s) adopted", adopted);
+}
+
+void h_server_stop(struct h_server *s) {
+  if (s == NULL) {
+    return;
+  }
+  /* Stop listening, answer every further request on an open keep-alive connection
+   * with Connection: close, and wait until the connections are gone or quiet, so a proxy
+   * never sees a connection reset under a request it already sent. */
+  atomic_store(&s->app->stopping, true);
+  stop_listening(s);
+  struct timespec tick = {0, 20 * 1000 * 1000};
+  int waited_ms = 0, quiet_ms = 0, limit_ms = s->app->cfg->shutdown_timeout_s * 1000;
+  while (waited_ms < limit_ms && !drained(s, &quiet_ms)) {
+    nanosleep(&tick, NULL);
+    waited_ms += 20;
+  }
+  if (atomic_load(&s->app->in_flight) > 0) {
+    h_log_warning("h_server_stop: %d requests still running after %d s",
+                  atomic_load(&s->app->in_flight), s->app->cfg->shutdown_timeout_s);
+  }
+  h_background_stop(s->background);
+  nanosleep(&tick, NULL); /* let the last replies leave their sockets */
+  ulfius_stop_framework(&s->instance);
+  ulfius_clean_instance(&s->instance);
+  if (s->probe_on) { /* probes answer until the very end */
+    ulfius_stop_framework(&s->probe);
+    ulfius_clean_instance(&s->probe);
+  }
+  free(s);
+}
+
+void h_server_block_signals(void) {
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGINT);
+  sigaddset(&set, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &set, NULL);
+  signal(SIGPIPE, SIG_IGN);
+}
+
+int h_server_wait_for_signal(void) {
+  sigset_t set;
+  int sig = 0;
+  sigemptyset(&set);
+  sigaddset(&set, SIGINT);
+  sigaddset(&set, SIGTERM);
+  sigwait(&set, &sig);
+  return sig;
+}

@@ -1,0 +1,179 @@
+/* notifications.c - POST /api/v1/notifications and the user's feed
+ * (/api/v1/notifications[/{id}[/read|/unread]], /read-all, /unread-count). */
+#include <string.h>
+#include <time.h>
+
+#include "crypto/crypto.h"
+#include "notifications/notification_input.h"
+#include "notifications/notification_service.h"
+#include "notifications/notifications.h"
+#include "http/idempotency.h"
+#include "http/routes.h"
+#include "http/request.h"
+
+void h_reply_notify_failure(struct h_req *rq, h_result r, const struct h_notify_error *err) {
+  if (r == H_ERR_UNPROCESSABLE) {
+    h_reply_error(rq, r, err->code, err->message, err->param);
+  } else if (r == H_ERR_NOT_FOUND) {
+    h_reply_error(rq, r, "not_found", "No such notification.", NULL);
+  } else {
+    h_reply_error(rq, r, NULL, "The request could not be completed; try again later.", NULL);
+  }
+}
+
+void h_notifications_post(struct h_req *rq) {
+  static const char *const allowed[] = {"user_id", "category", "priority", "channels",
+                                        "template", "data", "title", "body", "action_url",
+                                        "send_at", NULL};
+  if (!h_require_object(rq)) {
+    return;
+  }
+  struct h_field_errors fe = {0};
+  struct h_notify_request req = {0};
+  h_reject_unknown(rq->body, allowed, &fe);
+  req.user_id = h_field_string(rq->body, "user_id", true, 36, &fe);
+  if (req.user_id != NULL && !h_uuid_valid(req.user_id)) {
+    h_field_error(&fe, "user_id", "invalid_id", "Must be a user id.");
+  }
+  h_notify_parse_common(rq->body, NULL, time(NULL), &req, &fe);
+  if (h_field_errors_count(&fe) > 0) {
+    h_reply_field_errors(rq, &fe);
+    return;
+  }
+  struct h_idem idem;
+  if (!h_http_idem_begin(rq, &idem)) {
+    return;
+  }
+  struct h_actor actor = h_actor_of(rq);
+  struct h_notify_error err = {{0}, {0}, {0}};
+  json_t *notification = NULL;
+  h_result r = h_notification_send(rq->app, &actor, &req, &idem, &notification, &err);
+  if (r == H_OK) {
+    h_reply_json(rq, 202, notification);
+  } else {
+    h_idem_abort(rq->app->db, &idem);
+    h_reply_notify_failure(rq, r, &err);
+  }
+}
+
+/* ?unread=true|false, ?category=, ?priority= into f. */
+static void feed_filter(struct h_req *rq, struct h_feed_filter *f, struct h_field_errors *fe) {
+  const char *unread = h_req_param(rq, "unread");
+  f->unread = -1;
+  if (unread != NULL) {
+    if (strcmp(unread, "true") == 0 || strcmp(unread, "false") == 0) {
+      f->unread = unread[0] == 't';
+    } else {
+      h_field_error(fe, "unread", "invalid_filter", "Must be true or false.");
+    }
+  }
+  f->category = h_req_param(rq, "category");
+  if (f->category != NULL && !h_category_valid(f->category)) {
+    h_field_error(fe, "category", "invalid_filter", "Must be a category name.");
+  }
+  f->priority = h_req_param(rq, "priority");
+  if (f->priority != NULL && strcmp(f->priority, "low") != 0 &&
+      strcmp(f->priority, "normal") != 0 && strcmp(f->priority, "high") != 0 &&
+      strcmp(f->priority, "critical") != 0) {
+    h_field_error(fe, "priority", "invalid_filter", "Must be low, normal, high or critical.");
+  }
+}
+
+void h_notifications_get(struct h_req *rq) {
+  struct h_field_errors fe = {0};
+  struct h_page page;
+  struct h_feed_filter filter;
+  h_page_parse(rq, &page, &fe);
+  feed_filter(rq, &filter, &fe);
+  if (h_field_errors_count(&fe) > 0) {
+    h_reply_field_errors(rq, &fe);
+    return;
+  }
+  json_t *list = NULL;
+  h_result r = h_notification_feed(rq->app, rq->user_id, &filter, &page, &list);
+  if (r == H_OK) {
+    h_reply_json(rq, 200, list);
+  } else {
+    h_reply_notify_failure(rq, r, NULL);
+  }
+}
+
+void h_notifications_unread_count_get(struct h_req *rq) {
+  long count = 0;
+  h_result r = h_notification_unread_count(rq->app, rq->user_id, &count);
+  if (r == H_OK) {
+    h_reply_json(rq, 200, json_pack("{sssI}", "object", "unread_count", "unread_count",
+                                    (json_int_t)count));
+  } else {
+    h_reply_notify_failure(rq, r, NULL);
+  }
+}
+
+/* The :id path parameter, or a 404 reply when it is not a UUID. */
+static const char *notification_id(struct h_req *rq) {
+  const char *id = h_req_param(rq, "id");
+  if (!h_uuid_valid(id)) {
+    h_reply_error(rq, H_ERR_NOT_FOUND, "not_found", "No such notification.", NULL);
+    return NULL;
+  }
+  return id;
+}
+
+void h_notification_get_handler(struct h_req *rq) {
+  const char *id = notification_id(rq);
+  if (id == NULL) {
+    return;
+  }
+  json_t *n = NULL;
+  bool admin = strcmp(rq->role, "admin") == 0;
+  h_result r = h_notification_get(rq->app, id, rq->user_id, admin, &n);
+  if (r == H_OK) {
+    h_reply_json(rq, 200, n);
+  } else {
+    h_reply_notify_failure(rq, r, NULL);
+  }
+}
+
+static void mark(struct h_req *rq, bool read) {
+  const char *id = notification_id(rq);
+  if (id == NULL) {
+    return;
+  }
+  struct h_actor actor = h_actor_of(rq);
+  json_t *n = NULL;
+  h_result r = h_notification_mark(rq->app, &actor, id, read, &n);
+  if (r == H_OK) {
+    h_reply_json(rq, 200, n);
+  } else {
+    h_reply_notify_failure(rq, r, NULL);
+  }
+}
+
+void h_notification_read_post(struct h_req *rq) { mark(rq, true); }
+void h_notification_unread_post(struct h_req *rq) { mark(rq, false); }
+
+void h_notifications_read_all_post(struct h_req *rq) {
+  struct h_actor actor = h_actor_of(rq);
+  long updated = 0;
+  h_result r = h_notification_read_all(rq->app, &actor, &updated);
+  if (r == H_OK) {
+    h_reply_json(rq, 200, json_pack("{sssIsi}", "object", "notification_read_all", "updated",
+                                    (json_int_t)updated, "unread_count", 0));
+  } else {
+    h_reply_notify_failure(rq, r, NULL);
+  }
+}
+
+void h_notification_delete_handler(struct h_req *rq) {
+  const char *id = notification_id(rq);
+  if (id == NULL) {
+    return;
+  }
+  struct h_actor actor = h_actor_of(rq);
+  h_result r = h_notification_delete(rq->app, &actor, id);
+  if (r == H_OK) {
+    h_reply_no_content(rq);
+  } else {
+    h_reply_notify_failure(rq, r, NULL);
+  }
+}

@@ -1,0 +1,49 @@
+/* notifications.h - the handlers of the notifications area (registered in routes.c):
+ * sending, the feed, bulk sends and announcements, preferences, devices, templates and
+ * the operators' view of queues and deliveries. */
+#ifndef HERALD_NOTIFICATIONS_H
+#define HERALD_NOTIFICATIONS_H
+
+#include "http/http.h"
+#include "notifications/notify.h"
+
+/* Replies for a failed notification operation: 422 with err (may be NULL otherwise),
+ * 404, or the status of r. */
+void h_reply_notify_failure(struct h_req *rq, h_result r, const struct h_notify_error *err);
+
+/* api/notifications/notifications.c */
+void h_notifications_post(struct h_req *rq);
+void h_notifications_get(struct h_req *rq);
+void h_notifications_unread_count_get(struct h_req *rq);
+void h_notifications_read_all_post(struct h_req *rq);
+void h_notification_get_handler(struct h_req *rq);
+void h_notification_read_post(struct h_req *rq);
+void h_notification_unread_post(struct h_req *rq);
+void h_notification_delete_handler(struct h_req *rq);
+/* api/notifications/broadcasts.c */
+void h_notifications_bulk_post(struct h_req *rq);
+void h_notification_batch_get(struct h_req *rq);
+void h_announcements_post(struct h_req *rq);
+void h_announcements_get(struct h_req *rq);
+void h_announcement_get(struct h_req *rq);
+/* api/notifications/preferences.c */
+void h_preferences_get(struct h_req *rq);
+void h_preferences_put(struct h_req *rq);
+/* api/notifications/devices.c */
+void h_devices_post(struct h_req *rq);
+void h_devices_get(struct h_req *rq);
+void h_device_delete_handler(struct h_req *rq);
+/* api/notifications/templates.c */
+void h_templates_get(struct h_req *rq);
+void h_templates_post(struct h_req *rq);
+void h_template_get_handler(struct h_req *rq);
+void h_template_put(struct h_req *rq);
+void h_template_delete_handler(struct h_req *rq);
+void h_template_preview_post(struct h_req *rq);
+/* api/admin/deliveries.c */
+void h_admin_queues_get(struct h_req *rq);
+void h_admin_deliveries_get(struct h_req *rq);
+void h_admin_delivery_stats_get(struct h_req *rq);
+void h_admin_delivery_retry_post(struct h_req *rq);
+
+#endif

@@ -1,0 +1,202 @@
+/* webhooks_sms.c - the SMS status webhook: signature check, then the receipt
+ * recorded on the delivery (forward only: a late "sent" never overwrites
+ * "delivered"), with a delivery event and an audit row. */
+#include "webhooks/sms.h"
+
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "core/alloc.h"
+#include "audit/audit.h"
+#include "crypto/crypto.h"
+#include "store/db.h"
+#include "core/log.h"
+#include "http/routes.h"
+#include "notifications/sms_status_repo.h"
+
+/* ---- signature (pure) ---- */
+
+/* Field indexes of form sorted by name (stable; forms are small: insertion sort).
+ * Caller frees. */
+static size_t *sorted_fields(const struct h_urlform *form) {
+  size_t *order = h_calloc(form->n + 1, sizeof(size_t));
+  for (size_t i = 0; i < form->n; i++) {
+    size_t j = i;
+    while (j > 0 && strcmp(form->names[order[j - 1]], form->names[i]) > 0) {
+      order[j] = order[j - 1];
+      j--;
+    }
+    order[j] = i;
+  }
+  return order;
+}
+
+void h_twilio_signature(const char *token, const char *url, const struct h_urlform *form,
+                        char out[32]) {
+  size_t *order = sorted_fields(form);
+  char *data = NULL;
+  size_t len = 0;
+  FILE *f = open_memstream(&data, &len);
+  fputs(url, f);
+  for (size_t k = 0; k < form->n; k++) {
+    fputs(form->names[order[k]], f);
+    fputs(form->values[order[k]], f);
+  }
+  fclose(f);
+  unsigned char mac[EVP_MAX_MD_SIZE];
+  unsigned int maclen = 0;
+  HMAC(EVP_sha1(), token, (int)strlen(token), (const unsigned char *)data, len, mac, &maclen);
+  EVP_EncodeBlock((unsigned char *)out, mac, (int)maclen); /* 20 bytes -> 28 chars + NUL */
+  free(data);
+  free(order);
+}
+
+bool h_twilio_signature_ok(const char *token, const char *url, const struct h_urlform *form,
+                           const char *signature) {
+  char want[32];
+  h_twilio_signature(token, url, form, want);
+  return signature != NULL && h_consttime_eq(want, strlen(want), signature, strlen(signature));
+}
+
+int h_sms_status_rank(const char *status) {
+  static const char *const ranks[][6] = {
+    {"accepted", "queued", "scheduled", NULL},
+    {"sending", NULL},
+    {"sent", NULL},
+    {"delivered", "undelivered", "failed", "canceled", "read", NULL},
+  };
+  if (status == NULL || status[0] == '\0') {
+    return -1;
+  }
+  for (int r = 0; r < 4; r++) {
+    for (int i = 0; ranks[r][i] != NULL; i++) {
+      if (strcmp(ranks[r][i], status) == 0) {
+        return r;
+      }
+    }
+  }
+  return -2;
+}
+
+/* ---- service ---- */
+
+struct receipt {
+  const char *sid, *status, *error_code;
+  const struct h_actor *actor;
+  bool recorded;
+};
+
+static h_result record_tx(PGconn *conn, void *arg) {
+  struct receipt *rc = arg;
+  struct h_sms_receipt_row row;
+  h_result r = h_sms_status_find(conn, rc->sid, &row);
+  if (r != H_OK || h_sms_status_rank(rc->status) <= h_sms_status_rank(row.provider_status)) {
+    return r; /* unknown message, or a late or repeated callback: nothing to change */
+  }
+  r = h_sms_status_apply(conn, &row, rc->status, rc->error_code);
+  if (r == H_OK) {
+    json_t *details = json_pack("{ssss*}", "provider_status", rc->status, "error_code",
+                                rc->error_code);
+    r = h_audit_write(conn, rc->actor, "delivery.provider_status", "delivery", row.id, details,
+                      false);
+    json_decref(details);
+  }
+  rc->recorded = r == H_OK;
+  return r;
+}
+
+/* ---- handler ---- */
+
+/* The URL the provider signed: HERALD_SMS_STATUS_CALLBACK_URL, or the one we were
+ * called at. New string the caller frees. */
+static char *signed_url(const struct h_req *rq) {
+  const char *configured = rq->app->cfg->sms_status_callback_url;
+  if (configured != NULL && configured[0] != '\0') {
+    return h_strdup(configured);
+  }
+  const char *proto = h_req_header(rq, "X-Forwarded-Proto");
+  const char *host = h_req_header(rq, "Host");
+  return h_sprintf("%s://%s%s", proto != NULL && strcmp(proto, "https") == 0 ? "https" : "http",
+                   host != NULL ? host : "", rq->request->http_url);
+}
+
+/* Field checks; true when the request may proceed (a 400 was sent otherwise). */
+static bool valid_fields(struct h_req *rq, const char *sid, const char *status) {
+  struct h_field_errors fe = {0};
+  if (sid == NULL || strlen(sid) < 2 || strlen(sid) > 64 ||
+      strspn(sid, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789") !=
+          strlen(sid)) {
+    h_field_error(&fe, "MessageSid", sid == NULL ? "missing_field" : "invalid_id",
+                  "Must be the provider's message SID.");
+  }
+  if (status == NULL || h_sms_status_rank(status) < 0) {
+    h_field_error(&fe, "MessageStatus", status == NULL ? "missing_field" : "invalid_status",
+                  "Must be one of queued, sending, sent, delivered, undelivered, failed...");
+  }
+  if (h_field_errors_count(&fe) == 0) {
+    return true;
+  }
+  h_reply_field_errors(rq, &fe);
+  return false;
+}
+
+/* Parses and verifies the callback into form; false when a reply was sent. */
+static bool verified_form(struct h_req *rq, struct h_urlform *form) {
+  const char *type = h_req_header(rq, "Content-Type");
+  if (type == NULL || strncasecmp(type, "application/x-www-form-urlencoded", 33) != 0) {
+    h_reply_error(rq, H_ERR_MEDIA_TYPE, NULL,
+                  "Status callbacks must be application/x-www-form-urlencoded.", NULL);
+    return false;
+  }
+  if (h_urlform_parse(rq->request->binary_body, rq->request->binary_body_length, 64, form) !=
+      H_OK) {
+    h_reply_error(rq, H_ERR_INVALID, "malformed_form", "The form body cannot be decoded.", NULL);
+    return false;
+  }
+  char *url = signed_url(rq);
+  bool ok = h_twilio_signature_ok(rq->app->cfg->sms_auth_token, url, form,
+                                  h_req_header(rq, "X-Twilio-Signature"));
+  if (!ok) {
+    h_log(H_LOG_WARNING, "security", rq->request_id,
+          "sms status callback refused from %s: bad X-Twilio-Signature for %s", rq->ip, url);
+    h_reply_error(rq, H_ERR_INVALID, "invalid_signature",
+                  "X-Twilio-Signature does not match this URL and body.", "X-Twilio-Signature");
+  }
+  free(url);
+  return ok;
+}
+
+void h_webhook_sms_status_post(struct h_req *rq) {
+  const struct h_config *cfg = rq->app->cfg;
+  if (cfg->sms_auth_token == NULL || cfg->sms_auth_token[0] == '\0') {
+    h_reply_error(rq, H_ERR_UNAVAILABLE, NULL,
+                  "SMS status callbacks are not configured (HERALD_SMS_AUTH_TOKEN).", NULL);
+    return;
+  }
+  struct h_urlform form = {0};
+  if (verified_form(rq, &form)) {
+    const char *sid = h_urlform_get(&form, "MessageSid");
+    const char *status = h_urlform_get(&form, "MessageStatus");
+    const char *error_code = h_urlform_get(&form, "ErrorCode");
+    if (valid_fields(rq, sid, status)) {
+      struct h_actor actor = {NULL, "system", rq->ip, rq->request_id};
+      struct receipt rc = {sid, status, error_code != NULL && error_code[0] ? error_code : NULL,
+                           &actor, false};
+      h_result r = h_db_tx(rq->app->db, record_tx, &rc);
+      if (r == H_OK || r == H_ERR_NOT_FOUND) {
+        h_log_info("sms status %s for %s: %s", status, sid,
+                   r == H_ERR_NOT_FOUND ? "unknown message, ignored"
+                   : rc.recorded       ? "recorded"
+                                       : "not newer, ignored");
+        h_reply_no_content(rq);
+      } else {
+        h_reply_error(rq, r, NULL, "The receipt could not be recorded; try again later.", NULL);
+      }
+    }
+  }
+  h_urlform_free(&form);
+}

@@ -1,0 +1,47 @@
+/* app.h - the process context every service receives: configuration, the PostgreSQL
+ * and Redis pools, metrics, the access-token keys and the group-commit queue.
+ *
+ * One struct h_app lives for the whole process (the API or a worker that runs domain
+ * services); it is built before any work starts and is read-only afterwards (except
+ * the counters, which are atomic). */
+#ifndef HERALD_APP_H
+#define HERALD_APP_H
+
+#include <stdatomic.h>
+
+#include "core/config.h"
+#include "store/db.h"
+#include "crypto/jwt_cache.h"
+#include "crypto/jwt_tokens.h"
+#include "net/metrics.h"
+#include "store/redis.h"
+
+struct h_gc; /* group commit (store/group_commit.h) */
+
+struct h_app {
+  const struct h_config *cfg;  /* borrowed, immutable */
+  struct h_db *db;             /* owned */
+  struct h_redis_pool *redis;  /* owned */
+  struct h_metrics *metrics;   /* owned */
+  struct h_jwt_config jwt;     /* points into the buffers below */
+  unsigned char jwt_key[64];   /* HS256 key */
+  size_t jwt_key_len;
+  char *jwt_private_pem;       /* RS256, owned */
+  char *jwt_public_pem;        /* RS256, owned */
+  struct h_jwt_cache *jwt_cache; /* verified access tokens, owned (common/crypto/jwt_cache.h) */
+  atomic_int in_flight;        /* API: requests between the first and the last callback */
+  atomic_bool stopping;        /* API: SIGTERM seen: answers carry Connection: close */
+  struct h_gc *notify_gc;      /* owned, NULL when not started or off (notification_service.h) */
+};
+
+/* Builds the resources of app from cfg (borrowed; must outlive app); name (static) is
+ * the application_name of its PostgreSQL connections. Connections are opened lazily so
+ * a process can start while a backend is down. Starts no threads. On a bad value
+ * returns H_ERR_INVALID with *error naming the variable (caller frees). */
+h_result h_app_init(struct h_app *app, const struct h_config *cfg, const char *name,
+                    char **error);
+
+/* Drains and frees the group-commit queue if one was started, then everything else. */
+void h_app_free(struct h_app *app);
+
+#endif

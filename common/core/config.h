@@ -1,0 +1,178 @@
+/* config.h - table-driven configuration from HERALD_* environment variables.
+ *
+ * One row per option (variable, type, default, bounds, description). The whole
+ * table is read once at start by h_config_load(); a bad value stops the program
+ * before it listens, with a message naming the variable. The struct is never
+ * modified afterwards and is passed to whoever needs it. Secrets may also come
+ * from a file named by <VAR>_FILE (e.g. HERALD_JWT_SECRET_FILE) and are never
+ * printed. */
+#ifndef HERALD_CONFIG_H
+#define HERALD_CONFIG_H
+
+#include <stdbool.h>
+#include <stdio.h>
+
+#include "core/result.h"
+
+struct h_config {
+  /* HTTP server */
+  char *http_bind;
+  int http_port;
+  char *http_mode; /* "epoll" (thread pool) or "select" (ulfius default, for benchmarks) */
+  int http_threads;
+  int probe_port; /* 0: probes are served on the main port only */
+  int http_max_connections;
+  int http_per_ip_connections;
+  int http_timeout_s;
+  int max_body_bytes;
+  int max_json_depth;
+  char *cors_origins; /* comma-separated, "*" for any, empty for none */
+  bool hsts;
+  int shutdown_timeout_s;
+  /* PostgreSQL */
+  char *database_url;
+  int db_pool_size; /* 0: same as http_threads */
+  int db_acquire_timeout_ms;
+  int db_connect_timeout_s;
+  int db_statement_timeout_ms;
+  /* Redis */
+  char *redis_url;
+  int redis_timeout_ms;
+  /* Redis Sentinel (store/redis_sentinel.h) */
+  char *redis_sentinels;
+  char *redis_master_name;
+  char *redis_sentinel_password;
+  char *trusted_proxies; /* common/net/forwarded.h */
+  /* Logs */
+  char *log_level;
+  /* Auth */
+  char *jwt_secret;
+  char *jwt_issuer;
+  char *jwt_audience;
+  int access_token_ttl_s;
+  char *jwt_alg;
+  char *jwt_key_id;
+  char *jwt_private_key_file;
+  char *jwt_public_key_file;
+  char *jwt_previous_secret;
+  char *jwt_previous_key_id;
+  int refresh_token_ttl_s;
+  int lockout_threshold;
+  int lockout_window_s;
+  int lockout_duration_s;
+  int auth_rate_limit;
+  int auth_rate_window_s;
+  int reset_token_ttl_s;
+  int verify_token_ttl_s;
+  char *public_url;
+  /* Demo admin created by `herald-api create-admin` */
+  char *admin_email;
+  char *admin_password;
+  /* Documentation assets served at /docs */
+  char *docs_dir;
+
+  int worker_concurrency;
+  int worker_block_ms;
+  int worker_batch;           /* jobs claimed together per thread */
+  int worker_batch_window_ms; /* time a batch may take to fill */
+  int worker_heartbeat_ttl_ms;
+  int worker_reap_interval_ms;
+  int worker_max_recoveries;
+  int worker_promote_interval_ms;
+  int worker_sweep_interval_s;
+  int worker_stale_after_s;
+  int worker_watchdog_grace_ms;
+  int worker_metrics_port;
+  int retry_base_ms;
+  int retry_max_ms;
+  int email_max_attempts;
+  int sms_max_attempts;
+  int push_max_attempts;
+  char *email_on_recovery; /* resend|hold */
+  char *sms_on_recovery;
+  char *push_on_recovery;
+  int provider_timeout_ms;
+  char *email_provider; /* file|smtp */
+  char *email_outbox_dir;
+  char *email_from;
+  char *email_reply_to;
+  char *email_transactional_categories;
+  char *email_unsubscribe_url;
+  char *smtp_host;
+  int smtp_port;
+  char *smtp_tls; /* none|starttls|tls */
+  char *smtp_user;
+  char *smtp_password;
+  char *smtp_ca_file;
+  char *sms_provider; /* file|twilio */
+  char *sms_outbox_dir;
+  char *sms_base_url;
+  char *sms_account_sid;
+  char *sms_auth_token;
+  char *sms_from;
+  char *sms_status_callback_url;
+  char *push_provider; /* file|fcm */
+  char *push_outbox_dir;
+  char *fcm_base_url;
+  char *fcm_credentials_file;
+  char *fcm_project_id;
+  /* Stripe and money (payments/stripe/stripe.h, core/money.h) */
+  char *stripe_api_base;
+  char *stripe_secret_key;
+  char *stripe_webhook_secret;
+  char *stripe_api_version;
+  int stripe_connect_timeout_ms;
+  int stripe_timeout_ms;
+  int stripe_max_retries;
+  int stripe_webhook_tolerance_s;
+  int payment_max_amount;
+  char *payment_currencies;
+  char *payment_provider_fees;
+  char *payment_platform_fees;
+  /* Sweeper, fan-out and idempotency (queue/sweeper.h, app/background.h) */
+  int sweep_interval_s;
+  int sweep_stale_s;
+  int sweep_batch;
+  int fanout_poll_ms;
+  int fanout_batch;
+  int idempotency_ttl_s;
+  int idempotency_lock_s;
+  /* Group commit of POST /api/v1/notifications (store/group_commit.h) */
+  bool group_commit;
+  int group_commit_max_batch;
+  int group_commit_wait_us;
+  int group_commit_threads;
+  bool db_prepared_statements;
+  /* herald-reconcile's housekeeping */
+  int audit_retention_days;
+  int event_retention_days;
+};
+
+/* Kinds of values the table knows. */
+enum h_config_type { H_CFG_STRING, H_CFG_INT, H_CFG_BOOL, H_CFG_ENUM };
+
+struct h_config_option {
+  const char *env;          /* "HERALD_HTTP_PORT" */
+  enum h_config_type type;
+  size_t offset;            /* offsetof(struct h_config, field) */
+  const char *default_value;
+  long min, max;            /* bounds for H_CFG_INT */
+  const char *choices;      /* "a|b|c" for H_CFG_ENUM */
+  bool secret;              /* never printed; may come from <env>_FILE */
+  const char *description;
+};
+
+/* The table itself (terminated by a row whose env is NULL). Static. */
+const struct h_config_option *h_config_options(void);
+
+/* Fills cfg from the environment. On error returns H_ERR_INVALID and sets *error to
+ * a message naming the variable (caller frees); cfg is then left cleared. */
+h_result h_config_load(struct h_config *cfg, char **error);
+
+/* Frees the strings cfg holds. */
+void h_config_free(struct h_config *cfg);
+
+/* Writes the reference of every option as a Markdown table. */
+void h_config_print_markdown(FILE *out);
+
+#endif

@@ -1,0 +1,37 @@
+/* errors.h - the one builder of error bodies on the wire:
+ *   {"error":{"type":"...","code":"...","message":"...","param":"...","errors":[...]}}
+ *
+ * Validators collect every field error into an h_field_errors list first and
+ * hand the whole list to the 400 body. */
+#ifndef HERALD_ERRORS_H
+#define HERALD_ERRORS_H
+
+#include <jansson.h>
+
+#include "core/result.h"
+
+/* Returns a new reference. code NULL -> the result's default code; param may be NULL;
+ * errors (a JSON array, may be NULL) is stolen. */
+json_t *h_error_body(h_result r, const char *code, const char *message, const char *param,
+                     json_t *errors);
+
+/* A list of field errors; the zero value is ready to use. */
+struct h_field_errors {
+  json_t *list; /* owned; NULL while empty */
+};
+
+/* Appends {"param","code","message"}; the strings are copied. */
+void h_field_error(struct h_field_errors *fe, const char *param, const char *code,
+                   const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+
+/* Number of collected errors. */
+size_t h_field_errors_count(const struct h_field_errors *fe);
+
+/* Returns the 400 body listing every error (new reference) and empties fe.
+ * The top-level code/param/message are the first error's. */
+json_t *h_field_errors_body(struct h_field_errors *fe);
+
+/* Frees what fe holds. */
+void h_field_errors_clear(struct h_field_errors *fe);
+
+#endif

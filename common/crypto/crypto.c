@@ -1,0 +1,226 @@
+/* crypto.c - OpenSSL primitives. */
+#include "crypto/crypto.h"
+
+#include <ctype.h>
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+#include <openssl/rand.h>
+#include <openssl/sha.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/alloc.h"
+
+/* scrypt cost: N=2^14, r=8, p=1 (~16 MiB, ~50 ms); stored with every hash so it can grow. */
+#define SCRYPT_N 16384UL
+#define SCRYPT_R 8UL
+#define SCRYPT_P 1UL
+#define SCRYPT_MAXMEM (64UL * 1024 * 1024)
+#define SALT_LEN 16
+#define HASH_LEN 32
+
+h_result h_random_bytes(unsigned char *buf, size_t n) {
+  return RAND_bytes(buf, (int)n) == 1 ? H_OK : H_ERR_INTERNAL;
+}
+
+void h_hex_encode(const unsigned char *in, size_t n, char *out) {
+  static const char digits[] = "0123456789abcdef";
+  for (size_t i = 0; i < n; i++) {
+    out[2 * i] = digits[in[i] >> 4];
+    out[2 * i + 1] = digits[in[i] & 0x0f];
+  }
+  out[2 * n] = '\0';
+}
+
+/* The version and variant bits, then the 8-4-4-4-12 text. */
+static void format_uuid(unsigned char b[16], char out[H_UUID_LEN + 1]) {
+  b[6] = (unsigned char)((b[6] & 0x0f) | 0x40);
+  b[8] = (unsigned char)((b[8] & 0x3f) | 0x80);
+  char hex[33];
+  h_hex_encode(b, 16, hex);
+  snprintf(out, H_UUID_LEN + 1, "%.8s-%.4s-%.4s-%.4s-%.12s", hex, hex + 8, hex + 12, hex + 16,
+           hex + 20);
+}
+
+h_result h_uuid_v4(char out[H_UUID_LEN + 1]) {
+  unsigned char b[16];
+  if (h_random_bytes(b, sizeof(b)) != H_OK) {
+    return H_ERR_INTERNAL;
+  }
+  format_uuid(b, out);
+  return H_OK;
+}
+
+/* xoshiro128-style generator per thread (xorshift128+), seeded once from the CSPRNG. */
+static uint64_t next64(uint64_t s[2]) {
+  uint64_t a = s[0];
+  const uint64_t b = s[1];
+  s[0] = b;
+  a ^= a << 23;
+  s[1] = a ^ b ^ (a >> 17) ^ (b >> 26);
+  return s[1] + b;
+}
+
+void h_uuid_v4_fast(char out[H_UUID_LEN + 1]) {
+  static _Thread_local uint64_t state[2];
+  if (state[0] == 0 && state[1] == 0) {
+    if (h_random_bytes((unsigned char *)state, sizeof(state)) != H_OK ||
+        (state[0] == 0 && state[1] == 0)) {
+      state[0] = (uint64_t)(uintptr_t)&state ^ 0x9e3779b97f4a7c15ULL;
+      state[1] = 0xbf58476d1ce4e5b9ULL;
+    }
+  }
+  uint64_t r[2] = {next64(state), next64(state)};
+  unsigned char b[16];
+  memcpy(b, r, sizeof(b));
+  format_uuid(b, out);
+}
+
+bool h_uuid_valid(const char *s) {
+  if (s == NULL || strlen(s) != H_UUID_LEN) {
+    return false;
+  }
+  for (int i = 0; i < H_UUID_LEN; i++) {
+    if (i == 8 || i == 13 || i == 18 || i == 23) {
+      if (s[i] != '-') {
+        return false;
+      }
+    } else if (!isxdigit((unsigned char)s[i])) {
+      return false;
+    }
+  }
+  return true;
+}
+
+/* URL-safe base64 without padding into a new string. */
+static char *b64url(const unsigned char *in, size_t n) {
+  size_t cap = 4 * ((n + 2) / 3) + 1;
+  char *out = h_malloc(cap);
+  EVP_EncodeBlock((unsigned char *)out, in, (int)n);
+  size_t len = strlen(out);
+  while (len > 0 && out[len - 1] == '=') {
+    out[--len] = '\0';
+  }
+  for (size_t i = 0; i < len; i++) {
+    if (out[i] == '+') {
+      out[i] = '-';
+    } else if (out[i] == '/') {
+      out[i] = '_';
+    }
+  }
+  return out;
+}
+
+/* Decodes URL-safe base64 (padding optional) into out (cap bytes); returns length or -1. */
+static int b64url_decode(const char *in, unsigned char *out, size_t cap) {
+  size_t len = strlen(in);
+  if (len == 0 || len > 4 * cap) {
+    return -1;
+  }
+  char *tmp = h_malloc(len + 4);
+  size_t j = 0;
+  for (size_t i = 0; i < len; i++) {
+    char c = in[i] == '-' ? '+' : in[i] == '_' ? '/' : in[i];
+    if (c == '=') {
+      break;
+    }
+    tmp[j++] = c;
+  }
+  size_t pad = (4 - j % 4) % 4;
+  for (size_t i = 0; i < pad; i++) {
+    tmp[j++] = '=';
+  }
+  tmp[j] = '\0';
+  unsigned char *buf = h_malloc(j);
+  int n = EVP_DecodeBlock(buf, (unsigned char *)tmp, (int)j);
+  free(tmp);
+  if (n < 0) {
+    free(buf);
+    return -1;
+  }
+  n -= (int)pad;
+  if (n < 0 || (size_t)n > cap) {
+    free(buf);
+    return -1;
+  }
+  memcpy(out, buf, (size_t)n);
+  free(buf);
+  return n;
+}
+
+char *h_random_token(size_t n) {
+  unsigned char buf[128];
+  if (n > sizeof(buf) || h_random_bytes(buf, n) != H_OK) {
+    return NULL;
+  }
+  return b64url(buf, n);
+}
+
+void h_sha256_hex(const void *data, size_t len, char out[65]) {
+  unsigned char digest[SHA256_DIGEST_LENGTH];
+  SHA256(data, len, digest);
+  h_hex_encode(digest, sizeof(digest), out);
+}
+
+void h_hmac_sha256(const void *key, size_t keylen, const void *data, size_t len,
+                   unsigned char out[32]) {
+  unsigned int outlen = 32;
+  HMAC(EVP_sha256(), key, (int)keylen, data, len, out, &outlen);
+}
+
+bool h_consttime_eq(const void *a, size_t alen, const void *b, size_t blen) {
+  if (alen != blen) {
+    return false;
+  }
+  return CRYPTO_memcmp(a, b, alen) == 0;
+}
+
+static h_result scrypt_raw(const char *password, const unsigned char *salt, size_t saltlen,
+                           unsigned long n, unsigned long r, unsigned long p,
+                           unsigned char *out, size_t outlen) {
+  int ok = EVP_PBE_scrypt(password, strlen(password), salt, saltlen, n, r, p, SCRYPT_MAXMEM, out,
+                          outlen);
+  return ok == 1 ? H_OK : H_ERR_INTERNAL;
+}
+
+h_result h_password_hash(const char *password, char **out) {
+  unsigned char salt[SALT_LEN], hash[HASH_LEN];
+  *out = NULL;
+  if (h_random_bytes(salt, sizeof(salt)) != H_OK ||
+      scrypt_raw(password, salt, sizeof(salt), SCRYPT_N, SCRYPT_R, SCRYPT_P, hash,
+                 sizeof(hash)) != H_OK) {
+    return H_ERR_INTERNAL;
+  }
+  char *s = b64url(salt, sizeof(salt));
+  char *h = b64url(hash, sizeof(hash));
+  *out = h_sprintf("scrypt$%lu$%lu$%lu$%s$%s", SCRYPT_N, SCRYPT_R, SCRYPT_P, s, h);
+  free(s);
+  free(h);
+  OPENSSL_cleanse(hash, sizeof(hash));
+  return H_OK;
+}
+
+bool h_password_verify(const char *password, const char *stored) {
+  unsigned long n, r, p;
+  char salt_b64[64], hash_b64[128];
+  if (password == NULL || stored == NULL ||
+      sscanf(stored, "scrypt$%lu$%lu$%lu$%63[^$]$%127s", &n, &r, &p, salt_b64, hash_b64) != 5) {
+    return false;
+  }
+  if (n < 2 || n > (1UL << 20) || (n & (n - 1)) != 0 || r < 1 || r > 32 || p < 1 || p > 16) {
+    return false;
+  }
+  unsigned char salt[64], want[64], got[64];
+  int saltlen = b64url_decode(salt_b64, salt, sizeof(salt));
+  int wantlen = b64url_decode(hash_b64, want, sizeof(want));
+  if (saltlen <= 0 || wantlen <= 0 ||
+      scrypt_raw(password, salt, (size_t)saltlen, n, r, p, got, (size_t)wantlen) != H_OK) {
+    return false;
+  }
+  bool ok = h_consttime_eq(got, (size_t)wantlen, want, (size_t)wantlen);
+  OPENSSL_cleanse(got, sizeof(got));
+  return ok;
+}

@@ -1,0 +1,50 @@
+/* crypto.h - OpenSSL-backed randomness, UUIDs, hashing, HMAC, scrypt passwords. */
+#ifndef HERALD_CRYPTO_H
+#define HERALD_CRYPTO_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "core/result.h"
+
+#define H_UUID_LEN 36
+
+/* Fills buf with n cryptographically secure bytes. H_ERR_INTERNAL if the CSPRNG fails. */
+h_result h_random_bytes(unsigned char *buf, size_t n);
+
+/* Writes a random (version 4) UUID plus NUL into out[37]. */
+h_result h_uuid_v4(char out[H_UUID_LEN + 1]);
+
+/* A version 4 UUID from a per-thread pseudo-random generator (seeded from the CSPRNG):
+ * unique, not unguessable. For request ids, whose cost is on every request; never for
+ * anything that must be unpredictable. */
+void h_uuid_v4_fast(char out[H_UUID_LEN + 1]);
+
+/* True when s is a canonical lowercase/uppercase 8-4-4-4-12 hex UUID. */
+bool h_uuid_valid(const char *s);
+
+/* Lowercase hex of n bytes into out (2n+1 bytes). */
+void h_hex_encode(const unsigned char *in, size_t n, char *out);
+
+/* n random bytes as URL-safe base64 without padding, in a new string the caller frees. */
+char *h_random_token(size_t n);
+
+/* SHA-256 of data as 64 lowercase hex chars + NUL into out[65]. */
+void h_sha256_hex(const void *data, size_t len, char out[65]);
+
+/* HMAC-SHA256(key, data) into out[32]. */
+void h_hmac_sha256(const void *key, size_t keylen, const void *data, size_t len,
+                   unsigned char out[32]);
+
+/* Constant-time equality of two buffers of the same length; false if lengths differ. */
+bool h_consttime_eq(const void *a, size_t alen, const void *b, size_t blen);
+
+/* scrypt password hash in a new string the caller frees:
+ *   "scrypt$N$r$p$<salt b64>$<hash b64>". H_ERR_INTERNAL when OpenSSL fails. */
+h_result h_password_hash(const char *password, char **out);
+
+/* Verifies password against a stored hash in constant time; false on any mismatch
+ * or malformed hash. */
+bool h_password_verify(const char *password, const char *stored);
+
+#endif

@@ -1,0 +1,135 @@
+/* broadcast_service.c - creating and reading broadcasts. */
+#include "notifications/broadcast_service.h"
+
+#include <string.h>
+
+#include "store/db.h"
+#include "notifications/delivery_plan.h"
+
+json_t *h_broadcast_request_json(const struct h_notify_request *req) {
+  json_t *j = json_pack("{ssss}", "category", req->category, "priority", req->priority);
+  if (req->channels != 0) {
+    json_t *channels = json_array();
+    for (int c = 0; c < H_CHANNEL_COUNT; c++) {
+      if (req->channels & H_CHANNEL_BIT(c)) {
+        json_array_append_new(channels, json_string(h_channel_name((enum h_channel)c)));
+      }
+    }
+    json_object_set_new(j, "channels", channels);
+  }
+  const char *keys[] = {"template", "title", "body", "action_url"};
+  const char *values[] = {req->template_key, req->title, req->body, req->action_url};
+  for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
+    if (values[i] != NULL) {
+      json_object_set_new(j, keys[i], json_string(values[i]));
+    }
+  }
+  if (req->data != NULL) {
+    json_object_set(j, "data", (json_t *)req->data);
+  }
+  return j;
+}
+
+void h_broadcast_request_read(const json_t *stored, struct h_notify_request *req) {
+  memset(req, 0, sizeof(*req));
+  req->category = json_string_value(json_object_get(stored, "category"));
+  req->priority = json_string_value(json_object_get(stored, "priority"));
+  req->template_key = json_string_value(json_object_get(stored, "template"));
+  req->title = json_string_value(json_object_get(stored, "title"));
+  req->body = json_string_value(json_object_get(stored, "body"));
+  req->action_url = json_string_value(json_object_get(stored, "action_url"));
+  json_t *data = json_object_get(stored, "data");
+  req->data = json_is_object(data) ? data : NULL;
+  size_t i;
+  json_t *c;
+  json_array_foreach(json_object_get(stored, "channels"), i, c) {
+    int ch = h_channel_parse(json_string_value(c));
+    req->channels |= ch >= 0 ? H_CHANNEL_BIT(ch) : 0;
+  }
+}
+
+struct op {
+  const struct h_actor *actor;
+  const struct h_broadcast_input *in;
+  const struct h_idem *idem;
+  const struct h_page *page;
+  struct h_notify_error *err;
+  const char *id, *kind;
+  json_t *out;
+  bool more;
+};
+
+/* Refuses a template that is unknown or misses a variable before anything is queued. */
+static h_result check_template(PGconn *c, const struct h_notify_request *req,
+                               struct h_notify_error *err) {
+  json_t *tpl = NULL;
+  h_result r = h_notify_load_template(c, req->template_key, &tpl, err);
+  if (r == H_OK) {
+    r = h_notify_check_template(tpl, req->data, err);
+  }
+  json_decref(tpl);
+  return r;
+}
+
+static h_result create_tx(PGconn *c, void *a) {
+  struct op *o = a;
+  const struct h_broadcast_input *in = o->in;
+  h_result r = in->req.template_key != NULL ? check_template(c, &in->req, o->err) : H_OK;
+  json_t *request = h_broadcast_request_json(&in->req);
+  struct h_broadcast_row row = {in->kind, in->target, in->user_ids, request, in->req.send_at,
+                                o->actor->id, o->actor->type};
+  if (r == H_OK) {
+    r = h_broadcast_repo_insert(c, &row, &o->out);
+  }
+  json_decref(request);
+  if (r == H_OK) {
+    json_t *d = json_pack("{sssI}", "target", in->target, "recipients",
+                          json_integer_value(json_object_get(o->out, "recipients")));
+    r = h_audit_write(c, o->actor,
+                      strcmp(in->kind, "bulk") == 0 ? "notification_batch.created"
+                                                    : "announcement.created",
+                      "broadcast", json_string_value(json_object_get(o->out, "id")), d, false);
+    json_decref(d);
+  }
+  return r == H_OK ? h_idem_complete(c, o->idem, H_OUTCOME_ACCEPTED, o->out) : r;
+}
+
+h_result h_broadcast_create(struct h_app *app, const struct h_actor *actor,
+                            const struct h_broadcast_input *in, const struct h_idem *idem,
+                            json_t **broadcast, struct h_notify_error *err) {
+  struct op o = {.actor = actor, .in = in, .idem = idem, .err = err};
+  h_result r = h_db_tx(app->db, create_tx, &o);
+  if (r != H_OK) {
+    json_decref(o.out);
+    o.out = NULL;
+  }
+  *broadcast = o.out;
+  return r;
+}
+
+static h_result find_tx(PGconn *c, void *a) {
+  struct op *o = a;
+  return h_broadcast_repo_get(c, o->id, o->kind, &o->out);
+}
+
+h_result h_broadcast_find(struct h_app *app, const char *id, const char *kind,
+                          json_t **broadcast) {
+  struct op o = {.id = id, .kind = kind};
+  h_result r = h_db_run(app->db, find_tx, &o);
+  *broadcast = o.out;
+  return r;
+}
+
+static h_result list_tx(PGconn *c, void *a) {
+  struct op *o = a;
+  return h_broadcast_repo_list(c, o->kind, o->page, &o->out, &o->more);
+}
+
+h_result h_broadcast_list(struct h_app *app, const char *kind, const struct h_page *page,
+                          json_t **data, bool *has_more) {
+  struct op o = {.kind = kind, .page = page};
+  h_result r = h_db_run(app->db, list_tx, &o);
+  *data = o.out;
+  *has_more = o.more;
+  return r;
+}

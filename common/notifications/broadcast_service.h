@@ -1,0 +1,37 @@
+/* broadcast_service.h - bulk notifications and announcements: accepted at once, fanned
+ * out in the background (common/notifications/fanout.h). json_t ** out-parameters are new references. */
+#ifndef HERALD_BROADCAST_SERVICE_H
+#define HERALD_BROADCAST_SERVICE_H
+
+#include <jansson.h>
+#include <stdbool.h>
+
+#include "app/app.h"
+#include "audit/audit.h"
+#include "notifications/broadcast_repo.h"
+#include "store/idempotency.h"
+#include "notifications/notify.h"
+
+struct h_broadcast_input {
+  const char *kind;             /* "bulk" or "announcement" */
+  const char *target;           /* "list", "all", "users", "admins" */
+  const json_t *user_ids;       /* target list: distinct UUID strings (borrowed) */
+  struct h_notify_request req;  /* the send fields; req.send_at starts the fan-out */
+};
+
+/* Records the broadcast (audit row, idempotency record) for the fan-out to pick up.
+ * H_ERR_UNPROCESSABLE with err filled when its template is unknown or misses a variable. */
+h_result h_broadcast_create(struct h_app *app, const struct h_actor *actor,
+                            const struct h_broadcast_input *in, const struct h_idem *idem,
+                            json_t **broadcast, struct h_notify_error *err);
+h_result h_broadcast_find(struct h_app *app, const char *id, const char *kind,
+                          json_t **broadcast);
+h_result h_broadcast_list(struct h_app *app, const char *kind, const struct h_page *page,
+                          json_t **data, bool *has_more);
+
+/* The send fields as stored with a broadcast (new reference), and back: req's strings
+ * are borrowed from stored. */
+json_t *h_broadcast_request_json(const struct h_notify_request *req);
+void h_broadcast_request_read(const json_t *stored, struct h_notify_request *req);
+
+#endif

@@ -1,0 +1,49 @@
+/* notification_service.h - sending a notification and the user's feed. json_t **
+ * out-parameters are new references for the caller. */
+#ifndef HERALD_NOTIFICATION_SERVICE_H
+#define HERALD_NOTIFICATION_SERVICE_H
+
+#include <jansson.h>
+#include <stdbool.h>
+
+#include "app/app.h"
+#include "store/group_commit.h"
+#include "audit/audit.h"
+#include "store/idempotency.h"
+#include "notifications/notification_repo.h"
+#include "notifications/notify.h"
+
+/* Creates the notification and its deliveries in one transaction (with the audit row and
+ * the idempotency record, idem may be NULL), then pushes the ids. With the group commit the
+ * reads run here and the write joins the transaction of whatever else is queued; it returns
+ * only once that transaction committed (or this write failed alone). H_ERR_UNPROCESSABLE
+ * with err filled when the request cannot be carried out. */
+h_result h_notification_send(struct h_app *app, const struct h_actor *actor,
+                             const struct h_notify_request *req, const struct h_idem *idem,
+                             json_t **notification, struct h_notify_error *err);
+
+/* The feed as a list body carrying unread_count. */
+h_result h_notification_feed(struct h_app *app, const char *user_id,
+                             const struct h_feed_filter *filter, const struct h_page *page,
+                             json_t **list);
+h_result h_notification_unread_count(struct h_app *app, const char *user_id, long *count);
+
+/* A notification: for admins (admin=true) any one, with its deliveries; otherwise one of
+ * user_id's feed. */
+h_result h_notification_get(struct h_app *app, const char *id, const char *user_id, bool admin,
+                            json_t **notification);
+h_result h_notification_mark(struct h_app *app, const struct h_actor *actor, const char *id,
+                             bool read, json_t **notification);
+h_result h_notification_read_all(struct h_app *app, const struct h_actor *actor, long *updated);
+h_result h_notification_delete(struct h_app *app, const struct h_actor *actor, const char *id);
+
+/* The group commit of h_notification_send (store/group_commit.h), or NULL when
+ * HERALD_GROUP_COMMIT is off. The API creates it when its server starts; h_app_free
+ * drains and frees it. */
+struct h_gc *h_notification_gc_create(struct h_app *app);
+
+/* Pushes the ids of push through the API's Redis pool (after COMMIT). */
+void h_notification_push(struct h_app *app, const struct h_push_list *push,
+                         const char *request_id);
+
+#endif

@@ -1,0 +1,25 @@
+/* outbox.h - notifications Herald sends on its own behalf (password reset,
+ * e-mail verification): a notification and its e-mail delivery are written in the
+ * caller's transaction; the delivery id is pushed to the queue after COMMIT. */
+#ifndef HERALD_OUTBOX_H
+#define HERALD_OUTBOX_H
+
+#include <jansson.h>
+#include <libpq-fe.h>
+
+#include "app/app.h"
+#include "queue/queue.h"
+#include "core/result.h"
+
+/* Inserts notification + queued e-mail delivery for user_id; data is borrowed.
+ * delivery_id receives the id to push after commit. */
+h_result h_outbox_email(PGconn *conn, const char *user_id, const char *category,
+                        const char *template_key, const char *title, const char *body,
+                        const json_t *data, char delivery_id[37]);
+
+/* Pushes committed delivery ids onto queue q. Redis being down is logged, not an
+ * error: the rows stay queued in PostgreSQL and the sweeper pushes them later. */
+void h_outbox_push(struct h_app *app, enum h_queue q, const char *const *ids, size_t n,
+                   const char *request_id);
+
+#endif

@@ -1,0 +1,54 @@
+/* sms_status_repo.c - SQL for SMS delivery receipts. */
+#include "notifications/sms_status_repo.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "store/db.h"
+
+h_result h_sms_status_find(PGconn *conn, const char *message_sid, struct h_sms_receipt_row *out) {
+  const char *params[] = {message_sid};
+  PGresult *res = NULL;
+  memset(out, 0, sizeof(*out));
+  h_result r = h_db_exec(conn,
+                         "SELECT id, attempts, status, COALESCE(provider_status, '')"
+                         " FROM deliveries WHERE provider = 'twilio' AND channel = 'sms'"
+                         " AND provider_message_id = $1 FOR UPDATE",
+                         1, params, &res);
+  if (r != H_OK) {
+    return r;
+  }
+  if (PQntuples(res) == 0) {
+    r = H_ERR_NOT_FOUND;
+  } else {
+    snprintf(out->id, sizeof(out->id), "%s", PQgetvalue(res, 0, 0));
+    out->attempts = atoi(PQgetvalue(res, 0, 1));
+    snprintf(out->status, sizeof(out->status), "%s", PQgetvalue(res, 0, 2));
+    snprintf(out->provider_status, sizeof(out->provider_status), "%s", PQgetvalue(res, 0, 3));
+  }
+  PQclear(res);
+  return r;
+}
+
+h_result h_sms_status_apply(PGconn *conn, const struct h_sms_receipt_row *row,
+                            const char *provider_status, const char *error_code) {
+  char attempts[16];
+  snprintf(attempts, sizeof(attempts), "%d", row->attempts);
+  const char *params[] = {row->id, provider_status, error_code, attempts};
+  return h_db_exec(
+      conn,
+      "WITH u AS (UPDATE deliveries SET provider_status = $2,"
+      "   delivered_at = CASE WHEN $2 = 'delivered' THEN now() ELSE delivered_at END,"
+      "   status = CASE WHEN $2 IN ('failed', 'undelivered') AND status = 'sent' THEN 'failed'"
+      "                 ELSE status END,"
+      "   reason = CASE WHEN $2 IN ('failed', 'undelivered') AND status = 'sent'"
+      "                 THEN 'provider_' || $2 ELSE reason END,"
+      "   last_error = CASE WHEN $3::text IS NOT NULL"
+      "                     THEN 'provider error ' || $3 ELSE last_error END,"
+      "   updated_at = now() WHERE id = $1::uuid RETURNING id)"
+      " INSERT INTO delivery_events (delivery_id, attempt, status, provider, error)"
+      " SELECT id, $4::int, $2, 'twilio', CASE WHEN $3::text IS NOT NULL"
+      "   THEN 'provider error ' || $3 END FROM u",
+      4, params, NULL);
+}

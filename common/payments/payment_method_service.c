@@ -1,0 +1,230 @@
+/* payment_method_service.c - saved payment methods. */
+#include "payments/payment_method_service.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "crypto/crypto.h"
+#include "core/log.h"
+#include "payments/payment_internal.h"
+#include "payments/payment_method_repo.h"
+#include "payments/payment_repo.h"
+
+struct pm_op {
+  const struct h_actor *actor;
+  const char *user_id;
+  const char *id;
+  const struct h_page *page;
+  const struct h_pm_obj *pm;
+  const struct h_idem *idem;
+  struct h_saved_pm saved;
+  char customer[H_PROVIDER_ID_LEN];
+  json_t *out;
+  bool more;
+};
+
+static h_result list_tx(PGconn *conn, void *arg) {
+  struct pm_op *o = arg;
+  return h_pm_repo_list(conn, o->user_id, o->page, &o->out, &o->more);
+}
+
+void h_payment_method_list(struct h_app *app, const char *user_id, const struct h_page *page,
+                           struct h_payment_reply *out) {
+  struct pm_op o = {.user_id = user_id, .page = page};
+  memset(out, 0, sizeof(*out));
+  h_result r = h_db_run(app->db, list_tx, &o);
+  if (r == H_OK) {
+    h_pay_reply(out, 200, h_list_body(o.out, o.more));
+  } else {
+    h_pay_reply_error(out, r, NULL, "The payment methods could not be read.", NULL);
+  }
+}
+
+/* Saves the attached method; the customer row lock serialises a user's changes. */
+static h_result add_tx(PGconn *conn, void *arg) {
+  struct pm_op *o = arg;
+  h_result r = h_customer_repo_get(conn, o->user_id, true, o->customer);
+  if (r == H_OK) {
+    r = h_pm_repo_insert(conn, o->id, o->user_id, o->pm, &o->out);
+  }
+  if (r == H_OK) {
+    json_t *d = json_pack("{ssss}", "provider_payment_method_id", o->pm->id, "brand",
+                          o->pm->brand);
+    r = h_audit_write(conn, o->actor, "payment_method.added", "payment_method", o->id, d, false);
+    json_decref(d);
+  }
+  if (r == H_OK) {
+    r = h_idem_complete(conn, o->idem, H_OUTCOME_CREATED, o->out);
+  }
+  return r;
+}
+
+/* Replies for a failed attach. */
+static void attach_failed(struct h_payment_reply *out, h_result r,
+                          const struct h_stripe_error *err) {
+  if (r == H_ERR_INVALID && strcmp(err->code, "payment_method_already_attached") == 0) {
+    h_pay_reply_error(out, H_ERR_CONFLICT, "payment_method_in_use",
+                      "This payment method is attached to another customer.",
+                      "provider_payment_method_id");
+  } else if (r == H_ERR_INVALID || r == H_ERR_NOT_FOUND) {
+    h_pay_reply_error(out, H_ERR_INVALID,
+                      strcmp(err->code, "resource_missing") == 0 ? "invalid_payment_method"
+                                                                 : "provider_rejected",
+                      err->message[0] ? err->message : "The provider refused this payment method.",
+                      "provider_payment_method_id");
+  } else {
+    h_pay_reply_provider_down(out, r, "saving the payment method");
+  }
+}
+
+void h_payment_method_add(struct h_app *app, const struct h_actor *actor, const char *user_id,
+                          const char *provider_id, const struct h_idem *idem,
+                          struct h_payment_reply *out) {
+  struct h_provider prov;
+  struct pm_op o = {.actor = actor, .user_id = user_id, .idem = idem};
+  char id[37], key[96];
+  memset(out, 0, sizeof(*out));
+  h_uuid_v4(id);
+  o.id = id;
+  h_result r = H_OK;
+  if (!h_provider_init(&prov, app->cfg, actor->request_id)) {
+    h_pay_reply_disabled(out);
+  } else if ((r = h_pay_ensure_customer(app, &prov, user_id, o.customer)) != H_OK) {
+    h_pay_reply_provider_down(out, r, "preparing the customer");
+  } else {
+    struct h_pm_obj pm;
+    struct h_stripe_error err = {0};
+    snprintf(key, sizeof(key), "herald-payment-method-%s-attach", id);
+    r = h_provider_pm_attach(&prov, provider_id, o.customer, key, &pm, &err);
+    if (r != H_OK) {
+      attach_failed(out, r, &err);
+    } else {
+      o.pm = &pm;
+      r = h_db_tx(app->db, add_tx, &o);
+      if (r == H_OK) {
+        h_pay_reply(out, 201, o.out);
+      } else if (r == H_ERR_CONFLICT) {
+        h_pay_reply_error(out, r, "payment_method_exists", "This payment method is saved already.",
+                          "provider_payment_method_id");
+      } else {
+        json_decref(o.out);
+        h_pay_reply_error(out, r, NULL, "The payment method could not be saved.", NULL);
+      }
+    }
+  }
+  if (out->status != 201) {
+    h_idem_abort(app->db, idem);
+  }
+}
+
+static h_result get_tx(PGconn *conn, void *arg) {
+  struct pm_op *o = arg;
+  h_result r = h_pm_repo_get(conn, o->id, o->user_id, &o->saved);
+  if (r == H_OK) {
+    r = h_customer_repo_get(conn, o->user_id, false, o->customer);
+  }
+  return r;
+}
+
+static h_result delete_tx(PGconn *conn, void *arg) {
+  struct pm_op *o = arg;
+  h_result r = h_customer_repo_get(conn, o->user_id, true, o->customer);
+  if (r == H_OK) {
+    r = h_pm_repo_delete(conn, o->id, o->user_id);
+  }
+  if (r == H_OK) {
+    json_t *d = json_pack("{ss}", "provider_payment_method_id", o->saved.provider_id);
+    r = h_audit_write(conn, o->actor, "payment_method.deleted", "payment_method", o->id, d,
+                      false);
+    json_decref(d);
+  }
+  return r;
+}
+
+/* Reads the user's method and customer; false when it replied. */
+static bool load(struct h_app *app, struct pm_op *o, struct h_provider *prov,
+                 struct h_payment_reply *out) {
+  memset(out, 0, sizeof(*out));
+  h_result r = h_db_run(app->db, get_tx, o);
+  if (r == H_ERR_NOT_FOUND) {
+    h_pay_reply_error(out, r, "not_found", "No such payment method.", NULL);
+  } else if (r != H_OK) {
+    h_pay_reply_error(out, r, NULL, "The payment method could not be read.", NULL);
+  } else if (!h_provider_init(prov, app->cfg, o->actor->request_id)) {
+    h_pay_reply_disabled(out);
+  } else {
+    return true;
+  }
+  return false;
+}
+
+void h_payment_method_delete(struct h_app *app, const struct h_actor *actor, const char *user_id,
+                             const char *id, struct h_payment_reply *out) {
+  struct pm_op o = {.actor = actor, .user_id = user_id, .id = id};
+  struct h_provider prov;
+  if (!load(app, &o, &prov, out)) {
+    return;
+  }
+  char key[128], nonce[37];
+  h_uuid_v4(nonce);
+  snprintf(key, sizeof(key), "herald-payment-method-%s-detach-%s", id, nonce);
+  struct h_stripe_error err = {0};
+  h_result r = h_provider_pm_detach(&prov, o.saved.provider_id, key, &err);
+  bool gone = r == H_ERR_NOT_FOUND ||
+              (r == H_ERR_INVALID && strcmp(err.code, "payment_method_unexpected_state") == 0);
+  if (r != H_OK && !gone) {
+    h_pay_reply_provider_error(out, r, &err, "removing the payment method");
+    return;
+  }
+  r = h_db_tx(app->db, delete_tx, &o);
+  if (r == H_OK) {
+    h_pay_reply(out, 204, NULL);
+  } else {
+    h_pay_reply_error(out, r, r == H_ERR_NOT_FOUND ? "not_found" : NULL,
+                      r == H_ERR_NOT_FOUND ? "No such payment method."
+                                           : "The payment method could not be deleted.",
+                      NULL);
+  }
+}
+
+static h_result default_tx(PGconn *conn, void *arg) {
+  struct pm_op *o = arg;
+  h_result r = h_customer_repo_get(conn, o->user_id, true, o->customer);
+  if (r == H_OK) {
+    r = h_pm_repo_set_default(conn, o->id, o->user_id, &o->out);
+  }
+  if (r == H_OK) {
+    r = h_audit_write(conn, o->actor, "payment_method.default_set", "payment_method", o->id,
+                      NULL, false);
+  }
+  return r;
+}
+
+void h_payment_method_set_default(struct h_app *app, const struct h_actor *actor,
+                                  const char *user_id, const char *id,
+                                  struct h_payment_reply *out) {
+  struct pm_op o = {.actor = actor, .user_id = user_id, .id = id};
+  struct h_provider prov;
+  if (!load(app, &o, &prov, out)) {
+    return;
+  }
+  char key[128], nonce[37];
+  h_uuid_v4(nonce);
+  snprintf(key, sizeof(key), "herald-customer-%s-default-%s", user_id, nonce);
+  struct h_stripe_error err = {0};
+  h_result r = h_provider_customer_default(&prov, o.customer, o.saved.provider_id, key, &err);
+  if (r != H_OK) {
+    h_pay_reply_provider_error(out, r, &err, "setting the default payment method");
+    return;
+  }
+  r = h_db_tx(app->db, default_tx, &o);
+  if (r == H_OK) {
+    h_pay_reply(out, 200, o.out);
+  } else {
+    json_decref(o.out);
+    h_pay_reply_error(out, r, r == H_ERR_NOT_FOUND ? "not_found" : NULL,
+                      r == H_ERR_NOT_FOUND ? "No such payment method."
+                                           : "The default could not be changed.",
+                      NULL);
+  }
+}

@@ -1,0 +1,280 @@
+/* payment_service.c - creating, reading and listing payments. */
+#include "payments/payment_service.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "core/errors.h"
+#include "core/log.h"
+#include "core/money.h"
+#include "payments/payment_internal.h"
+#include "payments/payment_sync.h"
+#include "payments/refund_repo.h"
+
+bool h_payments_enabled(const struct h_app *app) {
+  const struct h_config *cfg = app->cfg;
+  return cfg->stripe_secret_key != NULL && cfg->stripe_secret_key[0] != '\0';
+}
+
+/* One create request on its way through the two transactions. */
+struct create_ctx {
+  struct h_app *app;
+  const struct h_actor *actor;
+  const char *user_id;
+  const struct h_payment_create *in;
+  const struct h_idem *idem;
+  struct h_provider prov;
+  char customer[H_PROVIDER_ID_LEN];
+  char method[H_PROVIDER_ID_LEN];
+  struct h_payment row;
+  struct h_payment_notices notices;
+  bool store;        /* the reply is final: keep it under the Idempotency-Key */
+  bool was_in_doubt; /* an earlier attempt's outcome was unknown */
+};
+
+/* The payment as its payer sees it, into out with status. */
+static h_result reply_payment(PGconn *conn, const char *id, const char *viewer, unsigned int status,
+                              struct h_payment_reply *out) {
+  json_t *payment = NULL;
+  h_result r = h_payment_repo_get_json(conn, id, NULL, &payment);
+  if (r == H_OK) {
+    h_pay_reply(out, status, h_pay_view(payment, viewer));
+  }
+  return r;
+}
+
+/* 402 card_error with the decline code and the payment's id. */
+static h_result reply_declined(const struct h_payment *row, const struct h_stripe_error *err,
+                               struct h_payment_reply *out) {
+  h_pay_reply(out, 402, h_pay_decline_body(err, row->id));
+  return H_OK;
+}
+
+/* First transaction: the payment row (new, or the one a retry with the same key
+ * finds), marked in doubt before the provider call. Returns H_OK to call the
+ * provider; otherwise ctx has replied (or r is a database error). */
+static h_result create_begin(struct create_ctx *c, PGconn *conn, struct h_payment_reply *out,
+                             bool *call) {
+  const struct h_payment_create *in = c->in;
+  *call = false;
+  h_result r = h_pay_resolve_method(conn, c->user_id, in->payment_method, in->confirm, c->method,
+                                    out);
+  if (r != H_OK) { /* out holds the 400/422; not stored, so a corrected retry may run */
+    return r == H_ERR_INVALID || r == H_ERR_UNPROCESSABLE ? H_OK : r;
+  }
+  struct h_fee_table provider, platform;
+  const char *why = NULL;
+  h_fee_table_parse(c->app->cfg->payment_provider_fees, &provider, &why);
+  h_fee_table_parse(c->app->cfg->payment_platform_fees, &platform, &why);
+  struct h_fees fees = h_fees_compute(&provider, &platform, in->currency, in->amount);
+  struct h_payment_new row = {
+    .user_id = c->user_id, .idempotency_key = c->idem->key, .request_hash = c->idem->hash,
+    .payment_type = in->payment_type, .currency = in->currency, .description = in->description,
+    .metadata = in->metadata, .customer = c->customer,
+    .payment_method = c->method[0] != '\0' ? c->method : NULL, .amount = in->amount,
+    .fee_provider = fees.provider, .fee_platform = fees.platform,
+  };
+  bool created = false;
+  r = h_payment_repo_insert(conn, &row, &c->row, &created);
+  if (r != H_OK) {
+    return r;
+  }
+  if (!created && strcmp(c->row.request_hash, c->idem->hash) != 0) {
+    json_t *body = h_error_body(H_ERR_INVALID, "idempotency_key_reused",
+                                "This Idempotency-Key was used with a different request.",
+                                "Idempotency-Key", NULL);
+    json_object_set_new(json_object_get(body, "error"), "type", json_string("idempotency_error"));
+    h_pay_reply(out, 400, body);
+    return H_OK;
+  }
+  if (!created && c->row.pi_id[0] != '\0' && !c->row.needs_reconciliation) {
+    c->store = true; /* settled by an earlier attempt: answer with what it is now */
+    return reply_payment(conn, c->row.id, c->user_id, 201, out);
+  }
+  if (created) {
+    json_t *d = json_pack("{sIsssssb}", "amount", (json_int_t)in->amount, "currency",
+                          in->currency, "payment_type", in->payment_type, "confirm", in->confirm);
+    r = h_audit_write(conn, c->actor, "payment.created", "payment", c->row.id, d, false);
+    json_decref(d);
+  }
+  c->was_in_doubt = c->row.needs_reconciliation;
+  if (r == H_OK) {
+    r = h_payment_repo_mark_in_doubt(conn, c->row.id, c->row.confirm_attempts,
+                                     c->method[0] != '\0' ? c->method : NULL);
+  }
+  *call = r == H_OK;
+  return r;
+}
+
+/* Second transaction: the provider's answer applied to the locked row. */
+static h_result create_finish(struct create_ctx *c, PGconn *conn, h_result call,
+                              const struct h_pi *pi, const struct h_stripe_error *err,
+                              struct h_payment_reply *out) {
+  h_result r = h_payment_repo_lock(conn, c->row.id, NULL, &c->row);
+  if (r == H_OK && (call == H_OK || (call == H_ERR_PAYMENT && pi->id[0] != '\0'))) {
+    r = h_payment_sync_intent(conn, c->actor, &c->row, pi, H_SYNC_ANSWER, &c->notices, NULL);
+    c->store = r == H_OK;
+    if (r == H_OK) {
+      r = call == H_OK ? reply_payment(conn, c->row.id, c->user_id, 201, out)
+                       : reply_declined(&c->row, err, out);
+    }
+  } else if (r == H_OK && (call == H_ERR_INVALID || call == H_ERR_NOT_FOUND)) {
+    /* The provider refused the request itself: nothing exists there, nothing to retry. */
+    json_t *why = json_pack("{ssss}", "code", err->code, "message", err->message);
+    struct h_payment_update u = {.status = "canceled", .cancellation_reason = "provider_rejected",
+                                 .last_payment_error = why, .set_error = true};
+    r = h_pay_apply(conn, c->actor, &c->row, &u, "provider_rejected");
+    json_decref(why);
+    c->store = r == H_OK;
+    h_pay_reply_provider_error(out, call, err, "creating the payment");
+  } else if (r == H_OK && call == H_ERR_PAYMENT) {
+    struct h_payment_update u = {.in_doubt = true}; /* declined, intent not sent back */
+    r = h_payment_repo_apply(conn, c->row.id, &u);
+    if (r == H_OK) {
+      r = reply_declined(&c->row, err, out);
+    }
+  } else if (r == H_OK && call == H_ERR_RATE_LIMITED) {
+    /* Refused before doing anything: nothing happened; a retry resumes. */
+    struct h_payment_update u = {.in_doubt = c->was_in_doubt};
+    r = h_payment_repo_apply(conn, c->row.id, &u);
+    h_pay_reply_provider_down(out, call, "creating the payment");
+  } else if (r == H_OK) {
+    /* Unknown outcome: stays in doubt; processing when a charge may have happened. */
+    struct h_payment_update u = {.status = c->in->confirm ? "processing" : NULL,
+                                 .in_doubt = true};
+    r = h_pay_apply(conn, c->actor, &c->row, &u, "no_answer");
+    h_pay_reply_provider_down(out, call, "creating the payment");
+  }
+  if (r == H_OK && c->store) {
+    r = h_idem_complete_status(conn, c->idem, out->status, out->body);
+  }
+  return r;
+}
+
+/* The provider call between the two transactions. */
+static h_result create_call(struct create_ctx *c, struct h_pi *pi, struct h_stripe_error *err) {
+  char key[96];
+  snprintf(key, sizeof(key), "herald-payment-%s-create", c->row.id);
+  struct h_pi_params p = {
+    .payment_id = c->row.id, .user_id = c->user_id, .payment_type = c->in->payment_type,
+    .currency = c->in->currency, .description = c->in->description, .customer = c->customer,
+    .payment_method = c->method[0] != '\0' ? c->method : NULL, .metadata = c->in->metadata,
+    .amount = c->in->amount, .confirm = c->in->confirm,
+  };
+  return h_provider_pi_create(&c->prov, &p, key, pi, err);
+}
+
+/* Both transactions and the provider call between them. A result other than H_OK
+ * is a database failure the caller still has to answer. */
+static h_result create_run(struct create_ctx *c, struct h_payment_reply *out) {
+  PGconn *conn = NULL;
+  bool call = false;
+  h_result r = h_pay_begin(c->app, &conn);
+  if (r == H_OK) {
+    r = create_begin(c, conn, out, &call);
+    if (r == H_OK && c->store) {
+      r = h_idem_complete_status(conn, c->idem, out->status, out->body);
+    }
+  }
+  r = h_pay_finish(c->app, conn, r);
+  if (r != H_OK || !call) {
+    return r;
+  }
+  struct h_pi pi = {0};
+  struct h_stripe_error err = {0};
+  h_result called = create_call(c, &pi, &err);
+  conn = NULL;
+  r = h_pay_begin(c->app, &conn);
+  if (r == H_OK) {
+    r = create_finish(c, conn, called, &pi, &err, out);
+  }
+  r = h_pay_finish(c->app, conn, r);
+  h_pi_clear(&pi);
+  return r;
+}
+
+void h_payment_create(struct h_app *app, const struct h_actor *actor, const char *user_id,
+                      const struct h_payment_create *in, const struct h_idem *idem,
+                      struct h_payment_reply *out) {
+  struct create_ctx c = {.app = app, .actor = actor, .user_id = user_id, .in = in, .idem = idem};
+  memset(out, 0, sizeof(*out));
+  h_result r = H_OK;
+  if (!h_provider_init(&c.prov, app->cfg, actor->request_id)) {
+    h_pay_reply_disabled(out);
+  } else if ((r = h_pay_ensure_customer(app, &c.prov, user_id, c.customer)) != H_OK) {
+    h_pay_reply_provider_down(out, r, "preparing the customer");
+  } else if ((r = create_run(&c, out)) != H_OK) {
+    h_log(H_LOG_ERROR, NULL, actor->request_id, "h_payment_create: %s", h_result_name(r));
+    h_pay_reply_error(out, r, NULL, "The payment could not be recorded; retry the same request.",
+                      NULL);
+    c.store = false;
+  }
+  if (!c.store) {
+    h_idem_abort(app->db, idem); /* not a final answer: the client's retry runs again */
+  }
+  if (r == H_OK) {
+    h_payment_notices_push(app, &c.notices, actor->request_id);
+  }
+}
+
+/* ------------------------------------------------------------------ reading */
+
+struct read_op {
+  const struct h_payment_viewer *v;
+  const char *id;
+  struct h_payment_filter *filter;
+  const struct h_page *page;
+  json_t *out;
+  bool more;
+};
+
+static h_result get_tx(PGconn *conn, void *arg) {
+  struct read_op *o = arg;
+  h_result r = h_payment_repo_get_json(conn, o->id, o->v->admin ? NULL : o->v->user_id, &o->out);
+  json_t *refunds = NULL;
+  bool more = false;
+  struct h_page page = {.limit = 100, .starting_after = NULL};
+  if (r == H_OK) {
+    r = h_refund_repo_list(conn, o->id, &page, &refunds, &more);
+  }
+  if (r == H_OK) {
+    json_object_set_new(o->out, "refunds", h_list_body(refunds, more));
+  }
+  return r;
+}
+
+void h_payment_get(struct h_app *app, const struct h_payment_viewer *v, const char *id,
+                   struct h_payment_reply *out) {
+  struct read_op o = {.v = v, .id = id};
+  memset(out, 0, sizeof(*out));
+  h_result r = h_db_run(app->db, get_tx, &o);
+  if (r == H_OK) {
+    h_pay_reply(out, 200, h_pay_view(o.out, v->user_id));
+    return;
+  }
+  json_decref(o.out);
+  h_pay_reply_error(out, r, r == H_ERR_NOT_FOUND ? "not_found" : NULL,
+                    r == H_ERR_NOT_FOUND ? "No such payment." : "The payment could not be read.",
+                    NULL);
+}
+
+static h_result list_tx(PGconn *conn, void *arg) {
+  struct read_op *o = arg;
+  return h_payment_repo_list(conn, o->filter, o->page, &o->out, &o->more);
+}
+
+h_result h_payment_list(struct h_app *app, const struct h_payment_viewer *v,
+                        struct h_payment_filter *filter, const struct h_page *page,
+                        json_t **data, bool *has_more) {
+  filter->owner = v->admin ? NULL : v->user_id;
+  struct read_op o = {.v = v, .filter = filter, .page = page};
+  h_result r = h_db_run(app->db, list_tx, &o);
+  size_t i;
+  json_t *p;
+  json_array_foreach(o.out, i, p) {
+    h_pay_view(p, v->user_id);
+  }
+  *data = o.out;
+  *has_more = o.more;
+  return r;
+}

@@ -1,0 +1,138 @@
+/* jobs.h - the job envelope and the PostgreSQL half of the queue protocol
+ * (DESIGN.md "Queues"): claim with a fencing token, record the outcome guarded by
+ * that token, recover the jobs of dead workers.
+ *
+ * A job is one deliveries row (channel email, sms or push). Redis only carries its
+ * id; everything a worker needs is loaded here when the job is claimed. */
+#ifndef HERALD_JOBS_H
+#define HERALD_JOBS_H
+
+#include <jansson.h>
+#include <libpq-fe.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "core/result.h"
+
+struct h_device {
+  char *token;    /* owned */
+  char *platform; /* owned: ios, android, web */
+};
+
+struct h_job {
+  char id[37];
+  char notification_id[37];
+  char user_id[37];
+  char channel[16];
+  int attempts;            /* including the attempt this claim started */
+  int recoveries;
+  long long fencing_token; /* the token this claim holds */
+  /* Content, rendered by the API (owned; NULL when the column is NULL). */
+  char *category;
+  char *priority;
+  char *title;
+  char *body;
+  char *html;
+  char *action_url;
+  json_t *data;            /* owned, never NULL (an empty object at least) */
+  /* Recipient (owned; NULL when missing). */
+  char *email;
+  char *phone;
+  char *name;
+  char *locale;
+  char *user_status;       /* active, disabled, deleted */
+  struct h_device *devices; /* push: active devices, owned (h_job_load_devices) */
+  size_t ndevices;
+};
+
+/* Frees what job owns and clears it. */
+void h_job_free(struct h_job *job);
+
+/* The columns every job query returns, in this order, over deliveries c, and the joins
+ * they need; h_job_fill reads one row of such a result. */
+#define H_JOB_COLUMNS                                                                        \
+  "c.id, c.notification_id, c.user_id, c.channel, c.attempts, c.recoveries,"                \
+  " c.fencing_token, n.category, n.priority, n.title, n.body, n.html, n.action_url,"        \
+  " n.data::text, u.email, u.phone, u.name, u.locale, u.status"
+#define H_JOB_JOINS                                                                          \
+  " JOIN notifications n ON n.id = c.notification_id JOIN users u ON u.id = c.user_id"
+
+/* Fills job (caller h_job_free()s it) from row of an H_JOB_COLUMNS result. */
+void h_job_fill(const PGresult *res, int row, struct h_job *job);
+
+/* Claims job id: UPDATE ... SET status='processing', attempts+1, fencing_token+1
+ * WHERE the row is queued, or scheduled and due (2 s of clock slack). On H_OK job
+ * is filled (caller h_job_free()s it). H_ERR_NOT_FOUND: the row is not claimable
+ * (already sent, processing elsewhere, another channel's, gone...): drop the id.
+ * worker_id is recorded as claimed_by; a row already 'processing' under this very
+ * worker_id (a retry after a lost claim reply) is returned as claimed, with its
+ * current fencing token, instead of dropped. H_ERR_CONFLICT: the
+ * row is scheduled for later; *due_at receives its due time (unix seconds). Other
+ * codes come from the database (H_ERR_UNAVAILABLE: retry later). */
+h_result h_job_claim(PGconn *conn, const char *id, const char *channel, const char *worker_id,
+                     struct h_job *job, double *due_at);
+
+/* Loads job id without claiming it (--dry-run). H_ERR_NOT_FOUND when absent. */
+h_result h_job_load(PGconn *conn, const char *id, struct h_job *job);
+
+/* Loads the user's active devices into job->devices (newest first, at most 50). */
+h_result h_job_load_devices(PGconn *conn, struct h_job *job);
+
+/* What became of one attempt; every pointer is borrowed. */
+struct h_job_outcome {
+  const char *status;      /* deliveries.status: sent, scheduled, failed, dead, skipped */
+  const char *event;       /* delivery_events.status: sent, retry, failed, dead, skipped */
+  const char *provider;    /* "smtp", "file", "twilio", "fcm" */
+  const char *provider_message_id;
+  const char *error;       /* last_error and the event's error, or NULL */
+  const char *reason;      /* deliveries.reason (skipped, failed), or NULL */
+  int duration_ms;
+  double due_at;           /* scheduled: unix seconds */
+  const json_t *meta;      /* the event's details, or NULL */
+  const json_t *deactivate_tokens; /* push: JSON array of device tokens to deactivate, or NULL */
+};
+
+/* Records o for job in one transaction guarded by job->fencing_token: the row
+ * update, a delivery_events row and (push) the device deactivations. H_OK when
+ * recorded (also when an earlier call whose COMMIT reply was lost had already
+ * recorded it); H_ERR_CONFLICT when another claim holds the job now (fenced out:
+ * drop it); database codes otherwise (retry while H_ERR_UNAVAILABLE). */
+h_result h_job_record(PGconn *conn, const struct h_job *job, const struct h_job_outcome *o);
+
+/* A job found in a dead worker's processing list. status receives what to do:
+ * "queued" (push it to the ready list), "scheduled" (*due_at: add it to the delayed
+ * set), "dead" (the dead-letter list), or "held"/"sent"/... (drop the id).
+ * A row still 'processing' counts a recovery: it goes back to 'queued', or 'held'
+ * when hold is set, or 'dead' at max_recoveries; the fencing token is bumped so
+ * the lost worker can no longer record anything, and an event is written.
+ * owner (may be NULL: any) is the dead worker: a row claimed by another worker
+ * (a duplicate id) is left alone and reported as 'processing'. */
+h_result h_job_recover(PGconn *conn, const char *id, const char *owner, int max_recoveries,
+                       bool hold, const char *why, char status[16], double *due_at);
+
+/* Ids of channel's rows left 'processing' without progress for stale_s seconds
+ * (their worker and its Redis list are gone), oldest first, at most limit. *ids
+ * is a NULL-terminated array the caller frees with h_job_free_ids. */
+h_result h_job_list_stale(PGconn *conn, const char *channel, int stale_s, int limit, char ***ids,
+                          size_t *n);
+void h_job_free_ids(char **ids);
+
+/* Dead letters. */
+
+/* channel's dead rows, newest first: id, attempts, recoveries, reason, last_error,
+ * died_at (RFC 3339), user_id, notification_id. Caller PQclear()s *res. */
+h_result h_job_dead_list(PGconn *conn, const char *channel, int limit, PGresult **res);
+
+/* Dead rows of channel (one id, or all when id is NULL) back to 'queued' with their
+ * attempts and recoveries reset, a 'replayed' event each and one audit_log row
+ * naming actor (e.g. "herald-email dlq replay on host"). *ids as h_job_list_stale;
+ * push them after COMMIT. */
+h_result h_job_replay(PGconn *conn, const char *channel, const char *id, const char *actor,
+                      char ***ids, size_t *n);
+
+/* Dead rows of channel that died more than older_than_s ago (-1: all) become
+ * 'failed' (reason dlq_purged), with a 'purged' event each and one audit_log row. */
+h_result h_job_purge(PGconn *conn, const char *channel, long older_than_s, const char *actor,
+                     char ***ids, size_t *n);
+
+#endif

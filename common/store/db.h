@@ -1,0 +1,86 @@
+/* db.h - PostgreSQL over libpq: a pool, parameterised queries, transactions and
+ * the SQLSTATE -> result code mapping.
+ *
+ * SQL is always sent with parameters (PQexecParams); nothing here builds SQL from
+ * strings. Errors are logged here with the SQLSTATE, so callers only map codes. */
+#ifndef HERALD_DB_H
+#define HERALD_DB_H
+
+#include <jansson.h>
+#include <libpq-fe.h>
+#include <stdbool.h>
+
+#include "store/pool.h"
+#include "core/result.h"
+
+struct h_db;  /* a pool of PGconn */
+
+struct h_db_options {
+  const char *url;          /* libpq URI or key=value string (copied) */
+  int pool_size;
+  int acquire_timeout_ms;
+  int connect_timeout_s;
+  int statement_timeout_ms; /* 0: none */
+  const char *application_name;
+  bool prepared_statements; /* h_db_exec prepares each statement once per connection
+                             * (db_stmt.h); false behind PgBouncer < 1.21 in transaction mode */
+};
+
+/* Creates a pool; no connection is opened yet. Caller frees with h_db_destroy. */
+struct h_db *h_db_create(const struct h_db_options *opt);
+void h_db_destroy(struct h_db *db);
+
+/* Opens one stand-alone connection (workers, migrations). Caller PQfinish()es it. */
+h_result h_db_connect(const struct h_db_options *opt, PGconn **out);
+
+/* Borrow/return a pooled connection. H_ERR_UNAVAILABLE or H_ERR_TIMEOUT on failure. */
+h_result h_db_acquire(struct h_db *db, PGconn **conn);
+void h_db_release(struct h_db *db, PGconn *conn);
+
+void h_db_stats(struct h_db *db, struct h_pool_stats *out);
+
+/* Runs one parameterised statement (through the connection's statement cache when it
+ * has one: db_stmt.h). On H_OK, *res (if res != NULL) holds the result
+ * the caller PQclear()s; on error nothing is left to free. NULL params are SQL NULL. */
+h_result h_db_exec(PGconn *conn, const char *sql, int nparams, const char *const *params,
+                   PGresult **res);
+
+/* Maps a failed result (or a dead connection when res is NULL) to a code:
+ * 23505 -> CONFLICT, 23503/22xxx/23514 -> INVALID, 40001/40P01 -> CONFLICT,
+ * 57014 -> TIMEOUT, 08xxx/57P0x/dead connection -> UNAVAILABLE, else INTERNAL. */
+h_result h_db_map_error(PGconn *conn, const PGresult *res);
+
+/* Pure SQLSTATE mapping (exposed for tests). */
+h_result h_db_map_sqlstate(const char *sqlstate);
+
+h_result h_db_begin(PGconn *conn);
+h_result h_db_commit(PGconn *conn);
+void h_db_rollback(PGconn *conn); /* best effort */
+
+/* Runs fn(conn, arg) inside BEGIN/COMMIT on a pooled connection; any error from fn
+ * or the commit rolls back and is returned. */
+h_result h_db_tx(struct h_db *db, h_result (*fn)(PGconn *conn, void *arg), void *arg);
+
+/* Runs fn(conn, arg) on a pooled connection without opening a transaction. */
+h_result h_db_run(struct h_db *db, h_result (*fn)(PGconn *conn, void *arg), void *arg);
+
+/* A timestamptz column rendered as RFC 3339 UTC text, for SELECT lists. */
+#define H_SQL_TS(col) "to_char(" col " AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')"
+
+/* One result row as a JSON object keyed by column name (new reference): NULL ->
+ * null, bool -> true/false, int2/4/8 -> integer, json/jsonb -> parsed, else string. */
+json_t *h_db_row_json(const PGresult *res, int row);
+
+/* Every row of res as a JSON array of h_db_row_json objects (new reference). */
+json_t *h_db_rows_json(const PGresult *res, int max_rows);
+
+/* Runs a list query that selects at most limit + 1 rows (keyset pagination): *data
+ * receives the first limit rows as a JSON array (new reference) and *has_more whether
+ * there was one more. */
+h_result h_db_page(PGconn *conn, const char *sql, int nparams, const char *const *params,
+                   int limit, json_t **data, bool *has_more);
+
+/* SELECT 1 through the pool: H_OK when PostgreSQL answers. */
+h_result h_db_ping(struct h_db *db);
+
+#endif

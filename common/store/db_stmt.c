@@ -1,0 +1,158 @@
+/* db_stmt.c - see db_stmt.h. */
+#include "store/db_stmt.h"
+
+#include <libpq-events.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "core/alloc.h"
+
+#define SLOTS 1024 /* open addressing, at most half full */
+
+struct entry {
+  uint64_t hash;
+  char *sql;     /* owned; NULL: empty slot */
+  char name[16]; /* "h<n>", unique on the connection */
+};
+
+struct cache {
+  int count;     /* entries in slots */
+  int next_name; /* never reused, so a forgotten name cannot clash */
+  struct entry slots[SLOTS];
+};
+
+static void clear(struct cache *c) {
+  for (int i = 0; i < SLOTS; i++) {
+    free(c->slots[i].sql);
+    c->slots[i].sql = NULL;
+  }
+  c->count = 0;
+}
+
+static int events(PGEventId id, void *info, void *pass) {
+  (void)pass;
+  if (id == PGEVT_CONNRESET || id == PGEVT_CONNDESTROY) {
+    PGconn *conn = id == PGEVT_CONNRESET ? ((PGEventConnReset *)info)->conn
+                                         : ((PGEventConnDestroy *)info)->conn;
+    struct cache *c = PQinstanceData(conn, events);
+    if (c != NULL) {
+      clear(c); /* a reset connection is a new server session: nothing is prepared there */
+      if (id == PGEVT_CONNDESTROY) {
+        free(c);
+      }
+    }
+  }
+  return 1;
+}
+
+bool h_db_stmt_enable(PGconn *conn) {
+  if (PQinstanceData(conn, events) != NULL) {
+    return true;
+  }
+  if (!PQregisterEventProc(conn, events, "herald-statements", NULL)) {
+    return false;
+  }
+  return PQsetInstanceData(conn, events, h_calloc(1, sizeof(struct cache))) != 0;
+}
+
+bool h_db_stmt_enabled(const PGconn *conn) {
+  return PQinstanceData(conn, events) != NULL;
+}
+
+int h_db_stmt_count(const PGconn *conn) {
+  const struct cache *c = PQinstanceData(conn, events);
+  return c != NULL ? c->count : 0;
+}
+
+static uint64_t hash_of(const char *s) {
+  uint64_t h = 1469598103934665603ULL;
+  for (; *s != '\0'; s++) {
+    h = (h ^ (unsigned char)*s) * 1099511628211ULL;
+  }
+  return h;
+}
+
+/* Data statements only: BEGIN, COMMIT, SET, LOCK... go the plain way. */
+static bool cacheable(const char *sql) {
+  sql += strspn(sql, " \t\r\n(");
+  static const char *const verbs[] = {"SELECT", "WITH", "INSERT", "UPDATE", "DELETE"};
+  for (size_t i = 0; i < sizeof(verbs) / sizeof(verbs[0]); i++) {
+    size_t n = strlen(verbs[i]);
+    if (strncasecmp(sql, verbs[i], n) == 0 && (sql[n] == ' ' || sql[n] == '\n')) {
+      return true;
+    }
+  }
+  return false;
+}
+
+/* The slot holding sql, or the empty slot where it belongs. */
+static struct entry *slot_for(struct cache *c, const char *sql, uint64_t hash) {
+  size_t i = (size_t)hash & (SLOTS - 1);
+  while (c->slots[i].sql != NULL &&
+         (c->slots[i].hash != hash || strcmp(c->slots[i].sql, sql) != 0)) {
+    i = (i + 1) & (SLOTS - 1);
+  }
+  return &c->slots[i];
+}
+
+/* Removes e, re-seating the entries of its probe run behind it. */
+static void forget(struct cache *c, struct entry *e) {
+  free(e->sql);
+  e->sql = NULL;
+  c->count--;
+  size_t i = (size_t)(e - c->slots);
+  for (size_t j = (i + 1) & (SLOTS - 1); c->slots[j].sql != NULL; j = (j + 1) & (SLOTS - 1)) {
+    struct entry moved = c->slots[j];
+    c->slots[j].sql = NULL;
+    *slot_for(c, moved.sql, moved.hash) = moved;
+  }
+}
+
+static bool state_is(const PGresult *r, const char *sqlstate) {
+  const char *s = r != NULL ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : NULL;
+  return s != NULL && strcmp(s, sqlstate) == 0;
+}
+
+PGresult *h_db_stmt_exec(PGconn *conn, const char *sql, int nparams, const char *const *params) {
+  struct cache *c = PQinstanceData(conn, events);
+  if (c == NULL || !cacheable(sql) || PQtransactionStatus(conn) == PQTRANS_INERROR) {
+    return PQexecParams(conn, sql, nparams, NULL, params, NULL, NULL, 0);
+  }
+  uint64_t hash = hash_of(sql);
+  struct entry *e = slot_for(c, sql, hash);
+  if (e->sql == NULL) {
+    if (c->count >= H_DB_STMT_MAX) {
+      return PQexecParams(conn, sql, nparams, NULL, params, NULL, NULL, 0);
+    }
+    char name[16];
+    snprintf(name, sizeof(name), "h%d", c->next_name++);
+    PGresult *prep = PQprepare(conn, name, sql, nparams, NULL);
+    if (PQresultStatus(prep) != PGRES_COMMAND_OK) {
+      return prep; /* the statement's own error (syntax, unknown column...) */
+    }
+    PQclear(prep);
+    e->hash = hash;
+    e->sql = h_strdup(sql);
+    memcpy(e->name, name, sizeof(name));
+    c->count++;
+  }
+  bool idle = PQtransactionStatus(conn) == PQTRANS_IDLE;
+  PGresult *r = PQexecPrepared(conn, e->name, nparams, params, NULL, NULL, 0);
+  if (state_is(r, "26000") || state_is(r, "0A000")) {
+    /* unknown name (DISCARD ALL, a pooler) or a plan whose result type changed (DDL):
+     * forget it; outside a transaction nothing ran, so run it plainly now */
+    if (state_is(r, "26000")) {
+      clear(c);
+    } else {
+      forget(c, e);
+    }
+    if (idle) {
+      PQclear(r);
+      r = PQexecParams(conn, sql, nparams, NULL, params, NULL, NULL, 0);
+    }
+  }
+  return r;
+}

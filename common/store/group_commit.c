@@ -1,0 +1,241 @@
+/* group_commit.c - the group-commit queue and its committer threads. */
+#include "store/group_commit.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "core/alloc.h"
+#include "core/log.h"
+
+struct h_gc {
+  struct h_gc_options opt; /* strings owned */
+  const struct h_gc_ops *ops;
+  void *ctx;
+  pthread_mutex_t mu;
+  pthread_cond_t work;     /* items were queued, or stopping */
+  struct h_gc_item *head, *tail;
+  int queued;
+  bool started, stopping;
+  pthread_t *threads;
+  int running;
+  long batches, items, retried;
+};
+
+struct h_gc *h_gc_create(const struct h_gc_options *opt, const struct h_gc_ops *ops,
+                         void *ctx) {
+  struct h_gc *gc = h_calloc(1, sizeof(*gc));
+  gc->opt = *opt;
+  gc->opt.db.url = h_strdup(opt->db.url);
+  gc->opt.db.application_name =
+      h_strdup(opt->db.application_name != NULL ? opt->db.application_name : "herald");
+  gc->opt.threads = opt->threads > 0 ? opt->threads : 1;
+  gc->opt.max_batch = opt->max_batch > 0 ? opt->max_batch : 1;
+  gc->ops = ops;
+  gc->ctx = ctx;
+  pthread_mutex_init(&gc->mu, NULL);
+  pthread_cond_init(&gc->work, NULL);
+  return gc;
+}
+
+/* BEGIN, ops->write of items, COMMIT; rolls back on any error. */
+static h_result tx(struct h_gc *gc, PGconn *conn, struct h_gc_item *const *items, int n) {
+  h_result r = h_db_begin(conn);
+  if (r == H_OK) {
+    r = gc->ops->write(conn, items, n, gc->ctx);
+  }
+  if (r == H_OK) {
+    r = h_db_commit(conn);
+  }
+  if (r != H_OK) {
+    h_db_rollback(conn);
+  }
+  return r;
+}
+
+/* A usable connection in *conn (reconnecting when the last one broke). */
+static h_result ensure_conn(struct h_gc *gc, PGconn **conn) {
+  if (*conn != NULL && PQstatus(*conn) == CONNECTION_OK &&
+      PQtransactionStatus(*conn) == PQTRANS_IDLE) {
+    return H_OK;
+  }
+  PQfinish(*conn);
+  *conn = NULL;
+  return h_db_connect(&gc->opt.db, conn);
+}
+
+/* Writes a batch; on failure, each item again in its own transaction so that one bad item
+ * fails alone. Sets every item's result and runs after_commit on the committed ones. */
+static void run_batch(struct h_gc *gc, PGconn **conn, struct h_gc_item **items, int n,
+                      bool *retried) {
+  h_result r = ensure_conn(gc, conn);
+  if (r == H_OK) {
+    r = tx(gc, *conn, items, n);
+  }
+  for (int i = 0; i < n; i++) {
+    items[i]->result = r;
+  }
+  bool retry = r != H_OK && n > 1 && *conn != NULL && PQstatus(*conn) == CONNECTION_OK &&
+               r != H_ERR_TIMEOUT;
+  *retried = retry;
+  if (retry) {
+    h_log(H_LOG_DEBUG, NULL, NULL, "group commit: batch of %d failed (%s): one by one", n,
+          h_result_name(r));
+    int ok = 0;
+    for (int i = 0; i < n; i++) {
+      struct h_gc_item *it = items[i];
+      it->result = ensure_conn(gc, conn) == H_OK ? tx(gc, *conn, &it, 1) : H_ERR_UNAVAILABLE;
+      if (it->result == H_OK) { /* committed ones first, for after_commit */
+        items[i] = items[ok];
+        items[ok++] = it;
+      }
+    }
+    n = ok;
+  } else if (r != H_OK) {
+    n = 0;
+  }
+  if (n > 0 && gc->ops->after_commit != NULL) {
+    gc->ops->after_commit(items, n, gc->ctx);
+  }
+}
+
+/* Waits (mu held) up to wait_us for the batch to fill once something is queued. */
+static void linger(struct h_gc *gc) {
+  if (gc->opt.wait_us <= 0) {
+    return;
+  }
+  struct timespec until;
+  clock_gettime(CLOCK_REALTIME, &until);
+  long ns = until.tv_nsec + (long)gc->opt.wait_us * 1000L;
+  until.tv_sec += ns / 1000000000L;
+  until.tv_nsec = ns % 1000000000L;
+  while (!gc->stopping && gc->queued < gc->opt.max_batch &&
+         pthread_cond_timedwait(&gc->work, &gc->mu, &until) != ETIMEDOUT) {
+  }
+}
+
+static void *committer(void *arg) {
+  struct h_gc *gc = arg;
+  PGconn *conn = NULL;
+  struct h_gc_item **batch = h_malloc((size_t)gc->opt.max_batch * sizeof(*batch));
+  pthread_mutex_lock(&gc->mu);
+  for (;;) {
+    while (gc->head == NULL && !gc->stopping) {
+      pthread_cond_wait(&gc->work, &gc->mu);
+    }
+    if (gc->head == NULL) {
+      break; /* stopping and drained */
+    }
+    linger(gc);
+    if (gc->head == NULL) {
+      continue; /* another committer took them while this one lingered */
+    }
+    int n = 0;
+    while (gc->head != NULL && n < gc->opt.max_batch) {
+      batch[n++] = gc->head;
+      gc->head = gc->head->next;
+      gc->queued--;
+    }
+    if (gc->head == NULL) {
+      gc->tail = NULL;
+    }
+    pthread_mutex_unlock(&gc->mu);
+    bool retried = false;
+    run_batch(gc, &conn, batch, n, &retried);
+    pthread_mutex_lock(&gc->mu);
+    gc->retried += retried;
+    gc->batches++;
+    gc->items += n;
+    for (int i = 0; i < n; i++) {
+      batch[i]->done = true;
+      pthread_cond_signal(&batch[i]->cv);
+    }
+  }
+  pthread_mutex_unlock(&gc->mu);
+  PQfinish(conn);
+  free(batch);
+  return NULL;
+}
+
+/* Starts the committers (mu held); false when none could start. */
+static bool start(struct h_gc *gc) {
+  if (gc->started) {
+    return gc->running > 0;
+  }
+  gc->started = true;
+  gc->threads = h_calloc((size_t)gc->opt.threads, sizeof(*gc->threads));
+  for (int i = 0; i < gc->opt.threads; i++) {
+    if (pthread_create(&gc->threads[gc->running], NULL, committer, gc) == 0) {
+      gc->running++;
+    }
+  }
+  if (gc->running == 0) {
+    h_log_error("group commit: no committer thread could start");
+  }
+  return gc->running > 0;
+}
+
+h_result h_gc_submit(struct h_gc *gc, struct h_gc_item *item) {
+  pthread_mutex_lock(&gc->mu);
+  if (gc->stopping || !start(gc)) {
+    pthread_mutex_unlock(&gc->mu);
+    item->result = H_ERR_UNAVAILABLE;
+    return item->result;
+  }
+  item->done = false;
+  item->next = NULL;
+  pthread_cond_init(&item->cv, NULL);
+  if (gc->tail != NULL) {
+    gc->tail->next = item;
+  } else {
+    gc->head = item;
+  }
+  gc->tail = item;
+  gc->queued++;
+  pthread_cond_signal(&gc->work);
+  while (!item->done) {
+    pthread_cond_wait(&item->cv, &gc->mu);
+  }
+  pthread_mutex_unlock(&gc->mu);
+  pthread_cond_destroy(&item->cv);
+  return item->result;
+}
+
+void h_gc_stats(struct h_gc *gc, long *batches, long *items, long *retried) {
+  pthread_mutex_lock(&gc->mu);
+  *batches = gc->batches;
+  *items = gc->items;
+  *retried = gc->retried;
+  pthread_mutex_unlock(&gc->mu);
+}
+
+int h_gc_queued(struct h_gc *gc) {
+  pthread_mutex_lock(&gc->mu);
+  int n = gc->queued;
+  pthread_mutex_unlock(&gc->mu);
+  return n;
+}
+
+void h_gc_destroy(struct h_gc *gc) {
+  if (gc == NULL) {
+    return;
+  }
+  pthread_mutex_lock(&gc->mu);
+  gc->stopping = true; /* committers drain the queue, then exit */
+  pthread_cond_broadcast(&gc->work);
+  pthread_mutex_unlock(&gc->mu);
+  for (int i = 0; i < gc->running; i++) {
+    pthread_join(gc->threads[i], NULL);
+  }
+  if (gc->batches > 0) {
+    h_log_info("group commit: %ld item(s) in %ld transaction(s), %ld batch(es) retried one by"
+               " one", gc->items, gc->batches, gc->retried);
+  }
+  free(gc->threads);
+  pthread_cond_destroy(&gc->work);
+  pthread_mutex_destroy(&gc->mu);
+  free((char *)gc->opt.db.url);
+  free((char *)gc->opt.db.application_name);
+  free(gc);
+}

@@ -1,0 +1,68 @@
+/* group_commit.h - application-level group commit: request threads hand a prepared write
+ * to a queue and wait; committer threads, each with its own PostgreSQL connection, take
+ * everything queued (up to max_batch), write it in ONE transaction and wake every waiter
+ * with its own result. One COMMIT (one WAL flush) then serves a whole batch, without
+ * weakening durability: a waiter is answered only after its write committed.
+ *
+ * When the batch transaction fails (one item's user deleted meanwhile, a constraint...),
+ * its items are written again one transaction each, so every waiter gets its own outcome.
+ * There is no artificial wait by default: a batch is whatever queued up while the previous
+ * COMMIT ran (natural batching under load; a lone request commits at once).
+ *
+ * The engine knows nothing of what is written: ops->write does the SQL of n items in the
+ * open transaction, ops->after_commit (may be NULL) runs once per committed batch (the
+ * Redis push of its delivery ids) before the waiters are woken. */
+#ifndef HERALD_GROUP_COMMIT_H
+#define HERALD_GROUP_COMMIT_H
+
+#include <libpq-fe.h>
+#include <pthread.h>
+#include <stdbool.h>
+
+#include "store/db.h"
+#include "core/result.h"
+
+struct h_gc_item {
+  void *arg;                /* the caller's write, borrowed */
+  h_result result;          /* set by the committer */
+  /* private to the engine */
+  bool done;
+  pthread_cond_t cv;
+  struct h_gc_item *next;
+};
+
+struct h_gc_ops {
+  /* Writes items[0..n) in the open transaction of conn; any error fails the batch. */
+  h_result (*write)(PGconn *conn, struct h_gc_item *const *items, int n, void *ctx);
+  /* After COMMIT, with the items whose write committed. */
+  void (*after_commit)(struct h_gc_item *const *items, int n, void *ctx);
+};
+
+struct h_gc_options {
+  struct h_db_options db;  /* connection of each committer (strings copied) */
+  int threads;             /* committers, >= 1 */
+  int max_batch;           /* items per transaction, >= 1 */
+  int wait_us;             /* extra wait for more items once one is queued (0: none) */
+};
+
+struct h_gc;
+
+/* Creates the engine (ops and ctx borrowed, must outlive it); the committers start on the
+ * first submit. Caller frees with h_gc_destroy. */
+struct h_gc *h_gc_create(const struct h_gc_options *opt, const struct h_gc_ops *ops, void *ctx);
+
+/* Queues item and blocks until its write committed or failed; returns item->result. */
+h_result h_gc_submit(struct h_gc *gc, struct h_gc_item *item);
+
+/* Stops taking new work after draining: everything queued is committed and answered, then
+ * the committers exit and are joined. NULL is a no-op. */
+void h_gc_destroy(struct h_gc *gc);
+
+/* Batches taken, items answered, and batches that failed and were retried one item per
+ * transaction, so far (for logs and tests). */
+void h_gc_stats(struct h_gc *gc, long *batches, long *items, long *retried);
+
+/* Items queued and not yet taken by a committer. */
+int h_gc_queued(struct h_gc *gc);
+
+#endif

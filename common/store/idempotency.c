@@ -1,0 +1,175 @@
+/* idempotency.c - Idempotency-Key records in PostgreSQL (idempotency.h). */
+#include "store/idempotency.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/alloc.h"
+#include "crypto/crypto.h"
+#include "store/db.h"
+#include "core/log.h"
+
+void h_idem_request_hash(const char *method, const char *path, const json_t *body,
+                         char out[65]) {
+  char *canonical =
+      body != NULL ? json_dumps(body, JSON_COMPACT | JSON_SORT_KEYS | JSON_ENCODE_ANY) : NULL;
+  char *text = h_sprintf("%s %s\n%s", method, path, canonical != NULL ? canonical : "");
+  h_sha256_hex(text, strlen(text), out);
+  free(text);
+  free(canonical);
+}
+
+bool h_idem_key_valid(const char *s) {
+  size_t n = s != NULL ? strlen(s) : 0;
+  if (n == 0 || n > 255) {
+    return false;
+  }
+  for (size_t i = 0; i < n; i++) {
+    if ((unsigned char)s[i] < 0x21 || (unsigned char)s[i] > 0x7e) {
+      return false;
+    }
+  }
+  return true;
+}
+
+/* Claims the key, or reads the row that holds it, in one statement. The SELECT sees the
+ * snapshot taken before the INSERT, i.e. the row as another request left it. The claim is
+ * committed asynchronously: losing it in a crash only lets a retry claim the key again
+ * (nothing was done under it), and it saves a WAL flush per request. */
+static const char claim_sql[] =
+    "WITH async AS (SELECT set_config('synchronous_commit', 'off', true)),"
+    " claim AS (INSERT INTO idempotency_keys (caller, key, request_hash, status)"
+    "   VALUES ($1, $2, $3, 'in_flight')"
+    "   ON CONFLICT (caller, key) DO UPDATE SET request_hash = EXCLUDED.request_hash,"
+    "     status = 'in_flight', response_status = NULL, response_body = NULL,"
+    "     locked_at = now(), created_at = now(), completed_at = NULL"
+    "   WHERE (idempotency_keys.status = 'in_flight'"
+    "          AND idempotency_keys.locked_at < now() - make_interval(secs => $4::int))"
+    "      OR idempotency_keys.created_at < now() - make_interval(secs => $5::int)"
+    "   RETURNING 1)"
+    " SELECT (SELECT count(*) FROM claim)::int AS claimed, k.request_hash, k.status,"
+    "   k.response_status, k.response_body"
+    " FROM async LEFT JOIN idempotency_keys k ON k.caller = $1 AND k.key = $2";
+
+h_result h_idem_claim(struct h_db *db, const struct h_idem *idem, int lock_s, int ttl_s,
+                      enum h_idem_state *state, unsigned int *status, char **body) {
+  char lock[16], ttl[16];
+  snprintf(lock, sizeof(lock), "%d", lock_s);
+  snprintf(ttl, sizeof(ttl), "%d", ttl_s);
+  const char *params[] = {idem->caller, idem->key, idem->hash, lock, ttl};
+  PGconn *conn = NULL;
+  PGresult *res = NULL;
+  *body = NULL;
+  h_result r = h_db_acquire(db, &conn);
+  if (r == H_OK) {
+    r = h_db_exec(conn, claim_sql, 5, params, &res);
+  }
+  h_db_release(db, conn);
+  if (r != H_OK) {
+    return r;
+  }
+  bool found = !PQgetisnull(res, 0, 1);
+  if (atoi(PQgetvalue(res, 0, 0)) > 0) {
+    *state = H_IDEM_CLAIMED;
+  } else if (found && strcmp(PQgetvalue(res, 0, 1), idem->hash) != 0) {
+    *state = H_IDEM_MISMATCH;
+  } else if (found && strcmp(PQgetvalue(res, 0, 2), "completed") == 0) {
+    *state = H_IDEM_REPLAY;
+    *status = (unsigned int)atoi(PQgetvalue(res, 0, 3));
+    *body = h_strdup(PQgetvalue(res, 0, 4));
+  } else {
+    *state = H_IDEM_IN_FLIGHT;
+  }
+  PQclear(res);
+  return H_OK;
+}
+
+h_result h_idem_complete(PGconn *conn, const struct h_idem *idem, enum h_outcome outcome,
+                         const json_t *body) {
+  if (idem == NULL || !idem->active) {
+    return H_OK;
+  }
+  return h_idem_complete_status(conn, idem, idem->status[outcome], body);
+}
+
+h_result h_idem_complete_status(PGconn *conn, const struct h_idem *idem, unsigned int status,
+                                const json_t *body) {
+  if (idem == NULL || !idem->active) {
+    return H_OK;
+  }
+  char code[8];
+  snprintf(code, sizeof(code), "%u", status);
+  char *text = json_dumps(body, JSON_COMPACT | JSON_ENCODE_ANY);
+  const char *params[] = {idem->caller, idem->key, code, text};
+  h_result r = h_db_exec(conn,
+                         "UPDATE idempotency_keys SET status = 'completed',"
+                         " response_status = $3::int, response_body = $4, completed_at = now()"
+                         " WHERE caller = $1 AND key = $2",
+                         4, params, NULL);
+  free(text);
+  return r;
+}
+
+h_result h_idem_complete_many(PGconn *conn, const struct h_idem *const *idems,
+                              enum h_outcome outcome, const json_t *const *bodies, int n) {
+  json_t *arr = json_array();
+  for (int i = 0; i < n; i++) {
+    if (idems[i] == NULL || !idems[i]->active) {
+      continue;
+    }
+    char *text = json_dumps(bodies[i], JSON_COMPACT | JSON_ENCODE_ANY);
+    json_array_append_new(arr, json_pack("{sssssIss}", "caller", idems[i]->caller, "key",
+                                         idems[i]->key, "status",
+                                         (json_int_t)idems[i]->status[outcome], "body",
+                                         text));
+    free(text);
+  }
+  h_result r = H_OK;
+  if (json_array_size(arr) > 0) {
+    char *json = json_dumps(arr, JSON_COMPACT);
+    const char *params[] = {json};
+    r = h_db_exec(conn, "UPDATE idempotency_keys k SET status = 'completed',"
+                  " response_status = t.status, response_body = t.body, completed_at = now()"
+                  " FROM json_to_recordset($1::json) AS t(caller text, key text, status int,"
+                  "   body text)"
+                  " WHERE k.caller = t.caller AND k.key = t.key",
+                  1, params, NULL);
+    free(json);
+  }
+  json_decref(arr);
+  return r;
+}
+
+void h_idem_abort(struct h_db *db, const struct h_idem *idem) {
+  if (idem == NULL || !idem->active) {
+    return;
+  }
+  const char *params[] = {idem->caller, idem->key};
+  PGconn *conn = NULL;
+  if (h_db_acquire(db, &conn) == H_OK) {
+    h_db_exec(conn,
+              "DELETE FROM idempotency_keys WHERE caller = $1 AND key = $2"
+              " AND status = 'in_flight'",
+              2, params, NULL);
+  }
+  h_db_release(db, conn);
+}
+
+h_result h_idem_purge(PGconn *conn, int ttl_s, long *deleted) {
+  char ttl[16];
+  snprintf(ttl, sizeof(ttl), "%d", ttl_s);
+  const char *params[] = {ttl};
+  PGresult *res = NULL;
+  h_result r = h_db_exec(conn,
+                         "DELETE FROM idempotency_keys"
+                         " WHERE created_at < now() - make_interval(secs => $1::int)",
+                         1, params, &res);
+  if (r == H_OK) {
+    if (deleted != NULL) {
+      *deleted = atol(PQcmdTuples(res));
+    }
+    PQclear(res);
+  }
+  return r;
+}

@@ -1,0 +1,400 @@
+/* auth_service.c - sign-up, sign-in, token rotation, password and e-mail flows. */
+#include "users/auth_service.h"
+
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "core/alloc.h"
+#include "crypto/crypto.h"
+#include "store/db.h"
+#include "core/log.h"
+#include "notifications/outbox.h"
+#include "users/token_repo.h"
+
+/* A hash to verify against when the e-mail is unknown, so both answers take as long. */
+static char *dummy_hash;
+static pthread_once_t dummy_once = PTHREAD_ONCE_INIT;
+static void make_dummy(void) { h_password_hash("herald-timing-equaliser", &dummy_hash); }
+
+/* A new refresh token: raw (caller frees) and its hash. */
+static char *new_secret(const char *prefix, char hash[65]) {
+  char *random = h_random_token(32);
+  char *token = h_sprintf("%s%s", prefix, random);
+  free(random);
+  h_sha256_hex(token, strlen(token), hash);
+  return token;
+}
+
+/* Issues an access token and a refresh token (in family, or a new one). */
+static h_result issue_pair(struct h_app *app, PGconn *conn, const char *user_id, const char *role,
+                           const char *family, const char *ip, json_t **tokens) {
+  const struct h_config *cfg = app->cfg;
+  char *access = NULL, hash[65];
+  h_result r = h_jwt_issue(&app->jwt, user_id, role, cfg->access_token_ttl_s, (long)time(NULL),
+                           &access);
+  if (r != H_OK) {
+    return r;
+  }
+  char *refresh = new_secret("rt_", hash);
+  r = h_refresh_insert(conn, user_id, family, hash, cfg->refresh_token_ttl_s, ip);
+  if (r == H_OK) {
+    *tokens = json_pack("{sssssssi}", "access_token", access, "refresh_token", refresh,
+                        "token_type", "Bearer", "expires_in", cfg->access_token_ttl_s);
+  }
+  free(access);
+  free(refresh);
+  return r;
+}
+
+/* Creates a one-time token and its e-mail in the open transaction. */
+static h_result one_time_email(struct h_app *app, PGconn *conn, const char *user_id,
+                               const char *kind, int ttl, char delivery[37]) {
+  char hash[65];
+  char *token = new_secret("", hash);
+  bool reset = strcmp(kind, "password_reset") == 0;
+  char *url = h_sprintf("%s/%s?token=%s", app->cfg->public_url,
+                        reset ? "reset-password" : "verify-email", token);
+  char *body = h_sprintf(reset ? "Someone asked to reset your Herald password. Open %s within "
+                                 "%d minutes to choose a new one. If it was not you, ignore this."
+                               : "Confirm your e-mail address by opening %s (valid %d minutes).",
+                         url, ttl / 60);
+  json_t *data = json_pack("{ssss}", "action_url", url, "token", token);
+  h_result r = h_ott_insert(conn, user_id, kind, hash, ttl);
+  if (r == H_OK) {
+    r = h_outbox_email(conn, user_id, "account", kind,
+                       reset ? "Reset your password" : "Confirm your e-mail address", body, data,
+                       delivery);
+  }
+  json_decref(data);
+  free(body);
+  free(url);
+  free(token);
+  return r;
+}
+
+/* Commits (or rolls back on error) and releases conn; returns the first error. */
+static h_result finish(struct h_app *app, PGconn *conn, h_result r) {
+  if (conn == NULL) {
+    return r;
+  }
+  if (r == H_OK) {
+    r = h_db_commit(conn);
+  }
+  if (r != H_OK) {
+    h_db_rollback(conn);
+  }
+  h_db_release(app->db, conn);
+  return r;
+}
+
+/* Acquires a connection and opens a transaction. */
+static h_result begin(struct h_app *app, PGconn **conn) {
+  h_result r = h_db_acquire(app->db, conn);
+  if (r == H_OK && (r = h_db_begin(*conn)) != H_OK) {
+    h_db_release(app->db, *conn);
+    *conn = NULL;
+  }
+  return r;
+}
+
+h_result h_auth_register(struct h_app *app, const struct h_actor *actor,
+                         const struct h_user_input *input, const char *password, json_t **user,
+                         json_t **tokens) {
+  char *hash = NULL;
+  PGconn *conn = NULL;
+  char delivery[37] = "";
+  *user = *tokens = NULL;
+  if (h_password_hash(password, &hash) != H_OK) {
+    return H_ERR_INTERNAL;
+  }
+  struct h_user_input in = *input;
+  in.password_hash = hash;
+  h_result r = begin(app, &conn);
+  if (r == H_OK) {
+    r = h_user_repo_insert(conn, &in, user);
+  }
+  const char *id = json_string_value(json_object_get(*user, "id"));
+  if (r == H_OK) {
+    r = issue_pair(app, conn, id, "user", NULL, actor->ip, tokens);
+  }
+  if (r == H_OK) {
+    r = one_time_email(app, conn, id, "email_verification", app->cfg->verify_token_ttl_s,
+                       delivery);
+  }
+  if (r == H_OK) {
+    struct h_actor self = *actor;
+    self.id = id;
+    r = h_audit_write(conn, &self, "user.registered", "user", id, NULL, false);
+  }
+  r = finish(app, conn, r);
+  free(hash);
+  if (r != H_OK) {
+    json_decref(*user);
+    json_decref(*tokens);
+    *user = *tokens = NULL;
+    return r;
+  }
+  const char *ids[] = {delivery};
+  h_outbox_push(app, H_QUEUE_EMAIL, ids, 1, actor->request_id);
+  return H_OK;
+}
+
+/* Records a failed attempt against an existing account. */
+static h_result login_failed(PGconn *conn, const struct h_app *app, const struct h_actor *actor,
+                             const char *id) {
+  bool locked = false;
+  const struct h_config *cfg = app->cfg;
+  h_result r = h_user_repo_login_failed(conn, id, cfg->lockout_threshold, cfg->lockout_window_s,
+                                        cfg->lockout_duration_s, &locked);
+  if (r == H_OK) {
+    r = h_audit_write(conn, actor, "auth.login_failed", "user", id, NULL, true);
+  }
+  if (r == H_OK && locked) {
+    json_t *d = json_pack("{si}", "locked_for_s", cfg->lockout_duration_s);
+    r = h_audit_write(conn, actor, "auth.account_locked", "user", id, d, true);
+    json_decref(d);
+  }
+  return r;
+}
+
+h_result h_auth_login(struct h_app *app, const struct h_actor *actor, const char *email,
+                      const char *password, json_t **tokens, int *retry_after) {
+  struct h_login_row row;
+  PGconn *conn = NULL;
+  *tokens = NULL;
+  *retry_after = 0;
+  h_result r = begin(app, &conn);
+  if (r == H_OK) {
+    r = h_user_repo_login_row(conn, email, &row);
+  }
+  if (r == H_ERR_NOT_FOUND) {
+    pthread_once(&dummy_once, make_dummy);
+    h_password_verify(password, dummy_hash);
+    char masked[128];
+    h_mask_email(email, masked, sizeof(masked));
+    h_log(H_LOG_WARNING, "security", actor->request_id, "login failed for unknown %s from %s",
+          masked, actor->ip);
+    finish(app, conn, H_ERR_NOT_FOUND);
+    return H_ERR_UNAUTHORIZED;
+  }
+  if (r != H_OK) {
+    return finish(app, conn, r);
+  }
+  struct h_actor self = *actor;
+  self.id = row.id;
+  if (row.locked_for_s > 0) {
+    *retry_after = row.locked_for_s;
+    r = h_audit_write(conn, &self, "auth.login_locked_out", "user", row.id, NULL, true);
+    r = finish(app, conn, r);
+    free(row.password_hash);
+    return r == H_OK ? H_ERR_RATE_LIMITED : r;
+  }
+  if (!h_password_verify(password, row.password_hash)) {
+    r = finish(app, conn, login_failed(conn, app, &self, row.id));
+    free(row.password_hash);
+    return r == H_OK ? H_ERR_UNAUTHORIZED : r;
+  }
+  free(row.password_hash);
+  if (strcmp(row.status, "active") != 0) {
+    r = finish(app, conn, h_audit_write(conn, &self, "auth.login_disabled", "user", row.id, NULL,
+                                        true));
+    return r == H_OK ? H_ERR_FORBIDDEN : r;
+  }
+  r = h_user_repo_login_succeeded(conn, row.id);
+  if (r == H_OK) {
+    r = issue_pair(app, conn, row.id, row.role, NULL, actor->ip, tokens);
+  }
+  if (r == H_OK) {
+    r = h_audit_write(conn, &self, "auth.login", "user", row.id, NULL, true);
+  }
+  r = finish(app, conn, r);
+  if (r != H_OK) {
+    json_decref(*tokens);
+    *tokens = NULL;
+  }
+  return r;
+}
+
+h_result h_auth_refresh(struct h_app *app, const struct h_actor *actor, const char *refresh_token,
+                        json_t **tokens) {
+  char hash[65];
+  struct h_refresh_row row;
+  PGconn *conn = NULL;
+  *tokens = NULL;
+  h_sha256_hex(refresh_token, strlen(refresh_token), hash);
+  h_result r = begin(app, &conn);
+  if (r == H_OK) {
+    r = h_refresh_lock(conn, hash, &row);
+  }
+  if (r == H_ERR_NOT_FOUND) {
+    finish(app, conn, r);
+    return H_ERR_UNAUTHORIZED;
+  }
+  if (r != H_OK) {
+    return finish(app, conn, r);
+  }
+  struct h_actor self = *actor;
+  self.id = row.user_id;
+  if (row.used || row.revoked) {
+    /* A rotated token presented again: someone holds a copy. Revoke the family. */
+    r = h_refresh_revoke_family(conn, row.family_id);
+    if (r == H_OK && row.used) {
+      json_t *d = json_pack("{ss}", "family_id", row.family_id);
+      r = h_audit_write(conn, &self, "auth.refresh_token_reused", "user", row.user_id, d, true);
+      json_decref(d);
+    }
+    r = finish(app, conn, r);
+    return r == H_OK ? H_ERR_UNAUTHORIZED : r;
+  }
+  if (row.expired || strcmp(row.user_status, "active") != 0) {
+    finish(app, conn, H_ERR_UNAUTHORIZED);
+    return H_ERR_UNAUTHORIZED;
+  }
+  r = h_refresh_mark_used(conn, row.id);
+  if (r == H_OK) {
+    r = issue_pair(app, conn, row.user_id, row.role, row.family_id, actor->ip, tokens);
+  }
+  r = finish(app, conn, r);
+  if (r != H_OK) {
+    json_decref(*tokens);
+    *tokens = NULL;
+  }
+  return r;
+}
+
+h_result h_auth_logout(struct h_app *app, const struct h_actor *actor, const char *refresh_token) {
+  char hash[65];
+  struct h_refresh_row row;
+  PGconn *conn = NULL;
+  h_sha256_hex(refresh_token, strlen(refresh_token), hash);
+  h_result r = begin(app, &conn);
+  if (r == H_OK) {
+    r = h_refresh_lock(conn, hash, &row);
+  }
+  if (r == H_ERR_NOT_FOUND) {
+    finish(app, conn, r);
+    return H_OK;
+  }
+  if (r == H_OK) {
+    r = h_refresh_revoke_family(conn, row.family_id);
+  }
+  if (r == H_OK) {
+    struct h_actor self = *actor;
+    self.id = row.user_id;
+    r = h_audit_write(conn, &self, "auth.logout", "user", row.user_id, NULL, false);
+  }
+  return finish(app, conn, r);
+}
+
+h_result h_auth_request_reset(struct h_app *app, const struct h_actor *actor, const char *email) {
+  struct h_login_row row;
+  PGconn *conn = NULL;
+  char delivery[37] = "";
+  h_result r = begin(app, &conn);
+  if (r == H_OK) {
+    r = h_user_repo_login_row(conn, email, &row);
+  }
+  if (r == H_ERR_NOT_FOUND) {
+    finish(app, conn, r);
+    return H_OK; /* the same 202 whether or not the account exists */
+  }
+  if (r == H_OK) {
+    free(row.password_hash);
+    if (strcmp(row.status, "active") != 0) {
+      finish(app, conn, H_ERR_NOT_FOUND);
+      return H_OK;
+    }
+    r = one_time_email(app, conn, row.id, "password_reset", app->cfg->reset_token_ttl_s,
+                       delivery);
+  }
+  if (r == H_OK) {
+    struct h_actor self = *actor;
+    self.id = row.id;
+    r = h_audit_write(conn, &self, "auth.password_reset_requested", "user", row.id, NULL, true);
+  }
+  r = finish(app, conn, r);
+  if (r == H_OK) {
+    const char *ids[] = {delivery};
+    h_outbox_push(app, H_QUEUE_EMAIL, ids, 1, actor->request_id);
+  }
+  return r;
+}
+
+/* Sets a new password and revokes every refresh token of user_id, in conn's transaction. */
+static h_result replace_password(PGconn *conn, const struct h_actor *actor, const char *user_id,
+                                 const char *new_password, const char *action) {
+  char *hash = NULL;
+  if (h_password_hash(new_password, &hash) != H_OK) {
+    return H_ERR_INTERNAL;
+  }
+  h_result r = h_user_repo_set_password(conn, user_id, hash);
+  free(hash);
+  if (r == H_OK) {
+    r = h_refresh_revoke_user(conn, user_id);
+  }
+  if (r == H_OK) {
+    struct h_actor self = *actor;
+    self.id = user_id;
+    r = h_audit_write(conn, &self, action, "user", user_id, NULL, true);
+  }
+  return r;
+}
+
+h_result h_auth_confirm_reset(struct h_app *app, const struct h_actor *actor, const char *token,
+                              const char *new_password) {
+  char hash[65], user_id[37];
+  PGconn *conn = NULL;
+  h_sha256_hex(token, strlen(token), hash);
+  h_result r = begin(app, &conn);
+  if (r == H_OK) {
+    r = h_ott_consume(conn, "password_reset", hash, user_id);
+  }
+  if (r == H_OK) {
+    r = replace_password(conn, actor, user_id, new_password, "auth.password_reset");
+  }
+  return finish(app, conn, r);
+}
+
+h_result h_auth_verify_email(struct h_app *app, const struct h_actor *actor, const char *token) {
+  char hash[65], user_id[37];
+  PGconn *conn = NULL;
+  h_sha256_hex(token, strlen(token), hash);
+  h_result r = begin(app, &conn);
+  if (r == H_OK) {
+    r = h_ott_consume(conn, "email_verification", hash, user_id);
+  }
+  if (r == H_OK) {
+    r = h_user_repo_mark_verified(conn, user_id);
+  }
+  if (r == H_OK) {
+    struct h_actor self = *actor;
+    self.id = user_id;
+    r = h_audit_write(conn, &self, "user.email_verified", "user", user_id, NULL, false);
+  }
+  return finish(app, conn, r);
+}
+
+h_result h_auth_change_password(struct h_app *app, const struct h_actor *actor,
+                                const char *user_id, const char *current,
+                                const char *new_password) {
+  char *stored = NULL;
+  PGconn *conn = NULL;
+  h_result r = begin(app, &conn);
+  if (r == H_OK) {
+    r = h_user_repo_password_hash(conn, user_id, &stored);
+  }
+  if (r == H_OK && !h_password_verify(current, stored)) {
+    h_audit_write(conn, actor, "auth.password_change_failed", "user", user_id, NULL, true);
+    r = finish(app, conn, H_OK); /* keep the audit row */
+    conn = NULL;
+    r = r == H_OK ? H_ERR_FORBIDDEN : r;
+  }
+  free(stored);
+  if (r == H_OK) {
+    r = replace_password(conn, actor, user_id, new_password, "auth.password_changed");
+  }
+  return finish(app, conn, r);
+}

@@ -1,0 +1,47 @@
+/* auth_service.h - sign-up, sign-in and credentials: the rules and transactions.
+ *
+ * Token pairs come back as {"access_token","refresh_token","token_type","expires_in"}
+ * and users in their wire shape; every json_t ** is a new reference for the caller. */
+#ifndef HERALD_AUTH_SERVICE_H
+#define HERALD_AUTH_SERVICE_H
+
+#include <jansson.h>
+
+#include "app/app.h"
+#include "audit/audit.h"
+#include "core/result.h"
+#include "users/user_repo.h"
+
+/* in->password_hash holds the plain password here; it is hashed inside.
+ * H_ERR_CONFLICT when the e-mail is taken. */
+h_result h_auth_register(struct h_app *app, const struct h_actor *actor,
+                         const struct h_user_input *in, const char *password, json_t **user,
+                         json_t **tokens);
+
+/* H_ERR_UNAUTHORIZED for a wrong e-mail or password (same answer, similar time),
+ * H_ERR_RATE_LIMITED while locked (*retry_after seconds), H_ERR_FORBIDDEN when the
+ * account is disabled. */
+h_result h_auth_login(struct h_app *app, const struct h_actor *actor, const char *email,
+                      const char *password, json_t **tokens, int *retry_after);
+
+/* Rotates a refresh token. Reuse of a rotated token revokes its family. */
+h_result h_auth_refresh(struct h_app *app, const struct h_actor *actor, const char *refresh_token,
+                        json_t **tokens);
+
+/* Revokes the family of refresh_token; unknown tokens are ignored. */
+h_result h_auth_logout(struct h_app *app, const struct h_actor *actor, const char *refresh_token);
+
+/* Queues a reset e-mail when the account exists; never says whether it does. */
+h_result h_auth_request_reset(struct h_app *app, const struct h_actor *actor, const char *email);
+
+/* H_ERR_NOT_FOUND for an unknown, used or expired token. */
+h_result h_auth_confirm_reset(struct h_app *app, const struct h_actor *actor, const char *token,
+                              const char *new_password);
+h_result h_auth_verify_email(struct h_app *app, const struct h_actor *actor, const char *token);
+
+/* H_ERR_FORBIDDEN when current is wrong. Revokes every refresh token of the user. */
+h_result h_auth_change_password(struct h_app *app, const struct h_actor *actor,
+                                const char *user_id, const char *current,
+                                const char *new_password);
+
+#endif

@@ -1,0 +1,72 @@
+/* user_repo.h - SQL for the users table. User objects come back as JSON in their
+ * wire shape ({"id","object":"user","email",...}); every json_t * out-parameter is
+ * a new reference the caller decrefs. */
+#ifndef HERALD_USER_REPO_H
+#define HERALD_USER_REPO_H
+
+#include <jansson.h>
+#include <libpq-fe.h>
+#include <stdbool.h>
+
+#include "core/result.h"
+#include "core/fields.h"
+#include "core/page.h"
+
+struct h_user_input {
+  const char *email, *password_hash, *name, *phone, *timezone, *locale;
+};
+
+/* A new user; H_ERR_CONFLICT when the e-mail (any case) is taken. */
+h_result h_user_repo_insert(PGconn *conn, const struct h_user_input *in, json_t **user);
+
+/* What a sign-in needs to know about an account. */
+struct h_login_row {
+  char id[37];
+  char role[16];
+  char status[16];
+  char *password_hash; /* owned: free() */
+  int locked_for_s;    /* > 0 while locked */
+};
+
+/* Looks up an active or disabled account by e-mail (any case); H_ERR_NOT_FOUND if none. */
+h_result h_user_repo_login_row(PGconn *conn, const char *email, struct h_login_row *out);
+
+/* Counts a failed sign-in; *locked_now is true when this failure locked the account. */
+h_result h_user_repo_login_failed(PGconn *conn, const char *id, int threshold, int window_s,
+                                  int duration_s, bool *locked_now);
+h_result h_user_repo_login_succeeded(PGconn *conn, const char *id);
+
+/* A live (not deleted) user; H_ERR_NOT_FOUND otherwise. */
+h_result h_user_repo_get(PGconn *conn, const char *id, json_t **user);
+
+/* Profile fields; a NULL field is left unchanged, set_phone_null clears the phone. */
+struct h_profile_patch {
+  const char *name, *phone, *timezone, *locale;
+  bool clear_name, clear_phone;
+};
+h_result h_user_repo_update_profile(PGconn *conn, const char *id, const struct h_profile_patch *p,
+                                    json_t **user);
+
+/* The stored password hash of a live user (caller frees). */
+h_result h_user_repo_password_hash(PGconn *conn, const char *id, char **hash);
+h_result h_user_repo_set_password(PGconn *conn, const char *id, const char *hash);
+h_result h_user_repo_mark_verified(PGconn *conn, const char *id);
+
+/* Erases personal data: e-mail, name, phone, password; status becomes deleted. */
+h_result h_user_repo_anonymize(PGconn *conn, const char *id);
+
+/* Admin listing, newest first, filtered (NULL filters are ignored). */
+h_result h_user_repo_list(PGconn *conn, const char *email_prefix, const char *role,
+                          const char *status, const struct h_page *page, json_t **data,
+                          bool *has_more);
+
+/* Admin change of role and/or status (NULL leaves it). */
+h_result h_user_repo_admin_update(PGconn *conn, const char *id, const char *role,
+                                  const char *status, json_t **user);
+
+/* Creates an admin with email, or makes the existing account (any case of email)
+ * an active admin with this password hash. */
+h_result h_user_repo_upsert_admin(PGconn *conn, const char *email, const char *password_hash,
+                                  char id[37], bool *created);
+
+#endif
