@@ -11,7 +11,7 @@
 #include "core/log.h"
 #include "store/migrate.h"
 #include "http/server.h"
-#include "users/user_repo.h"
+#include "users/user_service.h"
 
 #define EXIT_USAGE 2
 #define EXIT_CONFIG 78 /* EX_CONFIG */
@@ -69,11 +69,6 @@ static int cmd_create_admin(const struct h_config *cfg) {
     fprintf(stderr, "HERALD_ADMIN_PASSWORD: must be at least 10 characters\n");
     return EXIT_CONFIG;
   }
-  char *hash = NULL;
-  if (h_password_hash(cfg->admin_password, &hash) != H_OK) {
-    fprintf(stderr, "herald-api create-admin: password hashing failed\n");
-    return EXIT_FAILURE;
-  }
   struct h_db_options o = db_options(cfg, "herald-create-admin");
   PGconn *conn = NULL;
   int rc = EXIT_FAILURE;
@@ -81,7 +76,8 @@ static int cmd_create_admin(const struct h_config *cfg) {
   bool created = false;
   if (h_db_connect(&o, &conn) != H_OK) {
     fprintf(stderr, "herald-api create-admin: cannot connect to PostgreSQL\n");
-  } else if (h_user_repo_upsert_admin(conn, cfg->admin_email, hash, id, &created) != H_OK) {
+  } else if (h_user_upsert_admin(conn, cfg->admin_email, cfg->admin_password, id, &created) !=
+             H_OK) {
     fprintf(stderr, "herald-api create-admin: failed (did you run migrate?)\n");
   } else {
     char masked[128];
@@ -92,7 +88,6 @@ static int cmd_create_admin(const struct h_config *cfg) {
     rc = EXIT_SUCCESS;
   }
   PQfinish(conn);
-  free(hash);
   return rc;
 }
 

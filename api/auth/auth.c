@@ -5,6 +5,7 @@
 #include "users/auth_service.h"
 #include "users/password_policy.h"
 #include "http/ratelimit.h"
+#include "auth/auth.h"
 #include "http/routes.h"
 #include "http/request.h"
 

@@ -17,6 +17,7 @@
 
 #include "core/alloc.h"
 #include "core/log.h"
+#include "http/health.h"
 #include "http/routes.h"
 
 /* The Redoc bundle is about 1 MiB; anything far larger is not what we installed. */

@@ -6,6 +6,7 @@
 #include "store/db.h"
 #include "store/group_commit.h"
 #include "store/redis.h"
+#include "http/health.h"
 #include "http/routes.h"
 
 extern const struct herald_embedded herald_openapi[];

@@ -5,12 +5,16 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/alloc.h"
 #include "admin/audit.h"
+#include "admin/reconciliations.h"
+#include "auth/auth.h"
+#include "core/alloc.h"
+#include "http/health.h"
 #include "http/middleware.h"
 #include "notifications/notifications.h"
 #include "payments/payments.h"
-#include "admin/reconciliations.h"
+#include "users/users.h"
+#include "webhooks/sms.h"
 
 static const struct h_route routes[] = {
   {"GET", "/healthz", h_health_get, H_AUTH_NONE},
@@ -34,7 +38,7 @@ static const struct h_route routes[] = {
   {"PATCH", "/api/v1/admin/users/:id", h_admin_user_patch, H_AUTH_ADMIN},
   {"POST", "/api/v1/admin/api-keys", h_api_keys_post, H_AUTH_ADMIN},
   {"GET", "/api/v1/admin/api-keys", h_api_keys_get, H_AUTH_ADMIN},
-  {"DELETE", "/api/v1/admin/api-keys/:id", h_api_key_delete_handler, H_AUTH_ADMIN},
+  {"DELETE", "/api/v1/admin/api-keys/:id", h_api_keys_delete, H_AUTH_ADMIN},
   {"GET", "/api/v1/admin/audit-log", h_audit_log_get, H_AUTH_ADMIN},
   {"GET", "/docs", h_docs_get, H_AUTH_NONE},
   {"GET", "/docs/:file", h_docs_asset_get, H_AUTH_NONE},

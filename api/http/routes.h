@@ -37,7 +37,6 @@ bool h_route_path_match(const char *pattern, const char *path);
  * does not). Pure. */
 int h_route_specificity(const char *pattern, const char *path);
 
-
 /* The route answering method on path: among the most specific patterns matching path
  * (any method), the one for method; NULL when none (then h_route_allowed_methods tells
  * a 405 from a 404). probes_only: only /healthz, /readyz and /metrics. Pure. */
@@ -60,36 +59,5 @@ int h_routes_register(struct _u_instance *instance, struct h_app *app);
 
 /* Registers the dispatcher for the probe routes only (/healthz, /readyz, /metrics). */
 int h_routes_register_probes(struct _u_instance *instance, struct h_app *app);
-
-/* The handlers of each resource module. */
-void h_health_get(struct h_req *rq);
-void h_ready_get(struct h_req *rq);
-void h_metrics_get(struct h_req *rq);
-void h_openapi_get(struct h_req *rq);
-/* api/auth/auth.c */
-void h_auth_register_post(struct h_req *rq);
-void h_auth_login_post(struct h_req *rq);
-void h_auth_refresh_post(struct h_req *rq);
-void h_auth_logout_post(struct h_req *rq);
-void h_auth_reset_post(struct h_req *rq);
-void h_auth_reset_confirm_post(struct h_req *rq);
-void h_auth_verify_email_post(struct h_req *rq);
-void h_me_password_post(struct h_req *rq);
-/* api/users/users.c */
-void h_me_get(struct h_req *rq);
-void h_me_patch(struct h_req *rq);
-void h_me_delete(struct h_req *rq);
-void h_me_export_get(struct h_req *rq);
-void h_admin_users_get(struct h_req *rq);
-void h_admin_user_get(struct h_req *rq);
-void h_admin_user_patch(struct h_req *rq);
-void h_api_keys_post(struct h_req *rq);
-void h_api_keys_get(struct h_req *rq);
-void h_api_key_delete_handler(struct h_req *rq);
-void h_docs_get(struct h_req *rq);       /* api/http/docs.c */
-void h_docs_asset_get(struct h_req *rq); /* api/http/docs.c */
-
-/* Api/webhooks_sms.c */
-void h_webhook_sms_status_post(struct h_req *rq);
 
 #endif

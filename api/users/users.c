@@ -3,6 +3,7 @@
 
 #include "crypto/crypto.h"
 #include "http/routes.h"
+#include "users/users.h"
 #include "users/user_service.h"
 #include "http/request.h"
 
@@ -242,7 +243,7 @@ void h_api_keys_get(struct h_req *rq) {
   }
 }
 
-void h_api_key_delete_handler(struct h_req *rq) {
+void h_api_keys_delete(struct h_req *rq) {
   const char *id = path_id(rq);
   if (id == NULL) {
     return;

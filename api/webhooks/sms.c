@@ -1,6 +1,5 @@
-/* webhooks_sms.c - the SMS status webhook: signature check, then the receipt
- * recorded on the delivery (forward only: a late "sent" never overwrites
- * "delivered"), with a delivery event and an audit row. */
+/* sms.c - the SMS status webhook: the form, its X-Twilio-Signature and its fields, then
+ * the receipt handed to the delivery service (notifications/sms_status.h). */
 #include "webhooks/sms.h"
 
 #include <openssl/evp.h>
@@ -11,14 +10,10 @@
 #include <strings.h>
 
 #include "core/alloc.h"
-#include "audit/audit.h"
-#include "crypto/crypto.h"
-#include "store/db.h"
 #include "core/log.h"
+#include "crypto/crypto.h"
 #include "http/routes.h"
-#include "notifications/sms_status_repo.h"
-
-/* ---- signature (pure) ---- */
+#include "notifications/sms_status.h"
 
 /* Field indexes of form sorted by name (stable; forms are small: insertion sort).
  * Caller frees. */
@@ -61,55 +56,6 @@ bool h_twilio_signature_ok(const char *token, const char *url, const struct h_ur
   h_twilio_signature(token, url, form, want);
   return signature != NULL && h_consttime_eq(want, strlen(want), signature, strlen(signature));
 }
-
-int h_sms_status_rank(const char *status) {
-  static const char *const ranks[][6] = {
-    {"accepted", "queued", "scheduled", NULL},
-    {"sending", NULL},
-    {"sent", NULL},
-    {"delivered", "undelivered", "failed", "canceled", "read", NULL},
-  };
-  if (status == NULL || status[0] == '\0') {
-    return -1;
-  }
-  for (int r = 0; r < 4; r++) {
-    for (int i = 0; ranks[r][i] != NULL; i++) {
-      if (strcmp(ranks[r][i], status) == 0) {
-        return r;
-      }
-    }
-  }
-  return -2;
-}
-
-/* ---- service ---- */
-
-struct receipt {
-  const char *sid, *status, *error_code;
-  const struct h_actor *actor;
-  bool recorded;
-};
-
-static h_result record_tx(PGconn *conn, void *arg) {
-  struct receipt *rc = arg;
-  struct h_sms_receipt_row row;
-  h_result r = h_sms_status_find(conn, rc->sid, &row);
-  if (r != H_OK || h_sms_status_rank(rc->status) <= h_sms_status_rank(row.provider_status)) {
-    return r; /* unknown message, or a late or repeated callback: nothing to change */
-  }
-  r = h_sms_status_apply(conn, &row, rc->status, rc->error_code);
-  if (r == H_OK) {
-    json_t *details = json_pack("{ssss*}", "provider_status", rc->status, "error_code",
-                                rc->error_code);
-    r = h_audit_write(conn, rc->actor, "delivery.provider_status", "delivery", row.id, details,
-                      false);
-    json_decref(details);
-  }
-  rc->recorded = r == H_OK;
-  return r;
-}
-
-/* ---- handler ---- */
 
 /* The URL the provider signed: HERALD_SMS_STATUS_CALLBACK_URL, or the one we were
  * called at. New string the caller frees. */
@@ -184,13 +130,14 @@ void h_webhook_sms_status_post(struct h_req *rq) {
     const char *error_code = h_urlform_get(&form, "ErrorCode");
     if (valid_fields(rq, sid, status)) {
       struct h_actor actor = {NULL, "system", rq->ip, rq->request_id};
-      struct receipt rc = {sid, status, error_code != NULL && error_code[0] ? error_code : NULL,
-                           &actor, false};
-      h_result r = h_db_tx(rq->app->db, record_tx, &rc);
+      bool recorded = false;
+      h_result r = h_sms_status_record(rq->app, &actor, sid, status,
+                                       error_code != NULL && error_code[0] ? error_code : NULL,
+                                       &recorded);
       if (r == H_OK || r == H_ERR_NOT_FOUND) {
         h_log_info("sms status %s for %s: %s", status, sid,
                    r == H_ERR_NOT_FOUND ? "unknown message, ignored"
-                   : rc.recorded       ? "recorded"
+                   : recorded          ? "recorded"
                                        : "not newer, ignored");
         h_reply_no_content(rq);
       } else {

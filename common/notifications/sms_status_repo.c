@@ -7,7 +7,7 @@
 
 #include "store/db.h"
 
-h_result h_sms_status_find(PGconn *conn, const char *message_sid, struct h_sms_receipt_row *out) {
+h_result h_sms_status_repo_find(PGconn *conn, const char *message_sid, struct h_sms_receipt_row *out) {
   const char *params[] = {message_sid};
   PGresult *res = NULL;
   memset(out, 0, sizeof(*out));
@@ -31,7 +31,7 @@ h_result h_sms_status_find(PGconn *conn, const char *message_sid, struct h_sms_r
   return r;
 }
 
-h_result h_sms_status_apply(PGconn *conn, const struct h_sms_receipt_row *row,
+h_result h_sms_status_repo_apply(PGconn *conn, const struct h_sms_receipt_row *row,
                             const char *provider_status, const char *error_code) {
   char attempts[16];
   snprintf(attempts, sizeof(attempts), "%d", row->attempts);

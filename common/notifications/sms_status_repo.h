@@ -16,11 +16,11 @@ struct h_sms_receipt_row {
 
 /* Locks (FOR UPDATE) the SMS delivery the provider knows as message_sid.
  * H_ERR_NOT_FOUND when there is none. */
-h_result h_sms_status_find(PGconn *conn, const char *message_sid, struct h_sms_receipt_row *out);
+h_result h_sms_status_repo_find(PGconn *conn, const char *message_sid, struct h_sms_receipt_row *out);
 
 /* Records provider_status on row (and delivered_at, or failed with the provider's
  * error_code, may be NULL) with a delivery_events row. */
-h_result h_sms_status_apply(PGconn *conn, const struct h_sms_receipt_row *row,
+h_result h_sms_status_repo_apply(PGconn *conn, const struct h_sms_receipt_row *row,
                             const char *provider_status, const char *error_code);
 
 #endif

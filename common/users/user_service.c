@@ -237,3 +237,14 @@ h_result h_api_key_verify(struct h_app *app, const char *key, char id[37]) {
   h_db_release(app->db, conn);
   return r;
 }
+
+h_result h_user_upsert_admin(PGconn *conn, const char *email, const char *password, char id[37],
+                             bool *created) {
+  char *hash = NULL;
+  h_result r = h_password_hash(password, &hash);
+  if (r == H_OK) {
+    r = h_user_repo_upsert_admin(conn, email, hash, id, created);
+  }
+  free(hash);
+  return r;
+}

@@ -31,6 +31,13 @@ h_result h_api_key_list_all(struct h_app *app, const struct h_page *page, json_t
                             bool *has_more);
 h_result h_api_key_delete(struct h_app *app, const struct h_actor *actor, const char *id);
 
+/* Creates the admin with email and password (borrowed), or makes the existing account
+ * (any case of email) an active admin with this password, on conn (the caller's own
+ * connection: this runs before any pool exists). id receives the account's id, *created
+ * whether it is new. */
+h_result h_user_upsert_admin(PGconn *conn, const char *email, const char *password, char id[37],
+                             bool *created);
+
 /* API keys look like "hk_<43 url-safe chars>". */
 #define H_API_KEY_PREFIX "hk_"
 

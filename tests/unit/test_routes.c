@@ -8,6 +8,7 @@
 
 #include "notifications/notifications.h"
 #include "http/routes.h"
+#include "users/users.h"
 
 static void test_match(void **state) {
   (void)state;

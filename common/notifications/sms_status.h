@@ -1,0 +1,21 @@
+/* sms_status.h - SMS delivery receipts reported by the provider (status callbacks). */
+#ifndef HERALD_SMS_STATUS_H
+#define HERALD_SMS_STATUS_H
+
+#include <stdbool.h>
+
+#include "app/app.h"
+#include "audit/audit.h"
+#include "core/result.h"
+
+/* How far a status is along queued < sending < sent < final (delivered,
+ * undelivered, failed, ...); -1 for none (""), -2 for a status we do not know. Pure. */
+int h_sms_status_rank(const char *status);
+
+/* Records status (and error_code, may be NULL) of the SMS the provider knows as sid, when
+ * it is further along than what is recorded; *recorded says whether it was. Everything
+ * borrowed. H_ERR_NOT_FOUND when no delivery has that sid. */
+h_result h_sms_status_record(struct h_app *app, const struct h_actor *actor, const char *sid,
+                             const char *status, const char *error_code, bool *recorded);
+
+#endif
