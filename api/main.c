@@ -1,5 +1,6 @@
 /* main.c - herald-api: serve the REST API, migrate the database, create the admin. */
 #include <malloc.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,7 +24,8 @@ static void usage(FILE *out) {
           "  serve         run the REST API (HERALD_HTTP_PORT, default 8080)\n"
           "  migrate       apply pending database migrations and exit\n"
           "  create-admin  create or reset the admin from HERALD_ADMIN_EMAIL and\n"
-          "                HERALD_ADMIN_PASSWORD\n"
+          "                HERALD_ADMIN_PASSWORD (revokes its sessions); an existing\n"
+          "                non-admin account is refused unless --take-over is given\n"
           "  config        print every HERALD_* variable with its default (Markdown)\n"
           "  version       print the version\n"
           "  help          this text\n\n"
@@ -60,7 +62,19 @@ static int cmd_migrate(const struct h_config *cfg) {
   return EXIT_SUCCESS;
 }
 
-static int cmd_create_admin(const struct h_config *cfg) {
+/* What create-admin did, for the operator. Static. */
+static const char *admin_outcome(enum h_admin_outcome outcome) {
+  switch (outcome) {
+  case H_ADMIN_CREATED:
+    return "created";
+  case H_ADMIN_TAKEN_OVER:
+    return "taken over (an existing account: password reset, every session revoked)";
+  default:
+    return "updated (password reset, every session revoked)";
+  }
+}
+
+static int cmd_create_admin(const struct h_config *cfg, bool take_over) {
   if (cfg->admin_email[0] == '\0' || strchr(cfg->admin_email, '@') == NULL) {
     fprintf(stderr, "HERALD_ADMIN_EMAIL: set it to the admin's e-mail address\n");
     return EXIT_CONFIG;
@@ -73,18 +87,27 @@ static int cmd_create_admin(const struct h_config *cfg) {
   PGconn *conn = NULL;
   int rc = EXIT_FAILURE;
   char id[37];
-  bool created = false;
+  enum h_admin_outcome outcome = H_ADMIN_CREATED;
+  h_result r = H_ERR_UNAVAILABLE;
   if (h_db_connect(&o, &conn) != H_OK) {
     fprintf(stderr, "herald-api create-admin: cannot connect to PostgreSQL\n");
-  } else if (h_user_upsert_admin(conn, cfg->admin_email, cfg->admin_password, id, &created) !=
-             H_OK) {
+  } else if ((r = h_user_upsert_admin(conn, cfg->admin_email, cfg->admin_password, take_over,
+                                      id, &outcome)) == H_ERR_CONFLICT) {
+    fprintf(stderr,
+            "herald-api create-admin: %s belongs to an existing account that is not an admin;"
+            " anyone may have registered it, so it is not promoted. Run\n"
+            "  herald-api create-admin --take-over\n"
+            "to reset its password, revoke every session it holds and make it the admin, or"
+            " choose another HERALD_ADMIN_EMAIL.\n",
+            cfg->admin_email);
+  } else if (r != H_OK) {
     fprintf(stderr, "herald-api create-admin: failed (did you run migrate?)\n");
   } else {
     char masked[128];
     h_mask_email(cfg->admin_email, masked, sizeof(masked));
-    h_log(H_LOG_INFO, "event", NULL, "admin %s %s (id %s)", masked,
-          created ? "created" : "updated", id);
-    printf("admin %s: %s (id %s)\n", created ? "created" : "updated", cfg->admin_email, id);
+    h_log(H_LOG_WARNING, "security", NULL, "admin %s %s (id %s)", masked,
+          admin_outcome(outcome), id);
+    printf("admin %s: %s (id %s)\n", admin_outcome(outcome), cfg->admin_email, id);
     rc = EXIT_SUCCESS;
   }
   PQfinish(conn);
@@ -122,7 +145,9 @@ int main(int argc, char **argv) {
    * (bench/memory.sh: peak RSS 73 MB with the default, 24 MB with this). */
   mallopt(M_MMAP_THRESHOLD, 256 * 1024);
   const char *cmd = argc > 1 ? argv[1] : "help";
-  if (argc > 2) {
+  bool take_over = argc == 3 && strcmp(cmd, "create-admin") == 0 &&
+                   strcmp(argv[2], "--take-over") == 0;
+  if (argc > 2 && !take_over) {
     fprintf(stderr, "herald-api: unexpected argument '%s'\n\n", argv[2]);
     usage(stderr);
     return EXIT_USAGE;
@@ -160,7 +185,7 @@ int main(int argc, char **argv) {
   } else if (strcmp(cmd, "migrate") == 0) {
     rc = cmd_migrate(&cfg);
   } else {
-    rc = cmd_create_admin(&cfg);
+    rc = cmd_create_admin(&cfg, take_over);
   }
   h_log_close();
   h_config_free(&cfg);

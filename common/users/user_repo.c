@@ -207,22 +207,44 @@ h_result h_user_repo_admin_update(PGconn *conn, const char *id, const char *role
                   3, params, user);
 }
 
-h_result h_user_repo_upsert_admin(PGconn *conn, const char *email, const char *password_hash,
-                                  char id[37], bool *created) {
-  static const char *sql =
-      "INSERT INTO users (email, password_hash, role, name, email_verified_at)"
-      " VALUES ($1, $2, 'admin', 'Administrator', now())"
-      " ON CONFLICT ((lower(email))) DO UPDATE SET password_hash = EXCLUDED.password_hash,"
-      "   role = 'admin', status = 'active', updated_at = now()"
-      " RETURNING id, (xmax = 0) AS created";
+h_result h_user_repo_lock_by_email(PGconn *conn, const char *email, char id[37], char role[16]) {
+  const char *params[] = {email};
+  PGresult *res = NULL;
+  h_result r = h_db_exec(conn,
+                         "SELECT id, role FROM users WHERE lower(email) = lower($1) FOR UPDATE",
+                         1, params, &res);
+  if (r == H_OK) {
+    if (PQntuples(res) == 1) {
+      snprintf(id, 37, "%s", PQgetvalue(res, 0, 0));
+      snprintf(role, 16, "%s", PQgetvalue(res, 0, 1));
+    } else {
+      r = H_ERR_NOT_FOUND;
+    }
+  }
+  PQclear(res);
+  return r;
+}
+
+h_result h_user_repo_insert_admin(PGconn *conn, const char *email, const char *password_hash,
+                                  char id[37]) {
   const char *params[] = {email, password_hash};
   PGresult *res = NULL;
-  h_result r = h_db_exec(conn, sql, 2, params, &res);
-  if (r != H_OK) {
-    return r;
+  h_result r = h_db_exec(conn,
+                         "INSERT INTO users (email, password_hash, role, name, email_verified_at)"
+                         " VALUES ($1, $2, 'admin', 'Administrator', now()) RETURNING id",
+                         2, params, &res);
+  if (r == H_OK) {
+    snprintf(id, 37, "%s", PQgetvalue(res, 0, 0));
   }
-  snprintf(id, 37, "%s", PQgetvalue(res, 0, 0));
-  *created = strcmp(PQgetvalue(res, 0, 1), "t") == 0;
   PQclear(res);
-  return H_OK;
+  return r;
+}
+
+h_result h_user_repo_make_admin(PGconn *conn, const char *id, const char *password_hash) {
+  const char *params[] = {id, password_hash};
+  return h_db_exec(conn,
+                   "UPDATE users SET password_hash = $2, role = 'admin', status = 'active',"
+                   " email_verified_at = COALESCE(email_verified_at, now()), updated_at = now()"
+                   " WHERE id = $1::uuid",
+                   2, params, NULL);
 }

@@ -64,9 +64,16 @@ h_result h_user_repo_list(PGconn *conn, const char *email_prefix, const char *ro
 h_result h_user_repo_admin_update(PGconn *conn, const char *id, const char *role,
                                   const char *status, json_t **user);
 
-/* Creates an admin with email, or makes the existing account (any case of email)
- * an active admin with this password hash. */
-h_result h_user_repo_upsert_admin(PGconn *conn, const char *email, const char *password_hash,
-                                  char id[37], bool *created);
+/* Locks (FOR UPDATE) the account of email (any case) and reads its id and role;
+ * H_ERR_NOT_FOUND when there is none. */
+h_result h_user_repo_lock_by_email(PGconn *conn, const char *email, char id[37], char role[16]);
+
+/* Inserts an active, verified admin; id receives its id. H_ERR_CONFLICT when the e-mail
+ * is taken. */
+h_result h_user_repo_insert_admin(PGconn *conn, const char *email, const char *password_hash,
+                                  char id[37]);
+
+/* Makes account id an active, verified admin with password_hash. */
+h_result h_user_repo_make_admin(PGconn *conn, const char *id, const char *password_hash);
 
 #endif

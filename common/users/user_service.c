@@ -238,12 +238,37 @@ h_result h_api_key_verify(struct h_app *app, const char *key, char id[37]) {
   return r;
 }
 
-h_result h_user_upsert_admin(PGconn *conn, const char *email, const char *password, char id[37],
-                             bool *created) {
+/* The admin's row for h_user_upsert_admin, inside its transaction. */
+static h_result upsert_admin_tx(PGconn *conn, const char *email, const char *hash,
+                                bool take_over, char id[37], enum h_admin_outcome *outcome) {
+  char role[16];
+  h_result r = h_user_repo_lock_by_email(conn, email, id, role);
+  if (r == H_ERR_NOT_FOUND) {
+    *outcome = H_ADMIN_CREATED;
+    return h_user_repo_insert_admin(conn, email, hash, id);
+  }
+  if (r != H_OK) {
+    return r;
+  }
+  bool admin = strcmp(role, "admin") == 0;
+  if (!admin && !take_over) {
+    return H_ERR_CONFLICT;
+  }
+  *outcome = admin ? H_ADMIN_RESET : H_ADMIN_TAKEN_OVER;
+  r = h_user_repo_make_admin(conn, id, hash);
+  return r == H_OK ? h_refresh_revoke_user(conn, id) : r;
+}
+
+h_result h_user_upsert_admin(PGconn *conn, const char *email, const char *password,
+                             bool take_over, char id[37], enum h_admin_outcome *outcome) {
   char *hash = NULL;
   h_result r = h_password_hash(password, &hash);
-  if (r == H_OK) {
-    r = h_user_repo_upsert_admin(conn, email, hash, id, created);
+  if (r == H_OK && (r = h_db_begin(conn)) == H_OK) {
+    r = upsert_admin_tx(conn, email, hash, take_over, id, outcome);
+    r = r == H_OK ? h_db_commit(conn) : r;
+    if (r != H_OK) {
+      h_db_rollback(conn);
+    }
   }
   free(hash);
   return r;

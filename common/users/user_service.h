@@ -31,12 +31,21 @@ h_result h_api_key_list_all(struct h_app *app, const struct h_page *page, json_t
                             bool *has_more);
 h_result h_api_key_delete(struct h_app *app, const struct h_actor *actor, const char *id);
 
-/* Creates the admin with email and password (borrowed), or makes the existing account
- * (any case of email) an active admin with this password, on conn (the caller's own
- * connection: this runs before any pool exists). id receives the account's id, *created
- * whether it is new. */
-h_result h_user_upsert_admin(PGconn *conn, const char *email, const char *password, char id[37],
-                             bool *created);
+/* What h_user_upsert_admin did. */
+enum h_admin_outcome {
+  H_ADMIN_CREATED,    /* a new admin account */
+  H_ADMIN_RESET,      /* the existing admin's password reset, its sessions revoked */
+  H_ADMIN_TAKEN_OVER, /* a user account made admin: password reset, sessions revoked */
+};
+
+/* Creates the admin with email and password (borrowed), or resets the password of the
+ * admin that already has this e-mail (any case), in one transaction on conn (the
+ * caller's own connection: this runs before any pool exists). An existing account that
+ * is not an admin may have been registered by anyone: it is refused (H_ERR_CONFLICT)
+ * unless take_over, which resets its password and revokes every refresh token it holds
+ * before making it the admin. id receives the account's id. */
+h_result h_user_upsert_admin(PGconn *conn, const char *email, const char *password,
+                             bool take_over, char id[37], enum h_admin_outcome *outcome);
 
 /* API keys look like "hk_<43 url-safe chars>". */
 #define H_API_KEY_PREFIX "hk_"

@@ -121,6 +121,59 @@ static void test_create_admin(void **state) {
   PQfinish(c);
 }
 
+/* One value of the first row of sql (run on a fresh connection), copied into out. */
+static void query_value(const char *sql, char *out, size_t outlen) {
+  PGconn *c = th_db_connect();
+  PGresult *res = PQexec(c, sql);
+  if (PQresultStatus(res) != PGRES_TUPLES_OK || PQntuples(res) != 1) {
+    fail_msg("%s: %s", sql, PQerrorMessage(c));
+  }
+  snprintf(out, outlen, "%s", PQgetvalue(res, 0, 0));
+  PQclear(res);
+  PQfinish(c);
+}
+
+/* An account someone registered first with the admin's e-mail is never promoted
+ * silently: refused, then taken over only on request, its sessions revoked. */
+static void test_create_admin_refuses_existing_account(void **state) {
+  (void)state;
+  char *out = NULL;
+  assert_int_equal(run("", "migrate", &out), 0);
+  free(out);
+  PGconn *c = th_db_connect();
+  PGresult *res = PQexec(c, "WITH u AS (INSERT INTO users (email, password_hash, role, name)"
+                            " VALUES ('squatter@example.com', 'attacker-hash', 'user', 'Eve')"
+                            " RETURNING id)"
+                            " INSERT INTO refresh_tokens (user_id, family_id, token_hash,"
+                            " expires_at) SELECT id, gen_random_uuid(), 'squatter-refresh',"
+                            " now() + interval '30 days' FROM u");
+  assert_int_equal(PQresultStatus(res), PGRES_COMMAND_OK);
+  PQclear(res);
+  PQfinish(c);
+  const char *env = "HERALD_ADMIN_EMAIL=Squatter@Example.com "
+                    "HERALD_ADMIN_PASSWORD=the-real-admin-password";
+  assert_int_equal(run(env, "create-admin", &out), 1);
+  assert_non_null(strstr(out, "not an admin"));
+  assert_non_null(strstr(out, "--take-over"));
+  free(out);
+  char v[128];
+  query_value("SELECT role || ',' || password_hash || ',' || (revoked_at IS NULL)"
+              " FROM users u JOIN refresh_tokens t ON t.user_id = u.id"
+              " WHERE u.email = 'squatter@example.com'", v, sizeof(v));
+  assert_string_equal(v, "user,attacker-hash,true");
+
+  assert_int_equal(run(env, "create-admin --bogus", &out), 2);
+  free(out);
+  assert_int_equal(run(env, "create-admin --take-over", &out), 0);
+  assert_non_null(strstr(out, "taken over"));
+  free(out);
+  query_value("SELECT role || ',' || (password_hash <> 'attacker-hash') || ','"
+              " || (revoked_at IS NOT NULL) || ',' || (email_verified_at IS NOT NULL)"
+              " FROM users u JOIN refresh_tokens t ON t.user_id = u.id"
+              " WHERE u.email = 'squatter@example.com'", v, sizeof(v));
+  assert_string_equal(v, "admin,true,true,true");
+}
+
 static int free_port(void) {
   int fd = socket(AF_INET, SOCK_STREAM, 0);
   struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
@@ -176,6 +229,7 @@ int main(void) {
     cmocka_unit_test(test_usage),
     cmocka_unit_test(test_migrate_command),
     cmocka_unit_test(test_create_admin),
+    cmocka_unit_test(test_create_admin_refuses_existing_account),
     cmocka_unit_test(test_serve_and_sigterm),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
