@@ -64,15 +64,16 @@ static void preflight(struct h_req *rq, const char *origin) {
   h_reply_no_content(rq);
 }
 
-/* Checks size, media type, depth and syntax of a request body; parses it into rq->body. */
-static void parse_body(struct h_req *rq) {
+/* Checks size (at most max_body bytes), media type, depth and syntax of a request body;
+ * parses it into rq->body. */
+static void parse_body(struct h_req *rq, long max_body) {
   const struct _u_request *req = rq->request;
   const struct h_config *cfg = rq->app->cfg;
   const char *length = h_req_header(rq, "Content-Length");
-  if (req->binary_body_length > (size_t)cfg->max_body_bytes ||
-      (length != NULL && strtoll(length, NULL, 10) > cfg->max_body_bytes)) {
+  if (req->binary_body_length > (size_t)max_body ||
+      (length != NULL && strtoll(length, NULL, 10) > max_body)) {
     char msg[96];
-    snprintf(msg, sizeof(msg), "The request body is larger than %d bytes.", cfg->max_body_bytes);
+    snprintf(msg, sizeof(msg), "The request body is larger than %ld bytes.", max_body);
     h_reply_error(rq, H_ERR_TOO_LARGE, NULL, msg, NULL);
     return;
   }
@@ -104,9 +105,10 @@ static void parse_body(struct h_req *rq) {
   }
 }
 
-/* Opens the request: its h_req, id, client address, CORS preflight, body. */
+/* Opens the request: its h_req, id, client address, CORS preflight, body (bounded by
+ * H_PROBE_MAX_BODY on the probe listener). */
 static struct h_req *pre(const struct _u_request *request, struct _u_response *response,
-                         struct h_app *app) {
+                         struct h_app *app, bool probes_only) {
   struct h_req *rq = h_calloc(1, sizeof(*rq));
   rq->app = app;
   rq->request = request;
@@ -135,7 +137,7 @@ static struct h_req *pre(const struct _u_request *request, struct _u_response *r
       h_req_header(rq, "Access-Control-Request-Method") != NULL) {
     preflight(rq, origin);
   } else {
-    parse_body(rq);
+    parse_body(rq, probes_only ? H_PROBE_MAX_BODY : rq->app->cfg->max_body_bytes);
   }
   return rq;
 }
@@ -217,7 +219,7 @@ static void post(const struct _u_request *request, struct h_req *rq) {
 
 static int dispatch(const struct _u_request *request, struct _u_response *response,
                     struct h_app *app, bool probes_only) {
-  struct h_req *rq = pre(request, response, app);
+  struct h_req *rq = pre(request, response, app, probes_only);
   if (!rq->done) {
     const struct h_route *route = h_route_find(request->http_verb, request->url_path,
                                                probes_only);

@@ -9,7 +9,11 @@
  * handler, 404/405, security headers, metrics and the access log. */
 int h_mw_dispatch(const struct _u_request *request, struct _u_response *response,
                   void *user_data);
-/* The same for the probe listener: only /healthz, /readyz and /metrics. */
+/* The largest body the probe listener reads (its routes take none). */
+#define H_PROBE_MAX_BODY 1024
+
+/* The same for the probe listener: only /healthz, /readyz and /metrics, bodies of at most
+ * H_PROBE_MAX_BODY bytes. */
 int h_mw_dispatch_probes(const struct _u_request *request, struct _u_response *response,
                          void *user_data);
 

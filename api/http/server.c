@@ -22,6 +22,7 @@
 #include "app/background.h"
 #include "core/log.h"
 #include "notifications/notification_service.h"
+#include "http/middleware.h"
 #include "http/routes.h"
 
 struct h_server {
@@ -83,6 +84,8 @@ static h_result start_probes(struct h_server *s) {
     return H_ERR_INTERNAL;
   }
   s->probe.allowed_post_processor = U_POST_PROCESS_NONE;
+  /* One byte over the limit so an oversize body is seen; ulfius buffers no more. */
+  s->probe.max_post_body_size = H_PROBE_MAX_BODY + 1;
   h_routes_register_probes(&s->probe, s->app);
   if (start_pool(&s->probe, &s->probe_bind, 2, 64, cfg, NULL) != H_OK) {
     h_log_error("h_server_start: cannot listen for probes on %s:%d", cfg->http_bind,
