@@ -1,4 +1,4 @@
-/* db_stmt.c - see db_stmt.h. */
+/* db_stmt.c - the per-connection statement cache (db_stmt.h). */
 #include "store/db_stmt.h"
 
 #include <libpq-events.h>
@@ -9,18 +9,18 @@
 #include <strings.h>
 
 #include "core/alloc.h"
+#include "crypto/crypto.h"
 
 #define SLOTS 1024 /* open addressing, at most half full */
 
 struct entry {
   uint64_t hash;
-  char *sql;     /* owned; NULL: empty slot */
-  char name[16]; /* "h<n>", unique on the connection */
+  char *sql;                   /* owned; NULL: empty slot */
+  char name[H_DB_STMT_NAME_LEN]; /* h_db_stmt_name of sql */
 };
 
 struct cache {
-  int count;     /* entries in slots */
-  int next_name; /* never reused, so a forgotten name cannot clash */
+  int count; /* entries in slots */
   struct entry slots[SLOTS];
 };
 
@@ -116,6 +116,12 @@ static bool state_is(const PGresult *r, const char *sqlstate) {
   return s != NULL && strcmp(s, sqlstate) == 0;
 }
 
+void h_db_stmt_name(const char *sql, char name[H_DB_STMT_NAME_LEN]) {
+  char hex[65];
+  h_sha256_hex(sql, strlen(sql), hex);
+  snprintf(name, H_DB_STMT_NAME_LEN, "h_%.24s", hex);
+}
+
 PGresult *h_db_stmt_exec(PGconn *conn, const char *sql, int nparams, const char *const *params) {
   struct cache *c = PQinstanceData(conn, events);
   if (c == NULL || !cacheable(sql) || PQtransactionStatus(conn) == PQTRANS_INERROR) {
@@ -127,10 +133,11 @@ PGresult *h_db_stmt_exec(PGconn *conn, const char *sql, int nparams, const char 
     if (c->count >= H_DB_STMT_MAX) {
       return PQexecParams(conn, sql, nparams, NULL, params, NULL, NULL, 0);
     }
-    char name[16];
-    snprintf(name, sizeof(name), "h%d", c->next_name++);
+    char name[H_DB_STMT_NAME_LEN];
+    h_db_stmt_name(sql, name);
     PGresult *prep = PQprepare(conn, name, sql, nparams, NULL);
-    if (PQresultStatus(prep) != PGRES_COMMAND_OK) {
+    /* 42P05: a pooled server session already holds this name, hence this very text */
+    if (PQresultStatus(prep) != PGRES_COMMAND_OK && !state_is(prep, "42P05")) {
       return prep; /* the statement's own error (syntax, unknown column...) */
     }
     PQclear(prep);

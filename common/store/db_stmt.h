@@ -7,13 +7,23 @@
  * run with plan_cache_mode=force_custom_plan (h_db_connect), so a prepared statement
  * is planned for its actual parameters exactly as PQexecParams would plan it.
  *
- * Off for PgBouncer in transaction pooling before 1.21 (HERALD_DB_PREPARED=false): a
- * name prepared on one server connection is unknown on the next. */
+ * A statement's name is derived from its text (h_db_stmt_name), so one name means one
+ * statement on every server session: through a pooler that hands a server session from
+ * client to client, a name can never run another client's statement. PgBouncer in
+ * transaction pooling tracks named statements from 1.21 (max_prepared_statements > 0);
+ * before that set HERALD_DB_PREPARED_STATEMENTS=false: a name prepared on one server
+ * session is unknown on the next. */
 #ifndef HERALD_DB_STMT_H
 #define HERALD_DB_STMT_H
 
 #include <libpq-fe.h>
 #include <stdbool.h>
+
+/* "h_" and 24 hex digits of the text's SHA-256, NUL-terminated. */
+#define H_DB_STMT_NAME_LEN 27
+
+/* The name sql is prepared under: a function of its text only. Pure. */
+void h_db_stmt_name(const char *sql, char name[H_DB_STMT_NAME_LEN]);
 
 /* Most statements prepared on one connection; later ones run unprepared. */
 #define H_DB_STMT_MAX 512

@@ -139,6 +139,37 @@ static void test_table_changed_under_a_statement(void **state) {
   PQfinish(c);
 }
 
+/* Names follow the statement's text, so sessions a pooler hands between clients agree on
+ * what each name means: a name already there (another client prepared the same text) is
+ * used, and no two texts share a name. */
+static void test_names_follow_the_text(void **state) {
+  (void)state;
+  char a[H_DB_STMT_NAME_LEN], b[H_DB_STMT_NAME_LEN], again[H_DB_STMT_NAME_LEN];
+  h_db_stmt_name("SELECT $1::int + 1", a);
+  h_db_stmt_name("SELECT $1::int + 2", b);
+  h_db_stmt_name("SELECT $1::int + 1", again);
+  assert_string_equal(a, again);
+  assert_string_not_equal(a, b);
+  assert_int_equal(strlen(a), H_DB_STMT_NAME_LEN - 1);
+  PGconn *c = connect_with(true);
+  /* the same text prepared under its name first, as another client of a pooled session
+   * would have left it */
+  char name[H_DB_STMT_NAME_LEN];
+  h_db_stmt_name("SELECT $1::int * 10", name);
+  PGresult *pre = PQprepare(c, name, "SELECT $1::int * 10", 1, NULL);
+  assert_int_equal(PQresultStatus(pre), PGRES_COMMAND_OK);
+  PQclear(pre);
+  const char *p[] = {"7"};
+  char *v = scalar(c, "SELECT $1::int * 10", 1, p);
+  assert_string_equal(v, "70");
+  free(v);
+  const char *q[] = {name};
+  v = scalar(c, "SELECT count(*)::text FROM pg_prepared_statements WHERE name = $1", 1, q);
+  assert_string_equal(v, "1");
+  free(v);
+  PQfinish(c);
+}
+
 static void test_reset_connection_starts_empty(void **state) {
   (void)state;
   PGconn *c = connect_with(true);
@@ -160,6 +191,7 @@ int main(void) {
     cmocka_unit_test(test_unprepared_when_off),
     cmocka_unit_test(test_recovers_when_the_server_forgets),
     cmocka_unit_test(test_table_changed_under_a_statement),
+    cmocka_unit_test(test_names_follow_the_text),
     cmocka_unit_test(test_reset_connection_starts_empty),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
