@@ -1,8 +1,10 @@
 /* health.c - liveness, readiness, metrics and the OpenAPI document. */
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "core/embedded.h"
+#include "crypto/crypto.h"
 #include "store/db.h"
 #include "store/group_commit.h"
 #include "store/redis.h"
@@ -57,7 +59,45 @@ static void group_commit_metrics(FILE *out, struct h_gc *gc) {
           batches, items, retried, h_gc_queued(gc));
 }
 
+/* True when ip is a loopback address (IPv4 127/8, ::1 or IPv4-mapped 127/8). Pure. */
+static bool loopback(const char *ip) {
+  return strncmp(ip, "127.", 4) == 0 || strcmp(ip, "::1") == 0 ||
+         strncmp(ip, "::ffff:127.", 11) == 0;
+}
+
+/* Whether the caller may read /metrics; replies 401/403 and returns false otherwise. On
+ * the probe listener always; on the main port with HERALD_METRICS_TOKEN as bearer token
+ * when one is set, else only for a local scrape (loopback peer, not through a proxy). */
+static bool metrics_allowed(struct h_req *rq) {
+  const char *token = rq->app->cfg->metrics_token;
+  if (rq->probe) {
+    return true;
+  }
+  if (token[0] != '\0') {
+    const char *auth = h_req_header(rq, "Authorization");
+    if (auth != NULL && strncmp(auth, "Bearer ", 7) == 0 &&
+        h_consttime_eq(auth + 7, strlen(auth + 7), token, strlen(token))) {
+      return true;
+    }
+    h_reply_header(rq, "WWW-Authenticate", "Bearer realm=\"herald-metrics\"");
+    h_reply_error(rq, H_ERR_UNAUTHORIZED, "metrics_token_required",
+                  "Send \"Authorization: Bearer <HERALD_METRICS_TOKEN>\".", NULL);
+    return false;
+  }
+  if (loopback(rq->ip) && h_req_header(rq, "X-Forwarded-For") == NULL &&
+      h_req_header(rq, "Forwarded") == NULL) {
+    return true;
+  }
+  h_reply_error(rq, H_ERR_FORBIDDEN, "metrics_not_public",
+                "Metrics are served to local scrapes, on HERALD_PROBE_PORT, or with"
+                " HERALD_METRICS_TOKEN.", NULL);
+  return false;
+}
+
 void h_metrics_get(struct h_req *rq) {
+  if (!metrics_allowed(rq)) {
+    return;
+  }
   char *text = NULL;
   size_t len = 0;
   FILE *out = open_memstream(&text, &len);

@@ -26,6 +26,7 @@ struct h_req {
   char ip[64];
   struct timespec started;
   const struct h_route *route; /* the resource route that ran, NULL if none */
+  bool probe;                  /* served by the probe listener (HERALD_PROBE_PORT) */
   bool done;                   /* a response has been decided */
   json_t *body;                /* parsed JSON body (owned) or NULL */
   /* The authenticated caller, filled by the auth step. */

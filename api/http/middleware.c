@@ -113,6 +113,7 @@ static struct h_req *pre(const struct _u_request *request, struct _u_response *r
   rq->app = app;
   rq->request = request;
   rq->response = response;
+  rq->probe = probes_only;
   clock_gettime(CLOCK_MONOTONIC, &rq->started);
   response->shared_data = rq;
   response->free_shared_data = free_req;

@@ -26,6 +26,9 @@ static const struct h_config_option options[] = {
   OPT("HERALD_PROBE_PORT", H_CFG_INT, probe_port, "0", 0, 65535, NULL, false,
       "second port serving only /healthz, /readyz and /metrics on its own two threads, so "
       "probes answer while every API thread waits on PostgreSQL (0: off)"),
+  OPT("HERALD_METRICS_TOKEN", H_CFG_STRING, metrics_token, "", 0, 0, NULL, true,
+      "bearer token that /metrics on the main port requires; empty: /metrics there answers"
+      " only local scrapes (a loopback peer, no X-Forwarded-For), the probe port always"),
   OPT("HERALD_HTTP_THREADS", H_CFG_INT, http_threads, "16", 2, 1024, NULL, false,
       "epoll thread pool size; never 1 (see DESIGN.md)"),
   OPT("HERALD_HTTP_MAX_CONNECTIONS", H_CFG_INT, http_max_connections, "4096", 1, 1000000, NULL,

@@ -73,6 +73,52 @@ static void test_probe_listener(void **state) {
   unsetenv("HERALD_PROBE_PORT");
 }
 
+/* /metrics on the main port: with HERALD_METRICS_TOKEN only for its bearer; without one
+ * only for local scrapes; on the probe port always. */
+static void test_metrics_access(void **state) {
+  (void)state;
+  char port[16];
+  snprintf(port, sizeof(port), "%d", free_port());
+  setenv("HERALD_PROBE_PORT", port, 1);
+  setenv("HERALD_METRICS_TOKEN", "scrape-secret-0123456789", 1);
+  struct th_server srv;
+  th_start(&srv);
+  struct th_server probe = srv;
+  snprintf(probe.base, sizeof(probe.base), "http://127.0.0.1:%s", port);
+  struct th_response r;
+  th_request(&srv, "GET", "/metrics", NULL, NULL, &r);
+  assert_int_equal(r.status, 401);
+  th_assert_json_subset("{\"error\":{\"code\":\"metrics_token_required\"}}", r.json);
+  assert_non_null(th_header(&r, "WWW-Authenticate"));
+  th_response_free(&r);
+  const char *wrong[] = {"Authorization: Bearer scrape-secret-01234567890", NULL};
+  th_request(&srv, "GET", "/metrics", wrong, NULL, &r);
+  assert_int_equal(r.status, 401);
+  th_response_free(&r);
+  const char *right[] = {"Authorization: Bearer scrape-secret-0123456789", NULL};
+  th_request(&srv, "GET", "/metrics", right, NULL, &r);
+  assert_int_equal(r.status, 200);
+  assert_non_null(strstr(r.body, "herald_http_requests_total"));
+  th_response_free(&r);
+  th_request(&probe, "GET", "/metrics", NULL, NULL, &r);
+  assert_int_equal(r.status, 200);
+  th_response_free(&r);
+  th_stop(&srv);
+  unsetenv("HERALD_METRICS_TOKEN");
+  unsetenv("HERALD_PROBE_PORT");
+
+  th_start(&srv); /* no token: local scrapes only, never through a proxy */
+  th_request(&srv, "GET", "/metrics", NULL, NULL, &r);
+  assert_int_equal(r.status, 200);
+  th_response_free(&r);
+  const char *proxied[] = {"X-Forwarded-For: 203.0.113.9", NULL};
+  th_request(&srv, "GET", "/metrics", proxied, NULL, &r);
+  assert_int_equal(r.status, 403);
+  th_assert_json_subset("{\"error\":{\"code\":\"metrics_not_public\"}}", r.json);
+  th_response_free(&r);
+  th_stop(&srv);
+}
+
 static void test_bad_probe_port(void **state) {
   (void)state;
   setenv("HERALD_PROBE_PORT", "70000", 1);
@@ -87,6 +133,7 @@ static void test_bad_probe_port(void **state) {
 int main(void) {
   const struct CMUnitTest tests[] = {
     cmocka_unit_test(test_probe_listener),
+    cmocka_unit_test(test_metrics_access),
     cmocka_unit_test(test_bad_probe_port),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
