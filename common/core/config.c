@@ -193,6 +193,9 @@ static const struct h_config_option options[] = {
       "SMTP AUTH user (empty: no AUTH)"),
   OPT("HERALD_SMTP_PASSWORD", H_CFG_STRING, smtp_password, "", 0, 0, NULL, true,
       "SMTP AUTH password"),
+  OPT("HERALD_SMTP_PLAINTEXT_AUTH", H_CFG_BOOL, smtp_plaintext_auth, "false", 0, 0, NULL, false,
+      "allow SMTP AUTH without TLS (a trusted local relay only); otherwise HERALD_SMTP_USER"
+      " needs HERALD_SMTP_TLS starttls or tls"),
   OPT("HERALD_SMTP_CA_FILE", H_CFG_STRING, smtp_ca_file, "", 0, 0, NULL, false,
       "PEM bundle trusted for the SMTP server's certificate (empty: the system's)"),
   OPT("HERALD_SMS_PROVIDER", H_CFG_ENUM, sms_provider, "file", 0, 0, "file|twilio", false,
@@ -377,6 +380,36 @@ static char *set_option(struct h_config *cfg, const struct h_config_option *o, c
   return h_sprintf("%s: unknown option type", o->env);
 }
 
+/* The rules between variables, once each has a valid value: NULL, or a new message
+ * naming the variable to fix. */
+static char *cross_check(const struct h_config *cfg) {
+  if (strcmp(cfg->jwt_alg, "RS256") == 0 &&
+      (cfg->jwt_private_key_file[0] == '\0' || cfg->jwt_public_key_file[0] == '\0')) {
+    return h_sprintf("HERALD_JWT_PRIVATE_KEY_FILE: RS256 needs it and HERALD_JWT_PUBLIC_KEY_FILE");
+  }
+  if (cfg->jwt_previous_secret[0] != '\0' && cfg->jwt_previous_key_id[0] == '\0') {
+    return h_sprintf("HERALD_JWT_PREVIOUS_KEY_ID: required with HERALD_JWT_PREVIOUS_SECRET");
+  }
+  if (cfg->jwt_secret[0] != '\0' && strlen(cfg->jwt_secret) < 32) {
+    return h_sprintf("HERALD_JWT_SECRET: must be at least 32 bytes");
+  }
+  if (cfg->smtp_user[0] != '\0' && strcmp(cfg->smtp_tls, "none") == 0 &&
+      !cfg->smtp_plaintext_auth) {
+    return h_sprintf("HERALD_SMTP_TLS: SMTP AUTH (HERALD_SMTP_USER) would send the password in"
+                     " clear; use starttls or tls, or set HERALD_SMTP_PLAINTEXT_AUTH=true for a"
+                     " trusted local relay");
+  }
+  char *error = h_sentinel_config_check(cfg->redis_sentinels, cfg->redis_master_name);
+  if (error == NULL) {
+    error = h_forwarded_config_check(cfg->trusted_proxies);
+  }
+  if (error == NULL) {
+    error = h_money_config_check(cfg->payment_currencies, cfg->payment_provider_fees,
+                                 cfg->payment_platform_fees);
+  }
+  return error;
+}
+
 h_result h_config_load(struct h_config *cfg, char **error) {
   memset(cfg, 0, sizeof(*cfg));
   *error = NULL;
@@ -407,34 +440,7 @@ h_result h_config_load(struct h_config *cfg, char **error) {
   if (cfg->db_pool_size == 0) {
     cfg->db_pool_size = cfg->http_threads;
   }
-  if (strcmp(cfg->jwt_alg, "RS256") == 0 &&
-      (cfg->jwt_private_key_file[0] == '\0' || cfg->jwt_public_key_file[0] == '\0')) {
-    *error = h_sprintf("HERALD_JWT_PRIVATE_KEY_FILE: RS256 needs it and HERALD_JWT_PUBLIC_KEY_FILE");
-    h_config_free(cfg);
-    return H_ERR_INVALID;
-  }
-  if (cfg->jwt_previous_secret[0] != '\0' && cfg->jwt_previous_key_id[0] == '\0') {
-    *error = h_sprintf("HERALD_JWT_PREVIOUS_KEY_ID: required with HERALD_JWT_PREVIOUS_SECRET");
-    h_config_free(cfg);
-    return H_ERR_INVALID;
-  }
-  if (cfg->jwt_secret[0] != '\0' && strlen(cfg->jwt_secret) < 32) {
-    *error = h_sprintf("HERALD_JWT_SECRET: must be at least 32 bytes");
-    h_config_free(cfg);
-    return H_ERR_INVALID;
-  }
-
-  *error = h_sentinel_config_check(cfg->redis_sentinels, cfg->redis_master_name);
-  if (*error == NULL) {
-    *error = h_forwarded_config_check(cfg->trusted_proxies);
-  }
-  if (*error != NULL) {
-    h_config_free(cfg);
-    return H_ERR_INVALID;
-  }
-
-  *error = h_money_config_check(cfg->payment_currencies, cfg->payment_provider_fees,
-                                cfg->payment_platform_fees);
+  *error = cross_check(cfg);
   if (*error != NULL) {
     h_config_free(cfg);
     return H_ERR_INVALID;

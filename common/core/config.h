@@ -104,6 +104,7 @@ struct h_config {
   char *smtp_tls; /* none|starttls|tls */
   char *smtp_user;
   char *smtp_password;
+  bool smtp_plaintext_auth; /* AUTH allowed without TLS */
   char *smtp_ca_file;
   char *sms_provider; /* file|twilio */
   char *sms_outbox_dir;

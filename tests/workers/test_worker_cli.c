@@ -105,6 +105,8 @@ static void test_bad_configuration(void **state) {
   (void)state;
   expect_config_error(HERALD_EMAIL_BIN, "HERALD_EMAIL_FROM=not an address", "HERALD_EMAIL_FROM");
   expect_config_error(HERALD_EMAIL_BIN, "HERALD_SMTP_TLS=sometimes", "HERALD_SMTP_TLS");
+  /* AUTH over a plain connection would send the password in clear */
+  expect_config_error(HERALD_EMAIL_BIN, "HERALD_SMTP_USER=mailer", "HERALD_SMTP_TLS");
   expect_config_error(HERALD_EMAIL_BIN, "HERALD_REDIS_URL=http://nope", "HERALD_REDIS_URL");
   expect_config_error(HERALD_EMAIL_BIN, "HERALD_WORKER_CONCURRENCY=0", "HERALD_WORKER_CONCURRENCY");
   expect_config_error(HERALD_SMS_BIN, "HERALD_SMS_PROVIDER=twilio", "HERALD_SMS_ACCOUNT_SID");
