@@ -20,4 +20,11 @@ bool h_twilio_signature_ok(const char *token, const char *url, const struct h_ur
  * undelivered, failed, ...); -1 for none (""), -2 for a status we do not know. Pure. */
 int h_sms_status_rank(const char *status);
 
+/* The longest provider message id accepted back (deliveries keep up to 255 bytes). */
+#define H_SMS_MESSAGE_ID_MAX 255
+
+/* True when sid is an id some provider may have handed out: 1-255 characters among letters,
+ * digits and "-_.:@/+=~" (Twilio's "SM...", the file provider's "file:<uuid>"). Pure. */
+bool h_sms_message_id_ok(const char *sid);
+
 #endif
