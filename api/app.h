@@ -37,6 +37,10 @@ struct h_app {
 /* Builds the resources of app from cfg (borrowed; must outlive app). Connections
  * are opened lazily so the API can start while a backend is down. On a bad value
  * returns H_ERR_INVALID with *error naming the variable (caller frees). */
+/* Validates what h_app_init needs (JWT keys, Redis addresses) and releases it again;
+ * connects nowhere. H_OK, or H_ERR_INVALID with *error (caller frees) naming the variable. */
+h_result h_app_check_config(const struct h_config *cfg, char **error);
+
 h_result h_app_init(struct h_app *app, const struct h_config *cfg, char **error);
 void h_app_free(struct h_app *app);
 
