@@ -17,6 +17,8 @@ static const struct h_route routes[] = {
   {"GET", "/readyz", h_ready_get, H_AUTH_NONE},
   {"GET", "/metrics", h_metrics_get, H_AUTH_NONE},
   {"GET", "/api/v1/openapi.json", h_openapi_get, H_AUTH_NONE},
+  {"GET", "/openapi.json", h_openapi_get, H_AUTH_NONE},
+  {"GET", "/openapi.yaml", h_openapi_yaml_get, H_AUTH_NONE},
   {"POST", "/api/v1/auth/register", h_auth_register_post, H_AUTH_NONE},
   {"POST", "/api/v1/auth/login", h_auth_login_post, H_AUTH_NONE},
   {"POST", "/api/v1/auth/refresh", h_auth_refresh_post, H_AUTH_NONE},

@@ -67,6 +67,7 @@ void h_health_get(struct h_req *rq);
 void h_ready_get(struct h_req *rq);
 void h_metrics_get(struct h_req *rq);
 void h_openapi_get(struct h_req *rq);
+void h_openapi_yaml_get(struct h_req *rq); /* api/openapi_doc.c */
 /* api/auth.c */
 void h_auth_register_post(struct h_req *rq);
 void h_auth_login_post(struct h_req *rq);
