@@ -68,6 +68,8 @@ void h_ready_get(struct h_req *rq);
 void h_metrics_get(struct h_req *rq);
 void h_openapi_get(struct h_req *rq);
 void h_openapi_yaml_get(struct h_req *rq); /* api/openapi_doc.c */
+void h_unsubscribe_get(struct h_req *rq);  /* api/unsubscribe.c */
+void h_unsubscribe_post(struct h_req *rq);
 /* api/auth.c */
 void h_auth_register_post(struct h_req *rq);
 void h_auth_login_post(struct h_req *rq);
