@@ -14,7 +14,7 @@ run: ## build, start PostgreSQL + Redis (var/stack), migrate, run and supervise 
 	bash scripts/run.sh
 
 status: ## what `make run` runs: pid, restarts, uptime and log of each process
-	@$(RUNCTL) status
+	@$(RUNCTL) status || [ $$? = 3 ] # 3: not running, already said
 
 stop: ## stop what `make run` started (from another terminal)
 	@$(RUNCTL) stop

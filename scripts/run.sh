@@ -170,7 +170,7 @@ cleanup() {
 }
 trap cleanup EXIT
 trap 'exit 130' INT
-trap 'exit 143' TERM
+trap 'exit 0' TERM # make stop: a requested stop
 
 # ------------------------------------------------------------------ stack, database, admin
 "$STACK_SCRIPT" start --dir "$stack_dir"
@@ -260,4 +260,7 @@ cat <<EOF
 
 EOF
 say "ready"
+# From here on bash's own notices ("line N: PID Killed ...") would only repeat what say() logs
+# about each exit: the supervisor's stderr goes to its log.
+exec 2>>"$LOG_DIR/run.log"
 supervise

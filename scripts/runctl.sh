@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The operator's side of `make run` (scripts/run.sh):
-#   runctl.sh status          one line per process: pid, restarts, uptime, state, log
+#   runctl.sh status          one line per process: pid, restarts, uptime, state, log; then
+#                             each queue: ready, processing, delayed, dead, oldest queued job
 #   runctl.sh stop            SIGTERM to the runner, which stops everything; waits up to 30 s
 #   runctl.sh logs            follow every process's log (Ctrl-C to leave)
 #   runctl.sh reset [--yes]   stop, stop the stack and delete var/ (data, logs, outboxes,
@@ -14,7 +15,7 @@ LOG_DIR=${HERALD_LOG_DIR:-$ROOT/var/log}
 VAR_DIR=${HERALD_VAR_DIR:-$ROOT/var}
 
 die() { echo "$(basename "$0"): $*" >&2; exit "${2:-1}"; }
-usage() { sed -n '2,9p' "$0" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '2,10p' "$0" | sed 's/^# \{0,1\}//'; }
 
 runner_pid() { # prints the runner's pid when it is alive
   local pid
@@ -51,6 +52,35 @@ cmd_status() {
     fi
     printf '%-18s %8s %9s %9s  %-9s %s\n' "$name" "$ppid" "$restarts" "$up" "$state" "$log"
   done <"$RUN_DIR/status"
+  queues
+}
+
+# The queues in one screen: depths, dead letters and the oldest queued job of each channel,
+# from the workers' `stats --json` against the stack of `make run`.
+queues() {
+  local stack_env=${HERALD_STACK_DIR:-$ROOT/var/stack}/stack.env bin=${HERALD_RUN_BIN:-$ROOT/build/bin}
+  [[ -f $stack_env ]] || return 0
+  echo
+  (
+    # shellcheck disable=SC1090
+    . "$stack_env"
+    for w in email sms push; do
+      [[ -x $bin/herald-$w ]] && "$bin/herald-$w" stats --json 2>/dev/null
+    done
+  ) | python3 -c '
+import json, sys
+print("%-8s %8s %11s %8s %9s  %s" % ("QUEUE", "READY", "PROCESSING", "DELAYED", "DEAD/DLQ", "OLDEST QUEUED"))
+for line in sys.stdin:
+    try:
+        q = json.loads(line)
+    except ValueError:
+        continue
+    r = q.get("redis") or {}
+    age = q.get("oldest_queued_seconds")
+    get = lambda k: "?" if not r else str(r.get(k, "?"))
+    print("%-8s %8s %11s %8s %9s  %s" % (q.get("queue"), get("ready"), get("processing"),
+          get("delayed"), get("dead"), "-" if age is None else "%ss ago" % age))
+'
 }
 
 cmd_stop() {

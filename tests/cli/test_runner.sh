@@ -63,6 +63,9 @@ done
 runctl status >"$work/status.out" && grep -Eq "^herald-email +[0-9]+ +0 " "$work/status.out" &&
   ok "status: herald-email running, 0 restarts" || { fail "status"; cat "$work/status.out"; }
 grep -q "$work/log/herald-email.log" "$work/status.out" && ok "status shows the log" || fail "status lacks the log"
+grep -Eq "^QUEUE +READY +PROCESSING +DELAYED +DEAD/DLQ +OLDEST QUEUED" "$work/status.out" &&
+  grep -Eq "^email +[0-9]+ +[0-9]+ +[0-9]+ +[0-9]+ " "$work/status.out" &&
+  ok "status shows the queues" || { fail "status lacks the queues"; cat "$work/status.out"; }
 
 email_pid=$(field herald-email 2) api_pid=$(field herald-api 2) sms_pid=$(field herald-sms 2)
 kill -KILL "$email_pid"
@@ -96,8 +99,10 @@ code=$(curl -s -o /dev/null -w '%{http_code}' "$base/healthz")
 
 # make stop: everything goes
 pids=$(awk '!/^#/ && $2 != 0 { print $2 }' "$work/run/status")
-runctl stop | grep -q "stopped" && ok "stop" || fail "stop"
+runctl stop >"$work/stop.out" && grep -q "stopped" "$work/stop.out" && ok "stop" || fail "stop"
 wait "$runner" 2>/dev/null
+rc=$?
+[[ $rc == 0 ]] && ok "the runner exits 0 on make stop" || fail "the runner exited $rc on make stop"
 alive=0
 for p in $pids; do kill -0 "$p" 2>/dev/null && alive=1; done
 ((alive == 0)) && ok "every process stopped" || fail "a process outlived the runner"
