@@ -7,6 +7,8 @@ import { createHmac, randomBytes } from 'node:crypto';
 const SECRET = 'unsubscribe-contract-secret-0123456789abcdef';
 export const servers = {
   unsub: () => ({ HERALD_UNSUBSCRIBE_SECRET: SECRET }),
+  // neither secret: tokens signed with a per-process key, and no unsubscribe links at all
+  nokey: () => ({ HERALD_UNSUBSCRIBE_SECRET: '', HERALD_JWT_SECRET: '' }),
 };
 
 const code = (expected) => (res) => (res.json?.error?.code === expected ? [] : `code ${res.json?.error?.code}, expected ${expected}`);
@@ -80,6 +82,20 @@ export default async function unsubscribe(h) {
       expect: 400,
       server: S,
       check: code('missing_field'),
+    },
+    {
+      name: 'a server without a key has no links to honour',
+      operationId: 'unsubscribeOneClick',
+      request: { query: link(), rawBody: 'List-Unsubscribe=One-Click', contentType: FORM },
+      expect: 503,
+      server: 'nokey',
+    },
+    {
+      name: 'nor a page to show',
+      operationId: 'getUnsubscribePage',
+      request: { query: link() },
+      expect: 503,
+      server: 'nokey',
     },
     {
       name: 'a signed link of an account that does not exist',
