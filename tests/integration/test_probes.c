@@ -12,6 +12,7 @@
 
 #include "core/alloc.h"
 #include "harness.h"
+#include "core/version.h"
 
 static int free_port(void) {
   int fd = socket(AF_INET, SOCK_STREAM, 0);
@@ -37,6 +38,10 @@ static void test_probe_listener(void **state) {
   th_request(&probe, "GET", "/healthz", NULL, NULL, &r);
   assert_int_equal(r.status, 200);
   th_assert_json_subset("{\"status\":\"ok\"}", r.json);
+  json_t *version = json_object_get(r.json, "version");
+  assert_string_equal(json_string_value(json_object_get(version, "version")), h_version_number);
+  assert_string_equal(json_string_value(json_object_get(version, "commit")), h_version_commit);
+  assert_non_null(json_string_value(json_object_get(version, "build_type")));
   assert_non_null(th_header(&r, "X-Request-Id"));
   th_response_free(&r);
   th_request(&probe, "GET", "/readyz", NULL, NULL, &r);

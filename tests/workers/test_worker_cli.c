@@ -189,6 +189,25 @@ static void test_stats_and_metrics(void **state) {
   assert_non_null(strstr(out, "ready       3\n"));
   assert_non_null(strstr(out, "processing  0\n"));
   assert_non_null(strstr(out, " queued=3"));
+  assert_non_null(strstr(out, "oldest      queued "));
+  free(out);
+  assert_int_equal(wt_run(HERALD_EMAIL_BIN, words("stats --json"), NULL, &out, 10), 0);
+  json_error_t jerr;
+  json_t *stats = json_loads(out, 0, &jerr);
+  if (stats == NULL) {
+    fail_msg("stats --json printed no JSON (%s): %s", jerr.text, out);
+  }
+  assert_string_equal(json_string_value(json_object_get(stats, "queue")), "email");
+  json_t *redis = json_object_get(stats, "redis");
+  assert_int_equal(json_integer_value(json_object_get(redis, "ready")), 3);
+  assert_int_equal(json_integer_value(json_object_get(redis, "processing")), 0);
+  assert_int_equal(json_integer_value(json_object_get(redis, "dead")), 0);
+  assert_int_equal(json_integer_value(json_object_get(json_object_get(stats, "postgresql"),
+                                                      "queued")), 3);
+  assert_true(json_is_integer(json_object_get(stats, "oldest_queued_seconds")));
+  json_decref(stats);
+  free(out);
+  assert_int_equal(wt_run(HERALD_EMAIL_BIN, words("stats --json extra"), NULL, &out, 10), 2);
   free(out);
   char dir[256], var[300], port[16], url[96];
   snprintf(dir, sizeof(dir), "%s/metrics", wt_tmpdir());

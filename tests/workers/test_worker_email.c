@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "core/alloc.h"
+#include "harness.h"
 #include "wtest.h"
 
 static struct wt_proc smtp;
@@ -140,8 +141,9 @@ static void test_smtp_sends_mime(void **state) {
     assert_int_equal(strncmp(data, "Date: ", 6), 0);
   }
   const char *data = json_string_value(json_object_get(message_for(messages, b[0]), "data"));
-  assert_null(strstr(data, "List-Unsubscribe"));
-  assert_null(strstr(data, "multipart"));
+  assert_null(strstr(data, "List-Unsubscribe")); /* transactional */
+  assert_non_null(strstr(data, "Content-Type: multipart/alternative")); /* HTML from the text */
+  assert_non_null(strstr(data, "Content-Type: text/html; charset=UTF-8"));
   assert_non_null(strstr(data, "Subject: Reset your password\r\n"));
   assert_int_equal(wt_llen("herald:q:{email}"), 0);
   assert_int_equal(wt_processing("email"), 0);
@@ -172,6 +174,122 @@ static void test_file_provider(void **state) {
   assert_non_null(strstr(buf, header));
   assert_string_equal(text("SELECT status || '/' || provider FROM deliveries WHERE id = $1",
                            ids[0]), "sent/file");
+  wt_free_ids(ids);
+}
+
+/* Quoted-printable body of the part after marker in msg, decoded with LF line ends (caller
+ * frees); the part ends at the next boundary line ("\r\n--"). */
+static char *qp_part(const char *msg, const char *marker) {
+  const char *p = strstr(msg, marker);
+  assert_non_null(p);
+  p = strstr(p, "\r\n\r\n");
+  assert_non_null(p);
+  p += 4;
+  const char *end = strstr(p, "\r\n--");
+  assert_non_null(end);
+  char *out = h_malloc((size_t)(end - p) + 1);
+  size_t n = 0;
+  while (p < end) {
+    if (p[0] == '=' && p + 2 < end + 2 && p[1] == '\r' && p[2] == '\n') {
+      p += 3; /* soft line break */
+    } else if (p[0] == '=' && p + 2 < end) {
+      char hex[3] = {p[1], p[2], 0};
+      out[n++] = (char)strtol(hex, NULL, 16);
+      p += 3;
+    } else if (*p == '\r') {
+      p++; /* lines end in CRLF on the wire; compare with LF */
+    } else {
+      out[n++] = *p++;
+    }
+  }
+  out[n] = '\0';
+  return out;
+}
+
+/* A notification without an HTML template: multipart/alternative with an HTML part made from
+ * the text (escaped, paragraphs, links, the product's name), the headers mail systems expect,
+ * and a signed one-click List-Unsubscribe that the API honours. */
+static void test_text_only_gets_html_and_one_click(void **state) {
+  (void)state;
+  struct wt_seed s = {.channel = "email", .n = 1, .category = "news",
+                      .title = "Caf\xc3\xa9 news",
+                      .body = "Hello <b>you</b> & co.\nSecond line.\n\nRead https://example.com/a?x=1&y=2."};
+  char **ids = wt_seed_jobs(db, &s);
+  wt_push("email", ids);
+  char dir[256], var[300], path[400];
+  snprintf(dir, sizeof(dir), "%s/outbox-html", wt_tmpdir());
+  snprintf(var, sizeof(var), "HERALD_EMAIL_OUTBOX_DIR=%s", dir);
+  const char *env[] = {"HERALD_EMAIL_PROVIDER=file", var,
+                       "HERALD_PRODUCT_NAME=Acme \xe2\x80\x94 Alerts",
+                       "HERALD_UNSUBSCRIBE_SECRET=worker-test-unsubscribe-secret-0123456789",
+                       "HERALD_PUBLIC_URL=https://herald.example/", NULL};
+  assert_int_equal(run_once(env), 0);
+  snprintf(path, sizeof(path), "%s/%s.eml", dir, ids[0]);
+  char *msg = NULL;
+  size_t len = 0;
+  FILE *f = fopen(path, "r");
+  assert_non_null(f);
+  assert_int_equal(getdelim(&msg, &len, '\0', f) > 0, 1);
+  fclose(f);
+  char *head_end = strstr(msg, "\r\n\r\n");
+  assert_non_null(head_end);
+  *head_end = '\0'; /* the headers alone */
+  assert_non_null(strstr(msg, "MIME-Version: 1.0\r\n"));
+  assert_non_null(strstr(msg, "Date: "));
+  assert_non_null(strstr(msg, "Subject: =?UTF-8?B?"));
+  char want[200];
+  snprintf(want, sizeof(want), "Message-ID: <%s@herald.local>\r\n", ids[0]);
+  assert_non_null(strstr(msg, want));
+  assert_non_null(strstr(msg, "Content-Type: multipart/alternative; boundary="));
+  assert_non_null(strstr(msg, "List-Unsubscribe-Post: List-Unsubscribe=One-Click\r\n"));
+  const char *user = text("SELECT user_id::text FROM deliveries WHERE id = $1", ids[0]);
+  char user_id[40];
+  snprintf(user_id, sizeof(user_id), "%s", user);
+  snprintf(want, sizeof(want),
+           "List-Unsubscribe: <https://herald.example/api/v1/unsubscribe?user=%s&category=news&sig=",
+           user_id);
+  char *lu = strstr(msg, want);
+  assert_non_null(lu);
+  const char *api_path = strstr(lu, "/api/v1/");
+  char path_query[400];
+  snprintf(path_query, sizeof(path_query), "%.*s", (int)strcspn(api_path, ">"), api_path);
+  *head_end = '\r';
+
+  char *plain = qp_part(head_end, "Content-Type: text/plain; charset=UTF-8");
+  assert_non_null(strstr(plain, "Hello <b>you</b> & co."));
+  char *html = qp_part(head_end, "Content-Type: text/html; charset=UTF-8");
+  assert_non_null(strstr(html, "<!DOCTYPE html>"));
+  assert_non_null(strstr(html, "<meta name=\"viewport\""));
+  assert_non_null(strstr(html, "Hello &lt;b&gt;you&lt;/b&gt; &amp; co.<br>\nSecond line.</p>"));
+  assert_non_null(strstr(html, "Read <a href=\"https://example.com/a?x=1&amp;y=2\""));
+  assert_non_null(strstr(html, ">https://example.com/a?x=1&amp;y=2</a>.</p>"));
+  assert_non_null(strstr(html, "Acme \xe2\x80\x94 Alerts"));
+  assert_non_null(strstr(html, "Caf\xc3\xa9 news</h1>"));
+  assert_non_null(strstr(html, ">Unsubscribe</a>"));
+  assert_null(strstr(html, "<b>you"));
+  free(plain);
+  free(html);
+
+  /* the API (same secret) honours the link: e-mail of "news" is off for that user */
+  setenv("HERALD_UNSUBSCRIBE_SECRET", "worker-test-unsubscribe-secret-0123456789", 1);
+  struct th_server api;
+  th_start(&api);
+  const char *headers[] = {"Content-Type: application/x-www-form-urlencoded", NULL};
+  struct th_response r;
+  th_request(&api, "POST", path_query, headers, "List-Unsubscribe=One-Click", &r);
+  if (r.status != 200) {
+    fail_msg("POST %s: %ld %s", path_query, r.status, r.body);
+  }
+  th_response_free(&r);
+  assert_string_equal(text("SELECT categories::text FROM notification_preferences"
+                           " WHERE user_id = $1", user_id), "{\"news\": {\"email\": false}}");
+  path_query[strlen(path_query) - 1] ^= 1; /* one altered character */
+  th_request(&api, "POST", path_query, headers, "List-Unsubscribe=One-Click", &r);
+  th_assert_error(&r, 400, "invalid_signature");
+  th_response_free(&r);
+  th_stop(&api);
+  unsetenv("HERALD_UNSUBSCRIBE_SECRET");
+  free(msg);
   wt_free_ids(ids);
 }
 
@@ -379,6 +497,7 @@ int main(void) {
   const struct CMUnitTest tests[] = {
     cmocka_unit_test_setup(test_smtp_sends_mime, before),
     cmocka_unit_test_setup(test_file_provider, before),
+    cmocka_unit_test_setup(test_text_only_gets_html_and_one_click, before),
     cmocka_unit_test_setup(test_5xx_is_permanent, before),
     cmocka_unit_test_setup(test_transient_failures_retry, before),
     cmocka_unit_test_setup(test_starttls_auth_and_smtps, before),

@@ -322,7 +322,60 @@ static void test_file_provider(void **state) {
   json_decref(doc);
   assert_string_equal(text("SELECT status || '/' || provider FROM deliveries WHERE id = $1",
                            ids[0]), "sent/file");
+  /* the file provider's own id ("file:<uuid>") comes back in its status callbacks */
+  char sid[128], form[256];
+  snprintf(sid, sizeof(sid), "%s", text("SELECT provider_message_id FROM deliveries"
+                                        " WHERE id = $1", ids[0]));
+  assert_int_equal(strncmp(sid, "file:", 5), 0);
+  snprintf(form, sizeof(form), "MessageSid=%s&MessageStatus=delivered", sid);
+  struct th_response r;
+  post_form(form, "application/x-www-form-urlencoded", true, &r);
+  assert_int_equal(r.status, 204);
+  th_response_free(&r);
+  assert_string_equal(text("SELECT provider_status FROM deliveries WHERE id = $1", ids[0]),
+                      "delivered");
   wt_free_ids(ids);
+}
+
+/* Provider ids: any printable id a provider may hand out, bounded; nothing else. */
+static void test_webhook_message_ids(void **state) {
+  (void)state;
+  const char *good[] = {"SM0123", "file:6d1f0c2e-1b7a-4c39-9a57-5b1d2b0c8e11", "a",
+                        "msg_01.abc-def@provider.example/42%2Bx=y~z", NULL};
+  for (int i = 0; good[i] != NULL; i++) {
+    char form[512];
+    snprintf(form, sizeof(form), "MessageSid=%s&MessageStatus=sent", good[i]);
+    struct th_response r;
+    post_form(form, "application/x-www-form-urlencoded", true, &r);
+    if (r.status != 204) {
+      fail_msg("MessageSid %s: %ld %s", good[i], r.status, r.body);
+    }
+    th_response_free(&r);
+  }
+  char long_sid[300];
+  memset(long_sid, 'a', 256);
+  long_sid[256] = '\0';
+  const char *bad[] = {"MessageSid=&MessageStatus=sent", "MessageSid=a+b&MessageStatus=sent",
+                       "MessageSid=a%0Ab&MessageStatus=sent",
+                       "MessageSid=a%22b&MessageStatus=sent",
+                       "MessageSid=%C3%A9t%C3%A9&MessageStatus=sent", NULL};
+  for (int i = 0; bad[i] != NULL; i++) {
+    struct th_response r;
+    post_form(bad[i], "application/x-www-form-urlencoded", true, &r);
+    th_assert_error(&r, 400, "invalid_id");
+    th_response_free(&r);
+  }
+  char form[400];
+  snprintf(form, sizeof(form), "MessageSid=%s&MessageStatus=sent", long_sid);
+  struct th_response r;
+  post_form(form, "application/x-www-form-urlencoded", true, &r);
+  th_assert_error(&r, 400, "invalid_id");
+  th_response_free(&r);
+  long_sid[255] = '\0';
+  snprintf(form, sizeof(form), "MessageSid=%s&MessageStatus=sent", long_sid);
+  post_form(form, "application/x-www-form-urlencoded", true, &r);
+  assert_int_equal(r.status, 204); /* 255 characters: the longest accepted */
+  th_response_free(&r);
 }
 
 int main(void) {
@@ -333,6 +386,7 @@ int main(void) {
     cmocka_unit_test_setup(test_status_webhook, before),
     cmocka_unit_test_setup(test_webhook_bad_requests, before),
     cmocka_unit_test_setup(test_file_provider, before),
+    cmocka_unit_test_setup(test_webhook_message_ids, before),
   };
   return cmocka_run_group_tests(tests, setup, teardown);
 }

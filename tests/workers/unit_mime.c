@@ -10,7 +10,9 @@
 
 #include "core/alloc.h"
 #include "email.h"
+#include "html.h"
 #include "mime.h"
+#include "crypto/unsubscribe.h"
 
 static void test_qp(void **state) {
   (void)state;
@@ -146,6 +148,7 @@ static void test_build(void **state) {
   assert_non_null(strstr(msg, "\r\n--=_B--\r\n"));
   assert_non_null(strstr(msg, "Message-ID: <d1@herald.local>\r\n"));
   assert_non_null(strstr(msg, "List-Unsubscribe: <https://app/unsub>\r\n"));
+  assert_null(strstr(msg, "List-Unsubscribe-Post")); /* not a one-click link */
   assert_non_null(strstr(msg, "X-Herald-Delivery-Id: d1\r\n"));
   assert_non_null(strstr(msg, "plain\r\nbody\r\n"));
   free(msg);
@@ -175,8 +178,21 @@ static void test_render_job(void **state) {
   char *msg = h_email_render(shared, &job, "=_X");
   assert_non_null(strstr(msg, "From: \"Herald Team\" <team@mail.example>\r\n"));
   assert_non_null(strstr(msg, "Message-ID: <0b6b3a2e-3c4f-4d8e-9f00-000000000001@mail.example>"));
+  /* no user (no signed link possible): the settings page, no one-click */
   assert_non_null(strstr(msg, "List-Unsubscribe: <https://app.example/settings/notifications"
                               "?category=news>"));
+  assert_null(strstr(msg, "List-Unsubscribe-Post"));
+  assert_non_null(strstr(msg, "Content-Type: multipart/alternative; boundary=\"=_X\""));
+  free(msg);
+  /* a user and a secret: the signed one-click link (the vector: Python's hmac) */
+  snprintf(job.user_id, sizeof(job.user_id), "%s", "0b6b3a2e-3c4f-4d8e-9f00-000000000001");
+  free(cfg.unsubscribe_secret);
+  cfg.unsubscribe_secret = h_strdup("unit-test-unsubscribe-secret-0123456789ab");
+  msg = h_email_render(shared, &job, "=_X");
+  assert_non_null(strstr(msg, "List-Unsubscribe: <https://app.example/api/v1/unsubscribe?user="
+                              "0b6b3a2e-3c4f-4d8e-9f00-000000000001&category=news&sig="
+                              "60d0a11ec7cae531151a519dd7faabc5a7130b099d8790115b3c90a23c05bd9a>"
+                              "\r\nList-Unsubscribe-Post: List-Unsubscribe=One-Click\r\n"));
   free(msg);
   job.category = "account"; /* transactional: no List-Unsubscribe */
   msg = h_email_render(shared, &job, "=_X");
@@ -194,12 +210,127 @@ static void test_render_job(void **state) {
   h_config_free(&cfg);
 }
 
+static void test_html_paragraphs(void **state) {
+  (void)state;
+  static const char *const cases[][2] = {
+    {NULL, ""},
+    {"", ""},
+    {"\n \n\t\n", ""},
+    {"one", "<p style=\"margin:0 0 16px\">one</p>\n"},
+    {"a\r\nb\r\n\r\n\r\nc", "<p style=\"margin:0 0 16px\">a<br>\nb</p>\n"
+                             "<p style=\"margin:0 0 16px\">c</p>\n"},
+    {"<script>alert('x')</script> & \"q\"",
+     "<p style=\"margin:0 0 16px\">&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt; &amp; "
+     "&quot;q&quot;</p>\n"},
+    {"https://a.example/p?q=1&r=2.", "<p style=\"margin:0 0 16px\"><a href=\"https://a.example/"
+     "p?q=1&amp;r=2\" style=\"color:#2563eb\">https://a.example/p?q=1&amp;r=2</a>.</p>\n"},
+    {"(see http://x.example)", "<p style=\"margin:0 0 16px\">(see <a href=\"http://x.example\" "
+     "style=\"color:#2563eb\">http://x.example</a>)</p>\n"},
+    {"javascript:alert(1) http:// ftp://x nothttps://y.example",
+     "<p style=\"margin:0 0 16px\">javascript:alert(1) http:// ftp://x "
+     "nothttps://y.example</p>\n"},
+    {"https://x.example/\"onmouseover=\"a", "<p style=\"margin:0 0 16px\"><a href=\"https://"
+     "x.example/\" style=\"color:#2563eb\">https://x.example/</a>&quot;onmouseover=&quot;a</p>\n"},
+  };
+  for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+    char *got = h_email_html_paragraphs(cases[i][0]);
+    if (strcmp(got, cases[i][1]) != 0) {
+      fail_msg("case %zu: got\n%s\nwant\n%s", i, got, cases[i][1]);
+    }
+    free(got);
+  }
+}
+
+static void test_html_page(void **state) {
+  (void)state;
+  struct h_email_html in = {.title = "Caf\xc3\xa9 <news>", .text = "Body",
+                            .product = "Acme & Co", .action_url = "https://app.example/n/1",
+                            .unsubscribe_url = "https://h.example/u?a=1&b=2"};
+  char *page = h_email_html_render(&in);
+  assert_non_null(strstr(page, "<title>Caf\xc3\xa9 &lt;news&gt;</title>"));
+  assert_non_null(strstr(page, "<meta name=\"viewport\" content=\"width=device-width"));
+  assert_non_null(strstr(page, "max-width:600px"));
+  assert_non_null(strstr(page, ">Acme &amp; Co</td>"));
+  assert_non_null(strstr(page, "Sent by Acme &amp; Co."));
+  assert_non_null(strstr(page, "<a href=\"https://app.example/n/1\""));
+  assert_non_null(strstr(page, "<a href=\"https://h.example/u?a=1&amp;b=2\""));
+  free(page);
+  in.action_url = "javascript:alert(1)"; /* only http(s) becomes a button */
+  in.unsubscribe_url = NULL;
+  in.title = NULL;
+  page = h_email_html_render(&in);
+  assert_null(strstr(page, "javascript:"));
+  assert_null(strstr(page, "Unsubscribe"));
+  assert_null(strstr(page, "<h1"));
+  free(page);
+}
+
+static void test_unsubscribe_links(void **state) {
+  (void)state;
+  struct h_config cfg = {0};
+  cfg.unsubscribe_secret = "";
+  cfg.jwt_secret = "";
+  cfg.public_url = "https://h.example//";
+  struct h_unsubscribe_key key;
+  assert_false(h_unsubscribe_key_from_config(&cfg, &key)); /* no secret: no links */
+  assert_null(h_unsubscribe_url(&cfg, "u", "news"));
+  cfg.jwt_secret = "unit-test-unsubscribe-secret-0123456789ab"; /* the fallback */
+  assert_true(h_unsubscribe_key_from_config(&cfg, &key));
+  const char *user = "0b6b3a2e-3c4f-4d8e-9f00-000000000001";
+  const char *sig = "60d0a11ec7cae531151a519dd7faabc5a7130b099d8790115b3c90a23c05bd9a";
+  assert_true(h_unsubscribe_verify(&key, user, "news", sig));
+  assert_false(h_unsubscribe_verify(&key, user, "news2", sig));
+  assert_false(h_unsubscribe_verify(&key, "0b6b3a2e-3c4f-4d8e-9f00-000000000002", "news", sig));
+  assert_false(h_unsubscribe_verify(&key, user, "news", NULL));
+  assert_false(h_unsubscribe_verify(&key, user, "news", ""));
+  assert_false(h_unsubscribe_verify(&key, user, "news",
+                                    "60D0A11EC7CAE531151A519DD7FAABC5A7130B099D8790115B3C90A23C05BD9A"));
+  char *url = h_unsubscribe_url(&cfg, user, "a b");
+  assert_non_null(strstr(url, "https://h.example/api/v1/unsubscribe?user="));
+  assert_non_null(strstr(url, "&category=a%20b&sig="));
+  free(url);
+  cfg.unsubscribe_secret = "another-secret-of-at-least-thirty-two-bytes";
+  assert_true(h_unsubscribe_key_from_config(&cfg, &key));
+  assert_false(h_unsubscribe_verify(&key, user, "news", sig)); /* its own secret wins */
+}
+
+static void expect_config_error(const char *name, const char *value, const char *want) {
+  struct h_config cfg;
+  char *error = NULL;
+  setenv(name, value, 1);
+  assert_int_equal(h_config_load(&cfg, &error), H_ERR_INVALID);
+  if (strstr(error, want) == NULL) {
+    fail_msg("%s=%s: %s", name, value, error);
+  }
+  free(error);
+  unsetenv(name);
+}
+
+static void test_config_checks(void **state) {
+  (void)state;
+  expect_config_error("HERALD_PRODUCT_NAME", "", "HERALD_PRODUCT_NAME");
+  expect_config_error("HERALD_PRODUCT_NAME", "Acme\r\nBcc: x@y", "HERALD_PRODUCT_NAME");
+  expect_config_error("HERALD_PRODUCT_NAME",
+                      "0123456789012345678901234567890123456789012345678901234567890123456789",
+                      "1-64");
+  expect_config_error("HERALD_UNSUBSCRIBE_SECRET", "short", "at least 32 bytes");
+  struct h_config cfg;
+  char *error = NULL;
+  setenv("HERALD_PRODUCT_NAME", "Acme \xe2\x80\x94 Alerts", 1);
+  assert_int_equal(h_config_load(&cfg, &error), H_OK);
+  assert_string_equal(cfg.product_name, "Acme \xe2\x80\x94 Alerts");
+  h_config_free(&cfg);
+  unsetenv("HERALD_PRODUCT_NAME");
+}
+
 int main(void) {
   h_alloc_install();
   const struct CMUnitTest tests[] = {
     cmocka_unit_test(test_qp),      cmocka_unit_test(test_header_encoding),
     cmocka_unit_test(test_mailbox), cmocka_unit_test(test_date),
     cmocka_unit_test(test_build),   cmocka_unit_test(test_render_job),
+    cmocka_unit_test(test_html_paragraphs), cmocka_unit_test(test_html_page),
+    cmocka_unit_test(test_unsubscribe_links), cmocka_unit_test(test_config_checks),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
