@@ -84,6 +84,36 @@ static void test_table_is_well_formed(void **state) {
   assert_true(n >= 4);
 }
 
+/* Literal siblings of a ":id" route own their path: dispatch and 405 Allow follow them. */
+static void test_route_specificity(void **state) {
+  (void)state;
+  assert_int_equal(h_route_specificity("/api/v1/notifications/:id", "/api/v1/notifications/x"), 3);
+  assert_int_equal(h_route_specificity("/api/v1/notifications/unread-count",
+                                       "/api/v1/notifications/unread-count"), 4);
+  assert_int_equal(h_route_specificity("/api/v1/notifications/:id", "/api/v1/devices/x"), -1);
+  const struct h_route *by_id = NULL, *count = NULL;
+  for (const struct h_route *r = h_routes(); r->method != NULL; r++) {
+    if (strcmp(r->method, "GET") == 0 && strcmp(r->path, "/api/v1/notifications/:id") == 0) {
+      by_id = r;
+    }
+    if (strcmp(r->path, "/api/v1/notifications/unread-count") == 0) {
+      count = r;
+    }
+  }
+  assert_non_null(by_id);
+  assert_non_null(count);
+  assert_ptr_equal(h_route_find("GET", "/api/v1/notifications/unread-count", false), count);
+  assert_ptr_equal(h_route_find("GET", "/api/v1/notifications/0d6f1c7e-2b9a-4f7e-8c61-1a2b3c4d5e6f",
+                                false), by_id);
+  char allow[128];
+  h_route_allowed_methods("/api/v1/notifications/unread-count", allow, sizeof(allow));
+  assert_string_equal(allow, "GET");
+  h_route_allowed_methods("/api/v1/notifications/bulk", allow, sizeof(allow));
+  assert_string_equal(allow, "POST");
+  h_route_allowed_methods("/api/v1/notifications/42", allow, sizeof(allow));
+  assert_string_equal(allow, "GET, DELETE");
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
     cmocka_unit_test(test_match),
@@ -91,6 +121,7 @@ int main(void) {
     cmocka_unit_test(test_bind),
     cmocka_unit_test(test_allowed_methods),
     cmocka_unit_test(test_table_is_well_formed),
+    cmocka_unit_test(test_route_specificity),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,10 +1,10 @@
-/* Unit tests: request field checks. */
+/* Unit tests: field checks (core/fields.c). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <cmocka.h>
 
-#include "http/request.h"
+#include "core/fields.h"
 
 static void test_timestamp(void **state) {
   (void)state;
