@@ -4,7 +4,6 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <cmocka.h>
-#include <hiredis/hiredis.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -47,26 +46,6 @@ static long count_rows(const char *sql, const char *param) {
   PQclear(res);
   PQfinish(c);
   return n;
-}
-
-/* One text value from a query with one parameter (caller frees), NULL if no row. */
-static char *query_text(const char *sql, const char *param) {
-  PGconn *c = th_db_connect();
-  const char *params[] = {param};
-  PGresult *res = PQexecParams(c, sql, 1, NULL, params, NULL, NULL, 0);
-  char *v = PQntuples(res) > 0 ? h_strdup(PQgetvalue(res, 0, 0)) : NULL;
-  PQclear(res);
-  PQfinish(c);
-  return v;
-}
-
-static bool in_email_queue(const char *delivery_id) {
-  redisContext *c = redisConnect("127.0.0.1", atoi(getenv("HERALD_REDIS_PORT")));
-  redisReply *r = redisCommand(c, "LPOS herald:q:{email} %s", delivery_id);
-  bool found = r != NULL && r->type == REDIS_REPLY_INTEGER;
-  freeReplyObject(r);
-  redisFree(c);
-  return found;
 }
 
 static void login_status(const char *email, const char *password, long want, const char *code) {
@@ -124,16 +103,7 @@ static void test_register_and_me(void **state) {
 static void expect_field_error(const char *body, const char *param, const char *code) {
   struct th_response r;
   post("/api/v1/auth/register", body, &r);
-  assert_int_equal(r.status, 400);
-  json_t *errors = json_object_get(json_object_get(r.json, "error"), "errors");
-  bool found = false;
-  for (size_t i = 0; i < json_array_size(errors) && !found; i++) {
-    json_t *e = json_array_get(errors, i);
-    found = strcmp(th_str(e, "param"), param) == 0 && strcmp(th_str(e, "code"), code) == 0;
-  }
-  if (!found) {
-    fail_msg("%s: expected %s/%s in %s", body, param, code, r.body);
-  }
+  th_assert_field_error(&r, param, code);
   th_response_free(&r);
 }
 
@@ -340,7 +310,7 @@ static void test_logout(void **state) {
 static char *mailed_token(const char *id, const char *kind) {
   char *sql = h_sprintf("SELECT data->>'token' FROM notifications WHERE user_id = $1::uuid"
                         " AND template_key = '%s' ORDER BY created_at DESC LIMIT 1", kind);
-  char *t = query_text(sql, id);
+  char *t = th_sql_text(sql, id);
   free(sql);
   return t;
 }
@@ -359,12 +329,12 @@ static void test_password_reset(void **state) {
   assert_string_equal(known.body, unknown.body);
   th_response_free(&known);
   th_response_free(&unknown);
-  char *delivery = query_text("SELECT d.id FROM deliveries d JOIN notifications n"
+  char *delivery = th_sql_text("SELECT d.id FROM deliveries d JOIN notifications n"
                               " ON n.id = d.notification_id WHERE n.user_id = $1::uuid"
                               " AND n.template_key = 'password_reset' AND d.status = 'queued'",
                               id);
   assert_non_null(delivery);
-  assert_true(in_email_queue(delivery));
+  assert_true(th_list_has("herald:q:{email}", delivery));
   char *token = mailed_token(id, "password_reset");
   assert_non_null(token);
 

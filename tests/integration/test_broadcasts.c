@@ -38,7 +38,7 @@ static int teardown(void **state) {
 
 static json_t *call(const char *method, const char *path, const char *body, long status) {
   struct th_response r;
-  ns_call(&srv, admin, method, path, body, NULL, &r);
+  th_call(&srv, admin, method, path, body, NULL, &r);
   if (r.status != status) {
     fail_msg("%s %s: expected %ld, got %ld %s", method, path, status, r.status, r.body);
   }
@@ -67,7 +67,7 @@ static void test_bulk(void **state) {
   (void)state;
   char ids[5][37], unknown[37];
   for (int i = 0; i < 5; i++) {
-    free(ns_user(&srv, "bulk", NULL, ids[i]));
+    free(th_user(&srv, "bulk", NULL, ids[i]));
   }
   h_uuid_v4(unknown);
   char body[1024];
@@ -87,14 +87,14 @@ static void test_bulk(void **state) {
   th_assert_json_subset("{\"status\":\"completed\",\"created_count\":5,\"recipients\":5}", done);
   assert_true(json_is_string(json_object_get(done, "completed_at")));
   for (int i = 0; i < 5; i++) {
-    assert_int_equal(ns_sql_long("SELECT count(*) FROM notifications WHERE user_id = $1::uuid"
+    assert_int_equal(th_sql_long("SELECT count(*) FROM notifications WHERE user_id = $1::uuid"
                                  " AND category = 'digest' AND broadcast_id IS NOT NULL", ids[i]),
                      1);
   }
-  char *email = ns_sql_text("SELECT d.id FROM deliveries d JOIN notifications n ON"
+  char *email = th_sql_text("SELECT d.id FROM deliveries d JOIN notifications n ON"
                             " n.id = d.notification_id WHERE n.broadcast_id = $1::uuid"
                             " AND d.channel = 'email' LIMIT 1", th_str(b, "id"));
-  assert_true(ns_list_has("herald:q:{email}", email));
+  assert_true(th_list_has("herald:q:{email}", email));
   free(email);
   json_decref(done);
   json_decref(b);
@@ -129,9 +129,9 @@ static void test_bulk_validation(void **state) {
   assert_string_equal(th_str(json_object_get(e, "error"), "param"), "user_ids");
   json_decref(e);
   free(big);
-  char *user = ns_user(&srv, "bulknotadmin", NULL, NULL);
+  char *user = th_user(&srv, "bulknotadmin", NULL, NULL);
   struct th_response r;
-  ns_call(&srv, user, "POST", "/api/v1/notifications/bulk",
+  th_call(&srv, user, "POST", "/api/v1/notifications/bulk",
           "{\"user_ids\":[],\"category\":\"c\",\"body\":\"b\"}", NULL, &r);
   th_assert_error(&r, 403, "forbidden");
   th_response_free(&r);
@@ -140,7 +140,7 @@ static void test_bulk_validation(void **state) {
 
 static void test_announcement_to_admins(void **state) {
   (void)state;
-  long admins = ns_sql_long("SELECT count(*) FROM users WHERE role = 'admin'"
+  long admins = th_sql_long("SELECT count(*) FROM users WHERE role = 'admin'"
                             " AND status = 'active'", NULL);
   json_t *a = call("POST", "/api/v1/announcements",
                    "{\"target\":\"admins\",\"title\":\"Maintenance\",\"body\":\"Tonight\","
@@ -154,7 +154,7 @@ static void test_announcement_to_admins(void **state) {
   th_assert_json_subset("{\"status\":\"completed\"}", done);
   assert_int_equal(json_integer_value(json_object_get(done, "created_count")),
                    json_integer_value(json_object_get(done, "recipients")));
-  assert_int_equal(ns_sql_long("SELECT count(*) FROM notifications WHERE broadcast_id = $1::uuid",
+  assert_int_equal(th_sql_long("SELECT count(*) FROM notifications WHERE broadcast_id = $1::uuid",
                                th_str(a, "id")),
                    json_integer_value(json_object_get(done, "recipients")));
   /* The admin who asked sees it in the feed. */
@@ -216,7 +216,7 @@ static void test_fanout_resumes_after_a_crash(void **state) {
   (void)state;
   char ids[4][37];
   for (int i = 0; i < 4; i++) {
-    free(ns_user(&srv, "resume", NULL, ids[i]));
+    free(th_user(&srv, "resume", NULL, ids[i]));
   }
   /* A broadcast a dead instance left half done: running, lease expired, cursor after the
    * first recipient (in id order), one notification made. */
@@ -231,16 +231,16 @@ static void test_fanout_resumes_after_a_crash(void **state) {
            "\"normal\",\"body\":\"r\",\"channels\":[\"in_app\"]}', 'running', $1::uuid, 4, 1,"
            " gen_random_uuid(), now() - interval '1 second', now()) RETURNING id",
            ids[0], ids[1], ids[2], ids[3]);
-  char *id = ns_sql_text(sql, sorted[0]);
+  char *id = th_sql_text(sql, sorted[0]);
   char path[128];
   snprintf(path, sizeof(path), "/api/v1/notification-batches/%s", id);
   json_t *done = wait_done(path);
   th_assert_json_subset("{\"status\":\"completed\",\"created_count\":4}", done);
   json_decref(done);
   /* The first recipient was done before the crash: nothing new for it. */
-  assert_int_equal(ns_sql_long("SELECT count(*) FROM notifications WHERE broadcast_id = $1::uuid",
+  assert_int_equal(th_sql_long("SELECT count(*) FROM notifications WHERE broadcast_id = $1::uuid",
                                id), 3);
-  assert_int_equal(ns_sql_long("SELECT count(*) FROM notifications WHERE user_id = $1::uuid"
+  assert_int_equal(th_sql_long("SELECT count(*) FROM notifications WHERE user_id = $1::uuid"
                                " AND category = 'resume'", sorted[0]), 0);
   free(id);
 }

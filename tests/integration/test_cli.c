@@ -4,12 +4,10 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <cmocka.h>
-#include <arpa/inet.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -121,20 +119,10 @@ static void test_create_admin(void **state) {
   PQfinish(c);
 }
 
-static int free_port(void) {
-  int fd = socket(AF_INET, SOCK_STREAM, 0);
-  struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-  socklen_t len = sizeof(a);
-  bind(fd, (struct sockaddr *)&a, sizeof(a));
-  getsockname(fd, (struct sockaddr *)&a, &len);
-  close(fd);
-  return ntohs(a.sin_port);
-}
-
 /* serve answers, and SIGTERM stops it with exit code 0. */
 static void test_serve_and_sigterm(void **state) {
   (void)state;
-  int port = free_port();
+  int port = th_free_port();
   char portstr[16];
   snprintf(portstr, sizeof(portstr), "%d", port);
   pid_t pid = fork();

@@ -5,7 +5,6 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <cmocka.h>
-#include <hiredis/hiredis.h>
 #include <libpq-fe.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,24 +17,13 @@
 static struct th_server srv;
 static unsigned run; /* per run, so the Redis counters of earlier runs do not count */
 
-/* Deletes the rate-limit counters of 127.0.0.1 (other test programs sign in from there). */
-static void clear_peer_counters(void) {
-  redisContext *c = redisConnect("127.0.0.1", atoi(getenv("HERALD_REDIS_PORT")));
-  redisReply *keys = redisCommand(c, "KEYS herald:rl:*127.0.0.1*");
-  for (size_t i = 0; keys != NULL && i < keys->elements; i++) {
-    freeReplyObject(redisCommand(c, "DEL %s", keys->element[i]->str));
-  }
-  freeReplyObject(keys);
-  redisFree(c);
-}
-
 static int setup(void **state) {
   (void)state;
   setenv("HERALD_TRUSTED_PROXIES", "127.0.0.1", 1); /* the test client is the "proxy" */
   setenv("HERALD_AUTH_RATE_LIMIT", "3", 1);
   setenv("HERALD_AUTH_RATE_WINDOW_S", "30", 1);
   th_start(&srv);
-  clear_peer_counters();
+  th_redis_del_keys("herald:rl:*127.0.0.1*"); /* other test programs sign in from there */
   srand((unsigned)time(NULL) ^ (unsigned)getpid());
   run = (unsigned)rand();
   return 0;

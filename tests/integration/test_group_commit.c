@@ -172,7 +172,7 @@ struct poster {
 static void *post(void *arg) {
   struct poster *p = arg;
   struct th_response r;
-  ns_call(&srv, admin, "POST", "/api/v1/notifications", p->body, p->key[0] ? p->key : NULL, &r);
+  th_call(&srv, admin, "POST", "/api/v1/notifications", p->body, p->key[0] ? p->key : NULL, &r);
   p->status = r.status;
   p->json = r.json != NULL ? json_incref(r.json) : NULL;
   th_response_free(&r);
@@ -195,14 +195,14 @@ static void post_all(struct poster *p, int n) {
  * queued ids in Redis. */
 static void assert_committed(const json_t *n) {
   const char *id = th_str(n, "id");
-  assert_int_equal(ns_sql_long("SELECT count(*) FROM notifications WHERE id = $1::uuid", id), 1);
-  assert_int_equal(ns_sql_long("SELECT count(*) FROM deliveries WHERE notification_id ="
+  assert_int_equal(th_sql_long("SELECT count(*) FROM notifications WHERE id = $1::uuid", id), 1);
+  assert_int_equal(th_sql_long("SELECT count(*) FROM deliveries WHERE notification_id ="
                                " $1::uuid", id), 3);
-  assert_int_equal(ns_sql_long("SELECT count(*) FROM audit_log WHERE action ="
+  assert_int_equal(th_sql_long("SELECT count(*) FROM audit_log WHERE action ="
                                " 'notification.created' AND target_id = $1", id), 1);
-  assert_true(ns_list_has("herald:q:{email}", th_str(ns_delivery(n, "email"), "id")));
-  assert_true(ns_list_has("herald:q:{sms}", th_str(ns_delivery(n, "sms"), "id")));
-  assert_int_equal(ns_sql_long("SELECT count(*) FROM deliveries WHERE id = $1::uuid AND"
+  assert_true(th_list_has("herald:q:{email}", th_str(ns_delivery(n, "email"), "id")));
+  assert_true(th_list_has("herald:q:{sms}", th_str(ns_delivery(n, "sms"), "id")));
+  assert_int_equal(th_sql_long("SELECT count(*) FROM deliveries WHERE id = $1::uuid AND"
                                " status = 'queued'", th_str(ns_delivery(n, "email"), "id")), 1);
 }
 
@@ -217,7 +217,7 @@ static void test_concurrent_posts_share_transactions(void **state) {
   (void)state;
   start("true", "50000", "true");
   char uid[37];
-  free(ns_user(&srv, "gc-many", "+14155550111", uid));
+  free(th_user(&srv, "gc-many", "+14155550111", uid));
   enum { N = 24 };
   struct poster p[N];
   memset(p, 0, sizeof(p));
@@ -233,7 +233,7 @@ static void test_concurrent_posts_share_transactions(void **state) {
     assert_committed(p[i].json);
     json_decref(p[i].json);
   }
-  assert_int_equal(ns_sql_long("SELECT count(*) FROM notifications WHERE user_id = $1::uuid"
+  assert_int_equal(th_sql_long("SELECT count(*) FROM notifications WHERE user_id = $1::uuid"
                                " AND category = 'gc'", uid), N);
   long batches, items, retried;
   h_gc_stats(srv.app.notify_gc, &batches, &items, &retried);
@@ -253,7 +253,7 @@ static void test_concurrent_posts_share_transactions(void **state) {
 }
 
 static void delete_user(const char *uid) {
-  free(ns_sql_text("UPDATE users SET status = 'deleted' WHERE id = $1::uuid RETURNING id", uid));
+  free(th_sql_text("UPDATE users SET status = 'deleted' WHERE id = $1::uuid RETURNING id", uid));
 }
 
 /* Polls until at least n items wait in the group-commit queue, for up to limit_ms. */
@@ -270,8 +270,8 @@ static void test_recipient_deleted_in_batch_fails_alone(void **state) {
   setenv("HERALD_HTTP_THREADS", "32", 1);
   start("true", "1000000", "true");
   char good[37], gone[37];
-  free(ns_user(&srv, "gc-good", "+14155550112", good));
-  free(ns_user(&srv, "gc-gone", "+14155550113", gone));
+  free(th_user(&srv, "gc-good", "+14155550112", good));
+  free(th_user(&srv, "gc-gone", "+14155550113", gone));
   enum { N = 7 };
   struct poster p[N];
   pthread_t t[N];
@@ -297,7 +297,7 @@ static void test_recipient_deleted_in_batch_fails_alone(void **state) {
     assert_committed(p[i].json);
     json_decref(p[i].json);
   }
-  assert_int_equal(ns_sql_long("SELECT count(*) FROM notifications WHERE user_id = $1::uuid"
+  assert_int_equal(th_sql_long("SELECT count(*) FROM notifications WHERE user_id = $1::uuid"
                                " AND category = 'gc'", gone), 0);
   long batches, items, retried;
   h_gc_stats(srv.app.notify_gc, &batches, &items, &retried);
@@ -312,7 +312,7 @@ static void test_idempotency_in_batch(void **state) {
   (void)state;
   start("true", "300000", "true");
   char uid[37];
-  free(ns_user(&srv, "gc-idem", "+14155550114", uid));
+  free(th_user(&srv, "gc-idem", "+14155550114", uid));
   /* A key already used, before the batch. */
   struct poster first = {0};
   body_for(&first, uid, 100);
@@ -348,7 +348,7 @@ static void test_idempotency_in_batch(void **state) {
     json_decref(again.json);
     json_decref(p[i].json);
   }
-  assert_int_equal(ns_sql_long("SELECT count(*) FROM notifications WHERE user_id = $1::uuid"
+  assert_int_equal(th_sql_long("SELECT count(*) FROM notifications WHERE user_id = $1::uuid"
                                " AND category = 'gc'", uid), N);
   json_decref(first.json);
   stop();
@@ -359,7 +359,7 @@ static void test_group_commit_off(void **state) {
   start("false", "0", "false");
   assert_null(srv.app.notify_gc);
   char uid[37];
-  free(ns_user(&srv, "gc-off", "+14155550115", uid));
+  free(th_user(&srv, "gc-off", "+14155550115", uid));
   enum { N = 4 };
   struct poster p[N];
   memset(p, 0, sizeof(p));

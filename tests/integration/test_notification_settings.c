@@ -37,7 +37,7 @@ static int teardown(void **state) {
 static json_t *expect(const char *token, const char *method, const char *path, const char *body,
                       long status) {
   struct th_response r;
-  ns_call(&srv, token, method, path, body, NULL, &r);
+  th_call(&srv, token, method, path, body, NULL, &r);
   if (r.status != status) {
     fail_msg("%s %s %s: expected %ld, got %ld %s", method, path, body ? body : "", status,
              r.status, r.body);
@@ -72,7 +72,7 @@ static void expect_errors(const char *token, const char *method, const char *pat
 static void test_preferences(void **state) {
   (void)state;
   char uid[37];
-  char *token = ns_user(&srv, "prefs", NULL, uid);
+  char *token = th_user(&srv, "prefs", NULL, uid);
   json_t *p = expect(token, "GET", "/api/v1/users/me/preferences", NULL, 200);
   th_assert_json_subset("{\"object\":\"notification_preferences\",\"channels\":{\"in_app\":true,"
                         "\"email\":true,\"sms\":true,\"push\":true},\"categories\":{},"
@@ -91,9 +91,9 @@ static void test_preferences(void **state) {
   th_assert_json_subset("{\"channels\":{\"sms\":true,\"push\":false},\"categories\":{"
                         "\"marketing\":{\"email\":false}},\"quiet_hours\":{\"enabled\":true}}", p);
   json_decref(p);
-  assert_int_equal(ns_sql_long("SELECT count(*) FROM notification_preferences WHERE user_id ="
+  assert_int_equal(th_sql_long("SELECT count(*) FROM notification_preferences WHERE user_id ="
                                " $1::uuid AND quiet_timezone = 'Europe/Paris'", uid), 1);
-  assert_int_equal(ns_sql_long("SELECT count(*) FROM audit_log WHERE action ="
+  assert_int_equal(th_sql_long("SELECT count(*) FROM audit_log WHERE action ="
                                " 'preferences.updated' AND actor_id = $1::uuid", uid), 2);
   static const char *const e1[][2] = {{"channels.fax", "unknown_channel"},
                                       {"channels.sms", "invalid_type"},
@@ -131,8 +131,8 @@ static void test_preferences(void **state) {
 static void test_devices(void **state) {
   (void)state;
   char a_id[37], b_id[37], tok[160];
-  char *a = ns_user(&srv, "deva", NULL, a_id);
-  char *b = ns_user(&srv, "devb", NULL, b_id);
+  char *a = th_user(&srv, "deva", NULL, a_id);
+  char *b = th_user(&srv, "devb", NULL, b_id);
   snprintf(tok, sizeof(tok), "{\"token\":\"fcm-%s\",\"platform\":\"ios\",\"app_version\":\"1.2\"}",
            a_id);
   json_t *d1 = expect(a, "POST", "/api/v1/devices", tok, 201);
@@ -151,8 +151,8 @@ static void test_devices(void **state) {
   list = expect(b, "GET", "/api/v1/devices", NULL, 200);
   assert_int_equal(json_array_size(json_object_get(list, "data")), 1);
   json_decref(list);
-  assert_int_equal(ns_sql_long("SELECT count(*) FROM devices WHERE user_id = $1::uuid", b_id), 1);
-  assert_int_equal(ns_sql_long("SELECT count(*) FROM audit_log WHERE action = 'device.moved'"
+  assert_int_equal(th_sql_long("SELECT count(*) FROM devices WHERE user_id = $1::uuid", b_id), 1);
+  assert_int_equal(th_sql_long("SELECT count(*) FROM audit_log WHERE action = 'device.moved'"
                                " AND target_id = $1", th_str(d1, "id")), 1);
   char path[128];
   snprintf(path, sizeof(path), "/api/v1/devices/%s", th_str(d1, "id"));
@@ -160,7 +160,7 @@ static void test_devices(void **state) {
   json_decref(expect(b, "DELETE", path, NULL, 204));
   json_decref(expect(b, "DELETE", path, NULL, 404));
   json_decref(expect(b, "DELETE", "/api/v1/devices/nope", NULL, 404));
-  assert_int_equal(ns_sql_long("SELECT count(*) FROM devices WHERE user_id = $1::uuid", b_id), 0);
+  assert_int_equal(th_sql_long("SELECT count(*) FROM devices WHERE user_id = $1::uuid", b_id), 0);
   static const char *const e1[][2] = {{"token", "missing_field"},
                                       {"platform", "invalid_platform"},
                                       {"app_version", "invalid_type"},
@@ -182,7 +182,7 @@ static const char *TEMPLATE =
 
 static void test_templates(void **state) {
   (void)state;
-  free(ns_sql_text("DELETE FROM templates WHERE key = 'settings-test' RETURNING key", NULL));
+  free(th_sql_text("DELETE FROM templates WHERE key = 'settings-test' RETURNING key", NULL));
   json_t *t = expect(admin, "POST", "/api/v1/admin/templates", TEMPLATE, 201);
   th_assert_json_subset("{\"object\":\"template\",\"key\":\"settings-test\",\"name\":\"Receipt\","
                         "\"locales\":{\"fr\":{\"email\":{\"subject\":\"Recu {{n}}\"}}}}", t);
@@ -229,7 +229,7 @@ static void test_templates(void **state) {
   json_decref(expect(admin, "DELETE", "/api/v1/admin/templates/settings-test", NULL, 204));
   json_decref(expect(admin, "GET", "/api/v1/admin/templates/settings-test", NULL, 404));
   json_decref(expect(admin, "GET", "/api/v1/admin/templates/Not%20A%20Key", NULL, 404));
-  assert_int_equal(ns_sql_long("SELECT count(*) FROM audit_log WHERE target_type = 'template'"
+  assert_int_equal(th_sql_long("SELECT count(*) FROM audit_log WHERE target_type = 'template'"
                                " AND target_id = 'settings-test' AND action LIKE 'template.%'",
                                NULL) >= 3, 1);
 }
@@ -252,7 +252,7 @@ static void test_template_validation(void **state) {
   static const char *const e3[][2] = {{"channels", "missing_field"}};
   expect_errors(admin, "POST", "/api/v1/admin/templates", "{\"key\":\"k\",\"channels\":{}}", e3,
                 1);
-  char *user = ns_user(&srv, "tplnotadmin", NULL, NULL);
+  char *user = th_user(&srv, "tplnotadmin", NULL, NULL);
   json_decref(expect(user, "GET", "/api/v1/admin/templates", NULL, 403));
   json_decref(expect(user, "POST", "/api/v1/admin/templates", TEMPLATE, 403));
   free(user);
@@ -298,7 +298,7 @@ static void test_admin_queues(void **state) {
   assert_true(queue_field(list, "sms", "delayed") >= 0);
   th_assert_json_subset("{\"object\":\"list\",\"has_more\":false}", list);
   json_decref(list);
-  char *user = ns_user(&srv, "qnotadmin", NULL, NULL);
+  char *user = th_user(&srv, "qnotadmin", NULL, NULL);
   json_decref(expect(user, "GET", "/api/v1/admin/queues", NULL, 403));
   free(user);
 }
@@ -306,7 +306,7 @@ static void test_admin_queues(void **state) {
 static void test_admin_deliveries(void **state) {
   (void)state;
   char uid[37], path[256];
-  char *token = ns_user(&srv, "deliv", "+14155550103", uid);
+  char *token = th_user(&srv, "deliv", "+14155550103", uid);
   json_t *n = ns_send(&srv, admin, "{\"user_id\":\"%s\",\"category\":\"c\",\"body\":\"b\"}", uid);
   snprintf(path, sizeof(path), "/api/v1/admin/deliveries?user_id=%s&limit=100", uid);
   json_t *list = expect(admin, "GET", path, NULL, 200);
@@ -359,7 +359,7 @@ static void test_admin_deliveries(void **state) {
 static void test_retry(void **state) {
   (void)state;
   char uid[37], path[128];
-  free(ns_user(&srv, "retry", "+14155550104", uid));
+  free(th_user(&srv, "retry", "+14155550104", uid));
   json_t *n = ns_send(&srv, admin, "{\"user_id\":\"%s\",\"category\":\"c\",\"body\":\"b\","
                                    "\"channels\":[\"sms\"]}", uid);
   const char *id = th_str(ns_delivery(n, "sms"), "id");
@@ -368,7 +368,7 @@ static void test_retry(void **state) {
   assert_string_equal(th_str(json_object_get(e, "error"), "code"), "not_retryable");
   json_decref(e);
   /* What a worker does after the last attempt. */
-  char *ok = ns_sql_text("UPDATE deliveries SET status = 'dead', attempts = 5,"
+  char *ok = th_sql_text("UPDATE deliveries SET status = 'dead', attempts = 5,"
                          " last_error = 'provider said no' WHERE id = $1::uuid RETURNING 'ok'", id);
   free(ok);
   lpush("herald:dlq:{sms}", id);
@@ -376,11 +376,11 @@ static void test_retry(void **state) {
   th_assert_json_subset("{\"status\":\"queued\",\"attempts\":0,"
                         "\"last_error\":\"provider said no\"}", d);
   json_decref(d);
-  assert_true(ns_list_has("herald:q:{sms}", id));
-  assert_false(ns_list_has("herald:dlq:{sms}", id));
-  assert_int_equal(ns_sql_long("SELECT count(*) FROM audit_log WHERE action = 'delivery.retried'"
+  assert_true(th_list_has("herald:q:{sms}", id));
+  assert_false(th_list_has("herald:dlq:{sms}", id));
+  assert_int_equal(th_sql_long("SELECT count(*) FROM audit_log WHERE action = 'delivery.retried'"
                                " AND target_id = $1", id), 1);
-  ok = ns_sql_text("UPDATE deliveries SET status = 'failed' WHERE id = $1::uuid"
+  ok = th_sql_text("UPDATE deliveries SET status = 'failed' WHERE id = $1::uuid"
                    " RETURNING 'ok'", id);
   free(ok);
   json_decref(expect(admin, "POST", path, NULL, 200));

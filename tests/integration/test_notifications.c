@@ -42,7 +42,7 @@ static int teardown(void **state) {
 static void test_send_every_channel(void **state) {
   (void)state;
   char uid[37];
-  char *token = ns_user(&srv, "all", "+14155550100", uid);
+  char *token = th_user(&srv, "all", "+14155550100", uid);
   char device[64];
   snprintf(device, sizeof(device), "dev-%ld-%d", (long)time(NULL), rand());
   ns_device(&srv, token, device);
@@ -62,19 +62,19 @@ static void test_send_every_channel(void **state) {
     th_assert_json_subset("{\"status\":\"queued\",\"object\":\"delivery\"}", d);
     char key[64];
     snprintf(key, sizeof(key), "herald:q:{%s}", channels[i]);
-    assert_true(ns_list_has(key, th_str(d, "id")));
-    assert_int_equal(ns_sql_long("SELECT count(*) FROM deliveries WHERE id = $1::uuid AND "
+    assert_true(th_list_has(key, th_str(d, "id")));
+    assert_int_equal(th_sql_long("SELECT count(*) FROM deliveries WHERE id = $1::uuid AND "
                                  "status = 'queued'", th_str(d, "id")), 1);
   }
   const char *id = th_str(n, "id");
-  assert_int_equal(ns_sql_long("SELECT count(*) FROM deliveries WHERE notification_id = $1::uuid",
+  assert_int_equal(th_sql_long("SELECT count(*) FROM deliveries WHERE notification_id = $1::uuid",
                                id), 4);
-  char *rendered = ns_sql_text("SELECT rendered->'email'->>'subject' || '|' || title || '|' ||"
+  char *rendered = th_sql_text("SELECT rendered->'email'->>'subject' || '|' || title || '|' ||"
                                " body || '|' || in_app::text FROM notifications"
                                " WHERE id = $1::uuid", id);
   assert_string_equal(rendered, "Invoice|Invoice|Your invoice is ready|true");
   free(rendered);
-  assert_int_equal(ns_sql_long("SELECT count(*) FROM audit_log WHERE action = "
+  assert_int_equal(th_sql_long("SELECT count(*) FROM audit_log WHERE action = "
                                "'notification.created' AND target_id = $1", id), 1);
   json_decref(n);
   free(token);
@@ -82,7 +82,7 @@ static void test_send_every_channel(void **state) {
 
 static void put_prefs(const char *token, const char *body) {
   struct th_response r;
-  ns_call(&srv, token, "PUT", "/api/v1/users/me/preferences", body, NULL, &r);
+  th_call(&srv, token, "PUT", "/api/v1/users/me/preferences", body, NULL, &r);
   assert_int_equal(r.status, 200);
   th_response_free(&r);
 }
@@ -90,7 +90,7 @@ static void put_prefs(const char *token, const char *body) {
 static void test_preferences_and_missing_targets_skip(void **state) {
   (void)state;
   char uid[37];
-  char *token = ns_user(&srv, "skip", NULL, uid);
+  char *token = th_user(&srv, "skip", NULL, uid);
   put_prefs(token, "{\"channels\":{\"email\":false},"
                    "\"categories\":{\"security\":{\"email\":true},\"promo\":{\"in_app\":false}}}");
   json_t *n = ns_send(&srv, admin, "{\"user_id\":\"%s\",\"category\":\"billing\",\"body\":\"b\"}",
@@ -102,8 +102,8 @@ static void test_preferences_and_missing_targets_skip(void **state) {
                         ns_delivery(n, "push"));
   th_assert_json_subset("{\"status\":\"sent\"}", ns_delivery(n, "in_app"));
   const char *email_id = th_str(ns_delivery(n, "email"), "id");
-  assert_false(ns_list_has("herald:q:{email}", email_id));
-  assert_int_equal(ns_sql_long("SELECT count(*) FROM deliveries WHERE notification_id = $1::uuid"
+  assert_false(th_list_has("herald:q:{email}", email_id));
+  assert_int_equal(th_sql_long("SELECT count(*) FROM deliveries WHERE notification_id = $1::uuid"
                                " AND status = 'skipped'", th_str(n, "id")), 3);
   json_decref(n);
   /* A category's setting overrides the global one. */
@@ -112,7 +112,7 @@ static void test_preferences_and_missing_targets_skip(void **state) {
               "\"channels\":[\"email\"]}", uid);
   assert_int_equal(json_array_size(json_object_get(n, "deliveries")), 1);
   th_assert_json_subset("{\"status\":\"queued\"}", ns_delivery(n, "email"));
-  assert_true(ns_list_has("herald:q:{email}", th_str(ns_delivery(n, "email"), "id")));
+  assert_true(th_list_has("herald:q:{email}", th_str(ns_delivery(n, "email"), "id")));
   json_decref(n);
   /* in_app turned off: not in the feed. */
   n = ns_send(&srv, admin, "{\"user_id\":\"%s\",\"category\":\"promo\",\"body\":\"b\","
@@ -121,7 +121,7 @@ static void test_preferences_and_missing_targets_skip(void **state) {
                         ns_delivery(n, "in_app"));
   json_decref(n);
   struct th_response r;
-  ns_call(&srv, token, "GET", "/api/v1/notifications?category=promo", NULL, NULL, &r);
+  th_call(&srv, token, "GET", "/api/v1/notifications?category=promo", NULL, NULL, &r);
   assert_int_equal(json_array_size(json_object_get(r.json, "data")), 0);
   th_response_free(&r);
   free(token);
@@ -130,19 +130,8 @@ static void test_preferences_and_missing_targets_skip(void **state) {
 /* Posts body and expects a 400 listing code for param among its errors. */
 static void expect_field_error(const char *body, const char *param, const char *code) {
   struct th_response r;
-  ns_call(&srv, admin, "POST", "/api/v1/notifications", body, NULL, &r);
-  if (r.status != 400) {
-    fail_msg("%s: expected 400, got %ld %s", body, r.status, r.body);
-  }
-  size_t i;
-  json_t *e;
-  bool found = false;
-  json_array_foreach(json_object_get(json_object_get(r.json, "error"), "errors"), i, e) {
-    found |= strcmp(th_str(e, "param"), param) == 0 && strcmp(th_str(e, "code"), code) == 0;
-  }
-  if (!found) {
-    fail_msg("%s: no %s error on %s in %s", body, code, param, r.body);
-  }
+  th_call(&srv, admin, "POST", "/api/v1/notifications", body, NULL, &r);
+  th_assert_field_error(&r, param, code);
   th_response_free(&r);
 }
 
@@ -186,7 +175,7 @@ static const char *const bad_cases[][3] = {
 static void test_bad_input_for_every_field(void **state) {
   (void)state;
   char uid[37];
-  free(ns_user(&srv, "bad", NULL, uid));
+  free(th_user(&srv, "bad", NULL, uid));
   for (size_t i = 0; i < sizeof(bad_cases) / sizeof(bad_cases[0]); i++) {
     char body[512];
     const char *at = strchr(bad_cases[i][0], '@');
@@ -203,10 +192,10 @@ static void test_bad_input_for_every_field(void **state) {
 static void test_impossible_or_forbidden(void **state) {
   (void)state;
   char uid[37], b[512];
-  free(ns_user(&srv, "bad", NULL, uid));
+  free(th_user(&srv, "bad", NULL, uid));
   /* Every error is listed at once. */
   struct th_response r;
-  ns_call(&srv, admin, "POST", "/api/v1/notifications",
+  th_call(&srv, admin, "POST", "/api/v1/notifications",
           "{\"user_id\":\"x\",\"category\":\"\",\"priority\":\"p\",\"send_at\":\"s\"}", NULL, &r);
   assert_int_equal(r.status, 400);
   assert_true(json_array_size(json_object_get(json_object_get(r.json, "error"), "errors")) >= 5);
@@ -215,16 +204,16 @@ static void test_impossible_or_forbidden(void **state) {
   char unknown[37];
   h_uuid_v4(unknown);
   snprintf(b, sizeof(b), "{\"user_id\":\"%s\",\"category\":\"c\",\"body\":\"b\"}", unknown);
-  ns_call(&srv, admin, "POST", "/api/v1/notifications", b, NULL, &r);
+  th_call(&srv, admin, "POST", "/api/v1/notifications", b, NULL, &r);
   th_assert_error(&r, 422, "user_not_found");
   th_response_free(&r);
   /* Who may send: admins and API keys, not users, not anonymous. */
-  char *user = ns_user(&srv, "notadmin", NULL, NULL);
+  char *user = th_user(&srv, "notadmin", NULL, NULL);
   snprintf(b, sizeof(b), "{\"user_id\":\"%s\",\"category\":\"c\",\"body\":\"b\"}", uid);
-  ns_call(&srv, user, "POST", "/api/v1/notifications", b, NULL, &r);
+  th_call(&srv, user, "POST", "/api/v1/notifications", b, NULL, &r);
   th_assert_error(&r, 403, "forbidden");
   th_response_free(&r);
-  ns_call(&srv, NULL, "POST", "/api/v1/notifications", b, NULL, &r);
+  th_call(&srv, NULL, "POST", "/api/v1/notifications", b, NULL, &r);
   th_assert_error(&r, 401, "missing_token");
   th_response_free(&r);
   free(user);
@@ -233,12 +222,12 @@ static void test_impossible_or_forbidden(void **state) {
 static void test_api_key_can_send(void **state) {
   (void)state;
   struct th_response r;
-  ns_call(&srv, admin, "POST", "/api/v1/admin/api-keys", "{\"name\":\"notif-test\"}", NULL, &r);
+  th_call(&srv, admin, "POST", "/api/v1/admin/api-keys", "{\"name\":\"notif-test\"}", NULL, &r);
   assert_int_equal(r.status, 201);
   char *key = h_strdup(th_str(r.json, "secret"));
   th_response_free(&r);
   char uid[37];
-  free(ns_user(&srv, "apikey", NULL, uid));
+  free(th_user(&srv, "apikey", NULL, uid));
   json_t *n = ns_send(&srv, key, "{\"user_id\":\"%s\",\"category\":\"c\",\"body\":\"b\","
                                  "\"channels\":[\"email\"]}", uid);
   th_assert_json_subset("{\"status\":\"queued\"}", n);
@@ -249,7 +238,7 @@ static void test_api_key_can_send(void **state) {
 static void test_send_at_schedules(void **state) {
   (void)state;
   char uid[37];
-  char *token = ns_user(&srv, "later", "+14155550101", uid);
+  char *token = th_user(&srv, "later", "+14155550101", uid);
   time_t at = time(NULL) + 3600;
   char when[32];
   strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", gmtime(&at));
@@ -266,14 +255,14 @@ static void test_send_at_schedules(void **state) {
     assert_string_equal(th_str(d, "due_at"), when);
     char key[64];
     snprintf(key, sizeof(key), "herald:delayed:{%s}", channels[i]);
-    assert_int_equal((long)ns_zscore(key, th_str(d, "id")), (long)at);
+    assert_int_equal((long)th_zscore(key, th_str(d, "id")), (long)at);
     snprintf(key, sizeof(key), "herald:q:{%s}", channels[i]);
-    assert_false(ns_list_has(key, th_str(d, "id")));
+    assert_false(th_list_has(key, th_str(d, "id")));
   }
   th_assert_json_subset("{\"status\":\"scheduled\"}", ns_delivery(n, "in_app"));
   /* Not in the feed before send_at. */
   struct th_response r;
-  ns_call(&srv, token, "GET", "/api/v1/notifications", NULL, NULL, &r);
+  th_call(&srv, token, "GET", "/api/v1/notifications", NULL, NULL, &r);
   assert_int_equal(json_array_size(json_object_get(r.json, "data")), 0);
   assert_int_equal(json_integer_value(json_object_get(r.json, "unread_count")), 0);
   th_response_free(&r);
@@ -283,9 +272,9 @@ static void test_send_at_schedules(void **state) {
 
 static void create_template(void) {
   struct th_response r;
-  ns_call(&srv, admin, "DELETE", "/api/v1/admin/templates/notif-test-welcome", NULL, NULL, &r);
+  th_call(&srv, admin, "DELETE", "/api/v1/admin/templates/notif-test-welcome", NULL, NULL, &r);
   th_response_free(&r);
-  ns_call(&srv, admin, "POST", "/api/v1/admin/templates",
+  th_call(&srv, admin, "POST", "/api/v1/admin/templates",
           "{\"key\":\"notif-test-welcome\",\"name\":\"Welcome\",\"channels\":{"
           "\"email\":{\"subject\":\"Welcome {{name}}\",\"text\":\"Hi {{name}}, code {{code}}\","
           "\"html\":\"<p>Hi {{name}}</p>\"},"
@@ -300,11 +289,11 @@ static void create_template(void) {
 /* Sends the template to a new user with locale; returns the notification id (caller frees). */
 static char *send_template(const char *locale, const char *data) {
   char uid[37];
-  char *token = ns_user(&srv, "tpl", "+14155550102", uid);
+  char *token = th_user(&srv, "tpl", "+14155550102", uid);
   char body[64];
   snprintf(body, sizeof(body), "{\"locale\":\"%s\"}", locale);
   struct th_response r;
-  ns_call(&srv, token, "PATCH", "/api/v1/users/me", body, NULL, &r);
+  th_call(&srv, token, "PATCH", "/api/v1/users/me", body, NULL, &r);
   assert_int_equal(r.status, 200);
   th_response_free(&r);
   json_t *n = ns_send(&srv, admin, "{\"user_id\":\"%s\",\"category\":\"welcome\",\"template\":"
@@ -320,7 +309,7 @@ static char *rendered(const char *id, const char *path) {
   char sql[256];
   snprintf(sql, sizeof(sql), "SELECT rendered #>> '%s' FROM notifications WHERE id = $1::uuid",
            path);
-  return ns_sql_text(sql, id);
+  return th_sql_text(sql, id);
 }
 
 static void expect_rendered(const char *id, const char *path, const char *want) {
@@ -342,14 +331,14 @@ static void test_template_rendering_and_locales(void **state) {
   /* Channels the template leaves out get the generic title and body. */
   expect_rendered(id, "{in_app,title}", "Welcome Ann <& co>");
   expect_rendered(id, "{push,body}", "Code 4711");
-  char *html = ns_sql_text("SELECT html FROM notifications WHERE id = $1::uuid", id);
+  char *html = th_sql_text("SELECT html FROM notifications WHERE id = $1::uuid", id);
   assert_string_equal(html, "<p>Hi Ann &lt;&amp; co&gt;</p>");
   free(html);
   free(id);
   id = send_template("fr", data);
   expect_rendered(id, "{email,subject}", "Bienvenue Ann <& co>");
   expect_rendered(id, "{email,text}", "Hi Ann <& co>, code 4711"); /* field fallback */
-  char *locale = ns_sql_text("SELECT locale FROM notifications WHERE id = $1::uuid", id);
+  char *locale = th_sql_text("SELECT locale FROM notifications WHERE id = $1::uuid", id);
   assert_string_equal(locale, "fr");
   free(locale);
   free(id);
@@ -366,20 +355,20 @@ static void test_template_errors(void **state) {
   (void)state;
   create_template();
   char uid[37];
-  free(ns_user(&srv, "tplerr", NULL, uid));
+  free(th_user(&srv, "tplerr", NULL, uid));
   char body[512];
   snprintf(body, sizeof(body), "{\"user_id\":\"%s\",\"category\":\"welcome\","
            "\"template\":\"notif-test-welcome\",\"data\":{\"name\":\"Ann\"}}", uid);
   struct th_response r;
-  ns_call(&srv, admin, "POST", "/api/v1/notifications", body, NULL, &r);
+  th_call(&srv, admin, "POST", "/api/v1/notifications", body, NULL, &r);
   th_assert_error(&r, 422, "missing_variable");
   assert_string_equal(th_str(json_object_get(r.json, "error"), "param"), "data.code");
   assert_non_null(strstr(th_str(json_object_get(r.json, "error"), "message"), "code"));
   th_response_free(&r);
-  assert_int_equal(ns_sql_long(SENT_TO, uid), 0);
+  assert_int_equal(th_sql_long(SENT_TO, uid), 0);
   snprintf(body, sizeof(body), "{\"user_id\":\"%s\",\"category\":\"welcome\","
            "\"template\":\"no-such-template\"}", uid);
-  ns_call(&srv, admin, "POST", "/api/v1/notifications", body, NULL, &r);
+  th_call(&srv, admin, "POST", "/api/v1/notifications", body, NULL, &r);
   th_assert_error(&r, 422, "template_not_found");
   th_response_free(&r);
 }
@@ -390,7 +379,7 @@ static json_t *feed(const char *token, const char *query, long status) {
   char path[256];
   snprintf(path, sizeof(path), "/api/v1/notifications%s", query);
   struct th_response r;
-  ns_call(&srv, token, "GET", path, NULL, NULL, &r);
+  th_call(&srv, token, "GET", path, NULL, NULL, &r);
   assert_int_equal(r.status, status);
   json_t *out = json_incref(r.json);
   th_response_free(&r);
@@ -400,7 +389,7 @@ static json_t *feed(const char *token, const char *query, long status) {
 /* A new user with three feed notifications (billing/low, social/high, billing/critical, in
  * that order); ids receive them. Returns the user's token (caller frees). */
 static char *feed_user(char uid[37], char ids[3][37]) {
-  char *token = ns_user(&srv, "feed", NULL, uid);
+  char *token = th_user(&srv, "feed", NULL, uid);
   const char *cats[] = {"billing", "social", "billing"};
   const char *prios[] = {"low", "high", "critical"};
   for (int i = 0; i < 3; i++) {
@@ -449,7 +438,7 @@ static void test_feed_order_filters_cursor(void **state) {
 /* Sends method path as token and expects 200; returns the body (caller decrefs). */
 static json_t *ok_call(const char *token, const char *method, const char *path) {
   struct th_response r;
-  ns_call(&srv, token, method, path, NULL, NULL, &r);
+  th_call(&srv, token, method, path, NULL, NULL, &r);
   if (r.status != 200) {
     fail_msg("%s %s: %ld %s", method, path, r.status, r.body);
   }
@@ -484,7 +473,7 @@ static void test_feed_read_unread_read_all(void **state) {
   n = ok_call(token, "POST", "/api/v1/notifications/read-all");
   th_assert_json_subset("{\"updated\":3,\"unread_count\":0}", n);
   json_decref(n);
-  assert_int_equal(ns_sql_long(SENT_TO " AND read_at IS NULL", uid), 0);
+  assert_int_equal(th_sql_long(SENT_TO " AND read_at IS NULL", uid), 0);
   free(token);
 }
 
@@ -494,13 +483,13 @@ static void test_feed_delete(void **state) {
   char *token = feed_user(uid, ids);
   struct th_response r;
   snprintf(path, sizeof(path), "/api/v1/notifications/%s", ids[1]);
-  ns_call(&srv, token, "DELETE", path, NULL, NULL, &r);
+  th_call(&srv, token, "DELETE", path, NULL, NULL, &r);
   assert_int_equal(r.status, 204);
   th_response_free(&r);
-  ns_call(&srv, token, "GET", path, NULL, NULL, &r);
+  th_call(&srv, token, "GET", path, NULL, NULL, &r);
   th_assert_error(&r, 404, "not_found");
   th_response_free(&r);
-  assert_int_equal(ns_sql_long("SELECT count(*) FROM notifications WHERE id = $1::uuid"
+  assert_int_equal(th_sql_long("SELECT count(*) FROM notifications WHERE id = $1::uuid"
                                " AND deleted_at IS NOT NULL", ids[1]), 1);
   json_t *list = feed(token, "", 200);
   assert_int_equal(page_size(list), 2);
@@ -511,8 +500,8 @@ static void test_feed_delete(void **state) {
 static void test_feed_privacy_and_admin_view(void **state) {
   (void)state;
   char uid[37];
-  char *owner = ns_user(&srv, "owner", NULL, uid);
-  char *other = ns_user(&srv, "other", NULL, NULL);
+  char *owner = th_user(&srv, "owner", NULL, uid);
+  char *other = th_user(&srv, "other", NULL, NULL);
   json_t *n = ns_send(&srv, admin, "{\"user_id\":\"%s\",\"category\":\"c\",\"body\":\"mine\"}",
                       uid);
   char path[128];
@@ -521,35 +510,35 @@ static void test_feed_privacy_and_admin_view(void **state) {
                                {"DELETE", ""}};
   for (int i = 0; i < 4; i++) {
     snprintf(path, sizeof(path), "/api/v1/notifications/%s%s", th_str(n, "id"), suffixes[i][1]);
-    ns_call(&srv, other, suffixes[i][0], path, NULL, NULL, &r);
+    th_call(&srv, other, suffixes[i][0], path, NULL, NULL, &r);
     th_assert_error(&r, 404, "not_found");
     th_response_free(&r);
   }
   snprintf(path, sizeof(path), "/api/v1/notifications/%s", th_str(n, "id"));
-  ns_call(&srv, owner, "GET", path, NULL, NULL, &r);
+  th_call(&srv, owner, "GET", path, NULL, NULL, &r);
   assert_int_equal(r.status, 200);
   assert_null(json_object_get(r.json, "deliveries"));
   th_response_free(&r);
-  ns_call(&srv, admin, "GET", path, NULL, NULL, &r);
+  th_call(&srv, admin, "GET", path, NULL, NULL, &r);
   assert_int_equal(r.status, 200);
   assert_int_equal(json_array_size(json_object_get(r.json, "deliveries")), 4);
   assert_string_equal(th_str(r.json, "user_id"), uid);
   th_response_free(&r);
-  ns_call(&srv, owner, "GET", "/api/v1/notifications/not-a-uuid", NULL, NULL, &r);
+  th_call(&srv, owner, "GET", "/api/v1/notifications/not-a-uuid", NULL, NULL, &r);
   th_assert_error(&r, 404, "not_found");
   th_response_free(&r);
-  ns_call(&srv, owner, "GET", "/api/v1/notifications?unread=maybe&priority=x&limit=0&category="
+  th_call(&srv, owner, "GET", "/api/v1/notifications?unread=maybe&priority=x&limit=0&category="
                             "a%20b", NULL, NULL, &r);
   th_assert_error(&r, 400, "invalid_limit");
   assert_int_equal(json_array_size(json_object_get(json_object_get(r.json, "error"), "errors")),
                    4);
   th_response_free(&r);
   /* Literal siblings of /notifications/:id own their paths. */
-  ns_call(&srv, owner, "DELETE", "/api/v1/notifications/unread-count", NULL, NULL, &r);
+  th_call(&srv, owner, "DELETE", "/api/v1/notifications/unread-count", NULL, NULL, &r);
   th_assert_error(&r, 405, "method_not_allowed");
   assert_string_equal(th_header(&r, "Allow"), "GET");
   th_response_free(&r);
-  ns_call(&srv, admin, "GET", "/api/v1/notifications/bulk", NULL, NULL, &r);
+  th_call(&srv, admin, "GET", "/api/v1/notifications/bulk", NULL, NULL, &r);
   th_assert_error(&r, 405, "method_not_allowed");
   assert_string_equal(th_header(&r, "Allow"), "POST");
   th_response_free(&r);
@@ -563,37 +552,37 @@ static void test_feed_privacy_and_admin_view(void **state) {
 static void test_idempotent_replay_and_reuse(void **state) {
   (void)state;
   char uid[37], key[80], body[256], header[128];
-  free(ns_user(&srv, "idem", NULL, uid));
+  free(th_user(&srv, "idem", NULL, uid));
   snprintf(key, sizeof(key), "idem-%s", uid);
   snprintf(header, sizeof(header), "Idempotency-Key: %s", key);
   snprintf(body, sizeof(body), "{\"user_id\":\"%s\",\"category\":\"c\",\"body\":\"once\"}", uid);
   struct th_response a, b;
-  ns_call(&srv, admin, "POST", "/api/v1/notifications", body, header, &a);
+  th_call(&srv, admin, "POST", "/api/v1/notifications", body, header, &a);
   assert_int_equal(a.status, 202);
   /* The same request again (keys in another order): the stored response. */
   snprintf(body, sizeof(body), "{\"body\":\"once\",\"category\":\"c\",\"user_id\":\"%s\"}", uid);
-  ns_call(&srv, admin, "POST", "/api/v1/notifications", body, header, &b);
+  th_call(&srv, admin, "POST", "/api/v1/notifications", body, header, &b);
   assert_int_equal(b.status, 202);
   assert_string_equal(a.body, b.body);
   assert_string_equal(th_header(&b, "Idempotent-Replayed"), "true");
   th_response_free(&b);
-  assert_int_equal(ns_sql_long(SENT_TO, uid), 1);
+  assert_int_equal(th_sql_long(SENT_TO, uid), 1);
   /* Another request with the same key. */
   snprintf(body, sizeof(body), "{\"user_id\":\"%s\",\"category\":\"c\",\"body\":\"twice\"}", uid);
-  ns_call(&srv, admin, "POST", "/api/v1/notifications", body, header, &b);
+  th_call(&srv, admin, "POST", "/api/v1/notifications", body, header, &b);
   th_assert_error(&b, 400, "idempotency_key_reused");
   assert_string_equal(th_str(json_object_get(b.json, "error"), "type"), "idempotency_error");
   th_response_free(&b);
   /* Keys belong to their caller: another admin's same key is a new request. */
   char *admin2 = th_admin_token(&srv, NULL);
-  ns_call(&srv, admin2, "POST", "/api/v1/notifications", body, header, &b);
+  th_call(&srv, admin2, "POST", "/api/v1/notifications", body, header, &b);
   assert_int_equal(b.status, 202);
   th_response_free(&b);
   free(admin2);
-  ns_call(&srv, admin, "POST", "/api/v1/notifications", body, "Idempotency-Key: has space", &b);
+  th_call(&srv, admin, "POST", "/api/v1/notifications", body, "Idempotency-Key: has space", &b);
   th_assert_error(&b, 400, "invalid_idempotency_key");
   th_response_free(&b);
-  assert_int_equal(ns_sql_long("SELECT count(*) FROM idempotency_keys WHERE key = $1"
+  assert_int_equal(th_sql_long("SELECT count(*) FROM idempotency_keys WHERE key = $1"
                                " AND status = 'completed' AND response_status = 202", key), 2);
   th_response_free(&a);
 }
@@ -618,7 +607,7 @@ static void *race(void *arg) {
 static void test_ten_concurrent_identical_requests(void **state) {
   (void)state;
   char uid[37], body[256], header[128];
-  free(ns_user(&srv, "race", NULL, uid));
+  free(th_user(&srv, "race", NULL, uid));
   snprintf(body, sizeof(body), "{\"user_id\":\"%s\",\"category\":\"race\",\"body\":\"x\"}", uid);
   snprintf(header, sizeof(header), "Idempotency-Key: race-%s", uid);
   pthread_t threads[10];
@@ -634,8 +623,8 @@ static void test_ten_concurrent_identical_requests(void **state) {
     accepted += racers[i].status == 202;
   }
   assert_true(accepted >= 1);
-  assert_int_equal(ns_sql_long(SENT_TO, uid), 1);
-  assert_int_equal(ns_sql_long("SELECT count(*) FROM deliveries WHERE user_id = $1::uuid"
+  assert_int_equal(th_sql_long(SENT_TO, uid), 1);
+  assert_int_equal(th_sql_long("SELECT count(*) FROM deliveries WHERE user_id = $1::uuid"
                                " AND channel <> 'email'", uid), 3);
 }
 

@@ -24,8 +24,8 @@ static int setup(void **state) {
   setenv("HERALD_STRIPE_TIMEOUT_MS", "1000", 1);
   setenv("HERALD_STRIPE_MAX_RETRIES", "0", 1);
   th_start(&srv);
-  alice = pf_user(&srv, alice_id);
-  bob = pf_user(&srv, bob_id);
+  alice = th_user(&srv, "payer", NULL, alice_id);
+  bob = th_user(&srv, "payer", NULL, bob_id);
   admin = th_admin_token(&srv, NULL);
   return 0;
 }
@@ -81,9 +81,9 @@ static void test_confirm_flow(void **state) {
   th_assert_error(&r, 422, "payment_not_confirmable");
   th_response_free(&r);
   /* Each confirmation had its own provider key, derived from the payment id. */
-  assert_int_equal(pf_db_long("SELECT confirm_attempts FROM payments WHERE id = $1::uuid", id),
+  assert_int_equal(th_sql_long("SELECT confirm_attempts FROM payments WHERE id = $1::uuid", id),
                    2);
-  assert_int_equal(pf_db_long("SELECT count(*) FROM audit_log WHERE target_id = $1"
+  assert_int_equal(th_sql_long("SELECT count(*) FROM audit_log WHERE target_id = $1"
                               " AND action = 'payment.confirm_requested'", id),
                    2);
 }
@@ -105,7 +105,7 @@ static void test_confirm_timeout_leaves_processing_then_retry(void **state) {
   th_assert_json_subset("{\"status\":\"succeeded\",\"reconciliation_pending\":false}", r.json);
   th_response_free(&r);
   assert_int_equal(fs_created(&fake, "charge"), charges + 1);
-  assert_int_equal(pf_db_long("SELECT confirm_attempts FROM payments WHERE id = $1::uuid", id),
+  assert_int_equal(th_sql_long("SELECT confirm_attempts FROM payments WHERE id = $1::uuid", id),
                    1);
 }
 
@@ -198,7 +198,7 @@ static int list_ids(const struct th_response *r, char ids[][37], int max) {
 static void test_list_filters_and_pages(void **state) {
   (void)state;
   char carol_id[37], made[3][37], got[10][37];
-  char *carol = pf_user(&srv, carol_id);
+  char *carol = th_user(&srv, "payer", NULL, carol_id);
   snprintf(made[0], 37, "%s", pf_pay(&srv, carol, open_body, 201));
   snprintf(made[1], 37, "%s",
            pf_pay(&srv, carol, "{\"amount\":700,\"currency\":\"USD\",\"payment_type\":"

@@ -54,7 +54,7 @@ static void save(const char *token, const char *pm, const char *key, long want, 
 static void test_save_list_default_delete(void **state) {
   (void)state;
   char uid[37], visa[37], mc[37];
-  char *token = pf_user(&srv, uid);
+  char *token = th_user(&srv, "payer", NULL, uid);
   long customers = fs_created(&fake, "customer");
   struct th_response r;
   save(token, "pm_card_visa", NULL, 201, visa, &r);
@@ -70,7 +70,7 @@ static void test_save_list_default_delete(void **state) {
   th_response_free(&r);
   /* One provider customer for the user, made on first use. */
   assert_int_equal(fs_created(&fake, "customer"), customers + 1);
-  assert_int_equal(pf_db_long("SELECT count(*) FROM payment_customers WHERE user_id = $1::uuid",
+  assert_int_equal(th_sql_long("SELECT count(*) FROM payment_customers WHERE user_id = $1::uuid",
                               uid), 1);
 
   pf_call(&srv, token, "GET", "/api/v1/payment-methods", NULL, NULL, &r);
@@ -86,7 +86,7 @@ static void test_save_list_default_delete(void **state) {
   assert_int_equal(r.status, 200);
   th_assert_json_subset("{\"is_default\":true}", r.json);
   th_response_free(&r);
-  assert_int_equal(pf_db_long("SELECT count(*) FROM payment_methods WHERE user_id = $1::uuid"
+  assert_int_equal(th_sql_long("SELECT count(*) FROM payment_methods WHERE user_id = $1::uuid"
                               " AND is_default", uid), 1);
   pf_call(&srv, token, "POST", path, NULL, "{\"x\":1}", &r);
   th_assert_error(&r, 400, "unknown_field");
@@ -119,7 +119,7 @@ static void test_save_list_default_delete(void **state) {
 static void test_validation(void **state) {
   (void)state;
   char uid[37];
-  char *token = pf_user(&srv, uid);
+  char *token = th_user(&srv, "payer", NULL, uid);
   struct th_response r;
   pf_call(&srv, token, "POST", "/api/v1/payment-methods", NULL, "{}", &r);
   th_assert_error(&r, 400, "missing_field");
@@ -153,8 +153,8 @@ static void test_validation(void **state) {
 static void test_others_methods_are_404(void **state) {
   (void)state;
   char a_id[37], b_id[37], pm[37], path[160];
-  char *alice = pf_user(&srv, a_id);
-  char *bob = pf_user(&srv, b_id);
+  char *alice = th_user(&srv, "payer", NULL, a_id);
+  char *bob = th_user(&srv, "payer", NULL, b_id);
   save(alice, "pm_card_amex", NULL, 201, pm, NULL);
   struct th_response r;
   pf_call(&srv, bob, "GET", "/api/v1/payment-methods", NULL, NULL, &r);
@@ -185,7 +185,7 @@ static void test_others_methods_are_404(void **state) {
 static void test_idempotent_save(void **state) {
   (void)state;
   char uid[37], first[37], second[37];
-  char *token = pf_user(&srv, uid);
+  char *token = th_user(&srv, "payer", NULL, uid);
   long attaches = fs_calls(&fake, "POST /v1/payment_methods/pm_card_visa/attach");
   save(token, "pm_card_visa", "save-card-1", 201, first, NULL);
   struct th_response r;

@@ -41,7 +41,7 @@ static int setup(void **state) {
   setenv("HERALD_PAYMENT_PLATFORM_FEES", "*:100:0", 1);
   setenv("HERALD_HTTP_THREADS", "8", 1);
   th_start(&srv);
-  token = pf_user(&srv, user_id);
+  token = th_user(&srv, "payer", NULL, user_id);
   snprintf(run_id, sizeof(run_id), "%.8s", user_id);
   return 0;
 }
@@ -77,12 +77,12 @@ static void test_create_and_charge(void **state) {
   assert_non_null(strstr(th_str(r.json, "client_secret"), "_secret_"));
   assert_int_equal(fs_created(&fake, "payment_intent"), before + 1);
   /* The row, its audit trail and the receipt e-mail queued for the payer. */
-  assert_int_equal(pf_db_long("SELECT fee_provider FROM payments WHERE id = $1::uuid", id), 103);
-  assert_int_equal(pf_db_long("SELECT count(*) FROM audit_log WHERE target_id = $1"
+  assert_int_equal(th_sql_long("SELECT fee_provider FROM payments WHERE id = $1::uuid", id), 103);
+  assert_int_equal(th_sql_long("SELECT count(*) FROM audit_log WHERE target_id = $1"
                               " AND action IN ('payment.created', 'payment.status_changed')",
                               id),
                    2);
-  assert_int_equal(pf_db_long("SELECT count(*) FROM notifications n JOIN deliveries d ON"
+  assert_int_equal(th_sql_long("SELECT count(*) FROM notifications n JOIN deliveries d ON"
                               " d.notification_id = n.id WHERE n.template_key = 'payment_receipt'"
                               " AND n.data->>'payment_id' = $1 AND d.channel = 'email'",
                               id),
@@ -279,7 +279,7 @@ static void test_idempotent_replay_and_mismatch(void **state) {
           "{\"amount\":2501,\"currency\":\"USD\",\"payment_type\":\"tournament_fee\"}", &c);
   th_assert_error(&c, 400, "idempotency_key_reused");
   assert_string_equal(th_str(json_object_get(c.json, "error"), "type"), "idempotency_error");
-  assert_int_equal(pf_db_long("SELECT count(*) FROM payments WHERE idempotency_key = $1",
+  assert_int_equal(th_sql_long("SELECT count(*) FROM payments WHERE idempotency_key = $1",
                               K("replay-1")),
                    1);
   th_response_free(&a);
@@ -331,7 +331,7 @@ static void test_ten_concurrent_identical_requests(void **state) {
   }
   assert_int_equal(ok + busy, 10);
   assert_true(ok >= 1);
-  assert_int_equal(pf_db_long("SELECT count(*) FROM payments WHERE idempotency_key = $1", key), 1);
+  assert_int_equal(th_sql_long("SELECT count(*) FROM payments WHERE idempotency_key = $1", key), 1);
   assert_int_equal(fs_calls(&fake, "POST /v1/payment_intents"), calls + 1);
   assert_int_equal(fs_created(&fake, "payment_intent"), created + 1);
 }
@@ -365,10 +365,10 @@ static void test_timeout_then_client_retry_charges_once(void **state) {
   th_assert_error(&r, 503, "provider_unavailable");
   assert_non_null(th_header(&r, "Retry-After"));
   th_response_free(&r);
-  char *id = pf_db_text("SELECT id FROM payments WHERE idempotency_key = $1", K("timeout-2"));
+  char *id = th_sql_text("SELECT id FROM payments WHERE idempotency_key = $1", K("timeout-2"));
   assert_non_null(id);
   pf_assert_db("SELECT status FROM payments WHERE id = $1::uuid", id, "processing");
-  assert_int_equal(pf_db_long("SELECT needs_reconciliation::int FROM payments"
+  assert_int_equal(th_sql_long("SELECT needs_reconciliation::int FROM payments"
                               " WHERE id = $1::uuid", id), 1);
   /* The client retries with the same key: same payment, the provider replays. */
   pf_call(&srv, token, "POST", "/api/v1/payments", K("timeout-2"), visa_body, &r);

@@ -36,24 +36,22 @@ static int teardown(void **state) {
 
 /* A user with a phone, a device, zone, and quiet hours start-end (zone from the profile). */
 static char *quiet_user(const char *zone, const char *start, const char *end, char id[37]) {
-  char *token = ns_user(&srv, "quiet", "+14155550105", id);
+  char *token = th_user(&srv, "quiet", "+14155550105", id);
   char body[256], device[80];
   struct th_response r;
   snprintf(body, sizeof(body), "{\"timezone\":\"%s\"}", zone);
-  ns_call(&srv, token, "PATCH", "/api/v1/users/me", body, NULL, &r);
+  th_call(&srv, token, "PATCH", "/api/v1/users/me", body, NULL, &r);
   assert_int_equal(r.status, 200);
   th_response_free(&r);
   snprintf(body, sizeof(body), "{\"quiet_hours\":{\"enabled\":true,\"start\":\"%s\",\"end\":"
            "\"%s\"}}", start, end);
-  ns_call(&srv, token, "PUT", "/api/v1/users/me/preferences", body, NULL, &r);
+  th_call(&srv, token, "PUT", "/api/v1/users/me/preferences", body, NULL, &r);
   assert_int_equal(r.status, 200);
   th_response_free(&r);
   snprintf(device, sizeof(device), "quiet-device-%s", id);
   ns_device(&srv, token, device);
   return token;
 }
-
-static void iso(time_t t, char out[32]) { strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", gmtime(&t)); }
 
 /* Sends to uid at send_at (NULL: now) with priority; returns the response (decref). */
 static json_t *send_at(const char *uid, const char *at, const char *priority) {
@@ -80,8 +78,8 @@ static void expect_due(const json_t *n, const char *want, bool held) {
     }
     char key[64];
     snprintf(key, sizeof(key), "herald:delayed:{%s}", channels[i]);
-    assert_int_equal((long)ns_zscore(key, th_str(d, "id")), ns_epoch(want));
-    char *row = ns_sql_text("SELECT to_char(due_at AT TIME ZONE 'UTC',"
+    assert_int_equal((long)th_zscore(key, th_str(d, "id")), ns_epoch(want));
+    char *row = th_sql_text("SELECT to_char(due_at AT TIME ZONE 'UTC',"
                             " 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"') FROM deliveries"
                             " WHERE id = $1::uuid", th_str(d, "id"));
     assert_string_equal(row, want);
@@ -125,8 +123,8 @@ static void test_across_midnight(void **state) {
   free(quiet_user("Asia/Tokyo", "22:00", "07:00", uid)); /* UTC+9, no DST */
   time_t d = next_sunday(6, 1);
   /* 23:00 JST: held until 07:00 JST the next day = 22:00Z the same UTC day. */
-  iso(d + 14 * 3600, at);
-  iso(d + 22 * 3600, want);
+  th_iso(d + 14 * 3600, at);
+  th_iso(d + 22 * 3600, want);
   json_t *n = send_at(uid, at, "normal");
   expect_due(n, want, true);
   /* In-app is never delayed. */
@@ -135,22 +133,22 @@ static void test_across_midnight(void **state) {
   assert_null(json_object_get(in_app, "reason"));
   json_decref(n);
   /* 02:30 JST (after midnight): held until 07:00 the same local day. */
-  iso(d + 17 * 3600 + 1800, at);
+  th_iso(d + 17 * 3600 + 1800, at);
   n = send_at(uid, at, "high");
   expect_due(n, want, true);
   json_decref(n);
   /* 12:00 JST: outside the window, due at send_at. */
-  iso(d + 3 * 3600, at);
+  th_iso(d + 3 * 3600, at);
   n = send_at(uid, at, "low");
   expect_due(n, at, false);
   json_decref(n);
   /* 07:00 JST exactly: the window has ended. */
-  iso(d + 22 * 3600, at);
+  th_iso(d + 22 * 3600, at);
   n = send_at(uid, at, "normal");
   expect_due(n, at, false);
   json_decref(n);
   /* Critical ignores quiet hours. */
-  iso(d + 14 * 3600, at);
+  th_iso(d + 14 * 3600, at);
   n = send_at(uid, at, "critical");
   expect_due(n, at, false);
   json_decref(n);
@@ -163,8 +161,8 @@ static void test_us_fall_back(void **state) {
   time_t s = next_sunday(11, 1);
   /* Saturday 22:30 EDT (UTC-4) = Sunday 02:30Z; the clocks go back at 02:00 EDT; the
    * window ends at 07:00 EST (UTC-5) = 12:00Z, 9.5 hours later, not 8.5. */
-  iso(s + 2 * 3600 + 1800, at);
-  iso(s + 12 * 3600, want);
+  th_iso(s + 2 * 3600 + 1800, at);
+  th_iso(s + 12 * 3600, want);
   json_t *n = send_at(uid, at, "normal");
   expect_due(n, want, true);
   json_decref(n);
@@ -177,8 +175,8 @@ static void test_us_spring_forward(void **state) {
   time_t s = next_sunday(3, 2);
   /* Saturday 22:30 EST (UTC-5) = Sunday 03:30Z; the window ends at 07:00 EDT (UTC-4) =
    * 11:00Z, 7.5 hours later, not 8.5. */
-  iso(s + 3 * 3600 + 1800, at);
-  iso(s + 11 * 3600, want);
+  th_iso(s + 3 * 3600 + 1800, at);
+  th_iso(s + 11 * 3600, want);
   json_t *n = send_at(uid, at, "high");
   expect_due(n, want, true);
   json_decref(n);
@@ -190,15 +188,15 @@ static void test_europe_fall_back(void **state) {
   char *token = quiet_user("UTC", "22:00", "07:00", uid);
   /* The zone of the quiet hours may differ from the profile's. */
   struct th_response r;
-  ns_call(&srv, token, "PUT", "/api/v1/users/me/preferences",
+  th_call(&srv, token, "PUT", "/api/v1/users/me/preferences",
           "{\"quiet_hours\":{\"enabled\":true,\"start\":\"22:00\",\"end\":\"07:00\","
           "\"timezone\":\"Europe/Paris\"}}", NULL, &r);
   assert_int_equal(r.status, 200);
   th_response_free(&r);
   time_t s = next_sunday(10, 0);
   /* Saturday 22:30 CEST (UTC+2) = Saturday 20:30Z; ends Sunday 07:00 CET (UTC+1) = 06:00Z. */
-  iso(s - 3 * 3600 - 1800, at);
-  iso(s + 6 * 3600, want);
+  th_iso(s - 3 * 3600 - 1800, at);
+  th_iso(s + 6 * 3600, want);
   json_t *n = send_at(uid, at, "normal");
   expect_due(n, want, true);
   json_decref(n);
@@ -220,9 +218,9 @@ static void test_now_inside_and_outside(void **state) {
   long due = ns_epoch(th_str(email, "due_at"));
   long expected = (long)(now / 60 * 60) + 3600;
   assert_true(due == expected || due == expected + 60); /* the minute may turn meanwhile */
-  iso((time_t)due, want);
+  th_iso((time_t)due, want);
   th_assert_json_subset("{\"status\":\"sent\"}", ns_delivery(n, "in_app"));
-  assert_true(ns_zscore("herald:delayed:{email}", th_str(email, "id")) > (double)now);
+  assert_true(th_zscore("herald:delayed:{email}", th_str(email, "id")) > (double)now);
   json_decref(n);
   /* A window later today: sent now. */
   s = (minute + 120) % 1440;
@@ -232,7 +230,7 @@ static void test_now_inside_and_outside(void **state) {
   free(quiet_user("UTC", start, end, uid));
   n = send_at(uid, NULL, "normal");
   th_assert_json_subset("{\"status\":\"queued\"}", ns_delivery(n, "email"));
-  assert_true(ns_list_has("herald:q:{email}", th_str(ns_delivery(n, "email"), "id")));
+  assert_true(th_list_has("herald:q:{email}", th_str(ns_delivery(n, "email"), "id")));
   json_decref(n);
 }
 

@@ -4,7 +4,6 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <cmocka.h>
-#include <hiredis/hiredis.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -13,29 +12,19 @@
 
 static struct th_server srv;
 
-static void clear_counters(void) {
-  redisContext *c = redisConnect("127.0.0.1", atoi(getenv("HERALD_REDIS_PORT")));
-  redisReply *keys = redisCommand(c, "KEYS herald:rl:*");
-  for (size_t i = 0; keys != NULL && i < keys->elements; i++) {
-    freeReplyObject(redisCommand(c, "DEL %s", keys->element[i]->str));
-  }
-  freeReplyObject(keys);
-  redisFree(c);
-}
-
 static int setup(void **state) {
   (void)state;
   setenv("HERALD_AUTH_RATE_LIMIT", "3", 1);
   setenv("HERALD_AUTH_RATE_WINDOW_S", "30", 1);
   setenv("HERALD_REDIS_TIMEOUT_MS", "300", 1);
   th_start(&srv);
-  clear_counters();
+  th_redis_del_keys("herald:rl:*");
   return 0;
 }
 
 static int teardown(void **state) {
   (void)state;
-  clear_counters();
+  th_redis_del_keys("herald:rl:*");
   th_stop(&srv);
   return 0;
 }
@@ -69,7 +58,7 @@ static void test_limit_then_429(void **state) {
 static void test_fails_open_without_redis(void **state) {
   (void)state;
   char *email = th_unique_email("open");
-  clear_counters();
+  th_redis_del_keys("herald:rl:*");
   free(th_register(&srv, email, NULL, NULL));
   assert_int_equal(th_stack("stop-service redis"), 0);
   char *body = h_sprintf("{\"email\":\"%s\",\"password\":\"" TH_PASSWORD "\"}", email);

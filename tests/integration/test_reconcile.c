@@ -32,7 +32,7 @@ static int setup(void **state) {
   setenv("HERALD_STRIPE_MAX_RETRIES", "0", 1);
   setenv("HERALD_LOG_LEVEL", "error", 1);
   th_start(&srv);
-  token = pf_user(&srv, user_id);
+  token = th_user(&srv, "payer", NULL, user_id);
   time_t now = time(NULL), day = now - now % 86400;
   char a[16], b[16];
   time_t next = day + 86400;
@@ -92,7 +92,7 @@ static void test_sync_repairs_processing(void **state) {
   char id[37], out[4096], cmd[128];
   snprintf(id, sizeof(id), "%s", pf_pay(&srv, token, slow, 201));
   pf_assert_db("SELECT status FROM payments WHERE id = $1::uuid", id, "processing");
-  char *pi = pf_db_text("SELECT provider_payment_intent_id FROM payments WHERE id = $1::uuid", id);
+  char *pi = th_sql_text("SELECT provider_payment_intent_id FROM payments WHERE id = $1::uuid", id);
   char path[128];
   snprintf(path, sizeof(path), "/_fake/payment_intents/%s/succeed", pi);
   assert_int_equal(fs_call(&fake, "POST", path, NULL, NULL), 200);
@@ -100,7 +100,7 @@ static void test_sync_repairs_processing(void **state) {
   assert_int_equal(run_cli(cmd, out, sizeof(out)), 0);
   assert_string_equal(out, "settled\n");
   pf_assert_db("SELECT status FROM payments WHERE id = $1::uuid", id, "succeeded");
-  assert_int_equal(pf_db_long("SELECT count(*) FROM audit_log WHERE target_id = $1 AND"
+  assert_int_equal(th_sql_long("SELECT count(*) FROM audit_log WHERE target_id = $1 AND"
                               " action = 'payment.status_changed' AND details->>'source' ="
                               " 'fetch'", id), 1);
   /* settled and final: a second sync changes nothing, never goes backwards */
@@ -121,7 +121,7 @@ static void test_sync_retries_lost_create(void **state) {
   pf_call(&srv, token, "POST", "/api/v1/payments", key, visa, &r);
   assert_int_equal(r.status, 503);
   th_response_free(&r);
-  char *id = pf_db_text("SELECT id FROM payments WHERE idempotency_key = $1", key);
+  char *id = th_sql_text("SELECT id FROM payments WHERE idempotency_key = $1", key);
   pf_assert_db("SELECT coalesce(provider_payment_intent_id, '') FROM payments"
                " WHERE id = $1::uuid", id, "");
   sleep(2); /* the fake finishes the first request */
@@ -149,13 +149,13 @@ static void test_schedule_exhausted_needs_review(void **state) {
   assert_int_equal(PQresultStatus(res), PGRES_COMMAND_OK);
   PQclear(res);
   PQfinish(db);
-  long before = pf_db_long("SELECT count(*) FROM deliveries d JOIN notifications n ON"
+  long before = th_sql_long("SELECT count(*) FROM deliveries d JOIN notifications n ON"
                            " n.id = d.notification_id WHERE n.template_key = $1",
                            "reconcile_review");
   char out[256];
   assert_int_equal(run_cli("--once --every 1s", out, sizeof(out)), 0);
   pf_assert_db("SELECT needs_review::text FROM payments WHERE id = $1::uuid", id, "true");
-  assert_true(pf_db_long("SELECT count(*) FROM deliveries d JOIN notifications n ON"
+  assert_true(th_sql_long("SELECT count(*) FROM deliveries d JOIN notifications n ON"
                          " n.id = d.notification_id WHERE n.template_key = $1",
                          "reconcile_review") > before);
   free(admin);
@@ -202,7 +202,7 @@ static long items(const char *kind, const char *object_id) {
   char q[256];
   snprintf(q, sizeof(q), "SELECT count(*) FROM reconciliation_items WHERE kind = '%s' AND"
            " object_id = $1", kind);
-  return pf_db_long(q, object_id);
+  return th_sql_long(q, object_id);
 }
 
 static void test_ledger_run(void **state) {
@@ -211,7 +211,7 @@ static void test_ledger_run(void **state) {
   /* an amount that differs */
   snprintf(amount_id, sizeof(amount_id), "%s", pf_pay(&srv, token, visa, 201));
   sql("UPDATE payments SET amount = amount + 100 WHERE id = $1::uuid", amount_id, NULL);
-  char *amount_pi = pf_db_text("SELECT provider_payment_intent_id FROM payments"
+  char *amount_pi = th_sql_text("SELECT provider_payment_intent_id FROM payments"
                                " WHERE id = $1::uuid", amount_id);
   /* succeeded here, unknown at Stripe */
   snprintf(gone_id, sizeof(gone_id), "%s", pf_pay(&srv, token, visa, 201));
@@ -224,14 +224,14 @@ static void test_ledger_run(void **state) {
   assert_string_equal(th_str(pi, "status"), "succeeded");
   /* processing here, succeeded there */
   snprintf(slow_id, sizeof(slow_id), "%s", pf_pay(&srv, token, slow, 201));
-  char *slow_pi = pf_db_text("SELECT provider_payment_intent_id FROM payments"
+  char *slow_pi = th_sql_text("SELECT provider_payment_intent_id FROM payments"
                              " WHERE id = $1::uuid", slow_id);
   char path[160];
   snprintf(path, sizeof(path), "/_fake/payment_intents/%s/succeed", slow_pi);
   assert_int_equal(fs_call(&fake, "POST", path, NULL, NULL), 200);
   /* a refund succeeded here that failed later at Stripe */
   snprintf(refund_pay, sizeof(refund_pay), "%s", pf_pay(&srv, token, visa, 201));
-  char *refund_pi = pf_db_text("SELECT provider_payment_intent_id FROM payments"
+  char *refund_pi = th_sql_text("SELECT provider_payment_intent_id FROM payments"
                                " WHERE id = $1::uuid", refund_pay);
   fs_inject(&fake, "POST", "/v1/refunds", "refund_pending", 1, 0);
   char form[160];
@@ -268,14 +268,14 @@ static void test_ledger_run(void **state) {
   pf_assert_db("SELECT status FROM reconciliation_runs WHERE $1 <> '' ORDER BY created_at DESC"
                " LIMIT 1", "x",
                "succeeded");
-  long total = pf_db_long("SELECT count(*) FROM reconciliation_items WHERE $1 <> ''", "x");
+  long total = th_sql_long("SELECT count(*) FROM reconciliation_items WHERE $1 <> ''", "x");
 
   /* a second run over the same period finds nothing new and duplicates nothing */
   assert_int_equal(run_cli(args, out, sizeof(out)), 0);
   assert_non_null(strstr(out, "(new: 0)"));
-  assert_int_equal(pf_db_long("SELECT count(*) FROM reconciliation_items WHERE $1 <> ''", "x"),
+  assert_int_equal(th_sql_long("SELECT count(*) FROM reconciliation_items WHERE $1 <> ''", "x"),
                    total);
-  assert_int_equal(pf_db_long("SELECT items_new FROM reconciliation_runs WHERE $1 <> ''"
+  assert_int_equal(th_sql_long("SELECT items_new FROM reconciliation_runs WHERE $1 <> ''"
                               " ORDER BY created_at DESC LIMIT 1", "x"), 0);
   json_decref(pi);
   json_decref(re);
@@ -290,7 +290,7 @@ static void test_ledger_boundary(void **state) {
   (void)state;
   char id[37];
   snprintf(id, sizeof(id), "%s", pf_pay(&srv, token, visa, 201));
-  char *pi = pf_db_text("SELECT provider_payment_intent_id FROM payments WHERE id = $1::uuid",
+  char *pi = th_sql_text("SELECT provider_payment_intent_id FROM payments WHERE id = $1::uuid",
                         id);
   sql("UPDATE payments SET created_at = date_trunc('day', now(), 'UTC') - interval '1 second'"
       " WHERE id = $1::uuid", id, NULL);
@@ -313,7 +313,7 @@ static void test_two_copies_every(void **state) {
   snprintf(id, sizeof(id), "%s", pf_pay(&srv, token, slow, 201));
   sql("UPDATE payments SET next_sync_at = now() - interval '1 s' WHERE id = $1::uuid", id, NULL);
   sleep(1); /* a lock of an earlier tick (PX 500 ms) has expired */
-  char *pi = pf_db_text("SELECT provider_payment_intent_id FROM payments WHERE id = $1::uuid", id);
+  char *pi = th_sql_text("SELECT provider_payment_intent_id FROM payments WHERE id = $1::uuid", id);
   char reqs[160];
   snprintf(reqs, sizeof(reqs), "/_fake/requests?path=/v1/payment_intents/%s", pi);
   pid_t pids[2];
@@ -334,9 +334,9 @@ static void test_two_copies_every(void **state) {
     assert_true(WIFEXITED(st));
     assert_int_equal(WEXITSTATUS(st), 0); /* drained */
   }
-  assert_int_equal(pf_db_long("SELECT count(*) FROM reconcile_jobs WHERE subject_id = $1", id), 1);
+  assert_int_equal(th_sql_long("SELECT count(*) FROM reconcile_jobs WHERE subject_id = $1", id), 1);
   pf_assert_db("SELECT status FROM reconcile_jobs WHERE subject_id = $1", id, "done");
-  assert_int_equal(pf_db_long("SELECT sync_attempts FROM payments WHERE id = $1::uuid", id), 1);
+  assert_int_equal(th_sql_long("SELECT sync_attempts FROM payments WHERE id = $1::uuid", id), 1);
   json_t *seen = NULL;
   assert_int_equal(fs_call(&fake, "GET", reqs, NULL, &seen), 200);
   assert_int_equal(json_array_size(json_object_get(seen, "data")), 1); /* one fetch */
@@ -348,11 +348,11 @@ static void test_two_copies_every(void **state) {
   char q[512];
   snprintf(q, sizeof(q), "SELECT count(*) FROM reconciliation_runs WHERE $1 <> '' AND"
            " period_start = %s AND requested_by IS NULL", yesterday);
-  assert_int_equal(pf_db_long(q, "x"), 1);
+  assert_int_equal(th_sql_long(q, "x"), 1);
   snprintf(q, sizeof(q), "SELECT count(*) FROM reconcile_jobs j JOIN reconciliation_runs r ON"
            " r.id::text = j.subject_id WHERE $1 <> '' AND r.period_start = %s AND"
            " r.requested_by IS NULL", yesterday);
-  assert_int_equal(pf_db_long(q, "x"), 1);
+  assert_int_equal(th_sql_long(q, "x"), 1);
 }
 
 /* The admin API: bad input per field, a queued run run by the worker, a payment sync. */
@@ -441,7 +441,7 @@ static void test_sync_refund(void **state) {
   snprintf(cmd, sizeof(cmd), "sync --refund %s", id);
   assert_int_equal(run_cli(cmd, out, sizeof(out)), 0);
   assert_string_equal(out, "pending\n"); /* still pending there: scheduled again */
-  assert_true(pf_db_long("SELECT (next_sync_at > now())::int FROM refunds WHERE id = $1::uuid",
+  assert_true(th_sql_long("SELECT (next_sync_at > now())::int FROM refunds WHERE id = $1::uuid",
                          id) == 1);
   snprintf(path, sizeof(path), "/_fake/refunds/%s/succeed", re);
   assert_int_equal(fs_call(&fake, "POST", path, NULL, NULL), 200);
@@ -464,8 +464,8 @@ static void test_housekeeping(void **state) {
   char out[128];
   assert_int_equal(run_cli("housekeeping", out, sizeof(out)), 0);
   assert_non_null(strstr(out, "deleted "));
-  assert_int_equal(pf_db_long("SELECT count(*) FROM audit_log WHERE action = $1", action), 1);
-  assert_int_equal(pf_db_long("SELECT count(*) FROM idempotency_keys WHERE key = $1", key), 0);
+  assert_int_equal(th_sql_long("SELECT count(*) FROM audit_log WHERE action = $1", action), 1);
+  assert_int_equal(th_sql_long("SELECT count(*) FROM idempotency_keys WHERE key = $1", key), 0);
 }
 
 int main(void) {

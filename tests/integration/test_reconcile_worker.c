@@ -7,12 +7,10 @@
 #include <stddef.h>
 #include <cmocka.h>
 #include <curl/curl.h>
-#include <netinet/in.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -36,7 +34,7 @@ static int setup(void **state) {
   setenv("HERALD_LOG_LEVEL", "error", 1);
   th_start(&srv);
   char user_id[37];
-  token = pf_user(&srv, user_id);
+  token = th_user(&srv, "payer", NULL, user_id);
   admin = th_admin_token(&srv, NULL);
   return 0;
 }
@@ -76,17 +74,6 @@ static int wait_exit(pid_t pid) {
 }
 
 static int run(const char *const *args) { return wait_exit(spawn(args)); }
-
-static int free_port(void) {
-  int fd = socket(AF_INET, SOCK_STREAM, 0);
-  struct sockaddr_in a = {.sin_family = AF_INET};
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t len = sizeof(a);
-  assert_int_equal(bind(fd, (struct sockaddr *)&a, sizeof(a)), 0);
-  assert_int_equal(getsockname(fd, (struct sockaddr *)&a, &len), 0);
-  close(fd);
-  return ntohs(a.sin_port);
-}
 
 struct buf {
   char data[65536];
@@ -149,7 +136,7 @@ static void admin_sync(const char *id, char job[37]) {
 /* A processing payment here that succeeded at the fake; its intent id into pi. */
 static void processing_payment(char id[37], char pi[64]) {
   snprintf(id, 37, "%s", pf_pay(&srv, token, slow, 201));
-  char *p = pf_db_text("SELECT provider_payment_intent_id FROM payments WHERE id = $1::uuid", id);
+  char *p = th_sql_text("SELECT provider_payment_intent_id FROM payments WHERE id = $1::uuid", id);
   snprintf(pi, 64, "%s", p);
   free(p);
   char path[160];
@@ -175,7 +162,7 @@ static void test_bad_usage(void **state) {
 /* /metrics answers on the port; a job moves jobs_total{payment_sync,done}. */
 static void test_metrics(void **state) {
   (void)state;
-  int port = free_port();
+  int port = th_free_port();
   char ps[16];
   snprintf(ps, sizeof(ps), "%d", port);
   const char *const args[] = {"--metrics-port", ps, NULL};
@@ -262,7 +249,7 @@ static void test_retry_without_every(void **state) {
   char run_id[37];
   snprintf(run_id, sizeof(run_id), "%s", th_str(r.json, "id"));
   th_response_free(&r);
-  char *job = pf_db_text("SELECT id::text FROM reconcile_jobs WHERE kind = 'ledger_run' AND"
+  char *job = th_sql_text("SELECT id::text FROM reconcile_jobs WHERE kind = 'ledger_run' AND"
                          " subject_id = $1", run_id);
   assert_non_null(job);
   fs_inject(&fake, "GET", "/v1/payment_intents", "server_error", 1, 0);
@@ -274,13 +261,13 @@ static void test_retry_without_every(void **state) {
   char *s = NULL;
   for (int i = 0; i < 100; i++, usleep(100 * 1000)) {
     free(s);
-    s = pf_db_text(state_sql, job);
+    s = th_sql_text(state_sql, job);
     if (strcmp(s, "queued/1/true") == 0) {
       break;
     }
   }
   assert_string_equal(s, "queued/1/true"); /* failed once, queued with a delay */
-  assert_int_equal(pf_db_long("SELECT (due_at > now() + interval '30 s')::int FROM"
+  assert_int_equal(th_sql_long("SELECT (due_at > now() + interval '30 s')::int FROM"
                               " reconcile_jobs WHERE id = $1::uuid", job), 1);
   /* the delay passes (and the job has been quiet since) */
   PGconn *db = th_db_connect();
@@ -293,7 +280,7 @@ static void test_retry_without_every(void **state) {
   PQfinish(db);
   for (int i = 0; i < 150; i++, usleep(100 * 1000)) {
     free(s);
-    s = pf_db_text(state_sql, job);
+    s = th_sql_text(state_sql, job);
     if (strncmp(s, "done/", 5) == 0) {
       break;
     }

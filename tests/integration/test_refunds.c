@@ -28,7 +28,7 @@ static int setup(void **state) {
   setenv("HERALD_HTTP_THREADS", "8", 1);
   th_start(&srv);
   fs_webhooks(&fake, &srv, 0);
-  payer = pf_user(&srv, payer_id);
+  payer = th_user(&srv, "payer", NULL, payer_id);
   admin = th_admin_token(&srv, NULL);
   return 0;
 }
@@ -96,10 +96,10 @@ static void test_partial_then_full(void **state) {
   th_assert_json_subset("{\"object\":\"list\",\"has_more\":true}", r.json);
   th_assert_json_subset("{\"amount\":7500}", json_array_get(json_object_get(r.json, "data"), 0));
   th_response_free(&r);
-  assert_int_equal(pf_db_long("SELECT count(*) FROM notifications WHERE template_key ="
+  assert_int_equal(th_sql_long("SELECT count(*) FROM notifications WHERE template_key ="
                               " 'payment_refunded' AND data->>'payment_id' = $1", id),
                    2);
-  assert_int_equal(pf_db_long("SELECT count(*) FROM audit_log WHERE action = 'refund.created'"
+  assert_int_equal(th_sql_long("SELECT count(*) FROM audit_log WHERE action = 'refund.created'"
                               " AND details->>'payment_id' = $1", id),
                    2);
 }
@@ -170,9 +170,9 @@ static void test_concurrent_partial_refunds_never_exceed(void **state) {
   }
   assert_int_equal(created, 3);
   assert_int_equal(refused, 3);
-  assert_int_equal(pf_db_long("SELECT sum(amount) FROM refunds WHERE payment_id = $1::uuid", id),
+  assert_int_equal(th_sql_long("SELECT sum(amount) FROM refunds WHERE payment_id = $1::uuid", id),
                    9000);
-  assert_int_equal(pf_db_long("SELECT amount_refunded FROM payments WHERE id = $1::uuid", id),
+  assert_int_equal(th_sql_long("SELECT amount_refunded FROM payments WHERE id = $1::uuid", id),
                    9000);
 }
 
@@ -199,7 +199,7 @@ static void test_pending_refund_settled_by_webhook(void **state) {
   th_assert_json_subset("{\"status\":200}", json_array_get(d, 0));
   json_decref(d);
   pf_assert_db("SELECT status FROM refunds WHERE provider_refund_id = $1", provider, "succeeded");
-  assert_int_equal(pf_db_long("SELECT count(*) FROM notifications WHERE template_key ="
+  assert_int_equal(th_sql_long("SELECT count(*) FROM notifications WHERE template_key ="
                               " 'payment_refunded' AND data->>'payment_id' = $1", id),
                    1);
 }
@@ -224,7 +224,7 @@ static void test_refund_timeout_stays_pending(void **state) {
   assert_int_equal(r.status, 201);
   assert_string_equal(th_header(&r, "Idempotent-Replayed"), "true");
   th_response_free(&r);
-  assert_int_equal(pf_db_long("SELECT count(*) FROM refunds WHERE payment_id = $1::uuid", id), 1);
+  assert_int_equal(th_sql_long("SELECT count(*) FROM refunds WHERE payment_id = $1::uuid", id), 1);
 }
 
 int main(void) {

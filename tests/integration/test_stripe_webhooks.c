@@ -29,7 +29,7 @@ static int setup(void **state) {
   setenv("HERALD_STRIPE_MAX_RETRIES", "0", 1);
   th_start(&srv);
   fs_webhooks(&fake, &srv, 0);
-  payer = pf_user(&srv, payer_id);
+  payer = th_user(&srv, "payer", NULL, payer_id);
   return 0;
 }
 
@@ -111,7 +111,7 @@ static void test_signatures(void **state) {
   assert_int_equal(json_array_size(json_object_get(json_object_get(r.json, "error"), "errors")),
                    3); /* id, type, data */
   th_response_free(&r);
-  assert_int_equal(pf_db_long("SELECT count(*) FROM payment_events WHERE payload->>'id' ="
+  assert_int_equal(th_sql_long("SELECT count(*) FROM payment_events WHERE payload->>'id' ="
                               " $1::jsonb->>'id'", fresh), 1);
   free(body);
   free(fresh);
@@ -125,7 +125,7 @@ static const char *processing_payment(char pi[64]) {
            pf_pay(&srv, payer, "{\"amount\":1800,\"currency\":\"USD\",\"payment_type\":"
                                "\"venue_booking\",\"payment_method_id\":\"pm_card_processing\","
                                "\"confirm\":true}", 201));
-  char *v = pf_db_text("SELECT provider_payment_intent_id FROM payments WHERE id = $1::uuid", id);
+  char *v = th_sql_text("SELECT provider_payment_intent_id FROM payments WHERE id = $1::uuid", id);
   snprintf(pi, 64, "%s", v);
   free(v);
   pf_assert_db("SELECT status FROM payments WHERE id = $1::uuid", id, "processing");
@@ -166,11 +166,11 @@ static void test_duplicate_event_changes_nothing(void **state) {
   assert_string_equal(outcome(d, 2), "duplicate");
   json_decref(d);
   pf_assert_db("SELECT status FROM payments WHERE id = $1::uuid", pid, "succeeded");
-  assert_int_equal(pf_db_long("SELECT count(*) FROM payment_events WHERE id = $1", evt_id), 1);
+  assert_int_equal(th_sql_long("SELECT count(*) FROM payment_events WHERE id = $1", evt_id), 1);
   pf_assert_db("SELECT outcome FROM payment_events WHERE id = $1", evt_id, "applied");
-  assert_int_equal(pf_db_long("SELECT count(*) FROM notifications WHERE template_key ="
+  assert_int_equal(th_sql_long("SELECT count(*) FROM notifications WHERE template_key ="
                               " 'payment_receipt' AND data->>'payment_id' = $1", pid), 1);
-  assert_int_equal(pf_db_long("SELECT count(*) FROM audit_log WHERE target_id = $1 AND action ="
+  assert_int_equal(th_sql_long("SELECT count(*) FROM audit_log WHERE target_id = $1 AND action ="
                               " 'payment.status_changed' AND actor_type = 'system'", pid), 1);
 }
 
@@ -222,7 +222,7 @@ static void test_backward_event_refetches(void **state) {
   pf_assert_db("SELECT status FROM payments WHERE id = $1::uuid", pid, "requires_payment_method");
   pf_assert_db("SELECT last_payment_error->>'decline_code' FROM payments WHERE id = $1::uuid", pid,
                "generic_decline");
-  assert_int_equal(pf_db_long("SELECT count(*) FROM notifications WHERE template_key ="
+  assert_int_equal(th_sql_long("SELECT count(*) FROM notifications WHERE template_key ="
                               " 'payment_failed' AND data->>'payment_id' = $1", pid), 1);
 }
 
@@ -239,7 +239,7 @@ static void test_refetch_failure_is_retried_later(void **state) {
   assert_int_equal(json_integer_value(json_object_get(json_array_get(d, 0), "status")), 503);
   json_decref(d);
   pf_assert_db("SELECT status FROM payments WHERE id = $1::uuid", pid, "processing");
-  assert_int_equal(pf_db_long("SELECT count(*) FROM payment_events WHERE id = $1"
+  assert_int_equal(th_sql_long("SELECT count(*) FROM payment_events WHERE id = $1"
                               " AND processed_at IS NULL", failed), 1);
   d = fs_deliver(&fake, ids, 1, NULL); /* Stripe delivers it again */
   assert_string_equal(outcome(d, 0), "refetched");
@@ -262,7 +262,7 @@ static void test_fake_sender_signature_failures(void **state) {
     assert_int_equal(json_integer_value(json_object_get(json_array_get(d, 0), "status")), 400);
     json_decref(d);
   }
-  assert_int_equal(pf_db_long("SELECT count(*) FROM payment_events WHERE id = $1", evt), 0);
+  assert_int_equal(th_sql_long("SELECT count(*) FROM payment_events WHERE id = $1", evt), 0);
 }
 
 static void test_unknown_object_and_automatic_sender(void **state) {
@@ -286,7 +286,7 @@ static void test_unknown_object_and_automatic_sender(void **state) {
   char *status = NULL;
   for (int i = 0; i < 100; i++) {
     free(status);
-    status = pf_db_text("SELECT status FROM payments WHERE id = $1::uuid", pid);
+    status = th_sql_text("SELECT status FROM payments WHERE id = $1::uuid", pid);
     if (strcmp(status, "succeeded") == 0) {
       break;
     }

@@ -38,20 +38,18 @@ static int teardown(void **state) {
   return 0;
 }
 
-static void iso(time_t t, char out[32]) { strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", gmtime(&t)); }
-
 static void sql(const char *statement, const char *param) {
-  free(ns_sql_text(statement, param));
+  free(th_sql_text(statement, param));
 }
 
 static char *status_of(const char *delivery_id) {
-  return ns_sql_text("SELECT status FROM deliveries WHERE id = $1::uuid", delivery_id);
+  return th_sql_text("SELECT status FROM deliveries WHERE id = $1::uuid", delivery_id);
 }
 
 static void test_redis_down_then_back(void **state) {
   (void)state;
   char uid[37];
-  free(ns_user(&srv, "outage", "+14155550106", uid));
+  free(th_user(&srv, "outage", "+14155550106", uid));
   assert_int_equal(th_stack("stop-service redis"), 0);
   json_t *n = ns_send(&srv, admin, "{\"user_id\":\"%s\",\"category\":\"c\",\"body\":\"b\","
                                    "\"channels\":[\"email\",\"sms\",\"in_app\"]}", uid);
@@ -59,13 +57,13 @@ static void test_redis_down_then_back(void **state) {
   const char *sms = th_str(ns_delivery(n, "sms"), "id");
   th_assert_json_subset("{\"status\":\"queued\"}", ns_delivery(n, "email"));
   th_assert_json_subset("{\"status\":\"sent\"}", ns_delivery(n, "in_app"));
-  assert_int_equal(ns_sql_long("SELECT count(*) FROM deliveries WHERE id = $1::uuid"
+  assert_int_equal(th_sql_long("SELECT count(*) FROM deliveries WHERE id = $1::uuid"
                                " AND status = 'queued'", email), 1);
   assert_int_equal(th_stack("start-service redis"), 0);
-  assert_false(ns_list_has("herald:q:{email}", email)); /* the push was lost */
-  assert_true(ns_wait_list_has("herald:q:{email}", email, 20));
-  assert_true(ns_wait_list_has("herald:q:{sms}", sms, 5));
-  assert_int_equal(ns_sql_long("SELECT count(*) FROM deliveries WHERE id = $1::uuid"
+  assert_false(th_list_has("herald:q:{email}", email)); /* the push was lost */
+  assert_true(th_wait_list_has("herald:q:{email}", email, 20));
+  assert_true(th_wait_list_has("herald:q:{sms}", sms, 5));
+  assert_int_equal(th_sql_long("SELECT count(*) FROM deliveries WHERE id = $1::uuid"
                                " AND updated_at > created_at", email), 1);
   json_decref(n);
 }
@@ -73,15 +71,15 @@ static void test_redis_down_then_back(void **state) {
 static void test_delayed_ids_promoted_when_due(void **state) {
   (void)state;
   char uid[37], at[32];
-  free(ns_user(&srv, "promote", NULL, uid));
-  iso(time(NULL) + 2, at);
+  free(th_user(&srv, "promote", NULL, uid));
+  th_iso(time(NULL) + 2, at);
   json_t *n = ns_send(&srv, admin, "{\"user_id\":\"%s\",\"category\":\"c\",\"body\":\"b\","
                                    "\"channels\":[\"email\"],\"send_at\":\"%s\"}", uid, at);
   const char *id = th_str(ns_delivery(n, "email"), "id");
-  assert_true(ns_zscore("herald:delayed:{email}", id) > 0);
-  assert_false(ns_list_has("herald:q:{email}", id));
-  assert_true(ns_wait_list_has("herald:q:{email}", id, 15));
-  assert_true(ns_zscore("herald:delayed:{email}", id) < 0);
+  assert_true(th_zscore("herald:delayed:{email}", id) > 0);
+  assert_false(th_list_has("herald:q:{email}", id));
+  assert_true(th_wait_list_has("herald:q:{email}", id, 15));
+  assert_true(th_zscore("herald:delayed:{email}", id) < 0);
   char *status = NULL;
   for (int i = 0; i < 30; i++) { /* the row follows the id */
     free(status);
@@ -99,8 +97,8 @@ static void test_delayed_ids_promoted_when_due(void **state) {
 static void test_lost_delayed_entry_pushed_from_postgres(void **state) {
   (void)state;
   char uid[37], at[32];
-  free(ns_user(&srv, "lostdelay", "+14155550107", uid));
-  iso(time(NULL) + 3600, at);
+  free(th_user(&srv, "lostdelay", "+14155550107", uid));
+  th_iso(time(NULL) + 3600, at);
   json_t *n = ns_send(&srv, admin, "{\"user_id\":\"%s\",\"category\":\"c\",\"body\":\"b\","
                                    "\"channels\":[\"sms\"],\"send_at\":\"%s\"}", uid, at);
   const char *id = th_str(ns_delivery(n, "sms"), "id");
@@ -114,7 +112,7 @@ static void test_lost_delayed_entry_pushed_from_postgres(void **state) {
   h_redis_close(&r);
   sql("UPDATE deliveries SET due_at = now() - interval '10 seconds' WHERE id = $1::uuid"
       " RETURNING id", id);
-  assert_true(ns_wait_list_has("herald:q:{sms}", id, 15));
+  assert_true(th_wait_list_has("herald:q:{sms}", id, 15));
   char *status = status_of(id);
   assert_string_equal(status, "queued");
   free(status);
@@ -124,8 +122,8 @@ static void test_lost_delayed_entry_pushed_from_postgres(void **state) {
 static void test_scheduled_in_app_becomes_visible(void **state) {
   (void)state;
   char uid[37], at[32];
-  char *token = ns_user(&srv, "inapp", NULL, uid);
-  iso(time(NULL) + 2, at);
+  char *token = th_user(&srv, "inapp", NULL, uid);
+  th_iso(time(NULL) + 2, at);
   json_t *n = ns_send(&srv, admin, "{\"user_id\":\"%s\",\"category\":\"c\",\"body\":\"soon\","
                                    "\"channels\":[\"in_app\"],\"send_at\":\"%s\"}", uid, at);
   const char *id = th_str(ns_delivery(n, "in_app"), "id");
@@ -142,7 +140,7 @@ static void test_scheduled_in_app_becomes_visible(void **state) {
   assert_string_equal(status, "sent");
   free(status);
   struct th_response r;
-  ns_call(&srv, token, "GET", "/api/v1/notifications", NULL, NULL, &r);
+  th_call(&srv, token, "GET", "/api/v1/notifications", NULL, NULL, &r);
   assert_int_equal(json_array_size(json_object_get(r.json, "data")), 1);
   assert_int_equal(json_integer_value(json_object_get(r.json, "unread_count")), 1);
   th_response_free(&r);
@@ -168,7 +166,7 @@ static size_t occurrences(const char *key, const char *id) {
 static void test_two_sweepers_push_a_row_once(void **state) {
   (void)state;
   char uid[37];
-  free(ns_user(&srv, "twice", NULL, uid));
+  free(th_user(&srv, "twice", NULL, uid));
   json_t *n = ns_send(&srv, admin, "{\"user_id\":\"%s\",\"category\":\"c\",\"body\":\"b\","
                                    "\"channels\":[\"email\"]}", uid);
   const char *id = th_str(ns_delivery(n, "email"), "id");
