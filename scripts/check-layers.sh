@@ -11,7 +11,7 @@
 #   common     no file under common/ includes an api/ header
 #   infra      no file of common/{core,store,queue,net,crypto} includes a header of the domain
 #              folders common/{app,audit,users,notifications,templates,payments,reconcile}
-#   folders    no folder of api/, common/ or workers/ holds more than 20 .c files
+#   folders    no folder of api/, common/, workers/ or tests/ holds more than 20 .c files
 #
 # SOURCE_ROOT defaults to the folder above this script. ctest runs it as arch_layers; the
 # self-test (tests/arch/test_check_layers.sh) runs it on a planted tree.
@@ -165,7 +165,8 @@ while IFS= read -r dir; do
   if ((n > max_c_files)); then
     fail "folders: ${dir#"$root"/}/ holds $n .c files (at most $max_c_files)"
   fi
-done < <(find "$root/api" "$root/common" "$root/workers" -type d 2>/dev/null)
+done < <(find "$root/api" "$root/common" "$root/workers" "$root/tests" -name node_modules -prune \
+  -o -type d -print 2>/dev/null)
 
 if ((failures > 0)); then
   echo "check-layers: $failures violation(s)" >&2
