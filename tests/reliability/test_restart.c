@@ -35,8 +35,7 @@ static int setup(void **state) {
 
 static int teardown(void **state) {
   (void)state;
-  wt_proc_signal(&smtp, SIGTERM, 5);
-  wt_finish();
+  wt_end(NULL, &smtp);
   return 0;
 }
 

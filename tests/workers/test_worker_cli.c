@@ -5,14 +5,11 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <cmocka.h>
-#include <arpa/inet.h>
 #include <dirent.h>
-#include <netinet/in.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
 #include "core/alloc.h"
@@ -24,15 +21,13 @@ static const char *names[] = {"herald-email", "herald-sms", "herald-push"};
 
 static int setup(void **state) {
   (void)state;
-  wt_init();
-  db = wt_db();
+  db = wt_begin(NULL, NULL, NULL);
   return 0;
 }
 
 static int teardown(void **state) {
   (void)state;
-  PQfinish(db);
-  wt_finish();
+  wt_end(db, NULL);
   return 0;
 }
 
@@ -168,17 +163,6 @@ static void test_max_jobs(void **state) {
   wt_free_ids(ids);
 }
 
-static int free_port(void) {
-  int fd = socket(AF_INET, SOCK_STREAM, 0);
-  struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = 0};
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t len = sizeof(a);
-  assert_int_equal(bind(fd, (struct sockaddr *)&a, sizeof(a)), 0);
-  getsockname(fd, (struct sockaddr *)&a, &len);
-  close(fd);
-  return ntohs(a.sin_port);
-}
-
 static void test_stats_and_metrics(void **state) {
   (void)state;
   struct wt_seed s = {.channel = "email", .n = 3};
@@ -212,7 +196,7 @@ static void test_stats_and_metrics(void **state) {
   char dir[256], var[300], port[16], url[96];
   snprintf(dir, sizeof(dir), "%s/metrics", wt_tmpdir());
   snprintf(var, sizeof(var), "HERALD_EMAIL_OUTBOX_DIR=%s", dir);
-  snprintf(port, sizeof(port), "%d", free_port());
+  snprintf(port, sizeof(port), "%d", th_free_port());
   const char *env[] = {"HERALD_EMAIL_PROVIDER=file", var, "HERALD_WORKER_BLOCK_MS=200", NULL};
   const char *args[] = {"--metrics-port", port, NULL};
   struct wt_proc w;
@@ -221,11 +205,11 @@ static void test_stats_and_metrics(void **state) {
                                  " AND status = 'sent'", ids, 3, 20));
   snprintf(url, sizeof(url), "http://127.0.0.1:%s/metrics", port);
   char *body = NULL;
-  assert_int_equal(wt_http_text(url, &body), 200);
+  assert_int_equal(th_http_text(url, &body), 200);
   if (strstr(body, "list=\"ready\"} 0\n") == NULL) { /* depths are sampled every second */
     free(body);
     wt_sleep_ms(1500);
-    assert_int_equal(wt_http_text(url, &body), 200);
+    assert_int_equal(th_http_text(url, &body), 200);
   }
   assert_non_null(strstr(body, "herald_worker_jobs_total{queue=\"email\",outcome=\"sent\"} 3\n"));
   assert_non_null(strstr(body, "herald_worker_queue_depth{queue=\"email\",list=\"ready\"} 0\n"));

@@ -46,38 +46,20 @@ static const char *const *smtp_env(int port, const char *extra1, const char *ext
 
 static int setup(void **state) {
   (void)state;
-  wt_init();
-  db = wt_db();
-  wt_fake_start(&smtp, "fake_smtp.py", NULL);
+  db = wt_begin(&smtp, "fake_smtp.py", NULL);
   return 0;
 }
 
 static int teardown(void **state) {
   (void)state;
-  wt_proc_signal(&smtp, SIGTERM, 5);
-  PQfinish(db);
-  wt_finish();
+  wt_end(db, &smtp);
   return 0;
 }
 
 static int before(void **state) {
   (void)state;
-  wt_queue_clear("email");
-  wt_fake_reset(smtp.control_port);
+  wt_reset("email", &smtp);
   return 0;
-}
-
-/* One text value of a query with $1 = a delivery id (static buffer; "" for NULL). */
-static const char *text(const char *sql, const char *id) {
-  static char out[4096];
-  const char *params[] = {id};
-  PGresult *res = PQexecParams(db, sql, 1, NULL, params, NULL, NULL, 0);
-  if (PQresultStatus(res) != PGRES_TUPLES_OK || PQntuples(res) != 1) {
-    fail_msg("%s (%s): %s", sql, id, PQerrorMessage(db));
-  }
-  snprintf(out, sizeof(out), "%s", PQgetvalue(res, 0, 0));
-  PQclear(res);
-  return out;
 }
 
 /* The message the fake received for delivery id (borrowed from messages) or NULL. */
@@ -95,13 +77,7 @@ static json_t *message_for(json_t *messages, const char *id) {
 
 static int run_once(const char *const *env) {
   const char *args[] = {"--once", "--concurrency", "2", NULL};
-  char *out = NULL;
-  int rc = wt_run(HERALD_EMAIL_BIN, args, env, &out, 60);
-  if (rc != 0) {
-    fprintf(stderr, "%s\n", out);
-  }
-  free(out);
-  return rc;
+  return wt_run_shown(HERALD_EMAIL_BIN, args, env, 60, true);
 }
 
 static void test_smtp_sends_mime(void **state) {
@@ -128,7 +104,7 @@ static void test_smtp_sends_mime(void **state) {
   for (int i = 0; i < 2; i++) {
     json_t *m = message_for(messages, a[i]);
     assert_non_null(m);
-    const char *email = text("SELECT u.email FROM deliveries d JOIN users u ON u.id = d.user_id"
+    const char *email = wt_text(db, "SELECT u.email FROM deliveries d JOIN users u ON u.id = d.user_id"
                              " WHERE d.id = $1", a[i]);
     assert_string_equal(json_string_value(json_array_get(json_object_get(m, "rcpt"), 0)), email);
     assert_string_equal(json_string_value(json_object_get(m, "mail_from")),
@@ -172,7 +148,7 @@ static void test_file_provider(void **state) {
   char header[96];
   snprintf(header, sizeof(header), "X-Herald-Delivery-Id: %s\r\n", ids[0]);
   assert_non_null(strstr(buf, header));
-  assert_string_equal(text("SELECT status || '/' || provider FROM deliveries WHERE id = $1",
+  assert_string_equal(wt_text(db, "SELECT status || '/' || provider FROM deliveries WHERE id = $1",
                            ids[0]), "sent/file");
   wt_free_ids(ids);
 }
@@ -242,7 +218,7 @@ static void test_text_only_gets_html_and_one_click(void **state) {
   assert_non_null(strstr(msg, want));
   assert_non_null(strstr(msg, "Content-Type: multipart/alternative; boundary="));
   assert_non_null(strstr(msg, "List-Unsubscribe-Post: List-Unsubscribe=One-Click\r\n"));
-  const char *user = text("SELECT user_id::text FROM deliveries WHERE id = $1", ids[0]);
+  const char *user = wt_text(db, "SELECT user_id::text FROM deliveries WHERE id = $1", ids[0]);
   char user_id[40];
   snprintf(user_id, sizeof(user_id), "%s", user);
   snprintf(want, sizeof(want),
@@ -281,7 +257,7 @@ static void test_text_only_gets_html_and_one_click(void **state) {
     fail_msg("POST %s: %ld %s", path_query, r.status, r.body);
   }
   th_response_free(&r);
-  assert_string_equal(text("SELECT categories::text FROM notification_preferences"
+  assert_string_equal(wt_text(db, "SELECT categories::text FROM notification_preferences"
                            " WHERE user_id = $1", user_id), "{\"news\": {\"email\": false}}");
   path_query[strlen(path_query) - 1] ^= 1; /* one altered character */
   th_request(&api, "POST", path_query, headers, "List-Unsubscribe=One-Click", &r);
@@ -300,16 +276,16 @@ static void test_5xx_is_permanent(void **state) {
   char rule[256];
   snprintf(rule, sizeof(rule),
            "{\"stage\":\"rcpt\",\"code\":550,\"text\":\"5.1.1 no such user\",\"match\":\"%s\"}",
-           text("SELECT u.email FROM deliveries d JOIN users u ON u.id = d.user_id"
+           wt_text(db, "SELECT u.email FROM deliveries d JOIN users u ON u.id = d.user_id"
                 " WHERE d.id = $1", ids[0]));
   wt_fake_rule(smtp.control_port, rule);
   wt_push("email", ids);
   assert_int_equal(run_once(smtp_env(smtp.port, NULL, NULL)), 0);
-  assert_string_equal(text("SELECT status || '/' || reason || '/' || attempts FROM deliveries"
+  assert_string_equal(wt_text(db, "SELECT status || '/' || reason || '/' || attempts FROM deliveries"
                            " WHERE id = $1", ids[0]), "failed/smtp_rejected/1");
-  assert_non_null(strstr(text("SELECT last_error FROM deliveries WHERE id = $1", ids[0]),
+  assert_non_null(strstr(wt_text(db, "SELECT last_error FROM deliveries WHERE id = $1", ids[0]),
                          "550 5.1.1 no such user"));
-  assert_string_equal(text("SELECT string_agg(status, ',' ORDER BY id) FROM delivery_events"
+  assert_string_equal(wt_text(db, "SELECT string_agg(status, ',' ORDER BY id) FROM delivery_events"
                            " WHERE delivery_id = $1", ids[0]), "failed");
   assert_int_equal(wt_zcard("herald:delayed:{email}"), 0);
   assert_int_equal(wt_llen("herald:dlq:{email}"), 0);
@@ -323,7 +299,7 @@ static void test_5xx_is_permanent(void **state) {
 static void fail_once(const char *id, const char *stage, const char *how) {
   char rule[512];
   snprintf(rule, sizeof(rule), "{\"stage\":\"%s\",\"count\":1,\"match\":\"%s\",%s}", stage,
-           text("SELECT u.email FROM deliveries d JOIN users u ON u.id = d.user_id"
+           wt_text(db, "SELECT u.email FROM deliveries d JOIN users u ON u.id = d.user_id"
                 " WHERE d.id = $1", id), how);
   wt_fake_rule(smtp.control_port, rule);
 }
@@ -424,8 +400,8 @@ static void test_starttls_auth_and_smtps(void **state) {
   wt_push("email", ids);
   full[n - 1] = "HERALD_SMTP_PASSWORD=wrong";
   assert_int_equal(run_once((const char *const *)full), 0);
-  assert_string_equal(text("SELECT status FROM deliveries WHERE id = $1", second), "scheduled");
-  assert_non_null(strstr(text("SELECT last_error FROM deliveries WHERE id = $1", second), "535"));
+  assert_string_equal(wt_text(db, "SELECT status FROM deliveries WHERE id = $1", second), "scheduled");
+  assert_non_null(strstr(wt_text(db, "SELECT last_error FROM deliveries WHERE id = $1", second), "535"));
   /* waiting in the delayed set, or already promoted to the ready list */
   assert_int_equal(wt_zcard("herald:delayed:{email}") + wt_llen("herald:q:{email}"), 1);
   wt_proc_signal(&tls, SIGTERM, 5);
@@ -468,24 +444,24 @@ static void test_duplicates_inactive_and_not_due(void **state) {
   assert_int_equal(json_object_size(counts), 1);
   assert_int_equal(json_integer_value(json_object_get(counts, ids[0])), 1);
   json_decref(counts);
-  assert_string_equal(text("SELECT status || '/' || attempts FROM deliveries WHERE id = $1",
+  assert_string_equal(wt_text(db, "SELECT status || '/' || attempts FROM deliveries WHERE id = $1",
                            ids[0]), "sent/1");
-  assert_string_equal(text("SELECT count(*)::text FROM delivery_events WHERE delivery_id = $1",
+  assert_string_equal(wt_text(db, "SELECT count(*)::text FROM delivery_events WHERE delivery_id = $1",
                            ids[0]), "1");
-  assert_string_equal(text("SELECT status || '/' || reason FROM deliveries WHERE id = $1",
+  assert_string_equal(wt_text(db, "SELECT status || '/' || reason FROM deliveries WHERE id = $1",
                            ids[1]), "skipped/user_inactive");
   /* scheduled for later: back to the delayed set at its due time, not sent */
-  assert_string_equal(text("SELECT status || '/' || attempts FROM deliveries WHERE id = $1",
+  assert_string_equal(wt_text(db, "SELECT status || '/' || attempts FROM deliveries WHERE id = $1",
                            ids[2]), "scheduled/0");
   const char *argv[] = {"ZSCORE", "herald:delayed:{email}", ids[2]};
   redisReply *reply = NULL;
   assert_int_equal(h_redis_argv(wt_redis(), &reply, 3, argv), H_OK);
   assert_int_equal(reply->type, REDIS_REPLY_STRING);
-  double due = atof(text("SELECT extract(epoch FROM due_at) FROM deliveries WHERE id = $1",
+  double due = atof(wt_text(db, "SELECT extract(epoch FROM due_at) FROM deliveries WHERE id = $1",
                          ids[2]));
   assert_true(atof(reply->str) > due - 1 && atof(reply->str) < due + 1);
   freeReplyObject(reply);
-  assert_string_equal(text("SELECT status || '/' || attempts FROM deliveries WHERE id = $1",
+  assert_string_equal(wt_text(db, "SELECT status || '/' || attempts FROM deliveries WHERE id = $1",
                            other[0]), "queued/0");
   assert_int_equal(wt_llen("herald:q:{email}"), 0);
   assert_int_equal(wt_processing("email"), 0);
