@@ -208,21 +208,21 @@ static void action_run(struct action_ctx *c, struct h_payment_reply *out) {
   }
   PGconn *conn = NULL;
   bool call = false;
-  h_result r = h_pay_begin(c->app, &conn);
+  h_result r = h_db_tx_begin(c->app->db, &conn);
   if (r == H_OK) {
     r = action_begin(conn, c, out, &call);
   }
-  r = h_pay_finish(c->app, conn, r);
+  r = h_db_tx_finish(c->app->db, conn, r);
   if (r == H_OK && call) {
     struct h_pi pi = {0};
     struct h_stripe_error err = {0};
     h_result called = action_call(c, &pi, &err);
     conn = NULL;
-    r = h_pay_begin(c->app, &conn);
+    r = h_db_tx_begin(c->app->db, &conn);
     if (r == H_OK) {
       r = action_finish(conn, c, called, &pi, &err, out);
     }
-    r = h_pay_finish(c->app, conn, r);
+    r = h_db_tx_finish(c->app->db, conn, r);
     h_pi_clear(&pi);
   }
   if (r != H_OK) {

@@ -1,4 +1,4 @@
-/* payment_common.c - transactions, replies, method resolution and customers for the
+/* payment_common.c - replies, method resolution and customers for the
  * payment services. */
 #include "payments/payment_internal.h"
 
@@ -11,30 +11,6 @@
 #include "core/log.h"
 #include "payments/payment_method_repo.h"
 #include "payments/payment_repo.h"
-
-h_result h_pay_begin(struct h_app *app, PGconn **conn) {
-  *conn = NULL;
-  h_result r = h_db_acquire(app->db, conn);
-  if (r == H_OK && (r = h_db_begin(*conn)) != H_OK) {
-    h_db_release(app->db, *conn);
-    *conn = NULL;
-  }
-  return r;
-}
-
-h_result h_pay_finish(struct h_app *app, PGconn *conn, h_result r) {
-  if (conn == NULL) {
-    return r;
-  }
-  if (r == H_OK) {
-    r = h_db_commit(conn);
-  }
-  if (r != H_OK) {
-    h_db_rollback(conn);
-  }
-  h_db_release(app->db, conn);
-  return r;
-}
 
 void h_pay_reply(struct h_payment_reply *out, unsigned int status, json_t *body) {
   json_decref(out->body);

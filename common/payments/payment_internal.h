@@ -13,12 +13,6 @@
 #include "payments/payment_repo.h"
 #include "payments/payment_service.h"
 
-/* Acquires a pooled connection and opens a transaction. */
-h_result h_pay_begin(struct h_app *app, PGconn **conn);
-/* Commits (r == H_OK) or rolls back, releases conn; returns the first error. NULL
- * conn returns r. */
-h_result h_pay_finish(struct h_app *app, PGconn *conn, h_result r);
-
 /* Fills out with the error shape (status from r). */
 void h_pay_reply_error(struct h_payment_reply *out, h_result r, const char *code,
                        const char *message, const char *param);

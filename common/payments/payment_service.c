@@ -169,14 +169,14 @@ static h_result create_call(struct create_ctx *c, struct h_pi *pi, struct h_stri
 static h_result create_run(struct create_ctx *c, struct h_payment_reply *out) {
   PGconn *conn = NULL;
   bool call = false;
-  h_result r = h_pay_begin(c->app, &conn);
+  h_result r = h_db_tx_begin(c->app->db, &conn);
   if (r == H_OK) {
     r = create_begin(c, conn, out, &call);
     if (r == H_OK && c->store) {
       r = h_idem_complete_status(conn, c->idem, out->status, out->body);
     }
   }
-  r = h_pay_finish(c->app, conn, r);
+  r = h_db_tx_finish(c->app->db, conn, r);
   if (r != H_OK || !call) {
     return r;
   }
@@ -184,11 +184,11 @@ static h_result create_run(struct create_ctx *c, struct h_payment_reply *out) {
   struct h_stripe_error err = {0};
   h_result called = create_call(c, &pi, &err);
   conn = NULL;
-  r = h_pay_begin(c->app, &conn);
+  r = h_db_tx_begin(c->app->db, &conn);
   if (r == H_OK) {
     r = create_finish(c, conn, called, &pi, &err, out);
   }
-  r = h_pay_finish(c->app, conn, r);
+  r = h_db_tx_finish(c->app->db, conn, r);
   h_pi_clear(&pi);
   return r;
 }

@@ -77,7 +77,7 @@ static h_result apply_object(PGconn *conn, struct hook_ctx *c, enum h_sync_sourc
 static h_result apply_tx(struct hook_ctx *c, enum h_sync_source source, const char *raw,
                          long long created, bool *duplicate) {
   PGconn *conn = NULL;
-  h_result r = h_pay_begin(c->app, &conn);
+  h_result r = h_db_tx_begin(c->app->db, &conn);
   if (r == H_OK) {
     const char *object_id = json_string_value(json_object_get(c->object, "id"));
     r = h_payment_event_claim(conn, c->event_id, c->type, object_id, created, raw, duplicate);
@@ -88,7 +88,7 @@ static h_result apply_tx(struct hook_ctx *c, enum h_sync_source source, const ch
   if (r == H_OK && !*duplicate && strcmp(c->outcome, "refetch") != 0) {
     r = h_payment_event_finish(conn, c->event_id, c->outcome);
   }
-  return h_pay_finish(c->app, conn, r);
+  return h_db_tx_finish(c->app->db, conn, r);
 }
 
 /* Fetches the current state of the event's object. */

@@ -128,11 +128,11 @@ static h_result refund_call(struct refund_ctx *c, struct h_refund_obj *obj,
 static h_result refund_run(struct refund_ctx *c, struct h_payment_reply *out) {
   PGconn *conn = NULL;
   bool call = false;
-  h_result r = h_pay_begin(c->app, &conn);
+  h_result r = h_db_tx_begin(c->app->db, &conn);
   if (r == H_OK) {
     r = refund_begin(conn, c, out, &call);
   }
-  r = h_pay_finish(c->app, conn, r);
+  r = h_db_tx_finish(c->app->db, conn, r);
   if (r != H_OK || !call) {
     return r;
   }
@@ -140,14 +140,14 @@ static h_result refund_run(struct refund_ctx *c, struct h_payment_reply *out) {
   struct h_stripe_error err = {0};
   h_result called = refund_call(c, &obj, &err);
   conn = NULL;
-  r = h_pay_begin(c->app, &conn);
+  r = h_db_tx_begin(c->app->db, &conn);
   if (r == H_OK) {
     r = refund_finish(conn, c, called, &obj, &err, out);
   }
   if (r == H_OK) {
     r = h_idem_complete_status(conn, c->idem, out->status, out->body);
   }
-  return h_pay_finish(c->app, conn, r);
+  return h_db_tx_finish(c->app->db, conn, r);
 }
 
 void h_refund_create(struct h_app *app, const struct h_actor *actor, const char *payment_id,

@@ -136,11 +136,11 @@ h_result h_reconcile_sync_payment(struct h_app *app, const char *id, bool force,
   }
   struct h_payment p;
   PGconn *conn = NULL;
-  h_result r = h_pay_begin(app, &conn);
+  h_result r = h_db_tx_begin(app->db, &conn);
   if (r == H_OK) {
     r = h_payment_repo_lock(conn, id, NULL, &p);
   }
-  r = h_pay_finish(app, conn, r);
+  r = h_db_tx_finish(app->db, conn, r);
   if (r != H_OK) {
     return r;
   }
