@@ -37,6 +37,15 @@ struct h_req {
 /* Sends body (stolen) with status. */
 void h_reply_json(struct h_req *rq, unsigned int status, json_t *body);
 
+/* The HTTP status for a result code (500 for unknown codes). Pure. */
+unsigned int h_result_http_status(h_result r);
+
+/* The error body of failure r described by e (borrowed). New reference. */
+json_t *h_http_error_body(h_result r, const struct h_error *e);
+
+/* Sends the error for r described by e (borrowed), with Retry-After when e asks. */
+void h_reply_failure(struct h_req *rq, h_result r, const struct h_error *e);
+
 /* Sends the error shape for r; code NULL uses the result's default code. */
 void h_reply_error(struct h_req *rq, h_result r, const char *code, const char *message,
                    const char *param);

@@ -70,20 +70,20 @@ static const struct h_route routes[] = {
   /* payments (api/payments/payments.h) */
   {"POST", "/api/v1/payments", h_payments_post, H_AUTH_USER},
   {"GET", "/api/v1/payments", h_payments_get, H_AUTH_USER},
-  {"GET", "/api/v1/payments/:id", h_payment_get_handler, H_AUTH_USER},
+  {"GET", "/api/v1/payments/:id", h_payment_get, H_AUTH_USER},
   {"POST", "/api/v1/payments/:id/confirm", h_payment_confirm_post, H_AUTH_USER},
   {"POST", "/api/v1/payments/:id/cancel", h_payment_cancel_post, H_AUTH_USER},
   {"POST", "/api/v1/payments/:id/refunds", h_refunds_post, H_AUTH_ADMIN},
   {"GET", "/api/v1/payments/:id/refunds", h_refunds_get, H_AUTH_USER},
   {"GET", "/api/v1/payment-methods", h_payment_methods_get, H_AUTH_USER},
   {"POST", "/api/v1/payment-methods", h_payment_methods_post, H_AUTH_USER},
-  {"DELETE", "/api/v1/payment-methods/:id", h_payment_method_delete_handler, H_AUTH_USER},
+  {"DELETE", "/api/v1/payment-methods/:id", h_payment_method_delete, H_AUTH_USER},
   {"POST", "/api/v1/payment-methods/:id/default", h_payment_method_default_post, H_AUTH_USER},
   {"POST", "/api/v1/webhooks/stripe", h_webhook_stripe_post, H_AUTH_NONE},
   /* reconcile (api/admin/reconciliations.h) */
   {"POST", "/api/v1/admin/reconciliations", h_reconciliations_post, H_AUTH_ADMIN},
   {"GET", "/api/v1/admin/reconciliations", h_reconciliations_get, H_AUTH_ADMIN},
-  {"GET", "/api/v1/admin/reconciliations/:id", h_reconciliation_get_handler, H_AUTH_ADMIN},
+  {"GET", "/api/v1/admin/reconciliations/:id", h_reconciliation_get, H_AUTH_ADMIN},
   {"POST", "/api/v1/admin/payments/:id/sync", h_payment_sync_post, H_AUTH_ADMIN},
 
   {"POST", "/api/v1/webhooks/sms/status", h_webhook_sms_status_post, H_AUTH_NONE},

@@ -1,4 +1,4 @@
-/* Unit tests: result codes map to the documented HTTP statuses and wire types. */
+/* Unit tests: result codes map to the documented HTTP statuses (api/http) and wire types. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -6,6 +6,7 @@
 #include <cmocka.h>
 
 #include "core/result.h"
+#include "http/http.h"
 
 static void test_statuses(void **state) {
   (void)state;
