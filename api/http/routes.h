@@ -85,7 +85,7 @@ void h_admin_user_get(struct h_req *rq);
 void h_admin_user_patch(struct h_req *rq);
 void h_api_keys_post(struct h_req *rq);
 void h_api_keys_get(struct h_req *rq);
-void h_api_key_delete_handler(struct h_req *rq);
+void h_api_key_delete(struct h_req *rq);
 void h_docs_get(struct h_req *rq);       /* api/http/docs.c */
 void h_docs_asset_get(struct h_req *rq); /* api/http/docs.c */
 

@@ -112,8 +112,9 @@ static h_result action_begin(PGconn *conn, struct action_ctx *c, bool *call) {
   if (!c->cancel && (!c->row.needs_reconciliation || attempt == 0)) {
     attempt++; /* a new confirmation; one in doubt is retried under its own key */
   }
-  snprintf(c->key, sizeof(c->key), c->cancel ? "herald-payment-%s-cancel" : "herald-payment-%s-confirm-%d",
-           c->row.id, attempt);
+  snprintf(c->key, sizeof(c->key),
+           c->cancel ? "herald-payment-%s-cancel" : "herald-payment-%s-confirm-%d", c->row.id,
+           attempt);
   json_t *d = json_pack("{s:s?, s:s?}", "payment_method", c->method[0] ? c->method : NULL,
                         "reason", c->reason);
   r = h_audit_write(conn, c->actor, c->cancel ? "payment.cancel_requested"

@@ -243,7 +243,7 @@ static h_result get_tx(PGconn *conn, void *arg) {
 }
 
 h_result h_payment_find(struct h_app *app, const struct h_payment_viewer *v, const char *id,
-                       json_t **payment, struct h_error *err) {
+                        json_t **payment, struct h_error *err) {
   struct read_op o = {.v = v, .id = id};
   memset(err, 0, sizeof(*err));
   *payment = NULL;

@@ -1,6 +1,6 @@
 /* payment_service.h - payments: create, read, list, confirm, cancel.
  *
- * Money moves only through Stripe calls whose Idempotency-Key is derived from the
+ * Money moves only through provider calls whose Idempotency-Key is derived from the
  * payment's id ("herald-payment-<id>-create", "-confirm-<attempt>", "-cancel"), so
  * any retry of ours or of the client replays the provider's first answer instead
  * of charging twice. Before a provider call the payment is marked in doubt
@@ -59,7 +59,7 @@ h_result h_payment_create(struct h_app *app, const struct h_actor *actor, const 
 
 /* The payment with its refunds (others' payments: H_ERR_NOT_FOUND unless admin). */
 h_result h_payment_find(struct h_app *app, const struct h_payment_viewer *v, const char *id,
-                       json_t **payment, struct h_error *err);
+                        json_t **payment, struct h_error *err);
 
 /* Own payments, or everyone's for admins; data is a new reference. */
 h_result h_payment_list(struct h_app *app, const struct h_payment_viewer *v,

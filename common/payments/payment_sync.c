@@ -63,8 +63,9 @@ static h_result status_notice(PGconn *conn, const struct h_payment *row, const c
 }
 
 /* Writes the intent's fields (and, when apply, its status) to the row. */
-static h_result write_intent(PGconn *conn, struct h_payment *row, const struct h_provider_payment *pi,
-                             bool apply, bool current, bool in_doubt) {
+static h_result write_intent(PGconn *conn, struct h_payment *row,
+                             const struct h_provider_payment *pi, bool apply, bool current,
+                             bool in_doubt) {
   struct h_payment_update u = {
     .status = apply ? pi->status : NULL,
     .pi_id = pi->id,

@@ -10,7 +10,7 @@
 #include "queue/queue.h"
 
 h_result h_reconcile_jobs_enqueue(PGconn *conn, const char *kind, const char *subject,
-                              char id[37]) {
+                                  char id[37]) {
   const char *params[] = {kind, subject};
   PGresult *res = NULL;
   h_result r = h_db_exec(conn,
@@ -62,7 +62,7 @@ h_result h_reconcile_jobs_claim(PGconn *conn, const char *id, struct h_reconcile
 }
 
 h_result h_reconcile_jobs_finish(PGconn *conn, const struct h_reconcile_job *job, bool ok,
-                             const char *error, int retry_s) {
+                                 const char *error, int retry_s) {
   char tok[24], retry[16];
   snprintf(tok, sizeof(tok), "%lld", job->token);
   snprintf(retry, sizeof(retry), "%d", retry_s);

@@ -26,7 +26,7 @@ struct h_reconcile_job {
 /* Queues a job unless one is open for the same kind and subject; *id receives the
  * open job's id either way. Push it with h_reconcile_jobs_push after COMMIT. */
 h_result h_reconcile_jobs_enqueue(PGconn *conn, const char *kind, const char *subject,
-                              char id[37]);
+                                  char id[37]);
 /* LPUSHes ids (Redis down: logged; the next tick re-pushes queued jobs). */
 void h_reconcile_jobs_push(struct h_app *app, const char *const *ids, size_t n);
 
@@ -35,7 +35,7 @@ h_result h_reconcile_jobs_claim(PGconn *conn, const char *id, struct h_reconcile
 /* Ends a claimed job: done (ok), else queued again after retry_s or failed when
  * retry_s < 0. H_ERR_CONFLICT when the token is stale. */
 h_result h_reconcile_jobs_finish(PGconn *conn, const struct h_reconcile_job *job, bool ok,
-                             const char *error, int retry_s);
+                                 const char *error, int retry_s);
 
 /* The scheduler's tick (call under the cross-process lock): queues syncs that are
  * due, yesterday's ledger run and today's housekeeping when missing, returns to

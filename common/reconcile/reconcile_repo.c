@@ -28,7 +28,7 @@ static h_result exec_id(PGconn *conn, const char *sql, int n, const char *const 
 }
 
 h_result h_reconcile_repo_sync_attempts(PGconn *conn, const char *table, const char *id,
-                                    int *attempts) {
+                                        int *attempts) {
   const char *sql = BY_TABLE(table, "SELECT sync_attempts FROM ", " WHERE id = $1::uuid");
   const char *params[] = {id};
   PGresult *res = NULL;
@@ -42,7 +42,7 @@ h_result h_reconcile_repo_sync_attempts(PGconn *conn, const char *table, const c
 }
 
 h_result h_reconcile_repo_schedule(PGconn *conn, const char *table, const char *id, int attempts,
-                               int delay_s) {
+                                   int delay_s) {
   char a[16], d[16];
   snprintf(a, sizeof(a), "%d", attempts);
   snprintf(d, sizeof(d), "%d", delay_s);
@@ -99,7 +99,7 @@ h_result h_reconcile_repo_claim_due(PGconn *conn, char table[16], char id[37]) {
 }
 
 h_result h_reconcile_repo_notify_admins(PGconn *conn, const char *template_key, const char *title,
-                                    const char *body, json_t *ids) {
+                                        const char *body, json_t *ids) {
   PGresult *res = NULL;
   h_result r = h_db_exec(conn,
                          "SELECT id::text FROM users WHERE role = 'admin' AND status = 'active'"
@@ -137,7 +137,7 @@ h_result h_reconcile_repo_payment_metadata(PGconn *conn, const char *id, json_t 
 }
 
 h_result h_reconcile_repo_refund_source(PGconn *conn, const char *id,
-                                    struct h_reconcile_refund_src *out) {
+                                        struct h_reconcile_refund_src *out) {
   const char *params[] = {id};
   PGresult *res = NULL;
   h_result r = h_db_exec(conn,

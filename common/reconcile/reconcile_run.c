@@ -50,7 +50,7 @@ static h_result write_tx(PGconn *conn, void *arg) {
              "%d differences (%d new).",
              c->run_id, c->t->local_count, c->t->provider_count, c->t->found, c->t->added);
     r = h_reconcile_repo_notify_admins(conn, "reconcile_run", "Reconciliation finished", body,
-                                   c->notices);
+                                       c->notices);
   }
   return r;
 }

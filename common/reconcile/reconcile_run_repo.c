@@ -20,7 +20,7 @@ static void ts(time_t t, char out[24]) {
 }
 
 h_result h_reconcile_repo_run_insert(PGconn *conn, time_t since, time_t until,
-                                 const char *requested_by, char run_id[37]) {
+                                     const char *requested_by, char run_id[37]) {
   char s[24], u[24];
   ts(since, s);
   ts(until, u);
@@ -39,7 +39,7 @@ h_result h_reconcile_repo_run_insert(PGconn *conn, time_t since, time_t until,
 }
 
 h_result h_reconcile_repo_run_period(PGconn *conn, const char *run_id, time_t *since,
-                                 time_t *until, char status[16]) {
+                                     time_t *until, char status[16]) {
   const char *params[] = {run_id};
   PGresult *res = NULL;
   h_result r = h_db_exec(conn,
@@ -61,7 +61,7 @@ h_result h_reconcile_repo_run_period(PGconn *conn, const char *run_id, time_t *s
 }
 
 h_result h_reconcile_repo_run_status(PGconn *conn, const char *run_id, const char *status,
-                                 const char *error) {
+                                     const char *error) {
   const char *params[] = {run_id, status, error};
   return h_db_exec(conn,
                    "UPDATE reconciliation_runs SET status = $2, error = $3,"
@@ -72,7 +72,7 @@ h_result h_reconcile_repo_run_status(PGconn *conn, const char *run_id, const cha
 }
 
 h_result h_reconcile_repo_item_insert(PGconn *conn, const char *run_id, time_t since, time_t until,
-                                  const json_t *item, bool *added) {
+                                      const json_t *item, bool *added) {
   char s[24], u[24];
   ts(since, s);
   ts(until, u);
@@ -135,7 +135,7 @@ h_result h_reconcile_repo_run_exists(PGconn *conn, time_t since, time_t until, b
 }
 
 h_result h_reconcile_repo_run_get_json(PGconn *conn, const char *run_id, const char *kind,
-                                   json_t **out) {
+                                       json_t **out) {
   const char *params[] = {run_id, kind};
   PGresult *res = NULL;
   h_result r = h_db_exec(
@@ -158,7 +158,7 @@ h_result h_reconcile_repo_run_get_json(PGconn *conn, const char *run_id, const c
 }
 
 h_result h_reconcile_repo_run_list(PGconn *conn, const struct h_page *page, json_t **data,
-                               bool *has_more) {
+                                   bool *has_more) {
   char limit[16];
   snprintf(limit, sizeof(limit), "%d", page->limit + 1);
   const char *params[] = {page->starting_after, limit};

@@ -30,7 +30,7 @@ static h_result request_tx(PGconn *conn, void *arg) {
 }
 
 h_result h_reconcile_request_run(struct h_app *app, const struct h_actor *actor, time_t since,
-                             time_t until, json_t **run) {
+                                 time_t until, json_t **run) {
   struct request_ctx c = {.actor = actor, .since = since, .until = until};
   h_result r = h_db_tx(app->db, request_tx, &c);
   if (r != H_OK) {
@@ -47,7 +47,7 @@ static h_result list_tx(PGconn *conn, void *arg) {
 }
 
 h_result h_reconcile_list(struct h_app *app, const struct h_page *page, json_t **data,
-                      bool *has_more) {
+                          bool *has_more) {
   void *a[3] = {(void *)page, data, has_more};
   return h_db_run(app->db, list_tx, a);
 }
@@ -78,7 +78,7 @@ static h_result sync_tx(PGconn *conn, void *arg) {
 }
 
 h_result h_reconcile_queue_payment_sync(struct h_app *app, const struct h_actor *actor,
-                                    const char *payment_id, json_t **job) {
+                                        const char *payment_id, json_t **job) {
   struct request_ctx c = {.actor = actor, .payment_id = payment_id};
   h_result r = h_db_tx(app->db, sync_tx, &c);
   if (r != H_OK) {

@@ -51,7 +51,7 @@ static h_result schedule_next(PGconn *conn, const char *table, const char *id, b
              "needs a review.",
              strcmp(table, "payments") == 0 ? "payment" : "refund", id, H_SYNC_STEPS);
     r = h_reconcile_repo_notify_admins(conn, "reconcile_review", "Payment needs review", body,
-                                   notices);
+                                       notices);
   }
   return r;
 }

@@ -11,8 +11,8 @@
  * error body. The service stores its outcome and body with h_idem_complete (or a final
  * failure with h_idem_complete_error) inside the transaction of the change, so a replay
  * is exact even if the process dies right after COMMIT, without the service knowing
- * HTTP; a request that failed in passing calls h_idem_abort so a retry runs again. A key left in flight by a dead request may be
- * taken over after HERALD_IDEMPOTENCY_LOCK_S. */
+ * HTTP; a request that failed in passing calls h_idem_abort so a retry runs again. A key
+ * left in flight by a dead request may be taken over after HERALD_IDEMPOTENCY_LOCK_S. */
 #ifndef HERALD_IDEMPOTENCY_H
 #define HERALD_IDEMPOTENCY_H
 

@@ -174,8 +174,8 @@ h_result h_auth_login(struct h_app *app, const struct h_actor *actor, const char
   }
   free(row.password_hash);
   if (strcmp(row.status, "active") != 0) {
-    r = h_db_tx_finish(app->db, conn, h_audit_write(conn, &self, "auth.login_disabled", "user", row.id, NULL,
-                                        true));
+    r = h_audit_write(conn, &self, "auth.login_disabled", "user", row.id, NULL, true);
+    r = h_db_tx_finish(app->db, conn, r);
     return r == H_OK ? H_ERR_FORBIDDEN : r;
   }
   r = h_user_repo_login_succeeded(conn, row.id);

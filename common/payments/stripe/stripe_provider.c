@@ -40,8 +40,7 @@ static h_result payment_read(const json_t *obj, struct h_provider_payment *out) 
   copy_str(obj, "client_secret", out->client_secret, sizeof(out->client_secret));
   copy_ref(obj, "customer", out->customer, sizeof(out->customer));
   copy_ref(obj, "payment_method", out->payment_method, sizeof(out->payment_method));
-  copy_str(obj, "cancellation_reason", out->cancellation_reason,
-           sizeof(out->cancellation_reason));
+  copy_str(obj, "cancellation_reason", out->cancellation_reason, sizeof(out->cancellation_reason));
   copy_str(json_object_get(obj, "metadata"), "herald_payment_id", out->herald_payment_id,
            sizeof(out->herald_payment_id));
   out->amount = (long long)json_integer_value(json_object_get(obj, "amount"));
@@ -49,8 +48,8 @@ static h_result payment_read(const json_t *obj, struct h_provider_payment *out) 
   if (json_is_object(e)) {
     out->last_payment_error =
         json_pack("{s:s?, s:s?, s:s?}", "code", json_string_value(json_object_get(e, "code")),
-                  "decline_code", json_string_value(json_object_get(e, "decline_code")),
-                  "message", json_string_value(json_object_get(e, "message")));
+                  "decline_code", json_string_value(json_object_get(e, "decline_code")), "message",
+                  json_string_value(json_object_get(e, "message")));
   }
   return H_OK;
 }
@@ -125,8 +124,8 @@ static void give_error(const struct h_stripe_response *resp, struct h_provider_e
 
 /* Runs a call whose answer (or declined intent) is a PaymentIntent. */
 static h_result pi_call(const struct h_provider *p, const char *method, const char *path,
-                        const struct h_stripe_form *form, const char *key, struct h_provider_payment *pi,
-                        struct h_provider_error *err) {
+                        const struct h_stripe_form *form, const char *key,
+                        struct h_provider_payment *pi, struct h_provider_error *err) {
   struct h_stripe_response resp;
   h_result r = call(p, method, path, form, key, &resp);
   h_provider_payment_clear(pi);
@@ -151,9 +150,10 @@ static char *object_path(const char *collection, const char *id, const char *suf
   return path;
 }
 
-static h_result payment_create(const struct h_provider *p, const struct h_provider_payment_params *in,
-                              const char *idempotency_key, struct h_provider_payment *pi,
-                              struct h_provider_error *err) {
+static h_result payment_create(const struct h_provider *p,
+                               const struct h_provider_payment_params *in,
+                               const char *idempotency_key, struct h_provider_payment *pi,
+                               struct h_provider_error *err) {
   struct h_stripe_form f = {0};
   char currency[4];
   for (int i = 0; i < 4; i++) {
@@ -185,8 +185,8 @@ static h_result payment_create(const struct h_provider *p, const struct h_provid
 }
 
 static h_result payment_confirm(const struct h_provider *p, const char *pi_id,
-                               const char *payment_method, const char *idempotency_key,
-                               struct h_provider_payment *pi, struct h_provider_error *err) {
+                                const char *payment_method, const char *idempotency_key,
+                                struct h_provider_payment *pi, struct h_provider_error *err) {
   struct h_stripe_form f = {0};
   if (payment_method != NULL) {
     h_stripe_form_add(&f, "payment_method", payment_method);
@@ -199,8 +199,8 @@ static h_result payment_confirm(const struct h_provider *p, const char *pi_id,
 }
 
 static h_result payment_cancel(const struct h_provider *p, const char *pi_id, const char *reason,
-                              const char *idempotency_key, struct h_provider_payment *pi,
-                              struct h_provider_error *err) {
+                               const char *idempotency_key, struct h_provider_payment *pi,
+                               struct h_provider_error *err) {
   struct h_stripe_form f = {0};
   if (reason != NULL) {
     h_stripe_form_add(&f, "cancellation_reason", reason);
@@ -212,8 +212,8 @@ static h_result payment_cancel(const struct h_provider *p, const char *pi_id, co
   return r;
 }
 
-static h_result payment_fetch(const struct h_provider *p, const char *pi_id, struct h_provider_payment *pi,
-                             struct h_provider_error *err) {
+static h_result payment_fetch(const struct h_provider *p, const char *pi_id,
+                              struct h_provider_payment *pi, struct h_provider_error *err) {
   char *path = object_path("payment_intents", pi_id, "");
   h_result r = pi_call(p, "GET", path, NULL, NULL, pi, err);
   free(path);
@@ -236,10 +236,10 @@ static h_result refund_call(const struct h_provider *p, const char *method, cons
   return r;
 }
 
-static h_result refund_create(const struct h_provider *p, const char *pi_id,
-                                  long long amount, const char *reason, const char *refund_id,
-                                  const char *idempotency_key, struct h_provider_refund *out,
-                                  struct h_provider_error *err) {
+static h_result refund_create(const struct h_provider *p, const char *pi_id, long long amount,
+                              const char *reason, const char *refund_id,
+                              const char *idempotency_key, struct h_provider_refund *out,
+                              struct h_provider_error *err) {
   struct h_stripe_form f = {0};
   h_stripe_form_add(&f, "payment_intent", pi_id);
   h_stripe_form_add_ll(&f, "amount", amount);
@@ -253,16 +253,16 @@ static h_result refund_create(const struct h_provider *p, const char *pi_id,
 }
 
 static h_result refund_fetch(const struct h_provider *p, const char *refund_id,
-                                 struct h_provider_refund *out, struct h_provider_error *err) {
+                             struct h_provider_refund *out, struct h_provider_error *err) {
   char *path = object_path("refunds", refund_id, "");
   h_result r = refund_call(p, "GET", path, NULL, NULL, out, err);
   free(path);
   return r;
 }
 
-static h_result customer_create(const struct h_provider *p, const char *user_id,
-                                    const char *email, const char *idempotency_key,
-                                    char id[H_PROVIDER_ID_LEN], struct h_provider_error *err) {
+static h_result customer_create(const struct h_provider *p, const char *user_id, const char *email,
+                                const char *idempotency_key, char id[H_PROVIDER_ID_LEN],
+                                struct h_provider_error *err) {
   struct h_stripe_form f = {0};
   if (email != NULL) {
     h_stripe_form_add(&f, "email", email);
@@ -299,7 +299,7 @@ static h_result customer_set_default(const struct h_provider *p, const char *cus
                                      struct h_provider_error *err) {
   struct h_stripe_form f = {0};
   h_stripe_form_add(&f, "invoice_settings[default_payment_method]",
-             payment_method != NULL ? payment_method : "");
+                    payment_method != NULL ? payment_method : "");
   char *path = object_path("customers", customer, "");
   h_result r = plain_call(p, path, &f, idempotency_key, err);
   free(path);
@@ -353,8 +353,8 @@ static json_t *list_view(const json_t *o) {
 }
 
 /* Every object of a Stripe list in [since, until), keyed by id, into into. */
-static h_result fetch_list(const struct h_provider *p, const char *path, time_t since,
-                           time_t until, json_t *into) {
+static h_result fetch_list(const struct h_provider *p, const char *path, time_t since, time_t until,
+                           json_t *into) {
   char last[H_PROVIDER_ID_LEN] = "";
   for (;;) {
     struct h_stripe_form f = {0};
@@ -386,13 +386,11 @@ static h_result fetch_list(const struct h_provider *p, const char *path, time_t 
   }
 }
 
-static h_result payment_list(const struct h_provider *p, time_t since, time_t until,
-                             json_t *into) {
+static h_result payment_list(const struct h_provider *p, time_t since, time_t until, json_t *into) {
   return fetch_list(p, "/v1/payment_intents", since, until, into);
 }
 
-static h_result refund_list(const struct h_provider *p, time_t since, time_t until,
-                            json_t *into) {
+static h_result refund_list(const struct h_provider *p, time_t since, time_t until, json_t *into) {
   return fetch_list(p, "/v1/refunds", since, until, into);
 }
 
