@@ -2,7 +2,7 @@
  *
  * Handlers receive a struct h_req (request id, parsed body, caller) and answer
  * through h_reply_*: exactly one reply per request, all errors in the one shape
- * built by common/errors. */
+ * built by core/errors.h, with the status of the one mapping h_result_http_status. */
 #ifndef HERALD_HTTP_H
 #define HERALD_HTTP_H
 

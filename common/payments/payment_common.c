@@ -1,5 +1,5 @@
-/* payment_common.c - replies, method resolution and customers for the
- * payment services. */
+/* payment_common.c - answers as data (struct h_payment_answer), method resolution and
+ * customers for the payment services. */
 #include "payments/payment_internal.h"
 
 #include <stdio.h>
