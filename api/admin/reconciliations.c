@@ -53,7 +53,7 @@ static void period_of(const json_t *body, time_t *since, time_t *until,
 
 void h_reconciliations_post(struct h_req *rq) {
   static const char *const allowed[] = {"since", "until", NULL};
-  const json_t *body = h_pay_body(rq, true);
+  const json_t *body = h_payment_body(rq, true);
   if (body == NULL) {
     return;
   }
@@ -67,7 +67,7 @@ void h_reconciliations_post(struct h_req *rq) {
   }
   struct h_actor actor = h_actor_of(rq);
   json_t *run = NULL;
-  h_result r = h_recon_request_run(rq->app, &actor, since, until, &run);
+  h_result r = h_reconcile_request_run(rq->app, &actor, since, until, &run);
   if (r != H_OK) {
     h_reply_error(rq, r, NULL, NULL, NULL);
     return;
@@ -85,7 +85,7 @@ void h_reconciliations_get(struct h_req *rq) {
   }
   json_t *data = NULL;
   bool more = false;
-  h_result r = h_recon_list(rq->app, &page, &data, &more);
+  h_result r = h_reconcile_list(rq->app, &page, &data, &more);
   if (r != H_OK) {
     h_reply_error(rq, r, NULL, NULL, NULL);
     return;
@@ -93,8 +93,8 @@ void h_reconciliations_get(struct h_req *rq) {
   h_reply_json(rq, 200, h_list_body(data, more));
 }
 
-void h_reconciliation_get_handler(struct h_req *rq) {
-  const char *id = h_pay_path_id(rq, "reconciliation run");
+void h_reconciliation_get(struct h_req *rq) {
+  const char *id = h_payment_path_id(rq, "reconciliation run");
   if (id == NULL) {
     return;
   }
@@ -112,7 +112,7 @@ void h_reconciliation_get_handler(struct h_req *rq) {
     return;
   }
   json_t *run = NULL;
-  h_result r = h_recon_get(rq->app, id, kind, &run);
+  h_result r = h_reconcile_get(rq->app, id, kind, &run);
   if (r == H_ERR_NOT_FOUND) {
     h_reply_error(rq, r, "not_found", "No such reconciliation run.", NULL);
   } else if (r != H_OK) {
@@ -123,13 +123,13 @@ void h_reconciliation_get_handler(struct h_req *rq) {
 }
 
 void h_payment_sync_post(struct h_req *rq) {
-  const char *id = h_pay_path_id(rq, "payment");
+  const char *id = h_payment_path_id(rq, "payment");
   if (id == NULL) {
     return;
   }
   struct h_actor actor = h_actor_of(rq);
   json_t *job = NULL;
-  h_result r = h_recon_queue_payment_sync(rq->app, &actor, id, &job);
+  h_result r = h_reconcile_queue_payment_sync(rq->app, &actor, id, &job);
   if (r == H_ERR_NOT_FOUND) {
     h_reply_error(rq, r, "not_found", "No such payment.", NULL);
   } else if (r != H_OK) {

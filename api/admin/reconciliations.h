@@ -6,7 +6,7 @@
 
 void h_reconciliations_post(struct h_req *rq);
 void h_reconciliations_get(struct h_req *rq);
-void h_reconciliation_get_handler(struct h_req *rq);
+void h_reconciliation_get(struct h_req *rq);
 void h_payment_sync_post(struct h_req *rq);
 
 #endif

@@ -1,4 +1,5 @@
-/* http.c - replies and request accessors. */
+/* http.c - the one mapping of result codes to HTTP statuses, replies and request
+ * accessors. */
 #include "http/http.h"
 
 #include <ctype.h>
@@ -9,6 +10,38 @@ void h_reply_json(struct h_req *rq, unsigned int status, json_t *body) {
   ulfius_set_json_body_response(rq->response, status, body);
   json_decref(body);
   rq->done = true;
+}
+
+static const unsigned int statuses[H_RESULT_COUNT] = {
+  [H_OK] = 200,           [H_ERR_INVALID] = 400,     [H_ERR_UNAUTHORIZED] = 401,
+  [H_ERR_PAYMENT] = 402,  [H_ERR_FORBIDDEN] = 403,   [H_ERR_NOT_FOUND] = 404,
+  [H_ERR_METHOD] = 405,   [H_ERR_CONFLICT] = 409,    [H_ERR_TOO_LARGE] = 413,
+  [H_ERR_MEDIA_TYPE] = 415, [H_ERR_UNPROCESSABLE] = 422, [H_ERR_RATE_LIMITED] = 429,
+  [H_ERR_UNAVAILABLE] = 503, [H_ERR_TIMEOUT] = 503,  [H_ERR_INTERNAL] = 500,
+};
+
+unsigned int h_result_http_status(h_result r) {
+  return (int)r < 0 || r >= H_RESULT_COUNT ? 500 : statuses[r];
+}
+
+json_t *h_http_error_body(h_result r, const struct h_error *e) {
+  json_t *body = h_error_body(r, e->code[0] != '\0' ? e->code : NULL, e->message,
+                              e->param[0] != '\0' ? e->param : NULL, NULL);
+  json_t *err = json_object_get(body, "error");
+  if (e->type[0] != '\0') {
+    json_object_set_new(err, "type", json_string(e->type));
+  }
+  if (e->extra != NULL) {
+    json_object_update(err, e->extra);
+  }
+  return body;
+}
+
+void h_reply_failure(struct h_req *rq, h_result r, const struct h_error *e) {
+  if (e->retry_after) {
+    h_reply_header(rq, "Retry-After", "2");
+  }
+  h_reply_json(rq, h_result_http_status(r), h_http_error_body(r, e));
 }
 
 void h_reply_error(struct h_req *rq, h_result r, const char *code, const char *message,

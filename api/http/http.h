@@ -2,7 +2,7 @@
  *
  * Handlers receive a struct h_req (request id, parsed body, caller) and answer
  * through h_reply_*: exactly one reply per request, all errors in the one shape
- * built by common/errors. */
+ * built by core/errors.h, with the status of the one mapping h_result_http_status. */
 #ifndef HERALD_HTTP_H
 #define HERALD_HTTP_H
 
@@ -37,6 +37,15 @@ struct h_req {
 
 /* Sends body (stolen) with status. */
 void h_reply_json(struct h_req *rq, unsigned int status, json_t *body);
+
+/* The HTTP status for a result code (500 for unknown codes). Pure. */
+unsigned int h_result_http_status(h_result r);
+
+/* The error body of failure r described by e (borrowed). New reference. */
+json_t *h_http_error_body(h_result r, const struct h_error *e);
+
+/* Sends the error for r described by e (borrowed), with Retry-After when e asks. */
+void h_reply_failure(struct h_req *rq, h_result r, const struct h_error *e);
 
 /* Sends the error shape for r; code NULL uses the result's default code. */
 void h_reply_error(struct h_req *rq, h_result r, const char *code, const char *message,

@@ -41,6 +41,8 @@ bool h_http_idem_begin(struct h_req *rq, struct h_idem *idem) {
   for (int i = 0; i < H_OUTCOME_COUNT; i++) {
     idem->status[i] = h_http_outcome_status((enum h_outcome)i);
   }
+  idem->status_of = h_result_http_status;
+  idem->error_body = h_http_error_body;
   const char *key = h_req_header(rq, "Idempotency-Key");
   if (key == NULL) {
     return true;

@@ -63,7 +63,7 @@ void h_devices_get(struct h_req *rq) {
   }
 }
 
-void h_device_delete_handler(struct h_req *rq) {
+void h_device_delete(struct h_req *rq) {
   const char *id = h_req_param(rq, "id");
   struct h_actor actor = h_actor_of(rq);
   h_result r = h_uuid_valid(id) ? h_device_remove(rq->app, &actor, id) : H_ERR_NOT_FOUND;

@@ -119,14 +119,14 @@ static const char *notification_id(struct h_req *rq) {
   return id;
 }
 
-void h_notification_get_handler(struct h_req *rq) {
+void h_notification_get(struct h_req *rq) {
   const char *id = notification_id(rq);
   if (id == NULL) {
     return;
   }
   json_t *n = NULL;
   bool admin = strcmp(rq->role, "admin") == 0;
-  h_result r = h_notification_get(rq->app, id, rq->user_id, admin, &n);
+  h_result r = h_notification_find(rq->app, id, rq->user_id, admin, &n);
   if (r == H_OK) {
     h_reply_json(rq, 200, n);
   } else {
@@ -164,13 +164,13 @@ void h_notifications_read_all_post(struct h_req *rq) {
   }
 }
 
-void h_notification_delete_handler(struct h_req *rq) {
+void h_notification_delete(struct h_req *rq) {
   const char *id = notification_id(rq);
   if (id == NULL) {
     return;
   }
   struct h_actor actor = h_actor_of(rq);
-  h_result r = h_notification_delete(rq->app, &actor, id);
+  h_result r = h_notification_remove(rq->app, &actor, id);
   if (r == H_OK) {
     h_reply_no_content(rq);
   } else {

@@ -16,10 +16,10 @@ void h_notifications_post(struct h_req *rq);
 void h_notifications_get(struct h_req *rq);
 void h_notifications_unread_count_get(struct h_req *rq);
 void h_notifications_read_all_post(struct h_req *rq);
-void h_notification_get_handler(struct h_req *rq);
+void h_notification_get(struct h_req *rq);
 void h_notification_read_post(struct h_req *rq);
 void h_notification_unread_post(struct h_req *rq);
-void h_notification_delete_handler(struct h_req *rq);
+void h_notification_delete(struct h_req *rq);
 /* api/notifications/broadcasts.c */
 void h_notifications_bulk_post(struct h_req *rq);
 void h_notification_batch_get(struct h_req *rq);
@@ -32,13 +32,13 @@ void h_preferences_put(struct h_req *rq);
 /* api/notifications/devices.c */
 void h_devices_post(struct h_req *rq);
 void h_devices_get(struct h_req *rq);
-void h_device_delete_handler(struct h_req *rq);
+void h_device_delete(struct h_req *rq);
 /* api/notifications/templates.c */
 void h_templates_get(struct h_req *rq);
 void h_templates_post(struct h_req *rq);
-void h_template_get_handler(struct h_req *rq);
+void h_template_get(struct h_req *rq);
 void h_template_put(struct h_req *rq);
-void h_template_delete_handler(struct h_req *rq);
+void h_template_delete(struct h_req *rq);
 void h_template_preview_post(struct h_req *rq);
 /* api/admin/deliveries.c */
 void h_admin_queues_get(struct h_req *rq);

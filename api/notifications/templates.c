@@ -124,7 +124,7 @@ void h_templates_post(struct h_req *rq) {
   }
 }
 
-void h_template_get_handler(struct h_req *rq) {
+void h_template_get(struct h_req *rq) {
   const char *key = path_key(rq);
   if (key == NULL) {
     return;
@@ -167,7 +167,7 @@ void h_template_put(struct h_req *rq) {
   }
 }
 
-void h_template_delete_handler(struct h_req *rq) {
+void h_template_delete(struct h_req *rq) {
   const char *key = path_key(rq);
   if (key == NULL) {
     return;

@@ -1,4 +1,5 @@
-/* payment_http.c - request parsing and replies shared by the payment handlers. */
+/* payment_http.c - request parsing, and the mapping of service results to replies,
+ * shared by the payment handlers. */
 #include "payments/payment_http.h"
 
 #include <ctype.h>
@@ -6,21 +7,28 @@
 #include <string.h>
 
 #include "crypto/crypto.h"
+#include "http/idempotency.h"
 #include "http/request.h"
 
-void h_pay_send(struct h_req *rq, struct h_payment_reply *out) {
-  if (out->retry_after) {
-    h_reply_header(rq, "Retry-After", "2");
-  }
-  if (out->body == NULL) {
+void h_payment_send(struct h_req *rq, h_result r, enum h_outcome outcome, json_t *body,
+                    struct h_error *err) {
+  if (r != H_OK) {
+    json_decref(body);
+    h_reply_failure(rq, r, err);
+  } else if (body == NULL) {
     h_reply_no_content(rq);
   } else {
-    h_reply_json(rq, out->status, out->body);
+    h_reply_json(rq, h_http_outcome_status(outcome), body);
   }
-  out->body = NULL;
+  h_error_clear(err);
 }
 
-const char *h_pay_path_id(struct h_req *rq, const char *what) {
+void h_payment_send_list(struct h_req *rq, h_result r, json_t *data, bool has_more,
+                         struct h_error *err) {
+  h_payment_send(rq, r, H_OUTCOME_OK, r == H_OK ? h_list_body(data, has_more) : NULL, err);
+}
+
+const char *h_payment_path_id(struct h_req *rq, const char *what) {
   const char *id = h_req_param(rq, "id");
   if (!h_uuid_valid(id)) {
     char message[64];
@@ -31,14 +39,14 @@ const char *h_pay_path_id(struct h_req *rq, const char *what) {
   return id;
 }
 
-const json_t *h_pay_body(struct h_req *rq, bool optional) {
+const json_t *h_payment_body(struct h_req *rq, bool optional) {
   if (optional && rq->body == NULL) {
     rq->body = json_object();
   }
   return h_require_object(rq) ? rq->body : NULL;
 }
 
-bool h_pay_field_integer(const json_t *body, const char *name, bool required, long long *out,
+bool h_payment_field_integer(const json_t *body, const char *name, bool required, long long *out,
                          struct h_field_errors *fe) {
   json_t *v = json_object_get(body, name);
   if (v == NULL || (json_is_null(v) && !required)) {
@@ -55,7 +63,7 @@ bool h_pay_field_integer(const json_t *body, const char *name, bool required, lo
   return true;
 }
 
-bool h_pay_provider_pm_valid(const char *s) {
+bool h_payment_provider_method_valid(const char *s) {
   size_t n = s != NULL ? strlen(s) : 0;
   if (n < 4 || n > 203 || strncmp(s, "pm_", 3) != 0) {
     return false;
@@ -68,9 +76,9 @@ bool h_pay_provider_pm_valid(const char *s) {
   return true;
 }
 
-const char *h_pay_field_method(const json_t *body, struct h_field_errors *fe) {
+const char *h_payment_field_method(const json_t *body, struct h_field_errors *fe) {
   const char *pm = h_field_string(body, "payment_method_id", false, 203, fe);
-  if (pm != NULL && !h_uuid_valid(pm) && !h_pay_provider_pm_valid(pm)) {
+  if (pm != NULL && !h_uuid_valid(pm) && !h_payment_provider_method_valid(pm)) {
     h_field_error(fe, "payment_method_id", "invalid_payment_method",
                   "Must be the id of a saved payment method or a provider id (pm_...).");
     return NULL;
@@ -78,7 +86,7 @@ const char *h_pay_field_method(const json_t *body, struct h_field_errors *fe) {
   return pm;
 }
 
-struct h_payment_viewer h_pay_viewer(const struct h_req *rq) {
+struct h_payment_viewer h_payment_viewer_of(const struct h_req *rq) {
   struct h_payment_viewer v = {.user_id = rq->user_id, .admin = strcmp(rq->role, "admin") == 0};
   return v;
 }

@@ -14,21 +14,23 @@ void h_payment_methods_get(struct h_req *rq) {
     h_reply_field_errors(rq, &fe);
     return;
   }
-  struct h_payment_reply out;
-  h_payment_method_list(rq->app, rq->user_id, &page, &out);
-  h_pay_send(rq, &out);
+  struct h_error err;
+  json_t *data = NULL;
+  bool more = false;
+  h_result r = h_payment_method_list(rq->app, rq->user_id, &page, &data, &more, &err);
+  h_payment_send_list(rq, r, data, more, &err);
 }
 
 void h_payment_methods_post(struct h_req *rq) {
   static const char *const allowed[] = {"provider_payment_method_id", NULL};
-  const json_t *body = h_pay_body(rq, false);
+  const json_t *body = h_payment_body(rq, false);
   if (body == NULL) {
     return;
   }
   struct h_field_errors fe = {0};
   h_reject_unknown(body, allowed, &fe);
   const char *pm = h_field_string(body, "provider_payment_method_id", true, 203, &fe);
-  if (pm != NULL && !h_pay_provider_pm_valid(pm)) {
+  if (pm != NULL && !h_payment_provider_method_valid(pm)) {
     h_field_error(&fe, "provider_payment_method_id", "invalid_payment_method",
                   "Must be a provider payment method id (pm_...).");
   }
@@ -41,25 +43,28 @@ void h_payment_methods_post(struct h_req *rq) {
     return;
   }
   struct h_actor actor = h_actor_of(rq);
-  struct h_payment_reply out;
-  h_payment_method_add(rq->app, &actor, rq->user_id, pm, &idem, &out);
-  h_pay_send(rq, &out);
+  struct h_error err;
+  json_t *method = NULL;
+  enum h_outcome outcome;
+  h_result r = h_payment_method_add(rq->app, &actor, rq->user_id, pm, &idem, &method, &outcome,
+                                    &err);
+  h_payment_send(rq, r, outcome, method, &err);
 }
 
-void h_payment_method_delete_handler(struct h_req *rq) {
-  const char *id = h_pay_path_id(rq, "payment method");
+void h_payment_method_delete(struct h_req *rq) {
+  const char *id = h_payment_path_id(rq, "payment method");
   if (id == NULL) {
     return;
   }
   struct h_actor actor = h_actor_of(rq);
-  struct h_payment_reply out;
-  h_payment_method_delete(rq->app, &actor, rq->user_id, id, &out);
-  h_pay_send(rq, &out);
+  struct h_error err;
+  h_result r = h_payment_method_remove(rq->app, &actor, rq->user_id, id, &err);
+  h_payment_send(rq, r, H_OUTCOME_OK, NULL, &err);
 }
 
 void h_payment_method_default_post(struct h_req *rq) {
-  const char *id = h_pay_path_id(rq, "payment method");
-  if (id == NULL || h_pay_body(rq, true) == NULL) {
+  const char *id = h_payment_path_id(rq, "payment method");
+  if (id == NULL || h_payment_body(rq, true) == NULL) {
     return;
   }
   if (json_object_size(rq->body) > 0) {
@@ -68,7 +73,10 @@ void h_payment_method_default_post(struct h_req *rq) {
     return;
   }
   struct h_actor actor = h_actor_of(rq);
-  struct h_payment_reply out;
-  h_payment_method_set_default(rq->app, &actor, rq->user_id, id, &out);
-  h_pay_send(rq, &out);
+  struct h_error err;
+  json_t *method = NULL;
+  enum h_outcome outcome;
+  h_result r = h_payment_method_set_default(rq->app, &actor, rq->user_id, id, &method, &outcome,
+                                            &err);
+  h_payment_send(rq, r, outcome, method, &err);
 }

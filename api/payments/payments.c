@@ -47,7 +47,7 @@ static const json_t *field_metadata(const json_t *body, struct h_field_errors *f
 static void field_money(const json_t *body, const struct h_config *cfg, char currency[4],
                         long long *amount, struct h_field_errors *fe) {
   const char *cur = h_field_string(body, "currency", true, 3, fe);
-  bool has_amount = h_pay_field_integer(body, "amount", true, amount, fe);
+  bool has_amount = h_payment_field_integer(body, "amount", true, amount, fe);
   const struct h_currency *c = NULL;
   if (cur != NULL) {
     c = h_currency_find(cur);
@@ -86,7 +86,7 @@ static bool parse_create(struct h_req *rq, struct h_payment_create *in, char cur
   }
   in->description = h_field_string(body, "description", false, 1000, &fe);
   in->metadata = field_metadata(body, &fe);
-  in->payment_method = h_pay_field_method(body, &fe);
+  in->payment_method = h_payment_field_method(body, &fe);
   h_field_bool(body, "confirm", false, &in->confirm, &fe);
   const char *key = h_req_header(rq, "Idempotency-Key");
   if (key == NULL) {
@@ -103,7 +103,7 @@ static bool parse_create(struct h_req *rq, struct h_payment_create *in, char cur
 void h_payments_post(struct h_req *rq) {
   struct h_payment_create in = {0};
   char currency[4] = "";
-  if (h_pay_body(rq, false) == NULL || !parse_create(rq, &in, currency)) {
+  if (h_payment_body(rq, false) == NULL || !parse_create(rq, &in, currency)) {
     return;
   }
   if (!h_payments_enabled(rq->app)) {
@@ -116,9 +116,12 @@ void h_payments_post(struct h_req *rq) {
     return;
   }
   struct h_actor actor = h_actor_of(rq);
-  struct h_payment_reply out;
-  h_payment_create(rq->app, &actor, rq->user_id, &in, &idem, &out);
-  h_pay_send(rq, &out);
+  struct h_error err;
+  json_t *payment = NULL;
+  enum h_outcome outcome;
+  h_result r = h_payment_create(rq->app, &actor, rq->user_id, &in, &idem, &payment, &outcome,
+                                &err);
+  h_payment_send(rq, r, outcome, payment, &err);
 }
 
 /* Reads one optional enum filter. */
@@ -156,7 +159,7 @@ void h_payments_get(struct h_req *rq) {
     h_reply_field_errors(rq, &fe);
     return;
   }
-  struct h_payment_viewer v = h_pay_viewer(rq);
+  struct h_payment_viewer v = h_payment_viewer_of(rq);
   json_t *data = NULL;
   bool more = false;
   h_result r = h_payment_list(rq->app, &v, &f, &page, &data, &more);
@@ -168,41 +171,44 @@ void h_payments_get(struct h_req *rq) {
   }
 }
 
-void h_payment_get_handler(struct h_req *rq) {
-  const char *id = h_pay_path_id(rq, "payment");
+void h_payment_get(struct h_req *rq) {
+  const char *id = h_payment_path_id(rq, "payment");
   if (id == NULL) {
     return;
   }
-  struct h_payment_viewer v = h_pay_viewer(rq);
-  struct h_payment_reply out;
-  h_payment_get(rq->app, &v, id, &out);
-  h_pay_send(rq, &out);
+  struct h_payment_viewer v = h_payment_viewer_of(rq);
+  struct h_error err;
+  json_t *payment = NULL;
+  h_result r = h_payment_find(rq->app, &v, id, &payment, &err);
+  h_payment_send(rq, r, H_OUTCOME_OK, payment, &err);
 }
 
 void h_payment_confirm_post(struct h_req *rq) {
   static const char *const allowed[] = {"payment_method_id", NULL};
-  const char *id = h_pay_path_id(rq, "payment");
-  const json_t *body = id != NULL ? h_pay_body(rq, true) : NULL;
+  const char *id = h_payment_path_id(rq, "payment");
+  const json_t *body = id != NULL ? h_payment_body(rq, true) : NULL;
   if (body == NULL) {
     return;
   }
   struct h_field_errors fe = {0};
   h_reject_unknown(body, allowed, &fe);
-  const char *pm = h_pay_field_method(body, &fe);
+  const char *pm = h_payment_field_method(body, &fe);
   if (h_field_errors_count(&fe) > 0) {
     h_reply_field_errors(rq, &fe);
     return;
   }
   struct h_actor actor = h_actor_of(rq);
-  struct h_payment_reply out;
-  h_payment_confirm(rq->app, &actor, rq->user_id, id, pm, &out);
-  h_pay_send(rq, &out);
+  struct h_error err;
+  json_t *payment = NULL;
+  enum h_outcome outcome;
+  h_result r = h_payment_confirm(rq->app, &actor, rq->user_id, id, pm, &payment, &outcome, &err);
+  h_payment_send(rq, r, outcome, payment, &err);
 }
 
 void h_payment_cancel_post(struct h_req *rq) {
   static const char *const allowed[] = {"cancellation_reason", NULL};
-  const char *id = h_pay_path_id(rq, "payment");
-  const json_t *body = id != NULL ? h_pay_body(rq, true) : NULL;
+  const char *id = h_payment_path_id(rq, "payment");
+  const json_t *body = id != NULL ? h_payment_body(rq, true) : NULL;
   if (body == NULL) {
     return;
   }
@@ -218,8 +224,10 @@ void h_payment_cancel_post(struct h_req *rq) {
     return;
   }
   struct h_actor actor = h_actor_of(rq);
-  struct h_payment_viewer v = h_pay_viewer(rq);
-  struct h_payment_reply out;
-  h_payment_cancel(rq->app, &actor, &v, id, reason, &out);
-  h_pay_send(rq, &out);
+  struct h_payment_viewer v = h_payment_viewer_of(rq);
+  struct h_error err;
+  json_t *payment = NULL;
+  enum h_outcome outcome;
+  h_result r = h_payment_cancel(rq->app, &actor, &v, id, reason, &payment, &outcome, &err);
+  h_payment_send(rq, r, outcome, payment, &err);
 }

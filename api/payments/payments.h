@@ -7,7 +7,7 @@
 /* api/payments/payments.c */
 void h_payments_post(struct h_req *rq);
 void h_payments_get(struct h_req *rq);
-void h_payment_get_handler(struct h_req *rq);
+void h_payment_get(struct h_req *rq);
 void h_payment_confirm_post(struct h_req *rq);
 void h_payment_cancel_post(struct h_req *rq);
 /* api/payments/refunds.c */
@@ -16,7 +16,7 @@ void h_refunds_get(struct h_req *rq);
 /* api/payments/payment_methods.c */
 void h_payment_methods_get(struct h_req *rq);
 void h_payment_methods_post(struct h_req *rq);
-void h_payment_method_delete_handler(struct h_req *rq);
+void h_payment_method_delete(struct h_req *rq);
 void h_payment_method_default_post(struct h_req *rq);
 /* api/webhooks/stripe.c */
 void h_webhook_stripe_post(struct h_req *rq);

@@ -9,15 +9,15 @@
 
 void h_refunds_post(struct h_req *rq) {
   static const char *const allowed[] = {"amount", "reason", NULL};
-  const char *id = h_pay_path_id(rq, "payment");
-  const json_t *body = id != NULL ? h_pay_body(rq, false) : NULL;
+  const char *id = h_payment_path_id(rq, "payment");
+  const json_t *body = id != NULL ? h_payment_body(rq, false) : NULL;
   if (body == NULL) {
     return;
   }
   struct h_field_errors fe = {0};
   h_reject_unknown(body, allowed, &fe);
   long long amount = 0;
-  if (h_pay_field_integer(body, "amount", false, &amount, &fe) && amount <= 0) {
+  if (h_payment_field_integer(body, "amount", false, &amount, &fe) && amount <= 0) {
     h_field_error(&fe, "amount", "amount_not_positive",
                   "Must be a positive integer in minor units (omit it to refund the rest).");
   }
@@ -35,13 +35,16 @@ void h_refunds_post(struct h_req *rq) {
     return;
   }
   struct h_actor actor = h_actor_of(rq);
-  struct h_payment_reply out;
-  h_refund_create(rq->app, &actor, id, amount, reason, &idem, &out);
-  h_pay_send(rq, &out);
+  struct h_error err;
+  json_t *refund = NULL;
+  enum h_outcome outcome;
+  h_result r = h_refund_create(rq->app, &actor, id, amount, reason, &idem, &refund, &outcome,
+                               &err);
+  h_payment_send(rq, r, outcome, refund, &err);
 }
 
 void h_refunds_get(struct h_req *rq) {
-  const char *id = h_pay_path_id(rq, "payment");
+  const char *id = h_payment_path_id(rq, "payment");
   if (id == NULL) {
     return;
   }
@@ -52,8 +55,10 @@ void h_refunds_get(struct h_req *rq) {
     h_reply_field_errors(rq, &fe);
     return;
   }
-  struct h_payment_viewer v = h_pay_viewer(rq);
-  struct h_payment_reply out;
-  h_refund_list(rq->app, &v, id, &page, &out);
-  h_pay_send(rq, &out);
+  struct h_payment_viewer v = h_payment_viewer_of(rq);
+  struct h_error err;
+  json_t *data = NULL;
+  bool more = false;
+  h_result r = h_refund_list(rq->app, &v, id, &page, &data, &more, &err);
+  h_payment_send_list(rq, r, data, more, &err);
 }

@@ -249,7 +249,7 @@ void h_api_keys_delete(struct h_req *rq) {
     return;
   }
   struct h_actor actor = h_actor_of(rq);
-  h_result r = h_api_key_delete(rq->app, &actor, id);
+  h_result r = h_api_key_remove(rq->app, &actor, id);
   if (r == H_OK) {
     h_reply_no_content(rq);
   } else if (r == H_ERR_NOT_FOUND) {

@@ -53,7 +53,7 @@ static bool signed_by_stripe(struct h_req *rq) {
 }
 
 void h_webhook_stripe_post(struct h_req *rq) {
-  if (h_pay_body(rq, false) == NULL) {
+  if (h_payment_body(rq, false) == NULL) {
     return;
   }
   struct h_field_errors fe = {0};
@@ -71,8 +71,10 @@ void h_webhook_stripe_post(struct h_req *rq) {
   if (!signed_by_stripe(rq)) {
     return;
   }
-  struct h_payment_reply out;
-  h_payment_webhook_apply(rq->app, rq->ip, rq->request_id, rq->body, rq->request->binary_body,
-                          rq->request->binary_body_length, &out);
-  h_pay_send(rq, &out);
+  struct h_error err;
+  json_t *receipt = NULL;
+  h_result r = h_payment_webhook_apply(rq->app, rq->ip, rq->request_id, rq->body,
+                                       rq->request->binary_body,
+                                       rq->request->binary_body_length, &receipt, &err);
+  h_payment_send(rq, r, H_OUTCOME_OK, receipt, &err);
 }

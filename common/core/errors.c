@@ -1,8 +1,9 @@
-/* errors.c - error bodies. */
+/* errors.c - failures as data and error bodies. */
 #include "core/errors.h"
 
 #include <stdarg.h>
 #include <stdio.h>
+#include <string.h>
 
 json_t *h_error_body(h_result r, const char *code, const char *message, const char *param,
                      json_t *errors) {
@@ -17,6 +18,19 @@ json_t *h_error_body(h_result r, const char *code, const char *message, const ch
     json_object_set_new(err, "errors", errors);
   }
   return json_pack("{so}", "error", err);
+}
+
+h_result h_error_set(struct h_error *e, h_result r, const char *code, const char *message,
+                     const char *param) {
+  snprintf(e->code, sizeof(e->code), "%s", code != NULL ? code : "");
+  snprintf(e->message, sizeof(e->message), "%s", message != NULL ? message : "");
+  snprintf(e->param, sizeof(e->param), "%s", param != NULL ? param : "");
+  return r;
+}
+
+void h_error_clear(struct h_error *e) {
+  json_decref(e->extra);
+  memset(e, 0, sizeof(*e));
 }
 
 void h_field_error(struct h_field_errors *fe, const char *param, const char *code,

@@ -1,7 +1,7 @@
 /* result.h - the one set of result codes shared by every layer.
  *
  * Functions return an h_result and hand data out through out-parameters.
- * h_result_http_status() is the only place that maps a code to HTTP. */
+ * h_result_http_status() in api/http is the only place that maps a code to HTTP. */
 #ifndef HERALD_RESULT_H
 #define HERALD_RESULT_H
 
@@ -26,9 +26,6 @@ typedef enum {
 
 /* Static name of the code ("H_ERR_CONFLICT"), for logs. */
 const char *h_result_name(h_result r);
-
-/* The HTTP status for a code. */
-unsigned int h_result_http_status(h_result r);
 
 /* The error "type" of the wire format for a code ("invalid_request_error", ...). Static. */
 const char *h_result_error_type(h_result r);

@@ -236,8 +236,8 @@ static h_result get_tx(PGconn *c, void *a) {
   return r;
 }
 
-h_result h_notification_get(struct h_app *app, const char *id, const char *user_id, bool admin,
-                            json_t **notification) {
+h_result h_notification_find(struct h_app *app, const char *id, const char *user_id, bool admin,
+                             json_t **notification) {
   struct op o = {.id = id, .user_id = user_id, .flag = admin};
   h_result r = h_db_run(app->db, get_tx, &o);
   if (r != H_OK) {
@@ -293,7 +293,7 @@ static h_result delete_tx(PGconn *c, void *a) {
                    : r;
 }
 
-h_result h_notification_delete(struct h_app *app, const struct h_actor *actor, const char *id) {
+h_result h_notification_remove(struct h_app *app, const struct h_actor *actor, const char *id) {
   struct op o = {.actor = actor, .id = id};
   return h_db_tx(app->db, delete_tx, &o);
 }

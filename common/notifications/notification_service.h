@@ -30,12 +30,12 @@ h_result h_notification_unread_count(struct h_app *app, const char *user_id, lon
 
 /* A notification: for admins (admin=true) any one, with its deliveries; otherwise one of
  * user_id's feed. */
-h_result h_notification_get(struct h_app *app, const char *id, const char *user_id, bool admin,
-                            json_t **notification);
+h_result h_notification_find(struct h_app *app, const char *id, const char *user_id, bool admin,
+                             json_t **notification);
 h_result h_notification_mark(struct h_app *app, const struct h_actor *actor, const char *id,
                              bool read, json_t **notification);
 h_result h_notification_read_all(struct h_app *app, const struct h_actor *actor, long *updated);
-h_result h_notification_delete(struct h_app *app, const struct h_actor *actor, const char *id);
+h_result h_notification_remove(struct h_app *app, const struct h_actor *actor, const char *id);
 
 /* The group commit of h_notification_send (store/group_commit.h), or NULL when
  * HERALD_GROUP_COMMIT is off. The API creates it when its server starts; h_app_free

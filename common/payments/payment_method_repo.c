@@ -32,8 +32,8 @@ static h_result one_json(PGconn *conn, const char *sql, int n, const char *const
   return r;
 }
 
-h_result h_pm_repo_insert(PGconn *conn, const char *id, const char *user_id,
-                          const struct h_pm_obj *pm, json_t **out) {
+h_result h_payment_method_repo_insert(PGconn *conn, const char *id, const char *user_id,
+                                      const struct h_provider_method *pm, json_t **out) {
   char month[16], year[16];
   snprintf(month, sizeof(month), "%d", pm->exp_month);
   snprintf(year, sizeof(year), "%d", pm->exp_year);
@@ -67,8 +67,8 @@ static h_result one_saved(PGconn *conn, const char *sql, int n, const char *cons
   return r;
 }
 
-h_result h_pm_repo_get(PGconn *conn, const char *id, const char *user_id,
-                       struct h_saved_pm *out) {
+h_result h_payment_method_repo_get(PGconn *conn, const char *id, const char *user_id,
+                                   struct h_saved_pm *out) {
   const char *params[] = {id, user_id};
   return one_saved(conn,
                    "SELECT id, provider_payment_method_id, is_default FROM payment_methods"
@@ -76,7 +76,7 @@ h_result h_pm_repo_get(PGconn *conn, const char *id, const char *user_id,
                    2, params, out);
 }
 
-h_result h_pm_repo_default(PGconn *conn, const char *user_id, struct h_saved_pm *out) {
+h_result h_payment_method_repo_default(PGconn *conn, const char *user_id, struct h_saved_pm *out) {
   const char *params[] = {user_id};
   return one_saved(conn,
                    "SELECT id, provider_payment_method_id, is_default FROM payment_methods"
@@ -84,7 +84,7 @@ h_result h_pm_repo_default(PGconn *conn, const char *user_id, struct h_saved_pm 
                    1, params, out);
 }
 
-h_result h_pm_repo_delete(PGconn *conn, const char *id, const char *user_id) {
+h_result h_payment_method_repo_delete(PGconn *conn, const char *id, const char *user_id) {
   const char *params[] = {id, user_id};
   PGresult *res = NULL;
   h_result r = h_db_exec(conn,
@@ -110,7 +110,8 @@ h_result h_pm_repo_delete(PGconn *conn, const char *id, const char *user_id) {
                    1, params + 1, NULL);
 }
 
-h_result h_pm_repo_set_default(PGconn *conn, const char *id, const char *user_id, json_t **out) {
+h_result h_payment_method_repo_set_default(PGconn *conn, const char *id, const char *user_id,
+                                           json_t **out) {
   const char *params[] = {id, user_id};
   h_result r = h_db_exec(conn,
                          "UPDATE payment_methods SET is_default = false, updated_at = now()"
@@ -125,7 +126,8 @@ h_result h_pm_repo_set_default(PGconn *conn, const char *id, const char *user_id
                   2, params, out);
 }
 
-h_result h_pm_repo_get_json(PGconn *conn, const char *id, const char *user_id, json_t **out) {
+h_result h_payment_method_repo_get_json(PGconn *conn, const char *id, const char *user_id,
+                                        json_t **out) {
   const char *params[] = {id, user_id};
   return one_json(conn,
                   "SELECT " PM_JSON " FROM payment_methods WHERE id = $1::uuid"
@@ -133,8 +135,8 @@ h_result h_pm_repo_get_json(PGconn *conn, const char *id, const char *user_id, j
                   2, params, out);
 }
 
-h_result h_pm_repo_list(PGconn *conn, const char *user_id, const struct h_page *page,
-                        json_t **data, bool *has_more) {
+h_result h_payment_method_repo_list(PGconn *conn, const char *user_id, const struct h_page *page,
+                                    json_t **data, bool *has_more) {
   char limit[16];
   snprintf(limit, sizeof(limit), "%d", page->limit + 1);
   const char *params[] = {user_id, page->starting_after, limit};

@@ -21,22 +21,25 @@ struct h_saved_pm {
 /* Saves a method attached at the provider under the given (new) id; it becomes the
  * default when the user has none. H_ERR_CONFLICT when that provider method is saved
  * already. */
-h_result h_pm_repo_insert(PGconn *conn, const char *id, const char *user_id,
-                          const struct h_pm_obj *pm, json_t **out);
+h_result h_payment_method_repo_insert(PGconn *conn, const char *id, const char *user_id,
+                                      const struct h_provider_method *pm, json_t **out);
 
 /* A user's saved method (H_ERR_NOT_FOUND when not theirs). */
-h_result h_pm_repo_get(PGconn *conn, const char *id, const char *user_id, struct h_saved_pm *out);
+h_result h_payment_method_repo_get(PGconn *conn, const char *id, const char *user_id,
+                                   struct h_saved_pm *out);
 /* The user's default method (H_ERR_NOT_FOUND when none). */
-h_result h_pm_repo_default(PGconn *conn, const char *user_id, struct h_saved_pm *out);
+h_result h_payment_method_repo_default(PGconn *conn, const char *user_id, struct h_saved_pm *out);
 
 /* Deletes a user's method; when it was the default, the newest remaining becomes it. */
-h_result h_pm_repo_delete(PGconn *conn, const char *id, const char *user_id);
+h_result h_payment_method_repo_delete(PGconn *conn, const char *id, const char *user_id);
 
 /* Makes a user's method the default (the previous default stops being it). */
-h_result h_pm_repo_set_default(PGconn *conn, const char *id, const char *user_id, json_t **out);
+h_result h_payment_method_repo_set_default(PGconn *conn, const char *id, const char *user_id,
+                                           json_t **out);
 
-h_result h_pm_repo_get_json(PGconn *conn, const char *id, const char *user_id, json_t **out);
-h_result h_pm_repo_list(PGconn *conn, const char *user_id, const struct h_page *page,
-                        json_t **data, bool *has_more);
+h_result h_payment_method_repo_get_json(PGconn *conn, const char *id, const char *user_id,
+                                        json_t **out);
+h_result h_payment_method_repo_list(PGconn *conn, const char *user_id, const struct h_page *page,
+                                    json_t **data, bool *has_more);
 
 #endif

@@ -15,7 +15,7 @@ struct pm_op {
   const char *user_id;
   const char *id;
   const struct h_page *page;
-  const struct h_pm_obj *pm;
+  const struct h_provider_method *pm;
   const struct h_idem *idem;
   struct h_saved_pm saved;
   char customer[H_PROVIDER_ID_LEN];
@@ -25,19 +25,23 @@ struct pm_op {
 
 static h_result list_tx(PGconn *conn, void *arg) {
   struct pm_op *o = arg;
-  return h_pm_repo_list(conn, o->user_id, o->page, &o->out, &o->more);
+  return h_payment_method_repo_list(conn, o->user_id, o->page, &o->out, &o->more);
 }
 
-void h_payment_method_list(struct h_app *app, const char *user_id, const struct h_page *page,
-                           struct h_payment_reply *out) {
+h_result h_payment_method_list(struct h_app *app, const char *user_id,
+                               const struct h_page *page, json_t **data, bool *has_more,
+                               struct h_error *err) {
   struct pm_op o = {.user_id = user_id, .page = page};
-  memset(out, 0, sizeof(*out));
+  memset(err, 0, sizeof(*err));
   h_result r = h_db_run(app->db, list_tx, &o);
-  if (r == H_OK) {
-    h_pay_reply(out, 200, h_list_body(o.out, o.more));
-  } else {
-    h_pay_reply_error(out, r, NULL, "The payment methods could not be read.", NULL);
+  *data = o.out;
+  *has_more = o.more;
+  if (r != H_OK) {
+    json_decref(o.out);
+    *data = NULL;
+    h_error_set(err, r, NULL, "The payment methods could not be read.", NULL);
   }
+  return r;
 }
 
 /* Saves the attached method; the customer row lock serialises a user's changes. */
@@ -45,7 +49,7 @@ static h_result add_tx(PGconn *conn, void *arg) {
   struct pm_op *o = arg;
   h_result r = h_customer_repo_get(conn, o->user_id, true, o->customer);
   if (r == H_OK) {
-    r = h_pm_repo_insert(conn, o->id, o->user_id, o->pm, &o->out);
+    r = h_payment_method_repo_insert(conn, o->id, o->user_id, o->pm, &o->out);
   }
   if (r == H_OK) {
     json_t *d = json_pack("{ssss}", "provider_payment_method_id", o->pm->id, "brand",
@@ -59,67 +63,80 @@ static h_result add_tx(PGconn *conn, void *arg) {
   return r;
 }
 
-/* Replies for a failed attach. */
-static void attach_failed(struct h_payment_reply *out, h_result r,
-                          const struct h_stripe_error *err) {
+/* Answers a failed attach. */
+static void attach_failed(struct h_payment_answer *a, h_result r,
+                          const struct h_provider_error *err) {
   if (r == H_ERR_INVALID && strcmp(err->code, "payment_method_already_attached") == 0) {
-    h_pay_reply_error(out, H_ERR_CONFLICT, "payment_method_in_use",
-                      "This payment method is attached to another customer.",
-                      "provider_payment_method_id");
+    h_payment_fail(a, H_ERR_CONFLICT, "payment_method_in_use",
+                   "This payment method is attached to another customer.",
+                   "provider_payment_method_id");
   } else if (r == H_ERR_INVALID || r == H_ERR_NOT_FOUND) {
-    h_pay_reply_error(out, H_ERR_INVALID,
-                      strcmp(err->code, "resource_missing") == 0 ? "invalid_payment_method"
-                                                                 : "provider_rejected",
-                      err->message[0] ? err->message : "The provider refused this payment method.",
-                      "provider_payment_method_id");
+    h_payment_fail(a, H_ERR_INVALID,
+                   strcmp(err->code, "resource_missing") == 0 ? "invalid_payment_method"
+                                                              : "provider_rejected",
+                   err->message[0] ? err->message : "The provider refused this payment method.",
+                   "provider_payment_method_id");
   } else {
-    h_pay_reply_provider_down(out, r, "saving the payment method");
+    h_payment_fail_provider_down(a, r, "saving the payment method");
   }
 }
 
-void h_payment_method_add(struct h_app *app, const struct h_actor *actor, const char *user_id,
-                          const char *provider_id, const struct h_idem *idem,
-                          struct h_payment_reply *out) {
+/* Attaches provider_id at the provider, then saves it. */
+static void attach_and_save(struct h_app *app, const struct h_provider *prov, struct pm_op *o,
+                            const char *provider_id, struct h_payment_answer *a) {
+  struct h_provider_method pm;
+  struct h_provider_error err = {0};
+  char key[96];
+  snprintf(key, sizeof(key), "herald-payment-method-%s-attach", o->id);
+  h_result r = prov->ops->method_attach(prov, provider_id, o->customer, key, &pm, &err);
+  if (r != H_OK) {
+    attach_failed(a, r, &err);
+    return;
+  }
+  o->pm = &pm;
+  r = h_db_tx(app->db, add_tx, o);
+  if (r == H_OK) {
+    h_payment_answer_ok(a, o->out);
+    return;
+  }
+  json_decref(o->out);
+  if (r == H_ERR_CONFLICT) {
+    h_payment_fail(a, r, "payment_method_exists", "This payment method is saved already.",
+                   "provider_payment_method_id");
+  } else {
+    h_payment_fail(a, r, NULL, "The payment method could not be saved.", NULL);
+  }
+}
+
+h_result h_payment_method_add(struct h_app *app, const struct h_actor *actor,
+                              const char *user_id, const char *provider_id,
+                              const struct h_idem *idem, json_t **method,
+                              enum h_outcome *outcome, struct h_error *err) {
   struct h_provider prov;
   struct pm_op o = {.actor = actor, .user_id = user_id, .idem = idem};
-  char id[37], key[96];
-  memset(out, 0, sizeof(*out));
+  struct h_payment_answer a = {.err = err};
+  char id[37];
+  memset(err, 0, sizeof(*err));
+  *outcome = H_OUTCOME_CREATED;
   h_uuid_v4(id);
   o.id = id;
   h_result r = H_OK;
   if (!h_provider_init(&prov, app->cfg, actor->request_id)) {
-    h_pay_reply_disabled(out);
-  } else if ((r = h_pay_ensure_customer(app, &prov, user_id, o.customer)) != H_OK) {
-    h_pay_reply_provider_down(out, r, "preparing the customer");
+    h_payment_fail_disabled(&a);
+  } else if ((r = h_payment_ensure_customer(app, &prov, user_id, o.customer)) != H_OK) {
+    h_payment_fail_provider_down(&a, r, "preparing the customer");
   } else {
-    struct h_pm_obj pm;
-    struct h_stripe_error err = {0};
-    snprintf(key, sizeof(key), "herald-payment-method-%s-attach", id);
-    r = h_provider_pm_attach(&prov, provider_id, o.customer, key, &pm, &err);
-    if (r != H_OK) {
-      attach_failed(out, r, &err);
-    } else {
-      o.pm = &pm;
-      r = h_db_tx(app->db, add_tx, &o);
-      if (r == H_OK) {
-        h_pay_reply(out, 201, o.out);
-      } else if (r == H_ERR_CONFLICT) {
-        h_pay_reply_error(out, r, "payment_method_exists", "This payment method is saved already.",
-                          "provider_payment_method_id");
-      } else {
-        json_decref(o.out);
-        h_pay_reply_error(out, r, NULL, "The payment method could not be saved.", NULL);
-      }
-    }
+    attach_and_save(app, &prov, &o, provider_id, &a);
   }
-  if (out->status != 201) {
+  if (a.result != H_OK) {
     h_idem_abort(app->db, idem);
   }
+  return h_payment_answer_give(&a, method);
 }
 
 static h_result get_tx(PGconn *conn, void *arg) {
   struct pm_op *o = arg;
-  h_result r = h_pm_repo_get(conn, o->id, o->user_id, &o->saved);
+  h_result r = h_payment_method_repo_get(conn, o->id, o->user_id, &o->saved);
   if (r == H_OK) {
     r = h_customer_repo_get(conn, o->user_id, false, o->customer);
   }
@@ -130,7 +147,7 @@ static h_result delete_tx(PGconn *conn, void *arg) {
   struct pm_op *o = arg;
   h_result r = h_customer_repo_get(conn, o->user_id, true, o->customer);
   if (r == H_OK) {
-    r = h_pm_repo_delete(conn, o->id, o->user_id);
+    r = h_payment_method_repo_delete(conn, o->id, o->user_id);
   }
   if (r == H_OK) {
     json_t *d = json_pack("{ss}", "provider_payment_method_id", o->saved.provider_id);
@@ -141,57 +158,57 @@ static h_result delete_tx(PGconn *conn, void *arg) {
   return r;
 }
 
-/* Reads the user's method and customer; false when it replied. */
+/* Reads the user's method and customer; false when it answered. */
 static bool load(struct h_app *app, struct pm_op *o, struct h_provider *prov,
-                 struct h_payment_reply *out) {
-  memset(out, 0, sizeof(*out));
+                 struct h_payment_answer *a) {
   h_result r = h_db_run(app->db, get_tx, o);
   if (r == H_ERR_NOT_FOUND) {
-    h_pay_reply_error(out, r, "not_found", "No such payment method.", NULL);
+    h_payment_fail(a, r, "not_found", "No such payment method.", NULL);
   } else if (r != H_OK) {
-    h_pay_reply_error(out, r, NULL, "The payment method could not be read.", NULL);
+    h_payment_fail(a, r, NULL, "The payment method could not be read.", NULL);
   } else if (!h_provider_init(prov, app->cfg, o->actor->request_id)) {
-    h_pay_reply_disabled(out);
+    h_payment_fail_disabled(a);
   } else {
     return true;
   }
   return false;
 }
 
-void h_payment_method_delete(struct h_app *app, const struct h_actor *actor, const char *user_id,
-                             const char *id, struct h_payment_reply *out) {
+h_result h_payment_method_remove(struct h_app *app, const struct h_actor *actor,
+                                 const char *user_id, const char *id, struct h_error *err) {
   struct pm_op o = {.actor = actor, .user_id = user_id, .id = id};
+  struct h_payment_answer a = {.err = err};
   struct h_provider prov;
-  if (!load(app, &o, &prov, out)) {
-    return;
+  memset(err, 0, sizeof(*err));
+  if (!load(app, &o, &prov, &a)) {
+    return a.result;
   }
   char key[128], nonce[37];
   h_uuid_v4(nonce);
   snprintf(key, sizeof(key), "herald-payment-method-%s-detach-%s", id, nonce);
-  struct h_stripe_error err = {0};
-  h_result r = h_provider_pm_detach(&prov, o.saved.provider_id, key, &err);
+  struct h_provider_error perr = {0};
+  h_result r = prov.ops->method_detach(&prov, o.saved.provider_id, key, &perr);
   bool gone = r == H_ERR_NOT_FOUND ||
-              (r == H_ERR_INVALID && strcmp(err.code, "payment_method_unexpected_state") == 0);
+              (r == H_ERR_INVALID && strcmp(perr.code, "payment_method_unexpected_state") == 0);
   if (r != H_OK && !gone) {
-    h_pay_reply_provider_error(out, r, &err, "removing the payment method");
-    return;
+    h_payment_fail_provider_error(&a, r, &perr, "removing the payment method");
+    return a.result;
   }
   r = h_db_tx(app->db, delete_tx, &o);
-  if (r == H_OK) {
-    h_pay_reply(out, 204, NULL);
-  } else {
-    h_pay_reply_error(out, r, r == H_ERR_NOT_FOUND ? "not_found" : NULL,
-                      r == H_ERR_NOT_FOUND ? "No such payment method."
-                                           : "The payment method could not be deleted.",
-                      NULL);
+  if (r != H_OK) {
+    h_error_set(err, r, r == H_ERR_NOT_FOUND ? "not_found" : NULL,
+                r == H_ERR_NOT_FOUND ? "No such payment method."
+                                     : "The payment method could not be deleted.",
+                NULL);
   }
+  return r;
 }
 
 static h_result default_tx(PGconn *conn, void *arg) {
   struct pm_op *o = arg;
   h_result r = h_customer_repo_get(conn, o->user_id, true, o->customer);
   if (r == H_OK) {
-    r = h_pm_repo_set_default(conn, o->id, o->user_id, &o->out);
+    r = h_payment_method_repo_set_default(conn, o->id, o->user_id, &o->out);
   }
   if (r == H_OK) {
     r = h_audit_write(conn, o->actor, "payment_method.default_set", "payment_method", o->id,
@@ -200,31 +217,32 @@ static h_result default_tx(PGconn *conn, void *arg) {
   return r;
 }
 
-void h_payment_method_set_default(struct h_app *app, const struct h_actor *actor,
-                                  const char *user_id, const char *id,
-                                  struct h_payment_reply *out) {
+h_result h_payment_method_set_default(struct h_app *app, const struct h_actor *actor,
+                                      const char *user_id, const char *id, json_t **method,
+                                      enum h_outcome *outcome, struct h_error *err) {
   struct pm_op o = {.actor = actor, .user_id = user_id, .id = id};
+  struct h_payment_answer a = {.err = err};
   struct h_provider prov;
-  if (!load(app, &o, &prov, out)) {
-    return;
+  memset(err, 0, sizeof(*err));
+  *outcome = H_OUTCOME_OK;
+  if (!load(app, &o, &prov, &a)) {
+    return h_payment_answer_give(&a, method);
   }
   char key[128], nonce[37];
   h_uuid_v4(nonce);
   snprintf(key, sizeof(key), "herald-customer-%s-default-%s", user_id, nonce);
-  struct h_stripe_error err = {0};
-  h_result r = h_provider_customer_default(&prov, o.customer, o.saved.provider_id, key, &err);
+  struct h_provider_error perr = {0};
+  h_result r = prov.ops->customer_set_default(&prov, o.customer, o.saved.provider_id, key, &perr);
   if (r != H_OK) {
-    h_pay_reply_provider_error(out, r, &err, "setting the default payment method");
-    return;
-  }
-  r = h_db_tx(app->db, default_tx, &o);
-  if (r == H_OK) {
-    h_pay_reply(out, 200, o.out);
+    h_payment_fail_provider_error(&a, r, &perr, "setting the default payment method");
+  } else if ((r = h_db_tx(app->db, default_tx, &o)) == H_OK) {
+    h_payment_answer_ok(&a, o.out);
   } else {
     json_decref(o.out);
-    h_pay_reply_error(out, r, r == H_ERR_NOT_FOUND ? "not_found" : NULL,
-                      r == H_ERR_NOT_FOUND ? "No such payment method."
-                                           : "The default could not be changed.",
-                      NULL);
+    h_payment_fail(&a, r, r == H_ERR_NOT_FOUND ? "not_found" : NULL,
+                   r == H_ERR_NOT_FOUND ? "No such payment method."
+                                        : "The default could not be changed.",
+                   NULL);
   }
+  return h_payment_answer_give(&a, method);
 }

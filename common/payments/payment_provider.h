@@ -1,53 +1,63 @@
-/* payment_provider.h - Herald's calls to Stripe, in Herald's terms.
+/* payment_provider.h - the payment provider interface: what Herald asks of a provider
+ * (payments, refunds, customers, payment methods, the lists reconciliation reads), in
+ * Herald's terms.
  *
- * Wraps common/payments/stripe/stripe.h: builds the form parameters, derives nothing itself (the
- * caller passes the Idempotency-Key it derived from its own object id) and reads
- * the answers into small fixed-size structs. On a failed call err (if not NULL)
- * receives Stripe's error; on a card decline (H_ERR_PAYMENT) the declined intent,
- * when Stripe sent it, is read into the pi out-parameter too (pi->id non-empty). */
+ * A provider is a table of operations and an opaque state; h_provider_init picks the one
+ * the configuration names (Stripe: payments/stripe/stripe_provider.h), so services, sync,
+ * the webhook service and reconciliation never name a provider. The caller passes the
+ * Idempotency-Key it derived from its own object id; answers are read into small
+ * fixed-size structs. On a failed call err (if not NULL) receives the provider's error;
+ * on a card decline (H_ERR_PAYMENT) the declined payment, when the provider sent it, is
+ * read into the payment out-parameter too (its id non-empty). */
 #ifndef HERALD_PAYMENT_PROVIDER_H
 #define HERALD_PAYMENT_PROVIDER_H
 
 #include <jansson.h>
 #include <stdbool.h>
+#include <time.h>
 
 #include "core/config.h"
 #include "core/result.h"
-#include "payments/stripe/stripe.h"
 
 #define H_PROVIDER_ID_LEN 256
 
-/* The parts of a PaymentIntent Herald keeps. */
-struct h_pi {
+/* A provider's error, as it described it ("" for what it left out). */
+struct h_provider_error {
+  char type[48];         /* card_error, invalid_request_error, idempotency_error, ... */
+  char code[64];         /* card_declined, resource_missing, ... */
+  char decline_code[64]; /* insufficient_funds, ... */
+  char param[64];
+  char message[256];
+};
+
+/* The parts of a provider payment (a Stripe PaymentIntent) Herald keeps. */
+struct h_provider_payment {
   char id[H_PROVIDER_ID_LEN];
   char status[32];
   char client_secret[H_PROVIDER_ID_LEN];
   char customer[H_PROVIDER_ID_LEN];
   char payment_method[H_PROVIDER_ID_LEN];
-  char herald_payment_id[40]; /* metadata[herald_payment_id] */
+  char herald_payment_id[40]; /* our id, from the payment's metadata */
   char cancellation_reason[40];
   long long amount;
   json_t *last_payment_error; /* {"code","decline_code","message"} or NULL; owned */
 };
 
-/* Frees what pi holds and empties it. */
-void h_pi_clear(struct h_pi *pi);
-/* Reads a PaymentIntent object (borrowed); H_ERR_INVALID when obj is not one. */
-h_result h_pi_from_json(const json_t *obj, struct h_pi *out);
+/* Frees what pay holds and empties it. */
+void h_provider_payment_clear(struct h_provider_payment *pay);
 
-struct h_refund_obj {
+struct h_provider_refund {
   char id[H_PROVIDER_ID_LEN];
   char status[32];
-  char payment_intent[H_PROVIDER_ID_LEN];
-  char herald_refund_id[40]; /* metadata[herald_refund_id] */
+  char payment[H_PROVIDER_ID_LEN]; /* the provider payment's id */
+  char herald_refund_id[40];       /* our id, from the refund's metadata */
   char reason[40];
   char failure_reason[64];
   char currency[4]; /* upper case */
   long long amount;
 };
-h_result h_refund_from_json(const json_t *obj, struct h_refund_obj *out);
 
-struct h_pm_obj {
+struct h_provider_method {
   char id[H_PROVIDER_ID_LEN];
   char type[32];
   char brand[32];
@@ -55,17 +65,9 @@ struct h_pm_obj {
   char customer[H_PROVIDER_ID_LEN];
   int exp_month, exp_year;
 };
-h_result h_pm_from_json(const json_t *obj, struct h_pm_obj *out);
 
-struct h_provider {
-  struct h_stripe_config cfg; /* points into the configuration (borrowed) */
-};
-
-/* Fills p from the configuration; false when no secret key is configured. */
-bool h_provider_init(struct h_provider *p, const struct h_config *cfg, const char *request_id);
-
-/* What a new PaymentIntent is made of; every pointer borrowed, NULL when absent. */
-struct h_pi_params {
+/* What a new payment is made of; every pointer borrowed, NULL when absent. */
+struct h_provider_payment_params {
   const char *payment_id;
   const char *user_id;
   const char *payment_type;
@@ -78,35 +80,60 @@ struct h_pi_params {
   bool confirm;
 };
 
-h_result h_provider_pi_create(const struct h_provider *p, const struct h_pi_params *in,
-                              const char *idempotency_key, struct h_pi *pi,
-                              struct h_stripe_error *err);
-h_result h_provider_pi_confirm(const struct h_provider *p, const char *pi_id,
-                               const char *payment_method, const char *idempotency_key,
-                               struct h_pi *pi, struct h_stripe_error *err);
-h_result h_provider_pi_cancel(const struct h_provider *p, const char *pi_id, const char *reason,
-                              const char *idempotency_key, struct h_pi *pi,
-                              struct h_stripe_error *err);
-h_result h_provider_pi_fetch(const struct h_provider *p, const char *pi_id, struct h_pi *pi,
-                             struct h_stripe_error *err);
+struct h_provider;
 
-h_result h_provider_refund_create(const struct h_provider *p, const char *pi_id,
-                                  long long amount, const char *reason, const char *refund_id,
-                                  const char *idempotency_key, struct h_refund_obj *out,
-                                  struct h_stripe_error *err);
-h_result h_provider_refund_fetch(const struct h_provider *p, const char *refund_id,
-                                 struct h_refund_obj *out, struct h_stripe_error *err);
+/* The operations of a provider. Strings are borrowed; err may be NULL. */
+struct h_provider_ops {
+  const char *name; /* "stripe" */
+  h_result (*payment_create)(const struct h_provider *p,
+                             const struct h_provider_payment_params *in, const char *idem_key,
+                             struct h_provider_payment *out, struct h_provider_error *err);
+  h_result (*payment_confirm)(const struct h_provider *p, const char *id, const char *method,
+                              const char *idem_key, struct h_provider_payment *out,
+                              struct h_provider_error *err);
+  h_result (*payment_cancel)(const struct h_provider *p, const char *id, const char *reason,
+                             const char *idem_key, struct h_provider_payment *out,
+                             struct h_provider_error *err);
+  h_result (*payment_fetch)(const struct h_provider *p, const char *id,
+                            struct h_provider_payment *out, struct h_provider_error *err);
+  h_result (*refund_create)(const struct h_provider *p, const char *payment, long long amount,
+                            const char *reason, const char *refund_id, const char *idem_key,
+                            struct h_provider_refund *out, struct h_provider_error *err);
+  h_result (*refund_fetch)(const struct h_provider *p, const char *id,
+                           struct h_provider_refund *out, struct h_provider_error *err);
+  /* Writes the new customer's id into id. */
+  h_result (*customer_create)(const struct h_provider *p, const char *user_id,
+                              const char *email, const char *idem_key,
+                              char id[H_PROVIDER_ID_LEN], struct h_provider_error *err);
+  /* Makes method (NULL: none) the customer's default. */
+  h_result (*customer_set_default)(const struct h_provider *p, const char *customer,
+                                   const char *method, const char *idem_key,
+                                   struct h_provider_error *err);
+  h_result (*method_attach)(const struct h_provider *p, const char *method,
+                            const char *customer, const char *idem_key,
+                            struct h_provider_method *out, struct h_provider_error *err);
+  h_result (*method_detach)(const struct h_provider *p, const char *method,
+                            const char *idem_key, struct h_provider_error *err);
+  /* Reads a payment or refund object the provider sent (a webhook event's; borrowed);
+   * H_ERR_INVALID when obj is not one. */
+  h_result (*payment_read)(const json_t *obj, struct h_provider_payment *out);
+  h_result (*refund_read)(const json_t *obj, struct h_provider_refund *out);
+  /* Every payment (refund) created in [since, until) into into, keyed by id:
+   * {"id","amount","currency" (upper case),"status","created" (unix seconds)}. */
+  h_result (*payment_list)(const struct h_provider *p, time_t since, time_t until,
+                           json_t *into);
+  h_result (*refund_list)(const struct h_provider *p, time_t since, time_t until,
+                          json_t *into);
+};
 
-h_result h_provider_customer_create(const struct h_provider *p, const char *user_id,
-                                    const char *email, const char *idempotency_key,
-                                    char id[H_PROVIDER_ID_LEN], struct h_stripe_error *err);
-h_result h_provider_customer_default(const struct h_provider *p, const char *customer,
-                                     const char *payment_method, const char *idempotency_key,
-                                     struct h_stripe_error *err);
-h_result h_provider_pm_attach(const struct h_provider *p, const char *payment_method,
-                              const char *customer, const char *idempotency_key,
-                              struct h_pm_obj *out, struct h_stripe_error *err);
-h_result h_provider_pm_detach(const struct h_provider *p, const char *payment_method,
-                              const char *idempotency_key, struct h_stripe_error *err);
+struct h_provider {
+  const struct h_provider_ops *ops;
+  const void *state;      /* the implementation's; borrowed (Stripe: the configuration) */
+  const char *request_id; /* ours, for log lines; borrowed, may be NULL */
+};
+
+/* Fills p with the provider the configuration names; false when it lacks credentials
+ * (p is filled even then: payment_read and refund_read need none). */
+bool h_provider_init(struct h_provider *p, const struct h_config *cfg, const char *request_id);
 
 #endif

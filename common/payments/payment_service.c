@@ -12,8 +12,8 @@
 #include "payments/refund_repo.h"
 
 bool h_payments_enabled(const struct h_app *app) {
-  const struct h_config *cfg = app->cfg;
-  return cfg->stripe_secret_key != NULL && cfg->stripe_secret_key[0] != '\0';
+  struct h_provider prov;
+  return h_provider_init(&prov, app->cfg, NULL);
 }
 
 /* One create request on its way through the two transactions. */
@@ -28,38 +28,39 @@ struct create_ctx {
   char method[H_PROVIDER_ID_LEN];
   struct h_payment row;
   struct h_payment_notices notices;
-  bool store;        /* the reply is final: keep it under the Idempotency-Key */
+  struct h_payment_answer a;
+  bool store;        /* the answer is final: keep it under the Idempotency-Key */
   bool was_in_doubt; /* an earlier attempt's outcome was unknown */
 };
 
-/* The payment as its payer sees it, into out with status. */
-static h_result reply_payment(PGconn *conn, const char *id, const char *viewer, unsigned int status,
-                              struct h_payment_reply *out) {
+/* Answers with the payment as its payer sees it. */
+static h_result answer_payment(PGconn *conn, const char *id, const char *viewer,
+                               struct h_payment_answer *a) {
   json_t *payment = NULL;
   h_result r = h_payment_repo_get_json(conn, id, NULL, &payment);
   if (r == H_OK) {
-    h_pay_reply(out, status, h_pay_view(payment, viewer));
+    h_payment_answer_ok(a, h_payment_view(payment, viewer));
   }
   return r;
 }
 
-/* 402 card_error with the decline code and the payment's id. */
-static h_result reply_declined(const struct h_payment *row, const struct h_stripe_error *err,
-                               struct h_payment_reply *out) {
-  h_pay_reply(out, 402, h_pay_decline_body(err, row->id));
+/* The answer to a key reused with another request (not stored). */
+static h_result answer_key_reused(struct create_ctx *c) {
+  h_payment_fail(&c->a, H_ERR_INVALID, "idempotency_key_reused",
+                 "This Idempotency-Key was used with a different request.", "Idempotency-Key");
+  snprintf(c->a.err->type, sizeof(c->a.err->type), "idempotency_error");
   return H_OK;
 }
 
 /* First transaction: the payment row (new, or the one a retry with the same key
- * finds), marked in doubt before the provider call. Returns H_OK to call the
- * provider; otherwise ctx has replied (or r is a database error). */
-static h_result create_begin(struct create_ctx *c, PGconn *conn, struct h_payment_reply *out,
-                             bool *call) {
+ * finds), marked in doubt before the provider call. *call says whether to call the
+ * provider; otherwise c->a holds the answer (or r is a database error). */
+static h_result create_begin(struct create_ctx *c, PGconn *conn, bool *call) {
   const struct h_payment_create *in = c->in;
   *call = false;
-  h_result r = h_pay_resolve_method(conn, c->user_id, in->payment_method, in->confirm, c->method,
-                                    out);
-  if (r != H_OK) { /* out holds the 400/422; not stored, so a corrected retry may run */
+  h_result r = h_payment_resolve_method(conn, c->user_id, in->payment_method, in->confirm,
+                                        c->method, &c->a);
+  if (r != H_OK) { /* the answer is invalid/unprocessable; not stored: a corrected retry runs */
     return r == H_ERR_INVALID || r == H_ERR_UNPROCESSABLE ? H_OK : r;
   }
   struct h_fee_table provider, platform;
@@ -80,16 +81,11 @@ static h_result create_begin(struct create_ctx *c, PGconn *conn, struct h_paymen
     return r;
   }
   if (!created && strcmp(c->row.request_hash, c->idem->hash) != 0) {
-    json_t *body = h_error_body(H_ERR_INVALID, "idempotency_key_reused",
-                                "This Idempotency-Key was used with a different request.",
-                                "Idempotency-Key", NULL);
-    json_object_set_new(json_object_get(body, "error"), "type", json_string("idempotency_error"));
-    h_pay_reply(out, 400, body);
-    return H_OK;
+    return answer_key_reused(c);
   }
   if (!created && c->row.pi_id[0] != '\0' && !c->row.needs_reconciliation) {
     c->store = true; /* settled by an earlier attempt: answer with what it is now */
-    return reply_payment(conn, c->row.id, c->user_id, 201, out);
+    return answer_payment(conn, c->row.id, c->user_id, &c->a);
   }
   if (created) {
     json_t *d = json_pack("{sIsssssb}", "amount", (json_int_t)in->amount, "currency",
@@ -108,105 +104,107 @@ static h_result create_begin(struct create_ctx *c, PGconn *conn, struct h_paymen
 
 /* Second transaction: the provider's answer applied to the locked row. */
 static h_result create_finish(struct create_ctx *c, PGconn *conn, h_result call,
-                              const struct h_pi *pi, const struct h_stripe_error *err,
-                              struct h_payment_reply *out) {
+                              const struct h_provider_payment *pi,
+                              const struct h_provider_error *err) {
   h_result r = h_payment_repo_lock(conn, c->row.id, NULL, &c->row);
   if (r == H_OK && (call == H_OK || (call == H_ERR_PAYMENT && pi->id[0] != '\0'))) {
     r = h_payment_sync_intent(conn, c->actor, &c->row, pi, H_SYNC_ANSWER, &c->notices, NULL);
     c->store = r == H_OK;
-    if (r == H_OK) {
-      r = call == H_OK ? reply_payment(conn, c->row.id, c->user_id, 201, out)
-                       : reply_declined(&c->row, err, out);
+    if (r == H_OK && call == H_OK) {
+      r = answer_payment(conn, c->row.id, c->user_id, &c->a);
+    } else if (r == H_OK) {
+      h_payment_fail_declined(&c->a, err, c->row.id);
     }
   } else if (r == H_OK && (call == H_ERR_INVALID || call == H_ERR_NOT_FOUND)) {
     /* The provider refused the request itself: nothing exists there, nothing to retry. */
     json_t *why = json_pack("{ssss}", "code", err->code, "message", err->message);
     struct h_payment_update u = {.status = "canceled", .cancellation_reason = "provider_rejected",
                                  .last_payment_error = why, .set_error = true};
-    r = h_pay_apply(conn, c->actor, &c->row, &u, "provider_rejected");
+    r = h_payment_apply(conn, c->actor, &c->row, &u, "provider_rejected");
     json_decref(why);
     c->store = r == H_OK;
-    h_pay_reply_provider_error(out, call, err, "creating the payment");
+    h_payment_fail_provider_error(&c->a, call, err, "creating the payment");
   } else if (r == H_OK && call == H_ERR_PAYMENT) {
     struct h_payment_update u = {.in_doubt = true}; /* declined, intent not sent back */
     r = h_payment_repo_apply(conn, c->row.id, &u);
-    if (r == H_OK) {
-      r = reply_declined(&c->row, err, out);
-    }
+    h_payment_fail_declined(&c->a, err, c->row.id);
   } else if (r == H_OK && call == H_ERR_RATE_LIMITED) {
     /* Refused before doing anything: nothing happened; a retry resumes. */
     struct h_payment_update u = {.in_doubt = c->was_in_doubt};
     r = h_payment_repo_apply(conn, c->row.id, &u);
-    h_pay_reply_provider_down(out, call, "creating the payment");
+    h_payment_fail_provider_down(&c->a, call, "creating the payment");
   } else if (r == H_OK) {
     /* Unknown outcome: stays in doubt; processing when a charge may have happened. */
     struct h_payment_update u = {.status = c->in->confirm ? "processing" : NULL,
                                  .in_doubt = true};
-    r = h_pay_apply(conn, c->actor, &c->row, &u, "no_answer");
-    h_pay_reply_provider_down(out, call, "creating the payment");
+    r = h_payment_apply(conn, c->actor, &c->row, &u, "no_answer");
+    h_payment_fail_provider_down(&c->a, call, "creating the payment");
   }
   if (r == H_OK && c->store) {
-    r = h_idem_complete_status(conn, c->idem, out->status, out->body);
+    r = h_payment_answer_store(conn, c->idem, &c->a, H_OUTCOME_CREATED);
   }
   return r;
 }
 
 /* The provider call between the two transactions. */
-static h_result create_call(struct create_ctx *c, struct h_pi *pi, struct h_stripe_error *err) {
+static h_result create_call(struct create_ctx *c, struct h_provider_payment *pi,
+                            struct h_provider_error *err) {
   char key[96];
   snprintf(key, sizeof(key), "herald-payment-%s-create", c->row.id);
-  struct h_pi_params p = {
+  struct h_provider_payment_params p = {
     .payment_id = c->row.id, .user_id = c->user_id, .payment_type = c->in->payment_type,
     .currency = c->in->currency, .description = c->in->description, .customer = c->customer,
     .payment_method = c->method[0] != '\0' ? c->method : NULL, .metadata = c->in->metadata,
     .amount = c->in->amount, .confirm = c->in->confirm,
   };
-  return h_provider_pi_create(&c->prov, &p, key, pi, err);
+  return c->prov.ops->payment_create(&c->prov, &p, key, pi, err);
 }
 
 /* Both transactions and the provider call between them. A result other than H_OK
  * is a database failure the caller still has to answer. */
-static h_result create_run(struct create_ctx *c, struct h_payment_reply *out) {
+static h_result create_run(struct create_ctx *c) {
   PGconn *conn = NULL;
   bool call = false;
-  h_result r = h_pay_begin(c->app, &conn);
+  h_result r = h_db_tx_begin(c->app->db, &conn);
   if (r == H_OK) {
-    r = create_begin(c, conn, out, &call);
+    r = create_begin(c, conn, &call);
     if (r == H_OK && c->store) {
-      r = h_idem_complete_status(conn, c->idem, out->status, out->body);
+      r = h_payment_answer_store(conn, c->idem, &c->a, H_OUTCOME_CREATED);
     }
   }
-  r = h_pay_finish(c->app, conn, r);
+  r = h_db_tx_finish(c->app->db, conn, r);
   if (r != H_OK || !call) {
     return r;
   }
-  struct h_pi pi = {0};
-  struct h_stripe_error err = {0};
+  struct h_provider_payment pi = {0};
+  struct h_provider_error err = {0};
   h_result called = create_call(c, &pi, &err);
   conn = NULL;
-  r = h_pay_begin(c->app, &conn);
+  r = h_db_tx_begin(c->app->db, &conn);
   if (r == H_OK) {
-    r = create_finish(c, conn, called, &pi, &err, out);
+    r = create_finish(c, conn, called, &pi, &err);
   }
-  r = h_pay_finish(c->app, conn, r);
-  h_pi_clear(&pi);
+  r = h_db_tx_finish(c->app->db, conn, r);
+  h_provider_payment_clear(&pi);
   return r;
 }
 
-void h_payment_create(struct h_app *app, const struct h_actor *actor, const char *user_id,
-                      const struct h_payment_create *in, const struct h_idem *idem,
-                      struct h_payment_reply *out) {
-  struct create_ctx c = {.app = app, .actor = actor, .user_id = user_id, .in = in, .idem = idem};
-  memset(out, 0, sizeof(*out));
+h_result h_payment_create(struct h_app *app, const struct h_actor *actor, const char *user_id,
+                          const struct h_payment_create *in, const struct h_idem *idem,
+                          json_t **payment, enum h_outcome *outcome, struct h_error *err) {
+  struct create_ctx c = {.app = app, .actor = actor, .user_id = user_id, .in = in, .idem = idem,
+                         .a = {.err = err}};
+  memset(err, 0, sizeof(*err));
+  *outcome = H_OUTCOME_CREATED;
   h_result r = H_OK;
   if (!h_provider_init(&c.prov, app->cfg, actor->request_id)) {
-    h_pay_reply_disabled(out);
-  } else if ((r = h_pay_ensure_customer(app, &c.prov, user_id, c.customer)) != H_OK) {
-    h_pay_reply_provider_down(out, r, "preparing the customer");
-  } else if ((r = create_run(&c, out)) != H_OK) {
+    h_payment_fail_disabled(&c.a);
+  } else if ((r = h_payment_ensure_customer(app, &c.prov, user_id, c.customer)) != H_OK) {
+    h_payment_fail_provider_down(&c.a, r, "preparing the customer");
+  } else if ((r = create_run(&c)) != H_OK) {
     h_log(H_LOG_ERROR, NULL, actor->request_id, "h_payment_create: %s", h_result_name(r));
-    h_pay_reply_error(out, r, NULL, "The payment could not be recorded; retry the same request.",
-                      NULL);
+    h_payment_fail(&c.a, r, NULL, "The payment could not be recorded; retry the same request.",
+                   NULL);
     c.store = false;
   }
   if (!c.store) {
@@ -215,6 +213,7 @@ void h_payment_create(struct h_app *app, const struct h_actor *actor, const char
   if (r == H_OK) {
     h_payment_notices_push(app, &c.notices, actor->request_id);
   }
+  return h_payment_answer_give(&c.a, payment);
 }
 
 /* ------------------------------------------------------------------ reading */
@@ -243,19 +242,20 @@ static h_result get_tx(PGconn *conn, void *arg) {
   return r;
 }
 
-void h_payment_get(struct h_app *app, const struct h_payment_viewer *v, const char *id,
-                   struct h_payment_reply *out) {
+h_result h_payment_find(struct h_app *app, const struct h_payment_viewer *v, const char *id,
+                        json_t **payment, struct h_error *err) {
   struct read_op o = {.v = v, .id = id};
-  memset(out, 0, sizeof(*out));
+  memset(err, 0, sizeof(*err));
+  *payment = NULL;
   h_result r = h_db_run(app->db, get_tx, &o);
   if (r == H_OK) {
-    h_pay_reply(out, 200, h_pay_view(o.out, v->user_id));
-    return;
+    *payment = h_payment_view(o.out, v->user_id);
+    return r;
   }
   json_decref(o.out);
-  h_pay_reply_error(out, r, r == H_ERR_NOT_FOUND ? "not_found" : NULL,
-                    r == H_ERR_NOT_FOUND ? "No such payment." : "The payment could not be read.",
-                    NULL);
+  return h_error_set(err, r, r == H_ERR_NOT_FOUND ? "not_found" : NULL,
+                     r == H_ERR_NOT_FOUND ? "No such payment." : "The payment could not be read.",
+                     NULL);
 }
 
 static h_result list_tx(PGconn *conn, void *arg) {
@@ -272,7 +272,7 @@ h_result h_payment_list(struct h_app *app, const struct h_payment_viewer *v,
   size_t i;
   json_t *p;
   json_array_foreach(o.out, i, p) {
-    h_pay_view(p, v->user_id);
+    h_payment_view(p, v->user_id);
   }
   *data = o.out;
   *has_more = o.more;

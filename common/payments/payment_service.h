@@ -1,6 +1,6 @@
 /* payment_service.h - payments: create, read, list, confirm, cancel.
  *
- * Money moves only through Stripe calls whose Idempotency-Key is derived from the
+ * Money moves only through provider calls whose Idempotency-Key is derived from the
  * payment's id ("herald-payment-<id>-create", "-confirm-<attempt>", "-cancel"), so
  * any retry of ours or of the client replays the provider's first answer instead
  * of charging twice. Before a provider call the payment is marked in doubt
@@ -10,8 +10,12 @@
  * reconciliation to settle; the client may retry (create: with the same
  * Idempotency-Key; confirm: as is) and reaches the same provider outcome.
  *
- * Every operation fills a struct h_payment_reply: the HTTP status and body to send
- * (an object, or the error shape of common/core/errors.h). */
+ * Every operation returns an h_result: on H_OK the object (caller frees) and, for
+ * changes, its outcome (created / ok); on a failure err (caller clears it with
+ * h_error_clear) describes it for the caller to answer: code, message, param, extras
+ * such as decline_code and payment_id, and retry_after when the provider did not
+ * answer. Final outcomes of creates, failures included, are stored under the
+ * Idempotency-Key through idem's callbacks, so a replay is exact. */
 #ifndef HERALD_PAYMENT_SERVICE_H
 #define HERALD_PAYMENT_SERVICE_H
 
@@ -20,14 +24,9 @@
 
 #include "app/app.h"
 #include "audit/audit.h"
+#include "core/errors.h"
 #include "store/idempotency.h"
 #include "payments/payment_repo.h"
-
-struct h_payment_reply {
-  unsigned int status;
-  json_t *body;     /* new reference for the caller */
-  bool retry_after; /* the provider is unavailable: send Retry-After */
-};
 
 /* Who asks: the signed-in user and whether they are an admin. Borrowed strings. */
 struct h_payment_viewer {
@@ -46,20 +45,21 @@ struct h_payment_create {
   bool confirm;
 };
 
-/* True when a Stripe secret key is configured. */
+/* True when a payment provider is configured. */
 bool h_payments_enabled(const struct h_app *app);
 
-/* 201 with the payment; 402 card_error when declined (the payment is kept, in
- * requires_payment_method, with last_payment_error); 503 when the provider did not
- * answer (the key is released so the client's retry resumes the same payment).
- * Final outcomes are stored under idem in the same transaction. */
-void h_payment_create(struct h_app *app, const struct h_actor *actor, const char *user_id,
-                      const struct h_payment_create *in, const struct h_idem *idem,
-                      struct h_payment_reply *out);
+/* The payment (created); H_ERR_PAYMENT when declined (the payment is kept, in
+ * requires_payment_method, with last_payment_error; err->extra has decline_code and
+ * payment_id); H_ERR_UNAVAILABLE when the provider did not answer (the key is released
+ * so the client's retry resumes the same payment). Final outcomes are stored under idem
+ * in the same transaction. */
+h_result h_payment_create(struct h_app *app, const struct h_actor *actor, const char *user_id,
+                          const struct h_payment_create *in, const struct h_idem *idem,
+                          json_t **payment, enum h_outcome *outcome, struct h_error *err);
 
-/* The payment with its refunds (others' payments: 404 unless admin). */
-void h_payment_get(struct h_app *app, const struct h_payment_viewer *v, const char *id,
-                   struct h_payment_reply *out);
+/* The payment with its refunds (others' payments: H_ERR_NOT_FOUND unless admin). */
+h_result h_payment_find(struct h_app *app, const struct h_payment_viewer *v, const char *id,
+                        json_t **payment, struct h_error *err);
 
 /* Own payments, or everyone's for admins; data is a new reference. */
 h_result h_payment_list(struct h_app *app, const struct h_payment_viewer *v,
@@ -67,13 +67,15 @@ h_result h_payment_list(struct h_app *app, const struct h_payment_viewer *v,
                         json_t **data, bool *has_more);
 
 /* Confirms the payer's payment, with payment_method (saved id or pm_..., NULL: the
- * one already chosen, else the default saved method). */
-void h_payment_confirm(struct h_app *app, const struct h_actor *actor, const char *user_id,
-                       const char *id, const char *payment_method, struct h_payment_reply *out);
+ * one already chosen, else the default saved method); the payment (ok) or, declined,
+ * H_ERR_PAYMENT as for create. */
+h_result h_payment_confirm(struct h_app *app, const struct h_actor *actor, const char *user_id,
+                           const char *id, const char *payment_method, json_t **payment,
+                           enum h_outcome *outcome, struct h_error *err);
 
-/* Cancels a payment (its payer or an admin). reason may be NULL. */
-void h_payment_cancel(struct h_app *app, const struct h_actor *actor,
-                      const struct h_payment_viewer *v, const char *id, const char *reason,
-                      struct h_payment_reply *out);
+/* Cancels a payment (its payer or an admin). reason may be NULL. The payment (ok). */
+h_result h_payment_cancel(struct h_app *app, const struct h_actor *actor,
+                          const struct h_payment_viewer *v, const char *id, const char *reason,
+                          json_t **payment, enum h_outcome *outcome, struct h_error *err);
 
 #endif

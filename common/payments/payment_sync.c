@@ -37,7 +37,7 @@ static h_result notice(PGconn *conn, const struct h_payment *row, const char *te
 
 /* The notice, if any, that a payment moving from -> to deserves. */
 static h_result status_notice(PGconn *conn, const struct h_payment *row, const char *from,
-                              const struct h_pi *pi, enum h_sync_source source,
+                              const struct h_provider_payment *pi, enum h_sync_source source,
                               struct h_payment_notices *notices) {
   const struct h_currency *c = h_currency_find(row->currency);
   char money[64], body[1600];
@@ -63,8 +63,9 @@ static h_result status_notice(PGconn *conn, const struct h_payment *row, const c
 }
 
 /* Writes the intent's fields (and, when apply, its status) to the row. */
-static h_result write_intent(PGconn *conn, struct h_payment *row, const struct h_pi *pi,
-                             bool apply, bool current, bool in_doubt) {
+static h_result write_intent(PGconn *conn, struct h_payment *row,
+                             const struct h_provider_payment *pi, bool apply, bool current,
+                             bool in_doubt) {
   struct h_payment_update u = {
     .status = apply ? pi->status : NULL,
     .pi_id = pi->id,
@@ -90,7 +91,7 @@ static h_result write_intent(PGconn *conn, struct h_payment *row, const struct h
 }
 
 h_result h_payment_sync_intent(PGconn *conn, const struct h_actor *actor, struct h_payment *row,
-                               const struct h_pi *pi, enum h_sync_source source,
+                               const struct h_provider_payment *pi, enum h_sync_source source,
                                struct h_payment_notices *notices, enum h_transition *outcome) {
   enum h_transition t = h_payment_transition(row->status, pi->status, source != H_SYNC_EVENT);
   if (outcome != NULL) {
@@ -118,10 +119,10 @@ h_result h_payment_sync_intent(PGconn *conn, const struct h_actor *actor, struct
 }
 
 /* Records a refund the provider made outside Herald (dashboard, other tools). */
-static h_result insert_external(PGconn *conn, const struct h_refund_obj *obj,
+static h_result insert_external(PGconn *conn, const struct h_provider_refund *obj,
                                 struct h_refund *out) {
   struct h_payment pay;
-  h_result r = h_payment_repo_lock_by_intent(conn, obj->payment_intent, NULL, &pay);
+  h_result r = h_payment_repo_lock_by_intent(conn, obj->payment, NULL, &pay);
   if (r != H_OK) {
     return r;
   }
@@ -154,7 +155,7 @@ static h_result refund_notice(PGconn *conn, const struct h_refund *refund,
 }
 
 h_result h_payment_sync_refund(PGconn *conn, const struct h_actor *actor,
-                               const struct h_refund_obj *obj, enum h_sync_source source,
+                               const struct h_provider_refund *obj, enum h_sync_source source,
                                struct h_payment_notices *notices, enum h_transition *outcome) {
   struct h_refund refund;
   bool inserted = false;

@@ -32,7 +32,7 @@ enum h_sync_source { H_SYNC_ANSWER, H_SYNC_FETCH, H_SYNC_EVENT };
  * NULL) receives the transition: H_TRANSITION_REFETCH asks the caller to fetch the
  * intent and call again with H_SYNC_FETCH. */
 h_result h_payment_sync_intent(PGconn *conn, const struct h_actor *actor, struct h_payment *row,
-                               const struct h_pi *pi, enum h_sync_source source,
+                               const struct h_provider_payment *pi, enum h_sync_source source,
                                struct h_payment_notices *notices, enum h_transition *outcome);
 
 /* Applies a provider refund: finds Herald's refund (by provider id or
@@ -40,7 +40,7 @@ h_result h_payment_sync_intent(PGconn *conn, const struct h_actor *actor, struct
  * under its payment. Recounts the payment's refunded amount. H_ERR_NOT_FOUND when
  * neither the refund nor its payment is known. */
 h_result h_payment_sync_refund(PGconn *conn, const struct h_actor *actor,
-                               const struct h_refund_obj *obj, enum h_sync_source source,
+                               const struct h_provider_refund *obj, enum h_sync_source source,
                                struct h_payment_notices *notices, enum h_transition *outcome);
 
 /* Pushes the collected notices (after COMMIT). */

@@ -1,4 +1,4 @@
-/* payment_webhook_service.c - Stripe events -> payments and refunds. */
+/* payment_webhook_service.c - provider events -> payments and refunds. */
 #include "payments/payment_webhook_service.h"
 
 #include <stdio.h>
@@ -19,9 +19,11 @@ struct hook_ctx {
   const char *type;
   const json_t *object;
   enum kind kind;
-  struct h_pi pi;
-  struct h_refund_obj refund;
+  struct h_provider_payment pi;
+  struct h_provider_refund refund;
   struct h_payment_notices notices;
+  struct h_provider prov;
+  bool configured; /* the provider has credentials: fetches are possible */
   const char *outcome;
 };
 
@@ -77,7 +79,7 @@ static h_result apply_object(PGconn *conn, struct hook_ctx *c, enum h_sync_sourc
 static h_result apply_tx(struct hook_ctx *c, enum h_sync_source source, const char *raw,
                          long long created, bool *duplicate) {
   PGconn *conn = NULL;
-  h_result r = h_pay_begin(c->app, &conn);
+  h_result r = h_db_tx_begin(c->app->db, &conn);
   if (r == H_OK) {
     const char *object_id = json_string_value(json_object_get(c->object, "id"));
     r = h_payment_event_claim(conn, c->event_id, c->type, object_id, created, raw, duplicate);
@@ -88,24 +90,24 @@ static h_result apply_tx(struct hook_ctx *c, enum h_sync_source source, const ch
   if (r == H_OK && !*duplicate && strcmp(c->outcome, "refetch") != 0) {
     r = h_payment_event_finish(conn, c->event_id, c->outcome);
   }
-  return h_pay_finish(c->app, conn, r);
+  return h_db_tx_finish(c->app->db, conn, r);
 }
 
 /* Fetches the current state of the event's object. */
 static h_result refetch(struct hook_ctx *c) {
-  struct h_provider prov;
-  if (!h_provider_init(&prov, c->app->cfg, c->actor.request_id)) {
+  const struct h_provider *prov = &c->prov;
+  if (!c->configured) {
     return H_ERR_UNAVAILABLE;
   }
   if (c->kind == KIND_INTENT) {
     char id[H_PROVIDER_ID_LEN];
     snprintf(id, sizeof(id), "%s", c->pi.id);
-    return h_provider_pi_fetch(&prov, id, &c->pi, NULL);
+    return prov->ops->payment_fetch(prov, id, &c->pi, NULL);
   }
   char id[H_PROVIDER_ID_LEN], herald_id[40];
   snprintf(id, sizeof(id), "%s", c->refund.id);
   snprintf(herald_id, sizeof(herald_id), "%s", c->refund.herald_refund_id);
-  h_result r = h_provider_refund_fetch(&prov, id, &c->refund, NULL);
+  h_result r = prov->ops->refund_fetch(prov, id, &c->refund, NULL);
   if (r == H_OK && c->refund.herald_refund_id[0] == '\0') {
     snprintf(c->refund.herald_refund_id, sizeof(c->refund.herald_refund_id), "%s", herald_id);
   }
@@ -122,29 +124,25 @@ static bool parse_event(struct hook_ctx *c, const json_t *event) {
     return false;
   }
   c->kind = kind_of(c->type);
-  if (c->kind == KIND_INTENT && h_pi_from_json(c->object, &c->pi) != H_OK) {
+  if (c->kind == KIND_INTENT && c->prov.ops->payment_read(c->object, &c->pi) != H_OK) {
     c->kind = KIND_OTHER;
   }
-  if (c->kind == KIND_REFUND && h_refund_from_json(c->object, &c->refund) != H_OK) {
+  if (c->kind == KIND_REFUND && c->prov.ops->refund_read(c->object, &c->refund) != H_OK) {
     c->kind = KIND_OTHER;
   }
   return true;
 }
 
-static void reply_received(struct h_payment_reply *out, bool duplicate, const char *outcome) {
-  h_pay_reply(out, 200, json_pack("{sbsbss}", "received", 1, "duplicate", duplicate, "outcome",
-                                  duplicate ? "duplicate" : outcome));
-}
-
-void h_payment_webhook_apply(struct h_app *app, const char *ip, const char *request_id,
-                             const json_t *event, const char *raw, size_t raw_len,
-                             struct h_payment_reply *out) {
+h_result h_payment_webhook_apply(struct h_app *app, const char *ip, const char *request_id,
+                                 const json_t *event, const char *raw, size_t raw_len,
+                                 json_t **receipt, struct h_error *err) {
   struct hook_ctx c = {.app = app, .actor = h_payment_system_actor(ip, request_id)};
-  memset(out, 0, sizeof(*out));
+  memset(err, 0, sizeof(*err));
+  *receipt = NULL;
+  c.configured = h_provider_init(&c.prov, app->cfg, request_id);
   if (!parse_event(&c, event)) {
-    h_pay_reply_error(out, H_ERR_INVALID, "invalid_event",
-                      "The body is not an event: id, type and data.object are required.", NULL);
-    return;
+    return h_error_set(err, H_ERR_INVALID, "invalid_event",
+                       "The body is not an event: id, type and data.object are required.", NULL);
   }
   char *text = h_strndup(raw, raw_len);
   long long created = (long long)json_integer_value(json_object_get(event, "created"));
@@ -157,18 +155,20 @@ void h_payment_webhook_apply(struct h_app *app, const char *ip, const char *requ
     if (r == H_OK) {
       r = apply_tx(&c, H_SYNC_FETCH, text, created, &duplicate);
     } else {
-      h_log(H_LOG_WARNING, NULL, request_id, "webhook %s: re-fetch failed (%s); Stripe will retry",
-            c.event_id, h_result_name(r));
+      h_log(H_LOG_WARNING, NULL, request_id,
+            "webhook %s: re-fetch failed (%s); the provider will retry", c.event_id,
+            h_result_name(r));
       r = H_ERR_UNAVAILABLE;
     }
   }
   free(text);
-  h_pi_clear(&c.pi);
+  h_provider_payment_clear(&c.pi);
   if (r != H_OK) {
-    h_pay_reply_error(out, r == H_ERR_INVALID ? H_ERR_UNAVAILABLE : r, NULL,
-                      "The event could not be applied now; deliver it again later.", NULL);
-    return;
+    return h_error_set(err, r == H_ERR_INVALID ? H_ERR_UNAVAILABLE : r, NULL,
+                       "The event could not be applied now; deliver it again later.", NULL);
   }
   h_payment_notices_push(app, &c.notices, request_id);
-  reply_received(out, duplicate, c.outcome);
+  *receipt = json_pack("{sbsbss}", "received", 1, "duplicate", duplicate, "outcome",
+                       duplicate ? "duplicate" : c.outcome);
+  return H_OK;
 }

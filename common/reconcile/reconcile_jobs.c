@@ -9,8 +9,8 @@
 #include "notifications/outbox.h"
 #include "queue/queue.h"
 
-h_result h_recon_jobs_enqueue(PGconn *conn, const char *kind, const char *subject,
-                              char id[37]) {
+h_result h_reconcile_jobs_enqueue(PGconn *conn, const char *kind, const char *subject,
+                                  char id[37]) {
   const char *params[] = {kind, subject};
   PGresult *res = NULL;
   h_result r = h_db_exec(conn,
@@ -31,13 +31,13 @@ h_result h_recon_jobs_enqueue(PGconn *conn, const char *kind, const char *subjec
   return r;
 }
 
-void h_recon_jobs_push(struct h_app *app, const char *const *ids, size_t n) {
+void h_reconcile_jobs_push(struct h_app *app, const char *const *ids, size_t n) {
   if (n > 0) {
     h_outbox_push(app, H_QUEUE_RECONCILE, ids, n, "reconcile");
   }
 }
 
-h_result h_recon_jobs_claim(PGconn *conn, const char *id, struct h_recon_job *out) {
+h_result h_reconcile_jobs_claim(PGconn *conn, const char *id, struct h_reconcile_job *out) {
   const char *params[] = {id};
   PGresult *res = NULL;
   h_result r = h_db_exec(conn,
@@ -61,8 +61,8 @@ h_result h_recon_jobs_claim(PGconn *conn, const char *id, struct h_recon_job *ou
   return r;
 }
 
-h_result h_recon_jobs_finish(PGconn *conn, const struct h_recon_job *job, bool ok,
-                             const char *error, int retry_s) {
+h_result h_reconcile_jobs_finish(PGconn *conn, const struct h_reconcile_job *job, bool ok,
+                                 const char *error, int retry_s) {
   char tok[24], retry[16];
   snprintf(tok, sizeof(tok), "%lld", job->token);
   snprintf(retry, sizeof(retry), "%d", retry_s);
@@ -95,7 +95,7 @@ static h_result exec_ids(PGconn *conn, const char *sql, int n, const char *const
   return r;
 }
 
-h_result h_recon_jobs_tick(PGconn *conn, time_t yesterday, json_t *ids) {
+h_result h_reconcile_jobs_tick(PGconn *conn, time_t yesterday, json_t *ids) {
   char day[24];
   snprintf(day, sizeof(day), "%lld", (long long)yesterday);
   const char *params[] = {day, day};
@@ -140,7 +140,7 @@ h_result h_recon_jobs_tick(PGconn *conn, time_t yesterday, json_t *ids) {
   return r;
 }
 
-h_result h_recon_jobs_sweep(PGconn *conn, int quiet_s, int limit, json_t *ids) {
+h_result h_reconcile_jobs_sweep(PGconn *conn, int quiet_s, int limit, json_t *ids) {
   char quiet[16], lim[16];
   snprintf(quiet, sizeof(quiet), "%d", quiet_s);
   snprintf(lim, sizeof(lim), "%d", limit);

@@ -1,6 +1,5 @@
 /* reconcile_ledger.c - our succeeded payments and refunds of a period against the
  * provider's lists of the same period. */
-#include <ctype.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -21,56 +20,6 @@ const char *h_ledger_kind_name(int kind) {
 
 /* How far around the period both sides are read, to match objects across its boundaries. */
 #define RECONCILE_MARGIN_S 3600
-
-/* The provider's object in our terms (currency upper case). New reference. */
-static json_t *provider_view(const json_t *o) {
-  char cur[4] = "";
-  const char *c = json_string_value(json_object_get(o, "currency"));
-  for (int i = 0; c != NULL && i < 3 && c[i] != '\0'; i++) {
-    cur[i] = (char)toupper((unsigned char)c[i]);
-    cur[i + 1] = '\0';
-  }
-  return json_pack("{sOsIsssssI}", "id", json_object_get(o, "id"), "amount",
-                   json_integer_value(json_object_get(o, "amount")), "currency", cur, "status",
-                   json_string_value(json_object_get(o, "status")) != NULL
-                       ? json_string_value(json_object_get(o, "status"))
-                       : "",
-                   "created", json_integer_value(json_object_get(o, "created")));
-}
-
-/* Every object of a provider list in [since, until), keyed by id, into into. */
-static h_result fetch_list(const struct h_provider *prov, const char *path, time_t since,
-                           time_t until, json_t *into) {
-  char last[H_PROVIDER_ID_LEN] = "";
-  for (;;) {
-    struct h_stripe_form f = {0};
-    h_stripe_form_add_ll(&f, "created[gte]", (long long)since);
-    h_stripe_form_add_ll(&f, "created[lt]", (long long)until);
-    h_stripe_form_add_ll(&f, "limit", 100);
-    if (last[0] != '\0') {
-      h_stripe_form_add(&f, "starting_after", last);
-    }
-    struct h_stripe_response resp = {0};
-    h_result r = h_stripe_call(&prov->cfg, "GET", path, &f, NULL, &resp);
-    h_stripe_form_free(&f);
-    json_t *data = json_object_get(resp.body, "data");
-    size_t i;
-    json_t *o;
-    json_array_foreach(data, i, o) {
-      const char *id = json_string_value(json_object_get(o, "id"));
-      if (id != NULL) {
-        json_object_set_new(into, id, provider_view(o));
-        snprintf(last, sizeof(last), "%s", id);
-      }
-    }
-    bool more = r == H_OK && json_is_true(json_object_get(resp.body, "has_more")) &&
-                json_array_size(data) > 0;
-    h_stripe_response_free(&resp);
-    if (r != H_OK || !more) {
-      return r;
-    }
-  }
-}
 
 static void add_item(json_t *items, int kind, const char *type, const char *id, json_t *local,
                      json_t *prov, struct h_ledger_totals *t) {
@@ -166,16 +115,16 @@ h_result h_reconcile_collect(struct h_app *app, time_t since, time_t until, json
   const time_t margin = RECONCILE_MARGIN_S;
   const struct period pd = {since, until};
   json_t *pis = json_object(), *refunds = json_object(), *local = NULL;
-  h_result r = fetch_list(&prov, "/v1/payment_intents", since - margin, until + margin, pis);
+  h_result r = prov.ops->payment_list(&prov, since - margin, until + margin, pis);
   if (r == H_OK) {
-    r = fetch_list(&prov, "/v1/refunds", since - margin, until + margin, refunds);
+    r = prov.ops->refund_list(&prov, since - margin, until + margin, refunds);
   }
   PGconn *conn = NULL;
   if (r == H_OK) {
     r = h_db_acquire(app->db, &conn);
   }
   if (r == H_OK) {
-    r = h_recon_repo_local(conn, since - margin, until + margin, &local);
+    r = h_reconcile_repo_local(conn, since - margin, until + margin, &local);
     h_db_release(app->db, conn);
   }
   if (r == H_OK) {

@@ -27,8 +27,8 @@ static h_result exec_id(PGconn *conn, const char *sql, int n, const char *const 
   return r;
 }
 
-h_result h_recon_repo_sync_attempts(PGconn *conn, const char *table, const char *id,
-                                    int *attempts) {
+h_result h_reconcile_repo_sync_attempts(PGconn *conn, const char *table, const char *id,
+                                        int *attempts) {
   const char *sql = BY_TABLE(table, "SELECT sync_attempts FROM ", " WHERE id = $1::uuid");
   const char *params[] = {id};
   PGresult *res = NULL;
@@ -41,8 +41,8 @@ h_result h_recon_repo_sync_attempts(PGconn *conn, const char *table, const char 
   return r;
 }
 
-h_result h_recon_repo_schedule(PGconn *conn, const char *table, const char *id, int attempts,
-                               int delay_s) {
+h_result h_reconcile_repo_schedule(PGconn *conn, const char *table, const char *id, int attempts,
+                                   int delay_s) {
   char a[16], d[16];
   snprintf(a, sizeof(a), "%d", attempts);
   snprintf(d, sizeof(d), "%d", delay_s);
@@ -54,7 +54,7 @@ h_result h_recon_repo_schedule(PGconn *conn, const char *table, const char *id, 
                  3, params);
 }
 
-h_result h_recon_repo_mark_review(PGconn *conn, const char *table, const char *id) {
+h_result h_reconcile_repo_mark_review(PGconn *conn, const char *table, const char *id) {
   const char *params[] = {id};
   return exec_id(conn,
                  BY_TABLE(table, "UPDATE ", " SET needs_review = true, next_sync_at = NULL,"
@@ -62,7 +62,7 @@ h_result h_recon_repo_mark_review(PGconn *conn, const char *table, const char *i
                  1, params);
 }
 
-h_result h_recon_repo_settled(PGconn *conn, const char *table, const char *id) {
+h_result h_reconcile_repo_settled(PGconn *conn, const char *table, const char *id) {
   const char *params[] = {id};
   return exec_id(conn,
                  BY_TABLE(table, "UPDATE ", " SET sync_attempts = 0, next_sync_at = NULL"
@@ -70,7 +70,7 @@ h_result h_recon_repo_settled(PGconn *conn, const char *table, const char *id) {
                  1, params);
 }
 
-h_result h_recon_repo_claim_due(PGconn *conn, char table[16], char id[37]) {
+h_result h_reconcile_repo_claim_due(PGconn *conn, char table[16], char id[37]) {
   PGresult *res = NULL;
   h_result r = h_db_exec(
       conn,
@@ -98,8 +98,8 @@ h_result h_recon_repo_claim_due(PGconn *conn, char table[16], char id[37]) {
   return r;
 }
 
-h_result h_recon_repo_notify_admins(PGconn *conn, const char *template_key, const char *title,
-                                    const char *body, json_t *ids) {
+h_result h_reconcile_repo_notify_admins(PGconn *conn, const char *template_key, const char *title,
+                                        const char *body, json_t *ids) {
   PGresult *res = NULL;
   h_result r = h_db_exec(conn,
                          "SELECT id::text FROM users WHERE role = 'admin' AND status = 'active'"
@@ -122,7 +122,7 @@ h_result h_recon_repo_notify_admins(PGconn *conn, const char *template_key, cons
   return r;
 }
 
-h_result h_recon_repo_payment_metadata(PGconn *conn, const char *id, json_t **out) {
+h_result h_reconcile_repo_payment_metadata(PGconn *conn, const char *id, json_t **out) {
   const char *params[] = {id};
   PGresult *res = NULL;
   h_result r = h_db_exec(conn, "SELECT metadata::text FROM payments WHERE id = $1::uuid", 1,
@@ -136,8 +136,8 @@ h_result h_recon_repo_payment_metadata(PGconn *conn, const char *id, json_t **ou
   return r;
 }
 
-h_result h_recon_repo_refund_source(PGconn *conn, const char *id,
-                                    struct h_recon_refund_src *out) {
+h_result h_reconcile_repo_refund_source(PGconn *conn, const char *id,
+                                        struct h_reconcile_refund_src *out) {
   const char *params[] = {id};
   PGresult *res = NULL;
   h_result r = h_db_exec(conn,
@@ -175,7 +175,7 @@ static json_t *keyed(const PGresult *res) {
   return obj;
 }
 
-h_result h_recon_repo_local(PGconn *conn, time_t since, time_t until, json_t **out) {
+h_result h_reconcile_repo_local(PGconn *conn, time_t since, time_t until, json_t **out) {
   char s[24], u[24];
   snprintf(s, sizeof(s), "%lld", (long long)since);
   snprintf(u, sizeof(u), "%lld", (long long)until);

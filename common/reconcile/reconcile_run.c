@@ -30,7 +30,7 @@ static h_result write_tx(PGconn *conn, void *arg) {
   h_result r = H_OK;
   json_array_foreach(c->items, i, item) {
     bool added = false;
-    r = h_recon_repo_item_insert(conn, c->run_id, c->since, c->until, item, &added);
+    r = h_reconcile_repo_item_insert(conn, c->run_id, c->since, c->until, item, &added);
     if (r != H_OK) {
       return r;
     }
@@ -41,7 +41,7 @@ static h_result write_tx(PGconn *conn, void *arg) {
                              (json_int_t)c->t->local_amount, "provider_amount",
                              (json_int_t)c->t->provider_amount, "items_found", c->t->found,
                              "items_new", c->t->added);
-  r = h_recon_repo_run_finish(conn, c->run_id, totals);
+  r = h_reconcile_repo_run_finish(conn, c->run_id, totals);
   json_decref(totals);
   if (r == H_OK) {
     char body[512];
@@ -49,8 +49,8 @@ static h_result write_tx(PGconn *conn, void *arg) {
              "Reconciliation run %s finished: %d payments and refunds here, %d at the provider, "
              "%d differences (%d new).",
              c->run_id, c->t->local_count, c->t->provider_count, c->t->found, c->t->added);
-    r = h_recon_repo_notify_admins(conn, "reconcile_run", "Reconciliation finished", body,
-                                   c->notices);
+    r = h_reconcile_repo_notify_admins(conn, "reconcile_run", "Reconciliation finished", body,
+                                       c->notices);
   }
   return r;
 }
@@ -107,7 +107,7 @@ h_result h_reconcile_run_create(struct h_app *app, time_t since, time_t until,
   PGconn *conn = NULL;
   h_result r = h_db_acquire(app->db, &conn);
   if (r == H_OK) {
-    r = h_recon_repo_run_insert(conn, since, until, requested_by, run_id);
+    r = h_reconcile_repo_run_insert(conn, since, until, requested_by, run_id);
     h_db_release(app->db, conn);
   }
   return r;
@@ -122,16 +122,16 @@ struct start_ctx {
 static h_result start_tx(PGconn *conn, void *arg) {
   struct start_ctx *c = arg;
   char status[16];
-  h_result r = h_recon_repo_run_period(conn, c->run_id, &c->since, &c->until, status);
+  h_result r = h_reconcile_repo_run_period(conn, c->run_id, &c->since, &c->until, status);
   if (r == H_OK && strcmp(status, "succeeded") == 0) {
     return H_ERR_CONFLICT;
   }
-  return r == H_OK ? h_recon_repo_run_status(conn, c->run_id, "running", NULL) : r;
+  return r == H_OK ? h_reconcile_repo_run_status(conn, c->run_id, "running", NULL) : r;
 }
 
 static h_result fail_tx(PGconn *conn, void *arg) {
   const char **a = arg;
-  return h_recon_repo_run_status(conn, a[0], "failed", a[1]);
+  return h_reconcile_repo_run_status(conn, a[0], "failed", a[1]);
 }
 
 h_result h_reconcile_run_execute(struct h_app *app, const char *run_id,
@@ -158,7 +158,7 @@ h_result h_reconcile_housekeeping(struct h_app *app, int audit_days, int event_d
   for (int what = 0; r == H_OK && what < 4; what++) {
     long n = 0;
     do {
-      r = h_recon_repo_purge(conn, what, ages[what], 1000, &n);
+      r = h_reconcile_repo_purge(conn, what, ages[what], 1000, &n);
       *deleted += n;
     } while (r == H_OK && n == 1000);
   }

@@ -19,8 +19,8 @@ static void ts(time_t t, char out[24]) {
   snprintf(out, 24, "%lld", (long long)t);
 }
 
-h_result h_recon_repo_run_insert(PGconn *conn, time_t since, time_t until,
-                                 const char *requested_by, char run_id[37]) {
+h_result h_reconcile_repo_run_insert(PGconn *conn, time_t since, time_t until,
+                                     const char *requested_by, char run_id[37]) {
   char s[24], u[24];
   ts(since, s);
   ts(until, u);
@@ -38,8 +38,8 @@ h_result h_recon_repo_run_insert(PGconn *conn, time_t since, time_t until,
   return r;
 }
 
-h_result h_recon_repo_run_period(PGconn *conn, const char *run_id, time_t *since,
-                                 time_t *until, char status[16]) {
+h_result h_reconcile_repo_run_period(PGconn *conn, const char *run_id, time_t *since,
+                                     time_t *until, char status[16]) {
   const char *params[] = {run_id};
   PGresult *res = NULL;
   h_result r = h_db_exec(conn,
@@ -60,8 +60,8 @@ h_result h_recon_repo_run_period(PGconn *conn, const char *run_id, time_t *since
   return r;
 }
 
-h_result h_recon_repo_run_status(PGconn *conn, const char *run_id, const char *status,
-                                 const char *error) {
+h_result h_reconcile_repo_run_status(PGconn *conn, const char *run_id, const char *status,
+                                     const char *error) {
   const char *params[] = {run_id, status, error};
   return h_db_exec(conn,
                    "UPDATE reconciliation_runs SET status = $2, error = $3,"
@@ -71,8 +71,8 @@ h_result h_recon_repo_run_status(PGconn *conn, const char *run_id, const char *s
                    3, params, NULL);
 }
 
-h_result h_recon_repo_item_insert(PGconn *conn, const char *run_id, time_t since, time_t until,
-                                  const json_t *item, bool *added) {
+h_result h_reconcile_repo_item_insert(PGconn *conn, const char *run_id, time_t since, time_t until,
+                                      const json_t *item, bool *added) {
   char s[24], u[24];
   ts(since, s);
   ts(until, u);
@@ -99,7 +99,7 @@ h_result h_recon_repo_item_insert(PGconn *conn, const char *run_id, time_t since
   return r;
 }
 
-h_result h_recon_repo_run_finish(PGconn *conn, const char *run_id, const json_t *t) {
+h_result h_reconcile_repo_run_finish(PGconn *conn, const char *run_id, const json_t *t) {
   char *text = json_dumps(t, JSON_COMPACT);
   const char *params[] = {run_id, text};
   h_result r = h_db_exec(
@@ -116,7 +116,7 @@ h_result h_recon_repo_run_finish(PGconn *conn, const char *run_id, const json_t 
   return r;
 }
 
-h_result h_recon_repo_run_exists(PGconn *conn, time_t since, time_t until, bool *exists) {
+h_result h_reconcile_repo_run_exists(PGconn *conn, time_t since, time_t until, bool *exists) {
   char s[24], u[24];
   ts(since, s);
   ts(until, u);
@@ -134,8 +134,8 @@ h_result h_recon_repo_run_exists(PGconn *conn, time_t since, time_t until, bool 
   return r;
 }
 
-h_result h_recon_repo_run_get_json(PGconn *conn, const char *run_id, const char *kind,
-                                   json_t **out) {
+h_result h_reconcile_repo_run_get_json(PGconn *conn, const char *run_id, const char *kind,
+                                       json_t **out) {
   const char *params[] = {run_id, kind};
   PGresult *res = NULL;
   h_result r = h_db_exec(
@@ -157,8 +157,8 @@ h_result h_recon_repo_run_get_json(PGconn *conn, const char *run_id, const char 
   return r;
 }
 
-h_result h_recon_repo_run_list(PGconn *conn, const struct h_page *page, json_t **data,
-                               bool *has_more) {
+h_result h_reconcile_repo_run_list(PGconn *conn, const struct h_page *page, json_t **data,
+                                   bool *has_more) {
   char limit[16];
   snprintf(limit, sizeof(limit), "%d", page->limit + 1);
   const char *params[] = {page->starting_after, limit};
@@ -194,7 +194,7 @@ static const char *const purge_sql[] = {
   " now() - make_interval(days => $1::int) LIMIT $2::int)",
 };
 
-h_result h_recon_repo_purge(PGconn *conn, int what, int days, int batch, long *n) {
+h_result h_reconcile_repo_purge(PGconn *conn, int what, int days, int batch, long *n) {
   char d[16], b[16];
   snprintf(d, sizeof(d), "%d", days);
   snprintf(b, sizeof(b), "%d", batch);

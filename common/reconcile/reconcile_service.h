@@ -14,15 +14,15 @@
 #include "core/page.h"
 
 /* A queued run of [since, until) and its job. run is the run (new reference). */
-h_result h_recon_request_run(struct h_app *app, const struct h_actor *actor, time_t since,
-                             time_t until, json_t **run);
-h_result h_recon_list(struct h_app *app, const struct h_page *page, json_t **data,
-                      bool *has_more);
+h_result h_reconcile_request_run(struct h_app *app, const struct h_actor *actor, time_t since,
+                                 time_t until, json_t **run);
+h_result h_reconcile_list(struct h_app *app, const struct h_page *page, json_t **data,
+                          bool *has_more);
 /* The run with its period's items (kind NULL: all). H_ERR_NOT_FOUND when unknown. */
-h_result h_recon_get(struct h_app *app, const char *id, const char *kind, json_t **out);
+h_result h_reconcile_get(struct h_app *app, const char *id, const char *kind, json_t **out);
 /* Queues a sync of the payment now; job receives {"object":"reconcile_job",...}.
  * H_ERR_NOT_FOUND for an unknown payment. */
-h_result h_recon_queue_payment_sync(struct h_app *app, const struct h_actor *actor,
-                                    const char *payment_id, json_t **job);
+h_result h_reconcile_queue_payment_sync(struct h_app *app, const struct h_actor *actor,
+                                        const char *payment_id, json_t **job);
 
 #endif

@@ -32,7 +32,7 @@ static bool refund_unsettled(const struct h_refund *r) {
 static h_result schedule_next(PGconn *conn, const char *table, const char *id, bool force,
                               json_t *notices, enum h_sync_outcome *outcome) {
   int attempts = 0;
-  h_result r = h_recon_repo_sync_attempts(conn, table, id, &attempts);
+  h_result r = h_reconcile_repo_sync_attempts(conn, table, id, &attempts);
   if (r != H_OK) {
     return r;
   }
@@ -40,18 +40,18 @@ static h_result schedule_next(PGconn *conn, const char *table, const char *id, b
                     : h_reconcile_sync_delay(attempts + 1);
   if (delay >= 0) {
     *outcome = H_SYNC_PENDING;
-    return h_recon_repo_schedule(conn, table, id, force ? attempts : attempts + 1, delay);
+    return h_reconcile_repo_schedule(conn, table, id, force ? attempts : attempts + 1, delay);
   }
   *outcome = H_SYNC_REVIEW;
-  r = h_recon_repo_mark_review(conn, table, id);
+  r = h_reconcile_repo_mark_review(conn, table, id);
   if (r == H_OK) {
     char body[512];
     snprintf(body, sizeof(body),
              "The %s %s is still unsettled after %d syncs with the payment provider and "
              "needs a review.",
              strcmp(table, "payments") == 0 ? "payment" : "refund", id, H_SYNC_STEPS);
-    r = h_recon_repo_notify_admins(conn, "reconcile_review", "Payment needs review", body,
-                                   notices);
+    r = h_reconcile_repo_notify_admins(conn, "reconcile_review", "Payment needs review", body,
+                                       notices);
   }
   return r;
 }
@@ -59,13 +59,13 @@ static h_result schedule_next(PGconn *conn, const char *table, const char *id, b
 /* Retries the create of a payment whose first answer was lost: same key, same
  * parameters (the provider replays its first answer, or creates it now). */
 static h_result retry_create(struct h_app *app, const struct h_provider *prov,
-                             const struct h_payment *p, struct h_pi *pi,
-                             struct h_stripe_error *err) {
+                             const struct h_payment *p, struct h_provider_payment *pi,
+                             struct h_provider_error *err) {
   json_t *meta = NULL;
   PGconn *conn = NULL;
   h_result r = h_db_acquire(app->db, &conn);
   if (r == H_OK) {
-    r = h_recon_repo_payment_metadata(conn, p->id, &meta);
+    r = h_reconcile_repo_payment_metadata(conn, p->id, &meta);
     h_db_release(app->db, conn);
   }
   if (r != H_OK) {
@@ -73,7 +73,7 @@ static h_result retry_create(struct h_app *app, const struct h_provider *prov,
   }
   char key[96];
   snprintf(key, sizeof(key), "herald-payment-%s-create", p->id);
-  struct h_pi_params params = {
+  struct h_provider_payment_params params = {
     .payment_id = p->id, .user_id = p->user_id, .payment_type = p->payment_type,
     .currency = p->currency, .description = p->description[0] != '\0' ? p->description : NULL,
     .customer = p->customer[0] != '\0' ? p->customer : NULL,
@@ -81,7 +81,7 @@ static h_result retry_create(struct h_app *app, const struct h_provider *prov,
     .metadata = json_object_size(meta) > 0 ? meta : NULL, .amount = p->amount,
     .confirm = strcmp(p->status, "processing") == 0,
   };
-  r = h_provider_pi_create(prov, &params, key, pi, err);
+  r = prov->ops->payment_create(prov, &params, key, pi, err);
   json_decref(meta);
   return r;
 }
@@ -90,7 +90,7 @@ struct pay_apply {
   const char *id;
   bool force;
   h_result call;
-  struct h_pi *pi;
+  struct h_provider_payment *pi;
   struct h_payment_notices notices;
   json_t *admin_notices;
   enum h_sync_outcome outcome;
@@ -113,7 +113,7 @@ static h_result pay_apply_tx(PGconn *conn, void *arg) {
   }
   if (!payment_unsettled(&row)) {
     a->outcome = H_SYNC_SETTLED;
-    return h_recon_repo_settled(conn, "payments", a->id);
+    return h_reconcile_repo_settled(conn, "payments", a->id);
   }
   return schedule_next(conn, "payments", a->id, a->force, a->admin_notices, &a->outcome);
 }
@@ -136,17 +136,17 @@ h_result h_reconcile_sync_payment(struct h_app *app, const char *id, bool force,
   }
   struct h_payment p;
   PGconn *conn = NULL;
-  h_result r = h_pay_begin(app, &conn);
+  h_result r = h_db_tx_begin(app->db, &conn);
   if (r == H_OK) {
     r = h_payment_repo_lock(conn, id, NULL, &p);
   }
-  r = h_pay_finish(app, conn, r);
+  r = h_db_tx_finish(app->db, conn, r);
   if (r != H_OK) {
     return r;
   }
-  struct h_pi pi = {0};
-  struct h_stripe_error err = {0};
-  h_result call = p.pi_id[0] != '\0' ? h_provider_pi_fetch(&prov, p.pi_id, &pi, &err)
+  struct h_provider_payment pi = {0};
+  struct h_provider_error err = {0};
+  h_result call = p.pi_id[0] != '\0' ? prov.ops->payment_fetch(&prov, p.pi_id, &pi, &err)
                                      : retry_create(app, &prov, &p, &pi, &err);
   if (call != H_OK) {
     h_log(H_LOG_WARNING, "event", "reconcile", "payment %s sync: provider call failed (%s)", id,
@@ -162,7 +162,7 @@ h_result h_reconcile_sync_payment(struct h_app *app, const char *id, bool force,
     }
   }
   json_decref(a.admin_notices);
-  h_pi_clear(&pi);
+  h_provider_payment_clear(&pi);
   return r;
 }
 
@@ -171,7 +171,7 @@ struct refund_apply {
   const char *provider_id; /* "" until the provider made it */
   bool force;
   h_result call;
-  const struct h_refund_obj *obj;
+  const struct h_provider_refund *obj;
   struct h_payment_notices notices;
   json_t *admin_notices;
   enum h_sync_outcome outcome;
@@ -193,7 +193,7 @@ static h_result refund_apply_tx(PGconn *conn, void *arg) {
   }
   if (!refund_unsettled(&row)) {
     a->outcome = H_SYNC_SETTLED;
-    return h_recon_repo_settled(conn, "refunds", a->id);
+    return h_reconcile_repo_settled(conn, "refunds", a->id);
   }
   return schedule_next(conn, "refunds", a->id, a->force, a->admin_notices, &a->outcome);
 }
@@ -204,25 +204,25 @@ h_result h_reconcile_sync_refund(struct h_app *app, const char *id, bool force,
   if (!h_provider_init(&prov, app->cfg, "reconcile")) {
     return H_ERR_UNAVAILABLE;
   }
-  struct h_recon_refund_src src;
+  struct h_reconcile_refund_src src;
   PGconn *conn = NULL;
   h_result r = h_db_acquire(app->db, &conn);
   if (r == H_OK) {
-    r = h_recon_repo_refund_source(conn, id, &src);
+    r = h_reconcile_repo_refund_source(conn, id, &src);
     h_db_release(app->db, conn);
   }
   if (r != H_OK) {
     return r;
   }
-  struct h_refund_obj obj = {0};
-  struct h_stripe_error err = {0};
+  struct h_provider_refund obj = {0};
+  struct h_provider_error err = {0};
   char key[96];
   snprintf(key, sizeof(key), "herald-refund-%s", id);
   h_result call = src.provider_refund_id[0] != '\0'
-                      ? h_provider_refund_fetch(&prov, src.provider_refund_id, &obj, &err)
-                      : h_provider_refund_create(&prov, src.pi_id, src.amount,
-                                                 src.reason[0] != '\0' ? src.reason : NULL, id,
-                                                 key, &obj, &err);
+                      ? prov.ops->refund_fetch(&prov, src.provider_refund_id, &obj, &err)
+                      : prov.ops->refund_create(&prov, src.pi_id, src.amount,
+                                                src.reason[0] != '\0' ? src.reason : NULL, id,
+                                                key, &obj, &err);
   struct refund_apply a = {.id = id, .provider_id = call == H_OK ? obj.id : src.provider_refund_id,
                            .force = force, .call = call, .obj = &obj,
                            .admin_notices = json_array()};
@@ -244,7 +244,7 @@ h_result h_reconcile_sync_due(struct h_app *app, int limit, int *done) {
     PGconn *conn = NULL;
     h_result r = h_db_acquire(app->db, &conn);
     if (r == H_OK) {
-      r = h_recon_repo_claim_due(conn, table, id);
+      r = h_reconcile_repo_claim_due(conn, table, id);
       h_db_release(app->db, conn);
     }
     if (r == H_ERR_NOT_FOUND) {

@@ -183,15 +183,19 @@ void h_db_rollback(PGconn *conn) {
   }
 }
 
-h_result h_db_tx(struct h_db *db, h_result (*fn)(PGconn *conn, void *arg), void *arg) {
-  PGconn *conn = NULL;
-  h_result r = h_db_acquire(db, &conn);
-  if (r != H_OK) {
-    return r;
+h_result h_db_tx_begin(struct h_db *db, PGconn **conn) {
+  *conn = NULL;
+  h_result r = h_db_acquire(db, conn);
+  if (r == H_OK && (r = h_db_begin(*conn)) != H_OK) {
+    h_db_release(db, *conn);
+    *conn = NULL;
   }
-  r = h_db_begin(conn);
-  if (r == H_OK) {
-    r = fn(conn, arg);
+  return r;
+}
+
+h_result h_db_tx_finish(struct h_db *db, PGconn *conn, h_result r) {
+  if (conn == NULL) {
+    return r;
   }
   if (r == H_OK) {
     r = h_db_commit(conn);
@@ -201,6 +205,15 @@ h_result h_db_tx(struct h_db *db, h_result (*fn)(PGconn *conn, void *arg), void 
   }
   h_db_release(db, conn);
   return r;
+}
+
+h_result h_db_tx(struct h_db *db, h_result (*fn)(PGconn *conn, void *arg), void *arg) {
+  PGconn *conn = NULL;
+  h_result r = h_db_tx_begin(db, &conn);
+  if (r == H_OK) {
+    r = fn(conn, arg);
+  }
+  return h_db_tx_finish(db, conn, r);
 }
 
 h_result h_db_run(struct h_db *db, h_result (*fn)(PGconn *conn, void *arg), void *arg) {

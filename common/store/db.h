@@ -57,6 +57,14 @@ h_result h_db_begin(PGconn *conn);
 h_result h_db_commit(PGconn *conn);
 void h_db_rollback(PGconn *conn); /* best effort */
 
+/* Acquires a pooled connection into *conn and opens a transaction; on failure *conn is
+ * NULL. End it with h_db_tx_finish. */
+h_result h_db_tx_begin(struct h_db *db, PGconn **conn);
+
+/* Commits (r == H_OK) or rolls back the transaction of h_db_tx_begin and releases conn;
+ * returns the first error. A NULL conn (begin failed) returns r. */
+h_result h_db_tx_finish(struct h_db *db, PGconn *conn, h_result r);
+
 /* Runs fn(conn, arg) inside BEGIN/COMMIT on a pooled connection; any error from fn
  * or the commit rolls back and is returned. */
 h_result h_db_tx(struct h_db *db, h_result (*fn)(PGconn *conn, void *arg), void *arg);

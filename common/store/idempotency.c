@@ -85,19 +85,9 @@ h_result h_idem_claim(struct h_db *db, const struct h_idem *idem, int lock_s, in
   return H_OK;
 }
 
-h_result h_idem_complete(PGconn *conn, const struct h_idem *idem, enum h_outcome outcome,
+/* Marks the key completed with status and body (borrowed). */
+static h_result complete(PGconn *conn, const struct h_idem *idem, unsigned int status,
                          const json_t *body) {
-  if (idem == NULL || !idem->active) {
-    return H_OK;
-  }
-  return h_idem_complete_status(conn, idem, idem->status[outcome], body);
-}
-
-h_result h_idem_complete_status(PGconn *conn, const struct h_idem *idem, unsigned int status,
-                                const json_t *body) {
-  if (idem == NULL || !idem->active) {
-    return H_OK;
-  }
   char code[8];
   snprintf(code, sizeof(code), "%u", status);
   char *text = json_dumps(body, JSON_COMPACT | JSON_ENCODE_ANY);
@@ -109,6 +99,25 @@ h_result h_idem_complete_status(PGconn *conn, const struct h_idem *idem, unsigne
                          4, params, NULL);
   free(text);
   return r;
+}
+
+h_result h_idem_complete(PGconn *conn, const struct h_idem *idem, enum h_outcome outcome,
+                         const json_t *body) {
+  if (idem == NULL || !idem->active) {
+    return H_OK;
+  }
+  return complete(conn, idem, idem->status[outcome], body);
+}
+
+h_result h_idem_complete_error(PGconn *conn, const struct h_idem *idem, h_result r,
+                               const struct h_error *e) {
+  if (idem == NULL || !idem->active) {
+    return H_OK;
+  }
+  json_t *body = idem->error_body(r, e);
+  h_result stored = complete(conn, idem, idem->status_of(r), body);
+  json_decref(body);
+  return stored;
 }
 
 h_result h_idem_complete_many(PGconn *conn, const struct h_idem *const *idems,

@@ -7,11 +7,12 @@
  * (idempotency_keys), kept HERALD_IDEMPOTENCY_TTL_S (>= 24 h).
  *
  * The HTTP layer claims the key (h_idem_claim, through http/idempotency.h) and fills
- * idem->status with the statuses it answers each outcome with; the service stores its
- * outcome and body with h_idem_complete inside the transaction of the change, so a
- * replay is exact even if the process dies right after COMMIT; a failed request calls
- * h_idem_abort so a retry runs again. A key left in flight by a dead request may be
- * taken over after HERALD_IDEMPOTENCY_LOCK_S. */
+ * idem with how it answers: the status of each outcome, and for a failure its status and
+ * error body. The service stores its outcome and body with h_idem_complete (or a final
+ * failure with h_idem_complete_error) inside the transaction of the change, so a replay
+ * is exact even if the process dies right after COMMIT, without the service knowing
+ * HTTP; a request that failed in passing calls h_idem_abort so a retry runs again. A key
+ * left in flight by a dead request may be taken over after HERALD_IDEMPOTENCY_LOCK_S. */
 #ifndef HERALD_IDEMPOTENCY_H
 #define HERALD_IDEMPOTENCY_H
 
@@ -19,6 +20,7 @@
 #include <libpq-fe.h>
 #include <stdbool.h>
 
+#include "core/errors.h"
 #include "core/result.h"
 #include "store/db.h"
 
@@ -28,6 +30,9 @@ enum h_outcome { H_OUTCOME_OK, H_OUTCOME_CREATED, H_OUTCOME_ACCEPTED, H_OUTCOME_
 struct h_idem {
   bool active;     /* a key was sent and this request holds it */
   unsigned int status[H_OUTCOME_COUNT]; /* the response status of each outcome */
+  unsigned int (*status_of)(h_result r); /* the response status of failure r */
+  /* The response body of failure r described by e; new reference. */
+  json_t *(*error_body)(h_result r, const struct h_error *e);
   char caller[64]; /* "user:<uuid>" or "api_key:<uuid>" */
   char key[256];
   char hash[65];   /* h_idem_request_hash of this request */
@@ -59,9 +64,11 @@ h_result h_idem_claim(struct h_db *db, const struct h_idem *idem, int lock_s, in
 h_result h_idem_complete(PGconn *conn, const struct h_idem *idem, enum h_outcome outcome,
                          const json_t *body);
 
-/* h_idem_complete with the response status given by the caller. */
-h_result h_idem_complete_status(PGconn *conn, const struct h_idem *idem, unsigned int status,
-                                const json_t *body);
+/* Stores the final failure r described by e (borrowed) as the response, with the status
+ * and body idem's callbacks give, in the caller's open transaction. No-op when idem is
+ * NULL or inactive. */
+h_result h_idem_complete_error(PGconn *conn, const struct h_idem *idem, h_result r,
+                               const struct h_error *e);
 
 /* h_idem_complete for n requests in one statement (group commit): idems[i] (NULL or
  * inactive ones are skipped) gets outcome and bodies[i]. Everything borrowed. */

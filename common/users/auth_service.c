@@ -75,31 +75,6 @@ static h_result one_time_email(struct h_app *app, PGconn *conn, const char *user
   return r;
 }
 
-/* Commits (or rolls back on error) and releases conn; returns the first error. */
-static h_result finish(struct h_app *app, PGconn *conn, h_result r) {
-  if (conn == NULL) {
-    return r;
-  }
-  if (r == H_OK) {
-    r = h_db_commit(conn);
-  }
-  if (r != H_OK) {
-    h_db_rollback(conn);
-  }
-  h_db_release(app->db, conn);
-  return r;
-}
-
-/* Acquires a connection and opens a transaction. */
-static h_result begin(struct h_app *app, PGconn **conn) {
-  h_result r = h_db_acquire(app->db, conn);
-  if (r == H_OK && (r = h_db_begin(*conn)) != H_OK) {
-    h_db_release(app->db, *conn);
-    *conn = NULL;
-  }
-  return r;
-}
-
 h_result h_auth_register(struct h_app *app, const struct h_actor *actor,
                          const struct h_user_input *input, const char *password, json_t **user,
                          json_t **tokens) {
@@ -112,7 +87,7 @@ h_result h_auth_register(struct h_app *app, const struct h_actor *actor,
   }
   struct h_user_input in = *input;
   in.password_hash = hash;
-  h_result r = begin(app, &conn);
+  h_result r = h_db_tx_begin(app->db, &conn);
   if (r == H_OK) {
     r = h_user_repo_insert(conn, &in, user);
   }
@@ -129,7 +104,7 @@ h_result h_auth_register(struct h_app *app, const struct h_actor *actor,
     self.id = id;
     r = h_audit_write(conn, &self, "user.registered", "user", id, NULL, false);
   }
-  r = finish(app, conn, r);
+  r = h_db_tx_finish(app->db, conn, r);
   free(hash);
   if (r != H_OK) {
     json_decref(*user);
@@ -166,7 +141,7 @@ h_result h_auth_login(struct h_app *app, const struct h_actor *actor, const char
   PGconn *conn = NULL;
   *tokens = NULL;
   *retry_after = 0;
-  h_result r = begin(app, &conn);
+  h_result r = h_db_tx_begin(app->db, &conn);
   if (r == H_OK) {
     r = h_user_repo_login_row(conn, email, &row);
   }
@@ -177,30 +152,30 @@ h_result h_auth_login(struct h_app *app, const struct h_actor *actor, const char
     h_mask_email(email, masked, sizeof(masked));
     h_log(H_LOG_WARNING, "security", actor->request_id, "login failed for unknown %s from %s",
           masked, actor->ip);
-    finish(app, conn, H_ERR_NOT_FOUND);
+    h_db_tx_finish(app->db, conn, H_ERR_NOT_FOUND);
     return H_ERR_UNAUTHORIZED;
   }
   if (r != H_OK) {
-    return finish(app, conn, r);
+    return h_db_tx_finish(app->db, conn, r);
   }
   struct h_actor self = *actor;
   self.id = row.id;
   if (row.locked_for_s > 0) {
     *retry_after = row.locked_for_s;
     r = h_audit_write(conn, &self, "auth.login_locked_out", "user", row.id, NULL, true);
-    r = finish(app, conn, r);
+    r = h_db_tx_finish(app->db, conn, r);
     free(row.password_hash);
     return r == H_OK ? H_ERR_RATE_LIMITED : r;
   }
   if (!h_password_verify(password, row.password_hash)) {
-    r = finish(app, conn, login_failed(conn, app, &self, row.id));
+    r = h_db_tx_finish(app->db, conn, login_failed(conn, app, &self, row.id));
     free(row.password_hash);
     return r == H_OK ? H_ERR_UNAUTHORIZED : r;
   }
   free(row.password_hash);
   if (strcmp(row.status, "active") != 0) {
-    r = finish(app, conn, h_audit_write(conn, &self, "auth.login_disabled", "user", row.id, NULL,
-                                        true));
+    r = h_audit_write(conn, &self, "auth.login_disabled", "user", row.id, NULL, true);
+    r = h_db_tx_finish(app->db, conn, r);
     return r == H_OK ? H_ERR_FORBIDDEN : r;
   }
   r = h_user_repo_login_succeeded(conn, row.id);
@@ -210,7 +185,7 @@ h_result h_auth_login(struct h_app *app, const struct h_actor *actor, const char
   if (r == H_OK) {
     r = h_audit_write(conn, &self, "auth.login", "user", row.id, NULL, true);
   }
-  r = finish(app, conn, r);
+  r = h_db_tx_finish(app->db, conn, r);
   if (r != H_OK) {
     json_decref(*tokens);
     *tokens = NULL;
@@ -225,16 +200,16 @@ h_result h_auth_refresh(struct h_app *app, const struct h_actor *actor, const ch
   PGconn *conn = NULL;
   *tokens = NULL;
   h_sha256_hex(refresh_token, strlen(refresh_token), hash);
-  h_result r = begin(app, &conn);
+  h_result r = h_db_tx_begin(app->db, &conn);
   if (r == H_OK) {
     r = h_refresh_lock(conn, hash, &row);
   }
   if (r == H_ERR_NOT_FOUND) {
-    finish(app, conn, r);
+    h_db_tx_finish(app->db, conn, r);
     return H_ERR_UNAUTHORIZED;
   }
   if (r != H_OK) {
-    return finish(app, conn, r);
+    return h_db_tx_finish(app->db, conn, r);
   }
   struct h_actor self = *actor;
   self.id = row.user_id;
@@ -246,18 +221,18 @@ h_result h_auth_refresh(struct h_app *app, const struct h_actor *actor, const ch
       r = h_audit_write(conn, &self, "auth.refresh_token_reused", "user", row.user_id, d, true);
       json_decref(d);
     }
-    r = finish(app, conn, r);
+    r = h_db_tx_finish(app->db, conn, r);
     return r == H_OK ? H_ERR_UNAUTHORIZED : r;
   }
   if (row.expired || strcmp(row.user_status, "active") != 0) {
-    finish(app, conn, H_ERR_UNAUTHORIZED);
+    h_db_tx_finish(app->db, conn, H_ERR_UNAUTHORIZED);
     return H_ERR_UNAUTHORIZED;
   }
   r = h_refresh_mark_used(conn, row.id);
   if (r == H_OK) {
     r = issue_pair(app, conn, row.user_id, row.role, row.family_id, actor->ip, tokens);
   }
-  r = finish(app, conn, r);
+  r = h_db_tx_finish(app->db, conn, r);
   if (r != H_OK) {
     json_decref(*tokens);
     *tokens = NULL;
@@ -270,12 +245,12 @@ h_result h_auth_logout(struct h_app *app, const struct h_actor *actor, const cha
   struct h_refresh_row row;
   PGconn *conn = NULL;
   h_sha256_hex(refresh_token, strlen(refresh_token), hash);
-  h_result r = begin(app, &conn);
+  h_result r = h_db_tx_begin(app->db, &conn);
   if (r == H_OK) {
     r = h_refresh_lock(conn, hash, &row);
   }
   if (r == H_ERR_NOT_FOUND) {
-    finish(app, conn, r);
+    h_db_tx_finish(app->db, conn, r);
     return H_OK;
   }
   if (r == H_OK) {
@@ -286,25 +261,25 @@ h_result h_auth_logout(struct h_app *app, const struct h_actor *actor, const cha
     self.id = row.user_id;
     r = h_audit_write(conn, &self, "auth.logout", "user", row.user_id, NULL, false);
   }
-  return finish(app, conn, r);
+  return h_db_tx_finish(app->db, conn, r);
 }
 
 h_result h_auth_request_reset(struct h_app *app, const struct h_actor *actor, const char *email) {
   struct h_login_row row;
   PGconn *conn = NULL;
   char delivery[37] = "";
-  h_result r = begin(app, &conn);
+  h_result r = h_db_tx_begin(app->db, &conn);
   if (r == H_OK) {
     r = h_user_repo_login_row(conn, email, &row);
   }
   if (r == H_ERR_NOT_FOUND) {
-    finish(app, conn, r);
+    h_db_tx_finish(app->db, conn, r);
     return H_OK; /* the same 202 whether or not the account exists */
   }
   if (r == H_OK) {
     free(row.password_hash);
     if (strcmp(row.status, "active") != 0) {
-      finish(app, conn, H_ERR_NOT_FOUND);
+      h_db_tx_finish(app->db, conn, H_ERR_NOT_FOUND);
       return H_OK;
     }
     r = one_time_email(app, conn, row.id, "password_reset", app->cfg->reset_token_ttl_s,
@@ -315,7 +290,7 @@ h_result h_auth_request_reset(struct h_app *app, const struct h_actor *actor, co
     self.id = row.id;
     r = h_audit_write(conn, &self, "auth.password_reset_requested", "user", row.id, NULL, true);
   }
-  r = finish(app, conn, r);
+  r = h_db_tx_finish(app->db, conn, r);
   if (r == H_OK) {
     const char *ids[] = {delivery};
     h_outbox_push(app, H_QUEUE_EMAIL, ids, 1, actor->request_id);
@@ -348,21 +323,21 @@ h_result h_auth_confirm_reset(struct h_app *app, const struct h_actor *actor, co
   char hash[65], user_id[37];
   PGconn *conn = NULL;
   h_sha256_hex(token, strlen(token), hash);
-  h_result r = begin(app, &conn);
+  h_result r = h_db_tx_begin(app->db, &conn);
   if (r == H_OK) {
     r = h_ott_consume(conn, "password_reset", hash, user_id);
   }
   if (r == H_OK) {
     r = replace_password(conn, actor, user_id, new_password, "auth.password_reset");
   }
-  return finish(app, conn, r);
+  return h_db_tx_finish(app->db, conn, r);
 }
 
 h_result h_auth_verify_email(struct h_app *app, const struct h_actor *actor, const char *token) {
   char hash[65], user_id[37];
   PGconn *conn = NULL;
   h_sha256_hex(token, strlen(token), hash);
-  h_result r = begin(app, &conn);
+  h_result r = h_db_tx_begin(app->db, &conn);
   if (r == H_OK) {
     r = h_ott_consume(conn, "email_verification", hash, user_id);
   }
@@ -374,7 +349,7 @@ h_result h_auth_verify_email(struct h_app *app, const struct h_actor *actor, con
     self.id = user_id;
     r = h_audit_write(conn, &self, "user.email_verified", "user", user_id, NULL, false);
   }
-  return finish(app, conn, r);
+  return h_db_tx_finish(app->db, conn, r);
 }
 
 h_result h_auth_change_password(struct h_app *app, const struct h_actor *actor,
@@ -382,13 +357,13 @@ h_result h_auth_change_password(struct h_app *app, const struct h_actor *actor,
                                 const char *new_password) {
   char *stored = NULL;
   PGconn *conn = NULL;
-  h_result r = begin(app, &conn);
+  h_result r = h_db_tx_begin(app->db, &conn);
   if (r == H_OK) {
     r = h_user_repo_password_hash(conn, user_id, &stored);
   }
   if (r == H_OK && !h_password_verify(current, stored)) {
     h_audit_write(conn, actor, "auth.password_change_failed", "user", user_id, NULL, true);
-    r = finish(app, conn, H_OK); /* keep the audit row */
+    r = h_db_tx_finish(app->db, conn, H_OK); /* keep the audit row */
     conn = NULL;
     r = r == H_OK ? H_ERR_FORBIDDEN : r;
   }
@@ -396,5 +371,5 @@ h_result h_auth_change_password(struct h_app *app, const struct h_actor *actor,
   if (r == H_OK) {
     r = replace_password(conn, actor, user_id, new_password, "auth.password_changed");
   }
-  return finish(app, conn, r);
+  return h_db_tx_finish(app->db, conn, r);
 }

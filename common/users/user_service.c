@@ -221,7 +221,7 @@ static h_result key_delete_tx(PGconn *c, void *a) {
                    : r;
 }
 
-h_result h_api_key_delete(struct h_app *app, const struct h_actor *actor, const char *id) {
+h_result h_api_key_remove(struct h_app *app, const struct h_actor *actor, const char *id) {
   struct op o = {.actor = actor, .id = id};
   return h_db_tx(app->db, key_delete_tx, &o);
 }

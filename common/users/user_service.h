@@ -29,7 +29,7 @@ h_result h_api_key_create(struct h_app *app, const struct h_actor *actor, const 
                           json_t **key);
 h_result h_api_key_list_all(struct h_app *app, const struct h_page *page, json_t **data,
                             bool *has_more);
-h_result h_api_key_delete(struct h_app *app, const struct h_actor *actor, const char *id);
+h_result h_api_key_remove(struct h_app *app, const struct h_actor *actor, const char *id);
 
 /* What h_user_upsert_admin did. */
 enum h_admin_outcome {

@@ -102,12 +102,12 @@ int h_rw_tick(struct h_app *app, const char *worker_id, long every_s, bool *won)
   PGconn *conn = NULL;
   res = h_db_acquire(app->db, &conn);
   if (res == H_OK) {
-    res = h_recon_jobs_tick(conn, now - now % 86400 - 86400, ids);
+    res = h_reconcile_jobs_tick(conn, now - now % 86400 - 86400, ids);
     h_db_release(app->db, conn);
   }
   for (size_t i = 0; res == H_OK && i < json_array_size(ids); i++) {
     const char *id = json_string_value(json_array_get(ids, i));
-    h_recon_jobs_push(app, &id, 1);
+    h_reconcile_jobs_push(app, &id, 1);
   }
   h_log(H_LOG_INFO, "event", NULL, "reconcile tick by %s: %zu jobs pushed (%s)", worker_id,
         json_array_size(ids), h_result_name(res));
@@ -116,7 +116,7 @@ int h_rw_tick(struct h_app *app, const char *worker_id, long every_s, bool *won)
 }
 
 /* Runs a claimed job; H_OK when it is done. */
-static h_result run_job(struct h_app *app, const struct h_recon_job *job) {
+static h_result run_job(struct h_app *app, const struct h_reconcile_job *job) {
   if (strcmp(job->kind, "payment_sync") == 0) {
     return h_reconcile_sync_payment(app, job->subject, false, NULL);
   }
@@ -168,9 +168,9 @@ static double mono_s(void) {
 /* Claim, run, finish on the thread's connection. Returns whether a job was run. */
 static bool process(struct rw_thread *t, const char *id) {
   struct rw_shared *sh = t->sh;
-  struct h_recon_job job;
+  struct h_reconcile_job job;
   PGconn *conn = thread_conn(t);
-  h_result r = conn != NULL ? h_recon_jobs_claim(conn, id, &job) : H_ERR_UNAVAILABLE;
+  h_result r = conn != NULL ? h_reconcile_jobs_claim(conn, id, &job) : H_ERR_UNAVAILABLE;
   if (r != H_OK) {
     h_rmetrics_job(sh->metrics, NULL, H_RM_DROPPED, 0);
     return false; /* not queued (a duplicate id) or the database is down */
@@ -184,7 +184,7 @@ static bool process(struct rw_thread *t, const char *id) {
   int retry = job.attempts < H_RW_MAX_ATTEMPTS ? 60 * job.attempts : -1;
   conn = thread_conn(t);
   if (conn != NULL) { /* else: left running; the tick returns it after 10 minutes */
-    (void)h_recon_jobs_finish(conn, &job, ok, ok ? NULL : h_result_name(done), retry);
+    (void)h_reconcile_jobs_finish(conn, &job, ok, ok ? NULL : h_result_name(done), retry);
   }
   h_rmetrics_job(sh->metrics, job.kind, ok ? H_RM_DONE : retry >= 0 ? H_RM_RETRY : H_RM_FAILED,
                  secs);
@@ -201,14 +201,14 @@ static void sweep(struct rw_thread *t) {
     return;
   }
   json_t *ids = json_array();
-  if (h_recon_jobs_sweep(conn, H_RW_SWEEP_QUIET_S, 1000, ids) == H_OK &&
+  if (h_reconcile_jobs_sweep(conn, H_RW_SWEEP_QUIET_S, 1000, ids) == H_OK &&
       json_array_size(ids) > 0) {
     size_t n = json_array_size(ids);
     const char **v = h_malloc(n * sizeof(*v));
     for (size_t i = 0; i < n; i++) {
       v[i] = json_string_value(json_array_get(ids, i));
     }
-    h_recon_jobs_push(t->sh->app, v, n);
+    h_reconcile_jobs_push(t->sh->app, v, n);
     h_rmetrics_swept(t->sh->metrics, (long)n);
     h_log(H_LOG_INFO, "event", NULL, "reconcile sweep by %s: %zu due jobs pushed again", t->id,
           n);

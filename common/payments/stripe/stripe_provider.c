@@ -1,5 +1,6 @@
-/* payment_provider.c - PaymentIntents, refunds, customers and payment methods at Stripe. */
-#include "payments/payment_provider.h"
+/* stripe_provider.c - the payment provider interface over Stripe: PaymentIntents,
+ * refunds, customers, payment methods and their lists, as form calls through stripe.h. */
+#include "payments/stripe/stripe_provider.h"
 
 #include <ctype.h>
 #include <stdio.h>
@@ -7,6 +8,7 @@
 #include <string.h>
 
 #include "core/alloc.h"
+#include "payments/stripe/stripe.h"
 
 /* Copies a string member of obj (or "") into out. */
 static void copy_str(const json_t *obj, const char *name, char *out, size_t outlen) {
@@ -28,13 +30,8 @@ static bool is_object_of(const json_t *obj, const char *type) {
   return o != NULL && strcmp(o, type) == 0 && json_is_string(json_object_get(obj, "id"));
 }
 
-void h_pi_clear(struct h_pi *pi) {
-  json_decref(pi->last_payment_error);
-  memset(pi, 0, sizeof(*pi));
-}
-
-h_result h_pi_from_json(const json_t *obj, struct h_pi *out) {
-  h_pi_clear(out);
+static h_result payment_read(const json_t *obj, struct h_provider_payment *out) {
+  h_provider_payment_clear(out);
   if (!is_object_of(obj, "payment_intent")) {
     return H_ERR_INVALID;
   }
@@ -43,8 +40,7 @@ h_result h_pi_from_json(const json_t *obj, struct h_pi *out) {
   copy_str(obj, "client_secret", out->client_secret, sizeof(out->client_secret));
   copy_ref(obj, "customer", out->customer, sizeof(out->customer));
   copy_ref(obj, "payment_method", out->payment_method, sizeof(out->payment_method));
-  copy_str(obj, "cancellation_reason", out->cancellation_reason,
-           sizeof(out->cancellation_reason));
+  copy_str(obj, "cancellation_reason", out->cancellation_reason, sizeof(out->cancellation_reason));
   copy_str(json_object_get(obj, "metadata"), "herald_payment_id", out->herald_payment_id,
            sizeof(out->herald_payment_id));
   out->amount = (long long)json_integer_value(json_object_get(obj, "amount"));
@@ -52,20 +48,20 @@ h_result h_pi_from_json(const json_t *obj, struct h_pi *out) {
   if (json_is_object(e)) {
     out->last_payment_error =
         json_pack("{s:s?, s:s?, s:s?}", "code", json_string_value(json_object_get(e, "code")),
-                  "decline_code", json_string_value(json_object_get(e, "decline_code")),
-                  "message", json_string_value(json_object_get(e, "message")));
+                  "decline_code", json_string_value(json_object_get(e, "decline_code")), "message",
+                  json_string_value(json_object_get(e, "message")));
   }
   return H_OK;
 }
 
-h_result h_refund_from_json(const json_t *obj, struct h_refund_obj *out) {
+static h_result refund_read(const json_t *obj, struct h_provider_refund *out) {
   memset(out, 0, sizeof(*out));
   if (!is_object_of(obj, "refund")) {
     return H_ERR_INVALID;
   }
   copy_str(obj, "id", out->id, sizeof(out->id));
   copy_str(obj, "status", out->status, sizeof(out->status));
-  copy_ref(obj, "payment_intent", out->payment_intent, sizeof(out->payment_intent));
+  copy_ref(obj, "payment_intent", out->payment, sizeof(out->payment));
   copy_str(obj, "reason", out->reason, sizeof(out->reason));
   copy_str(obj, "failure_reason", out->failure_reason, sizeof(out->failure_reason));
   copy_str(json_object_get(obj, "metadata"), "herald_refund_id", out->herald_refund_id,
@@ -78,7 +74,7 @@ h_result h_refund_from_json(const json_t *obj, struct h_refund_obj *out) {
   return H_OK;
 }
 
-h_result h_pm_from_json(const json_t *obj, struct h_pm_obj *out) {
+static h_result method_read(const json_t *obj, struct h_provider_method *out) {
   memset(out, 0, sizeof(*out));
   if (!is_object_of(obj, "payment_method")) {
     return H_ERR_INVALID;
@@ -94,40 +90,52 @@ h_result h_pm_from_json(const json_t *obj, struct h_pm_obj *out) {
   return H_OK;
 }
 
-bool h_provider_init(struct h_provider *p, const struct h_config *cfg, const char *request_id) {
-  memset(p, 0, sizeof(*p));
-  p->cfg.api_base = cfg->stripe_api_base;
-  p->cfg.secret_key = cfg->stripe_secret_key;
-  p->cfg.api_version = cfg->stripe_api_version;
-  p->cfg.connect_timeout_ms = cfg->stripe_connect_timeout_ms;
-  p->cfg.timeout_ms = cfg->stripe_timeout_ms;
-  p->cfg.max_retries = cfg->stripe_max_retries;
-  p->cfg.request_id = request_id;
-  return cfg->stripe_secret_key != NULL && cfg->stripe_secret_key[0] != '\0' &&
-         cfg->stripe_api_base != NULL && cfg->stripe_api_base[0] != '\0';
+/* The client configuration of p's calls. */
+static struct h_stripe_config config_of(const struct h_provider *p) {
+  const struct h_config *cfg = p->state;
+  struct h_stripe_config c = {
+    .api_base = cfg->stripe_api_base, .secret_key = cfg->stripe_secret_key,
+    .api_version = cfg->stripe_api_version, .connect_timeout_ms = cfg->stripe_connect_timeout_ms,
+    .timeout_ms = cfg->stripe_timeout_ms, .max_retries = cfg->stripe_max_retries,
+    .request_id = p->request_id,
+  };
+  return c;
+}
+
+/* h_stripe_call with p's configuration. */
+static h_result call(const struct h_provider *p, const char *method, const char *path,
+                     const struct h_stripe_form *form, const char *key,
+                     struct h_stripe_response *out) {
+  struct h_stripe_config cfg = config_of(p);
+  return h_stripe_call(&cfg, method, path, form, key, out);
 }
 
 /* Copies Stripe's error out when the caller wants it. */
-static void give_error(const struct h_stripe_response *resp, struct h_stripe_error *err) {
+static void give_error(const struct h_stripe_response *resp, struct h_provider_error *err) {
   if (err != NULL) {
-    *err = resp->error;
+    const struct h_stripe_error *e = &resp->error;
+    snprintf(err->type, sizeof(err->type), "%s", e->type);
+    snprintf(err->code, sizeof(err->code), "%s", e->code);
+    snprintf(err->decline_code, sizeof(err->decline_code), "%s", e->decline_code);
+    snprintf(err->param, sizeof(err->param), "%s", e->param);
+    snprintf(err->message, sizeof(err->message), "%s", e->message);
   }
 }
 
 /* Runs a call whose answer (or declined intent) is a PaymentIntent. */
 static h_result pi_call(const struct h_provider *p, const char *method, const char *path,
-                        const struct h_stripe_form *form, const char *key, struct h_pi *pi,
-                        struct h_stripe_error *err) {
+                        const struct h_stripe_form *form, const char *key,
+                        struct h_provider_payment *pi, struct h_provider_error *err) {
   struct h_stripe_response resp;
-  h_result r = h_stripe_call(&p->cfg, method, path, form, key, &resp);
-  h_pi_clear(pi);
+  h_result r = call(p, method, path, form, key, &resp);
+  h_provider_payment_clear(pi);
   if (r == H_OK) {
-    r = h_pi_from_json(resp.body, pi) == H_OK ? H_OK : H_ERR_UNAVAILABLE;
+    r = payment_read(resp.body, pi) == H_OK ? H_OK : H_ERR_UNAVAILABLE;
   } else {
     give_error(&resp, err);
     const json_t *declined = json_object_get(json_object_get(resp.body, "error"), "payment_intent");
     if (declined != NULL) {
-      h_pi_from_json(declined, pi);
+      payment_read(declined, pi);
     }
   }
   h_stripe_response_free(&resp);
@@ -142,9 +150,10 @@ static char *object_path(const char *collection, const char *id, const char *suf
   return path;
 }
 
-h_result h_provider_pi_create(const struct h_provider *p, const struct h_pi_params *in,
-                              const char *idempotency_key, struct h_pi *pi,
-                              struct h_stripe_error *err) {
+static h_result payment_create(const struct h_provider *p,
+                               const struct h_provider_payment_params *in,
+                               const char *idempotency_key, struct h_provider_payment *pi,
+                               struct h_provider_error *err) {
   struct h_stripe_form f = {0};
   char currency[4];
   for (int i = 0; i < 4; i++) {
@@ -175,9 +184,9 @@ h_result h_provider_pi_create(const struct h_provider *p, const struct h_pi_para
   return r;
 }
 
-h_result h_provider_pi_confirm(const struct h_provider *p, const char *pi_id,
-                               const char *payment_method, const char *idempotency_key,
-                               struct h_pi *pi, struct h_stripe_error *err) {
+static h_result payment_confirm(const struct h_provider *p, const char *pi_id,
+                                const char *payment_method, const char *idempotency_key,
+                                struct h_provider_payment *pi, struct h_provider_error *err) {
   struct h_stripe_form f = {0};
   if (payment_method != NULL) {
     h_stripe_form_add(&f, "payment_method", payment_method);
@@ -189,9 +198,9 @@ h_result h_provider_pi_confirm(const struct h_provider *p, const char *pi_id,
   return r;
 }
 
-h_result h_provider_pi_cancel(const struct h_provider *p, const char *pi_id, const char *reason,
-                              const char *idempotency_key, struct h_pi *pi,
-                              struct h_stripe_error *err) {
+static h_result payment_cancel(const struct h_provider *p, const char *pi_id, const char *reason,
+                               const char *idempotency_key, struct h_provider_payment *pi,
+                               struct h_provider_error *err) {
   struct h_stripe_form f = {0};
   if (reason != NULL) {
     h_stripe_form_add(&f, "cancellation_reason", reason);
@@ -203,8 +212,8 @@ h_result h_provider_pi_cancel(const struct h_provider *p, const char *pi_id, con
   return r;
 }
 
-h_result h_provider_pi_fetch(const struct h_provider *p, const char *pi_id, struct h_pi *pi,
-                             struct h_stripe_error *err) {
+static h_result payment_fetch(const struct h_provider *p, const char *pi_id,
+                              struct h_provider_payment *pi, struct h_provider_error *err) {
   char *path = object_path("payment_intents", pi_id, "");
   h_result r = pi_call(p, "GET", path, NULL, NULL, pi, err);
   free(path);
@@ -214,12 +223,12 @@ h_result h_provider_pi_fetch(const struct h_provider *p, const char *pi_id, stru
 /* Runs a call whose answer is a refund. */
 static h_result refund_call(const struct h_provider *p, const char *method, const char *path,
                             const struct h_stripe_form *form, const char *key,
-                            struct h_refund_obj *out, struct h_stripe_error *err) {
+                            struct h_provider_refund *out, struct h_provider_error *err) {
   struct h_stripe_response resp;
-  h_result r = h_stripe_call(&p->cfg, method, path, form, key, &resp);
+  h_result r = call(p, method, path, form, key, &resp);
   memset(out, 0, sizeof(*out));
   if (r == H_OK) {
-    r = h_refund_from_json(resp.body, out) == H_OK ? H_OK : H_ERR_UNAVAILABLE;
+    r = refund_read(resp.body, out) == H_OK ? H_OK : H_ERR_UNAVAILABLE;
   } else {
     give_error(&resp, err);
   }
@@ -227,10 +236,10 @@ static h_result refund_call(const struct h_provider *p, const char *method, cons
   return r;
 }
 
-h_result h_provider_refund_create(const struct h_provider *p, const char *pi_id,
-                                  long long amount, const char *reason, const char *refund_id,
-                                  const char *idempotency_key, struct h_refund_obj *out,
-                                  struct h_stripe_error *err) {
+static h_result refund_create(const struct h_provider *p, const char *pi_id, long long amount,
+                              const char *reason, const char *refund_id,
+                              const char *idempotency_key, struct h_provider_refund *out,
+                              struct h_provider_error *err) {
   struct h_stripe_form f = {0};
   h_stripe_form_add(&f, "payment_intent", pi_id);
   h_stripe_form_add_ll(&f, "amount", amount);
@@ -243,24 +252,24 @@ h_result h_provider_refund_create(const struct h_provider *p, const char *pi_id,
   return r;
 }
 
-h_result h_provider_refund_fetch(const struct h_provider *p, const char *refund_id,
-                                 struct h_refund_obj *out, struct h_stripe_error *err) {
+static h_result refund_fetch(const struct h_provider *p, const char *refund_id,
+                             struct h_provider_refund *out, struct h_provider_error *err) {
   char *path = object_path("refunds", refund_id, "");
   h_result r = refund_call(p, "GET", path, NULL, NULL, out, err);
   free(path);
   return r;
 }
 
-h_result h_provider_customer_create(const struct h_provider *p, const char *user_id,
-                                    const char *email, const char *idempotency_key,
-                                    char id[H_PROVIDER_ID_LEN], struct h_stripe_error *err) {
+static h_result customer_create(const struct h_provider *p, const char *user_id, const char *email,
+                                const char *idempotency_key, char id[H_PROVIDER_ID_LEN],
+                                struct h_provider_error *err) {
   struct h_stripe_form f = {0};
   if (email != NULL) {
     h_stripe_form_add(&f, "email", email);
   }
   h_stripe_form_add(&f, "metadata[herald_user_id]", user_id);
   struct h_stripe_response resp;
-  h_result r = h_stripe_call(&p->cfg, "POST", "/v1/customers", &f, idempotency_key, &resp);
+  h_result r = call(p, "POST", "/v1/customers", &f, idempotency_key, &resp);
   id[0] = '\0';
   if (r == H_OK) {
     copy_str(resp.body, "id", id, H_PROVIDER_ID_LEN);
@@ -275,9 +284,9 @@ h_result h_provider_customer_create(const struct h_provider *p, const char *user
 
 /* Runs a call whose answer Herald only checks for success. */
 static h_result plain_call(const struct h_provider *p, const char *path, struct h_stripe_form *f,
-                           const char *key, struct h_stripe_error *err) {
+                           const char *key, struct h_provider_error *err) {
   struct h_stripe_response resp;
-  h_result r = h_stripe_call(&p->cfg, "POST", path, f, key, &resp);
+  h_result r = call(p, "POST", path, f, key, &resp);
   if (r != H_OK) {
     give_error(&resp, err);
   }
@@ -285,12 +294,12 @@ static h_result plain_call(const struct h_provider *p, const char *path, struct 
   return r;
 }
 
-h_result h_provider_customer_default(const struct h_provider *p, const char *customer,
+static h_result customer_set_default(const struct h_provider *p, const char *customer,
                                      const char *payment_method, const char *idempotency_key,
-                                     struct h_stripe_error *err) {
+                                     struct h_provider_error *err) {
   struct h_stripe_form f = {0};
   h_stripe_form_add(&f, "invoice_settings[default_payment_method]",
-             payment_method != NULL ? payment_method : "");
+                    payment_method != NULL ? payment_method : "");
   char *path = object_path("customers", customer, "");
   h_result r = plain_call(p, path, &f, idempotency_key, err);
   free(path);
@@ -298,17 +307,17 @@ h_result h_provider_customer_default(const struct h_provider *p, const char *cus
   return r;
 }
 
-h_result h_provider_pm_attach(const struct h_provider *p, const char *payment_method,
+static h_result method_attach(const struct h_provider *p, const char *payment_method,
                               const char *customer, const char *idempotency_key,
-                              struct h_pm_obj *out, struct h_stripe_error *err) {
+                              struct h_provider_method *out, struct h_provider_error *err) {
   struct h_stripe_form f = {0};
   h_stripe_form_add(&f, "customer", customer);
   char *path = object_path("payment_methods", payment_method, "/attach");
   struct h_stripe_response resp;
-  h_result r = h_stripe_call(&p->cfg, "POST", path, &f, idempotency_key, &resp);
+  h_result r = call(p, "POST", path, &f, idempotency_key, &resp);
   memset(out, 0, sizeof(*out));
   if (r == H_OK) {
-    r = h_pm_from_json(resp.body, out) == H_OK ? H_OK : H_ERR_UNAVAILABLE;
+    r = method_read(resp.body, out) == H_OK ? H_OK : H_ERR_UNAVAILABLE;
   } else {
     give_error(&resp, err);
   }
@@ -318,12 +327,96 @@ h_result h_provider_pm_attach(const struct h_provider *p, const char *payment_me
   return r;
 }
 
-h_result h_provider_pm_detach(const struct h_provider *p, const char *payment_method,
-                              const char *idempotency_key, struct h_stripe_error *err) {
+static h_result method_detach(const struct h_provider *p, const char *payment_method,
+                              const char *idempotency_key, struct h_provider_error *err) {
   struct h_stripe_form f = {0};
   char *path = object_path("payment_methods", payment_method, "/detach");
   h_result r = plain_call(p, path, &f, idempotency_key, err);
   free(path);
   h_stripe_form_free(&f);
   return r;
+}
+
+/* A listed object in Herald's terms (currency upper case). New reference. */
+static json_t *list_view(const json_t *o) {
+  char cur[4] = "";
+  const char *c = json_string_value(json_object_get(o, "currency"));
+  for (int i = 0; c != NULL && i < 3 && c[i] != '\0'; i++) {
+    cur[i] = (char)toupper((unsigned char)c[i]);
+    cur[i + 1] = '\0';
+  }
+  const char *status = json_string_value(json_object_get(o, "status"));
+  return json_pack("{sOsIsssssI}", "id", json_object_get(o, "id"), "amount",
+                   json_integer_value(json_object_get(o, "amount")), "currency", cur, "status",
+                   status != NULL ? status : "", "created",
+                   json_integer_value(json_object_get(o, "created")));
+}
+
+/* Every object of a Stripe list in [since, until), keyed by id, into into. */
+static h_result fetch_list(const struct h_provider *p, const char *path, time_t since, time_t until,
+                           json_t *into) {
+  char last[H_PROVIDER_ID_LEN] = "";
+  for (;;) {
+    struct h_stripe_form f = {0};
+    h_stripe_form_add_ll(&f, "created[gte]", (long long)since);
+    h_stripe_form_add_ll(&f, "created[lt]", (long long)until);
+    h_stripe_form_add_ll(&f, "limit", 100);
+    if (last[0] != '\0') {
+      h_stripe_form_add(&f, "starting_after", last);
+    }
+    struct h_stripe_response resp = {0};
+    h_result r = call(p, "GET", path, &f, NULL, &resp);
+    h_stripe_form_free(&f);
+    json_t *data = json_object_get(resp.body, "data");
+    size_t i;
+    json_t *o;
+    json_array_foreach(data, i, o) {
+      const char *id = json_string_value(json_object_get(o, "id"));
+      if (id != NULL) {
+        json_object_set_new(into, id, list_view(o));
+        snprintf(last, sizeof(last), "%s", id);
+      }
+    }
+    bool more = r == H_OK && json_is_true(json_object_get(resp.body, "has_more")) &&
+                json_array_size(data) > 0;
+    h_stripe_response_free(&resp);
+    if (r != H_OK || !more) {
+      return r;
+    }
+  }
+}
+
+static h_result payment_list(const struct h_provider *p, time_t since, time_t until, json_t *into) {
+  return fetch_list(p, "/v1/payment_intents", since, until, into);
+}
+
+static h_result refund_list(const struct h_provider *p, time_t since, time_t until, json_t *into) {
+  return fetch_list(p, "/v1/refunds", since, until, into);
+}
+
+static const struct h_provider_ops stripe_ops = {
+  .name = "stripe",
+  .payment_create = payment_create,
+  .payment_confirm = payment_confirm,
+  .payment_cancel = payment_cancel,
+  .payment_fetch = payment_fetch,
+  .refund_create = refund_create,
+  .refund_fetch = refund_fetch,
+  .customer_create = customer_create,
+  .customer_set_default = customer_set_default,
+  .method_attach = method_attach,
+  .method_detach = method_detach,
+  .payment_read = payment_read,
+  .refund_read = refund_read,
+  .payment_list = payment_list,
+  .refund_list = refund_list,
+};
+
+bool h_stripe_provider_init(struct h_provider *p, const struct h_config *cfg,
+                            const char *request_id) {
+  p->ops = &stripe_ops;
+  p->state = cfg;
+  p->request_id = request_id;
+  return cfg->stripe_secret_key != NULL && cfg->stripe_secret_key[0] != '\0' &&
+         cfg->stripe_api_base != NULL && cfg->stripe_api_base[0] != '\0';
 }

@@ -35,7 +35,7 @@ static void test_find(void **state) {
                    h_notifications_unread_count_get);
   assert_null(h_route_find("DELETE", "/api/v1/notifications/unread-count", false));
   assert_ptr_equal(h_route_find("DELETE", "/api/v1/notifications/42", false)->handler,
-                   h_notification_delete_handler);
+                   h_notification_delete);
   assert_null(h_route_find("PUT", "/api/v1/notifications/42", false));
   assert_null(h_route_find("GET", "/api/v1/nope", false));
   assert_null(h_route_find("GET", "/api/v1/users/me/x/y", false));
