@@ -1,0 +1,28 @@
+/* fuzz_stripe_webhook.c - a Stripe webhook as the endpoint takes it: the Stripe-Signature
+ * header (payments/stripe/stripe.c) over the raw body, and the event's shape
+ * (api/webhooks/stripe.c) when the body is JSON. Input: the header line, then the body. */
+#include <jansson.h>
+
+#include "core/errors.h"
+#include "fuzz_input.h"
+#include "payments/payments.h"
+#include "payments/stripe/stripe.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
+  char *p[2];
+  fuzz_split(data, size, p, 2);
+  const char *why = NULL;
+  size_t len = strlen(p[1]);
+  (void)h_stripe_verify_signature(p[0], p[1], len, "whsec_fuzz", 300, 1767225600, &why);
+  (void)h_stripe_verify_signature(p[0], p[1], len, "", 300, 1767225600, &why);
+  json_error_t err;
+  json_t *event = json_loadb(p[1], len, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY, &err);
+  if (json_is_object(event)) {
+    struct h_field_errors fe = {0};
+    h_webhook_stripe_check_shape(event, &fe);
+    h_field_errors_clear(&fe);
+  }
+  json_decref(event);
+  fuzz_free_parts(p, 2);
+  return 0;
+}
