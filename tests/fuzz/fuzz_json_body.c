@@ -33,6 +33,29 @@ static void read_fields(const json_t *body) {
   h_field_errors_clear(&fe);
 }
 
+/* Nesting depth of v (a scalar is 0). */
+static int depth_of(const json_t *v) {
+  int max = 0;
+  if (json_is_object(v)) {
+    const char *key;
+    json_t *member;
+    json_object_foreach((json_t *)v, key, member) {
+      int d = depth_of(member);
+      max = d > max ? d : max;
+    }
+  } else if (json_is_array(v)) {
+    size_t i;
+    json_t *member;
+    json_array_foreach(v, i, member) {
+      int d = depth_of(member);
+      max = d > max ? d : max;
+    }
+  } else {
+    return 0;
+  }
+  return max + 1;
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   const char *text = (const char *)data;
   if (!h_json_depth_ok(text, size, 32)) {
@@ -42,6 +65,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   json_t *body = json_loadb(text, size, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY, &err);
   if (body == NULL) {
     return 0;
+  }
+  if (depth_of(body) > 32) {
+    abort(); /* the nesting check let a deeper document through */
   }
   if (json_is_object(body)) {
     read_fields(body);

@@ -18,7 +18,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   /* Fees are computed only for amounts the API accepted (at most HERALD_PAYMENT_MAX_AMOUNT,
    * itself at most 2^31 - 1), as payments.c does. */
   bool accepted = h_money_check_amount(c, amount, 2147483647) == NULL;
-  if (h_fee_table_parse(p[0], &table, &why) && accepted) {
+  bool parsed = h_fee_table_parse(p[0], &table, &why);
+  for (size_t i = 0; parsed && i < table.count; i++) {
+    if (table.rules[i].bps < 0 || table.rules[i].bps > 10000 || table.rules[i].fixed < 0) {
+      abort(); /* the parser accepted a rule out of its documented range */
+    }
+  }
+  if (h_currency_enabled(p[1], p[2]) && c == NULL) {
+    abort();
+  }
+  if (parsed && accepted) {
     struct h_fee_rule rule = h_fee_rule_for(&table, p[2]);
     (void)h_fee_apply(&rule, amount);
     (void)h_fees_compute(&table, &table, p[2], amount);

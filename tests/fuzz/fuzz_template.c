@@ -14,11 +14,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   }
   char *text = fuzz_strndup(data, size);
   char why[128];
-  (void)h_template_syntax_ok(text, why, sizeof(why));
+  bool syntax_ok = h_template_syntax_ok(text, why, sizeof(why));
   for (int html = 0; html < 2; html++) {
     char *out = NULL;
     struct h_template_error err;
     if (h_template_render_text(text, vars, html == 1, &out, &err) == H_OK) {
+      if (!syntax_ok) {
+        abort(); /* rendered a text the syntax check refuses */
+      }
       free(out);
     }
   }
