@@ -1,6 +1,6 @@
 /* fuzz_urlform.c - an application/x-www-form-urlencoded body (api/http/urlform.c) as the SMS
  * status webhook takes it, then its X-Twilio-Signature over the decoded fields
- * (api/webhooks/sms.c). */
+ * (api/webhooks/sms.c) and the rank of the reported status (notifications/sms_status.c). */
 #include "fuzz_input.h"
 #include "http/urlform.h"
 #include "webhooks/sms.h"
@@ -9,7 +9,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   struct h_urlform form = {0};
   if (h_urlform_parse((const char *)data, size, 64, &form) == H_OK) {
     (void)h_urlform_get(&form, "MessageSid");
-    (void)h_urlform_get(&form, "MessageStatus");
+    (void)h_sms_status_rank(h_urlform_get(&form, "MessageStatus"));
     static const char url[] = "https://herald.example/api/v1/webhooks/sms/status";
     (void)h_twilio_signature_ok("token", url, &form, h_urlform_get(&form, "Signature"));
     char own[32];
