@@ -1,10 +1,12 @@
 /* fuzz_stripe_webhook.c - a Stripe webhook as the endpoint takes it: the Stripe-Signature
  * header (payments/stripe/stripe.c) over the raw body, and the event's shape
- * (api/webhooks/stripe.c) when the body is JSON. Input: the header line, then the body. */
+ * (api/webhooks/stripe.c) when the body is JSON, then the readers of its data.object
+ * (payments/stripe/stripe_provider.c). Input: the header line, then the body. */
 #include <jansson.h>
 
 #include "core/errors.h"
 #include "fuzz_input.h"
+#include "payments/payment_provider.h"
 #include "payments/payments.h"
 #include "payments/stripe/stripe.h"
 
@@ -25,6 +27,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   if (json_is_object(event)) {
     struct h_field_errors fe = {0};
     h_webhook_stripe_check_shape(event, &fe);
+    if (h_field_errors_count(&fe) == 0) {
+      /* The readers of the event's object (payment intent, refund, payment method). */
+      const json_t *object = json_object_get(json_object_get(event, "data"), "object");
+      struct h_pi pi = {0};
+      struct h_refund_obj refund;
+      struct h_pm_obj pm;
+      (void)h_pi_from_json(object, &pi);
+      (void)h_refund_from_json(object, &refund);
+      (void)h_pm_from_json(object, &pm);
+      h_pi_clear(&pi);
+    }
     h_field_errors_clear(&fe);
   }
   json_decref(event);
