@@ -1,9 +1,10 @@
 # Herald: thin wrapper over scripts/ and CMake. `make` lists the targets.
 SANITIZE ?= 0
+FUZZ_SECONDS ?= 30
 STACK := bash scripts/stack.sh
 
 .DEFAULT_GOAL := help
-.PHONY: help run status stop logs reset test build bench clean distclean stack-start stack-stop test-scale
+.PHONY: help run status stop logs reset test build bench fuzz clean distclean stack-start stack-stop test-scale
 RUNCTL := bash scripts/runctl.sh
 
 help: ## list the targets
@@ -34,6 +35,9 @@ test-scale: ## scale-out tests: nginx + 2 APIs + workers, Redis Sentinel, PgBoun
 build: ## build into build/ (SANITIZE=1: build-sanitize/)
 	SANITIZE=$(SANITIZE) bash scripts/build.sh
 
+fuzz: ## build the libFuzzer targets (build-fuzz/, clang) and fuzz each for FUZZ_SECONDS (default 30)
+	FUZZ_SECONDS=$(FUZZ_SECONDS) bash scripts/fuzz.sh
+
 bench: ## run the benchmarks (bench/run.sh)
 	@if [ -f bench/run.sh ]; then bash bench/run.sh; else echo "bench: no bench/run.sh yet"; fi
 
@@ -44,7 +48,7 @@ stack-stop: ## stop the local stack
 	$(STACK) stop
 
 clean: ## remove the build directories (keeps var/stack)
-	rm -rf build build-sanitize
+	rm -rf build build-sanitize build-fuzz
 
 distclean: clean ## also stop every stack in var/ and delete var/ (stack data, logs, dev secrets)
 	@for d in var/*/; do if [ -f "$$d.herald-stack" ]; then $(STACK) stop --purge --dir "$$d"; fi; done

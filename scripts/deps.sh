@@ -14,8 +14,8 @@ if [[ ${HERALD_SKIP_DEPS:-0} == 1 ]]; then
 fi
 
 PACKAGES=(
-  # toolchain
-  build-essential cmake pkg-config
+  # toolchain; clang and its libFuzzer runtime build the fuzz targets (make fuzz, tests/fuzz)
+  build-essential cmake pkg-config clang libclang-rt-14-dev
   # libraries (libulfius-dev pulls the GnuTLS flavour of libcurl)
   libulfius-dev liborcania-dev libyder-dev libjansson-dev libjwt-dev libpq-dev libhiredis-dev
   libcurl4-gnutls-dev libssl-dev libmicrohttpd-dev libcmocka-dev

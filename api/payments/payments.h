@@ -20,5 +20,8 @@ void h_payment_method_delete(struct h_req *rq);
 void h_payment_method_default_post(struct h_req *rq);
 /* api/webhooks/stripe.c */
 void h_webhook_stripe_post(struct h_req *rq);
+/* Records errors into fe for a body (borrowed) that is not an event: id and type (strings of
+ * 1-255), data.object (an object), created (an integer) when present. */
+void h_webhook_stripe_check_shape(const json_t *body, struct h_field_errors *fe);
 
 #endif

@@ -10,9 +10,7 @@
 #include "payments/stripe/stripe.h"
 #include "http/request.h"
 
-/* Records errors for a body that is not an event: id and type (strings of 1-255),
- * data.object (an object), created (an integer) when present. */
-static void check_shape(const json_t *body, struct h_field_errors *fe) {
+void h_webhook_stripe_check_shape(const json_t *body, struct h_field_errors *fe) {
   static const char *const names[] = {"id", "type"};
   for (size_t i = 0; i < 2; i++) {
     const char *v = h_field_string(body, names[i], true, 255, fe);
@@ -57,7 +55,7 @@ void h_webhook_stripe_post(struct h_req *rq) {
     return;
   }
   struct h_field_errors fe = {0};
-  check_shape(rq->body, &fe);
+  h_webhook_stripe_check_shape(rq->body, &fe);
   if (h_field_errors_count(&fe) > 0) {
     h_reply_field_errors(rq, &fe);
     return;

@@ -73,16 +73,17 @@ void h_money_format(const struct h_currency *c, long long amount, char *out, siz
     snprintf(out, outlen, "%lld (minor units)", amount);
     return;
   }
-  long long scale = 1;
+  unsigned long long scale = 1;
   for (int i = 0; i < c->exponent; i++) {
     scale *= 10;
   }
   const char *sign = amount < 0 ? "-" : "";
-  long long a = amount < 0 ? -amount : amount;
+  /* The magnitude in unsigned arithmetic, so LLONG_MIN has one too. */
+  unsigned long long a = amount < 0 ? 0ULL - (unsigned long long)amount : (unsigned long long)amount;
   if (c->exponent == 0) {
-    snprintf(out, outlen, "%s%lld %s", sign, a, c->code);
+    snprintf(out, outlen, "%s%llu %s", sign, a, c->code);
   } else {
-    snprintf(out, outlen, "%s%lld.%0*lld %s", sign, a / scale, c->exponent, a % scale, c->code);
+    snprintf(out, outlen, "%s%llu.%0*llu %s", sign, a / scale, c->exponent, a % scale, c->code);
   }
 }
 

@@ -32,9 +32,12 @@ static int month_days(int y, int m) {
 }
 
 bool h_quiet_parse_local(const char *s, struct h_local_time *out) {
-  int y = 0, mo, d, h, mi;
+  int y = 0, mo, d, h, mi, sec;
   size_t n = s != NULL ? strlen(s) : 0;
   if ((n != 16 && n != 19) || s[4] != '-' || s[7] != '-' || s[10] != ' ' || s[13] != ':') {
+    return false;
+  }
+  if (n == 19 && (s[16] != ':' || !two_digits(s + 17, &sec) || sec > 59)) {
     return false;
   }
   for (int i = 0; i < 4; i++) {

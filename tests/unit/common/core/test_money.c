@@ -1,4 +1,5 @@
 /* Unit tests: currencies, amount checks, formatting, fee tables and fee math. */
+#include <limits.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -68,6 +69,18 @@ static void test_format(void **state) {
   assert_string_equal(out, "-2.50 EUR");
 }
 
+/* Found by fuzz_money: negating LLONG_MIN overflowed (UBSan). */
+static void test_format_extremes(void **state) {
+  (void)state;
+  char out[64];
+  h_money_format(h_currency_find("USD"), LLONG_MIN, out, sizeof(out));
+  assert_string_equal(out, "-92233720368547758.08 USD");
+  h_money_format(h_currency_find("JPY"), LLONG_MIN, out, sizeof(out));
+  assert_string_equal(out, "-9223372036854775808 JPY");
+  h_money_format(h_currency_find("KWD"), LLONG_MAX, out, sizeof(out));
+  assert_string_equal(out, "9223372036854775.807 KWD");
+}
+
 static void test_fee_table_parse(void **state) {
   (void)state;
   struct h_fee_table t;
@@ -133,6 +146,7 @@ int main(void) {
   const struct CMUnitTest tests[] = {
     cmocka_unit_test(test_currency_table), cmocka_unit_test(test_currency_enabled),
     cmocka_unit_test(test_amount_checks),  cmocka_unit_test(test_format),
+    cmocka_unit_test(test_format_extremes),
     cmocka_unit_test(test_fee_table_parse), cmocka_unit_test(test_fee_math),
     cmocka_unit_test(test_config_check),
   };

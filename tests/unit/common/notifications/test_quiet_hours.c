@@ -86,12 +86,28 @@ static void test_parse_local(void **state) {
   }
 }
 
+/* Found by fuzz_quiet_hours: the three characters after HH:MM were not looked at, so
+ * "12:00>59" or "12:00xyz" passed as a time with seconds. */
+static void test_parse_local_seconds(void **state) {
+  (void)state;
+  struct h_local_time t;
+  assert_true(h_quiet_parse_local("2026-12-31 12:00:59", &t));
+  assert_int_equal(t.minute, hm(12, 0));
+  assert_true(h_quiet_parse_local("2026-12-31 12:00:00", &t));
+  const char *bad[] = {"2026-12-31 12:00>59", "2026-12-31 12:00xyz", "2026-12-31 12:00:60",
+                       "2026-12-31 12:00:5x", "2026-12-31 12:00 00", NULL};
+  for (int i = 0; bad[i] != NULL; i++) {
+    assert_false(h_quiet_parse_local(bad[i], &t));
+  }
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
     cmocka_unit_test(test_parse_hhmm),
     cmocka_unit_test(test_contains),
     cmocka_unit_test(test_until),
     cmocka_unit_test(test_parse_local),
+    cmocka_unit_test(test_parse_local_seconds),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
