@@ -142,7 +142,8 @@ static enum device_result send_one(struct push_shared *sh, struct h_http *http,
   char auth[2100];
   snprintf(auth, sizeof(auth), "Authorization: Bearer %s", token);
   const char *headers[] = {"Content-Type: application/json; charset=UTF-8", auth, NULL};
-  struct h_http_request rq = {"POST", sh->send_url, headers, body, strlen(body), NULL, NULL};
+  struct h_http_request rq = {.method = "POST", .url = sh->send_url, .headers = headers,
+                              .body = body, .body_len = strlen(body)};
   struct h_http_response resp;
   enum device_result r = DEV_TRANSIENT;
   *unauthorized = false;

@@ -137,8 +137,10 @@ static void twilio_send(void *shared, void *state, const struct h_job *job,
   char *form = h_http_form_encode(pairs);
   const char *headers[] = {"Content-Type: application/x-www-form-urlencoded",
                            "Accept: application/json", NULL};
-  struct h_http_request rq = {"POST", sh->url, headers, form, strlen(form), cfg->sms_account_sid,
-                              cfg->sms_auth_token};
+  struct h_http_request rq = {.method = "POST", .url = sh->url, .headers = headers,
+                              .body = form, .body_len = strlen(form),
+                              .basic_user = cfg->sms_account_sid,
+                              .basic_password = cfg->sms_auth_token};
   struct h_http_response resp;
   h_result r = h_http_send(state, &rq, &resp);
   if (r != H_OK) {
