@@ -116,6 +116,9 @@ static char *notifications_json(const struct h_notification_row *rows, int n) {
       json_object_set(o, "rendered", (json_t *)r->rendered);
     }
     json_object_set_new(o, "in_app", json_boolean(r->in_app));
+    if (r->system) {
+      json_object_set_new(o, "system", json_true());
+    }
     json_array_append_new(arr, o);
   }
   char *text = json_dumps(arr, JSON_COMPACT);
@@ -123,35 +126,8 @@ static char *notifications_json(const struct h_notification_row *rows, int n) {
   return text;
 }
 
-h_result h_notif_repo_insert_many(PGconn *conn, const struct h_notification_row *rows, int n,
-                                  int *inserted, char created_at[32]) {
-  char *json = notifications_json(rows, n);
-  const char *params[] = {json};
-  PGresult *res = NULL;
-  h_result r = h_db_exec(conn, "WITH ins AS (INSERT INTO notifications (id, user_id, category, priority, template_key,"
-      "   data, title, body, html, action_url, send_at, rendered, locale, in_app, broadcast_id)"
-      " SELECT t.id, t.user_id, t.category, t.priority, t.template_key, t.data, t.title,"
-      "   t.body, t.html, t.action_url, t.send_at, t.rendered, t.locale, t.in_app,"
-      "   t.broadcast_id"
-      " FROM json_to_recordset($1::json) AS t(id uuid, user_id uuid, category text,"
-      "   priority text, template_key text, data jsonb, title text, body text, html text,"
-      "   action_url text, send_at timestamptz, rendered jsonb, locale text, in_app bool,"
-      "   broadcast_id uuid)"
-      " JOIN users u ON u.id = t.user_id AND u.status <> 'deleted'"
-      " RETURNING 1)"
-      " SELECT (SELECT count(*) FROM ins)::int, " H_SQL_TS("now()"),
-      1, params, &res);
-  free(json);
-  if (r == H_OK) {
-    *inserted = atoi(PQgetvalue(res, 0, 0));
-    snprintf(created_at, 32, "%s", PQgetvalue(res, 0, 1));
-    PQclear(res);
-  }
-  return r;
-}
-
-h_result h_notif_repo_insert_deliveries_many(PGconn *conn, const struct h_delivery_row *rows,
-                                             int n) {
+/* The delivery rows as one JSON array for json_to_recordset (new string, caller frees). */
+static char *deliveries_json(const struct h_delivery_row *rows, int n) {
   json_t *arr = json_array();
   for (int i = 0; i < n; i++) {
     json_t *o = json_object();
@@ -166,15 +142,44 @@ h_result h_notif_repo_insert_deliveries_many(PGconn *conn, const struct h_delive
   }
   char *json = json_dumps(arr, JSON_COMPACT);
   json_decref(arr);
-  const char *params[] = {json};
-  h_result r = h_db_exec(conn, "INSERT INTO deliveries (id, notification_id, user_id, channel, status, reason, due_at,"
-      "   sent_at)"
+  return json;
+}
+
+h_result h_notif_repo_insert(PGconn *conn, const struct h_notification_row *rows, int n,
+                             const struct h_delivery_row *dels, int nd, int *inserted,
+                             char created_at[32]) {
+  char *notifications = notifications_json(rows, n);
+  char *deliveries = deliveries_json(dels, nd);
+  const char *params[] = {notifications, deliveries};
+  PGresult *res = NULL;
+  h_result r = h_db_exec(conn,
+      "WITH ins AS (INSERT INTO notifications (id, user_id, category, priority, template_key,"
+      "   data, title, body, html, action_url, send_at, rendered, locale, in_app, broadcast_id)"
+      " SELECT t.id, t.user_id, t.category, t.priority, t.template_key, t.data, t.title,"
+      "   t.body, t.html, t.action_url, t.send_at, t.rendered, t.locale, t.in_app,"
+      "   t.broadcast_id"
+      " FROM json_to_recordset($1::json) AS t(id uuid, user_id uuid, category text,"
+      "   priority text, template_key text, data jsonb, title text, body text, html text,"
+      "   action_url text, send_at timestamptz, rendered jsonb, locale text, in_app bool,"
+      "   broadcast_id uuid, system bool)"
+      " JOIN users u ON u.id = t.user_id AND (u.status <> 'deleted' OR COALESCE(t.system, false))"
+      " RETURNING id),"
+      " del AS (INSERT INTO deliveries (id, notification_id, user_id, channel, status, reason,"
+      "   due_at, sent_at)"
       " SELECT t.id, t.notification_id, t.user_id, t.channel, t.status, t.reason,"
       "   COALESCE(t.due_at, now()), CASE WHEN t.status = 'sent' THEN now() END"
-      " FROM json_to_recordset($1::json) AS t(id uuid, notification_id uuid, user_id uuid,"
-      "   channel text, status text, reason text, due_at timestamptz)",
-      1, params, NULL);
-  free(json);
+      " FROM json_to_recordset($2::json) AS t(id uuid, notification_id uuid, user_id uuid,"
+      "   channel text, status text, reason text, due_at timestamptz)"
+      " JOIN ins ON ins.id = t.notification_id)"
+      " SELECT (SELECT count(*) FROM ins)::int, " H_SQL_TS("now()"),
+      2, params, &res);
+  free(notifications);
+  free(deliveries);
+  if (r == H_OK) {
+    *inserted = atoi(PQgetvalue(res, 0, 0));
+    snprintf(created_at, 32, "%s", PQgetvalue(res, 0, 1));
+    PQclear(res);
+  }
   return r;
 }
 
