@@ -145,12 +145,11 @@ static char *deliveries_json(const struct h_delivery_row *rows, int n) {
   return json;
 }
 
-h_result h_notif_repo_insert(PGconn *conn, const struct h_notification_row *rows, int n,
-                             const struct h_delivery_row *dels, int nd, int *inserted,
-                             char created_at[32]) {
-  char *notifications = notifications_json(rows, n);
-  char *deliveries = deliveries_json(dels, nd);
-  const char *params[] = {notifications, deliveries};
+/* The INSERT of notifications rows (json, see notifications_json); *inserted receives
+ * how many went in, created_at now(). */
+static h_result insert_notifications(PGconn *conn, const char *json, int *inserted,
+                                     char created_at[32]) {
+  const char *params[] = {json};
   PGresult *res = NULL;
   h_result r = h_db_exec(conn,
       "WITH ins AS (INSERT INTO notifications (id, user_id, category, priority, template_key,"
@@ -162,19 +161,10 @@ h_result h_notif_repo_insert(PGconn *conn, const struct h_notification_row *rows
       "   priority text, template_key text, data jsonb, title text, body text, html text,"
       "   action_url text, send_at timestamptz, rendered jsonb, locale text, in_app bool,"
       "   broadcast_id uuid, system bool)"
-      " JOIN users u ON u.id = t.user_id AND (u.status <> 'deleted' OR COALESCE(t.system, false))"
-      " RETURNING id),"
-      " del AS (INSERT INTO deliveries (id, notification_id, user_id, channel, status, reason,"
-      "   due_at, sent_at)"
-      " SELECT t.id, t.notification_id, t.user_id, t.channel, t.status, t.reason,"
-      "   COALESCE(t.due_at, now()), CASE WHEN t.status = 'sent' THEN now() END"
-      " FROM json_to_recordset($2::json) AS t(id uuid, notification_id uuid, user_id uuid,"
-      "   channel text, status text, reason text, due_at timestamptz)"
-      " JOIN ins ON ins.id = t.notification_id)"
+      " JOIN users u ON u.id = t.user_id AND (u.status <> 'deleted' OR t.system IS TRUE)"
+      " RETURNING 1)"
       " SELECT (SELECT count(*) FROM ins)::int, " H_SQL_TS("now()"),
-      2, params, &res);
-  free(notifications);
-  free(deliveries);
+      1, params, &res);
   if (r == H_OK) {
     *inserted = atoi(PQgetvalue(res, 0, 0));
     snprintf(created_at, 32, "%s", PQgetvalue(res, 0, 1));
@@ -183,20 +173,29 @@ h_result h_notif_repo_insert(PGconn *conn, const struct h_notification_row *rows
   return r;
 }
 
-/* Runs a statement returning at most one object row; H_ERR_NOT_FOUND when none. */
-static h_result one_row(PGconn *conn, const char *sql, int n, const char *const *params,
-                        json_t **out) {
-  PGresult *res = NULL;
-  *out = NULL;
-  h_result r = h_db_exec(conn, sql, n, params, &res);
-  if (r != H_OK) {
+h_result h_notif_repo_insert(PGconn *conn, const struct h_notification_row *rows, int n,
+                             const struct h_delivery_row *dels, int nd, int *inserted,
+                             char created_at[32]) {
+  char *json = notifications_json(rows, n);
+  h_result r = insert_notifications(conn, json, inserted, created_at);
+  free(json);
+  if (r == H_OK && *inserted < n) {
+    return H_ERR_NOT_FOUND; /* a recipient was deleted since it was read */
+  }
+  if (r != H_OK || nd == 0) {
     return r;
   }
-  r = PQntuples(res) == 1 ? H_OK : H_ERR_NOT_FOUND;
-  if (r == H_OK) {
-    *out = h_db_row_json(res, 0);
-  }
-  PQclear(res);
+  json = deliveries_json(dels, nd);
+  const char *params[] = {json};
+  r = h_db_exec(conn,
+      "INSERT INTO deliveries (id, notification_id, user_id, channel, status, reason, due_at,"
+      "   sent_at)"
+      " SELECT t.id, t.notification_id, t.user_id, t.channel, t.status, t.reason,"
+      "   COALESCE(t.due_at, now()), CASE WHEN t.status = 'sent' THEN now() END"
+      " FROM json_to_recordset($1::json) AS t(id uuid, notification_id uuid, user_id uuid,"
+      "   channel text, status text, reason text, due_at timestamptz)",
+      1, params, NULL);
+  free(json);
   return r;
 }
 
@@ -234,10 +233,10 @@ h_result h_notif_repo_unread_count(PGconn *conn, const char *user_id, long *coun
 h_result h_notif_repo_get(PGconn *conn, const char *id, const char *user_id, json_t **out) {
   const char *params[] = {id, user_id};
   if (user_id == NULL) {
-    return one_row(conn, "SELECT " ADMIN_COLUMNS " FROM notifications WHERE id = $1::uuid", 1,
+    return h_db_one(conn, "SELECT " ADMIN_COLUMNS " FROM notifications WHERE id = $1::uuid", 1,
                    params, out);
   }
-  return one_row(conn,
+  return h_db_one(conn,
                  "SELECT " FEED_COLUMNS " FROM notifications WHERE id = $1::uuid"
                  " AND user_id = $2::uuid AND" FEED_WHERE,
                  2, params, out);
@@ -261,7 +260,7 @@ h_result h_notif_repo_deliveries(PGconn *conn, const char *notification_id, json
 h_result h_notif_repo_set_read(PGconn *conn, const char *id, const char *user_id, bool read,
                                json_t **out) {
   const char *params[] = {id, user_id, read ? "t" : "f"};
-  return one_row(conn,
+  return h_db_one(conn,
                  "UPDATE notifications SET read_at = CASE WHEN $3::bool"
                  "   THEN COALESCE(read_at, now()) END"
                  " WHERE id = $1::uuid AND user_id = $2::uuid AND" FEED_WHERE

@@ -51,11 +51,12 @@ struct h_delivery_row {
   const char *channel, *status, *reason, *due_at;
 };
 
-/* The one write of notifications: inserts n notifications and nd deliveries (of those
- * notifications) in one statement, one multi-row INSERT per table. A notification whose
- * user is deleted (since it was read) is skipped with its deliveries, unless it is a
- * system notice; *inserted receives how many notifications went in, created_at (RFC 3339
- * UTC) the transaction's now(), their common created_at. rows and dels are borrowed. */
+/* The one write of notifications: inserts n notifications, then nd deliveries (of those
+ * notifications), one multi-row statement per table. *inserted receives how many
+ * notifications went in and created_at (RFC 3339 UTC) the transaction's now(), their
+ * common created_at. A notification whose user is deleted (since it was read) is left
+ * out unless it is a system notice: then H_ERR_NOT_FOUND, with no delivery written (the
+ * caller rolls back). rows and dels are borrowed. */
 h_result h_notif_repo_insert(PGconn *conn, const struct h_notification_row *rows, int n,
                              const struct h_delivery_row *dels, int nd, int *inserted,
                              char created_at[32]);

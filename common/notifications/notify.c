@@ -338,9 +338,6 @@ h_result h_notify_write(PGconn *conn, struct h_notify_prepared *const *items, in
   int inserted = 0;
   char created_at[32];
   h_result r = h_notif_repo_insert(conn, rows, n, dels, nd, &inserted, created_at);
-  if (r == H_OK && inserted < n) {
-    r = H_ERR_NOT_FOUND; /* a recipient was deleted since it was read */
-  }
   for (int i = 0; r == H_OK && i < n; i++) {
     respond(items[i], created_at);
   }
