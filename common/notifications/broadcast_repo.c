@@ -26,22 +26,13 @@
   ".target WHEN 'list' THEN u.id = ANY(" b ".user_ids) WHEN 'all' THEN true"                 \
   " WHEN 'users' THEN u.role = 'user' ELSE u.role = 'admin' END"
 
+/* h_db_one, with a null "data" left out of the broadcast. */
 static h_result one_row(PGconn *conn, const char *sql, int n, const char *const *params,
                         json_t **out) {
-  PGresult *res = NULL;
-  *out = NULL;
-  h_result r = h_db_exec(conn, sql, n, params, &res);
-  if (r != H_OK) {
-    return r;
+  h_result r = h_db_one(conn, sql, n, params, out);
+  if (r == H_OK && json_is_null(json_object_get(*out, "data"))) {
+    json_object_del(*out, "data");
   }
-  r = PQntuples(res) == 1 ? H_OK : H_ERR_NOT_FOUND;
-  if (r == H_OK) {
-    *out = h_db_row_json(res, 0);
-    if (json_is_null(json_object_get(*out, "data"))) {
-      json_object_del(*out, "data");
-    }
-  }
-  PQclear(res);
   return r;
 }
 

@@ -273,6 +273,22 @@ json_t *h_db_rows_json(const PGresult *res, int max_rows) {
   return arr;
 }
 
+h_result h_db_one(PGconn *conn, const char *sql, int nparams, const char *const *params,
+                  json_t **row) {
+  PGresult *res = NULL;
+  *row = NULL;
+  h_result r = h_db_exec(conn, sql, nparams, params, &res);
+  if (r != H_OK) {
+    return r;
+  }
+  r = PQntuples(res) > 0 ? H_OK : H_ERR_NOT_FOUND;
+  if (r == H_OK) {
+    *row = h_db_row_json(res, 0);
+  }
+  PQclear(res);
+  return r;
+}
+
 h_result h_db_page(PGconn *conn, const char *sql, int nparams, const char *const *params,
                    int limit, json_t **data, bool *has_more) {
   PGresult *res = NULL;
