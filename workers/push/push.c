@@ -63,19 +63,9 @@ static void file_send(void *shared, void *state, const struct h_job *job,
   json_object_del(message, "token");
   json_t *doc = json_pack("{sssoso}", "delivery_id", job->id, "devices", devices, "message",
                           message);
-  char *data = json_dumps(doc, JSON_INDENT(2) | JSON_SORT_KEYS);
-  char name[64], *error = NULL;
-  snprintf(name, sizeof(name), "%s.json", job->id);
-  if (h_outbox_write_file(sh->cfg->push_outbox_dir, name, data, strlen(data), &error) == H_OK) {
-    out->status = H_SEND_OK;
-    snprintf(out->message_id, sizeof(out->message_id), "file:%s", job->id);
+  if (h_outbox_send_json(sh->cfg->push_outbox_dir, job, doc, out)) {
     out->meta = json_pack("{si}", "devices", (int)job->ndevices);
-  } else {
-    out->status = H_SEND_RETRY;
-    h_send_errorf(out, "%s", error);
   }
-  free(error);
-  free(data);
   json_decref(doc);
 }
 

@@ -1,5 +1,5 @@
-/* outbox_file.c - helpers for providers: error text and the atomic file writer of
- * the `file` providers (var/outbox/<channel>/). */
+/* outbox_file.c - helpers for providers: error text, and the atomic file writer and
+ * the send of the `file` providers (var/outbox/<channel>/). */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
@@ -69,4 +69,31 @@ h_result h_outbox_write_file(const char *dir, const char *name, const char *data
   free(tmp);
   free(final);
   return r;
+}
+
+bool h_outbox_send_file(const char *dir, const char *name, const char *data,
+                        struct h_send_result *out) {
+  char *error = NULL;
+  bool written = h_outbox_write_file(dir, name, data, strlen(data), &error) == H_OK;
+  if (written) {
+    out->status = H_SEND_OK;
+  } else {
+    out->status = H_SEND_RETRY;
+    h_send_errorf(out, "%s", error);
+  }
+  free(error);
+  return written;
+}
+
+bool h_outbox_send_json(const char *dir, const struct h_job *job, const json_t *doc,
+                        struct h_send_result *out) {
+  char *data = json_dumps(doc, JSON_INDENT(2) | JSON_SORT_KEYS);
+  char name[64];
+  snprintf(name, sizeof(name), "%s.json", job->id);
+  bool written = h_outbox_send_file(dir, name, data, out);
+  if (written) {
+    snprintf(out->message_id, sizeof(out->message_id), "file:%s", job->id);
+  }
+  free(data);
+  return written;
 }

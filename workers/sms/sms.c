@@ -58,19 +58,7 @@ static void file_send(void *shared, void *state, const struct h_job *job,
                           job->phone, "from", sh->cfg->sms_from, "body", text, "encoding",
                           seg.ucs2 ? "UCS-2" : "GSM-7", "segments", seg.segments, "ucs2",
                           seg.ucs2);
-  char *data = json_dumps(doc, JSON_INDENT(2) | JSON_SORT_KEYS);
-  char name[64];
-  snprintf(name, sizeof(name), "%s.json", job->id);
-  char *error = NULL;
-  if (h_outbox_write_file(sh->cfg->sms_outbox_dir, name, data, strlen(data), &error) == H_OK) {
-    out->status = H_SEND_OK;
-    snprintf(out->message_id, sizeof(out->message_id), "file:%s", job->id);
-  } else {
-    out->status = H_SEND_RETRY;
-    h_send_errorf(out, "%s", error);
-  }
-  free(error);
-  free(data);
+  h_outbox_send_json(sh->cfg->sms_outbox_dir, job, doc, out);
   json_decref(doc);
 }
 
