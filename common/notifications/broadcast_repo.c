@@ -97,7 +97,7 @@ h_result h_broadcast_repo_claim(PGconn *conn, int lease_s, struct h_broadcast_jo
   snprintf(lease, sizeof(lease), "%d", lease_s);
   const char *params[] = {lease};
   PGresult *res = NULL;
-  h_result r = h_db_exec(
+  h_result r = h_db_exec_row(
       conn,
       "UPDATE broadcasts b SET status = 'running', lease_token = gen_random_uuid(),"
       "   lease_until = now() + make_interval(secs => $1::int), updated_at = now(),"
@@ -112,10 +112,6 @@ h_result h_broadcast_repo_claim(PGconn *conn, int lease_s, struct h_broadcast_jo
       1, params, &res);
   if (r != H_OK) {
     return r;
-  }
-  if (PQntuples(res) == 0) {
-    PQclear(res);
-    return H_ERR_NOT_FOUND;
   }
   snprintf(job->id, sizeof(job->id), "%s", PQgetvalue(res, 0, 0));
   snprintf(job->lease, sizeof(job->lease), "%s", PQgetvalue(res, 0, 1));

@@ -49,13 +49,9 @@ h_result h_notif_repo_recipient(PGconn *conn, const char *user_id, const char *d
   const char *params[] = {user_id, due_at};
   PGresult *res = NULL;
   memset(out, 0, sizeof(*out));
-  h_result r = h_db_exec(conn, sql, 2, params, &res);
+  h_result r = h_db_exec_row(conn, sql, 2, params, &res);
   if (r != H_OK) {
     return r;
-  }
-  if (PQntuples(res) == 0) {
-    PQclear(res);
-    return H_ERR_NOT_FOUND;
   }
   copy(out->locale, sizeof(out->locale), res, 0);
   out->has_phone = PQgetvalue(res, 0, 1)[0] == 't';

@@ -273,19 +273,26 @@ json_t *h_db_rows_json(const PGresult *res, int max_rows) {
   return arr;
 }
 
+h_result h_db_exec_row(PGconn *conn, const char *sql, int nparams, const char *const *params,
+                       PGresult **res) {
+  h_result r = h_db_exec(conn, sql, nparams, params, res);
+  if (r == H_OK && PQntuples(*res) == 0) {
+    PQclear(*res);
+    *res = NULL;
+    r = H_ERR_NOT_FOUND;
+  }
+  return r;
+}
+
 h_result h_db_one(PGconn *conn, const char *sql, int nparams, const char *const *params,
                   json_t **row) {
   PGresult *res = NULL;
   *row = NULL;
-  h_result r = h_db_exec(conn, sql, nparams, params, &res);
-  if (r != H_OK) {
-    return r;
-  }
-  r = PQntuples(res) > 0 ? H_OK : H_ERR_NOT_FOUND;
+  h_result r = h_db_exec_row(conn, sql, nparams, params, &res);
   if (r == H_OK) {
     *row = h_db_row_json(res, 0);
+    PQclear(res);
   }
-  PQclear(res);
   return r;
 }
 

@@ -74,6 +74,11 @@ json_t *h_db_row_json(const PGresult *res, int row);
 /* Every row of res as a JSON array of h_db_row_json objects (new reference). */
 json_t *h_db_rows_json(const PGresult *res, int max_rows);
 
+/* h_db_exec of a statement that returns at most one row into *res (caller PQclear()s);
+ * H_ERR_NOT_FOUND, with *res NULL, when it returned none. */
+h_result h_db_exec_row(PGconn *conn, const char *sql, int nparams, const char *const *params,
+                       PGresult **res);
+
 /* Runs a statement that returns at most one row: *row receives it as an h_db_row_json
  * object (new reference), or NULL with H_ERR_NOT_FOUND when there is none. */
 h_result h_db_one(PGconn *conn, const char *sql, int nparams, const char *const *params,

@@ -26,17 +26,13 @@ h_result h_user_repo_login_row(PGconn *conn, const char *email, struct h_login_r
   memset(out, 0, sizeof(*out));
   const char *params[] = {email};
   PGresult *res = NULL;
-  h_result r = h_db_exec(conn,
+  h_result r = h_db_exec_row(conn,
                          "SELECT id, role, status, password_hash,"
                          " GREATEST(0, ceil(extract(epoch FROM locked_until - now())))::int"
                          " FROM users WHERE lower(email) = lower($1) AND status <> 'deleted'",
                          1, params, &res);
   if (r != H_OK) {
     return r;
-  }
-  if (PQntuples(res) == 0) {
-    PQclear(res);
-    return H_ERR_NOT_FOUND;
   }
   snprintf(out->id, sizeof(out->id), "%s", PQgetvalue(res, 0, 0));
   snprintf(out->role, sizeof(out->role), "%s", PQgetvalue(res, 0, 1));
