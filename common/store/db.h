@@ -64,6 +64,14 @@ h_result h_db_tx(struct h_db *db, h_result (*fn)(PGconn *conn, void *arg), void 
 /* Runs fn(conn, arg) on a pooled connection without opening a transaction. */
 h_result h_db_run(struct h_db *db, h_result (*fn)(PGconn *conn, void *arg), void *arg);
 
+/* h_db_tx and h_db_run for a fn that builds a JSON value in *made: on H_OK it is handed
+ * to *out (a new reference the caller decrefs); on failure it is dropped and *out is
+ * NULL. */
+h_result h_db_tx_json(struct h_db *db, h_result (*fn)(PGconn *conn, void *arg), void *arg,
+                      json_t **made, json_t **out);
+h_result h_db_run_json(struct h_db *db, h_result (*fn)(PGconn *conn, void *arg), void *arg,
+                       json_t **made, json_t **out);
+
 /* A timestamptz column rendered as RFC 3339 UTC text, for SELECT lists. */
 #define H_SQL_TS(col) "to_char(" col " AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')"
 
