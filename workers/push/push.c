@@ -223,12 +223,8 @@ static void fcm_send(void *shared, void *state, const struct h_job *job,
 }
 
 static void *fcm_open(void *shared) {
-  struct push_shared *sh = shared;
-  int timeout = sh->cfg->provider_timeout_ms;
-  return h_http_create(timeout, timeout < 5000 ? timeout : 5000);
+  return h_provider_http_open(((struct push_shared *)shared)->cfg);
 }
-
-static void fcm_close(void *state) { h_http_destroy(state); }
 
 static void push_destroy(void *shared) {
   struct push_shared *sh = shared;
@@ -243,7 +239,7 @@ static const struct h_provider file_provider = {
   "file", NULL, NULL, file_send, render, push_destroy,
 };
 static const struct h_provider fcm_provider = {
-  "fcm", fcm_open, fcm_close, fcm_send, render, push_destroy,
+  "fcm", fcm_open, h_provider_http_close, fcm_send, render, push_destroy,
 };
 
 static h_result fcm_setup(const struct h_config *cfg, struct push_shared *sh, char **error) {

@@ -1,5 +1,5 @@
-/* outbox_file.c - helpers for providers: error text, and the atomic file writer and
- * the send of the `file` providers (var/outbox/<channel>/). */
+/* outbox_file.c - helpers for providers: error text, the HTTP providers' client, and
+ * the atomic file writer and the send of the `file` providers (var/outbox/<channel>/). */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "core/alloc.h"
+#include "net/http_client.h"
 #include "worker.h"
 
 void h_send_errorf(struct h_send_result *out, const char *fmt, ...) {
@@ -18,6 +19,13 @@ void h_send_errorf(struct h_send_result *out, const char *fmt, ...) {
   vsnprintf(out->error, sizeof(out->error), fmt, ap);
   va_end(ap);
 }
+
+void *h_provider_http_open(const struct h_config *cfg) {
+  int timeout = cfg->provider_timeout_ms;
+  return h_http_create(timeout, timeout < 5000 ? timeout : 5000);
+}
+
+void h_provider_http_close(void *state) { h_http_destroy(state); }
 
 /* mkdir -p dir (0755). */
 static int make_dirs(const char *dir) {

@@ -74,12 +74,8 @@ static char *render(void *shared, const struct h_job *job) {
 /* ---- twilio provider ---- */
 
 static void *twilio_open(void *shared) {
-  struct sms_shared *sh = shared;
-  int timeout = sh->cfg->provider_timeout_ms;
-  return h_http_create(timeout, timeout < 5000 ? timeout : 5000);
+  return h_provider_http_open(((struct sms_shared *)shared)->cfg);
 }
-
-static void twilio_close(void *state) { h_http_destroy(state); }
 
 /* Reads the provider's answer into out. */
 static void twilio_result(const struct h_http_response *resp, struct h_send_result *out) {
@@ -153,7 +149,7 @@ static const struct h_provider file_provider = {
   "file", NULL, NULL, file_send, render, sms_destroy,
 };
 static const struct h_provider twilio_provider = {
-  "twilio", twilio_open, twilio_close, twilio_send, render, sms_destroy,
+  "twilio", twilio_open, h_provider_http_close, twilio_send, render, sms_destroy,
 };
 
 /* The settings the twilio provider cannot do without. */
