@@ -25,12 +25,8 @@ void h_devices_post(struct h_req *rq) {
       strcmp(in.platform, "android") != 0 && strcmp(in.platform, "web") != 0) {
     h_field_error(&fe, "platform", "invalid_platform", "Must be ios, android or web.");
   }
-  if (h_field_errors_count(&fe) > 0) {
-    h_reply_field_errors(rq, &fe);
-    return;
-  }
   struct h_idem idem;
-  if (!h_http_idem_begin(rq, &idem)) {
+  if (!h_http_idem_begin_valid(rq, &fe, &idem)) {
     return;
   }
   struct h_actor actor = h_actor_of(rq);

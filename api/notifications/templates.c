@@ -102,12 +102,8 @@ void h_templates_post(struct h_req *rq) {
                   "Must be 1-64 of a-z 0-9 _ . -, starting with a letter or digit.");
   }
   read_template(rq->body, &in, &fe);
-  if (h_field_errors_count(&fe) > 0) {
-    h_reply_field_errors(rq, &fe);
-    return;
-  }
   struct h_idem idem;
-  if (!h_http_idem_begin(rq, &idem)) {
+  if (!h_http_idem_begin_valid(rq, &fe, &idem)) {
     return;
   }
   struct h_actor actor = h_actor_of(rq);
