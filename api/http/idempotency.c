@@ -88,3 +88,11 @@ bool h_http_idem_begin(struct h_req *rq, struct h_idem *idem) {
   free(stored);
   return idem->active;
 }
+
+bool h_http_idem_begin_valid(struct h_req *rq, struct h_field_errors *fe, struct h_idem *idem) {
+  if (h_field_errors_count(fe) > 0) {
+    h_reply_field_errors(rq, fe);
+    return false;
+  }
+  return h_http_idem_begin(rq, idem);
+}

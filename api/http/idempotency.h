@@ -11,12 +11,17 @@
 
 #include <stdbool.h>
 
+#include "core/fields.h"
 #include "http/http.h"
 #include "store/idempotency.h"
 
 /* Starts an idempotent request. Returns true to go on (idem->active says whether a key is
  * held), false when a reply has been sent. */
 bool h_http_idem_begin(struct h_req *rq, struct h_idem *idem);
+
+/* h_http_idem_begin after the body's validation: replies 422 with fe's errors (and
+ * returns false) when there are any. */
+bool h_http_idem_begin_valid(struct h_req *rq, struct h_field_errors *fe, struct h_idem *idem);
 
 /* The status a successful request of outcome answers with. */
 unsigned int h_http_outcome_status(enum h_outcome outcome);

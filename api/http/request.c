@@ -36,3 +36,13 @@ void h_page_parse(const struct h_req *rq, struct h_page *page, struct h_field_er
     }
   }
 }
+
+bool h_http_page(struct h_req *rq, struct h_page *page) {
+  struct h_field_errors fe = {0};
+  h_page_parse(rq, page, &fe);
+  if (h_field_errors_count(&fe) > 0) {
+    h_reply_field_errors(rq, &fe);
+    return false;
+  }
+  return true;
+}

@@ -16,4 +16,8 @@ bool h_require_object(struct h_req *rq);
 /* Reads ?limit= and ?starting_after=, recording errors. */
 void h_page_parse(const struct h_req *rq, struct h_page *page, struct h_field_errors *fe);
 
+/* h_page_parse for a list that takes no other parameter: replies 422 with the field
+ * errors and returns false when they are bad. */
+bool h_http_page(struct h_req *rq, struct h_page *page);
+
 #endif

@@ -51,12 +51,8 @@ static json_t *user_ids(const json_t *v, struct h_field_errors *fe) {
 
 /* Validates, claims the Idempotency-Key, creates and answers 202. in->req is filled. */
 static void create(struct h_req *rq, struct h_broadcast_input *in, struct h_field_errors *fe) {
-  if (h_field_errors_count(fe) > 0) {
-    h_reply_field_errors(rq, fe);
-    return;
-  }
   struct h_idem idem;
-  if (!h_http_idem_begin(rq, &idem)) {
+  if (!h_http_idem_begin_valid(rq, fe, &idem)) {
     return;
   }
   struct h_actor actor = h_actor_of(rq);
@@ -123,11 +119,8 @@ void h_notification_batch_get(struct h_req *rq) {
 void h_announcement_get(struct h_req *rq) { get_one(rq, "announcement", "No such announcement."); }
 
 void h_announcements_get(struct h_req *rq) {
-  struct h_field_errors fe = {0};
   struct h_page page;
-  h_page_parse(rq, &page, &fe);
-  if (h_field_errors_count(&fe) > 0) {
-    h_reply_field_errors(rq, &fe);
+  if (!h_http_page(rq, &page)) {
     return;
   }
   json_t *data = NULL;

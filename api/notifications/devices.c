@@ -25,12 +25,8 @@ void h_devices_post(struct h_req *rq) {
       strcmp(in.platform, "android") != 0 && strcmp(in.platform, "web") != 0) {
     h_field_error(&fe, "platform", "invalid_platform", "Must be ios, android or web.");
   }
-  if (h_field_errors_count(&fe) > 0) {
-    h_reply_field_errors(rq, &fe);
-    return;
-  }
   struct h_idem idem;
-  if (!h_http_idem_begin(rq, &idem)) {
+  if (!h_http_idem_begin_valid(rq, &fe, &idem)) {
     return;
   }
   struct h_actor actor = h_actor_of(rq);
@@ -46,11 +42,8 @@ void h_devices_post(struct h_req *rq) {
 }
 
 void h_devices_get(struct h_req *rq) {
-  struct h_field_errors fe = {0};
   struct h_page page;
-  h_page_parse(rq, &page, &fe);
-  if (h_field_errors_count(&fe) > 0) {
-    h_reply_field_errors(rq, &fe);
+  if (!h_http_page(rq, &page)) {
     return;
   }
   json_t *data = NULL;

@@ -36,12 +36,8 @@ void h_notifications_post(struct h_req *rq) {
     h_field_error(&fe, "user_id", "invalid_id", "Must be a user id.");
   }
   h_notify_parse_common(rq->body, NULL, time(NULL), &req, &fe);
-  if (h_field_errors_count(&fe) > 0) {
-    h_reply_field_errors(rq, &fe);
-    return;
-  }
   struct h_idem idem;
-  if (!h_http_idem_begin(rq, &idem)) {
+  if (!h_http_idem_begin_valid(rq, &fe, &idem)) {
     return;
   }
   struct h_actor actor = h_actor_of(rq);

@@ -73,11 +73,8 @@ static void read_template(const json_t *body, struct h_template_input *in,
 }
 
 void h_templates_get(struct h_req *rq) {
-  struct h_field_errors fe = {0};
   struct h_page page;
-  h_page_parse(rq, &page, &fe);
-  if (h_field_errors_count(&fe) > 0) {
-    h_reply_field_errors(rq, &fe);
+  if (!h_http_page(rq, &page)) {
     return;
   }
   json_t *data = NULL;
@@ -105,12 +102,8 @@ void h_templates_post(struct h_req *rq) {
                   "Must be 1-64 of a-z 0-9 _ . -, starting with a letter or digit.");
   }
   read_template(rq->body, &in, &fe);
-  if (h_field_errors_count(&fe) > 0) {
-    h_reply_field_errors(rq, &fe);
-    return;
-  }
   struct h_idem idem;
-  if (!h_http_idem_begin(rq, &idem)) {
+  if (!h_http_idem_begin_valid(rq, &fe, &idem)) {
     return;
   }
   struct h_actor actor = h_actor_of(rq);

@@ -226,11 +226,8 @@ void h_api_keys_post(struct h_req *rq) {
 }
 
 void h_api_keys_get(struct h_req *rq) {
-  struct h_field_errors fe = {0};
   struct h_page page;
-  h_page_parse(rq, &page, &fe);
-  if (h_field_errors_count(&fe) > 0) {
-    h_reply_field_errors(rq, &fe);
+  if (!h_http_page(rq, &page)) {
     return;
   }
   json_t *data = NULL;

@@ -1,8 +1,11 @@
-/* http_client.c - libcurl easy handles for provider calls. */
+/* http_client.c - libcurl easy handles for every outgoing HTTP call, and the
+ * Retry-After parser. */
 #include "net/http_client.h"
 
 #include <ctype.h>
 #include <curl/curl.h>
+#include <pthread.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,16 +34,48 @@ void h_http_destroy(struct h_http *h) {
   }
 }
 
+static pthread_once_t thread_once = PTHREAD_ONCE_INIT;
+static pthread_key_t thread_key;
+
+static void thread_client_free(void *h) { h_http_destroy(h); }
+
+static void thread_setup(void) {
+  curl_global_init(CURL_GLOBAL_DEFAULT);
+  pthread_key_create(&thread_key, thread_client_free);
+}
+
+struct h_http *h_http_thread(void) {
+  pthread_once(&thread_once, thread_setup);
+  struct h_http *h = pthread_getspecific(thread_key);
+  if (h == NULL) {
+    h = h_http_create(30000, 10000);
+    pthread_setspecific(thread_key, h);
+  }
+  return h;
+}
+
 void h_http_response_free(struct h_http_response *r) {
   free(r->body);
   r->body = NULL;
   r->body_len = 0;
 }
 
-/* libcurl write callback: appends to the response body. */
+/* What the libcurl callbacks of one request write to. */
+struct exchange {
+  const struct h_http_request *rq;
+  struct h_http_response *out;
+  bool too_big;
+};
+
+/* libcurl write callback: appends to the response body, up to H_HTTP_MAX_BODY. */
 static size_t on_body(char *ptr, size_t size, size_t nmemb, void *userdata) {
-  struct h_http_response *r = userdata;
+  struct exchange *x = userdata;
+  struct h_http_response *r = x->out;
   size_t n = size * nmemb;
+  if (r->body_len + n > H_HTTP_MAX_BODY) {
+    x->too_big = true;
+    return 0; /* libcurl stops with CURLE_WRITE_ERROR */
+  }
   r->body = h_realloc(r->body, r->body_len + n + 1);
   memcpy(r->body + r->body_len, ptr, n);
   r->body_len += n;
@@ -48,37 +83,64 @@ static size_t on_body(char *ptr, size_t size, size_t nmemb, void *userdata) {
   return n;
 }
 
-/* libcurl header callback: picks Retry-After. */
+/* libcurl header callback: Retry-After is parsed here, other headers go to the
+ * request's on_header. */
 static size_t on_header(char *ptr, size_t size, size_t nmemb, void *userdata) {
-  struct h_http_response *r = userdata;
+  struct exchange *x = userdata;
   size_t n = size * nmemb;
-  static const char name[] = "retry-after:";
-  if (n > sizeof(name) - 1 && strncasecmp(ptr, name, sizeof(name) - 1) == 0) {
-    char value[128];
-    size_t len = n - (sizeof(name) - 1);
-    len = len < sizeof(value) - 1 ? len : sizeof(value) - 1;
-    memcpy(value, ptr + sizeof(name) - 1, len);
-    value[len] = '\0';
-    r->retry_after_s = h_http_parse_retry_after(value, time(NULL));
+  const char *colon = memchr(ptr, ':', n);
+  if (colon == NULL || colon == ptr) {
+    return n; /* the status line or the blank line ending the headers */
+  }
+  char name[64], value[512];
+  size_t nlen = (size_t)(colon - ptr);
+  const char *v = colon + 1;
+  size_t vlen = n - nlen - 1;
+  while (vlen > 0 && (*v == ' ' || *v == '\t')) {
+    v++;
+    vlen--;
+  }
+  while (vlen > 0 && strchr(" \t\r\n", v[vlen - 1]) != NULL) {
+    vlen--;
+  }
+  if (nlen >= sizeof(name) || vlen >= sizeof(value)) {
+    return n; /* longer than any header we read */
+  }
+  memcpy(name, ptr, nlen);
+  name[nlen] = '\0';
+  memcpy(value, v, vlen);
+  value[vlen] = '\0';
+  if (strcasecmp(name, "Retry-After") == 0) {
+    x->out->retry_after_s = h_http_parse_retry_after(value, time(NULL));
+  } else if (x->rq->on_header != NULL) {
+    x->rq->on_header(name, value, x->rq->header_ctx);
   }
   return n;
 }
 
 static void set_request(struct h_http *h, const struct h_http_request *rq,
-                        struct curl_slist *headers, struct h_http_response *out) {
+                        struct curl_slist *headers, struct exchange *x) {
   CURL *c = h->curl;
   curl_easy_reset(c);
   curl_easy_setopt(c, CURLOPT_URL, rq->url);
   curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-  curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, (long)h->timeout_ms);
-  curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, (long)h->connect_timeout_ms);
+  curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, rq->timeout_ms > 0 ? rq->timeout_ms
+                                                              : (long)h->timeout_ms);
+  curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, rq->connect_timeout_ms > 0
+                                                     ? rq->connect_timeout_ms
+                                                     : (long)h->connect_timeout_ms);
+  curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 1L);
+  curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 2L);
+  curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
   curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, rq->method);
   curl_easy_setopt(c, CURLOPT_HTTPHEADER, headers);
   curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
-  curl_easy_setopt(c, CURLOPT_WRITEDATA, out);
+  curl_easy_setopt(c, CURLOPT_WRITEDATA, x);
   curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
-  curl_easy_setopt(c, CURLOPT_HEADERDATA, out);
-  curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
+  curl_easy_setopt(c, CURLOPT_HEADERDATA, x);
+  if (rq->user_agent != NULL) {
+    curl_easy_setopt(c, CURLOPT_USERAGENT, rq->user_agent);
+  }
   if (rq->body != NULL) {
     curl_easy_setopt(c, CURLOPT_POSTFIELDS, rq->body);
     curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, (long)rq->body_len);
@@ -99,14 +161,16 @@ h_result h_http_send(struct h_http *h, const struct h_http_request *rq,
     headers = curl_slist_append(headers, rq->headers[i]);
   }
   headers = curl_slist_append(headers, "Expect:");
-  set_request(h, rq, headers, out);
+  struct exchange x = {rq, out, false};
+  set_request(h, rq, headers, &x);
   CURLcode rc = curl_easy_perform(h->curl);
   curl_slist_free_all(headers);
   if (out->body == NULL) {
     out->body = h_strdup("");
   }
   if (rc != CURLE_OK) {
-    snprintf(out->error, sizeof(out->error), "%s", curl_easy_strerror(rc));
+    snprintf(out->error, sizeof(out->error), "%s",
+             x.too_big ? "response body too large" : curl_easy_strerror(rc));
     out->status = 0;
     return rc == CURLE_OPERATION_TIMEDOUT ? H_ERR_TIMEOUT : H_ERR_UNAVAILABLE;
   }
@@ -114,27 +178,140 @@ h_result h_http_send(struct h_http *h, const struct h_http_request *rq,
   return H_OK;
 }
 
+/* ---- Retry-After (RFC 9110 5.6.7 HTTP-date, 10.2.3 Retry-After) ---- */
+
+static const char *const day_names[] = {"Sunday",   "Monday", "Tuesday", "Wednesday",
+                                        "Thursday", "Friday", "Saturday"};
+static const char month_names[] = "JanFebMarAprMayJunJulAugSepOctNovDec";
+
+/* Reads n decimal digits at s into *v. */
+static bool digits(const char *s, int n, int *v) {
+  *v = 0;
+  for (int i = 0; i < n; i++) {
+    if (!isdigit((unsigned char)s[i])) {
+      return false;
+    }
+    *v = *v * 10 + (s[i] - '0');
+  }
+  return true;
+}
+
+/* The month (0-11) named by the three letters at s, or -1. */
+static int month_of(const char *s) {
+  for (int i = 0; i < 12; i++) {
+    if (strncmp(s, month_names + 3 * i, 3) == 0) {
+      return i;
+    }
+  }
+  return -1;
+}
+
+/* Whether s starts with a day name: its three-letter form, or (full) the whole name;
+ * *len receives the length matched. */
+static bool day_name(const char *s, bool full, size_t *len) {
+  for (int i = 0; i < 7; i++) {
+    size_t n = full ? strlen(day_names[i]) : 3;
+    if (strncmp(s, day_names[i], n) == 0) {
+      *len = n;
+      return true;
+    }
+  }
+  return false;
+}
+
+/* "HH:MM:SS" at s into tm. */
+static bool clock_of(const char *s, struct tm *tm) {
+  return digits(s, 2, &tm->tm_hour) && s[2] == ':' && digits(s + 3, 2, &tm->tm_min) &&
+         s[5] == ':' && digits(s + 6, 2, &tm->tm_sec);
+}
+
+/* IMF-fixdate: "Sun, 06 Nov 1994 08:49:37 GMT". */
+static bool imf_fixdate(const char *s, struct tm *tm) {
+  size_t k;
+  return strlen(s) == 29 && day_name(s, false, &k) && strncmp(s + 3, ", ", 2) == 0 &&
+         digits(s + 5, 2, &tm->tm_mday) && s[7] == ' ' && (tm->tm_mon = month_of(s + 8)) >= 0 &&
+         s[11] == ' ' && digits(s + 12, 4, &tm->tm_year) && s[16] == ' ' &&
+         clock_of(s + 17, tm) && strcmp(s + 25, " GMT") == 0;
+}
+
+/* RFC 850: "Sunday, 06-Nov-94 08:49:37 GMT"; a two-digit year more than 50 years
+ * ahead of now_year is taken in the previous century. */
+static bool rfc850_date(const char *s, struct tm *tm, int now_year) {
+  size_t k;
+  if (!day_name(s, true, &k) || strncmp(s + k, ", ", 2) != 0) {
+    return false;
+  }
+  const char *r = s + k + 2;
+  int yy;
+  if (strlen(r) != 22 || !digits(r, 2, &tm->tm_mday) || r[2] != '-' ||
+      (tm->tm_mon = month_of(r + 3)) < 0 || r[6] != '-' || !digits(r + 7, 2, &yy) ||
+      r[9] != ' ' || !clock_of(r + 10, tm) || strcmp(r + 18, " GMT") != 0) {
+    return false;
+  }
+  tm->tm_year = now_year / 100 * 100 + yy;
+  if (tm->tm_year > now_year + 50) {
+    tm->tm_year -= 100;
+  }
+  return true;
+}
+
+/* asctime: "Sun Nov  6 08:49:37 1994". */
+static bool asctime_date(const char *s, struct tm *tm) {
+  size_t k;
+  if (strlen(s) != 24) {
+    return false;
+  }
+  bool day = s[8] == ' ' ? digits(s + 9, 1, &tm->tm_mday) : digits(s + 8, 2, &tm->tm_mday);
+  return day_name(s, false, &k) && s[3] == ' ' &&
+         (tm->tm_mon = month_of(s + 4)) >= 0 && s[7] == ' ' && day && s[10] == ' ' &&
+         clock_of(s + 11, tm) && s[19] == ' ' && digits(s + 20, 4, &tm->tm_year);
+}
+
+/* An HTTP-date in any of its three forms into *at. */
+static bool http_date(const char *s, time_t now, time_t *at) {
+  struct tm tm, today;
+  memset(&tm, 0, sizeof(tm));
+  gmtime_r(&now, &today);
+  if (!imf_fixdate(s, &tm) && !rfc850_date(s, &tm, today.tm_year + 1900) &&
+      !asctime_date(s, &tm)) {
+    return false;
+  }
+  if (tm.tm_mday < 1 || tm.tm_mday > 31 || tm.tm_hour > 23 || tm.tm_min > 59 ||
+      tm.tm_sec > 60 || tm.tm_year < 1900) {
+    return false;
+  }
+  tm.tm_year -= 1900;
+  *at = timegm(&tm);
+  return *at != (time_t)-1;
+}
+
 int h_http_parse_retry_after(const char *value, time_t now) {
+  char v[64];
   while (*value == ' ' || *value == '\t') {
     value++;
   }
-  if (isdigit((unsigned char)*value)) {
-    char *end = NULL;
-    long s = strtol(value, &end, 10);
-    while (*end == ' ' || *end == '\t' || *end == '\r' || *end == '\n') {
-      end++;
-    }
-    return *end == '\0' && s >= 0 && s <= 86400 * 7 ? (int)s : -1;
+  size_t n = strlen(value);
+  while (n > 0 && strchr(" \t\r\n", value[n - 1]) != NULL) {
+    n--;
   }
-  struct tm tm;
-  memset(&tm, 0, sizeof(tm));
-  const char *end = strptime(value, "%a, %d %b %Y %H:%M:%S GMT", &tm);
-  if (end == NULL) {
+  if (n == 0 || n >= sizeof(v)) {
     return -1;
   }
-  time_t at = timegm(&tm);
-  long delta = (long)(at - now);
-  return delta < 0 ? 0 : delta > 86400L * 7 ? -1 : (int)delta;
+  memcpy(v, value, n);
+  v[n] = '\0';
+  if (strspn(v, "0123456789") == n) {
+    long s = 0;
+    for (size_t i = 0; i < n && s < H_HTTP_RETRY_AFTER_MAX; i++) {
+      s = s * 10 + (v[i] - '0');
+    }
+    return s < H_HTTP_RETRY_AFTER_MAX ? (int)s : H_HTTP_RETRY_AFTER_MAX;
+  }
+  time_t at;
+  if (!http_date(v, now, &at)) {
+    return -1;
+  }
+  double delta = difftime(at, now);
+  return delta <= 0 ? 0 : delta >= H_HTTP_RETRY_AFTER_MAX ? H_HTTP_RETRY_AFTER_MAX : (int)delta;
 }
 
 char *h_http_escape(const char *s) {
@@ -143,7 +320,8 @@ char *h_http_escape(const char *s) {
   char *out = h_malloc(n * 3 + 1);
   char *o = out;
   for (const unsigned char *p = (const unsigned char *)s; *p != '\0'; p++) {
-    if (isalnum(*p) || *p == '-' || *p == '.' || *p == '_' || *p == '~') {
+    if ((*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') ||
+        *p == '-' || *p == '.' || *p == '_' || *p == '~') {
       *o++ = (char)*p;
     } else {
       *o++ = '%';

@@ -1,9 +1,12 @@
-/* http_client.h - outgoing HTTP for the providers (SMS API, FCM, OAuth2 tokens),
- * on libcurl.
+/* http_client.h - Herald's one outgoing HTTP client, on libcurl: the providers (SMS API,
+ * FCM, OAuth2 tokens, Stripe) all go through it.
  *
  * A struct h_http is one easy handle owned by one thread; it keeps its connection
- * alive between requests to the same host. Call curl_global_init() once in main()
- * before any thread creates one. */
+ * alive between requests to the same host. Workers create one per thread with
+ * h_http_create (after curl_global_init() in main()); code that runs on threads it
+ * does not own (the API's handlers) takes h_http_thread(). Every request verifies
+ * TLS peers and host names, speaks only http and https, is bounded in time
+ * (whole request and connect) and reads at most H_HTTP_MAX_BODY bytes of body. */
 #ifndef HERALD_HTTP_CLIENT_H
 #define HERALD_HTTP_CLIENT_H
 
@@ -12,7 +15,17 @@
 
 #include "core/result.h"
 
+/* Longest response body read; a longer one fails the request (H_ERR_UNAVAILABLE). */
+#define H_HTTP_MAX_BODY ((size_t)16 << 20)
+
+/* Largest Retry-After honoured, in seconds; longer waits are clamped to it. */
+#define H_HTTP_RETRY_AFTER_MAX (7 * 86400)
+
 struct h_http;
+
+/* Called for every response header but Retry-After (parsed into retry_after_s):
+ * name and value are NUL-terminated, value trimmed; both borrowed for the call. */
+typedef void (*h_http_header_fn)(const char *name, const char *value, void *ctx);
 
 struct h_http_request {
   const char *method;             /* "GET", "POST" */
@@ -22,6 +35,11 @@ struct h_http_request {
   size_t body_len;
   const char *basic_user;         /* Basic auth when not NULL */
   const char *basic_password;
+  const char *user_agent;         /* User-Agent, or NULL for none */
+  long timeout_ms;                /* this request's bounds; 0: the handle's */
+  long connect_timeout_ms;
+  h_http_header_fn on_header;     /* may be NULL */
+  void *header_ctx;
 };
 
 struct h_http_response {
@@ -36,15 +54,23 @@ struct h_http_response {
 struct h_http *h_http_create(int timeout_ms, int connect_timeout_ms);
 void h_http_destroy(struct h_http *h);
 
+/* This thread's client (30 s per request, 10 s to connect unless a request says
+ * otherwise), created on first use and freed when the thread exits; borrowed. Also
+ * runs curl_global_init() once for processes that do not. */
+struct h_http *h_http_thread(void);
+
 /* Sends rq and fills out (caller h_http_response_free()s it, whatever the result).
  * H_OK when a response arrived, whatever its status; H_ERR_TIMEOUT when none came
- * in time; H_ERR_UNAVAILABLE for connection and protocol failures. */
+ * in time; H_ERR_UNAVAILABLE for connection and protocol failures and bodies over
+ * H_HTTP_MAX_BODY. */
 h_result h_http_send(struct h_http *h, const struct h_http_request *rq,
                      struct h_http_response *out);
 void h_http_response_free(struct h_http_response *r);
 
-/* Seconds asked by a Retry-After value (delta-seconds or an HTTP-date, relative
- * to now); -1 when malformed. Pure. */
+/* Seconds asked by a Retry-After value (RFC 9110 10.2.3): delay-seconds, or an
+ * HTTP-date (IMF-fixdate, or the obsolete RFC 850 and asctime forms) relative to
+ * now, a date in the past giving 0; clamped to H_HTTP_RETRY_AFTER_MAX. Surrounding
+ * spaces, tabs and CR/LF are ignored; anything else malformed gives -1. Pure. */
 int h_http_parse_retry_after(const char *value, time_t now);
 
 /* application/x-www-form-urlencoded body of pairs (name, value, name, value, ...,

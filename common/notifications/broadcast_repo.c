@@ -26,22 +26,13 @@
   ".target WHEN 'list' THEN u.id = ANY(" b ".user_ids) WHEN 'all' THEN true"                 \
   " WHEN 'users' THEN u.role = 'user' ELSE u.role = 'admin' END"
 
+/* h_db_one, with a null "data" left out of the broadcast. */
 static h_result one_row(PGconn *conn, const char *sql, int n, const char *const *params,
                         json_t **out) {
-  PGresult *res = NULL;
-  *out = NULL;
-  h_result r = h_db_exec(conn, sql, n, params, &res);
-  if (r != H_OK) {
-    return r;
+  h_result r = h_db_one(conn, sql, n, params, out);
+  if (r == H_OK && json_is_null(json_object_get(*out, "data"))) {
+    json_object_del(*out, "data");
   }
-  r = PQntuples(res) == 1 ? H_OK : H_ERR_NOT_FOUND;
-  if (r == H_OK) {
-    *out = h_db_row_json(res, 0);
-    if (json_is_null(json_object_get(*out, "data"))) {
-      json_object_del(*out, "data");
-    }
-  }
-  PQclear(res);
   return r;
 }
 
@@ -106,7 +97,7 @@ h_result h_broadcast_repo_claim(PGconn *conn, int lease_s, struct h_broadcast_jo
   snprintf(lease, sizeof(lease), "%d", lease_s);
   const char *params[] = {lease};
   PGresult *res = NULL;
-  h_result r = h_db_exec(
+  h_result r = h_db_exec_row(
       conn,
       "UPDATE broadcasts b SET status = 'running', lease_token = gen_random_uuid(),"
       "   lease_until = now() + make_interval(secs => $1::int), updated_at = now(),"
@@ -121,10 +112,6 @@ h_result h_broadcast_repo_claim(PGconn *conn, int lease_s, struct h_broadcast_jo
       1, params, &res);
   if (r != H_OK) {
     return r;
-  }
-  if (PQntuples(res) == 0) {
-    PQclear(res);
-    return H_ERR_NOT_FOUND;
   }
   snprintf(job->id, sizeof(job->id), "%s", PQgetvalue(res, 0, 0));
   snprintf(job->lease, sizeof(job->lease), "%s", PQgetvalue(res, 0, 1));

@@ -98,13 +98,7 @@ h_result h_broadcast_create(struct h_app *app, const struct h_actor *actor,
                             const struct h_broadcast_input *in, const struct h_idem *idem,
                             json_t **broadcast, struct h_notify_error *err) {
   struct op o = {.actor = actor, .in = in, .idem = idem, .err = err};
-  h_result r = h_db_tx(app->db, create_tx, &o);
-  if (r != H_OK) {
-    json_decref(o.out);
-    o.out = NULL;
-  }
-  *broadcast = o.out;
-  return r;
+  return h_db_tx_json(app->db, create_tx, &o, &o.out, broadcast);
 }
 
 static h_result find_tx(PGconn *c, void *a) {

@@ -38,12 +38,7 @@ h_result h_device_register(struct h_app *app, const struct h_actor *actor,
                            const struct h_device_input *in, const struct h_idem *idem,
                            json_t **device, bool *created) {
   struct op o = {.actor = actor, .in = in, .idem = idem};
-  h_result r = h_db_tx(app->db, register_tx, &o);
-  if (r != H_OK) {
-    json_decref(o.out);
-    o.out = NULL;
-  }
-  *device = o.out;
+  h_result r = h_db_tx_json(app->db, register_tx, &o, &o.out, device);
   *created = o.flag;
   return r;
 }

@@ -2,13 +2,18 @@
 #include "notifications/fanout.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
+#include "core/alloc.h"
 #include "notifications/broadcast_repo.h"
 #include "notifications/broadcast_service.h"
 #include "store/db.h"
 #include "core/log.h"
 #include "notifications/notify.h"
+
+/* How many times in a row a batch is run again after a recipient was deleted under it. */
+#define MAX_RERUNS 3
 
 struct batch {
   const struct h_broadcast_job *job;
@@ -22,19 +27,55 @@ struct batch {
   bool failed;
 };
 
-/* Creates one recipient's notification; a user deleted meanwhile is skipped. */
-static h_result one(PGconn *conn, struct batch *b, const char *user_id) {
-  json_t *out = NULL;
-  b->req.user_id = user_id;
-  h_result r = h_notify_in_tx(conn, &b->req, b->tpl, &out, &b->push, &b->err);
-  json_decref(out);
-  if (r == H_OK) {
-    b->created++;
-  } else if (r == H_ERR_UNPROCESSABLE && strcmp(b->err.code, "user_not_found") == 0) {
+/* Prepares one recipient's notification into *p (req: its copy of the send fields);
+ * *ready tells whether it is to be written (a user deleted meanwhile is skipped). */
+static h_result prepare_one(PGconn *conn, struct batch *b, struct h_notify_request *req,
+                            struct h_notify_prepared *p, bool *ready) {
+  h_result r = h_notify_prepare(conn, req, b->tpl, p, &b->err);
+  *ready = r == H_OK;
+  if (r == H_ERR_UNPROCESSABLE && strcmp(b->err.code, "user_not_found") == 0) {
     r = H_OK;
   } else if (r == H_ERR_UNPROCESSABLE) {
     b->failed = true;
   }
+  return r;
+}
+
+/* Prepares the n recipients in ids and writes their notifications in one go; the ids to
+ * push are collected in b->push. H_ERR_NOT_FOUND when a recipient was deleted between
+ * its read and the write (the batch is to be rolled back and run again). */
+static h_result write_batch(PGconn *conn, struct batch *b, const PGresult *ids, int n) {
+  struct h_notify_request *reqs = h_malloc((size_t)(n > 0 ? n : 1) * sizeof(*reqs));
+  struct h_notify_prepared *preps = h_calloc((size_t)(n > 0 ? n : 1), sizeof(*preps));
+  struct h_notify_prepared **ready = h_malloc((size_t)(n > 0 ? n : 1) * sizeof(*ready));
+  int nready = 0;
+  h_result r = H_OK;
+  for (int i = 0; r == H_OK && i < n; i++) {
+    bool ok = false;
+    reqs[i] = b->req;
+    reqs[i].user_id = PQgetvalue(ids, i, 0);
+    r = prepare_one(conn, b, &reqs[i], &preps[i], &ok);
+    if (ok) {
+      ready[nready++] = &preps[i];
+    }
+    snprintf(b->cursor, sizeof(b->cursor), "%s", PQgetvalue(ids, i, 0));
+  }
+  if (r == H_OK && nready > 0) {
+    r = h_notify_write(conn, ready, nready);
+  }
+  for (int i = 0; r == H_OK && i < nready; i++) {
+    const struct h_push_list *l = &ready[i]->push;
+    for (size_t j = 0; j < l->n; j++) {
+      h_push_list_add(&b->push, l->items[j].queue, l->items[j].id, l->items[j].due);
+    }
+  }
+  b->created = r == H_OK ? nready : 0;
+  for (int i = 0; i < n; i++) {
+    h_notify_prepared_free(&preps[i]);
+  }
+  free(reqs);
+  free(preps);
+  free(ready);
   return r;
 }
 
@@ -48,9 +89,8 @@ static h_result run_batch(PGconn *conn, struct batch *b, const struct h_fanout_o
     r = h_broadcast_repo_next_batch(conn, b->job, opt->batch, &ids);
   }
   int n = r == H_OK ? PQntuples(ids) : 0;
-  for (int i = 0; r == H_OK && i < n; i++) {
-    r = one(conn, b, PQgetvalue(ids, i, 0));
-    snprintf(b->cursor, sizeof(b->cursor), "%s", PQgetvalue(ids, i, 0));
+  if (r == H_OK) {
+    r = write_batch(conn, b, ids, n);
   }
   PQclear(ids);
   b->done = n < opt->batch;
@@ -88,9 +128,16 @@ static h_result run_job(PGconn *conn, struct h_redis *r, struct h_broadcast_job 
                     : H_OK;
   b.tpl = tpl;
   b.failed = rc == H_ERR_UNPROCESSABLE;
+  int reruns = 0;
   while (rc == H_OK && !b.done && !(opt->stop != NULL && atomic_load(opt->stop))) {
     rc = run_batch(conn, &b, opt);
+    if (rc == H_ERR_NOT_FOUND && ++reruns <= MAX_RERUNS) {
+      b.done = false;
+      rc = H_OK; /* a recipient was deleted meanwhile: the batch again, without them */
+      continue;
+    }
     if (rc == H_OK) {
+      reruns = 0;
       snprintf(job->cursor, sizeof(job->cursor), "%s", b.cursor[0] ? b.cursor : job->cursor);
       h_push_list_send(r, &b.push, NULL);
       h_push_list_clear(&b.push);

@@ -49,13 +49,9 @@ h_result h_notif_repo_recipient(PGconn *conn, const char *user_id, const char *d
   const char *params[] = {user_id, due_at};
   PGresult *res = NULL;
   memset(out, 0, sizeof(*out));
-  h_result r = h_db_exec(conn, sql, 2, params, &res);
+  h_result r = h_db_exec_row(conn, sql, 2, params, &res);
   if (r != H_OK) {
     return r;
-  }
-  if (PQntuples(res) == 0) {
-    PQclear(res);
-    return H_ERR_NOT_FOUND;
   }
   copy(out->locale, sizeof(out->locale), res, 0);
   out->has_phone = PQgetvalue(res, 0, 1)[0] == 't';
@@ -116,6 +112,9 @@ static char *notifications_json(const struct h_notification_row *rows, int n) {
       json_object_set(o, "rendered", (json_t *)r->rendered);
     }
     json_object_set_new(o, "in_app", json_boolean(r->in_app));
+    if (r->system) {
+      json_object_set_new(o, "system", json_true());
+    }
     json_array_append_new(arr, o);
   }
   char *text = json_dumps(arr, JSON_COMPACT);
@@ -123,35 +122,8 @@ static char *notifications_json(const struct h_notification_row *rows, int n) {
   return text;
 }
 
-h_result h_notif_repo_insert_many(PGconn *conn, const struct h_notification_row *rows, int n,
-                                  int *inserted, char created_at[32]) {
-  char *json = notifications_json(rows, n);
-  const char *params[] = {json};
-  PGresult *res = NULL;
-  h_result r = h_db_exec(conn, "WITH ins AS (INSERT INTO notifications (id, user_id, category, priority, template_key,"
-      "   data, title, body, html, action_url, send_at, rendered, locale, in_app, broadcast_id)"
-      " SELECT t.id, t.user_id, t.category, t.priority, t.template_key, t.data, t.title,"
-      "   t.body, t.html, t.action_url, t.send_at, t.rendered, t.locale, t.in_app,"
-      "   t.broadcast_id"
-      " FROM json_to_recordset($1::json) AS t(id uuid, user_id uuid, category text,"
-      "   priority text, template_key text, data jsonb, title text, body text, html text,"
-      "   action_url text, send_at timestamptz, rendered jsonb, locale text, in_app bool,"
-      "   broadcast_id uuid)"
-      " JOIN users u ON u.id = t.user_id AND u.status <> 'deleted'"
-      " RETURNING 1)"
-      " SELECT (SELECT count(*) FROM ins)::int, " H_SQL_TS("now()"),
-      1, params, &res);
-  free(json);
-  if (r == H_OK) {
-    *inserted = atoi(PQgetvalue(res, 0, 0));
-    snprintf(created_at, 32, "%s", PQgetvalue(res, 0, 1));
-    PQclear(res);
-  }
-  return r;
-}
-
-h_result h_notif_repo_insert_deliveries_many(PGconn *conn, const struct h_delivery_row *rows,
-                                             int n) {
+/* The delivery rows as one JSON array for json_to_recordset (new string, caller frees). */
+static char *deliveries_json(const struct h_delivery_row *rows, int n) {
   json_t *arr = json_array();
   for (int i = 0; i < n; i++) {
     json_t *o = json_object();
@@ -166,8 +138,53 @@ h_result h_notif_repo_insert_deliveries_many(PGconn *conn, const struct h_delive
   }
   char *json = json_dumps(arr, JSON_COMPACT);
   json_decref(arr);
+  return json;
+}
+
+/* The INSERT of notifications rows (json, see notifications_json); *inserted receives
+ * how many went in, created_at now(). */
+static h_result insert_notifications(PGconn *conn, const char *json, int *inserted,
+                                     char created_at[32]) {
   const char *params[] = {json};
-  h_result r = h_db_exec(conn, "INSERT INTO deliveries (id, notification_id, user_id, channel, status, reason, due_at,"
+  PGresult *res = NULL;
+  h_result r = h_db_exec(conn,
+      "WITH ins AS (INSERT INTO notifications (id, user_id, category, priority, template_key,"
+      "   data, title, body, html, action_url, send_at, rendered, locale, in_app, broadcast_id)"
+      " SELECT t.id, t.user_id, t.category, t.priority, t.template_key, t.data, t.title,"
+      "   t.body, t.html, t.action_url, t.send_at, t.rendered, t.locale, t.in_app,"
+      "   t.broadcast_id"
+      " FROM json_to_recordset($1::json) AS t(id uuid, user_id uuid, category text,"
+      "   priority text, template_key text, data jsonb, title text, body text, html text,"
+      "   action_url text, send_at timestamptz, rendered jsonb, locale text, in_app bool,"
+      "   broadcast_id uuid, system bool)"
+      " JOIN users u ON u.id = t.user_id AND (u.status <> 'deleted' OR t.system IS TRUE)"
+      " RETURNING 1)"
+      " SELECT (SELECT count(*) FROM ins)::int, " H_SQL_TS("now()"),
+      1, params, &res);
+  if (r == H_OK) {
+    *inserted = atoi(PQgetvalue(res, 0, 0));
+    snprintf(created_at, 32, "%s", PQgetvalue(res, 0, 1));
+    PQclear(res);
+  }
+  return r;
+}
+
+h_result h_notif_repo_insert(PGconn *conn, const struct h_notification_row *rows, int n,
+                             const struct h_delivery_row *dels, int nd, int *inserted,
+                             char created_at[32]) {
+  char *json = notifications_json(rows, n);
+  h_result r = insert_notifications(conn, json, inserted, created_at);
+  free(json);
+  if (r == H_OK && *inserted < n) {
+    return H_ERR_NOT_FOUND; /* a recipient was deleted since it was read */
+  }
+  if (r != H_OK || nd == 0) {
+    return r;
+  }
+  json = deliveries_json(dels, nd);
+  const char *params[] = {json};
+  r = h_db_exec(conn,
+      "INSERT INTO deliveries (id, notification_id, user_id, channel, status, reason, due_at,"
       "   sent_at)"
       " SELECT t.id, t.notification_id, t.user_id, t.channel, t.status, t.reason,"
       "   COALESCE(t.due_at, now()), CASE WHEN t.status = 'sent' THEN now() END"
@@ -175,23 +192,6 @@ h_result h_notif_repo_insert_deliveries_many(PGconn *conn, const struct h_delive
       "   channel text, status text, reason text, due_at timestamptz)",
       1, params, NULL);
   free(json);
-  return r;
-}
-
-/* Runs a statement returning at most one object row; H_ERR_NOT_FOUND when none. */
-static h_result one_row(PGconn *conn, const char *sql, int n, const char *const *params,
-                        json_t **out) {
-  PGresult *res = NULL;
-  *out = NULL;
-  h_result r = h_db_exec(conn, sql, n, params, &res);
-  if (r != H_OK) {
-    return r;
-  }
-  r = PQntuples(res) == 1 ? H_OK : H_ERR_NOT_FOUND;
-  if (r == H_OK) {
-    *out = h_db_row_json(res, 0);
-  }
-  PQclear(res);
   return r;
 }
 
@@ -229,10 +229,10 @@ h_result h_notif_repo_unread_count(PGconn *conn, const char *user_id, long *coun
 h_result h_notif_repo_get(PGconn *conn, const char *id, const char *user_id, json_t **out) {
   const char *params[] = {id, user_id};
   if (user_id == NULL) {
-    return one_row(conn, "SELECT " ADMIN_COLUMNS " FROM notifications WHERE id = $1::uuid", 1,
+    return h_db_one(conn, "SELECT " ADMIN_COLUMNS " FROM notifications WHERE id = $1::uuid", 1,
                    params, out);
   }
-  return one_row(conn,
+  return h_db_one(conn,
                  "SELECT " FEED_COLUMNS " FROM notifications WHERE id = $1::uuid"
                  " AND user_id = $2::uuid AND" FEED_WHERE,
                  2, params, out);
@@ -256,7 +256,7 @@ h_result h_notif_repo_deliveries(PGconn *conn, const char *notification_id, json
 h_result h_notif_repo_set_read(PGconn *conn, const char *id, const char *user_id, bool read,
                                json_t **out) {
   const char *params[] = {id, user_id, read ? "t" : "f"};
-  return one_row(conn,
+  return h_db_one(conn,
                  "UPDATE notifications SET read_at = CASE WHEN $3::bool"
                  "   THEN COALESCE(read_at, now()) END"
                  " WHERE id = $1::uuid AND user_id = $2::uuid AND" FEED_WHERE

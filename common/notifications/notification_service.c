@@ -239,13 +239,7 @@ static h_result get_tx(PGconn *c, void *a) {
 h_result h_notification_find(struct h_app *app, const char *id, const char *user_id, bool admin,
                              json_t **notification) {
   struct op o = {.id = id, .user_id = user_id, .flag = admin};
-  h_result r = h_db_run(app->db, get_tx, &o);
-  if (r != H_OK) {
-    json_decref(o.out);
-    o.out = NULL;
-  }
-  *notification = o.out;
-  return r;
+  return h_db_run_json(app->db, get_tx, &o, &o.out, notification);
 }
 
 static h_result mark_tx(PGconn *c, void *a) {
@@ -258,13 +252,7 @@ static h_result mark_tx(PGconn *c, void *a) {
 h_result h_notification_mark(struct h_app *app, const struct h_actor *actor, const char *id,
                              bool read, json_t **notification) {
   struct op o = {.actor = actor, .id = id, .flag = read};
-  h_result r = h_db_tx(app->db, mark_tx, &o);
-  if (r != H_OK) {
-    json_decref(o.out);
-    o.out = NULL;
-  }
-  *notification = o.out;
-  return r;
+  return h_db_tx_json(app->db, mark_tx, &o, &o.out, notification);
 }
 
 static h_result read_all_tx(PGconn *c, void *a) {

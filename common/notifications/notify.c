@@ -1,4 +1,5 @@
-/* notify.c - one notification and its deliveries, in the caller's transaction. */
+/* notify.c - notifications and their deliveries, prepared and written in the caller's
+ * transaction. */
 #include "notifications/notify.h"
 
 #include <stdarg.h>
@@ -336,13 +337,7 @@ h_result h_notify_write(PGconn *conn, struct h_notify_prepared *const *items, in
   }
   int inserted = 0;
   char created_at[32];
-  h_result r = h_notif_repo_insert_many(conn, rows, n, &inserted, created_at);
-  if (r == H_OK && inserted < n) {
-    r = H_ERR_NOT_FOUND; /* a recipient was deleted since it was read */
-  }
-  if (r == H_OK && nd > 0) {
-    r = h_notif_repo_insert_deliveries_many(conn, dels, nd);
-  }
+  h_result r = h_notif_repo_insert(conn, rows, n, dels, nd, &inserted, created_at);
   for (int i = 0; r == H_OK && i < n; i++) {
     respond(items[i], created_at);
   }

@@ -1,6 +1,7 @@
-/* notify.h - creating one notification and its deliveries inside the caller's
- * transaction. Shared by POST /api/v1/notifications and the fan-out of bulk sends and
- * announcements, so both follow the same rules:
+/* notify.h - creating notifications and their deliveries inside the caller's
+ * transaction, prepared one by one and written n at a time (h_notif_repo_insert). Shared
+ * by POST /api/v1/notifications (alone or through the group commit) and the fan-out of
+ * bulk sends and announcements, so all follow the same rules:
  *   - channels: those asked for, or all four; each gets a delivery row, skipped (with a
  *     reason) when the user's preferences turn it off or there is no phone / device;
  *   - content: the template rendered in the user's locale (falling back to the template's

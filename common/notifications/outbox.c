@@ -2,30 +2,26 @@
 #include "notifications/outbox.h"
 
 #include <stdio.h>
-#include <stdlib.h>
 
-#include "store/db.h"
+#include "crypto/crypto.h"
+#include "notifications/notification_repo.h"
 #include "core/log.h"
 
 h_result h_outbox_email(PGconn *conn, const char *user_id, const char *category,
                         const char *template_key, const char *title, const char *body,
                         const json_t *data, char delivery_id[37]) {
-  char *json = json_dumps(data, JSON_COMPACT);
-  const char *params[] = {user_id, category, template_key, title, json, body};
-  PGresult *res = NULL;
-  h_result r = h_db_exec(conn,
-                         "WITH n AS (INSERT INTO notifications (user_id, category, priority,"
-                         "   template_key, title, data, body) VALUES ($1::uuid, $2, 'high', $3, $4,"
-                         "   $5::jsonb, $6) RETURNING id, user_id)"
-                         " INSERT INTO deliveries (notification_id, user_id, channel, status)"
-                         " SELECT id, user_id, 'email', 'queued' FROM n RETURNING id",
-                         6, params, &res);
-  free(json);
-  if (r == H_OK) {
-    snprintf(delivery_id, 37, "%s", PQgetvalue(res, 0, 0));
-    PQclear(res);
+  char id[37];
+  if (h_uuid_v4(id) != H_OK || h_uuid_v4(delivery_id) != H_OK) {
+    return H_ERR_INTERNAL;
   }
-  return r;
+  struct h_notification_row row = {
+    .id = id, .user_id = user_id, .category = category, .priority = "high",
+    .template_key = template_key, .title = title, .body = body, .data = data, .system = true};
+  struct h_delivery_row del = {.id = delivery_id, .notification_id = id, .user_id = user_id,
+                               .channel = "email", .status = "queued"};
+  int inserted = 0;
+  char created_at[32];
+  return h_notif_repo_insert(conn, &row, 1, &del, 1, &inserted, created_at);
 }
 
 void h_outbox_push(struct h_app *app, enum h_queue q, const char *const *ids, size_t n,

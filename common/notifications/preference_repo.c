@@ -27,7 +27,7 @@ h_result h_prefs_repo_get(PGconn *conn, const char *user_id, json_t **prefs) {
   const char *params[] = {user_id};
   PGresult *res = NULL;
   *prefs = NULL;
-  h_result r = h_db_exec(conn,
+  h_result r = h_db_exec_row(conn,
                          "SELECT p.channels, p.categories, COALESCE(p.quiet_enabled, false),"
                          " p.quiet_start, p.quiet_end, COALESCE(p.quiet_timezone, u.timezone), "
                          H_SQL_TS("p.updated_at")
@@ -36,10 +36,6 @@ h_result h_prefs_repo_get(PGconn *conn, const char *user_id, json_t **prefs) {
                          1, params, &res);
   if (r != H_OK) {
     return r;
-  }
-  if (PQntuples(res) == 0) {
-    PQclear(res);
-    return H_ERR_NOT_FOUND;
   }
   json_t *stored = json_loads(PQgetvalue(res, 0, 0), 0, NULL);
   json_t *categories = json_loads(PQgetvalue(res, 0, 1), 0, NULL);

@@ -37,11 +37,5 @@ static h_result write_tx(PGconn *c, void *a) {
 h_result h_preferences_write(struct h_app *app, const struct h_actor *actor,
                              const struct h_prefs_input *in, json_t **prefs) {
   struct op o = {.actor = actor, .in = in};
-  h_result r = h_db_tx(app->db, write_tx, &o);
-  if (r != H_OK) {
-    json_decref(o.out);
-    o.out = NULL;
-  }
-  *prefs = o.out;
-  return r;
+  return h_db_tx_json(app->db, write_tx, &o, &o.out, prefs);
 }

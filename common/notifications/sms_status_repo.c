@@ -11,7 +11,7 @@ h_result h_sms_status_repo_find(PGconn *conn, const char *message_sid, struct h_
   const char *params[] = {message_sid};
   PGresult *res = NULL;
   memset(out, 0, sizeof(*out));
-  h_result r = h_db_exec(conn,
+  h_result r = h_db_exec_row(conn,
                          "SELECT id, attempts, status, COALESCE(provider_status, '')"
                          " FROM deliveries WHERE provider IN ('twilio', 'file')"
                          " AND channel = 'sms'"
@@ -20,16 +20,12 @@ h_result h_sms_status_repo_find(PGconn *conn, const char *message_sid, struct h_
   if (r != H_OK) {
     return r;
   }
-  if (PQntuples(res) == 0) {
-    r = H_ERR_NOT_FOUND;
-  } else {
-    snprintf(out->id, sizeof(out->id), "%s", PQgetvalue(res, 0, 0));
-    out->attempts = atoi(PQgetvalue(res, 0, 1));
-    snprintf(out->status, sizeof(out->status), "%s", PQgetvalue(res, 0, 2));
-    snprintf(out->provider_status, sizeof(out->provider_status), "%s", PQgetvalue(res, 0, 3));
-  }
+  snprintf(out->id, sizeof(out->id), "%s", PQgetvalue(res, 0, 0));
+  out->attempts = atoi(PQgetvalue(res, 0, 1));
+  snprintf(out->status, sizeof(out->status), "%s", PQgetvalue(res, 0, 2));
+  snprintf(out->provider_status, sizeof(out->provider_status), "%s", PQgetvalue(res, 0, 3));
   PQclear(res);
-  return r;
+  return H_OK;
 }
 
 h_result h_sms_status_repo_apply(PGconn *conn, const struct h_sms_receipt_row *row,

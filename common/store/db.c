@@ -286,6 +286,49 @@ json_t *h_db_rows_json(const PGresult *res, int max_rows) {
   return arr;
 }
 
+/* Hands *made to *out after r (dropping it unless r is H_OK). */
+static h_result hand_over(h_result r, json_t **made, json_t **out) {
+  if (r != H_OK) {
+    json_decref(*made);
+    *made = NULL;
+  }
+  *out = *made;
+  return r;
+}
+
+h_result h_db_tx_json(struct h_db *db, h_result (*fn)(PGconn *conn, void *arg), void *arg,
+                      json_t **made, json_t **out) {
+  return hand_over(h_db_tx(db, fn, arg), made, out);
+}
+
+h_result h_db_run_json(struct h_db *db, h_result (*fn)(PGconn *conn, void *arg), void *arg,
+                       json_t **made, json_t **out) {
+  return hand_over(h_db_run(db, fn, arg), made, out);
+}
+
+h_result h_db_exec_row(PGconn *conn, const char *sql, int nparams, const char *const *params,
+                       PGresult **res) {
+  h_result r = h_db_exec(conn, sql, nparams, params, res);
+  if (r == H_OK && PQntuples(*res) == 0) {
+    PQclear(*res);
+    *res = NULL;
+    r = H_ERR_NOT_FOUND;
+  }
+  return r;
+}
+
+h_result h_db_one(PGconn *conn, const char *sql, int nparams, const char *const *params,
+                  json_t **row) {
+  PGresult *res = NULL;
+  *row = NULL;
+  h_result r = h_db_exec_row(conn, sql, nparams, params, &res);
+  if (r == H_OK) {
+    *row = h_db_row_json(res, 0);
+    PQclear(res);
+  }
+  return r;
+}
+
 h_result h_db_page(PGconn *conn, const char *sql, int nparams, const char *const *params,
                    int limit, json_t **data, bool *has_more) {
   PGresult *res = NULL;

@@ -72,6 +72,14 @@ h_result h_db_tx(struct h_db *db, h_result (*fn)(PGconn *conn, void *arg), void 
 /* Runs fn(conn, arg) on a pooled connection without opening a transaction. */
 h_result h_db_run(struct h_db *db, h_result (*fn)(PGconn *conn, void *arg), void *arg);
 
+/* h_db_tx and h_db_run for a fn that builds a JSON value in *made: on H_OK it is handed
+ * to *out (a new reference the caller decrefs); on failure it is dropped and *out is
+ * NULL. */
+h_result h_db_tx_json(struct h_db *db, h_result (*fn)(PGconn *conn, void *arg), void *arg,
+                      json_t **made, json_t **out);
+h_result h_db_run_json(struct h_db *db, h_result (*fn)(PGconn *conn, void *arg), void *arg,
+                       json_t **made, json_t **out);
+
 /* A timestamptz column rendered as RFC 3339 UTC text, for SELECT lists. */
 #define H_SQL_TS(col) "to_char(" col " AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')"
 
@@ -81,6 +89,16 @@ json_t *h_db_row_json(const PGresult *res, int row);
 
 /* Every row of res as a JSON array of h_db_row_json objects (new reference). */
 json_t *h_db_rows_json(const PGresult *res, int max_rows);
+
+/* h_db_exec of a statement that returns at most one row into *res (caller PQclear()s);
+ * H_ERR_NOT_FOUND, with *res NULL, when it returned none. */
+h_result h_db_exec_row(PGconn *conn, const char *sql, int nparams, const char *const *params,
+                       PGresult **res);
+
+/* Runs a statement that returns at most one row: *row receives it as an h_db_row_json
+ * object (new reference), or NULL with H_ERR_NOT_FOUND when there is none. */
+h_result h_db_one(PGconn *conn, const char *sql, int nparams, const char *const *params,
+                  json_t **row);
 
 /* Runs a list query that selects at most limit + 1 rows (keyset pagination): *data
  * receives the first limit rows as a JSON array (new reference) and *has_more whether

@@ -11,25 +11,9 @@
   "id, 'template' AS object, key, name, description, default_locale, channels, locales, " \
   H_SQL_TS("created_at") " AS created_at, " H_SQL_TS("updated_at") " AS updated_at"
 
-static h_result one_template(PGconn *conn, const char *sql, int n, const char *const *params,
-                             json_t **tpl) {
-  PGresult *res = NULL;
-  *tpl = NULL;
-  h_result r = h_db_exec(conn, sql, n, params, &res);
-  if (r != H_OK) {
-    return r;
-  }
-  r = PQntuples(res) == 1 ? H_OK : H_ERR_NOT_FOUND;
-  if (r == H_OK) {
-    *tpl = h_db_row_json(res, 0);
-  }
-  PQclear(res);
-  return r;
-}
-
 h_result h_template_repo_get(PGconn *conn, const char *key, json_t **tpl) {
   const char *params[] = {key};
-  return one_template(conn, "SELECT " TEMPLATE_COLUMNS " FROM templates WHERE key = $1", 1,
+  return h_db_one(conn, "SELECT " TEMPLATE_COLUMNS " FROM templates WHERE key = $1", 1,
                       params, tpl);
 }
 
@@ -64,7 +48,7 @@ h_result h_template_repo_insert(PGconn *conn, const struct h_template_input *in,
   const char *params[6];
   char *texts[2];
   params_of(in, in->key, params, texts);
-  h_result r = one_template(conn,
+  h_result r = h_db_one(conn,
                             "INSERT INTO templates (key, name, description, default_locale,"
                             " channels, locales) VALUES ($1, $2, $3, $4, $5::jsonb, $6::jsonb)"
                             " RETURNING " TEMPLATE_COLUMNS,
@@ -79,7 +63,7 @@ h_result h_template_repo_update(PGconn *conn, const char *key, const struct h_te
   const char *params[6];
   char *texts[2];
   params_of(in, key, params, texts);
-  h_result r = one_template(conn,
+  h_result r = h_db_one(conn,
                             "UPDATE templates SET name = $2, description = $3,"
                             " default_locale = $4, channels = $5::jsonb, locales = $6::jsonb,"
                             " updated_at = now() WHERE key = $1 RETURNING " TEMPLATE_COLUMNS,

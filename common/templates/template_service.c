@@ -46,15 +46,12 @@ h_result h_template_find(struct h_app *app, const char *key, json_t **tpl) {
 /* Runs fn in a transaction and hands out o->out on success only. */
 static h_result in_tx(struct h_app *app, h_result (*fn)(PGconn *, void *), struct op *o,
                       json_t **out) {
-  h_result r = h_db_tx(app->db, fn, o);
-  if (r != H_OK) {
-    json_decref(o->out);
-    o->out = NULL;
-  }
+  json_t *made = NULL;
+  h_result r = h_db_tx_json(app->db, fn, o, &o->out, &made);
   if (out != NULL) {
-    *out = o->out;
+    *out = made;
   } else {
-    json_decref(o->out);
+    json_decref(made);
   }
   return r;
 }

@@ -23,7 +23,7 @@ h_result h_refresh_lock(PGconn *conn, const char *token_hash, struct h_refresh_r
   memset(out, 0, sizeof(*out));
   const char *params[] = {token_hash};
   PGresult *res = NULL;
-  h_result r = h_db_exec(conn,
+  h_result r = h_db_exec_row(conn,
                          "SELECT t.id, t.user_id, t.family_id, u.role, u.status,"
                          " t.used_at IS NOT NULL, t.revoked_at IS NOT NULL, t.expires_at <= now()"
                          " FROM refresh_tokens t JOIN users u ON u.id = t.user_id"
@@ -31,10 +31,6 @@ h_result h_refresh_lock(PGconn *conn, const char *token_hash, struct h_refresh_r
                          1, params, &res);
   if (r != H_OK) {
     return r;
-  }
-  if (PQntuples(res) == 0) {
-    PQclear(res);
-    return H_ERR_NOT_FOUND;
   }
   snprintf(out->id, sizeof(out->id), "%s", PQgetvalue(res, 0, 0));
   snprintf(out->user_id, sizeof(out->user_id), "%s", PQgetvalue(res, 0, 1));

@@ -13,28 +13,10 @@
   " (email_verified_at IS NOT NULL) AS email_verified, " H_SQL_TS("created_at")          \
   " AS created_at, " H_SQL_TS("updated_at") " AS updated_at"
 
-/* Runs a statement returning at most one user row; H_ERR_NOT_FOUND when none. */
-static h_result one_user(PGconn *conn, const char *sql, int n, const char *const *params,
-                         json_t **user) {
-  PGresult *res = NULL;
-  *user = NULL;
-  h_result r = h_db_exec(conn, sql, n, params, &res);
-  if (r != H_OK) {
-    return r;
-  }
-  if (PQntuples(res) == 0) {
-    r = H_ERR_NOT_FOUND;
-  } else {
-    *user = h_db_row_json(res, 0);
-  }
-  PQclear(res);
-  return r;
-}
-
 h_result h_user_repo_insert(PGconn *conn, const struct h_user_input *in, json_t **user) {
   const char *params[] = {in->email, in->password_hash, in->name, in->phone,
                           in->timezone ? in->timezone : "UTC", in->locale ? in->locale : "en"};
-  return one_user(conn,
+  return h_db_one(conn,
                   "INSERT INTO users (email, password_hash, name, phone, timezone, locale)"
                   " VALUES ($1, $2, $3, $4, $5, $6) RETURNING " USER_COLUMNS,
                   6, params, user);
@@ -44,17 +26,13 @@ h_result h_user_repo_login_row(PGconn *conn, const char *email, struct h_login_r
   memset(out, 0, sizeof(*out));
   const char *params[] = {email};
   PGresult *res = NULL;
-  h_result r = h_db_exec(conn,
+  h_result r = h_db_exec_row(conn,
                          "SELECT id, role, status, password_hash,"
                          " GREATEST(0, ceil(extract(epoch FROM locked_until - now())))::int"
                          " FROM users WHERE lower(email) = lower($1) AND status <> 'deleted'",
                          1, params, &res);
   if (r != H_OK) {
     return r;
-  }
-  if (PQntuples(res) == 0) {
-    PQclear(res);
-    return H_ERR_NOT_FOUND;
   }
   snprintf(out->id, sizeof(out->id), "%s", PQgetvalue(res, 0, 0));
   snprintf(out->role, sizeof(out->role), "%s", PQgetvalue(res, 0, 1));
@@ -104,7 +82,7 @@ h_result h_user_repo_login_succeeded(PGconn *conn, const char *id) {
 
 h_result h_user_repo_get(PGconn *conn, const char *id, json_t **user) {
   const char *params[] = {id};
-  return one_user(conn,
+  return h_db_one(conn,
                   "SELECT " USER_COLUMNS " FROM users WHERE id = $1::uuid AND status <> 'deleted'",
                   1, params, user);
 }
@@ -113,7 +91,7 @@ h_result h_user_repo_update_profile(PGconn *conn, const char *id, const struct h
                                     json_t **user) {
   const char *params[] = {id, p->name, p->clear_name ? "t" : "f", p->phone,
                           p->clear_phone ? "t" : "f", p->timezone, p->locale};
-  return one_user(conn,
+  return h_db_one(conn,
                   "UPDATE users SET"
                   " name = CASE WHEN $3::bool THEN NULL ELSE COALESCE($2, name) END,"
                   " phone = CASE WHEN $5::bool THEN NULL ELSE COALESCE($4, phone) END,"
@@ -200,7 +178,7 @@ h_result h_user_repo_list(PGconn *conn, const char *email_prefix, const char *ro
 h_result h_user_repo_admin_update(PGconn *conn, const char *id, const char *role,
                                   const char *status, json_t **user) {
   const char *params[] = {id, role, status};
-  return one_user(conn,
+  return h_db_one(conn,
                   "UPDATE users SET role = COALESCE($2, role), status = COALESCE($3, status),"
                   " updated_at = now() WHERE id = $1::uuid AND status <> 'deleted'"
                   " RETURNING " USER_COLUMNS,

@@ -40,13 +40,7 @@ static h_result update_tx(PGconn *c, void *a) {
 h_result h_user_update_profile(struct h_app *app, const struct h_actor *actor, const char *id,
                                const struct h_profile_patch *patch, json_t **user) {
   struct op o = {.actor = actor, .id = id, .patch = patch};
-  h_result r = h_db_tx(app->db, update_tx, &o);
-  if (r != H_OK) {
-    json_decref(o.out);
-    o.out = NULL;
-  }
-  *user = o.out;
-  return r;
+  return h_db_tx_json(app->db, update_tx, &o, &o.out, user);
 }
 
 static h_result delete_tx(PGconn *c, void *a) {
@@ -116,13 +110,7 @@ static h_result export_tx(PGconn *c, void *a) {
 h_result h_user_export(struct h_app *app, const struct h_actor *actor, const char *id,
                        json_t **doc) {
   struct op o = {.actor = actor, .id = id};
-  h_result r = h_db_tx(app->db, export_tx, &o);
-  if (r != H_OK) {
-    json_decref(o.out);
-    o.out = NULL;
-  }
-  *doc = o.out;
-  return r;
+  return h_db_tx_json(app->db, export_tx, &o, &o.out, doc);
 }
 
 static h_result list_tx(PGconn *c, void *a) {
@@ -158,13 +146,7 @@ static h_result admin_update_tx(PGconn *c, void *a) {
 h_result h_user_admin_update(struct h_app *app, const struct h_actor *actor, const char *id,
                              const char *role, const char *status, json_t **user) {
   struct op o = {.actor = actor, .id = id, .role = role, .status = status};
-  h_result r = h_db_tx(app->db, admin_update_tx, &o);
-  if (r != H_OK) {
-    json_decref(o.out);
-    o.out = NULL;
-  }
-  *user = o.out;
-  return r;
+  return h_db_tx_json(app->db, admin_update_tx, &o, &o.out, user);
 }
 
 static h_result key_create_tx(PGconn *c, void *a) {
@@ -191,13 +173,7 @@ static h_result key_create_tx(PGconn *c, void *a) {
 h_result h_api_key_create(struct h_app *app, const struct h_actor *actor, const char *name,
                           json_t **key) {
   struct op o = {.actor = actor, .name = name};
-  h_result r = h_db_tx(app->db, key_create_tx, &o);
-  if (r != H_OK) {
-    json_decref(o.out);
-    o.out = NULL;
-  }
-  *key = o.out;
-  return r;
+  return h_db_tx_json(app->db, key_create_tx, &o, &o.out, key);
 }
 
 static h_result key_list_tx(PGconn *c, void *a) {

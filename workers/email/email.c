@@ -161,15 +161,9 @@ static void file_send(void *shared, void *state, const struct h_job *job,
   new_boundary(boundary);
   char *msg = h_email_render(sh, job, boundary);
   snprintf(name, sizeof(name), "%s.eml", job->id);
-  char *error = NULL;
-  if (h_outbox_write_file(sh->cfg->email_outbox_dir, name, msg, strlen(msg), &error) == H_OK) {
-    out->status = H_SEND_OK;
+  if (h_outbox_send_file(sh->cfg->email_outbox_dir, name, msg, out)) {
     set_message_id(sh, job, out);
-  } else {
-    out->status = H_SEND_RETRY;
-    h_send_errorf(out, "%s", error);
   }
-  free(error);
   free(msg);
 }
 

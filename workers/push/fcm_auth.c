@@ -139,7 +139,8 @@ static h_result fetch(struct h_fcm_auth *a, struct h_http *http, char *err, size
                          "assertion", assertion, NULL};
   char *form = h_http_form_encode(pairs);
   const char *headers[] = {"Content-Type: application/x-www-form-urlencoded", NULL};
-  struct h_http_request rq = {"POST", a->token_uri, headers, form, strlen(form), NULL, NULL};
+  struct h_http_request rq = {.method = "POST", .url = a->token_uri, .headers = headers,
+                              .body = form, .body_len = strlen(form)};
   struct h_http_response resp;
   h_result r = h_http_send(http, &rq, &resp);
   *retry_after_s = resp.retry_after_s;

@@ -63,19 +63,9 @@ static void file_send(void *shared, void *state, const struct h_job *job,
   json_object_del(message, "token");
   json_t *doc = json_pack("{sssoso}", "delivery_id", job->id, "devices", devices, "message",
                           message);
-  char *data = json_dumps(doc, JSON_INDENT(2) | JSON_SORT_KEYS);
-  char name[64], *error = NULL;
-  snprintf(name, sizeof(name), "%s.json", job->id);
-  if (h_outbox_write_file(sh->cfg->push_outbox_dir, name, data, strlen(data), &error) == H_OK) {
-    out->status = H_SEND_OK;
-    snprintf(out->message_id, sizeof(out->message_id), "file:%s", job->id);
+  if (h_outbox_send_json(sh->cfg->push_outbox_dir, job, doc, out)) {
     out->meta = json_pack("{si}", "devices", (int)job->ndevices);
-  } else {
-    out->status = H_SEND_RETRY;
-    h_send_errorf(out, "%s", error);
   }
-  free(error);
-  free(data);
   json_decref(doc);
 }
 
@@ -142,7 +132,8 @@ static enum device_result send_one(struct push_shared *sh, struct h_http *http,
   char auth[2100];
   snprintf(auth, sizeof(auth), "Authorization: Bearer %s", token);
   const char *headers[] = {"Content-Type: application/json; charset=UTF-8", auth, NULL};
-  struct h_http_request rq = {"POST", sh->send_url, headers, body, strlen(body), NULL, NULL};
+  struct h_http_request rq = {.method = "POST", .url = sh->send_url, .headers = headers,
+                              .body = body, .body_len = strlen(body)};
   struct h_http_response resp;
   enum device_result r = DEV_TRANSIENT;
   *unauthorized = false;
@@ -232,12 +223,8 @@ static void fcm_send(void *shared, void *state, const struct h_job *job,
 }
 
 static void *fcm_open(void *shared) {
-  struct push_shared *sh = shared;
-  int timeout = sh->cfg->provider_timeout_ms;
-  return h_http_create(timeout, timeout < 5000 ? timeout : 5000);
+  return h_provider_http_open(((struct push_shared *)shared)->cfg);
 }
-
-static void fcm_close(void *state) { h_http_destroy(state); }
 
 static void push_destroy(void *shared) {
   struct push_shared *sh = shared;
@@ -252,7 +239,7 @@ static const struct h_provider file_provider = {
   "file", NULL, NULL, file_send, render, push_destroy,
 };
 static const struct h_provider fcm_provider = {
-  "fcm", fcm_open, fcm_close, fcm_send, render, push_destroy,
+  "fcm", fcm_open, h_provider_http_close, fcm_send, render, push_destroy,
 };
 
 static h_result fcm_setup(const struct h_config *cfg, struct push_shared *sh, char **error) {

@@ -134,27 +134,25 @@ static void distinct_items(struct h_wthread *t, struct batch *b) {
   }
 }
 
+/* The arguments of claim_run and db_run. */
+struct step_arg {
+  struct h_wthread *t;
+  struct batch *b;
+  char step;
+  size_t from, n;
+};
+
+static h_result claim_run(PGconn *pg, void *arg) {
+  struct step_arg *a = arg;
+  return h_job_claim_batch(pg, a->b->items, a->b->nitems, a->t->rt->channel, a->t->worker_id);
+}
+
 /* Claims every item, retrying while PostgreSQL is away. H_ERR_UNAVAILABLE means
  * "stopped before claiming": the ids go back to the ready list. */
 static h_result claim_all(struct h_wthread *t, struct batch *b) {
-  int fails = 0;
-  bool reported = false;
-  for (;;) {
-    h_result r = h_rt_pg(t);
-    if (r == H_OK) {
-      h_rt_watch_begin(t, "claim", PQsocket(t->pg), t->rt->db_opts.statement_timeout_ms);
-      r = h_job_claim_batch(t->pg, b->items, b->nitems, t->rt->channel, t->worker_id);
-      h_rt_watch_end(t);
-    }
-    if (r == H_OK) {
-      return r;
-    }
-    h_rt_pg_check(t);
-    h_rt_report(t, &reported, "claim", r);
-    if (!h_rt_backoff(t, &fails, &t->rt->stop)) {
-      return H_ERR_UNAVAILABLE;
-    }
-  }
+  struct step_arg a = {.t = t, .b = b};
+  struct h_rt_pg_step step = {"claim", claim_run, &a, H_OK, H_OK, &t->rt->stop, false};
+  return h_rt_pg_retry(t, &step) == H_OK ? H_OK : H_ERR_UNAVAILABLE;
 }
 
 /* Sorts the claim results: claimed jobs into b->jobs, the others into moves. */
@@ -173,33 +171,24 @@ static void sort_claims(struct h_wthread *t, struct batch *b) {
   }
 }
 
+static h_result db_run(PGconn *pg, void *arg) {
+  struct step_arg *a = arg;
+  struct batch *b = a->b;
+  return a->step == 'd'   ? h_job_load_devices_batch(pg, b->jobs, a->n)
+         : a->step == 'r' ? h_job_record_batch(pg, b->jobs, b->outs, b->at, a->n, b->recorded)
+                          : h_job_unclaim_batch(pg, b->jobs + a->from, a->n - a->from);
+}
+
 /* Runs a database step of the batch, retrying while PostgreSQL is away until the
  * drain deadline. step is 'd' (load devices), 'r' (record) or 'u' (unclaim
  * jobs[from..njobs), one try). */
 static h_result db_step(struct h_wthread *t, struct batch *b, char step, size_t from,
                         size_t n) {
-  int fails = 0;
-  bool reported = false;
   static const char *names[] = {"loading devices", "recording the outcomes", "unclaiming"};
-  const char *what = names[step == 'd' ? 0 : step == 'r' ? 1 : 2];
-  for (;;) {
-    h_result r = h_rt_pg(t);
-    if (r == H_OK) {
-      h_rt_watch_begin(t, what, PQsocket(t->pg), t->rt->db_opts.statement_timeout_ms);
-      r = step == 'd'   ? h_job_load_devices_batch(t->pg, b->jobs, n)
-          : step == 'r' ? h_job_record_batch(t->pg, b->jobs, b->outs, b->at, n, b->recorded)
-                        : h_job_unclaim_batch(t->pg, b->jobs + from, n - from);
-      h_rt_watch_end(t);
-    }
-    if (r == H_OK) {
-      return r;
-    }
-    h_rt_pg_check(t);
-    h_rt_report(t, &reported, what, r);
-    if (step == 'u' || !h_rt_backoff(t, &fails, &t->rt->hard_stop)) {
-      return r;
-    }
-  }
+  struct step_arg a = {t, b, step, from, n};
+  struct h_rt_pg_step s = {names[step == 'd' ? 0 : step == 'r' ? 1 : 2], db_run, &a, H_OK,
+                           H_OK, &t->rt->hard_stop, step == 'u'};
+  return h_rt_pg_retry(t, &s);
 }
 
 /* Attempts the claimed jobs one by one. On a drain the jobs not attempted yet are

@@ -29,6 +29,21 @@
 int h_rt_fetch_one(struct h_wthread *t, char *id, size_t idlen, int *fails);
 /* Logs a backend failure once per streak (*reported), not once per retry. */
 void h_rt_report(struct h_wthread *t, bool *reported, const char *what, h_result r);
+
+/* One PostgreSQL step of a worker thread. */
+struct h_rt_pg_step {
+  const char *what;                        /* its name for the watchdog and the logs */
+  h_result (*run)(PGconn *pg, void *arg);
+  void *arg;
+  h_result final1, final2;                 /* answers that end it besides H_OK (H_OK: none) */
+  const atomic_bool *stop;                 /* retrying ends when it is set */
+  bool once;                               /* no retry */
+};
+
+/* Runs step->run on t's connection under the watchdog until it gives H_OK or a final
+ * answer; after a failure checks the connection, reports the streak once and backs
+ * off. Returns that answer, or the last failure when stop was set (or once). */
+h_result h_rt_pg_retry(struct h_wthread *t, const struct h_rt_pg_step *step);
 /* Calls the provider (or decides there is nothing to send) under the watchdog. */
 void h_rt_attempt(struct h_wthread *t, const struct h_job *job, struct h_send_result *res,
                   int *duration_ms);

@@ -36,6 +36,27 @@ void h_rt_report(struct h_wthread *t, bool *reported, const char *what, h_result
   }
 }
 
+h_result h_rt_pg_retry(struct h_wthread *t, const struct h_rt_pg_step *step) {
+  int fails = 0;
+  bool reported = false;
+  for (;;) {
+    h_result r = h_rt_pg(t);
+    if (r == H_OK) {
+      h_rt_watch_begin(t, step->what, PQsocket(t->pg), t->rt->db_opts.statement_timeout_ms);
+      r = step->run(t->pg, step->arg);
+      h_rt_watch_end(t);
+    }
+    if (r == H_OK || r == step->final1 || r == step->final2) {
+      return r;
+    }
+    h_rt_pg_check(t);
+    h_rt_report(t, &reported, step->what, r);
+    if (step->once || !h_rt_backoff(t, &fails, step->stop)) {
+      return r;
+    }
+  }
+}
+
 int h_rt_fetch_one(struct h_wthread *t, char *id, size_t idlen, int *fails) {
   struct h_rt *rt = t->rt;
   if (!atomic_load(&rt->heartbeat_ok)) {
@@ -71,27 +92,29 @@ int h_rt_fetch_one(struct h_wthread *t, char *id, size_t idlen, int *fails) {
   return got;
 }
 
+/* The arguments of claim_run, devices_run and record_run. */
+struct job_step {
+  struct h_wthread *t;
+  const char *id;
+  struct h_job *job;
+  double *due;
+  const struct h_job *recorded;
+  const struct h_job_outcome *outcome;
+};
+
+static h_result claim_run(PGconn *pg, void *arg) {
+  struct job_step *a = arg;
+  return h_job_claim(pg, a->id, a->t->rt->channel, a->t->worker_id, a->job, a->due);
+}
+
 /* Claims id, retrying while PostgreSQL is away. H_ERR_UNAVAILABLE means "stopped
  * before claiming": the id goes back to the ready list. */
 static h_result claim(struct h_wthread *t, const char *id, struct h_job *job, double *due) {
-  int fails = 0;
-  bool reported = false;
-  for (;;) {
-    h_result r = h_rt_pg(t);
-    if (r == H_OK) {
-      h_rt_watch_begin(t, "claim", PQsocket(t->pg), t->rt->db_opts.statement_timeout_ms);
-      r = h_job_claim(t->pg, id, t->rt->channel, t->worker_id, job, due);
-      h_rt_watch_end(t);
-    }
-    if (r == H_OK || r == H_ERR_NOT_FOUND || r == H_ERR_CONFLICT) {
-      return r;
-    }
-    h_rt_pg_check(t);
-    h_rt_report(t, &reported, "claim", r);
-    if (!h_rt_backoff(t, &fails, &t->rt->stop)) {
-      return H_ERR_UNAVAILABLE;
-    }
-  }
+  struct job_step a = {.t = t, .id = id, .job = job, .due = due};
+  struct h_rt_pg_step step = {"claim", claim_run, &a, H_ERR_NOT_FOUND, H_ERR_CONFLICT,
+                              &t->rt->stop, false};
+  h_result r = h_rt_pg_retry(t, &step);
+  return r == H_OK || r == H_ERR_NOT_FOUND || r == H_ERR_CONFLICT ? r : H_ERR_UNAVAILABLE;
 }
 
 void h_rt_attempt(struct h_wthread *t, const struct h_job *job, struct h_send_result *res,
@@ -112,26 +135,16 @@ void h_rt_attempt(struct h_wthread *t, const struct h_job *job, struct h_send_re
   *duration_ms = (int)(h_rt_now_ms() - start);
 }
 
+static h_result devices_run(PGconn *pg, void *arg) {
+  return h_job_load_devices(pg, ((struct job_step *)arg)->job);
+}
+
 /* Loads the user's devices for providers that need them; false when stopped. */
 static bool load_devices(struct h_wthread *t, struct h_job *job) {
-  int fails = 0;
-  bool reported = false;
-  for (;;) {
-    h_result r = h_rt_pg(t);
-    if (r == H_OK) {
-      h_rt_watch_begin(t, "devices", PQsocket(t->pg), t->rt->db_opts.statement_timeout_ms);
-      r = h_job_load_devices(t->pg, job);
-      h_rt_watch_end(t);
-    }
-    if (r == H_OK) {
-      return true;
-    }
-    h_rt_pg_check(t);
-    h_rt_report(t, &reported, "loading devices", r);
-    if (!h_rt_backoff(t, &fails, &t->rt->hard_stop)) {
-      return false;
-    }
-  }
+  struct job_step a = {.t = t, .job = job};
+  struct h_rt_pg_step step = {"loading devices", devices_run, &a, H_OK, H_OK,
+                              &t->rt->hard_stop, false};
+  return h_rt_pg_retry(t, &step) == H_OK;
 }
 
 void h_rt_decide(struct h_wthread *t, const struct h_job *job, const struct h_send_result *res,
@@ -172,28 +185,22 @@ void h_rt_decide(struct h_wthread *t, const struct h_job *job, const struct h_se
   }
 }
 
+static h_result record_run(PGconn *pg, void *arg) {
+  struct job_step *a = arg;
+  return h_job_record(pg, a->recorded, a->outcome);
+}
+
 /* Records o, retrying while PostgreSQL is away (until the drain deadline). */
 static h_result record(struct h_wthread *t, const struct h_job *job, const struct h_job_outcome *o) {
-  int fails = 0;
-  bool reported = false;
-  for (;;) {
-    h_result r = h_rt_pg(t);
-    if (r == H_OK) {
-      h_rt_watch_begin(t, "record", PQsocket(t->pg), t->rt->db_opts.statement_timeout_ms);
-      r = h_job_record(t->pg, job, o);
-      h_rt_watch_end(t);
-    }
-    if (r == H_OK || r == H_ERR_CONFLICT) {
-      return r;
-    }
-    h_rt_pg_check(t);
-    h_rt_report(t, &reported, "recording the outcome", r);
-    if (!h_rt_backoff(t, &fails, &t->rt->hard_stop)) {
-      h_log_error("%s: gave up recording delivery %s (%s); the reaper will recover it",
-                  t->worker_id, job->id, o->status);
-      return r;
-    }
+  struct job_step a = {.t = t, .recorded = job, .outcome = o};
+  struct h_rt_pg_step step = {"recording the outcome", record_run, &a, H_ERR_CONFLICT, H_OK,
+                              &t->rt->hard_stop, false};
+  h_result r = h_rt_pg_retry(t, &step);
+  if (r != H_OK && r != H_ERR_CONFLICT) {
+    h_log_error("%s: gave up recording delivery %s (%s); the reaper will recover it",
+                t->worker_id, job->id, o->status);
   }
+  return r;
 }
 
 /* The Redis move after COMMIT, retried while Redis is away (until the drain

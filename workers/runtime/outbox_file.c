@@ -1,5 +1,5 @@
-/* outbox_file.c - helpers for providers: error text and the atomic file writer of
- * the `file` providers (var/outbox/<channel>/). */
+/* outbox_file.c - helpers for providers: error text, the HTTP providers' client, and
+ * the atomic file writer and the send of the `file` providers (var/outbox/<channel>/). */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "core/alloc.h"
+#include "net/http_client.h"
 #include "worker.h"
 
 void h_send_errorf(struct h_send_result *out, const char *fmt, ...) {
@@ -18,6 +19,13 @@ void h_send_errorf(struct h_send_result *out, const char *fmt, ...) {
   vsnprintf(out->error, sizeof(out->error), fmt, ap);
   va_end(ap);
 }
+
+void *h_provider_http_open(const struct h_config *cfg) {
+  int timeout = cfg->provider_timeout_ms;
+  return h_http_create(timeout, timeout < 5000 ? timeout : 5000);
+}
+
+void h_provider_http_close(void *state) { h_http_destroy(state); }
 
 /* mkdir -p dir (0755). */
 static int make_dirs(const char *dir) {
@@ -69,4 +77,31 @@ h_result h_outbox_write_file(const char *dir, const char *name, const char *data
   free(tmp);
   free(final);
   return r;
+}
+
+bool h_outbox_send_file(const char *dir, const char *name, const char *data,
+                        struct h_send_result *out) {
+  char *error = NULL;
+  bool written = h_outbox_write_file(dir, name, data, strlen(data), &error) == H_OK;
+  if (written) {
+    out->status = H_SEND_OK;
+  } else {
+    out->status = H_SEND_RETRY;
+    h_send_errorf(out, "%s", error);
+  }
+  free(error);
+  return written;
+}
+
+bool h_outbox_send_json(const char *dir, const struct h_job *job, const json_t *doc,
+                        struct h_send_result *out) {
+  char *data = json_dumps(doc, JSON_INDENT(2) | JSON_SORT_KEYS);
+  char name[64];
+  snprintf(name, sizeof(name), "%s.json", job->id);
+  bool written = h_outbox_send_file(dir, name, data, out);
+  if (written) {
+    snprintf(out->message_id, sizeof(out->message_id), "file:%s", job->id);
+  }
+  free(data);
+  return written;
 }

@@ -77,4 +77,19 @@ void h_send_errorf(struct h_send_result *out, const char *fmt, ...)
 h_result h_outbox_write_file(const char *dir, const char *name, const char *data, size_t len,
                              char **error);
 
+/* The open and close of an HTTP provider's per-thread state: a client (net/http_client.h)
+ * bounded by the provider timeout (and at most 5 s to connect). */
+void *h_provider_http_open(const struct h_config *cfg);
+void h_provider_http_close(void *state);
+
+/* The send of a `file` provider: writes data (a string) as dir/name and fills out with
+ * H_SEND_OK, or H_SEND_RETRY and the error. Returns whether the file was written. */
+bool h_outbox_send_file(const char *dir, const char *name, const char *data,
+                        struct h_send_result *out);
+
+/* h_outbox_send_file of doc (borrowed) as indented JSON in dir/<job id>.json; message
+ * id "file:<job id>" when written. */
+bool h_outbox_send_json(const char *dir, const struct h_job *job, const json_t *doc,
+                        struct h_send_result *out);
+
 #endif

@@ -58,19 +58,7 @@ static void file_send(void *shared, void *state, const struct h_job *job,
                           job->phone, "from", sh->cfg->sms_from, "body", text, "encoding",
                           seg.ucs2 ? "UCS-2" : "GSM-7", "segments", seg.segments, "ucs2",
                           seg.ucs2);
-  char *data = json_dumps(doc, JSON_INDENT(2) | JSON_SORT_KEYS);
-  char name[64];
-  snprintf(name, sizeof(name), "%s.json", job->id);
-  char *error = NULL;
-  if (h_outbox_write_file(sh->cfg->sms_outbox_dir, name, data, strlen(data), &error) == H_OK) {
-    out->status = H_SEND_OK;
-    snprintf(out->message_id, sizeof(out->message_id), "file:%s", job->id);
-  } else {
-    out->status = H_SEND_RETRY;
-    h_send_errorf(out, "%s", error);
-  }
-  free(error);
-  free(data);
+  h_outbox_send_json(sh->cfg->sms_outbox_dir, job, doc, out);
   json_decref(doc);
 }
 
@@ -86,12 +74,8 @@ static char *render(void *shared, const struct h_job *job) {
 /* ---- twilio provider ---- */
 
 static void *twilio_open(void *shared) {
-  struct sms_shared *sh = shared;
-  int timeout = sh->cfg->provider_timeout_ms;
-  return h_http_create(timeout, timeout < 5000 ? timeout : 5000);
+  return h_provider_http_open(((struct sms_shared *)shared)->cfg);
 }
-
-static void twilio_close(void *state) { h_http_destroy(state); }
 
 /* Reads the provider's answer into out. */
 static void twilio_result(const struct h_http_response *resp, struct h_send_result *out) {
@@ -137,8 +121,10 @@ static void twilio_send(void *shared, void *state, const struct h_job *job,
   char *form = h_http_form_encode(pairs);
   const char *headers[] = {"Content-Type: application/x-www-form-urlencoded",
                            "Accept: application/json", NULL};
-  struct h_http_request rq = {"POST", sh->url, headers, form, strlen(form), cfg->sms_account_sid,
-                              cfg->sms_auth_token};
+  struct h_http_request rq = {.method = "POST", .url = sh->url, .headers = headers,
+                              .body = form, .body_len = strlen(form),
+                              .basic_user = cfg->sms_account_sid,
+                              .basic_password = cfg->sms_auth_token};
   struct h_http_response resp;
   h_result r = h_http_send(state, &rq, &resp);
   if (r != H_OK) {
@@ -163,7 +149,7 @@ static const struct h_provider file_provider = {
   "file", NULL, NULL, file_send, render, sms_destroy,
 };
 static const struct h_provider twilio_provider = {
-  "twilio", twilio_open, twilio_close, twilio_send, render, sms_destroy,
+  "twilio", twilio_open, h_provider_http_close, twilio_send, render, sms_destroy,
 };
 
 /* The settings the twilio provider cannot do without. */

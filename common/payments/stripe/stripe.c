@@ -1,9 +1,7 @@
-/* stripe.c - Stripe requests over libcurl (one handle per thread) and webhook
- * signature checks. */
+/* stripe.c - Stripe requests (form bodies, Idempotency-Key, retries, error bodies) over
+ * the shared HTTP client (net/http_client.h), and webhook signature checks. */
 #include "payments/stripe/stripe.h"
 
-#include <curl/curl.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,28 +11,11 @@
 #include "core/alloc.h"
 #include "crypto/crypto.h"
 #include "core/log.h"
+#include "net/http_client.h"
 
 /* ------------------------------------------------------------------ form bodies */
 
-char *h_stripe_escape(const char *s) {
-  static const char hex[] = "0123456789ABCDEF";
-  size_t n = strlen(s);
-  char *out = h_malloc(3 * n + 1);
-  size_t j = 0;
-  for (size_t i = 0; i < n; i++) {
-    unsigned char c = (unsigned char)s[i];
-    if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-        c == '-' || c == '.' || c == '_' || c == '~') {
-      out[j++] = (char)c;
-    } else {
-      out[j++] = '%';
-      out[j++] = hex[c >> 4];
-      out[j++] = hex[c & 0x0f];
-    }
-  }
-  out[j] = '\0';
-  return out;
-}
+char *h_stripe_escape(const char *s) { return h_http_escape(s); }
 
 /* Appends n bytes of text to f. */
 static void stripe_form_append(struct h_stripe_form *f, const char *text, size_t n) {
@@ -146,78 +127,20 @@ bool h_stripe_retryable(long status) {
 
 /* ------------------------------------------------------------------ transport */
 
-static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
-static pthread_key_t curl_key;
-
-static void curl_handle_free(void *handle) { curl_easy_cleanup(handle); }
-
-static void curl_setup(void) {
-  curl_global_init(CURL_GLOBAL_DEFAULT);
-  pthread_key_create(&curl_key, curl_handle_free);
-}
-
-/* This thread's handle, reset for a new request; owned by the thread. */
-static CURL *thread_handle(void) {
-  pthread_once(&curl_once, curl_setup);
-  CURL *c = pthread_getspecific(curl_key);
-  if (c == NULL) {
-    c = curl_easy_init();
-    pthread_setspecific(curl_key, c);
-  } else {
-    curl_easy_reset(c);
-  }
-  return c;
-}
-
+/* What the headers of one answer say beyond its status and body. */
 struct answer {
-  char *body; /* owned */
-  size_t len;
-  long retry_after_s;   /* -1 when absent */
   int should_retry;     /* -1 absent, 0 false, 1 true (Stripe-Should-Retry) */
   char request_id[64];  /* the provider's Request-Id */
 };
 
-static size_t on_body(char *ptr, size_t size, size_t nmemb, void *userdata) {
-  struct answer *a = userdata;
-  size_t n = size * nmemb;
-  a->body = h_realloc(a->body, a->len + n + 1);
-  memcpy(a->body + a->len, ptr, n);
-  a->len += n;
-  a->body[a->len] = '\0';
-  return n;
-}
-
-/* Copies the trimmed value of header line into out when its name matches. */
-static bool header_value(const char *line, size_t n, const char *name, char *out, size_t outlen) {
-  size_t nl = strlen(name);
-  if (n <= nl || strncasecmp(line, name, nl) != 0 || line[nl] != ':') {
-    return false;
-  }
-  const char *v = line + nl + 1;
-  size_t vlen = n - nl - 1;
-  while (vlen > 0 && (*v == ' ' || *v == '\t')) {
-    v++;
-    vlen--;
-  }
-  while (vlen > 0 && (v[vlen - 1] == '\r' || v[vlen - 1] == '\n' || v[vlen - 1] == ' ')) {
-    vlen--;
-  }
-  snprintf(out, outlen, "%.*s", (int)(vlen < outlen ? vlen : outlen - 1), v);
-  return true;
-}
-
-static size_t on_header(char *line, size_t size, size_t nmemb, void *userdata) {
-  struct answer *a = userdata;
-  size_t n = size * nmemb;
-  char value[64];
-  if (header_value(line, n, "Retry-After", value, sizeof(value))) {
-    a->retry_after_s = strtol(value, NULL, 10);
-  } else if (header_value(line, n, "Stripe-Should-Retry", value, sizeof(value))) {
+/* h_http_header_fn: picks Stripe-Should-Retry and Request-Id. */
+static void on_header(const char *name, const char *value, void *ctx) {
+  struct answer *a = ctx;
+  if (strcasecmp(name, "Stripe-Should-Retry") == 0) {
     a->should_retry = strcasecmp(value, "true") == 0;
-  } else {
-    header_value(line, n, "Request-Id", a->request_id, sizeof(a->request_id));
+  } else if (strcasecmp(name, "Request-Id") == 0) {
+    snprintf(a->request_id, sizeof(a->request_id), "%s", value);
   }
-  return n;
 }
 
 /* Fills out->error from a Stripe error body. */
@@ -240,65 +163,59 @@ static void parse_error(struct h_stripe_response *out) {
   }
 }
 
-/* The request headers of one call (caller frees the list). */
-static struct curl_slist *request_headers(const struct h_stripe_config *cfg, const char *method,
-                                          const char *idempotency_key) {
-  char line[512];
-  struct curl_slist *h = NULL;
-  snprintf(line, sizeof(line), "Authorization: Bearer %s", cfg->secret_key);
-  h = curl_slist_append(h, line);
+/* The request headers of one call: a NULL-terminated list of owned lines (caller frees
+ * with free_headers). */
+static char **request_headers(const struct h_stripe_config *cfg, const char *method,
+                              const char *idempotency_key) {
+  char **h = h_calloc(5, sizeof(*h));
+  int n = 0;
+  h[n++] = h_sprintf("Authorization: Bearer %s", cfg->secret_key);
   if (cfg->api_version != NULL && cfg->api_version[0] != '\0') {
-    snprintf(line, sizeof(line), "Stripe-Version: %s", cfg->api_version);
-    h = curl_slist_append(h, line);
+    h[n++] = h_sprintf("Stripe-Version: %s", cfg->api_version);
   }
   if (strcmp(method, "GET") != 0 && idempotency_key != NULL) {
-    snprintf(line, sizeof(line), "Idempotency-Key: %s", idempotency_key);
-    h = curl_slist_append(h, line);
+    h[n++] = h_sprintf("Idempotency-Key: %s", idempotency_key);
   }
-  h = curl_slist_append(h, "Accept: application/json");
-  h = curl_slist_append(h, "Expect:");
+  h[n++] = h_strdup("Accept: application/json");
   return h;
 }
 
-/* One HTTP exchange. Fills out->status (0 on transport failure) and a. */
-static void attempt(const struct h_stripe_config *cfg, const char *method, const char *url,
-                    const char *body, struct curl_slist *headers, struct answer *a,
-                    struct h_stripe_response *out) {
-  CURL *c = thread_handle();
-  curl_easy_setopt(c, CURLOPT_URL, url);
-  curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
-  curl_easy_setopt(c, CURLOPT_HTTPHEADER, headers);
-  curl_easy_setopt(c, CURLOPT_USERAGENT, "Herald/0.1 (libcurl)");
-  curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
-  curl_easy_setopt(c, CURLOPT_WRITEDATA, a);
-  curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
-  curl_easy_setopt(c, CURLOPT_HEADERDATA, a);
-  curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, cfg->connect_timeout_ms);
-  curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, cfg->timeout_ms);
-  curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-  curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
-  if (strcmp(method, "POST") == 0) {
-    curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
-    curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, (long)strlen(body));
+static void free_headers(char **h) {
+  for (int i = 0; h[i] != NULL; i++) {
+    free(h[i]);
   }
-  CURLcode rc = curl_easy_perform(c);
-  out->status = 0;
-  out->timed_out = rc == CURLE_OPERATION_TIMEDOUT;
-  if (rc == CURLE_OK) {
-    curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &out->status);
-  } else {
+  free(h);
+}
+
+/* One HTTP exchange on this thread's client. Fills out->status (0 on transport
+ * failure), out->timed_out and a; resp receives the answer (caller frees it with
+ * h_http_response_free). */
+static void attempt(const struct h_stripe_config *cfg, const char *method, const char *url,
+                    const char *body, char **headers, struct answer *a,
+                    struct h_stripe_response *out, struct h_http_response *resp) {
+  bool post = strcmp(method, "POST") == 0;
+  struct h_http_request rq = {
+    .method = method, .url = url, .headers = (const char *const *)headers,
+    .body = post ? body : NULL, .body_len = post ? strlen(body) : 0,
+    .user_agent = "Herald/0.1 (libcurl)", .timeout_ms = cfg->timeout_ms,
+    .connect_timeout_ms = cfg->connect_timeout_ms, .on_header = on_header, .header_ctx = a,
+  };
+  h_result r = h_http_send(h_http_thread(), &rq, resp);
+  out->status = resp->status;
+  out->timed_out = r == H_ERR_TIMEOUT;
+  if (r != H_OK) {
     h_log(H_LOG_WARNING, NULL, cfg->request_id, "h_stripe_call: %s %s: %s", method, url,
-          curl_easy_strerror(rc));
+          resp->error);
   }
 }
 
 /* Milliseconds to wait before retry number n (1-based), or -1 to give up. */
-static long backoff_ms(int n, const struct answer *a) {
+static long backoff_ms(int n, const struct answer *a, int retry_after_s) {
   if (a->should_retry == 0) {
     return -1;
   }
-  if (a->retry_after_s >= 0) {
-    return a->retry_after_s <= 2 ? a->retry_after_s * 1000 : -1;
+  if (retry_after_s >= 0) {
+    return retry_after_s <= 2 ? retry_after_s * 1000L : -1;
   }
   long base = 250L << (n - 1 < 3 ? n - 1 : 3);
   unsigned char r = 0;
@@ -329,23 +246,23 @@ h_result h_stripe_call(const struct h_stripe_config *cfg, const char *method, co
                        struct h_stripe_response *out) {
   memset(out, 0, sizeof(*out));
   char *url = build_url(cfg, method, path, form);
-  struct curl_slist *headers = request_headers(cfg, method, idempotency_key);
+  char **headers = request_headers(cfg, method, idempotency_key);
   bool may_retry = strcmp(method, "GET") == 0 || idempotency_key != NULL;
   struct answer a;
   for (;;) {
     memset(&a, 0, sizeof(a));
-    a.retry_after_s = -1;
     a.should_retry = -1;
     out->attempts++;
-    attempt(cfg, method, url, h_stripe_form_text(form), headers, &a, out);
+    struct h_http_response resp;
+    attempt(cfg, method, url, h_stripe_form_text(form), headers, &a, out, &resp);
     json_decref(out->body);
-    out->body = a.body != NULL ? json_loadb(a.body, a.len, 0, NULL) : NULL;
-    free(a.body);
+    out->body = resp.body_len > 0 ? json_loadb(resp.body, resp.body_len, 0, NULL) : NULL;
+    h_http_response_free(&resp);
     bool ok = out->status >= 200 && out->status < 300;
     long wait = -1;
     if (!ok && may_retry && out->attempts <= cfg->max_retries &&
         (h_stripe_retryable(out->status) || a.should_retry == 1)) {
-      wait = backoff_ms(out->attempts, &a);
+      wait = backoff_ms(out->attempts, &a, resp.retry_after_s);
     }
     if (wait < 0) {
       break;
@@ -359,7 +276,7 @@ h_result h_stripe_call(const struct h_stripe_config *cfg, const char *method, co
   }
   h_log(H_LOG_DEBUG, NULL, cfg->request_id, "stripe %s %s -> %ld (%d attempt(s), %s)", method,
         path, out->status, out->attempts, a.request_id[0] != '\0' ? a.request_id : "-");
-  curl_slist_free_all(headers);
+  free_headers(headers);
   free(url);
   return h_stripe_map_status(out->status, out->error.type[0] != '\0' ? out->error.type : NULL,
                              out->timed_out);

@@ -1,4 +1,4 @@
-/* stripe.h - a small Stripe API client over libcurl, and webhook signatures.
+/* stripe.h - a small Stripe API client over the shared HTTP client, and webhook signatures.
  *
  * Requests are form-encoded (application/x-www-form-urlencoded, nested keys as
  * metadata[key]); answers are JSON. Every POST carries the Idempotency-Key the
@@ -10,8 +10,8 @@
  *   (H_ERR_CONFLICT for idempotency_error), 404 -> H_ERR_NOT_FOUND, 409 ->
  *   H_ERR_CONFLICT, 429 -> H_ERR_RATE_LIMITED, 401/403/5xx -> H_ERR_UNAVAILABLE,
  *   a timeout -> H_ERR_TIMEOUT, other transport errors -> H_ERR_UNAVAILABLE.
- * Each thread reuses one CURL handle (and so its connections); it is freed when
- * the thread exits. The secret key is never logged. */
+ * Each thread reuses its h_http_thread() client (and so its connections); it is
+ * freed when the thread exits. The secret key is never logged. */
 #ifndef HERALD_STRIPE_H
 #define HERALD_STRIPE_H
 
