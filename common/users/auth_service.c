@@ -142,17 +142,22 @@ h_result h_auth_register(struct h_app *app, const struct h_actor *actor,
   return H_OK;
 }
 
-/* Records a failed attempt against an existing account. */
+/* Records a failed attempt against an existing account; *retry_after > 0 when another
+ * attempt had locked it meanwhile (the answer is then the lock, not a wrong password). */
 static h_result login_failed(PGconn *conn, const struct h_app *app, const struct h_actor *actor,
-                             const char *id) {
-  bool locked = false;
+                             const char *id, int *retry_after) {
+  struct h_login_failure f;
   const struct h_config *cfg = app->cfg;
   h_result r = h_user_repo_login_failed(conn, id, cfg->lockout_threshold, cfg->lockout_window_s,
-                                        cfg->lockout_duration_s, &locked);
+                                        cfg->lockout_duration_s, &f);
+  if (r == H_OK && f.was_locked) {
+    *retry_after = f.locked_for_s > 0 ? f.locked_for_s : 1;
+    return h_audit_write(conn, actor, "auth.login_locked_out", "user", id, NULL, true);
+  }
   if (r == H_OK) {
     r = h_audit_write(conn, actor, "auth.login_failed", "user", id, NULL, true);
   }
-  if (r == H_OK && locked) {
+  if (r == H_OK && f.locked_now) {
     json_t *d = json_pack("{si}", "locked_for_s", cfg->lockout_duration_s);
     r = h_audit_write(conn, actor, "auth.account_locked", "user", id, d, true);
     json_decref(d);
@@ -193,9 +198,9 @@ h_result h_auth_login(struct h_app *app, const struct h_actor *actor, const char
     return r == H_OK ? H_ERR_RATE_LIMITED : r;
   }
   if (!h_password_verify(password, row.password_hash)) {
-    r = finish(app, conn, login_failed(conn, app, &self, row.id));
+    r = finish(app, conn, login_failed(conn, app, &self, row.id, retry_after));
     free(row.password_hash);
-    return r == H_OK ? H_ERR_UNAUTHORIZED : r;
+    return r != H_OK ? r : *retry_after > 0 ? H_ERR_RATE_LIMITED : H_ERR_UNAUTHORIZED;
   }
   free(row.password_hash);
   if (strcmp(row.status, "active") != 0) {

@@ -66,30 +66,45 @@ h_result h_user_repo_login_row(PGconn *conn, const char *email, struct h_login_r
 }
 
 h_result h_user_repo_login_failed(PGconn *conn, const char *id, int threshold, int window_s,
-                                  int duration_s, bool *locked_now) {
+                                  int duration_s, struct h_login_failure *out) {
   char th[16], win[16], dur[16];
   snprintf(th, sizeof(th), "%d", threshold);
   snprintf(win, sizeof(win), "%d", window_s);
   snprintf(dur, sizeof(dur), "%d", duration_s);
   const char *params[] = {id, th, win, dur};
   PGresult *res = NULL;
-  /* Failures older than the window start a new count; reaching the threshold locks. */
+  memset(out, 0, sizeof(*out));
+  /* The row is locked and read at its latest version (FOR UPDATE), so concurrent failures
+   * count one after another. Failures older than the window start a new count; reaching
+   * the threshold locks; a failure while another one has locked the account only reports
+   * the lock. */
   h_result r = h_db_exec(
       conn,
-      "WITH c AS (SELECT CASE WHEN first_failed_at > now() - make_interval(secs => $3::int)"
+      "WITH c AS (SELECT COALESCE(locked_until > now(), false) AS locked,"
+      "   GREATEST(0, ceil(extract(epoch FROM locked_until - now())))::int AS left_s,"
+      "   CASE WHEN first_failed_at > now() - make_interval(secs => $3::int)"
       "   THEN failed_logins + 1 ELSE 1 END AS n,"
       "   CASE WHEN first_failed_at > now() - make_interval(secs => $3::int)"
-      "   THEN first_failed_at ELSE now() END AS since FROM users WHERE id = $1::uuid)"
-      " UPDATE users u SET failed_logins = CASE WHEN c.n >= $2::int THEN 0 ELSE c.n END,"
-      "   first_failed_at = CASE WHEN c.n >= $2::int THEN NULL ELSE c.since END,"
-      "   locked_until = CASE WHEN c.n >= $2::int"
+      "   THEN first_failed_at ELSE now() END AS since FROM users WHERE id = $1::uuid"
+      "   FOR UPDATE)"
+      " UPDATE users u SET"
+      "   failed_logins = CASE WHEN c.locked THEN u.failed_logins"
+      "     WHEN c.n >= $2::int THEN 0 ELSE c.n END,"
+      "   first_failed_at = CASE WHEN c.locked THEN u.first_failed_at"
+      "     WHEN c.n >= $2::int THEN NULL ELSE c.since END,"
+      "   locked_until = CASE WHEN c.locked THEN u.locked_until WHEN c.n >= $2::int"
       "     THEN now() + make_interval(secs => $4::int) ELSE u.locked_until END"
-      " FROM c WHERE u.id = $1::uuid RETURNING c.n >= $2::int",
+      " FROM c WHERE u.id = $1::uuid"
+      " RETURNING c.locked, NOT c.locked AND c.n >= $2::int, COALESCE(c.left_s, 0)",
       4, params, &res);
   if (r != H_OK) {
     return r;
   }
-  *locked_now = PQntuples(res) == 1 && PQgetvalue(res, 0, 0)[0] == 't';
+  if (PQntuples(res) == 1) {
+    out->was_locked = PQgetvalue(res, 0, 0)[0] == 't';
+    out->locked_now = PQgetvalue(res, 0, 1)[0] == 't';
+    out->locked_for_s = atoi(PQgetvalue(res, 0, 2));
+  }
   PQclear(res);
   return H_OK;
 }

@@ -31,9 +31,16 @@ struct h_login_row {
 /* Looks up an active or disabled account by e-mail (any case); H_ERR_NOT_FOUND if none. */
 h_result h_user_repo_login_row(PGconn *conn, const char *email, struct h_login_row *out);
 
-/* Counts a failed sign-in; *locked_now is true when this failure locked the account. */
+/* What counting one failed sign-in found. */
+struct h_login_failure {
+  bool was_locked;  /* another failure had locked the account meanwhile: not counted */
+  bool locked_now;  /* this failure reached the threshold and locked it */
+  int locked_for_s; /* seconds left when was_locked */
+};
+
+/* Counts a failed sign-in atomically (the row is locked while it is counted). */
 h_result h_user_repo_login_failed(PGconn *conn, const char *id, int threshold, int window_s,
-                                  int duration_s, bool *locked_now);
+                                  int duration_s, struct h_login_failure *out);
 h_result h_user_repo_login_succeeded(PGconn *conn, const char *id);
 
 /* A live (not deleted) user; H_ERR_NOT_FOUND otherwise. */

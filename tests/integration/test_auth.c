@@ -5,6 +5,7 @@
 #include <stddef.h>
 #include <cmocka.h>
 #include <hiredis/hiredis.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -224,6 +225,51 @@ static void test_lockout_and_expiry(void **state) {
   free(email);
 }
 
+/* One wrong sign-in per thread, all at once; counts the answers. */
+struct wrong_login {
+  const char *email;
+  long status;
+};
+
+static void *wrong_login_thread(void *arg) {
+  struct wrong_login *w = arg;
+  char *body = h_sprintf("{\"email\":\"%s\",\"password\":\"wrong-password-123\"}", w->email);
+  struct th_response r;
+  post("/api/v1/auth/login", body, &r);
+  w->status = r.status;
+  th_response_free(&r);
+  free(body);
+  return NULL;
+}
+
+/* 40 wrong passwords at once with the threshold at 3: at most 3 plain "invalid
+ * credentials" answers, every other one says the account is locked. */
+static void test_lockout_concurrent(void **state) {
+  (void)state;
+  enum { N = 40 };
+  char *email = th_unique_email("lockrace");
+  char id[37];
+  free(th_register(&srv, email, id, NULL));
+  pthread_t threads[N];
+  struct wrong_login w[N];
+  for (int i = 0; i < N; i++) {
+    w[i] = (struct wrong_login){.email = email};
+    assert_int_equal(pthread_create(&threads[i], NULL, wrong_login_thread, &w[i]), 0);
+  }
+  int unauthorized = 0, locked = 0;
+  for (int i = 0; i < N; i++) {
+    pthread_join(threads[i], NULL);
+    unauthorized += w[i].status == 401;
+    locked += w[i].status == 429;
+  }
+  if (unauthorized > 3 || unauthorized + locked != N) {
+    fail_msg("%d answers 401 and %d answers 429 of %d", unauthorized, locked, N);
+  }
+  assert_int_equal(count_rows("SELECT count(*) FROM audit_log WHERE target_id = $1"
+                              " AND action = 'auth.account_locked'", id), 1);
+  free(email);
+}
+
 static void test_bad_tokens(void **state) {
   (void)state;
   struct th_response r;
@@ -426,6 +472,7 @@ int main(void) {
     cmocka_unit_test(test_register_bad_input),
     cmocka_unit_test(test_login_no_enumeration),
     cmocka_unit_test(test_lockout_and_expiry),
+    cmocka_unit_test(test_lockout_concurrent),
     cmocka_unit_test(test_bad_tokens),
     cmocka_unit_test(test_refresh_rotation_and_reuse),
     cmocka_unit_test(test_logout),
