@@ -91,11 +91,12 @@ void h_auth_login_post(struct h_req *rq) {
     return;
   }
   struct h_actor actor = h_actor_of(rq);
-  json_t *tokens = NULL;
+  json_t *out = NULL;
+  bool mfa = false;
   int retry_after = 0;
-  h_result r = h_auth_login(rq->app, &actor, email, password, &tokens, &retry_after);
+  h_result r = h_auth_login(rq->app, &actor, email, password, &out, &mfa, &retry_after);
   if (r == H_OK) {
-    h_reply_json(rq, 200, tokens);
+    h_reply_json(rq, mfa ? 202 : 200, out); /* 202: a second factor is needed */
   } else if (r == H_ERR_UNAUTHORIZED) {
     h_reply_error(rq, r, "invalid_credentials", "The e-mail or password is wrong.", NULL);
   } else if (r == H_ERR_RATE_LIMITED) {

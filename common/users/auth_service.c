@@ -12,48 +12,25 @@
 #include "store/db.h"
 #include "core/log.h"
 #include "notifications/outbox.h"
+#include "users/auth_common.h"
+#include "users/mfa_service.h"
+#include "users/token_epoch.h"
 #include "users/token_repo.h"
+#include "users/totp_repo.h"
 
 /* A hash to verify against when the e-mail is unknown, so both answers take as long. */
 static char *dummy_hash;
 static pthread_once_t dummy_once = PTHREAD_ONCE_INIT;
 static void make_dummy(void) { h_password_hash("herald-timing-equaliser", &dummy_hash); }
 
-/* A new refresh token: raw (caller frees) and its hash. */
-static char *new_secret(const char *prefix, char hash[65]) {
-  char *random = h_random_token(32);
-  char *token = h_sprintf("%s%s", prefix, random);
-  free(random);
-  h_sha256_hex(token, strlen(token), hash);
-  return token;
-}
-
-/* Issues an access token and a refresh token (in family, or a new one). */
-static h_result issue_pair(struct h_app *app, PGconn *conn, const char *user_id, const char *role,
-                           const char *family, const char *ip, json_t **tokens) {
-  const struct h_config *cfg = app->cfg;
-  char *access = NULL, hash[65];
-  h_result r = h_jwt_issue(&app->jwt, user_id, role, cfg->access_token_ttl_s, (long)time(NULL),
-                           &access);
-  if (r != H_OK) {
-    return r;
-  }
-  char *refresh = new_secret("rt_", hash);
-  r = h_refresh_insert(conn, user_id, family, hash, cfg->refresh_token_ttl_s, ip);
-  if (r == H_OK) {
-    *tokens = json_pack("{sssssssi}", "access_token", access, "refresh_token", refresh,
-                        "token_type", "Bearer", "expires_in", cfg->access_token_ttl_s);
-  }
-  free(access);
-  free(refresh);
-  return r;
-}
-
 /* Creates a one-time token and its e-mail in the open transaction. */
 static h_result one_time_email(struct h_app *app, PGconn *conn, const char *user_id,
                                const char *kind, int ttl, char delivery[37]) {
   char hash[65];
-  char *token = new_secret("", hash);
+  char *token = h_auth_new_secret("", hash);
+  if (token == NULL) {
+    return H_ERR_INTERNAL;
+  }
   bool reset = strcmp(kind, "password_reset") == 0;
   char *url = h_sprintf("%s/%s?token=%s", app->cfg->public_url,
                         reset ? "reset-password" : "verify-email", token);
@@ -75,31 +52,6 @@ static h_result one_time_email(struct h_app *app, PGconn *conn, const char *user
   return r;
 }
 
-/* Commits (or rolls back on error) and releases conn; returns the first error. */
-static h_result finish(struct h_app *app, PGconn *conn, h_result r) {
-  if (conn == NULL) {
-    return r;
-  }
-  if (r == H_OK) {
-    r = h_db_commit(conn);
-  }
-  if (r != H_OK) {
-    h_db_rollback(conn);
-  }
-  h_db_release(app->db, conn);
-  return r;
-}
-
-/* Acquires a connection and opens a transaction. */
-static h_result begin(struct h_app *app, PGconn **conn) {
-  h_result r = h_db_acquire(app->db, conn);
-  if (r == H_OK && (r = h_db_begin(*conn)) != H_OK) {
-    h_db_release(app->db, *conn);
-    *conn = NULL;
-  }
-  return r;
-}
-
 h_result h_auth_register(struct h_app *app, const struct h_actor *actor,
                          const struct h_user_input *input, const char *password, json_t **user,
                          json_t **tokens) {
@@ -112,13 +64,14 @@ h_result h_auth_register(struct h_app *app, const struct h_actor *actor,
   }
   struct h_user_input in = *input;
   in.password_hash = hash;
-  h_result r = begin(app, &conn);
+  h_result r = h_auth_begin(app, &conn);
   if (r == H_OK) {
     r = h_user_repo_insert(conn, &in, user);
   }
   const char *id = json_string_value(json_object_get(*user, "id"));
   if (r == H_OK) {
-    r = issue_pair(app, conn, id, "user", NULL, actor->ip, tokens);
+    const struct h_auth_grant g = {.user_id = id, .role = "user"};
+    r = h_auth_issue_pair(app, conn, &g, actor, tokens);
   }
   if (r == H_OK) {
     r = one_time_email(app, conn, id, "email_verification", app->cfg->verify_token_ttl_s,
@@ -129,7 +82,7 @@ h_result h_auth_register(struct h_app *app, const struct h_actor *actor,
     self.id = id;
     r = h_audit_write(conn, &self, "user.registered", "user", id, NULL, false);
   }
-  r = finish(app, conn, r);
+  r = h_auth_finish(app, conn, r);
   free(hash);
   if (r != H_OK) {
     json_decref(*user);
@@ -165,16 +118,31 @@ static h_result login_failed(PGconn *conn, const struct h_app *app, const struct
   return r;
 }
 
-h_result h_auth_login(struct h_app *app, const struct h_actor *actor, const char *email,
-                      const char *password, json_t **tokens, int *retry_after) {
-  struct h_login_row row;
-  PGconn *conn = NULL;
-  *tokens = NULL;
-  *retry_after = 0;
-  h_result r = begin(app, &conn);
-  if (r == H_OK) {
-    r = h_user_repo_login_row(conn, email, &row);
+/* After a successful verify: a hash made with older scrypt parameters is replaced by
+ * one with the current parameters. */
+static h_result upgrade_hash(PGconn *conn, const char *id, const char *stored,
+                             const char *password) {
+  char *fresh = NULL;
+  if (!h_password_needs_rehash(stored)) {
+    return H_OK;
   }
+  if (h_password_hash(password, &fresh) != H_OK) {
+    return H_ERR_INTERNAL;
+  }
+  h_result r = h_user_repo_rehash(conn, id, stored, fresh);
+  free(fresh);
+  return r;
+}
+
+/* Checks email and password in conn's transaction (audit rows and the failure count are
+ * written there, to be committed whatever the verdict). *verdict: H_OK for an active
+ * account with the right password (row filled, its hash upgraded when old),
+ * H_ERR_UNAUTHORIZED, H_ERR_RATE_LIMITED (*retry_after set) or H_ERR_FORBIDDEN. The
+ * return value is the database's result. row->password_hash is freed here. */
+static h_result check_credentials(struct h_app *app, PGconn *conn, const struct h_actor *actor,
+                                  const char *email, const char *password,
+                                  struct h_login_row *row, h_result *verdict, int *retry_after) {
+  h_result r = h_user_repo_login_row(conn, email, row);
   if (r == H_ERR_NOT_FOUND) {
     pthread_once(&dummy_once, make_dummy);
     h_password_verify(password, dummy_hash);
@@ -182,43 +150,69 @@ h_result h_auth_login(struct h_app *app, const struct h_actor *actor, const char
     h_mask_email(email, masked, sizeof(masked));
     h_log(H_LOG_WARNING, "security", actor->request_id, "login failed for unknown %s from %s",
           masked, actor->ip);
-    finish(app, conn, H_ERR_NOT_FOUND);
-    return H_ERR_UNAUTHORIZED;
+    *verdict = H_ERR_UNAUTHORIZED;
+    return H_OK;
   }
   if (r != H_OK) {
-    return finish(app, conn, r);
+    return r;
+  }
+  struct h_actor self = *actor;
+  self.id = row->id;
+  if (row->locked_for_s > 0) {
+    *retry_after = row->locked_for_s;
+    *verdict = H_ERR_RATE_LIMITED;
+    r = h_audit_write(conn, &self, "auth.login_locked_out", "user", row->id, NULL, true);
+  } else if (!h_password_verify(password, row->password_hash)) {
+    r = login_failed(conn, app, &self, row->id, retry_after);
+    *verdict = *retry_after > 0 ? H_ERR_RATE_LIMITED : H_ERR_UNAUTHORIZED;
+  } else if (strcmp(row->status, "active") != 0) {
+    *verdict = H_ERR_FORBIDDEN;
+    r = h_audit_write(conn, &self, "auth.login_disabled", "user", row->id, NULL, true);
+  } else {
+    *verdict = H_OK;
+    r = h_user_repo_login_succeeded(conn, row->id);
+    if (r == H_OK) {
+      r = upgrade_hash(conn, row->id, row->password_hash, password);
+    }
+  }
+  free(row->password_hash);
+  row->password_hash = NULL;
+  return r;
+}
+
+h_result h_auth_login(struct h_app *app, const struct h_actor *actor, const char *email,
+                      const char *password, json_t **out, bool *mfa_required,
+                      int *retry_after) {
+  struct h_login_row row;
+  PGconn *conn = NULL;
+  h_result verdict = H_OK;
+  *out = NULL;
+  *mfa_required = false;
+  *retry_after = 0;
+  h_result r = h_auth_begin(app, &conn);
+  if (r == H_OK) {
+    r = check_credentials(app, conn, actor, email, password, &row, &verdict, retry_after);
+  }
+  if (r != H_OK || verdict != H_OK) {
+    r = h_auth_finish(app, conn, r);
+    return r == H_OK ? verdict : r;
   }
   struct h_actor self = *actor;
   self.id = row.id;
-  if (row.locked_for_s > 0) {
-    *retry_after = row.locked_for_s;
-    r = h_audit_write(conn, &self, "auth.login_locked_out", "user", row.id, NULL, true);
-    r = finish(app, conn, r);
-    free(row.password_hash);
-    return r == H_OK ? H_ERR_RATE_LIMITED : r;
+  r = h_totp_repo_enabled(conn, row.id, mfa_required);
+  if (r == H_OK && *mfa_required) {
+    r = h_mfa_challenge_issue(app, conn, &self, row.id, out);
+  } else if (r == H_OK) {
+    const struct h_auth_grant g = {.user_id = row.id, .role = row.role, .epoch = row.token_epoch};
+    r = h_auth_issue_pair(app, conn, &g, &self, out);
+    if (r == H_OK) {
+      r = h_audit_write(conn, &self, "auth.login", "user", row.id, NULL, true);
+    }
   }
-  if (!h_password_verify(password, row.password_hash)) {
-    r = finish(app, conn, login_failed(conn, app, &self, row.id, retry_after));
-    free(row.password_hash);
-    return r != H_OK ? r : *retry_after > 0 ? H_ERR_RATE_LIMITED : H_ERR_UNAUTHORIZED;
-  }
-  free(row.password_hash);
-  if (strcmp(row.status, "active") != 0) {
-    r = finish(app, conn, h_audit_write(conn, &self, "auth.login_disabled", "user", row.id, NULL,
-                                        true));
-    return r == H_OK ? H_ERR_FORBIDDEN : r;
-  }
-  r = h_user_repo_login_succeeded(conn, row.id);
-  if (r == H_OK) {
-    r = issue_pair(app, conn, row.id, row.role, NULL, actor->ip, tokens);
-  }
-  if (r == H_OK) {
-    r = h_audit_write(conn, &self, "auth.login", "user", row.id, NULL, true);
-  }
-  r = finish(app, conn, r);
+  r = h_auth_finish(app, conn, r);
   if (r != H_OK) {
-    json_decref(*tokens);
-    *tokens = NULL;
+    json_decref(*out);
+    *out = NULL;
   }
   return r;
 }
@@ -230,16 +224,16 @@ h_result h_auth_refresh(struct h_app *app, const struct h_actor *actor, const ch
   PGconn *conn = NULL;
   *tokens = NULL;
   h_sha256_hex(refresh_token, strlen(refresh_token), hash);
-  h_result r = begin(app, &conn);
+  h_result r = h_auth_begin(app, &conn);
   if (r == H_OK) {
     r = h_refresh_lock(conn, hash, &row);
   }
   if (r == H_ERR_NOT_FOUND) {
-    finish(app, conn, r);
+    h_auth_finish(app, conn, r);
     return H_ERR_UNAUTHORIZED;
   }
   if (r != H_OK) {
-    return finish(app, conn, r);
+    return h_auth_finish(app, conn, r);
   }
   struct h_actor self = *actor;
   self.id = row.user_id;
@@ -251,18 +245,21 @@ h_result h_auth_refresh(struct h_app *app, const struct h_actor *actor, const ch
       r = h_audit_write(conn, &self, "auth.refresh_token_reused", "user", row.user_id, d, true);
       json_decref(d);
     }
-    r = finish(app, conn, r);
+    r = h_auth_finish(app, conn, r);
     return r == H_OK ? H_ERR_UNAUTHORIZED : r;
   }
   if (row.expired || strcmp(row.user_status, "active") != 0) {
-    finish(app, conn, H_ERR_UNAUTHORIZED);
+    h_auth_finish(app, conn, H_ERR_UNAUTHORIZED);
     return H_ERR_UNAUTHORIZED;
   }
   r = h_refresh_mark_used(conn, row.id);
   if (r == H_OK) {
-    r = issue_pair(app, conn, row.user_id, row.role, row.family_id, actor->ip, tokens);
+    const struct h_auth_grant g = {.user_id = row.user_id, .role = row.role,
+                                   .family = row.family_id, .epoch = row.token_epoch,
+                                   .mfa = row.mfa};
+    r = h_auth_issue_pair(app, conn, &g, &self, tokens);
   }
-  r = finish(app, conn, r);
+  r = h_auth_finish(app, conn, r);
   if (r != H_OK) {
     json_decref(*tokens);
     *tokens = NULL;
@@ -275,12 +272,12 @@ h_result h_auth_logout(struct h_app *app, const struct h_actor *actor, const cha
   struct h_refresh_row row;
   PGconn *conn = NULL;
   h_sha256_hex(refresh_token, strlen(refresh_token), hash);
-  h_result r = begin(app, &conn);
+  h_result r = h_auth_begin(app, &conn);
   if (r == H_OK) {
     r = h_refresh_lock(conn, hash, &row);
   }
   if (r == H_ERR_NOT_FOUND) {
-    finish(app, conn, r);
+    h_auth_finish(app, conn, r);
     return H_OK;
   }
   if (r == H_OK) {
@@ -291,25 +288,25 @@ h_result h_auth_logout(struct h_app *app, const struct h_actor *actor, const cha
     self.id = row.user_id;
     r = h_audit_write(conn, &self, "auth.logout", "user", row.user_id, NULL, false);
   }
-  return finish(app, conn, r);
+  return h_auth_finish(app, conn, r);
 }
 
 h_result h_auth_request_reset(struct h_app *app, const struct h_actor *actor, const char *email) {
   struct h_login_row row;
   PGconn *conn = NULL;
   char delivery[37] = "";
-  h_result r = begin(app, &conn);
+  h_result r = h_auth_begin(app, &conn);
   if (r == H_OK) {
     r = h_user_repo_login_row(conn, email, &row);
   }
   if (r == H_ERR_NOT_FOUND) {
-    finish(app, conn, r);
+    h_auth_finish(app, conn, r);
     return H_OK; /* the same 202 whether or not the account exists */
   }
   if (r == H_OK) {
     free(row.password_hash);
     if (strcmp(row.status, "active") != 0) {
-      finish(app, conn, H_ERR_NOT_FOUND);
+      h_auth_finish(app, conn, H_ERR_NOT_FOUND);
       return H_OK;
     }
     r = one_time_email(app, conn, row.id, "password_reset", app->cfg->reset_token_ttl_s,
@@ -320,7 +317,7 @@ h_result h_auth_request_reset(struct h_app *app, const struct h_actor *actor, co
     self.id = row.id;
     r = h_audit_write(conn, &self, "auth.password_reset_requested", "user", row.id, NULL, true);
   }
-  r = finish(app, conn, r);
+  r = h_auth_finish(app, conn, r);
   if (r == H_OK) {
     const char *ids[] = {delivery};
     h_outbox_push(app, H_QUEUE_EMAIL, ids, 1, actor->request_id);
@@ -341,6 +338,9 @@ static h_result replace_password(PGconn *conn, const struct h_actor *actor, cons
     r = h_refresh_revoke_user(conn, user_id);
   }
   if (r == H_OK) {
+    r = h_user_repo_bump_epoch(conn, user_id, NULL);
+  }
+  if (r == H_OK) {
     struct h_actor self = *actor;
     self.id = user_id;
     r = h_audit_write(conn, &self, action, "user", user_id, NULL, true);
@@ -353,21 +353,25 @@ h_result h_auth_confirm_reset(struct h_app *app, const struct h_actor *actor, co
   char hash[65], user_id[37];
   PGconn *conn = NULL;
   h_sha256_hex(token, strlen(token), hash);
-  h_result r = begin(app, &conn);
+  h_result r = h_auth_begin(app, &conn);
   if (r == H_OK) {
     r = h_ott_consume(conn, "password_reset", hash, user_id);
   }
   if (r == H_OK) {
     r = replace_password(conn, actor, user_id, new_password, "auth.password_reset");
   }
-  return finish(app, conn, r);
+  r = h_auth_finish(app, conn, r);
+  if (r == H_OK) {
+    h_token_epoch_forget(app, user_id);
+  }
+  return r;
 }
 
 h_result h_auth_verify_email(struct h_app *app, const struct h_actor *actor, const char *token) {
   char hash[65], user_id[37];
   PGconn *conn = NULL;
   h_sha256_hex(token, strlen(token), hash);
-  h_result r = begin(app, &conn);
+  h_result r = h_auth_begin(app, &conn);
   if (r == H_OK) {
     r = h_ott_consume(conn, "email_verification", hash, user_id);
   }
@@ -379,7 +383,7 @@ h_result h_auth_verify_email(struct h_app *app, const struct h_actor *actor, con
     self.id = user_id;
     r = h_audit_write(conn, &self, "user.email_verified", "user", user_id, NULL, false);
   }
-  return finish(app, conn, r);
+  return h_auth_finish(app, conn, r);
 }
 
 h_result h_auth_change_password(struct h_app *app, const struct h_actor *actor,
@@ -387,13 +391,13 @@ h_result h_auth_change_password(struct h_app *app, const struct h_actor *actor,
                                 const char *new_password) {
   char *stored = NULL;
   PGconn *conn = NULL;
-  h_result r = begin(app, &conn);
+  h_result r = h_auth_begin(app, &conn);
   if (r == H_OK) {
     r = h_user_repo_password_hash(conn, user_id, &stored);
   }
   if (r == H_OK && !h_password_verify(current, stored)) {
     h_audit_write(conn, actor, "auth.password_change_failed", "user", user_id, NULL, true);
-    r = finish(app, conn, H_OK); /* keep the audit row */
+    r = h_auth_finish(app, conn, H_OK); /* keep the audit row */
     conn = NULL;
     r = r == H_OK ? H_ERR_FORBIDDEN : r;
   }
@@ -401,5 +405,9 @@ h_result h_auth_change_password(struct h_app *app, const struct h_actor *actor,
   if (r == H_OK) {
     r = replace_password(conn, actor, user_id, new_password, "auth.password_changed");
   }
-  return finish(app, conn, r);
+  r = h_auth_finish(app, conn, r);
+  if (r == H_OK) {
+    h_token_epoch_forget(app, user_id);
+  }
+  return r;
 }

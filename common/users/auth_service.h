@@ -6,6 +6,7 @@
 #define HERALD_AUTH_SERVICE_H
 
 #include <jansson.h>
+#include <stdbool.h>
 
 #include "app/app.h"
 #include "audit/audit.h"
@@ -20,9 +21,12 @@ h_result h_auth_register(struct h_app *app, const struct h_actor *actor,
 
 /* H_ERR_UNAUTHORIZED for a wrong e-mail or password (same answer, similar time),
  * H_ERR_RATE_LIMITED while locked (*retry_after seconds), H_ERR_FORBIDDEN when the
- * account is disabled. */
+ * account is disabled. H_OK: *out is a token pair, or, when the account has two-factor
+ * authentication (*mfa_required), a challenge {"object":"mfa_challenge","mfa_required",
+ * "challenge","expires_in"} that h_mfa_login completes (users/mfa_service.h). */
 h_result h_auth_login(struct h_app *app, const struct h_actor *actor, const char *email,
-                      const char *password, json_t **tokens, int *retry_after);
+                      const char *password, json_t **out, bool *mfa_required,
+                      int *retry_after);
 
 /* Rotates a refresh token. Reuse of a rotated token revokes its family. */
 h_result h_auth_refresh(struct h_app *app, const struct h_actor *actor, const char *refresh_token,
@@ -39,7 +43,8 @@ h_result h_auth_confirm_reset(struct h_app *app, const struct h_actor *actor, co
                               const char *new_password);
 h_result h_auth_verify_email(struct h_app *app, const struct h_actor *actor, const char *token);
 
-/* H_ERR_FORBIDDEN when current is wrong. Revokes every refresh token of the user. */
+/* H_ERR_FORBIDDEN when current is wrong. Ends every session of the user: refresh tokens
+ * revoked, access tokens refused from now on (token epoch). So does a reset. */
 h_result h_auth_change_password(struct h_app *app, const struct h_actor *actor,
                                 const char *user_id, const char *current,
                                 const char *new_password);

@@ -46,8 +46,8 @@ h_result h_user_repo_login_row(PGconn *conn, const char *email, struct h_login_r
   PGresult *res = NULL;
   h_result r = h_db_exec(conn,
                          "SELECT id, role, status, password_hash,"
-                         " GREATEST(0, ceil(extract(epoch FROM locked_until - now())))::int"
-                         " FROM users WHERE lower(email) = lower($1) AND status <> 'deleted'",
+                         " GREATEST(0, ceil(extract(epoch FROM locked_until - now())))::int,"
+                         " token_epoch FROM users WHERE lower(email) = lower($1) AND status <> 'deleted'",
                          1, params, &res);
   if (r != H_OK) {
     return r;
@@ -61,6 +61,7 @@ h_result h_user_repo_login_row(PGconn *conn, const char *email, struct h_login_r
   snprintf(out->status, sizeof(out->status), "%s", PQgetvalue(res, 0, 2));
   out->password_hash = h_strdup(PQgetvalue(res, 0, 3));
   out->locked_for_s = PQgetisnull(res, 0, 4) ? 0 : atoi(PQgetvalue(res, 0, 4));
+  out->token_epoch = atol(PQgetvalue(res, 0, 5));
   PQclear(res);
   return H_OK;
 }
@@ -168,6 +169,15 @@ static h_result update_one(PGconn *conn, const char *sql, int n, const char *con
   return r;
 }
 
+h_result h_user_repo_rehash(PGconn *conn, const char *id, const char *old_hash,
+                            const char *new_hash) {
+  const char *params[] = {id, old_hash, new_hash};
+  return h_db_exec(conn,
+                   "UPDATE users SET password_hash = $3 WHERE id = $1::uuid"
+                   " AND password_hash = $2",
+                   3, params, NULL);
+}
+
 h_result h_user_repo_set_password(PGconn *conn, const char *id, const char *hash) {
   const char *params[] = {id, hash};
   return update_one(conn,
@@ -262,4 +272,53 @@ h_result h_user_repo_make_admin(PGconn *conn, const char *id, const char *passwo
                    " email_verified_at = COALESCE(email_verified_at, now()), updated_at = now()"
                    " WHERE id = $1::uuid",
                    2, params, NULL);
+}
+
+h_result h_user_repo_token_epoch(PGconn *conn, const char *id, long *epoch) {
+  const char *params[] = {id};
+  PGresult *res = NULL;
+  h_result r = h_db_exec(conn,
+                         "SELECT CASE WHEN status = 'active' THEN token_epoch ELSE -1 END"
+                         " FROM users WHERE id = $1::uuid",
+                         1, params, &res);
+  if (r == H_OK) {
+    *epoch = PQntuples(res) == 1 ? atol(PQgetvalue(res, 0, 0)) : -1;
+    PQclear(res);
+  }
+  return r;
+}
+
+h_result h_user_repo_bump_epoch(PGconn *conn, const char *id, long *epoch) {
+  const char *params[] = {id};
+  PGresult *res = NULL;
+  h_result r = h_db_exec(conn,
+                         "UPDATE users SET token_epoch = token_epoch + 1 WHERE id = $1::uuid"
+                         " RETURNING token_epoch",
+                         1, params, &res);
+  if (r == H_OK) {
+    if (epoch != NULL) {
+      *epoch = PQntuples(res) == 1 ? atol(PQgetvalue(res, 0, 0)) : 0;
+    }
+    PQclear(res);
+  }
+  return r;
+}
+
+h_result h_user_repo_grant_row(PGconn *conn, const char *id, char role[16], long *epoch) {
+  const char *params[] = {id};
+  PGresult *res = NULL;
+  h_result r = h_db_exec(conn,
+                         "SELECT role, token_epoch FROM users WHERE id = $1::uuid"
+                         " AND status = 'active'",
+                         1, params, &res);
+  if (r == H_OK) {
+    if (PQntuples(res) == 1) {
+      snprintf(role, 16, "%s", PQgetvalue(res, 0, 0));
+      *epoch = atol(PQgetvalue(res, 0, 1));
+    } else {
+      r = H_ERR_NOT_FOUND;
+    }
+    PQclear(res);
+  }
+  return r;
 }
