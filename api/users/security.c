@@ -89,6 +89,16 @@ void h_me_mfa_enrol_post(struct h_req *rq) {
   }
 }
 
+/* An optional factor sent as null is a type error, not an absent field. */
+static void reject_nulls(const json_t *body, struct h_field_errors *fe) {
+  static const char *const names[] = {"code", "recovery_code"};
+  for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+    if (json_is_null(json_object_get(body, names[i]))) {
+      h_field_error(fe, names[i], "invalid_type", "Must be a string.");
+    }
+  }
+}
+
 /* Reads {"code"} or {"code"|"recovery_code"} (exactly one) or replies 400. */
 static bool code_body(struct h_req *rq, bool recovery_allowed, const char **code,
                       const char **recovery_code) {
@@ -103,6 +113,7 @@ static bool code_body(struct h_req *rq, bool recovery_allowed, const char **code
   *recovery_code = recovery_allowed
                        ? h_field_string(rq->body, "recovery_code", false, CODE_MAX, &fe)
                        : NULL;
+  reject_nulls(rq->body, &fe);
   if (h_field_errors_count(&fe) == 0 && recovery_allowed &&
       (*code == NULL) == (*recovery_code == NULL)) {
     h_field_error(&fe, "code", "code_or_recovery_code", "Send code or recovery_code (one).");
@@ -164,6 +175,7 @@ void h_auth_mfa_verify_post(struct h_req *rq) {
   const char *challenge = h_field_string(rq->body, "challenge", true, 128, &fe);
   const char *code = h_field_string(rq->body, "code", false, CODE_MAX, &fe);
   const char *recovery = h_field_string(rq->body, "recovery_code", false, CODE_MAX, &fe);
+  reject_nulls(rq->body, &fe);
   if (h_field_errors_count(&fe) == 0 && (code == NULL) == (recovery == NULL)) {
     h_field_error(&fe, "code", "code_or_recovery_code", "Send code or recovery_code (one).");
   }

@@ -52,6 +52,7 @@ export default async function accounts(h) {
   must(await login(locked.email, 'not the password', 'lockout'), 401, 'failed sign-in that locks');
   const disabled = await register('disabled');
   const resetter = await register('resetter');
+  const changer = await register('changer');
   must(await h.call('requestPasswordReset', { body: { email: resetter.email } }), 202, 'password reset request');
   const resetToken = emailToken(resetter.id, 'password_reset');
   const verifyToken = emailToken(me.id, 'email_verification');
@@ -322,13 +323,17 @@ export default async function accounts(h) {
       check: code('incorrect_password'),
     },
     {
-      name: 'a new password',
+      name: 'a new password (every session ends, this one too)',
       operationId: 'changePassword',
-      request: { body: { current_password: password, new_password: newPassword }, auth: user },
+      request: { body: { current_password: password, new_password: newPassword }, auth: { token: changer.access } },
       expect: 204,
       check: async (res, hh) => {
-        const signIn = await hh.call('login', { body: { email: me.email, password: newPassword } });
-        return signIn.status === 200 ? [] : `sign-in with the new password: ${signIn.status}`;
+        const signIn = await hh.call('login', { body: { email: changer.email, password: newPassword } });
+        const old = await hh.call('getMe', { auth: { token: changer.access } });
+        return [
+          signIn.status === 200 ? null : `sign-in with the new password: ${signIn.status}`,
+          old.status === 401 ? null : `the old access token still works: ${old.status}`,
+        ];
       },
     },
     {
