@@ -65,15 +65,12 @@ void h_auth_register_post(struct h_req *rq) {
     return;
   }
   struct h_actor actor = h_actor_of(rq);
-  json_t *user = NULL, *tokens = NULL;
-  h_result r = h_auth_register(rq->app, &actor, &in, password, &user, &tokens);
-  if (r == H_ERR_CONFLICT) {
-    h_reply_error(rq, r, "email_taken", "An account with this e-mail already exists.", "email");
-  } else if (r != H_OK) {
-    reply_failure(rq, r, "Registration");
+  h_result r = h_auth_register(rq->app, &actor, &in, password);
+  if (r == H_OK) {
+    /* The same answer whether the address was free or taken. */
+    h_reply_json(rq, 202, json_pack("{ss}", "status", "accepted"));
   } else {
-    json_object_set_new(tokens, "user", user);
-    h_reply_json(rq, 201, tokens);
+    reply_failure(rq, r, "Registration");
   }
 }
 

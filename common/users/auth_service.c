@@ -52,27 +52,13 @@ static h_result one_time_email(struct h_app *app, PGconn *conn, const char *user
   return r;
 }
 
-h_result h_auth_register(struct h_app *app, const struct h_actor *actor,
-                         const struct h_user_input *input, const char *password, json_t **user,
-                         json_t **tokens) {
-  char *hash = NULL;
-  PGconn *conn = NULL;
-  char delivery[37] = "";
-  *user = *tokens = NULL;
-  if (h_password_hash(password, &hash) != H_OK) {
-    return H_ERR_INTERNAL;
-  }
-  struct h_user_input in = *input;
-  in.password_hash = hash;
-  h_result r = h_auth_begin(app, &conn);
-  if (r == H_OK) {
-    r = h_user_repo_insert(conn, &in, user);
-  }
-  const char *id = json_string_value(json_object_get(*user, "id"));
-  if (r == H_OK) {
-    const struct h_auth_grant g = {.user_id = id, .role = "user"};
-    r = h_auth_issue_pair(app, conn, &g, actor, tokens);
-  }
+/* The registration of a new account in conn's transaction: the user, its verification
+ * e-mail (delivery) and the audit row. H_ERR_CONFLICT when the e-mail is taken. */
+static h_result create_account(struct h_app *app, PGconn *conn, const struct h_actor *actor,
+                               const struct h_user_input *in, char delivery[37]) {
+  json_t *user = NULL;
+  h_result r = h_user_repo_insert(conn, in, &user);
+  const char *id = json_string_value(json_object_get(user, "id"));
   if (r == H_OK) {
     r = one_time_email(app, conn, id, "email_verification", app->cfg->verify_token_ttl_s,
                        delivery);
@@ -82,17 +68,69 @@ h_result h_auth_register(struct h_app *app, const struct h_actor *actor,
     self.id = id;
     r = h_audit_write(conn, &self, "user.registered", "user", id, NULL, false);
   }
+  json_decref(user);
+  return r;
+}
+
+/* Someone registered an address that has an account: its owner hears of it by e-mail
+ * (delivery), in conn's transaction; nothing else changes. */
+static h_result tell_owner(struct h_app *app, PGconn *conn, const struct h_actor *actor,
+                           const char *email, char delivery[37]) {
+  struct h_login_row row;
+  h_result r = h_user_repo_login_row(conn, email, &row);
+  if (r != H_OK) {
+    return r == H_ERR_NOT_FOUND ? H_OK : r; /* deleted meanwhile: nobody to tell */
+  }
+  free(row.password_hash);
+  char *body = h_sprintf("Someone tried to create a Herald account with this e-mail address,"
+                         " which already has one. If it was you, sign in at %s, or reset your"
+                         " password there if you forgot it. If it was not you, ignore this:"
+                         " nothing changed.",
+                         app->cfg->public_url);
+  json_t *data = json_pack("{ss}", "action_url", app->cfg->public_url);
+  r = h_outbox_email(conn, row.id, "account", "registration_attempt",
+                     "Someone tried to register your address", body, data, delivery);
+  json_decref(data);
+  free(body);
+  if (r == H_OK) {
+    struct h_actor self = *actor;
+    self.id = NULL;
+    r = h_audit_write(conn, &self, "user.registration_attempted", "user", row.id, NULL, true);
+  }
+  return r;
+}
+
+h_result h_auth_register(struct h_app *app, const struct h_actor *actor,
+                         const struct h_user_input *input, const char *password) {
+  char *hash = NULL;
+  PGconn *conn = NULL;
+  char delivery[37] = "";
+  /* Hashed either way, so both answers take as long. */
+  if (h_password_hash(password, &hash) != H_OK) {
+    return H_ERR_INTERNAL;
+  }
+  struct h_user_input in = *input;
+  in.password_hash = hash;
+  h_result r = h_auth_begin(app, &conn);
+  if (r == H_OK) {
+    r = create_account(app, conn, actor, &in, delivery);
+  }
+  if (r == H_ERR_CONFLICT) {
+    h_auth_finish(app, conn, r); /* rolls back */
+    conn = NULL;
+    delivery[0] = '\0';
+    r = h_auth_begin(app, &conn);
+    if (r == H_OK) {
+      r = tell_owner(app, conn, actor, input->email, delivery);
+    }
+  }
   r = h_auth_finish(app, conn, r);
   free(hash);
-  if (r != H_OK) {
-    json_decref(*user);
-    json_decref(*tokens);
-    *user = *tokens = NULL;
-    return r;
+  if (r == H_OK && delivery[0] != '\0') {
+    const char *ids[] = {delivery};
+    h_outbox_push(app, H_QUEUE_EMAIL, ids, 1, actor->request_id);
   }
-  const char *ids[] = {delivery};
-  h_outbox_push(app, H_QUEUE_EMAIL, ids, 1, actor->request_id);
-  return H_OK;
+  return r;
 }
 
 /* Records a failed attempt against an existing account; *retry_after > 0 when another

@@ -13,11 +13,12 @@
 #include "core/result.h"
 #include "users/user_repo.h"
 
-/* in->password_hash holds the plain password here; it is hashed inside.
- * H_ERR_CONFLICT when the e-mail is taken. */
+/* Registers an account, answering the same whether or not the e-mail is taken (no
+ * account enumeration): a new account gets its verification e-mail; the owner of a taken
+ * address gets an e-mail saying someone tried. in->password_hash is ignored (password is
+ * hashed inside). Signing in is a separate step (h_auth_login). */
 h_result h_auth_register(struct h_app *app, const struct h_actor *actor,
-                         const struct h_user_input *in, const char *password, json_t **user,
-                         json_t **tokens);
+                         const struct h_user_input *in, const char *password);
 
 /* H_ERR_UNAUTHORIZED for a wrong e-mail or password (same answer, similar time),
  * H_ERR_RATE_LIMITED while locked (*retry_after seconds), H_ERR_FORBIDDEN when the

@@ -253,18 +253,30 @@ char *th_register(const struct th_server *s, const char *email, char user_id[37]
   char *body = h_sprintf("{\"email\":\"%s\",\"password\":\"" TH_PASSWORD "\"}", email);
   struct th_response r;
   th_request(s, "POST", "/api/v1/auth/register", NULL, body, &r);
-  free(body);
-  if (r.status != 201) {
+  if (r.status != 202) {
     fail_msg("register %s: %ld %s", email, r.status, r.body);
   }
-  char *token = h_strdup(th_str(r.json, "access_token"));
-  if (user_id != NULL) {
-    snprintf(user_id, 37, "%s", th_str(json_object_get(r.json, "user"), "id"));
+  th_response_free(&r);
+  /* Registration hands out no tokens (it answers the same for a taken address): sign in. */
+  th_request(s, "POST", "/api/v1/auth/login", NULL, body, &r);
+  free(body);
+  if (r.status != 200) {
+    fail_msg("sign-in after registering %s: %ld %s", email, r.status, r.body);
   }
+  char *token = h_strdup(th_str(r.json, "access_token"));
   if (refresh != NULL) {
     *refresh = h_strdup(th_str(r.json, "refresh_token"));
   }
   th_response_free(&r);
+  if (user_id != NULL) {
+    const char *h[] = {th_bearer(token), NULL};
+    th_request(s, "GET", "/api/v1/users/me", h, NULL, &r);
+    if (r.status != 200) {
+      fail_msg("reading the new account %s: %ld %s", email, r.status, r.body);
+    }
+    snprintf(user_id, 37, "%s", th_str(r.json, "id"));
+    th_response_free(&r);
+  }
   return token;
 }
 

@@ -66,7 +66,7 @@ long th_wait_status(const struct th_server *s, const char *path, long want_statu
 /* A unique e-mail address "<prefix>-<uuid>@example.com" (caller frees). */
 char *th_unique_email(const char *prefix);
 
-/* Registers a user through the API (password TH_PASSWORD); returns its access token
+/* Registers a user through the API (password TH_PASSWORD) and signs in; returns its access token
  * (caller frees) and, if not NULL, fills user_id and refresh (caller frees *refresh). */
 #define TH_PASSWORD "correct-horse-battery-staple"
 char *th_register(const struct th_server *s, const char *email, char user_id[37],

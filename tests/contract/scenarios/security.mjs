@@ -6,6 +6,8 @@
 // request is read when it runs).
 import { createHmac, randomBytes, randomUUID } from 'node:crypto';
 
+import { signUp } from '../lib/auth.mjs';
+
 const code = (expected) => (res) => (res.json?.error?.code === expected ? [] : `code ${res.json?.error?.code}, expected ${expected}`);
 
 function must(res, status, what) {
@@ -45,10 +47,7 @@ export default async function security(h) {
   const tag = randomBytes(5).toString('hex');
   const email = (who) => `contract-sec-${tag}-${who}@example.test`;
   const password = `Contract passphrase ${tag}`;
-  const register = async (who) => {
-    const json = must(await h.call('register', { body: { email: email(who), password } }), 201, `register ${who}`);
-    return { id: json.user.id, email: email(who), access: json.access_token, refresh: json.refresh_token };
-  };
+  const register = (who) => signUp(h, { email: email(who), password });
   const login = async (who) => must(await h.call('login', { body: { email: who.email, password } }), 200, `sign in ${who.email}`);
 
   // Sessions: a reader, one to end a single session, one to sign out everywhere.
