@@ -274,34 +274,34 @@ h_result h_user_repo_make_admin(PGconn *conn, const char *id, const char *passwo
                    2, params, NULL);
 }
 
-h_result h_user_repo_token_epoch(PGconn *conn, const char *id, long *epoch) {
+/* Runs sql (one parameter: id) returning at most one integer into *out; missing (no
+ * row) when it returns none. out may be NULL. */
+static h_result one_long(PGconn *conn, const char *sql, const char *id, long missing,
+                         long *out) {
   const char *params[] = {id};
   PGresult *res = NULL;
-  h_result r = h_db_exec(conn,
-                         "SELECT CASE WHEN status = 'active' THEN token_epoch ELSE -1 END"
-                         " FROM users WHERE id = $1::uuid",
-                         1, params, &res);
+  h_result r = h_db_exec(conn, sql, 1, params, &res);
   if (r == H_OK) {
-    *epoch = PQntuples(res) == 1 ? atol(PQgetvalue(res, 0, 0)) : -1;
+    if (out != NULL) {
+      *out = PQntuples(res) == 1 ? atol(PQgetvalue(res, 0, 0)) : missing;
+    }
     PQclear(res);
   }
   return r;
 }
 
+h_result h_user_repo_token_epoch(PGconn *conn, const char *id, long *epoch) {
+  return one_long(conn,
+                  "SELECT CASE WHEN status = 'active' THEN token_epoch ELSE -1 END"
+                  " FROM users WHERE id = $1::uuid",
+                  id, -1, epoch);
+}
+
 h_result h_user_repo_bump_epoch(PGconn *conn, const char *id, long *epoch) {
-  const char *params[] = {id};
-  PGresult *res = NULL;
-  h_result r = h_db_exec(conn,
-                         "UPDATE users SET token_epoch = token_epoch + 1 WHERE id = $1::uuid"
-                         " RETURNING token_epoch",
-                         1, params, &res);
-  if (r == H_OK) {
-    if (epoch != NULL) {
-      *epoch = PQntuples(res) == 1 ? atol(PQgetvalue(res, 0, 0)) : 0;
-    }
-    PQclear(res);
-  }
-  return r;
+  return one_long(conn,
+                  "UPDATE users SET token_epoch = token_epoch + 1 WHERE id = $1::uuid"
+                  " RETURNING token_epoch",
+                  id, 0, epoch);
 }
 
 h_result h_user_repo_grant_row(PGconn *conn, const char *id, char role[16], long *epoch) {

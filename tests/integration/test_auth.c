@@ -442,7 +442,7 @@ static void test_password_reset(void **state) {
   (void)state;
   char *rt = NULL, id[37];
   char *email = th_unique_email("reset");
-  free(th_register(&srv, email, id, &rt));
+  char *access = th_register(&srv, email, id, &rt);
   char *body = h_sprintf("{\"email\":\"%s\"}", email);
   struct th_response known, unknown;
   post("/api/v1/auth/password-reset", body, &known);
@@ -471,6 +471,10 @@ static void test_password_reset(void **state) {
   assert_int_equal(r.status, 204);
   th_response_free(&r);
   json_decref(refresh(rt, 401)); /* sessions revoked */
+  const char *h[] = {th_bearer(access), NULL}; /* and access tokens end at once */
+  th_request(&srv, "GET", "/api/v1/users/me", h, NULL, &r);
+  th_assert_error(&r, 401, "invalid_token");
+  th_response_free(&r);
   login_status(email, TH_PASSWORD, 401, "invalid_credentials");
   login_status(email, "a-brand-new-secret", 200, NULL);
   post("/api/v1/auth/password-reset/confirm", good, &r); /* single use */
@@ -485,6 +489,7 @@ static void test_password_reset(void **state) {
   free(delivery);
   free(body);
   free(rt);
+  free(access);
   free(email);
 }
 
