@@ -3,14 +3,27 @@ SANITIZE ?= 0
 STACK := bash scripts/stack.sh
 
 .DEFAULT_GOAL := help
-.PHONY: help run test build bench clean distclean stack-start stack-stop test-scale
+.PHONY: help run status stop logs reset test build bench clean distclean stack-start stack-stop test-scale
+RUNCTL := bash scripts/runctl.sh
 
 help: ## list the targets
 	@echo "Herald make targets:"
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/^([a-z-]+):.*## (.*)/  \1\t\2/' | expand -t 16
 
-run: ## build, start PostgreSQL + Redis (var/stack), migrate, run the API and workers (Ctrl-C stops)
+run: ## build, start PostgreSQL + Redis (var/stack), migrate, run and supervise the API and workers (Ctrl-C stops)
 	bash scripts/run.sh
+
+status: ## what `make run` runs: pid, restarts, uptime and log of each process
+	@$(RUNCTL) status || [ $$? = 3 ] # 3: not running, already said
+
+stop: ## stop what `make run` started (from another terminal)
+	@$(RUNCTL) stop
+
+logs: ## follow the logs of every process of `make run`
+	@$(RUNCTL) logs
+
+reset: ## stop everything and delete var/ (database, logs, outboxes, dev secrets) after a confirmation (YES=1: no question)
+	@$(RUNCTL) reset $(if $(filter 1,$(YES)),--yes)
 
 test: ## build and run every test against a throw-away stack (SANITIZE=1: ASan+UBSan, CTEST_ARGS=...)
 	SANITIZE=$(SANITIZE) bash scripts/test.sh

@@ -13,6 +13,7 @@
 #include "store/migrate.h"
 #include "http/server.h"
 #include "users/user_service.h"
+#include "core/version.h"
 
 #define EXIT_USAGE 2
 #define EXIT_CONFIG 78 /* EX_CONFIG */
@@ -27,9 +28,12 @@ static void usage(FILE *out) {
           "                HERALD_ADMIN_PASSWORD (revokes its sessions); an existing\n"
           "                non-admin account is refused unless --take-over is given\n"
           "  config        print every HERALD_* variable with its default (Markdown)\n"
-          "  version       print the version\n"
-          "  help          this text\n\n"
-          "Configuration comes from HERALD_* environment variables; see README.md.\n");
+          "  check-config  validate the HERALD_* environment and exit (0: valid,\n"
+          "                78: not), connecting to nothing; also --check-config\n"
+          "  version       print the version, git commit and build type; also --version\n"
+          "  help          this text; also --help\n\n"
+          "Configuration comes from HERALD_* environment variables; see README.md.\n"
+          "Exit codes: 0 ok, 1 failure, 2 bad usage, 78 bad configuration.\n");
 }
 
 static struct h_db_options db_options(const struct h_config *cfg, const char *app) {
@@ -114,6 +118,20 @@ static int cmd_create_admin(const struct h_config *cfg, bool take_over) {
   return rc;
 }
 
+/* Everything serve checks before it listens (the table, the JWT keys, Redis and Sentinel
+ * addresses), without connecting anywhere. */
+static int cmd_check_config(const struct h_config *cfg) {
+  char *error = NULL;
+  h_result r = h_app_check_config(cfg, &error);
+  if (r != H_OK) {
+    fprintf(stderr, "herald-api: configuration error: %s\n", error != NULL ? error : "?");
+    free(error);
+    return EXIT_CONFIG;
+  }
+  printf("herald-api: configuration ok\n");
+  return EXIT_SUCCESS;
+}
+
 static int cmd_serve(const struct h_config *cfg) {
   h_server_block_signals();
   struct h_app app;
@@ -157,15 +175,18 @@ int main(int argc, char **argv) {
     return EXIT_SUCCESS;
   }
   if (strcmp(cmd, "version") == 0 || strcmp(cmd, "--version") == 0) {
-    printf("herald-api %s\n", HERALD_VERSION);
+    h_version_print(stdout, "herald-api");
     return EXIT_SUCCESS;
   }
   if (strcmp(cmd, "config") == 0) {
     h_config_print_markdown(stdout);
     return EXIT_SUCCESS;
   }
+  if (strcmp(cmd, "--check-config") == 0) {
+    cmd = "check-config";
+  }
   if (strcmp(cmd, "serve") != 0 && strcmp(cmd, "migrate") != 0 &&
-      strcmp(cmd, "create-admin") != 0) {
+      strcmp(cmd, "create-admin") != 0 && strcmp(cmd, "check-config") != 0) {
     fprintf(stderr, "herald-api: unknown command '%s'\n\n", cmd);
     usage(stderr);
     return EXIT_USAGE;
@@ -181,7 +202,11 @@ int main(int argc, char **argv) {
   h_log_init("herald-api", cfg.log_level);
   int rc;
   if (strcmp(cmd, "serve") == 0) {
+    h_log(H_LOG_INFO, "event", NULL, "herald-api %s (commit %s, %s build) starting",
+          h_version_number, h_version_commit, h_version_build_type);
     rc = cmd_serve(&cfg);
+  } else if (strcmp(cmd, "check-config") == 0) {
+    rc = cmd_check_config(&cfg);
   } else if (strcmp(cmd, "migrate") == 0) {
     rc = cmd_migrate(&cfg);
   } else {

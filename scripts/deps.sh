@@ -1,13 +1,16 @@
 #!/usr/bin/env bash
 # Installs the Debian packages Herald needs to build, test and run (Debian 12).
-# Does nothing when everything is present. HERALD_SKIP_DEPS=1 skips the check entirely.
+# Does nothing when everything is present. HERALD_SKIP_DEPS=1 skips the Debian packages.
+# Then installs the Redoc bundle /docs serves (scripts/docs-assets.sh: pinned, checksummed).
 # Note: installing postgresql / redis-server may start their system services; Herald's own stack
 # (scripts/stack.sh) never uses them: it runs its own servers on its own ports and directories.
 set -euo pipefail
 
+DOCS_ASSETS=$(dirname "${BASH_SOURCE[0]}")/docs-assets.sh
+
 if [[ ${HERALD_SKIP_DEPS:-0} == 1 ]]; then
-  echo "deps: skipped (HERALD_SKIP_DEPS=1)"
-  exit 0
+  echo "deps: Debian packages skipped (HERALD_SKIP_DEPS=1)"
+  exec bash "$DOCS_ASSETS"
 fi
 
 PACKAGES=(
@@ -35,7 +38,7 @@ done
 
 if [[ ${#missing[@]} -eq 0 ]]; then
   echo "deps: all ${#PACKAGES[@]} packages present"
-  exit 0
+  exec bash "$DOCS_ASSETS"
 fi
 
 echo "deps: installing ${missing[*]}"
@@ -43,3 +46,5 @@ sudo=()
 if [[ $EUID -ne 0 ]]; then sudo=(sudo); fi
 "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get update -q
 "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${missing[@]}"
+# The Redoc bundle of /docs: pinned npm package, checksum verified (vendor/redoc).
+exec bash "$DOCS_ASSETS"

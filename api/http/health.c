@@ -10,11 +10,14 @@
 #include "store/redis.h"
 #include "http/health.h"
 #include "http/routes.h"
+#include "core/version.h"
 
 extern const struct herald_embedded herald_openapi[];
 
 void h_health_get(struct h_req *rq) {
-  h_reply_json(rq, 200, json_pack("{ss}", "status", "ok"));
+  h_reply_json(rq, 200, json_pack("{sss{ssssss}}", "status", "ok", "version", "version",
+                                  h_version_number, "commit", h_version_commit, "build_type",
+                                  h_version_build_type));
 }
 
 void h_ready_get(struct h_req *rq) {

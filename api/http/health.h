@@ -9,6 +9,7 @@ void h_health_get(struct h_req *rq);
 void h_ready_get(struct h_req *rq);
 void h_metrics_get(struct h_req *rq);
 void h_openapi_get(struct h_req *rq);
+void h_openapi_yaml_get(struct h_req *rq); /* http/openapi_doc.c */
 void h_docs_get(struct h_req *rq);       /* http/docs.c */
 void h_docs_asset_get(struct h_req *rq); /* http/docs.c */
 

@@ -13,6 +13,7 @@
 #include "http/health.h"
 #include "http/middleware.h"
 #include "notifications/notifications.h"
+#include "notifications/unsubscribe.h"
 #include "payments/payments.h"
 #include "users/users.h"
 #include "webhooks/sms.h"
@@ -22,6 +23,10 @@ static const struct h_route routes[] = {
   {"GET", "/readyz", h_ready_get, H_AUTH_NONE},
   {"GET", "/metrics", h_metrics_get, H_AUTH_NONE},
   {"GET", "/api/v1/openapi.json", h_openapi_get, H_AUTH_NONE},
+  {"GET", "/openapi.json", h_openapi_get, H_AUTH_NONE},
+  {"GET", "/openapi.yaml", h_openapi_yaml_get, H_AUTH_NONE},
+  {"GET", "/api/v1/unsubscribe", h_unsubscribe_get, H_AUTH_NONE},
+  {"POST", "/api/v1/unsubscribe", h_unsubscribe_post, H_AUTH_NONE},
   {"POST", "/api/v1/auth/register", h_auth_register_post, H_AUTH_NONE},
   {"POST", "/api/v1/auth/login", h_auth_login_post, H_AUTH_NONE},
   {"POST", "/api/v1/auth/refresh", h_auth_refresh_post, H_AUTH_NONE},
@@ -170,6 +175,7 @@ static const struct {
   const char *method, *path;
 } raw_body_routes[] = {
   {"POST", "/api/v1/webhooks/sms/status"},
+  {"POST", "/api/v1/unsubscribe"}, /* RFC 8058: a form body, not JSON */
 };
 
 bool h_route_raw_body(const char *method, const char *path) {

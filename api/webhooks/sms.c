@@ -73,11 +73,9 @@ static char *signed_url(const struct h_req *rq) {
 /* Field checks; true when the request may proceed (a 400 was sent otherwise). */
 static bool valid_fields(struct h_req *rq, const char *sid, const char *status) {
   struct h_field_errors fe = {0};
-  if (sid == NULL || strlen(sid) < 2 || strlen(sid) > 64 ||
-      strspn(sid, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789") !=
-          strlen(sid)) {
+  if (!h_sms_message_id_ok(sid)) {
     h_field_error(&fe, "MessageSid", sid == NULL ? "missing_field" : "invalid_id",
-                  "Must be the provider's message SID.");
+                  "Must be the provider's message id: 1-255 letters, digits or -_.:@/+=~.");
   }
   if (status == NULL || h_sms_status_rank(status) < 0) {
     h_field_error(&fe, "MessageStatus", status == NULL ? "missing_field" : "invalid_status",

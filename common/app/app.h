@@ -45,6 +45,10 @@ struct h_app {
 h_result h_app_init(struct h_app *app, const struct h_config *cfg, const char *name,
                     char **error);
 
+/* Validates what h_app_init needs (JWT keys, Redis addresses) and releases it again;
+ * connects nowhere. H_OK, or H_ERR_INVALID with *error (caller frees) naming the variable. */
+h_result h_app_check_config(const struct h_config *cfg, char **error);
+
 /* Drains and frees the group-commit queue if one was started, then everything else. */
 void h_app_free(struct h_app *app);
 

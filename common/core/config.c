@@ -193,8 +193,13 @@ static const struct h_config_option options[] = {
       "account,security,transactional,billing", 0, 0, NULL, false,
       "comma-separated categories sent without List-Unsubscribe"),
   OPT("HERALD_EMAIL_UNSUBSCRIBE_URL", H_CFG_STRING, email_unsubscribe_url, "", 0, 0, NULL, false,
-      "List-Unsubscribe link, {category} replaced (empty: HERALD_PUBLIC_URL"
-      "/settings/notifications?category={category})"),
+      "List-Unsubscribe link, {category} replaced (empty: the signed one-click link"
+      " HERALD_PUBLIC_URL/api/v1/unsubscribe?...)"),
+  OPT("HERALD_UNSUBSCRIBE_SECRET", H_CFG_STRING, unsubscribe_secret, "", 0, 0, NULL, true,
+      "signs one-click unsubscribe links, at least 32 bytes; the API and herald-email need the"
+      " same (empty: derived from HERALD_JWT_SECRET; neither: no one-click link)"),
+  OPT("HERALD_PRODUCT_NAME", H_CFG_STRING, product_name, "Herald", 0, 0, NULL, false,
+      "product name in the header and footer of HTML e-mails (1-64 characters)"),
   OPT("HERALD_SMTP_HOST", H_CFG_STRING, smtp_host, "127.0.0.1", 0, 0, NULL, false,
       "SMTP server of the smtp e-mail provider"),
   OPT("HERALD_SMTP_PORT", H_CFG_INT, smtp_port, "25", 1, 65535, NULL, false, "its port"),
@@ -391,6 +396,20 @@ static char *set_option(struct h_config *cfg, const struct h_config_option *o, c
   return h_sprintf("%s: unknown option type", o->env);
 }
 
+/* 1-64 bytes of UTF-8 text without control characters. Pure. */
+static bool product_name_ok(const char *s) {
+  size_t n = strlen(s);
+  if (n == 0 || n > 64) {
+    return false;
+  }
+  for (size_t i = 0; i < n; i++) {
+    if ((unsigned char)s[i] < 32 || s[i] == 127) {
+      return false;
+    }
+  }
+  return true;
+}
+
 /* The rules between variables, once each has a valid value: NULL, or a new message
  * naming the variable to fix. */
 static char *cross_check(const struct h_config *cfg) {
@@ -403,6 +422,12 @@ static char *cross_check(const struct h_config *cfg) {
   }
   if (cfg->jwt_secret[0] != '\0' && strlen(cfg->jwt_secret) < 32) {
     return h_sprintf("HERALD_JWT_SECRET: must be at least 32 bytes");
+  }
+  if (cfg->unsubscribe_secret[0] != '\0' && strlen(cfg->unsubscribe_secret) < 32) {
+    return h_sprintf("HERALD_UNSUBSCRIBE_SECRET: must be at least 32 bytes");
+  }
+  if (!product_name_ok(cfg->product_name)) {
+    return h_sprintf("HERALD_PRODUCT_NAME: must be 1-64 characters, no control characters");
   }
   if (cfg->smtp_user[0] != '\0' && strcmp(cfg->smtp_tls, "none") == 0 &&
       !cfg->smtp_plaintext_auth) {

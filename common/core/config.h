@@ -102,6 +102,8 @@ struct h_config {
   char *email_reply_to;
   char *email_transactional_categories;
   char *email_unsubscribe_url;
+  char *unsubscribe_secret;   /* signs one-click unsubscribe links (empty: from jwt_secret) */
+  char *product_name;         /* shown in e-mails */
   char *smtp_host;
   int smtp_port;
   char *smtp_tls; /* none|starttls|tls */

@@ -28,6 +28,13 @@ int h_sms_status_rank(const char *status) {
   return -2;
 }
 
+bool h_sms_message_id_ok(const char *sid) {
+  static const char allowed[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+                                "0123456789-_.:@/+=~";
+  size_t len = sid != NULL ? strlen(sid) : 0;
+  return len >= 1 && len <= H_SMS_MESSAGE_ID_MAX && strspn(sid, allowed) == len;
+}
+
 /* One receipt to record (borrowed) and whether it was. */
 struct receipt {
   const char *sid, *status, *error_code;

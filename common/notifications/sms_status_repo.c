@@ -13,7 +13,8 @@ h_result h_sms_status_repo_find(PGconn *conn, const char *message_sid, struct h_
   memset(out, 0, sizeof(*out));
   h_result r = h_db_exec(conn,
                          "SELECT id, attempts, status, COALESCE(provider_status, '')"
-                         " FROM deliveries WHERE provider = 'twilio' AND channel = 'sms'"
+                         " FROM deliveries WHERE provider IN ('twilio', 'file')"
+                         " AND channel = 'sms'"
                          " AND provider_message_id = $1 FOR UPDATE",
                          1, params, &res);
   if (r != H_OK) {
@@ -46,9 +47,9 @@ h_result h_sms_status_repo_apply(PGconn *conn, const struct h_sms_receipt_row *r
       "                 THEN 'provider_' || $2 ELSE reason END,"
       "   last_error = CASE WHEN $3::text IS NOT NULL"
       "                     THEN 'provider error ' || $3 ELSE last_error END,"
-      "   updated_at = now() WHERE id = $1::uuid RETURNING id)"
+      "   updated_at = now() WHERE id = $1::uuid RETURNING id, provider)"
       " INSERT INTO delivery_events (delivery_id, attempt, status, provider, error)"
-      " SELECT id, $4::int, $2, 'twilio', CASE WHEN $3::text IS NOT NULL"
+      " SELECT id, $4::int, $2, provider, CASE WHEN $3::text IS NOT NULL"
       "   THEN 'provider error ' || $3 END FROM u",
       4, params, NULL);
 }

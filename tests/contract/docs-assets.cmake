@@ -1,14 +1,14 @@
-# Copies the Redoc bundle that /docs serves from the npm tree of tests/contract into the
-# `docs` folder next to herald-api (build/bin/docs), where api/docs.c looks when
-# HERALD_DOCS_DIR is empty.
-#   cmake -DSRC=<tests/contract/node_modules/redoc/bundles> -DDEST=<build/bin/docs> [-DREQUIRED=ON] -P docs-assets.cmake
-# Without REQUIRED a missing npm tree is only a note (the build runs before `npm ci`).
-set(files redoc.standalone.js redoc.standalone.js.LICENSE.txt)
+# Copies the Redoc bundle that /docs serves, with its licences, from vendor/redoc (installed
+# and checksummed by scripts/docs-assets.sh at the dependency step) into the `docs` folder
+# next to herald-api (build/bin/docs), where api/docs.c looks when HERALD_DOCS_DIR is empty.
+#   cmake -DSRC=<vendor/redoc> -DDEST=<build/bin/docs> [-DREQUIRED=ON] -P docs-assets.cmake
+# Without REQUIRED a missing vendor/redoc is only a note.
+set(files redoc.standalone.js redoc.standalone.js.LICENSE.txt LICENSE VERSION)
 if(NOT EXISTS "${SRC}/redoc.standalone.js")
   if(REQUIRED)
-    message(FATAL_ERROR "docs assets: ${SRC}/redoc.standalone.js is missing; run `npm ci` in tests/contract")
+    message(FATAL_ERROR "docs assets: ${SRC}/redoc.standalone.js is missing; run scripts/docs-assets.sh")
   endif()
-  message(STATUS "docs assets: ${SRC} not installed yet (npm ci in tests/contract); /docs answers 404 until then")
+  message(STATUS "docs assets: ${SRC} not installed (scripts/docs-assets.sh); /docs answers 404 until then")
   return()
 endif()
 file(MAKE_DIRECTORY "${DEST}")

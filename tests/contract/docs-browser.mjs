@@ -60,7 +60,7 @@ async function main() {
   let browser;
   try {
     report.record(`the Redoc bundle is installed next to the binary (${bundle})`,
-      existsSync(bundle) ? [] : ['missing: run the contract_docs_assets test or rebuild after "npm ci" in tests/contract']);
+      existsSync(bundle) ? [] : ['missing: run scripts/docs-assets.sh (the dependency step of make run / make test), then rebuild']);
     const server = await h.server('installed');
     const url = `${server.base}/docs`;
     report.info(`docs-browser: ${url} in ${chromiumPath}`);

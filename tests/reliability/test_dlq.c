@@ -22,37 +22,20 @@ static PGconn *db;
 
 static int setup(void **state) {
   (void)state;
-  wt_init();
-  db = wt_db();
-  wt_fake_start(&smtp, "fake_smtp.py", NULL);
+  db = wt_begin(&smtp, "fake_smtp.py", NULL);
   return 0;
 }
 
 static int teardown(void **state) {
   (void)state;
-  wt_proc_signal(&smtp, SIGTERM, 5);
-  PQfinish(db);
-  wt_finish();
+  wt_end(db, &smtp);
   return 0;
 }
 
 static int before(void **state) {
   (void)state;
-  wt_queue_clear("email");
-  wt_fake_reset(smtp.control_port);
+  wt_reset("email", &smtp);
   return 0;
-}
-
-static const char *text(const char *sql, const char *id) {
-  static char out[4096];
-  const char *params[] = {id};
-  PGresult *res = PQexecParams(db, sql, 1, NULL, params, NULL, NULL, 0);
-  if (PQresultStatus(res) != PGRES_TUPLES_OK || PQntuples(res) != 1) {
-    fail_msg("%s (%s): %s", sql, id, PQerrorMessage(db));
-  }
-  snprintf(out, sizeof(out), "%s", PQgetvalue(res, 0, 0));
-  PQclear(res);
-  return out;
 }
 
 static void exec(const char *sql, const char *a, const char *b) {
@@ -98,7 +81,7 @@ static int cli(const char *a, const char *b, const char *c, const char *d, char 
 static void always_fail(const char *id) {
   char rule[300];
   snprintf(rule, sizeof(rule), "{\"stage\":\"rcpt\",\"code\":451,\"count\":-1,\"match\":\"%s\"}",
-           text("SELECT u.email FROM deliveries d JOIN users u ON u.id = d.user_id"
+           wt_text(db, "SELECT u.email FROM deliveries d JOIN users u ON u.id = d.user_id"
                 " WHERE d.id = $1", id));
   wt_fake_rule(smtp.control_port, rule);
 }
@@ -111,11 +94,11 @@ static void test_dead_letter_replay(void **state) {
   wt_push("email", ids);
   run_until("SELECT count(*) FROM deliveries WHERE id = ANY($1::uuid[]) AND status IN"
             " ('dead', 'sent')", ids, 2);
-  assert_string_equal(text("SELECT status || '/' || reason || '/' || attempts FROM deliveries"
+  assert_string_equal(wt_text(db, "SELECT status || '/' || reason || '/' || attempts FROM deliveries"
                            " WHERE id = $1", ids[0]), "dead/max_attempts/3");
-  assert_string_equal(text("SELECT string_agg(status, ',' ORDER BY id) FROM delivery_events"
+  assert_string_equal(wt_text(db, "SELECT string_agg(status, ',' ORDER BY id) FROM delivery_events"
                            " WHERE delivery_id = $1", ids[0]), "retry,retry,dead");
-  assert_string_equal(text("SELECT status FROM deliveries WHERE id = $1", ids[1]), "sent");
+  assert_string_equal(wt_text(db, "SELECT status FROM deliveries WHERE id = $1", ids[1]), "sent");
   assert_true(in_list("herald:dlq:{email}", ids[0]));
   assert_int_equal(wt_zcard("herald:delayed:{email}"), 0);
 
@@ -129,17 +112,17 @@ static void test_dead_letter_replay(void **state) {
   free(out);
   assert_int_equal(cli("dlq", "replay", "--id", ids[0], &out), 0);
   free(out);
-  assert_string_equal(text("SELECT status || '/' || attempts FROM deliveries WHERE id = $1",
+  assert_string_equal(wt_text(db, "SELECT status || '/' || attempts FROM deliveries WHERE id = $1",
                            ids[0]), "queued/0");
   assert_false(in_list("herald:dlq:{email}", ids[0]));
   assert_true(in_list("herald:q:{email}", ids[0]));
-  assert_string_equal(text("SELECT count(*)::text FROM audit_log WHERE target_id = $1"
+  assert_string_equal(wt_text(db, "SELECT count(*)::text FROM audit_log WHERE target_id = $1"
                            " AND action = 'delivery.dlq_replay' AND actor_type = 'system'",
                            ids[0]), "1");
   wt_fake_reset(smtp.control_port); /* the server accepts it now */
   run_until("SELECT count(*) FROM deliveries WHERE id = ANY($1::uuid[]) AND status = 'sent'",
             ids, 2);
-  assert_string_equal(text("SELECT string_agg(status, ',' ORDER BY id) FROM delivery_events"
+  assert_string_equal(wt_text(db, "SELECT string_agg(status, ',' ORDER BY id) FROM delivery_events"
                            " WHERE delivery_id = $1", ids[0]), "retry,retry,dead,replayed,sent");
   json_t *counts = wt_fake_counts(smtp.control_port);
   assert_int_equal(json_integer_value(json_object_get(counts, ids[0])), 1);
@@ -207,16 +190,16 @@ static void test_reaper(void **state) {
   char *reaped[] = {ids[0], ids[1], NULL};
   run_until("SELECT count(*) FROM deliveries WHERE id = ANY($1::uuid[]) AND status IN"
             " ('sent', 'dead')", reaped, 2);
-  assert_string_equal(text("SELECT status || '/' || recoveries FROM deliveries WHERE id = $1",
+  assert_string_equal(wt_text(db, "SELECT status || '/' || recoveries FROM deliveries WHERE id = $1",
                            ids[0]), "sent/1");
-  assert_non_null(strstr(text("SELECT string_agg(status || ':' || coalesce(error, ''), ','"
+  assert_non_null(strstr(wt_text(db, "SELECT string_agg(status || ':' || coalesce(error, ''), ','"
                               " ORDER BY id) FROM delivery_events WHERE delivery_id = $1",
                               ids[0]), "recovered:worker ghost-1/0 lost: heartbeat expired,sent"));
-  assert_string_equal(text("SELECT status || '/' || reason || '/' || recoveries FROM deliveries"
+  assert_string_equal(wt_text(db, "SELECT status || '/' || reason || '/' || recoveries FROM deliveries"
                            " WHERE id = $1", ids[1]), "dead/too_many_recoveries/3");
   assert_true(in_list("herald:dlq:{email}", ids[1]));
   /* the live worker's row is untouched: same token, not requeued, its list intact */
-  assert_string_equal(text("SELECT status || '/' || fencing_token || '/' || claimed_by"
+  assert_string_equal(wt_text(db, "SELECT status || '/' || fencing_token || '/' || claimed_by"
                            " FROM deliveries WHERE id = $1", ids[2]), "processing/7/live-1/0");
   assert_true(in_list("herald:q:{email}:proc:live-1/0", ids[2]));
   assert_false(in_list("herald:q:{email}", ids[2]));
@@ -239,9 +222,9 @@ static void test_reaper_holds_for_review(void **state) {
                                  " AND status = 'held'", ids, 1, 20);
   assert_int_equal(wt_proc_signal(&w, SIGTERM, 10), 0);
   assert_true(held);
-  assert_string_equal(text("SELECT reason || '/' || recoveries FROM deliveries WHERE id = $1",
+  assert_string_equal(wt_text(db, "SELECT reason || '/' || recoveries FROM deliveries WHERE id = $1",
                            ids[0]), "recovered_hold_for_review/1");
-  assert_string_equal(text("SELECT string_agg(status, ',' ORDER BY id) FROM delivery_events"
+  assert_string_equal(wt_text(db, "SELECT string_agg(status, ',' ORDER BY id) FROM delivery_events"
                            " WHERE delivery_id = $1", ids[0]), "held");
   assert_false(in_list("herald:q:{email}", ids[0]));
   assert_int_equal(wt_count_keys("herald:q:{email}:proc:ghost-*"), 0);

@@ -22,19 +22,15 @@ static PGconn *db;
 
 static int setup(void **state) {
   (void)state;
-  wt_init();
-  db = wt_db();
   const char *args[] = {"--delay-ms", "15", "--ids-only", NULL};
-  wt_fake_start(&smtp, "fake_smtp.py", args);
+  db = wt_begin(&smtp, "fake_smtp.py", args);
   wt_queue_clear("email");
   return 0;
 }
 
 static int teardown(void **state) {
   (void)state;
-  wt_proc_signal(&smtp, SIGTERM, 5);
-  PQfinish(db);
-  wt_finish();
+  wt_end(db, &smtp);
   return 0;
 }
 

@@ -23,18 +23,14 @@ static PGconn *db;
 
 static int setup(void **state) {
   (void)state;
-  wt_init();
-  db = wt_db();
-  wt_fake_start(&smtp, "fake_smtp.py", NULL);
+  db = wt_begin(&smtp, "fake_smtp.py", NULL);
   wt_queue_clear("email");
   return 0;
 }
 
 static int teardown(void **state) {
   (void)state;
-  wt_proc_signal(&smtp, SIGTERM, 5);
-  PQfinish(db);
-  wt_finish();
+  wt_end(db, &smtp);
   return 0;
 }
 

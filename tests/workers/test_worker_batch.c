@@ -21,59 +21,26 @@
 
 static struct wt_proc smtp, fcm;
 static PGconn *db;
-static char fcm_base[96], fcm_creds[300];
-
-/* The fake FCM with a service account it trusts (as test_worker_push.c). */
-static void start_fcm(void) {
-  char key[200], pub[200], creds[256], cmd[800];
-  snprintf(key, sizeof(key), "%s/sa-key.pem", wt_tmpdir());
-  snprintf(pub, sizeof(pub), "%s/sa-pub.pem", wt_tmpdir());
-  snprintf(creds, sizeof(creds), "%s/service-account.json", wt_tmpdir());
-  snprintf(cmd, sizeof(cmd), "openssl genrsa -out %s 2048 >/dev/null 2>&1 &&"
-                             " openssl rsa -in %s -pubout -out %s >/dev/null 2>&1", key, key, pub);
-  assert_int_equal(system(cmd), 0);
-  const char *args[] = {"--public-key", pub, NULL};
-  wt_fake_start(&fcm, "fake_fcm.py", args);
-  char uri[96], pem[8192];
-  snprintf(uri, sizeof(uri), "http://127.0.0.1:%d/token", fcm.port);
-  FILE *f = fopen(key, "r");
-  assert_non_null(f);
-  size_t n = fread(pem, 1, sizeof(pem) - 1, f);
-  pem[n] = '\0';
-  fclose(f);
-  json_t *sa = json_pack("{ssssssssssss}", "type", "service_account", "project_id",
-                         "herald-test", "private_key_id", "k1", "private_key", pem,
-                         "client_email", "herald@herald-test.iam.example", "token_uri", uri);
-  assert_int_equal(json_dump_file(sa, creds, 0), 0);
-  json_decref(sa);
-  snprintf(fcm_base, sizeof(fcm_base), "HERALD_FCM_BASE_URL=http://127.0.0.1:%d", fcm.port);
-  snprintf(fcm_creds, sizeof(fcm_creds), "HERALD_FCM_CREDENTIALS_FILE=%s", creds);
-}
+static struct wt_fcm fcm_env;
 
 static int setup(void **state) {
   (void)state;
-  wt_init();
-  db = wt_db();
-  wt_fake_start(&smtp, "fake_smtp.py", NULL);
-  start_fcm();
+  db = wt_begin(&smtp, "fake_smtp.py", NULL);
+  wt_fcm_start(&fcm, &fcm_env);
   return 0;
 }
 
 static int teardown(void **state) {
   (void)state;
-  wt_proc_signal(&smtp, SIGTERM, 5);
   wt_proc_signal(&fcm, SIGTERM, 5);
-  PQfinish(db);
-  wt_finish();
+  wt_end(db, &smtp);
   return 0;
 }
 
 static int before(void **state) {
   (void)state;
-  wt_queue_clear("email");
-  wt_queue_clear("push");
-  wt_fake_reset(smtp.control_port);
-  wt_fake_reset(fcm.port);
+  wt_reset("email", &smtp);
+  wt_reset("push", &fcm);
   return 0;
 }
 
@@ -86,18 +53,6 @@ static void exec_ids(const char *sql, char **ids) {
   }
   PQclear(res);
   free(arr);
-}
-
-static const char *text(const char *sql, const char *id) {
-  static char out[4096];
-  const char *params[] = {id};
-  PGresult *res = PQexecParams(db, sql, 1, NULL, params, NULL, NULL, 0);
-  if (PQresultStatus(res) != PGRES_TUPLES_OK || PQntuples(res) != 1) {
-    fail_msg("%s (%s): %s", sql, id, PQerrorMessage(db));
-  }
-  snprintf(out, sizeof(out), "%s", PQgetvalue(res, 0, 0));
-  PQclear(res);
-  return out;
 }
 
 static void test_claim_batch_sorts_every_id(void **state) {
@@ -181,20 +136,20 @@ static void test_record_batch_fences_each_item(void **state) {
   assert_int_equal(results[1], H_OK);
   assert_int_equal(results[2], H_OK);
   assert_int_equal(results[3], H_ERR_CONFLICT); /* fenced out, alone */
-  assert_string_equal(text("SELECT status || '/' || provider_message_id FROM deliveries"
+  assert_string_equal(wt_text(db, "SELECT status || '/' || provider_message_id FROM deliveries"
                            " WHERE id = $1", ids[0]), "sent/m-0");
-  assert_string_equal(text("SELECT status || '/' || reason FROM deliveries WHERE id = $1",
+  assert_string_equal(wt_text(db, "SELECT status || '/' || reason FROM deliveries WHERE id = $1",
                            ids[1]), "failed/no_active_device");
-  assert_string_equal(text("SELECT d.active::text FROM devices d JOIN deliveries x"
+  assert_string_equal(wt_text(db, "SELECT d.active::text FROM devices d JOIN deliveries x"
                            " ON x.user_id = d.user_id WHERE x.id = $1", ids[1]), "false");
-  assert_string_equal(text("SELECT status || '/' || (due_at > now() + interval '50 s')"
+  assert_string_equal(wt_text(db, "SELECT status || '/' || (due_at > now() + interval '50 s')"
                            " FROM deliveries WHERE id = $1", ids[2]), "scheduled/true");
-  assert_string_equal(text("SELECT status FROM deliveries WHERE id = $1", ids[3]),
+  assert_string_equal(wt_text(db, "SELECT status FROM deliveries WHERE id = $1", ids[3]),
                       "processing");
   /* one event each for the recorded ones, dated when the attempt ended */
   assert_int_equal(wt_scalar(db, "SELECT count(*) FROM delivery_events WHERE"
                                  " delivery_id = ANY($1::uuid[])", ids), 3);
-  assert_string_equal(text("SELECT (now() - created_at > interval '1.5 s')::text FROM"
+  assert_string_equal(wt_text(db, "SELECT (now() - created_at > interval '1.5 s')::text FROM"
                            " delivery_events WHERE delivery_id = $1", ids[0]), "true");
   /* the same call again (its COMMIT reply lost): recognised, nothing written twice */
   assert_int_equal(h_job_record_batch(db, jobs, outs, at, 4, results), H_OK);
@@ -221,10 +176,10 @@ static void test_unclaim_batch(void **state) {
   exec_ids("UPDATE deliveries SET fencing_token = fencing_token + 1 WHERE id = ANY($1::uuid[])",
            stale);
   assert_int_equal(h_job_unclaim_batch(db, jobs, 2), H_OK);
-  assert_string_equal(text("SELECT status || '/' || attempts || '/' || fencing_token"
+  assert_string_equal(wt_text(db, "SELECT status || '/' || attempts || '/' || fencing_token"
                            " FROM deliveries WHERE id = $1", ids[0]), "queued/0/2");
   /* not ours any more: untouched */
-  assert_string_equal(text("SELECT status || '/' || attempts FROM deliveries WHERE id = $1",
+  assert_string_equal(wt_text(db, "SELECT status || '/' || attempts FROM deliveries WHERE id = $1",
                            ids[1]), "processing/1");
   h_job_free(jobs[0]);
   h_job_free(jobs[1]);
@@ -243,13 +198,7 @@ static const char *const *email_env(void) {
 
 static int run_email(const char *batch, const char *concurrency, const char *const *env) {
   const char *args[] = {"--once", "--batch", batch, "--concurrency", concurrency, NULL};
-  char *out = NULL;
-  int rc = wt_run(HERALD_EMAIL_BIN, args, env, &out, 90);
-  if (rc != 0) {
-    fprintf(stderr, "%s\n", out);
-  }
-  free(out);
-  return rc;
+  return wt_run_shown(HERALD_EMAIL_BIN, args, env, 90, true);
 }
 
 static void test_email_batches_send_each_job_once(void **state) {
@@ -283,10 +232,10 @@ static void test_mixed_outcomes_in_one_batch(void **state) {
   const char *email_of = "SELECT u.email FROM deliveries d JOIN users u ON u.id = d.user_id"
                          " WHERE d.id = $1";
   snprintf(rule, sizeof(rule), "{\"stage\":\"rcpt\",\"code\":550,\"text\":\"5.1.1 no such"
-           " user\",\"match\":\"%s\"}", text(email_of, ids[1]));
+           " user\",\"match\":\"%s\"}", wt_text(db, email_of, ids[1]));
   wt_fake_rule(smtp.control_port, rule);
   snprintf(rule, sizeof(rule), "{\"stage\":\"rcpt\",\"code\":451,\"text\":\"4.3.0 try later\","
-           "\"match\":\"%s\"}", text(email_of, ids[4]));
+           "\"match\":\"%s\"}", wt_text(db, email_of, ids[4]));
   wt_fake_rule(smtp.control_port, rule);
   /* one thread; a first job alone (the first batch is one job), then the six together */
   struct wt_seed w = {.channel = "email", .n = 1};
@@ -305,11 +254,11 @@ static void test_mixed_outcomes_in_one_batch(void **state) {
   /* recorded in one transaction: one now() for all six rows */
   assert_int_equal(wt_scalar(db, "SELECT count(DISTINCT updated_at) FROM deliveries"
                                  " WHERE id = ANY($1::uuid[])", ids), 1);
-  assert_string_equal(text("SELECT status || '/' || reason FROM deliveries WHERE id = $1",
+  assert_string_equal(wt_text(db, "SELECT status || '/' || reason FROM deliveries WHERE id = $1",
                            ids[1]), "failed/smtp_rejected");
-  assert_string_equal(text("SELECT status || '/' || attempts FROM deliveries WHERE id = $1",
+  assert_string_equal(wt_text(db, "SELECT status || '/' || attempts FROM deliveries WHERE id = $1",
                            ids[4]), "scheduled/1");
-  assert_non_null(strstr(text("SELECT last_error FROM deliveries WHERE id = $1", ids[4]),
+  assert_non_null(strstr(wt_text(db, "SELECT last_error FROM deliveries WHERE id = $1", ids[4]),
                          "451 4.3.0 try later"));
   assert_int_equal(wt_scalar(db, "SELECT count(*) FROM deliveries WHERE id = ANY($1::uuid[])"
                                  " AND status = 'sent'", ids), 4);
@@ -329,7 +278,7 @@ static void test_sigterm_hands_back_the_unattempted(void **state) {
   (void)state;
   char url[96];
   snprintf(url, sizeof(url), "http://127.0.0.1:%d/_fake/delay", smtp.control_port);
-  assert_int_equal(wt_http("POST", url, "{\"ms\":150}", NULL), 200);
+  assert_int_equal(th_http("POST", url, "{\"ms\":150}", NULL), 200);
   struct wt_seed s = {.channel = "email", .n = 30};
   char **ids = wt_seed_jobs(db, &s);
   wt_push("email", ids);
@@ -371,7 +320,7 @@ static void test_sigterm_hands_back_the_unattempted(void **state) {
   json_t *counts = wt_fake_counts(smtp.control_port);
   assert_int_equal(json_object_size(counts), sent);
   json_decref(counts);
-  assert_int_equal(wt_http("POST", url, "{\"ms\":0}", NULL), 200);
+  assert_int_equal(th_http("POST", url, "{\"ms\":0}", NULL), 200);
   wt_free_ids(ids);
 }
 
@@ -380,23 +329,17 @@ static void test_push_batches_send_each_device_once(void **state) {
   struct wt_seed s = {.channel = "push", .n = 30, .devices = 2, .device_prefix = "pb-"};
   char **ids = wt_seed_jobs(db, &s);
   char gone[128], body[200], url[96];
-  snprintf(gone, sizeof(gone), "%s", text("SELECT min(token) FROM devices WHERE user_id ="
+  snprintf(gone, sizeof(gone), "%s", wt_text(db, "SELECT min(token) FROM devices WHERE user_id ="
                                           " (SELECT user_id FROM deliveries WHERE id = $1)",
                                           ids[5]));
   snprintf(body, sizeof(body), "{\"token\":\"%s\"}", gone);
   snprintf(url, sizeof(url), "http://127.0.0.1:%d/_fake/unregister", fcm.port);
-  assert_int_equal(wt_http("POST", url, body, NULL), 200);
+  assert_int_equal(th_http("POST", url, body, NULL), 200);
   wt_push("push", ids);
-  const char *env[] = {"HERALD_PUSH_PROVIDER=fcm", fcm_base, fcm_creds, "HERALD_LOG_LEVEL=info",
-                       "HERALD_WORKER_BATCH_WINDOW_MS=60000", NULL};
+  const char *env[] = {"HERALD_PUSH_PROVIDER=fcm", fcm_env.base_var, fcm_env.creds_var,
+                       "HERALD_LOG_LEVEL=info", "HERALD_WORKER_BATCH_WINDOW_MS=60000", NULL};
   const char *args[] = {"--once", "--batch", "12", "--concurrency", "2", NULL};
-  char *out = NULL;
-  int rc = wt_run(HERALD_PUSH_BIN, args, env, &out, 90);
-  if (rc != 0) {
-    fprintf(stderr, "%s\n", out);
-  }
-  free(out);
-  assert_int_equal(rc, 0);
+  assert_int_equal(wt_run_shown(HERALD_PUSH_BIN, args, env, 90, true), 0);
   assert_int_equal(wt_scalar(db, "SELECT count(*) FROM deliveries WHERE id = ANY($1::uuid[])"
                                  " AND status = 'sent' AND attempts = 1 AND provider = 'fcm'",
                              ids), 30);
@@ -409,7 +352,7 @@ static void test_push_batches_send_each_device_once(void **state) {
   json_t *messages = wt_fake_messages(fcm.port);
   assert_int_equal(json_array_size(messages), 59);
   json_decref(messages);
-  assert_string_equal(text("SELECT active::text FROM devices WHERE token = $1", gone), "false");
+  assert_string_equal(wt_text(db, "SELECT active::text FROM devices WHERE token = $1", gone), "false");
   assert_int_equal(wt_scalar(db, "SELECT count(*) FROM devices d JOIN deliveries x ON"
                                  " x.user_id = d.user_id WHERE x.id = ANY($1::uuid[])"
                                  " AND d.active", ids), 59);

@@ -20,15 +20,13 @@ static PGconn *db;
 
 static int setup(void **state) {
   (void)state;
-  wt_init();
-  db = wt_db();
+  db = wt_begin(NULL, NULL, NULL);
   return 0;
 }
 
 static int teardown(void **state) {
   (void)state;
-  PQfinish(db);
-  wt_finish();
+  wt_end(db, NULL);
   return 0;
 }
 

@@ -5,14 +5,11 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <cmocka.h>
-#include <arpa/inet.h>
 #include <dirent.h>
-#include <netinet/in.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
 #include "core/alloc.h"
@@ -24,15 +21,13 @@ static const char *names[] = {"herald-email", "herald-sms", "herald-push"};
 
 static int setup(void **state) {
   (void)state;
-  wt_init();
-  db = wt_db();
+  db = wt_begin(NULL, NULL, NULL);
   return 0;
 }
 
 static int teardown(void **state) {
   (void)state;
-  PQfinish(db);
-  wt_finish();
+  wt_end(db, NULL);
   return 0;
 }
 
@@ -168,17 +163,6 @@ static void test_max_jobs(void **state) {
   wt_free_ids(ids);
 }
 
-static int free_port(void) {
-  int fd = socket(AF_INET, SOCK_STREAM, 0);
-  struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = 0};
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t len = sizeof(a);
-  assert_int_equal(bind(fd, (struct sockaddr *)&a, sizeof(a)), 0);
-  getsockname(fd, (struct sockaddr *)&a, &len);
-  close(fd);
-  return ntohs(a.sin_port);
-}
-
 static void test_stats_and_metrics(void **state) {
   (void)state;
   struct wt_seed s = {.channel = "email", .n = 3};
@@ -189,11 +173,30 @@ static void test_stats_and_metrics(void **state) {
   assert_non_null(strstr(out, "ready       3\n"));
   assert_non_null(strstr(out, "processing  0\n"));
   assert_non_null(strstr(out, " queued=3"));
+  assert_non_null(strstr(out, "oldest      queued "));
+  free(out);
+  assert_int_equal(wt_run(HERALD_EMAIL_BIN, words("stats --json"), NULL, &out, 10), 0);
+  json_error_t jerr;
+  json_t *stats = json_loads(out, 0, &jerr);
+  if (stats == NULL) {
+    fail_msg("stats --json printed no JSON (%s): %s", jerr.text, out);
+  }
+  assert_string_equal(json_string_value(json_object_get(stats, "queue")), "email");
+  json_t *redis = json_object_get(stats, "redis");
+  assert_int_equal(json_integer_value(json_object_get(redis, "ready")), 3);
+  assert_int_equal(json_integer_value(json_object_get(redis, "processing")), 0);
+  assert_int_equal(json_integer_value(json_object_get(redis, "dead")), 0);
+  assert_int_equal(json_integer_value(json_object_get(json_object_get(stats, "postgresql"),
+                                                      "queued")), 3);
+  assert_true(json_is_integer(json_object_get(stats, "oldest_queued_seconds")));
+  json_decref(stats);
+  free(out);
+  assert_int_equal(wt_run(HERALD_EMAIL_BIN, words("stats --json extra"), NULL, &out, 10), 2);
   free(out);
   char dir[256], var[300], port[16], url[96];
   snprintf(dir, sizeof(dir), "%s/metrics", wt_tmpdir());
   snprintf(var, sizeof(var), "HERALD_EMAIL_OUTBOX_DIR=%s", dir);
-  snprintf(port, sizeof(port), "%d", free_port());
+  snprintf(port, sizeof(port), "%d", th_free_port());
   const char *env[] = {"HERALD_EMAIL_PROVIDER=file", var, "HERALD_WORKER_BLOCK_MS=200", NULL};
   const char *args[] = {"--metrics-port", port, NULL};
   struct wt_proc w;
@@ -202,11 +205,11 @@ static void test_stats_and_metrics(void **state) {
                                  " AND status = 'sent'", ids, 3, 20));
   snprintf(url, sizeof(url), "http://127.0.0.1:%s/metrics", port);
   char *body = NULL;
-  assert_int_equal(wt_http_text(url, &body), 200);
+  assert_int_equal(th_http_text(url, &body), 200);
   if (strstr(body, "list=\"ready\"} 0\n") == NULL) { /* depths are sampled every second */
     free(body);
     wt_sleep_ms(1500);
-    assert_int_equal(wt_http_text(url, &body), 200);
+    assert_int_equal(th_http_text(url, &body), 200);
   }
   assert_non_null(strstr(body, "herald_worker_jobs_total{queue=\"email\",outcome=\"sent\"} 3\n"));
   assert_non_null(strstr(body, "herald_worker_queue_depth{queue=\"email\",list=\"ready\"} 0\n"));

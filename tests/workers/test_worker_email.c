@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "core/alloc.h"
+#include "harness.h"
 #include "wtest.h"
 
 static struct wt_proc smtp;
@@ -45,38 +46,20 @@ static const char *const *smtp_env(int port, const char *extra1, const char *ext
 
 static int setup(void **state) {
   (void)state;
-  wt_init();
-  db = wt_db();
-  wt_fake_start(&smtp, "fake_smtp.py", NULL);
+  db = wt_begin(&smtp, "fake_smtp.py", NULL);
   return 0;
 }
 
 static int teardown(void **state) {
   (void)state;
-  wt_proc_signal(&smtp, SIGTERM, 5);
-  PQfinish(db);
-  wt_finish();
+  wt_end(db, &smtp);
   return 0;
 }
 
 static int before(void **state) {
   (void)state;
-  wt_queue_clear("email");
-  wt_fake_reset(smtp.control_port);
+  wt_reset("email", &smtp);
   return 0;
-}
-
-/* One text value of a query with $1 = a delivery id (static buffer; "" for NULL). */
-static const char *text(const char *sql, const char *id) {
-  static char out[4096];
-  const char *params[] = {id};
-  PGresult *res = PQexecParams(db, sql, 1, NULL, params, NULL, NULL, 0);
-  if (PQresultStatus(res) != PGRES_TUPLES_OK || PQntuples(res) != 1) {
-    fail_msg("%s (%s): %s", sql, id, PQerrorMessage(db));
-  }
-  snprintf(out, sizeof(out), "%s", PQgetvalue(res, 0, 0));
-  PQclear(res);
-  return out;
 }
 
 /* The message the fake received for delivery id (borrowed from messages) or NULL. */
@@ -94,13 +77,7 @@ static json_t *message_for(json_t *messages, const char *id) {
 
 static int run_once(const char *const *env) {
   const char *args[] = {"--once", "--concurrency", "2", NULL};
-  char *out = NULL;
-  int rc = wt_run(HERALD_EMAIL_BIN, args, env, &out, 60);
-  if (rc != 0) {
-    fprintf(stderr, "%s\n", out);
-  }
-  free(out);
-  return rc;
+  return wt_run_shown(HERALD_EMAIL_BIN, args, env, 60, true);
 }
 
 static void test_smtp_sends_mime(void **state) {
@@ -127,7 +104,7 @@ static void test_smtp_sends_mime(void **state) {
   for (int i = 0; i < 2; i++) {
     json_t *m = message_for(messages, a[i]);
     assert_non_null(m);
-    const char *email = text("SELECT u.email FROM deliveries d JOIN users u ON u.id = d.user_id"
+    const char *email = wt_text(db, "SELECT u.email FROM deliveries d JOIN users u ON u.id = d.user_id"
                              " WHERE d.id = $1", a[i]);
     assert_string_equal(json_string_value(json_array_get(json_object_get(m, "rcpt"), 0)), email);
     assert_string_equal(json_string_value(json_object_get(m, "mail_from")),
@@ -140,8 +117,9 @@ static void test_smtp_sends_mime(void **state) {
     assert_int_equal(strncmp(data, "Date: ", 6), 0);
   }
   const char *data = json_string_value(json_object_get(message_for(messages, b[0]), "data"));
-  assert_null(strstr(data, "List-Unsubscribe"));
-  assert_null(strstr(data, "multipart"));
+  assert_null(strstr(data, "List-Unsubscribe")); /* transactional */
+  assert_non_null(strstr(data, "Content-Type: multipart/alternative")); /* HTML from the text */
+  assert_non_null(strstr(data, "Content-Type: text/html; charset=UTF-8"));
   assert_non_null(strstr(data, "Subject: Reset your password\r\n"));
   assert_int_equal(wt_llen("herald:q:{email}"), 0);
   assert_int_equal(wt_processing("email"), 0);
@@ -170,8 +148,124 @@ static void test_file_provider(void **state) {
   char header[96];
   snprintf(header, sizeof(header), "X-Herald-Delivery-Id: %s\r\n", ids[0]);
   assert_non_null(strstr(buf, header));
-  assert_string_equal(text("SELECT status || '/' || provider FROM deliveries WHERE id = $1",
+  assert_string_equal(wt_text(db, "SELECT status || '/' || provider FROM deliveries WHERE id = $1",
                            ids[0]), "sent/file");
+  wt_free_ids(ids);
+}
+
+/* Quoted-printable body of the part after marker in msg, decoded with LF line ends (caller
+ * frees); the part ends at the next boundary line ("\r\n--"). */
+static char *qp_part(const char *msg, const char *marker) {
+  const char *p = strstr(msg, marker);
+  assert_non_null(p);
+  p = strstr(p, "\r\n\r\n");
+  assert_non_null(p);
+  p += 4;
+  const char *end = strstr(p, "\r\n--");
+  assert_non_null(end);
+  char *out = h_malloc((size_t)(end - p) + 1);
+  size_t n = 0;
+  while (p < end) {
+    if (p[0] == '=' && p + 2 < end + 2 && p[1] == '\r' && p[2] == '\n') {
+      p += 3; /* soft line break */
+    } else if (p[0] == '=' && p + 2 < end) {
+      char hex[3] = {p[1], p[2], 0};
+      out[n++] = (char)strtol(hex, NULL, 16);
+      p += 3;
+    } else if (*p == '\r') {
+      p++; /* lines end in CRLF on the wire; compare with LF */
+    } else {
+      out[n++] = *p++;
+    }
+  }
+  out[n] = '\0';
+  return out;
+}
+
+/* A notification without an HTML template: multipart/alternative with an HTML part made from
+ * the text (escaped, paragraphs, links, the product's name), the headers mail systems expect,
+ * and a signed one-click List-Unsubscribe that the API honours. */
+static void test_text_only_gets_html_and_one_click(void **state) {
+  (void)state;
+  struct wt_seed s = {.channel = "email", .n = 1, .category = "news",
+                      .title = "Caf\xc3\xa9 news",
+                      .body = "Hello <b>you</b> & co.\nSecond line.\n\nRead https://example.com/a?x=1&y=2."};
+  char **ids = wt_seed_jobs(db, &s);
+  wt_push("email", ids);
+  char dir[256], var[300], path[400];
+  snprintf(dir, sizeof(dir), "%s/outbox-html", wt_tmpdir());
+  snprintf(var, sizeof(var), "HERALD_EMAIL_OUTBOX_DIR=%s", dir);
+  const char *env[] = {"HERALD_EMAIL_PROVIDER=file", var,
+                       "HERALD_PRODUCT_NAME=Acme \xe2\x80\x94 Alerts",
+                       "HERALD_UNSUBSCRIBE_SECRET=worker-test-unsubscribe-secret-0123456789",
+                       "HERALD_PUBLIC_URL=https://herald.example/", NULL};
+  assert_int_equal(run_once(env), 0);
+  snprintf(path, sizeof(path), "%s/%s.eml", dir, ids[0]);
+  char *msg = NULL;
+  size_t len = 0;
+  FILE *f = fopen(path, "r");
+  assert_non_null(f);
+  assert_int_equal(getdelim(&msg, &len, '\0', f) > 0, 1);
+  fclose(f);
+  char *head_end = strstr(msg, "\r\n\r\n");
+  assert_non_null(head_end);
+  *head_end = '\0'; /* the headers alone */
+  assert_non_null(strstr(msg, "MIME-Version: 1.0\r\n"));
+  assert_non_null(strstr(msg, "Date: "));
+  assert_non_null(strstr(msg, "Subject: =?UTF-8?B?"));
+  char want[200];
+  snprintf(want, sizeof(want), "Message-ID: <%s@herald.local>\r\n", ids[0]);
+  assert_non_null(strstr(msg, want));
+  assert_non_null(strstr(msg, "Content-Type: multipart/alternative; boundary="));
+  assert_non_null(strstr(msg, "List-Unsubscribe-Post: List-Unsubscribe=One-Click\r\n"));
+  const char *user = wt_text(db, "SELECT user_id::text FROM deliveries WHERE id = $1", ids[0]);
+  char user_id[40];
+  snprintf(user_id, sizeof(user_id), "%s", user);
+  snprintf(want, sizeof(want),
+           "List-Unsubscribe: <https://herald.example/api/v1/unsubscribe?user=%s&category=news&sig=",
+           user_id);
+  char *lu = strstr(msg, want);
+  assert_non_null(lu);
+  const char *api_path = strstr(lu, "/api/v1/");
+  char path_query[400];
+  snprintf(path_query, sizeof(path_query), "%.*s", (int)strcspn(api_path, ">"), api_path);
+  *head_end = '\r';
+
+  char *plain = qp_part(head_end, "Content-Type: text/plain; charset=UTF-8");
+  assert_non_null(strstr(plain, "Hello <b>you</b> & co."));
+  char *html = qp_part(head_end, "Content-Type: text/html; charset=UTF-8");
+  assert_non_null(strstr(html, "<!DOCTYPE html>"));
+  assert_non_null(strstr(html, "<meta name=\"viewport\""));
+  assert_non_null(strstr(html, "Hello &lt;b&gt;you&lt;/b&gt; &amp; co.<br>\nSecond line.</p>"));
+  assert_non_null(strstr(html, "Read <a href=\"https://example.com/a?x=1&amp;y=2\""));
+  assert_non_null(strstr(html, ">https://example.com/a?x=1&amp;y=2</a>.</p>"));
+  assert_non_null(strstr(html, "Acme \xe2\x80\x94 Alerts"));
+  assert_non_null(strstr(html, "Caf\xc3\xa9 news</h1>"));
+  assert_non_null(strstr(html, ">Unsubscribe</a>"));
+  assert_null(strstr(html, "<b>you"));
+  free(plain);
+  free(html);
+
+  /* the API (same secret) honours the link: e-mail of "news" is off for that user */
+  setenv("HERALD_UNSUBSCRIBE_SECRET", "worker-test-unsubscribe-secret-0123456789", 1);
+  struct th_server api;
+  th_start(&api);
+  const char *headers[] = {"Content-Type: application/x-www-form-urlencoded", NULL};
+  struct th_response r;
+  th_request(&api, "POST", path_query, headers, "List-Unsubscribe=One-Click", &r);
+  if (r.status != 200) {
+    fail_msg("POST %s: %ld %s", path_query, r.status, r.body);
+  }
+  th_response_free(&r);
+  assert_string_equal(wt_text(db, "SELECT categories::text FROM notification_preferences"
+                           " WHERE user_id = $1", user_id), "{\"news\": {\"email\": false}}");
+  path_query[strlen(path_query) - 1] ^= 1; /* one altered character */
+  th_request(&api, "POST", path_query, headers, "List-Unsubscribe=One-Click", &r);
+  th_assert_error(&r, 400, "invalid_signature");
+  th_response_free(&r);
+  th_stop(&api);
+  unsetenv("HERALD_UNSUBSCRIBE_SECRET");
+  free(msg);
   wt_free_ids(ids);
 }
 
@@ -182,16 +276,16 @@ static void test_5xx_is_permanent(void **state) {
   char rule[256];
   snprintf(rule, sizeof(rule),
            "{\"stage\":\"rcpt\",\"code\":550,\"text\":\"5.1.1 no such user\",\"match\":\"%s\"}",
-           text("SELECT u.email FROM deliveries d JOIN users u ON u.id = d.user_id"
+           wt_text(db, "SELECT u.email FROM deliveries d JOIN users u ON u.id = d.user_id"
                 " WHERE d.id = $1", ids[0]));
   wt_fake_rule(smtp.control_port, rule);
   wt_push("email", ids);
   assert_int_equal(run_once(smtp_env(smtp.port, NULL, NULL)), 0);
-  assert_string_equal(text("SELECT status || '/' || reason || '/' || attempts FROM deliveries"
+  assert_string_equal(wt_text(db, "SELECT status || '/' || reason || '/' || attempts FROM deliveries"
                            " WHERE id = $1", ids[0]), "failed/smtp_rejected/1");
-  assert_non_null(strstr(text("SELECT last_error FROM deliveries WHERE id = $1", ids[0]),
+  assert_non_null(strstr(wt_text(db, "SELECT last_error FROM deliveries WHERE id = $1", ids[0]),
                          "550 5.1.1 no such user"));
-  assert_string_equal(text("SELECT string_agg(status, ',' ORDER BY id) FROM delivery_events"
+  assert_string_equal(wt_text(db, "SELECT string_agg(status, ',' ORDER BY id) FROM delivery_events"
                            " WHERE delivery_id = $1", ids[0]), "failed");
   assert_int_equal(wt_zcard("herald:delayed:{email}"), 0);
   assert_int_equal(wt_llen("herald:dlq:{email}"), 0);
@@ -205,7 +299,7 @@ static void test_5xx_is_permanent(void **state) {
 static void fail_once(const char *id, const char *stage, const char *how) {
   char rule[512];
   snprintf(rule, sizeof(rule), "{\"stage\":\"%s\",\"count\":1,\"match\":\"%s\",%s}", stage,
-           text("SELECT u.email FROM deliveries d JOIN users u ON u.id = d.user_id"
+           wt_text(db, "SELECT u.email FROM deliveries d JOIN users u ON u.id = d.user_id"
                 " WHERE d.id = $1", id), how);
   wt_fake_rule(smtp.control_port, rule);
 }
@@ -306,8 +400,8 @@ static void test_starttls_auth_and_smtps(void **state) {
   wt_push("email", ids);
   full[n - 1] = "HERALD_SMTP_PASSWORD=wrong";
   assert_int_equal(run_once((const char *const *)full), 0);
-  assert_string_equal(text("SELECT status FROM deliveries WHERE id = $1", second), "scheduled");
-  assert_non_null(strstr(text("SELECT last_error FROM deliveries WHERE id = $1", second), "535"));
+  assert_string_equal(wt_text(db, "SELECT status FROM deliveries WHERE id = $1", second), "scheduled");
+  assert_non_null(strstr(wt_text(db, "SELECT last_error FROM deliveries WHERE id = $1", second), "535"));
   /* waiting in the delayed set, or already promoted to the ready list */
   assert_int_equal(wt_zcard("herald:delayed:{email}") + wt_llen("herald:q:{email}"), 1);
   wt_proc_signal(&tls, SIGTERM, 5);
@@ -350,24 +444,24 @@ static void test_duplicates_inactive_and_not_due(void **state) {
   assert_int_equal(json_object_size(counts), 1);
   assert_int_equal(json_integer_value(json_object_get(counts, ids[0])), 1);
   json_decref(counts);
-  assert_string_equal(text("SELECT status || '/' || attempts FROM deliveries WHERE id = $1",
+  assert_string_equal(wt_text(db, "SELECT status || '/' || attempts FROM deliveries WHERE id = $1",
                            ids[0]), "sent/1");
-  assert_string_equal(text("SELECT count(*)::text FROM delivery_events WHERE delivery_id = $1",
+  assert_string_equal(wt_text(db, "SELECT count(*)::text FROM delivery_events WHERE delivery_id = $1",
                            ids[0]), "1");
-  assert_string_equal(text("SELECT status || '/' || reason FROM deliveries WHERE id = $1",
+  assert_string_equal(wt_text(db, "SELECT status || '/' || reason FROM deliveries WHERE id = $1",
                            ids[1]), "skipped/user_inactive");
   /* scheduled for later: back to the delayed set at its due time, not sent */
-  assert_string_equal(text("SELECT status || '/' || attempts FROM deliveries WHERE id = $1",
+  assert_string_equal(wt_text(db, "SELECT status || '/' || attempts FROM deliveries WHERE id = $1",
                            ids[2]), "scheduled/0");
   const char *argv[] = {"ZSCORE", "herald:delayed:{email}", ids[2]};
   redisReply *reply = NULL;
   assert_int_equal(h_redis_argv(wt_redis(), &reply, 3, argv), H_OK);
   assert_int_equal(reply->type, REDIS_REPLY_STRING);
-  double due = atof(text("SELECT extract(epoch FROM due_at) FROM deliveries WHERE id = $1",
+  double due = atof(wt_text(db, "SELECT extract(epoch FROM due_at) FROM deliveries WHERE id = $1",
                          ids[2]));
   assert_true(atof(reply->str) > due - 1 && atof(reply->str) < due + 1);
   freeReplyObject(reply);
-  assert_string_equal(text("SELECT status || '/' || attempts FROM deliveries WHERE id = $1",
+  assert_string_equal(wt_text(db, "SELECT status || '/' || attempts FROM deliveries WHERE id = $1",
                            other[0]), "queued/0");
   assert_int_equal(wt_llen("herald:q:{email}"), 0);
   assert_int_equal(wt_processing("email"), 0);
@@ -379,6 +473,7 @@ int main(void) {
   const struct CMUnitTest tests[] = {
     cmocka_unit_test_setup(test_smtp_sends_mime, before),
     cmocka_unit_test_setup(test_file_provider, before),
+    cmocka_unit_test_setup(test_text_only_gets_html_and_one_click, before),
     cmocka_unit_test_setup(test_5xx_is_permanent, before),
     cmocka_unit_test_setup(test_transient_failures_retry, before),
     cmocka_unit_test_setup(test_starttls_auth_and_smtps, before),

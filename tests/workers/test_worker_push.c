@@ -16,87 +16,41 @@
 
 static struct wt_proc fake;
 static PGconn *db;
-static char creds[256], base_var[96], creds_var[300];
+static struct wt_fcm fcm_env;
 
 static int setup(void **state) {
   (void)state;
-  wt_init();
-  db = wt_db();
-  char key[200], pub[200], cmd[800];
-  snprintf(key, sizeof(key), "%s/sa-key.pem", wt_tmpdir());
-  snprintf(pub, sizeof(pub), "%s/sa-pub.pem", wt_tmpdir());
-  snprintf(creds, sizeof(creds), "%s/service-account.json", wt_tmpdir());
-  snprintf(cmd, sizeof(cmd), "openssl genrsa -out %s 2048 >/dev/null 2>&1 &&"
-                             " openssl rsa -in %s -pubout -out %s >/dev/null 2>&1", key, key, pub);
-  assert_int_equal(system(cmd), 0);
-  const char *args[] = {"--public-key", pub, NULL};
-  wt_fake_start(&fake, "fake_fcm.py", args);
-  /* the credentials hold the key the fake trusts */
-  char uri[96];
-  snprintf(uri, sizeof(uri), "http://127.0.0.1:%d/token", fake.port);
-  char pem[8192];
-  FILE *f = fopen(key, "r");
-  assert_non_null(f);
-  size_t n = fread(pem, 1, sizeof(pem) - 1, f);
-  pem[n] = '\0';
-  fclose(f);
-  json_t *sa = json_pack("{ssssssssssss}", "type", "service_account", "project_id",
-                         "herald-test", "private_key_id", "k1", "private_key", pem,
-                         "client_email", "herald@herald-test.iam.example", "token_uri", uri);
-  assert_int_equal(json_dump_file(sa, creds, 0), 0);
-  json_decref(sa);
-  snprintf(base_var, sizeof(base_var), "HERALD_FCM_BASE_URL=http://127.0.0.1:%d", fake.port);
-  snprintf(creds_var, sizeof(creds_var), "HERALD_FCM_CREDENTIALS_FILE=%s", creds);
+  db = wt_begin(NULL, NULL, NULL);
+  wt_fcm_start(&fake, &fcm_env);
   return 0;
 }
 
 static int teardown(void **state) {
   (void)state;
-  wt_proc_signal(&fake, SIGTERM, 5);
-  PQfinish(db);
-  wt_finish();
+  wt_end(db, &fake);
   return 0;
 }
 
 static int before(void **state) {
   (void)state;
-  wt_queue_clear("push");
-  wt_fake_reset(fake.port);
+  wt_reset("push", &fake);
   return 0;
 }
 
-static const char *text(const char *sql, const char *id) {
-  static char out[4096];
-  const char *params[] = {id};
-  PGresult *res = PQexecParams(db, sql, 1, NULL, params, NULL, NULL, 0);
-  if (PQresultStatus(res) != PGRES_TUPLES_OK || PQntuples(res) != 1) {
-    fail_msg("%s (%s): %s", sql, id, PQerrorMessage(db));
-  }
-  snprintf(out, sizeof(out), "%s", PQgetvalue(res, 0, 0));
-  PQclear(res);
-  return out;
-}
-
 static int run_once(const char *creds_override) {
-  const char *env[] = {"HERALD_PUSH_PROVIDER=fcm", base_var,
-                       creds_override != NULL ? creds_override : creds_var,
+  const char *env[] = {"HERALD_PUSH_PROVIDER=fcm", fcm_env.base_var,
+                       creds_override != NULL ? creds_override : fcm_env.creds_var,
                        "HERALD_RETRY_BASE_MS=3000", "HERALD_PROVIDER_TIMEOUT_MS=2000",
                        "HERALD_LOG_LEVEL=info", NULL};
   const char *args[] = {"--once", "--concurrency", "2", NULL};
-  char *out = NULL;
-  int rc = wt_run(HERALD_PUSH_BIN, args, env, &out, 60);
-  if (rc != 0 && creds_override == NULL) {
-    fprintf(stderr, "%s\n", out);
-  }
-  free(out);
-  return rc;
+  return wt_run_shown(HERALD_PUSH_BIN, args, env, 60, creds_override == NULL);
 }
 
 static long long stat_of(const char *name) {
   char url[96];
   snprintf(url, sizeof(url), "http://127.0.0.1:%d/_fake/stats", fake.port);
   json_t *doc = NULL;
-  assert_int_equal(wt_http("GET", url, NULL, &doc), 200);
+  assert_int_equal(th_http("GET", url, NULL, &doc), 200);
   long long v = json_integer_value(json_object_get(doc, name));
   json_decref(doc);
   return v;
@@ -137,25 +91,25 @@ static void test_invalid_tokens_deactivate(void **state) {
   struct wt_seed none = {.channel = "push", .n = 1, .devices = 0};
   char **a = wt_seed_jobs(db, &two), **b = wt_seed_jobs(db, &bad), **c = wt_seed_jobs(db, &none);
   char gone[128], body[200], url[96];
-  snprintf(gone, sizeof(gone), "%s", text("SELECT min(token) FROM devices WHERE user_id ="
+  snprintf(gone, sizeof(gone), "%s", wt_text(db, "SELECT min(token) FROM devices WHERE user_id ="
                                           " (SELECT user_id FROM deliveries WHERE id = $1)",
                                           a[0]));
   snprintf(body, sizeof(body), "{\"token\":\"%s\"}", gone);
   snprintf(url, sizeof(url), "http://127.0.0.1:%d/_fake/unregister", fake.port);
-  assert_int_equal(wt_http("POST", url, body, NULL), 200);
+  assert_int_equal(th_http("POST", url, body, NULL), 200);
   wt_push("push", a);
   wt_push("push", b);
   wt_push("push", c);
   assert_int_equal(run_once(NULL), 0);
-  assert_string_equal(text("SELECT status FROM deliveries WHERE id = $1", a[0]), "sent");
-  assert_string_equal(text("SELECT active::text FROM devices WHERE token = $1", gone), "false");
-  assert_string_equal(text("SELECT count(*)::text FROM devices WHERE active AND user_id ="
+  assert_string_equal(wt_text(db, "SELECT status FROM deliveries WHERE id = $1", a[0]), "sent");
+  assert_string_equal(wt_text(db, "SELECT active::text FROM devices WHERE token = $1", gone), "false");
+  assert_string_equal(wt_text(db, "SELECT count(*)::text FROM devices WHERE active AND user_id ="
                            " (SELECT user_id FROM deliveries WHERE id = $1)", a[0]), "1");
-  assert_string_equal(text("SELECT status || '/' || reason FROM deliveries WHERE id = $1", b[0]),
+  assert_string_equal(wt_text(db, "SELECT status || '/' || reason FROM deliveries WHERE id = $1", b[0]),
                       "failed/invalid_tokens");
-  assert_string_equal(text("SELECT bool_or(active)::text FROM devices WHERE user_id ="
+  assert_string_equal(wt_text(db, "SELECT bool_or(active)::text FROM devices WHERE user_id ="
                            " (SELECT user_id FROM deliveries WHERE id = $1)", b[0]), "false");
-  assert_string_equal(text("SELECT status || '/' || reason FROM deliveries WHERE id = $1", c[0]),
+  assert_string_equal(wt_text(db, "SELECT status || '/' || reason FROM deliveries WHERE id = $1", c[0]),
                       "skipped/no_device");
   wt_free_ids(a);
   wt_free_ids(b);
@@ -170,7 +124,7 @@ static void test_token_refresh_and_failures(void **state) {
   wt_fake_rule(fake.port, "{\"stage\":\"send\",\"status\":401,\"count\":1}");
   wt_push("push", ids);
   assert_int_equal(run_once(NULL), 0);
-  assert_string_equal(text("SELECT status || '/' || attempts FROM deliveries WHERE id = $1",
+  assert_string_equal(wt_text(db, "SELECT status || '/' || attempts FROM deliveries WHERE id = $1",
                            ids[0]), "sent/1");
   assert_int_equal(stat_of("token_requests"), 2);
   wt_free_ids(ids);
@@ -180,31 +134,31 @@ static void test_token_refresh_and_failures(void **state) {
   char rule[256];
   snprintf(rule, sizeof(rule), "{\"stage\":\"send\",\"status\":503,\"retry_after\":9,"
                                "\"match\":\"%s\"}",
-           text("SELECT token FROM devices WHERE user_id = (SELECT user_id FROM deliveries"
+           wt_text(db, "SELECT token FROM devices WHERE user_id = (SELECT user_id FROM deliveries"
                 " WHERE id = $1)", ids[0]));
   wt_fake_rule(fake.port, rule);
   snprintf(rule, sizeof(rule), "{\"stage\":\"send\",\"status\":429,\"match\":\"%s\"}",
-           text("SELECT token FROM devices WHERE user_id = (SELECT user_id FROM deliveries"
+           wt_text(db, "SELECT token FROM devices WHERE user_id = (SELECT user_id FROM deliveries"
                 " WHERE id = $1)", quota[0]));
   wt_fake_rule(fake.port, rule);
   wt_push("push", ids);
   wt_push("push", quota);
   assert_int_equal(run_once(NULL), 0);
-  assert_string_equal(text("SELECT status FROM deliveries WHERE id = $1", ids[0]), "scheduled");
-  double wait = atof(text("SELECT extract(epoch FROM d.due_at - e.created_at) FROM deliveries d"
+  assert_string_equal(wt_text(db, "SELECT status FROM deliveries WHERE id = $1", ids[0]), "scheduled");
+  double wait = atof(wt_text(db, "SELECT extract(epoch FROM d.due_at - e.created_at) FROM deliveries d"
                           " JOIN delivery_events e ON e.delivery_id = d.id WHERE d.id = $1",
                           ids[0]));
   assert_true(wait >= 8.9);
-  assert_non_null(strstr(text("SELECT last_error FROM deliveries WHERE id = $1", ids[0]),
+  assert_non_null(strstr(wt_text(db, "SELECT last_error FROM deliveries WHERE id = $1", ids[0]),
                          "HTTP 503 UNAVAILABLE"));
-  assert_non_null(strstr(text("SELECT last_error FROM deliveries WHERE id = $1", quota[0]),
+  assert_non_null(strstr(wt_text(db, "SELECT last_error FROM deliveries WHERE id = $1", quota[0]),
                          "HTTP 429 QUOTA_EXCEEDED"));
   /* the token endpoint failing is retried too (a fresh process has no cached token) */
   wt_fake_rule(fake.port, "{\"stage\":\"token\",\"status\":500,\"count\":1}");
   wt_push("push", tok);
   assert_int_equal(run_once(NULL), 0);
-  assert_string_equal(text("SELECT status FROM deliveries WHERE id = $1", tok[0]), "scheduled");
-  assert_non_null(strstr(text("SELECT last_error FROM deliveries WHERE id = $1", tok[0]),
+  assert_string_equal(wt_text(db, "SELECT status FROM deliveries WHERE id = $1", tok[0]), "scheduled");
+  assert_non_null(strstr(wt_text(db, "SELECT last_error FROM deliveries WHERE id = $1", tok[0]),
                          "token endpoint"));
   wt_free_ids(ids);
   wt_free_ids(quota);

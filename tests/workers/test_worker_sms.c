@@ -26,10 +26,8 @@ static char callback[160];
 
 static int setup(void **state) {
   (void)state;
-  wt_init();
-  db = wt_db();
   const char *args[] = {"--account-sid", SID, "--auth-token", TOKEN, NULL};
-  wt_fake_start(&fake, "fake_sms.py", args);
+  db = wt_begin(&fake, "fake_sms.py", args);
   setenv("HERALD_SMS_AUTH_TOKEN", TOKEN, 1);
   th_start(&api);
   snprintf(callback, sizeof(callback), "%s/api/v1/webhooks/sms/status", api.base);
@@ -39,29 +37,14 @@ static int setup(void **state) {
 static int teardown(void **state) {
   (void)state;
   th_stop(&api);
-  wt_proc_signal(&fake, SIGTERM, 5);
-  PQfinish(db);
-  wt_finish();
+  wt_end(db, &fake);
   return 0;
 }
 
 static int before(void **state) {
   (void)state;
-  wt_queue_clear("sms");
-  wt_fake_reset(fake.port);
+  wt_reset("sms", &fake);
   return 0;
-}
-
-static const char *text(const char *sql, const char *id) {
-  static char out[4096];
-  const char *params[] = {id};
-  PGresult *res = PQexecParams(db, sql, 1, NULL, params, NULL, NULL, 0);
-  if (PQresultStatus(res) != PGRES_TUPLES_OK || PQntuples(res) != 1) {
-    fail_msg("%s (%s): %s", sql, id, PQerrorMessage(db));
-  }
-  snprintf(out, sizeof(out), "%s", PQgetvalue(res, 0, 0));
-  PQclear(res);
-  return out;
 }
 
 /* Runs herald-sms --once against the fake with token as its credentials. */
@@ -74,13 +57,7 @@ static int run_once(const char *token) {
                        "HERALD_SMS_FROM=+15005550006", cb, "HERALD_RETRY_BASE_MS=3000",
                        "HERALD_PROVIDER_TIMEOUT_MS=1000", "HERALD_LOG_LEVEL=info", NULL};
   const char *args[] = {"--once", NULL};
-  char *out = NULL;
-  int rc = wt_run(HERALD_SMS_BIN, args, env, &out, 60);
-  if (rc != 0) {
-    fprintf(stderr, "%s\n", out);
-  }
-  free(out);
-  return rc;
+  return wt_run_shown(HERALD_SMS_BIN, args, env, 60, true);
 }
 
 /* Seeds one SMS job with body; returns its ids. */
@@ -117,14 +94,14 @@ static void test_sends_with_segments(void **state) {
   const char *want[][2] = {{"2", "GSM-7"}, {"1", "UCS-2"}};
   for (int i = 0; i < 2; i++) {
     const char *id = both[i][0];
-    assert_string_equal(text("SELECT status || '/' || provider FROM deliveries WHERE id = $1", id),
+    assert_string_equal(wt_text(db, "SELECT status || '/' || provider FROM deliveries WHERE id = $1", id),
                         "sent/twilio");
     char phone[32], sid[64];
     snprintf(phone, sizeof(phone), "%s",
-             text("SELECT u.phone FROM deliveries d JOIN users u ON u.id = d.user_id"
+             wt_text(db, "SELECT u.phone FROM deliveries d JOIN users u ON u.id = d.user_id"
                   " WHERE d.id = $1", id));
     snprintf(sid, sizeof(sid), "%s",
-             text("SELECT provider_message_id FROM deliveries WHERE id = $1", id));
+             wt_text(db, "SELECT provider_message_id FROM deliveries WHERE id = $1", id));
     json_t *m = fake_message(phone);
     assert_non_null(m);
     assert_string_equal(json_string_value(json_object_get(m, "sid")), sid);
@@ -133,7 +110,7 @@ static void test_sends_with_segments(void **state) {
     /* our count and the fake's (independent) count agree */
     assert_string_equal(json_string_value(json_object_get(m, "num_segments")), want[i][0]);
     assert_string_equal(json_string_value(json_object_get(m, "encoding")), want[i][1]);
-    assert_string_equal(text("SELECT (meta->>'segments') || '/' || (meta->>'encoding')"
+    assert_string_equal(wt_text(db, "SELECT (meta->>'segments') || '/' || (meta->>'encoding')"
                              " FROM delivery_events WHERE delivery_id = $1", id),
                         i == 0 ? "2/GSM-7" : "1/UCS-2");
     json_decref(m);
@@ -146,7 +123,7 @@ static void test_sends_with_segments(void **state) {
 static void rule_for(const char *id, const char *how) {
   char rule[512];
   snprintf(rule, sizeof(rule), "{\"stage\":\"send\",\"match\":\"%s\",%s}",
-           text("SELECT u.phone FROM deliveries d JOIN users u ON u.id = d.user_id"
+           wt_text(db, "SELECT u.phone FROM deliveries d JOIN users u ON u.id = d.user_id"
                 " WHERE d.id = $1", id), how);
   wt_fake_rule(fake.port, rule);
 }
@@ -165,14 +142,14 @@ static void test_failures(void **state) {
     wt_push("sms", all[i]);
   }
   assert_int_equal(run_once(TOKEN), 0);
-  assert_string_equal(text("SELECT status || '/' || reason FROM deliveries WHERE id = $1",
+  assert_string_equal(wt_text(db, "SELECT status || '/' || reason FROM deliveries WHERE id = $1",
                            rejected[0]), "failed/provider_rejected");
-  assert_non_null(strstr(text("SELECT last_error FROM deliveries WHERE id = $1", rejected[0]),
+  assert_non_null(strstr(wt_text(db, "SELECT last_error FROM deliveries WHERE id = $1", rejected[0]),
                          "code 21614: not a mobile number"));
   /* Retry-After is honoured: due no earlier than 7 s after the attempt */
-  assert_string_equal(text("SELECT status FROM deliveries WHERE id = $1", limited[0]),
+  assert_string_equal(wt_text(db, "SELECT status FROM deliveries WHERE id = $1", limited[0]),
                       "scheduled");
-  double wait = atof(text("SELECT extract(epoch FROM d.due_at - e.created_at) FROM deliveries d"
+  double wait = atof(wt_text(db, "SELECT extract(epoch FROM d.due_at - e.created_at) FROM deliveries d"
                           " JOIN delivery_events e ON e.delivery_id = d.id WHERE d.id = $1",
                           limited[0]));
   assert_true(wait >= 6.9 && wait < 8.5);
@@ -180,9 +157,9 @@ static void test_failures(void **state) {
                                   (const char *const *)garbled};
   const char *errors[] = {"HTTP 503", "imeout", "unreadable reply"};
   for (int i = 0; i < 3; i++) {
-    assert_string_equal(text("SELECT status || '/' || attempts FROM deliveries WHERE id = $1",
+    assert_string_equal(wt_text(db, "SELECT status || '/' || attempts FROM deliveries WHERE id = $1",
                              retried[i][0]), "scheduled/1");
-    assert_non_null(strstr(text("SELECT last_error FROM deliveries WHERE id = $1",
+    assert_non_null(strstr(wt_text(db, "SELECT last_error FROM deliveries WHERE id = $1",
                                 retried[i][0]), errors[i]));
   }
   for (int i = 0; i < 5; i++) {
@@ -195,14 +172,14 @@ static void test_credentials_and_recipients(void **state) {
   char **ids = seed("x");
   wt_push("sms", ids);
   assert_int_equal(run_once("not-the-token"), 0); /* 401: fix the credentials, keep the job */
-  assert_string_equal(text("SELECT status FROM deliveries WHERE id = $1", ids[0]), "scheduled");
-  assert_non_null(strstr(text("SELECT last_error FROM deliveries WHERE id = $1", ids[0]),
+  assert_string_equal(wt_text(db, "SELECT status FROM deliveries WHERE id = $1", ids[0]), "scheduled");
+  assert_non_null(strstr(wt_text(db, "SELECT last_error FROM deliveries WHERE id = $1", ids[0]),
                          "HTTP 401"));
   struct wt_seed s = {.channel = "sms", .n = 1, .phone = false};
   char **nophone = wt_seed_jobs(db, &s);
   wt_push("sms", nophone);
   assert_int_equal(run_once(TOKEN), 0);
-  assert_string_equal(text("SELECT status || '/' || reason FROM deliveries WHERE id = $1",
+  assert_string_equal(wt_text(db, "SELECT status || '/' || reason FROM deliveries WHERE id = $1",
                            nophone[0]), "skipped/no_phone");
   json_t *messages = wt_fake_messages(fake.port);
   assert_int_equal(json_array_size(messages), 0);
@@ -218,7 +195,7 @@ static long callback_for(const char *sid, const char *status, const char *extra)
   snprintf(body, sizeof(body), "{\"sid\":\"%s\",\"status\":\"%s\"%s}", sid, status,
            extra != NULL ? extra : "");
   json_t *doc = NULL;
-  assert_int_equal(wt_http("POST", url, body, &doc), 200);
+  assert_int_equal(th_http("POST", url, body, &doc), 200);
   long got = (long)json_integer_value(json_object_get(doc, "status"));
   json_decref(doc);
   return got;
@@ -231,28 +208,28 @@ static void test_status_webhook(void **state) {
   wt_push("sms", b);
   assert_int_equal(run_once(TOKEN), 0);
   char sid_a[64], sid_b[64];
-  snprintf(sid_a, sizeof(sid_a), "%s", text("SELECT provider_message_id FROM deliveries"
+  snprintf(sid_a, sizeof(sid_a), "%s", wt_text(db, "SELECT provider_message_id FROM deliveries"
                                             " WHERE id = $1", a[0]));
-  snprintf(sid_b, sizeof(sid_b), "%s", text("SELECT provider_message_id FROM deliveries"
+  snprintf(sid_b, sizeof(sid_b), "%s", wt_text(db, "SELECT provider_message_id FROM deliveries"
                                             " WHERE id = $1", b[0]));
   assert_int_equal(callback_for(sid_a, "sent", NULL), 204);
   assert_int_equal(callback_for(sid_a, "delivered", NULL), 204);
   assert_int_equal(callback_for(sid_a, "sent", NULL), 204); /* late: ignored */
-  assert_string_equal(text("SELECT status || '/' || provider_status || '/' ||"
+  assert_string_equal(wt_text(db, "SELECT status || '/' || provider_status || '/' ||"
                            " (delivered_at IS NOT NULL) FROM deliveries WHERE id = $1", a[0]),
                       "sent/delivered/true");
-  assert_string_equal(text("SELECT string_agg(status, ',' ORDER BY id) FROM delivery_events"
+  assert_string_equal(wt_text(db, "SELECT string_agg(status, ',' ORDER BY id) FROM delivery_events"
                            " WHERE delivery_id = $1", a[0]), "sent,sent,delivered");
-  assert_string_equal(text("SELECT count(*)::text FROM audit_log WHERE target_id = $1"
+  assert_string_equal(wt_text(db, "SELECT count(*)::text FROM audit_log WHERE target_id = $1"
                            " AND action = 'delivery.provider_status' AND actor_type = 'system'",
                            a[0]), "2");
   assert_int_equal(callback_for(sid_b, "undelivered", ",\"error_code\":\"30003\""), 204);
-  assert_string_equal(text("SELECT status || '/' || reason || '/' || last_error FROM deliveries"
+  assert_string_equal(wt_text(db, "SELECT status || '/' || reason || '/' || last_error FROM deliveries"
                            " WHERE id = $1", b[0]),
                       "failed/provider_undelivered/provider error 30003");
   /* a forged callback changes nothing */
   assert_int_equal(callback_for(sid_a, "failed", ",\"signature\":\"bad\""), 400);
-  assert_string_equal(text("SELECT provider_status FROM deliveries WHERE id = $1", a[0]),
+  assert_string_equal(wt_text(db, "SELECT provider_status FROM deliveries WHERE id = $1", a[0]),
                       "delivered");
   wt_free_ids(a);
   wt_free_ids(b);
@@ -320,9 +297,62 @@ static void test_file_provider(void **state) {
   assert_string_equal(json_string_value(json_object_get(doc, "encoding")), "GSM-7");
   assert_int_equal(json_integer_value(json_object_get(doc, "segments")), 1);
   json_decref(doc);
-  assert_string_equal(text("SELECT status || '/' || provider FROM deliveries WHERE id = $1",
+  assert_string_equal(wt_text(db, "SELECT status || '/' || provider FROM deliveries WHERE id = $1",
                            ids[0]), "sent/file");
+  /* the file provider's own id ("file:<uuid>") comes back in its status callbacks */
+  char sid[128], form[256];
+  snprintf(sid, sizeof(sid), "%s", wt_text(db, "SELECT provider_message_id FROM deliveries"
+                                        " WHERE id = $1", ids[0]));
+  assert_int_equal(strncmp(sid, "file:", 5), 0);
+  snprintf(form, sizeof(form), "MessageSid=%s&MessageStatus=delivered", sid);
+  struct th_response r;
+  post_form(form, "application/x-www-form-urlencoded", true, &r);
+  assert_int_equal(r.status, 204);
+  th_response_free(&r);
+  assert_string_equal(wt_text(db, "SELECT provider_status FROM deliveries WHERE id = $1", ids[0]),
+                      "delivered");
   wt_free_ids(ids);
+}
+
+/* Provider ids: any printable id a provider may hand out, bounded; nothing else. */
+static void test_webhook_message_ids(void **state) {
+  (void)state;
+  const char *good[] = {"SM0123", "file:6d1f0c2e-1b7a-4c39-9a57-5b1d2b0c8e11", "a",
+                        "msg_01.abc-def@provider.example/42%2Bx=y~z", NULL};
+  for (int i = 0; good[i] != NULL; i++) {
+    char form[512];
+    snprintf(form, sizeof(form), "MessageSid=%s&MessageStatus=sent", good[i]);
+    struct th_response r;
+    post_form(form, "application/x-www-form-urlencoded", true, &r);
+    if (r.status != 204) {
+      fail_msg("MessageSid %s: %ld %s", good[i], r.status, r.body);
+    }
+    th_response_free(&r);
+  }
+  char long_sid[300];
+  memset(long_sid, 'a', 256);
+  long_sid[256] = '\0';
+  const char *bad[] = {"MessageSid=&MessageStatus=sent", "MessageSid=a+b&MessageStatus=sent",
+                       "MessageSid=a%0Ab&MessageStatus=sent",
+                       "MessageSid=a%22b&MessageStatus=sent",
+                       "MessageSid=%C3%A9t%C3%A9&MessageStatus=sent", NULL};
+  for (int i = 0; bad[i] != NULL; i++) {
+    struct th_response r;
+    post_form(bad[i], "application/x-www-form-urlencoded", true, &r);
+    th_assert_error(&r, 400, "invalid_id");
+    th_response_free(&r);
+  }
+  char form[400];
+  snprintf(form, sizeof(form), "MessageSid=%s&MessageStatus=sent", long_sid);
+  struct th_response r;
+  post_form(form, "application/x-www-form-urlencoded", true, &r);
+  th_assert_error(&r, 400, "invalid_id");
+  th_response_free(&r);
+  long_sid[255] = '\0';
+  snprintf(form, sizeof(form), "MessageSid=%s&MessageStatus=sent", long_sid);
+  post_form(form, "application/x-www-form-urlencoded", true, &r);
+  assert_int_equal(r.status, 204); /* 255 characters: the longest accepted */
+  th_response_free(&r);
 }
 
 int main(void) {
@@ -333,6 +363,7 @@ int main(void) {
     cmocka_unit_test_setup(test_status_webhook, before),
     cmocka_unit_test_setup(test_webhook_bad_requests, before),
     cmocka_unit_test_setup(test_file_provider, before),
+    cmocka_unit_test_setup(test_webhook_message_ids, before),
   };
   return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -13,7 +13,9 @@
 #include "crypto/crypto.h"
 #include "net/http_client.h"
 #include "core/log.h"
+#include "html.h"
 #include "mime.h"
+#include "crypto/unsubscribe.h"
 
 struct email_shared {
   const struct h_config *cfg;    /* borrowed */
@@ -42,10 +44,21 @@ static bool transactional(const struct h_config *cfg, const char *category) {
   return false;
 }
 
-/* The List-Unsubscribe URL for category (new string) or NULL when transactional. */
-static char *unsubscribe_url(const struct h_config *cfg, const char *category) {
+/* The List-Unsubscribe URL of job (new string) or NULL when its category is transactional;
+ * *one_click when it is the signed link of POST /api/v1/unsubscribe (RFC 8058). */
+static char *unsubscribe_url(const struct h_config *cfg, const struct h_job *job,
+                             bool *one_click) {
+  const char *category = job->category;
+  *one_click = false;
   if (category == NULL || transactional(cfg, category)) {
     return NULL;
+  }
+  if (cfg->email_unsubscribe_url[0] == '\0' && job->user_id[0] != '\0') {
+    char *signed_url = h_unsubscribe_url(cfg, job->user_id, category);
+    if (signed_url != NULL) {
+      *one_click = true;
+      return signed_url;
+    }
   }
   char *tmpl = cfg->email_unsubscribe_url[0] != '\0'
                    ? h_strdup(cfg->email_unsubscribe_url)
@@ -70,22 +83,37 @@ char *h_email_render(const void *shared_ptr, const struct h_job *job, const char
     *p = (*p < 32 || *p > 126) ? '_' : *p; /* categories are ASCII; never let a CR through */
   }
   const char *extra[] = {delivery_header, category_header, NULL};
-  char *unsubscribe = unsubscribe_url(sh->cfg, job->category);
+  bool one_click = false;
+  char *unsubscribe = unsubscribe_url(sh->cfg, job, &one_click);
+  const char *subject = job->title != NULL ? job->title : "Notification";
+  char *html = NULL;
+  if (job->html == NULL) { /* no HTML template: the text, as HTML */
+    struct h_email_html page = {
+      .title = subject,
+      .text = job->body,
+      .product = sh->cfg->product_name,
+      .action_url = job->action_url,
+      .unsubscribe_url = unsubscribe,
+    };
+    html = h_email_html_render(&page);
+  }
   struct h_mime_message m = {
     .from = sh->from,
     .reply_to = sh->reply_to,
     .to_addr = job->email,
     .to_name = job->name,
-    .subject = job->title != NULL ? job->title : "Notification",
+    .subject = subject,
     .text = job->body,
-    .html = job->html,
+    .html = job->html != NULL ? job->html : html,
     .message_id = message_id,
     .date = time(NULL),
     .list_unsubscribe = unsubscribe,
+    .list_unsubscribe_one_click = one_click,
     .extra_headers = extra,
     .boundary = boundary,
   };
   char *msg = h_mime_build(&m);
+  free(html);
   free(unsubscribe);
   return msg;
 }

@@ -241,6 +241,9 @@ static void put_headers(FILE *f, const struct h_mime_message *m) {
   fprintf(f, "Message-ID: <%s>\r\nMIME-Version: 1.0\r\n", m->message_id);
   if (m->list_unsubscribe != NULL) {
     fprintf(f, "List-Unsubscribe: <%s>\r\n", m->list_unsubscribe);
+    if (m->list_unsubscribe_one_click) {
+      fputs("List-Unsubscribe-Post: List-Unsubscribe=One-Click\r\n", f);
+    }
   }
   for (int i = 0; m->extra_headers != NULL && m->extra_headers[i] != NULL; i++) {
     fprintf(f, "%s\r\n", m->extra_headers[i]);

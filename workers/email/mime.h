@@ -19,6 +19,7 @@ struct h_mime_message {
   const char *message_id;         /* without the angle brackets */
   time_t date;
   const char *list_unsubscribe;   /* URL, or NULL for transactional mail */
+  bool list_unsubscribe_one_click; /* it accepts RFC 8058 POSTs: List-Unsubscribe-Post too */
   const char *const *extra_headers; /* NULL-terminated "Name: value" (ASCII) or NULL */
   const char *boundary;           /* multipart boundary (must not occur in QP output) */
 };

@@ -11,6 +11,7 @@
 #include "core/log.h"
 #include "reconcile/reconcile.h"
 #include "reconcile_worker.h"
+#include "core/version.h"
 
 #define EXIT_USAGE 2
 #define EXIT_CONFIG 78
@@ -33,7 +34,10 @@ static void usage(FILE *out) {
         "      --log-level L     error, warning, info or debug (default HERALD_LOG_LEVEL)\n"
         "      --metrics-port P  Prometheus /metrics on 127.0.0.1:P (0: off; default\n"
         "                        HERALD_WORKER_METRICS_PORT)\n"
-        "  -h, --help            this text\n\n"
+        "      --check-config    validate the HERALD_* environment and exit (0 valid,\n"
+        "                        78 not), connecting to nothing\n"
+        "  -h, --help            this text\n"
+        "  -V, --version         the version, git commit and build type\n\n"
         "DATE: YYYY-MM-DD or YYYY-MM-DDTHH:MM:SSZ (UTC); until is exclusive; at most 31 days.\n"
         "DUR: seconds or 90s, 15m, 2h, 1d. SIGTERM drains (the jobs in hand finish).\n"
         "Failed jobs are retried after their delay without --every (every copy sweeps).\n"
@@ -68,6 +72,7 @@ struct cli {
   struct h_rw_options w;
   const char *command; /* NULL: the worker */
   const char *since, *until, *payment, *refund, *log_level;
+  bool check_config;
 };
 
 static int parse(int argc, char **argv, struct cli *c) {
@@ -78,11 +83,12 @@ static int parse(int argc, char **argv, struct cli *c) {
     {"metrics-port", required_argument, NULL, 'p'}, {"since", required_argument, NULL, 's'},
     {"until", required_argument, NULL, 'u'},        {"payment", required_argument, NULL, 'P'},
     {"refund", required_argument, NULL, 'R'},       {"help", no_argument, NULL, 'h'},
+    {"version", no_argument, NULL, 'V'},            {"check-config", no_argument, NULL, 'C'},
     {NULL, 0, NULL, 0}};
   int ch;
   char *end = NULL;
   while (optind < argc) {
-    if ((ch = getopt_long(argc, argv, "+c:h", opts, NULL)) == -1) {
+    if ((ch = getopt_long(argc, argv, "+c:hV", opts, NULL)) == -1) {
       if (c->command != NULL) {
         return EXIT_USAGE; /* one command only */
       }
@@ -109,6 +115,8 @@ static int parse(int argc, char **argv, struct cli *c) {
       if (*end != '\0' || c->w.max_jobs < 1) return EXIT_USAGE;
       break;
     case 'h': usage(stdout); exit(0);
+    case 'V': h_version_print(stdout, "herald-reconcile"); exit(0);
+    case 'C': c->check_config = true; break;
     default: return EXIT_USAGE;
     }
   }
@@ -218,7 +226,8 @@ int main(int argc, char **argv) {
   if (parse(argc, argv, &c) != 0 ||
       (c.command != NULL && strcmp(c.command, "run") != 0 && strcmp(c.command, "sync") != 0 &&
        strcmp(c.command, "housekeeping") != 0) ||
-      (c.command == NULL && (c.since || c.until || c.payment || c.refund))) {
+      (c.command == NULL && (c.since || c.until || c.payment || c.refund)) ||
+      (c.check_config && c.command != NULL)) {
     usage(stderr);
     return EXIT_USAGE;
   }
@@ -232,9 +241,21 @@ int main(int argc, char **argv) {
   struct h_config cfg;
   char *error = NULL;
   if (h_config_load(&cfg, &error) != H_OK) {
-    fprintf(stderr, "herald-reconcile: bad configuration: %s\n", error != NULL ? error : "?");
+    fprintf(stderr, "herald-reconcile: configuration error: %s\n", error != NULL ? error : "?");
     free(error);
     return EXIT_CONFIG;
+  }
+  if (c.check_config) {
+    int rc = EXIT_SUCCESS;
+    if (h_app_check_config(&cfg, &error) != H_OK) {
+      fprintf(stderr, "herald-reconcile: configuration error: %s\n", error ? error : "?");
+      free(error);
+      rc = EXIT_CONFIG;
+    } else {
+      printf("herald-reconcile: configuration ok\n");
+    }
+    h_config_free(&cfg);
+    return rc;
   }
   h_log_init("herald-reconcile", c.log_level != NULL ? c.log_level : cfg.log_level);
   if (c.w.metrics_port < 0) {

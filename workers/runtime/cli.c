@@ -15,8 +15,12 @@ void h_cli_usage(FILE *out, const char *program) {
           "       %s dlq list [--limit N]           dead jobs, newest first\n"
           "       %s dlq replay (--id ID | --all)   dead jobs back to the queue\n"
           "       %s dlq purge [--older-than DUR]   drop dead jobs (all, or older than DUR)\n"
-          "       %s stats                          the queue's depths\n\n",
-          program, program, program, program, program);
+          "       %s stats [--json]                 the queue's depths, dead jobs, oldest\n"
+          "                                                queued job (--json: one JSON object)\n"
+          "       %s --check-config                 validate the HERALD_* environment and\n"
+          "                                                exit (0 valid, 78 not), connecting\n"
+          "                                                to nothing\n\n",
+          program, program, program, program, program, program);
   fputs("Options:\n"
         "  -c, --concurrency N   worker threads, each with its own Redis and PostgreSQL\n"
         "                        connection (1-256; default HERALD_WORKER_CONCURRENCY)\n"
@@ -29,7 +33,7 @@ void h_cli_usage(FILE *out, const char *program) {
         "      --metrics-port P  serve Prometheus metrics on 127.0.0.1:P/metrics\n"
         "                        (default HERALD_WORKER_METRICS_PORT; 0: off)\n"
         "  -h, --help            this text\n"
-        "  -V, --version         the version\n\n"
+        "  -V, --version         the version, git commit and build type\n\n"
         "DUR: a number of seconds or a duration such as 90s, 15m, 2h, 7d.\n"
         "SIGTERM or SIGINT drains (in-flight jobs finish, the rest go back to the queue)\n"
         "and exits 0; a second signal exits at once. Configuration: HERALD_* variables\n"
@@ -73,7 +77,7 @@ static bool int_arg(const char *s, long min, long max, long *out) {
 }
 
 enum { OPT_ONCE = 256, OPT_MAX_JOBS, OPT_DRY_RUN, OPT_LOG_LEVEL, OPT_METRICS_PORT, OPT_ID,
-       OPT_ALL, OPT_OLDER_THAN, OPT_LIMIT };
+       OPT_ALL, OPT_OLDER_THAN, OPT_LIMIT, OPT_CHECK_CONFIG };
 
 static const struct option global_options[] = {
   {"concurrency", required_argument, NULL, 'c'},
@@ -85,6 +89,7 @@ static const struct option global_options[] = {
   {"metrics-port", required_argument, NULL, OPT_METRICS_PORT},
   {"help", no_argument, NULL, 'h'},
   {"version", no_argument, NULL, 'V'},
+  {"check-config", no_argument, NULL, OPT_CHECK_CONFIG},
   {NULL, 0, NULL, 0},
 };
 
@@ -159,6 +164,9 @@ static int global_option(int c, struct h_worker_opts *o, char *err, size_t errle
     return 0;
   case 'V':
     o->cmd = H_CMD_VERSION;
+    return 0;
+  case OPT_CHECK_CONFIG:
+    o->cmd = H_CMD_CHECK_CONFIG;
     return 0;
   default:
     return 2;
@@ -277,8 +285,15 @@ int h_cli_parse(int argc, char **argv, struct h_worker_opts *o, char *err, size_
   if (strcmp(argv[optind], "dlq") == 0) {
     return parse_dlq(argc - optind, argv + optind, o, err, errlen);
   }
-  if (strcmp(argv[optind], "stats") == 0 && optind + 1 == argc) {
+  if (strcmp(argv[optind], "stats") == 0) {
     o->cmd = H_CMD_STATS;
+    for (int i = optind + 1; i < argc; i++) {
+      if (strcmp(argv[i], "--json") != 0 || o->json) {
+        snprintf(err, errlen, "stats: unexpected argument '%s' (stats [--json])", argv[i]);
+        return 2;
+      }
+      o->json = true;
+    }
     return 0;
   }
   snprintf(err, errlen, "unexpected argument '%s'", argv[optind]);

@@ -8,6 +8,8 @@
 #include "core/alloc.h"
 #include "core/log.h"
 #include "queue/queue_stats.h"
+#include <jansson.h>
+
 #include "rt.h"
 
 /* KEYS[1] dlq, KEYS[2] ready (or nothing to push to when ARGV[1] is "0"); ARGV[2..] ids. */
@@ -150,26 +152,70 @@ static long long live_workers(struct h_rt *rt) {
   return n;
 }
 
-static void stats_postgres(struct h_rt *rt) {
+/* Deliveries of the channel by status, and the age in seconds of the oldest queued one
+ * (-1: none) into *by_status (new object, caller frees) and *oldest_s; false when
+ * PostgreSQL cannot answer. */
+static bool stats_postgres(struct h_rt *rt, json_t **by_status, long long *oldest_s) {
   const char *params[] = {rt->channel};
   PGresult *res = NULL;
+  *by_status = NULL;
+  *oldest_s = -1;
   if (h_rt_pg(&rt->maint) != H_OK ||
       h_db_exec(rt->maint.pg,
-                "SELECT status, count(*) FROM deliveries WHERE channel = $1"
-                " GROUP BY status ORDER BY status",
+                "SELECT status, count(*), extract(epoch FROM now() - min(created_at))::bigint"
+                " FROM deliveries WHERE channel = $1 GROUP BY status ORDER BY status",
                 1, params, &res) != H_OK) {
-    printf("postgresql  unavailable\n");
-    return;
+    return false;
   }
-  printf("postgresql ");
+  *by_status = json_object();
   for (int i = 0; i < PQntuples(res); i++) {
-    printf(" %s=%s", PQgetvalue(res, i, 0), PQgetvalue(res, i, 1));
+    json_object_set_new(*by_status, PQgetvalue(res, i, 0),
+                        json_integer(strtoll(PQgetvalue(res, i, 1), NULL, 10)));
+    if (strcmp(PQgetvalue(res, i, 0), "queued") == 0) {
+      *oldest_s = strtoll(PQgetvalue(res, i, 2), NULL, 10);
+    }
   }
-  printf("\n");
   PQclear(res);
+  return true;
+}
+
+/* stats --json: one object on one line. */
+static int stats_json(struct h_rt *rt) {
+  struct h_queue_counts c;
+  json_t *doc = json_pack("{ss}", "queue", rt->channel);
+  int rc = 0;
+  if (h_queue_counts(&rt->maint.redis, rt->def->queue, &c) == H_OK) {
+    json_object_set_new(doc, "redis", json_pack("{sIsIsIsIsI}", "ready", (json_int_t)c.ready,
+                                                "processing", (json_int_t)c.processing,
+                                                "delayed", (json_int_t)c.delayed, "dead",
+                                                (json_int_t)c.dead, "heartbeats",
+                                                (json_int_t)live_workers(rt)));
+  } else {
+    json_object_set_new(doc, "redis", json_null());
+    rc = 1;
+  }
+  json_t *by_status = NULL;
+  long long oldest = -1;
+  if (stats_postgres(rt, &by_status, &oldest)) {
+    json_object_set_new(doc, "postgresql", by_status);
+    json_object_set_new(doc, "oldest_queued_seconds", oldest >= 0 ? json_integer(oldest)
+                                                                  : json_null());
+  } else {
+    json_object_set_new(doc, "postgresql", json_null());
+    json_object_set_new(doc, "oldest_queued_seconds", json_null());
+    rc = 1;
+  }
+  char *text = json_dumps(doc, JSON_COMPACT);
+  printf("%s\n", text);
+  free(text);
+  json_decref(doc);
+  return rc;
 }
 
 int h_rt_stats(struct h_rt *rt) {
+  if (rt->opts->json) {
+    return stats_json(rt);
+  }
   struct h_queue_counts c;
   int rc = 0;
   printf("queue       %s\n", rt->channel);
@@ -183,6 +229,24 @@ int h_rt_stats(struct h_rt *rt) {
     printf("redis       unavailable\n");
     rc = 1;
   }
-  stats_postgres(rt);
+  json_t *by_status = NULL;
+  long long oldest = -1;
+  if (!stats_postgres(rt, &by_status, &oldest)) {
+    printf("postgresql  unavailable\n");
+    return rc;
+  }
+  printf("postgresql ");
+  const char *status;
+  json_t *n;
+  json_object_foreach(by_status, status, n) {
+    printf(" %s=%lld", status, (long long)json_integer_value(n));
+  }
+  printf("\n");
+  if (oldest >= 0) {
+    printf("oldest      queued %llds ago\n", oldest);
+  } else {
+    printf("oldest      nothing queued\n");
+  }
+  json_decref(by_status);
   return rc;
 }

@@ -36,6 +36,7 @@ enum h_worker_cmd {
   H_CMD_STATS,
   H_CMD_HELP,
   H_CMD_VERSION,
+  H_CMD_CHECK_CONFIG,
 };
 
 struct h_worker_opts {
@@ -51,6 +52,7 @@ struct h_worker_opts {
   bool replay_all;          /* dlq replay --all */
   long older_than_s;        /* dlq purge --older-than, -1: everything */
   int limit;                /* dlq list --limit */
+  bool json;                /* stats --json */
 };
 
 /* Parses argv into o. Returns 0, or 2 with a message in err for bad usage. */

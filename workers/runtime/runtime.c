@@ -14,10 +14,8 @@
 #include "store/redis_sentinel.h"
 #include "rt.h"
 #include "queue/sweeper.h"
+#include "core/version.h"
 
-#ifndef HERALD_VERSION
-#define HERALD_VERSION "0.0.0"
-#endif
 
 #define EXIT_USAGE 2
 #define EXIT_CONFIG 78 /* EX_CONFIG */
@@ -179,8 +177,9 @@ static int run(struct h_rt *rt, const sigset_t *signals) {
     size_t n = 0;
     (void)h_sweeper_promote_due(&rt->maint.redis, rt->def->queue, h_rt_wall(), 100000, NULL, &n);
   }
-  h_log_info("%s: %s worker %s: %d thread(s) on %s, provider %s%s", rt->base_id,
-             rt->def->program, HERALD_VERSION, rt->nthreads, rt->ready_key, rt->provider->name,
+  h_log_info("%s: %s worker %s (commit %s, %s build): %d thread(s) on %s, provider %s%s",
+             rt->base_id, rt->def->program, h_version_number, h_version_commit,
+             h_version_build_type, rt->nthreads, rt->ready_key, rt->provider->name,
              rt->opts->once ? ", --once" : "");
   pthread_t maint, hb;
   start_threads(rt, &maint, &hb);
@@ -227,6 +226,19 @@ static int run_worker(struct h_rt *rt) {
   return run(rt, &signals);
 }
 
+/* --check-config: the provider's settings as run_worker would take them, then nothing. */
+static int check_config(struct h_rt *rt) {
+  char *error = NULL;
+  if (rt->def->create(rt->cfg, &rt->provider, &rt->shared, &error) != H_OK) {
+    fprintf(stderr, "%s: %s\n", rt->def->program, error ? error : "provider setup failed");
+    free(error);
+    rt->provider = NULL;
+    return EXIT_CONFIG;
+  }
+  printf("%s: configuration ok (provider %s)\n", rt->def->program, rt->provider->name);
+  return EXIT_SUCCESS;
+}
+
 static int dispatch(const struct h_worker_def *def, const struct h_config *cfg,
                     const struct h_worker_opts *opts) {
   struct h_rt rt;
@@ -238,6 +250,9 @@ static int dispatch(const struct h_worker_def *def, const struct h_config *cfg,
   }
   int rc;
   switch (opts->cmd) {
+  case H_CMD_CHECK_CONFIG:
+    rc = check_config(&rt);
+    break;
   case H_CMD_STATS:
     rc = h_rt_stats(&rt);
     break;
@@ -268,14 +283,14 @@ int h_worker_main(const struct h_worker_def *def, int argc, char **argv) {
     if (opts.cmd == H_CMD_HELP) {
       h_cli_usage(stdout, def->program);
     } else {
-      printf("%s %s\n", def->program, HERALD_VERSION);
+      h_version_print(stdout, def->program);
     }
     return EXIT_SUCCESS;
   }
   struct h_config cfg;
   char *error = NULL;
   if (h_config_load(&cfg, &error) != H_OK) {
-    fprintf(stderr, "%s: %s\n", def->program, error);
+    fprintf(stderr, "%s: configuration error: %s\n", def->program, error);
     free(error);
     return EXIT_CONFIG;
   }

@@ -16,6 +16,33 @@ export default [
     ],
   },
   {
+    name: 'the document at the root, the same as under /api/v1',
+    operationId: 'getOpenApiDocumentRoot',
+    expect: 200,
+    check: (res) => [
+      res.headers['content-type'] === 'application/json' ? null : `Content-Type ${res.headers['content-type']}`,
+      res.json?.info?.title === 'Herald API' ? null : `info.title is ${res.json?.info?.title}`,
+      res.json?.paths?.['/openapi.yaml'] ? null : 'does not describe /openapi.yaml',
+    ],
+  },
+  {
+    name: 'the document as written, in YAML',
+    operationId: 'getOpenApiDocumentYaml',
+    expect: 200,
+    check: (res) => [
+      res.headers['content-type'] === 'application/yaml; charset=utf-8' ? null : `Content-Type ${res.headers['content-type']}`,
+      res.headers['cache-control'] === 'public, max-age=300' ? null : `Cache-Control ${res.headers['cache-control']}`,
+      /^openapi: 3\.1/m.test(res.text ?? '') ? null : 'no "openapi: 3.1" line',
+    ],
+  },
+  ...['getOpenApiDocumentRoot', 'getOpenApiDocumentYaml'].map((operationId) => ({
+    name: `${operationId}: an oversized body is a 413`,
+    operationId,
+    request: { rawBody: `"${'x'.repeat(1024 * 1024)}"`, contentType: 'application/json' },
+    expect: 413,
+    check: (res) => (res.json?.error?.code === 'body_too_large' ? [] : `code ${res.json?.error?.code}`),
+  })),
+  {
     name: 'an oversized body is a 413',
     operationId: 'getOpenApiDocument',
     request: { rawBody: `"${'x'.repeat(1024 * 1024)}"`, contentType: 'application/json' },

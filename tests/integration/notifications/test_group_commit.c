@@ -1,0 +1,388 @@
+/* Integration: the group commit of POST /api/v1/notifications (common/store/group_commit.h).
+ *   - the engine alone: a batch with one failing item is retried one by one so only that
+ *     item fails; SIGTERM's drain commits and answers everything queued;
+ *   - many concurrent POSTs share transactions, each answered 202 only with its rows
+ *     (notification, deliveries, audit row) committed and its ids in Redis;
+ *   - a recipient deleted while its request waits in a batch fails alone (422);
+ *   - Idempotency-Key records written by a batch replay the original response;
+ *   - HERALD_GROUP_COMMIT=false still sends. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <cmocka.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "store/group_commit.h"
+#include "notif_support.h"
+
+static struct th_server srv;
+static char *admin;
+
+/* Starts the API with HERALD_GROUP_COMMIT=on, HERALD_GROUP_COMMIT_WAIT_US=wait_us and
+ * HERALD_DB_PREPARED_STATEMENTS=prepared (the other notification tests run with the default,
+ * false). */
+static void start(const char *on, const char *wait_us, const char *prepared) {
+  static int keep = -1; /* a value set by the caller (PgBouncer runs: false) is kept */
+  if (keep < 0) {
+    keep = getenv("HERALD_DB_PREPARED_STATEMENTS") != NULL;
+  }
+  if (!keep) {
+    setenv("HERALD_DB_PREPARED_STATEMENTS", prepared, 1);
+  }
+  setenv("HERALD_AUTH_RATE_LIMIT", "100000", 1);
+  setenv("HERALD_SWEEP_INTERVAL_S", "0", 1);
+  setenv("HERALD_GROUP_COMMIT", on, 1);
+  setenv("HERALD_GROUP_COMMIT_WAIT_US", wait_us, 1);
+  th_start(&srv);
+  admin = th_admin_token(&srv, NULL);
+}
+
+static void stop(void) {
+  free(admin);
+  admin = NULL;
+  th_stop(&srv);
+}
+
+static void sleep_ms(long ms) {
+  struct timespec t = {ms / 1000, (ms % 1000) * 1000000L};
+  nanosleep(&t, NULL);
+}
+
+/* ---- the engine alone, with a fake write ---- */
+
+struct fake {
+  pthread_mutex_t mu;
+  int written;   /* items of committed transactions */
+  int largest;   /* largest batch seen */
+  int pushed;    /* items given to after_commit */
+};
+
+static h_result fake_write(PGconn *conn, struct h_gc_item *const *items, int n, void *ctx) {
+  struct fake *f = ctx;
+  for (int i = 0; i < n; i++) {
+    if (strcmp(items[i]->arg, "bad") == 0) {
+      return H_ERR_CONFLICT;
+    }
+  }
+  h_result r = h_db_exec(conn, "SELECT 1", 0, NULL, NULL);
+  pthread_mutex_lock(&f->mu);
+  f->written += n;
+  f->largest = n > f->largest ? n : f->largest;
+  pthread_mutex_unlock(&f->mu);
+  return r;
+}
+
+static void fake_after(struct h_gc_item *const *items, int n, void *ctx) {
+  struct fake *f = ctx;
+  for (int i = 0; i < n; i++) {
+    assert_int_equal(items[i]->result, H_OK);
+  }
+  pthread_mutex_lock(&f->mu);
+  f->pushed += n;
+  pthread_mutex_unlock(&f->mu);
+}
+
+static const struct h_gc_ops fake_ops = {fake_write, fake_after};
+
+struct submitter {
+  struct h_gc *gc;
+  struct h_gc_item item;
+  h_result r;
+};
+
+static void *submit(void *arg) {
+  struct submitter *s = arg;
+  s->r = h_gc_submit(s->gc, &s->item);
+  return NULL;
+}
+
+/* Submits n items (item bad_at is "bad"), sleeps pause_ms, then destroys the engine when
+ * destroy is set; checks the outcome of each item. */
+static void run_engine(struct h_gc *gc, struct fake *f, int n, int bad_at, long pause_ms,
+                       bool destroy) {
+  pthread_t t[16];
+  struct submitter s[16];
+  for (int i = 0; i < n; i++) {
+    s[i] = (struct submitter){.gc = gc, .item = {.arg = i == bad_at ? "bad" : "good"}};
+    pthread_create(&t[i], NULL, submit, &s[i]);
+  }
+  sleep_ms(pause_ms);
+  if (destroy) {
+    h_gc_destroy(gc);
+  }
+  for (int i = 0; i < n; i++) {
+    pthread_join(t[i], NULL);
+    assert_int_equal(s[i].r, i == bad_at ? H_ERR_CONFLICT : H_OK);
+    assert_int_equal(s[i].item.result, s[i].r);
+  }
+  pthread_mutex_lock(&f->mu);
+  assert_int_equal(f->written, bad_at >= 0 ? n - 1 : n);
+  assert_int_equal(f->pushed, f->written);
+  pthread_mutex_unlock(&f->mu);
+}
+
+static struct h_gc *fake_engine(struct fake *f, int wait_us) {
+  memset(f, 0, sizeof(*f));
+  pthread_mutex_init(&f->mu, NULL);
+  struct h_gc_options opt = {
+    .db = {.url = getenv("HERALD_DATABASE_URL"), .connect_timeout_s = 3},
+    .threads = 1, .max_batch = 64, .wait_us = wait_us,
+  };
+  return h_gc_create(&opt, &fake_ops, f);
+}
+
+static void test_engine_one_bad_item_fails_alone(void **state) {
+  (void)state;
+  struct fake f;
+  struct h_gc *gc = fake_engine(&f, 300000); /* every item lands in one batch */
+  run_engine(gc, &f, 8, 3, 0, false);
+  long batches, items, retried;
+  h_gc_stats(gc, &batches, &items, &retried);
+  assert_int_equal(items, 8);
+  assert_true(retried >= 1); /* the batch holding "bad" was retried one by one */
+  h_gc_destroy(gc);
+}
+
+static void test_engine_drains_on_destroy(void **state) {
+  (void)state;
+  struct fake f;
+  /* A long wait: the items are still queued when the engine is destroyed (SIGTERM), and
+   * must be committed and answered, not dropped. */
+  struct h_gc *gc = fake_engine(&f, 5000000);
+  time_t t0 = time(NULL);
+  run_engine(gc, &f, 6, -1, 300, true);
+  assert_true(time(NULL) - t0 < 4); /* the drain did not wait out the 5 s */
+  assert_int_equal(f.largest, 6);
+}
+
+/* ---- through the API ---- */
+
+struct poster {
+  char body[512];
+  char key[160];  /* "Idempotency-Key: ..." or "" */
+  long status;
+  json_t *json;
+};
+
+static void *post(void *arg) {
+  struct poster *p = arg;
+  struct th_response r;
+  th_call(&srv, admin, "POST", "/api/v1/notifications", p->body, p->key[0] ? p->key : NULL, &r);
+  p->status = r.status;
+  p->json = r.json != NULL ? json_incref(r.json) : NULL;
+  th_response_free(&r);
+  return NULL;
+}
+
+/* Runs n posters concurrently. */
+static void post_all(struct poster *p, int n) {
+  pthread_t *t = calloc((size_t)n, sizeof(*t));
+  for (int i = 0; i < n; i++) {
+    pthread_create(&t[i], NULL, post, &p[i]);
+  }
+  for (int i = 0; i < n; i++) {
+    pthread_join(t[i], NULL);
+  }
+  free(t);
+}
+
+/* Everything a 202 promises is committed: the row, 3 deliveries, the audit row, the
+ * queued ids in Redis. */
+static void assert_committed(const json_t *n) {
+  const char *id = th_str(n, "id");
+  assert_int_equal(th_sql_long("SELECT count(*) FROM notifications WHERE id = $1::uuid", id), 1);
+  assert_int_equal(th_sql_long("SELECT count(*) FROM deliveries WHERE notification_id ="
+                               " $1::uuid", id), 3);
+  assert_int_equal(th_sql_long("SELECT count(*) FROM audit_log WHERE action ="
+                               " 'notification.created' AND target_id = $1", id), 1);
+  assert_true(th_list_has("herald:q:{email}", th_str(ns_delivery(n, "email"), "id")));
+  assert_true(th_list_has("herald:q:{sms}", th_str(ns_delivery(n, "sms"), "id")));
+  assert_int_equal(th_sql_long("SELECT count(*) FROM deliveries WHERE id = $1::uuid AND"
+                               " status = 'queued'", th_str(ns_delivery(n, "email"), "id")), 1);
+}
+
+static void body_for(struct poster *p, const char *uid, int i) {
+  snprintf(p->body, sizeof(p->body),
+           "{\"user_id\":\"%s\",\"category\":\"gc\",\"title\":\"T%d\",\"body\":\"B%d\","
+           "\"channels\":[\"in_app\",\"email\",\"sms\"],\"data\":{\"i\":%d}}",
+           uid, i, i, i);
+}
+
+static void test_concurrent_posts_share_transactions(void **state) {
+  (void)state;
+  start("true", "50000", "true");
+  char uid[37];
+  free(th_user(&srv, "gc-many", "+14155550111", uid));
+  enum { N = 24 };
+  struct poster p[N];
+  memset(p, 0, sizeof(p));
+  for (int i = 0; i < N; i++) {
+    body_for(&p[i], uid, i);
+  }
+  post_all(p, N);
+  for (int i = 0; i < N; i++) {
+    if (p[i].status != 202) {
+      fail_msg("request %d: %ld", i, p[i].status);
+    }
+    th_assert_json_subset("{\"object\":\"notification\",\"status\":\"queued\"}", p[i].json);
+    assert_committed(p[i].json);
+    json_decref(p[i].json);
+  }
+  assert_int_equal(th_sql_long("SELECT count(*) FROM notifications WHERE user_id = $1::uuid"
+                               " AND category = 'gc'", uid), N);
+  long batches, items, retried;
+  h_gc_stats(srv.app.notify_gc, &batches, &items, &retried);
+  assert_int_equal(items, N);
+  assert_true(batches < N); /* some requests shared a transaction */
+  assert_int_equal(retried, 0);
+  struct th_response m;
+  th_request(&srv, "GET", "/metrics", NULL, NULL, &m);
+  assert_int_equal(m.status, 200);
+  char want[64];
+  snprintf(want, sizeof(want), "herald_group_commit_items_total %d\n", N);
+  assert_non_null(strstr(m.body, want));
+  snprintf(want, sizeof(want), "herald_group_commit_batches_total %ld\n", batches);
+  assert_non_null(strstr(m.body, want));
+  th_response_free(&m);
+  stop();
+}
+
+static void delete_user(const char *uid) {
+  free(th_sql_text("UPDATE users SET status = 'deleted' WHERE id = $1::uuid RETURNING id", uid));
+}
+
+/* Polls until at least n items wait in the group-commit queue, for up to limit_ms. */
+static void wait_queued(int n, long limit_ms) {
+  for (long waited = 0; waited < limit_ms && h_gc_queued(srv.app.notify_gc) < n; waited += 10) {
+    sleep_ms(10);
+  }
+}
+
+static void test_recipient_deleted_in_batch_fails_alone(void **state) {
+  (void)state;
+  /* The batch waits 1 s: time to delete the first request's user while it is queued with
+   * the others. 32 HTTP threads so that no request queues behind another one's wait. */
+  setenv("HERALD_HTTP_THREADS", "32", 1);
+  start("true", "1000000", "true");
+  char good[37], gone[37];
+  free(th_user(&srv, "gc-good", "+14155550112", good));
+  free(th_user(&srv, "gc-gone", "+14155550113", gone));
+  enum { N = 7 };
+  struct poster p[N];
+  pthread_t t[N];
+  memset(p, 0, sizeof(p));
+  for (int i = 0; i < N; i++) {
+    body_for(&p[i], i == 0 ? gone : good, i);
+  }
+  pthread_create(&t[0], NULL, post, &p[0]); /* read (the user exists) and queued first */
+  wait_queued(1, 5000);
+  for (int i = 1; i < N; i++) {
+    pthread_create(&t[i], NULL, post, &p[i]);
+  }
+  wait_queued(N, 600); /* well within the 1 s the batch waits */
+  delete_user(gone);
+  for (int i = 0; i < N; i++) {
+    pthread_join(t[i], NULL);
+  }
+  assert_int_equal(p[0].status, 422);
+  assert_string_equal(th_str(json_object_get(p[0].json, "error"), "code"), "user_not_found");
+  json_decref(p[0].json);
+  for (int i = 1; i < N; i++) {
+    assert_int_equal(p[i].status, 202);
+    assert_committed(p[i].json);
+    json_decref(p[i].json);
+  }
+  assert_int_equal(th_sql_long("SELECT count(*) FROM notifications WHERE user_id = $1::uuid"
+                               " AND category = 'gc'", gone), 0);
+  long batches, items, retried;
+  h_gc_stats(srv.app.notify_gc, &batches, &items, &retried);
+  if (retried < 1) { /* the batch failed, and was retried one by one */
+    fail_msg("no batch retried: %ld item(s) in %ld batch(es)", items, batches);
+  }
+  stop();
+  setenv("HERALD_HTTP_THREADS", "4", 1);
+}
+
+static void test_idempotency_in_batch(void **state) {
+  (void)state;
+  start("true", "300000", "true");
+  char uid[37];
+  free(th_user(&srv, "gc-idem", "+14155550114", uid));
+  /* A key already used, before the batch. */
+  struct poster first = {0};
+  body_for(&first, uid, 100);
+  snprintf(first.key, sizeof(first.key), "Idempotency-Key: gc-used-%s", uid);
+  post(&first);
+  assert_int_equal(first.status, 202);
+  enum { N = 8 };
+  struct poster p[N];
+  memset(p, 0, sizeof(p));
+  for (int i = 0; i < N; i++) {
+    body_for(&p[i], uid, i);
+    snprintf(p[i].key, sizeof(p[i].key), "Idempotency-Key: gc-%d-%s", i, uid);
+  }
+  snprintf(p[3].key, sizeof(p[3].key), "%s", first.key); /* same key, another body */
+  post_all(p, N);
+  for (int i = 0; i < N; i++) {
+    if (i == 3) {
+      assert_int_equal(p[i].status, 400);
+      assert_string_equal(th_str(json_object_get(p[i].json, "error"), "code"),
+                          "idempotency_key_reused");
+      json_decref(p[i].json);
+      continue;
+    }
+    assert_int_equal(p[i].status, 202);
+    assert_committed(p[i].json);
+    /* The record written in the batch replays the original response. */
+    struct poster again = p[i];
+    again.json = NULL;
+    post(&again);
+    assert_int_equal(again.status, 202);
+    assert_string_equal(th_str(again.json, "id"), th_str(p[i].json, "id"));
+    assert_true(json_equal(again.json, p[i].json));
+    json_decref(again.json);
+    json_decref(p[i].json);
+  }
+  assert_int_equal(th_sql_long("SELECT count(*) FROM notifications WHERE user_id = $1::uuid"
+                               " AND category = 'gc'", uid), N);
+  json_decref(first.json);
+  stop();
+}
+
+static void test_group_commit_off(void **state) {
+  (void)state;
+  start("false", "0", "false");
+  assert_null(srv.app.notify_gc);
+  char uid[37];
+  free(th_user(&srv, "gc-off", "+14155550115", uid));
+  enum { N = 4 };
+  struct poster p[N];
+  memset(p, 0, sizeof(p));
+  for (int i = 0; i < N; i++) {
+    body_for(&p[i], uid, i);
+  }
+  post_all(p, N);
+  for (int i = 0; i < N; i++) {
+    assert_int_equal(p[i].status, 202);
+    assert_committed(p[i].json);
+    json_decref(p[i].json);
+  }
+  stop();
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+    cmocka_unit_test(test_engine_one_bad_item_fails_alone),
+    cmocka_unit_test(test_engine_drains_on_destroy),
+    cmocka_unit_test(test_concurrent_posts_share_transactions),
+    cmocka_unit_test(test_recipient_deleted_in_batch_fails_alone),
+    cmocka_unit_test(test_idempotency_in_batch),
+    cmocka_unit_test(test_group_commit_off),
+  };
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}
