@@ -66,10 +66,10 @@ run_wrk() { # run_wrk CONNECTIONS PID URL [header] -> "req/s p50 p99 non2xx cpu-
 
 start_api 18301 epoll
 start_api 18302 select
-token=$(curl -sf -X POST -H 'Content-Type: application/json' \
+curl -sf -o /dev/null -X POST -H 'Content-Type: application/json' \
   -d '{"email":"bench@example.com","password":"bench-password-123"}' \
-  http://127.0.0.1:18301/api/v1/auth/register | python3 -c 'import json,sys; print(json.load(sys.stdin)["access_token"])' ||
-  curl -sf -X POST -H 'Content-Type: application/json' \
+  http://127.0.0.1:18301/api/v1/auth/register # 202, then sign in
+token=$(curl -sf -X POST -H 'Content-Type: application/json' \
   -d '{"email":"bench@example.com","password":"bench-password-123"}' \
   http://127.0.0.1:18301/api/v1/auth/login | python3 -c 'import json,sys; print(json.load(sys.stdin)["access_token"])')
 

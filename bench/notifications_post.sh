@@ -52,9 +52,14 @@ json_field() { python3 -c "import json,sys; print(json.load(sys.stdin)$1)"; }
 HERALD_BENCH_TOKEN=$(curl -sf -H 'Content-Type: application/json' \
   -d "{\"email\":\"$HERALD_ADMIN_EMAIL\",\"password\":\"$HERALD_ADMIN_PASSWORD\"}" \
   "$BASE/api/v1/auth/login" | json_field '["access_token"]')
-HERALD_BENCH_USER_ID=$(curl -sf -H 'Content-Type: application/json' \
+curl -sf -o /dev/null -H 'Content-Type: application/json' \
   -d '{"email":"bench-user@example.com","password":"bench-user-password-1","phone":"+14155550100"}' \
-  "$BASE/api/v1/auth/register" | json_field '["user"]["id"]')
+  "$BASE/api/v1/auth/register" # 202 either way: the id comes from a sign-in
+bench_user_token=$(curl -sf -H 'Content-Type: application/json' \
+  -d '{"email":"bench-user@example.com","password":"bench-user-password-1"}' \
+  "$BASE/api/v1/auth/login" | json_field '["access_token"]')
+HERALD_BENCH_USER_ID=$(curl -sf -H "Authorization: Bearer $bench_user_token" "$BASE/api/v1/users/me" |
+  json_field '["id"]')
 export HERALD_BENCH_TOKEN HERALD_BENCH_USER_ID
 
 here=$ROOT/bench

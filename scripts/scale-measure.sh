@@ -45,9 +45,9 @@ post_json "$api/api/v1/auth/register" '{"email":"m-admin@scale.test","password":
 psql_q "UPDATE users SET role = 'admin' WHERE email = 'm-admin@scale.test'" >/dev/null
 tok=$(post_json "$api/api/v1/auth/login" '{"email":"m-admin@scale.test","password":"Measure-admin-pw-1"}' | cut -d' ' -f2- | jq -r .access_token)
 key=$(curl -s -H "Authorization: Bearer $tok" -H 'Content-Type: application/json' -d '{"name":"measure"}' "$api/api/v1/admin/api-keys" | jq -r .secret)
-out=$(post_json "$api/api/v1/auth/register" '{"email":"m-user@scale.test","password":"Measure-user-pw-1","phone":"+14155550100"}')
-uid=$(cut -d' ' -f2- <<<"$out" | jq -r '.id // .user.id')
+post_json "$api/api/v1/auth/register" '{"email":"m-user@scale.test","password":"Measure-user-pw-1","phone":"+14155550100"}' >/dev/null
 utok=$(post_json "$api/api/v1/auth/login" '{"email":"m-user@scale.test","password":"Measure-user-pw-1"}' | cut -d' ' -f2- | jq -r .access_token)
+uid=$(curl -s -H "Authorization: Bearer $utok" "$api/api/v1/users/me" | jq -r .id)
 curl -s -o /dev/null -H "Authorization: Bearer $utok" -H 'Content-Type: application/json' \
   -d '{"token":"measure-device","platform":"android"}' "$api/api/v1/devices"
 

@@ -65,15 +65,12 @@ void h_auth_register_post(struct h_req *rq) {
     return;
   }
   struct h_actor actor = h_actor_of(rq);
-  json_t *user = NULL, *tokens = NULL;
-  h_result r = h_auth_register(rq->app, &actor, &in, password, &user, &tokens);
-  if (r == H_ERR_CONFLICT) {
-    h_reply_error(rq, r, "email_taken", "An account with this e-mail already exists.", "email");
-  } else if (r != H_OK) {
-    reply_failure(rq, r, "Registration");
+  h_result r = h_auth_register(rq->app, &actor, &in, password);
+  if (r == H_OK) {
+    /* The same answer whether the address was free or taken. */
+    h_reply_json(rq, 202, json_pack("{ss}", "status", "accepted"));
   } else {
-    json_object_set_new(tokens, "user", user);
-    h_reply_json(rq, 201, tokens);
+    reply_failure(rq, r, "Registration");
   }
 }
 
@@ -91,11 +88,12 @@ void h_auth_login_post(struct h_req *rq) {
     return;
   }
   struct h_actor actor = h_actor_of(rq);
-  json_t *tokens = NULL;
+  json_t *out = NULL;
+  bool mfa = false;
   int retry_after = 0;
-  h_result r = h_auth_login(rq->app, &actor, email, password, &tokens, &retry_after);
+  h_result r = h_auth_login(rq->app, &actor, email, password, &out, &mfa, &retry_after);
   if (r == H_OK) {
-    h_reply_json(rq, 200, tokens);
+    h_reply_json(rq, mfa ? 202 : 200, out); /* 202: a second factor is needed */
   } else if (r == H_ERR_UNAUTHORIZED) {
     h_reply_error(rq, r, "invalid_credentials", "The e-mail or password is wrong.", NULL);
   } else if (r == H_ERR_RATE_LIMITED) {

@@ -6,6 +6,7 @@
 #include <time.h>
 
 #include "crypto/crypto.h"
+#include "users/token_epoch.h"
 #include "users/user_service.h"
 #include "core/log.h"
 
@@ -40,8 +41,19 @@ static bool access_token(struct h_req *rq, const char *token) {
     h_log(H_LOG_WARNING, "security", rq->request_id, "invalid access token from %s", rq->ip);
     return unauthorized(rq, "invalid_token", "The access token is invalid or expired.");
   }
+  h_result r = h_token_epoch_check(rq->app, claims.sub, claims.epoch);
+  if (r == H_ERR_UNAUTHORIZED) {
+    h_log(H_LOG_WARNING, "security", rq->request_id, "ended access token from %s", rq->ip);
+    return unauthorized(rq, "invalid_token", "The access token is invalid or expired.");
+  }
+  if (r != H_OK) {
+    h_reply_error(rq, r, NULL, "Credentials could not be checked.", NULL);
+    return false;
+  }
   snprintf(rq->user_id, sizeof(rq->user_id), "%s", claims.sub);
   snprintf(rq->role, sizeof(rq->role), "%s", claims.role);
+  snprintf(rq->session_id, sizeof(rq->session_id), "%s", claims.sid);
+  rq->mfa = claims.mfa;
   rq->authenticated = true;
   return true;
 }
@@ -66,6 +78,14 @@ bool h_authenticate(struct h_req *rq, enum h_auth need) {
   bool allowed = need == H_AUTH_USER    ? !is_service
                  : need == H_AUTH_ADMIN ? is_admin
                                         : is_admin || is_service; /* H_AUTH_SERVICE */
+  if (allowed && is_admin && need != H_AUTH_USER && !rq->mfa &&
+      rq->app->cfg->mfa_required_for_admins) {
+    h_reply_error(rq, H_ERR_FORBIDDEN, "mfa_required",
+                  "Admin endpoints need a sign-in with two-factor authentication: enable it"
+                  " (POST /api/v1/users/me/mfa/totp) and sign in again.",
+                  NULL);
+    return false;
+  }
   if (!allowed) {
     h_reply_error(rq, H_ERR_FORBIDDEN, "forbidden",
                   is_service ? "API keys cannot call this endpoint."

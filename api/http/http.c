@@ -123,6 +123,7 @@ struct h_actor h_actor_of(const struct h_req *rq) {
     .type = rq->authenticated && strcmp(rq->role, "service") == 0 ? "api_key" : "user",
     .ip = rq->ip,
     .request_id = rq->request_id,
+    .user_agent = h_req_header(rq, "User-Agent"),
   };
   return a;
 }

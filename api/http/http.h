@@ -33,6 +33,8 @@ struct h_req {
   bool authenticated;
   char user_id[37];
   char role[16];
+  char session_id[37];         /* access token's session (refresh family), "" if none */
+  bool mfa;                    /* the token's sign-in passed a second factor */
 };
 
 /* Sends body (stolen) with status. */

@@ -8,6 +8,7 @@
 #include "admin/audit.h"
 #include "admin/reconciliations.h"
 #include "auth/auth.h"
+#include "users/security.h"
 #include "core/alloc.h"
 #include "http/health.h"
 #include "http/middleware.h"
@@ -33,11 +34,18 @@ static const struct h_route routes[] = {
   {"POST", "/api/v1/auth/password-reset", h_auth_reset_post, H_AUTH_NONE},
   {"POST", "/api/v1/auth/password-reset/confirm", h_auth_reset_confirm_post, H_AUTH_NONE},
   {"POST", "/api/v1/auth/verify-email", h_auth_verify_email_post, H_AUTH_NONE},
+  {"POST", "/api/v1/auth/mfa/verify", h_auth_mfa_verify_post, H_AUTH_NONE},
   {"GET", "/api/v1/users/me", h_me_get, H_AUTH_USER},
   {"PATCH", "/api/v1/users/me", h_me_patch, H_AUTH_USER},
   {"DELETE", "/api/v1/users/me", h_me_delete, H_AUTH_USER},
   {"POST", "/api/v1/users/me/password", h_me_password_post, H_AUTH_USER},
   {"GET", "/api/v1/users/me/export", h_me_export_get, H_AUTH_USER},
+  {"GET", "/api/v1/users/me/sessions", h_me_sessions_get, H_AUTH_USER},
+  {"DELETE", "/api/v1/users/me/sessions", h_me_sessions_delete, H_AUTH_USER},
+  {"DELETE", "/api/v1/users/me/sessions/:id", h_me_session_delete, H_AUTH_USER},
+  {"POST", "/api/v1/users/me/mfa/totp", h_me_mfa_enrol_post, H_AUTH_USER},
+  {"POST", "/api/v1/users/me/mfa/totp/confirm", h_me_mfa_confirm_post, H_AUTH_USER},
+  {"POST", "/api/v1/users/me/mfa/totp/disable", h_me_mfa_disable_post, H_AUTH_USER},
   {"GET", "/api/v1/admin/users", h_admin_users_get, H_AUTH_ADMIN},
   {"GET", "/api/v1/admin/users/:id", h_admin_user_get, H_AUTH_ADMIN},
   {"PATCH", "/api/v1/admin/users/:id", h_admin_user_patch, H_AUTH_ADMIN},

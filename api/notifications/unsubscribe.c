@@ -71,7 +71,7 @@ void h_unsubscribe_post(struct h_req *rq) {
   if (!valid_link(rq, &l)) {
     return;
   }
-  struct h_actor actor = {l.user, "user", rq->ip, rq->request_id};
+  struct h_actor actor = {l.user, "user", rq->ip, rq->request_id, NULL};
   h_result r = h_unsubscribe_email(rq->app, &actor, l.user, l.category);
   if (r != H_OK) {
     h_reply_error(rq, r, NULL,

@@ -1,5 +1,6 @@
 /* users.c - /api/v1/users/me and /api/v1/admin/users, /api/v1/admin/api-keys. */
 #include <string.h>
+#include <strings.h>
 
 #include "crypto/crypto.h"
 #include "http/routes.h"
@@ -179,7 +180,8 @@ void h_admin_user_patch(struct h_req *rq) {
   if (h_field_errors_count(&fe) == 0 && role == NULL && !has_disabled) {
     h_field_error(&fe, "role", "nothing_to_update", "Send role and/or disabled.");
   }
-  if (h_field_errors_count(&fe) == 0 && strcmp(id, rq->user_id) == 0 &&
+  /* UUIDs compare without regard to case: "ABC..." names the same account as "abc...". */
+  if (h_field_errors_count(&fe) == 0 && strcasecmp(id, rq->user_id) == 0 &&
       ((role != NULL && strcmp(role, "admin") != 0) || disabled)) {
     h_reply_error(rq, H_ERR_UNPROCESSABLE, "cannot_demote_self",
                   "Admins cannot demote or disable themselves.", NULL);

@@ -127,7 +127,7 @@ void h_webhook_sms_status_post(struct h_req *rq) {
     const char *status = h_urlform_get(&form, "MessageStatus");
     const char *error_code = h_urlform_get(&form, "ErrorCode");
     if (valid_fields(rq, sid, status)) {
-      struct h_actor actor = {NULL, "system", rq->ip, rq->request_id};
+      struct h_actor actor = {NULL, "system", rq->ip, rq->request_id, NULL};
       bool recorded = false;
       h_result r = h_sms_status_record(rq->app, &actor, sid, status,
                                        error_code != NULL && error_code[0] ? error_code : NULL,

@@ -12,6 +12,7 @@
 #include "core/log.h"
 #include "store/group_commit.h"
 #include "store/redis_sentinel.h"
+#include "users/token_epoch.h"
 
 /* Reads a whole PEM file into a new string; NULL when unreadable. */
 static char *read_file(const char *path) {
@@ -49,15 +50,19 @@ static h_result jwt_setup(struct h_app *app, const struct h_config *cfg, char **
   }
   size_t keylen = strlen(cfg->jwt_secret);
   if (keylen > 0) {
-    app->jwt_key_len = keylen < sizeof(app->jwt_key) ? keylen : sizeof(app->jwt_key);
-    memcpy(app->jwt_key, cfg->jwt_secret, app->jwt_key_len);
+    /* The whole secret, however long: cfg outlives app. */
+    j->current.sign = j->current.verify = (const unsigned char *)cfg->jwt_secret;
+    j->current.sign_len = j->current.verify_len = keylen;
   } else {
     h_log_warning("HERALD_JWT_SECRET is empty: using a random per-process key (dev only)");
     app->jwt_key_len = 32;
-    h_random_bytes(app->jwt_key, app->jwt_key_len);
+    if (h_random_bytes(app->jwt_key, app->jwt_key_len) != H_OK) {
+      *error = h_sprintf("HERALD_JWT_SECRET: empty, and no random key could be made");
+      return H_ERR_INVALID;
+    }
+    j->current.sign = j->current.verify = app->jwt_key;
+    j->current.sign_len = j->current.verify_len = app->jwt_key_len;
   }
-  j->current.sign = j->current.verify = app->jwt_key;
-  j->current.sign_len = j->current.verify_len = app->jwt_key_len;
   if (cfg->jwt_previous_secret[0] != '\0') {
     j->previous.kid = cfg->jwt_previous_key_id;
     j->previous.verify = (const unsigned char *)cfg->jwt_previous_secret;
@@ -96,6 +101,7 @@ h_result h_app_init(struct h_app *app, const struct h_config *cfg, const char *n
     return H_ERR_INVALID;
   }
   app->jwt_cache = h_jwt_cache_new(H_JWT_CACHE_SLOTS);
+  app->token_epochs = h_token_epochs_new(H_JWT_CACHE_SLOTS, cfg->token_epoch_cache_ms);
   return H_OK;
 }
 
@@ -111,6 +117,8 @@ void h_app_free(struct h_app *app) {
   app->jwt_private_pem = app->jwt_public_pem = NULL;
   h_jwt_cache_free(app->jwt_cache);
   app->jwt_cache = NULL;
+  h_token_epochs_free(app->token_epochs);
+  app->token_epochs = NULL;
   app->db = NULL;
   app->redis = NULL;
   app->metrics = NULL;

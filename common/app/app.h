@@ -17,6 +17,7 @@
 #include "store/redis.h"
 
 struct h_gc; /* group commit (store/group_commit.h) */
+struct h_token_epochs;
 
 struct h_app {
   const struct h_config *cfg;  /* borrowed, immutable */
@@ -24,11 +25,14 @@ struct h_app {
   struct h_redis_pool *redis;  /* owned */
   struct h_metrics *metrics;   /* owned */
   struct h_jwt_config jwt;     /* points into the buffers below */
-  unsigned char jwt_key[64];   /* HS256 key */
+  unsigned char jwt_key[32];   /* HS256 key made at random when HERALD_JWT_SECRET is empty
+                                (a set secret is used whole, from cfg) */
   size_t jwt_key_len;
   char *jwt_private_pem;       /* RS256, owned */
   char *jwt_public_pem;        /* RS256, owned */
   struct h_jwt_cache *jwt_cache; /* verified access tokens, owned (common/crypto/jwt_cache.h) */
+  struct h_token_epochs *token_epochs; /* users' current token epochs, owned
+                                          (common/users/token_epoch.h) */
   atomic_int in_flight;        /* API: requests between the first and the last callback */
   atomic_bool stopping;        /* API: SIGTERM seen: answers carry Connection: close */
   struct h_gc *notify_gc;      /* owned, NULL when not started or off (notification_service.h) */

@@ -17,6 +17,7 @@ struct h_actor {
   const char *type;       /* "user", "api_key", "system" */
   const char *ip;
   const char *request_id;
+  const char *user_agent; /* the client's User-Agent, NULL when not sent */
 };
 
 /* Inserts one audit_log row; details (may be NULL) is borrowed. security=true

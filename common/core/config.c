@@ -105,6 +105,17 @@ static const struct h_config_option options[] = {
       "window in which failed logins are counted"),
   OPT("HERALD_LOCKOUT_DURATION_S", H_CFG_INT, lockout_duration_s, "900", 1, 86400, NULL, false,
       "how long a locked account stays locked"),
+  OPT("HERALD_TOKEN_EPOCH_CACHE_MS", H_CFG_INT, token_epoch_cache_ms, "1000", 0, 60000, NULL,
+      false,
+      "how long an API process trusts its copy of a user's token epoch (role change, disabling,"
+      " password change, sign-out everywhere end access tokens at once on the process that made"
+      " the change, on the others within this time; 0: read it on every request)"),
+  OPT("HERALD_MFA_REQUIRED_FOR_ADMINS", H_CFG_BOOL, mfa_required_for_admins, "false", 0, 0, NULL,
+      false,
+      "admin endpoints refuse (403 mfa_required) access tokens of a sign-in without a second"
+      " factor"),
+  OPT("HERALD_MFA_CHALLENGE_TTL_S", H_CFG_INT, mfa_challenge_ttl_s, "300", 30, 3600, NULL, false,
+      "lifetime of the challenge a sign-in with two-factor authentication answers"),
   OPT("HERALD_AUTH_RATE_LIMIT", H_CFG_INT, auth_rate_limit, "30", 1, 1000000, NULL, false,
       "auth requests per client IP per window (429 beyond; fails open without Redis)"),
   OPT("HERALD_AUTH_RATE_WINDOW_S", H_CFG_INT, auth_rate_window_s, "60", 1, 3600, NULL, false,

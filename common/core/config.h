@@ -61,6 +61,9 @@ struct h_config {
   int lockout_threshold;
   int lockout_window_s;
   int lockout_duration_s;
+  int token_epoch_cache_ms;
+  bool mfa_required_for_admins;
+  int mfa_challenge_ttl_s;
   int auth_rate_limit;
   int auth_rate_window_s;
   int reset_token_ttl_s;

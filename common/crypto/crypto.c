@@ -14,11 +14,14 @@
 
 #include "core/alloc.h"
 
-/* scrypt cost: N=2^14, r=8, p=1 (~16 MiB, ~50 ms); stored with every hash so it can grow. */
-#define SCRYPT_N 16384UL
+/* scrypt cost: N=2^15, r=8, p=3 (32 MiB per hash, one of OWASP's recommended settings);
+ * stored with every hash, so older hashes still verify and are replaced at the next
+ * sign-in (h_password_needs_rehash). The API allocates blocks this big with mmap
+ * (api/main.c), so the memory goes back to the system after each hash. */
+#define SCRYPT_N 32768UL
 #define SCRYPT_R 8UL
-#define SCRYPT_P 1UL
-#define SCRYPT_MAXMEM (64UL * 1024 * 1024)
+#define SCRYPT_P 3UL
+#define SCRYPT_MAXMEM (160UL * 1024 * 1024)
 #define SALT_LEN 16
 #define HASH_LEN 32
 
@@ -186,21 +189,33 @@ static h_result scrypt_raw(const char *password, const unsigned char *salt, size
   return ok == 1 ? H_OK : H_ERR_INTERNAL;
 }
 
-h_result h_password_hash(const char *password, char **out) {
+h_result h_password_hash_params(const char *password, unsigned long n, unsigned long r,
+                                unsigned long p, char **out) {
   unsigned char salt[SALT_LEN], hash[HASH_LEN];
   *out = NULL;
   if (h_random_bytes(salt, sizeof(salt)) != H_OK ||
-      scrypt_raw(password, salt, sizeof(salt), SCRYPT_N, SCRYPT_R, SCRYPT_P, hash,
-                 sizeof(hash)) != H_OK) {
+      scrypt_raw(password, salt, sizeof(salt), n, r, p, hash, sizeof(hash)) != H_OK) {
     return H_ERR_INTERNAL;
   }
   char *s = b64url(salt, sizeof(salt));
   char *h = b64url(hash, sizeof(hash));
-  *out = h_sprintf("scrypt$%lu$%lu$%lu$%s$%s", SCRYPT_N, SCRYPT_R, SCRYPT_P, s, h);
+  *out = h_sprintf("scrypt$%lu$%lu$%lu$%s$%s", n, r, p, s, h);
   free(s);
   free(h);
   OPENSSL_cleanse(hash, sizeof(hash));
   return H_OK;
+}
+
+h_result h_password_hash(const char *password, char **out) {
+  return h_password_hash_params(password, SCRYPT_N, SCRYPT_R, SCRYPT_P, out);
+}
+
+bool h_password_needs_rehash(const char *stored) {
+  unsigned long n, r, p;
+  if (stored == NULL || sscanf(stored, "scrypt$%lu$%lu$%lu$", &n, &r, &p) != 3) {
+    return true;
+  }
+  return n != SCRYPT_N || r != SCRYPT_R || p != SCRYPT_P;
 }
 
 bool h_password_verify(const char *password, const char *stored) {

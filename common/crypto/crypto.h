@@ -43,6 +43,14 @@ bool h_consttime_eq(const void *a, size_t alen, const void *b, size_t blen);
  *   "scrypt$N$r$p$<salt b64>$<hash b64>". H_ERR_INTERNAL when OpenSSL fails. */
 h_result h_password_hash(const char *password, char **out);
 
+/* The same with explicit scrypt parameters (for tests of older hashes). */
+h_result h_password_hash_params(const char *password, unsigned long n, unsigned long r,
+                                unsigned long p, char **out);
+
+/* True when stored was made with other parameters than h_password_hash uses now (or is
+ * not an scrypt hash): after a successful verify it should be replaced. */
+bool h_password_needs_rehash(const char *stored);
+
 /* Verifies password against a stored hash in constant time; false on any mismatch
  * or malformed hash. */
 bool h_password_verify(const char *password, const char *stored);

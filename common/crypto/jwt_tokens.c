@@ -16,6 +16,13 @@
 
 h_result h_jwt_issue(const struct h_jwt_config *cfg, const char *sub, const char *role, long ttl,
                      long now, char **token) {
+  const struct h_jwt_session none = {0};
+  return h_jwt_issue_session(cfg, sub, role, &none, ttl, now, token);
+}
+
+h_result h_jwt_issue_session(const struct h_jwt_config *cfg, const char *sub, const char *role,
+                             const struct h_jwt_session *session, long ttl, long now,
+                             char **token) {
   jwt_t *jwt = NULL;
   char jti[H_UUID_LEN + 1];
   *token = NULL;
@@ -32,6 +39,13 @@ h_result h_jwt_issue(const struct h_jwt_config *cfg, const char *sub, const char
   rc |= jwt_add_grant(jwt, "jti", jti);
   rc |= jwt_add_grant_int(jwt, "iat", now);
   rc |= jwt_add_grant_int(jwt, "exp", now + ttl);
+  rc |= jwt_add_grant_int(jwt, "ep", session->epoch);
+  if (session->sid != NULL) {
+    rc |= jwt_add_grant(jwt, "sid", session->sid);
+  }
+  if (session->mfa) {
+    rc |= jwt_add_grant_bool(jwt, "mfa", 1);
+  }
   char *s = rc == 0 ? jwt_encode_str(jwt) : NULL;
   jwt_free(jwt);
   if (s == NULL) {
@@ -127,6 +141,10 @@ h_result h_jwt_verify(const struct h_jwt_config *cfg, const char *token, long no
     snprintf(out->jti, sizeof(out->jti), "%s", jti != NULL ? jti : "");
     out->iat = iat;
     out->exp = exp;
+    out->epoch = jwt_get_grant_int(jwt, "ep"); /* 0 when absent */
+    const char *sid = jwt_get_grant(jwt, "sid");
+    snprintf(out->sid, sizeof(out->sid), "%s", sid != NULL && h_uuid_valid(sid) ? sid : "");
+    out->mfa = jwt_get_grant_bool(jwt, "mfa") == 1;
     r = H_OK;
   }
   jwt_free(jwt);

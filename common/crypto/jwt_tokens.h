@@ -6,6 +6,7 @@
 #ifndef HERALD_JWT_TOKENS_H
 #define HERALD_JWT_TOKENS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "core/result.h"
@@ -32,12 +33,27 @@ struct h_jwt_claims {
   char jti[37];
   long iat;
   long exp;
+  long epoch;   /* "ep": the user's token epoch at issue (0 when absent) */
+  char sid[37]; /* "sid": the session (refresh-token family), "" when absent */
+  bool mfa;     /* "mfa": the sign-in passed a second factor */
+};
+
+/* What h_jwt_issue_session adds to sub and role. */
+struct h_jwt_session {
+  long epoch;
+  const char *sid; /* NULL: none */
+  bool mfa;
 };
 
 /* Signs a token for sub with role, valid ttl seconds from now; *token is a new
  * string the caller frees. */
 h_result h_jwt_issue(const struct h_jwt_config *cfg, const char *sub, const char *role, long ttl,
                      long now, char **token);
+
+/* The same, carrying the session claims (ep, sid, mfa) that authn checks. */
+h_result h_jwt_issue_session(const struct h_jwt_config *cfg, const char *sub, const char *role,
+                             const struct h_jwt_session *session, long ttl, long now,
+                             char **token);
 
 /* Verifies token at time now. H_OK fills out; H_ERR_UNAUTHORIZED for anything wrong
  * (malformed, bad signature, wrong alg/kid/iss/aud, expired, bad claims). */

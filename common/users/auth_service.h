@@ -6,23 +6,28 @@
 #define HERALD_AUTH_SERVICE_H
 
 #include <jansson.h>
+#include <stdbool.h>
 
 #include "app/app.h"
 #include "audit/audit.h"
 #include "core/result.h"
 #include "users/user_repo.h"
 
-/* in->password_hash holds the plain password here; it is hashed inside.
- * H_ERR_CONFLICT when the e-mail is taken. */
+/* Registers an account, answering the same whether or not the e-mail is taken (no
+ * account enumeration): a new account gets its verification e-mail; the owner of a taken
+ * address gets an e-mail saying someone tried. in->password_hash is ignored (password is
+ * hashed inside). Signing in is a separate step (h_auth_login). */
 h_result h_auth_register(struct h_app *app, const struct h_actor *actor,
-                         const struct h_user_input *in, const char *password, json_t **user,
-                         json_t **tokens);
+                         const struct h_user_input *in, const char *password);
 
 /* H_ERR_UNAUTHORIZED for a wrong e-mail or password (same answer, similar time),
  * H_ERR_RATE_LIMITED while locked (*retry_after seconds), H_ERR_FORBIDDEN when the
- * account is disabled. */
+ * account is disabled. H_OK: *out is a token pair, or, when the account has two-factor
+ * authentication (*mfa_required), a challenge {"object":"mfa_challenge","mfa_required",
+ * "challenge","expires_in"} that h_mfa_login completes (users/mfa_service.h). */
 h_result h_auth_login(struct h_app *app, const struct h_actor *actor, const char *email,
-                      const char *password, json_t **tokens, int *retry_after);
+                      const char *password, json_t **out, bool *mfa_required,
+                      int *retry_after);
 
 /* Rotates a refresh token. Reuse of a rotated token revokes its family. */
 h_result h_auth_refresh(struct h_app *app, const struct h_actor *actor, const char *refresh_token,
@@ -39,7 +44,8 @@ h_result h_auth_confirm_reset(struct h_app *app, const struct h_actor *actor, co
                               const char *new_password);
 h_result h_auth_verify_email(struct h_app *app, const struct h_actor *actor, const char *token);
 
-/* H_ERR_FORBIDDEN when current is wrong. Revokes every refresh token of the user. */
+/* H_ERR_FORBIDDEN when current is wrong. Ends every session of the user: refresh tokens
+ * revoked, access tokens refused from now on (token epoch). So does a reset. */
 h_result h_auth_change_password(struct h_app *app, const struct h_actor *actor,
                                 const char *user_id, const char *current,
                                 const char *new_password);

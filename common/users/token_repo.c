@@ -8,15 +8,16 @@
 #include "store/db.h"
 
 h_result h_refresh_insert(PGconn *conn, const char *user_id, const char *family_id,
-                          const char *token_hash, int ttl_s, const char *ip) {
+                          const char *token_hash, int ttl_s, const char *ip,
+                          const char *user_agent, bool mfa) {
   char ttl[16];
   snprintf(ttl, sizeof(ttl), "%d", ttl_s);
-  const char *params[] = {user_id, family_id, token_hash, ttl, ip};
+  const char *params[] = {user_id, family_id, token_hash, ttl, ip, user_agent, mfa ? "t" : "f"};
   return h_db_exec(conn,
-                   "INSERT INTO refresh_tokens (user_id, family_id, token_hash, expires_at, ip)"
-                   " VALUES ($1::uuid, COALESCE($2::uuid, gen_random_uuid()), $3,"
-                   " now() + make_interval(secs => $4::int), $5)",
-                   5, params, NULL);
+                   "INSERT INTO refresh_tokens (user_id, family_id, token_hash, expires_at, ip,"
+                   " user_agent, mfa) VALUES ($1::uuid, $2::uuid, $3,"
+                   " now() + make_interval(secs => $4::int), $5, left($6, 512), $7::bool)",
+                   7, params, NULL);
 }
 
 h_result h_refresh_lock(PGconn *conn, const char *token_hash, struct h_refresh_row *out) {
@@ -25,7 +26,8 @@ h_result h_refresh_lock(PGconn *conn, const char *token_hash, struct h_refresh_r
   PGresult *res = NULL;
   h_result r = h_db_exec_row(conn,
                          "SELECT t.id, t.user_id, t.family_id, u.role, u.status,"
-                         " t.used_at IS NOT NULL, t.revoked_at IS NOT NULL, t.expires_at <= now()"
+                         " t.used_at IS NOT NULL, t.revoked_at IS NOT NULL, t.expires_at <= now(),"
+                         " u.token_epoch, t.mfa"
                          " FROM refresh_tokens t JOIN users u ON u.id = t.user_id"
                          " WHERE t.token_hash = $1 FOR UPDATE OF t",
                          1, params, &res);
@@ -40,6 +42,8 @@ h_result h_refresh_lock(PGconn *conn, const char *token_hash, struct h_refresh_r
   out->used = PQgetvalue(res, 0, 5)[0] == 't';
   out->revoked = PQgetvalue(res, 0, 6)[0] == 't';
   out->expired = PQgetvalue(res, 0, 7)[0] == 't';
+  out->token_epoch = atol(PQgetvalue(res, 0, 8));
+  out->mfa = PQgetvalue(res, 0, 9)[0] == 't';
   PQclear(res);
   return H_OK;
 }
@@ -64,6 +68,44 @@ h_result h_refresh_revoke_user(PGconn *conn, const char *user_id) {
                    "UPDATE refresh_tokens SET revoked_at = now()"
                    " WHERE user_id = $1::uuid AND revoked_at IS NULL",
                    1, params, NULL);
+}
+
+h_result h_session_repo_list(PGconn *conn, const char *user_id, const char *current, int limit,
+                             json_t **data, bool *has_more) {
+  char lim[16];
+  snprintf(lim, sizeof(lim), "%d", limit + 1);
+  const char *params[] = {user_id, current != NULL && current[0] != '\0' ? current : NULL, lim};
+  /* A family's live head (unused, unrevoked, unexpired) is the session; its first row
+   * says when it began. */
+  return h_db_page(conn,
+                   "SELECT h.family_id AS id, 'session' AS object, h.user_agent, h.ip,"
+                   " " H_SQL_TS("f.created_at") " AS created_at,"
+                   " " H_SQL_TS("h.created_at") " AS last_used_at,"
+                   " " H_SQL_TS("h.expires_at") " AS expires_at,"
+                   " COALESCE(h.family_id = $2::uuid, false) AS current"
+                   " FROM refresh_tokens h JOIN LATERAL (SELECT min(created_at) AS created_at"
+                   "   FROM refresh_tokens WHERE family_id = h.family_id) f ON true"
+                   " WHERE h.user_id = $1::uuid AND h.used_at IS NULL AND h.revoked_at IS NULL"
+                   " AND h.expires_at > now()"
+                   " ORDER BY h.created_at DESC, h.family_id DESC LIMIT $3::int",
+                   3, params, limit, data, has_more);
+}
+
+h_result h_session_repo_revoke(PGconn *conn, const char *user_id, const char *family_id) {
+  const char *params[] = {user_id, family_id};
+  PGresult *res = NULL;
+  h_result r = h_db_exec(conn,
+                         "UPDATE refresh_tokens SET revoked_at = now() WHERE user_id = $1::uuid"
+                         " AND family_id = $2::uuid AND revoked_at IS NULL"
+                         " AND EXISTS (SELECT 1 FROM refresh_tokens WHERE family_id = $2::uuid"
+                         "   AND user_id = $1::uuid AND used_at IS NULL AND revoked_at IS NULL"
+                         "   AND expires_at > now())",
+                         2, params, &res);
+  if (r == H_OK) {
+    r = atoi(PQcmdTuples(res)) > 0 ? H_OK : H_ERR_NOT_FOUND;
+    PQclear(res);
+  }
+  return r;
 }
 
 h_result h_ott_insert(PGconn *conn, const char *user_id, const char *kind,

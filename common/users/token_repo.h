@@ -11,13 +11,16 @@
 #include "core/fields.h"
 #include "core/page.h"
 
-/* family_id NULL starts a new family. */
+/* A token of family_id (a session); ip and user_agent (may be NULL) describe the client,
+ * mfa whether its sign-in passed a second factor. */
 h_result h_refresh_insert(PGconn *conn, const char *user_id, const char *family_id,
-                          const char *token_hash, int ttl_s, const char *ip);
+                          const char *token_hash, int ttl_s, const char *ip,
+                          const char *user_agent, bool mfa);
 
 struct h_refresh_row {
   char id[37], user_id[37], family_id[37], role[16], user_status[16];
-  bool used, revoked, expired;
+  bool used, revoked, expired, mfa;
+  long token_epoch; /* the user's */
 };
 
 /* Locks and reads the token row with hash; H_ERR_NOT_FOUND if there is none. */
@@ -25,6 +28,15 @@ h_result h_refresh_lock(PGconn *conn, const char *token_hash, struct h_refresh_r
 h_result h_refresh_mark_used(PGconn *conn, const char *id);
 h_result h_refresh_revoke_family(PGconn *conn, const char *family_id);
 h_result h_refresh_revoke_user(PGconn *conn, const char *user_id);
+
+/* Sessions: the live refresh families of user_id, newest use first, at most limit in
+ * wire shape {"id","object":"session","user_agent","ip","created_at","last_used_at",
+ * "expires_at","current"}; current (may be NULL) is the caller's family. */
+h_result h_session_repo_list(PGconn *conn, const char *user_id, const char *current, int limit,
+                             json_t **data, bool *has_more);
+
+/* Revokes the live family family_id of user_id; H_ERR_NOT_FOUND when there is none. */
+h_result h_session_repo_revoke(PGconn *conn, const char *user_id, const char *family_id);
 
 /* One-time tokens (kind: "password_reset", "email_verification"). */
 h_result h_ott_insert(PGconn *conn, const char *user_id, const char *kind,

@@ -28,8 +28,8 @@ h_result h_user_repo_login_row(PGconn *conn, const char *email, struct h_login_r
   PGresult *res = NULL;
   h_result r = h_db_exec_row(conn,
                          "SELECT id, role, status, password_hash,"
-                         " GREATEST(0, ceil(extract(epoch FROM locked_until - now())))::int"
-                         " FROM users WHERE lower(email) = lower($1) AND status <> 'deleted'",
+                         " GREATEST(0, ceil(extract(epoch FROM locked_until - now())))::int,"
+                         " token_epoch FROM users WHERE lower(email) = lower($1) AND status <> 'deleted'",
                          1, params, &res);
   if (r != H_OK) {
     return r;
@@ -39,35 +39,51 @@ h_result h_user_repo_login_row(PGconn *conn, const char *email, struct h_login_r
   snprintf(out->status, sizeof(out->status), "%s", PQgetvalue(res, 0, 2));
   out->password_hash = h_strdup(PQgetvalue(res, 0, 3));
   out->locked_for_s = PQgetisnull(res, 0, 4) ? 0 : atoi(PQgetvalue(res, 0, 4));
+  out->token_epoch = atol(PQgetvalue(res, 0, 5));
   PQclear(res);
   return H_OK;
 }
 
 h_result h_user_repo_login_failed(PGconn *conn, const char *id, int threshold, int window_s,
-                                  int duration_s, bool *locked_now) {
+                                  int duration_s, struct h_login_failure *out) {
   char th[16], win[16], dur[16];
   snprintf(th, sizeof(th), "%d", threshold);
   snprintf(win, sizeof(win), "%d", window_s);
   snprintf(dur, sizeof(dur), "%d", duration_s);
   const char *params[] = {id, th, win, dur};
   PGresult *res = NULL;
-  /* Failures older than the window start a new count; reaching the threshold locks. */
+  memset(out, 0, sizeof(*out));
+  /* The row is locked and read at its latest version (FOR UPDATE), so concurrent failures
+   * count one after another. Failures older than the window start a new count; reaching
+   * the threshold locks; a failure while another one has locked the account only reports
+   * the lock. */
   h_result r = h_db_exec(
       conn,
-      "WITH c AS (SELECT CASE WHEN first_failed_at > now() - make_interval(secs => $3::int)"
+      "WITH c AS (SELECT COALESCE(locked_until > now(), false) AS locked,"
+      "   GREATEST(0, ceil(extract(epoch FROM locked_until - now())))::int AS left_s,"
+      "   CASE WHEN first_failed_at > now() - make_interval(secs => $3::int)"
       "   THEN failed_logins + 1 ELSE 1 END AS n,"
       "   CASE WHEN first_failed_at > now() - make_interval(secs => $3::int)"
-      "   THEN first_failed_at ELSE now() END AS since FROM users WHERE id = $1::uuid)"
-      " UPDATE users u SET failed_logins = CASE WHEN c.n >= $2::int THEN 0 ELSE c.n END,"
-      "   first_failed_at = CASE WHEN c.n >= $2::int THEN NULL ELSE c.since END,"
-      "   locked_until = CASE WHEN c.n >= $2::int"
+      "   THEN first_failed_at ELSE now() END AS since FROM users WHERE id = $1::uuid"
+      "   FOR UPDATE)"
+      " UPDATE users u SET"
+      "   failed_logins = CASE WHEN c.locked THEN u.failed_logins"
+      "     WHEN c.n >= $2::int THEN 0 ELSE c.n END,"
+      "   first_failed_at = CASE WHEN c.locked THEN u.first_failed_at"
+      "     WHEN c.n >= $2::int THEN NULL ELSE c.since END,"
+      "   locked_until = CASE WHEN c.locked THEN u.locked_until WHEN c.n >= $2::int"
       "     THEN now() + make_interval(secs => $4::int) ELSE u.locked_until END"
-      " FROM c WHERE u.id = $1::uuid RETURNING c.n >= $2::int",
+      " FROM c WHERE u.id = $1::uuid"
+      " RETURNING c.locked, NOT c.locked AND c.n >= $2::int, COALESCE(c.left_s, 0)",
       4, params, &res);
   if (r != H_OK) {
     return r;
   }
-  *locked_now = PQntuples(res) == 1 && PQgetvalue(res, 0, 0)[0] == 't';
+  if (PQntuples(res) == 1) {
+    out->was_locked = PQgetvalue(res, 0, 0)[0] == 't';
+    out->locked_now = PQgetvalue(res, 0, 1)[0] == 't';
+    out->locked_for_s = atoi(PQgetvalue(res, 0, 2));
+  }
   PQclear(res);
   return H_OK;
 }
@@ -129,6 +145,15 @@ static h_result update_one(PGconn *conn, const char *sql, int n, const char *con
     PQclear(res);
   }
   return r;
+}
+
+h_result h_user_repo_rehash(PGconn *conn, const char *id, const char *old_hash,
+                            const char *new_hash) {
+  const char *params[] = {id, old_hash, new_hash};
+  return h_db_exec(conn,
+                   "UPDATE users SET password_hash = $3 WHERE id = $1::uuid"
+                   " AND password_hash = $2",
+                   3, params, NULL);
 }
 
 h_result h_user_repo_set_password(PGconn *conn, const char *id, const char *hash) {
@@ -225,4 +250,53 @@ h_result h_user_repo_make_admin(PGconn *conn, const char *id, const char *passwo
                    " email_verified_at = COALESCE(email_verified_at, now()), updated_at = now()"
                    " WHERE id = $1::uuid",
                    2, params, NULL);
+}
+
+/* Runs sql (one parameter: id) returning at most one integer into *out; missing (no
+ * row) when it returns none. out may be NULL. */
+static h_result one_long(PGconn *conn, const char *sql, const char *id, long missing,
+                         long *out) {
+  const char *params[] = {id};
+  PGresult *res = NULL;
+  h_result r = h_db_exec(conn, sql, 1, params, &res);
+  if (r == H_OK) {
+    if (out != NULL) {
+      *out = PQntuples(res) == 1 ? atol(PQgetvalue(res, 0, 0)) : missing;
+    }
+    PQclear(res);
+  }
+  return r;
+}
+
+h_result h_user_repo_token_epoch(PGconn *conn, const char *id, long *epoch) {
+  return one_long(conn,
+                  "SELECT CASE WHEN status = 'active' THEN token_epoch ELSE -1 END"
+                  " FROM users WHERE id = $1::uuid",
+                  id, -1, epoch);
+}
+
+h_result h_user_repo_bump_epoch(PGconn *conn, const char *id, long *epoch) {
+  return one_long(conn,
+                  "UPDATE users SET token_epoch = token_epoch + 1 WHERE id = $1::uuid"
+                  " RETURNING token_epoch",
+                  id, 0, epoch);
+}
+
+h_result h_user_repo_grant_row(PGconn *conn, const char *id, char role[16], long *epoch) {
+  const char *params[] = {id};
+  PGresult *res = NULL;
+  h_result r = h_db_exec(conn,
+                         "SELECT role, token_epoch FROM users WHERE id = $1::uuid"
+                         " AND status = 'active'",
+                         1, params, &res);
+  if (r == H_OK) {
+    if (PQntuples(res) == 1) {
+      snprintf(role, 16, "%s", PQgetvalue(res, 0, 0));
+      *epoch = atol(PQgetvalue(res, 0, 1));
+    } else {
+      r = H_ERR_NOT_FOUND;
+    }
+    PQclear(res);
+  }
+  return r;
 }

@@ -26,14 +26,22 @@ struct h_login_row {
   char status[16];
   char *password_hash; /* owned: free() */
   int locked_for_s;    /* > 0 while locked */
+  long token_epoch;
 };
 
 /* Looks up an active or disabled account by e-mail (any case); H_ERR_NOT_FOUND if none. */
 h_result h_user_repo_login_row(PGconn *conn, const char *email, struct h_login_row *out);
 
-/* Counts a failed sign-in; *locked_now is true when this failure locked the account. */
+/* What counting one failed sign-in found. */
+struct h_login_failure {
+  bool was_locked;  /* another failure had locked the account meanwhile: not counted */
+  bool locked_now;  /* this failure reached the threshold and locked it */
+  int locked_for_s; /* seconds left when was_locked */
+};
+
+/* Counts a failed sign-in atomically (the row is locked while it is counted). */
 h_result h_user_repo_login_failed(PGconn *conn, const char *id, int threshold, int window_s,
-                                  int duration_s, bool *locked_now);
+                                  int duration_s, struct h_login_failure *out);
 h_result h_user_repo_login_succeeded(PGconn *conn, const char *id);
 
 /* A live (not deleted) user; H_ERR_NOT_FOUND otherwise. */
@@ -49,6 +57,10 @@ h_result h_user_repo_update_profile(PGconn *conn, const char *id, const struct h
 
 /* The stored password hash of a live user (caller frees). */
 h_result h_user_repo_password_hash(PGconn *conn, const char *id, char **hash);
+/* Replaces old_hash by new_hash (the same password, current parameters) unless the
+ * password changed meanwhile; touches nothing else. */
+h_result h_user_repo_rehash(PGconn *conn, const char *id, const char *old_hash,
+                            const char *new_hash);
 h_result h_user_repo_set_password(PGconn *conn, const char *id, const char *hash);
 h_result h_user_repo_mark_verified(PGconn *conn, const char *id);
 
@@ -75,5 +87,17 @@ h_result h_user_repo_insert_admin(PGconn *conn, const char *email, const char *p
 
 /* Makes account id an active, verified admin with password_hash. */
 h_result h_user_repo_make_admin(PGconn *conn, const char *id, const char *password_hash);
+
+/* The token epoch of an active account; -1 when it is disabled, deleted or unknown. */
+h_result h_user_repo_token_epoch(PGconn *conn, const char *id, long *epoch);
+
+/* Raises the token epoch of id (every access token issued before stops); *epoch (may be
+ * NULL) receives the new one. Callers drop the process's copy after the commit
+ * (h_token_epoch_forget, users/token_epoch.h). */
+h_result h_user_repo_bump_epoch(PGconn *conn, const char *id, long *epoch);
+
+/* The role and token epoch of an active account, for issuing its tokens;
+ * H_ERR_NOT_FOUND when it is disabled, deleted or unknown. */
+h_result h_user_repo_grant_row(PGconn *conn, const char *id, char role[16], long *epoch);
 
 #endif

@@ -7,6 +7,7 @@
 #include "core/alloc.h"
 #include "crypto/crypto.h"
 #include "store/db.h"
+#include "users/token_epoch.h"
 #include "users/token_repo.h"
 
 struct op {
@@ -49,12 +50,19 @@ static h_result delete_tx(PGconn *c, void *a) {
   if (r == H_OK) {
     r = h_refresh_revoke_user(c, o->id);
   }
+  if (r == H_OK) {
+    r = h_user_repo_bump_epoch(c, o->id, NULL);
+  }
   return r == H_OK ? h_audit_write(c, o->actor, "user.deleted", "user", o->id, NULL, true) : r;
 }
 
 h_result h_user_delete(struct h_app *app, const struct h_actor *actor, const char *id) {
   struct op o = {.actor = actor, .id = id};
-  return h_db_tx(app->db, delete_tx, &o);
+  h_result r = h_db_tx(app->db, delete_tx, &o);
+  if (r == H_OK) {
+    h_token_epoch_forget(app, id);
+  }
+  return r;
 }
 
 /* Adds the rows of one query to doc under key. */
@@ -134,6 +142,10 @@ static h_result admin_update_tx(PGconn *c, void *a) {
   if (r == H_OK && o->status != NULL && strcmp(o->status, "disabled") == 0) {
     r = h_refresh_revoke_user(c, o->id);
   }
+  /* Access tokens carry the role: every one issued before the change stops now. */
+  if (r == H_OK) {
+    r = h_user_repo_bump_epoch(c, o->id, NULL);
+  }
   if (r == H_OK) {
     json_t *d = json_pack("{s:s*,s:s*}", "role", o->role, "status", o->status);
     r = h_audit_write(c, o->actor, o->role != NULL ? "user.role_changed" : "user.status_changed",
@@ -146,7 +158,11 @@ static h_result admin_update_tx(PGconn *c, void *a) {
 h_result h_user_admin_update(struct h_app *app, const struct h_actor *actor, const char *id,
                              const char *role, const char *status, json_t **user) {
   struct op o = {.actor = actor, .id = id, .role = role, .status = status};
-  return h_db_tx_json(app->db, admin_update_tx, &o, &o.out, user);
+  h_result r = h_db_tx_json(app->db, admin_update_tx, &o, &o.out, user);
+  if (r == H_OK) {
+    h_token_epoch_forget(app, id);
+  }
+  return r;
 }
 
 static h_result key_create_tx(PGconn *c, void *a) {
@@ -232,7 +248,8 @@ static h_result upsert_admin_tx(PGconn *conn, const char *email, const char *has
   }
   *outcome = admin ? H_ADMIN_RESET : H_ADMIN_TAKEN_OVER;
   r = h_user_repo_make_admin(conn, id, hash);
-  return r == H_OK ? h_refresh_revoke_user(conn, id) : r;
+  r = r == H_OK ? h_refresh_revoke_user(conn, id) : r;
+  return r == H_OK ? h_user_repo_bump_epoch(conn, id, NULL) : r;
 }
 
 h_result h_user_upsert_admin(PGconn *conn, const char *email, const char *password,

@@ -133,7 +133,7 @@ register_users() {
   for ((i = 0; i < $2; i++)); do
     out=$(post_json "$3/api/v1/auth/register" \
       "{\"email\":\"$1-$i@scale.test\",\"password\":\"Scale-test-password-$i\",\"name\":\"Scale $i\"}")
-    [[ $out == 201* ]] || fail "register $1-$i: $out"
+    [[ $out == 202* ]] || fail "register $1-$i: $out"
   done
 }
 

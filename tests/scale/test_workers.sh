@@ -34,7 +34,7 @@ lb=http://127.0.0.1:$port_lb
 # ---------------------------------------------------------------- users, devices, an API key
 json_field() { jq -r ".$1" <<<"${2#* }"; } # json_field FIELD "STATUS BODY"
 out=$(post_json "$lb/api/v1/auth/register" "{\"email\":\"$prefix-admin@scale.test\",\"password\":\"Scale-admin-password-1\"}")
-[[ $out == 201* ]] || fail "register admin: $out"
+[[ $out == 202* ]] || fail "register admin: $out"
 psql_q "UPDATE users SET role = 'admin' WHERE email = '$prefix-admin@scale.test'" >/dev/null
 out=$(post_json "$lb/api/v1/auth/login" "{\"email\":\"$prefix-admin@scale.test\",\"password\":\"Scale-admin-password-1\"}")
 admin_token=$(json_field access_token "$out")
@@ -47,15 +47,15 @@ for ((i = 0; i < users; i++)); do
   email=$prefix-$i@scale.test pw=Scale-test-password-$i
   out=$(post_json "$lb/api/v1/auth/register" \
     "{\"email\":\"$email\",\"password\":\"$pw\",\"phone\":\"+1415555$((1000 + i))\"}")
-  [[ $out == 201* ]] || fail "register $email: $out"
-  ids+=("$(jq -r '.id // .user.id' <<<"${out#* }")")
+  [[ $out == 202* ]] || fail "register $email: $out"
   token=$(json_field access_token "$(post_json "$lb/api/v1/auth/login" "{\"email\":\"$email\",\"password\":\"$pw\"}")")
+  ids+=("$(curl -s -m 10 -H "Authorization: Bearer $token" "$lb/api/v1/users/me" | jq -r .id)")
   out=$(curl -s -m 10 -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $token" \
     -H 'Content-Type: application/json' -d "{\"token\":\"scale-device-$prefix-$i\",\"platform\":\"android\"}" \
     "$lb/api/v1/devices")
   [[ $out == 20? ]] || fail "device of $email: $out"
 done
-[[ ${ids[0]} =~ ^[0-9a-f-]{36}$ ]] || fail "no user id in the register answer"
+[[ ${ids[0]} =~ ^[0-9a-f-]{36}$ ]] || fail "no user id from /users/me"
 say "$users users with a phone and a device; API key for the service calls"
 
 # ---------------------------------------------------------------- the workers

@@ -27,3 +27,20 @@ export async function tokenFor(h, who) {
   if (who === 'admin') return login(h, h.admin.email, h.admin.password);
   throw new Error(`no way to get a token for "${who}" yet (only "admin"); extend tests/contract/lib/auth.mjs`);
 }
+
+// A new account for a scenario: registers body (202: registration hands out no tokens and
+// answers the same for a taken address), signs in and reads the account. Returns
+// { id, email, access, refresh, user }.
+export async function signUp(h, body) {
+  const reg = await h.call('register', { body });
+  if (reg.error || reg.status !== 202) {
+    throw new Error(`setup: register ${body.email}: expected 202, got ${reg.error ?? `${reg.status} ${reg.text.slice(0, 300)}`}`);
+  }
+  const signIn = await h.call('login', { body: { email: body.email, password: body.password } });
+  if (signIn.error || signIn.status !== 200) {
+    throw new Error(`setup: sign in ${body.email}: ${signIn.error ?? `${signIn.status} ${signIn.text.slice(0, 300)}`}`);
+  }
+  const me = await h.call('getMe', { auth: { token: signIn.json.access_token } });
+  if (me.error || me.status !== 200) throw new Error(`setup: read ${body.email}: ${me.error ?? me.status}`);
+  return { id: me.json.id, email: body.email, access: signIn.json.access_token, refresh: signIn.json.refresh_token, user: me.json };
+}

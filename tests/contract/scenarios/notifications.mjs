@@ -7,6 +7,7 @@
 // the deleting ones come last.
 import { randomBytes, randomUUID } from 'node:crypto';
 
+import { signUp } from '../lib/auth.mjs';
 import { psqlValue } from '../lib/psql.mjs';
 
 const code = (expected) => (res) => (res.json?.error?.code === expected ? [] : `code ${res.json?.error?.code}, expected ${expected}`);
@@ -23,8 +24,8 @@ export default async function notifications(h) {
   const password = `Contract passphrase ${tag}`;
   const register = async (who, extra = {}) => {
     const body = { email: `contract-notif-${tag}-${who}@example.test`, password, ...extra };
-    const json = must(await h.call('register', { body }), 201, `register ${who}`);
-    return { id: json.user.id, token: json.access_token };
+    const account = await signUp(h, body);
+    return { id: account.id, token: account.access };
   };
   const me = await register('me', { phone: '+14155550199' });
   const other = await register('other');

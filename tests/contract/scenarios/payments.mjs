@@ -11,6 +11,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
+import { signUp } from '../lib/auth.mjs';
+
 const FAKE = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../fakes/fake_stripe.py');
 const WEBHOOK_SECRET = 'whsec_contract_payments';
 let fakeBase = null;
@@ -66,9 +68,8 @@ export default async function payments(h) {
   const tag = randomBytes(5).toString('hex');
   const password = `Contract passphrase ${tag}`;
   const register = async (who) => {
-    const json = must(await h.call('register', { body: { email: `contract-pay-${tag}-${who}@example.test`, password } }), 201,
-      `register ${who}`);
-    return { token: json.access_token };
+    const account = await signUp(h, { email: `contract-pay-${tag}-${who}@example.test`, password });
+    return { token: account.access };
   };
   const payer = await register('payer');
   const other = await register('other');

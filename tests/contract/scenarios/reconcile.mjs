@@ -4,6 +4,7 @@
 // work). The payment a sync needs is inserted with psql, for a user of its own.
 import { randomBytes, randomUUID } from 'node:crypto';
 
+import { signUp } from '../lib/auth.mjs';
 import { psqlValue } from '../lib/psql.mjs';
 
 const code = (expected) => (res) => (res.json?.error?.code === expected ? [] : `code ${res.json?.error?.code}, expected ${expected}`);
@@ -18,12 +19,10 @@ function must(res, status, what) {
 
 export default async function reconcile(h) {
   const tag = randomBytes(5).toString('hex');
-  const user = must(await h.call('register', {
-    body: { email: `contract-recon-${tag}@example.test`, password: `Contract passphrase ${tag}` },
-  }), 201, 'register a user');
+  const user = await signUp(h, { email: `contract-recon-${tag}@example.test`, password: `Contract passphrase ${tag}` });
   const paymentId = psqlValue(
     "INSERT INTO payments (user_id, payment_type, amount, currency, status) VALUES (:'uid', 'other', 1200, 'EUR', 'processing') RETURNING id",
-    { uid: user.user.id });
+    { uid: user.id });
   const run = must(await h.call('createReconciliation', { body: { since: '2026-01-01' }, auth: 'admin' }), 202,
     'a run to read');
   return [
@@ -58,7 +57,7 @@ export default async function reconcile(h) {
     {
       name: 'a user may not: 403',
       operationId: 'createReconciliation',
-      request: { body: {}, auth: { token: user.access_token } },
+      request: { body: {}, auth: { token: user.access } },
       expect: 403,
     },
     {

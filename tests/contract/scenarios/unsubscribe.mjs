@@ -4,6 +4,8 @@
 // link from a real e-mail to the preference it changes.
 import { createHmac, randomBytes } from 'node:crypto';
 
+import { signUp } from '../lib/auth.mjs';
+
 const SECRET = 'unsubscribe-contract-secret-0123456789abcdef';
 export const servers = {
   unsub: () => ({ HERALD_UNSUBSCRIBE_SECRET: SECRET }),
@@ -20,9 +22,7 @@ function sign(user, category, secret = SECRET) {
 
 export default async function unsubscribe(h) {
   const tag = randomBytes(5).toString('hex');
-  const reg = await h.call('register', { body: { email: `contract-unsub-${tag}@example.test`, password: `Contract passphrase ${tag}` } }, 'unsub');
-  if (reg.status !== 201) throw new Error(`setup: register: ${reg.status} ${reg.text.slice(0, 200)}`);
-  const user = reg.json.user.id;
+  const user = (await signUp(h, { email: `contract-unsub-${tag}@example.test`, password: `Contract passphrase ${tag}` })).id;
   const S = 'unsub';
   const FORM = 'application/x-www-form-urlencoded';
   const link = (over = {}) => ({ user, category: 'marketing', sig: sign(user, 'marketing'), ...over });

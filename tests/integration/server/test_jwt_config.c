@@ -133,11 +133,53 @@ static void test_rotation(void **state) {
   free(email);
 }
 
+/* Secrets longer than 64 bytes are used whole: two secrets that differ only after byte
+ * 64 sign different tokens. */
+static void test_long_secret(void **state) {
+  (void)state;
+  const char *prefix = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
+  char *first = h_sprintf("%s-first-tail", prefix);
+  char *second = h_sprintf("%s-other-tail", prefix);
+  unsetenv("HERALD_JWT_PREVIOUS_SECRET");
+  unsetenv("HERALD_JWT_PREVIOUS_KEY_ID");
+  setenv("HERALD_JWT_KEY_ID", "k-long", 1);
+  setenv("HERALD_JWT_SECRET", first, 1);
+  struct th_server a;
+  th_start(&a);
+  char *email = th_unique_email("longkey");
+  char *token = th_register(&a, email, NULL, NULL);
+  th_stop(&a);
+  setenv("HERALD_JWT_SECRET", second, 1);
+  struct th_server b;
+  th_start(&b);
+  struct th_response r;
+  const char *h[] = {th_bearer(token), NULL};
+  th_request(&b, "GET", "/api/v1/users/me", h, NULL, &r);
+  th_assert_error(&r, 401, "invalid_token");
+  th_response_free(&r);
+  th_stop(&b);
+  /* The full first secret verifies it. */
+  struct h_jwt_config cfg = {.issuer = "herald", .audience = "herald-api"};
+  cfg.current.kid = "k-long";
+  cfg.current.verify = (const unsigned char *)first;
+  cfg.current.verify_len = strlen(first);
+  struct h_jwt_claims claims;
+  assert_int_equal(h_jwt_verify(&cfg, token, (long)time(NULL), &claims), H_OK);
+  cfg.current.verify_len = 64;
+  assert_int_not_equal(h_jwt_verify(&cfg, token, (long)time(NULL), &claims), H_OK);
+  unsetenv("HERALD_JWT_SECRET");
+  free(token);
+  free(email);
+  free(first);
+  free(second);
+}
+
 int main(void) {
   setenv("HERALD_AUTH_RATE_LIMIT", "100000", 1);
   const struct CMUnitTest tests[] = {
     cmocka_unit_test(test_rs256),
     cmocka_unit_test(test_rotation),
+    cmocka_unit_test(test_long_secret),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -223,6 +223,19 @@ static void test_admin_users(void **state) {
   th_assert_error(&r, 422, "cannot_demote_self");
   th_response_free(&r);
   free(path);
+  /* The same id in capitals is still the admin's own account. */
+  char upper[37];
+  for (int i = 0; i < 37; i++) {
+    upper[i] = (char)(admin_id[i] >= 'a' && admin_id[i] <= 'f' ? admin_id[i] - 32 : admin_id[i]);
+  }
+  path = h_sprintf("/api/v1/admin/users/%s", upper);
+  call(admin, "PATCH", path, "{\"disabled\":true}", &r);
+  th_assert_error(&r, 422, "cannot_demote_self");
+  th_response_free(&r);
+  call(admin, "PATCH", path, "{\"role\":\"user\"}", &r);
+  th_assert_error(&r, 422, "cannot_demote_self");
+  th_response_free(&r);
+  free(path);
   free(body);
   free(user);
   free(email);

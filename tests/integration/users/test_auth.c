@@ -4,6 +4,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <cmocka.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -61,6 +62,24 @@ static void login_status(const char *email, const char *password, long want, con
   free(body);
 }
 
+/* The notifications of user_id with template_key (count). */
+static long outbox_count(const char *user_id, const char *template_key) {
+  PGconn *c = th_db_connect();
+  const char *params[] = {user_id, template_key};
+  PGresult *res = PQexecParams(c,
+                               "SELECT count(*) FROM notifications n JOIN deliveries d"
+                               " ON d.notification_id = n.id AND d.channel = 'email'"
+                               " WHERE n.user_id = $1::uuid AND n.template_key = $2",
+                               2, NULL, params, NULL, NULL, 0);
+  if (PQresultStatus(res) != PGRES_TUPLES_OK) {
+    fail_msg("outbox: %s", PQerrorMessage(c));
+  }
+  long n = atol(PQgetvalue(res, 0, 0));
+  PQclear(res);
+  PQfinish(c);
+  return n;
+}
+
 static void test_register_and_me(void **state) {
   (void)state;
   char *email = th_unique_email("Reg");
@@ -69,32 +88,54 @@ static void test_register_and_me(void **state) {
                          "\"locale\":\"pt-BR\"}", email);
   struct th_response r;
   post("/api/v1/auth/register", body, &r);
-  assert_int_equal(r.status, 201);
-  th_assert_json_subset("{\"token_type\":\"Bearer\",\"expires_in\":900,\"user\":{\"object\":"
-                        "\"user\",\"name\":\"Ana\",\"role\":\"user\",\"status\":\"active\","
-                        "\"timezone\":\"America/Sao_Paulo\",\"locale\":\"pt-BR\","
-                        "\"email_verified\":false}}", r.json);
-  assert_null(json_object_get(json_object_get(r.json, "user"), "password_hash"));
+  assert_int_equal(r.status, 202);
+  th_assert_json_subset("{\"status\":\"accepted\"}", r.json);
+  assert_null(json_object_get(r.json, "access_token"));
   assert_non_null(strstr(r.headers, "Cache-Control: no-store"));
+  char *first = h_strdup(r.body);
+  th_response_free(&r);
+
+  char *login = h_sprintf("{\"email\":\"%s\",\"password\":\"" TH_PASSWORD "\"}", email);
+  post("/api/v1/auth/login", login, &r);
+  assert_int_equal(r.status, 200);
   char *token = h_strdup(th_str(r.json, "access_token"));
   assert_true(strncmp(th_str(r.json, "refresh_token"), "rt_", 3) == 0);
   th_response_free(&r);
-
   const char *h[] = {th_bearer(token), NULL};
   th_request(&srv, "GET", "/api/v1/users/me", h, NULL, &r);
   assert_int_equal(r.status, 200);
+  th_assert_json_subset("{\"object\":\"user\",\"name\":\"Ana\",\"role\":\"user\","
+                        "\"status\":\"active\",\"timezone\":\"America/Sao_Paulo\","
+                        "\"locale\":\"pt-BR\",\"email_verified\":false}", r.json);
   assert_string_equal(th_str(r.json, "email"), email);
+  char *id = h_strdup(th_str(r.json, "id"));
   th_response_free(&r);
+  assert_int_equal(outbox_count(id, "email_verification"), 1);
+  assert_int_equal(outbox_count(id, "registration_attempt"), 0);
 
-  /* The same address in another case is taken. */
+  /* The same address in another case: the very same answer (no account enumeration), the
+   * account unchanged, and its owner told by e-mail. */
   for (char *p = email; *p; p++) {
     *p = (char)(*p >= 'a' && *p <= 'z' ? *p - 32 : *p);
   }
   free(body);
-  body = h_sprintf("{\"email\":\"%s\",\"password\":\"" TH_PASSWORD "\"}", email);
+  body = h_sprintf("{\"email\":\"%s\",\"password\":\"another-passphrase-99\"}", email);
   post("/api/v1/auth/register", body, &r);
-  th_assert_error(&r, 409, "email_taken");
+  assert_int_equal(r.status, 202);
+  assert_string_equal(r.body, first);
   th_response_free(&r);
+  assert_int_equal(count_rows("SELECT count(*) FROM users WHERE lower(email) = lower($1)", email),
+                   1);
+  assert_int_equal(outbox_count(id, "registration_attempt"), 1);
+  assert_int_equal(outbox_count(id, "email_verification"), 1);
+  assert_int_equal(count_rows("SELECT count(*) FROM audit_log WHERE target_id = $1"
+                              " AND action = 'user.registration_attempted'", id), 1);
+  post("/api/v1/auth/login", login, &r); /* the owner's password still works */
+  assert_int_equal(r.status, 200);
+  th_response_free(&r);
+  free(id);
+  free(login);
+  free(first);
   free(body);
   free(token);
   free(email);
@@ -191,6 +232,58 @@ static void test_lockout_and_expiry(void **state) {
   sleep(3);
   login_status(email, TH_PASSWORD, 200, NULL);
   free(body);
+  free(email);
+}
+
+/* One wrong sign-in per thread, all at once; counts the answers. */
+struct wrong_login {
+  const struct th_server *server;
+  const char *email;
+  long status;
+};
+
+static void *wrong_login_thread(void *arg) {
+  struct wrong_login *w = arg;
+  char *body = h_sprintf("{\"email\":\"%s\",\"password\":\"wrong-password-123\"}", w->email);
+  struct th_response r;
+  th_request(w->server, "POST", "/api/v1/auth/login", NULL, body, &r);
+  w->status = r.status;
+  th_response_free(&r);
+  free(body);
+  return NULL;
+}
+
+/* 40 wrong passwords at once with the threshold at 3: at most 3 plain "invalid
+ * credentials" answers, every other one says the account is locked. (A server of its own
+ * whose lock outlasts the 40 password checks.) */
+static void test_lockout_concurrent(void **state) {
+  (void)state;
+  enum { N = 40 };
+  setenv("HERALD_LOCKOUT_DURATION_S", "600", 1);
+  struct th_server locking;
+  th_start(&locking);
+  setenv("HERALD_LOCKOUT_DURATION_S", "2", 1);
+  char *email = th_unique_email("lockrace");
+  char id[37];
+  free(th_register(&locking, email, id, NULL));
+  pthread_t threads[N];
+  struct wrong_login w[N];
+  for (int i = 0; i < N; i++) {
+    w[i] = (struct wrong_login){.server = &locking, .email = email};
+    assert_int_equal(pthread_create(&threads[i], NULL, wrong_login_thread, &w[i]), 0);
+  }
+  int unauthorized = 0, locked = 0;
+  for (int i = 0; i < N; i++) {
+    pthread_join(threads[i], NULL);
+    unauthorized += w[i].status == 401;
+    locked += w[i].status == 429;
+  }
+  if (unauthorized > 3 || unauthorized + locked != N) {
+    fail_msg("%d answers 401 and %d answers 429 of %d", unauthorized, locked, N);
+  }
+  assert_int_equal(count_rows("SELECT count(*) FROM audit_log WHERE target_id = $1"
+                              " AND action = 'auth.account_locked'", id), 1);
+  th_stop(&locking);
   free(email);
 }
 
@@ -319,7 +412,7 @@ static void test_password_reset(void **state) {
   (void)state;
   char *rt = NULL, id[37];
   char *email = th_unique_email("reset");
-  free(th_register(&srv, email, id, &rt));
+  char *access = th_register(&srv, email, id, &rt);
   char *body = h_sprintf("{\"email\":\"%s\"}", email);
   struct th_response known, unknown;
   post("/api/v1/auth/password-reset", body, &known);
@@ -348,6 +441,10 @@ static void test_password_reset(void **state) {
   assert_int_equal(r.status, 204);
   th_response_free(&r);
   json_decref(refresh(rt, 401)); /* sessions revoked */
+  const char *h[] = {th_bearer(access), NULL}; /* and access tokens end at once */
+  th_request(&srv, "GET", "/api/v1/users/me", h, NULL, &r);
+  th_assert_error(&r, 401, "invalid_token");
+  th_response_free(&r);
   login_status(email, TH_PASSWORD, 401, "invalid_credentials");
   login_status(email, "a-brand-new-secret", 200, NULL);
   post("/api/v1/auth/password-reset/confirm", good, &r); /* single use */
@@ -362,6 +459,7 @@ static void test_password_reset(void **state) {
   free(delivery);
   free(body);
   free(rt);
+  free(access);
   free(email);
 }
 
@@ -396,6 +494,7 @@ int main(void) {
     cmocka_unit_test(test_register_bad_input),
     cmocka_unit_test(test_login_no_enumeration),
     cmocka_unit_test(test_lockout_and_expiry),
+    cmocka_unit_test(test_lockout_concurrent),
     cmocka_unit_test(test_bad_tokens),
     cmocka_unit_test(test_refresh_rotation_and_reuse),
     cmocka_unit_test(test_logout),

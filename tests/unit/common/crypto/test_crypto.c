@@ -77,7 +77,7 @@ static void test_password_roundtrip(void **state) {
   (void)state;
   char *hash = NULL;
   assert_int_equal(h_password_hash("correct horse battery", &hash), H_OK);
-  assert_true(strncmp(hash, "scrypt$16384$8$1$", 17) == 0);
+  assert_true(strncmp(hash, "scrypt$32768$8$3$", 17) == 0);
   assert_true(h_password_verify("correct horse battery", hash));
   assert_false(h_password_verify("correct horse batterY", hash));
   assert_false(h_password_verify("", hash));
@@ -86,6 +86,25 @@ static void test_password_roundtrip(void **state) {
   assert_string_not_equal(hash, again); /* per-hash salt */
   free(again);
   free(hash);
+}
+
+/* New hashes use N=2^15, r=8, p=3; hashes made with the old N=2^14, p=1 still verify
+ * and are reported for rehashing. */
+static void test_password_parameters_and_rehash(void **state) {
+  (void)state;
+  char *hash = NULL, *old = NULL;
+  assert_int_equal(h_password_hash("a long passphrase", &hash), H_OK);
+  assert_true(strncmp(hash, "scrypt$32768$8$3$", 17) == 0);
+  assert_false(h_password_needs_rehash(hash));
+  assert_int_equal(h_password_hash_params("a long passphrase", 16384, 8, 1, &old), H_OK);
+  assert_true(strncmp(old, "scrypt$16384$8$1$", 17) == 0);
+  assert_true(h_password_verify("a long passphrase", old));
+  assert_false(h_password_verify("another passphrase", old));
+  assert_true(h_password_needs_rehash(old));
+  assert_true(h_password_needs_rehash("plain"));
+  assert_true(h_password_needs_rehash(NULL));
+  free(hash);
+  free(old);
 }
 
 static void test_password_malformed_hash(void **state) {
@@ -107,6 +126,7 @@ int main(void) {
     cmocka_unit_test(test_random_token),
     cmocka_unit_test(test_password_roundtrip),
     cmocka_unit_test(test_password_malformed_hash),
+    cmocka_unit_test(test_password_parameters_and_rehash),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
