@@ -96,6 +96,7 @@ h_result h_app_init(struct h_app *app, const struct h_config *cfg, const char *n
     return H_ERR_INVALID;
   }
   app->jwt_cache = h_jwt_cache_new(H_JWT_CACHE_SLOTS);
+  app->rate_local = h_rate_local_create(H_RATE_LOCAL_SLOTS);
   return H_OK;
 }
 
@@ -111,6 +112,8 @@ void h_app_free(struct h_app *app) {
   app->jwt_private_pem = app->jwt_public_pem = NULL;
   h_jwt_cache_free(app->jwt_cache);
   app->jwt_cache = NULL;
+  h_rate_local_destroy(app->rate_local);
+  app->rate_local = NULL;
   app->db = NULL;
   app->redis = NULL;
   app->metrics = NULL;

@@ -14,7 +14,11 @@
 #include "crypto/jwt_cache.h"
 #include "crypto/jwt_tokens.h"
 #include "net/metrics.h"
+#include "store/rate_counter.h"
 #include "store/redis.h"
+
+/* Counters of the in-process rate limiter (clients in one window beyond it evict the oldest). */
+#define H_RATE_LOCAL_SLOTS 65536
 
 struct h_gc; /* group commit (store/group_commit.h) */
 
@@ -31,6 +35,7 @@ struct h_app {
   struct h_jwt_cache *jwt_cache; /* verified access tokens, owned (common/crypto/jwt_cache.h) */
   atomic_int in_flight;        /* API: requests between the first and the last callback */
   atomic_bool stopping;        /* API: SIGTERM seen: answers carry Connection: close */
+  struct h_rate_local *rate_local; /* rate limits while Redis is away, owned (store/rate_counter.h) */
   struct h_gc *notify_gc;      /* owned, NULL when not started or off (notification_service.h) */
 };
 
