@@ -1,5 +1,6 @@
-/* Integration: per-IP limits on the auth endpoints, with Retry-After; without
- * Redis they fail open so sign-in keeps working. */
+/* Integration: limits per route group, per IP and per user, answered 429 with Retry-After and
+ * RateLimit-*; POST /users/me/password is limited per user; without Redis the in-process
+ * limiter keeps counting (no failing open). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -28,6 +29,9 @@ static int setup(void **state) {
   setenv("HERALD_AUTH_RATE_LIMIT", "3", 1);
   setenv("HERALD_AUTH_RATE_WINDOW_S", "30", 1);
   setenv("HERALD_REDIS_TIMEOUT_MS", "300", 1);
+  setenv("HERALD_RATE_LIMIT_PASSWORD", "2", 1);
+  setenv("HERALD_RATE_LIMIT_READ_USER", "4", 1);
+  setenv("HERALD_RATE_WINDOW_S", "30", 1);
   th_start(&srv);
   clear_counters();
   return 0;
@@ -45,6 +49,16 @@ static long login(const char *body, struct th_response *r) {
   return r->status;
 }
 
+/* Asserts the 429 shape with its headers (limit, remaining 0, reset == Retry-After). */
+static void assert_limited(const struct th_response *r, const char *limit) {
+  th_assert_error(r, 429, "rate_limited");
+  long retry = atol(th_header(r, "Retry-After"));
+  assert_true(retry >= 1 && retry <= 30);
+  assert_int_equal(atol(th_header(r, "RateLimit-Reset")), retry);
+  assert_string_equal(th_header(r, "RateLimit-Limit"), limit);
+  assert_string_equal(th_header(r, "RateLimit-Remaining"), "0");
+}
+
 static void test_limit_then_429(void **state) {
   (void)state;
   struct th_response r;
@@ -54,9 +68,7 @@ static void test_limit_then_429(void **state) {
     th_response_free(&r);
   }
   login(body, &r);
-  th_assert_error(&r, 429, "rate_limited");
-  long retry = atol(th_header(&r, "Retry-After"));
-  assert_true(retry >= 1 && retry <= 30);
+  assert_limited(&r, "3");
   assert_string_equal(th_str(json_object_get(r.json, "error"), "type"), "rate_limit_error");
   th_response_free(&r);
   /* Other buckets are counted separately. */
@@ -66,28 +78,94 @@ static void test_limit_then_429(void **state) {
   th_response_free(&r);
 }
 
-static void test_fails_open_without_redis(void **state) {
+/* A new user's access token; the sign-up's counter is cleared so the auth limit stays free. */
+static char *new_user(const char *prefix) {
+  char *email = th_unique_email(prefix);
+  clear_counters();
+  char *token = th_register(&srv, email, NULL, NULL);
+  free(email);
+  return token;
+}
+
+static void test_local_limiter_without_redis(void **state) {
   (void)state;
-  char *email = th_unique_email("open");
+  char *email = th_unique_email("local");
   clear_counters();
   free(th_register(&srv, email, NULL, NULL));
   assert_int_equal(th_stack("stop-service redis"), 0);
   char *body = h_sprintf("{\"email\":\"%s\",\"password\":\"" TH_PASSWORD "\"}", email);
   struct th_response r;
-  for (int i = 0; i < 5; i++) { /* more than the limit: nothing counts them */
+  for (int i = 0; i < 3; i++) { /* the limit, counted in process */
     assert_int_equal(login(body, &r), 200);
     th_response_free(&r);
   }
+  login(body, &r);
+  assert_limited(&r, "3");
+  th_response_free(&r);
   assert_int_equal(th_stack("start-service redis"), 0);
   assert_int_equal(th_wait_status(&srv, "/readyz", 200, 30), 200);
   free(body);
   free(email);
 }
 
+static void test_password_change_limited_per_user(void **state) {
+  (void)state;
+  char *token = new_user("pwlimit");
+  const char *headers[] = {th_bearer(token), NULL};
+  const char *wrong = "{\"current_password\":\"not-mine-at-all\",\"new_password\":\"another-good-secret\"}";
+  struct th_response r;
+  for (int i = 0; i < 2; i++) {
+    th_request(&srv, "POST", "/api/v1/users/me/password", headers, wrong, &r);
+    th_assert_error(&r, 403, "incorrect_password");
+    th_response_free(&r);
+  }
+  th_request(&srv, "POST", "/api/v1/users/me/password", headers, wrong, &r);
+  assert_limited(&r, "2");
+  th_response_free(&r);
+  /* Another user from the same address has a counter of its own. */
+  char *other = new_user("pwlimit2");
+  const char *other_headers[] = {th_bearer(other), NULL};
+  th_request(&srv, "POST", "/api/v1/users/me/password", other_headers, wrong, &r);
+  th_assert_error(&r, 403, "incorrect_password");
+  th_response_free(&r);
+  free(other);
+  free(token);
+}
+
+static void test_read_limit_per_user(void **state) {
+  (void)state;
+  char *token = new_user("readlimit");
+  char auth[1024];
+  snprintf(auth, sizeof(auth), "%s", th_bearer(token));
+  const char *headers[] = {auth, NULL};
+  struct th_response r;
+  for (int i = 0; i < 4; i++) {
+    th_request(&srv, "GET", "/api/v1/users/me", headers, NULL, &r);
+    assert_int_equal(r.status, 200);
+    th_response_free(&r);
+  }
+  th_request(&srv, "GET", "/api/v1/users/me/preferences", headers, NULL, &r);
+  assert_limited(&r, "4");
+  th_response_free(&r);
+  /* Writes are another group. */
+  th_request(&srv, "PATCH", "/api/v1/users/me", headers, "{\"name\":\"Limited Reader\"}", &r);
+  assert_int_equal(r.status, 200);
+  th_response_free(&r);
+  /* Probes are never limited. */
+  for (int i = 0; i < 6; i++) {
+    th_request(&srv, "GET", "/healthz", NULL, NULL, &r);
+    assert_int_equal(r.status, 200);
+    th_response_free(&r);
+  }
+  free(token);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
     cmocka_unit_test(test_limit_then_429),
-    cmocka_unit_test(test_fails_open_without_redis),
+    cmocka_unit_test(test_password_change_limited_per_user),
+    cmocka_unit_test(test_read_limit_per_user),
+    cmocka_unit_test(test_local_limiter_without_redis),
   };
   return cmocka_run_group_tests(tests, setup, teardown);
 }
