@@ -54,7 +54,11 @@ static h_result jwt_setup(struct h_app *app, const struct h_config *cfg, char **
   } else {
     h_log_warning("HERALD_JWT_SECRET is empty: using a random per-process key (dev only)");
     app->jwt_key_len = 32;
-    h_random_bytes(app->jwt_key, app->jwt_key_len);
+    if (h_random_bytes(app->jwt_key, app->jwt_key_len) != H_OK) {
+      *error = h_strdup("HERALD_JWT_SECRET is empty and no random key could be made (the "
+                        "CSPRNG failed)");
+      return H_ERR_INTERNAL;
+    }
   }
   j->current.sign = j->current.verify = app->jwt_key;
   j->current.sign_len = j->current.verify_len = app->jwt_key_len;
