@@ -44,7 +44,7 @@ export HERALD_ADMIN_EMAIL=bench-admin@example.com HERALD_ADMIN_PASSWORD=bench-ad
 "$BIN" migrate >/dev/null
 "$BIN" create-admin >/dev/null
 
-PORT=18311
+PORT=${BENCH_PORT:-18311} # BENCH_PORT: another port when one run is already going
 BASE=http://127.0.0.1:$PORT
 HERALD_HTTP_PORT=$PORT "$BIN" serve 2>>"$stack/api.log" &
 pids+=($!)
