@@ -71,6 +71,13 @@ static void test_limit_then_429(void **state) {
   assert_limited(&r, "3");
   assert_string_equal(th_str(json_object_get(r.json, "error"), "type"), "rate_limit_error");
   th_response_free(&r);
+  /* The counter lives in Redis with the window as its TTL (never a key without one). */
+  redisContext *c = redisConnect("127.0.0.1", atoi(getenv("HERALD_REDIS_PORT")));
+  redisReply *ttl = redisCommand(c, "TTL herald:rl:auth:login:ip:127.0.0.1");
+  assert_true(ttl != NULL && ttl->type == REDIS_REPLY_INTEGER && ttl->integer >= 1 &&
+              ttl->integer <= 30);
+  freeReplyObject(ttl);
+  redisFree(c);
   /* Other buckets are counted separately. */
   th_request(&srv, "POST", "/api/v1/auth/password-reset", NULL,
              "{\"email\":\"limited@example.com\"}", &r);
