@@ -31,6 +31,8 @@ static int setup(void **state) {
   setenv("HERALD_REDIS_TIMEOUT_MS", "300", 1);
   setenv("HERALD_RATE_LIMIT_PASSWORD", "2", 1);
   setenv("HERALD_RATE_LIMIT_READ_USER", "4", 1);
+  setenv("HERALD_RATE_LIMIT_READ_IP", "8", 1);
+  setenv("HERALD_RATE_LIMIT_WRITE_IP", "5", 1);
   setenv("HERALD_RATE_WINDOW_S", "30", 1);
   th_start(&srv);
   clear_counters();
@@ -167,11 +169,48 @@ static void test_read_limit_per_user(void **state) {
   free(token);
 }
 
+static void test_write_limit_per_ip_across_users(void **state) {
+  (void)state;
+  char *a = new_user("ipwrite-a");
+  char *b = new_user("ipwrite-b"); /* clears the counters: both start from zero */
+  struct th_response r;
+  for (int i = 0; i < 5; i++) { /* one address, two users: one counter */
+    const char *headers[] = {th_bearer(i % 2 == 0 ? a : b), NULL};
+    th_request(&srv, "PATCH", "/api/v1/users/me", headers, "{\"name\":\"Shared Address\"}", &r);
+    assert_int_equal(r.status, 200);
+    th_response_free(&r);
+  }
+  const char *headers[] = {th_bearer(b), NULL};
+  th_request(&srv, "PATCH", "/api/v1/users/me", headers, "{\"name\":\"Shared Address\"}", &r);
+  assert_limited(&r, "5");
+  th_response_free(&r);
+  free(a);
+  free(b);
+}
+
+static void test_failed_credentials_count_per_ip(void **state) {
+  (void)state;
+  clear_counters();
+  const char *headers[] = {"Authorization: Bearer not-a-valid-token", NULL};
+  struct th_response r;
+  for (int i = 0; i < 8; i++) {
+    th_request(&srv, "GET", "/api/v1/users/me", headers, NULL, &r);
+    th_assert_error(&r, 401, "invalid_token");
+    th_response_free(&r);
+  }
+  th_request(&srv, "GET", "/api/v1/users/me", headers, NULL, &r);
+  assert_limited(&r, "8");
+  assert_null(th_header(&r, "WWW-Authenticate"));
+  th_response_free(&r);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
     cmocka_unit_test(test_limit_then_429),
     cmocka_unit_test(test_password_change_limited_per_user),
     cmocka_unit_test(test_read_limit_per_user),
+    cmocka_unit_test(test_write_limit_per_ip_across_users),
+    cmocka_unit_test(test_failed_credentials_count_per_ip),
     cmocka_unit_test(test_local_limiter_without_redis),
   };
   return cmocka_run_group_tests(tests, setup, teardown);
