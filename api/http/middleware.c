@@ -191,8 +191,9 @@ static void security_headers(struct h_req *rq) {
   const char *origin = h_req_header(rq, "Origin");
   if (h_cors_origin_allowed(cfg->cors_origins, origin)) {
     h_reply_header(rq, "Access-Control-Allow-Origin", origin);
-    h_reply_header(rq, "Access-Control-Expose-Headers", "X-Request-Id, Retry-After, RateLimit-Limit, "
-                   "RateLimit-Remaining, RateLimit-Reset");
+    h_reply_header(rq, "Access-Control-Expose-Headers",
+                   "X-Request-Id, Retry-After, RateLimit-Limit, RateLimit-Remaining, "
+                   "RateLimit-Reset");
     h_reply_header(rq, "Vary", "Origin");
   }
 }

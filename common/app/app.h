@@ -35,7 +35,7 @@ struct h_app {
   struct h_jwt_cache *jwt_cache; /* verified access tokens, owned (common/crypto/jwt_cache.h) */
   atomic_int in_flight;        /* API: requests between the first and the last callback */
   atomic_bool stopping;        /* API: SIGTERM seen: answers carry Connection: close */
-  struct h_rate_local *rate_local; /* rate limits while Redis is away, owned (store/rate_counter.h) */
+  struct h_rate_local *rate_local; /* limits while Redis is away, owned (store/rate_counter.h) */
   struct h_gc *notify_gc;      /* owned, NULL when not started or off (notification_service.h) */
 };
 

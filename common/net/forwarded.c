@@ -143,10 +143,10 @@ void h_forwarded_client(const char *trusted, const char *peer, const char *xff, 
     uint32_t addr;
     if (!parse_ipv4(item, n, &addr)) {
       char v6[INET6_ADDRSTRLEN];
-      if (parse_ipv6(item, n, v6, sizeof(v6))) {
-        snprintf(out, outlen, "%s", v6); /* never a trusted proxy: the client */
+      if (parse_ipv6(item, n, v6, sizeof(v6))) { /* never a trusted proxy: the client */
+        snprintf(out, outlen, "%s", v6);
       }
-      return; /* malformed: keep the last address we could trust */
+      return; /* else malformed: keep the last address we could trust */
     }
     snprintf(out, outlen, "%.*s", (int)n, item);
     if (!trusted_n(trusted, item, n)) {

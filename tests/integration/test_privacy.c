@@ -160,7 +160,8 @@ static void check_erased(const char *id) {
   assert_count("SELECT count(*) FROM refunds r JOIN payments p ON p.id = r.payment_id"
                " WHERE p.user_id = $1::uuid AND r.amount = 1000", id, 1);
   assert_count("SELECT count(*) FROM payment_events WHERE object_id = 'pi_' || $1", id, 1);
-  assert_count("SELECT count(*) FROM audit_log WHERE target_id = $1::text AND action = 'user.deleted'",
+  assert_count("SELECT count(*) FROM audit_log WHERE target_id = $1::text"
+               " AND action = 'user.deleted'",
                id, 1);
 }
 

@@ -121,7 +121,8 @@ static void test_password_change_limited_per_user(void **state) {
   (void)state;
   char *token = new_user("pwlimit");
   const char *headers[] = {th_bearer(token), NULL};
-  const char *wrong = "{\"current_password\":\"not-mine-at-all\",\"new_password\":\"another-good-secret\"}";
+  const char *wrong = "{\"current_password\":\"not-mine-at-all\","
+                      "\"new_password\":\"another-good-secret\"}";
   struct th_response r;
   for (int i = 0; i < 2; i++) {
     th_request(&srv, "POST", "/api/v1/users/me/password", headers, wrong, &r);
