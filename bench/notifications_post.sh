@@ -35,14 +35,16 @@ trap cleanup EXIT
 if [[ ${BENCH_PG_SOCKET:-1} == 1 ]]; then
   export HERALD_DATABASE_URL="postgresql://herald@/herald?host=$HERALD_PG_HOME/run&port=$HERALD_PG_PORT"
 fi
-export HERALD_LOG_LEVEL=warning HERALD_HTTP_BIND=127.0.0.1 HERALD_AUTH_RATE_LIMIT=1000000
+export HERALD_LOG_LEVEL=warning HERALD_HTTP_BIND=127.0.0.1 HERALD_AUTH_RATE_LIMIT=1000000 \
+  HERALD_RATE_LIMIT_WRITE_USER=100000000 HERALD_RATE_LIMIT_WRITE_IP=100000000 \
+  HERALD_RATE_LIMIT_READ_USER=100000000 HERALD_RATE_LIMIT_READ_IP=100000000
 export HERALD_DB_PREPARED_STATEMENTS=${HERALD_DB_PREPARED_STATEMENTS:-true} # direct PostgreSQL
 export HERALD_JWT_SECRET=bench-secret-bench-secret-bench-secret-0123
 export HERALD_ADMIN_EMAIL=bench-admin@example.com HERALD_ADMIN_PASSWORD=bench-admin-password-1
 "$BIN" migrate >/dev/null
 "$BIN" create-admin >/dev/null
 
-PORT=18311
+PORT=${BENCH_PORT:-18311} # BENCH_PORT: another port when one run is already going
 BASE=http://127.0.0.1:$PORT
 HERALD_HTTP_PORT=$PORT "$BIN" serve 2>>"$stack/api.log" &
 pids+=($!)

@@ -21,7 +21,7 @@ if [[ -f $ROOT/tests/fakes/fake_stripe.py ]]; then
   stripe_env=(HERALD_STRIPE_API_BASE="http://127.0.0.1:$stripe_port" HERALD_STRIPE_SECRET_KEY=sk_test_measure)
   for _ in {1..50}; do port_busy "$stripe_port" && break; sleep 0.1; done
 fi
-api_start api "$port" HERALD_AUTH_RATE_LIMIT=1000000 HERALD_SWEEP_INTERVAL_S=0 HERALD_FANOUT_POLL_MS=0 "${stripe_env[@]}"
+api_start api "$port" HERALD_AUTH_RATE_LIMIT=1000000 HERALD_RATE_LIMIT_WRITE_USER=100000000 HERALD_RATE_LIMIT_WRITE_IP=100000000 HERALD_RATE_LIMIT_READ_USER=100000000 HERALD_RATE_LIMIT_READ_IP=100000000 HERALD_RATE_LIMIT_SERVICE=100000000 HERALD_SWEEP_INTERVAL_S=0 HERALD_FANOUT_POLL_MS=0 "${stripe_env[@]}"
 api_pid=$API_PID
 api=http://127.0.0.1:$port
 outbox=$SCALE_DIR/outbox

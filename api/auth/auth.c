@@ -4,19 +4,12 @@
 
 #include "users/auth_service.h"
 #include "users/password_policy.h"
-#include "http/ratelimit.h"
 #include "auth/auth.h"
 #include "http/routes.h"
 #include "http/request.h"
 
 #define EMAIL_MAX 254
 #define TOKEN_MAX 512
-
-/* Per-IP limit shared by every auth endpoint; replies 429 itself. */
-static bool limited(struct h_req *rq, const char *bucket) {
-  const struct h_config *cfg = rq->app->cfg;
-  return !h_rate_limit(rq, bucket, cfg->auth_rate_limit, cfg->auth_rate_window_s);
-}
 
 /* Validates a new password into fe under param. */
 static void check_password(const char *password, const char *param, struct h_field_errors *fe) {
@@ -35,7 +28,7 @@ static void reply_failure(struct h_req *rq, h_result r, const char *what) {
 void h_auth_register_post(struct h_req *rq) {
   static const char *const allowed[] = {"email", "password", "name", "phone", "timezone",
                                         "locale", NULL};
-  if (limited(rq, "register") || !h_require_object(rq)) {
+  if (!h_require_object(rq)) {
     return;
   }
   struct h_field_errors fe = {0};
@@ -76,7 +69,7 @@ void h_auth_register_post(struct h_req *rq) {
 
 void h_auth_login_post(struct h_req *rq) {
   static const char *const allowed[] = {"email", "password", NULL};
-  if (limited(rq, "login") || !h_require_object(rq)) {
+  if (!h_require_object(rq)) {
     return;
   }
   struct h_field_errors fe = {0};
@@ -126,9 +119,6 @@ static const char *refresh_token_of(struct h_req *rq) {
 }
 
 void h_auth_refresh_post(struct h_req *rq) {
-  if (limited(rq, "refresh")) {
-    return;
-  }
   const char *token = refresh_token_of(rq);
   if (token == NULL) {
     return;
@@ -162,7 +152,7 @@ void h_auth_logout_post(struct h_req *rq) {
 
 void h_auth_reset_post(struct h_req *rq) {
   static const char *const allowed[] = {"email", NULL};
-  if (limited(rq, "reset") || !h_require_object(rq)) {
+  if (!h_require_object(rq)) {
     return;
   }
   struct h_field_errors fe = {0};
@@ -208,7 +198,7 @@ static bool token_body(struct h_req *rq, const char *password_param, const char 
 
 void h_auth_reset_confirm_post(struct h_req *rq) {
   const char *token = NULL, *password = NULL;
-  if (limited(rq, "reset-confirm") || !token_body(rq, "new_password", &token, &password)) {
+  if (!token_body(rq, "new_password", &token, &password)) {
     return;
   }
   struct h_actor actor = h_actor_of(rq);
@@ -225,7 +215,7 @@ void h_auth_reset_confirm_post(struct h_req *rq) {
 
 void h_auth_verify_email_post(struct h_req *rq) {
   const char *token = NULL, *unused = NULL;
-  if (limited(rq, "verify-email") || !token_body(rq, NULL, &token, &unused)) {
+  if (!token_body(rq, NULL, &token, &unused)) {
     return;
   }
   struct h_actor actor = h_actor_of(rq);

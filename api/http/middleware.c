@@ -12,6 +12,7 @@
 #include "crypto/crypto.h"
 #include "net/forwarded.h"
 #include "core/log.h"
+#include "http/ratelimit.h"
 #include "http/routes.h"
 
 static void free_req(void *p) {
@@ -147,7 +148,8 @@ static struct h_req *pre(const struct _u_request *request, struct _u_response *r
 static void resource(struct h_req *rq, const struct h_route *route) {
   rq->route = route;
   h_route_bind(route, rq->request->url_path, rq->request->map_url);
-  if (!h_authenticate(rq, route->auth)) {
+  bool authenticated = h_authenticate(rq, route->auth);
+  if (!h_rate_limit_route(rq, route) || !authenticated) {
     return;
   }
   route->handler(rq);
@@ -189,7 +191,9 @@ static void security_headers(struct h_req *rq) {
   const char *origin = h_req_header(rq, "Origin");
   if (h_cors_origin_allowed(cfg->cors_origins, origin)) {
     h_reply_header(rq, "Access-Control-Allow-Origin", origin);
-    h_reply_header(rq, "Access-Control-Expose-Headers", "X-Request-Id, Retry-After");
+    h_reply_header(rq, "Access-Control-Expose-Headers",
+                   "X-Request-Id, Retry-After, RateLimit-Limit, RateLimit-Remaining, "
+                   "RateLimit-Reset");
     h_reply_header(rq, "Vary", "Origin");
   }
 }

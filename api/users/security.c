@@ -55,12 +55,6 @@ void h_me_sessions_delete(struct h_req *rq) {
   }
 }
 
-/* Per-IP limit on code checks (the auth limit); replies 429 itself. */
-static bool limited(struct h_req *rq) {
-  const struct h_config *cfg = rq->app->cfg;
-  return !h_rate_limit(rq, "mfa", cfg->auth_rate_limit, cfg->auth_rate_window_s);
-}
-
 void h_me_mfa_enrol_post(struct h_req *rq) {
   if (rq->body != NULL) {
     static const char *const none[] = {NULL};
@@ -127,7 +121,7 @@ static bool code_body(struct h_req *rq, bool recovery_allowed, const char **code
 
 void h_me_mfa_confirm_post(struct h_req *rq) {
   const char *code = NULL, *unused = NULL;
-  if (limited(rq) || !code_body(rq, false, &code, &unused)) {
+  if (!code_body(rq, false, &code, &unused)) {
     return;
   }
   struct h_actor actor = h_actor_of(rq);
@@ -148,7 +142,7 @@ void h_me_mfa_confirm_post(struct h_req *rq) {
 
 void h_me_mfa_disable_post(struct h_req *rq) {
   const char *code = NULL, *recovery = NULL;
-  if (limited(rq) || !code_body(rq, true, &code, &recovery)) {
+  if (!code_body(rq, true, &code, &recovery)) {
     return;
   }
   struct h_actor actor = h_actor_of(rq);
@@ -167,7 +161,7 @@ void h_me_mfa_disable_post(struct h_req *rq) {
 
 void h_auth_mfa_verify_post(struct h_req *rq) {
   static const char *const allowed[] = {"challenge", "code", "recovery_code", NULL};
-  if (limited(rq) || !h_require_object(rq)) {
+  if (!h_require_object(rq)) {
     return;
   }
   struct h_field_errors fe = {0};

@@ -102,6 +102,7 @@ h_result h_app_init(struct h_app *app, const struct h_config *cfg, const char *n
   }
   app->jwt_cache = h_jwt_cache_new(H_JWT_CACHE_SLOTS);
   app->token_epochs = h_token_epochs_new(H_JWT_CACHE_SLOTS, cfg->token_epoch_cache_ms);
+  app->rate_local = h_rate_local_create(H_RATE_LOCAL_SLOTS);
   return H_OK;
 }
 
@@ -119,6 +120,8 @@ void h_app_free(struct h_app *app) {
   app->jwt_cache = NULL;
   h_token_epochs_free(app->token_epochs);
   app->token_epochs = NULL;
+  h_rate_local_destroy(app->rate_local);
+  app->rate_local = NULL;
   app->db = NULL;
   app->redis = NULL;
   app->metrics = NULL;

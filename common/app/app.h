@@ -14,7 +14,11 @@
 #include "crypto/jwt_cache.h"
 #include "crypto/jwt_tokens.h"
 #include "net/metrics.h"
+#include "store/rate_counter.h"
 #include "store/redis.h"
+
+/* Counters of the in-process rate limiter (clients in one window beyond it evict the oldest). */
+#define H_RATE_LOCAL_SLOTS 65536
 
 struct h_gc; /* group commit (store/group_commit.h) */
 struct h_token_epochs;
@@ -35,6 +39,7 @@ struct h_app {
                                           (common/users/token_epoch.h) */
   atomic_int in_flight;        /* API: requests between the first and the last callback */
   atomic_bool stopping;        /* API: SIGTERM seen: answers carry Connection: close */
+  struct h_rate_local *rate_local; /* limits while Redis is away, owned (store/rate_counter.h) */
   struct h_gc *notify_gc;      /* owned, NULL when not started or off (notification_service.h) */
 };
 

@@ -66,6 +66,13 @@ struct h_config {
   int mfa_challenge_ttl_s;
   int auth_rate_limit;
   int auth_rate_window_s;
+  int rate_window_s;         /* window of the read/write/admin/webhooks/service limits */
+  int rate_read_user, rate_read_ip;
+  int rate_write_user, rate_write_ip;
+  int rate_admin_user, rate_admin_ip;
+  int rate_webhooks_ip;
+  int rate_service;          /* per API key, every route */
+  int rate_password_user;    /* POST /users/me/password per user per auth window */
   int reset_token_ttl_s;
   int verify_token_ttl_s;
   char *public_url;

@@ -41,9 +41,14 @@ struct h_field_errors {
   json_t *list; /* owned; NULL while empty */
 };
 
-/* Appends {"param","code","message"}; the strings are copied. */
+/* Appends {"param","code","message"}; the strings are copied, bytes that are not valid UTF-8
+ * (a name cut inside a character) replaced by '?', so an error is never lost. */
 void h_field_error(struct h_field_errors *fe, const char *param, const char *code,
                    const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+
+/* Replaces in place every byte of s that does not start a valid UTF-8 sequence by '?'
+ * (a sequence cut short included). */
+void h_utf8_repair(char *s);
 
 /* Number of collected errors. */
 size_t h_field_errors_count(const struct h_field_errors *fe);

@@ -2,6 +2,7 @@
 #include "crypto/crypto.h"
 
 #include <ctype.h>
+#include <limits.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
@@ -13,6 +14,7 @@
 #include <string.h>
 
 #include "core/alloc.h"
+#include "core/log.h"
 
 /* scrypt cost: N=2^15, r=8, p=3 (32 MiB per hash, one of OWASP's recommended settings);
  * stored with every hash, so older hashes still verify and are replaced at the next
@@ -25,8 +27,27 @@
 #define SALT_LEN 16
 #define HASH_LEN 32
 
+static h_random_source random_source;
+
+void h_random_set_source(h_random_source fn) { random_source = fn; }
+
 h_result h_random_bytes(unsigned char *buf, size_t n) {
-  return RAND_bytes(buf, (int)n) == 1 ? H_OK : H_ERR_INTERNAL;
+  if (n > INT_MAX) {
+    return H_ERR_INTERNAL;
+  }
+  int ok = random_source != NULL ? random_source(buf, (int)n) : RAND_bytes(buf, (int)n);
+  if (ok != 1) {
+    OPENSSL_cleanse(buf, n);
+    return H_ERR_INTERNAL;
+  }
+  return H_OK;
+}
+
+void h_random_bytes_or_abort(unsigned char *buf, size_t n) {
+  if (h_random_bytes(buf, n) != H_OK) {
+    h_log_error("h_random_bytes: the CSPRNG failed (RAND_bytes); stopping");
+    abort();
+  }
 }
 
 void h_hex_encode(const unsigned char *in, size_t n, char *out) {
@@ -69,12 +90,8 @@ static uint64_t next64(uint64_t s[2]) {
 
 void h_uuid_v4_fast(char out[H_UUID_LEN + 1]) {
   static _Thread_local uint64_t state[2];
-  if (state[0] == 0 && state[1] == 0) {
-    if (h_random_bytes((unsigned char *)state, sizeof(state)) != H_OK ||
-        (state[0] == 0 && state[1] == 0)) {
-      state[0] = (uint64_t)(uintptr_t)&state ^ 0x9e3779b97f4a7c15ULL;
-      state[1] = 0xbf58476d1ce4e5b9ULL;
-    }
+  while (state[0] == 0 && state[1] == 0) { /* all zeros would stay zero */
+    h_random_bytes_or_abort((unsigned char *)state, sizeof(state));
   }
   uint64_t r[2] = {next64(state), next64(state)};
   unsigned char b[16];
@@ -156,10 +173,14 @@ static int b64url_decode(const char *in, unsigned char *out, size_t cap) {
 
 char *h_random_token(size_t n) {
   unsigned char buf[128];
-  if (n > sizeof(buf) || h_random_bytes(buf, n) != H_OK) {
-    return NULL;
+  if (n > sizeof(buf)) {
+    h_log_error("h_random_token: %zu bytes asked, at most %zu", n, sizeof(buf));
+    abort();
   }
-  return b64url(buf, n);
+  h_random_bytes_or_abort(buf, n);
+  char *token = b64url(buf, n);
+  OPENSSL_cleanse(buf, n);
+  return token;
 }
 
 void h_sha256_hex(const void *data, size_t len, char out[65]) {

@@ -9,14 +9,24 @@
 
 #define H_UUID_LEN 36
 
-/* Fills buf with n cryptographically secure bytes. H_ERR_INTERNAL if the CSPRNG fails. */
+/* Fills buf with n cryptographically secure bytes. H_ERR_INTERNAL if the CSPRNG fails (buf is
+ * then zeroed: never use it). */
 h_result h_random_bytes(unsigned char *buf, size_t n);
+
+/* Like h_random_bytes for callers that cannot report a failure: logs and aborts the process
+ * when the CSPRNG fails (nothing random can be made without it). */
+void h_random_bytes_or_abort(unsigned char *buf, size_t n);
+
+/* The CSPRNG behind h_random_bytes: OpenSSL's RAND_bytes (1 on success), or fn when not NULL.
+ * A seam for tests that inject failures; set it before any thread uses randomness. */
+typedef int (*h_random_source)(unsigned char *buf, int n);
+void h_random_set_source(h_random_source fn);
 
 /* Writes a random (version 4) UUID plus NUL into out[37]. */
 h_result h_uuid_v4(char out[H_UUID_LEN + 1]);
 
-/* A version 4 UUID from a per-thread pseudo-random generator (seeded from the CSPRNG):
- * unique, not unguessable. For request ids, whose cost is on every request; never for
+/* A version 4 UUID from a per-thread pseudo-random generator (seeded from the CSPRNG; aborts
+ * when that fails, as h_random_bytes_or_abort): unique, not unguessable. For request ids, whose cost is on every request; never for
  * anything that must be unpredictable. */
 void h_uuid_v4_fast(char out[H_UUID_LEN + 1]);
 
@@ -26,7 +36,9 @@ bool h_uuid_valid(const char *s);
 /* Lowercase hex of n bytes into out (2n+1 bytes). */
 void h_hex_encode(const unsigned char *in, size_t n, char *out);
 
-/* n random bytes as URL-safe base64 without padding, in a new string the caller frees. */
+/* n (at most 128) random bytes as URL-safe base64 without padding, in a new string the caller
+ * frees; never NULL: aborts when the CSPRNG fails (as h_random_bytes_or_abort) or n is too
+ * large, so no caller can ever build a secret from nothing. */
 char *h_random_token(size_t n);
 
 /* SHA-256 of data as 64 lowercase hex chars + NUL into out[65]. */

@@ -25,6 +25,23 @@ static bool parse_ipv4(const char *s, size_t n, uint32_t *addr) {
   return true;
 }
 
+/* Parses an IPv6 address (n bytes at s, "[...]" allowed) into its canonical text in out. */
+static bool parse_ipv6(const char *s, size_t n, char *out, size_t outlen) {
+  char buf[INET6_ADDRSTRLEN];
+  struct in6_addr in;
+  if (n >= 2 && s[0] == '[' && s[n - 1] == ']') {
+    s++;
+    n -= 2;
+  }
+  if (n == 0 || n >= sizeof(buf)) {
+    return false;
+  }
+  memcpy(buf, s, n);
+  buf[n] = '\0';
+  return inet_pton(AF_INET6, buf, &in) == 1 &&
+         inet_ntop(AF_INET6, &in, out, (socklen_t)outlen) != NULL;
+}
+
 /* Parses one "a.b.c.d[/bits]" item into a network and a mask. */
 static bool parse_block(const char *s, size_t n, uint32_t *net, uint32_t *mask) {
   const char *slash = memchr(s, '/', n);
@@ -125,7 +142,11 @@ void h_forwarded_client(const char *trusted, const char *peer, const char *xff, 
     trim(&item, &n);
     uint32_t addr;
     if (!parse_ipv4(item, n, &addr)) {
-      return; /* malformed: keep the last address we could trust */
+      char v6[INET6_ADDRSTRLEN];
+      if (parse_ipv6(item, n, v6, sizeof(v6))) { /* never a trusted proxy: the client */
+        snprintf(out, outlen, "%s", v6);
+      }
+      return; /* else malformed: keep the last address we could trust */
     }
     snprintf(out, outlen, "%.*s", (int)n, item);
     if (!trusted_n(trusted, item, n)) {
@@ -133,4 +154,21 @@ void h_forwarded_client(const char *trusted, const char *peer, const char *xff, 
     }
     end = start > 0 ? start - 1 : 0;
   }
+}
+
+void h_forwarded_bucket(const char *ip, char *out, size_t outlen) {
+  struct in6_addr in;
+  snprintf(out, outlen, "%s", ip != NULL ? ip : "");
+  if (ip == NULL || strchr(ip, ':') == NULL || inet_pton(AF_INET6, ip, &in) != 1) {
+    return;
+  }
+  char text[INET6_ADDRSTRLEN];
+  if (IN6_IS_ADDR_V4MAPPED(&in)) {
+    inet_ntop(AF_INET, &in.s6_addr[12], text, sizeof(text));
+    snprintf(out, outlen, "%s", text);
+    return;
+  }
+  memset(&in.s6_addr[8], 0, 8);
+  inet_ntop(AF_INET6, &in, text, sizeof(text));
+  snprintf(out, outlen, "%s/64", text);
 }

@@ -194,6 +194,42 @@ h_result h_redis_argv(struct h_redis *r, redisReply **reply, int argc, const cha
   return finish(r, redisCommandArgv(r->ctx, argc, argv, NULL), reply);
 }
 
+h_result h_redis_pipeline(struct h_redis *r, int n, const int *argc, const char **const *argv,
+                          redisReply **replies) {
+  for (int i = 0; i < n; i++) {
+    replies[i] = NULL;
+  }
+  if (r->broken || !still_primary(r)) {
+    h_redis_close(r);
+  }
+  if (r->ctx == NULL && connect_now(r) != H_OK) {
+    return H_ERR_UNAVAILABLE;
+  }
+  for (int i = 0; i < n; i++) {
+    if (redisAppendCommandArgv(r->ctx, argc[i], argv[i], NULL) != REDIS_OK) {
+      r->broken = true;
+      return H_ERR_UNAVAILABLE;
+    }
+  }
+  h_result res = H_OK;
+  for (int i = 0; i < n; i++) { /* every reply is read, so the connection stays in step */
+    void *rep = NULL;
+    if (redisGetReply(r->ctx, &rep) != REDIS_OK) {
+      rep = NULL;
+    }
+    h_result one = finish(r, rep, &replies[i]);
+    if (one == H_ERR_UNAVAILABLE) {
+      for (int j = 0; j < n; j++) {
+        freeReplyObject(replies[j]);
+        replies[j] = NULL;
+      }
+      return H_ERR_UNAVAILABLE;
+    }
+    res = res == H_OK ? one : res;
+  }
+  return res;
+}
+
 h_result h_redis_cmd(struct h_redis *r, redisReply **reply, const char *fmt, ...) {
   va_list ap;
   va_start(ap, fmt);

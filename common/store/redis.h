@@ -53,6 +53,12 @@ h_result h_redis_vcmd(struct h_redis *r, redisReply **reply, const char *fmt, va
  * reply may be NULL when the caller only needs the status. */
 h_result h_redis_argv(struct h_redis *r, redisReply **reply, int argc, const char **argv);
 
+/* Sends n commands (argument vectors argc[i]/argv[i]) in one write and reads the n replies:
+ * one round trip. replies[i] (caller frees each with freeReplyObject) may be an error
+ * reply, then the result is H_ERR_INVALID. H_ERR_UNAVAILABLE as h_redis_argv, with every
+ * replies[i] NULL. */
+h_result h_redis_pipeline(struct h_redis *r, int n, const int *argc, const char **const *argv,
+                          redisReply **replies);
 /* Pure classification of an error reply's text (exposed for tests). */
 h_result h_redis_classify_error(const char *text);
 

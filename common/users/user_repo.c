@@ -177,7 +177,8 @@ h_result h_user_repo_anonymize(PGconn *conn, const char *id) {
   return update_one(conn,
                     "UPDATE users SET email = 'deleted-' || id || '@deleted.invalid',"
                     " name = NULL, phone = NULL, password_hash = '!', status = 'deleted',"
-                    " email_verified_at = NULL, updated_at = now()"
+                    " email_verified_at = NULL, timezone = 'UTC', locale = 'en', failed_logins = 0,"
+                    " first_failed_at = NULL, locked_until = NULL, updated_at = now()"
                     " WHERE id = $1::uuid AND status <> 'deleted'",
                     1, params);
 }

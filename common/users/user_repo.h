@@ -64,7 +64,8 @@ h_result h_user_repo_rehash(PGconn *conn, const char *id, const char *old_hash,
 h_result h_user_repo_set_password(PGconn *conn, const char *id, const char *hash);
 h_result h_user_repo_mark_verified(PGconn *conn, const char *id);
 
-/* Erases personal data: e-mail, name, phone, password; status becomes deleted. */
+/* Erases personal data of the users row: e-mail, name, phone, password, time zone, locale,
+ * lockout state; status becomes deleted. */
 h_result h_user_repo_anonymize(PGconn *conn, const char *id);
 
 /* Admin listing, newest first, filtered (NULL filters are ignored). */

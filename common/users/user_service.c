@@ -8,6 +8,7 @@
 #include "crypto/crypto.h"
 #include "store/db.h"
 #include "users/token_epoch.h"
+#include "users/privacy_repo.h"
 #include "users/token_repo.h"
 
 struct op {
@@ -44,16 +45,18 @@ h_result h_user_update_profile(struct h_app *app, const struct h_actor *actor, c
   return h_db_tx_json(app->db, update_tx, &o, &o.out, user);
 }
 
+/* Anonymises the account and erases what it holds (users/privacy_repo.h); the audit row of
+ * the deletion is written first, so it is stripped like the others. */
 static h_result delete_tx(PGconn *c, void *a) {
   struct op *o = a;
   h_result r = h_user_repo_anonymize(c, o->id);
   if (r == H_OK) {
-    r = h_refresh_revoke_user(c, o->id);
+    r = h_audit_write(c, o->actor, "user.deleted", "user", o->id, NULL, true);
   }
   if (r == H_OK) {
     r = h_user_repo_bump_epoch(c, o->id, NULL);
   }
-  return r == H_OK ? h_audit_write(c, o->actor, "user.deleted", "user", o->id, NULL, true) : r;
+  return r == H_OK ? h_privacy_repo_erase(c, o->id) : r;
 }
 
 h_result h_user_delete(struct h_app *app, const struct h_actor *actor, const char *id) {
@@ -61,19 +64,6 @@ h_result h_user_delete(struct h_app *app, const struct h_actor *actor, const cha
   h_result r = h_db_tx(app->db, delete_tx, &o);
   if (r == H_OK) {
     h_token_epoch_forget(app, id);
-  }
-  return r;
-}
-
-/* Adds the rows of one query to doc under key. */
-static h_result export_part(PGconn *c, const char *id, json_t *doc, const char *key,
-                            const char *sql) {
-  const char *params[] = {id};
-  PGresult *res = NULL;
-  h_result r = h_db_exec(c, sql, 1, params, &res);
-  if (r == H_OK) {
-    json_object_set_new(doc, key, h_db_rows_json(res, PQntuples(res)));
-    PQclear(res);
   }
   return r;
 }
@@ -88,22 +78,7 @@ static h_result export_tx(PGconn *c, void *a) {
   o->out = json_pack("{ssssssssso}", "object", "user_export", "generated_at", "", "format",
                      "herald.v1", "note", "Everything Herald stores about this account.",
                      "user", user);
-  r = export_part(c, o->id, o->out, "notifications",
-                  "SELECT id, category, priority, title, body, data, " H_SQL_TS("created_at")
-                  " AS created_at, " H_SQL_TS("read_at") " AS read_at FROM notifications"
-                  " WHERE user_id = $1::uuid AND deleted_at IS NULL ORDER BY created_at");
-  if (r == H_OK) {
-    r = export_part(c, o->id, o->out, "sessions",
-                    "SELECT id, ip, " H_SQL_TS("created_at") " AS created_at, "
-                    H_SQL_TS("expires_at") " AS expires_at, (revoked_at IS NOT NULL) AS revoked"
-                    " FROM refresh_tokens WHERE user_id = $1::uuid ORDER BY created_at");
-  }
-  if (r == H_OK) {
-    r = export_part(c, o->id, o->out, "audit_log",
-                    "SELECT action, target_type, target_id, ip, " H_SQL_TS("created_at")
-                    " AS created_at FROM audit_log WHERE actor_id = $1::uuid"
-                    " OR target_id = $1::text ORDER BY created_at");
-  }
+  r = h_privacy_repo_export(c, o->id, o->out);
   if (r == H_OK) {
     PGresult *res = NULL;
     r = h_db_exec(c, "SELECT " H_SQL_TS("now()"), 0, NULL, &res);

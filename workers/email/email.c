@@ -122,7 +122,7 @@ char *h_email_render(const void *shared_ptr, const struct h_job *job, const char
 static void new_boundary(char out[48]) {
   unsigned char b[12];
   char hex[25];
-  h_random_bytes(b, sizeof(b));
+  h_random_bytes_or_abort(b, sizeof(b));
   h_hex_encode(b, sizeof(b), hex);
   snprintf(out, 48, "=_herald_%s", hex);
 }

@@ -1,5 +1,7 @@
 /* outbox_file.c - helpers for providers: error text, the HTTP providers' client, and
- * the atomic file writer and the send of the `file` providers (var/outbox/<channel>/). */
+ * the atomic file writer and the send of the `file` providers (var/outbox/<channel>/).
+ * Messages hold personal data and one-time tokens: files are 0600 and the folders 0700,
+ * whatever the umask. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
@@ -27,7 +29,7 @@ void *h_provider_http_open(const struct h_config *cfg) {
 
 void h_provider_http_close(void *state) { h_http_destroy(state); }
 
-/* mkdir -p dir (0755). */
+/* mkdir -p dir (0700). */
 static int make_dirs(const char *dir) {
   char *path = h_strdup(dir);
   int rc = 0;
@@ -35,7 +37,7 @@ static int make_dirs(const char *dir) {
     if (*p == '/' || *p == '\0') {
       char c = *p;
       *p = '\0';
-      if (mkdir(path, 0755) != 0 && errno != EEXIST) {
+      if (mkdir(path, 0700) != 0 && errno != EEXIST) {
         rc = -1;
       }
       *p = c;
@@ -54,7 +56,10 @@ h_result h_outbox_write_file(const char *dir, const char *name, const char *data
   char *final = h_sprintf("%s/%s", dir, name);
   h_result r = H_OK;
   int fd = -1;
-  if (make_dirs(dir) != 0 || (fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644)) < 0) {
+  unlink(tmp); /* a leftover of a crash keeps its mode through O_TRUNC */
+  if (make_dirs(dir) != 0 ||
+      (fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600)) < 0 ||
+      fchmod(fd, 0600) != 0) {
     r = H_ERR_UNAVAILABLE;
   }
   for (size_t done = 0; r == H_OK && done < len;) {

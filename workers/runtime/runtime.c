@@ -60,7 +60,7 @@ static h_result rt_init(struct h_rt *rt, const struct h_worker_def *def,
   unsigned char b[2] = {0, 0};
   gethostname(host, sizeof(host) - 1);
   host[strcspn(host, ".:/{} ")] = '\0';
-  h_random_bytes(b, sizeof(b));
+  h_random_bytes_or_abort(b, sizeof(b));
   h_hex_encode(b, sizeof(b), rnd);
   snprintf(rt->base_id, sizeof(rt->base_id), "%s-%d-%s", host, (int)getpid(), rnd);
   h_queue_ready_key(def->queue, rt->ready_key, sizeof(rt->ready_key));

@@ -219,7 +219,7 @@ static long backoff_ms(int n, const struct answer *a, int retry_after_s) {
   }
   long base = 250L << (n - 1 < 3 ? n - 1 : 3);
   unsigned char r = 0;
-  h_random_bytes(&r, 1);
+  h_random_bytes_or_abort(&r, 1);
   long ms = base + base * (long)r / 512; /* up to +50% jitter */
   return ms < 2000 ? ms : 2000;
 }

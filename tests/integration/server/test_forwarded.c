@@ -1,6 +1,7 @@
 /* Integration: behind a trusted load balancer (HERALD_TRUSTED_PROXIES) the client address
  * comes from X-Forwarded-For: per-IP limits count each client apart, audit rows record it,
- * and a forged left part of the header or a malformed one does not move the limit. */
+ * (IPv6 clients per /64), audit rows record it, and a forged left part of the header or a
+ * malformed one does not move the limit. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -82,6 +83,27 @@ static void test_malformed_header_falls_back(void **state) {
   assert_int_equal(login_from(bad), 401);
 }
 
+/* An IPv6 address of this run: 2001:db8:<run>:<net>::<host>. */
+static void client_ipv6(unsigned net, unsigned host, char *out, size_t outlen) {
+  snprintf(out, outlen, "2001:db8:%x:%x::%x", run % 0xffffu, net, host);
+}
+
+static void test_ipv6_clients_share_a_64(void **state) {
+  (void)state;
+  char ip[64], bracketed[72];
+  for (unsigned host = 1; host <= 3; host++) { /* three addresses of one /64 */
+    client_ipv6(1, host, ip, sizeof(ip));
+    assert_int_equal(login_from(ip), 401);
+  }
+  client_ipv6(1, 0xbeef, ip, sizeof(ip));
+  assert_int_equal(login_from(ip), 429);
+  snprintf(bracketed, sizeof(bracketed), "[%s]", ip);
+  assert_int_equal(login_from(bracketed), 429);
+  /* The neighbouring /64 is another subscriber. */
+  client_ipv6(2, 1, ip, sizeof(ip));
+  assert_int_equal(login_from(ip), 401);
+}
+
 static void test_audit_records_the_client(void **state) {
   (void)state;
   char ip[32], header[64], user_id[37];
@@ -119,6 +141,7 @@ int main(void) {
   const struct CMUnitTest tests[] = {
     cmocka_unit_test(test_limit_per_forwarded_client),
     cmocka_unit_test(test_malformed_header_falls_back),
+    cmocka_unit_test(test_ipv6_clients_share_a_64),
     cmocka_unit_test(test_audit_records_the_client),
   };
   return cmocka_run_group_tests(tests, setup, teardown);

@@ -70,6 +70,37 @@ static void test_patch_me(void **state) {
   free(email);
 }
 
+/* A field name whose error text is cut inside a character (64 bytes of "x" + "é"...) is not
+ * valid UTF-8: the error must still be reported, a 400 naming the field. */
+static void test_field_errors_fail_closed_on_bad_utf8(void **state) {
+  (void)state;
+  char *email = th_unique_email("utf8");
+  char *token = th_register(&srv, email, NULL, NULL);
+  char key[200] = "x";
+  for (int i = 0; i < 40; i++) {
+    strcat(key, "\xc3\xa9"); /* é: the 64-byte cut splits one */
+  }
+  char *body = h_sprintf("{\"name\":\"Utf Eight\",\"%s\":\"v\"}", key);
+  struct th_response r;
+  call(token, "PATCH", "/api/v1/users/me", body, &r);
+  th_assert_error(&r, 400, "unknown_field");
+  const char *param = th_str(json_object_get(r.json, "error"), "param");
+  assert_non_null(param);
+  assert_true(strncmp(param, "x\xc3\xa9", 3) == 0);
+  th_response_free(&r);
+  /* Bytes that are not UTF-8 inside a string value: refused as a whole, never half-read. */
+  call(token, "PATCH", "/api/v1/users/me", "{\"name\":\"Bad \xff\xfe name\"}", &r);
+  assert_int_equal(r.status, 400);
+  th_response_free(&r);
+  call(token, "GET", "/api/v1/users/me", NULL, &r);
+  assert_int_equal(r.status, 200);
+  assert_null(th_str(r.json, "name")); /* nothing of either request was applied */
+  th_response_free(&r);
+  free(body);
+  free(token);
+  free(email);
+}
+
 static void test_change_password(void **state) {
   (void)state;
   char *rt = NULL;
@@ -343,6 +374,7 @@ static void test_pagination_within_a_second(void **state) {
 int main(void) {
   const struct CMUnitTest tests[] = {
     cmocka_unit_test(test_patch_me),
+    cmocka_unit_test(test_field_errors_fail_closed_on_bad_utf8),
     cmocka_unit_test(test_change_password),
     cmocka_unit_test(test_export_and_delete),
     cmocka_unit_test(test_admin_users),

@@ -42,10 +42,29 @@ static void test_field_errors_listed(void **state) {
   json_decref(b);
 }
 
+static void test_invalid_utf8_kept(void **state) {
+  (void)state;
+  struct h_field_errors fe = {0};
+  /* "metadata." + "é" cut after its first byte, and a message quoting a stray byte. */
+  h_field_error(&fe, "metadata.\xc3", "invalid_metadata_key", "Bad \xff key %s.", "\xe2\x82");
+  assert_int_equal(h_field_errors_count(&fe), 1);
+  json_t *b = h_field_errors_body(&fe);
+  json_t *e = json_object_get(b, "error");
+  assert_string_equal(json_string_value(json_object_get(e, "param")), "metadata.?");
+  assert_string_equal(json_string_value(json_object_get(e, "message")), "Bad ? key ??.");
+  json_decref(b);
+  char ok[] = "caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80", bad[] = "\xed\xa0\x80\xc0\xaf";
+  h_utf8_repair(ok);
+  assert_string_equal(ok, "caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80");
+  h_utf8_repair(bad); /* a surrogate and an overlong '/' */
+  assert_string_equal(bad, "?????");
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
     cmocka_unit_test(test_body_shape),
     cmocka_unit_test(test_field_errors_listed),
+    cmocka_unit_test(test_invalid_utf8_kept),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

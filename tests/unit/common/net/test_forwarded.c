@@ -63,11 +63,36 @@ static void test_client(void **state) {
   assert_string_equal(client(lb, "10.0.0.5", NULL), "10.0.0.5");
 }
 
+static void test_ipv6_client(void **state) {
+  (void)state;
+  assert_string_equal(client("127.0.0.1", "127.0.0.1", "2001:DB8::1"), "2001:db8::1");
+  assert_string_equal(client("127.0.0.1", "127.0.0.1", "10.1.1.1, [2001:db8::2]"), "2001:db8::2");
+  assert_string_equal(client("127.0.0.1", "127.0.0.1", "2001:db8::zz"), "127.0.0.1");
+}
+
+static const char *bucket(const char *ip) {
+  static char out[64];
+  h_forwarded_bucket(ip, out, sizeof(out));
+  return out;
+}
+
+static void test_bucket(void **state) {
+  (void)state;
+  assert_string_equal(bucket("203.0.113.9"), "203.0.113.9");
+  assert_string_equal(bucket("2001:db8:1:2:aaaa:bbbb:cccc:dddd"), "2001:db8:1:2::/64");
+  assert_string_equal(bucket("2001:db8:1:2::1"), "2001:db8:1:2::/64");
+  assert_string_equal(bucket("2001:db8:1:3::1"), "2001:db8:1:3::/64");
+  assert_string_equal(bucket("::ffff:198.51.100.7"), "198.51.100.7");
+  assert_string_equal(bucket("unknown"), "unknown");
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
     cmocka_unit_test(test_config_check),
     cmocka_unit_test(test_trusted),
     cmocka_unit_test(test_client),
+    cmocka_unit_test(test_ipv6_client),
+    cmocka_unit_test(test_bucket),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

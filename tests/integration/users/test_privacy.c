@@ -1,0 +1,187 @@
+/* Integration: GET /users/me/export holds every kind of data stored about the account, and
+ * DELETE /users/me removes each of them or strips it to what accounting keeps (checked row by
+ * row in PostgreSQL). One of each is made: preferences, a device, a notification with its
+ * deliveries, a payment with a refund, a payment method, a payment customer, a provider event,
+ * a session, a stored idempotent response and audit entries. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <cmocka.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/alloc.h"
+#include "notif_support.h"
+
+static struct th_server srv;
+static char *admin;
+
+static int setup(void **state) {
+  (void)state;
+  setenv("HERALD_AUTH_RATE_LIMIT", "100000", 1);
+  setenv("HERALD_SWEEP_INTERVAL_S", "0", 1);
+  th_start(&srv);
+  admin = th_admin_token(&srv, NULL);
+  return 0;
+}
+
+static int teardown(void **state) {
+  (void)state;
+  free(admin);
+  th_stop(&srv);
+  return 0;
+}
+
+/* Runs sql with $1 = id; fails the test on error. */
+static void exec1(PGconn *c, const char *sql, const char *id) {
+  const char *params[] = {id};
+  PGresult *res = PQexecParams(c, sql, 1, NULL, params, NULL, NULL, 0);
+  if (PQresultStatus(res) != PGRES_COMMAND_OK && PQresultStatus(res) != PGRES_TUPLES_OK) {
+    fail_msg("%s: %s", sql, PQerrorMessage(c));
+  }
+  PQclear(res);
+}
+
+/* The payment side, written as the payment services and the Stripe webhook would leave it. */
+static void seed_payments(const char *id) {
+  PGconn *c = th_db_connect();
+  exec1(c, "INSERT INTO payment_customers (user_id, provider_customer_id)"
+           " VALUES ($1::uuid, 'cus_' || $1)", id);
+  exec1(c, "INSERT INTO payments (user_id, payment_type, amount, currency, description, metadata,"
+           " status, provider_payment_intent_id, provider_customer_id, client_secret,"
+           " payment_method, amount_refunded, succeeded_at) VALUES ($1::uuid, 'coaching_session',"
+           " 2500, 'EUR', 'Lesson with Ana Privacy', '{\"court\":\"7\"}', 'succeeded', 'pi_' || $1,"
+           " 'cus_' || $1, 'pi_secret_x', 'pm_' || $1, 1000, now())", id);
+  exec1(c, "INSERT INTO refunds (payment_id, amount, currency, reason, status, provider_refund_id)"
+           " SELECT id, 1000, 'EUR', 'requested_by_customer', 'succeeded', 're_' || $1"
+           " FROM payments WHERE user_id = $1::uuid", id);
+  exec1(c, "INSERT INTO payment_methods (user_id, provider_payment_method_id, brand, last4,"
+           " exp_month, exp_year, is_default) VALUES ($1::uuid, 'pm_' || $1, 'visa', '4242', 12,"
+           " 2030, true)", id);
+  exec1(c, "INSERT INTO payment_events (id, type, object_id, payload) VALUES ('evt_' || $1,"
+           " 'payment_intent.succeeded', 'pi_' || $1, jsonb_build_object('id', 'evt_' || $1,"
+           " 'type', 'payment_intent.succeeded', 'data', jsonb_build_object('receipt_email',"
+           " 'ana.privacy@example.com')))", id);
+  PQfinish(c);
+}
+
+/* Makes one of each kind of data for the user with token and id. */
+static void seed(const char *token, const char *id) {
+  struct th_response r;
+  th_call(&srv, token, "PUT", "/api/v1/users/me/preferences", "{\"channels\":{\"sms\":false}}",
+          NULL, &r);
+  assert_int_equal(r.status, 200);
+  th_response_free(&r);
+  th_call(&srv, token, "POST", "/api/v1/devices",
+          "{\"token\":\"device-token-privacy-abcdef123456\",\"platform\":\"ios\"}",
+          "Idempotency-Key: privacy-device-1", &r);
+  assert_int_equal(r.status, 201);
+  th_response_free(&r);
+  json_decref(ns_send(&srv, admin, "{\"user_id\":\"%s\",\"category\":\"billing\",\"title\":"
+                                   "\"Receipt\",\"body\":\"Thanks Ana\"}", id));
+  seed_payments(id);
+}
+
+static const json_t *member(const json_t *doc, const char *key) {
+  const json_t *v = json_object_get(doc, key);
+  if (v == NULL) {
+    fail_msg("export lacks %s", key);
+  }
+  return v;
+}
+
+static void check_export(const char *token, const char *id) {
+  struct th_response r;
+  th_call(&srv, token, "GET", "/api/v1/users/me/export", NULL, NULL, &r);
+  assert_int_equal(r.status, 200);
+  const json_t *doc = r.json;
+  th_assert_json_subset("{\"preferences\":{\"channels\":{\"sms\":false}}}", doc);
+  th_assert_json_subset("{\"platform\":\"ios\",\"token_hint\":\"...123456\"}",
+                        json_array_get(member(doc, "devices"), 0));
+  assert_true(json_array_size(member(doc, "notifications")) >= 1); /* + the sign-up e-mail */
+  assert_true(json_array_size(member(doc, "deliveries")) >= 1);
+  th_assert_json_subset("{\"amount\":2500,\"currency\":\"EUR\",\"description\":"
+                        "\"Lesson with Ana Privacy\",\"amount_refunded\":1000}",
+                        json_array_get(member(doc, "payments"), 0));
+  th_assert_json_subset("{\"amount\":1000,\"status\":\"succeeded\"}",
+                        json_array_get(member(doc, "refunds"), 0));
+  th_assert_json_subset("{\"brand\":\"visa\",\"last4\":\"4242\",\"is_default\":true}",
+                        json_array_get(member(doc, "payment_methods"), 0));
+  assert_non_null(json_object_get(member(doc, "payment_customer"), "provider_customer_id"));
+  assert_int_equal(json_array_size(member(doc, "sessions")), 1);
+  assert_true(json_array_size(member(doc, "audit_log")) >= 2);
+  member(doc, "one_time_tokens");
+  member(doc, "api_keys_created");
+  /* Masked: neither the device token nor the provider's payment method id is in it. */
+  assert_null(strstr(r.body, "device-token-privacy"));
+  char pm[48];
+  snprintf(pm, sizeof(pm), "\"pm_%s\"", id);
+  assert_null(strstr(r.body, pm));
+  assert_null(strstr(r.body, "pi_secret_x"));
+  th_response_free(&r);
+}
+
+/* Fails unless the count of sql ($1 = id) is want. */
+static void assert_count(const char *sql, const char *id, long want) {
+  long got = th_sql_long(sql, id);
+  if (got != want) {
+    fail_msg("%s: %ld rows, expected %ld", sql, got, want);
+  }
+}
+
+static void check_erased(const char *id) {
+  static const char *const gone[] = {
+    "SELECT count(*) FROM devices WHERE user_id = $1::uuid",
+    "SELECT count(*) FROM notification_preferences WHERE user_id = $1::uuid",
+    "SELECT count(*) FROM notifications WHERE user_id = $1::uuid",
+    "SELECT count(*) FROM deliveries WHERE user_id = $1::uuid",
+    "SELECT count(*) FROM payment_methods WHERE user_id = $1::uuid",
+    "SELECT count(*) FROM payment_customers WHERE user_id = $1::uuid",
+    "SELECT count(*) FROM refresh_tokens WHERE user_id = $1::uuid",
+    "SELECT count(*) FROM one_time_tokens WHERE user_id = $1::uuid",
+    "SELECT count(*) FROM idempotency_keys WHERE caller = 'user:' || $1",
+    "SELECT count(*) FROM audit_log WHERE (actor_id = $1::uuid OR target_id = $1::text)"
+    " AND (ip IS NOT NULL OR details <> '{}'::jsonb)",
+    "SELECT count(*) FROM payment_events WHERE object_id = 'pi_' || $1"
+    " AND payload::text LIKE '%example.com%'",
+    "SELECT count(*) FROM users WHERE id = $1::uuid AND (name IS NOT NULL OR phone IS NOT NULL"
+    " OR email NOT LIKE 'deleted-%' OR status <> 'deleted')",
+  };
+  for (size_t i = 0; i < sizeof(gone) / sizeof(gone[0]); i++) {
+    assert_count(gone[i], id, 0);
+  }
+  /* Kept for accounting, without personal data. */
+  assert_count("SELECT count(*) FROM payments WHERE user_id = $1::uuid AND amount = 2500"
+               " AND currency = 'EUR' AND status = 'succeeded' AND amount_refunded = 1000"
+               " AND provider_payment_intent_id = 'pi_' || $1 AND description IS NULL"
+               " AND metadata = '{}'::jsonb AND client_secret IS NULL AND payment_method IS NULL",
+               id, 1);
+  assert_count("SELECT count(*) FROM refunds r JOIN payments p ON p.id = r.payment_id"
+               " WHERE p.user_id = $1::uuid AND r.amount = 1000", id, 1);
+  assert_count("SELECT count(*) FROM payment_events WHERE object_id = 'pi_' || $1", id, 1);
+  assert_count("SELECT count(*) FROM audit_log WHERE target_id = $1::text"
+               " AND action = 'user.deleted'",
+               id, 1);
+}
+
+static void test_export_complete_and_delete_erases(void **state) {
+  (void)state;
+  char id[37];
+  char *token = th_user(&srv, "privacy", "+14155550199", id);
+  seed(token, id);
+  check_export(token, id);
+  struct th_response r;
+  th_call(&srv, token, "DELETE", "/api/v1/users/me", NULL, NULL, &r);
+  assert_int_equal(r.status, 204);
+  th_response_free(&r);
+  check_erased(id);
+  free(token);
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+    cmocka_unit_test(test_export_complete_and_delete_erases),
+  };
+  return cmocka_run_group_tests(tests, setup, teardown);
+}
