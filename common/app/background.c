@@ -13,6 +13,7 @@
 #include "store/idempotency.h"
 #include "core/log.h"
 #include "store/redis_sentinel.h"
+#include "notifications/outbox.h"
 #include "queue/sweeper.h"
 
 #define PURGE_EVERY_S 300
@@ -79,6 +80,12 @@ static void log_sweep(const struct h_sweep_stats *s) {
   }
 }
 
+/* How long a one-time link lives: past it, a sensitive notification's content goes. */
+static int link_lifetime(const struct h_config *cfg) {
+  return cfg->reset_token_ttl_s > cfg->verify_token_ttl_s ? cfg->reset_token_ttl_s
+                                                          : cfg->verify_token_ttl_s;
+}
+
 static void *sweeper_main(void *arg) {
   struct h_background *bg = arg;
   const struct h_config *cfg = bg->app->cfg;
@@ -98,7 +105,8 @@ static void *sweeper_main(void *arg) {
     }
     log_sweep(&stats);
     if (time(NULL) - last_purge >= PURGE_EVERY_S &&
-        h_idem_purge(conn, cfg->idempotency_ttl_s, NULL) == H_OK) {
+        h_idem_purge(conn, cfg->idempotency_ttl_s, NULL) == H_OK &&
+        h_outbox_clear_expired(conn, link_lifetime(cfg), NULL) == H_OK) {
       last_purge = time(NULL);
     }
   } while (!wait_ms(bg, cfg->sweep_interval_s * 1000L));

@@ -14,12 +14,17 @@
   " in_app AND deleted_at IS NULL AND (send_at IS NULL OR send_at <= now())"
 
 #define FEED_COLUMNS                                                                        \
-  "id, 'notification' AS object, category, priority, title, body, action_url, data,"        \
+  "id, 'notification' AS object, category, priority, title,"                                \
+  " CASE WHEN sensitive THEN NULL ELSE body END AS body,"                                   \
+  " CASE WHEN sensitive THEN NULL ELSE action_url END AS action_url,"                       \
+  " CASE WHEN sensitive THEN '{}'::jsonb ELSE data END AS data,"                            \
   " (read_at IS NOT NULL) AS read, " H_SQL_TS("read_at") " AS read_at, " H_SQL_TS("send_at") \
   " AS send_at, " H_SQL_TS("created_at") " AS created_at"
 
 #define ADMIN_COLUMNS                                                                       \
-  FEED_COLUMNS ", user_id, template_key AS template, locale, html, rendered, in_app,"       \
+  FEED_COLUMNS ", user_id, template_key AS template, locale,"                               \
+  " CASE WHEN sensitive THEN NULL ELSE html END AS html,"                                   \
+  " CASE WHEN sensitive THEN NULL ELSE rendered END AS rendered, sensitive, in_app,"        \
   " broadcast_id, " H_SQL_TS("deleted_at") " AS deleted_at"
 
 #define DELIVERY_COLUMNS                                                                    \

@@ -2,8 +2,10 @@
 #include "notifications/outbox.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 
 #include "crypto/crypto.h"
+#include "store/db.h"
 #include "notifications/notification_repo.h"
 #include "core/log.h"
 
@@ -37,4 +39,29 @@ void h_outbox_push(struct h_app *app, enum h_queue q, const char *const *ids, si
           "h_outbox_push: %zu %s job(s) not pushed (%s); the sweeper will push them", n,
           h_queue_name(q), h_result_name(res));
   }
+}
+
+h_result h_outbox_mark_sensitive(PGconn *conn, const char *delivery_id) {
+  const char *params[] = {delivery_id};
+  return h_db_exec(conn,
+                   "UPDATE notifications SET sensitive = true"
+                   " WHERE id = (SELECT notification_id FROM deliveries WHERE id = $1::uuid)",
+                   1, params, NULL);
+}
+
+h_result h_outbox_clear_expired(PGconn *conn, int max_age_s, long *cleared) {
+  char age[16];
+  snprintf(age, sizeof(age), "%d", max_age_s);
+  const char *params[] = {age};
+  PGresult *res = NULL;
+  h_result r = h_db_exec(conn,
+                         "UPDATE notifications SET body = NULL, html = NULL, action_url = NULL,"
+                         " data = '{}'::jsonb WHERE sensitive AND body IS NOT NULL"
+                         " AND created_at < now() - make_interval(secs => $1::int)",
+                         1, params, &res);
+  if (r == H_OK && cleared != NULL) {
+    *cleared = atol(PQcmdTuples(res));
+  }
+  PQclear(res);
+  return r;
 }

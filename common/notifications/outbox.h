@@ -17,6 +17,14 @@ h_result h_outbox_email(PGconn *conn, const char *user_id, const char *category,
                         const char *template_key, const char *title, const char *body,
                         const json_t *data, char delivery_id[37]);
 
+/* Marks the notification of delivery_id sensitive: it carries a secret (a one-time link),
+ * so reads never show its content and it is cleared once sent, dead or expired. */
+h_result h_outbox_mark_sensitive(PGconn *conn, const char *delivery_id);
+
+/* Clears the content of sensitive notifications older than max_age_s (their links have
+ * expired); *cleared (may be NULL) receives how many. */
+h_result h_outbox_clear_expired(PGconn *conn, int max_age_s, long *cleared);
+
 /* Pushes committed delivery ids onto queue q. Redis being down is logged, not an
  * error: the rows stay queued in PostgreSQL and the sweeper pushes them later. */
 void h_outbox_push(struct h_app *app, enum h_queue q, const char *const *ids, size_t n,

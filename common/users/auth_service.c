@@ -38,12 +38,18 @@ static h_result one_time_email(struct h_app *app, PGconn *conn, const char *user
                                  "%d minutes to choose a new one. If it was not you, ignore this."
                                : "Confirm your e-mail address by opening %s (valid %d minutes).",
                          url, ttl / 60);
-  json_t *data = json_pack("{ssss}", "action_url", url, "token", token);
-  h_result r = h_ott_insert(conn, user_id, kind, hash, ttl);
+  json_t *data = json_pack("{ss}", "action_url", url); /* what the e-mail needs, no more */
+  h_result r = h_ott_revoke_kind(conn, user_id, kind); /* a new link ends the older ones */
+  if (r == H_OK) {
+    r = h_ott_insert(conn, user_id, kind, hash, ttl);
+  }
   if (r == H_OK) {
     r = h_outbox_email(conn, user_id, "account", kind,
                        reset ? "Reset your password" : "Confirm your e-mail address", body, data,
                        delivery);
+  }
+  if (r == H_OK) {
+    r = h_outbox_mark_sensitive(conn, delivery);
   }
   json_decref(data);
   free(body);

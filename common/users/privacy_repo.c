@@ -23,7 +23,10 @@ static const struct part parts[] = {
    H_SQL_TS("last_seen_at") " AS last_seen_at, " H_SQL_TS("created_at") " AS created_at"
    " FROM devices WHERE user_id = $1::uuid ORDER BY created_at, id"},
   {"notifications", false,
-   "SELECT id, category, priority, template_key, title, body, data, action_url, "
+   "SELECT id, category, priority, template_key, title,"
+   " CASE WHEN sensitive THEN NULL ELSE body END AS body,"
+   " CASE WHEN sensitive THEN '{}'::jsonb ELSE data END AS data,"
+   " CASE WHEN sensitive THEN NULL ELSE action_url END AS action_url, "
    H_SQL_TS("send_at") " AS send_at, " H_SQL_TS("created_at") " AS created_at, "
    H_SQL_TS("read_at") " AS read_at, " H_SQL_TS("deleted_at") " AS deleted_at"
    " FROM notifications WHERE user_id = $1::uuid ORDER BY created_at, id"},

@@ -201,3 +201,11 @@ h_result h_api_key_touch(PGconn *conn, const char *key_hash, char id[37]) {
   PQclear(res);
   return r;
 }
+
+h_result h_ott_revoke_kind(PGconn *conn, const char *user_id, const char *kind) {
+  const char *params[] = {user_id, kind};
+  return h_db_exec(conn,
+                   "UPDATE one_time_tokens SET used_at = now()"
+                   " WHERE user_id = $1::uuid AND kind = $2 AND used_at IS NULL",
+                   2, params, NULL);
+}

@@ -43,6 +43,8 @@ h_result h_ott_insert(PGconn *conn, const char *user_id, const char *kind,
                       const char *token_hash, int ttl_s);
 /* Uses a live token; user_id receives its owner. H_ERR_NOT_FOUND when unknown,
  * used or expired. */
+/* Ends every unused token of kind that user_id holds (a newer one replaces them). */
+h_result h_ott_revoke_kind(PGconn *conn, const char *user_id, const char *kind);
 h_result h_ott_consume(PGconn *conn, const char *kind, const char *token_hash, char user_id[37]);
 
 /* API keys: key objects in wire shape (new references). */

@@ -26,10 +26,14 @@ export function psqlValue(sql, vars = {}) {
   return line === '' ? null : line;
 }
 
-/** The raw token of the newest e-mail of this kind ('password_reset', 'email_verification'). */
+/**
+ * The raw token of the newest e-mail of this kind ('password_reset', 'email_verification'),
+ * read from the link in its body as the recipient would (it is stored nowhere else).
+ */
 export function emailToken(userId, templateKey) {
   return psqlValue(
-    "SELECT data->>'token' FROM notifications WHERE user_id = :'uid'::uuid AND template_key = :'kind'" +
+    "SELECT substring(body from 'token=([A-Za-z0-9_-]+)') FROM notifications" +
+      " WHERE user_id = :'uid'::uuid AND template_key = :'kind'" +
       ' ORDER BY created_at DESC LIMIT 1;',
     { uid: userId, kind: templateKey },
   );

@@ -13,6 +13,7 @@
 
 #include "core/alloc.h"
 #include "harness.h"
+#include "notifications/outbox.h"
 #include "crypto/jwt_tokens.h"
 
 static struct th_server srv;
@@ -400,12 +401,88 @@ static void test_logout(void **state) {
 }
 
 /* The raw token of the newest e-mail of kind sent to user id (caller frees). */
+/* The raw token of the newest e-mail of kind to id, read from the link in its body as the
+ * recipient would (it is stored nowhere else); NULL once the content is cleared. */
 static char *mailed_token(const char *id, const char *kind) {
-  char *sql = h_sprintf("SELECT data->>'token' FROM notifications WHERE user_id = $1::uuid"
+  char *sql = h_sprintf("SELECT substring(body from 'token=([A-Za-z0-9_-]+)') FROM notifications"
+                        " WHERE user_id = $1::uuid"
                         " AND template_key = '%s' ORDER BY created_at DESC LIMIT 1", kind);
   char *t = th_sql_text(sql, id);
   free(sql);
   return t;
+}
+
+/* One-time links live only in the e-mail being sent: the notification is sensitive (reads
+ * never show it), keeps no token in its data, a newer link ends the older ones, and the
+ * content is cleared once the e-mail is sent or the link expires. */
+static void test_reset_links_are_secret(void **state) {
+  (void)state;
+  char id[37], admin_id[37];
+  char *admin = th_admin_token(&srv, admin_id);
+  char *email = th_unique_email("secret");
+  free(th_register(&srv, email, id, NULL));
+  char *body = h_sprintf("{\"email\":\"%s\"}", email);
+  struct th_response r;
+  post("/api/v1/auth/password-reset", body, &r);
+  assert_int_equal(r.status, 202);
+  th_response_free(&r);
+  char *first = mailed_token(id, "password_reset");
+  assert_non_null(first);
+  post("/api/v1/auth/password-reset", body, &r);
+  th_response_free(&r);
+  char *second = mailed_token(id, "password_reset");
+  assert_non_null(second);
+  assert_string_not_equal(first, second);
+  assert_int_equal(th_sql_long("SELECT count(*) FROM notifications WHERE user_id = $1::uuid"
+                               " AND template_key = 'password_reset' AND sensitive"
+                               " AND NOT data ? 'token'", id), 2);
+  /* an admin reading the notification sees no link */
+  char *nid = th_sql_text("SELECT id FROM notifications WHERE user_id = $1::uuid"
+                          " AND template_key = 'password_reset' ORDER BY created_at DESC LIMIT 1",
+                          id);
+  char *path = h_sprintf("/api/v1/notifications/%s", nid);
+  th_call(&srv, admin, "GET", path, NULL, NULL, &r);
+  assert_int_equal(r.status, 200);
+  th_assert_json_subset("{\"sensitive\":true,\"body\":null,\"action_url\":null,\"data\":{}}",
+                        r.json);
+  assert_null(strstr(r.body, second));
+  th_response_free(&r);
+  /* the newer link ended the older one */
+  char *old = h_sprintf("{\"token\":\"%s\",\"new_password\":\"a-brand-new-secret\"}", first);
+  post("/api/v1/auth/password-reset/confirm", old, &r);
+  th_assert_error(&r, 400, "invalid_token");
+  th_response_free(&r);
+  /* sent: its content goes */
+  PGconn *c = th_db_connect();
+  const char *p[] = {nid};
+  PGresult *res = PQexecParams(c, "UPDATE deliveries SET status = 'sent', sent_at = now()"
+                                  " WHERE notification_id = $1::uuid", 1, NULL, p, NULL, NULL, 0);
+  assert_int_equal(PQresultStatus(res), PGRES_COMMAND_OK);
+  PQclear(res);
+  assert_int_equal(th_sql_long("SELECT count(*) FROM notifications WHERE id = $1::uuid"
+                               " AND body IS NULL AND action_url IS NULL AND data = '{}'", nid), 1);
+  /* expired, never sent: the sweeper's pass clears it */
+  const char *u[] = {id};
+  res = PQexecParams(c, "UPDATE notifications SET created_at = now() - interval '2 days'"
+                        " WHERE user_id = $1::uuid AND template_key = 'password_reset'",
+                     1, NULL, u, NULL, NULL, 0);
+  assert_int_equal(PQresultStatus(res), PGRES_COMMAND_OK);
+  PQclear(res);
+  long cleared = 0;
+  assert_int_equal(h_outbox_clear_expired(c, 3600, &cleared), H_OK);
+  assert_true(cleared >= 1);
+  assert_null(mailed_token(id, "password_reset"));
+  assert_int_equal(th_sql_long("SELECT count(*) FROM notifications WHERE user_id = $1::uuid"
+                               " AND template_key = 'password_reset' AND body IS NOT NULL", id), 0);
+  PQfinish(c);
+  free(old);
+  free(path);
+  free(nid);
+  free(first);
+  free(second);
+  free(body);
+  free(email);
+  free(admin);
 }
 
 static void test_password_reset(void **state) {
@@ -499,6 +576,7 @@ int main(void) {
     cmocka_unit_test(test_refresh_rotation_and_reuse),
     cmocka_unit_test(test_logout),
     cmocka_unit_test(test_password_reset),
+    cmocka_unit_test(test_reset_links_are_secret),
     cmocka_unit_test(test_verify_email),
   };
   return cmocka_run_group_tests(tests, setup, teardown);
