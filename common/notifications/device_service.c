@@ -1,8 +1,13 @@
-/* device_service.c - device registration rules and transactions. */
+/* device_service.c - device registration rules and transactions. A push token registered
+ * by another account moves to it (the app was signed in there); the move is audited as a
+ * security event and the previous owner is told by e-mail. */
 #include "notifications/device_service.h"
 
+#include <stdlib.h>
 #include <string.h>
 
+#include "core/alloc.h"
+#include "notifications/outbox.h"
 #include "store/db.h"
 
 struct op {
@@ -13,7 +18,21 @@ struct op {
   const char *id;
   json_t *out;
   bool flag;
+  char notice[37]; /* the e-mail telling the previous owner, "" when none */
 };
+
+/* Tells previous (borrowed) by e-mail, in c's transaction, that another account registered
+ * its device; o->notice receives the delivery to push after COMMIT. */
+static h_result tell_previous_owner(PGconn *c, struct op *o, const char *previous) {
+  char *body = h_sprintf("The %s device you received notifications on was registered by another"
+                         " account and now receives that account's notifications. If this was"
+                         " not you signing in on it, sign in and review your devices.",
+                         o->in->platform);
+  h_result r = h_outbox_email(c, previous, "account", "device_moved",
+                              "Your device was moved to another account", body, NULL, o->notice);
+  free(body);
+  return r;
+}
 
 static h_result register_tx(PGconn *c, void *a) {
   struct op *o = a;
@@ -31,6 +50,9 @@ static h_result register_tx(PGconn *c, void *a) {
   r = h_audit_write(c, o->actor, moved ? "device.moved" : "device.registered", "device",
                     json_string_value(json_object_get(o->out, "id")), d, moved);
   json_decref(d);
+  if (r == H_OK && moved) {
+    r = tell_previous_owner(c, o, previous);
+  }
   return r == H_OK ? h_idem_complete(c, o->idem, o->flag ? H_OUTCOME_CREATED : H_OUTCOME_OK, o->out) : r;
 }
 
@@ -40,6 +62,10 @@ h_result h_device_register(struct h_app *app, const struct h_actor *actor,
   struct op o = {.actor = actor, .in = in, .idem = idem};
   h_result r = h_db_tx_json(app->db, register_tx, &o, &o.out, device);
   *created = o.flag;
+  if (r == H_OK && o.notice[0] != '\0') {
+    const char *ids[] = {o.notice};
+    h_outbox_push(app, H_QUEUE_EMAIL, ids, 1, actor->request_id);
+  }
   return r;
 }
 

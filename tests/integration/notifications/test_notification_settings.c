@@ -154,6 +154,15 @@ static void test_devices(void **state) {
   assert_int_equal(th_sql_long("SELECT count(*) FROM devices WHERE user_id = $1::uuid", b_id), 1);
   assert_int_equal(th_sql_long("SELECT count(*) FROM audit_log WHERE action = 'device.moved'"
                                " AND target_id = $1", th_str(d1, "id")), 1);
+  /* the previous owner is told by e-mail, queued for the e-mail worker */
+  char *notice = th_sql_text("SELECT d.id FROM deliveries d JOIN notifications n"
+                             " ON n.id = d.notification_id WHERE n.user_id = $1::uuid"
+                             " AND n.template_key = 'device_moved' AND d.channel = 'email'", a_id);
+  assert_non_null(notice);
+  assert_true(th_list_has("herald:q:{email}", notice));
+  free(notice);
+  assert_int_equal(th_sql_long("SELECT count(*) FROM notifications WHERE user_id = $1::uuid"
+                               " AND template_key = 'device_moved'", b_id), 0);
   char path[128];
   snprintf(path, sizeof(path), "/api/v1/devices/%s", th_str(d1, "id"));
   json_decref(expect(a, "DELETE", path, NULL, 404));
