@@ -1,10 +1,17 @@
-/* Unit: the HTTP client's pure helpers (Retry-After, form encoding). */
+/* Unit: the HTTP client's pure helpers (Retry-After, form encoding), and its body bound
+ * against a one-shot server on loopback. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <cmocka.h>
+#include <arpa/inet.h>
+#include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "net/http_client.h"
 
@@ -78,6 +85,70 @@ static void test_form(void **state) {
   free(form);
 }
 
+/* A server that answers one request with a body of body_len bytes. */
+struct one_shot {
+  int fd;
+  size_t body_len;
+};
+
+static void *serve_once(void *arg) {
+  struct one_shot *o = arg;
+  int c = accept(o->fd, NULL, NULL);
+  char buf[4096];
+  (void)!read(c, buf, sizeof(buf)); /* the request: small, one read */
+  char head[128];
+  int n = snprintf(head, sizeof(head),
+                   "HTTP/1.1 200 OK\r\nContent-Length: %zu\r\nConnection: close\r\n\r\n",
+                   o->body_len);
+  (void)!write(c, head, (size_t)n);
+  static char chunk[65536];
+  memset(chunk, 'x', sizeof(chunk));
+  for (size_t sent = 0; sent < o->body_len;) {
+    size_t k = o->body_len - sent < sizeof(chunk) ? o->body_len - sent : sizeof(chunk);
+    ssize_t w = write(c, chunk, k);
+    if (w <= 0) {
+      break; /* the client hung up: what the bound does */
+    }
+    sent += (size_t)w;
+  }
+  close(c);
+  return NULL;
+}
+
+/* GET of a body of body_len bytes from a one-shot loopback server into out. */
+static h_result fetch(size_t body_len, struct h_http_response *out) {
+  struct one_shot o = {socket(AF_INET, SOCK_STREAM, 0), body_len};
+  struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+  socklen_t len = sizeof(a);
+  assert_int_equal(bind(o.fd, (struct sockaddr *)&a, sizeof(a)), 0);
+  assert_int_equal(listen(o.fd, 1), 0);
+  getsockname(o.fd, (struct sockaddr *)&a, &len);
+  pthread_t t;
+  pthread_create(&t, NULL, serve_once, &o);
+  char url[64];
+  snprintf(url, sizeof(url), "http://127.0.0.1:%d/big", ntohs(a.sin_port));
+  struct h_http *h = h_http_create(10000, 2000);
+  struct h_http_request rq = {.method = "GET", .url = url};
+  h_result r = h_http_send(h, &rq, out);
+  h_http_destroy(h);
+  pthread_join(t, NULL);
+  close(o.fd);
+  return r;
+}
+
+static void test_body_is_bounded(void **state) {
+  (void)state;
+  struct h_http_response out = {0};
+  assert_int_equal(fetch(1000, &out), H_OK);
+  assert_int_equal(out.status, 200);
+  assert_int_equal(out.body_len, 1000);
+  h_http_response_free(&out);
+  memset(&out, 0, sizeof(out));
+  assert_int_equal(fetch(H_HTTP_MAX_BODY + 1, &out), H_ERR_UNAVAILABLE);
+  assert_true(out.body_len <= H_HTTP_MAX_BODY);
+  h_http_response_free(&out);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
     cmocka_unit_test(test_retry_after_seconds),
@@ -85,6 +156,7 @@ int main(void) {
     cmocka_unit_test(test_retry_after_dates),
     cmocka_unit_test(test_retry_after_garbage),
     cmocka_unit_test(test_form),
+    cmocka_unit_test(test_body_is_bounded),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
