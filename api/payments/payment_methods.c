@@ -34,12 +34,8 @@ void h_payment_methods_post(struct h_req *rq) {
     h_field_error(&fe, "provider_payment_method_id", "invalid_payment_method",
                   "Must be a provider payment method id (pm_...).");
   }
-  if (h_field_errors_count(&fe) > 0) {
-    h_reply_field_errors(rq, &fe);
-    return;
-  }
   struct h_idem idem;
-  if (!h_http_idem_begin(rq, &idem)) {
+  if (!h_http_idem_begin_valid(rq, &fe, &idem)) {
     return;
   }
   struct h_actor actor = h_actor_of(rq);

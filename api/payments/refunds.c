@@ -26,12 +26,8 @@ void h_refunds_post(struct h_req *rq) {
     h_field_error(&fe, "reason", "invalid_reason",
                   "Must be duplicate, fraudulent or requested_by_customer.");
   }
-  if (h_field_errors_count(&fe) > 0) {
-    h_reply_field_errors(rq, &fe);
-    return;
-  }
   struct h_idem idem;
-  if (!h_http_idem_begin(rq, &idem)) {
+  if (!h_http_idem_begin_valid(rq, &fe, &idem)) {
     return;
   }
   struct h_actor actor = h_actor_of(rq);

@@ -25,12 +25,12 @@ h_result h_refresh_lock(PGconn *conn, const char *token_hash, struct h_refresh_r
   const char *params[] = {token_hash};
   PGresult *res = NULL;
   h_result r = h_db_exec_row(conn,
-                         "SELECT t.id, t.user_id, t.family_id, u.role, u.status,"
-                         " t.used_at IS NOT NULL, t.revoked_at IS NOT NULL, t.expires_at <= now(),"
-                         " u.token_epoch, t.mfa"
-                         " FROM refresh_tokens t JOIN users u ON u.id = t.user_id"
-                         " WHERE t.token_hash = $1 FOR UPDATE OF t",
-                         1, params, &res);
+                             "SELECT t.id, t.user_id, t.family_id, u.role, u.status,"
+                             " t.used_at IS NOT NULL, t.revoked_at IS NOT NULL, t.expires_at <= now(),"
+                             " u.token_epoch, t.mfa"
+                             " FROM refresh_tokens t JOIN users u ON u.id = t.user_id"
+                             " WHERE t.token_hash = $1 FOR UPDATE OF t",
+                             1, params, &res);
   if (r != H_OK) {
     return r;
   }
@@ -187,16 +187,12 @@ h_result h_api_key_revoke(PGconn *conn, const char *id) {
 h_result h_api_key_touch(PGconn *conn, const char *key_hash, char id[37]) {
   const char *params[] = {key_hash};
   PGresult *res = NULL;
-  h_result r = h_db_exec(conn,
-                         "UPDATE api_keys SET last_used_at = now() WHERE key_hash = $1"
-                         " AND revoked_at IS NULL RETURNING id",
-                         1, params, &res);
+  h_result r = h_db_exec_row(conn,
+                             "UPDATE api_keys SET last_used_at = now() WHERE key_hash = $1"
+                             " AND revoked_at IS NULL RETURNING id",
+                             1, params, &res);
   if (r == H_OK) {
-    if (PQntuples(res) == 1) {
-      snprintf(id, 37, "%s", PQgetvalue(res, 0, 0));
-    } else {
-      r = H_ERR_NOT_FOUND;
-    }
+    snprintf(id, 37, "%s", PQgetvalue(res, 0, 0));
   }
   PQclear(res);
   return r;

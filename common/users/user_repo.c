@@ -27,10 +27,10 @@ h_result h_user_repo_login_row(PGconn *conn, const char *email, struct h_login_r
   const char *params[] = {email};
   PGresult *res = NULL;
   h_result r = h_db_exec_row(conn,
-                         "SELECT id, role, status, password_hash,"
-                         " GREATEST(0, ceil(extract(epoch FROM locked_until - now())))::int,"
-                         " token_epoch FROM users WHERE lower(email) = lower($1) AND status <> 'deleted'",
-                         1, params, &res);
+                             "SELECT id, role, status, password_hash,"
+                             " GREATEST(0, ceil(extract(epoch FROM locked_until - now())))::int,"
+                             " token_epoch FROM users WHERE lower(email) = lower($1) AND status <> 'deleted'",
+                             1, params, &res);
   if (r != H_OK) {
     return r;
   }
@@ -214,16 +214,13 @@ h_result h_user_repo_admin_update(PGconn *conn, const char *id, const char *role
 h_result h_user_repo_lock_by_email(PGconn *conn, const char *email, char id[37], char role[16]) {
   const char *params[] = {email};
   PGresult *res = NULL;
-  h_result r = h_db_exec(conn,
-                         "SELECT id, role FROM users WHERE lower(email) = lower($1) FOR UPDATE",
-                         1, params, &res);
+  h_result r = h_db_exec_row(conn,
+                             "SELECT id, role FROM users WHERE lower(email) = lower($1)"
+                             " FOR UPDATE",
+                             1, params, &res);
   if (r == H_OK) {
-    if (PQntuples(res) == 1) {
-      snprintf(id, 37, "%s", PQgetvalue(res, 0, 0));
-      snprintf(role, 16, "%s", PQgetvalue(res, 0, 1));
-    } else {
-      r = H_ERR_NOT_FOUND;
-    }
+    snprintf(id, 37, "%s", PQgetvalue(res, 0, 0));
+    snprintf(role, 16, "%s", PQgetvalue(res, 0, 1));
   }
   PQclear(res);
   return r;
@@ -286,18 +283,14 @@ h_result h_user_repo_bump_epoch(PGconn *conn, const char *id, long *epoch) {
 h_result h_user_repo_grant_row(PGconn *conn, const char *id, char role[16], long *epoch) {
   const char *params[] = {id};
   PGresult *res = NULL;
-  h_result r = h_db_exec(conn,
-                         "SELECT role, token_epoch FROM users WHERE id = $1::uuid"
-                         " AND status = 'active'",
-                         1, params, &res);
+  h_result r = h_db_exec_row(conn,
+                             "SELECT role, token_epoch FROM users WHERE id = $1::uuid"
+                             " AND status = 'active'",
+                             1, params, &res);
   if (r == H_OK) {
-    if (PQntuples(res) == 1) {
-      snprintf(role, 16, "%s", PQgetvalue(res, 0, 0));
-      *epoch = atol(PQgetvalue(res, 0, 1));
-    } else {
-      r = H_ERR_NOT_FOUND;
-    }
-    PQclear(res);
+    snprintf(role, 16, "%s", PQgetvalue(res, 0, 0));
+    *epoch = atol(PQgetvalue(res, 0, 1));
   }
+  PQclear(res);
   return r;
 }
