@@ -11,6 +11,7 @@
 #include "core/alloc.h"
 #include "core/money.h"
 #include "net/forwarded.h"
+#include "net/netaddr.h"
 #include "store/redis_sentinel.h"
 
 #define OPT(env, type, field, def, min, max, choices, secret, desc) \
@@ -194,6 +195,8 @@ static const struct h_config_option options[] = {
       "SMS attempts before the job goes dead"),
   OPT("HERALD_PUSH_MAX_ATTEMPTS", H_CFG_INT, push_max_attempts, "5", 1, 100, NULL, false,
       "push attempts before the job goes dead"),
+  OPT("HERALD_WEBHOOK_MAX_ATTEMPTS", H_CFG_INT, webhook_max_attempts, "8", 1, 100, NULL, false,
+      "webhook attempts before the job goes dead"),
   OPT("HERALD_EMAIL_ON_RECOVERY", H_CFG_ENUM, email_on_recovery, "resend", 0, 0, "resend|hold",
       false, "an e-mail job recovered from a dead worker may already be sent: resend or hold for"
       " review (status held)"),
@@ -201,6 +204,21 @@ static const struct h_config_option options[] = {
       "the same for SMS"),
   OPT("HERALD_PUSH_ON_RECOVERY", H_CFG_ENUM, push_on_recovery, "resend", 0, 0, "resend|hold",
       false, "the same for push"),
+  OPT("HERALD_WEBHOOK_DISABLE_AFTER", H_CFG_INT, webhook_disable_after, "20", 1, 100000, NULL,
+      false, "consecutive failed attempts after which a webhook endpoint is disabled (its owner"
+      " is told by e-mail)"),
+  OPT("HERALD_WEBHOOK_ALLOW_HTTP", H_CFG_BOOL, webhook_allow_http, "false", 0, 0, NULL, false,
+      "accept http:// webhook endpoints (development only; otherwise https:// is required)"),
+  OPT("HERALD_WEBHOOK_ALLOW_NETS", H_CFG_STRING, webhook_allow_nets, "", 0, 0, NULL, false,
+      "comma-separated CIDR prefixes webhook endpoints may reach although loopback, private,"
+      " link-local, CGNAT, ULA or otherwise not public (e.g. 127.0.0.1/32 in tests; empty:"
+      " public addresses only)"),
+  OPT("HERALD_WEBHOOK_SECRET_GRACE_S", H_CFG_INT, webhook_secret_grace_s, "86400", 0, 2592000,
+      NULL, false, "after a secret rotation, how long the previous secret also signs"),
+  OPT("HERALD_WEBHOOK_MAX_ENDPOINTS", H_CFG_INT, webhook_max_endpoints, "10", 1, 16, NULL, false,
+      "webhook endpoints per user (and system-wide endpoints in all)"),
+  OPT("HERALD_WEBHOOK_MAX_RESPONSE_BYTES", H_CFG_INT, webhook_max_response_bytes, "65536", 1024,
+      16777216, NULL, false, "longest webhook response body read; a longer one fails the attempt"),
   OPT("HERALD_PROVIDER_TIMEOUT_MS", H_CFG_INT, provider_timeout_ms, "10000", 100, 300000, NULL,
       false, "timeout of one provider call (SMTP transaction, SMS or FCM request)"),
   OPT("HERALD_EMAIL_PROVIDER", H_CFG_ENUM, email_provider, "file", 0, 0, "file|smtp", false,
@@ -461,6 +479,14 @@ static char *cross_check(const struct h_config *cfg) {
   if (error == NULL) {
     error = h_forwarded_config_check(cfg->trusted_proxies);
   }
+  struct h_net_allow allow;
+  char *nets_error = NULL;
+  if (error == NULL && h_net_allow_parse(cfg->webhook_allow_nets, &allow, &nets_error) == H_OK) {
+    h_net_allow_free(&allow);
+  } else if (error == NULL) {
+    error = h_sprintf("HERALD_WEBHOOK_ALLOW_NETS: %s", nets_error);
+  }
+  free(nets_error);
   if (error == NULL) {
     error = h_money_config_check(cfg->payment_currencies, cfg->payment_provider_fees,
                                  cfg->payment_platform_fees);

@@ -99,9 +99,16 @@ struct h_config {
   int email_max_attempts;
   int sms_max_attempts;
   int push_max_attempts;
+  int webhook_max_attempts;
   char *email_on_recovery; /* resend|hold */
   char *sms_on_recovery;
   char *push_on_recovery;
+  int webhook_disable_after;     /* consecutive failures that disable an endpoint */
+  bool webhook_allow_http;
+  char *webhook_allow_nets;      /* CIDR list reachable despite the address check */
+  int webhook_secret_grace_s;
+  int webhook_max_endpoints;
+  int webhook_max_response_bytes;
   int provider_timeout_ms;
   char *email_provider; /* file|smtp */
   char *email_outbox_dir;

@@ -65,14 +65,16 @@ struct exchange {
   const struct h_http_request *rq;
   struct h_http_response *out;
   bool too_big;
+  bool refused;   /* allow_address said no */
 };
 
-/* libcurl write callback: appends to the response body, up to H_HTTP_MAX_BODY. */
+/* libcurl write callback: appends to the response body, up to the request's bound. */
 static size_t on_body(char *ptr, size_t size, size_t nmemb, void *userdata) {
   struct exchange *x = userdata;
   struct h_http_response *r = x->out;
   size_t n = size * nmemb;
-  if (r->body_len + n > H_HTTP_MAX_BODY) {
+  size_t max = x->rq->max_body > 0 ? x->rq->max_body : H_HTTP_MAX_BODY;
+  if (r->body_len + n > max) {
     x->too_big = true;
     return 0; /* libcurl stops with CURLE_WRITE_ERROR */
   }
@@ -118,6 +120,30 @@ static size_t on_header(char *ptr, size_t size, size_t nmemb, void *userdata) {
   return n;
 }
 
+/* libcurl open-socket callback of requests with allow_address: refuses the connection
+ * when the request's check says no. */
+static curl_socket_t open_checked(void *ctx, curlsocktype purpose, struct curl_sockaddr *a) {
+  struct exchange *x = ctx;
+  if (purpose != CURLSOCKTYPE_IPCXN || !x->rq->allow_address(&a->addr, x->rq->address_ctx)) {
+    x->refused = true;
+    return CURL_SOCKET_BAD;
+  }
+  return socket(a->family, a->socktype, a->protocol);
+}
+
+/* The settings of requests that go where a user said (see h_http_request.resolve). */
+static void set_guarded(CURL *c, const struct h_http_request *rq, struct curl_slist *resolve,
+                        struct exchange *x) {
+  if (resolve != NULL) {
+    curl_easy_setopt(c, CURLOPT_RESOLVE, resolve);
+  }
+  if (rq->allow_address != NULL) {
+    curl_easy_setopt(c, CURLOPT_OPENSOCKETFUNCTION, open_checked);
+    curl_easy_setopt(c, CURLOPT_OPENSOCKETDATA, x);
+    curl_easy_setopt(c, CURLOPT_PROXY, "");
+  }
+}
+
 static void set_request(struct h_http *h, const struct h_http_request *rq,
                         struct curl_slist *headers, struct exchange *x) {
   CURL *c = h->curl;
@@ -132,6 +158,7 @@ static void set_request(struct h_http *h, const struct h_http_request *rq,
   curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 1L);
   curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 2L);
   curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
+  curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 0L);
   curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, rq->method);
   curl_easy_setopt(c, CURLOPT_HTTPHEADER, headers);
   curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
@@ -161,16 +188,21 @@ h_result h_http_send(struct h_http *h, const struct h_http_request *rq,
     headers = curl_slist_append(headers, rq->headers[i]);
   }
   headers = curl_slist_append(headers, "Expect:");
-  struct exchange x = {rq, out, false};
+  struct exchange x = {rq, out, false, false};
   set_request(h, rq, headers, &x);
+  struct curl_slist *resolve = rq->resolve != NULL ? curl_slist_append(NULL, rq->resolve) : NULL;
+  set_guarded(h->curl, rq, resolve, &x);
   CURLcode rc = curl_easy_perform(h->curl);
   curl_slist_free_all(headers);
+  curl_slist_free_all(resolve);
   if (out->body == NULL) {
     out->body = h_strdup("");
   }
   if (rc != CURLE_OK) {
     snprintf(out->error, sizeof(out->error), "%s",
-             x.too_big ? "response body too large" : curl_easy_strerror(rc));
+             x.too_big   ? "response body too large"
+             : x.refused ? "connection refused by the address check"
+                         : curl_easy_strerror(rc));
     out->status = 0;
     return rc == CURLE_OPERATION_TIMEDOUT ? H_ERR_TIMEOUT : H_ERR_UNAVAILABLE;
   }

@@ -6,11 +6,14 @@
  * h_http_create (after curl_global_init() in main()); code that runs on threads it
  * does not own (the API's handlers) takes h_http_thread(). Every request verifies
  * TLS peers and host names, speaks only http and https, is bounded in time
- * (whole request and connect) and reads at most H_HTTP_MAX_BODY bytes of body. */
+ * (whole request and connect), never follows redirects and reads at most H_HTTP_MAX_BODY
+ * bytes of body. */
 #ifndef HERALD_HTTP_CLIENT_H
 #define HERALD_HTTP_CLIENT_H
 
+#include <stdbool.h>
 #include <stddef.h>
+#include <sys/socket.h>
 #include <time.h>
 
 #include "core/result.h"
@@ -40,6 +43,13 @@ struct h_http_request {
   long connect_timeout_ms;
   h_http_header_fn on_header;     /* may be NULL */
   void *header_ctx;
+  /* Outgoing requests to addresses users chose (webhooks): */
+  const char *resolve;            /* "host:port:address": connect there, no DNS; or NULL */
+  /* Asked before every connection with the address about to be used; false refuses it
+   * (the request fails with H_ERR_UNAVAILABLE). Set: no proxy is used. May be NULL. */
+  bool (*allow_address)(const struct sockaddr *sa, void *ctx);
+  void *address_ctx;
+  size_t max_body;                /* longest body read; 0: H_HTTP_MAX_BODY */
 };
 
 struct h_http_response {

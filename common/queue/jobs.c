@@ -28,6 +28,13 @@ void h_job_free(struct h_job *job) {
     free(job->devices[i].platform);
   }
   free(job->devices);
+  if (job->endpoint != NULL) {
+    free(job->endpoint->url);
+    free(job->endpoint->format);
+    free(job->endpoint->secret);
+    free(job->endpoint->previous_secret);
+    free(job->endpoint);
+  }
   memset(job, 0, sizeof(*job));
 }
 
@@ -169,6 +176,69 @@ h_result h_job_load_devices(PGconn *conn, struct h_job *job) {
   }
   PQclear(res);
   return H_OK;
+}
+
+h_result h_job_load_endpoint(PGconn *conn, struct h_job *job) {
+  const char *params[] = {job->id};
+  PGresult *res = NULL;
+  h_result r = h_db_exec(conn,
+                         "SELECT e.id, e.url, e.format, e.secret,"
+                         " CASE WHEN e.previous_secret_expires_at > now()"
+                         "   THEN e.previous_secret END, e.enabled"
+                         " FROM deliveries d JOIN webhook_endpoints e ON e.id = d.endpoint_id"
+                         " WHERE d.id = $1::uuid",
+                         1, params, &res);
+  if (r != H_OK) {
+    return r;
+  }
+  if (PQntuples(res) == 1) {
+    struct h_endpoint *e = h_calloc(1, sizeof(*e));
+    snprintf(e->id, sizeof(e->id), "%s", PQgetvalue(res, 0, 0));
+    e->url = column(res, 0, 1);
+    e->format = column(res, 0, 2);
+    e->secret = column(res, 0, 3);
+    e->previous_secret = column(res, 0, 4);
+    e->enabled = PQgetvalue(res, 0, 5)[0] == 't';
+    job->endpoint = e;
+  }
+  PQclear(res);
+  return H_OK;
+}
+
+h_result h_job_endpoint_result(PGconn *conn, const struct h_job *job, bool ok, int disable_after,
+                               bool *disabled) {
+  if (disabled != NULL) {
+    *disabled = false;
+  }
+  if (job->endpoint == NULL) {
+    return H_OK;
+  }
+  char limit[16];
+  snprintf(limit, sizeof(limit), "%d", disable_after);
+  const char *params[] = {job->endpoint->id, ok ? "t" : "f", limit};
+  PGresult *res = NULL;
+  h_result r = h_db_exec(
+      conn,
+      "UPDATE webhook_endpoints SET"
+      "   consecutive_failures = CASE WHEN $2::bool THEN 0 ELSE consecutive_failures + 1 END,"
+      "   last_success_at = CASE WHEN $2::bool THEN now() ELSE last_success_at END,"
+      "   last_failure_at = CASE WHEN $2::bool THEN last_failure_at ELSE now() END,"
+      "   enabled = enabled AND ($2::bool OR consecutive_failures + 1 < $3::int),"
+      "   disabled_at = CASE WHEN enabled AND NOT $2::bool AND consecutive_failures + 1 >= $3::int"
+      "     THEN now() ELSE disabled_at END,"
+      "   disabled_reason = CASE WHEN enabled AND NOT $2::bool"
+      "     AND consecutive_failures + 1 >= $3::int"
+      "     THEN 'consecutive_failures' ELSE disabled_reason END,"
+      "   updated_at = now()"
+      " WHERE id = $1::uuid RETURNING NOT enabled AND disabled_at = now()",
+      3, params, &res);
+  if (r == H_OK) {
+    if (disabled != NULL) {
+      *disabled = PQntuples(res) == 1 && PQgetvalue(res, 0, 0)[0] == 't';
+    }
+    PQclear(res);
+  }
+  return r;
 }
 
 /* After a fenced update matched nothing: H_OK when this very outcome is already

@@ -19,6 +19,16 @@ struct h_device {
   char *platform; /* owned: ios, android, web */
 };
 
+/* A webhook delivery's endpoint (h_job_load_endpoint). */
+struct h_endpoint {
+  char id[37];
+  char *url;             /* owned */
+  char *format;          /* owned: json, slack, discord */
+  char *secret;          /* owned: "whsec_..." */
+  char *previous_secret; /* owned: the rotated-out secret while its grace lasts, else NULL */
+  bool enabled;
+};
+
 struct h_job {
   char id[37];
   char notification_id[37];
@@ -43,6 +53,7 @@ struct h_job {
   char *user_status;       /* active, disabled, deleted */
   struct h_device *devices; /* push: active devices, owned (h_job_load_devices) */
   size_t ndevices;
+  struct h_endpoint *endpoint; /* webhook: owned (h_job_load_endpoint); NULL when deleted */
 };
 
 /* Frees what job owns and clears it. */
@@ -77,6 +88,17 @@ h_result h_job_load(PGconn *conn, const char *id, struct h_job *job);
 
 /* Loads the user's active devices into job->devices (newest first, at most 50). */
 h_result h_job_load_devices(PGconn *conn, struct h_job *job);
+
+/* Loads the webhook endpoint of the delivery into job->endpoint (left NULL when the
+ * endpoint was deleted). */
+h_result h_job_load_endpoint(PGconn *conn, struct h_job *job);
+
+/* Counts an attempt against job's endpoint: ok resets its run of failures; a failure
+ * extends it, and at disable_after consecutive failures disables the endpoint (reason
+ * "consecutive_failures"; the API's sweeper then tells its owner). *disabled (may be
+ * NULL) tells whether this call disabled it. */
+h_result h_job_endpoint_result(PGconn *conn, const struct h_job *job, bool ok, int disable_after,
+                               bool *disabled);
 
 /* What became of one attempt; every pointer is borrowed. */
 struct h_job_outcome {

@@ -7,7 +7,7 @@
 
 #include "core/alloc.h"
 
-static const char *names[H_QUEUE_COUNT] = {"email", "sms", "push", "reconcile"};
+static const char *names[H_QUEUE_COUNT] = {"email", "sms", "push", "webhook", "reconcile"};
 
 const char *h_queue_name(enum h_queue q) {
   return (int)q >= 0 && q < H_QUEUE_COUNT ? names[q] : "unknown";

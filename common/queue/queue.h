@@ -15,9 +15,10 @@
 #include "store/redis.h"
 #include "core/result.h"
 
-enum h_queue { H_QUEUE_EMAIL, H_QUEUE_SMS, H_QUEUE_PUSH, H_QUEUE_RECONCILE, H_QUEUE_COUNT };
+enum h_queue { H_QUEUE_EMAIL, H_QUEUE_SMS, H_QUEUE_PUSH, H_QUEUE_WEBHOOK, H_QUEUE_RECONCILE,
+               H_QUEUE_COUNT };
 
-/* "email", "sms", "push", "reconcile". Static. */
+/* "email", "sms", "push", "webhook", "reconcile". Static. */
 const char *h_queue_name(enum h_queue q);
 
 /* The queue of a name or a delivery channel; -1 when there is none (e.g. "in_app"). */

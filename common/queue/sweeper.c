@@ -11,7 +11,8 @@
 #include "core/log.h"
 
 /* The delivery queues the sweeper owns (reconcile carries jobs, not deliveries). */
-static const enum h_queue delivery_queues[] = {H_QUEUE_EMAIL, H_QUEUE_SMS, H_QUEUE_PUSH};
+static const enum h_queue delivery_queues[] = {H_QUEUE_EMAIL, H_QUEUE_SMS, H_QUEUE_PUSH,
+                                              H_QUEUE_WEBHOOK};
 #define N_DELIVERY_QUEUES (sizeof(delivery_queues) / sizeof(delivery_queues[0]))
 
 /* KEYS[1] delayed set, KEYS[2] ready list (same hash tag); ARGV[1] now, ARGV[2] limit. */

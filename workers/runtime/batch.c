@@ -28,6 +28,9 @@ struct batch {
 };
 
 int h_rt_batch_size(const struct h_rt *rt) {
+  if (rt->def->needs_endpoint) {
+    return 1; /* every attempt is counted against its endpoint: h_rt_attempt one by one */
+  }
   return rt->opts->batch > 0 ? rt->opts->batch : rt->cfg->worker_batch;
 }
 

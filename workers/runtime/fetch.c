@@ -135,16 +135,50 @@ void h_rt_attempt(struct h_wthread *t, const struct h_job *job, struct h_send_re
   *duration_ms = (int)(h_rt_now_ms() - start);
 }
 
-static h_result devices_run(PGconn *pg, void *arg) {
-  return h_job_load_devices(pg, ((struct job_step *)arg)->job);
+static h_result targets_run(PGconn *pg, void *arg) {
+  struct job_step *a = arg;
+  return a->t->rt->def->needs_devices ? h_job_load_devices(pg, a->job)
+                                      : h_job_load_endpoint(pg, a->job);
 }
 
-/* Loads the user's devices for providers that need them; false when stopped. */
-static bool load_devices(struct h_wthread *t, struct h_job *job) {
+/* Loads the user's devices or the delivery's endpoint for providers that need them;
+ * false when stopped. */
+static bool load_targets(struct h_wthread *t, struct h_job *job) {
+  if (!t->rt->def->needs_devices && !t->rt->def->needs_endpoint) {
+    return true;
+  }
   struct job_step a = {.t = t, .job = job};
-  struct h_rt_pg_step step = {"loading devices", devices_run, &a, H_OK, H_OK,
+  struct h_rt_pg_step step = {"loading the targets", targets_run, &a, H_OK, H_OK,
                               &t->rt->hard_stop, false};
   return h_rt_pg_retry(t, &step) == H_OK;
+}
+
+struct endpoint_step {
+  const struct h_job *job;
+  bool ok;
+  int disable_after;
+  bool disabled;
+};
+
+static h_result endpoint_run(PGconn *pg, void *arg) {
+  struct endpoint_step *a = arg;
+  return h_job_endpoint_result(pg, a->job, a->ok, a->disable_after, &a->disabled);
+}
+
+/* Counts a recorded attempt against the job's endpoint (webhook). */
+static void count_endpoint(struct h_wthread *t, const struct h_job *job,
+                           const struct h_send_result *res) {
+  if (!t->rt->def->needs_endpoint || job->endpoint == NULL || res->status == H_SEND_SKIP) {
+    return;
+  }
+  struct endpoint_step a = {job, res->status == H_SEND_OK, t->rt->cfg->webhook_disable_after,
+                            false};
+  struct h_rt_pg_step step = {"counting the endpoint's attempt", endpoint_run, &a, H_OK, H_OK,
+                              &t->rt->hard_stop, false};
+  if (h_rt_pg_retry(t, &step) == H_OK && a.disabled) {
+    h_log_warning("%s: webhook endpoint %s disabled after %d consecutive failures",
+                  t->worker_id, job->endpoint->id, t->rt->cfg->webhook_disable_after);
+  }
 }
 
 void h_rt_decide(struct h_wthread *t, const struct h_job *job, const struct h_send_result *res,
@@ -237,6 +271,8 @@ static void masked_recipient(const struct h_job *job, char *out, size_t outlen) 
     h_mask_phone(job->phone, out, outlen);
   } else if (strcmp(job->channel, "push") == 0) {
     snprintf(out, outlen, "%zu device(s)", job->ndevices);
+  } else if (strcmp(job->channel, "webhook") == 0 && job->endpoint != NULL) {
+    snprintf(out, outlen, "endpoint %s", job->endpoint->id);
   } else {
     snprintf(out, outlen, "-");
   }
@@ -281,7 +317,7 @@ static void run_job(struct h_wthread *t, struct h_job *job) {
   struct h_job_outcome o;
   int duration_ms = 0;
   h_wmetrics_in_flight(rt->metrics, 1);
-  if (rt->def->needs_devices && !load_devices(t, job)) {
+  if (!load_targets(t, job)) {
     h_wmetrics_in_flight(rt->metrics, -1);
     return; /* drain deadline passed: the reaper recovers it */
   }
@@ -290,6 +326,7 @@ static void run_job(struct h_wthread *t, struct h_job *job) {
   h_result r = record(t, job, &o);
   h_wmetrics_in_flight(rt->metrics, -1);
   if (r == H_OK) {
+    count_endpoint(t, job, &res);
     settle(t, job->id, o.status, o.due_at);
     h_wmetrics_outcome(rt->metrics, h_rt_outcome_of(o.status));
     h_rt_log_outcome(t, job, &o);
@@ -370,6 +407,8 @@ static void dry_run_one(struct h_rt *rt, struct h_wthread *m, const char *id) {
   h_result r = h_job_load(m->pg, id, &job);
   if (r == H_OK && rt->def->needs_devices) {
     r = h_job_load_devices(m->pg, &job);
+  } else if (r == H_OK && rt->def->needs_endpoint) {
+    r = h_job_load_endpoint(m->pg, &job);
   }
   if (r != H_OK) {
     printf("%s\t(not loadable: %s)\n", id, h_result_name(r));

@@ -31,6 +31,9 @@ static void channel_settings(struct h_rt *rt) {
   } else if (rt->def->queue == H_QUEUE_PUSH) {
     rt->max_attempts = cfg->push_max_attempts;
     hold = cfg->push_on_recovery;
+  } else if (rt->def->queue == H_QUEUE_WEBHOOK) {
+    rt->max_attempts = cfg->webhook_max_attempts;
+    hold = "resend"; /* receivers deduplicate by webhook-id */
   }
   rt->hold_on_recovery = strcmp(hold, "hold") == 0;
 }

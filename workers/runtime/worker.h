@@ -54,6 +54,9 @@ struct h_worker_def {
   const char *program;      /* "herald-email" */
   enum h_queue queue;       /* H_QUEUE_EMAIL; the channel has the queue's name */
   bool needs_devices;       /* load the user's active devices before sending (push) */
+  /* webhook: load the delivery's endpoint before sending, count every attempt against
+   * it (HERALD_WEBHOOK_DISABLE_AFTER), and take one job at a time */
+  bool needs_endpoint;
   /* Picks and builds the provider configured in cfg. On failure returns
    * H_ERR_INVALID with *error naming the variable (caller frees). */
   h_result (*create)(const struct h_config *cfg, const struct h_provider **provider,
