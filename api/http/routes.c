@@ -8,6 +8,7 @@
 #include "admin/audit.h"
 #include "admin/reconciliations.h"
 #include "auth/auth.h"
+#include "channels/channels.h"
 #include "users/security.h"
 #include "core/alloc.h"
 #include "http/health.h"
@@ -74,6 +75,22 @@ static const struct h_route routes[] = {
   {"POST", "/api/v1/devices", h_devices_post, H_AUTH_USER},
   {"GET", "/api/v1/devices", h_devices_get, H_AUTH_USER},
   {"DELETE", "/api/v1/devices/:id", h_device_delete, H_AUTH_USER},
+  {"POST", "/api/v1/users/me/webhook-endpoints", h_me_webhook_endpoints_post, H_AUTH_USER},
+  {"GET", "/api/v1/users/me/webhook-endpoints", h_me_webhook_endpoints_get, H_AUTH_USER},
+  {"DELETE", "/api/v1/users/me/webhook-endpoints/:id", h_me_webhook_endpoint_delete,
+   H_AUTH_USER},
+  {"POST", "/api/v1/users/me/webhook-endpoints/:id/rotate-secret",
+   h_me_webhook_endpoint_rotate_post, H_AUTH_USER},
+  {"POST", "/api/v1/users/me/webhook-endpoints/:id/enable", h_me_webhook_endpoint_enable_post,
+   H_AUTH_USER},
+  {"POST", "/api/v1/admin/webhook-endpoints", h_admin_webhook_endpoints_post, H_AUTH_ADMIN},
+  {"GET", "/api/v1/admin/webhook-endpoints", h_admin_webhook_endpoints_get, H_AUTH_ADMIN},
+  {"DELETE", "/api/v1/admin/webhook-endpoints/:id", h_admin_webhook_endpoint_delete,
+   H_AUTH_ADMIN},
+  {"POST", "/api/v1/admin/webhook-endpoints/:id/rotate-secret",
+   h_admin_webhook_endpoint_rotate_post, H_AUTH_ADMIN},
+  {"POST", "/api/v1/admin/webhook-endpoints/:id/enable", h_admin_webhook_endpoint_enable_post,
+   H_AUTH_ADMIN},
   {"GET", "/api/v1/admin/templates", h_templates_get, H_AUTH_ADMIN},
   {"POST", "/api/v1/admin/templates", h_templates_post, H_AUTH_ADMIN},
   {"GET", "/api/v1/admin/templates/:key", h_template_get, H_AUTH_ADMIN},

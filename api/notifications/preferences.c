@@ -29,7 +29,7 @@ static json_t *channel_map(const json_t *v, const char *param, bool fill,
   json_object_foreach((json_t *)v, key, value) {
     snprintf(p, sizeof(p), "%s.%.64s", param, key);
     if (h_channel_parse(key) < 0) {
-      h_field_error(fe, p, "unknown_channel", "Must be one of in_app, email, sms, push.");
+      h_field_error(fe, p, "unknown_channel", "Must be one of in_app, email, sms, push, webhook.");
     } else if (!json_is_boolean(value)) {
       h_field_error(fe, p, "invalid_type", "Must be a boolean.");
     } else {

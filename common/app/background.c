@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <time.h>
 
+#include "channels/webhook_endpoint_service.h"
 #include "core/alloc.h"
 #include "store/db.h"
 #include "notifications/fanout.h"
@@ -104,6 +105,11 @@ static void *sweeper_main(void *arg) {
       h_log_warning("sweeper: pass failed; retrying in %d s", cfg->sweep_interval_s);
     }
     log_sweep(&stats);
+    long told = 0;
+    if (h_endpoint_notify_disabled(conn, &redis, &told) == H_OK && told > 0) {
+      h_log(H_LOG_INFO, NULL, NULL, "sweeper: told the owners of %ld disabled webhook endpoint(s)",
+            told);
+    }
     if (time(NULL) - last_purge >= PURGE_EVERY_S &&
         h_idem_purge(conn, cfg->idempotency_ttl_s, NULL) == H_OK &&
         h_outbox_clear_expired(conn, link_lifetime(cfg), NULL) == H_OK) {

@@ -207,8 +207,8 @@ h_result h_net_parse_url(const char *url, bool allow_http, struct h_net_target *
     *reason = "credentials_in_url";
     goto out;
   }
-  if (has_part(u, CURLUPART_FRAGMENT)) {
-    goto out;
+  if (has_part(u, CURLUPART_FRAGMENT) || has_part(u, CURLUPART_ZONEID)) {
+    goto out; /* a zone id names a local interface */
   }
   out->https = strcmp(scheme, "https") == 0;
   if (!out->https && strcmp(scheme, "http") != 0) {
@@ -222,10 +222,6 @@ h_result h_net_parse_url(const char *url, bool allow_http, struct h_net_target *
   if (out->host[0] == '[' && hl > 2 && out->host[hl - 1] == ']') {
     memmove(out->host, out->host + 1, hl - 2);
     out->host[hl - 2] = '\0';
-    char *zone = strchr(out->host, '%');
-    if (zone != NULL) {
-      goto out; /* a zone id names a local interface */
-    }
   }
   unsigned char tmp[16];
   out->literal = inet_pton(AF_INET, out->host, tmp) == 1 ||

@@ -3,7 +3,7 @@
 
 #include <string.h>
 
-static const char *names[H_CHANNEL_COUNT] = {"in_app", "email", "sms", "push"};
+static const char *names[H_CHANNEL_COUNT] = {"in_app", "email", "sms", "push", "webhook"};
 
 const char *h_channel_name(enum h_channel c) {
   return (int)c >= 0 && c < H_CHANNEL_COUNT ? names[c] : "unknown";
@@ -41,7 +41,15 @@ static const char *skip_reason(enum h_channel c, const char *category,
   if (c == H_CHANNEL_PUSH && rcpt->active_devices <= 0) {
     return "no_device";
   }
+  if (c == H_CHANNEL_WEBHOOK && rcpt->webhook_endpoints <= 0) {
+    return "no_endpoint";
+  }
   return NULL;
+}
+
+unsigned h_plan_default_channels(const struct h_recipient *rcpt) {
+  return rcpt->webhook_endpoints > 0 ? H_CHANNELS_ALL
+                                     : H_CHANNELS_ALL & ~H_CHANNEL_BIT(H_CHANNEL_WEBHOOK);
 }
 
 int h_plan_deliveries(unsigned mask, bool scheduled, bool critical, const char *category,

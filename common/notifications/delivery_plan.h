@@ -10,12 +10,16 @@
 #include <stdbool.h>
 
 enum h_channel { H_CHANNEL_IN_APP, H_CHANNEL_EMAIL, H_CHANNEL_SMS, H_CHANNEL_PUSH,
-                 H_CHANNEL_COUNT };
+                 H_CHANNEL_WEBHOOK, H_CHANNEL_COUNT };
+
+/* Most webhook endpoints one notification goes to (the user's and the system-wide
+ * ones): one delivery each. */
+#define H_WEBHOOK_TARGETS_MAX 32
 
 #define H_CHANNEL_BIT(c) (1u << (c))
 #define H_CHANNELS_ALL ((1u << H_CHANNEL_COUNT) - 1u)
 
-/* "in_app", "email", "sms", "push". Static. */
+/* "in_app", "email", "sms", "push", "webhook". Static. */
 const char *h_channel_name(enum h_channel c);
 
 /* The channel of a name, or -1. */
@@ -27,6 +31,7 @@ bool h_prefs_allow(const json_t *prefs, const char *category, enum h_channel c);
 struct h_recipient {
   bool has_phone;
   int active_devices;
+  int webhook_endpoints; /* enabled endpoints the notification would go to */
   const json_t *prefs; /* borrowed, may be NULL */
 };
 
@@ -37,8 +42,13 @@ struct h_planned_delivery {
   bool quiet_candidate; /* may still be delayed by quiet hours */
 };
 
-/* One planned delivery per channel of mask (H_CHANNELS_ALL when the caller gave none),
- * in channel order; returns how many. scheduled: send_at lies in the future.
+/* The channels of a notification whose caller named none: all of them, but webhook
+ * only when the recipient has an endpoint for it. */
+unsigned h_plan_default_channels(const struct h_recipient *rcpt);
+
+/* One planned delivery per channel of mask, in channel order; returns how many (the
+ * webhook channel's one plan stands for one delivery per endpoint). scheduled: send_at
+ * lies in the future.
  * critical priority is never a quiet-hours candidate, nor is in-app. */
 int h_plan_deliveries(unsigned mask, bool scheduled, bool critical, const char *category,
                       const struct h_recipient *rcpt, struct h_planned_delivery *out);

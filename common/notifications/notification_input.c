@@ -65,7 +65,7 @@ static unsigned parse_channels(const json_t *v, struct h_field_errors *fe) {
   }
   if (!json_is_array(v) || json_array_size(v) == 0) {
     h_field_error(fe, "channels", "invalid_type",
-                  "Must be a non-empty array of in_app, email, sms, push.");
+                  "Must be a non-empty array of in_app, email, sms, push, webhook.");
     return 0;
   }
   unsigned mask = 0;
@@ -75,7 +75,7 @@ static unsigned parse_channels(const json_t *v, struct h_field_errors *fe) {
     int c = h_channel_parse(json_string_value(item));
     if (c < 0) {
       h_field_error(fe, "channels", "unknown_channel",
-                    "channels[%zu] must be one of in_app, email, sms, push.", i);
+                    "channels[%zu] must be one of in_app, email, sms, push, webhook.", i);
     } else if (mask & H_CHANNEL_BIT(c)) {
       h_field_error(fe, "channels", "duplicate_channel", "channels[%zu] is listed twice.", i);
     } else {

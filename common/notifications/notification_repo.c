@@ -30,15 +30,25 @@
 #define DELIVERY_COLUMNS                                                                    \
   "id, 'delivery' AS object, notification_id, user_id, channel, status, reason, attempts,"  \
   " " H_SQL_TS("due_at") " AS due_at, " H_SQL_TS("sent_at") " AS sent_at, provider,"        \
-  " provider_message_id, last_error, " H_SQL_TS("created_at") " AS created_at, "            \
+  " provider_message_id, last_error, endpoint_id, " H_SQL_TS("created_at") " AS created_at, " \
   H_SQL_TS("updated_at") " AS updated_at"
 
 static void copy(char *dst, size_t n, const PGresult *res, int col) {
   snprintf(dst, n, "%s", PQgetisnull(res, 0, col) ? "" : PQgetvalue(res, 0, col));
 }
 
-h_result h_notif_repo_recipient(PGconn *conn, const char *user_id, const char *due_at,
-                                struct h_recipient_row *out) {
+/* Splits the comma-separated endpoint ids of column col into out. */
+static void endpoints_of(const PGresult *res, int col, struct h_recipient_row *out) {
+  const char *p = PQgetisnull(res, 0, col) ? "" : PQgetvalue(res, 0, col);
+  while (*p != '\0' && out->nendpoints < H_WEBHOOK_TARGETS_MAX) {
+    size_t len = strcspn(p, ",");
+    snprintf(out->endpoints[out->nendpoints++], 37, "%.*s", (int)(len < 36 ? len : 36), p);
+    p += len + (p[len] == ',');
+  }
+}
+
+h_result h_notif_repo_recipient(PGconn *conn, const char *user_id, const char *category,
+                                const char *due_at, struct h_recipient_row *out) {
   static const char sql[] =
       "SELECT u.locale, u.phone IS NOT NULL,"
       " (SELECT count(*) FROM devices d WHERE d.user_id = u.id AND d.active)::int,"
@@ -48,16 +58,22 @@ h_result h_notif_repo_recipient(PGconn *conn, const char *user_id, const char *d
       " COALESCE(p.quiet_timezone, u.timezone),"
       " CASE WHEN p.quiet_enabled THEN to_char(COALESCE($2::timestamptz, now())"
       "   AT TIME ZONE COALESCE(p.quiet_timezone, u.timezone), 'YYYY-MM-DD HH24:MI') END,"
-      " " H_SQL_TS("$2::timestamptz")
+      " " H_SQL_TS("$2::timestamptz") ","
+      " (SELECT string_agg(e.id::text, ',' ORDER BY e.user_id NULLS LAST, e.created_at, e.id)"
+      "  FROM (SELECT id, user_id, created_at FROM webhook_endpoints w"
+      "   WHERE (w.user_id = u.id OR w.user_id IS NULL) AND w.enabled"
+      "     AND (w.categories IS NULL OR $3 = ANY (w.categories))"
+      "   ORDER BY w.user_id NULLS LAST, w.created_at, w.id LIMIT 32) e)"
       " FROM users u LEFT JOIN notification_preferences p ON p.user_id = u.id"
       " WHERE u.id = $1::uuid AND u.status <> 'deleted'";
-  const char *params[] = {user_id, due_at};
+  const char *params[] = {user_id, due_at, category};
   PGresult *res = NULL;
   memset(out, 0, sizeof(*out));
-  h_result r = h_db_exec_row(conn, sql, 2, params, &res);
+  h_result r = h_db_exec_row(conn, sql, 3, params, &res);
   if (r != H_OK) {
     return r;
   }
+  endpoints_of(res, 10, out);
   copy(out->locale, sizeof(out->locale), res, 0);
   out->has_phone = PQgetvalue(res, 0, 1)[0] == 't';
   out->active_devices = atoi(PQgetvalue(res, 0, 2));
@@ -139,6 +155,7 @@ static char *deliveries_json(const struct h_delivery_row *rows, int n) {
     put_str(o, "status", rows[i].status);
     put_str(o, "reason", rows[i].reason);
     put_str(o, "due_at", rows[i].due_at);
+    put_str(o, "endpoint_id", rows[i].endpoint_id);
     json_array_append_new(arr, o);
   }
   char *json = json_dumps(arr, JSON_COMPACT);
@@ -190,11 +207,11 @@ h_result h_notif_repo_insert(PGconn *conn, const struct h_notification_row *rows
   const char *params[] = {json};
   r = h_db_exec(conn,
       "INSERT INTO deliveries (id, notification_id, user_id, channel, status, reason, due_at,"
-      "   sent_at)"
+      "   sent_at, endpoint_id)"
       " SELECT t.id, t.notification_id, t.user_id, t.channel, t.status, t.reason,"
-      "   COALESCE(t.due_at, now()), CASE WHEN t.status = 'sent' THEN now() END"
+      "   COALESCE(t.due_at, now()), CASE WHEN t.status = 'sent' THEN now() END, t.endpoint_id"
       " FROM json_to_recordset($1::json) AS t(id uuid, notification_id uuid, user_id uuid,"
-      "   channel text, status text, reason text, due_at timestamptz)",
+      "   channel text, status text, reason text, due_at timestamptz, endpoint_id uuid)",
       1, params, NULL);
   free(json);
   return r;

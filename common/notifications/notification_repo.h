@@ -24,12 +24,15 @@ struct h_recipient_row {
   char quiet_tz[65];     /* the preference's zone, else the profile's */
   char local_due[20];    /* "YYYY-MM-DD HH:MM" of the due instant in quiet_tz ("" if off) */
   char due_utc[32];      /* due_at as RFC 3339 UTC ("" when due_at is NULL) */
+  int nendpoints;        /* enabled webhook endpoints for the category: the user's, then */
+  char endpoints[H_WEBHOOK_TARGETS_MAX][37]; /* the system-wide ones, oldest first */
 };
 
-/* Loads a live user; due_at (RFC 3339 or NULL for now) is the instant whose local time is
- * computed. H_ERR_NOT_FOUND for an unknown or deleted user. Caller frees out->prefs. */
-h_result h_notif_repo_recipient(PGconn *conn, const char *user_id, const char *due_at,
-                                struct h_recipient_row *out);
+/* Loads a live user and the webhook endpoints a notification of category reaches; due_at
+ * (RFC 3339 or NULL for now) is the instant whose local time is computed.
+ * H_ERR_NOT_FOUND for an unknown or deleted user. Caller frees out->prefs. */
+h_result h_notif_repo_recipient(PGconn *conn, const char *user_id, const char *category,
+                                const char *due_at, struct h_recipient_row *out);
 
 /* Converts a local wall-clock time "YYYY-MM-DD HH:MM:SS" in zone to RFC 3339 UTC (the
  * tz database of PostgreSQL decides DST). */
@@ -49,6 +52,7 @@ struct h_notification_row {
 struct h_delivery_row {
   const char *id, *notification_id, *user_id;
   const char *channel, *status, *reason, *due_at;
+  const char *endpoint_id; /* webhook: the endpoint, else NULL */
 };
 
 /* The one write of notifications: inserts n notifications, then nd deliveries (of those

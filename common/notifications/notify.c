@@ -179,23 +179,39 @@ static double epoch_of(const char *ts) {
   return (double)timegm(&tm);
 }
 
-/* Fills the plan of p: one delivery per planned channel, with new ids. until: end of the
- * quiet hours ("" if none), due_utc: the normalised send_at. */
+/* Appends one delivery of plan d to p with a new id; endpoint may be NULL. */
+static h_result add_delivery(struct h_notify_prepared *p, const struct h_planned_delivery *d,
+                             const char *due_at, const char *endpoint) {
+  int i = p->n++;
+  p->d[i].channel = h_channel_name(d->channel);
+  p->d[i].status = d->status;
+  p->d[i].reason = d->reason;
+  snprintf(p->d[i].due_at, sizeof(p->d[i].due_at), "%s", due_at);
+  snprintf(p->d[i].endpoint_id, sizeof(p->d[i].endpoint_id), "%s",
+           endpoint != NULL ? endpoint : "");
+  return h_uuid_v4(p->d[i].id) == H_OK ? H_OK : H_ERR_INTERNAL;
+}
+
+/* Fills the plan of p: one delivery per planned channel (per endpoint for webhook), with
+ * new ids. until: end of the quiet hours ("" if none), due_utc: the normalised send_at. */
 static h_result fill_deliveries(struct h_notify_prepared *p, const struct h_planned_delivery *plan,
-                                int n, const char *until, const char *due_utc) {
-  p->n = n;
-  for (int i = 0; i < n; i++) {
+                                int n, const char *until, const char *due_utc,
+                                const struct h_recipient_row *rc) {
+  p->n = 0;
+  h_result r = H_OK;
+  for (int i = 0; r == H_OK && i < n; i++) {
     bool quiet = plan[i].reason != NULL && strcmp(plan[i].reason, "quiet_hours") == 0;
-    p->d[i].channel = h_channel_name(plan[i].channel);
-    p->d[i].status = plan[i].status;
-    p->d[i].reason = plan[i].reason;
-    snprintf(p->d[i].due_at, sizeof(p->d[i].due_at), "%s",
-             quiet ? until : strcmp(plan[i].status, "scheduled") == 0 ? due_utc : "");
-    if (h_uuid_v4(p->d[i].id) != H_OK) {
-      return H_ERR_INTERNAL;
+    const char *due = quiet ? until : strcmp(plan[i].status, "scheduled") == 0 ? due_utc : "";
+    bool per_endpoint = plan[i].channel == H_CHANNEL_WEBHOOK &&
+                        strcmp(plan[i].status, "skipped") != 0;
+    for (int e = 0; r == H_OK && per_endpoint && e < rc->nendpoints; e++) {
+      r = add_delivery(p, &plan[i], due, rc->endpoints[e]);
+    }
+    if (r == H_OK && !per_endpoint) {
+      r = add_delivery(p, &plan[i], due, NULL);
     }
   }
-  return h_uuid_v4(p->id);
+  return r == H_OK ? h_uuid_v4(p->id) : r;
 }
 
 /* Everything after the recipient is known: content, plan, quiet hours. */
@@ -209,16 +225,17 @@ static h_result prepare_content(PGconn *conn, struct h_notify_prepared *p, const
   }
   snprintf(p->locale, sizeof(p->locale), "%s", used_locale != NULL ? used_locale : "");
   snprintf(p->send_at, sizeof(p->send_at), "%s", req->send_at != NULL ? rc->due_utc : "");
-  struct h_recipient facts = {rc->has_phone, rc->active_devices, rc->prefs};
+  struct h_recipient facts = {.has_phone = rc->has_phone, .active_devices = rc->active_devices,
+                              .webhook_endpoints = rc->nendpoints, .prefs = rc->prefs};
   struct h_planned_delivery plan[H_CHANNEL_COUNT];
-  unsigned mask = req->channels != 0 ? req->channels : H_CHANNELS_ALL;
+  unsigned mask = req->channels != 0 ? req->channels : h_plan_default_channels(&facts);
   int n = h_plan_deliveries(mask, req->send_at != NULL, strcmp(req->priority, "critical") == 0,
                             req->category, &facts, plan);
   char until[32];
   r = apply_quiet_hours(conn, rc, plan, n, until);
   p->in_app = (mask & H_CHANNEL_BIT(H_CHANNEL_IN_APP)) != 0 &&
               strcmp(plan[0].status, "skipped") != 0;
-  return r == H_OK ? fill_deliveries(p, plan, n, until, p->send_at) : r;
+  return r == H_OK ? fill_deliveries(p, plan, n, until, p->send_at, rc) : r;
 }
 
 h_result h_notify_prepare(PGconn *conn, const struct h_notify_request *req, const json_t *tpl,
@@ -226,7 +243,7 @@ h_result h_notify_prepare(PGconn *conn, const struct h_notify_request *req, cons
   memset(p, 0, sizeof(*p));
   p->req = req;
   struct h_recipient_row rc;
-  h_result r = h_notif_repo_recipient(conn, req->user_id, req->send_at, &rc);
+  h_result r = h_notif_repo_recipient(conn, req->user_id, req->category, req->send_at, &rc);
   if (r == H_ERR_NOT_FOUND) {
     set_err(err, "user_not_found", "user_id", "There is no user %s (or it was deleted).",
             req->user_id);
@@ -276,6 +293,9 @@ static json_t *deliveries_out(struct h_notify_prepared *p, const char *created_a
       json_object_set_new(d, "reason", json_string(p->d[i].reason));
     }
     json_object_set_new(d, "due_at", json_string(due));
+    if (p->d[i].endpoint_id[0] != '\0') {
+      json_object_set_new(d, "endpoint_id", json_string(p->d[i].endpoint_id));
+    }
     json_array_append_new(arr, d);
   }
   return arr;
@@ -323,7 +343,7 @@ static struct h_notification_row row_of(const struct h_notify_prepared *p) {
 
 h_result h_notify_write(PGconn *conn, struct h_notify_prepared *const *items, int n) {
   struct h_notification_row *rows = h_malloc((size_t)n * sizeof(*rows));
-  struct h_delivery_row *dels = h_malloc((size_t)n * H_CHANNEL_COUNT * sizeof(*dels));
+  struct h_delivery_row *dels = h_malloc((size_t)n * H_NOTIFY_DELIVERIES_MAX * sizeof(*dels));
   int nd = 0;
   for (int i = 0; i < n; i++) {
     const struct h_notify_prepared *p = items[i];
@@ -332,7 +352,8 @@ h_result h_notify_write(PGconn *conn, struct h_notify_prepared *const *items, in
       dels[nd++] = (struct h_delivery_row){
         .id = p->d[j].id, .notification_id = p->id, .user_id = p->req->user_id,
         .channel = p->d[j].channel, .status = p->d[j].status, .reason = p->d[j].reason,
-        .due_at = p->d[j].due_at[0] != '\0' ? p->d[j].due_at : NULL};
+        .due_at = p->d[j].due_at[0] != '\0' ? p->d[j].due_at : NULL,
+        .endpoint_id = p->d[j].endpoint_id[0] != '\0' ? p->d[j].endpoint_id : NULL};
     }
   }
   int inserted = 0;

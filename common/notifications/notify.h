@@ -43,6 +43,10 @@ struct h_notify_error {
 /* A notification ready to be written: everything the reads (recipient, template, quiet
  * hours) decided, with its ids generated up front so that many can be written in one
  * statement per table (the group commit of POST /api/v1/notifications). */
+/* Most deliveries of one notification: one per channel, the webhook channel's one per
+ * endpoint. */
+#define H_NOTIFY_DELIVERIES_MAX (H_CHANNEL_COUNT - 1 + H_WEBHOOK_TARGETS_MAX)
+
 struct h_notify_prepared {
   const struct h_notify_request *req; /* borrowed */
   char id[37];
@@ -55,7 +59,8 @@ struct h_notify_prepared {
     char id[37];
     const char *channel, *status, *reason; /* static */
     char due_at[32];                  /* RFC 3339 UTC, "" for now */
-  } d[H_CHANNEL_COUNT];
+    char endpoint_id[37];             /* webhook: the endpoint, "" otherwise */
+  } d[H_NOTIFY_DELIVERIES_MAX];
   /* Filled by h_notify_write: */
   json_t *out;                        /* owned: the response object */
   struct h_push_list push;            /* owned: the ids to push after COMMIT */

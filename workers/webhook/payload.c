@@ -58,7 +58,7 @@ static json_t *generic(const struct h_job *job, const char *timestamp) {
   json_object_set_new(data, "action_url",
                       job->action_url ? json_string(job->action_url) : json_null());
   json_object_set(data, "data", job->data);
-  return json_pack("{sssso}", "type", "notification.created", "timestamp", timestamp, "data",
+  return json_pack("{ssssso}", "type", "notification.created", "timestamp", timestamp, "data",
                    data);
 }
 

@@ -40,8 +40,8 @@ static void test_plan(void **state) {
   json_t *p = J("{\"channels\":{\"email\":false}}");
   struct h_recipient r = {.has_phone = false, .active_devices = 0, .prefs = p};
   struct h_planned_delivery plan[H_CHANNEL_COUNT];
-  int n = h_plan_deliveries(H_CHANNELS_ALL, false, false, "billing", &r, plan);
-  assert_int_equal(n, 4);
+  int n = h_plan_deliveries(h_plan_default_channels(&r), false, false, "billing", &r, plan);
+  assert_int_equal(n, 4); /* no webhook endpoint: no webhook delivery at all */
   assert_string_equal(find(plan, n, H_CHANNEL_IN_APP)->status, "sent");
   assert_string_equal(find(plan, n, H_CHANNEL_EMAIL)->reason, "channel_disabled");
   assert_string_equal(find(plan, n, H_CHANNEL_SMS)->reason, "no_phone");
@@ -63,10 +63,37 @@ static void test_plan(void **state) {
   json_decref(p);
 }
 
+static void test_plan_webhook(void **state) {
+  (void)state;
+  struct h_recipient r = {.has_phone = true, .active_devices = 1, .webhook_endpoints = 0};
+  struct h_planned_delivery plan[H_CHANNEL_COUNT];
+  /* asked for by name without an endpoint: skipped */
+  int n = h_plan_deliveries(H_CHANNEL_BIT(H_CHANNEL_WEBHOOK), false, false, "billing", &r, plan);
+  assert_int_equal(n, 1);
+  assert_string_equal(plan[0].status, "skipped");
+  assert_string_equal(plan[0].reason, "no_endpoint");
+  /* with an endpoint, the default channels take it, queued and subject to quiet hours */
+  r.webhook_endpoints = 2;
+  assert_int_equal(h_plan_default_channels(&r), H_CHANNELS_ALL);
+  n = h_plan_deliveries(h_plan_default_channels(&r), false, false, "billing", &r, plan);
+  assert_int_equal(n, 5);
+  assert_string_equal(find(plan, n, H_CHANNEL_WEBHOOK)->status, "queued");
+  assert_true(find(plan, n, H_CHANNEL_WEBHOOK)->quiet_candidate);
+  assert_string_equal(h_channel_name(H_CHANNEL_WEBHOOK), "webhook");
+  assert_int_equal(h_channel_parse("webhook"), H_CHANNEL_WEBHOOK);
+  /* the user turned the channel off */
+  json_t *p = J("{\"categories\":{\"billing\":{\"webhook\":false}}}");
+  r.prefs = p;
+  n = h_plan_deliveries(H_CHANNEL_BIT(H_CHANNEL_WEBHOOK), false, false, "billing", &r, plan);
+  assert_string_equal(plan[0].reason, "channel_disabled");
+  json_decref(p);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
     cmocka_unit_test(test_prefs_allow),
     cmocka_unit_test(test_plan),
+    cmocka_unit_test(test_plan_webhook),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
