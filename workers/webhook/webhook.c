@@ -60,19 +60,26 @@ static bool check_target(const struct webhook_shared *sh, const char *url, char 
   return true;
 }
 
-/* The outcome of an answer: 2xx sent; 408, 409, 423, 425, 429 and 5xx again later;
- * any other status is the receiver refusing this message. */
+/* True for the answers that will not change on a retry: a redirect (never followed) and
+ * 400, 404, 405, 410, 413, 414, 415, 422. */
+static bool permanent_status(long s) {
+  return (s >= 300 && s < 400) || s == 400 || s == 404 || s == 405 || s == 410 || s == 413 ||
+         s == 414 || s == 415 || s == 422;
+}
+
+/* The outcome of an answer: 2xx sent; a permanent status fails the delivery; anything
+ * else (401/403 while the receiver's secret is fixed, 408, 409, 429, 5xx...) is retried. */
 static void read_status(const struct h_http_response *resp, struct h_send_result *out) {
   long s = resp->status;
   out->retry_after_s = resp->retry_after_s;
   if (s >= 200 && s < 300) {
     out->status = H_SEND_OK;
-  } else if (s == 408 || s == 409 || s == 423 || s == 425 || s == 429 || s >= 500 || s < 200) {
-    out->status = H_SEND_RETRY;
-    h_send_errorf(out, "HTTP %ld from the endpoint", s);
-  } else {
+  } else if (permanent_status(s)) {
     out->status = H_SEND_PERMANENT;
     snprintf(out->reason, sizeof(out->reason), "endpoint_rejected");
+    h_send_errorf(out, "HTTP %ld from the endpoint", s);
+  } else {
+    out->status = H_SEND_RETRY;
     h_send_errorf(out, "HTTP %ld from the endpoint", s);
   }
 }
