@@ -6,7 +6,7 @@
 #   ulfius     no translation unit outside api/ and tests/ includes ulfius.h, directly or
 #              through another header (the compiler's include tree of every entry of
 #              BUILD_DIR/compile_commands.json, and the #include lines of every file)
-#   workers    herald-email, herald-sms, herald-push and herald-reconcile (BUILD_DIR/bin) have
+#   workers    herald-email, herald-sms, herald-push, herald-webhook and herald-reconcile (BUILD_DIR/bin) have
 #              neither libulfius nor libmicrohttpd among their NEEDED entries or in ldd's list
 #   common     no file under common/ includes an api/ header
 #   infra      no file of common/{core,store,queue,net,crypto} includes a header of the domain
@@ -24,7 +24,7 @@ fi
 build=$(cd "$1" && pwd) || exit 2
 root=$(cd "${2:-$(dirname "${BASH_SOURCE[0]}")/..}" && pwd) || exit 2
 max_c_files=20
-workers=(herald-email herald-sms herald-push herald-reconcile)
+workers=(herald-email herald-sms herald-push herald-webhook herald-reconcile)
 failures=0
 
 fail() {

@@ -24,7 +24,7 @@ RUN_DIR=${HERALD_RUN_DIR:-$ROOT/var/run}
 MAX_RESTARTS=${HERALD_RUN_MAX_RESTARTS:-5}
 BACKOFF_MAX=${HERALD_RUN_BACKOFF_MAX_S:-30}
 STABLE_S=60 # a process that ran this long was not crash-looping: its backoff starts over
-WORKERS=(herald-email herald-sms herald-push herald-reconcile)
+WORKERS=(herald-email herald-sms herald-push herald-webhook herald-reconcile)
 export HERALD_HTTP_PORT=${HERALD_HTTP_PORT:-8080}
 url=http://127.0.0.1:$HERALD_HTTP_PORT
 

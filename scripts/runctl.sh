@@ -64,7 +64,7 @@ queues() {
   (
     # shellcheck disable=SC1090
     . "$stack_env"
-    for w in email sms push; do
+    for w in email sms push webhook; do
       [[ -x $bin/herald-$w ]] && "$bin/herald-$w" stats --json 2>/dev/null
     done
   ) | python3 -c '

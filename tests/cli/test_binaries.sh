@@ -5,7 +5,7 @@
 #   test_binaries.sh <bin dir>
 set -uo pipefail
 BIN=${1:?usage: test_binaries.sh <bin dir>}
-BINARIES=(herald-api herald-email herald-sms herald-push herald-reconcile)
+BINARIES=(herald-api herald-email herald-sms herald-push herald-webhook herald-reconcile)
 fails=0
 fail() { echo "FAIL: $*"; fails=$((fails + 1)); }
 
@@ -43,6 +43,12 @@ expect 2 "." "$BIN/herald-email" --version-please
 expect 78 "HERALD_EMAIL_PROVIDER" env HERALD_EMAIL_PROVIDER=carrier-pigeon "$BIN/herald-email" --check-config
 expect 78 "HERALD_SMS_PROVIDER" env HERALD_SMS_PROVIDER=twilio HERALD_SMS_ACCOUNT_SID= "$BIN/herald-sms" --check-config
 expect 78 "HERALD_JWT_ALG" env HERALD_JWT_ALG=none "$BIN/herald-api" --check-config
+expect 78 "HERALD_WEBHOOK_ALLOW_NETS: 'example.com' is not" env HERALD_WEBHOOK_ALLOW_NETS=example.com "$BIN/herald-webhook" --check-config
+expect 78 "HERALD_WEBHOOK_ALLOW_NETS" env HERALD_WEBHOOK_ALLOW_NETS=10.0.0.0/33 "$BIN/herald-api" --check-config
+expect 78 "HERALD_WEBHOOK_DISABLE_AFTER" env HERALD_WEBHOOK_DISABLE_AFTER=0 "$BIN/herald-webhook" --check-config
+expect 78 "HERALD_WEBHOOK_ALLOW_HTTP" env HERALD_WEBHOOK_ALLOW_HTTP=maybe "$BIN/herald-webhook" --check-config
+expect 78 "HERALD_WEBHOOK_MAX_ENDPOINTS" env HERALD_WEBHOOK_MAX_ENDPOINTS=17 "$BIN/herald-api" --check-config
+expect 0 "configuration ok" env HERALD_WEBHOOK_ALLOW_NETS="127.0.0.1/32, ::1/128" HERALD_WEBHOOK_ALLOW_HTTP=true "$BIN/herald-webhook" --check-config
 expect 2 "." "$BIN/herald-api" check-config extra
 expect 2 "stats" "$BIN/herald-email" stats --yaml
 expect 2 "stats" "$BIN/herald-email" stats --json --json

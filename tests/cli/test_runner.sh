@@ -62,6 +62,10 @@ for what in "$base/api/v1" "$base/docs" "$base/metrics" "Admin      runner-test@
 done
 runctl status >"$work/status.out" && grep -Eq "^herald-email +[0-9]+ +0 " "$work/status.out" &&
   ok "status: herald-email running, 0 restarts" || { fail "status"; cat "$work/status.out"; }
+grep -Eq "^herald-webhook +[0-9]+ +0 " "$work/status.out" && ok "status: herald-webhook running" ||
+  { fail "herald-webhook not running"; cat "$work/status.out"; }
+grep -Eq "^webhook +[0-9]+ +[0-9]+ +[0-9]+ +[0-9]+ " "$work/status.out" &&
+  ok "status shows the webhook queue" || fail "status lacks the webhook queue"
 grep -q "$work/log/herald-email.log" "$work/status.out" && ok "status shows the log" || fail "status lacks the log"
 grep -Eq "^QUEUE +READY +PROCESSING +DELAYED +DEAD/DLQ +OLDEST QUEUED" "$work/status.out" &&
   grep -Eq "^email +[0-9]+ +[0-9]+ +[0-9]+ +[0-9]+ " "$work/status.out" &&

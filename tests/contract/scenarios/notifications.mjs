@@ -414,7 +414,7 @@ export default async function notifications(h) {
       operationId: 'listQueues',
       request: { auth: admin },
       expect: 200,
-      check: (res) => (res.json?.data?.length === 4 ? [] : `${res.json?.data?.length} queues`),
+      check: (res) => (res.json?.data?.length === 5 ? [] : `${res.json?.data?.length} queues`),
     },
     {
       name: 'API keys cannot: 403',

@@ -69,6 +69,9 @@ export default async function webhooks(h) {
     { name: "delete another user's: 404", operationId: 'deleteMyWebhookEndpoint', request: { params: { id: mine.id }, auth: otherUser }, expect: 404 },
     { name: 'deleted', operationId: 'deleteMyWebhookEndpoint', request: { params: { id: mine.id }, auth: user }, expect: 204 },
     // --- system-wide ---
+    { name: 'a system endpoint for one category', operationId: 'createAdminWebhookEndpoint', server: s,
+      request: { body: { url, format: null, categories: [`contract-hooks-${tag}`] }, auth: 'admin' }, expect: 201,
+      check: (res) => [...hasSecret(res), ...(res.json?.system === true && res.json?.format === 'json' ? [] : ['not system json'])] },
     { name: 'a user: 403', operationId: 'createAdminWebhookEndpoint', request: { body: { url }, auth: user }, expect: 403 },
     { name: 'system endpoints', operationId: 'listAdminWebhookEndpoints', request: { auth: 'admin' }, expect: 200 },
     { name: 'a user lists system endpoints: 403', operationId: 'listAdminWebhookEndpoints', request: { auth: user }, expect: 403 },
