@@ -103,6 +103,10 @@ h_result h_app_init(struct h_app *app, const struct h_config *cfg, const char *n
   app->jwt_cache = h_jwt_cache_new(H_JWT_CACHE_SLOTS);
   app->token_epochs = h_token_epochs_new(H_JWT_CACHE_SLOTS, cfg->token_epoch_cache_ms);
   app->rate_local = h_rate_local_create(H_RATE_LOCAL_SLOTS);
+  if (h_flood_parse(cfg, &app->flood, error) != H_OK) {
+    h_app_free(app);
+    return H_ERR_INVALID;
+  }
   return H_OK;
 }
 
@@ -122,6 +126,7 @@ void h_app_free(struct h_app *app) {
   app->token_epochs = NULL;
   h_rate_local_destroy(app->rate_local);
   app->rate_local = NULL;
+  h_flood_free(&app->flood);
   app->db = NULL;
   app->redis = NULL;
   app->metrics = NULL;

@@ -10,6 +10,7 @@
 #include <stdatomic.h>
 
 #include "core/config.h"
+#include "core/flood.h"
 #include "store/db.h"
 #include "crypto/jwt_cache.h"
 #include "crypto/jwt_tokens.h"
@@ -40,6 +41,7 @@ struct h_app {
   atomic_int in_flight;        /* API: requests between the first and the last callback */
   atomic_bool stopping;        /* API: SIGTERM seen: answers carry Connection: close */
   struct h_rate_local *rate_local; /* limits while Redis is away, owned (store/rate_counter.h) */
+  struct h_flood_rules flood;  /* digests, throttles, caps (core/flood.h) */
   struct h_gc *notify_gc;      /* owned, NULL when not started or off (notification_service.h) */
 };
 

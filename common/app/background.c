@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <time.h>
 
+#include "channels/cap_alert.h"
+#include "channels/digest_service.h"
 #include "channels/webhook_endpoint_service.h"
 #include "core/alloc.h"
 #include "store/db.h"
@@ -105,7 +107,11 @@ static void *sweeper_main(void *arg) {
       h_log_warning("sweeper: pass failed; retrying in %d s", cfg->sweep_interval_s);
     }
     log_sweep(&stats);
-    long told = 0;
+    long told = 0, digests = 0;
+    if (h_digest_run(conn, &redis, &bg->app->flood, &digests) == H_OK && digests > 0) {
+      h_log(H_LOG_INFO, NULL, NULL, "sweeper: sent %ld digest(s)", digests);
+    }
+    h_cap_alert_run(conn, &redis, NULL);
     if (h_endpoint_notify_disabled(conn, &redis, &told) == H_OK && told > 0) {
       h_log(H_LOG_INFO, NULL, NULL, "sweeper: told the owners of %ld disabled webhook endpoint(s)",
             told);
@@ -124,7 +130,8 @@ static void *sweeper_main(void *arg) {
 static void *fanout_main(void *arg) {
   struct h_background *bg = arg;
   const struct h_config *cfg = bg->app->cfg;
-  struct h_fanout_options opt = {cfg->fanout_batch, FANOUT_LEASE_S, &bg->stop};
+  struct h_fanout_options opt = {cfg->fanout_batch, FANOUT_LEASE_S, &bg->stop,
+                                 &bg->app->flood};
   struct h_redis redis;
   redis_of(bg->app, &redis);
   PGconn *conn = NULL;

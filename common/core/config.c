@@ -9,6 +9,7 @@
 #include <strings.h>
 
 #include "core/alloc.h"
+#include "core/flood.h"
 #include "core/money.h"
 #include "net/forwarded.h"
 #include "net/netaddr.h"
@@ -219,6 +220,18 @@ static const struct h_config_option options[] = {
       "webhook endpoints per user (and system-wide endpoints in all)"),
   OPT("HERALD_WEBHOOK_MAX_RESPONSE_BYTES", H_CFG_INT, webhook_max_response_bytes, "65536", 1024,
       16777216, NULL, false, "longest webhook response body read; a longer one fails the attempt"),
+  OPT("HERALD_DIGEST_WINDOWS", H_CFG_STRING, digest_windows, "", 0, 0, NULL, false,
+      "category=seconds,...: e-mail and push of these categories wait for the window and go out"
+      " as one digest listing them (in-app stays individual; empty: no digests)"),
+  OPT("HERALD_FLOOD_EXEMPT_CATEGORIES", H_CFG_STRING, flood_exempt_categories,
+      "security,account", 0, 0, NULL, false,
+      "categories never digested, throttled or capped (critical priority never is either)"),
+  OPT("HERALD_THROTTLE_PER_HOUR", H_CFG_STRING, throttle_per_hour, "", 0, 0, NULL, false,
+      "channel=N,...: at most N deliveries per user and hour on the channel; the excess waits"
+      " for the category's digest, else ends throttled (empty: none)"),
+  OPT("HERALD_DAILY_CAPS", H_CFG_STRING, daily_caps, "", 0, 0, NULL, false,
+      "channel=N,...: at most N deliveries per channel and UTC day; the excess ends capped and"
+      " the admins get one e-mail a day (empty: none)"),
   OPT("HERALD_PROVIDER_TIMEOUT_MS", H_CFG_INT, provider_timeout_ms, "10000", 100, 300000, NULL,
       false, "timeout of one provider call (SMTP transaction, SMS or FCM request)"),
   OPT("HERALD_EMAIL_PROVIDER", H_CFG_ENUM, email_provider, "file", 0, 0, "file|smtp", false,
@@ -478,6 +491,11 @@ static char *cross_check(const struct h_config *cfg) {
   char *error = h_sentinel_config_check(cfg->redis_sentinels, cfg->redis_master_name);
   if (error == NULL) {
     error = h_forwarded_config_check(cfg->trusted_proxies);
+  }
+  if (error == NULL) {
+    struct h_flood_rules flood;
+    h_flood_parse(cfg, &flood, &error); /* memsets flood first */
+    h_flood_free(&flood);
   }
   struct h_net_allow allow;
   char *nets_error = NULL;

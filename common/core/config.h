@@ -109,6 +109,10 @@ struct h_config {
   int webhook_secret_grace_s;
   int webhook_max_endpoints;
   int webhook_max_response_bytes;
+  char *digest_windows;          /* core/flood.h */
+  char *flood_exempt_categories;
+  char *throttle_per_hour;
+  char *daily_caps;
   int provider_timeout_ms;
   char *email_provider; /* file|smtp */
   char *email_outbox_dir;

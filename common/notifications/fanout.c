@@ -24,6 +24,7 @@ struct batch {
   int created;
   bool done;
   struct h_notify_error err;        /* set when the broadcast must fail */
+  const struct h_flood_rules *flood; /* borrowed, may be NULL */
   bool failed;
 };
 
@@ -31,7 +32,7 @@ struct batch {
  * *ready tells whether it is to be written (a user deleted meanwhile is skipped). */
 static h_result prepare_one(PGconn *conn, struct batch *b, struct h_notify_request *req,
                             struct h_notify_prepared *p, bool *ready) {
-  h_result r = h_notify_prepare(conn, req, b->tpl, p, &b->err);
+  h_result r = h_notify_prepare(conn, req, b->tpl, b->flood, p, &b->err);
   *ready = r == H_OK;
   if (r == H_ERR_UNPROCESSABLE && strcmp(b->err.code, "user_not_found") == 0) {
     r = H_OK;
@@ -119,7 +120,7 @@ static void fail(PGconn *conn, const struct h_broadcast_job *job, const struct h
 /* Runs batches until the job is done, fails, loses its lease or stop is set. */
 static h_result run_job(PGconn *conn, struct h_redis *r, struct h_broadcast_job *job,
                         const struct h_fanout_options *opt) {
-  struct batch b = {.job = job};
+  struct batch b = {.job = job, .flood = opt->flood};
   json_t *tpl = NULL;
   h_broadcast_request_read(job->request, &b.req);
   b.req.broadcast_id = job->id;

@@ -10,6 +10,7 @@
 #include <stdatomic.h>
 #include <stdbool.h>
 
+#include "core/flood.h"
 #include "store/redis.h"
 #include "core/result.h"
 
@@ -17,6 +18,7 @@ struct h_fanout_options {
   int batch;                /* recipients per transaction */
   int lease_s;              /* how long a claim lasts without progress */
   const atomic_bool *stop;  /* set when the process stops (may be NULL) */
+  const struct h_flood_rules *flood; /* digests (borrowed, may be NULL) */
 };
 
 /* Claims one runnable broadcast and fans it out until it completes, fails, loses its

@@ -10,6 +10,7 @@
 #include "core/log.h"
 
 struct op {
+  const struct h_flood_rules *flood;
   const struct h_actor *actor;
   const struct h_notify_request *req;
   const struct h_idem *idem;
@@ -44,7 +45,7 @@ static h_result send_tx(PGconn *c, void *a) {
   h_push_list_clear(&o->push);
   json_decref(o->out);
   o->out = NULL;
-  h_result r = h_notify_in_tx(c, o->req, NULL, &o->out, &o->push, o->err);
+  h_result r = h_notify_in_tx(c, o->req, NULL, o->flood, &o->out, &o->push, o->err);
   if (r == H_OK) {
     json_t *d = json_pack("{ssssss}", "user_id", o->req->user_id, "category", o->req->category,
                           "priority", o->req->priority);
@@ -59,6 +60,7 @@ static h_result send_tx(PGconn *c, void *a) {
 
 struct send_item {
   struct h_gc_item gc;
+  const struct h_flood_rules *flood;
   struct h_notify_prepared prep;
   const struct h_actor *actor;
   const struct h_idem *idem;
@@ -140,7 +142,7 @@ struct h_gc *h_notification_gc_create(struct h_app *app) {
 
 static h_result prepare_run(PGconn *c, void *a) {
   struct send_item *it = a;
-  return h_notify_prepare(c, it->prep.req, NULL, &it->prep, it->err);
+  return h_notify_prepare(c, it->prep.req, NULL, it->flood, &it->prep, it->err);
 }
 
 /* The reads on a pooled connection, then the write through the group commit. */
@@ -170,11 +172,11 @@ h_result h_notification_send(struct h_app *app, const struct h_actor *actor,
                              json_t **notification, struct h_notify_error *err) {
   *notification = NULL;
   if (app->notify_gc != NULL) {
-    struct send_item it = {.actor = actor, .idem = idem, .err = err};
+    struct send_item it = {.actor = actor, .idem = idem, .err = err, .flood = &app->flood};
     it.prep.req = req;
     return send_grouped(app, &it, notification);
   }
-  struct op o = {.actor = actor, .req = req, .idem = idem, .err = err};
+  struct op o = {.actor = actor, .req = req, .idem = idem, .err = err, .flood = &app->flood};
   h_result r = h_db_tx(app->db, send_tx, &o);
   if (r == H_OK) {
     h_notification_push(app, &o.push, actor->request_id);

@@ -214,8 +214,25 @@ static h_result fill_deliveries(struct h_notify_prepared *p, const struct h_plan
   return r == H_OK ? h_uuid_v4(p->id) : r;
 }
 
-/* Everything after the recipient is known: content, plan, quiet hours. */
+/* E-mail and push deliveries of a category with a digest window wait for its digest
+ * (not scheduled sends, nor critical or exempt ones: h_flood_digest_window). */
+static void apply_digest(const struct h_flood_rules *flood, const struct h_notify_request *req,
+                         struct h_planned_delivery *plan, int n) {
+  if (req->send_at != NULL || h_flood_digest_window(flood, req->category, req->priority) <= 0) {
+    return;
+  }
+  for (int i = 0; i < n; i++) {
+    if ((plan[i].channel == H_CHANNEL_EMAIL || plan[i].channel == H_CHANNEL_PUSH) &&
+        strcmp(plan[i].status, "queued") == 0) {
+      plan[i].status = "digest";
+      plan[i].reason = "digest";
+    }
+  }
+}
+
+/* Everything after the recipient is known: content, plan, quiet hours, digests. */
 static h_result prepare_content(PGconn *conn, struct h_notify_prepared *p, const json_t *tpl,
+                                const struct h_flood_rules *flood,
                                 const struct h_recipient_row *rc, struct h_notify_error *err) {
   const struct h_notify_request *req = p->req;
   const char *used_locale = NULL;
@@ -233,13 +250,15 @@ static h_result prepare_content(PGconn *conn, struct h_notify_prepared *p, const
                             req->category, &facts, plan);
   char until[32];
   r = apply_quiet_hours(conn, rc, plan, n, until);
+  apply_digest(flood, req, plan, n);
   p->in_app = (mask & H_CHANNEL_BIT(H_CHANNEL_IN_APP)) != 0 &&
               strcmp(plan[0].status, "skipped") != 0;
   return r == H_OK ? fill_deliveries(p, plan, n, until, p->send_at, rc) : r;
 }
 
 h_result h_notify_prepare(PGconn *conn, const struct h_notify_request *req, const json_t *tpl,
-                          struct h_notify_prepared *p, struct h_notify_error *err) {
+                          const struct h_flood_rules *flood, struct h_notify_prepared *p,
+                          struct h_notify_error *err) {
   memset(p, 0, sizeof(*p));
   p->req = req;
   struct h_recipient_row rc;
@@ -258,7 +277,7 @@ h_result h_notify_prepare(PGconn *conn, const struct h_notify_request *req, cons
     tpl = loaded;
   }
   if (r == H_OK) {
-    r = prepare_content(conn, p, tpl, &rc, err);
+    r = prepare_content(conn, p, tpl, flood, &rc, err);
   }
   json_decref(loaded);
   json_decref(rc.prefs);
@@ -368,10 +387,11 @@ h_result h_notify_write(PGconn *conn, struct h_notify_prepared *const *items, in
 }
 
 h_result h_notify_in_tx(PGconn *conn, const struct h_notify_request *req, const json_t *tpl,
-                        json_t **out, struct h_push_list *push, struct h_notify_error *err) {
+                        const struct h_flood_rules *flood, json_t **out,
+                        struct h_push_list *push, struct h_notify_error *err) {
   *out = NULL;
   struct h_notify_prepared p;
-  h_result r = h_notify_prepare(conn, req, tpl, &p, err);
+  h_result r = h_notify_prepare(conn, req, tpl, flood, &p, err);
   struct h_notify_prepared *one = &p;
   if (r == H_OK) {
     r = h_notify_write(conn, &one, 1);

@@ -18,6 +18,7 @@
 
 #include "notifications/delivery_plan.h"
 
+#include "core/flood.h"
 #include "queue/push_list.h"
 #include "core/result.h"
 
@@ -67,10 +68,13 @@ struct h_notify_prepared {
 };
 
 /* Reads what sending req needs through conn (no transaction needed) and fills *p. tpl as
- * for h_notify_in_tx. H_ERR_UNPROCESSABLE with err filled for an unknown user or template
- * or a missing variable. Free *p with h_notify_prepared_free whatever the outcome. */
+ * for h_notify_in_tx; flood (borrowed, may be NULL: no digests) decides which e-mail and
+ * push deliveries wait for a digest (status "digest"). H_ERR_UNPROCESSABLE with err filled
+ * for an unknown user or template or a missing variable. Free *p with
+ * h_notify_prepared_free whatever the outcome. */
 h_result h_notify_prepare(PGconn *conn, const struct h_notify_request *req, const json_t *tpl,
-                          struct h_notify_prepared *p, struct h_notify_error *err);
+                          const struct h_flood_rules *flood, struct h_notify_prepared *p,
+                          struct h_notify_error *err);
 void h_notify_prepared_free(struct h_notify_prepared *p);
 
 /* Writes the n prepared notifications (borrowed) in the open transaction of conn, one
@@ -83,7 +87,8 @@ h_result h_notify_write(PGconn *conn, struct h_notify_prepared *const *items, in
  * object (new reference) and the ids to push are appended to push. H_ERR_UNPROCESSABLE
  * with err filled for an unknown user or template or a missing variable. */
 h_result h_notify_in_tx(PGconn *conn, const struct h_notify_request *req, const json_t *tpl,
-                        json_t **out, struct h_push_list *push, struct h_notify_error *err);
+                        const struct h_flood_rules *flood, json_t **out,
+                        struct h_push_list *push, struct h_notify_error *err);
 
 /* Loads template key into *tpl (new reference); H_ERR_UNPROCESSABLE with err filled when
  * there is none. */

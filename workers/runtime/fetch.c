@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "core/alloc.h"
 #include "backoff.h"
@@ -117,6 +118,71 @@ static h_result claim(struct h_wthread *t, const char *id, struct h_job *job, do
   return r == H_OK || r == H_ERR_NOT_FOUND || r == H_ERR_CONFLICT ? r : H_ERR_UNAVAILABLE;
 }
 
+/* KEYS[1] a counter, ARGV[1] its lifetime in seconds: the count after this one. */
+static const char count_lua[] =
+    "local n = redis.call('INCR', KEYS[1])\n"
+    "if n == 1 then redis.call('EXPIRE', KEYS[1], ARGV[1]) end\n"
+    "return n\n";
+
+/* Counts one more under key (living ttl_s); -1 when Redis did not answer. */
+static long long count_one(struct h_wthread *t, const char *key, int ttl_s) {
+  char ttl[16];
+  snprintf(ttl, sizeof(ttl), "%d", ttl_s);
+  const char *argv[] = {"EVAL", count_lua, "1", key, ttl};
+  redisReply *reply = NULL;
+  long long n = -1;
+  if (h_rt_redis(t, &reply, 5, argv, t->rt->cfg->redis_timeout_ms) == H_OK &&
+      reply->type == REDIS_REPLY_INTEGER) {
+    n = reply->integer;
+  }
+  freeReplyObject(reply);
+  return n;
+}
+
+/* True when job is a digest (its data carries "digest": {...}): never throttled. */
+static bool is_digest(const struct h_job *job) {
+  return json_is_object(json_object_get(job->data, "digest"));
+}
+
+/* The throttle and the daily cap of the channel (core/flood.h), on a job's first attempt:
+ * false with res filled when it must not be sent. Redis away: sent (fail open). */
+static bool flood_gate(struct h_wthread *t, const struct h_job *job, struct h_send_result *res) {
+  const struct h_flood_rules *rules = &t->rt->flood;
+  const char *ch = t->rt->channel;
+  int limit = h_flood_throttle(rules, ch), cap = h_flood_cap(rules, ch);
+  if ((limit == 0 && cap == 0) || job->attempts > 1 ||
+      h_flood_exempt(rules, job->category, job->priority)) {
+    return true;
+  }
+  time_t now = time(NULL);
+  char key[160];
+  if (limit > 0 && !is_digest(job)) {
+    snprintf(key, sizeof(key), "herald:throttle:{%s}:%s:%lld", ch, job->user_id,
+             (long long)(now / 3600));
+    long long n = count_one(t, key, 3700);
+    if (n > limit) {
+      bool digest = h_flood_digest_window(rules, job->category, job->priority) > 0;
+      res->status = digest ? H_SEND_DIGEST : H_SEND_THROTTLED;
+      snprintf(res->reason, sizeof(res->reason), "throttled");
+      h_send_errorf(res, "more than %d %s deliveries to this user this hour", limit, ch);
+      return false;
+    }
+  }
+  if (cap > 0) {
+    struct tm tm;
+    gmtime_r(&now, &tm);
+    snprintf(key, sizeof(key), "herald:cap:{%s}:%04d%02d%02d", ch, tm.tm_year + 1900,
+             tm.tm_mon + 1, tm.tm_mday);
+    if (count_one(t, key, 2 * 86400) > cap) {
+      res->status = H_SEND_CAPPED;
+      snprintf(res->reason, sizeof(res->reason), "daily_cap");
+      h_send_errorf(res, "the daily cap of %d %s deliveries is reached", cap, ch);
+      return false;
+    }
+  }
+  return true;
+}
+
 void h_rt_attempt(struct h_wthread *t, const struct h_job *job, struct h_send_result *res,
                   int *duration_ms) {
   struct h_rt *rt = t->rt;
@@ -126,6 +192,8 @@ void h_rt_attempt(struct h_wthread *t, const struct h_job *job, struct h_send_re
   if (job->user_status == NULL || strcmp(job->user_status, "active") != 0) {
     res->status = H_SEND_SKIP;
     snprintf(res->reason, sizeof(res->reason), "user_inactive");
+  } else if (!flood_gate(t, job, res)) {
+    h_log_debug("%s: delivery %s held back: %s", t->worker_id, job->id, res->error);
   } else {
     h_rt_watch_begin(t, "provider call", -1, rt->cfg->provider_timeout_ms);
     rt->provider->send(rt->shared, t->provider_state, job, res);
@@ -198,6 +266,15 @@ void h_rt_decide(struct h_wthread *t, const struct h_job *job, const struct h_se
     break;
   case H_SEND_SKIP:
     o->status = o->event = "skipped";
+    break;
+  case H_SEND_THROTTLED:
+    o->status = o->event = "throttled";
+    break;
+  case H_SEND_DIGEST:
+    o->status = o->event = "digest";
+    break;
+  case H_SEND_CAPPED:
+    o->status = o->event = "capped";
     break;
   case H_SEND_PERMANENT:
     o->status = o->event = "failed";
@@ -279,9 +356,11 @@ static void masked_recipient(const struct h_job *job, char *out, size_t outlen) 
 }
 
 enum h_outcome h_rt_outcome_of(const char *status) {
-  static const char *names[] = {"sent", "scheduled", "failed", "dead", "skipped"};
+  static const char *names[] = {"sent", "scheduled", "failed", "dead", "skipped",
+                                "throttled", "digest", "capped"};
   static const enum h_outcome outs[] = {H_OUT_SENT, H_OUT_RETRY, H_OUT_FAILED, H_OUT_DEAD,
-                                        H_OUT_SKIPPED};
+                                        H_OUT_SKIPPED, H_OUT_THROTTLED, H_OUT_DIGEST,
+                                        H_OUT_CAPPED};
   for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
     if (strcmp(status, names[i]) == 0) {
       return outs[i];

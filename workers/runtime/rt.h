@@ -21,6 +21,7 @@
 #include "store/db.h"
 #include "store/redis.h"
 #include "wmetrics.h"
+#include "core/flood.h"
 #include "worker.h"
 
 #define H_WORKER_ID_LEN 96
@@ -116,6 +117,7 @@ struct h_rt {
   atomic_bool heartbeat_ok;     /* the last heartbeat refresh reached Redis */
   atomic_long jobs_left;        /* --max-jobs budget */
   struct h_wmetrics *metrics;   /* owned */
+  struct h_flood_rules flood;   /* throttles and caps, owned */
 };
 
 /* Milliseconds of CLOCK_MONOTONIC / CLOCK_REALTIME. */

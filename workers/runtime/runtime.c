@@ -70,6 +70,9 @@ static h_result rt_init(struct h_rt *rt, const struct h_worker_def *def,
   h_queue_delayed_key(def->queue, rt->delayed_key, sizeof(rt->delayed_key));
   h_queue_dlq_key(def->queue, rt->dlq_key, sizeof(rt->dlq_key));
   channel_settings(rt);
+  if (h_flood_parse(cfg, &rt->flood, error) != H_OK) {
+    return H_ERR_INVALID;
+  }
   rt->nthreads = opts->concurrency > 0 ? opts->concurrency : cfg->worker_concurrency;
   atomic_store(&rt->jobs_left, opts->max_jobs > 0 ? opts->max_jobs : LONG_MAX);
   rt->metrics = h_wmetrics_create(rt->channel);
@@ -86,6 +89,7 @@ static void rt_free(struct h_rt *rt) {
   h_rt_thread_close(&rt->maint);
   h_rt_thread_close(&rt->hb);
   h_wmetrics_destroy(rt->metrics);
+  h_flood_free(&rt->flood);
   if (rt->provider != NULL && rt->provider->destroy != NULL) {
     rt->provider->destroy(rt->shared);
   }

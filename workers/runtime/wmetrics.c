@@ -17,7 +17,7 @@ static const double buckets[] = {0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1,
 
 static const char *outcome_names[H_OUT_COUNT] = {
   "sent", "retry", "failed", "dead", "skipped", "held", "dropped", "fenced", "recovered",
-  "returned"};
+  "returned", "throttled", "digest", "capped"};
 static const char *depth_names[H_DEPTH_COUNT] = {"ready", "processing", "delayed", "dead"};
 
 struct h_wmetrics {

@@ -20,6 +20,9 @@ enum h_outcome {
   H_OUT_FENCED,      /* the outcome lost to a newer claim */
   H_OUT_RECOVERED,   /* moved back from a dead worker */
   H_OUT_RETURNED,    /* handed back unstarted on shutdown */
+  H_OUT_THROTTLED,   /* over a user's hourly limit (core/flood.h) */
+  H_OUT_DIGEST,      /* over it, moved to the category's next digest */
+  H_OUT_CAPPED,      /* over the channel's daily cap */
   H_OUT_COUNT
 };
 

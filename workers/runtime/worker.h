@@ -21,6 +21,10 @@ enum h_send_status {
   H_SEND_RETRY,     /* try again later (5xx, 429, timeout, connection refused...) */
   H_SEND_PERMANENT, /* it will never work (bad address, 4xx): the delivery fails */
   H_SEND_SKIP,      /* nothing to send to (no phone, no active device): skipped */
+  /* Set by the runtime before the provider is called (core/flood.h): */
+  H_SEND_THROTTLED, /* over the user's hourly limit on the channel: throttled */
+  H_SEND_DIGEST,    /* over it, but the category has a digest: waits for the next one */
+  H_SEND_CAPPED,    /* over the channel's daily cap: capped */
 };
 
 struct h_send_result {
