@@ -46,8 +46,10 @@ static const char *time_param(struct h_req *rq, const char *name, struct h_field
 }
 
 void h_admin_deliveries_get(struct h_req *rq) {
-  static const char *const statuses[] = {"queued", "scheduled", "processing", "sent", "failed",
-                                         "dead",   "skipped",   "held",       NULL};
+  static const char *const statuses[] = {"queued",   "scheduled", "processing", "sent",
+                                         "failed",   "dead",      "skipped",    "held",
+                                         "digest",   "digested",  "throttled",  "capped",
+                                         NULL};
   struct h_field_errors fe = {0};
   struct h_page page;
   struct h_delivery_filter f = {0};
@@ -55,7 +57,8 @@ void h_admin_deliveries_get(struct h_req *rq) {
   f.status = h_req_param(rq, "status");
   if (f.status != NULL && !one_of(f.status, statuses)) {
     h_field_error(&fe, "status", "invalid_filter",
-                  "Must be queued, scheduled, processing, sent, failed, dead, skipped or held.");
+                  "Must be queued, scheduled, processing, sent, failed, dead, skipped, held,"
+                  " digest, digested, throttled or capped.");
   }
   f.channel = h_req_param(rq, "channel");
   if (f.channel != NULL && h_channel_parse(f.channel) < 0) {

@@ -13,8 +13,10 @@
   " provider_message_id, last_error, " H_SQL_TS("created_at") " AS created_at, "            \
   H_SQL_TS("updated_at") " AS updated_at"
 
-static const char *const statuses[] = {"queued", "scheduled", "processing", "sent", "failed",
-                                       "dead",   "skipped",   "held",       NULL};
+static const char *const statuses[] = {"queued",   "scheduled", "processing", "sent",
+                                       "failed",   "dead",      "skipped",    "held",
+                                       "digest",   "digested",  "throttled",  "capped",
+                                       NULL};
 
 h_result h_delivery_repo_list(PGconn *conn, const struct h_delivery_filter *f,
                               const struct h_page *page, json_t **data, bool *has_more) {

@@ -48,6 +48,10 @@ expect 78 "HERALD_WEBHOOK_ALLOW_NETS" env HERALD_WEBHOOK_ALLOW_NETS=10.0.0.0/33 
 expect 78 "HERALD_WEBHOOK_DISABLE_AFTER" env HERALD_WEBHOOK_DISABLE_AFTER=0 "$BIN/herald-webhook" --check-config
 expect 78 "HERALD_WEBHOOK_ALLOW_HTTP" env HERALD_WEBHOOK_ALLOW_HTTP=maybe "$BIN/herald-webhook" --check-config
 expect 78 "HERALD_WEBHOOK_MAX_ENDPOINTS" env HERALD_WEBHOOK_MAX_ENDPOINTS=17 "$BIN/herald-api" --check-config
+expect 78 "HERALD_DIGEST_WINDOWS" env HERALD_DIGEST_WINDOWS=comments "$BIN/herald-api" --check-config
+expect 78 "HERALD_THROTTLE_PER_HOUR" env HERALD_THROTTLE_PER_HOUR=fax=3 "$BIN/herald-email" --check-config
+expect 78 "HERALD_DAILY_CAPS" env HERALD_DAILY_CAPS=sms=0 "$BIN/herald-sms" --check-config
+expect 0 "configuration ok" env HERALD_DIGEST_WINDOWS="comments=600, likes=60" HERALD_DAILY_CAPS=sms=1000 HERALD_THROTTLE_PER_HOUR=email=20 "$BIN/herald-push" --check-config
 expect 0 "configuration ok" env HERALD_WEBHOOK_ALLOW_NETS="127.0.0.1/32, ::1/128" HERALD_WEBHOOK_ALLOW_HTTP=true "$BIN/herald-webhook" --check-config
 expect 2 "." "$BIN/herald-api" check-config extra
 expect 2 "stats" "$BIN/herald-email" stats --yaml
