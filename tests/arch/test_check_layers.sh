@@ -46,7 +46,7 @@ make_build() {
     echo ']'
   } >"$t/build/compile_commands.json"
   echo 'int main(void) { return 0; }' >"$t/build/main.c"
-  for w in herald-email herald-sms herald-push herald-reconcile; do
+  for w in herald-email herald-sms herald-push herald-webhook herald-reconcile; do
     flags=()
     [[ $w == herald-sms && -n $sms_flags ]] && read -r -a flags <<<"$sms_flags"
     "$cc" -o "$t/build/bin/$w" "$t/build/main.c" "${flags[@]}"

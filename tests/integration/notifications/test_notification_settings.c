@@ -299,7 +299,8 @@ static void test_admin_queues(void **state) {
   lpush(worker, id);
   lpush("herald:dlq:{push}", id);
   json_t *list = expect(admin, "GET", "/api/v1/admin/queues", NULL, 200);
-  assert_int_equal(json_array_size(json_object_get(list, "data")), 4);
+  assert_int_equal(json_array_size(json_object_get(list, "data")), 5);
+  assert_true(queue_field(list, "webhook", "ready") >= 0);
   assert_true(queue_field(list, "push", "processing") >= 2);
   assert_true(queue_field(list, "push", "workers") >= 1);
   assert_true(queue_field(list, "push", "dead") >= 1);
