@@ -9,17 +9,8 @@
 #include "core/alloc.h"
 #include "store/db.h"
 
-/* Visible in the feed: in-app, not deleted, due (send_at reached). */
-#define FEED_WHERE                                                                          \
-  " in_app AND deleted_at IS NULL AND (send_at IS NULL OR send_at <= now())"
-
-#define FEED_COLUMNS                                                                        \
-  "id, 'notification' AS object, category, priority, title,"                                \
-  " CASE WHEN sensitive THEN NULL ELSE body END AS body,"                                   \
-  " CASE WHEN sensitive THEN NULL ELSE action_url END AS action_url,"                       \
-  " CASE WHEN sensitive THEN '{}'::jsonb ELSE data END AS data,"                            \
-  " (read_at IS NOT NULL) AS read, " H_SQL_TS("read_at") " AS read_at, " H_SQL_TS("send_at") \
-  " AS send_at, " H_SQL_TS("created_at") " AS created_at"
+#define FEED_WHERE H_NOTIF_FEED_WHERE
+#define FEED_COLUMNS H_NOTIF_FEED_COLUMNS
 
 #define ADMIN_COLUMNS                                                                       \
   FEED_COLUMNS ", user_id, template_key AS template, locale,"                               \
@@ -263,7 +254,7 @@ h_result h_notif_repo_set_read(PGconn *conn, const char *id, const char *user_id
   const char *params[] = {id, user_id, read ? "t" : "f"};
   return h_db_one(conn,
                  "UPDATE notifications SET read_at = CASE WHEN $3::bool"
-                 "   THEN COALESCE(read_at, now()) END"
+                 "   THEN COALESCE(read_at, now()) END, " H_NOTIF_BUMP_SEQ
                  " WHERE id = $1::uuid AND user_id = $2::uuid AND" FEED_WHERE
                  " RETURNING " FEED_COLUMNS,
                  3, params, out);
@@ -273,7 +264,7 @@ h_result h_notif_repo_read_all(PGconn *conn, const char *user_id, long *updated)
   const char *params[] = {user_id};
   PGresult *res = NULL;
   h_result r = h_db_exec(conn,
-                         "UPDATE notifications SET read_at = now() WHERE user_id = $1::uuid AND"
+                         "UPDATE notifications SET read_at = now(), " H_NOTIF_BUMP_SEQ " WHERE user_id = $1::uuid AND"
                          FEED_WHERE " AND read_at IS NULL",
                          1, params, &res);
   if (r == H_OK) {
@@ -287,7 +278,7 @@ h_result h_notif_repo_soft_delete(PGconn *conn, const char *id, const char *user
   const char *params[] = {id, user_id};
   PGresult *res = NULL;
   h_result r = h_db_exec(conn,
-                         "UPDATE notifications SET deleted_at = now()"
+                         "UPDATE notifications SET deleted_at = now(), " H_NOTIF_BUMP_SEQ
                          " WHERE id = $1::uuid AND user_id = $2::uuid AND" FEED_WHERE,
                          2, params, &res);
   if (r == H_OK) {

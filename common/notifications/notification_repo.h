@@ -12,6 +12,27 @@
 #include "core/result.h"
 #include "core/fields.h"
 #include "core/page.h"
+#include "store/db.h"
+
+/* Visible in the feed: in-app, not deleted, due (send_at reached). */
+#define H_NOTIF_FEED_WHERE                                                                  \
+  " in_app AND deleted_at IS NULL AND (send_at IS NULL OR send_at <= now())"
+
+/* A feed item's columns (the wire shape of GET /api/v1/notifications). */
+#define H_NOTIF_FEED_COLUMNS                                                                \
+  "id, 'notification' AS object, category, priority, title,"                                \
+  " CASE WHEN sensitive THEN NULL ELSE body END AS body,"                                   \
+  " CASE WHEN sensitive THEN NULL ELSE action_url END AS action_url,"                       \
+  " CASE WHEN sensitive THEN '{}'::jsonb ELSE data END AS data,"                            \
+  " (read_at IS NOT NULL) AS read, " H_SQL_TS("read_at") " AS read_at, " H_SQL_TS("send_at") \
+  " AS send_at, " H_SQL_TS("created_at") " AS created_at"
+
+/* The SET items of every UPDATE a notification stream reports (read, unread, deleted): the
+ * row takes the next event_seq and keeps the one it was created with
+ * (db/migrations/0055_notification_event_seq.sql). */
+#define H_NOTIF_BUMP_SEQ                                                                    \
+  "created_seq = COALESCE(created_seq, event_seq),"                                         \
+  " event_seq = nextval('notification_event_seq')"
 
 /* What sending needs to know about a recipient. */
 struct h_recipient_row {
