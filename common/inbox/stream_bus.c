@@ -37,8 +37,8 @@ static void msg_add(struct shard_msg *m, char kind, const char *user_id) {
   }
 }
 
-/* Sends the non-empty messages of shards[0..n) in one pipeline. */
-static void send_all(struct h_app *app, struct shard_msg *msgs, int n) {
+/* Sends the non-empty messages of msgs[0..n) through r in one pipeline. */
+static void send_all(struct h_redis *r, struct shard_msg *msgs, int n) {
   int count = 0;
   int *argc = h_malloc((size_t)n * sizeof(*argc));
   const char ***argv = h_malloc((size_t)n * sizeof(*argv));
@@ -55,14 +55,8 @@ static void send_all(struct h_app *app, struct shard_msg *msgs, int n) {
     argv[count] = a;
     argc[count++] = 3;
   }
-  struct h_redis *r = NULL;
-  if (count > 0 && h_redis_acquire(app->redis, &r) == H_OK) {
-    if (h_redis_pipeline(r, count, argc, argv, replies) == H_ERR_UNAVAILABLE) {
-      h_log_warning("h_stream_publish: %d notice(s) not published (Redis unavailable)", count);
-    }
-    h_redis_release(app->redis, r);
-  } else if (count > 0) {
-    h_log_warning("h_stream_publish: %d notice(s) not published (no Redis connection)", count);
+  if (count > 0 && h_redis_pipeline(r, count, argc, argv, replies) == H_ERR_UNAVAILABLE) {
+    h_log_warning("h_stream_publish: %d notice(s) not published (Redis unavailable)", count);
   }
   for (int i = 0; i < count; i++) {
     if (replies[i] != NULL) {
@@ -75,22 +69,35 @@ static void send_all(struct h_app *app, struct shard_msg *msgs, int n) {
   free(argc);
 }
 
-void h_stream_publish(struct h_app *app, char kind, const char *const *users, size_t n) {
-  if (n == 0 || app->redis == NULL) {
+void h_stream_publish_via(struct h_redis *r, int shards, char kind, const char *const *users,
+                          size_t n) {
+  if (n == 0 || shards <= 0) {
     return;
   }
-  int shards = app->cfg->stream_shards > 0 ? app->cfg->stream_shards : 1;
   struct shard_msg *msgs = h_calloc((size_t)shards, sizeof(*msgs));
   for (size_t i = 0; i < n; i++) {
     int s = h_stream_shard(users[i], shards);
     snprintf(msgs[s].channel, sizeof(msgs[s].channel), H_STREAM_CHANNEL_PREFIX "%d", s);
     msg_add(&msgs[s], kind, users[i]);
   }
-  send_all(app, msgs, shards);
+  send_all(r, msgs, shards);
   for (int i = 0; i < shards; i++) {
     free(msgs[i].text);
   }
   free(msgs);
+}
+
+void h_stream_publish(struct h_app *app, char kind, const char *const *users, size_t n) {
+  if (n == 0 || app->redis == NULL) {
+    return;
+  }
+  struct h_redis *r = NULL;
+  if (h_redis_acquire(app->redis, &r) != H_OK) {
+    h_log_warning("h_stream_publish: %zu user(s) not announced (no Redis connection)", n);
+    return;
+  }
+  h_stream_publish_via(r, app->cfg->stream_shards, kind, users, n);
+  h_redis_release(app->redis, r);
 }
 
 void h_stream_publish_one(struct h_app *app, char kind, const char *user_id) {

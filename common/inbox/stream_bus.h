@@ -12,6 +12,7 @@
 #include <stddef.h>
 
 #include "app/app.h"
+#include "store/redis.h"
 
 #define H_STREAM_CHANNEL_PREFIX "herald:stream:"
 #define H_STREAM_KIND_FEED 'n'    /* notifications created, read, unread or deleted */
@@ -24,6 +25,10 @@ int h_stream_shard(const char *user_id, int shards);
  * kind through app's Redis pool. Best effort: a failure is logged; the streams then see the
  * change at their next account check or reconnect. */
 void h_stream_publish(struct h_app *app, char kind, const char *const *users, size_t n);
+
+/* The same through r (borrowed, the caller's thread's connection) with shards channels. */
+void h_stream_publish_via(struct h_redis *r, int shards, char kind, const char *const *users,
+                          size_t n);
 
 /* The same for one user. */
 void h_stream_publish_one(struct h_app *app, char kind, const char *user_id);

@@ -4,7 +4,8 @@
  *     unread_count events in id order, and heartbeats;
  *   - a client that disconnects, misses notifications and resumes with Last-Event-ID (header
  *     or ?last_event_id=) gets exactly the missed ones, in order, then the live ones;
- *   - a notification committed by one API process reaches a stream held by another;
+ *   - a notification committed by one API process reaches a stream held by another, and so
+ *     does a bulk send fanned out in the background;
  *   - tickets work once, not after expiry, not when malformed; bad input is refused;
  *   - revoking the session ends the stream with session.expired;
  *   - a client too slow for HERALD_STREAM_BUFFER_BYTES gets stream.overflow and is closed. */
@@ -250,6 +251,29 @@ static void test_fanout_across_processes(void **state) {
   free(token);
 }
 
+static void test_bulk_send_reaches_stream(void **state) {
+  (void)state;
+  char user[37];
+  char *token = th_user(&a, "stream-bulk", NULL, user);
+  struct sse_client c;
+  open_stream(&c, &b, "/api/v1/notifications/stream", token, NULL);
+  char body[256];
+  snprintf(body, sizeof(body),
+           "{\"user_ids\":[\"%s\"],\"category\":\"bulk-stream\",\"body\":\"all\","
+           "\"channels\":[\"in_app\"]}",
+           user);
+  struct th_response r;
+  th_call(&a, admin, "POST", "/api/v1/notifications/bulk", body, NULL, &r);
+  assert_int_equal(r.status, 202);
+  th_response_free(&r);
+  struct sse_event ev; /* fanned out by a background thread of either process */
+  expect_event(&c, "notification.created", &ev);
+  assert_non_null(strstr(ev.data, "\"category\":\"bulk-stream\""));
+  sse_event_free(&ev);
+  sse_close(&c);
+  free(token);
+}
+
 static void test_tickets(void **state) {
   (void)state;
   char user[37];
@@ -386,6 +410,7 @@ int main(void) {
     cmocka_unit_test(test_fresh_stream_live_events),
     cmocka_unit_test(test_resume_gets_exactly_the_missed),
     cmocka_unit_test(test_fanout_across_processes),
+    cmocka_unit_test(test_bulk_send_reaches_stream),
     cmocka_unit_test(test_tickets),
     cmocka_unit_test(test_bad_input),
     cmocka_unit_test(test_revoked_session_ends_stream),
