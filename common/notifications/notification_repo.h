@@ -34,6 +34,12 @@
   "created_seq = COALESCE(created_seq, event_seq),"                                         \
   " event_seq = nextval('notification_event_seq')"
 
+/* The transaction lock of one user's feed changes (uuid: an SQL uuid expression): every
+ * transaction takes it before it draws an event_seq for the user's rows and holds it to its
+ * COMMIT, so a user's event_seq values commit in increasing order and a stream that has read
+ * event_seq s has seen every smaller one (docs/streaming.md). Several users: in sorted order. */
+#define H_NOTIF_FEED_LOCK(uuid) "pg_advisory_xact_lock(21332, hashtext((" uuid ")::text))"
+
 /* What sending needs to know about a recipient. */
 struct h_recipient_row {
   char locale[16];
@@ -78,6 +84,9 @@ struct h_delivery_row {
  * common created_at. A notification whose user is deleted (since it was read) is left
  * out unless it is a system notice: then H_ERR_NOT_FOUND, with no delivery written (the
  * caller rolls back). rows and dels are borrowed. */
+/* Takes the feed locks (H_NOTIF_FEED_LOCK) of the n users (repeats allowed) in order. */
+h_result h_notif_repo_lock_feeds(PGconn *conn, const char *const *users, int n);
+
 h_result h_notif_repo_insert(PGconn *conn, const struct h_notification_row *rows, int n,
                              const struct h_delivery_row *dels, int nd, int *inserted,
                              char created_at[32]);
