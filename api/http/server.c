@@ -67,6 +67,7 @@ static h_result start_pool(struct _u_instance *inst, struct sockaddr_in *bind, i
     {MHD_OPTION_CONNECTION_LIMIT, max_connections, NULL},
     {MHD_OPTION_PER_IP_CONNECTION_LIMIT, cfg->http_per_ip_connections, NULL},
     {MHD_OPTION_CONNECTION_TIMEOUT, cfg->http_timeout_s, NULL},
+    {MHD_OPTION_CONNECTION_MEMORY_LIMIT, cfg->http_connection_memory_bytes, NULL},
     {MHD_OPTION_LISTEN_BACKLOG_SIZE, 1024, NULL},
     {s != NULL ? MHD_OPTION_NOTIFY_CONNECTION : MHD_OPTION_END, (intptr_t)count_connection, s},
     {MHD_OPTION_END, 0, NULL},

@@ -37,6 +37,11 @@ static const struct h_config_option options[] = {
       NULL, false, "connections per client IP (0: unlimited)"),
   OPT("HERALD_HTTP_TIMEOUT_S", H_CFG_INT, http_timeout_s, "30", 1, 3600, NULL, false,
       "idle connection timeout in seconds"),
+  OPT("HERALD_HTTP_CONNECTION_MEMORY_BYTES", H_CFG_INT, http_connection_memory_bytes, "8192",
+      4096, 1048576, NULL, false,
+      "memory pool of one connection: its request line and headers (about 6 KB of headers fit"
+      " in 8 KB) and the response head; an open notification stream keeps its pool, so it is"
+      " most of a stream's memory (docs/streaming.md)"),
   OPT("HERALD_MAX_BODY_BYTES", H_CFG_INT, max_body_bytes, "1048576", 1024, 104857600, NULL,
       false, "largest request body accepted (413 beyond)"),
   OPT("HERALD_MAX_JSON_DEPTH", H_CFG_INT, max_json_depth, "32", 2, 512, NULL, false,

@@ -25,6 +25,7 @@ struct h_config {
   int http_max_connections;
   int http_per_ip_connections;
   int http_timeout_s;
+  int http_connection_memory_bytes;
   int max_body_bytes;
   int max_json_depth;
   char *cors_origins; /* comma-separated, "*" for any, empty for none */
