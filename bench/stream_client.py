@@ -2,17 +2,14 @@
 """stream_client.py - the notification-stream load client of bench/stream.sh (asyncio, stdlib).
 
   hold     open one stream per token of --tokens (lines "user_id token"), report when all are
-           open, keep them open (reading and counting) until --seconds pass or stdin closes
-  latency  the same streams, plus POST /api/v1/notifications at --rate per second for --seconds
-           to random users of --tokens (as --admin); each notification's title carries its
-           number, and the time from the POST's send (and from its 202 answer) to the event on
-           the user's stream is recorded. Prints p50/p99/max and how many events arrived.
+           open, keep them open (reading and counting) until --seconds pass or stdin closes.
+           Notifications titled "lat <wall-clock ms>" (bench/stream_post.lua sends them) are
+           timed: arrival minus that stamp, reported as p50/p99/max with how many arrived.
 Output: one "RESULT key=value ..." line on stdout; progress on stderr.
 """
 import argparse
 import asyncio
 import json
-import random
 import resource
 import sys
 import time
@@ -29,7 +26,7 @@ class Streams:
         self.failed = 0
         self.events = 0
         self.heartbeats = 0
-        self.arrivals = {}  # notification number -> arrival time
+        self.latencies = []  # ms from a probe's send to its arrival
         self.ready = asyncio.Event()
 
     async def one(self, user, token, sem):
@@ -73,7 +70,7 @@ class Streams:
                         elif event == b"notification.created":
                             title = json.loads(line[6:]).get("title") or ""
                             if title.startswith("lat "):
-                                self.arrivals[int(title[4:])] = now
+                                self.latencies.append(time.time() * 1000 - int(title[4:]))
                         event = None
         except (asyncio.IncompleteReadError, ConnectionError):
             pass
@@ -89,48 +86,6 @@ class Streams:
         return [asyncio.create_task(self.one(u, t, sem)) for u, t in self.tokens]
 
 
-async def poster(host, port, admin, users, rate, seconds, sent, answered, conns=32):
-    queue = asyncio.Queue()
-
-    async def worker():
-        r, w = await asyncio.open_connection(host, port)
-        while True:
-            item = await queue.get()
-            if item is None:
-                break
-            n, user = item
-            body = json.dumps({"user_id": user, "category": "bench", "title": f"lat {n}",
-                               "body": "latency probe", "channels": ["in_app"]}).encode()
-            sent[n] = time.monotonic()
-            w.write(b"POST /api/v1/notifications HTTP/1.1\r\nHost: b\r\nContent-Type: application/json\r\n"
-                    b"Authorization: Bearer " + admin.encode() + b"\r\nContent-Length: " +
-                    str(len(body)).encode() + b"\r\n\r\n" + body)
-            await w.drain()
-            head = await r.readuntil(b"\r\n\r\n")
-            length = 0
-            for line in head.split(b"\r\n"):
-                if line.lower().startswith(b"content-length:"):
-                    length = int(line.split(b":")[1])
-            await r.readexactly(length)
-            if b" 202 " in head.split(b"\r\n")[0]:
-                answered[n] = time.monotonic()
-        w.close()
-
-    workers = [asyncio.create_task(worker()) for _ in range(conns)]
-    start = time.monotonic()
-    total = int(rate * seconds)
-    for n in range(total):
-        due = start + n / rate
-        delay = due - time.monotonic()
-        if delay > 0:
-            await asyncio.sleep(delay)
-        queue.put_nowait((n, random.choice(users)))
-    for _ in workers:
-        queue.put_nowait(None)
-    await asyncio.gather(*workers)
-    return time.monotonic() - start, total
-
-
 def pct(values, p):
     if not values:
         return float("nan")
@@ -140,12 +95,10 @@ def pct(values, p):
 
 async def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("mode", choices=["hold", "latency"])
+    ap.add_argument("mode", choices=["hold"])
     ap.add_argument("--port", type=int, required=True)
     ap.add_argument("--tokens", required=True)
     ap.add_argument("--seconds", type=float, default=30)
-    ap.add_argument("--rate", type=float, default=1000)
-    ap.add_argument("--admin")
     a = ap.parse_args()
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
@@ -156,25 +109,13 @@ async def main():
     await s.ready.wait()
     log(f"{s.opened} streams open, {s.failed} failed, in {time.monotonic() - t0:.1f} s")
     print(f"OPEN opened={s.opened} failed={s.failed} seconds={time.monotonic() - t0:.1f}", flush=True)
-    if a.mode == "hold":
-        loop = asyncio.get_running_loop()
-        stdin_closed = loop.run_in_executor(None, sys.stdin.read)
-        await asyncio.wait([stdin_closed], timeout=a.seconds)
-        print(f"RESULT opened={s.opened} failed={s.failed} events={s.events} heartbeats={s.heartbeats}",
-              flush=True)
-    else:
-        sent, answered = {}, {}
-        took, total = await poster("127.0.0.1", a.port, a.admin, [u for u, _ in tokens], a.rate,
-                                   a.seconds, sent, answered)
-        await asyncio.sleep(2)  # the last events
-        lat_send = [(s.arrivals[n] - sent[n]) * 1000 for n in s.arrivals if n in sent]
-        lat_ans = [(s.arrivals[n] - answered[n]) * 1000 for n in s.arrivals if n in answered]
-        print(f"RESULT sent={total} answered={len(answered)} rate={total / took:.0f}/s"
-              f" arrived={len(s.arrivals)} still_open={s.opened}"
-              f" send_p50={pct(lat_send, .5):.1f} send_p99={pct(lat_send, .99):.1f}"
-              f" send_max={max(lat_send, default=float('nan')):.1f}"
-              f" commit_p50={pct(lat_ans, .5):.1f} commit_p99={pct(lat_ans, .99):.1f}"
-              f" commit_max={max(lat_ans, default=float('nan')):.1f}", flush=True)
+    loop = asyncio.get_running_loop()
+    stdin_closed = loop.run_in_executor(None, sys.stdin.read)
+    await asyncio.wait([stdin_closed], timeout=a.seconds)
+    lat = s.latencies
+    print(f"RESULT opened={s.opened} failed={s.failed} events={s.events} heartbeats={s.heartbeats}"
+          f" probes={len(lat)} p50={pct(lat, .5):.1f} p99={pct(lat, .99):.1f}"
+          f" max={max(lat, default=float('nan')):.1f}", flush=True)
     for t in tasks:
         t.cancel()
 

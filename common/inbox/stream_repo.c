@@ -82,26 +82,28 @@ h_result h_stream_repo_changes(PGconn *conn, int n, const char *const *users,
   return r;
 }
 
-h_result h_stream_repo_unread(PGconn *conn, int n, const char *const *users, PGresult **res) {
+/* Runs sql, whose $1 is a uuid[], with the n users. */
+static h_result per_user(PGconn *conn, const char *sql, int n, const char *const *users,
+                         PGresult **res) {
   char *ids = array_literal(n, users);
   const char *params[] = {ids};
-  h_result r = h_db_exec(conn,
-      "SELECT d.uid, (SELECT count(*) FROM notifications WHERE user_id = d.uid AND"
-      H_NOTIF_FEED_WHERE " AND read_at IS NULL)"
-      " FROM unnest($1::uuid[]) AS d(uid)",
-      1, params, res);
+  h_result r = h_db_exec(conn, sql, 1, params, res);
   free(ids);
   return r;
 }
 
+h_result h_stream_repo_unread(PGconn *conn, int n, const char *const *users, PGresult **res) {
+  return per_user(conn,
+                  "SELECT d.uid, (SELECT count(*) FROM notifications WHERE user_id = d.uid AND"
+                  H_NOTIF_FEED_WHERE " AND read_at IS NULL)"
+                  " FROM unnest($1::uuid[]) AS d(uid)",
+                  n, users, res);
+}
+
 h_result h_stream_repo_epochs(PGconn *conn, int n, const char *const *users, PGresult **res) {
-  char *ids = array_literal(n, users);
-  const char *params[] = {ids};
-  h_result r = h_db_exec(conn,
-      "SELECT d.uid, COALESCE((SELECT CASE WHEN status = 'active' THEN token_epoch ELSE -1 END"
-      "   FROM users WHERE id = d.uid), -1)"
-      " FROM unnest($1::uuid[]) AS d(uid)",
-      1, params, res);
-  free(ids);
-  return r;
+  return per_user(conn,
+                  "SELECT d.uid, COALESCE((SELECT CASE WHEN status = 'active' THEN token_epoch"
+                  "   ELSE -1 END FROM users WHERE id = d.uid), -1)"
+                  " FROM unnest($1::uuid[]) AS d(uid)",
+                  n, users, res);
 }
