@@ -133,10 +133,17 @@ void h_stream_finish(struct h_stream *st, const char *event, const char *data) {
   pthread_mutex_unlock(&st->mu);
 }
 
-/* The opening text of a stream: "retry:" and, for a fresh one, the unread count. */
+/* The opening text of a stream: "retry:", stream.reset when asked, and for a fresh one the
+ * unread count. */
 static void queue_opening(struct h_stream *st, const struct h_stream_start *s) {
   static const char retry[] = "retry: 3000\n\n";
   h_sse_buf_append(&st->buf, retry, sizeof(retry) - 1, 0);
+  if (s->reset) {
+    size_t n = 0;
+    char *text = h_sse_event(s->head, "stream.reset", "{\"reason\":\"unknown_event_id\"}", &n);
+    h_sse_buf_append(&st->buf, text, n, 0);
+    free(text);
+  }
   if (s->last_event_id < 0) {
     char data[48];
     snprintf(data, sizeof(data), "{\"unread\":%ld}", s->unread);

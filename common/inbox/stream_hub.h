@@ -54,6 +54,7 @@ struct h_stream_start {
   long long last_event_id;
   long long head;
   long unread;
+  bool reset; /* a fresh stream opening with stream.reset (its Last-Event-ID was unknown) */
 };
 
 /* Registers a stream for s (copied) on conn (borrowed until h_stream_release) and queues its

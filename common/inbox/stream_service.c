@@ -23,17 +23,19 @@ h_result h_stream_connect(struct h_app *app, struct h_stream_hub *hub,
     return r;
   }
   struct h_stream_start s = {.grant = *g, .last_event_id = last_event_id};
-  if (last_event_id < 0) {
-    PGconn *c = NULL;
-    r = h_db_acquire(app->db, &c);
-    if (r != H_OK) {
-      return r;
-    }
-    r = h_stream_repo_head(c, g->user_id, &s.head, &s.unread);
-    h_db_release(app->db, c);
-    if (r != H_OK) {
-      return r;
-    }
+  PGconn *c = NULL;
+  r = h_db_acquire(app->db, &c);
+  if (r != H_OK) {
+    return r;
+  }
+  r = h_stream_repo_head(c, g->user_id, &s.head, &s.unread);
+  h_db_release(app->db, c);
+  if (r != H_OK) {
+    return r;
+  }
+  if (last_event_id > s.head) { /* an id this feed never reached (a restored database...) */
+    s.last_event_id = -1;
+    s.reset = true;
   }
   return h_stream_hub_open(hub, &s, ops, conn, out);
 }

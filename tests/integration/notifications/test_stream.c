@@ -8,6 +8,8 @@
  *     does a bulk send fanned out in the background;
  *   - tickets work once, not after expiry, not when malformed; bad input is refused;
  *   - revoking the session ends the stream with session.expired;
+ *   - a Last-Event-ID beyond HERALD_STREAM_REPLAY_WINDOW changes, or never handed out, gets
+ *     stream.reset at the head of the feed;
  *   - a client too slow for HERALD_STREAM_BUFFER_BYTES gets stream.overflow and is closed. */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -221,6 +223,17 @@ static void test_resume_gets_exactly_the_missed(void **state) {
   assert_int_equal(unread_of(&ev), 5);
   sse_event_free(&ev);
   expect_no_change(&c, 1000);
+  sse_close(&c);
+
+  /* an id the feed never reached: start over */
+  open_stream(&c, &a, "/api/v1/notifications/stream", token, "Last-Event-ID: 999999999999");
+  expect_event(&c, "stream.reset", &ev);
+  assert_non_null(strstr(ev.data, "unknown_event_id"));
+  assert_int_equal(atoll(ev.id), last);
+  sse_event_free(&ev);
+  expect_event(&c, "unread_count", &ev);
+  assert_int_equal(unread_of(&ev), 5);
+  sse_event_free(&ev);
   sse_close(&c);
   for (int i = 0; i < 3; i++) {
     free(missed[i]);
@@ -436,6 +449,52 @@ static void test_revoked_session_ends_stream(void **state) {
   free(token);
 }
 
+static void test_replay_window_reset(void **state) {
+  (void)state;
+  struct th_server small;
+  setenv("HERALD_STREAM_REPLAY_WINDOW", "2", 1);
+  th_start(&small);
+  unsetenv("HERALD_STREAM_REPLAY_WINDOW");
+  char user[37];
+  char *token = th_user(&small, "stream-window", NULL, user);
+  char *ids[4];
+  for (int i = 0; i < 4; i++) {
+    ids[i] = send_to(&small, user, "window");
+  }
+  long long head = th_sql_long("SELECT max(event_seq) FROM notifications WHERE user_id = $1",
+                               user);
+  struct sse_client c; /* 4 changes after 0, the window is 2: start over at the head */
+  assert_true(sse_open(&c, port_of(&small), "/api/v1/notifications/stream",
+                       (const char *const[]){th_bearer(token), "Last-Event-ID: 0", NULL}));
+  struct sse_event ev;
+  expect_event(&c, "stream.reset", &ev);
+  assert_non_null(strstr(ev.data, "replay_window"));
+  assert_int_equal(atoll(ev.id), head);
+  sse_event_free(&ev);
+  expect_event(&c, "unread_count", &ev);
+  assert_int_equal(unread_of(&ev), 4);
+  sse_event_free(&ev);
+  long long last = head;
+  char *live = send_to(&small, user, "after the reset");
+  expect_created(&c, live, &last);
+  sse_close(&c);
+  /* within the window: replayed */
+  char header[64];
+  snprintf(header, sizeof(header), "Last-Event-ID: %lld", head - 1);
+  assert_true(sse_open(&c, port_of(&small), "/api/v1/notifications/stream",
+                       (const char *const[]){th_bearer(token), header, NULL}));
+  last = head - 1;
+  expect_created(&c, ids[3], &last);
+  expect_created(&c, live, &last);
+  sse_close(&c);
+  for (int i = 0; i < 4; i++) {
+    free(ids[i]);
+  }
+  free(live);
+  free(token);
+  th_stop(&small);
+}
+
 static void test_slow_client_overflow(void **state) {
   (void)state;
   struct th_server small;
@@ -475,6 +534,7 @@ int main(void) {
     cmocka_unit_test(test_tickets),
     cmocka_unit_test(test_bad_input),
     cmocka_unit_test(test_revoked_session_ends_stream),
+    cmocka_unit_test(test_replay_window_reset),
     cmocka_unit_test(test_slow_client_overflow),
   };
   return cmocka_run_group_tests(tests, setup, teardown);
