@@ -42,14 +42,24 @@ void h_stream_each_user(struct h_stream_hub *hub, void (*f)(struct h_stream_user
   }
 }
 
-static void mark_one(struct h_stream_user *u, void *arg) {
-  (void)arg;
-  u->dirty = true;
+void h_stream_mark(struct h_stream_hub *hub, struct h_stream_user *u, bool auth) {
+  if (auth && !u->auth_dirty) {
+    u->auth_dirty = true;
+    u->auth_next = hub->auth_list;
+    hub->auth_list = u;
+    hub->any_auth_dirty = true;
+  } else if (!auth && !u->dirty) {
+    u->dirty = true;
+    u->dirty_next = hub->dirty_list;
+    hub->dirty_list = u;
+    hub->any_dirty = true;
+  }
 }
 
+static void mark_one(struct h_stream_user *u, void *hub) { h_stream_mark(hub, u, false); }
+
 void h_stream_mark_all(struct h_stream_hub *hub) {
-  h_stream_each_user(hub, mark_one, NULL);
-  hub->any_dirty = true;
+  h_stream_each_user(hub, mark_one, hub);
   pthread_cond_signal(&hub->cv);
 }
 
@@ -200,8 +210,7 @@ h_result h_stream_hub_open(struct h_stream_hub *hub, const struct h_stream_start
   hub->streams++;
   atomic_fetch_add(&hub->live, 1);
   if (s->last_event_id >= 0) { /* replay what it missed */
-    u->dirty = true;
-    hub->any_dirty = true;
+    h_stream_mark(hub, u, false);
     pthread_cond_signal(&hub->cv);
   }
   pthread_mutex_unlock(&hub->mu);
@@ -254,7 +263,7 @@ void h_stream_sweep(struct h_stream_hub *hub) {
     while (*pp != NULL) {
       struct h_stream_user *u = *pp;
       sweep_user(hub, u);
-      if (u->streams == NULL) {
+      if (u->streams == NULL && !u->dirty && !u->auth_dirty) { /* (a marked one is on a list) */
         *pp = u->next;
         free(u);
       } else {

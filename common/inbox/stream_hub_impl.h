@@ -36,9 +36,10 @@ struct h_stream {
 struct h_stream_user {
   char id[37];
   struct h_stream *streams;
-  bool dirty;       /* its feed changed: read it */
-  bool auth_dirty;  /* its account changed: check the epoch */
+  bool dirty;       /* its feed changed: read it (then it is on the hub's dirty list) */
+  bool auth_dirty;  /* its account changed: check the epoch (then on the auth list) */
   struct h_stream_user *next; /* in the bucket */
+  struct h_stream_user *dirty_next, *auth_next;
 };
 
 struct h_stream_hub {
@@ -50,7 +51,8 @@ struct h_stream_hub {
   int streams;                /* registered (gone ones until swept) */
   atomic_int live;            /* held by a connection */
   atomic_int gone;            /* released since the last sweep */
-  bool any_dirty, any_auth_dirty;
+  bool any_dirty, any_auth_dirty; /* the lists below are not empty */
+  struct h_stream_user *dirty_list, *auth_list; /* marked users, each once */
   bool closing;
   atomic_bool stop;
   pthread_t pump, sub;
@@ -76,11 +78,15 @@ void h_stream_finish(struct h_stream *st, const char *event, const char *data);
 /* True once st takes no more events. */
 bool h_stream_ended(struct h_stream *st);
 
+/* Marks u for a read of its feed (auth: for an account check), once; hub->mu held. The
+ * pump's wait is signalled by the caller. */
+void h_stream_mark(struct h_stream_hub *hub, struct h_stream_user *u, bool auth);
+
 /* Marks every user's feed to be read again (after the subscriber reconnected); hub->mu
  * held. */
 void h_stream_mark_all(struct h_stream_hub *hub);
 
-/* Drops the released streams and users left without one; hub->mu held. */
+/* Drops the released streams and the unmarked users left without one; hub->mu held. */
 void h_stream_sweep(struct h_stream_hub *hub);
 
 /* The threads (stream_pump.c, stream_sub.c). */

@@ -37,43 +37,32 @@ static long long lowest(const struct h_stream_user *u) {
   return low;
 }
 
-struct collect {
-  struct round *r;
-  bool auth; /* collect auth_dirty users (else dirty ones) */
-  bool left; /* some stayed marked for the next round */
-};
-
-static void collect_one(struct h_stream_user *u, void *arg) {
-  struct collect *c = arg;
-  bool *flag = c->auth ? &u->auth_dirty : &u->dirty;
-  if (!*flag) {
-    return;
-  }
-  if (c->r->n == ROUND_USERS) {
-    c->left = c->left || *flag;
-    return;
-  }
-  long long low = lowest(u);
-  *flag = false;
-  if (low < 0) {
-    return;
-  }
-  snprintf(c->r->ids[c->r->n], 37, "%s", u->id);
-  c->r->after[c->r->n++] = low;
-}
-
-/* Takes up to ROUND_USERS users marked (auth: for an account check, else for a read); hub->mu
- * held. */
+/* Takes up to ROUND_USERS users off the hub's dirty list (auth: the auth list) with the
+ * lowest position of their open streams; hub->mu held. */
 static void collect(struct h_stream_hub *hub, struct round *r, bool auth) {
   r->ids = h_malloc(ROUND_USERS * sizeof(*r->ids));
   r->after = h_malloc(ROUND_USERS * sizeof(*r->after));
   r->n = 0;
-  struct collect c = {.r = r, .auth = auth};
-  h_stream_each_user(hub, collect_one, &c);
+  struct h_stream_user **list = auth ? &hub->auth_list : &hub->dirty_list;
+  while (*list != NULL && r->n < ROUND_USERS) {
+    struct h_stream_user *u = *list;
+    if (auth) {
+      *list = u->auth_next;
+      u->auth_dirty = false;
+    } else {
+      *list = u->dirty_next;
+      u->dirty = false;
+    }
+    long long low = lowest(u);
+    if (low >= 0) {
+      snprintf(r->ids[r->n], 37, "%s", u->id);
+      r->after[r->n++] = low;
+    }
+  }
   if (auth) {
-    hub->any_auth_dirty = c.left;
+    hub->any_auth_dirty = *list != NULL;
   } else {
-    hub->any_dirty = c.left;
+    hub->any_dirty = *list != NULL;
   }
 }
 
@@ -81,8 +70,7 @@ static void remark(struct h_stream_hub *hub, const struct round *r) {
   for (int i = 0; i < r->n; i++) {
     struct h_stream_user *u = h_stream_user_find(hub, r->ids[i]);
     if (u != NULL) {
-      u->dirty = true;
-      hub->any_dirty = true;
+      h_stream_mark(hub, u, false);
     }
   }
 }
@@ -147,8 +135,7 @@ static void deliver_user(struct h_stream_hub *hub, struct h_stream_user *u, PGre
     }
   }
   if (full) { /* the rest of the changes in the next round */
-    u->dirty = true;
-    hub->any_dirty = true;
+    h_stream_mark(hub, u, false);
   }
 }
 
@@ -300,16 +287,13 @@ static void end_revoked(struct h_stream_user *u, long epoch) {
   }
 }
 
-static void mark_auth(struct h_stream_user *u, void *arg) {
-  (void)arg;
-  u->auth_dirty = true;
-}
+static void mark_auth(struct h_stream_user *u, void *hub) { h_stream_mark(hub, u, true); }
 
 /* Checks the epochs of the marked users (every user with all); false on a database error. */
 static bool check_accounts(struct h_stream_hub *hub, PGconn *conn, bool all) {
   if (all) {
     pthread_mutex_lock(&hub->mu);
-    h_stream_each_user(hub, mark_auth, NULL);
+    h_stream_each_user(hub, mark_auth, hub);
     pthread_mutex_unlock(&hub->mu);
   }
   bool more = true;

@@ -31,10 +31,8 @@ static void on_notice(struct h_stream_hub *hub, const char *text, size_t len) {
       }
       id[36] = '\0';
       struct h_stream_user *u = h_stream_user_find(hub, id);
-      if (u != NULL && account) {
-        u->auth_dirty = hub->any_auth_dirty = true;
-      } else if (u != NULL) {
-        u->dirty = hub->any_dirty = true;
+      if (u != NULL) {
+        h_stream_mark(hub, u, account);
       }
     }
     p += n + 1;
