@@ -110,7 +110,7 @@ read -r wo_rps wo_p50 wo_p99 wo_non2xx wo_err wo_api wo_pg <<<"$post_without"
 read -r wi_rps wi_p50 wi_p99 wi_non2xx wi_err wi_api wi_pg <<<"$post_with"
 read -r wa_rps wa_p50 wa_p99 wa_non2xx wa_err wa_api wa_pg <<<"$post_after"
 per_stream=$(python3 -c "print(f'{($rss1 - $rss0) / $streams:.1f}')")
-drop=$(python3 -c "print(f'{(1 - $wi_rps / (($wo_rps + $wa_rps) / 2)) * 100:.1f}')")
+change=$(python3 -c "print(f'{($wi_rps / (($wo_rps + $wa_rps) / 2) - 1) * 100:+.1f}')")
 cpu=$(python3 -c "print(f'{($wi_api / (($wo_api + $wa_api) / 2) - 1) * 100:+.1f}')")
 mkdir -p "$HERE/results"
 report=$HERE/results/stream-$(date -u +%Y%m%d-%H%M).md
@@ -142,8 +142,8 @@ report=$HERE/results/stream-$(date -u +%Y%m%d-%H%M).md
   echo "| $streams idle streams open | $wi_rps | $wi_p50 | $wi_p99 | $wi_non2xx | $wi_api | $wi_pg |"
   echo "| again, the streams closed | $wa_rps | $wa_p50 | $wa_p99 | $wa_non2xx | $wa_api | $wa_pg |"
   echo
-  echo "**Throughput with the streams open against the mean of the runs without: $drop % lower**"
-  echo "(target <= 10 %); API CPU per POST $cpu %. The runs are back to back on a shared machine:"
+  echo "**Throughput with the streams open against the mean of the runs without: $change %**"
+  echo "(target: no worse than -10 %); API CPU per POST $cpu %. The runs are back to back on a shared machine:"
   echo "compare them with the load average above in mind."
   echo
   echo "## 3. Send to client with $streams streams open, POSTs paced at about $rate/s"
