@@ -24,6 +24,8 @@
 struct h_gc; /* group commit (store/group_commit.h) */
 struct h_token_epochs;
 
+struct h_stream_hub;
+
 struct h_app {
   const struct h_config *cfg;  /* borrowed, immutable */
   struct h_db *db;             /* owned */
@@ -43,6 +45,8 @@ struct h_app {
   struct h_rate_local *rate_local; /* limits while Redis is away, owned (store/rate_counter.h) */
   struct h_flood_rules flood;  /* digests, throttles, caps (core/flood.h) */
   struct h_gc *notify_gc;      /* owned, NULL when not started or off (notification_service.h) */
+  struct h_stream_hub *streams; /* API: the open notification streams, owned by the HTTP
+                                   server (inbox/stream_hub.h), NULL when none runs */
 };
 
 /* Builds the resources of app from cfg (borrowed; must outlive app); name (static) is

@@ -131,7 +131,7 @@ static void *fanout_main(void *arg) {
   struct h_background *bg = arg;
   const struct h_config *cfg = bg->app->cfg;
   struct h_fanout_options opt = {cfg->fanout_batch, FANOUT_LEASE_S, &bg->stop,
-                                 &bg->app->flood};
+                                 cfg->stream_shards, &bg->app->flood};
   struct h_redis redis;
   redis_of(bg->app, &redis);
   PGconn *conn = NULL;
