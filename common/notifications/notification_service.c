@@ -130,7 +130,7 @@ struct h_gc *h_notification_gc_create(struct h_app *app) {
            .connect_timeout_s = cfg->db_connect_timeout_s,
            .statement_timeout_ms = cfg->db_statement_timeout_ms,
            .application_name = "herald-api-commit",
-           .prepared_statements = cfg->db_prepared_statements},
+           .prepared_statements = cfg->db_prepared_statements, .generic_plans = true},
     .threads = cfg->group_commit_threads,
     .max_batch = cfg->group_commit_max_batch,
     .wait_us = cfg->group_commit_wait_us,

@@ -65,7 +65,9 @@ h_result h_db_connect(const struct h_db_options *opt, PGconn **out) {
   snprintf(timeout, sizeof(timeout), "%d", opt->connect_timeout_s > 0 ? opt->connect_timeout_s : 3);
   /* Prepared statements keep per-execution plans (db_stmt.h): same plans as PQexecParams. */
   snprintf(options, sizeof(options), "-c statement_timeout=%d%s", opt->statement_timeout_ms,
-           opt->prepared_statements ? " -c plan_cache_mode=force_custom_plan" : "");
+           !opt->prepared_statements ? ""
+           : opt->generic_plans      ? " -c plan_cache_mode=auto"
+                                     : " -c plan_cache_mode=force_custom_plan");
   const char *keys[] = {"dbname", "connect_timeout", "application_name", "options", NULL};
   const char *values[] = {opt->url, timeout,
                           opt->application_name ? opt->application_name : "herald", options,
