@@ -43,7 +43,7 @@ read -r rps p50 p99 bad err api_us pg_us < <(wrk_run 64 "$DUR" notifications_pos
 wait "$perf_api" "$perf_pg" || true
 posts=$(python3 -c "print(round($rps * $DUR))")
 
-report="$ROOT/bench/results/profile-post-$(date -u +%Y%m%d-%H%M)$([[ $IDEM == 1 ]] && echo -idem || true).md"
+report="$ROOT/bench/results/profile-post-$(date -u +%Y%m%d-%H%M%S)$([[ $IDEM == 1 ]] && echo -idem || true).md"
 {
   echo "# Profile of POST /api/v1/notifications ($(date -u +%Y-%m-%dT%H:%MZ))"
   echo
@@ -52,6 +52,13 @@ report="$ROOT/bench/results/profile-post-$(date -u +%Y%m%d-%H%M)$([[ $IDEM == 1 
   echo
   echo "$rps req/s, p50 $p50 ms, p99 $p99 ms, non-2xx $bad, socket errors $err; CPU per POST:"
   echo "API $api_us us, PostgreSQL $pg_us us (from /proc, perf running)."
+  echo
+  echo "## API CPU per POST by stage (perf samples with callers, times the API's CPU per POST)"
+  echo
+  echo "| stage | functions (their samples with everything they call) | share | us/POST |"
+  echo "|---|---|---:|---:|"
+  perf report -i "$stack/api.perf" --children --sort sym --stdio -g none 2>/dev/null |
+    python3 "$HERE/profile_stages.py" "$api_us"
   echo
   echo "## Statements (pg_stat_statements, per POST: calls and execution time)"
   echo
