@@ -34,7 +34,7 @@ export HERALD_BENCH_TOKEN HERALD_BENCH_USER_ID HERALD_BENCH_IDEMPOTENCY=$IDEM
 wrk -t2 -c64 -d3s -s "$HERE/notifications_post.lua" "$BASE/api/v1/notifications" >/dev/null
 sql "SELECT pg_stat_statements_reset()" >/dev/null
 backends=$(pgrep -d, -P "$pg_pid")
-perf record -q -F 499 -g -o "$stack/api.perf" -p "$api_pid" -- sleep "$DUR" 2>/dev/null &
+perf record -q -F 199 --call-graph dwarf,16384 -o "$stack/api.perf" -p "$api_pid" -- sleep "$DUR" 2>/dev/null &
 perf_api=$!
 perf record -q -F 499 -o "$stack/pg.perf" -p "$backends" -- sleep "$DUR" 2>/dev/null &
 perf_pg=$!
@@ -53,7 +53,7 @@ report="$ROOT/bench/results/profile-post-$(date -u +%Y%m%d-%H%M%S)$([[ $IDEM == 
   echo "$rps req/s, p50 $p50 ms, p99 $p99 ms, non-2xx $bad, socket errors $err; CPU per POST:"
   echo "API $api_us us, PostgreSQL $pg_us us (from /proc, perf running)."
   echo
-  echo "## API CPU per POST by stage (perf samples with callers, times the API's CPU per POST)"
+  echo "## API CPU per POST by stage (share of the perf samples under each stage's functions, times the API's CPU per POST)"
   echo
   echo "| stage | functions (their samples with everything they call) | share | us/POST |"
   echo "|---|---|---:|---:|"
@@ -77,7 +77,7 @@ report="$ROOT/bench/results/profile-post-$(date -u +%Y%m%d-%H%M%S)$([[ $IDEM == 
     grep -v '^#' | grep -v '^$' | head -20 || true
   echo '```'
   echo
-  echo "## API: top symbols, self and with children (callers through frame pointers)"
+  echo "## API: top symbols, self and with children (callers unwound from DWARF)"
   echo
   echo '```'
   perf report -i "$stack/api.perf" --children --sort sym --stdio -g none 2>/dev/null |
