@@ -17,7 +17,7 @@ STAGES = [
                                 "h_idem_complete_many"]),
     ("BEGIN and COMMIT", ["h_db_begin", "h_db_commit"]),
     ("hand-over to the committer and back", ["h_gc_submit"]),
-    ("LPUSH after COMMIT", ["batch_push"]),
+    ("LPUSH after COMMIT", ["batch_push", "batch_committed"]),
     ("reply (JSON body)", ["h_reply_json"]),
 ]
 

@@ -178,8 +178,12 @@ static h_result batch_write(PGconn *c, struct h_gc_item *const *items, int n, vo
   return r;
 }
 
-/* After COMMIT: the delivery ids of the whole batch in one push per queue. */
-static void batch_push(struct h_gc_item *const *items, int n, void *ctx) {
+/* The one step after a batch committed, before its requests are answered: items are the
+ * committed sends, each with prep.id and prep.out (the created notification, as answered),
+ * prep.push (its delivery ids to queue) and req. The delivery ids of the whole batch go out
+ * in one push per queue; whatever else must follow the COMMIT of the created rows belongs
+ * here too. */
+static void batch_committed(struct h_gc_item *const *items, int n, void *ctx) {
   struct h_app *app = ctx;
   struct h_push_list all = {0};
   for (int i = 0; i < n; i++) {
@@ -193,7 +197,7 @@ static void batch_push(struct h_gc_item *const *items, int n, void *ctx) {
 }
 
 /* The recipients' read and the one write statement commit on their own (no BEGIN/COMMIT). */
-static const struct h_gc_ops batch_ops = {batch_write, batch_push, true};
+static const struct h_gc_ops batch_ops = {batch_write, batch_committed, true};
 
 struct h_gc *h_notification_gc_create(struct h_app *app) {
   const struct h_config *cfg = app->cfg;
