@@ -10,17 +10,8 @@
 #include "store/db.h"
 #include "store/pg_array.h"
 
-/* Visible in the feed: in-app, not deleted, due (send_at reached). */
-#define FEED_WHERE                                                                          \
-  " in_app AND deleted_at IS NULL AND (send_at IS NULL OR send_at <= now())"
-
-#define FEED_COLUMNS                                                                        \
-  "id, 'notification' AS object, category, priority, title,"                                \
-  " CASE WHEN sensitive THEN NULL ELSE body END AS body,"                                   \
-  " CASE WHEN sensitive THEN NULL ELSE action_url END AS action_url,"                       \
-  " CASE WHEN sensitive THEN '{}'::jsonb ELSE data END AS data,"                            \
-  " (read_at IS NOT NULL) AS read, " H_SQL_TS("read_at") " AS read_at, " H_SQL_TS("send_at") \
-  " AS send_at, " H_SQL_TS("created_at") " AS created_at"
+#define FEED_WHERE H_NOTIF_FEED_WHERE
+#define FEED_COLUMNS H_NOTIF_FEED_COLUMNS
 
 #define ADMIN_COLUMNS                                                                       \
   FEED_COLUMNS ", user_id, template_key AS template, locale,"                               \
@@ -190,11 +181,16 @@ static void add_extra(struct h_pg_array *c, const struct h_notif_extra *x) {
   }
 }
 
-/* Everything of a batch in one statement: the notifications of live users (or system
- * notices), the deliveries of the notifications written, the audit rows and the
- * idempotency records completed; returns how many notifications went in and now(). */
+/* Everything of a batch in one statement: the feed locks of the in-app rows' users, in
+ * order (H_NOTIF_FEED_LOCK: taken by lk, which n's WHERE reads once before its first row
+ * draws an event_seq, and held to the COMMIT), the notifications of live users (or system
+ * notices), the deliveries of the notifications written, the audit rows and the idempotency
+ * records completed; returns how many notifications went in and now(). */
 static const char insert_sql[] =
-    "WITH n AS (INSERT INTO notifications (id, user_id, category, priority, template_key,"
+    "WITH lk AS (SELECT count(*) FILTER (WHERE x IS NULL) AS locks FROM (SELECT "
+    H_NOTIF_FEED_LOCK("s.u") " IS NULL AS x FROM (SELECT DISTINCT t.u FROM unnest($2::uuid[],"
+    "   $14::bool[]) AS t(u, in_app) WHERE t.in_app ORDER BY 1) s) z),"
+    " n AS (INSERT INTO notifications (id, user_id, category, priority, template_key,"
     "   data, title, body, html, action_url, send_at, rendered, locale, in_app, broadcast_id)"
     " SELECT t.id, t.user_id, t.category, t.priority, t.template_key, t.data, t.title,"
     "   t.body, t.html, t.action_url, t.send_at, t.rendered, t.locale, t.in_app,"
@@ -205,6 +201,7 @@ static const char insert_sql[] =
     "   priority, template_key, data, title, body, html, action_url, send_at, rendered, locale,"
     "   in_app, broadcast_id, system)"
     " JOIN users u ON u.id = t.user_id AND (u.status <> 'deleted' OR t.system)"
+    " WHERE (SELECT locks FROM lk) >= 0"
     " RETURNING id),"
     " d AS (INSERT INTO deliveries (id, notification_id, user_id, channel, status, reason,"
     "   due_at, sent_at)"
@@ -333,9 +330,10 @@ h_result h_notif_repo_set_read(PGconn *conn, const char *id, const char *user_id
                                json_t **out) {
   const char *params[] = {id, user_id, read ? "t" : "f"};
   return h_db_one(conn,
-                 "UPDATE notifications SET read_at = CASE WHEN $3::bool"
-                 "   THEN COALESCE(read_at, now()) END"
-                 " WHERE id = $1::uuid AND user_id = $2::uuid AND" FEED_WHERE
+                 "WITH lk AS (SELECT " H_NOTIF_FEED_LOCK("$2::uuid") ")"
+                 " UPDATE notifications SET read_at = CASE WHEN $3::bool"
+                 "   THEN COALESCE(read_at, now()) END, " H_NOTIF_BUMP_SEQ
+                 " FROM lk WHERE id = $1::uuid AND user_id = $2::uuid AND" FEED_WHERE
                  " RETURNING " FEED_COLUMNS,
                  3, params, out);
 }
@@ -344,7 +342,9 @@ h_result h_notif_repo_read_all(PGconn *conn, const char *user_id, long *updated)
   const char *params[] = {user_id};
   PGresult *res = NULL;
   h_result r = h_db_exec(conn,
-                         "UPDATE notifications SET read_at = now() WHERE user_id = $1::uuid AND"
+                         "WITH lk AS (SELECT " H_NOTIF_FEED_LOCK("$1::uuid") ")"
+                         " UPDATE notifications SET read_at = now(), " H_NOTIF_BUMP_SEQ
+                         " FROM lk WHERE user_id = $1::uuid AND"
                          FEED_WHERE " AND read_at IS NULL",
                          1, params, &res);
   if (r == H_OK) {
@@ -358,8 +358,9 @@ h_result h_notif_repo_soft_delete(PGconn *conn, const char *id, const char *user
   const char *params[] = {id, user_id};
   PGresult *res = NULL;
   h_result r = h_db_exec(conn,
-                         "UPDATE notifications SET deleted_at = now()"
-                         " WHERE id = $1::uuid AND user_id = $2::uuid AND" FEED_WHERE,
+                         "WITH lk AS (SELECT " H_NOTIF_FEED_LOCK("$2::uuid") ")"
+                         " UPDATE notifications SET deleted_at = now(), " H_NOTIF_BUMP_SEQ
+                         " FROM lk WHERE id = $1::uuid AND user_id = $2::uuid AND" FEED_WHERE,
                          2, params, &res);
   if (r == H_OK) {
     r = atoi(PQcmdTuples(res)) == 1 ? H_OK : H_ERR_NOT_FOUND;

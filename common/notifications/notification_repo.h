@@ -14,6 +14,33 @@
 #include "core/result.h"
 #include "core/fields.h"
 #include "core/page.h"
+#include "store/db.h"
+
+/* Visible in the feed: in-app, not deleted, due (send_at reached). */
+#define H_NOTIF_FEED_WHERE                                                                  \
+  " in_app AND deleted_at IS NULL AND (send_at IS NULL OR send_at <= now())"
+
+/* A feed item's columns (the wire shape of GET /api/v1/notifications). */
+#define H_NOTIF_FEED_COLUMNS                                                                \
+  "id, 'notification' AS object, category, priority, title,"                                \
+  " CASE WHEN sensitive THEN NULL ELSE body END AS body,"                                   \
+  " CASE WHEN sensitive THEN NULL ELSE action_url END AS action_url,"                       \
+  " CASE WHEN sensitive THEN '{}'::jsonb ELSE data END AS data,"                            \
+  " (read_at IS NOT NULL) AS read, " H_SQL_TS("read_at") " AS read_at, " H_SQL_TS("send_at") \
+  " AS send_at, " H_SQL_TS("created_at") " AS created_at"
+
+/* The SET items of every UPDATE a notification stream reports (read, unread, deleted): the
+ * row takes the next event_seq and keeps the one it was created with
+ * (db/migrations/0055_notification_event_seq.sql). */
+#define H_NOTIF_BUMP_SEQ                                                                    \
+  "created_seq = COALESCE(created_seq, event_seq),"                                         \
+  " event_seq = nextval('notification_event_seq')"
+
+/* The transaction lock of one user's feed changes (uuid: an SQL uuid expression): every
+ * transaction takes it before it draws an event_seq for the user's rows and holds it to its
+ * COMMIT, so a user's event_seq values commit in increasing order and a stream that has read
+ * event_seq s has seen every smaller one (docs/streaming.md). Several users: in sorted order. */
+#define H_NOTIF_FEED_LOCK(uuid) "pg_advisory_xact_lock(21332, hashtext((" uuid ")::text))"
 
 /* What sending needs to know about a recipient. */
 struct h_recipient_row {
@@ -78,7 +105,8 @@ struct h_notif_extra {
 
 /* The one write of notifications: inserts n notifications, nd deliveries (of those
  * notifications) and the rows of extra (may be NULL), all in one statement whose columns
- * are arrays (unnest). *inserted receives how many notifications went in and created_at
+ * are arrays (unnest), after taking the feed locks (H_NOTIF_FEED_LOCK) of the in-app rows'
+ * users in order. *inserted receives how many notifications went in and created_at
  * (RFC 3339 UTC) the transaction's now(), their common created_at. A notification whose
  * user is deleted (since it was read) is left out, with its deliveries and extra rows,
  * unless it is a system notice. written NULL: that is H_ERR_NOT_FOUND (the caller rolls
