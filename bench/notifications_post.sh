@@ -110,6 +110,9 @@ api3=$(ticks "${pids[0]}") pg3=$(ticks "$pg_pid")
 alone2=$(python3 -c "print(round($a2_rps * $DUR))")
 ratio() { python3 -c "print(f'{$1 / max($2, 1):.3f}')"; }
 queued=$(redis-cli -u "$HERALD_REDIS_URL" LLEN 'herald:q:{email}')
+# Group-commit batches over the whole script (the probe listener's /metrics).
+metric() { curl -s "$PROBE/metrics" | awk -v m="$1" '$1 == m {print $2}'; }
+gc_batches=$(metric herald_group_commit_batches_total) gc_items=$(metric herald_group_commit_items_total)
 
 report="$ROOT/bench/results/notifications-post-$(date -u +%Y%m%d-%H%M).md"
 cat >"$report" <<MD
@@ -145,6 +148,9 @@ CPU per POST (the run of POST alone): API $(per_request "$api0" "$api1" "$alone"
 $(per_request "$pg0" "$pg1" "$alone") us (from /proc; unlike req/s, these hardly depend on what else
 runs on the machine). At 256 connections: API $(per_request "$api2" "$api3" "$alone2") us,
 PostgreSQL $(per_request "$pg2" "$pg3" "$alone2") us.
+
+Group commit over all the runs: ${gc_items:-?} sends in ${gc_batches:-?} batches
+($(python3 -c "print(f'{${gc_items:-0} / max(${gc_batches:-0}, 1):.1f}')") sends per batch).
 
 Checks: $written notifications written in the POST run (wrk counted
 $(python3 -c "print(round($p_rps * $DUR))") at its rate); $keys idempotency records completed;
