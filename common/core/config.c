@@ -154,6 +154,8 @@ static const struct h_config_option options[] = {
       "password of that admin"),
   OPT("HERALD_DOCS_DIR", H_CFG_STRING, docs_dir, "", 0, 0, NULL, false,
       "folder with the /docs page assets (empty: next to the binary)"),
+  OPT("HERALD_DEMO_DIR", H_CFG_STRING, demo_dir, "", 0, 0, NULL, false,
+      "folder served at /demo (the inbox demo page of `make run`; empty: no /demo)"),
   /* Workers and their providers */
   OPT("HERALD_WORKER_CONCURRENCY", H_CFG_INT, worker_concurrency, "2", 1, 256, NULL, false,
       "worker threads per worker process, each with its own Redis and PostgreSQL connection"
