@@ -17,7 +17,7 @@ button:hover{background:var(--herald-hover)}
 :focus-visible{outline:2px solid var(--herald-focus);outline-offset:2px}
 .bell{position:relative;padding:6px;border-radius:50%;line-height:0;color:var(--herald-fg)}
 .bell svg{width:24px;height:24px}
-.badge{position:absolute;top:0;right:0;min-width:18px;height:18px;padding:0 5px;border-radius:9px;background:var(--herald-badge-bg);
+.badge{position:absolute;top:-3px;right:-6px;min-width:18px;height:18px;padding:0 5px;border-radius:9px;background:var(--herald-badge-bg);
 color:var(--herald-badge-fg);font-size:11px;font-weight:700;line-height:18px;text-align:center;transition:transform .2s}
 .badge.bump{transform:scale(1.3)}
 [hidden]{display:none!important}

@@ -2,12 +2,16 @@
 // forwards every request (streaming bodies, so the API's own event stream passes through),
 // counts requests by "METHOD path", and can cut every open connection (dropConnections) to
 // test that clients resume. With fakeStream it answers the stream endpoints itself
-// (FakeStream): for an API that does not serve them yet.
+// (FakeStream): for an API that does not serve them yet. With staticDir it serves that folder's
+// files at /guide/NAME (pages the guide test writes, without the API's /demo CSP).
+import { readFile } from 'node:fs/promises';
 import http from 'node:http';
+import path from 'node:path';
 import { FakeStream } from './fake-stream.mjs';
 
 export class Front {
-  constructor(apiBase, { fakeStream = false } = {}) {
+  constructor(apiBase, { fakeStream = false, staticDir = null } = {}) {
+    this.staticDir = staticDir;
     this.api = new URL(apiBase);
     this.fake = fakeStream ? new FakeStream(apiBase) : null;
     this.sockets = new Set();
@@ -35,6 +39,14 @@ export class Front {
     const key = `${req.method} ${pathOnly}`;
     this.counts.set(key, this.count(key) + 1);
     this.log.push({ method: req.method, url: req.url, headers: req.headers });
+    const file = /^\/guide\/([\w.-]+\.(html|js))$/.exec(pathOnly);
+    if (this.staticDir && file) {
+      readFile(path.join(this.staticDir, file[1])).then(
+        (body) => res.writeHead(200, { 'Content-Type': file[2] === 'html' ? 'text/html' : 'text/javascript' }).end(body),
+        () => res.writeHead(404).end(),
+      );
+      return;
+    }
     if (this.fake && this.fake.handles(req.method, pathOnly)) {
       this.fake.handle(req, res);
       return;

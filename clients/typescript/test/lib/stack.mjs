@@ -13,7 +13,7 @@ import { Front } from './front.mjs';
 const here = path.dirname(fileURLToPath(import.meta.url));
 export const ROOT = path.resolve(here, '../../../..');
 export const BIN = process.env.HERALD_API_BIN ?? path.join(ROOT, 'build/bin/herald-api');
-export const DIST = path.resolve(here, '../../dist');
+export const DIST = process.env.HERALD_CLIENT_DIST ?? path.resolve(here, '../../dist');
 
 /** 'real' when the contract has the stream endpoints (or HERALD_CLIENT_STREAM says so), else 'fake'. */
 export function streamMode() {
@@ -27,8 +27,9 @@ const RAISED = Object.fromEntries(
   ['READ_USER', 'READ_IP', 'WRITE_USER', 'WRITE_IP', 'ADMIN_USER', 'ADMIN_IP', 'SERVICE', 'PASSWORD'].map((g) => [`HERALD_RATE_LIMIT_${g}`, '1000000']),
 );
 
-/** Starts herald-api and its Front. env: extra variables for the API (e.g. HERALD_DEMO_DIR). */
-export async function startStack({ env = {} } = {}) {
+/** Starts herald-api and its Front. env: extra variables for the API (e.g. HERALD_DEMO_DIR);
+ *  staticDir: see Front. */
+export async function startStack({ env = {}, staticDir = null } = {}) {
   requireStackEnv();
   const logDir = tempDir('herald-client-');
   const jwt = randomBytes(32).toString('hex');
@@ -41,7 +42,7 @@ export async function startStack({ env = {} } = {}) {
   const api = new HeraldServer(BIN, { name: 'client', logDir, env: { HERALD_JWT_SECRET: jwt, HERALD_AUTH_RATE_LIMIT: '1000000', ...RAISED, ...env } });
   await api.start();
   const mode = streamMode();
-  const front = await new Front(api.base, { fakeStream: mode === 'fake' }).start();
+  const front = await new Front(api.base, { fakeStream: mode === 'fake', staticDir }).start();
   return {
     api,
     front,
