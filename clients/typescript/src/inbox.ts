@@ -133,7 +133,7 @@ export class HeraldInbox extends HTMLElement {
       onState: (state, detail) => {
         this.setStatus(state === 'waiting' ? this.strings.offline : '');
         const err = detail?.error;
-        if (state === 'closed' && err instanceof HeraldError && err.status === 404) this.startPolling();
+        if (state === 'closed' && err instanceof HeraldError && (err.status === 404 || err.status === 405)) this.startPolling();
         if (state === 'closed' && err instanceof HeraldError && err.status === 401) this.setStatus(this.strings.sessionExpired);
       },
     });
@@ -147,13 +147,17 @@ export class HeraldInbox extends HTMLElement {
     this.poll = null;
   }
 
-  /** Without a stream in the API: the badge follows the unread count every 30 s. */
+  /** Without a stream in the API: every 10 s, the first page's new items and the count. */
   private startPolling(): void {
     if (this.poll || !this._client) return;
     const c = this._client;
     this.poll = setInterval(() => {
-      c.unreadCount().then((n) => this.setUnread(n), () => undefined);
-    }, 30000);
+      c.listNotifications({ limit: 20 }).then((page) => {
+        this.setUnread(page.unread_count);
+        const fresh = page.data.filter((n) => !this.items.some((i) => i.id === n.id));
+        for (const n of fresh.reverse()) this.onEvent({ type: 'notification.created', id: '', data: n });
+      }, () => undefined);
+    }, 10000);
   }
 
   /** Shows "clear all" only when the API has POST /notifications/clear: a GET of that path

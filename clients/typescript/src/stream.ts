@@ -136,8 +136,9 @@ export class HeraldStream {
       if (this.lastEventId != null) u.searchParams.set('last_event_id', this.lastEventId);
       url = this.client.baseUrl ? this.client.url(u.pathname + u.search) : u.pathname + u.search;
     } catch (e) {
-      // No session any more: stop; anything else (network, 503): try again later.
-      if (e instanceof HeraldError && (e.status === 401 || e.status === 403 || e.status === 404)) {
+      // No session any more, or an API without the stream (404, 405): stop; anything else
+      // (network, 429, 503): try again later.
+      if (e instanceof HeraldError && [401, 403, 404, 405].includes(e.status)) {
         this.closed = true;
         this.setState('closed', { error: e });
         return;
