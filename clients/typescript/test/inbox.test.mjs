@@ -10,7 +10,7 @@ import { existsSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { createRequire } from 'node:module';
-import { pathToFileURL } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { DIST, newUser, startStack, waitFor } from './lib/stack.mjs';
 import { tempDir } from '../../../tests/contract/lib/server.mjs';
 
@@ -32,7 +32,7 @@ before(async () => {
   const demoDir = tempDir('herald-demo-');
   stack = await startStack({ env: { HERALD_DEMO_DIR: demoDir } });
   const u = await newUser(stack.base, 'inbox');
-  execFileSync(process.execPath, [path.resolve(DIST, '../scripts/demo.mjs'), '--out', demoDir, '--email', u.email, '--password', u.password], { stdio: 'ignore' });
+  execFileSync(process.execPath, [fileURLToPath(new URL('../scripts/demo.mjs', import.meta.url)), '--out', demoDir, '--email', u.email, '--password', u.password], { stdio: 'ignore' });
   admin = new HeraldClient({ baseUrl: stack.base });
   await admin.signIn(stack.admin.email, stack.admin.password);
   userClient = new HeraldClient({ baseUrl: stack.base });
@@ -184,7 +184,7 @@ test('reduced motion, strings, screenshots light and dark', { skip }, async () =
   await page.evaluate(() => (document.querySelector('herald-inbox').strings = {}));
   // For the pictures: the older ones read, three new ones arriving live.
   await userClient.markAllRead();
-  await send('Payment received', { category: 'billing', body: 'We received your payment of €42.00 for invoice INV-2041.' });
+  await send('Payment received', { category: 'payments', body: 'We received your payment of €42.00 for invoice INV-2041.' });
   await send('Grace mentioned you', { category: 'social', body: '“Looks good to me, ship it!” in Release checklist.' });
   await send('Your export is ready', { category: 'account', body: 'Download it within 7 days.', action_url: 'https://example.com/exports/1' });
   await waitFor(async () => (await badge()) === 3, 3000, 'three unread');

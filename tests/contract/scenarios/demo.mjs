@@ -45,7 +45,7 @@ export default [
     expect: 200,
     check: (res) => (res.json?.email === 'demo@example.test' ? [] : 'not the file'),
   },
-  ...['notes.txt', 'missing.js', '.hidden.js', '..'].map((file) => ({
+  ...['notes.txt', 'missing.js', '.hidden.js'].map((file) => ({
     name: `${file}: not served (404)`,
     operationId: 'getDemoFile',
     server: 'demo',

@@ -178,6 +178,52 @@ export type paths = {
         patch?: never;
         trace?: never;
     };
+    "/demo": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Inbox demo page
+         * @description A development page with the `<herald-inbox>` web component, signed in as a demo user
+         *     (`make run` builds it into `var/demo` and sets `HERALD_DEMO_DIR`). It is
+         *     `index.html` of the folder `HERALD_DEMO_DIR`; without that variable (the default) the
+         *     page is off: 404. See `docs/build-a-client.md`.
+         */
+        get: operations["getDemoPage"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/demo/{file}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Inbox demo page file
+         * @description A file of the folder `HERALD_DEMO_DIR` (the component's bundle, the page's script and
+         *     styles, its `demo.json`). The name is one path segment that does not start with a dot
+         *     and ends in `.html`, `.js`, `.json`, `.css`, `.svg` or `.png`; anything else, a missing
+         *     file, and every name while the demo is off, is a 404. Never cached.
+         */
+        get: operations["getDemoFile"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/auth/register": {
         parameters: {
             query?: never;
@@ -4420,6 +4466,97 @@ export interface operations {
                     "application/javascript": string;
                     /** @example /*! @license DOMPurify | (c) Cure53 and other contributors *\/ */
                     "text/plain": string;
+                };
+            };
+            400: components["responses"]["BadRequestBody"];
+            404: components["responses"]["NotFound"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["TooManyRequests"];
+        };
+    };
+    getDemoPage: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description Your id for this request (1-64 characters of `A-Z a-z 0-9 . _ : -`), echoed in the
+                 *     response and logged. Invalid values are replaced by a generated UUID.
+                 * @example mobile-7f3c2a
+                 */
+                "X-Request-Id"?: components["parameters"]["RequestId"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The page. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-Content-Type-Options": components["headers"]["X-Content-Type-Options"];
+                    "Cache-Control": components["headers"]["Cache-Control-No-Store"];
+                    "Content-Security-Policy": components["headers"]["Content-Security-Policy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example <!DOCTYPE html>
+                     *     <html lang="en"><head><title>Herald inbox demo</title></head>
+                     *     <body><herald-inbox></herald-inbox><script type="module" src="/demo/demo.js"></script></body></html>
+                     */
+                    "text/html": string;
+                };
+            };
+            400: components["responses"]["BadRequestBody"];
+            404: components["responses"]["NotFound"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["TooManyRequests"];
+        };
+    };
+    getDemoFile: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description Your id for this request (1-64 characters of `A-Z a-z 0-9 . _ : -`), echoed in the
+                 *     response and logged. Invalid values are replaced by a generated UUID.
+                 * @example mobile-7f3c2a
+                 */
+                "X-Request-Id"?: components["parameters"]["RequestId"];
+            };
+            path: {
+                /**
+                 * @description The file name.
+                 * @example herald-inbox.js
+                 */
+                file: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The file. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-Content-Type-Options": components["headers"]["X-Content-Type-Options"];
+                    "Cache-Control": components["headers"]["Cache-Control-No-Store"];
+                    "Content-Security-Policy": components["headers"]["Content-Security-Policy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/html": string;
+                    /** @example export class HeraldClient{...} */
+                    "text/javascript": string;
+                    "application/json": {
+                        [key: string]: unknown;
+                    };
+                    "text/css": string;
+                    "image/svg+xml": string;
+                    "image/png": string;
                 };
             };
             400: components["responses"]["BadRequestBody"];
