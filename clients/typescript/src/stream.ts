@@ -2,7 +2,9 @@
 // events. Tickets are single use, so the stream reconnects by itself rather than letting an
 // EventSource retry: on any drop it closes, waits (the server's `retry:` or 1 s, doubling up
 // to maxDelayMs, with jitter), gets a new ticket and reconnects with last_event_id, so the
-// server replays what was missed. Two transports: fetch (reads the body, sees heartbeats; works
+// server replays what was missed. After session.expired or stream.overflow it reconnects at
+// once; it stops for good when a ticket is refused (401, 403) or the API has no stream (404,
+// 405). Two transports: fetch (reads the body, sees heartbeats; works
 // in Node and browsers) and the browser's EventSource.
 import type { components } from './generated/openapi';
 import type { HeraldClient } from './client';
@@ -12,8 +14,8 @@ export type StreamEvent =
   | { type: 'notification.created'; id: string; data: components['schemas']['Notification'] }
   | { type: 'notification.updated'; id: string; data: { id: string; read?: boolean; deleted?: boolean; [k: string]: unknown } }
   | { type: 'unread_count'; id: string; data: { unread: number } }
-  | { type: 'stream.reset'; id: string; data: unknown }
-  | { type: 'session.expired'; id: string; data: unknown };
+  | { type: 'stream.reset'; id: string; data: { reason?: string } }
+  | { type: 'session.expired' | 'stream.overflow'; id: string; data: { reason?: string } };
 
 export type StreamState = 'connecting' | 'open' | 'waiting' | 'closed';
 
@@ -33,7 +35,7 @@ export interface StreamOptions {
   idleTimeoutMs?: number;
 }
 
-const KNOWN = new Set(['notification.created', 'notification.updated', 'unread_count', 'stream.reset', 'session.expired']);
+const KNOWN = new Set(['notification.created', 'notification.updated', 'unread_count', 'stream.reset', 'session.expired', 'stream.overflow']);
 
 /** Incremental parser of a text/event-stream body (the WHATWG rules: fields, comments,
  *  multi-line data, CRLF). push() returns the events completed by the chunk. */
@@ -179,7 +181,9 @@ export class HeraldStream {
       parsed = data;
     }
     this.opts.onEvent?.({ type, id: id ?? '', data: parsed } as StreamEvent);
-    if (type === 'session.expired') this.close();
+    // The server closes after these: reconnect at once (a new ticket refreshes an expired
+    // access token; a revoked session then ends the stream with the ticket's 401).
+    if (type === 'session.expired' || type === 'stream.overflow') this.reconnect();
   }
 
   private openEventSource(url: string): void {

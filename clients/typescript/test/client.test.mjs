@@ -267,18 +267,27 @@ describe('stream', () => {
     assert.equal(s.state, 'closed');
   });
 
-  // The fake stream can end a session on demand; the API's own does it when the session ends.
-  test('session.expired closes the stream for good', { skip: streamMode() === 'real' && 'needs the fake stream' }, async () => {
-    const client = new HeraldClient({ baseUrl: stack.base });
+  // The fake stream can end a session on demand; the API's own does it when the token ends.
+  test('session.expired: a new ticket and on; once the session is gone, closed for good', { skip: streamMode() === 'real' && 'needs the fake stream' }, async () => {
+    const storage = memoryStorage();
+    const client = new HeraldClient({ baseUrl: stack.base, storage });
     await client.signIn(user.email, user.password);
     const events = [];
     const s = client.stream({ transport: 'fetch', onEvent: (e) => events.push(e), minDelayMs: 50 });
-    await waitFor(() => s.state === 'open', 5000, 'open');
-    stack.front.fake.expireAll();
-    await waitFor(() => s.state === 'closed', 2000, 'closed');
-    assert.equal(events.at(-1).type, 'session.expired');
-    await new Promise((r) => setTimeout(r, 300));
-    assert.equal(s.connections, 1, 'no reconnect after session.expired');
+    try {
+      await waitFor(() => s.state === 'open', 5000, 'open');
+      stack.front.fake.expireAll('token_expired');
+      await waitFor(() => s.connections === 2 && s.state === 'open', 3000, 'reconnected after session.expired');
+      assert.equal(events.find((e) => e.type === 'session.expired')?.data.reason, 'token_expired');
+      // The session ends: no valid access token, no refresh token.
+      await client.setSession('eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJ4In0.ZW5kZWQ', null);
+      stack.front.fake.expireAll('session_revoked');
+      await waitFor(() => s.state === 'closed', 3000, 'closed');
+      await new Promise((r) => setTimeout(r, 300));
+      assert.equal(s.connections, 2, 'no reconnect without a session');
+    } finally {
+      s.close();
+    }
   });
 });
 

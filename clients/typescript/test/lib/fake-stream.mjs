@@ -2,7 +2,7 @@
 // GET /api/v1/notifications/stream) played by the tests for an API that does not serve it yet.
 // It follows the stream's interface: single-use tickets, `retry:`, heartbeat comments, events
 // with increasing ids (notification.created, notification.updated, unread_count on connect and
-// on change, stream.reset, session.expired), replay after Last-Event-ID / ?last_event_id=. It
+// on change, stream.reset, session.expired with its reason), replay after Last-Event-ID / ?last_event_id=. It
 // learns what happened by reading each user's feed from the real API every 100 ms.
 import { randomBytes } from 'node:crypto';
 
@@ -44,11 +44,11 @@ export class FakeStream {
     const token = /^Bearer (.+)$/.exec(req.headers.authorization ?? '')?.[1];
     const userId = token ? await this.whoami(token) : null;
     if (!userId) return json(res, 401, err('invalid_token', 'The access token is missing, invalid or expired.', 'authentication_error'));
-    const ticket = `st_${randomBytes(18).toString('base64url')}`;
+    const ticket = randomBytes(32).toString('base64url');
     const expires = Date.now() + 30000;
     this.tickets.set(ticket, { token, userId, expires });
     await this.watch(userId, token);
-    json(res, 201, { ticket, expires_at: new Date(expires).toISOString(), url: `/api/v1/notifications/stream?ticket=${ticket}` });
+    json(res, 201, { object: 'stream_ticket', ticket, expires_at: new Date(expires).toISOString(), url: `/api/v1/notifications/stream?ticket=${ticket}` });
   }
 
   async stream(req, res, url) {
@@ -67,12 +67,12 @@ export class FakeStream {
     if (!who) return json(res, 401, err('invalid_ticket', 'The stream ticket is missing, used or expired.', 'authentication_error'));
     const w = this.users.get(who.userId);
     res.writeHead(200, { 'Content-Type': 'text/event-stream', 'Cache-Control': 'no-store', 'X-Accel-Buffering': 'no' });
-    res.write('retry: 1000\n\n');
+    res.write('retry: 3000\n\n');
     const last = url.searchParams.get('last_event_id') ?? req.headers['last-event-id'];
     if (last != null && /^\d+$/.test(last)) {
       const n = Number(last);
       const oldest = w.log.length ? w.log[0].id : this.nextId;
-      if (n + 1 < oldest) send(res, { id: this.nextId++, type: 'stream.reset', data: {} });
+      if (n + 1 < oldest) send(res, { id: this.nextId++, type: 'stream.reset', data: { reason: 'replay_window' } });
       else for (const ev of w.log) if (ev.id > n) send(res, ev);
     }
     send(res, { id: this.nextId++, type: 'unread_count', data: { unread: w.unread } });
@@ -135,10 +135,10 @@ export class FakeStream {
     for (const c of w.clients) send(c.res, ev);
   }
 
-  /** Tells every open stream its session ended (session.expired), then closes them. */
-  expireAll() {
+  /** Tells every open stream its session ended (session.expired, reason), then closes them. */
+  expireAll(reason = 'token_expired') {
     for (const c of this.clients) {
-      send(c.res, { id: this.nextId++, type: 'session.expired', data: {} });
+      send(c.res, { id: this.nextId++, type: 'session.expired', data: { reason } });
       c.res.end();
     }
   }
