@@ -284,18 +284,26 @@ export class HeraldInbox extends HTMLElement {
       if (btn.dataset.act === 'toggle' && n) {
         const updated = n.read ? await c.markUnread(id) : await c.markRead(id);
         this.patch(id, { read: updated.read });
-        this.setUnread(Math.max(0, this.unread + (updated.read ? -1 : 1)));
+        this.syncCount();
         this.$<HTMLElement>(`article[data-id="${id}"] [data-act=toggle]`).focus();
       } else if (btn.dataset.act === 'delete') {
         const next = (art.nextElementSibling ?? art.previousElementSibling) as HTMLElement | null;
         await c.deleteNotification(id);
-        if (n && !n.read) this.setUnread(Math.max(0, this.unread - 1));
         this.removeItem(id);
+        this.syncCount();
         (next ?? this.$('.panel')).focus();
       }
     } catch (err) {
       this.setStatus((err as Error).message);
     }
+  }
+
+  /** After a change made here: an open stream sends the new unread_count itself (counting
+   *  here as well would race with it); otherwise ask the API. */
+  private syncCount(): void {
+    const c = this._client;
+    if (!c || this.stream?.state === 'open') return;
+    c.unreadCount().then((n) => this.setUnread(n), () => undefined);
   }
 
   private onKey(e: KeyboardEvent): void {
