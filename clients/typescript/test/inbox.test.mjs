@@ -87,6 +87,19 @@ test('a notification sent through the API appears within a second, without reloa
   assert.match(live, /Live one|^$/);
 });
 
+test('notification text is shown as text, never as markup', { skip }, async () => {
+  const evil = await send('<img src=x onerror="window.__pwned=1">', { body: '<script>window.__pwned=2</script>', action_url: 'javascript:alert(1)' });
+  await page.waitForFunction((id) => !!document.querySelector('herald-inbox').shadowRoot.querySelector(`article[data-id="${id}"]`), evil.id, { timeout: 3000 });
+  const art = await inShadow((r, id) => {
+    const a = r.querySelector(`article[data-id="${id}"]`);
+    return { imgs: a.querySelectorAll('img,script').length, links: a.querySelectorAll('a').length, title: a.querySelector('.t').textContent };
+  }, evil.id);
+  assert.deepEqual(art, { imgs: 0, links: 0, title: '<img src=x onerror="window.__pwned=1">' });
+  assert.equal(await page.evaluate(() => window.__pwned ?? null), null);
+  await userClient.deleteNotification(evil.id);
+  await page.waitForFunction((id) => !document.querySelector('herald-inbox').shadowRoot.querySelector(`article[data-id="${id}"]`), evil.id, { timeout: 3000 });
+});
+
 test('keyboard: Enter opens, arrows move, Escape closes and gives focus back to the bell', { skip }, async () => {
   await page.evaluate(() => document.querySelector('herald-inbox').shadowRoot.querySelector('.bell').focus());
   await page.keyboard.press('Enter');
