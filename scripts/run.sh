@@ -14,8 +14,9 @@
 #   HERALD_RUN_MAX_RESTARTS (default 5), HERALD_RUN_BACKOFF_MAX_S (default 30)
 #   HERALD_RUN_SKIP_BUILD=1: use build/bin as it is (no deps, no build)
 #   HERALD_DEMO_EMAIL / HERALD_DEMO_PASSWORD: the demo user signed in on /demo (the page of
-#   <herald-inbox>, built into var/demo when Node.js is installed); when unset, taken from
-#   dev-secrets.env, which the first run fills with demo@herald.local and a random password.
+#   <herald-inbox>, built into HERALD_DEMO_DIR, default var/demo, when Node.js is installed);
+#   when unset, taken from dev-secrets.env, which the first run fills with demo@herald.local
+#   and a random password.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -196,6 +197,9 @@ export HERALD_JWT_SECRET=${HERALD_JWT_SECRET:-$(from_secrets HERALD_JWT_SECRET)}
 if ! grep -q '^HERALD_DEMO_PASSWORD=' "$secrets"; then # a dev-secrets.env from before the demo
   printf 'HERALD_DEMO_EMAIL=%q\nHERALD_DEMO_PASSWORD=%q\n' demo@herald.local "$(random_string 20)" >>"$secrets"
 fi
+# Where the demo page is built; herald-api gets HERALD_DEMO_DIR once it is there.
+demo_dir=${HERALD_DEMO_DIR:-$ROOT/var/demo}
+unset HERALD_DEMO_DIR
 export HERALD_DEMO_EMAIL=${HERALD_DEMO_EMAIL:-$(from_secrets HERALD_DEMO_EMAIL)}
 export HERALD_DEMO_PASSWORD=${HERALD_DEMO_PASSWORD:-$(from_secrets HERALD_DEMO_PASSWORD)}
 # The file providers write under var/outbox by default; absolute, so the paths printed hold.
@@ -210,7 +214,6 @@ export HERALD_PUBLIC_URL=${HERALD_PUBLIC_URL:-$url}
 # ------------------------------------------------------------------ the demo page (/demo)
 # clients/typescript builds <herald-inbox> into var/demo, which herald-api serves at /demo.
 client_dir=$ROOT/clients/typescript
-demo_dir=$ROOT/var/demo
 demo_ok=0
 if command -v node >/dev/null && command -v npm >/dev/null; then
   if [[ ! $client_dir/node_modules/.package-lock.json -nt $client_dir/package-lock.json ]]; then

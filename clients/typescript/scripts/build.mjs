@@ -22,6 +22,6 @@ await build({ ...common, entryPoints: [path.join(root, 'src/inbox-entry.ts')], o
 const raw = readFileSync(path.join(out, 'herald-inbox.js'));
 const gz = gzipSync(raw, { level: 9 }).length;
 const ok = gz <= BUDGET;
-console.log(`${ok ? 'ok' : 'FAIL'}: dist/herald-inbox.js is ${raw.length} bytes, ${gz} gzipped (budget ${BUDGET})`);
+console.log(`${ok ? 'ok' : 'FAIL'}: ${path.join(out, 'herald-inbox.js')} is ${raw.length} bytes, ${gz} gzipped (budget ${BUDGET})`);
 console.log(ok ? '1 passed, 0 failed' : '0 passed, 1 failed');
 process.exit(ok ? 0 : 1);
