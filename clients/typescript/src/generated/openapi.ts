@@ -1097,6 +1097,67 @@ export type paths = {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/notifications/stream": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Follow my feed live (Server-Sent Events)
+         * @description A `text/event-stream` of the caller's feed. Authenticate with `Authorization: Bearer`
+         *     (native clients) or with `?ticket=` from `POST /api/v1/notifications/stream-tickets`
+         *     (browsers' `EventSource`, which cannot send headers; never put an access token in a
+         *     URL). The stream opens with `retry: 3000`; a fresh one then sends `unread_count`.
+         *     Events (each a `NotificationStreamEvent`, its `data` one line of JSON, its `id` a
+         *     decimal number that grows with every change of this user's feed): `notification.created`
+         *     (data: the feed item, as in `GET /api/v1/notifications`), `notification.updated` (read,
+         *     unread or deleted), `unread_count` (on connect and whenever it changes; it repeats the id
+         *     of the change it follows), `stream.reset` (the `Last-Event-ID` is more than
+         *     `HERALD_STREAM_REPLAY_WINDOW` changes behind, or is no id this feed handed out: fetch
+         *     the feed again, then follow),
+         *     `session.expired` (the access token behind the stream ended, its session was revoked or
+         *     the account disabled; the server then closes: sign in or refresh, then reconnect) and
+         *     `stream.overflow` (the client read too slowly; the server closes: reconnect with
+         *     `Last-Event-ID`). A comment line `: hb` comes every `HERALD_STREAM_HEARTBEAT_S` (20) s.
+         *     Reconnecting with `Last-Event-ID` (header, or `?last_event_id=`) first replays what was
+         *     missed, read from PostgreSQL, then continues live: no gap, nothing twice. Any API process
+         *     behind the load balancer serves any stream. Errors before the stream starts are the
+         *     usual JSON error bodies.
+         */
+        get: operations["streamNotifications"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/notifications/stream-tickets": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Get a ticket to open my stream from a browser
+         * @description A single-use ticket for `GET /api/v1/notifications/stream?ticket=...`, valid
+         *     `HERALD_STREAM_TICKET_TTL_S` (60) seconds and never past the access token's own end.
+         *     The stream it opens belongs to the token's user and session, and ends when the access
+         *     token would have. Only its hash is stored. Takes no body.
+         */
+        post: operations["createStreamTicket"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/notifications/read-all": {
         parameters: {
             query?: never;
@@ -3043,6 +3104,75 @@ export type components = {
             has_more: boolean;
             /** @description Unread in the whole feed (not only this page). */
             unread_count: number;
+        };
+        StreamTicket: {
+            /** @constant */
+            object: "stream_ticket";
+            /** @description Opaque, single use. */
+            ticket: string;
+            /** Format: date-time */
+            expires_at: string;
+            /**
+             * @description The stream's path with the ticket, relative to the API's origin.
+             * @example /api/v1/notifications/stream?ticket=XTZVm9Vboiofbir-WTXkETYqmYkrpsHZTpWucKzg6tQ
+             */
+            url: string;
+        };
+        /**
+         * @description One event of `GET /api/v1/notifications/stream`, as an `EventSource` hands it over: the
+         *     `id`, `event` and `data` lines of the SSE text, `data` parsed as JSON. (The body itself
+         *     is SSE text: `id: 7`, `event: notification.created`, `data: {...}`, a blank line.)
+         */
+        NotificationStreamEvent: components["schemas"]["StreamNotificationCreated"] | components["schemas"]["StreamNotificationUpdated"] | components["schemas"]["StreamUnreadCount"] | components["schemas"]["StreamReset"] | components["schemas"]["StreamEnd"];
+        /** @description Orders this user's changes; send it back as `Last-Event-ID` to resume. */
+        StreamEventId: string;
+        StreamNotificationCreated: {
+            id: components["schemas"]["StreamEventId"];
+            /** @constant */
+            event: "notification.created";
+            data: components["schemas"]["Notification"];
+        };
+        StreamNotificationUpdated: {
+            id: components["schemas"]["StreamEventId"];
+            /** @constant */
+            event: "notification.updated";
+            data: {
+                /** Format: uuid */
+                id: string;
+                read: boolean;
+                /** Format: date-time */
+                read_at: string | null;
+                /** @description Deleted from the feed (remove it from the list). */
+                deleted: boolean;
+            };
+        };
+        StreamUnreadCount: {
+            id: components["schemas"]["StreamEventId"];
+            /** @constant */
+            event: "unread_count";
+            data: {
+                unread: number;
+            };
+        };
+        /** @description The replay window was exceeded; fetch the feed, then keep following. */
+        StreamReset: {
+            id: components["schemas"]["StreamEventId"];
+            /** @constant */
+            event: "stream.reset";
+            data: {
+                /** @enum {string} */
+                reason: "replay_window" | "unknown_event_id";
+            };
+        };
+        /** @description The last event before the server closes the stream. */
+        StreamEnd: {
+            id: components["schemas"]["StreamEventId"];
+            /** @enum {string} */
+            event: "session.expired" | "stream.overflow";
+            data: {
+                /** @enum {string} */
+                reason: "token_expired" | "session_revoked" | "account_disabled" | "slow_client";
+            };
         };
         UnreadCount: {
             /** @constant */
@@ -6893,6 +7023,97 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["UnreadCount"];
+                };
+            };
+            400: components["responses"]["BadRequestBody"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    streamNotifications: {
+        parameters: {
+            query?: {
+                /**
+                 * @description A single-use ticket from `POST /api/v1/notifications/stream-tickets`, instead of the Authorization header.
+                 * @example XTZVm9Vboiofbir-WTXkETYqmYkrpsHZTpWucKzg6tQ
+                 */
+                ticket?: string;
+                /**
+                 * @description The same as the `Last-Event-ID` header (which wins when both are sent).
+                 * @example 1042
+                 */
+                last_event_id?: string;
+            };
+            header?: {
+                /**
+                 * @description Your id for this request (1-64 characters of `A-Z a-z 0-9 . _ : -`), echoed in the
+                 *     response and logged. Invalid values are replaced by a generated UUID.
+                 * @example mobile-7f3c2a
+                 */
+                "X-Request-Id"?: components["parameters"]["RequestId"];
+                /**
+                 * @description The `id` of the last event received; the stream replays the changes after it.
+                 * @example 1042
+                 */
+                "Last-Event-ID"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The stream; it stays open until the client leaves or the server ends it. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-Content-Type-Options": components["headers"]["X-Content-Type-Options"];
+                    /** @description Streams are never cached. */
+                    "Cache-Control": "no-cache";
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/event-stream": components["schemas"]["NotificationStreamEvent"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    createStreamTicket: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description Your id for this request (1-64 characters of `A-Z a-z 0-9 . _ : -`), echoed in the
+                 *     response and logged. Invalid values are replaced by a generated UUID.
+                 * @example mobile-7f3c2a
+                 */
+                "X-Request-Id"?: components["parameters"]["RequestId"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The ticket and the URL to open. */
+            201: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-Content-Type-Options": components["headers"]["X-Content-Type-Options"];
+                    "Cache-Control": components["headers"]["Cache-Control-No-Store"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["StreamTicket"];
                 };
             };
             400: components["responses"]["BadRequestBody"];
