@@ -20,7 +20,7 @@ export type RegisterRequest = Schemas['RegisterRequest'];
 export type SendNotificationRequest = Schemas['SendNotificationRequest'];
 export type NotificationCreated = Schemas['NotificationCreated'];
 export type FeedQuery = NonNullable<paths['/api/v1/notifications']['get']['parameters']['query']>;
-export type StreamTicket = { object?: 'stream_ticket'; ticket: string; expires_at: string; url: string };
+export type StreamTicket = Schemas['StreamTicket'];
 
 export interface ClientOptions {
   /** The API's origin, e.g. "https://api.example.com" ("" or omitted: this page's origin). */

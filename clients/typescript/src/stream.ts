@@ -10,12 +10,15 @@ import type { components } from './generated/openapi';
 import type { HeraldClient } from './client';
 import { HeraldError } from './errors';
 
+type Schemas = components['schemas'];
+
+/** An event of the stream (NotificationStreamEvent of the contract): `type` is its `event`. */
 export type StreamEvent =
-  | { type: 'notification.created'; id: string; data: components['schemas']['Notification'] }
-  | { type: 'notification.updated'; id: string; data: { id: string; read?: boolean; deleted?: boolean; [k: string]: unknown } }
-  | { type: 'unread_count'; id: string; data: { unread: number } }
-  | { type: 'stream.reset'; id: string; data: { reason?: string } }
-  | { type: 'session.expired' | 'stream.overflow'; id: string; data: { reason?: string } };
+  | { type: 'notification.created'; id: string; data: Schemas['StreamNotificationCreated']['data'] }
+  | { type: 'notification.updated'; id: string; data: Schemas['StreamNotificationUpdated']['data'] }
+  | { type: 'unread_count'; id: string; data: Schemas['StreamUnreadCount']['data'] }
+  | { type: 'stream.reset'; id: string; data: Schemas['StreamReset']['data'] }
+  | { type: Schemas['StreamEnd']['event']; id: string; data: Schemas['StreamEnd']['data'] };
 
 export type StreamState = 'connecting' | 'open' | 'waiting' | 'closed';
 
