@@ -267,6 +267,30 @@ describe('stream', () => {
     assert.equal(s.state, 'closed');
   });
 
+  // The API's own stream ends a revoked session with session.expired; the client then finds no
+  // way back in (its tokens are refused) and stops.
+  test('a revoked session: session.expired, then the stream stops for good', { skip: streamMode() !== 'real' && "needs the API's stream" }, async () => {
+    const ends = [];
+    const client = new HeraldClient({ baseUrl: stack.base, onSessionEnd: (r) => ends.push(r) });
+    const mine = await newUser(stack.base, 'revoke');
+    await client.signIn(mine.email, mine.password);
+    const events = [];
+    const s = client.stream({ transport: 'fetch', onEvent: (e) => events.push(e), minDelayMs: 50 });
+    try {
+      await waitFor(() => s.state === 'open' && events.some((e) => e.type === 'unread_count'), 5000, 'open');
+      const other = new HeraldClient({ baseUrl: stack.base });
+      await other.signIn(mine.email, mine.password);
+      await other.send('DELETE', '/api/v1/users/me/sessions'); // ends every session of the account
+      await waitFor(() => s.state === 'closed', 5000, 'closed');
+      assert.equal(events.at(-1).type, 'session.expired');
+      assert.equal(events.at(-1).data.reason, 'session_revoked');
+      assert.deepEqual(ends, ['refresh_failed']);
+      assert.equal(s.connections, 1);
+    } finally {
+      s.close();
+    }
+  });
+
   // The fake stream can end a session on demand; the API's own does it when the token ends.
   test('session.expired: a new ticket and on; once the session is gone, closed for good', { skip: streamMode() === 'real' && 'needs the fake stream' }, async () => {
     const storage = memoryStorage();
