@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "admin/audit.h"
+#include "admin/disputes.h"
 #include "admin/reconciliations.h"
 #include "auth/auth.h"
 #include "users/security.h"
@@ -102,6 +103,9 @@ static const struct h_route routes[] = {
   {"GET", "/api/v1/admin/reconciliations", h_reconciliations_get, H_AUTH_ADMIN},
   {"GET", "/api/v1/admin/reconciliations/:id", h_reconciliation_get, H_AUTH_ADMIN},
   {"POST", "/api/v1/admin/payments/:id/sync", h_payment_sync_post, H_AUTH_ADMIN},
+  /* disputes (api/admin/disputes.h) */
+  {"GET", "/api/v1/admin/disputes", h_disputes_get, H_AUTH_ADMIN},
+  {"POST", "/api/v1/admin/disputes/:id/evidence", h_dispute_evidence_post, H_AUTH_ADMIN},
 
   {"POST", "/api/v1/webhooks/sms/status", h_webhook_sms_status_post, H_AUTH_NONE},
   {NULL, NULL, NULL, H_AUTH_NONE},

@@ -183,11 +183,12 @@ h_result h_reconcile_repo_local(PGconn *conn, time_t since, time_t until, json_t
   PGresult *pay = NULL, *ref = NULL;
   h_result r = h_db_exec(conn,
                          "SELECT coalesce(provider_payment_intent_id, id::text), id::text, amount,"
-                         " currency, status, NULL, extract(epoch FROM created_at)::bigint"
+                         " currency, CASE status WHEN 'disputed' THEN 'succeeded' ELSE status END,"
+                         " NULL, extract(epoch FROM created_at)::bigint"
                          " FROM payments"
                          " WHERE created_at >= to_timestamp($1::bigint)"
                          "   AND created_at < to_timestamp($2::bigint)"
-                         "   AND (status = 'succeeded' OR provider_payment_intent_id IS NOT NULL)",
+                         "   AND (status IN ('succeeded', 'disputed') OR provider_payment_intent_id IS NOT NULL)",
                          2, params, &pay);
   if (r == H_OK) {
     r = h_db_exec(conn,
