@@ -7,6 +7,7 @@
 
 #include "admin/audit.h"
 #include "admin/disputes.h"
+#include "billing/billing.h"
 #include "admin/reconciliations.h"
 #include "auth/auth.h"
 #include "users/security.h"
@@ -98,6 +99,17 @@ static const struct h_route routes[] = {
   {"DELETE", "/api/v1/payment-methods/:id", h_payment_method_delete, H_AUTH_USER},
   {"POST", "/api/v1/payment-methods/:id/default", h_payment_method_default_post, H_AUTH_USER},
   {"POST", "/api/v1/webhooks/stripe", h_webhook_stripe_post, H_AUTH_NONE},
+  /* plans and subscriptions (api/billing/billing.h) */
+  {"GET", "/api/v1/plans", h_plans_get, H_AUTH_USER},
+  {"POST", "/api/v1/admin/plans", h_admin_plans_post, H_AUTH_ADMIN},
+  {"GET", "/api/v1/admin/plans", h_admin_plans_get, H_AUTH_ADMIN},
+  {"PATCH", "/api/v1/admin/plans/:id", h_admin_plan_patch, H_AUTH_ADMIN},
+  {"POST", "/api/v1/subscriptions", h_subscriptions_post, H_AUTH_USER},
+  {"GET", "/api/v1/subscriptions", h_subscriptions_get, H_AUTH_USER},
+  {"GET", "/api/v1/subscriptions/:id", h_subscription_get, H_AUTH_USER},
+  {"POST", "/api/v1/subscriptions/:id/cancel", h_subscription_cancel_post, H_AUTH_USER},
+  {"POST", "/api/v1/subscriptions/:id/resume", h_subscription_resume_post, H_AUTH_USER},
+  {"POST", "/api/v1/subscriptions/:id/plan", h_subscription_plan_post, H_AUTH_USER},
   /* reconcile (api/admin/reconciliations.h) */
   {"POST", "/api/v1/admin/reconciliations", h_reconciliations_post, H_AUTH_ADMIN},
   {"GET", "/api/v1/admin/reconciliations", h_reconciliations_get, H_AUTH_ADMIN},

@@ -6,7 +6,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/alloc.h"
 #include "core/log.h"
 #include "core/money.h"
 #include "crypto/crypto.h"
@@ -113,16 +112,7 @@ h_result h_dispute_apply_event(PGconn *conn, const struct h_provider *prov,
 }
 
 void h_dispute_notices_push(struct h_app *app, const json_t *notices, const char *request_id) {
-  size_t n = json_array_size(notices);
-  if (n == 0) {
-    return;
-  }
-  const char **ids = h_calloc(n, sizeof(*ids));
-  for (size_t i = 0; i < n; i++) {
-    ids[i] = json_string_value(json_array_get(notices, i));
-  }
-  h_outbox_push(app, H_QUEUE_EMAIL, ids, n, request_id);
-  free(ids);
+  h_outbox_push_json(app, H_QUEUE_EMAIL, notices, request_id);
 }
 
 struct list_op {

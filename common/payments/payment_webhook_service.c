@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "billing/subscription_events.h"
 #include "core/alloc.h"
 #include "core/log.h"
 #include "payments/dispute_service.h"
@@ -155,6 +156,12 @@ h_result h_payment_webhook_apply(struct h_app *app, const char *ip, const char *
                        "The body is not an event: id, type and data.object are required.", NULL);
   }
   char *text = h_strndup(raw, raw_len);
+  if (h_billing_event_type(c.type)) {
+    json_decref(c.admin_notices);
+    h_result b = h_billing_event_apply(app, &c.prov, &c.actor, event, text, receipt, err);
+    free(text);
+    return b;
+  }
   long long created = (long long)json_integer_value(json_object_get(event, "created"));
   bool duplicate = false;
   h_result r = apply_tx(&c, H_SYNC_EVENT, text, created, &duplicate);

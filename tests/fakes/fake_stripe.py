@@ -35,6 +35,9 @@ Control API for tests (JSON in and out, no authentication):
   POST /_fake/payment_intents/{id}/dispute {"reason", "amount", "inquiry", "due_in_s"}
        opens a dispute on the intent's charge (charge.dispute.created)
   POST /_fake/disputes/{id}/{under_review|won|lost}   (charge.dispute.updated / .closed)
+  POST /_fake/subscriptions/{id}/renew {"fail": false}  the period ends: the subscription is
+       canceled (cancel_at_period_end) or invoiced and charged (failed: past_due)
+  POST /_fake/invoices/{id}/retry {"fail": false}       one more attempt at an open invoice
   POST /_fake/webhooks {"url", "secret", "auto"}   where to send events; auto sends each
                                                    new event as it happens
   GET  /_fake/events?type=&object=          events, oldest first

@@ -504,7 +504,7 @@ def route_of(method, path):
     for rmethod, pattern, fn in ROUTES + fake_stripe_billing.ROUTES:
         m = re.fullmatch(pattern, path)
         if rmethod == method and m:
-            return fn, m.groupdict(), f"{method} {re.sub(r'/(pi|cus|pm|re|evt|ch|du)_[0-9a-f]{24}(?=/|$)', '/:id', path)}"
+            return fn, m.groupdict(), f"{method} {re.sub(r'/(pi|cus|pm|re|evt|ch|du|prod|price|sub|in|si)_[0-9a-f]{24}(?=/|$)', '/:id', path)}"
     return None, None, f"{method} {path}"
 
 
