@@ -128,7 +128,7 @@ void h_admin_plan_patch(struct h_req *rq) {
   field_trial(body, &trial, &fe);
   bool active_value = true;
   int active = h_field_bool(body, "active", false, &active_value, &fe) ? active_value : -1;
-  if (h_field_errors_count(&fe) == 0 && json_object_size(body) == 0) {
+  if (h_field_errors_count(&fe) == 0 && name == NULL && trial < 0 && active < 0) {
     h_field_error(&fe, "name", "nothing_to_change", "Send name, trial_days or active.");
   }
   if (h_field_errors_count(&fe) > 0) {
