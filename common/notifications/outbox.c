@@ -42,6 +42,26 @@ void h_outbox_push(struct h_app *app, enum h_queue q, const char *const *ids, si
   }
 }
 
+h_result h_outbox_email_admins(PGconn *conn, const char *category, const char *template_key,
+                               const char *title, const char *body, const json_t *data,
+                               json_t *ids) {
+  PGresult *res = NULL;
+  h_result r = h_db_exec(conn,
+                         "SELECT id::text FROM users WHERE role = 'admin' AND status = 'active'"
+                         " ORDER BY created_at",
+                         0, NULL, &res);
+  for (int i = 0; r == H_OK && i < PQntuples(res); i++) {
+    char delivery[37];
+    r = h_outbox_email(conn, PQgetvalue(res, i, 0), category, template_key, title, body, data,
+                       delivery);
+    if (r == H_OK) {
+      json_array_append_new(ids, json_string(delivery));
+    }
+  }
+  PQclear(res);
+  return r;
+}
+
 void h_outbox_push_json(struct h_app *app, enum h_queue q, const json_t *ids,
                         const char *request_id) {
   size_t n = json_array_size(ids);

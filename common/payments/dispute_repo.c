@@ -143,24 +143,8 @@ h_result h_dispute_repo_period(PGconn *conn, time_t since, time_t until, json_t 
 h_result h_dispute_repo_notify_admins(PGconn *conn, const char *dispute_id,
                                       const char *template_key, const char *title,
                                       const char *body, json_t *ids) {
-  PGresult *res = NULL;
-  h_result r = h_db_exec(conn,
-                         "SELECT id::text FROM users WHERE role = 'admin' AND status = 'active'"
-                         " ORDER BY created_at",
-                         0, NULL, &res);
-  if (r != H_OK) {
-    return r;
-  }
   json_t *data = json_pack("{ss}", "dispute_id", dispute_id);
-  for (int i = 0; r == H_OK && i < PQntuples(res); i++) {
-    char delivery[37];
-    r = h_outbox_email(conn, PQgetvalue(res, i, 0), "billing", template_key, title, body, data,
-                       delivery);
-    if (r == H_OK) {
-      json_array_append_new(ids, json_string(delivery));
-    }
-  }
+  h_result r = h_outbox_email_admins(conn, "billing", template_key, title, body, data, ids);
   json_decref(data);
-  PQclear(res);
   return r;
 }

@@ -37,7 +37,8 @@ void h_stripe_copy_ref(const json_t *obj, const char *name, char *out, size_t ou
 }
 
 void h_stripe_copy_currency(const json_t *obj, const char *name, char out[4]) {
-  h_stripe_copy_str(obj, name, out, 4);
+  const char *v = json_string_value(json_object_get(obj, name));
+  snprintf(out, 4, "%s", v != NULL && strlen(v) == 3 ? v : "");
   for (char *c = out; *c != '\0'; c++) {
     *c = (char)toupper((unsigned char)*c);
   }

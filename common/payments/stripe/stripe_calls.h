@@ -20,7 +20,8 @@ h_result h_stripe_provider_call(const struct h_provider *p, const char *method,
 void h_stripe_copy_str(const json_t *obj, const char *name, char *out, size_t outlen);
 /* The id of a member that is either an id string or an expanded object, into out. */
 void h_stripe_copy_ref(const json_t *obj, const char *name, char *out, size_t outlen);
-/* Copies member name of obj as an upper-case currency code into out[4]. */
+/* Copies member name of obj as an upper-case currency code into out[4] ("" unless it is
+ * three characters long). */
 void h_stripe_copy_currency(const json_t *obj, const char *name, char out[4]);
 /* Whether obj is a Stripe object of this type with a string id. */
 bool h_stripe_is_object(const json_t *obj, const char *type);
