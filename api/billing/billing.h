@@ -18,5 +18,7 @@ void h_subscription_get(struct h_req *rq);
 void h_subscription_cancel_post(struct h_req *rq);
 void h_subscription_resume_post(struct h_req *rq);
 void h_subscription_plan_post(struct h_req *rq);
+/* POST /api/v1/admin/subscriptions/{id}/sync */
+void h_admin_subscription_sync_post(struct h_req *rq);
 
 #endif

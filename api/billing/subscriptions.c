@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "billing/billing.h"
+#include "billing/subscription_events.h"
 #include "billing/subscription_service.h"
 #include "crypto/crypto.h"
 #include "http/idempotency.h"
@@ -124,4 +125,16 @@ void h_subscription_plan_post(struct h_req *rq) {
   h_reject_unknown(body, allowed, &fe);
   const char *plan = field_plan(body, &fe);
   act(rq, H_SUB_CHANGE_PLAN, plan, &fe, id);
+}
+
+void h_admin_subscription_sync_post(struct h_req *rq) {
+  const char *id = h_payment_path_id(rq, "subscription");
+  if (id == NULL) {
+    return;
+  }
+  struct h_actor actor = h_actor_of(rq);
+  struct h_error err = {0};
+  json_t *sub = NULL;
+  h_result r = h_subscription_sync(rq->app, &actor, id, &sub, &err);
+  h_payment_send(rq, r, H_OUTCOME_OK, sub, &err);
 }

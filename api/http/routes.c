@@ -113,6 +113,7 @@ static const struct h_route routes[] = {
   {"POST", "/api/v1/subscriptions/:id/cancel", h_subscription_cancel_post, H_AUTH_USER},
   {"POST", "/api/v1/subscriptions/:id/resume", h_subscription_resume_post, H_AUTH_USER},
   {"POST", "/api/v1/subscriptions/:id/plan", h_subscription_plan_post, H_AUTH_USER},
+  {"POST", "/api/v1/admin/subscriptions/:id/sync", h_admin_subscription_sync_post, H_AUTH_ADMIN},
   /* reconcile (api/admin/reconciliations.h) */
   {"POST", "/api/v1/admin/reconciliations", h_reconciliations_post, H_AUTH_ADMIN},
   {"GET", "/api/v1/admin/reconciliations", h_reconciliations_get, H_AUTH_ADMIN},

@@ -205,3 +205,63 @@ h_result h_billing_event_apply(struct h_app *app, const struct h_provider *prov,
   json_decref(c.notices);
   return r;
 }
+
+struct sync_op {
+  struct event_ctx *c;
+  const char *id;
+  struct h_subscription row;
+  json_t *made;
+};
+
+static h_result sync_read_tx(PGconn *conn, void *arg) {
+  struct sync_op *o = arg;
+  return h_subscription_repo_lock(conn, o->id, NULL, &o->row);
+}
+
+static h_result sync_store_tx(PGconn *conn, void *arg) {
+  struct sync_op *o = arg;
+  h_result r = h_subscription_repo_lock(conn, o->id, NULL, &o->row);
+  if (r == H_OK) {
+    r = apply_sub(conn, o->c, &o->row);
+  }
+  return r == H_OK ? h_subscription_repo_get_json(conn, o->id, &o->made) : r;
+}
+
+h_result h_subscription_sync(struct h_app *app, const struct h_actor *actor, const char *id,
+                             json_t **out, struct h_error *err) {
+  struct h_provider prov;
+  bool configured = h_provider_init(&prov, app->cfg, actor->request_id);
+  struct event_ctx c = {.app = app, .prov = &prov, .actor = actor, .type = "sync",
+                        .ops = configured ? h_billing_ops_of(&prov) : NULL};
+  struct sync_op o = {.c = &c, .id = id};
+  *out = NULL;
+  if (c.ops == NULL) {
+    return h_error_set(err, H_ERR_UNAVAILABLE, "payments_not_configured",
+                       "Payments are not configured on this server.", NULL);
+  }
+  h_result r = h_db_tx(app->db, sync_read_tx, &o);
+  if (r != H_OK) {
+    return h_error_set(err, r, r == H_ERR_NOT_FOUND ? "not_found" : NULL,
+                       r == H_ERR_NOT_FOUND ? "No such subscription." : NULL, NULL);
+  }
+  if (o.row.provider_id[0] == '\0') {
+    return h_error_set(err, H_ERR_CONFLICT, "not_started",
+                       "The subscription was never made at the provider.", NULL);
+  }
+  r = c.ops->subscription_fetch(&prov, o.row.provider_id, &c.sub, NULL);
+  if (r != H_OK) {
+    h_error_set(err, H_ERR_UNAVAILABLE, "provider_unavailable",
+                "The payment provider did not answer; try again.", NULL);
+    err->retry_after = true;
+    return H_ERR_UNAVAILABLE;
+  }
+  c.notices = json_array();
+  r = h_db_tx_json(app->db, sync_store_tx, &o, &o.made, out);
+  if (r == H_OK) {
+    h_outbox_push_json(app, H_QUEUE_EMAIL, c.notices, actor->request_id);
+  } else {
+    h_error_set(err, r, NULL, NULL, NULL);
+  }
+  json_decref(c.notices);
+  return r;
+}

@@ -27,4 +27,11 @@ h_result h_billing_event_apply(struct h_app *app, const struct h_provider *prov,
                                const struct h_actor *actor, const json_t *event,
                                const char *raw, json_t **receipt, struct h_error *err);
 
+/* Fetches subscription id (Herald's) from the provider and writes its state to the row
+ * as an event would (never out of an ended one); *out (new reference): the subscription.
+ * Failures in err: H_ERR_NOT_FOUND, H_ERR_CONFLICT (not_started: no provider
+ * subscription yet), H_ERR_UNAVAILABLE. */
+h_result h_subscription_sync(struct h_app *app, const struct h_actor *actor, const char *id,
+                             json_t **out, struct h_error *err);
+
 #endif

@@ -1,4 +1,5 @@
-// Plans and subscriptions: /api/v1/plans, /api/v1/admin/plans*, /api/v1/subscriptions*.
+// Plans and subscriptions: /api/v1/plans, /api/v1/admin/plans*, /api/v1/subscriptions*,
+// /api/v1/admin/subscriptions/{id}/sync.
 //
 // Runs on the `payments` server and the fake Stripe that payments.mjs started (this file
 // sorts after it). Plans are made by the admin; each subscriber is a user of its own with a
@@ -122,6 +123,16 @@ export default async function subscriptions(h) {
       server: P,
       check: (res) => (res.json?.plan_id === yearly.id ? [] : 'not the new plan'),
     },
+    {
+      name: 'a subscription synced from Stripe',
+      operationId: 'syncSubscription',
+      request: { params: { id: reader.sub.id }, auth: 'admin' },
+      expect: 200,
+      server: P,
+      check: (res) => (res.json?.id === reader.sub.id && res.json?.status === 'active' ? [] : 'not the active subscription'),
+    },
+    { name: 'an unknown subscription: 404', operationId: 'syncSubscription', request: { params: { id: randomUUID() }, auth: 'admin' }, expect: 404, server: P, check: code('not_found') },
+    { name: 'a user may not sync: 403', operationId: 'syncSubscription', request: { params: { id: reader.sub.id }, auth: reader.who }, expect: 403, server: P },
     { name: 'to an archived plan: 422', operationId: 'changeSubscriptionPlan', request: { params: { id: reader.sub.id }, body: { plan_id: toArchive.id }, auth: reader.who }, expect: 422, server: P, check: code('plan_archived') },
   ];
 }

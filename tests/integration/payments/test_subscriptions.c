@@ -3,7 +3,7 @@
  * saved card, renewals through invoice.paid; a trial, cancel at the period's end, resume,
  * the end of the period; plan changes; dunning (invoice.payment_failed x N: the user
  * told at each attempt, past_due, then canceled at Stripe after HERALD_BILLING_MAX_RETRIES);
- * replayed events; bad input of every endpoint. */
+ * replayed events; an admin's sync; bad input of every endpoint. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -476,6 +476,42 @@ static void test_recovery_after_failure(void **state) {
   free(token);
 }
 
+static void test_admin_sync(void **state) {
+  (void)state;
+  char uid[37], pid[37], sid[37], path[160];
+  char *token = subscriber("pm_card_visa", uid);
+  plan("{\"name\":\"Synced\",\"amount\":1100,\"currency\":\"USD\",\"interval\":\"month\"}", pid);
+  subscribe(token, pid, 201, sid, NULL);
+  /* Stripe moved on and no event arrived: a sync reads it. */
+  snprintf(path, sizeof(path), "/_fake/subscriptions/%s/renew", provider_sub(sid));
+  fake_post(path, "{\"fail\":true}", NULL, NULL);
+  pf_assert_db("SELECT status FROM subscriptions WHERE id = $1::uuid", sid, "active");
+  struct th_response r;
+  snprintf(path, sizeof(path), "/api/v1/admin/subscriptions/%s/sync", sid);
+  pf_call(&srv, admin, "POST", path, NULL, NULL, &r);
+  assert_int_equal(r.status, 200);
+  th_assert_json_subset("{\"object\":\"subscription\",\"status\":\"past_due\"}", r.json);
+  th_response_free(&r);
+  assert_int_equal(th_sql_long("SELECT count(*) FROM audit_log WHERE target_id = $1 AND action ="
+                               " 'subscription.status_changed' AND details->>'to' = 'past_due'",
+                               sid), 1);
+  pf_call(&srv, token, "POST", path, NULL, NULL, &r);
+  assert_int_equal(r.status, 403);
+  th_response_free(&r);
+  pf_call(&srv, admin, "POST", "/api/v1/admin/subscriptions/00000000-0000-4000-8000-000000000000/sync",
+          NULL, NULL, &r);
+  th_assert_error(&r, 404, "not_found");
+  th_response_free(&r);
+  pf_call(&srv, admin, "POST", "/api/v1/admin/subscriptions/x/sync", NULL, NULL, &r);
+  th_assert_error(&r, 404, "not_found");
+  th_response_free(&r);
+  fs_inject(&fake, "GET", "/v1/subscriptions/", "server_error", 1, 0);
+  pf_call(&srv, admin, "POST", path, NULL, NULL, &r);
+  th_assert_error(&r, 503, "provider_unavailable");
+  th_response_free(&r);
+  free(token);
+}
+
 static void test_subscribe_bad_input(void **state) {
   (void)state;
   char uid[37], pid[37], trial[37];
@@ -583,6 +619,7 @@ int main(void) {
     cmocka_unit_test(test_change_plan_and_cancel_now),
     cmocka_unit_test(test_dunning),
     cmocka_unit_test(test_recovery_after_failure),
+    cmocka_unit_test(test_admin_sync),
     cmocka_unit_test(test_subscribe_bad_input),
     cmocka_unit_test(test_unknown_subscription_event),
   };
