@@ -88,43 +88,48 @@ static void act(struct h_req *rq, enum h_subscription_action action, const char 
   h_payment_send(rq, r, H_OUTCOME_OK, sub, &err);
 }
 
+/* The path's subscription id and the body of an action (optional: an absent body reads
+ * as {}), unknown members recorded in fe; false when it replied. */
+static bool action_request(struct h_req *rq, const char *const *allowed, bool optional,
+                           const char **id, const json_t **body, struct h_field_errors *fe) {
+  *id = h_payment_path_id(rq, "subscription");
+  *body = *id != NULL ? h_payment_body(rq, optional) : NULL;
+  if (*body != NULL) {
+    h_reject_unknown(*body, allowed, fe);
+  }
+  return *body != NULL;
+}
+
 void h_subscription_cancel_post(struct h_req *rq) {
   static const char *const allowed[] = {"at_period_end", NULL};
-  const char *id = h_payment_path_id(rq, "subscription");
-  const json_t *body = id != NULL ? h_payment_body(rq, true) : NULL;
-  if (body == NULL) {
-    return;
-  }
   struct h_field_errors fe = {0};
-  h_reject_unknown(body, allowed, &fe);
-  bool at_end = true;
-  h_field_bool(body, "at_period_end", false, &at_end, &fe);
-  act(rq, at_end ? H_SUB_CANCEL_AT_PERIOD_END : H_SUB_CANCEL_NOW, NULL, &fe, id);
+  const char *id;
+  const json_t *body;
+  if (action_request(rq, allowed, true, &id, &body, &fe)) {
+    bool at_end = true;
+    h_field_bool(body, "at_period_end", false, &at_end, &fe);
+    act(rq, at_end ? H_SUB_CANCEL_AT_PERIOD_END : H_SUB_CANCEL_NOW, NULL, &fe, id);
+  }
 }
 
 void h_subscription_resume_post(struct h_req *rq) {
   static const char *const allowed[] = {NULL};
-  const char *id = h_payment_path_id(rq, "subscription");
-  const json_t *body = id != NULL ? h_payment_body(rq, true) : NULL;
-  if (body == NULL) {
-    return;
-  }
   struct h_field_errors fe = {0};
-  h_reject_unknown(body, allowed, &fe);
-  act(rq, H_SUB_RESUME, NULL, &fe, id);
+  const char *id;
+  const json_t *body;
+  if (action_request(rq, allowed, true, &id, &body, &fe)) {
+    act(rq, H_SUB_RESUME, NULL, &fe, id);
+  }
 }
 
 void h_subscription_plan_post(struct h_req *rq) {
   static const char *const allowed[] = {"plan_id", NULL};
-  const char *id = h_payment_path_id(rq, "subscription");
-  const json_t *body = id != NULL ? h_payment_body(rq, false) : NULL;
-  if (body == NULL) {
-    return;
-  }
   struct h_field_errors fe = {0};
-  h_reject_unknown(body, allowed, &fe);
-  const char *plan = field_plan(body, &fe);
-  act(rq, H_SUB_CHANGE_PLAN, plan, &fe, id);
+  const char *id;
+  const json_t *body;
+  if (action_request(rq, allowed, false, &id, &body, &fe)) {
+    act(rq, H_SUB_CHANGE_PLAN, field_plan(body, &fe), &fe, id);
+  }
 }
 
 void h_admin_subscription_sync_post(struct h_req *rq) {
