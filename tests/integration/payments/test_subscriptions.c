@@ -476,6 +476,32 @@ static void test_recovery_after_failure(void **state) {
   free(token);
 }
 
+static void test_declined_first_payment(void **state) {
+  (void)state;
+  char uid[37], pid[37], sid[37];
+  char *token = subscriber("pm_card_chargeDeclined", uid);
+  plan("{\"name\":\"Declined\",\"amount\":1300,\"currency\":\"USD\",\"interval\":\"month\"}",
+       pid);
+  struct th_response r;
+  subscribe(token, pid, 201, sid, &r); /* made, but its first invoice is unpaid */
+  th_assert_json_subset("{\"status\":\"incomplete\"}", r.json);
+  th_response_free(&r);
+  char inv[64];
+  char *v = th_sql_text("SELECT provider_subscription_id FROM subscriptions WHERE id = $1::uuid",
+                        sid);
+  json_t *events = fs_events(&fake, v, "customer.subscription.created");
+  snprintf(inv, sizeof(inv), "%s",
+           th_str(json_object_get(json_object_get(json_array_get(events, 0), "data"), "object"),
+                  "latest_invoice"));
+  json_decref(events);
+  free(v);
+  assert_string_equal(deliver_last(inv, "invoice.payment_failed", 1), "applied");
+  assert_int_equal(failure_mails(sid), 1);
+  pf_assert_db("SELECT status FROM subscriptions WHERE id = $1::uuid", sid, "incomplete");
+  subscribe(token, pid, 409, NULL, NULL); /* still the live one: pay or cancel it */
+  free(token);
+}
+
 static void test_admin_sync(void **state) {
   (void)state;
   char uid[37], pid[37], sid[37], path[160];
@@ -619,6 +645,7 @@ int main(void) {
     cmocka_unit_test(test_change_plan_and_cancel_now),
     cmocka_unit_test(test_dunning),
     cmocka_unit_test(test_recovery_after_failure),
+    cmocka_unit_test(test_declined_first_payment),
     cmocka_unit_test(test_admin_sync),
     cmocka_unit_test(test_subscribe_bad_input),
     cmocka_unit_test(test_unknown_subscription_event),
