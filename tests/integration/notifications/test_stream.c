@@ -443,6 +443,13 @@ static void test_revoked_session_ends_stream(void **state) {
   sse_event_free(&ev);
   assert_true(sse_wait_eof(&c, 3000));
   sse_close(&c);
+  th_call(&b, NULL, "GET", "/metrics", NULL, NULL, &r); /* counted on the process that held it */
+  assert_int_equal(r.status, 200);
+  const char *ended = strstr(r.body, "herald_streams_ended_total{reason=\"session_expired\"} ");
+  assert_non_null(ended);
+  assert_true(atol(strchr(ended, ' ') + 1) >= 1);
+  assert_non_null(strstr(r.body, "herald_streams_open "));
+  th_response_free(&r);
   th_call(&a, token, "GET", "/api/v1/notifications/stream", NULL, NULL, &r);
   th_assert_error(&r, 401, "invalid_token");
   th_response_free(&r);
