@@ -55,6 +55,8 @@ static const struct h_route routes[] = {
   {"GET", "/api/v1/admin/audit-log", h_audit_log_get, H_AUTH_ADMIN},
   {"GET", "/docs", h_docs_get, H_AUTH_NONE},
   {"GET", "/docs/:file", h_docs_asset_get, H_AUTH_NONE},
+  {"GET", "/demo", h_demo_get, H_AUTH_NONE},
+  {"GET", "/demo/:file", h_demo_file_get, H_AUTH_NONE},
   /* notifications (api/notifications/notifications.h) */
   {"POST", "/api/v1/notifications", h_notifications_post, H_AUTH_SERVICE},
   {"GET", "/api/v1/notifications", h_notifications_get, H_AUTH_USER},

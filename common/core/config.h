@@ -82,6 +82,8 @@ struct h_config {
   char *admin_password;
   /* Documentation assets served at /docs */
   char *docs_dir;
+  /* Static demo page served at /demo (empty: no /demo) */
+  char *demo_dir;
 
   int worker_concurrency;
   int worker_block_ms;
