@@ -11,6 +11,7 @@
 #include "channels/digest_service.h"
 #include "channels/webhook_endpoint_service.h"
 #include "core/alloc.h"
+#include "inbox/stream_bus.h"
 #include "store/db.h"
 #include "notifications/fanout.h"
 #include "store/idempotency.h"
@@ -107,6 +108,9 @@ static void *sweeper_main(void *arg) {
       h_log_warning("sweeper: pass failed; retrying in %d s", cfg->sweep_interval_s);
     }
     log_sweep(&stats);
+    if (stats.in_app_sent > 0) { /* due in-app notifications: the streams read them */
+      h_stream_publish_all(&redis);
+    }
     long told = 0, digests = 0;
     if (h_digest_run(conn, &redis, &bg->app->flood, &digests) == H_OK && digests > 0) {
       h_log(H_LOG_INFO, NULL, NULL, "sweeper: sent %ld digest(s)", digests);

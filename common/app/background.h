@@ -1,8 +1,10 @@
 /* background.h - the API's background threads:
- *   sweeper  every HERALD_SWEEP_INTERVAL_S (0: off): common/queue/sweeper.h's pass, the
+ *   sweeper  every HERALD_SWEEP_INTERVAL_S (0: off): common/queue/sweeper.h's pass (then, if
+ *            scheduled in-app notifications fell due, an "all" notice to the streams), the
  *            digests whose window closed (channels/digest_service.h), the daily-cap alerts to
- *            the admins (channels/cap_alert.h), the e-mails to the owners of webhook endpoints the workers disabled, and the
- *            purge of Idempotency-Key records older than HERALD_IDEMPOTENCY_TTL_S;
+ *            the admins (channels/cap_alert.h), the e-mails to the owners of webhook endpoints
+ *            the workers disabled, and the purge of Idempotency-Key records older than
+ *            HERALD_IDEMPOTENCY_TTL_S;
  *   fan-out  every HERALD_FANOUT_POLL_MS (0: off): bulk notifications and announcements.
  * Each thread owns its PostgreSQL connection and its Redis connection (not the request
  * pools) and reconnects by itself; both stop promptly on h_background_stop. */
