@@ -1020,6 +1020,245 @@ export type paths = {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/plans": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List the plans on offer
+         * @description The active subscription plans, newest first.
+         */
+        get: operations["listPlans"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/admin/plans": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List every plan
+         * @description **Admins only.** Every plan, archived ones included, newest first.
+         */
+        get: operations["listAllPlans"];
+        put?: never;
+        /**
+         * Create a subscription plan
+         * @description **Admins only.** Creates the plan at Stripe first (a product and a recurring price; a 503
+         *     when Stripe does not answer, and nothing is stored), then in Herald. Amount, currency and
+         *     interval never change afterwards: a new price is a new plan (archive the old one).
+         */
+        post: operations["createPlan"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/admin/plans/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The plan's id (anything that is not a UUID is a 404).
+                 * @example 3c1f7a2e-9b4d-4e8a-b6c2-0d5e7f9a1b23
+                 */
+                id: string;
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /**
+         * Rename, change the trial of or archive a plan
+         * @description **Admins only.** `name` renames the plan (and its Stripe product), `trial_days` applies to
+         *     new subscriptions, `active: false` archives it: no new subscribers, existing subscriptions go on.
+         */
+        patch: operations["updatePlan"];
+        trace?: never;
+    };
+    "/api/v1/subscriptions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List the caller's subscriptions
+         * @description The caller's subscriptions, newest first.
+         */
+        get: operations["listSubscriptions"];
+        put?: never;
+        /**
+         * Subscribe to a plan
+         * @description Subscribes the caller to an active plan at Stripe, paying with `payment_method_id` (a saved
+         *     method's id) or the default saved method; a plan with a trial needs none until the trial
+         *     ends. The answer is the subscription as Stripe made it (`active`, `trialing`, or
+         *     `incomplete` when the first payment failed). One subscription that is not over per user
+         *     (409 `already_subscribed`: change its plan instead). The status never comes from the client:
+         *     Stripe's answers and webhooks (`customer.subscription.*`, `invoice.paid`,
+         *     `invoice.payment_failed`) set it. Each failed renewal payment is e-mailed to the user; after
+         *     `HERALD_BILLING_MAX_RETRIES` failed attempts of an invoice the subscription is canceled.
+         */
+        post: operations["createSubscription"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/subscriptions/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The subscription's id (anything that is not a UUID is a 404).
+                 * @example 7a9c2e4f-1b3d-4f6a-8c0e-2d4f6a8c0e13
+                 */
+                id: string;
+            };
+            cookie?: never;
+        };
+        /**
+         * Read a subscription
+         * @description One of the caller's subscriptions (another user's is a 404).
+         */
+        get: operations["getSubscription"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/subscriptions/{id}/cancel": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The subscription's id (anything that is not a UUID is a 404).
+                 * @example 7a9c2e4f-1b3d-4f6a-8c0e-2d4f6a8c0e13
+                 */
+                id: string;
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Cancel a subscription
+         * @description Cancels at the end of the paid period (`at_period_end`, the default: the subscription stays
+         *     usable and can be resumed until then) or at once (`at_period_end: false`). 409
+         *     `subscription_canceled` when it has ended already.
+         */
+        post: operations["cancelSubscription"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/subscriptions/{id}/resume": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The subscription's id (anything that is not a UUID is a 404).
+                 * @example 7a9c2e4f-1b3d-4f6a-8c0e-2d4f6a8c0e13
+                 */
+                id: string;
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Resume a subscription
+         * @description Undoes a cancellation at the period's end (409 `not_canceling` when none is pending).
+         */
+        post: operations["resumeSubscription"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/subscriptions/{id}/plan": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The subscription's id (anything that is not a UUID is a 404).
+                 * @example 7a9c2e4f-1b3d-4f6a-8c0e-2d4f6a8c0e13
+                 */
+                id: string;
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Change the plan of a subscription
+         * @description Moves the subscription to another active plan of the same currency (Stripe prorates the
+         *     difference). 409 `same_plan`; 422 `plan_archived`, `currency_mismatch`.
+         */
+        post: operations["changeSubscriptionPlan"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/admin/subscriptions/{id}/sync": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The subscription's id (anything that is not a UUID is a 404).
+                 * @example 7a9c2e4f-1b3d-4f6a-8c0e-2d4f6a8c0e13
+                 */
+                id: string;
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Sync a subscription with Stripe now
+         * @description **Admins only.** Fetches the subscription from Stripe and writes its current state (status,
+         *     period, cancellation, plan) as a webhook would: for when events were lost. An ended
+         *     subscription stays ended. 409 `not_started` when Stripe never made it.
+         */
+        post: operations["syncSubscription"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/webhooks/stripe": {
         parameters: {
             query?: never;
@@ -1442,6 +1681,232 @@ export type paths = {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/users/me/webhook-endpoints": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List webhook endpoints
+         * @description Newest first; secrets are never listed.
+         */
+        get: operations["listMyWebhookEndpoints"];
+        put?: never;
+        /**
+         * Register a webhook endpoint
+         * @description The caller's endpoints receive the caller's notifications of their categories. The URL must be https (http only with `HERALD_WEBHOOK_ALLOW_HTTP`), and every
+         *     address its host resolves to must be public (or inside `HERALD_WEBHOOK_ALLOW_NETS`):
+         *     loopback, private, link-local, CGNAT, metadata, ULA, IPv4-mapped and other special
+         *     addresses are a 400 `address_not_allowed`. The answer carries the signing `secret`
+         *     (`whsec_...`), shown this once. Deliveries are POSTs signed after Standard Webhooks
+         *     (`webhook-id`, `webhook-timestamp`, `webhook-signature: v1,<base64 HMAC-SHA256 of
+         *     id.timestamp.body>`). At most `HERALD_WEBHOOK_MAX_ENDPOINTS` (422
+         *     `too_many_endpoints`). Accepts `Idempotency-Key`.
+         */
+        post: operations["createMyWebhookEndpoint"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/users/me/webhook-endpoints/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The endpoint's id (another user's is a 404).
+                 * @example 0d6f1c7e-2b9a-4f7e-8c61-1a2b3c4d5e6f
+                 */
+                id: string;
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * Remove a webhook endpoint
+         * @description Its queued deliveries end `skipped` (`endpoint_deleted`).
+         */
+        delete: operations["deleteMyWebhookEndpoint"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/users/me/webhook-endpoints/{id}/rotate-secret": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The endpoint's id.
+                 * @example 0d6f1c7e-2b9a-4f7e-8c61-1a2b3c4d5e6f
+                 */
+                id: string;
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Rotate a webhook endpoint's secret
+         * @description A new secret, shown this once. Until `previous_secret_expires_at`
+         *     (`HERALD_WEBHOOK_SECRET_GRACE_S`) deliveries carry two signatures, one per secret, so
+         *     the receiver can switch without losing a message.
+         */
+        post: operations["rotateMyWebhookEndpointSecret"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/users/me/webhook-endpoints/{id}/enable": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The endpoint's id.
+                 * @example 0d6f1c7e-2b9a-4f7e-8c61-1a2b3c4d5e6f
+                 */
+                id: string;
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Enable a disabled webhook endpoint
+         * @description After `HERALD_WEBHOOK_DISABLE_AFTER` failed attempts in a row the workers disable an
+         *     endpoint and its owner is told by e-mail; this enables it again with its run of
+         *     failures cleared (its URL is checked again: 400 `address_not_allowed`).
+         */
+        post: operations["enableMyWebhookEndpoint"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/admin/webhook-endpoints": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List webhook endpoints
+         * @description Newest first; secrets are never listed. **Admins only.**
+         */
+        get: operations["listAdminWebhookEndpoints"];
+        put?: never;
+        /**
+         * Register a webhook endpoint
+         * @description System-wide endpoints receive every user's notifications of their categories. The URL must be https (http only with `HERALD_WEBHOOK_ALLOW_HTTP`), and every
+         *     address its host resolves to must be public (or inside `HERALD_WEBHOOK_ALLOW_NETS`):
+         *     loopback, private, link-local, CGNAT, metadata, ULA, IPv4-mapped and other special
+         *     addresses are a 400 `address_not_allowed`. The answer carries the signing `secret`
+         *     (`whsec_...`), shown this once. Deliveries are POSTs signed after Standard Webhooks
+         *     (`webhook-id`, `webhook-timestamp`, `webhook-signature: v1,<base64 HMAC-SHA256 of
+         *     id.timestamp.body>`). At most `HERALD_WEBHOOK_MAX_ENDPOINTS` (422
+         *     `too_many_endpoints`). Accepts `Idempotency-Key`. **Admins only.**
+         */
+        post: operations["createAdminWebhookEndpoint"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/admin/webhook-endpoints/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The endpoint's id (a user's own is a 404 here).
+                 * @example 0d6f1c7e-2b9a-4f7e-8c61-1a2b3c4d5e6f
+                 */
+                id: string;
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * Remove a webhook endpoint
+         * @description Its queued deliveries end `skipped` (`endpoint_deleted`). **Admins only.**
+         */
+        delete: operations["deleteAdminWebhookEndpoint"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/admin/webhook-endpoints/{id}/rotate-secret": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The endpoint's id.
+                 * @example 0d6f1c7e-2b9a-4f7e-8c61-1a2b3c4d5e6f
+                 */
+                id: string;
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Rotate a webhook endpoint's secret
+         * @description A new secret, shown this once. Until `previous_secret_expires_at`
+         *     (`HERALD_WEBHOOK_SECRET_GRACE_S`) deliveries carry two signatures, one per secret, so
+         *     the receiver can switch without losing a message. **Admins only.**
+         */
+        post: operations["rotateAdminWebhookEndpointSecret"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/admin/webhook-endpoints/{id}/enable": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The endpoint's id.
+                 * @example 0d6f1c7e-2b9a-4f7e-8c61-1a2b3c4d5e6f
+                 */
+                id: string;
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Enable a disabled webhook endpoint
+         * @description After `HERALD_WEBHOOK_DISABLE_AFTER` failed attempts in a row the workers disable an
+         *     endpoint and its owner is told by e-mail; this enables it again with its run of
+         *     failures cleared (its URL is checked again: 400 `address_not_allowed`). **Admins only.**
+         */
+        post: operations["enableAdminWebhookEndpoint"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/admin/templates": {
         parameters: {
             query?: never;
@@ -1771,6 +2236,58 @@ export type paths = {
          *     one is open returns the same job.
          */
         post: operations["syncPayment"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/admin/disputes": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List disputes
+         * @description **Admins only.** Disputes (chargebacks) Stripe reported, newest first, optionally of
+         *     one status. Every active admin gets an e-mail when a dispute opens and when it closes.
+         */
+        get: operations["listDisputes"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/admin/disputes/{id}/evidence": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The dispute's id (anything that is not a UUID is a 404).
+                 * @example 6f0c2a9e-3b1d-4c7e-9a2f-1e5d8b7c6a42
+                 */
+                id: string;
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Submit evidence for a dispute
+         * @description **Admins only.** Sends the text to Stripe as the dispute's evidence and submits it
+         *     for review: the dispute moves to `under_review`. Only while the dispute needs a
+         *     response (`needs_response`, `warning_needs_response`; else 409 `dispute_not_open`).
+         *     When Stripe refuses it (for instance, the dispute closed there meanwhile) the answer
+         *     is 422 with Stripe's code; when Stripe does not answer, 503 with `Retry-After` and
+         *     nothing is recorded. Audited as `dispute.evidence_submitted`.
+         */
+        post: operations["submitDisputeEvidence"];
         delete?: never;
         options?: never;
         head?: never;
@@ -2226,7 +2743,7 @@ export type components = {
                 /** Format: uuid */
                 notification_id: string;
                 /** @enum {string} */
-                channel: "in_app" | "email" | "sms" | "push";
+                channel: "in_app" | "email" | "sms" | "push" | "webhook";
                 status: string;
                 reason: string | null;
                 attempts: number;
@@ -2537,6 +3054,116 @@ export type components = {
             /** @description What the key is for (shown in the list). */
             name: string;
         };
+        /** @description A subscription plan, billed at Stripe as a product with one recurring price. */
+        Plan: {
+            /** @constant */
+            object: "plan";
+            /** Format: uuid */
+            id: string;
+            name: string;
+            /** @description Price of one interval in minor units of `currency`. */
+            amount: number;
+            currency: string;
+            /** @enum {string} */
+            interval: "day" | "week" | "month" | "year";
+            interval_count: number;
+            trial_days: number;
+            /** @description false once archived (no new subscribers). */
+            active: boolean;
+            /** @example stripe */
+            provider: string;
+            provider_product_id: string | null;
+            provider_price_id: string | null;
+            /** Format: date-time */
+            created_at: string;
+            /** Format: date-time */
+            updated_at: string;
+        };
+        PlanCreateRequest: {
+            name: string;
+            /** @description Minor units of `currency`. */
+            amount: number;
+            /** @description An accepted ISO 4217 code (HERALD_PAYMENT_CURRENCIES). */
+            currency: string;
+            /** @enum {string} */
+            interval: "day" | "week" | "month" | "year";
+            /**
+             * @description Intervals between bills (null is the same as absent).
+             * @default 1
+             */
+            interval_count: number | null;
+            /**
+             * @description Free days before the first bill (null is the same as absent).
+             * @default 0
+             */
+            trial_days: number | null;
+        };
+        PlanUpdateRequest: {
+            name?: string;
+            /** @description null is the same as absent. */
+            trial_days?: number | null;
+            /** @description false archives the plan; null is the same as absent. */
+            active?: boolean | null;
+        };
+        /**
+         * @description A user's subscription to a plan. `status` is Stripe's: `trialing`, `active`,
+         *     `past_due` (a renewal payment failed; Stripe retries), `canceled`, `incomplete` (the
+         *     first payment failed), `incomplete_expired`, `unpaid`, `paused`.
+         */
+        Subscription: {
+            /** @constant */
+            object: "subscription";
+            /** Format: uuid */
+            id: string;
+            /** Format: uuid */
+            user_id: string;
+            /** Format: uuid */
+            plan_id: string;
+            /** @enum {string} */
+            status: "incomplete" | "incomplete_expired" | "trialing" | "active" | "past_due" | "unpaid" | "canceled" | "paused";
+            cancel_at_period_end: boolean;
+            /** Format: date-time */
+            current_period_start: string | null;
+            /** Format: date-time */
+            current_period_end: string | null;
+            /** Format: date-time */
+            trial_end: string | null;
+            /**
+             * Format: date-time
+             * @description When it was canceled (or set to cancel at the period's end).
+             */
+            canceled_at: string | null;
+            /** @description Failed payment attempts of the latest unpaid invoice. */
+            failed_attempts: number;
+            /** @example stripe */
+            provider: string;
+            provider_subscription_id: string | null;
+            /** Format: date-time */
+            created_at: string;
+            /** Format: date-time */
+            updated_at: string;
+        };
+        SubscriptionCreateRequest: {
+            /** Format: uuid */
+            plan_id: string;
+            /**
+             * @description A saved payment method's id or a Stripe `pm_...` id; absent or null: the default
+             *     saved method.
+             */
+            payment_method_id?: string | null;
+        };
+        SubscriptionCancelRequest: {
+            /**
+             * @description null is the same as absent.
+             * @default true
+             */
+            at_period_end: boolean | null;
+        };
+        SubscriptionResumeRequest: Record<string, never>;
+        SubscriptionPlanRequest: {
+            /** Format: uuid */
+            plan_id: string;
+        };
         /**
          * @description A payment, backed by one Stripe PaymentIntent. Money is integer minor units of
          *     `currency`. `refunds` is present when one payment is read.
@@ -2584,10 +3211,12 @@ export type components = {
             user_id: string;
             /**
              * @description Stripe's PaymentIntent statuses. Statuses only move forward (a decline sends a
-             *     payment back to `requires_payment_method`); `succeeded` and `canceled` are final.
+             *     payment back to `requires_payment_method`); `succeeded` and `canceled` are final,
+             *     except that a dispute (chargeback) moves a succeeded payment to `disputed`, where
+             *     it stays whatever the dispute's outcome (see `GET /api/v1/admin/disputes`).
              * @enum {string}
              */
-            status: "requires_payment_method" | "requires_confirmation" | "requires_action" | "processing" | "succeeded" | "canceled";
+            status: "requires_payment_method" | "requires_confirmation" | "requires_action" | "processing" | "succeeded" | "canceled" | "failed" | "disputed";
             /** @description Minor units of `currency` (2500 USD is $25.00; 2500 JPY is ¥2500). */
             amount: number;
             /** @description ISO 4217, upper case. */
@@ -2807,10 +3436,12 @@ export type components = {
             priority?: "low" | "normal" | "high" | "critical" | null;
             /**
              * @description The channels to use; without it, every channel the user's preferences allow for the
-             *     category. A channel the user turned off, SMS without a phone and push without an
-             *     active device get a `skipped` delivery with a reason.
+             *     category (webhook only when an endpoint takes the category). A channel the user
+             *     turned off, SMS without a phone, push without an active device and webhook without
+             *     an endpoint get a `skipped` delivery with a reason; webhook gets one delivery per
+             *     endpoint.
              */
-            channels?: ("in_app" | "email" | "sms" | "push")[];
+            channels?: ("in_app" | "email" | "sms" | "push" | "webhook")[];
             /**
              * @description A template key: its content is rendered with `data` in the user's locale. Give
              *     either `template` or `title`/`body`.
@@ -2866,10 +3497,12 @@ export type components = {
             priority?: "low" | "normal" | "high" | "critical" | null;
             /**
              * @description The channels to use; without it, every channel the user's preferences allow for the
-             *     category. A channel the user turned off, SMS without a phone and push without an
-             *     active device get a `skipped` delivery with a reason.
+             *     category (webhook only when an endpoint takes the category). A channel the user
+             *     turned off, SMS without a phone, push without an active device and webhook without
+             *     an endpoint get a `skipped` delivery with a reason; webhook gets one delivery per
+             *     endpoint.
              */
-            channels?: ("in_app" | "email" | "sms" | "push")[];
+            channels?: ("in_app" | "email" | "sms" | "push" | "webhook")[];
             /**
              * @description A template key: its content is rendered with `data` in the user's locale. Give
              *     either `template` or `title`/`body`.
@@ -2924,10 +3557,12 @@ export type components = {
             priority?: "low" | "normal" | "high" | "critical" | null;
             /**
              * @description The channels to use; without it, every channel the user's preferences allow for the
-             *     category. A channel the user turned off, SMS without a phone and push without an
-             *     active device get a `skipped` delivery with a reason.
+             *     category (webhook only when an endpoint takes the category). A channel the user
+             *     turned off, SMS without a phone, push without an active device and webhook without
+             *     an endpoint get a `skipped` delivery with a reason; webhook gets one delivery per
+             *     endpoint.
              */
-            channels?: ("in_app" | "email" | "sms" | "push")[];
+            channels?: ("in_app" | "email" | "sms" | "push" | "webhook")[];
             /**
              * @description A template key: its content is rendered with `data` in the user's locale. Give
              *     either `template` or `title`/`body`.
@@ -2960,17 +3595,23 @@ export type components = {
             /** @constant */
             object: "delivery";
             /** @enum {string} */
-            channel: "in_app" | "email" | "sms" | "push";
+            channel: "in_app" | "email" | "sms" | "push" | "webhook";
             /**
              * @description `sent` for in-app; `queued` for the workers; `scheduled` (send_at or quiet hours);
-             *     `skipped`.
+             *     `skipped`; `digest`: e-mail or push waiting for the category's digest
+             *     (`HERALD_DIGEST_WINDOWS`).
              * @enum {string}
              */
-            status: "queued" | "scheduled" | "sent" | "skipped";
+            status: "queued" | "scheduled" | "sent" | "skipped" | "digest";
             /** @enum {string} */
-            reason?: "channel_disabled" | "no_phone" | "no_device" | "quiet_hours";
+            reason?: "channel_disabled" | "no_phone" | "no_device" | "no_endpoint" | "quiet_hours" | "digest";
             /** Format: date-time */
             due_at: string;
+            /**
+             * Format: uuid
+             * @description webhook: the endpoint of this delivery.
+             */
+            endpoint_id?: string;
         };
         /**
          * @description The accepted notification: its deliveries are written, the queued ones are on their
@@ -3198,12 +3839,13 @@ export type components = {
             /** Format: uuid */
             user_id: string;
             /** @enum {string} */
-            channel: "in_app" | "email" | "sms" | "push";
+            channel: "in_app" | "email" | "sms" | "push" | "webhook";
             /** @enum {string} */
-            status: "queued" | "scheduled" | "processing" | "sent" | "failed" | "dead" | "skipped" | "held";
+            status: "queued" | "scheduled" | "processing" | "sent" | "failed" | "dead" | "skipped" | "held" | "digest" | "digested" | "throttled" | "capped";
             /**
-             * @description Why it was skipped (`channel_disabled`, `no_phone`, `no_device`) or delayed
-             *     (`quiet_hours`).
+             * @description Why it was skipped (`channel_disabled`, `no_phone`, `no_device`, `no_endpoint`,
+             *     `endpoint_disabled`, `endpoint_deleted`), delayed (`quiet_hours`), held back
+             *     (`digest`, `throttled`, `daily_cap`) or failed.
              */
             reason: string | null;
             attempts: number;
@@ -3214,10 +3856,102 @@ export type components = {
             provider: string | null;
             provider_message_id: string | null;
             last_error: string | null;
+            /**
+             * Format: uuid
+             * @description webhook: the endpoint (null once deleted).
+             */
+            endpoint_id?: string | null;
+            /**
+             * Format: uuid
+             * @description digested: the delivery of the digest that listed it.
+             */
+            digest_delivery_id?: string | null;
             /** Format: date-time */
             created_at: string;
             /** Format: date-time */
             updated_at: string;
+        };
+        WebhookEndpointRequest: {
+            /**
+             * @description Absolute https URL (no user name, password or fragment).
+             * @example https://hooks.example.com/herald
+             */
+            url: string;
+            /**
+             * @description `json` (default, also for null): `{"type":"notification.created","timestamp","data":{...}}`;
+             *     `slack`: an incoming-webhook message with blocks; `discord`: one embed, mentions off.
+             * @enum {string|null}
+             */
+            format?: "json" | "slack" | "discord" | null;
+            description?: string | null;
+            /** @description Only these categories (null or absent: every category). */
+            categories?: string[] | null;
+        };
+        WebhookEndpoint: {
+            /** Format: uuid */
+            id: string;
+            /** @constant */
+            object: "webhook_endpoint";
+            url: string;
+            /** @enum {string} */
+            format: "json" | "slack" | "discord";
+            description: string | null;
+            categories: string[] | null;
+            /** @description A system-wide endpoint (an admin's), receiving every user's notifications. */
+            system: boolean;
+            enabled: boolean;
+            consecutive_failures: number;
+            /** @description `consecutive_failures` when the workers disabled it. */
+            disabled_reason: string | null;
+            /** Format: date-time */
+            disabled_at: string | null;
+            /** Format: date-time */
+            last_success_at: string | null;
+            /** Format: date-time */
+            last_failure_at: string | null;
+            /**
+             * Format: date-time
+             * @description Until then the rotated-out secret also signs deliveries.
+             */
+            previous_secret_expires_at: string | null;
+            /** Format: date-time */
+            created_at: string;
+            /** Format: date-time */
+            updated_at: string;
+        };
+        /** @description An endpoint as created or rotated, with its secret (shown this once). */
+        WebhookEndpointWithSecret: {
+            /** Format: uuid */
+            id: string;
+            /** @constant */
+            object: "webhook_endpoint";
+            url: string;
+            /** @enum {string} */
+            format: "json" | "slack" | "discord";
+            description: string | null;
+            categories: string[] | null;
+            /** @description A system-wide endpoint (an admin's), receiving every user's notifications. */
+            system: boolean;
+            enabled: boolean;
+            consecutive_failures: number;
+            /** @description `consecutive_failures` when the workers disabled it. */
+            disabled_reason: string | null;
+            /** Format: date-time */
+            disabled_at: string | null;
+            /** Format: date-time */
+            last_success_at: string | null;
+            /** Format: date-time */
+            last_failure_at: string | null;
+            /**
+             * Format: date-time
+             * @description Until then the rotated-out secret also signs deliveries.
+             */
+            previous_secret_expires_at: string | null;
+            /** Format: date-time */
+            created_at: string;
+            /** Format: date-time */
+            updated_at: string;
+            secret: string;
         };
         /**
          * @description A bulk send (`notification_batch`) or an announcement: accepted at once, fanned out in
@@ -3245,7 +3979,7 @@ export type components = {
             category: string;
             /** @enum {string} */
             priority: "low" | "normal" | "high" | "critical";
-            channels: ("in_app" | "email" | "sms" | "push")[] | null;
+            channels: ("in_app" | "email" | "sms" | "push" | "webhook")[] | null;
             template: string | null;
             title: string | null;
             body: string | null;
@@ -3277,6 +4011,7 @@ export type components = {
                 email: boolean;
                 sms: boolean;
                 push: boolean;
+                webhook: boolean;
             };
             /** @description Per-category overrides. */
             categories: {
@@ -3596,7 +4331,7 @@ export type components = {
             /** @constant */
             object: "queue";
             /** @enum {string} */
-            name: "email" | "sms" | "push" | "reconcile";
+            name: "email" | "sms" | "push" | "webhook" | "reconcile";
             /** @description herald:q:{name} */
             ready: number;
             /** @description Sum over the workers' herald:q:{name}:proc:* lists. */
@@ -3618,6 +4353,10 @@ export type components = {
             dead: number;
             skipped: number;
             held: number;
+            digest: number;
+            digested: number;
+            throttled: number;
+            capped: number;
         };
         DeliveryStats: {
             /** @constant */
@@ -3631,6 +4370,7 @@ export type components = {
                 email: components["schemas"]["DeliveryStatusCounts"];
                 sms: components["schemas"]["DeliveryStatusCounts"];
                 push: components["schemas"]["DeliveryStatusCounts"];
+                webhook: components["schemas"]["DeliveryStatusCounts"];
             };
         };
         ReconciliationRequest: {
@@ -3651,6 +4391,17 @@ export type components = {
             items_found: number;
             /** @description Of which no earlier run over the period had reported. */
             items_new: number;
+            /**
+             * @description Dispute outcomes of the period (empty until the run has finished): disputes
+             *     opened in it, and disputes closed in it as won or lost, with the amount lost.
+             */
+            disputes: {
+                opened?: number;
+                won?: number;
+                lost?: number;
+                /** @description Minor units (all currencies added). */
+                lost_amount?: number;
+            };
         };
         ReconciliationItem: {
             /** @constant */
@@ -3716,6 +4467,56 @@ export type components = {
             subject_id: string;
             /** @enum {string} */
             status: "queued" | "running" | "done" | "failed";
+        };
+        /**
+         * @description A dispute (chargeback) of a payment, as Stripe reports it through
+         *     `charge.dispute.created`, `.updated` and `.closed`. Its status moves forward only:
+         *     `needs_response` < `under_review` < `won` | `lost` (`warning_*` for inquiries).
+         */
+        Dispute: {
+            /** @constant */
+            object: "dispute";
+            /** Format: uuid */
+            id: string;
+            /**
+             * Format: uuid
+             * @description The disputed payment (its status is `disputed`).
+             */
+            payment_id: string;
+            /** @example stripe */
+            provider: string;
+            /** @example du_1NZ */
+            provider_dispute_id: string;
+            /** @description Disputed amount in minor units of `currency`. */
+            amount: number;
+            currency: string;
+            /** @description The card network's reason (`fraudulent`, `product_not_received`, ...). */
+            reason: string;
+            /** @enum {string} */
+            status: "warning_needs_response" | "warning_under_review" | "warning_closed" | "needs_response" | "under_review" | "won" | "lost";
+            /**
+             * Format: date-time
+             * @description Evidence must reach Stripe before this time.
+             */
+            evidence_due_by: string | null;
+            has_evidence: boolean;
+            /** @description The evidence text an admin submitted. */
+            evidence_text: string | null;
+            /** Format: date-time */
+            evidence_submitted_at: string | null;
+            /** Format: date-time */
+            closed_at: string | null;
+            /** Format: date-time */
+            created_at: string;
+            /** Format: date-time */
+            updated_at: string;
+        };
+        DisputeEvidence: {
+            /**
+             * @description What the merchant has to say (delivery proof, correspondence, policy), sent to
+             *     Stripe as the dispute's `uncategorized_text` evidence and submitted for review.
+             */
+            text: string;
         };
     };
     responses: {
@@ -6237,7 +7038,7 @@ export interface operations {
                  * @description Only payments in this status.
                  * @example succeeded
                  */
-                status?: "requires_payment_method" | "requires_confirmation" | "requires_action" | "processing" | "succeeded" | "canceled";
+                status?: "requires_payment_method" | "requires_confirmation" | "requires_action" | "processing" | "succeeded" | "canceled" | "failed" | "disputed";
                 /**
                  * @description Only payments of this type.
                  * @example tournament_fee
@@ -6817,6 +7618,570 @@ export interface operations {
             400: components["responses"]["BadRequestBody"];
             401: components["responses"]["Unauthorized"];
             404: components["responses"]["NotFound"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["PaymentsUnavailable"];
+        };
+    };
+    listPlans: {
+        parameters: {
+            query?: {
+                /**
+                 * @description How many items to return (1-100).
+                 * @example 20
+                 */
+                limit?: components["parameters"]["Limit"];
+                /**
+                 * @description The `id` of the last item of the previous page: the page starts right after it (lists
+                 *     are newest first).
+                 * @example 0d6f1c7e-2b9a-4f7e-8c61-1a2b3c4d5e6f
+                 */
+                starting_after?: components["parameters"]["StartingAfter"];
+            };
+            header?: {
+                /**
+                 * @description Your id for this request (1-64 characters of `A-Z a-z 0-9 . _ : -`), echoed in the
+                 *     response and logged. Invalid values are replaced by a generated UUID.
+                 * @example mobile-7f3c2a
+                 */
+                "X-Request-Id"?: components["parameters"]["RequestId"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of plans. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-Content-Type-Options": components["headers"]["X-Content-Type-Options"];
+                    "Cache-Control": components["headers"]["Cache-Control-No-Store"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["List"] & {
+                        data?: unknown;
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    listAllPlans: {
+        parameters: {
+            query?: {
+                /**
+                 * @description How many items to return (1-100).
+                 * @example 20
+                 */
+                limit?: components["parameters"]["Limit"];
+                /**
+                 * @description The `id` of the last item of the previous page: the page starts right after it (lists
+                 *     are newest first).
+                 * @example 0d6f1c7e-2b9a-4f7e-8c61-1a2b3c4d5e6f
+                 */
+                starting_after?: components["parameters"]["StartingAfter"];
+            };
+            header?: {
+                /**
+                 * @description Your id for this request (1-64 characters of `A-Z a-z 0-9 . _ : -`), echoed in the
+                 *     response and logged. Invalid values are replaced by a generated UUID.
+                 * @example mobile-7f3c2a
+                 */
+                "X-Request-Id"?: components["parameters"]["RequestId"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of plans. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-Content-Type-Options": components["headers"]["X-Content-Type-Options"];
+                    "Cache-Control": components["headers"]["Cache-Control-No-Store"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["List"] & {
+                        data?: unknown;
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    createPlan: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description Your id for this request (1-64 characters of `A-Z a-z 0-9 . _ : -`), echoed in the
+                 *     response and logged. Invalid values are replaced by a generated UUID.
+                 * @example mobile-7f3c2a
+                 */
+                "X-Request-Id"?: components["parameters"]["RequestId"];
+                /**
+                 * @description Makes a creating `POST` safe to retry. The same key with the same body replays the
+                 *     first response; with a different body it is a 400 `idempotency_error`; while the first
+                 *     request is still running it is a 409. Kept at least 24 hours. A UUID v4 is a good key.
+                 * @example 5b0c7a0e-6a0e-4a5e-9d2b-3f1f6b1f2c11
+                 */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "name": "Club monthly",
+                 *       "amount": 1500,
+                 *       "currency": "USD",
+                 *       "interval": "month",
+                 *       "trial_days": 14
+                 *     }
+                 */
+                "application/json": components["schemas"]["PlanCreateRequest"];
+            };
+        };
+        responses: {
+            /** @description The plan. */
+            201: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-Content-Type-Options": components["headers"]["X-Content-Type-Options"];
+                    "Cache-Control": components["headers"]["Cache-Control-No-Store"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Plan"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["UnprocessableEntity"];
+            429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["PaymentsUnavailable"];
+        };
+    };
+    updatePlan: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description Your id for this request (1-64 characters of `A-Z a-z 0-9 . _ : -`), echoed in the
+                 *     response and logged. Invalid values are replaced by a generated UUID.
+                 * @example mobile-7f3c2a
+                 */
+                "X-Request-Id"?: components["parameters"]["RequestId"];
+            };
+            path: {
+                /**
+                 * @description The plan's id (anything that is not a UUID is a 404).
+                 * @example 3c1f7a2e-9b4d-4e8a-b6c2-0d5e7f9a1b23
+                 */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "active": false
+                 *     }
+                 */
+                "application/json": components["schemas"]["PlanUpdateRequest"];
+            };
+        };
+        responses: {
+            /** @description The plan. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-Content-Type-Options": components["headers"]["X-Content-Type-Options"];
+                    "Cache-Control": components["headers"]["Cache-Control-No-Store"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Plan"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["UnprocessableEntity"];
+            429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["PaymentsUnavailable"];
+        };
+    };
+    listSubscriptions: {
+        parameters: {
+            query?: {
+                /**
+                 * @description How many items to return (1-100).
+                 * @example 20
+                 */
+                limit?: components["parameters"]["Limit"];
+                /**
+                 * @description The `id` of the last item of the previous page: the page starts right after it (lists
+                 *     are newest first).
+                 * @example 0d6f1c7e-2b9a-4f7e-8c61-1a2b3c4d5e6f
+                 */
+                starting_after?: components["parameters"]["StartingAfter"];
+            };
+            header?: {
+                /**
+                 * @description Your id for this request (1-64 characters of `A-Z a-z 0-9 . _ : -`), echoed in the
+                 *     response and logged. Invalid values are replaced by a generated UUID.
+                 * @example mobile-7f3c2a
+                 */
+                "X-Request-Id"?: components["parameters"]["RequestId"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of subscriptions. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-Content-Type-Options": components["headers"]["X-Content-Type-Options"];
+                    "Cache-Control": components["headers"]["Cache-Control-No-Store"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["List"] & {
+                        data?: unknown;
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    createSubscription: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description Your id for this request (1-64 characters of `A-Z a-z 0-9 . _ : -`), echoed in the
+                 *     response and logged. Invalid values are replaced by a generated UUID.
+                 * @example mobile-7f3c2a
+                 */
+                "X-Request-Id"?: components["parameters"]["RequestId"];
+                /**
+                 * @description Makes a creating `POST` safe to retry. The same key with the same body replays the
+                 *     first response; with a different body it is a 400 `idempotency_error`; while the first
+                 *     request is still running it is a 409. Kept at least 24 hours. A UUID v4 is a good key.
+                 * @example 5b0c7a0e-6a0e-4a5e-9d2b-3f1f6b1f2c11
+                 */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "plan_id": "3c1f7a2e-9b4d-4e8a-b6c2-0d5e7f9a1b23"
+                 *     }
+                 */
+                "application/json": components["schemas"]["SubscriptionCreateRequest"];
+            };
+        };
+        responses: {
+            /** @description The subscription. */
+            201: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-Content-Type-Options": components["headers"]["X-Content-Type-Options"];
+                    "Cache-Control": components["headers"]["Cache-Control-No-Store"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Subscription"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["UnprocessableEntity"];
+            429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["PaymentsUnavailable"];
+        };
+    };
+    getSubscription: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description Your id for this request (1-64 characters of `A-Z a-z 0-9 . _ : -`), echoed in the
+                 *     response and logged. Invalid values are replaced by a generated UUID.
+                 * @example mobile-7f3c2a
+                 */
+                "X-Request-Id"?: components["parameters"]["RequestId"];
+            };
+            path: {
+                /**
+                 * @description The subscription's id (anything that is not a UUID is a 404).
+                 * @example 7a9c2e4f-1b3d-4f6a-8c0e-2d4f6a8c0e13
+                 */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The subscription. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-Content-Type-Options": components["headers"]["X-Content-Type-Options"];
+                    "Cache-Control": components["headers"]["Cache-Control-No-Store"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Subscription"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    cancelSubscription: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description Your id for this request (1-64 characters of `A-Z a-z 0-9 . _ : -`), echoed in the
+                 *     response and logged. Invalid values are replaced by a generated UUID.
+                 * @example mobile-7f3c2a
+                 */
+                "X-Request-Id"?: components["parameters"]["RequestId"];
+            };
+            path: {
+                /**
+                 * @description The subscription's id (anything that is not a UUID is a 404).
+                 * @example 7a9c2e4f-1b3d-4f6a-8c0e-2d4f6a8c0e13
+                 */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                /**
+                 * @example {
+                 *       "at_period_end": true
+                 *     }
+                 */
+                "application/json": components["schemas"]["SubscriptionCancelRequest"];
+            };
+        };
+        responses: {
+            /** @description The subscription as Stripe answered. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-Content-Type-Options": components["headers"]["X-Content-Type-Options"];
+                    "Cache-Control": components["headers"]["Cache-Control-No-Store"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Subscription"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["UnprocessableEntity"];
+            429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["PaymentsUnavailable"];
+        };
+    };
+    resumeSubscription: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description Your id for this request (1-64 characters of `A-Z a-z 0-9 . _ : -`), echoed in the
+                 *     response and logged. Invalid values are replaced by a generated UUID.
+                 * @example mobile-7f3c2a
+                 */
+                "X-Request-Id"?: components["parameters"]["RequestId"];
+            };
+            path: {
+                /**
+                 * @description The subscription's id (anything that is not a UUID is a 404).
+                 * @example 7a9c2e4f-1b3d-4f6a-8c0e-2d4f6a8c0e13
+                 */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                /** @example {} */
+                "application/json": components["schemas"]["SubscriptionResumeRequest"];
+            };
+        };
+        responses: {
+            /** @description The subscription as Stripe answered. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-Content-Type-Options": components["headers"]["X-Content-Type-Options"];
+                    "Cache-Control": components["headers"]["Cache-Control-No-Store"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Subscription"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["UnprocessableEntity"];
+            429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["PaymentsUnavailable"];
+        };
+    };
+    changeSubscriptionPlan: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description Your id for this request (1-64 characters of `A-Z a-z 0-9 . _ : -`), echoed in the
+                 *     response and logged. Invalid values are replaced by a generated UUID.
+                 * @example mobile-7f3c2a
+                 */
+                "X-Request-Id"?: components["parameters"]["RequestId"];
+            };
+            path: {
+                /**
+                 * @description The subscription's id (anything that is not a UUID is a 404).
+                 * @example 7a9c2e4f-1b3d-4f6a-8c0e-2d4f6a8c0e13
+                 */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "plan_id": "3c1f7a2e-9b4d-4e8a-b6c2-0d5e7f9a1b23"
+                 *     }
+                 */
+                "application/json": components["schemas"]["SubscriptionPlanRequest"];
+            };
+        };
+        responses: {
+            /** @description The subscription as Stripe answered. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-Content-Type-Options": components["headers"]["X-Content-Type-Options"];
+                    "Cache-Control": components["headers"]["Cache-Control-No-Store"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Subscription"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["UnprocessableEntity"];
+            429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["PaymentsUnavailable"];
+        };
+    };
+    syncSubscription: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description Your id for this request (1-64 characters of `A-Z a-z 0-9 . _ : -`), echoed in the
+                 *     response and logged. Invalid values are replaced by a generated UUID.
+                 * @example mobile-7f3c2a
+                 */
+                "X-Request-Id"?: components["parameters"]["RequestId"];
+            };
+            path: {
+                /**
+                 * @description The subscription's id (anything that is not a UUID is a 404).
+                 * @example 7a9c2e4f-1b3d-4f6a-8c0e-2d4f6a8c0e13
+                 */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The subscription as Stripe has it. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-Content-Type-Options": components["headers"]["X-Content-Type-Options"];
+                    "Cache-Control": components["headers"]["Cache-Control-No-Store"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Subscription"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
             429: components["responses"]["TooManyRequests"];
@@ -7807,6 +9172,468 @@ export interface operations {
             503: components["responses"]["ServiceUnavailable"];
         };
     };
+    listMyWebhookEndpoints: {
+        parameters: {
+            query?: {
+                /**
+                 * @description How many items to return (1-100).
+                 * @example 20
+                 */
+                limit?: components["parameters"]["Limit"];
+                /**
+                 * @description The `id` of the last item of the previous page: the page starts right after it (lists
+                 *     are newest first).
+                 * @example 0d6f1c7e-2b9a-4f7e-8c61-1a2b3c4d5e6f
+                 */
+                starting_after?: components["parameters"]["StartingAfter"];
+            };
+            header?: {
+                /**
+                 * @description Your id for this request (1-64 characters of `A-Z a-z 0-9 . _ : -`), echoed in the
+                 *     response and logged. Invalid values are replaced by a generated UUID.
+                 * @example mobile-7f3c2a
+                 */
+                "X-Request-Id"?: components["parameters"]["RequestId"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of endpoints. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-Content-Type-Options": components["headers"]["X-Content-Type-Options"];
+                    "Cache-Control": components["headers"]["Cache-Control-No-Store"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["List"] & {
+                        data?: unknown;
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    createMyWebhookEndpoint: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description Your id for this request (1-64 characters of `A-Z a-z 0-9 . _ : -`), echoed in the
+                 *     response and logged. Invalid values are replaced by a generated UUID.
+                 * @example mobile-7f3c2a
+                 */
+                "X-Request-Id"?: components["parameters"]["RequestId"];
+                /**
+                 * @description Makes a creating `POST` safe to retry. The same key with the same body replays the
+                 *     first response; with a different body it is a 400 `idempotency_error`; while the first
+                 *     request is still running it is a 409. Kept at least 24 hours. A UUID v4 is a good key.
+                 * @example 5b0c7a0e-6a0e-4a5e-9d2b-3f1f6b1f2c11
+                 */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["WebhookEndpointRequest"];
+            };
+        };
+        responses: {
+            /** @description Registered; the secret is shown this once. */
+            201: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-Content-Type-Options": components["headers"]["X-Content-Type-Options"];
+                    "Cache-Control": components["headers"]["Cache-Control-No-Store"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookEndpointWithSecret"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["UnprocessableEntity"];
+            429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    deleteMyWebhookEndpoint: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description Your id for this request (1-64 characters of `A-Z a-z 0-9 . _ : -`), echoed in the
+                 *     response and logged. Invalid values are replaced by a generated UUID.
+                 * @example mobile-7f3c2a
+                 */
+                "X-Request-Id"?: components["parameters"]["RequestId"];
+            };
+            path: {
+                /**
+                 * @description The endpoint's id (another user's is a 404).
+                 * @example 0d6f1c7e-2b9a-4f7e-8c61-1a2b3c4d5e6f
+                 */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Removed. */
+            204: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-Content-Type-Options": components["headers"]["X-Content-Type-Options"];
+                    "Cache-Control": components["headers"]["Cache-Control-No-Store"];
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            400: components["responses"]["BadRequestBody"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    rotateMyWebhookEndpointSecret: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description Your id for this request (1-64 characters of `A-Z a-z 0-9 . _ : -`), echoed in the
+                 *     response and logged. Invalid values are replaced by a generated UUID.
+                 * @example mobile-7f3c2a
+                 */
+                "X-Request-Id"?: components["parameters"]["RequestId"];
+            };
+            path: {
+                /**
+                 * @description The endpoint's id.
+                 * @example 0d6f1c7e-2b9a-4f7e-8c61-1a2b3c4d5e6f
+                 */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The endpoint with its new secret. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-Content-Type-Options": components["headers"]["X-Content-Type-Options"];
+                    "Cache-Control": components["headers"]["Cache-Control-No-Store"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookEndpointWithSecret"];
+                };
+            };
+            400: components["responses"]["BadRequestBody"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    enableMyWebhookEndpoint: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description Your id for this request (1-64 characters of `A-Z a-z 0-9 . _ : -`), echoed in the
+                 *     response and logged. Invalid values are replaced by a generated UUID.
+                 * @example mobile-7f3c2a
+                 */
+                "X-Request-Id"?: components["parameters"]["RequestId"];
+            };
+            path: {
+                /**
+                 * @description The endpoint's id.
+                 * @example 0d6f1c7e-2b9a-4f7e-8c61-1a2b3c4d5e6f
+                 */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Enabled. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-Content-Type-Options": components["headers"]["X-Content-Type-Options"];
+                    "Cache-Control": components["headers"]["Cache-Control-No-Store"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookEndpoint"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    listAdminWebhookEndpoints: {
+        parameters: {
+            query?: {
+                /**
+                 * @description How many items to return (1-100).
+                 * @example 20
+                 */
+                limit?: components["parameters"]["Limit"];
+                /**
+                 * @description The `id` of the last item of the previous page: the page starts right after it (lists
+                 *     are newest first).
+                 * @example 0d6f1c7e-2b9a-4f7e-8c61-1a2b3c4d5e6f
+                 */
+                starting_after?: components["parameters"]["StartingAfter"];
+            };
+            header?: {
+                /**
+                 * @description Your id for this request (1-64 characters of `A-Z a-z 0-9 . _ : -`), echoed in the
+                 *     response and logged. Invalid values are replaced by a generated UUID.
+                 * @example mobile-7f3c2a
+                 */
+                "X-Request-Id"?: components["parameters"]["RequestId"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of endpoints. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-Content-Type-Options": components["headers"]["X-Content-Type-Options"];
+                    "Cache-Control": components["headers"]["Cache-Control-No-Store"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["List"] & {
+                        data?: unknown;
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    createAdminWebhookEndpoint: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description Your id for this request (1-64 characters of `A-Z a-z 0-9 . _ : -`), echoed in the
+                 *     response and logged. Invalid values are replaced by a generated UUID.
+                 * @example mobile-7f3c2a
+                 */
+                "X-Request-Id"?: components["parameters"]["RequestId"];
+                /**
+                 * @description Makes a creating `POST` safe to retry. The same key with the same body replays the
+                 *     first response; with a different body it is a 400 `idempotency_error`; while the first
+                 *     request is still running it is a 409. Kept at least 24 hours. A UUID v4 is a good key.
+                 * @example 5b0c7a0e-6a0e-4a5e-9d2b-3f1f6b1f2c11
+                 */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["WebhookEndpointRequest"];
+            };
+        };
+        responses: {
+            /** @description Registered; the secret is shown this once. */
+            201: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-Content-Type-Options": components["headers"]["X-Content-Type-Options"];
+                    "Cache-Control": components["headers"]["Cache-Control-No-Store"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookEndpointWithSecret"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["UnprocessableEntity"];
+            429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    deleteAdminWebhookEndpoint: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description Your id for this request (1-64 characters of `A-Z a-z 0-9 . _ : -`), echoed in the
+                 *     response and logged. Invalid values are replaced by a generated UUID.
+                 * @example mobile-7f3c2a
+                 */
+                "X-Request-Id"?: components["parameters"]["RequestId"];
+            };
+            path: {
+                /**
+                 * @description The endpoint's id (a user's own is a 404 here).
+                 * @example 0d6f1c7e-2b9a-4f7e-8c61-1a2b3c4d5e6f
+                 */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Removed. */
+            204: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-Content-Type-Options": components["headers"]["X-Content-Type-Options"];
+                    "Cache-Control": components["headers"]["Cache-Control-No-Store"];
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            400: components["responses"]["BadRequestBody"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    rotateAdminWebhookEndpointSecret: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description Your id for this request (1-64 characters of `A-Z a-z 0-9 . _ : -`), echoed in the
+                 *     response and logged. Invalid values are replaced by a generated UUID.
+                 * @example mobile-7f3c2a
+                 */
+                "X-Request-Id"?: components["parameters"]["RequestId"];
+            };
+            path: {
+                /**
+                 * @description The endpoint's id.
+                 * @example 0d6f1c7e-2b9a-4f7e-8c61-1a2b3c4d5e6f
+                 */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The endpoint with its new secret. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-Content-Type-Options": components["headers"]["X-Content-Type-Options"];
+                    "Cache-Control": components["headers"]["Cache-Control-No-Store"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookEndpointWithSecret"];
+                };
+            };
+            400: components["responses"]["BadRequestBody"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    enableAdminWebhookEndpoint: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description Your id for this request (1-64 characters of `A-Z a-z 0-9 . _ : -`), echoed in the
+                 *     response and logged. Invalid values are replaced by a generated UUID.
+                 * @example mobile-7f3c2a
+                 */
+                "X-Request-Id"?: components["parameters"]["RequestId"];
+            };
+            path: {
+                /**
+                 * @description The endpoint's id.
+                 * @example 0d6f1c7e-2b9a-4f7e-8c61-1a2b3c4d5e6f
+                 */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Enabled. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-Content-Type-Options": components["headers"]["X-Content-Type-Options"];
+                    "Cache-Control": components["headers"]["Cache-Control-No-Store"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookEndpoint"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
     listTemplates: {
         parameters: {
             query?: {
@@ -8136,12 +9963,12 @@ export interface operations {
                  * @description Only this status.
                  * @example dead
                  */
-                status?: "queued" | "scheduled" | "processing" | "sent" | "failed" | "dead" | "skipped" | "held";
+                status?: "queued" | "scheduled" | "processing" | "sent" | "failed" | "dead" | "skipped" | "held" | "digest" | "digested" | "throttled" | "capped";
                 /**
                  * @description Only this channel.
                  * @example sms
                  */
-                channel?: "in_app" | "email" | "sms" | "push";
+                channel?: "in_app" | "email" | "sms" | "push" | "webhook";
                 /**
                  * @description Only this recipient.
                  * @example 1f7b874d-fddb-4e44-babf-d868c49fc2ce
@@ -8651,6 +10478,114 @@ export interface operations {
             404: components["responses"]["NotFound"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    listDisputes: {
+        parameters: {
+            query?: {
+                /**
+                 * @description How many items to return (1-100).
+                 * @example 20
+                 */
+                limit?: components["parameters"]["Limit"];
+                /**
+                 * @description The `id` of the last item of the previous page: the page starts right after it (lists
+                 *     are newest first).
+                 * @example 0d6f1c7e-2b9a-4f7e-8c61-1a2b3c4d5e6f
+                 */
+                starting_after?: components["parameters"]["StartingAfter"];
+                /** @description Only disputes in this status. */
+                status?: "warning_needs_response" | "warning_under_review" | "warning_closed" | "needs_response" | "under_review" | "won" | "lost";
+            };
+            header?: {
+                /**
+                 * @description Your id for this request (1-64 characters of `A-Z a-z 0-9 . _ : -`), echoed in the
+                 *     response and logged. Invalid values are replaced by a generated UUID.
+                 * @example mobile-7f3c2a
+                 */
+                "X-Request-Id"?: components["parameters"]["RequestId"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of disputes. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-Content-Type-Options": components["headers"]["X-Content-Type-Options"];
+                    "Cache-Control": components["headers"]["Cache-Control-No-Store"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["List"] & {
+                        data?: unknown;
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    submitDisputeEvidence: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description Your id for this request (1-64 characters of `A-Z a-z 0-9 . _ : -`), echoed in the
+                 *     response and logged. Invalid values are replaced by a generated UUID.
+                 * @example mobile-7f3c2a
+                 */
+                "X-Request-Id"?: components["parameters"]["RequestId"];
+            };
+            path: {
+                /**
+                 * @description The dispute's id (anything that is not a UUID is a 404).
+                 * @example 6f0c2a9e-3b1d-4c7e-9a2f-1e5d8b7c6a42
+                 */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "text": "Delivered on 3 May to the customer's address, signed for."
+                 *     }
+                 */
+                "application/json": components["schemas"]["DisputeEvidence"];
+            };
+        };
+        responses: {
+            /** @description The dispute, under review. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-Content-Type-Options": components["headers"]["X-Content-Type-Options"];
+                    "Cache-Control": components["headers"]["Cache-Control-No-Store"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Dispute"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["UnprocessableEntity"];
             429: components["responses"]["TooManyRequests"];
             503: components["responses"]["ServiceUnavailable"];
         };
