@@ -15,7 +15,7 @@
 #define BULK_MAX 1000
 
 #define SEND_FIELDS \
-  "category", "priority", "channels", "template", "data", "title", "body", "action_url", "send_at"
+  "category", "priority", "channels", "template", "data", "title", "body", "action_url", "send_at", "push"
 
 /* user_ids: 1-1000 user ids, returned lower-cased and without duplicates (new reference). */
 static json_t *user_ids(const json_t *v, struct h_field_errors *fe) {

@@ -24,7 +24,7 @@ void h_reply_notify_failure(struct h_req *rq, h_result r, const struct h_notify_
 void h_notifications_post(struct h_req *rq) {
   static const char *const allowed[] = {"user_id", "category", "priority", "channels",
                                         "template", "data", "title", "body", "action_url",
-                                        "send_at", NULL};
+                                        "send_at", "push", NULL};
   if (!h_require_object(rq)) {
     return;
   }

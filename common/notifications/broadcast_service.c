@@ -27,6 +27,9 @@ json_t *h_broadcast_request_json(const struct h_notify_request *req) {
   if (req->data != NULL) {
     json_object_set(j, "data", (json_t *)req->data);
   }
+  if (req->push != NULL) {
+    json_object_set(j, "push", (json_t *)req->push);
+  }
   return j;
 }
 
@@ -40,6 +43,8 @@ void h_broadcast_request_read(const json_t *stored, struct h_notify_request *req
   req->action_url = json_string_value(json_object_get(stored, "action_url"));
   json_t *data = json_object_get(stored, "data");
   req->data = json_is_object(data) ? data : NULL;
+  json_t *push = json_object_get(stored, "push");
+  req->push = json_is_object(push) ? push : NULL;
   size_t i;
   json_t *c;
   json_array_foreach(json_object_get(stored, "channels"), i, c) {

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "channels/push_options.h"
 #include "notifications/delivery_plan.h"
 #include "templates/template.h"
 #include "core/fields.h"
@@ -168,4 +169,6 @@ void h_notify_parse_common(const json_t *body, const char *default_category, tim
     h_field_error(fe, "action_url", "invalid_url", "Must be an http(s) URL.");
   }
   parse_send_at(body, now, req, fe);
+  bool may_push = req->channels == 0 || (req->channels & H_CHANNEL_BIT(H_CHANNEL_PUSH));
+  req->push = h_push_options_parse(body, req->data, may_push, fe);
 }

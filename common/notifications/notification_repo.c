@@ -116,6 +116,9 @@ static char *notifications_json(const struct h_notification_row *rows, int n) {
     if (r->rendered != NULL) {
       json_object_set(o, "rendered", (json_t *)r->rendered);
     }
+    if (r->push != NULL) {
+      json_object_set(o, "push", (json_t *)r->push);
+    }
     json_object_set_new(o, "in_app", json_boolean(r->in_app));
     if (r->system) {
       json_object_set_new(o, "system", json_true());
@@ -154,14 +157,15 @@ static h_result insert_notifications(PGconn *conn, const char *json, int *insert
   PGresult *res = NULL;
   h_result r = h_db_exec(conn,
       "WITH ins AS (INSERT INTO notifications (id, user_id, category, priority, template_key,"
-      "   data, title, body, html, action_url, send_at, rendered, locale, in_app, broadcast_id)"
+      "   data, title, body, html, action_url, send_at, rendered, locale, in_app, broadcast_id,"
+      "   push)"
       " SELECT t.id, t.user_id, t.category, t.priority, t.template_key, t.data, t.title,"
       "   t.body, t.html, t.action_url, t.send_at, t.rendered, t.locale, t.in_app,"
-      "   t.broadcast_id"
+      "   t.broadcast_id, t.push"
       " FROM json_to_recordset($1::json) AS t(id uuid, user_id uuid, category text,"
       "   priority text, template_key text, data jsonb, title text, body text, html text,"
       "   action_url text, send_at timestamptz, rendered jsonb, locale text, in_app bool,"
-      "   broadcast_id uuid, system bool)"
+      "   broadcast_id uuid, system bool, push jsonb)"
       " JOIN users u ON u.id = t.user_id AND (u.status <> 'deleted' OR t.system IS TRUE)"
       " RETURNING 1)"
       " SELECT (SELECT count(*) FROM ins)::int, " H_SQL_TS("now()"),

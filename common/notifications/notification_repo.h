@@ -41,6 +41,7 @@ struct h_notification_row {
   const char *id, *user_id, *category, *priority, *template_key, *locale;
   const char *title, *body, *html, *action_url, *send_at, *broadcast_id;
   const json_t *data, *rendered; /* borrowed; data may be NULL, rendered NULL for none */
+  const json_t *push;            /* borrowed; the push options, NULL for none */
   bool in_app;
   bool system;                   /* Herald's own notice: written whatever the user's status */
 };
