@@ -149,6 +149,9 @@ void h_notify_parse_common(const json_t *body, const char *default_category, tim
   req->category = h_field_string(body, "category", default_category == NULL, 64, fe);
   if (req->category != NULL && !h_category_valid(req->category)) {
     h_field_error(fe, "category", "invalid_category", "Must be 1-64 of A-Z a-z 0-9 _ . : -.");
+  } else if (req->category != NULL && strcmp(req->category, H_CATEGORY_SECURITY) == 0) {
+    h_field_error(fe, "category", "reserved_category",
+                  "security is Herald's own category (its security alerts).");
   }
   if (req->category == NULL) {
     req->category = default_category;

@@ -19,7 +19,8 @@
   " CASE WHEN sensitive THEN NULL ELSE action_url END AS action_url,"                       \
   " CASE WHEN sensitive THEN '{}'::jsonb ELSE data END AS data,"                            \
   " (read_at IS NOT NULL) AS read, " H_SQL_TS("read_at") " AS read_at, " H_SQL_TS("send_at") \
-  " AS send_at, " H_SQL_TS("created_at") " AS created_at"
+  " AS send_at, " H_SQL_TS("created_at") " AS created_at,"                                  \
+  " (archived_at IS NOT NULL) AS archived, " H_SQL_TS("archived_at") " AS archived_at"
 
 #define ADMIN_COLUMNS                                                                       \
   FEED_COLUMNS ", user_id, template_key AS template, locale,"                               \
@@ -158,10 +159,11 @@ static h_result insert_notifications(PGconn *conn, const char *json, int *insert
   h_result r = h_db_exec(conn,
       "WITH ins AS (INSERT INTO notifications (id, user_id, category, priority, template_key,"
       "   data, title, body, html, action_url, send_at, rendered, locale, in_app, broadcast_id,"
-      "   push)"
+      "   push, search)"
       " SELECT t.id, t.user_id, t.category, t.priority, t.template_key, t.data, t.title,"
       "   t.body, t.html, t.action_url, t.send_at, t.rendered, t.locale, t.in_app,"
-      "   t.broadcast_id, t.push"
+      "   t.broadcast_id, t.push, CASE WHEN t.in_app THEN to_tsvector("
+      "   herald_ts_config(u.locale), COALESCE(t.title, '') || ' ' || COALESCE(t.body, '')) END"
       " FROM json_to_recordset($1::json) AS t(id uuid, user_id uuid, category text,"
       "   priority text, template_key text, data jsonb, title text, body text, html text,"
       "   action_url text, send_at timestamptz, rendered jsonb, locale text, in_app bool,"
@@ -204,21 +206,35 @@ h_result h_notif_repo_insert(PGconn *conn, const struct h_notification_row *rows
   return r;
 }
 
+/* The feed page's filters, $1-$9 (see h_notif_repo_feed). */
+#define FEED_FILTERS                                                                        \
+  " FROM notifications WHERE user_id = $1::uuid AND" FEED_WHERE                             \
+  "   AND ($2::bool IS NULL OR (read_at IS NULL) = $2::bool)"                               \
+  "   AND ($3::text IS NULL OR category = $3) AND ($4::text IS NULL OR priority = $4)"      \
+  "   AND ($5::uuid IS NULL OR (created_at, id) <"                                          \
+  "        (SELECT created_at, id FROM notifications WHERE id = $5::uuid))"                 \
+  "   AND (archived_at IS NOT NULL) = $7::bool"                                            \
+  "   AND ($8::timestamptz IS NULL OR created_at >= $8::timestamptz)"                       \
+  "   AND ($9::timestamptz IS NULL OR created_at < $9::timestamptz)"
+#define FEED_ORDER " ORDER BY notifications.created_at DESC, notifications.id DESC LIMIT $6::int"
+
 h_result h_notif_repo_feed(PGconn *conn, const char *user_id, const struct h_feed_filter *f,
                            const struct h_page *page, json_t **data, bool *has_more) {
   char limit[16];
   snprintf(limit, sizeof(limit), "%d", page->limit + 1);
   const char *unread = f->unread < 0 ? NULL : f->unread ? "t" : "f";
-  const char *params[] = {user_id, unread, f->category, f->priority, page->starting_after, limit};
-  return h_db_page(
-      conn,
-      "SELECT " FEED_COLUMNS " FROM notifications WHERE user_id = $1::uuid AND" FEED_WHERE
-      "   AND ($2::bool IS NULL OR (read_at IS NULL) = $2::bool)"
-      "   AND ($3::text IS NULL OR category = $3) AND ($4::text IS NULL OR priority = $4)"
-      "   AND ($5::uuid IS NULL OR (created_at, id) <"
-      "        (SELECT created_at, id FROM notifications WHERE id = $5::uuid))"
-      " ORDER BY notifications.created_at DESC, notifications.id DESC LIMIT $6::int",
-      6, params, page->limit, data, has_more);
+  const char *params[] = {user_id, unread, f->category, f->priority, page->starting_after, limit,
+                          f->archived ? "t" : "f", f->since, f->until, f->q};
+  if (f->q != NULL) {
+    /* the words in the language of the user's locale, as the rows were indexed */
+    return h_db_page(conn,
+                     "SELECT " FEED_COLUMNS FEED_FILTERS
+                     "   AND search @@ websearch_to_tsquery(herald_ts_config("
+                     "     (SELECT locale FROM users WHERE id = $1::uuid)), $10)" FEED_ORDER,
+                     10, params, page->limit, data, has_more);
+  }
+  return h_db_page(conn, "SELECT " FEED_COLUMNS FEED_FILTERS FEED_ORDER, 9, params, page->limit,
+                   data, has_more);
 }
 
 h_result h_notif_repo_unread_count(PGconn *conn, const char *user_id, long *count) {
@@ -267,7 +283,8 @@ h_result h_notif_repo_set_read(PGconn *conn, const char *id, const char *user_id
   const char *params[] = {id, user_id, read ? "t" : "f"};
   return h_db_one(conn,
                  "UPDATE notifications SET read_at = CASE WHEN $3::bool"
-                 "   THEN COALESCE(read_at, now()) END"
+                 "   THEN COALESCE(read_at, now()) END,"
+                 " archived_at = CASE WHEN $3::bool THEN archived_at END"
                  " WHERE id = $1::uuid AND user_id = $2::uuid AND" FEED_WHERE
                  " RETURNING " FEED_COLUMNS,
                  3, params, out);
@@ -296,6 +313,32 @@ h_result h_notif_repo_soft_delete(PGconn *conn, const char *id, const char *user
                          2, params, &res);
   if (r == H_OK) {
     r = atoi(PQcmdTuples(res)) == 1 ? H_OK : H_ERR_NOT_FOUND;
+    PQclear(res);
+  }
+  return r;
+}
+
+h_result h_notif_repo_set_archived(PGconn *conn, const char *id, const char *user_id,
+                                   bool archived, json_t **out) {
+  const char *params[] = {id, user_id, archived ? "t" : "f"};
+  return h_db_one(conn,
+                 "UPDATE notifications SET archived_at = CASE WHEN $3::bool"
+                 "   THEN COALESCE(archived_at, now()) END,"
+                 " read_at = CASE WHEN $3::bool THEN COALESCE(read_at, now()) ELSE read_at END"
+                 " WHERE id = $1::uuid AND user_id = $2::uuid AND" FEED_WHERE
+                 " RETURNING " FEED_COLUMNS,
+                 3, params, out);
+}
+
+h_result h_notif_repo_clear(PGconn *conn, const char *user_id, long *cleared) {
+  const char *params[] = {user_id};
+  PGresult *res = NULL;
+  h_result r = h_db_exec(conn,
+                         "UPDATE notifications SET deleted_at = now() WHERE user_id = $1::uuid"
+                         " AND" FEED_WHERE,
+                         1, params, &res);
+  if (r == H_OK) {
+    *cleared = atol(PQcmdTuples(res));
     PQclear(res);
   }
   return r;

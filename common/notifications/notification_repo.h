@@ -68,6 +68,10 @@ struct h_feed_filter {
   int unread;             /* -1 any, 1 unread only, 0 read only */
   const char *category;   /* NULL: any */
   const char *priority;   /* NULL: any */
+  bool archived;          /* the archived notifications instead of the others */
+  const char *since;      /* RFC 3339: created at or after; NULL: any */
+  const char *until;      /* RFC 3339: created before; NULL: any */
+  const char *q;          /* full-text search of title and body (websearch syntax); NULL */
 };
 
 h_result h_notif_repo_feed(PGconn *conn, const char *user_id, const struct h_feed_filter *f,
@@ -81,7 +85,16 @@ h_result h_notif_repo_get(PGconn *conn, const char *id, const char *user_id, jso
 /* The deliveries of a notification, oldest first (new array). */
 h_result h_notif_repo_deliveries(PGconn *conn, const char *notification_id, json_t **out);
 
-/* Marks a feed notification of user_id read (read=true) or unread; returns it. */
+/* Archives a feed notification of user_id (and marks it read), or brings it back
+ * (archived=false); returns it. H_ERR_NOT_FOUND otherwise. */
+h_result h_notif_repo_set_archived(PGconn *conn, const char *id, const char *user_id,
+                                   bool archived, json_t **out);
+
+/* Soft-deletes every notification of user_id's feed; *cleared receives how many. */
+h_result h_notif_repo_clear(PGconn *conn, const char *user_id, long *cleared);
+
+/* Marks a feed notification of user_id read (read=true) or unread (which also brings it
+ * out of the archive); returns it. */
 h_result h_notif_repo_set_read(PGconn *conn, const char *id, const char *user_id, bool read,
                                json_t **out);
 
