@@ -12,8 +12,8 @@
 #include "http/request.h"
 
 void h_reply_notify_failure(struct h_req *rq, h_result r, const struct h_notify_error *err) {
-  if (r == H_ERR_UNPROCESSABLE) {
-    h_reply_error(rq, r, err->code, err->message, err->param);
+  if (r == H_ERR_UNPROCESSABLE || (r == H_ERR_CONFLICT && err != NULL && err->code[0] != '\0')) {
+    h_reply_error(rq, r, err->code, err->message, err->param[0] != '\0' ? err->param : NULL);
   } else if (r == H_ERR_NOT_FOUND) {
     h_reply_error(rq, r, "not_found", "No such notification.", NULL);
   } else {

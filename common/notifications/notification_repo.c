@@ -225,16 +225,28 @@ h_result h_notif_repo_feed(PGconn *conn, const char *user_id, const struct h_fee
   const char *unread = f->unread < 0 ? NULL : f->unread ? "t" : "f";
   const char *params[] = {user_id, unread, f->category, f->priority, page->starting_after, limit,
                           f->archived ? "t" : "f", f->since, f->until, f->q};
-  if (f->q != NULL) {
-    /* the words in the language of the user's locale, as the rows were indexed */
-    return h_db_page(conn,
-                     "SELECT " FEED_COLUMNS FEED_FILTERS
-                     "   AND search @@ websearch_to_tsquery(herald_ts_config("
-                     "     (SELECT locale FROM users WHERE id = $1::uuid)), $10)" FEED_ORDER,
-                     10, params, page->limit, data, has_more);
+  if (f->q == NULL) {
+    return h_db_page(conn, "SELECT " FEED_COLUMNS FEED_FILTERS FEED_ORDER, 9, params,
+                     page->limit, data, has_more);
   }
-  return h_db_page(conn, "SELECT " FEED_COLUMNS FEED_FILTERS FEED_ORDER, 9, params, page->limit,
-                   data, has_more);
+  /* The words in the language of the user's locale, as the rows were indexed. The
+   * configuration goes in as a constant: the planner then sees the tsquery and picks
+   * between the feed index and the GIN index by how common the words are. */
+  PGresult *res = NULL;
+  h_result r = h_db_exec(conn, "SELECT herald_ts_config(locale)::text FROM users"
+                               " WHERE id = $1::uuid", 1, params, &res);
+  if (r != H_OK) {
+    return r;
+  }
+  char config[64];
+  snprintf(config, sizeof(config), "%s", PQntuples(res) == 1 ? PQgetvalue(res, 0, 0) : "simple");
+  PQclear(res);
+  const char *sparams[] = {user_id, unread, f->category, f->priority, page->starting_after,
+                           limit, f->archived ? "t" : "f", f->since, f->until, f->q, config};
+  return h_db_page(conn,
+                   "SELECT " FEED_COLUMNS FEED_FILTERS
+                   "   AND search @@ websearch_to_tsquery($11::regconfig, $10)" FEED_ORDER,
+                   11, sparams, page->limit, data, has_more);
 }
 
 h_result h_notif_repo_unread_count(PGconn *conn, const char *user_id, long *count) {

@@ -2,9 +2,9 @@
 --
 -- search: title and body of in-app notifications as a tsvector in the language of the
 -- recipient's locale (herald_ts_config), filled by the insert (notification_repo.c) and
--- queried with the same configuration. One GIN index over the visible feed; a user's rows
--- are picked out of its matches with the feed index (bitmap AND), or, for a term most of
--- the feed holds, the planner walks the feed index newest first and stops at the page.
+-- queried with the same configuration, passed as a constant so that the planner knows the
+-- words: for a term much of the feed holds it walks the feed index newest first and stops
+-- at the page; for a rarer one it reads the user's matches from the GIN index below.
 -- archived_at: archived notifications leave the default feed (?archived=true lists them);
 -- archiving marks read too, so the unread count and its index need no change.
 CREATE FUNCTION herald_ts_config(locale text) RETURNS regconfig
@@ -26,5 +26,9 @@ UPDATE notifications n
   FROM users u
  WHERE u.id = n.user_id AND n.in_app AND NOT n.sensitive;
 
-CREATE INDEX notifications_search_idx ON notifications USING gin (search)
+-- (user_id, search) in one GIN index (btree_gin, a trusted extension): a search reads only
+-- the user's matches, so a rare word costs its matches, not a walk of the whole feed.
+CREATE EXTENSION IF NOT EXISTS btree_gin;
+CREATE INDEX notifications_search_idx ON notifications USING gin (user_id, search)
   WHERE in_app AND deleted_at IS NULL;
+ALTER TABLE notifications ALTER COLUMN search SET STATISTICS 1000;

@@ -95,6 +95,25 @@ export default async function notifications(h) {
       check: (res) => ((res.json?.error?.errors ?? []).length === 6 ? [] : `${JSON.stringify(res.json?.error?.errors)}`),
     },
     {
+      name: 'with push options',
+      operationId: 'sendNotification',
+      request: {
+        body: {
+          user_id: me.id, category: 'contract', title: 'Order', body: 'Shipped', data: { order: 'A-1', n: 2 },
+          push: { priority: 'high', ttl: 600, collapse_key: 'orders', badge: true, android: { notification: { channel_id: 'shop' } }, apns: { headers: { 'apns-topic': 'com.example' } } },
+        },
+        auth: admin,
+      },
+      expect: 202,
+    },
+    {
+      name: 'bad push options and FCM-reserved data: 400',
+      operationId: 'sendNotification',
+      request: { body: { user_id: me.id, category: 'contract', body: 'x', data: { from: 'x' }, push: { ttl: -1, android: { priority: 'urgent' } } }, auth: admin },
+      expect: 400,
+      check: (res) => ((res.json?.error?.errors ?? []).length === 3 ? [] : `${JSON.stringify(res.json?.error?.errors)}`),
+    },
+    {
       name: 'an unknown user: 422 user_not_found',
       operationId: 'sendNotification',
       request: { body: { user_id: randomUUID(), category: 'contract', body: 'x' }, auth: admin },
@@ -187,6 +206,18 @@ export default async function notifications(h) {
       expect: 400,
     },
     {
+      name: 'search with filters',
+      operationId: 'listNotifications',
+      request: { query: { q: 'text', category: 'contract', since: '2020-01-01T00:00:00Z' }, auth: user },
+      expect: 200,
+    },
+    {
+      name: 'a bad search: 400',
+      operationId: 'listNotifications',
+      request: { query: { q: 'x'.repeat(201), until: 'soon' }, auth: user },
+      expect: 400,
+    },
+    {
       name: 'the badge count',
       operationId: 'getUnreadCount',
       request: { auth: user },
@@ -242,6 +273,44 @@ export default async function notifications(h) {
       operationId: 'markNotificationUnread',
       request: { params: { id: randomUUID() }, auth: user },
       expect: 404,
+    },
+    {
+      name: 'archived',
+      operationId: 'archiveNotification',
+      request: { params: { id: sent.id }, auth: user },
+      expect: 200,
+      check: (res) => (res.json?.archived === true ? [] : `archived ${res.json?.archived}`),
+    },
+    {
+      name: "another user's: 404",
+      operationId: 'archiveNotification',
+      request: { params: { id: sent.id }, auth: otherUser },
+      expect: 404,
+    },
+    {
+      name: 'back from the archive',
+      operationId: 'unarchiveNotification',
+      request: { params: { id: sent.id }, auth: user },
+      expect: 200,
+      check: (res) => (res.json?.archived === false ? [] : `archived ${res.json?.archived}`),
+    },
+    {
+      name: 'without a token: 401',
+      operationId: 'unarchiveNotification',
+      request: { params: { id: sent.id } },
+      expect: 401,
+    },
+    {
+      name: 'a whole feed cleared',
+      operationId: 'clearNotifications',
+      request: { auth: otherUser },
+      expect: 200,
+    },
+    {
+      name: 'without a token: 401',
+      operationId: 'clearNotifications',
+      request: {},
+      expect: 401,
     },
     {
       name: 'everything read',
