@@ -34,6 +34,7 @@ static const struct h_route routes[] = {
   {"POST", "/api/v1/auth/password-reset", h_auth_reset_post, H_AUTH_NONE},
   {"POST", "/api/v1/auth/password-reset/confirm", h_auth_reset_confirm_post, H_AUTH_NONE},
   {"POST", "/api/v1/auth/verify-email", h_auth_verify_email_post, H_AUTH_NONE},
+  {"POST", "/api/v1/auth/verify-email/resend", h_auth_verify_resend_post, H_AUTH_USER},
   {"POST", "/api/v1/auth/mfa/verify", h_auth_mfa_verify_post, H_AUTH_NONE},
   {"GET", "/api/v1/users/me", h_me_get, H_AUTH_USER},
   {"PATCH", "/api/v1/users/me", h_me_patch, H_AUTH_USER},

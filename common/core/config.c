@@ -121,6 +121,9 @@ static const struct h_config_option options[] = {
       "/users/me/password (429 beyond)"),
   OPT("HERALD_AUTH_RATE_WINDOW_S", H_CFG_INT, auth_rate_window_s, "60", 1, 3600, NULL, false,
       "window of the auth and password-change limits"),
+  OPT("HERALD_RATE_LIMIT_VERIFY_RESEND", H_CFG_INT, rate_verify_resend_user, "3", 1, 1000000,
+      NULL, false, "POST /auth/verify-email/resend per user per auth window (besides the per-IP"
+      " auth limit)"),
   OPT("HERALD_RATE_LIMIT_PASSWORD", H_CFG_INT, rate_password_user, "5", 1, 1000000, NULL, false,
       "POST /users/me/password attempts per user per auth window (each costs a scrypt)"),
   OPT("HERALD_RATE_WINDOW_S", H_CFG_INT, rate_window_s, "60", 1, 3600, NULL, false,
@@ -323,6 +326,9 @@ static const struct h_config_option options[] = {
       false, "herald-reconcile deletes audit_log rows older than this many days"),
   OPT("HERALD_EVENT_RETENTION_DAYS", H_CFG_INT, event_retention_days, "90", 1, 36500, NULL,
       false, "herald-reconcile deletes delivery_events rows older than this many days"),
+  OPT("HERALD_NOTIFICATION_RETENTION_DAYS", H_CFG_INT, notification_retention_days, "365", 0,
+      36500, NULL, false, "herald-reconcile deletes notifications (with their deliveries and"
+      " events) older than this many days, 1,000 at a time; 0 keeps them"),
   {NULL, H_CFG_STRING, 0, NULL, 0, 0, NULL, false, NULL},
 };
 

@@ -73,6 +73,7 @@ struct h_config {
   int rate_webhooks_ip;
   int rate_service;          /* per API key, every route */
   int rate_password_user;    /* POST /users/me/password per user per auth window */
+  int rate_verify_resend_user; /* POST /auth/verify-email/resend per user per auth window */
   int reset_token_ttl_s;
   int verify_token_ttl_s;
   char *public_url;
@@ -160,6 +161,7 @@ struct h_config {
   /* herald-reconcile's housekeeping */
   int audit_retention_days;
   int event_retention_days;
+  int notification_retention_days;
 };
 
 /* Kinds of values the table knows. */

@@ -476,3 +476,36 @@ h_result h_auth_change_password(struct h_app *app, const struct h_actor *actor,
   }
   return r;
 }
+
+static h_result resend_tx(struct h_app *app, PGconn *conn, const struct h_actor *actor,
+                          char delivery[37]) {
+  json_t *user = NULL;
+  h_result r = h_user_repo_get(conn, actor->id, &user);
+  if (r == H_OK && json_is_true(json_object_get(user, "email_verified"))) {
+    r = H_ERR_CONFLICT;
+  }
+  json_decref(user);
+  if (r == H_OK) {
+    r = one_time_email(app, conn, actor->id, "email_verification",
+                       app->cfg->verify_token_ttl_s, delivery);
+  }
+  if (r == H_OK) {
+    r = h_audit_write(conn, actor, "auth.verification_resent", "user", actor->id, NULL, true);
+  }
+  return r;
+}
+
+h_result h_auth_resend_verification(struct h_app *app, const struct h_actor *actor) {
+  PGconn *conn = NULL;
+  char delivery[37] = "";
+  h_result r = h_db_tx_begin(app->db, &conn);
+  if (r == H_OK) {
+    r = resend_tx(app, conn, actor, delivery);
+  }
+  r = h_db_tx_finish(app->db, conn, r);
+  if (r == H_OK) {
+    const char *ids[] = {delivery};
+    h_outbox_push(app, H_QUEUE_EMAIL, ids, 1, actor->request_id);
+  }
+  return r;
+}
