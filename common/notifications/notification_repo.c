@@ -302,18 +302,23 @@ h_result h_notif_repo_set_read(PGconn *conn, const char *id, const char *user_id
                  3, params, out);
 }
 
-h_result h_notif_repo_read_all(PGconn *conn, const char *user_id, long *updated) {
+/* Runs sql, an UPDATE of user_id's feed ($1), and hands out how many rows it changed. */
+static h_result update_feed(PGconn *conn, const char *sql, const char *user_id, long *n) {
   const char *params[] = {user_id};
   PGresult *res = NULL;
-  h_result r = h_db_exec(conn,
-                         "UPDATE notifications SET read_at = now() WHERE user_id = $1::uuid AND"
-                         FEED_WHERE " AND read_at IS NULL",
-                         1, params, &res);
+  h_result r = h_db_exec(conn, sql, 1, params, &res);
   if (r == H_OK) {
-    *updated = atol(PQcmdTuples(res));
+    *n = atol(PQcmdTuples(res));
     PQclear(res);
   }
   return r;
+}
+
+h_result h_notif_repo_read_all(PGconn *conn, const char *user_id, long *updated) {
+  return update_feed(conn,
+                     "UPDATE notifications SET read_at = now() WHERE user_id = $1::uuid AND"
+                     FEED_WHERE " AND read_at IS NULL",
+                     user_id, updated);
 }
 
 h_result h_notif_repo_soft_delete(PGconn *conn, const char *id, const char *user_id) {
@@ -343,15 +348,8 @@ h_result h_notif_repo_set_archived(PGconn *conn, const char *id, const char *use
 }
 
 h_result h_notif_repo_clear(PGconn *conn, const char *user_id, long *cleared) {
-  const char *params[] = {user_id};
-  PGresult *res = NULL;
-  h_result r = h_db_exec(conn,
-                         "UPDATE notifications SET deleted_at = now() WHERE user_id = $1::uuid"
-                         " AND" FEED_WHERE,
-                         1, params, &res);
-  if (r == H_OK) {
-    *cleared = atol(PQcmdTuples(res));
-    PQclear(res);
-  }
-  return r;
+  return update_feed(conn,
+                     "UPDATE notifications SET deleted_at = now() WHERE user_id = $1::uuid AND"
+                     FEED_WHERE,
+                     user_id, cleared);
 }
