@@ -36,6 +36,9 @@ void h_topics_post(struct h_req *rq);
 void h_my_topics_get(struct h_req *rq);
 void h_my_topic_put(struct h_req *rq);
 void h_my_topic_delete(struct h_req *rq);
+/* api/notifications/stream.c */
+void h_notifications_stream_get(struct h_req *rq);
+void h_notifications_stream_tickets_post(struct h_req *rq);
 /* api/notifications/broadcasts.c */
 void h_notifications_bulk_post(struct h_req *rq);
 void h_notification_batch_get(struct h_req *rq);

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "inbox/stream_bus.h"
 #include "notifications/delivery_plan.h"
 #include "notifications/notify.h"
 #include "notifications/notification_service.h"
@@ -109,10 +110,11 @@ h_result h_security_sign_in(PGconn *c, const char *user_id, const struct h_actor
   return alert ? h_security_alert(c, user_id, H_SEC_NEW_SIGN_IN, actor, NULL, push) : H_OK;
 }
 
-void h_security_alert_push(struct h_app *app, h_result r, struct h_push_list *push,
-                           const char *request_id) {
-  if (r == H_OK) {
+void h_security_alert_push(struct h_app *app, h_result r, const char *user_id,
+                           struct h_push_list *push, const char *request_id) {
+  if (r == H_OK && push->n > 0) {
     h_notification_push(app, push, request_id);
+    h_stream_publish_one(app, H_STREAM_KIND_FEED, user_id);
   }
   h_push_list_clear(push);
 }

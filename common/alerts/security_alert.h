@@ -43,8 +43,9 @@ h_result h_security_alert(PGconn *c, const char *user_id, enum h_security_event 
 h_result h_security_sign_in(PGconn *c, const char *user_id, const struct h_actor *actor,
                             struct h_push_list *push);
 
-/* After COMMIT: pushes the ids (r == H_OK) and empties push, whatever r. */
-void h_security_alert_push(struct h_app *app, h_result r, struct h_push_list *push,
-                           const char *request_id);
+/* After COMMIT (r == H_OK): pushes the ids and tells user_id's live streams; empties push
+ * whatever r. */
+void h_security_alert_push(struct h_app *app, h_result r, const char *user_id,
+                           struct h_push_list *push, const char *request_id);
 
 #endif

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "core/alloc.h"
+#include "notifications/notification_repo.h"
 #include "store/db.h"
 
 #define BROADCAST_COLUMNS                                                                     \
@@ -198,29 +199,52 @@ h_result h_broadcast_repo_release(PGconn *conn, const struct h_broadcast_job *jo
                    2, params, NULL);
 }
 
+/* Takes the feed locks (H_NOTIF_FEED_LOCK) of the users with in-app copies of broadcast id
+ * that match cond, in order. */
+static h_result lock_copies(PGconn *conn, const char *id, bool unread_only) {
+  const char *params[] = {id, unread_only ? "t" : "f"};
+  return h_db_exec(conn,
+                   "SELECT " H_NOTIF_FEED_LOCK("s.u") " FROM (SELECT DISTINCT user_id AS u"
+                   " FROM notifications WHERE broadcast_id = $1::uuid AND in_app"
+                   " AND deleted_at IS NULL AND (NOT $2::bool OR read_at IS NULL) ORDER BY 1) s",
+                   2, params, NULL);
+}
+
+/* The users of a JSON array text (new array; an empty one for NULL). */
+static json_t *users_of(const PGresult *res, int col) {
+  json_t *u = PQgetisnull(res, 0, col) ? NULL : json_loads(PQgetvalue(res, 0, col), 0, NULL);
+  return json_is_array(u) ? u : (json_decref(u), json_array());
+}
+
 h_result h_broadcast_repo_withdraw(PGconn *conn, const char *id, long *removed,
-                                   long *cancelled, json_t **out) {
+                                   long *cancelled, json_t **users, json_t **out) {
   const char *params[] = {id};
   PGresult *res = NULL;
-  h_result r = h_db_exec_row(conn,
+  *users = NULL;
+  h_result r = lock_copies(conn, id, true);
+  if (r == H_OK) {
+    r = h_db_exec_row(conn,
       "WITH b AS (UPDATE broadcasts SET status = 'withdrawn', withdrawn_at = now(),"
       "   lease_token = NULL, lease_until = NULL, updated_at = now()"
       "   WHERE id = $1::uuid AND kind = 'announcement' AND status <> 'withdrawn'"
       "   RETURNING id),"
-      " n AS (UPDATE notifications SET deleted_at = now() FROM b"
+      " n AS (UPDATE notifications SET deleted_at = now(), " H_NOTIF_BUMP_SEQ " FROM b"
       "   WHERE notifications.broadcast_id = b.id AND in_app AND read_at IS NULL"
-      "   AND deleted_at IS NULL RETURNING 1),"
+      "   AND deleted_at IS NULL RETURNING user_id),"
       " d AS (UPDATE deliveries SET status = 'skipped', reason = 'withdrawn', updated_at = now()"
       "   FROM notifications x, b WHERE x.broadcast_id = b.id AND deliveries.notification_id = x.id"
       "   AND deliveries.status IN ('queued', 'scheduled', 'held') RETURNING 1)"
-      " SELECT (SELECT count(*) FROM b), (SELECT count(*) FROM n), (SELECT count(*) FROM d)",
+      " SELECT (SELECT count(*) FROM b), (SELECT count(*) FROM n), (SELECT count(*) FROM d),"
+      "   (SELECT json_agg(DISTINCT user_id) FROM n)",
       1, params, &res);
+  }
   if (r != H_OK) {
     return r;
   }
   bool found = atoi(PQgetvalue(res, 0, 0)) == 1;
   *removed = atol(PQgetvalue(res, 0, 1));
   *cancelled = atol(PQgetvalue(res, 0, 2));
+  *users = users_of(res, 3);
   PQclear(res);
   if (!found) {
     return H_ERR_NOT_FOUND;
@@ -237,11 +261,14 @@ h_result h_broadcast_repo_lock(PGconn *conn, const char *id, const char *kind, j
 }
 
 h_result h_broadcast_repo_update(PGconn *conn, const char *id, const json_t *request,
-                                 long *updated, json_t **out) {
+                                 long *updated, json_t **users, json_t **out) {
   char *text = json_dumps(request, JSON_COMPACT);
   const char *params[] = {id, text};
   PGresult *res = NULL;
-  h_result r = h_db_exec(conn,
+  *users = NULL;
+  h_result r = lock_copies(conn, id, false);
+  if (r == H_OK) {
+    r = h_db_exec_row(conn,
       "WITH b AS (UPDATE broadcasts SET request = $2::jsonb, updated_at = now(),"
       "   lease_token = NULL, lease_until = NULL"
       "   WHERE id = $1::uuid RETURNING id, request),"
@@ -249,15 +276,19 @@ h_result h_broadcast_repo_update(PGconn *conn, const char *id, const json_t *req
       "   action_url = b.request->>'action_url',"
       "   data = COALESCE(b.request->'data', '{}'::jsonb),"
       "   search = CASE WHEN in_app THEN to_tsvector(herald_ts_config(locale),"
-      "     COALESCE(b.request->>'title', '') || ' ' || COALESCE(b.request->>'body', '')) END"
-      "   FROM b WHERE notifications.broadcast_id = b.id AND deleted_at IS NULL RETURNING 1)"
-      " SELECT count(*) FROM n",
+      "     COALESCE(b.request->>'title', '') || ' ' || COALESCE(b.request->>'body', '')) END,"
+      "   " H_NOTIF_BUMP_SEQ
+      "   FROM b WHERE notifications.broadcast_id = b.id AND deleted_at IS NULL"
+      "   RETURNING user_id, in_app)"
+      " SELECT count(*), json_agg(DISTINCT user_id) FILTER (WHERE in_app) FROM n",
       2, params, &res);
+  }
   free(text);
   if (r != H_OK) {
     return r;
   }
   *updated = atol(PQgetvalue(res, 0, 0));
+  *users = users_of(res, 1);
   PQclear(res);
   return h_broadcast_repo_get(conn, id, "announcement", out);
 }

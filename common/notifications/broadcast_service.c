@@ -2,8 +2,11 @@
 #include "notifications/broadcast_service.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
+#include "core/alloc.h"
+#include "inbox/stream_bus.h"
 #include "store/db.h"
 #include "notifications/delivery_plan.h"
 
@@ -63,6 +66,7 @@ struct op {
   const char *id, *kind;
   const json_t *patch;
   json_t *out;
+  json_t *users; /* withdraw, update: the feeds that changed (owned) */
   bool more;
 };
 
@@ -144,8 +148,25 @@ static h_result refuse(struct h_notify_error *err, h_result r, const char *code,
   return r;
 }
 
+/* After COMMIT (r == H_OK): tells the streams of users (an array, freed here) that their
+ * feeds changed. */
+static void publish(struct h_app *app, h_result r, json_t *users) {
+  size_t n = json_array_size(users);
+  if (r == H_OK && n > 0) {
+    const char **ids = h_malloc(n * sizeof(*ids));
+    for (size_t i = 0; i < n; i++) {
+      ids[i] = json_string_value(json_array_get(users, i));
+    }
+    h_stream_publish(app, H_STREAM_KIND_FEED, ids, n);
+    free(ids);
+  }
+  json_decref(users);
+}
+
 static h_result withdraw_tx(PGconn *c, void *a) {
   struct op *o = a;
+  json_decref(o->users); /* a retried transaction starts over */
+  o->users = NULL;
   json_t *locked = NULL;
   h_result r = h_broadcast_repo_lock(c, o->id, "announcement", &locked);
   const char *status = json_string_value(json_object_get(locked, "status"));
@@ -155,7 +176,7 @@ static h_result withdraw_tx(PGconn *c, void *a) {
   json_decref(locked);
   long removed = 0, cancelled = 0;
   if (r == H_OK) {
-    r = h_broadcast_repo_withdraw(c, o->id, &removed, &cancelled, &o->out);
+    r = h_broadcast_repo_withdraw(c, o->id, &removed, &cancelled, &o->users, &o->out);
   }
   if (r == H_OK) {
     json_t *d = json_pack("{sIsI}", "removed_in_app", (json_int_t)removed,
@@ -169,7 +190,9 @@ static h_result withdraw_tx(PGconn *c, void *a) {
 h_result h_broadcast_withdraw(struct h_app *app, const struct h_actor *actor, const char *id,
                               json_t **announcement, struct h_notify_error *err) {
   struct op o = {.actor = actor, .id = id, .err = err};
-  return h_db_tx_json(app->db, withdraw_tx, &o, &o.out, announcement);
+  h_result r = h_db_tx_json(app->db, withdraw_tx, &o, &o.out, announcement);
+  publish(app, r, o.users);
+  return r;
 }
 
 /* The stored request with patch's members (title, body, action_url, data; null removes
@@ -190,6 +213,8 @@ static json_t *patched(const json_t *stored, const json_t *patch) {
 
 static h_result update_tx(PGconn *c, void *a) {
   struct op *o = a;
+  json_decref(o->users); /* a retried transaction starts over */
+  o->users = NULL;
   json_t *locked = NULL;
   h_result r = h_broadcast_repo_lock(c, o->id, "announcement", &locked);
   const char *status = json_string_value(json_object_get(locked, "status"));
@@ -204,7 +229,7 @@ static h_result update_tx(PGconn *c, void *a) {
   long updated = 0;
   if (r == H_OK) {
     json_t *req = patched(json_object_get(locked, "stored"), o->patch);
-    r = h_broadcast_repo_update(c, o->id, req, &updated, &o->out);
+    r = h_broadcast_repo_update(c, o->id, req, &updated, &o->users, &o->out);
     json_decref(req);
   }
   json_decref(locked);
@@ -220,5 +245,7 @@ h_result h_broadcast_update(struct h_app *app, const struct h_actor *actor, cons
                             const json_t *patch, json_t **announcement,
                             struct h_notify_error *err) {
   struct op o = {.actor = actor, .id = id, .patch = patch, .err = err};
-  return h_db_tx_json(app->db, update_tx, &o, &o.out, announcement);
+  h_result r = h_db_tx_json(app->db, update_tx, &o, &o.out, announcement);
+  publish(app, r, o.users);
+  return r;
 }

@@ -259,7 +259,7 @@ h_result h_auth_login(struct h_app *app, const struct h_actor *actor, const char
     }
   }
   r = h_db_tx_finish(app->db, conn, r);
-  h_security_alert_push(app, r, &alerts, actor->request_id);
+  h_security_alert_push(app, r, row.id, &alerts, actor->request_id);
   if (r != H_OK) {
     json_decref(*out);
     *out = NULL;
@@ -299,7 +299,7 @@ h_result h_auth_refresh(struct h_app *app, const struct h_actor *actor, const ch
         r = h_security_alert(conn, row.user_id, H_SEC_TOKEN_REUSE, actor, NULL, &alerts);
       }
       r = h_db_tx_finish(app->db, conn, r);
-      h_security_alert_push(app, r, &alerts, actor->request_id);
+      h_security_alert_push(app, r, row.user_id, &alerts, actor->request_id);
       return r == H_OK ? H_ERR_UNAUTHORIZED : r;
     }
     r = h_db_tx_finish(app->db, conn, r);
@@ -423,7 +423,7 @@ h_result h_auth_confirm_reset(struct h_app *app, const struct h_actor *actor, co
     r = replace_password(conn, actor, user_id, new_password, H_SEC_PASSWORD_RESET, &alerts);
   }
   r = h_db_tx_finish(app->db, conn, r);
-  h_security_alert_push(app, r, &alerts, actor->request_id);
+  h_security_alert_push(app, r, user_id, &alerts, actor->request_id);
   if (r == H_OK) {
     h_token_epoch_forget(app, user_id);
   }
@@ -470,7 +470,7 @@ h_result h_auth_change_password(struct h_app *app, const struct h_actor *actor,
     r = replace_password(conn, actor, user_id, new_password, H_SEC_PASSWORD_CHANGED, &alerts);
   }
   r = h_db_tx_finish(app->db, conn, r);
-  h_security_alert_push(app, r, &alerts, actor->request_id);
+  h_security_alert_push(app, r, user_id, &alerts, actor->request_id);
   if (r == H_OK) {
     h_token_epoch_forget(app, user_id);
   }

@@ -125,7 +125,7 @@ h_result h_mfa_confirm(struct h_app *app, const struct h_actor *actor, const cha
   }
   OPENSSL_cleanse(row.secret, sizeof(row.secret));
   r = h_db_tx_finish(app->db, conn, r);
-  h_security_alert_push(app, r, &alerts, actor->request_id);
+  h_security_alert_push(app, r, user_id, &alerts, actor->request_id);
   if (r == H_OK) {
     *out = json_pack("{ssso}", "object", "recovery_codes", "codes", codes);
   } else {
@@ -187,7 +187,7 @@ h_result h_mfa_disable(struct h_app *app, const struct h_actor *actor, const cha
   }
   OPENSSL_cleanse(row.secret, sizeof(row.secret));
   r = h_db_tx_finish(app->db, conn, r);
-  h_security_alert_push(app, r, &alerts, actor->request_id);
+  h_security_alert_push(app, r, user_id, &alerts, actor->request_id);
   return r;
 }
 
@@ -278,7 +278,7 @@ h_result h_mfa_login(struct h_app *app, const struct h_actor *actor, const char 
     return r == H_OK ? H_ERR_UNAUTHORIZED : r;
   }
   r = h_db_tx_finish(app->db, conn, r);
-  h_security_alert_push(app, r, &alerts, actor->request_id);
+  h_security_alert_push(app, r, ch.user_id, &alerts, actor->request_id);
   if (r != H_OK) {
     json_decref(*tokens);
     *tokens = NULL;

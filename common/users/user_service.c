@@ -170,7 +170,7 @@ h_result h_api_key_create(struct h_app *app, const struct h_actor *actor, const 
                           json_t **key) {
   struct op o = {.actor = actor, .name = name};
   h_result r = h_db_tx_json(app->db, key_create_tx, &o, &o.out, key);
-  h_security_alert_push(app, r, &o.alerts, actor->request_id);
+  h_security_alert_push(app, r, actor->id, &o.alerts, actor->request_id);
   return r;
 }
 
