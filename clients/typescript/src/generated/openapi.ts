@@ -401,6 +401,29 @@ export type paths = {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/auth/verify-email/resend": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Send the verification e-mail again
+         * @description Sends the signed-in account a new verification link; the links sent before stop
+         *     working. 409 `email_already_verified` once the address is verified. Rate limited per
+         *     client IP (`HERALD_AUTH_RATE_LIMIT`) and per account (`HERALD_RATE_LIMIT_VERIFY_RESEND`,
+         *     3 per auth window by default): each call sends an e-mail.
+         */
+        post: operations["resendVerificationEmail"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/users/me": {
         parameters: {
             query?: never;
@@ -1178,6 +1201,27 @@ export type paths = {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/notifications/clear": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Clear my whole feed
+         * @description Removes every notification of my feed (archived ones too) at once: a soft delete,
+         *     as `DELETE /notifications/{id}` for each.
+         */
+        post: operations["clearNotifications"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/notifications/bulk": {
         parameters: {
             query?: never;
@@ -1302,9 +1346,62 @@ export type paths = {
         put?: never;
         /**
          * Mark a notification unread
-         * @description Clears `read_at`.
+         * @description Clears `read_at` (and `archived_at`: an unread notification is in the feed).
          */
         post: operations["markNotificationUnread"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/notifications/{id}/archive": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The notification's id.
+                 * @example 0d6f1c7e-2b9a-4f7e-8c61-1a2b3c4d5e6f
+                 */
+                id: string;
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Archive a notification
+         * @description Moves it out of the feed into the archive (`GET /notifications?archived=true`) and
+         *     marks it read.
+         */
+        post: operations["archiveNotification"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/notifications/{id}/unarchive": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The notification's id.
+                 * @example 0d6f1c7e-2b9a-4f7e-8c61-1a2b3c4d5e6f
+                 */
+                id: string;
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Bring a notification back from the archive
+         * @description Clears `archived_at`; it stays read.
+         */
+        post: operations["unarchiveNotification"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1362,6 +1459,42 @@ export type paths = {
         delete?: never;
         options?: never;
         head?: never;
+        /**
+         * Change an announcement's content
+         * @description Replaces title, body, action_url or data (null removes title, action_url or data) for
+         *     the recipients still to come and in the copies already made (their feed shows the new
+         *     text; e-mail and push not yet sent carry it). Not for an announcement made from a
+         *     template (422 `template_announcement`) or withdrawn (409 `announcement_withdrawn`).
+         *     **Admins or API keys.**
+         */
+        patch: operations["updateAnnouncement"];
+        trace?: never;
+    };
+    "/api/v1/announcements/{id}/withdraw": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The announcement's id (anything that is not a UUID is a 404).
+                 * @example 0d6f1c7e-2b9a-4f7e-8c61-1a2b3c4d5e6f
+                 */
+                id: string;
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Withdraw an announcement
+         * @description Stops its fan-out (status `withdrawn`), removes its copies nobody has read from the
+         *     feeds (read ones stay) and skips its e-mail, SMS and push deliveries not yet sent
+         *     (reason `withdrawn`). 409 `announcement_withdrawn` the second time. **Admins or API keys.**
+         */
+        post: operations["withdrawAnnouncement"];
+        delete?: never;
+        options?: never;
+        head?: never;
         patch?: never;
         trace?: never;
     };
@@ -1380,11 +1513,89 @@ export type paths = {
         /**
          * Change my notification preferences
          * @description Sections given replace the stored ones; sections left out are kept. Unknown channels,
-         *     bad times and unknown zones are 400s.
+         *     bad times and unknown zones are 400s. Category `security` (Herald's security alerts:
+         *     a sign-in from a new device or network, password changed or reset, two-factor
+         *     turned on or off, a refresh token used twice, an API key created) follows these
+         *     choices, but when they would turn off every channel the alert still goes in-app and
+         *     by e-mail; quiet hours never delay it.
          */
         put: operations["updatePreferences"];
         post?: never;
         delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/topics": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The topics I can subscribe to
+         * @description Every topic, by key (at most 1,000). Announcements can target a topic's subscribers.
+         */
+        get: operations["listTopics"];
+        put?: never;
+        /**
+         * Create a topic
+         * @description A key (a-z 0-9 _ . -), a name and a description. **Admins or API keys.**
+         */
+        post: operations["createTopic"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/users/me/topics": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The topics I subscribe to
+         * @description My subscriptions, by key, with `subscribed_at`.
+         */
+        get: operations["listMyTopics"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/users/me/topics/{key}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The topic's key.
+                 * @example releases
+                 */
+                key: string;
+            };
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * Subscribe to a topic
+         * @description Idempotent; 404 for a topic that does not exist.
+         */
+        put: operations["subscribeTopic"];
+        post?: never;
+        /**
+         * Unsubscribe from a topic
+         * @description 404 when I am not subscribed to it.
+         */
+        delete: operations["unsubscribeTopic"];
         options?: never;
         head?: never;
         patch?: never;
@@ -2796,7 +3007,8 @@ export type components = {
              */
             user_id: string;
             /**
-             * @description What the notification is about; preferences are set per category.
+             * @description What the notification is about; preferences are set per category. `security` is
+             *     Herald's own (its security alerts): refused with `reserved_category`.
              * @example billing
              */
             category: string;
@@ -2818,7 +3030,12 @@ export type components = {
             template?: string | null;
             /**
              * @description Values for the template's `{{variables}}` (dots walk nested objects), and stored
-             *     with the notification. Free-form: any JSON object.
+             *     with the notification. Free-form: any JSON object. It is also the push
+             *     notification's FCM `data` payload, every value as a string (numbers, booleans and
+             *     objects as their JSON text): when push may be sent, keys FCM or Herald reserve
+             *     (`from`, `notification`, `message_type`, `collapse_key`, `delivery_id`,
+             *     `notification_id`, `google*`, `gcm*`) are refused (`reserved_key`) and the keys and
+             *     values together may hold at most 4,096 bytes (`push_data_too_large`).
              */
             data?: {
                 [key: string]: unknown;
@@ -2835,6 +3052,7 @@ export type components = {
              *     `scheduled` until then. Quiet hours still apply at that time.
              */
             send_at?: string | null;
+            push?: components["schemas"]["PushOptions"];
         };
         /**
          * @description The same notification to up to 1,000 users (duplicates are ignored).
@@ -2855,7 +3073,8 @@ export type components = {
             /** @description The recipients. */
             user_ids: string[];
             /**
-             * @description What the notification is about; preferences are set per category.
+             * @description What the notification is about; preferences are set per category. `security` is
+             *     Herald's own (its security alerts): refused with `reserved_category`.
              * @example billing
              */
             category: string;
@@ -2877,7 +3096,12 @@ export type components = {
             template?: string | null;
             /**
              * @description Values for the template's `{{variables}}` (dots walk nested objects), and stored
-             *     with the notification. Free-form: any JSON object.
+             *     with the notification. Free-form: any JSON object. It is also the push
+             *     notification's FCM `data` payload, every value as a string (numbers, booleans and
+             *     objects as their JSON text): when push may be sent, keys FCM or Herald reserve
+             *     (`from`, `notification`, `message_type`, `collapse_key`, `delivery_id`,
+             *     `notification_id`, `google*`, `gcm*`) are refused (`reserved_key`) and the keys and
+             *     values together may hold at most 4,096 bytes (`push_data_too_large`).
              */
             data?: {
                 [key: string]: unknown;
@@ -2894,6 +3118,7 @@ export type components = {
              *     `scheduled` until then. Quiet hours still apply at that time.
              */
             send_at?: string | null;
+            push?: components["schemas"]["PushOptions"];
         };
         /**
          * @description A notification to every active user of a target. With `send_at`, the fan-out starts then.
@@ -2908,12 +3133,21 @@ export type components = {
          */
         AnnouncementRequest: {
             /**
-             * @description Every active account, only role `user`, or only admins.
+             * @description Every active account, only role `user`, only admins, or the accounts of `user_ids`.
              * @enum {string}
              */
-            target: "all" | "users" | "admins";
+            target: "all" | "users" | "admins" | "list";
+            /** @description With target `list` only: the recipients (duplicates are ignored). */
+            user_ids?: string[];
             /**
-             * @description What the notification is about; preferences are set per category. Default `announcement`.
+             * @description Only recipients with one of these locales, or of one of these languages ("de" takes
+             *     de-AT and de-CH).
+             */
+            locales?: string[];
+            /** @description Only recipients subscribed to at least one of these topics (see `listTopics`). */
+            topics?: string[];
+            /**
+             * @description What the notification is about; preferences are set per category. Default `announcement`; `security` is reserved (`reserved_category`).
              * @example billing
              */
             category?: string | null;
@@ -2935,7 +3169,12 @@ export type components = {
             template?: string | null;
             /**
              * @description Values for the template's `{{variables}}` (dots walk nested objects), and stored
-             *     with the notification. Free-form: any JSON object.
+             *     with the notification. Free-form: any JSON object. It is also the push
+             *     notification's FCM `data` payload, every value as a string (numbers, booleans and
+             *     objects as their JSON text): when push may be sent, keys FCM or Herald reserve
+             *     (`from`, `notification`, `message_type`, `collapse_key`, `delivery_id`,
+             *     `notification_id`, `google*`, `gcm*`) are refused (`reserved_key`) and the keys and
+             *     values together may hold at most 4,096 bytes (`push_data_too_large`).
              */
             data?: {
                 [key: string]: unknown;
@@ -2952,6 +3191,116 @@ export type components = {
              *     `scheduled` until then. Quiet hours still apply at that time.
              */
             send_at?: string | null;
+            push?: components["schemas"]["PushOptions"];
+        };
+        /**
+         * @description The content to change; at least one member.
+         * @example {
+         *       "body": "Herald is down for 10 minutes at 03:00 UTC (not 02:00)."
+         *     }
+         */
+        AnnouncementUpdateRequest: {
+            title?: string | null;
+            body?: string;
+            action_url?: string | null;
+            data?: {
+                [key: string]: unknown;
+            } | null;
+        };
+        Topic: {
+            key: string;
+            /** @constant */
+            object: "topic";
+            name: string;
+            description: string | null;
+            /** Format: date-time */
+            created_at: string;
+            /**
+             * Format: date-time
+             * @description In my subscriptions only.
+             */
+            subscribed_at?: string;
+        };
+        TopicList: {
+            /** @constant */
+            object: "list";
+            data: components["schemas"]["Topic"][];
+            /** @constant */
+            has_more: false;
+        };
+        /**
+         * @example {
+         *       "key": "releases",
+         *       "name": "Product releases",
+         *       "description": "A note when a new version ships."
+         *     }
+         */
+        TopicCreateRequest: {
+            key: string;
+            name: string;
+            description?: string | null;
+        };
+        /**
+         * @description How the push notification is shown (FCM HTTP v1). Every option is optional.
+         * @example {
+         *       "priority": "high",
+         *       "ttl": 3600,
+         *       "collapse_key": "order-2027-001",
+         *       "android": {
+         *         "notification": {
+         *           "channel_id": "orders"
+         *         }
+         *       }
+         *     }
+         */
+        PushOptions: {
+            /**
+             * @description Data-only: no `notification` block (the app handles `data` itself); APNs gets
+             *     `apns-push-type: background`, priority 5 and `content-available: 1`.
+             */
+            silent?: boolean;
+            /**
+             * @description Delivery priority; default `high` for high and critical notifications, else `normal`.
+             * @enum {string}
+             */
+            priority?: "high" | "normal";
+            /** @description Seconds the message is kept for an offline device (Android `ttl`, APNs `apns-expiration`). */
+            ttl?: number;
+            /** @description Newer messages with the same key replace older ones (`apns-collapse-id` on iOS). */
+            collapse_key?: string;
+            /**
+             * @description Default true: the badge (`aps.badge`, Android `notification_count`) is the user's
+             *     unread in-app count when the message is sent.
+             */
+            badge?: boolean;
+            /** @description FCM AndroidConfig members merged over Herald's (yours win). */
+            android?: {
+                collapse_key?: string;
+                /** @enum {string} */
+                priority?: "HIGH" | "NORMAL";
+                ttl?: string;
+                restricted_package_name?: string;
+                notification?: {
+                    [key: string]: unknown;
+                };
+                fcm_options?: {
+                    [key: string]: unknown;
+                };
+                direct_boot_ok?: boolean;
+            };
+            /** @description FCM ApnsConfig members merged over Herald's (yours win). */
+            apns?: {
+                /** @description `apns-*` headers. */
+                headers?: {
+                    [key: string]: string;
+                };
+                payload?: {
+                    [key: string]: unknown;
+                };
+                fcm_options?: {
+                    [key: string]: unknown;
+                };
+            };
         };
         /** @description A delivery as created by a send. */
         DeliverySummary: {
@@ -3042,6 +3391,10 @@ export type components = {
             id: string;
             /** @constant */
             object: "notification";
+            /** @description In the archive (out of the feed; `?archived=true` lists them). */
+            archived: boolean;
+            /** Format: date-time */
+            archived_at: string | null;
             category: string;
             /** @enum {string} */
             priority: "low" | "normal" | "high" | "critical";
@@ -3142,8 +3495,13 @@ export type components = {
                 read: boolean;
                 /** Format: date-time */
                 read_at: string | null;
-                /** @description Deleted from the feed (remove it from the list). */
+                /**
+                 * @description Deleted from the feed (remove it from the list): by the user, by clearing the
+                 *     feed, or by the withdrawal of its announcement.
+                 */
                 deleted: boolean;
+                /** @description Moved to the archive (out of the feed) or back. */
+                archived: boolean;
             };
         };
         StreamUnreadCount: {
@@ -3184,6 +3542,14 @@ export type components = {
             object: "notification_read_all";
             /** @description How many were marked read. */
             updated: number;
+            /** @constant */
+            unread_count: 0;
+        };
+        ClearResult: {
+            /** @constant */
+            object: "notification_clear";
+            /** @description How many notifications left the feed. */
+            cleared: number;
             /** @constant */
             unread_count: 0;
         };
@@ -3232,10 +3598,16 @@ export type components = {
             target: "list" | "all" | "users" | "admins";
             /**
              * @description `scheduled` until send_at, then `pending`, `running`, `completed` (or `failed`, see
-             *     `error`).
+             *     `error`); `withdrawn` once withdrawn.
              * @enum {string}
              */
-            status: "scheduled" | "pending" | "running" | "completed" | "failed";
+            status: "scheduled" | "pending" | "running" | "completed" | "failed" | "withdrawn";
+            /** @description Announcements: the locales or languages targeted (lower case), or null. */
+            locales: string[] | null;
+            /** @description Announcements: the topics targeted, or null. */
+            topics: string[] | null;
+            /** Format: date-time */
+            withdrawn_at: string | null;
             /** @description Active users targeted (counted again when the fan-out starts). */
             recipients: number;
             /** @description Notifications created so far. */
@@ -5141,6 +5513,49 @@ export interface operations {
             503: components["responses"]["ServiceUnavailable"];
         };
     };
+    resendVerificationEmail: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description Your id for this request (1-64 characters of `A-Z a-z 0-9 . _ : -`), echoed in the
+                 *     response and logged. Invalid values are replaced by a generated UUID.
+                 * @example mobile-7f3c2a
+                 */
+                "X-Request-Id"?: components["parameters"]["RequestId"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The e-mail is queued. */
+            202: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-Content-Type-Options": components["headers"]["X-Content-Type-Options"];
+                    "Cache-Control": components["headers"]["Cache-Control-No-Store"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        object: "email_verification";
+                        /** @constant */
+                        status: "sent";
+                    };
+                };
+            };
+            400: components["responses"]["BadRequestBody"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
     getMe: {
         parameters: {
             query?: never;
@@ -6902,6 +7317,20 @@ export interface operations {
                  */
                 priority?: "low" | "normal" | "high" | "critical";
                 /**
+                 * @description Full-text search of title and body in the language of my locale (English,
+                 *     German, French, Spanish, Portuguese, Italian, Dutch, Nordic languages, Russian,
+                 *     Hungarian, Romanian, Turkish; `simple` otherwise), in web-search syntax: words,
+                 *     `"a phrase"`, `-excluded`, `or`. Combines with every other filter.
+                 * @example invoice
+                 */
+                q?: string;
+                /** @description Only notifications created at or after this time (RFC 3339). */
+                since?: string;
+                /** @description Only notifications created before this time (RFC 3339, after `since`). */
+                until?: string;
+                /** @description true: only archived notifications; default false: the others. */
+                archived?: boolean;
+                /**
                  * @description How many items to return (1-100).
                  * @example 20
                  */
@@ -7151,6 +7580,43 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ReadAllResult"];
+                };
+            };
+            400: components["responses"]["BadRequestBody"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    clearNotifications: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description Your id for this request (1-64 characters of `A-Z a-z 0-9 . _ : -`), echoed in the
+                 *     response and logged. Invalid values are replaced by a generated UUID.
+                 * @example mobile-7f3c2a
+                 */
+                "X-Request-Id"?: components["parameters"]["RequestId"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description How many were removed. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-Content-Type-Options": components["headers"]["X-Content-Type-Options"];
+                    "Cache-Control": components["headers"]["Cache-Control-No-Store"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ClearResult"];
                 };
             };
             400: components["responses"]["BadRequestBody"];
@@ -7430,6 +7896,94 @@ export interface operations {
             503: components["responses"]["ServiceUnavailable"];
         };
     };
+    archiveNotification: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description Your id for this request (1-64 characters of `A-Z a-z 0-9 . _ : -`), echoed in the
+                 *     response and logged. Invalid values are replaced by a generated UUID.
+                 * @example mobile-7f3c2a
+                 */
+                "X-Request-Id"?: components["parameters"]["RequestId"];
+            };
+            path: {
+                /**
+                 * @description The notification's id.
+                 * @example 0d6f1c7e-2b9a-4f7e-8c61-1a2b3c4d5e6f
+                 */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The notification. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-Content-Type-Options": components["headers"]["X-Content-Type-Options"];
+                    "Cache-Control": components["headers"]["Cache-Control-No-Store"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Notification"];
+                };
+            };
+            400: components["responses"]["BadRequestBody"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    unarchiveNotification: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description Your id for this request (1-64 characters of `A-Z a-z 0-9 . _ : -`), echoed in the
+                 *     response and logged. Invalid values are replaced by a generated UUID.
+                 * @example mobile-7f3c2a
+                 */
+                "X-Request-Id"?: components["parameters"]["RequestId"];
+            };
+            path: {
+                /**
+                 * @description The notification's id.
+                 * @example 0d6f1c7e-2b9a-4f7e-8c61-1a2b3c4d5e6f
+                 */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The notification. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-Content-Type-Options": components["headers"]["X-Content-Type-Options"];
+                    "Cache-Control": components["headers"]["Cache-Control-No-Store"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Notification"];
+                };
+            };
+            400: components["responses"]["BadRequestBody"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
     listAnnouncements: {
         parameters: {
             query?: {
@@ -7575,6 +8129,101 @@ export interface operations {
             503: components["responses"]["ServiceUnavailable"];
         };
     };
+    updateAnnouncement: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description Your id for this request (1-64 characters of `A-Z a-z 0-9 . _ : -`), echoed in the
+                 *     response and logged. Invalid values are replaced by a generated UUID.
+                 * @example mobile-7f3c2a
+                 */
+                "X-Request-Id"?: components["parameters"]["RequestId"];
+            };
+            path: {
+                /**
+                 * @description The announcement's id (anything that is not a UUID is a 404).
+                 * @example 0d6f1c7e-2b9a-4f7e-8c61-1a2b3c4d5e6f
+                 */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AnnouncementUpdateRequest"];
+            };
+        };
+        responses: {
+            /** @description The announcement. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-Content-Type-Options": components["headers"]["X-Content-Type-Options"];
+                    "Cache-Control": components["headers"]["Cache-Control-No-Store"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Broadcast"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["UnprocessableEntity"];
+            429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    withdrawAnnouncement: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description Your id for this request (1-64 characters of `A-Z a-z 0-9 . _ : -`), echoed in the
+                 *     response and logged. Invalid values are replaced by a generated UUID.
+                 * @example mobile-7f3c2a
+                 */
+                "X-Request-Id"?: components["parameters"]["RequestId"];
+            };
+            path: {
+                /**
+                 * @description The announcement's id (anything that is not a UUID is a 404).
+                 * @example 0d6f1c7e-2b9a-4f7e-8c61-1a2b3c4d5e6f
+                 */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The announcement, withdrawn. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-Content-Type-Options": components["headers"]["X-Content-Type-Options"];
+                    "Cache-Control": components["headers"]["Cache-Control-No-Store"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Broadcast"];
+                };
+            };
+            400: components["responses"]["BadRequestBody"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
     getPreferences: {
         parameters: {
             query?: never;
@@ -7647,6 +8296,206 @@ export interface operations {
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    listTopics: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description Your id for this request (1-64 characters of `A-Z a-z 0-9 . _ : -`), echoed in the
+                 *     response and logged. Invalid values are replaced by a generated UUID.
+                 * @example mobile-7f3c2a
+                 */
+                "X-Request-Id"?: components["parameters"]["RequestId"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The topics. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-Content-Type-Options": components["headers"]["X-Content-Type-Options"];
+                    "Cache-Control": components["headers"]["Cache-Control-No-Store"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TopicList"];
+                };
+            };
+            400: components["responses"]["BadRequestBody"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    createTopic: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description Your id for this request (1-64 characters of `A-Z a-z 0-9 . _ : -`), echoed in the
+                 *     response and logged. Invalid values are replaced by a generated UUID.
+                 * @example mobile-7f3c2a
+                 */
+                "X-Request-Id"?: components["parameters"]["RequestId"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["TopicCreateRequest"];
+            };
+        };
+        responses: {
+            /** @description The topic. */
+            201: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-Content-Type-Options": components["headers"]["X-Content-Type-Options"];
+                    "Cache-Control": components["headers"]["Cache-Control-No-Store"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Topic"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    listMyTopics: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description Your id for this request (1-64 characters of `A-Z a-z 0-9 . _ : -`), echoed in the
+                 *     response and logged. Invalid values are replaced by a generated UUID.
+                 * @example mobile-7f3c2a
+                 */
+                "X-Request-Id"?: components["parameters"]["RequestId"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description My subscriptions. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-Content-Type-Options": components["headers"]["X-Content-Type-Options"];
+                    "Cache-Control": components["headers"]["Cache-Control-No-Store"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TopicList"];
+                };
+            };
+            400: components["responses"]["BadRequestBody"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    subscribeTopic: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description Your id for this request (1-64 characters of `A-Z a-z 0-9 . _ : -`), echoed in the
+                 *     response and logged. Invalid values are replaced by a generated UUID.
+                 * @example mobile-7f3c2a
+                 */
+                "X-Request-Id"?: components["parameters"]["RequestId"];
+            };
+            path: {
+                /**
+                 * @description The topic's key.
+                 * @example releases
+                 */
+                key: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The topic, with subscribed_at. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-Content-Type-Options": components["headers"]["X-Content-Type-Options"];
+                    "Cache-Control": components["headers"]["Cache-Control-No-Store"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Topic"];
+                };
+            };
+            400: components["responses"]["BadRequestBody"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    unsubscribeTopic: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description Your id for this request (1-64 characters of `A-Z a-z 0-9 . _ : -`), echoed in the
+                 *     response and logged. Invalid values are replaced by a generated UUID.
+                 * @example mobile-7f3c2a
+                 */
+                "X-Request-Id"?: components["parameters"]["RequestId"];
+            };
+            path: {
+                /**
+                 * @description The topic's key.
+                 * @example releases
+                 */
+                key: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Unsubscribed. */
+            204: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            400: components["responses"]["BadRequestBody"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
             429: components["responses"]["TooManyRequests"];
