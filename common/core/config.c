@@ -299,6 +299,9 @@ static const struct h_config_option options[] = {
       "provider fee estimate per currency, CUR:basis_points:fixed_minor_units, * for the rest"),
   OPT("HERALD_PAYMENT_PLATFORM_FEES", H_CFG_STRING, payment_platform_fees, "*:100:0", 0, 0, NULL,
       false, "Herald's platform fee per currency, same format (empty: none)"),
+  OPT("HERALD_BILLING_MAX_RETRIES", H_CFG_INT, billing_max_retries, "3", 1, 10, NULL, false,
+      "failed payment attempts of a subscription invoice (the user is told at each) after"
+      " which the subscription is canceled at the provider"),
   /* Notifications: sweeper, fan-out and idempotency */
   OPT("HERALD_SWEEP_INTERVAL_S", H_CFG_INT, sweep_interval_s, "5", 0, 3600, NULL, false,
       "seconds between sweeper passes of the API (delayed-set promotion, re-push of deliveries"

@@ -147,6 +147,7 @@ struct h_config {
   char *payment_currencies;
   char *payment_provider_fees;
   char *payment_platform_fees;
+  int billing_max_retries; /* subscriptions (billing/subscription_events.h) */
   /* Sweeper, fan-out and idempotency (queue/sweeper.h, app/background.h) */
   int sweep_interval_s;
   int sweep_stale_s;
