@@ -87,6 +87,7 @@ static const struct h_route routes[] = {
   /* payments (api/payments/payments.h) */
   {"POST", "/api/v1/payments", h_payments_post, H_AUTH_USER},
   {"GET", "/api/v1/payments", h_payments_get, H_AUTH_USER},
+  {"GET", "/api/v1/payments/config", h_payments_config_get, H_AUTH_USER},
   {"GET", "/api/v1/payments/:id", h_payment_get, H_AUTH_USER},
   {"POST", "/api/v1/payments/:id/confirm", h_payment_confirm_post, H_AUTH_USER},
   {"POST", "/api/v1/payments/:id/cancel", h_payment_cancel_post, H_AUTH_USER},
@@ -97,6 +98,8 @@ static const struct h_route routes[] = {
   {"DELETE", "/api/v1/payment-methods/:id", h_payment_method_delete, H_AUTH_USER},
   {"POST", "/api/v1/payment-methods/:id/default", h_payment_method_default_post, H_AUTH_USER},
   {"POST", "/api/v1/webhooks/stripe", h_webhook_stripe_post, H_AUTH_NONE},
+  {"POST", "/api/v1/webhooks/mpesa/:secret", h_webhook_mpesa_post, H_AUTH_NONE},
+  {"POST", "/api/v1/webhooks/mpesa/:secret/reversal", h_webhook_mpesa_post, H_AUTH_NONE},
   /* reconcile (api/admin/reconciliations.h) */
   {"POST", "/api/v1/admin/reconciliations", h_reconciliations_post, H_AUTH_ADMIN},
   {"GET", "/api/v1/admin/reconciliations", h_reconciliations_get, H_AUTH_ADMIN},

@@ -10,6 +10,7 @@ void h_payments_get(struct h_req *rq);
 void h_payment_get(struct h_req *rq);
 void h_payment_confirm_post(struct h_req *rq);
 void h_payment_cancel_post(struct h_req *rq);
+void h_payments_config_get(struct h_req *rq);
 /* api/payments/refunds.c */
 void h_refunds_post(struct h_req *rq);
 void h_refunds_get(struct h_req *rq);
@@ -18,6 +19,8 @@ void h_payment_methods_get(struct h_req *rq);
 void h_payment_methods_post(struct h_req *rq);
 void h_payment_method_delete(struct h_req *rq);
 void h_payment_method_default_post(struct h_req *rq);
+/* api/webhooks/mpesa.c: the STK push and reversal result callbacks */
+void h_webhook_mpesa_post(struct h_req *rq);
 /* api/webhooks/stripe.c */
 void h_webhook_stripe_post(struct h_req *rq);
 /* Records errors into fe for a body (borrowed) that is not an event: id and type (strings of

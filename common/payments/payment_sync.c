@@ -48,9 +48,10 @@ static h_result status_notice(PGconn *conn, const struct h_payment *row, const c
              row->id);
     return notice(conn, row, "payment_receipt", "Payment receipt", body, row->amount, notices);
   }
-  bool failed_later = strcmp(pi->status, "requires_payment_method") == 0 &&
-                      pi->last_payment_error != NULL && source != H_SYNC_ANSWER &&
-                      h_payment_status_rank(from) > 0;
+  bool failed_later = (strcmp(pi->status, "requires_payment_method") == 0 &&
+                       pi->last_payment_error != NULL && source != H_SYNC_ANSWER &&
+                       h_payment_status_rank(from) > 0) ||
+                      strcmp(pi->status, "failed") == 0;
   if (failed_later) {
     const char *why = json_string_value(json_object_get(pi->last_payment_error, "message"));
     snprintf(body, sizeof(body),
@@ -73,6 +74,7 @@ static h_result write_intent(PGconn *conn, struct h_payment *row,
     .customer = pi->customer,
     .payment_method = pi->payment_method,
     .cancellation_reason = apply ? pi->cancellation_reason : NULL,
+    .reference = pi->reference,
     .last_payment_error = pi->last_payment_error,
     .set_error = current, /* the error belongs to the status now shown */
     .in_doubt = in_doubt,

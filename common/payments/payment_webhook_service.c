@@ -139,7 +139,7 @@ h_result h_payment_webhook_apply(struct h_app *app, const char *ip, const char *
   struct hook_ctx c = {.app = app, .actor = h_payment_system_actor(ip, request_id)};
   memset(err, 0, sizeof(*err));
   *receipt = NULL;
-  c.configured = h_provider_init(&c.prov, app->cfg, request_id);
+  c.configured = h_provider_init_named(&c.prov, app->cfg, "stripe", request_id); /* its shape */
   if (!parse_event(&c, event)) {
     return h_error_set(err, H_ERR_INVALID, "invalid_event",
                        "The body is not an event: id, type and data.object are required.", NULL);

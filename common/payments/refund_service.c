@@ -112,8 +112,10 @@ static h_result refund_call(struct refund_ctx *c, struct h_provider_refund *obj,
                             struct h_provider_error *err) {
   char key[96];
   snprintf(key, sizeof(key), "herald-refund-%s", c->refund.id);
-  h_result r = c->prov.ops->refund_create(&c->prov, c->payment.pi_id, c->amount, c->reason,
-                                          c->refund.id, key, obj, err);
+  h_provider_init_named(&c->prov, c->app->cfg, c->payment.provider, c->actor->request_id);
+  const char *ref = c->payment.reference[0] != '\0' ? c->payment.reference : c->payment.pi_id;
+  h_result r = c->prov.ops->refund_create(&c->prov, ref, c->amount, c->reason, c->refund.id, key,
+                                          obj, err);
   if (r != H_OK && r != H_ERR_INVALID && r != H_ERR_NOT_FOUND) {
     h_log(H_LOG_WARNING, NULL, c->actor->request_id,
           "refund %s: provider outcome unknown (%s); left pending for reconciliation",
