@@ -227,7 +227,7 @@ h_result h_mpesa_stk_query(const struct h_mpesa_config *cfg, const char *checkou
 h_result h_mpesa_reversal(const struct h_mpesa_config *cfg, const char *transaction,
                           long long amount, const char *remarks, struct h_mpesa_answer *out) {
   json_t *body = json_pack(
-      "{sssssssssIsssssssssssssss}", "Initiator", cfg->initiator, "SecurityCredential",
+      "{sssssssssIssssssssssss}", "Initiator", cfg->initiator, "SecurityCredential",
       cfg->security_credential, "CommandID", "TransactionReversal", "TransactionID", transaction,
       "Amount", (json_int_t)amount, "ReceiverParty", cfg->shortcode, "RecieverIdentifierType",
       "11", "ResultURL", cfg->result_url, "QueueTimeOutURL", cfg->result_url, "Remarks", remarks,
