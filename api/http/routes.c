@@ -99,7 +99,6 @@ static const struct h_route routes[] = {
   {"POST", "/api/v1/payment-methods/:id/default", h_payment_method_default_post, H_AUTH_USER},
   {"POST", "/api/v1/webhooks/stripe", h_webhook_stripe_post, H_AUTH_NONE},
   {"POST", "/api/v1/webhooks/mpesa/:secret", h_webhook_mpesa_post, H_AUTH_NONE},
-  {"POST", "/api/v1/webhooks/mpesa/:secret/reversal", h_webhook_mpesa_post, H_AUTH_NONE},
   /* reconcile (api/admin/reconciliations.h) */
   {"POST", "/api/v1/admin/reconciliations", h_reconciliations_post, H_AUTH_ADMIN},
   {"GET", "/api/v1/admin/reconciliations", h_reconciliations_get, H_AUTH_ADMIN},

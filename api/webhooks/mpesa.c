@@ -1,5 +1,5 @@
-/* mpesa.c - POST /api/v1/webhooks/mpesa/{secret}[/reversal]: Daraja's STK push and reversal
- * results. They are not signed, so the path's secret segment (HERALD_MPESA_CALLBACK_SECRET,
+/* mpesa.c - POST /api/v1/webhooks/mpesa/{secret}: Daraja's STK push and reversal results.
+ * They are not signed, so the path's secret segment (HERALD_MPESA_CALLBACK_SECRET,
  * compared in constant time) and the optional address allow-list are what let one in; the
  * callback service then confirms each with the provider before anything moves. A wrong
  * secret is a 404 like any unknown path, logged as a security event. */

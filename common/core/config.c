@@ -294,7 +294,7 @@ static const struct h_config_option options[] = {
       "Lipa Na M-Pesa Online passkey of the shortcode"),
   OPT("HERALD_MPESA_CALLBACK_BASE_URL", H_CFG_STRING, mpesa_callback_base_url, "", 0, 0, NULL,
       false, "public base URL of this API as Daraja reaches it (https://api.example.com); the"
-      " callbacks go to <base>/api/v1/webhooks/mpesa/<HERALD_MPESA_CALLBACK_SECRET>[/reversal]"),
+      " callbacks go to <base>/api/v1/webhooks/mpesa/<HERALD_MPESA_CALLBACK_SECRET>"),
   OPT("HERALD_MPESA_CALLBACK_SECRET", H_CFG_STRING, mpesa_callback_secret, "", 0, 0, NULL, true,
       "secret path segment of the M-Pesa callbacks, 32-128 of [A-Za-z0-9_-] (Daraja does not"
       " sign callbacks; empty: callbacks refused, payments settled by status queries)"),

@@ -131,7 +131,7 @@ h_result h_payment_callback_apply(struct h_app *app, const char *provider, const
     return fail(err, r);
   }
   h_payment_notices_push(app, &c.notices, request_id);
-  *receipt = json_pack("{sisssssb}", "ResultCode", 0, "ResultDesc", "Accepted", "outcome",
-                       c.outcome, "duplicate", strcmp(c.outcome, "duplicate") == 0);
+  *receipt = json_pack("{sbsssb}", "received", 1, "outcome", c.outcome, "duplicate",
+                       strcmp(c.outcome, "duplicate") == 0);
   return H_OK;
 }

@@ -19,8 +19,7 @@
 #include "core/errors.h"
 
 /* body is the parsed callback (borrowed) of provider. *receipt (caller frees)
- * {"ResultCode":0,"ResultDesc":"Accepted","outcome":"applied|unchanged|duplicate|
- * unconfirmed","duplicate":bool}. H_ERR_INVALID (invalid_callback) for a body that is not a
+ * {"received":true,"outcome":"applied|unchanged|duplicate|unconfirmed","duplicate":bool}. H_ERR_INVALID (invalid_callback) for a body that is not a
  * callback or whose amount differs from the payment's; H_ERR_NOT_FOUND for a payment or
  * refund Herald does not know; H_ERR_UNAVAILABLE when the provider is not configured or
  * did not answer the fetch. err (caller clears) describes a failure. */

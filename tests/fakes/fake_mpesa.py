@@ -33,6 +33,7 @@ Control (besides fakelib's /_fake/messages, /_fake/stats, /_fake/fail, /_fake/de
 import argparse
 import base64
 import json
+import os
 import re
 import secrets
 import threading
@@ -322,6 +323,12 @@ class Handler(fakelib.JsonHandler):
             self.error(404, "404.001.01", "Resource not found")
 
 
+def watch_parent(parent):
+    while os.getppid() == parent:
+        time.sleep(0.5)
+    os._exit(0)
+
+
 def main():
     p = argparse.ArgumentParser(description="A fake M-Pesa Daraja API for Herald's tests.")
     p.add_argument("--port", type=int, default=0)
@@ -333,7 +340,11 @@ def main():
     p.add_argument("--token-ttl", type=int, default=3599)
     p.add_argument("--delay-ms", type=int, default=300, help="how long the payer takes")
     p.add_argument("--quiet", action="store_true")
+    p.add_argument("--exit-with-parent", action="store_true",
+                   help="exit once the process that started this one is gone")
     args = p.parse_args()
+    if args.exit_with_parent:
+        threading.Thread(target=watch_parent, args=(os.getppid(),), daemon=True).start()
     Handler.opts = args
     Handler.state = fakelib.State()
     server = fakelib.serve_http(Handler, args.port)
@@ -341,7 +352,6 @@ def main():
     if args.port_file:
         with open(args.port_file + ".tmp", "w") as f:
             f.write(str(port))
-        import os
         os.rename(args.port_file + ".tmp", args.port_file)
     fakelib.announce(port)
     fakelib.serve_forever(server)

@@ -26,22 +26,21 @@ static void set_result(struct h_provider_payment *pay, int code, const char *des
     char name[32];
     snprintf(name, sizeof(name), "mpesa_%d", code);
     pay->last_payment_error =
-        json_pack("{sssiss}", "code", code == 1 ? "insufficient_funds"
+        json_pack("{sssnsiss}", "code", code == 1 ? "insufficient_funds"
                                   : code == 1037 ? "payer_unreachable"
                                   : code == 1032 ? "canceled_by_payer"
                                                  : name,
-                  "result_code", code, "message", desc != NULL ? desc : "");
+                  "decline_code", "result_code", code, "message", desc != NULL ? desc : "");
   }
 }
 
-/* The callback URLs and the client configuration of p's calls; the URLs are written into
- * urls (2 x 512 bytes). */
+/* The callback URLs (STK push results and reversal results: the same one) and the client
+ * configuration of p's calls; the URLs are written into urls (2 x 512 bytes). */
 static struct h_mpesa_config config_of(const struct h_provider *p, char urls[2][512]) {
   const struct h_config *cfg = p->state;
   snprintf(urls[0], 512, "%s/api/v1/webhooks/mpesa/%s", cfg->mpesa_callback_base_url,
            cfg->mpesa_callback_secret);
-  snprintf(urls[1], 512, "%s/api/v1/webhooks/mpesa/%s/reversal", cfg->mpesa_callback_base_url,
-           cfg->mpesa_callback_secret);
+  memcpy(urls[1], urls[0], 512); /* reversal results come to the same path */
   struct h_mpesa_config c = {
     .api_base = cfg->mpesa_api_base, .consumer_key = cfg->mpesa_consumer_key,
     .consumer_secret = cfg->mpesa_consumer_secret, .shortcode = cfg->mpesa_shortcode,
