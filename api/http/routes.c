@@ -91,6 +91,7 @@ static const struct h_route routes[] = {
   {"GET", "/api/v1/payments/:id", h_payment_get, H_AUTH_USER},
   {"POST", "/api/v1/payments/:id/confirm", h_payment_confirm_post, H_AUTH_USER},
   {"POST", "/api/v1/payments/:id/cancel", h_payment_cancel_post, H_AUTH_USER},
+  {"GET", "/api/v1/payments/:id/receipt", h_payment_receipt_get, H_AUTH_USER},
   {"POST", "/api/v1/payments/:id/refunds", h_refunds_post, H_AUTH_ADMIN},
   {"GET", "/api/v1/payments/:id/refunds", h_refunds_get, H_AUTH_USER},
   {"GET", "/api/v1/payment-methods", h_payment_methods_get, H_AUTH_USER},

@@ -11,6 +11,8 @@ void h_payment_get(struct h_req *rq);
 void h_payment_confirm_post(struct h_req *rq);
 void h_payment_cancel_post(struct h_req *rq);
 void h_payments_config_get(struct h_req *rq);
+/* api/payments/receipts.c */
+void h_payment_receipt_get(struct h_req *rq);
 /* api/payments/refunds.c */
 void h_refunds_post(struct h_req *rq);
 void h_refunds_get(struct h_req *rq);

@@ -6,6 +6,7 @@
 
 #include "core/money.h"
 #include "notifications/outbox.h"
+#include "payments/receipt_repo.h"
 #include "queue/queue.h"
 
 static const char *source_name(enum h_sync_source s) {
@@ -17,15 +18,16 @@ struct h_actor h_payment_system_actor(const char *ip, const char *request_id) {
   return a;
 }
 
-/* Writes one e-mail notice to the payment's owner and remembers its delivery id. */
+/* Writes one e-mail notice to the payment's owner and remembers its delivery id; the data
+ * of its template carry payment_id, amount, currency and receipt_number (NULL: none). */
 static h_result notice(PGconn *conn, const struct h_payment *row, const char *template_key,
                        const char *title, const char *body, long long amount,
-                       struct h_payment_notices *notices) {
+                       const char *receipt_number, struct h_payment_notices *notices) {
   if (notices == NULL || notices->n == H_NOTICES_MAX) {
     return H_OK;
   }
-  json_t *data = json_pack("{sssIss}", "payment_id", row->id, "amount", (json_int_t)amount,
-                           "currency", row->currency);
+  json_t *data = json_pack("{sssIsss:s?}", "payment_id", row->id, "amount", (json_int_t)amount,
+                           "currency", row->currency, "receipt_number", receipt_number);
   h_result r = h_outbox_email(conn, row->user_id, "billing", template_key, title, body, data,
                               notices->ids[notices->n]);
   json_decref(data);
@@ -43,10 +45,17 @@ static h_result status_notice(PGconn *conn, const struct h_payment *row, const c
   char money[64], body[1600];
   h_money_format(c, row->amount, money, sizeof(money));
   if (strcmp(pi->status, "succeeded") == 0) {
-    snprintf(body, sizeof(body), "We received your payment of %s (%s%s%s). Reference: %s.",
-             money, row->payment_type, row->description[0] != '\0' ? ": " : "", row->description,
-             row->id);
-    return notice(conn, row, "payment_receipt", "Payment receipt", body, row->amount, notices);
+    char number[32];
+    h_result r = h_receipt_repo_assign(conn, row->id, number);
+    if (r != H_OK) {
+      return r;
+    }
+    snprintf(body, sizeof(body),
+             "We received your payment of %s (%s%s%s). Receipt %s, reference: %s.", money,
+             row->payment_type, row->description[0] != '\0' ? ": " : "", row->description,
+             number, row->id);
+    return notice(conn, row, "payment_receipt", "Payment receipt", body, row->amount, number,
+                  notices);
   }
   bool failed_later = (strcmp(pi->status, "requires_payment_method") == 0 &&
                        pi->last_payment_error != NULL && source != H_SYNC_ANSWER &&
@@ -58,7 +67,8 @@ static h_result status_notice(PGconn *conn, const struct h_payment *row, const c
              "Your payment of %s could not be completed%s%s. You can try again with another "
              "payment method. Reference: %s.",
              money, why != NULL ? ": " : "", why != NULL ? why : "", row->id);
-    return notice(conn, row, "payment_failed", "Payment failed", body, row->amount, notices);
+    return notice(conn, row, "payment_failed", "Payment failed", body, row->amount, NULL,
+                  notices);
   }
   return H_OK;
 }
@@ -153,7 +163,8 @@ static h_result refund_notice(PGconn *conn, const struct h_refund *refund,
            "We refunded %s of your payment %s. Depending on your bank it shows on your "
            "statement within 5 to 10 days.",
            money, pay.id);
-  return notice(conn, &pay, "payment_refunded", "Refund issued", body, refund->amount, notices);
+  return notice(conn, &pay, "payment_refunded", "Refund issued", body, refund->amount, NULL,
+                notices);
 }
 
 h_result h_payment_sync_refund(PGconn *conn, const struct h_actor *actor,

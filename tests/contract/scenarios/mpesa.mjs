@@ -1,4 +1,5 @@
-// M-Pesa: createPayment with provider mpesa, getPaymentConfig, receiveMpesaCallback.
+// M-Pesa: createPayment with provider mpesa, getPaymentConfig, receiveMpesaCallback, and
+// getPaymentReceipt of the payment the callback settled.
 //
 // The setup starts the fake M-Pesa (tests/fakes/fake_mpesa.py) on a free port and an `mpesa`
 // server pointed at it (the payer answers at once); `main` has no M-Pesa credentials.
@@ -72,6 +73,12 @@ export default async function mpesa(h) {
       },
     },
   });
+  // The payer has answered (the fake answers at once): this callback makes the payment succeed.
+  await new Promise((resolve) => setTimeout(resolve, 300));
+  const settled = await h.call('receiveMpesaCallback', { params: { secret: SECRET }, rawBody: callback,
+    contentType: 'application/json' }, 'mpesa');
+  if (settled.json?.outcome !== 'applied') throw new Error(`setup: the callback: ${settled.status} ${settled.text}`);
+  const paid = res.json.id;
   const M = 'mpesa';
   return [
     {
@@ -112,6 +119,22 @@ export default async function mpesa(h) {
       expect: 200,
       server: M,
       check: (res) => (res.json?.received === true ? [] : JSON.stringify(res.json)),
+    },
+    {
+      name: 'the receipt of a succeeded payment',
+      operationId: 'getPaymentReceipt',
+      request: { params: { id: paid }, auth: payer },
+      expect: 200,
+      server: M,
+      check: (res) => (/^[0-9]{4}-[0-9]{6}$/.test(res.json?.number ?? '') && res.json?.provider_reference === 'NLJ7RT61SV'
+        ? [] : JSON.stringify(res.json)),
+    },
+    {
+      name: 'no receipt before a payment succeeds',
+      operationId: 'getPaymentReceipt',
+      request: { params: { id: randomUUID() }, auth: payer },
+      expect: 404,
+      server: M,
     },
     {
       name: 'a wrong secret is a 404',
