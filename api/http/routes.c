@@ -105,6 +105,7 @@ static const struct h_route routes[] = {
   {"GET", "/api/v1/admin/reconciliations", h_reconciliations_get, H_AUTH_ADMIN},
   {"GET", "/api/v1/admin/reconciliations/:id", h_reconciliation_get, H_AUTH_ADMIN},
   {"POST", "/api/v1/admin/payments/:id/sync", h_payment_sync_post, H_AUTH_ADMIN},
+  {"GET", "/api/v1/admin/payments/summary", h_admin_payment_summary_get, H_AUTH_ADMIN},
 
   {"POST", "/api/v1/webhooks/sms/status", h_webhook_sms_status_post, H_AUTH_NONE},
   {NULL, NULL, NULL, H_AUTH_NONE},

@@ -175,16 +175,6 @@ static const char *filter(const struct h_req *rq, const char *name, bool (*valid
   return v;
 }
 
-static const char *filter_time(const struct h_req *rq, const char *name,
-                               struct h_field_errors *fe) {
-  const char *v = h_req_param(rq, name);
-  if (v != NULL && !h_valid_timestamp(v)) {
-    h_field_error(fe, name, "invalid_timestamp", "Must be an RFC 3339 timestamp.");
-    return NULL;
-  }
-  return v;
-}
-
 void h_payments_get(struct h_req *rq) {
   struct h_field_errors fe = {0};
   struct h_page page;
@@ -192,8 +182,8 @@ void h_payments_get(struct h_req *rq) {
   struct h_payment_filter f = {
     .status = filter(rq, "status", h_payment_status_valid, &fe),
     .payment_type = filter(rq, "payment_type", h_payment_type_valid, &fe),
-    .created_gte = filter_time(rq, "created_gte", &fe),
-    .created_lte = filter_time(rq, "created_lte", &fe),
+    .created_gte = h_payment_param_time(rq, "created_gte", &fe),
+    .created_lte = h_payment_param_time(rq, "created_lte", &fe),
   };
   if (h_field_errors_count(&fe) > 0) {
     h_reply_field_errors(rq, &fe);

@@ -1,5 +1,5 @@
 // M-Pesa: createPayment with provider mpesa, getPaymentConfig, receiveMpesaCallback, and
-// getPaymentReceipt of the payment the callback settled.
+// getPaymentReceipt of the payment the callback settled, getPaymentSummary.
 //
 // The setup starts the fake M-Pesa (tests/fakes/fake_mpesa.py) on a free port and an `mpesa`
 // server pointed at it (the payer answers at once); `main` has no M-Pesa credentials.
@@ -134,6 +134,28 @@ export default async function mpesa(h) {
       operationId: 'getPaymentReceipt',
       request: { params: { id: randomUUID() }, auth: payer },
       expect: 404,
+      server: M,
+    },
+    {
+      name: 'the payment figures of a period',
+      operationId: 'getPaymentSummary',
+      request: { query: { from: '2026-01-01T00:00:00Z', to: '2026-12-31T00:00:00Z' }, auth: 'admin' },
+      expect: 200,
+      server: M,
+    },
+    {
+      name: 'a period that ends before it starts',
+      operationId: 'getPaymentSummary',
+      request: { query: { from: '2026-03-02T00:00:00Z', to: '2026-03-01T00:00:00Z' }, auth: 'admin' },
+      expect: 400,
+      server: M,
+      check: code('invalid_period'),
+    },
+    {
+      name: 'users do not see the figures',
+      operationId: 'getPaymentSummary',
+      request: { auth: payer },
+      expect: 403,
       server: M,
     },
     {

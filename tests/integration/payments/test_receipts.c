@@ -1,6 +1,7 @@
 /* Integration: receipts - a number per succeeded payment, sequential per year without gaps
  * under concurrency, GET /payments/{id}/receipt as JSON and as HTML, the receipt e-mail, and
- * who may read a receipt. Against the fake Stripe. */
+ * who may read a receipt; the figures of GET /admin/payments/summary and /metrics. Against
+ * the fake Stripe. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -180,12 +181,102 @@ static void test_numbers_under_concurrency(void **state) {
   assert_gapless(); /* distinct (UNIQUE), from 1, no gap, ending at the counter */
 }
 
+static void summary(const char *token, const char *query, struct th_response *r) {
+  char path[400];
+  snprintf(path, sizeof(path), "/api/v1/admin/payments/summary%s", query);
+  th_call(&srv, token, "GET", path, NULL, NULL, r);
+}
+
+static void test_summary(void **state) {
+  (void)state;
+  char *from = th_sql_text("SELECT to_char(now() AT TIME ZONE 'UTC',"
+                           " 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"') WHERE $1 = $1", "x");
+  char a[37], b[37];
+  snprintf(a, sizeof(a), "%s", pf_pay(&srv, payer, PAID, 201));
+  snprintf(b, sizeof(b), "%s", pf_pay(&srv, payer, PAID, 201));
+  pf_pay(&srv, payer, "{\"amount\":900,\"currency\":\"EUR\",\"payment_type\":\"other\"}", 201);
+  char path[128];
+  snprintf(path, sizeof(path), "/api/v1/payments/%s/refunds", a);
+  struct th_response r;
+  pf_call(&srv, admin, "POST", path, "summary-refund",
+          "{\"amount\":1000,\"reason\":\"requested_by_customer\"}", &r);
+  assert_int_equal(r.status, 201);
+  th_response_free(&r);
+  long fees = th_sql_long("SELECT sum(fee_provider + fee_platform) FROM payments"
+                          " WHERE id IN ($1::uuid, '" "00000000-0000-0000-0000-000000000000')", a);
+  fees += th_sql_long("SELECT fee_provider + fee_platform FROM payments WHERE id = $1::uuid", b);
+  char query[200];
+  snprintf(query, sizeof(query), "?from=%s&to=2999-01-01T00:00:00Z", from);
+  summary(admin, query, &r);
+  th_assert_error(&r, 400, "invalid_period"); /* more than 366 days */
+  th_response_free(&r);
+  char *to = th_sql_text("SELECT to_char((now() + interval '1 minute') AT TIME ZONE 'UTC',"
+                         " 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"') WHERE $1 = $1", "x");
+  snprintf(query, sizeof(query), "?from=%s&to=%s", from, to);
+  summary(admin, query, &r);
+  assert_int_equal(r.status, 200);
+  th_assert_json_subset("{\"object\":\"payment_summary\",\"by_status\":["
+                        "{\"currency\":\"EUR\",\"status\":\"requires_payment_method\","
+                        "\"count\":1,\"volume\":900},"
+                        "{\"currency\":\"USD\",\"status\":\"succeeded\",\"count\":2,"
+                        "\"volume\":5000}]}", r.json);
+  json_t *usd = json_array_get(json_object_get(r.json, "by_currency"), 1);
+  char want[300];
+  snprintf(want, sizeof(want),
+           "{\"currency\":\"USD\",\"succeeded_count\":2,\"volume\":5000,\"refund_count\":1,"
+           "\"refunded\":1000,\"dispute_count\":0,\"disputed\":0,\"net\":%ld}",
+           5000 - 1000 - fees);
+  th_assert_json_subset(want, usd);
+  th_response_free(&r);
+  /* the same figures (all time) on /metrics */
+  th_call(&srv, NULL, "GET", "/metrics", NULL, NULL, &r);
+  assert_int_equal(r.status, 200);
+  assert_non_null(strstr(r.body, "herald_payments_count{currency=\"USD\",status=\"succeeded\"}"));
+  assert_non_null(strstr(r.body, "herald_payments_refunded{currency=\"USD\"}"));
+  assert_non_null(strstr(r.body, "herald_payments_fees{currency=\"USD\",kind=\"provider\"}"));
+  th_response_free(&r);
+  free(from);
+  free(to);
+}
+
+static void test_summary_bad_input(void **state) {
+  (void)state;
+  static const struct {
+    const char *query, *param, *code;
+  } cases[] = {
+    {"?from=yesterday", "from", "invalid_timestamp"},
+    {"?to=2026-13-01T00:00:00Z", "to", "invalid_timestamp"},
+    {"?from=2026-03-02T00:00:00Z&to=2026-03-01T00:00:00Z", "from", "invalid_period"},
+    {"?from=2026-03-01T00:00:00Z&to=2026-03-01T00:00:00Z", "from", "invalid_period"},
+  };
+  for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+    struct th_response r;
+    summary(admin, cases[i].query, &r);
+    if (strcmp(cases[i].code, "invalid_period") == 0) {
+      th_assert_error(&r, 400, cases[i].code);
+      assert_string_equal(th_str(json_object_get(r.json, "error"), "param"), cases[i].param);
+    } else {
+      th_assert_field_error(&r, cases[i].param, cases[i].code);
+    }
+    th_response_free(&r);
+  }
+  struct th_response r;
+  summary(payer, "", &r);
+  assert_int_equal(r.status, 403);
+  th_response_free(&r);
+  summary(admin, "", &r); /* the last 30 days */
+  assert_int_equal(r.status, 200);
+  th_response_free(&r);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
     cmocka_unit_test(test_json_and_email),
     cmocka_unit_test(test_html),
     cmocka_unit_test(test_who_and_when),
     cmocka_unit_test(test_numbers_under_concurrency),
+    cmocka_unit_test(test_summary),
+    cmocka_unit_test(test_summary_bad_input),
   };
   return cmocka_run_group_tests(tests, setup, teardown);
 }
