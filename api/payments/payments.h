@@ -13,6 +13,11 @@ void h_payment_cancel_post(struct h_req *rq);
 void h_payments_config_get(struct h_req *rq);
 /* api/payments/receipts.c */
 void h_payment_receipt_get(struct h_req *rq);
+/* api/payments/refund_requests.c */
+void h_refund_requests_post(struct h_req *rq);
+void h_admin_refund_requests_get(struct h_req *rq);
+void h_admin_refund_request_approve_post(struct h_req *rq);
+void h_admin_refund_request_reject_post(struct h_req *rq);
 /* api/payments/refunds.c */
 void h_refunds_post(struct h_req *rq);
 void h_refunds_get(struct h_req *rq);
