@@ -1,5 +1,6 @@
 // M-Pesa: createPayment with provider mpesa, getPaymentConfig, receiveMpesaCallback, and
-// getPaymentReceipt of the payment the callback settled, getPaymentSummary.
+// getPaymentReceipt and the refund requests of the payment the callback settled,
+// getPaymentSummary.
 //
 // The setup starts the fake M-Pesa (tests/fakes/fake_mpesa.py) on a free port and an `mpesa`
 // server pointed at it (the payer answers at once); `main` has no M-Pesa credentials.
@@ -25,6 +26,8 @@ export const servers = {
     HERALD_MPESA_PASSKEY: 'herald-passkey',
     HERALD_MPESA_CALLBACK_BASE_URL: 'http://127.0.0.1:1',
     HERALD_MPESA_CALLBACK_SECRET: SECRET,
+    HERALD_MPESA_INITIATOR: 'testapi',
+    HERALD_MPESA_SECURITY_CREDENTIAL: 'c2VjdXJpdHktY3JlZGVudGlhbA==',
     HERALD_PAYMENT_DEFAULT_PROVIDER: 'mpesa',
     HERALD_STRIPE_PUBLISHABLE_KEY: 'pk_test_contract',
     HERALD_AUTH_RATE_LIMIT: '1000000',
@@ -62,24 +65,37 @@ export default async function mpesa(h) {
   const payer = { token: account.access };
   const key = () => ({ 'Idempotency-Key': randomUUID() });
   const push = { amount: 15000, currency: 'KES', payment_type: 'venue_booking', phone: '+254708374149' };
-  const res = await h.call('createPayment', { headers: key(), body: push, auth: payer }, 'mpesa');
-  if (res.status !== 201) throw new Error(`setup: an M-Pesa payment: ${res.status} ${res.text.slice(0, 300)}`);
-  const callback = JSON.stringify({
-    Body: {
-      stkCallback: {
-        MerchantRequestID: '29115-34620561-1', CheckoutRequestID: res.json.provider_payment_intent_id, ResultCode: 0,
-        ResultDesc: 'The service request is processed successfully.',
-        CallbackMetadata: { Item: [{ Name: 'Amount', Value: 150 }, { Name: 'MpesaReceiptNumber', Value: 'NLJ7RT61SV' }] },
-      },
-    },
-  });
-  // The payer has answered (the fake answers at once): this callback makes the payment succeed.
-  await new Promise((resolve) => setTimeout(resolve, 300));
-  const settled = await h.call('receiveMpesaCallback', { params: { secret: SECRET }, rawBody: callback,
-    contentType: 'application/json' }, 'mpesa');
-  if (settled.json?.outcome !== 'applied') throw new Error(`setup: the callback: ${settled.status} ${settled.text}`);
-  const paid = res.json.id;
   const M = 'mpesa';
+  // A succeeded M-Pesa payment: the push, then (the fake's payer answers at once) its callback.
+  const settledPayment = async (receipt) => {
+    const made = await h.call('createPayment', { headers: key(), body: push, auth: payer }, M);
+    if (made.status !== 201) throw new Error(`setup: an M-Pesa payment: ${made.status} ${made.text.slice(0, 300)}`);
+    const text = JSON.stringify({
+      Body: {
+        stkCallback: {
+          MerchantRequestID: '29115-34620561-1', CheckoutRequestID: made.json.provider_payment_intent_id, ResultCode: 0,
+          ResultDesc: 'The service request is processed successfully.',
+          CallbackMetadata: { Item: [{ Name: 'Amount', Value: 150 }, { Name: 'MpesaReceiptNumber', Value: receipt }] },
+        },
+      },
+    });
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    const settled = await h.call('receiveMpesaCallback', { params: { secret: SECRET }, rawBody: text,
+      contentType: 'application/json' }, M);
+    if (settled.json?.outcome !== 'applied') throw new Error(`setup: the callback: ${settled.status} ${settled.text}`);
+    return { id: made.json.id, callback: text };
+  };
+  const first = await settledPayment('NLJ7RT61SV');
+  const second = await settledPayment('NLJ7RT61SW');
+  const paid = first.id;
+  const callback = first.callback;
+  const ask = async (payment, reason) => {
+    const made = await h.call('createRefundRequest', { params: { id: payment }, body: { reason, amount: 5000 }, auth: payer }, M);
+    if (made.status !== 201) throw new Error(`setup: a refund request: ${made.status} ${made.text.slice(0, 300)}`);
+    return made.json.id;
+  };
+  const toReject = await ask(paid, 'Rain'); // rejected below, then the payment is asked again
+  const toApprove = await ask(second.id, 'Booked the wrong court');
   return [
     {
       name: 'an M-Pesa STK push (the default provider here)',
@@ -156,6 +172,72 @@ export default async function mpesa(h) {
       operationId: 'getPaymentSummary',
       request: { auth: payer },
       expect: 403,
+      server: M,
+    },
+    {
+      name: 'a second open request of one payment',
+      operationId: 'createRefundRequest',
+      request: { params: { id: paid }, body: { reason: 'Again' }, auth: payer },
+      expect: 409,
+      server: M,
+      check: code('refund_request_open'),
+    },
+    {
+      name: 'admins list the pending requests',
+      operationId: 'listRefundRequests',
+      request: { query: { status: 'pending', limit: 10 }, auth: 'admin' },
+      expect: 200,
+      server: M,
+    },
+    {
+      name: 'an unknown status filter',
+      operationId: 'listRefundRequests',
+      request: { query: { status: 'open' }, auth: 'admin' },
+      expect: 400,
+      server: M,
+    },
+    {
+      name: 'rejecting needs a reason',
+      operationId: 'rejectRefundRequest',
+      request: { params: { id: toReject }, body: {}, auth: 'admin' },
+      expect: 400,
+      server: M,
+    },
+    {
+      name: 'an admin rejects a request with a reason',
+      operationId: 'rejectRefundRequest',
+      request: { params: { id: toReject }, body: { reason: 'The court was booked.' }, auth: 'admin' },
+      expect: 200,
+      server: M,
+      check: (res) => (res.json?.status === 'rejected' ? [] : `status ${res.json?.status}`),
+    },
+    {
+      name: 'a decided request cannot be rejected again',
+      operationId: 'rejectRefundRequest',
+      request: { params: { id: toReject }, body: { reason: 'Twice' }, auth: 'admin' },
+      expect: 404,
+      server: M,
+    },
+    {
+      name: 'the payer asks again once the request is decided',
+      operationId: 'createRefundRequest',
+      request: { params: { id: paid }, body: { reason: 'It rained all day.' }, auth: payer },
+      expect: 201,
+      server: M,
+    },
+    {
+      name: 'an admin approves part of a request: the reversal is asked for',
+      operationId: 'approveRefundRequest',
+      request: { params: { id: toApprove }, body: { amount: 3000 }, auth: 'admin' },
+      expect: 200,
+      server: M,
+      check: (res) => (res.json?.status === 'approved' && res.json?.refund_id ? [] : JSON.stringify(res.json)),
+    },
+    {
+      name: 'a decided request cannot be approved again',
+      operationId: 'approveRefundRequest',
+      request: { params: { id: toApprove }, auth: 'admin' },
+      expect: 404,
       server: M,
     },
     {
