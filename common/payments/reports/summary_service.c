@@ -2,6 +2,7 @@
 #include "payments/reports/summary_service.h"
 
 #include <pthread.h>
+#include <stdio.h>
 #include <string.h>
 #include <time.h>
 
@@ -59,19 +60,18 @@ static long long num(const json_t *obj, const char *name) {
 static void render(const json_t *figures, FILE *out) {
   size_t i;
   const json_t *row;
-  fprintf(out, "# HELP herald_payments_count Payments by currency and status.\n"
-               "# TYPE herald_payments_count gauge\n");
-  json_array_foreach(json_object_get(figures, "by_status"), i, row) {
-    char status[64];
-    snprintf(status, sizeof(status), "%s\"", json_string_value(json_object_get(row, "status")));
-    gauge(out, "herald_payments_count", row, "status=\"", status, num(row, "count"));
-  }
-  fprintf(out, "# HELP herald_payments_volume Minor units by currency and status.\n"
-               "# TYPE herald_payments_volume gauge\n");
-  json_array_foreach(json_object_get(figures, "by_status"), i, row) {
-    char status[64];
-    snprintf(status, sizeof(status), "%s\"", json_string_value(json_object_get(row, "status")));
-    gauge(out, "herald_payments_volume", row, "status=\"", status, num(row, "volume"));
+  static const char *const by_status[] = {"count", "volume", NULL};
+  for (size_t k = 0; by_status[k] != NULL; k++) {
+    char name[64];
+    snprintf(name, sizeof(name), "herald_payments_%s", by_status[k]);
+    fprintf(out, "# HELP %s Payments (%s, minor units for volume) by currency and status.\n"
+                 "# TYPE %s gauge\n", name, by_status[k], name);
+    json_array_foreach(json_object_get(figures, "by_status"), i, row) {
+      char status[64];
+      snprintf(status, sizeof(status), "%s\"",
+               json_string_value(json_object_get(row, "status")));
+      gauge(out, name, row, "status=\"", status, num(row, by_status[k]));
+    }
   }
   static const char *const totals[] = {"refunded", "disputed", "net", NULL};
   for (size_t k = 0; totals[k] != NULL; k++) {
