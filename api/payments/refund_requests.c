@@ -2,6 +2,7 @@
  * GET /api/v1/admin/refund-requests, POST .../{id}/approve and .../{id}/reject. */
 #include <string.h>
 
+#include "http/idempotency.h"
 #include "http/request.h"
 #include "payments/payment_http.h"
 #include "payments/payments.h"
@@ -38,14 +39,14 @@ void h_refund_requests_post(struct h_req *rq) {
   h_reject_unknown(body, allowed, &fe);
   long long amount = field_amount(body, &fe);
   const char *reason = field_reason(body, &fe);
-  if (h_field_errors_count(&fe) > 0) {
-    h_reply_field_errors(rq, &fe);
+  struct h_idem idem;
+  if (!h_http_idem_begin_valid(rq, &fe, &idem)) {
     return;
   }
   struct h_actor actor = h_actor_of(rq);
   struct h_error err;
   json_t *request = NULL;
-  h_result r = h_refund_request_create(rq->app, &actor, rq->user_id, id, amount, reason,
+  h_result r = h_refund_request_create(rq->app, &actor, rq->user_id, id, amount, reason, &idem,
                                        &request, &err);
   h_payment_send(rq, r, H_OUTCOME_CREATED, request, &err);
 }

@@ -18,6 +18,9 @@ struct op {
   long long amount;
   json_t *out;
   json_t *deliveries; /* e-mail delivery ids to push after COMMIT */
+  const struct h_idem *idem;     /* create: the Idempotency-Key, may be inactive */
+  h_result refused;              /* create: a final refusal to store under it */
+  const struct h_error *refusal;
 };
 
 /* Audits the request's new state and e-mails whom it concerns (in the open transaction). */
@@ -56,7 +59,14 @@ static h_result create_tx(PGconn *conn, void *arg) {
   struct op *o = arg;
   h_result r = h_refund_request_repo_insert(conn, o->payment_id, o->user_id, o->amount,
                                             o->reason, &o->out);
-  return r == H_OK ? record(conn, o, "refund_request.created") : r;
+  r = r == H_OK ? record(conn, o, "refund_request.created") : r;
+  return r == H_OK ? h_idem_complete(conn, o->idem, H_OUTCOME_CREATED, o->out) : r;
+}
+
+/* Stores a final refusal (no such payment, not refundable) under the key. */
+static h_result refusal_tx(PGconn *conn, void *arg) {
+  struct op *o = arg;
+  return h_idem_complete_error(conn, o->idem, o->refused, o->refusal);
 }
 
 /* Moves the request from -> to; records the decision when it is one. */
@@ -106,11 +116,19 @@ static h_result finish(struct h_app *app, struct op *o, h_result r, json_t **req
 
 h_result h_refund_request_create(struct h_app *app, const struct h_actor *actor,
                                  const char *user_id, const char *payment_id, long long amount,
-                                 const char *reason, json_t **request, struct h_error *err) {
+                                 const char *reason, const struct h_idem *idem,
+                                 json_t **request, struct h_error *err) {
   struct op o = {.actor = actor, .user_id = user_id, .payment_id = payment_id, .amount = amount,
-                 .reason = reason, .deliveries = json_array()};
+                 .reason = reason, .deliveries = json_array(), .idem = idem};
   memset(err, 0, sizeof(*err));
-  return finish(app, &o, h_db_tx(app->db, create_tx, &o), request, err);
+  h_result r = finish(app, &o, h_db_tx(app->db, create_tx, &o), request, err);
+  bool final = r == H_ERR_NOT_FOUND || r == H_ERR_UNPROCESSABLE;
+  o.refused = r;
+  o.refusal = err;
+  if (r != H_OK && (!final || h_db_tx(app->db, refusal_tx, &o) != H_OK)) {
+    h_idem_abort(app->db, idem); /* not final (a conflict may clear): the retry runs again */
+  }
+  return r;
 }
 
 h_result h_refund_request_reject(struct h_app *app, const struct h_actor *actor, const char *id,

@@ -16,13 +16,17 @@
 #include "audit/audit.h"
 #include "core/errors.h"
 #include "core/page.h"
+#include "store/idempotency.h"
 
 /* amount <= 0: the whole refundable remainder. H_ERR_NOT_FOUND for no such payment of
  * user_id; H_ERR_UNPROCESSABLE (payment_not_refundable) for one not succeeded or without
- * that much left; H_ERR_CONFLICT (refund_request_open) while another request is open. */
+ * that much left; H_ERR_CONFLICT (refund_request_open) while another request is open. The
+ * request, or a final failure (404, 422), is stored under idem's Idempotency-Key in the same
+ * transaction (a replay is exact); other failures release the key. */
 h_result h_refund_request_create(struct h_app *app, const struct h_actor *actor,
                                  const char *user_id, const char *payment_id, long long amount,
-                                 const char *reason, json_t **request, struct h_error *err);
+                                 const char *reason, const struct h_idem *idem,
+                                 json_t **request, struct h_error *err);
 
 /* Approves pending request id: refunds amount (<= 0: what the request asked) of its payment.
  * H_ERR_NOT_FOUND when no pending request has this id; a failed refund leaves the request

@@ -228,12 +228,35 @@ static void test_bad_input(void **state) {
   th_response_free(&r);
 }
 
+static void test_idempotency_key(void **state) {
+  (void)state;
+  char pay[37], path[128], first[37];
+  snprintf(pay, sizeof(pay), "%s", pf_pay(&srv, payer, PAID, 201));
+  snprintf(path, sizeof(path), "/api/v1/payments/%s/refund-requests", pay);
+  struct th_response r;
+  pf_call(&srv, payer, "POST", path, "rr-key-1", "{\"reason\":\"Twice charged\"}", &r);
+  assert_int_equal(r.status, 201);
+  snprintf(first, sizeof(first), "%s", th_str(r.json, "id"));
+  th_response_free(&r);
+  pf_call(&srv, payer, "POST", path, "rr-key-1", "{\"reason\":\"Twice charged\"}", &r);
+  assert_int_equal(r.status, 201); /* the same answer, not a 409 */
+  assert_string_equal(th_str(r.json, "id"), first);
+  assert_non_null(th_header(&r, "Idempotent-Replayed"));
+  th_response_free(&r);
+  pf_call(&srv, payer, "POST", path, "rr-key-1", "{\"reason\":\"Another\"}", &r);
+  th_assert_error(&r, 400, "idempotency_key_reused");
+  th_response_free(&r);
+  assert_int_equal(th_sql_long("SELECT count(*) FROM refund_requests WHERE payment_id = $1::uuid",
+                               pay), 1);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
     cmocka_unit_test(test_approve_partial),
     cmocka_unit_test(test_reject),
     cmocka_unit_test(test_two_admins_at_once),
     cmocka_unit_test(test_bad_input),
+    cmocka_unit_test(test_idempotency_key),
   };
   return cmocka_run_group_tests(tests, setup, teardown);
 }
