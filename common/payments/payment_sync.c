@@ -2,11 +2,13 @@
 #include "payments/payment_sync.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "core/money.h"
 #include "notifications/outbox.h"
 #include "payments/receipt_repo.h"
+#include "payments/receipt_service.h"
 #include "queue/queue.h"
 
 static const char *source_name(enum h_sync_source s) {
@@ -54,8 +56,19 @@ static h_result status_notice(PGconn *conn, const struct h_payment *row, const c
              "We received your payment of %s (%s%s%s). Receipt %s, reference: %s.", money,
              row->payment_type, row->description[0] != '\0' ? ": " : "", row->description,
              number, row->id);
-    return notice(conn, row, "payment_receipt", "Payment receipt", body, row->amount, number,
-                  notices);
+    json_t *data = json_pack("{sssssIssssssss}", "payment_id", row->id, "receipt_number",
+                             number, "amount", (json_int_t)row->amount, "amount_display", money,
+                             "currency", row->currency, "payment_type", row->payment_type,
+                             "description", row->description);
+    char *subject = NULL, *text = NULL;
+    r = h_payment_receipt_mail(conn, data, "Payment receipt", body, &subject, &text);
+    if (r == H_OK) {
+      r = notice(conn, row, "payment_receipt", subject, text, row->amount, number, notices);
+    }
+    free(subject);
+    free(text);
+    json_decref(data);
+    return r;
   }
   bool failed_later = (strcmp(pi->status, "requires_payment_method") == 0 &&
                        pi->last_payment_error != NULL && source != H_SYNC_ANSWER &&

@@ -8,6 +8,7 @@
 #include "payments/receipt_repo.h"
 #include "store/db.h"
 #include "templates/template.h"
+#include "templates/template_repo.h"
 
 /* The HTML page; {{...}} are receipt members, HTML-escaped by the renderer. */
 static const char *const page =
@@ -85,4 +86,23 @@ char *h_payment_receipt_html(const json_t *receipt) {
   }
   json_decref(data);
   return out;
+}
+
+h_result h_payment_receipt_mail(PGconn *conn, const json_t *data, const char *subject,
+                                const char *text, char **out_subject, char **out_text) {
+  json_t *tpl = NULL, *out = NULL;
+  struct h_template_error err;
+  h_result r = h_template_repo_get(conn, "payment_receipt", &tpl);
+  const json_t *email = NULL;
+  if (r == H_OK && h_template_render_channels(json_object_get(tpl, "channels"), data, &out,
+                                              &err) == H_OK) {
+    email = json_object_get(out, "email");
+  }
+  const char *s = json_string_value(json_object_get(email, "subject"));
+  const char *t = json_string_value(json_object_get(email, "text"));
+  *out_subject = h_strdup(s != NULL && t != NULL ? s : subject);
+  *out_text = h_strdup(s != NULL && t != NULL ? t : text);
+  json_decref(out);
+  json_decref(tpl);
+  return r == H_ERR_NOT_FOUND ? H_OK : r;
 }

@@ -7,6 +7,7 @@
 #define HERALD_RECEIPT_SERVICE_H
 
 #include <jansson.h>
+#include <libpq-fe.h>
 
 #include "app/app.h"
 #include "core/errors.h"
@@ -23,5 +24,13 @@ h_result h_payment_receipt(struct h_app *app, const struct h_payment_viewer *v, 
 /* The receipt (borrowed) as a small standalone HTML page in a new string (caller frees);
  * every value is HTML-escaped. */
 char *h_payment_receipt_html(const json_t *receipt);
+
+/* The receipt e-mail's subject and text, in the caller's transaction: the e-mail channel of
+ * the template "payment_receipt" rendered with data (borrowed: payment_id, receipt_number,
+ * amount, amount_display, currency, payment_type, description) when an admin has made that
+ * template and it renders, else subject and text as given. *out_subject and *out_text are
+ * new strings (caller frees). */
+h_result h_payment_receipt_mail(PGconn *conn, const json_t *data, const char *subject,
+                                const char *text, char **out_subject, char **out_text);
 
 #endif

@@ -181,6 +181,33 @@ static void test_numbers_under_concurrency(void **state) {
   assert_gapless(); /* distinct (UNIQUE), from 1, no gap, ending at the counter */
 }
 
+static void test_mail_from_template(void **state) {
+  (void)state;
+  struct th_response r;
+  th_call(&srv, admin, "POST", "/api/v1/admin/templates",
+          "{\"key\":\"payment_receipt\",\"name\":\"Receipt\",\"channels\":{\"email\":{"
+          "\"subject\":\"Receipt {{receipt_number}}\",\"text\":\"You paid {{amount_display}}"
+          " for {{description}}.\"}}}", NULL, &r);
+  assert_int_equal(r.status, 201);
+  th_response_free(&r);
+  char id[37];
+  snprintf(id, sizeof(id), "%s", pf_pay(&srv, payer, PAID, 201));
+  char *number = th_sql_text("SELECT receipt_number FROM payments WHERE id = $1", id);
+  char *title = th_sql_text("SELECT title FROM notifications WHERE data->>'payment_id' = $1"
+                            " AND template_key = 'payment_receipt'", id);
+  char want[64];
+  snprintf(want, sizeof(want), "Receipt %s", number);
+  assert_string_equal(title, want);
+  pf_assert_db("SELECT body FROM notifications WHERE data->>'payment_id' = $1"
+               " AND template_key = 'payment_receipt'", id,
+               "You paid 25.00 USD for Spring <open> & \"cup\".");
+  free(number);
+  free(title);
+  th_call(&srv, admin, "DELETE", "/api/v1/admin/templates/payment_receipt", NULL, NULL, &r);
+  assert_int_equal(r.status, 204);
+  th_response_free(&r);
+}
+
 static void summary(const char *token, const char *query, struct th_response *r) {
   char path[400];
   snprintf(path, sizeof(path), "/api/v1/admin/payments/summary%s", query);
@@ -275,6 +302,7 @@ int main(void) {
     cmocka_unit_test(test_html),
     cmocka_unit_test(test_who_and_when),
     cmocka_unit_test(test_numbers_under_concurrency),
+    cmocka_unit_test(test_mail_from_template),
     cmocka_unit_test(test_summary),
     cmocka_unit_test(test_summary_bad_input),
   };
