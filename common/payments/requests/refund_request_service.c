@@ -8,7 +8,6 @@
 #include "payments/refund_service.h"
 #include "payments/requests/refund_request_repo.h"
 #include "queue/queue.h"
-#include "reconcile/reconcile_repo.h"
 #include "store/db.h"
 #include "store/idempotency.h"
 
@@ -36,8 +35,11 @@ static h_result record(PGconn *conn, struct op *o, const char *action) {
   if (strcmp(status, "pending") == 0) {
     snprintf(body, sizeof(body), "A refund of payment %s was requested: %s", payment,
              json_string_value(json_object_get(o->out, "reason")));
-    return h_reconcile_repo_notify_admins(conn, "refund_requested", "Refund requested", body,
-                                          o->deliveries);
+    json_t *data = json_pack("{ssss}", "refund_request_id", id, "payment_id", payment);
+    r = h_outbox_email_admins(conn, "billing", "refund_requested", "Refund requested", body,
+                              data, o->deliveries);
+    json_decref(data);
+    return r;
   }
   const char *why = json_string_value(json_object_get(o->out, "decision_reason"));
   snprintf(body, sizeof(body), "Your refund request for payment %s was %s%s%s.", payment, status,
