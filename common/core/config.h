@@ -143,6 +143,20 @@ struct h_config {
   int stripe_timeout_ms;
   int stripe_max_retries;
   int stripe_webhook_tolerance_s;
+  char *stripe_publishable_key;
+  char *payment_default_provider;
+  /* M-Pesa Daraja (payments/mpesa/mpesa.h) */
+  char *mpesa_api_base;
+  char *mpesa_consumer_key;
+  char *mpesa_consumer_secret;
+  char *mpesa_shortcode;
+  char *mpesa_passkey;
+  char *mpesa_callback_base_url;
+  char *mpesa_callback_secret;
+  char *mpesa_callback_allow_ips;
+  char *mpesa_initiator;
+  char *mpesa_security_credential;
+  int mpesa_timeout_ms;
   int payment_max_amount;
   char *payment_currencies;
   char *payment_provider_fees;
