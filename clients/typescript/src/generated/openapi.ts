@@ -1020,6 +1020,245 @@ export type paths = {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/plans": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List the plans on offer
+         * @description The active subscription plans, newest first.
+         */
+        get: operations["listPlans"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/admin/plans": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List every plan
+         * @description **Admins only.** Every plan, archived ones included, newest first.
+         */
+        get: operations["listAllPlans"];
+        put?: never;
+        /**
+         * Create a subscription plan
+         * @description **Admins only.** Creates the plan at Stripe first (a product and a recurring price; a 503
+         *     when Stripe does not answer, and nothing is stored), then in Herald. Amount, currency and
+         *     interval never change afterwards: a new price is a new plan (archive the old one).
+         */
+        post: operations["createPlan"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/admin/plans/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The plan's id (anything that is not a UUID is a 404).
+                 * @example 3c1f7a2e-9b4d-4e8a-b6c2-0d5e7f9a1b23
+                 */
+                id: string;
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /**
+         * Rename, change the trial of or archive a plan
+         * @description **Admins only.** `name` renames the plan (and its Stripe product), `trial_days` applies to
+         *     new subscriptions, `active: false` archives it: no new subscribers, existing subscriptions go on.
+         */
+        patch: operations["updatePlan"];
+        trace?: never;
+    };
+    "/api/v1/subscriptions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List the caller's subscriptions
+         * @description The caller's subscriptions, newest first.
+         */
+        get: operations["listSubscriptions"];
+        put?: never;
+        /**
+         * Subscribe to a plan
+         * @description Subscribes the caller to an active plan at Stripe, paying with `payment_method_id` (a saved
+         *     method's id) or the default saved method; a plan with a trial needs none until the trial
+         *     ends. The answer is the subscription as Stripe made it (`active`, `trialing`, or
+         *     `incomplete` when the first payment failed). One subscription that is not over per user
+         *     (409 `already_subscribed`: change its plan instead). The status never comes from the client:
+         *     Stripe's answers and webhooks (`customer.subscription.*`, `invoice.paid`,
+         *     `invoice.payment_failed`) set it. Each failed renewal payment is e-mailed to the user; after
+         *     `HERALD_BILLING_MAX_RETRIES` failed attempts of an invoice the subscription is canceled.
+         */
+        post: operations["createSubscription"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/subscriptions/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The subscription's id (anything that is not a UUID is a 404).
+                 * @example 7a9c2e4f-1b3d-4f6a-8c0e-2d4f6a8c0e13
+                 */
+                id: string;
+            };
+            cookie?: never;
+        };
+        /**
+         * Read a subscription
+         * @description One of the caller's subscriptions (another user's is a 404).
+         */
+        get: operations["getSubscription"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/subscriptions/{id}/cancel": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The subscription's id (anything that is not a UUID is a 404).
+                 * @example 7a9c2e4f-1b3d-4f6a-8c0e-2d4f6a8c0e13
+                 */
+                id: string;
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Cancel a subscription
+         * @description Cancels at the end of the paid period (`at_period_end`, the default: the subscription stays
+         *     usable and can be resumed until then) or at once (`at_period_end: false`). 409
+         *     `subscription_canceled` when it has ended already.
+         */
+        post: operations["cancelSubscription"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/subscriptions/{id}/resume": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The subscription's id (anything that is not a UUID is a 404).
+                 * @example 7a9c2e4f-1b3d-4f6a-8c0e-2d4f6a8c0e13
+                 */
+                id: string;
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Resume a subscription
+         * @description Undoes a cancellation at the period's end (409 `not_canceling` when none is pending).
+         */
+        post: operations["resumeSubscription"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/subscriptions/{id}/plan": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The subscription's id (anything that is not a UUID is a 404).
+                 * @example 7a9c2e4f-1b3d-4f6a-8c0e-2d4f6a8c0e13
+                 */
+                id: string;
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Change the plan of a subscription
+         * @description Moves the subscription to another active plan of the same currency (Stripe prorates the
+         *     difference). 409 `same_plan`; 422 `plan_archived`, `currency_mismatch`.
+         */
+        post: operations["changeSubscriptionPlan"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/admin/subscriptions/{id}/sync": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The subscription's id (anything that is not a UUID is a 404).
+                 * @example 7a9c2e4f-1b3d-4f6a-8c0e-2d4f6a8c0e13
+                 */
+                id: string;
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Sync a subscription with Stripe now
+         * @description **Admins only.** Fetches the subscription from Stripe and writes its current state (status,
+         *     period, cancellation, plan) as a webhook would: for when events were lost. An ended
+         *     subscription stays ended. 409 `not_started` when Stripe never made it.
+         */
+        post: operations["syncSubscription"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/webhooks/stripe": {
         parameters: {
             query?: never;
@@ -1771,6 +2010,58 @@ export type paths = {
          *     one is open returns the same job.
          */
         post: operations["syncPayment"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/admin/disputes": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List disputes
+         * @description **Admins only.** Disputes (chargebacks) Stripe reported, newest first, optionally of
+         *     one status. Every active admin gets an e-mail when a dispute opens and when it closes.
+         */
+        get: operations["listDisputes"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/admin/disputes/{id}/evidence": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The dispute's id (anything that is not a UUID is a 404).
+                 * @example 6f0c2a9e-3b1d-4c7e-9a2f-1e5d8b7c6a42
+                 */
+                id: string;
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Submit evidence for a dispute
+         * @description **Admins only.** Sends the text to Stripe as the dispute's evidence and submits it
+         *     for review: the dispute moves to `under_review`. Only while the dispute needs a
+         *     response (`needs_response`, `warning_needs_response`; else 409 `dispute_not_open`).
+         *     When Stripe refuses it (for instance, the dispute closed there meanwhile) the answer
+         *     is 422 with Stripe's code; when Stripe does not answer, 503 with `Retry-After` and
+         *     nothing is recorded. Audited as `dispute.evidence_submitted`.
+         */
+        post: operations["submitDisputeEvidence"];
         delete?: never;
         options?: never;
         head?: never;
@@ -2537,6 +2828,116 @@ export type components = {
             /** @description What the key is for (shown in the list). */
             name: string;
         };
+        /** @description A subscription plan, billed at Stripe as a product with one recurring price. */
+        Plan: {
+            /** @constant */
+            object: "plan";
+            /** Format: uuid */
+            id: string;
+            name: string;
+            /** @description Price of one interval in minor units of `currency`. */
+            amount: number;
+            currency: string;
+            /** @enum {string} */
+            interval: "day" | "week" | "month" | "year";
+            interval_count: number;
+            trial_days: number;
+            /** @description false once archived (no new subscribers). */
+            active: boolean;
+            /** @example stripe */
+            provider: string;
+            provider_product_id: string | null;
+            provider_price_id: string | null;
+            /** Format: date-time */
+            created_at: string;
+            /** Format: date-time */
+            updated_at: string;
+        };
+        PlanCreateRequest: {
+            name: string;
+            /** @description Minor units of `currency`. */
+            amount: number;
+            /** @description An accepted ISO 4217 code (HERALD_PAYMENT_CURRENCIES). */
+            currency: string;
+            /** @enum {string} */
+            interval: "day" | "week" | "month" | "year";
+            /**
+             * @description Intervals between bills (null is the same as absent).
+             * @default 1
+             */
+            interval_count: number | null;
+            /**
+             * @description Free days before the first bill (null is the same as absent).
+             * @default 0
+             */
+            trial_days: number | null;
+        };
+        PlanUpdateRequest: {
+            name?: string;
+            /** @description null is the same as absent. */
+            trial_days?: number | null;
+            /** @description false archives the plan; null is the same as absent. */
+            active?: boolean | null;
+        };
+        /**
+         * @description A user's subscription to a plan. `status` is Stripe's: `trialing`, `active`,
+         *     `past_due` (a renewal payment failed; Stripe retries), `canceled`, `incomplete` (the
+         *     first payment failed), `incomplete_expired`, `unpaid`, `paused`.
+         */
+        Subscription: {
+            /** @constant */
+            object: "subscription";
+            /** Format: uuid */
+            id: string;
+            /** Format: uuid */
+            user_id: string;
+            /** Format: uuid */
+            plan_id: string;
+            /** @enum {string} */
+            status: "incomplete" | "incomplete_expired" | "trialing" | "active" | "past_due" | "unpaid" | "canceled" | "paused";
+            cancel_at_period_end: boolean;
+            /** Format: date-time */
+            current_period_start: string | null;
+            /** Format: date-time */
+            current_period_end: string | null;
+            /** Format: date-time */
+            trial_end: string | null;
+            /**
+             * Format: date-time
+             * @description When it was canceled (or set to cancel at the period's end).
+             */
+            canceled_at: string | null;
+            /** @description Failed payment attempts of the latest unpaid invoice. */
+            failed_attempts: number;
+            /** @example stripe */
+            provider: string;
+            provider_subscription_id: string | null;
+            /** Format: date-time */
+            created_at: string;
+            /** Format: date-time */
+            updated_at: string;
+        };
+        SubscriptionCreateRequest: {
+            /** Format: uuid */
+            plan_id: string;
+            /**
+             * @description A saved payment method's id or a Stripe `pm_...` id; absent or null: the default
+             *     saved method.
+             */
+            payment_method_id?: string | null;
+        };
+        SubscriptionCancelRequest: {
+            /**
+             * @description null is the same as absent.
+             * @default true
+             */
+            at_period_end: boolean | null;
+        };
+        SubscriptionResumeRequest: Record<string, never>;
+        SubscriptionPlanRequest: {
+            /** Format: uuid */
+            plan_id: string;
+        };
         /**
          * @description A payment, backed by one Stripe PaymentIntent. Money is integer minor units of
          *     `currency`. `refunds` is present when one payment is read.
@@ -2584,10 +2985,12 @@ export type components = {
             user_id: string;
             /**
              * @description Stripe's PaymentIntent statuses. Statuses only move forward (a decline sends a
-             *     payment back to `requires_payment_method`); `succeeded` and `canceled` are final.
+             *     payment back to `requires_payment_method`); `succeeded` and `canceled` are final,
+             *     except that a dispute (chargeback) moves a succeeded payment to `disputed`, where
+             *     it stays whatever the dispute's outcome (see `GET /api/v1/admin/disputes`).
              * @enum {string}
              */
-            status: "requires_payment_method" | "requires_confirmation" | "requires_action" | "processing" | "succeeded" | "canceled";
+            status: "requires_payment_method" | "requires_confirmation" | "requires_action" | "processing" | "succeeded" | "canceled" | "failed" | "disputed";
             /** @description Minor units of `currency` (2500 USD is $25.00; 2500 JPY is ¥2500). */
             amount: number;
             /** @description ISO 4217, upper case. */
@@ -3651,6 +4054,17 @@ export type components = {
             items_found: number;
             /** @description Of which no earlier run over the period had reported. */
             items_new: number;
+            /**
+             * @description Dispute outcomes of the period (empty until the run has finished): disputes
+             *     opened in it, and disputes closed in it as won or lost, with the amount lost.
+             */
+            disputes: {
+                opened?: number;
+                won?: number;
+                lost?: number;
+                /** @description Minor units (all currencies added). */
+                lost_amount?: number;
+            };
         };
         ReconciliationItem: {
             /** @constant */
@@ -3716,6 +4130,56 @@ export type components = {
             subject_id: string;
             /** @enum {string} */
             status: "queued" | "running" | "done" | "failed";
+        };
+        /**
+         * @description A dispute (chargeback) of a payment, as Stripe reports it through
+         *     `charge.dispute.created`, `.updated` and `.closed`. Its status moves forward only:
+         *     `needs_response` < `under_review` < `won` | `lost` (`warning_*` for inquiries).
+         */
+        Dispute: {
+            /** @constant */
+            object: "dispute";
+            /** Format: uuid */
+            id: string;
+            /**
+             * Format: uuid
+             * @description The disputed payment (its status is `disputed`).
+             */
+            payment_id: string;
+            /** @example stripe */
+            provider: string;
+            /** @example du_1NZ */
+            provider_dispute_id: string;
+            /** @description Disputed amount in minor units of `currency`. */
+            amount: number;
+            currency: string;
+            /** @description The card network's reason (`fraudulent`, `product_not_received`, ...). */
+            reason: string;
+            /** @enum {string} */
+            status: "warning_needs_response" | "warning_under_review" | "warning_closed" | "needs_response" | "under_review" | "won" | "lost";
+            /**
+             * Format: date-time
+             * @description Evidence must reach Stripe before this time.
+             */
+            evidence_due_by: string | null;
+            has_evidence: boolean;
+            /** @description The evidence text an admin submitted. */
+            evidence_text: string | null;
+            /** Format: date-time */
+            evidence_submitted_at: string | null;
+            /** Format: date-time */
+            closed_at: string | null;
+            /** Format: date-time */
+            created_at: string;
+            /** Format: date-time */
+            updated_at: string;
+        };
+        DisputeEvidence: {
+            /**
+             * @description What the merchant has to say (delivery proof, correspondence, policy), sent to
+             *     Stripe as the dispute's `uncategorized_text` evidence and submitted for review.
+             */
+            text: string;
         };
     };
     responses: {
@@ -6237,7 +6701,7 @@ export interface operations {
                  * @description Only payments in this status.
                  * @example succeeded
                  */
-                status?: "requires_payment_method" | "requires_confirmation" | "requires_action" | "processing" | "succeeded" | "canceled";
+                status?: "requires_payment_method" | "requires_confirmation" | "requires_action" | "processing" | "succeeded" | "canceled" | "failed" | "disputed";
                 /**
                  * @description Only payments of this type.
                  * @example tournament_fee
@@ -6817,6 +7281,570 @@ export interface operations {
             400: components["responses"]["BadRequestBody"];
             401: components["responses"]["Unauthorized"];
             404: components["responses"]["NotFound"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["PaymentsUnavailable"];
+        };
+    };
+    listPlans: {
+        parameters: {
+            query?: {
+                /**
+                 * @description How many items to return (1-100).
+                 * @example 20
+                 */
+                limit?: components["parameters"]["Limit"];
+                /**
+                 * @description The `id` of the last item of the previous page: the page starts right after it (lists
+                 *     are newest first).
+                 * @example 0d6f1c7e-2b9a-4f7e-8c61-1a2b3c4d5e6f
+                 */
+                starting_after?: components["parameters"]["StartingAfter"];
+            };
+            header?: {
+                /**
+                 * @description Your id for this request (1-64 characters of `A-Z a-z 0-9 . _ : -`), echoed in the
+                 *     response and logged. Invalid values are replaced by a generated UUID.
+                 * @example mobile-7f3c2a
+                 */
+                "X-Request-Id"?: components["parameters"]["RequestId"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of plans. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-Content-Type-Options": components["headers"]["X-Content-Type-Options"];
+                    "Cache-Control": components["headers"]["Cache-Control-No-Store"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["List"] & {
+                        data?: unknown;
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    listAllPlans: {
+        parameters: {
+            query?: {
+                /**
+                 * @description How many items to return (1-100).
+                 * @example 20
+                 */
+                limit?: components["parameters"]["Limit"];
+                /**
+                 * @description The `id` of the last item of the previous page: the page starts right after it (lists
+                 *     are newest first).
+                 * @example 0d6f1c7e-2b9a-4f7e-8c61-1a2b3c4d5e6f
+                 */
+                starting_after?: components["parameters"]["StartingAfter"];
+            };
+            header?: {
+                /**
+                 * @description Your id for this request (1-64 characters of `A-Z a-z 0-9 . _ : -`), echoed in the
+                 *     response and logged. Invalid values are replaced by a generated UUID.
+                 * @example mobile-7f3c2a
+                 */
+                "X-Request-Id"?: components["parameters"]["RequestId"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of plans. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-Content-Type-Options": components["headers"]["X-Content-Type-Options"];
+                    "Cache-Control": components["headers"]["Cache-Control-No-Store"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["List"] & {
+                        data?: unknown;
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    createPlan: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description Your id for this request (1-64 characters of `A-Z a-z 0-9 . _ : -`), echoed in the
+                 *     response and logged. Invalid values are replaced by a generated UUID.
+                 * @example mobile-7f3c2a
+                 */
+                "X-Request-Id"?: components["parameters"]["RequestId"];
+                /**
+                 * @description Makes a creating `POST` safe to retry. The same key with the same body replays the
+                 *     first response; with a different body it is a 400 `idempotency_error`; while the first
+                 *     request is still running it is a 409. Kept at least 24 hours. A UUID v4 is a good key.
+                 * @example 5b0c7a0e-6a0e-4a5e-9d2b-3f1f6b1f2c11
+                 */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "name": "Club monthly",
+                 *       "amount": 1500,
+                 *       "currency": "USD",
+                 *       "interval": "month",
+                 *       "trial_days": 14
+                 *     }
+                 */
+                "application/json": components["schemas"]["PlanCreateRequest"];
+            };
+        };
+        responses: {
+            /** @description The plan. */
+            201: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-Content-Type-Options": components["headers"]["X-Content-Type-Options"];
+                    "Cache-Control": components["headers"]["Cache-Control-No-Store"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Plan"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["UnprocessableEntity"];
+            429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["PaymentsUnavailable"];
+        };
+    };
+    updatePlan: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description Your id for this request (1-64 characters of `A-Z a-z 0-9 . _ : -`), echoed in the
+                 *     response and logged. Invalid values are replaced by a generated UUID.
+                 * @example mobile-7f3c2a
+                 */
+                "X-Request-Id"?: components["parameters"]["RequestId"];
+            };
+            path: {
+                /**
+                 * @description The plan's id (anything that is not a UUID is a 404).
+                 * @example 3c1f7a2e-9b4d-4e8a-b6c2-0d5e7f9a1b23
+                 */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "active": false
+                 *     }
+                 */
+                "application/json": components["schemas"]["PlanUpdateRequest"];
+            };
+        };
+        responses: {
+            /** @description The plan. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-Content-Type-Options": components["headers"]["X-Content-Type-Options"];
+                    "Cache-Control": components["headers"]["Cache-Control-No-Store"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Plan"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["UnprocessableEntity"];
+            429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["PaymentsUnavailable"];
+        };
+    };
+    listSubscriptions: {
+        parameters: {
+            query?: {
+                /**
+                 * @description How many items to return (1-100).
+                 * @example 20
+                 */
+                limit?: components["parameters"]["Limit"];
+                /**
+                 * @description The `id` of the last item of the previous page: the page starts right after it (lists
+                 *     are newest first).
+                 * @example 0d6f1c7e-2b9a-4f7e-8c61-1a2b3c4d5e6f
+                 */
+                starting_after?: components["parameters"]["StartingAfter"];
+            };
+            header?: {
+                /**
+                 * @description Your id for this request (1-64 characters of `A-Z a-z 0-9 . _ : -`), echoed in the
+                 *     response and logged. Invalid values are replaced by a generated UUID.
+                 * @example mobile-7f3c2a
+                 */
+                "X-Request-Id"?: components["parameters"]["RequestId"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of subscriptions. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-Content-Type-Options": components["headers"]["X-Content-Type-Options"];
+                    "Cache-Control": components["headers"]["Cache-Control-No-Store"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["List"] & {
+                        data?: unknown;
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    createSubscription: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description Your id for this request (1-64 characters of `A-Z a-z 0-9 . _ : -`), echoed in the
+                 *     response and logged. Invalid values are replaced by a generated UUID.
+                 * @example mobile-7f3c2a
+                 */
+                "X-Request-Id"?: components["parameters"]["RequestId"];
+                /**
+                 * @description Makes a creating `POST` safe to retry. The same key with the same body replays the
+                 *     first response; with a different body it is a 400 `idempotency_error`; while the first
+                 *     request is still running it is a 409. Kept at least 24 hours. A UUID v4 is a good key.
+                 * @example 5b0c7a0e-6a0e-4a5e-9d2b-3f1f6b1f2c11
+                 */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "plan_id": "3c1f7a2e-9b4d-4e8a-b6c2-0d5e7f9a1b23"
+                 *     }
+                 */
+                "application/json": components["schemas"]["SubscriptionCreateRequest"];
+            };
+        };
+        responses: {
+            /** @description The subscription. */
+            201: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-Content-Type-Options": components["headers"]["X-Content-Type-Options"];
+                    "Cache-Control": components["headers"]["Cache-Control-No-Store"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Subscription"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["UnprocessableEntity"];
+            429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["PaymentsUnavailable"];
+        };
+    };
+    getSubscription: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description Your id for this request (1-64 characters of `A-Z a-z 0-9 . _ : -`), echoed in the
+                 *     response and logged. Invalid values are replaced by a generated UUID.
+                 * @example mobile-7f3c2a
+                 */
+                "X-Request-Id"?: components["parameters"]["RequestId"];
+            };
+            path: {
+                /**
+                 * @description The subscription's id (anything that is not a UUID is a 404).
+                 * @example 7a9c2e4f-1b3d-4f6a-8c0e-2d4f6a8c0e13
+                 */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The subscription. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-Content-Type-Options": components["headers"]["X-Content-Type-Options"];
+                    "Cache-Control": components["headers"]["Cache-Control-No-Store"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Subscription"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    cancelSubscription: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description Your id for this request (1-64 characters of `A-Z a-z 0-9 . _ : -`), echoed in the
+                 *     response and logged. Invalid values are replaced by a generated UUID.
+                 * @example mobile-7f3c2a
+                 */
+                "X-Request-Id"?: components["parameters"]["RequestId"];
+            };
+            path: {
+                /**
+                 * @description The subscription's id (anything that is not a UUID is a 404).
+                 * @example 7a9c2e4f-1b3d-4f6a-8c0e-2d4f6a8c0e13
+                 */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                /**
+                 * @example {
+                 *       "at_period_end": true
+                 *     }
+                 */
+                "application/json": components["schemas"]["SubscriptionCancelRequest"];
+            };
+        };
+        responses: {
+            /** @description The subscription as Stripe answered. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-Content-Type-Options": components["headers"]["X-Content-Type-Options"];
+                    "Cache-Control": components["headers"]["Cache-Control-No-Store"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Subscription"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["UnprocessableEntity"];
+            429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["PaymentsUnavailable"];
+        };
+    };
+    resumeSubscription: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description Your id for this request (1-64 characters of `A-Z a-z 0-9 . _ : -`), echoed in the
+                 *     response and logged. Invalid values are replaced by a generated UUID.
+                 * @example mobile-7f3c2a
+                 */
+                "X-Request-Id"?: components["parameters"]["RequestId"];
+            };
+            path: {
+                /**
+                 * @description The subscription's id (anything that is not a UUID is a 404).
+                 * @example 7a9c2e4f-1b3d-4f6a-8c0e-2d4f6a8c0e13
+                 */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                /** @example {} */
+                "application/json": components["schemas"]["SubscriptionResumeRequest"];
+            };
+        };
+        responses: {
+            /** @description The subscription as Stripe answered. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-Content-Type-Options": components["headers"]["X-Content-Type-Options"];
+                    "Cache-Control": components["headers"]["Cache-Control-No-Store"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Subscription"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["UnprocessableEntity"];
+            429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["PaymentsUnavailable"];
+        };
+    };
+    changeSubscriptionPlan: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description Your id for this request (1-64 characters of `A-Z a-z 0-9 . _ : -`), echoed in the
+                 *     response and logged. Invalid values are replaced by a generated UUID.
+                 * @example mobile-7f3c2a
+                 */
+                "X-Request-Id"?: components["parameters"]["RequestId"];
+            };
+            path: {
+                /**
+                 * @description The subscription's id (anything that is not a UUID is a 404).
+                 * @example 7a9c2e4f-1b3d-4f6a-8c0e-2d4f6a8c0e13
+                 */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "plan_id": "3c1f7a2e-9b4d-4e8a-b6c2-0d5e7f9a1b23"
+                 *     }
+                 */
+                "application/json": components["schemas"]["SubscriptionPlanRequest"];
+            };
+        };
+        responses: {
+            /** @description The subscription as Stripe answered. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-Content-Type-Options": components["headers"]["X-Content-Type-Options"];
+                    "Cache-Control": components["headers"]["Cache-Control-No-Store"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Subscription"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["UnprocessableEntity"];
+            429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["PaymentsUnavailable"];
+        };
+    };
+    syncSubscription: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description Your id for this request (1-64 characters of `A-Z a-z 0-9 . _ : -`), echoed in the
+                 *     response and logged. Invalid values are replaced by a generated UUID.
+                 * @example mobile-7f3c2a
+                 */
+                "X-Request-Id"?: components["parameters"]["RequestId"];
+            };
+            path: {
+                /**
+                 * @description The subscription's id (anything that is not a UUID is a 404).
+                 * @example 7a9c2e4f-1b3d-4f6a-8c0e-2d4f6a8c0e13
+                 */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The subscription as Stripe has it. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-Content-Type-Options": components["headers"]["X-Content-Type-Options"];
+                    "Cache-Control": components["headers"]["Cache-Control-No-Store"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Subscription"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
             429: components["responses"]["TooManyRequests"];
@@ -8651,6 +9679,114 @@ export interface operations {
             404: components["responses"]["NotFound"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    listDisputes: {
+        parameters: {
+            query?: {
+                /**
+                 * @description How many items to return (1-100).
+                 * @example 20
+                 */
+                limit?: components["parameters"]["Limit"];
+                /**
+                 * @description The `id` of the last item of the previous page: the page starts right after it (lists
+                 *     are newest first).
+                 * @example 0d6f1c7e-2b9a-4f7e-8c61-1a2b3c4d5e6f
+                 */
+                starting_after?: components["parameters"]["StartingAfter"];
+                /** @description Only disputes in this status. */
+                status?: "warning_needs_response" | "warning_under_review" | "warning_closed" | "needs_response" | "under_review" | "won" | "lost";
+            };
+            header?: {
+                /**
+                 * @description Your id for this request (1-64 characters of `A-Z a-z 0-9 . _ : -`), echoed in the
+                 *     response and logged. Invalid values are replaced by a generated UUID.
+                 * @example mobile-7f3c2a
+                 */
+                "X-Request-Id"?: components["parameters"]["RequestId"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of disputes. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-Content-Type-Options": components["headers"]["X-Content-Type-Options"];
+                    "Cache-Control": components["headers"]["Cache-Control-No-Store"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["List"] & {
+                        data?: unknown;
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    submitDisputeEvidence: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description Your id for this request (1-64 characters of `A-Z a-z 0-9 . _ : -`), echoed in the
+                 *     response and logged. Invalid values are replaced by a generated UUID.
+                 * @example mobile-7f3c2a
+                 */
+                "X-Request-Id"?: components["parameters"]["RequestId"];
+            };
+            path: {
+                /**
+                 * @description The dispute's id (anything that is not a UUID is a 404).
+                 * @example 6f0c2a9e-3b1d-4c7e-9a2f-1e5d8b7c6a42
+                 */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "text": "Delivered on 3 May to the customer's address, signed for."
+                 *     }
+                 */
+                "application/json": components["schemas"]["DisputeEvidence"];
+            };
+        };
+        responses: {
+            /** @description The dispute, under review. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-Content-Type-Options": components["headers"]["X-Content-Type-Options"];
+                    "Cache-Control": components["headers"]["Cache-Control-No-Store"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Dispute"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["UnprocessableEntity"];
             429: components["responses"]["TooManyRequests"];
             503: components["responses"]["ServiceUnavailable"];
         };
