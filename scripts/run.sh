@@ -7,6 +7,8 @@
 # Only Ctrl-C or SIGTERM (`make stop`) stops everything.
 #
 #   HERALD_HTTP_PORT (default 8080)
+#   HERALD_PROBE_PORT (default HERALD_HTTP_PORT + 1): /healthz, /readyz and /metrics on their
+#   own listener and threads, so probes answer while every API thread is busy (0: off)
 #   HERALD_ADMIN_EMAIL / HERALD_ADMIN_PASSWORD / HERALD_JWT_SECRET: when unset, taken from
 #   var/stack/dev-secrets.env, which the first run fills with admin@herald.local and random values.
 #   HERALD_RUN_DIR (default var/run): the supervisor's pid and status (`make status`)
@@ -30,6 +32,7 @@ BACKOFF_MAX=${HERALD_RUN_BACKOFF_MAX_S:-30}
 STABLE_S=60 # a process that ran this long was not crash-looping: its backoff starts over
 WORKERS=(herald-email herald-sms herald-push herald-reconcile)
 export HERALD_HTTP_PORT=${HERALD_HTTP_PORT:-8080}
+export HERALD_PROBE_PORT=${HERALD_PROBE_PORT:-$((HERALD_HTTP_PORT + 1))}
 url=http://127.0.0.1:$HERALD_HTTP_PORT
 
 say() { echo "run: $(date -u +%H:%M:%S) $*"; }
@@ -282,7 +285,7 @@ cat <<EOF
     Docs       $url/docs   (contract: $url/openapi.yaml)
     Demo       $demo_line
     Metrics    $url/metrics
-    Health     $url/healthz   $url/readyz
+    Health     $url/healthz   $url/readyz$( ((HERALD_PROBE_PORT > 0)) && printf '   probes: http://127.0.0.1:%s/healthz /readyz /metrics' "$HERALD_PROBE_PORT")
     Admin      $HERALD_ADMIN_EMAIL   password: $HERALD_ADMIN_PASSWORD
     E-mail     $HERALD_EMAIL_OUTBOX_DIR/<delivery id>.eml
     SMS        $HERALD_SMS_OUTBOX_DIR/<delivery id>.json

@@ -24,7 +24,7 @@ h_result h_outbox_email(PGconn *conn, const char *user_id, const char *category,
                                .channel = "email", .status = "queued"};
   int inserted = 0;
   char created_at[32];
-  return h_notif_repo_insert(conn, &row, 1, &del, 1, &inserted, created_at);
+  return h_notif_repo_insert(conn, &row, 1, &del, 1, NULL, &inserted, created_at, NULL);
 }
 
 void h_outbox_push(struct h_app *app, enum h_queue q, const char *const *ids, size_t n,
