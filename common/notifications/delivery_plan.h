@@ -42,6 +42,10 @@ struct h_planned_delivery {
   bool quiet_candidate; /* may still be delayed by quiet hours */
 };
 
+/* The category of Herald's security alerts (alerts/security_alert.h): reserved to Herald,
+ * and never turned off entirely by preferences. */
+#define H_CATEGORY_SECURITY "security"
+
 /* The channels of a notification whose caller named none: all of them, but webhook
  * only when the recipient has an endpoint for it. */
 unsigned h_plan_default_channels(const struct h_recipient *rcpt);
@@ -49,7 +53,8 @@ unsigned h_plan_default_channels(const struct h_recipient *rcpt);
 /* One planned delivery per channel of mask, in channel order; returns how many (the
  * webhook channel's one plan stands for one delivery per endpoint). scheduled: send_at
  * lies in the future.
- * critical priority is never a quiet-hours candidate, nor is in-app. */
+ * critical priority is never a quiet-hours candidate, nor is in-app. A security alert whose
+ * every channel the preferences turn off keeps its in-app and e-mail deliveries. */
 int h_plan_deliveries(unsigned mask, bool scheduled, bool critical, const char *category,
                       const struct h_recipient *rcpt, struct h_planned_delivery *out);
 
