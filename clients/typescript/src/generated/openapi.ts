@@ -2435,9 +2435,11 @@ export type paths = {
         /**
          * Payment figures over a period
          * @description **Admins only.** Payments created in `[from, to)` by currency and status (count and
-         *     volume in minor units), and by currency: succeeded payments and their volume, succeeded
-         *     refunds (by their own creation time), disputes, the fees of the succeeded payments
-         *     (provider and platform) and `net` = volume - refunded - disputed - fees. Amounts are never
+         *     volume in minor units), and by currency: collected payments (`succeeded`, or `disputed`
+         *     after succeeding) and their volume, succeeded refunds (by their own creation time),
+         *     disputes opened in the period (`dispute_count`; `disputed` = the amount of those not
+         *     won), the fees of the collected payments (provider and platform) and `net` = volume -
+         *     refunded - disputed - fees. Amounts are never
          *     added across currencies. `to` defaults to now, `from` to 30 days before `to`; at most 366
          *     days. The same figures since the first payment are gauges on `/metrics`
          *     (`herald_payments_count` and `_volume` {currency, status}, `_refunded`, `_disputed`,
@@ -3535,7 +3537,7 @@ export type components = {
             by_currency: {
                 currency: string;
                 succeeded_count: number;
-                /** @description Succeeded payments, minor units. */
+                /** @description Collected payments (succeeded or disputed), minor units. */
                 volume: number;
                 refund_count: number;
                 refunded: number;
