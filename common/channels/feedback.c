@@ -30,7 +30,7 @@ static h_result email_tx(PGconn *conn, void *arg) {
     if (r == H_OK && created) {
       char masked[96];
       h_mask_email(rp->email, masked, sizeof(masked));
-      json_t *d = json_pack("{sssssss*}", "email", masked, "reason", rp->reason, "provider",
+      json_t *d = json_pack("{ssssssss*}", "email", masked, "reason", rp->reason, "provider",
                             op->provider, "event_id", rp->event_id);
       r = h_audit_write(conn, op->actor, "email.suppressed", "email_address", NULL, d, false);
       json_decref(d);
