@@ -100,9 +100,36 @@ static const char *sendgrid_reason(const json_t *ev) {
   return NULL;
 }
 
+/* The longest provider string accepted in a documented field (email: 320; Mailgun's
+ * signature fields: 256). */
+#define MAX_FIELD 1024
+
+/* Adds an error for each of names that ev (an object) holds as something else than a
+ * string of at most MAX_FIELD bytes (see there); param prefix "[i].", "event-data."
+ * or "signature.". */
+static void string_fields(const json_t *ev, const char *prefix, const char *const *names,
+                          struct h_field_errors *fe) {
+  for (size_t k = 0; names[k] != NULL; k++) {
+    const json_t *v = json_object_get(ev, names[k]);
+    size_t max = strcmp(names[k], "email") == 0            ? 320
+                 : strncmp(prefix, "signature.", 10) == 0 ? 256
+                                                          : MAX_FIELD;
+    char param[64];
+    snprintf(param, sizeof(param), "%s%s", prefix, names[k]);
+    if (v != NULL && !json_is_string(v)) {
+      h_field_error(fe, param, "invalid_type", "Must be a string.");
+    } else if (v != NULL && json_string_length(v) > max) {
+      h_field_error(fe, param, "too_long", "Too long for a provider's field.");
+    }
+  }
+}
+
 /* Field checks of a SendGrid batch: an array of 1-1000 objects, each with an "event"
- * string and, when it suppresses, an "email" of at most 320 bytes. */
+ * string, the documented fields strings, and when it suppresses an "email" of at most
+ * 320 bytes. */
 static bool sendgrid_shape(struct h_req *rq, const json_t *body) {
+  static const char *const names[] = {"event", "email", "type", "reason", "status",
+                                      "sg_event_id", "delivery_id", NULL};
   struct h_field_errors fe = {0};
   if (!json_is_array(body) || json_array_size(body) == 0 ||
       json_array_size(body) > MAX_EVENTS) {
@@ -112,13 +139,22 @@ static bool sendgrid_shape(struct h_req *rq, const json_t *body) {
   json_t *ev;
   json_array_foreach(json_is_array(body) ? body : NULL, i, ev) {
     char param[48];
-    snprintf(param, sizeof(param), "[%zu]", i);
+    snprintf(param, sizeof(param), "[%zu].", i);
     const char *email = json_string_value(json_object_get(ev, "email"));
-    if (!json_is_object(ev) || !json_is_string(json_object_get(ev, "event"))) {
-      h_field_error(&fe, param, "invalid_type", "Must be an object with an \"event\" string.");
-    } else if (sendgrid_reason(ev) != NULL &&
-               (email == NULL || strchr(email, '@') == NULL || strlen(email) > 320)) {
-      h_field_error(&fe, param, "invalid_email", "Needs the recipient's \"email\" address.");
+    if (!json_is_object(ev)) {
+      param[strlen(param) - 1] = '\0';
+      h_field_error(&fe, param, "invalid_type", "Must be an event object.");
+      continue;
+    }
+    size_t before = h_field_errors_count(&fe);
+    string_fields(ev, param, names, &fe);
+    strcat(param, "event");
+    if (json_object_get(ev, "event") == NULL) {
+      h_field_error(&fe, param, "missing_field", "Must be the event's name.");
+    } else if (h_field_errors_count(&fe) == before && sendgrid_reason(ev) != NULL &&
+               (email == NULL || strchr(email, '@') == NULL)) {
+      snprintf(param, sizeof(param), "[%zu].email", i);
+      h_field_error(&fe, param, "invalid_email", "Needs the recipient's address.");
     }
     if (h_field_errors_count(&fe) >= 10) {
       break;
@@ -148,21 +184,25 @@ static void apply(struct h_req *rq, const char *provider, const struct h_email_r
 
 void h_webhook_sendgrid_post(struct h_req *rq) {
   const struct h_config *cfg = rq->app->cfg;
+  if (rq->body == NULL) {
+    h_reply_error(rq, H_ERR_INVALID, "missing_body", "The body must be a JSON array of events.",
+                  NULL);
+    return;
+  }
+  if (!sendgrid_shape(rq, rq->body)) {
+    return;
+  }
   if (cfg->sendgrid_webhook_public_key[0] == '\0') {
     h_reply_error(rq, H_ERR_UNAVAILABLE, NULL, "The SendGrid event webhook is not configured"
                   " (HERALD_SENDGRID_WEBHOOK_PUBLIC_KEY).", NULL);
     return;
   }
   const char *ts = h_req_header(rq, "X-Twilio-Email-Event-Webhook-Timestamp");
-  if (rq->body == NULL ||
-      !h_webhook_timestamp_ok(ts, (long)time(NULL), cfg->provider_webhook_tolerance_s) ||
+  if (!h_webhook_timestamp_ok(ts, (long)time(NULL), cfg->provider_webhook_tolerance_s) ||
       !h_sendgrid_signature_ok(cfg->sendgrid_webhook_public_key, ts, rq->request->binary_body,
                                rq->request->binary_body_length,
                                h_req_header(rq, "X-Twilio-Email-Event-Webhook-Signature"))) {
     refuse(rq, "sendgrid", "X-Twilio-Email-Event-Webhook-Signature");
-    return;
-  }
-  if (!sendgrid_shape(rq, rq->body)) {
     return;
   }
   size_t n = 0, i;
@@ -196,16 +236,29 @@ static const char *mailgun_reason(const json_t *data) {
 /* Field checks of a Mailgun webhook body; true when it may proceed (400 sent otherwise). */
 static bool mailgun_shape(struct h_req *rq, const json_t *sig, const json_t *data) {
   struct h_field_errors fe = {0};
-  static const char *const names[] = {"timestamp", "token", "signature"};
-  for (size_t i = 0; i < 3; i++) {
-    if (!json_is_string(json_object_get(sig, names[i]))) {
-      char param[32];
-      snprintf(param, sizeof(param), "signature.%s", names[i]);
-      h_field_error(&fe, param, "missing_field", "Must be a string.");
+  static const char *const names[] = {"timestamp", "token", "signature", NULL};
+  static const char *const data_names[] = {"event", "severity", "recipient", "id", NULL};
+  if (!json_is_object(sig)) {
+    h_field_error(&fe, "signature", sig == NULL ? "missing_field" : "invalid_type",
+                  "Must be an object: timestamp, token, signature.");
+  } else {
+    for (size_t i = 0; names[i] != NULL; i++) {
+      if (json_object_get(sig, names[i]) == NULL) {
+        char param[32];
+        snprintf(param, sizeof(param), "signature.%s", names[i]);
+        h_field_error(&fe, param, "missing_field", "Required.");
+      }
     }
+    string_fields(sig, "signature.", names, &fe);
   }
-  if (!json_is_object(data) || !json_is_string(json_object_get(data, "event"))) {
-    h_field_error(&fe, "event-data", "invalid_type", "Must be an object with an \"event\".");
+  if (!json_is_object(data)) {
+    h_field_error(&fe, "event-data", data == NULL ? "missing_field" : "invalid_type",
+                  "Must be the event object.");
+  } else {
+    if (json_object_get(data, "event") == NULL) {
+      h_field_error(&fe, "event-data.event", "missing_field", "Must be the event's name.");
+    }
+    string_fields(data, "event-data.", data_names, &fe);
   }
   if (h_field_errors_count(&fe) == 0) {
     return true;
@@ -216,17 +269,17 @@ static bool mailgun_shape(struct h_req *rq, const json_t *sig, const json_t *dat
 
 void h_webhook_mailgun_post(struct h_req *rq) {
   const struct h_config *cfg = rq->app->cfg;
-  if (cfg->mailgun_webhook_signing_key[0] == '\0') {
-    h_reply_error(rq, H_ERR_UNAVAILABLE, NULL, "Mailgun webhooks are not configured"
-                  " (HERALD_MAILGUN_WEBHOOK_SIGNING_KEY).", NULL);
-    return;
-  }
   if (!h_require_object(rq)) {
     return;
   }
   const json_t *sig = json_object_get(rq->body, "signature");
   const json_t *data = json_object_get(rq->body, "event-data");
   if (!mailgun_shape(rq, sig, data)) {
+    return;
+  }
+  if (cfg->mailgun_webhook_signing_key[0] == '\0') {
+    h_reply_error(rq, H_ERR_UNAVAILABLE, NULL, "Mailgun webhooks are not configured"
+                  " (HERALD_MAILGUN_WEBHOOK_SIGNING_KEY).", NULL);
     return;
   }
   const char *ts = json_string_value(json_object_get(sig, "timestamp"));
