@@ -22,7 +22,7 @@
 bool h_webhook_timestamp_ok(const char *ts, long now, int tolerance_s) {
   char *end = NULL;
   long long t = ts != NULL ? strtoll(ts, &end, 10) : 0;
-  if (ts == NULL || ts[0] == '\0' || end == NULL || *end != '\0' || t <= 0) {
+  if (ts == NULL || ts[0] < '0' || ts[0] > '9' || end == NULL || *end != '\0' || t <= 0) {
     return false;
   }
   return llabs((long long)now - t) <= tolerance_s;
