@@ -184,8 +184,12 @@ static void test_sendgrid_bad_input(void **state) {
   struct th_response r;
   const char *headers[] = {"X-Twilio-Email-Event-Webhook-Signature: MEUCIQ==",
                            "X-Twilio-Email-Event-Webhook-Timestamp: 1", NULL};
-  th_request(&api, "POST", "/api/v1/webhooks/email/sendgrid", headers, "[]", &r);
+  th_request(&api, "POST", "/api/v1/webhooks/email/sendgrid", headers,
+             "[{\"event\": \"delivered\"}]", &r);
   th_assert_error(&r, 400, "invalid_signature");
+  th_response_free(&r);
+  th_request(&api, "POST", "/api/v1/webhooks/email/sendgrid", headers, "[]", &r);
+  th_assert_error(&r, 400, "invalid_type"); /* the body's shape is checked first */
   th_response_free(&r);
   th_request(&api, "POST", "/api/v1/webhooks/email/sendgrid", NULL, "[{\"event\":", &r);
   th_assert_error(&r, 400, "malformed_json");
@@ -218,7 +222,13 @@ static void test_mailgun_failures_and_complaints(void **state) {
   /* malformed: no signature object, no event, a failure without its recipient */
   struct th_response r;
   th_request(&api, "POST", "/api/v1/webhooks/email/mailgun", NULL, "{\"event-data\": {}}", &r);
+  th_assert_field_error(&r, "signature", "missing_field");
+  th_assert_field_error(&r, "event-data.event", "missing_field");
+  th_response_free(&r);
+  th_request(&api, "POST", "/api/v1/webhooks/email/mailgun", NULL,
+             "{\"signature\": {\"timestamp\": 1}, \"event-data\": {\"event\": \"failed\"}}", &r);
   th_assert_field_error(&r, "signature.token", "missing_field");
+  th_assert_field_error(&r, "signature.timestamp", "invalid_type");
   th_response_free(&r);
   assert_int_equal(mailgun_event(json_pack("{ssss}", "event", "failed", "severity", "permanent"),
                                  NULL), 400);

@@ -29,7 +29,8 @@ static const char allow_lua[] =
     "return {0, st}\n";
 
 /* KEYS[1] the breaker; ARGV: ok (1/0), failures in a row, error rate %, min calls,
- * window ms, cool-down ms. Returns {state before, state after}. */
+ * window ms, cool-down ms, earlier successes not reported yet (they came before this call).
+ * Returns {state before, state after}. */
 static const char report_lua[] =
     "local t = redis.call('TIME')\n"
     "local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)\n"
@@ -54,8 +55,9 @@ static const char report_lua[] =
     "if now - tonumber(redis.call('HGET', k, 'window_start') or '0') >= tonumber(ARGV[5]) then\n"
     "  redis.call('HSET', k, 'window_start', now, 'calls', 0, 'fails', 0)\n"
     "end\n"
-    "local calls = redis.call('HINCRBY', k, 'calls', 1)\n"
-    "if ok then redis.call('HSET', k, 'run', 0) return {st, st} end\n"
+    "local calls = redis.call('HINCRBY', k, 'calls', 1 + tonumber(ARGV[7]))\n"
+    "if ok or tonumber(ARGV[7]) > 0 then redis.call('HSET', k, 'run', 0) end\n"
+    "if ok then return {st, st} end\n"
     "local fails = redis.call('HINCRBY', k, 'fails', 1)\n"
     "local run = redis.call('HINCRBY', k, 'run', 1)\n"
     "if run >= tonumber(ARGV[2]) or\n"
@@ -115,10 +117,16 @@ bool h_breaker_allow(struct h_wthread *t, int i) {
   return allowed;
 }
 
-void h_breaker_report(struct h_wthread *t, int i, bool ok) {
+/* Sends a report to Redis: ok (or a flush of the pending successes alone, flush), with
+ * the successes this thread kept back. */
+static void send_report(struct h_wthread *t, int i, bool ok, bool flush) {
   struct h_rt *rt = t->rt;
   const struct h_config *cfg = rt->cfg;
-  char key[H_KEY_LEN], run[16], rate[16], min[16], window[24], cool[16];
+  char key[H_KEY_LEN], run[16], rate[16], min[16], window[24], cool[16], earlier[16];
+  int pending = t->breaker_pending[i] - (flush ? 1 : 0);
+  snprintf(earlier, sizeof(earlier), "%d", pending > 0 ? pending : 0);
+  t->breaker_pending[i] = 0;
+  t->breaker_flushed_at[i] = h_rt_now_ms();
   h_breaker_key(rt, rt->set.providers[i]->name, key, sizeof(key));
   snprintf(run, sizeof(run), "%d", cfg->breaker_failures);
   snprintf(rate, sizeof(rate), "%d", cfg->breaker_error_rate);
@@ -126,9 +134,9 @@ void h_breaker_report(struct h_wthread *t, int i, bool ok) {
   snprintf(window, sizeof(window), "%lld", (long long)cfg->breaker_window_s * 1000);
   snprintf(cool, sizeof(cool), "%d", cfg->breaker_cooldown_ms);
   const char *argv[] = {"EVAL", report_lua, "1", key, ok ? "1" : "0", run, rate, min, window,
-                        cool};
+                        cool, earlier};
   redisReply *reply = NULL;
-  if (h_rt_redis(t, &reply, 10, argv, cfg->redis_timeout_ms) == H_OK) {
+  if (h_rt_redis(t, &reply, 11, argv, cfg->redis_timeout_ms) == H_OK) {
     enum h_breaker_state before = reply_state(reply, 0), after = reply_state(reply, 1);
     seen(t, i, after);
     if (before != after) {
@@ -141,6 +149,25 @@ void h_breaker_report(struct h_wthread *t, int i, bool ok) {
     }
   }
   freeReplyObject(reply);
+}
+
+void h_breaker_report(struct h_wthread *t, int i, bool ok) {
+  /* a success on a breaker seen closed is counted here and sent with the next report,
+   * at most SEEN_CLOSED_MS later: one Redis call per thread and provider that often */
+  if (ok && t->breaker_seen[i] == H_BREAKER_CLOSED && t->breaker_flushed_at[i] != 0 &&
+      h_rt_now_ms() - t->breaker_flushed_at[i] < SEEN_CLOSED_MS) {
+    t->breaker_pending[i]++;
+    return;
+  }
+  send_report(t, i, ok, false);
+}
+
+void h_breaker_flush(struct h_wthread *t) {
+  for (int i = 0; i < t->rt->set.n && t->rt->set.breakers; i++) {
+    if (t->breaker_pending[i] > 0) {
+      send_report(t, i, true, true);
+    }
+  }
 }
 
 void h_breaker_sample(struct h_rt *rt, struct h_wthread *m) {

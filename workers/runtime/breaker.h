@@ -32,8 +32,13 @@ enum h_breaker_state h_breaker_parse(const char *text);
 bool h_breaker_allow(struct h_wthread *t, int i);
 
 /* Reports the result of a call to provider i (ok: it answered, even with a permanent
- * refusal; !ok: timeout, 5xx, 429...). */
+ * refusal; !ok: timeout, 5xx, 429...). Successes on a breaker this thread saw closed are
+ * kept back and sent with its next report, at most 200 ms later (one Redis call per
+ * thread and provider in that time instead of one per call). */
 void h_breaker_report(struct h_wthread *t, int i, bool ok);
+
+/* Sends the successes t kept back (before the thread ends). */
+void h_breaker_flush(struct h_wthread *t);
 
 /* Reads every provider's state from Redis into the metrics (the maintenance thread). */
 void h_breaker_sample(struct h_rt *rt, struct h_wthread *m);

@@ -33,6 +33,7 @@ void h_rt_providers_open(struct h_wthread *t) {
 
 void h_rt_providers_close(struct h_wthread *t) {
   const struct h_provider_set *set = &t->rt->set;
+  h_breaker_flush(t);
   for (int i = 0; i < set->n; i++) {
     if (set->providers[i]->thread_close != NULL) {
       set->providers[i]->thread_close(t->provider_states[i]);

@@ -89,6 +89,8 @@ struct h_wthread {
   void *provider_states[H_MAX_PROVIDERS]; /* owned by this thread (each thread_close) */
   int breaker_seen[H_MAX_PROVIDERS];        /* the breaker states this thread last saw */
   long long breaker_seen_at[H_MAX_PROVIDERS]; /* when (monotonic ms; 0: never) */
+  int breaker_pending[H_MAX_PROVIDERS];     /* successes not reported to Redis yet */
+  long long breaker_flushed_at[H_MAX_PROVIDERS]; /* last report sent (monotonic ms) */
   struct h_watch watch;
   uint64_t rng;
   atomic_bool finished;         /* the thread returned */
