@@ -118,6 +118,22 @@ bool h_twilio_verified_form(struct h_req *rq, const char *configured_url,
   return ok;
 }
 
+void h_sms_receipt(struct h_req *rq, const char *provider, const char *id, const char *status,
+                   const char *error_code) {
+  struct h_actor actor = {NULL, "system", rq->ip, rq->request_id, NULL};
+  bool recorded = false;
+  h_result r = h_sms_status_record(rq->app, &actor, provider, id, status, error_code, &recorded);
+  if (r == H_OK || r == H_ERR_NOT_FOUND) {
+    h_log_info("%s sms status %s for %s: %s", provider, status, id,
+               r == H_ERR_NOT_FOUND ? "unknown message, ignored"
+               : recorded          ? "recorded"
+                                   : "not newer, ignored");
+    h_reply_no_content(rq);
+  } else {
+    h_reply_error(rq, r, NULL, "The receipt could not be recorded; try again later.", NULL);
+  }
+}
+
 void h_webhook_sms_status_post(struct h_req *rq) {
   const struct h_config *cfg = rq->app->cfg;
   if (cfg->sms_auth_token == NULL || cfg->sms_auth_token[0] == '\0') {
@@ -131,20 +147,8 @@ void h_webhook_sms_status_post(struct h_req *rq) {
     const char *status = h_urlform_get(&form, "MessageStatus");
     const char *error_code = h_urlform_get(&form, "ErrorCode");
     if (valid_fields(rq, sid, status)) {
-      struct h_actor actor = {NULL, "system", rq->ip, rq->request_id, NULL};
-      bool recorded = false;
-      h_result r = h_sms_status_record(rq->app, &actor, "twilio", sid, status,
-                                       error_code != NULL && error_code[0] ? error_code : NULL,
-                                       &recorded);
-      if (r == H_OK || r == H_ERR_NOT_FOUND) {
-        h_log_info("sms status %s for %s: %s", status, sid,
-                   r == H_ERR_NOT_FOUND ? "unknown message, ignored"
-                   : recorded          ? "recorded"
-                                       : "not newer, ignored");
-        h_reply_no_content(rq);
-      } else {
-        h_reply_error(rq, r, NULL, "The receipt could not be recorded; try again later.", NULL);
-      }
+      h_sms_receipt(rq, "twilio", sid, status,
+                    error_code != NULL && error_code[0] ? error_code : NULL);
     }
   }
   h_urlform_free(&form);

@@ -46,6 +46,11 @@ bool h_mailgun_signature_ok(const char *key, const char *timestamp, const char *
  * Pure. */
 void h_vonage_signature(const char *secret, const struct h_urlform *form, char out[65]);
 
+/* Records a provider's receipt (status in the words of notifications/sms_status.h;
+ * error_code may be NULL) and replies 204, or the error. */
+void h_sms_receipt(struct h_req *rq, const char *provider, const char *id, const char *status,
+                   const char *error_code);
+
 /* POST /api/v1/webhooks/sms/status */
 void h_webhook_sms_status_post(struct h_req *rq);
 /* POST /api/v1/webhooks/sms/inbound (Twilio) */

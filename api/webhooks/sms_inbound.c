@@ -121,19 +121,8 @@ void h_webhook_vonage_status_post(struct h_req *rq) {
     h_urlform_free(&form);
     return;
   }
-  struct h_actor actor = {NULL, "system", rq->ip, rq->request_id, NULL};
-  bool recorded = false;
-  const char *code = err != NULL && err[0] != '\0' && strcmp(err, "0") != 0 ? err : NULL;
-  h_result r = h_sms_status_record(rq->app, &actor, "vonage", id, status, code, &recorded);
-  if (r == H_OK || r == H_ERR_NOT_FOUND) {
-    h_log_info("vonage receipt %s for %s: %s", raw, id,
-               r == H_ERR_NOT_FOUND ? "unknown message, ignored"
-               : recorded          ? "recorded"
-                                   : "not newer, ignored");
-    h_reply_no_content(rq);
-  } else {
-    h_reply_error(rq, r, NULL, "The receipt could not be recorded; try again later.", NULL);
-  }
+  h_sms_receipt(rq, "vonage", id, status,
+                err != NULL && err[0] != '\0' && strcmp(err, "0") != 0 ? err : NULL);
   h_urlform_free(&form);
 }
 

@@ -352,21 +352,9 @@ static h_result parse_addresses(const struct h_config *cfg, struct email_shared 
   return H_OK;
 }
 
-/* The provider called name, or NULL. */
-static const struct h_provider *provider_named(const char *name) {
-  static const struct h_provider *const all[] = {&file_provider, &smtp_provider,
-                                                 &h_email_sendgrid, &h_email_mailgun};
-  for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++) {
-    if (strcmp(all[i]->name, name) == 0) {
-      return all[i];
-    }
-  }
-  return NULL;
-}
-
 /* One provider's settings for p into a new email_shared (*out; h_email_destroy frees). */
-static h_result setup_one(const struct h_config *cfg, const struct h_provider *p,
-                          struct email_shared **out, char **error) {
+static h_result setup_one(const struct h_config *cfg, const struct h_provider *p, void **out,
+                          char **error) {
   struct email_shared *sh = h_calloc(1, sizeof(*sh));
   sh->cfg = cfg;
   *out = sh;
@@ -382,25 +370,9 @@ static h_result setup_one(const struct h_config *cfg, const struct h_provider *p
 }
 
 h_result h_email_create(const struct h_config *cfg, struct h_provider_set *set, char **error) {
-  char names[H_MAX_PROVIDERS][16];
-  bool ordered = cfg->email_providers[0] != '\0';
-  int n = h_provider_list_split(ordered ? cfg->email_providers : cfg->email_provider, names);
-  set->breakers = ordered;
-  *error = NULL;
-  for (int i = 0; i < n; i++) {
-    const struct h_provider *p = provider_named(names[i]);
-    if (p == NULL) {
-      *error = h_sprintf("HERALD_EMAIL_PROVIDERS: '%s' is not an e-mail provider", names[i]);
-      return H_ERR_INVALID;
-    }
-    struct email_shared *sh = NULL;
-    h_result r = setup_one(cfg, p, &sh, error);
-    if (r != H_OK) {
-      h_email_destroy(sh);
-      return r;
-    }
-    set->providers[set->n] = p;
-    set->shared[set->n++] = sh;
-  }
-  return H_OK;
+  static const struct h_provider *const all[] = {&file_provider, &smtp_provider,
+                                                 &h_email_sendgrid, &h_email_mailgun, NULL};
+  static const struct h_provider_catalog catalog = {"HERALD_EMAIL_PROVIDERS", all, setup_one};
+  return h_provider_set_build(cfg, cfg->email_providers, cfg->email_provider, &catalog, set,
+                              error);
 }

@@ -6,6 +6,7 @@
 #include <time.h>
 
 #include "batch.h"
+#include "core/alloc.h"
 #include "breaker.h"
 #include "failover.h"
 
@@ -21,6 +22,34 @@ int h_provider_list_split(const char *list, char names[H_MAX_PROVIDERS][16]) {
     p += *p == ',' ? 1 : 0;
   }
   return n;
+}
+
+h_result h_provider_set_build(const struct h_config *cfg, const char *ordered, const char *single,
+                              const struct h_provider_catalog *cat, struct h_provider_set *set,
+                              char **error) {
+  char names[H_MAX_PROVIDERS][16];
+  int n = h_provider_list_split(ordered[0] != '\0' ? ordered : single, names);
+  set->breakers = ordered[0] != '\0';
+  *error = NULL;
+  for (int i = 0; i < n; i++) {
+    const struct h_provider *p = NULL;
+    for (size_t k = 0; cat->all[k] != NULL && p == NULL; k++) {
+      p = strcmp(cat->all[k]->name, names[i]) == 0 ? cat->all[k] : NULL;
+    }
+    if (p == NULL) {
+      *error = h_sprintf("%s: '%s' is not a provider of this channel", cat->list_var, names[i]);
+      return H_ERR_INVALID;
+    }
+    void *shared = NULL;
+    h_result r = cat->setup(cfg, p, &shared, error);
+    if (r != H_OK) {
+      p->destroy(shared);
+      return r;
+    }
+    set->providers[set->n] = p;
+    set->shared[set->n++] = shared;
+  }
+  return H_OK;
 }
 
 void h_rt_providers_open(struct h_wthread *t) {

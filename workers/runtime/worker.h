@@ -70,6 +70,23 @@ struct h_provider_set {
  * under 16 bytes); returns how many. The list was validated with the configuration. */
 int h_provider_list_split(const char *list, char names[H_MAX_PROVIDERS][16]);
 
+/* The providers a channel offers, for h_provider_set_build. */
+struct h_provider_catalog {
+  const char *list_var;                /* "HERALD_EMAIL_PROVIDERS", for messages */
+  const struct h_provider *const *all; /* NULL-terminated */
+  /* A new shared state for p into *shared (p->destroy frees it, also after a failure);
+   * H_ERR_INVALID with *error naming the variable to fix. */
+  h_result (*setup)(const struct h_config *cfg, const struct h_provider *p, void **shared,
+                    char **error);
+};
+
+/* Fills set with the providers of ordered (a validated list; breakers on) or, when it is
+ * empty, of single; each set up by cat->setup. H_ERR_INVALID with *error (caller frees);
+ * what set holds then is destroyed by the caller. */
+h_result h_provider_set_build(const struct h_config *cfg, const char *ordered, const char *single,
+                              const struct h_provider_catalog *cat, struct h_provider_set *set,
+                              char **error);
+
 struct h_worker_def {
   const char *program;      /* "herald-email" */
   enum h_queue queue;       /* H_QUEUE_EMAIL; the channel has the queue's name */

@@ -161,21 +161,9 @@ static h_result check_twilio(const struct h_config *cfg, char **error) {
   return *error == NULL ? H_OK : H_ERR_INVALID;
 }
 
-/* The provider called name, or NULL. */
-static const struct h_provider *provider_named(const char *name) {
-  static const struct h_provider *const all[] = {&file_provider, &twilio_provider,
-                                                 &h_sms_vonage};
-  for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++) {
-    if (strcmp(all[i]->name, name) == 0) {
-      return all[i];
-    }
-  }
-  return NULL;
-}
-
 /* One provider's settings for p into a new sms_shared (*out; h_sms_destroy frees). */
-static h_result setup_one(const struct h_config *cfg, const struct h_provider *p,
-                          struct sms_shared **out, char **error) {
+static h_result setup_one(const struct h_config *cfg, const struct h_provider *p, void **out,
+                          char **error) {
   struct sms_shared *sh = h_calloc(1, sizeof(*sh));
   sh->cfg = cfg;
   *out = sh;
@@ -196,25 +184,8 @@ static h_result setup_one(const struct h_config *cfg, const struct h_provider *p
 }
 
 h_result h_sms_create(const struct h_config *cfg, struct h_provider_set *set, char **error) {
-  char names[H_MAX_PROVIDERS][16];
-  bool ordered = cfg->sms_providers[0] != '\0';
-  int n = h_provider_list_split(ordered ? cfg->sms_providers : cfg->sms_provider, names);
-  set->breakers = ordered;
-  *error = NULL;
-  for (int i = 0; i < n; i++) {
-    const struct h_provider *p = provider_named(names[i]);
-    if (p == NULL) {
-      *error = h_sprintf("HERALD_SMS_PROVIDERS: '%s' is not an SMS provider", names[i]);
-      return H_ERR_INVALID;
-    }
-    struct sms_shared *sh = NULL;
-    h_result r = setup_one(cfg, p, &sh, error);
-    if (r != H_OK) {
-      h_sms_destroy(sh);
-      return r;
-    }
-    set->providers[set->n] = p;
-    set->shared[set->n++] = sh;
-  }
-  return H_OK;
+  static const struct h_provider *const all[] = {&file_provider, &twilio_provider, &h_sms_vonage,
+                                                 NULL};
+  static const struct h_provider_catalog catalog = {"HERALD_SMS_PROVIDERS", all, setup_one};
+  return h_provider_set_build(cfg, cfg->sms_providers, cfg->sms_provider, &catalog, set, error);
 }
