@@ -18,15 +18,17 @@ build=$BENCH_BUILD
 [[ $build == /* ]] || build=$ROOT/$build
 cmake -S "$ROOT" -B "$build" -DCMAKE_BUILD_TYPE=Release -DHERALD_BUILD_TESTS=OFF >/dev/null
 cmake --build "$build" -j2 >/dev/null
-echo "bench: 1/5 HTTP baseline (epoll vs ulfius default, /users/me vs /healthz)"
+echo "bench: 1/6 HTTP baseline (epoll vs ulfius default, /users/me vs /healthz)"
 bench/http_baseline.sh "$secs"
-echo "bench: 2/5 POST /api/v1/notifications beside /healthz"
+echo "bench: 2/6 POST /api/v1/notifications beside /healthz"
 HERALD_BENCH_BIN=$build/bin/herald-api bench/notifications_post.sh "$secs"
-echo "bench: 3/5 worker drains (herald-email, herald-push)"
+echo "bench: 3/6 worker drains (herald-email, herald-push)"
 bench/workers_drain.sh --jobs "${BENCH_JOBS:-50000}" --build "$build"
-echo "bench: 4/5 the feed at 100,000 notifications, POST and feed at ${BENCH_GROWTH:-1000000 10000000} rows"
+echo "bench: 4/6 the feed at 100,000 notifications, POST and feed at ${BENCH_GROWTH:-1000000 10000000} rows"
 bench/feed.sh "$secs"
-echo "bench: 5/5 API memory at 256 connections for ${BENCH_SOAK_SECONDS:-600} s"
+echo "bench: 5/6 API memory at 256 connections for ${BENCH_SOAK_SECONDS:-600} s"
 bench/memory.sh "${BENCH_SOAK_SECONDS:-600}"
+echo "bench: 6/6 the notification stream: ${BENCH_STREAMS:-10000} streams, POST beside them, latency"
+bench/stream.sh "$secs"
 echo "bench: reports in bench/results/"
-ls -t bench/results/ | head -6
+ls -t bench/results/ | head -7

@@ -36,7 +36,7 @@ if [[ -z ${HERALD_BIN_DIR:-} ]]; then
 fi
 export HERALD_BUILD_DIR=${HERALD_BUILD_DIR:-$(dirname "$HERALD_BIN_DIR")}
 
-read -r -a tests <<<"${SCALE_TESTS:-check_deploy image api_failover workers sentinel pgbouncer}"
+read -r -a tests <<<"${SCALE_TESTS:-check_deploy image api_failover stream_fanout workers sentinel pgbouncer}"
 passed=0 failed=0 skipped=0 results=()
 for t in "${tests[@]}"; do
   if [[ $t == check_deploy ]]; then script=scripts/scale-check-deploy.sh; else script=tests/scale/test_$t.sh; fi

@@ -54,6 +54,8 @@ static bool access_token(struct h_req *rq, const char *token) {
   snprintf(rq->role, sizeof(rq->role), "%s", claims.role);
   snprintf(rq->session_id, sizeof(rq->session_id), "%s", claims.sid);
   rq->mfa = claims.mfa;
+  rq->token_epoch = claims.epoch;
+  rq->token_exp = claims.exp;
   rq->authenticated = true;
   return true;
 }

@@ -35,6 +35,8 @@ struct h_req {
   char role[16];
   char session_id[37];         /* access token's session (refresh family), "" if none */
   bool mfa;                    /* the token's sign-in passed a second factor */
+  long token_epoch;            /* the access token's token epoch ("ep") */
+  long long token_exp;         /* the access token's end (unix seconds) */
 };
 
 /* Sends body (stolen) with status. */

@@ -24,6 +24,8 @@
 #include "notifications/notification_service.h"
 #include "http/middleware.h"
 #include "http/routes.h"
+#include "http/stream_conn.h"
+#include "inbox/stream_hub.h"
 
 struct h_server {
   struct h_app *app;
@@ -38,13 +40,19 @@ struct h_server {
   atomic_int connections; /* Open connections (epoll mode), for the drain */
 };
 
-/* MHD's connection notification: counts the open connections. */
+/* MHD's connection notification: counts the open connections and records them for the
+ * notification stream (http/stream_conn.h). */
 static void count_connection(void *cls, struct MHD_Connection *connection, void **socket_context,
                              enum MHD_ConnectionNotificationCode toe) {
-  (void)connection;
   (void)socket_context;
   struct h_server *s = cls;
-  atomic_fetch_add(&s->connections, toe == MHD_CONNECTION_NOTIFY_STARTED ? 1 : -1);
+  bool started = toe == MHD_CONNECTION_NOTIFY_STARTED;
+  atomic_fetch_add(&s->connections, started ? 1 : -1);
+  if (started) {
+    h_stream_conn_started(connection);
+  } else {
+    h_stream_conn_closed(connection);
+  }
 }
 
 /* Starts inst on bind with an epoll pool of threads; s counts the connections of the main
@@ -59,11 +67,14 @@ static h_result start_pool(struct _u_instance *inst, struct sockaddr_in *bind, i
     {MHD_OPTION_CONNECTION_LIMIT, max_connections, NULL},
     {MHD_OPTION_PER_IP_CONNECTION_LIMIT, cfg->http_per_ip_connections, NULL},
     {MHD_OPTION_CONNECTION_TIMEOUT, cfg->http_timeout_s, NULL},
+    {MHD_OPTION_CONNECTION_MEMORY_LIMIT, cfg->http_connection_memory_bytes, NULL},
     {MHD_OPTION_LISTEN_BACKLOG_SIZE, 1024, NULL},
     {s != NULL ? MHD_OPTION_NOTIFY_CONNECTION : MHD_OPTION_END, (intptr_t)count_connection, s},
     {MHD_OPTION_END, 0, NULL},
   };
-  unsigned int flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ITC;
+  /* Suspend/resume: an open notification stream holds no thread (docs/streaming.md). */
+  unsigned int flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ITC |
+                       (s != NULL ? MHD_ALLOW_SUSPEND_RESUME : 0);
   return ulfius_start_framework_with_mhd_options(inst, flags, ops) == U_OK ? H_OK
                                                                            : H_ERR_UNAVAILABLE;
 }
@@ -150,6 +161,9 @@ h_result h_server_start(struct h_app *app, struct h_server **out) {
     return H_ERR_UNAVAILABLE;
   }
   s->background = h_background_start(app);
+  if (strcmp(cfg->http_mode, "epoll") == 0 && cfg->stream_max > 0) {
+    app->streams = h_stream_hub_start(app); /* select mode cannot suspend: no stream */
+  }
   h_log(H_LOG_INFO, "event", NULL, "listening on http://%s:%u (%s, %d threads)", cfg->http_bind,
         s->port, cfg->http_mode, cfg->http_threads);
   *out = s;
@@ -227,8 +241,15 @@ void h_server_stop(struct h_server *s) {
                   atomic_load(&s->app->in_flight), s->app->cfg->shutdown_timeout_s);
   }
   h_background_stop(s->background);
+  /* MHD must not stop with a suspended connection: end every stream first. */
+  int held = h_stream_hub_close_all(s->app->streams, 2000);
+  if (held > 0) {
+    h_log_warning("h_server_stop: %d stream connection(s) still open", held);
+  }
   nanosleep(&tick, NULL); /* let the last replies leave their sockets */
   ulfius_stop_framework(&s->instance);
+  h_stream_hub_stop(s->app->streams);
+  s->app->streams = NULL;
   ulfius_clean_instance(&s->instance);
   if (s->probe_on) { /* probes answer until the very end */
     ulfius_stop_framework(&s->probe);

@@ -20,6 +20,9 @@ void h_notification_get(struct h_req *rq);
 void h_notification_read_post(struct h_req *rq);
 void h_notification_unread_post(struct h_req *rq);
 void h_notification_delete(struct h_req *rq);
+/* api/notifications/stream.c */
+void h_notifications_stream_get(struct h_req *rq);
+void h_notifications_stream_tickets_post(struct h_req *rq);
 /* api/notifications/broadcasts.c */
 void h_notifications_bulk_post(struct h_req *rq);
 void h_notification_batch_get(struct h_req *rq);

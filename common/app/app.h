@@ -23,6 +23,8 @@
 struct h_gc; /* group commit (store/group_commit.h) */
 struct h_token_epochs;
 
+struct h_stream_hub;
+
 struct h_app {
   const struct h_config *cfg;  /* borrowed, immutable */
   struct h_db *db;             /* owned */
@@ -41,6 +43,8 @@ struct h_app {
   atomic_bool stopping;        /* API: SIGTERM seen: answers carry Connection: close */
   struct h_rate_local *rate_local; /* limits while Redis is away, owned (store/rate_counter.h) */
   struct h_gc *notify_gc;      /* owned, NULL when not started or off (notification_service.h) */
+  struct h_stream_hub *streams; /* API: the open notification streams, owned by the HTTP
+                                   server (inbox/stream_hub.h), NULL when none runs */
 };
 
 /* Builds the resources of app from cfg (borrowed; must outlive app); name (static) is

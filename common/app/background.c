@@ -118,7 +118,8 @@ static void *sweeper_main(void *arg) {
 static void *fanout_main(void *arg) {
   struct h_background *bg = arg;
   const struct h_config *cfg = bg->app->cfg;
-  struct h_fanout_options opt = {cfg->fanout_batch, FANOUT_LEASE_S, &bg->stop};
+  struct h_fanout_options opt = {cfg->fanout_batch, FANOUT_LEASE_S, &bg->stop,
+                                 cfg->stream_shards};
   struct h_redis redis;
   redis_of(bg->app, &redis);
   PGconn *conn = NULL;

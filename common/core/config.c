@@ -37,6 +37,11 @@ static const struct h_config_option options[] = {
       NULL, false, "connections per client IP (0: unlimited)"),
   OPT("HERALD_HTTP_TIMEOUT_S", H_CFG_INT, http_timeout_s, "30", 1, 3600, NULL, false,
       "idle connection timeout in seconds"),
+  OPT("HERALD_HTTP_CONNECTION_MEMORY_BYTES", H_CFG_INT, http_connection_memory_bytes, "8192",
+      4096, 1048576, NULL, false,
+      "memory pool of one connection: its request line and headers (about 6 KB of headers fit"
+      " in 8 KB) and the response head; an open notification stream keeps its pool, so it is"
+      " most of a stream's memory (docs/streaming.md)"),
   OPT("HERALD_MAX_BODY_BYTES", H_CFG_INT, max_body_bytes, "1048576", 1024, 104857600, NULL,
       false, "largest request body accepted (413 beyond)"),
   OPT("HERALD_MAX_JSON_DEPTH", H_CFG_INT, max_json_depth, "32", 2, 512, NULL, false,
@@ -360,6 +365,24 @@ static const struct h_config_option options[] = {
       false, "how long Idempotency-Key outcomes are kept and replayed (at least 24 h)"),
   OPT("HERALD_IDEMPOTENCY_LOCK_S", H_CFG_INT, idempotency_lock_s, "60", 1, 3600, NULL, false,
       "an Idempotency-Key still in flight after this long (its request died) may be retried"),
+  /* The notification stream (GET /api/v1/notifications/stream, common/inbox/) */
+  OPT("HERALD_STREAM_TICKET_TTL_S", H_CFG_INT, stream_ticket_ttl_s, "60", 5, 3600, NULL, false,
+      "lifetime of a single-use stream ticket (POST /api/v1/notifications/stream-tickets)"),
+  OPT("HERALD_STREAM_HEARTBEAT_S", H_CFG_INT, stream_heartbeat_s, "20", 1, 3600, NULL, false,
+      "seconds between the heartbeat comments of an open stream"),
+  OPT("HERALD_STREAM_REPLAY_WINDOW", H_CFG_INT, stream_replay_window, "1000", 1, 100000, NULL,
+      false, "most missed events a reconnecting stream is sent; beyond, stream.reset tells the"
+      " client to fetch the feed again"),
+  OPT("HERALD_STREAM_BUFFER_BYTES", H_CFG_INT, stream_buffer_bytes, "65536", 1024, 16777216,
+      NULL, false, "bytes an open stream may hold for a slow client; a client that falls this"
+      " far behind is sent stream.overflow and disconnected (it resumes with Last-Event-ID)"),
+  OPT("HERALD_STREAM_MAX", H_CFG_INT, stream_max, "20000", 0, 1000000, NULL, false,
+      "open streams one API process holds (503 beyond; 0 turns the stream off)"),
+  OPT("HERALD_STREAM_SHARDS", H_CFG_INT, stream_shards, "16", 1, 1024, NULL, false,
+      "Redis pub/sub channels the stream's change notices are spread over (by user id)"),
+  OPT("HERALD_STREAM_AUTH_CHECK_S", H_CFG_INT, stream_auth_check_s, "30", 1, 3600, NULL, false,
+      "seconds between the re-checks of every open stream's account and token epoch (a change"
+      " made by an API process is seen at once)"),
   /* Group commit of POST /api/v1/notifications (store/group_commit.h) */
   OPT("HERALD_GROUP_COMMIT", H_CFG_BOOL, group_commit, "true", 0, 0, NULL, false,
       "POST /api/v1/notifications writes through the group commit: concurrent requests share"

@@ -25,6 +25,7 @@ struct h_config {
   int http_max_connections;
   int http_per_ip_connections;
   int http_timeout_s;
+  int http_connection_memory_bytes;
   int max_body_bytes;
   int max_json_depth;
   char *cors_origins; /* comma-separated, "*" for any, empty for none */
@@ -173,6 +174,14 @@ struct h_config {
   int fanout_batch;
   int idempotency_ttl_s;
   int idempotency_lock_s;
+  /* The notification stream (common/inbox/) */
+  int stream_ticket_ttl_s;
+  int stream_heartbeat_s;
+  int stream_replay_window;
+  int stream_buffer_bytes;
+  int stream_max;
+  int stream_shards;
+  int stream_auth_check_s;
   /* Group commit of POST /api/v1/notifications (store/group_commit.h) */
   bool group_commit;
   int group_commit_max_batch;

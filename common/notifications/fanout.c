@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "core/alloc.h"
+#include "inbox/stream_bus.h"
 #include "notifications/broadcast_repo.h"
 #include "notifications/broadcast_service.h"
 #include "store/db.h"
@@ -20,6 +21,8 @@ struct batch {
   const json_t *tpl;                /* the template, loaded once (may be NULL) */
   struct h_notify_request req;      /* the send fields, user_id set per recipient */
   struct h_push_list push;
+  char (*in_app)[37];               /* in-app recipients of this batch (for the streams) */
+  int n_in_app;
   char cursor[37];                  /* last recipient of this batch */
   int created;
   bool done;
@@ -63,7 +66,12 @@ static h_result write_batch(PGconn *conn, struct batch *b, const PGresult *ids, 
   if (r == H_OK && nready > 0) {
     r = h_notify_write(conn, ready, nready);
   }
+  b->in_app = h_realloc(b->in_app, (size_t)(nready > 0 ? nready : 1) * sizeof(*b->in_app));
+  b->n_in_app = 0;
   for (int i = 0; r == H_OK && i < nready; i++) {
+    if (ready[i]->in_app) {
+      snprintf(b->in_app[b->n_in_app++], 37, "%s", ready[i]->req->user_id);
+    }
     const struct h_push_list *l = &ready[i]->push;
     for (size_t j = 0; j < l->n; j++) {
       h_push_list_add(&b->push, l->items[j].queue, l->items[j].id, l->items[j].due);
@@ -108,6 +116,17 @@ static h_result run_batch(PGconn *conn, struct batch *b, const struct h_fanout_o
   return r;
 }
 
+/* After COMMIT: the batch's in-app recipients to the notification streams. */
+static void announce(struct h_redis *r, struct batch *b, const struct h_fanout_options *opt) {
+  const char **users = h_malloc((size_t)(b->n_in_app > 0 ? b->n_in_app : 1) * sizeof(*users));
+  for (int i = 0; i < b->n_in_app; i++) {
+    users[i] = b->in_app[i];
+  }
+  h_stream_publish_via(r, opt->stream_shards, H_STREAM_KIND_FEED, users, (size_t)b->n_in_app);
+  free(users);
+  b->n_in_app = 0;
+}
+
 /* Marks the job failed with err's message (in its own statement). */
 static void fail(PGconn *conn, const struct h_broadcast_job *job, const struct h_notify_error *e) {
   char msg[512];
@@ -141,6 +160,7 @@ static h_result run_job(PGconn *conn, struct h_redis *r, struct h_broadcast_job 
       snprintf(job->cursor, sizeof(job->cursor), "%s", b.cursor[0] ? b.cursor : job->cursor);
       h_push_list_send(r, &b.push, NULL);
       h_push_list_clear(&b.push);
+      announce(r, &b, opt);
     }
   }
   if (b.failed) {
@@ -149,6 +169,7 @@ static h_result run_job(PGconn *conn, struct h_redis *r, struct h_broadcast_job 
     h_broadcast_repo_release(conn, job); /* stopping: let the next start resume at once */
   }
   json_decref(tpl);
+  free(b.in_app);
   return rc == H_ERR_CONFLICT || b.failed ? H_OK : rc; /* lease lost: someone else has it */
 }
 

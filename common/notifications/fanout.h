@@ -17,6 +17,8 @@ struct h_fanout_options {
   int batch;                /* recipients per transaction */
   int lease_s;              /* how long a claim lasts without progress */
   const atomic_bool *stop;  /* set when the process stops (may be NULL) */
+  int stream_shards;        /* HERALD_STREAM_SHARDS: the in-app recipients of each committed
+                               batch are announced to the notification streams (0: not) */
 };
 
 /* Claims one runnable broadcast and fans it out until it completes, fails, loses its

@@ -9,17 +9,8 @@
 #include "core/alloc.h"
 #include "store/db.h"
 
-/* Visible in the feed: in-app, not deleted, due (send_at reached). */
-#define FEED_WHERE                                                                          \
-  " in_app AND deleted_at IS NULL AND (send_at IS NULL OR send_at <= now())"
-
-#define FEED_COLUMNS                                                                        \
-  "id, 'notification' AS object, category, priority, title,"                                \
-  " CASE WHEN sensitive THEN NULL ELSE body END AS body,"                                   \
-  " CASE WHEN sensitive THEN NULL ELSE action_url END AS action_url,"                       \
-  " CASE WHEN sensitive THEN '{}'::jsonb ELSE data END AS data,"                            \
-  " (read_at IS NOT NULL) AS read, " H_SQL_TS("read_at") " AS read_at, " H_SQL_TS("send_at") \
-  " AS send_at, " H_SQL_TS("created_at") " AS created_at"
+#define FEED_WHERE H_NOTIF_FEED_WHERE
+#define FEED_COLUMNS H_NOTIF_FEED_COLUMNS
 
 #define ADMIN_COLUMNS                                                                       \
   FEED_COLUMNS ", user_id, template_key AS template, locale,"                               \
@@ -174,11 +165,45 @@ static h_result insert_notifications(PGconn *conn, const char *json, int *insert
   return r;
 }
 
+h_result h_notif_repo_lock_feeds(PGconn *conn, const char *const *users, int n) {
+  json_t *arr = json_array();
+  for (int i = 0; i < n; i++) {
+    json_array_append_new(arr, json_string(users[i]));
+  }
+  char *json = json_dumps(arr, JSON_COMPACT);
+  json_decref(arr);
+  const char *params[] = {json};
+  h_result r = h_db_exec(conn,
+      "SELECT " H_NOTIF_FEED_LOCK("s.u") " FROM (SELECT DISTINCT value::uuid AS u"
+      " FROM json_array_elements_text($1::json) ORDER BY 1) s",
+      1, params, NULL);
+  free(json);
+  return r;
+}
+
+/* The feed locks of the rows' users (in-app rows only: the others never stream). */
+static h_result lock_rows(PGconn *conn, const struct h_notification_row *rows, int n) {
+  const char **users = h_malloc((size_t)(n > 0 ? n : 1) * sizeof(*users));
+  int nu = 0;
+  for (int i = 0; i < n; i++) {
+    if (rows[i].in_app) {
+      users[nu++] = rows[i].user_id;
+    }
+  }
+  h_result r = nu > 0 ? h_notif_repo_lock_feeds(conn, users, nu) : H_OK;
+  free(users);
+  return r;
+}
+
 h_result h_notif_repo_insert(PGconn *conn, const struct h_notification_row *rows, int n,
                              const struct h_delivery_row *dels, int nd, int *inserted,
                              char created_at[32]) {
+  h_result r = lock_rows(conn, rows, n);
+  if (r != H_OK) {
+    return r;
+  }
   char *json = notifications_json(rows, n);
-  h_result r = insert_notifications(conn, json, inserted, created_at);
+  r = insert_notifications(conn, json, inserted, created_at);
   free(json);
   if (r == H_OK && *inserted < n) {
     return H_ERR_NOT_FOUND; /* a recipient was deleted since it was read */
@@ -262,9 +287,10 @@ h_result h_notif_repo_set_read(PGconn *conn, const char *id, const char *user_id
                                json_t **out) {
   const char *params[] = {id, user_id, read ? "t" : "f"};
   return h_db_one(conn,
-                 "UPDATE notifications SET read_at = CASE WHEN $3::bool"
-                 "   THEN COALESCE(read_at, now()) END"
-                 " WHERE id = $1::uuid AND user_id = $2::uuid AND" FEED_WHERE
+                 "WITH lk AS (SELECT " H_NOTIF_FEED_LOCK("$2::uuid") ")"
+                 " UPDATE notifications SET read_at = CASE WHEN $3::bool"
+                 "   THEN COALESCE(read_at, now()) END, " H_NOTIF_BUMP_SEQ
+                 " FROM lk WHERE id = $1::uuid AND user_id = $2::uuid AND" FEED_WHERE
                  " RETURNING " FEED_COLUMNS,
                  3, params, out);
 }
@@ -273,7 +299,9 @@ h_result h_notif_repo_read_all(PGconn *conn, const char *user_id, long *updated)
   const char *params[] = {user_id};
   PGresult *res = NULL;
   h_result r = h_db_exec(conn,
-                         "UPDATE notifications SET read_at = now() WHERE user_id = $1::uuid AND"
+                         "WITH lk AS (SELECT " H_NOTIF_FEED_LOCK("$1::uuid") ")"
+                         " UPDATE notifications SET read_at = now(), " H_NOTIF_BUMP_SEQ
+                         " FROM lk WHERE user_id = $1::uuid AND"
                          FEED_WHERE " AND read_at IS NULL",
                          1, params, &res);
   if (r == H_OK) {
@@ -287,8 +315,9 @@ h_result h_notif_repo_soft_delete(PGconn *conn, const char *id, const char *user
   const char *params[] = {id, user_id};
   PGresult *res = NULL;
   h_result r = h_db_exec(conn,
-                         "UPDATE notifications SET deleted_at = now()"
-                         " WHERE id = $1::uuid AND user_id = $2::uuid AND" FEED_WHERE,
+                         "WITH lk AS (SELECT " H_NOTIF_FEED_LOCK("$2::uuid") ")"
+                         " UPDATE notifications SET deleted_at = now(), " H_NOTIF_BUMP_SEQ
+                         " FROM lk WHERE id = $1::uuid AND user_id = $2::uuid AND" FEED_WHERE,
                          2, params, &res);
   if (r == H_OK) {
     r = atoi(PQcmdTuples(res)) == 1 ? H_OK : H_ERR_NOT_FOUND;

@@ -12,6 +12,33 @@
 #include "core/result.h"
 #include "core/fields.h"
 #include "core/page.h"
+#include "store/db.h"
+
+/* Visible in the feed: in-app, not deleted, due (send_at reached). */
+#define H_NOTIF_FEED_WHERE                                                                  \
+  " in_app AND deleted_at IS NULL AND (send_at IS NULL OR send_at <= now())"
+
+/* A feed item's columns (the wire shape of GET /api/v1/notifications). */
+#define H_NOTIF_FEED_COLUMNS                                                                \
+  "id, 'notification' AS object, category, priority, title,"                                \
+  " CASE WHEN sensitive THEN NULL ELSE body END AS body,"                                   \
+  " CASE WHEN sensitive THEN NULL ELSE action_url END AS action_url,"                       \
+  " CASE WHEN sensitive THEN '{}'::jsonb ELSE data END AS data,"                            \
+  " (read_at IS NOT NULL) AS read, " H_SQL_TS("read_at") " AS read_at, " H_SQL_TS("send_at") \
+  " AS send_at, " H_SQL_TS("created_at") " AS created_at"
+
+/* The SET items of every UPDATE a notification stream reports (read, unread, deleted): the
+ * row takes the next event_seq and keeps the one it was created with
+ * (db/migrations/0055_notification_event_seq.sql). */
+#define H_NOTIF_BUMP_SEQ                                                                    \
+  "created_seq = COALESCE(created_seq, event_seq),"                                         \
+  " event_seq = nextval('notification_event_seq')"
+
+/* The transaction lock of one user's feed changes (uuid: an SQL uuid expression): every
+ * transaction takes it before it draws an event_seq for the user's rows and holds it to its
+ * COMMIT, so a user's event_seq values commit in increasing order and a stream that has read
+ * event_seq s has seen every smaller one (docs/streaming.md). Several users: in sorted order. */
+#define H_NOTIF_FEED_LOCK(uuid) "pg_advisory_xact_lock(21332, hashtext((" uuid ")::text))"
 
 /* What sending needs to know about a recipient. */
 struct h_recipient_row {
@@ -57,6 +84,9 @@ struct h_delivery_row {
  * common created_at. A notification whose user is deleted (since it was read) is left
  * out unless it is a system notice: then H_ERR_NOT_FOUND, with no delivery written (the
  * caller rolls back). rows and dels are borrowed. */
+/* Takes the feed locks (H_NOTIF_FEED_LOCK) of the n users (repeats allowed) in order. */
+h_result h_notif_repo_lock_feeds(PGconn *conn, const char *const *users, int n);
+
 h_result h_notif_repo_insert(PGconn *conn, const struct h_notification_row *rows, int n,
                              const struct h_delivery_row *dels, int nd, int *inserted,
                              char created_at[32]);

@@ -8,6 +8,7 @@
 #include "core/alloc.h"
 #include "store/db.h"
 #include "core/log.h"
+#include "inbox/stream_bus.h"
 
 struct op {
   const struct h_actor *actor;
@@ -115,6 +116,16 @@ static void batch_push(struct h_gc_item *const *items, int n, void *ctx) {
   }
   h_notification_push(app, &all, NULL);
   h_push_list_clear(&all);
+  const char **users = h_malloc((size_t)n * sizeof(*users));
+  size_t nu = 0;
+  for (int i = 0; i < n; i++) {
+    const struct h_notify_prepared *p = &((struct send_item *)items[i]->arg)->prep;
+    if (p->in_app) {
+      users[nu++] = p->req->user_id;
+    }
+  }
+  h_stream_publish(app, H_STREAM_KIND_FEED, users, nu); /* the streams of these users */
+  free(users);
 }
 
 static const struct h_gc_ops batch_ops = {batch_write, batch_push};
@@ -178,6 +189,7 @@ h_result h_notification_send(struct h_app *app, const struct h_actor *actor,
   h_result r = h_db_tx(app->db, send_tx, &o);
   if (r == H_OK) {
     h_notification_push(app, &o.push, actor->request_id);
+    h_stream_publish_one(app, H_STREAM_KIND_FEED, req->user_id);
   } else {
     json_decref(o.out);
     o.out = NULL;
@@ -252,7 +264,11 @@ static h_result mark_tx(PGconn *c, void *a) {
 h_result h_notification_mark(struct h_app *app, const struct h_actor *actor, const char *id,
                              bool read, json_t **notification) {
   struct op o = {.actor = actor, .id = id, .flag = read};
-  return h_db_tx_json(app->db, mark_tx, &o, &o.out, notification);
+  h_result r = h_db_tx_json(app->db, mark_tx, &o, &o.out, notification);
+  if (r == H_OK) {
+    h_stream_publish_one(app, H_STREAM_KIND_FEED, actor->id);
+  }
+  return r;
 }
 
 static h_result read_all_tx(PGconn *c, void *a) {
@@ -270,6 +286,9 @@ h_result h_notification_read_all(struct h_app *app, const struct h_actor *actor,
   struct op o = {.actor = actor};
   h_result r = h_db_tx(app->db, read_all_tx, &o);
   *updated = o.count;
+  if (r == H_OK && o.count > 0) {
+    h_stream_publish_one(app, H_STREAM_KIND_FEED, actor->id);
+  }
   return r;
 }
 
@@ -283,5 +302,9 @@ static h_result delete_tx(PGconn *c, void *a) {
 
 h_result h_notification_remove(struct h_app *app, const struct h_actor *actor, const char *id) {
   struct op o = {.actor = actor, .id = id};
-  return h_db_tx(app->db, delete_tx, &o);
+  h_result r = h_db_tx(app->db, delete_tx, &o);
+  if (r == H_OK) {
+    h_stream_publish_one(app, H_STREAM_KIND_FEED, actor->id);
+  }
+  return r;
 }

@@ -11,6 +11,7 @@
 #include "core/alloc.h"
 #include "store/db.h"
 #include "users/user_repo.h"
+#include "inbox/stream_bus.h"
 
 #define STRIPES 64
 
@@ -102,6 +103,7 @@ static void hold(struct h_token_epochs *t, const char *user_id, long epoch) {
 }
 
 void h_token_epoch_forget(struct h_app *app, const char *id) {
+  h_stream_publish_one(app, H_STREAM_KIND_ACCOUNT, id); /* open streams check at once */
   struct h_token_epochs *t = app->token_epochs;
   if (t == NULL) {
     return;

@@ -26,7 +26,8 @@ void h_token_epochs_free(struct h_token_epochs *t);
 h_result h_token_epoch_check(struct h_app *app, const char *user_id, long epoch);
 
 /* Drops this process's copy of user_id's epoch, after a committed
- * h_user_repo_bump_epoch (users/user_repo.h). */
+ * h_user_repo_bump_epoch (users/user_repo.h), and tells the open notification streams of every
+ * API process to check the account again (inbox/stream_bus.h). */
 void h_token_epoch_forget(struct h_app *app, const char *user_id);
 
 #endif

@@ -11,11 +11,13 @@ import http from 'node:http';
  *   body     a JSON value (sent as application/json unless headers say otherwise)
  *   rawBody  a string or Buffer sent as is (contentType sets its Content-Type)
  *   chunked  true: send the body with Transfer-Encoding: chunked
+ *   readUntil  a string: resolve (and drop the connection) once the body so far contains it,
+ *            for responses that do not end by themselves (text/event-stream)
  * Resolves to { status, headers (lower-case names), buffer, text, json, jsonError, ms } or,
  * when no response arrived, { error: "ECONNRESET ..." }. Never rejects.
  */
 export function request({ base, method = 'GET', path = '/', query, headers = {}, body, rawBody, contentType,
-  chunked = false, timeoutMs = 15000 }) {
+  chunked = false, timeoutMs = 15000, readUntil }) {
   const url = new URL(path, base);
   for (const [k, v] of Object.entries(query ?? {})) {
     if (v !== undefined) url.searchParams.append(k, String(v));
@@ -46,9 +48,17 @@ export function request({ base, method = 'GET', path = '/', query, headers = {},
       { method, headers: h, timeout: timeoutMs, insecureHTTPParser: false },
       (res) => {
         const chunks = [];
-        res.on('data', (c) => chunks.push(c));
+        let finish = null;
+        res.on('data', (c) => {
+          chunks.push(c);
+          if (readUntil !== undefined && Buffer.concat(chunks).toString('utf8').includes(readUntil)) {
+            finish();
+            req.destroy();
+          }
+        });
         res.on('error', (e) => done({ error: `${e.code ?? 'ERROR'} while reading the response: ${e.message}` }));
-        res.on('end', () => {
+        res.on('end', () => finish());
+        finish = () => {
           const buffer = Buffer.concat(chunks);
           const text = buffer.toString('utf8');
           let json;
@@ -69,7 +79,7 @@ export function request({ base, method = 'GET', path = '/', query, headers = {},
             jsonError,
             ms: Number(process.hrtime.bigint() - started) / 1e6,
           });
-        });
+        };
       },
     );
     req.on('timeout', () => {

@@ -63,6 +63,7 @@ export async function buildRequest(ctx, opInfo, req = {}) {
     rawBody: req.rawBody,
     contentType: req.contentType,
     chunked: req.chunked,
+    readUntil: req.readUntil,
     pathParams,
   };
 }

@@ -55,6 +55,7 @@ export default async function notifications(h) {
     auth: user,
   }), 201, 'a device to remove');
   const template = `contract-${tag}`;
+  const ticket = must(await h.call('createStreamTicket', { auth: user }), 201, 'a stream ticket').ticket;
 
   return [
     // --- sending ----------------------------------------------------------------------------
@@ -185,6 +186,46 @@ export default async function notifications(h) {
       operationId: 'listNotifications',
       request: { query: { unread: 'maybe' }, auth: user },
       expect: 400,
+    },
+    {
+      name: 'the live feed: retry, then the unread count',
+      operationId: 'streamNotifications',
+      request: { auth: user, readUntil: 'event: unread_count' },
+      expect: 200,
+      check: (res) => (/^retry: 3000\n/.test(res.text) && /data: \{"unread":\d+\}/.test(res.text) ? [] : `stream began ${JSON.stringify(res.text.slice(0, 120))}`),
+    },
+    {
+      name: 'the live feed through a ticket, resuming after an id',
+      operationId: 'streamNotifications',
+      request: { query: { ticket, last_event_id: '0' }, readUntil: 'event: unread_count' },
+      expect: 200,
+      check: (res) => (/event: notification\.created\n/.test(res.text) ? [] : 'no replayed notification.created'),
+    },
+    {
+      name: 'a used or unknown ticket: 401',
+      operationId: 'streamNotifications',
+      request: { query: { ticket } },
+      expect: 401,
+      check: code('invalid_ticket'),
+    },
+    {
+      name: 'a Last-Event-ID that is no event id: 400',
+      operationId: 'streamNotifications',
+      request: { auth: user, headers: { 'Last-Event-ID': 'yesterday' } },
+      expect: 400,
+      check: code('invalid_last_event_id'),
+    },
+    {
+      name: 'a stream ticket',
+      operationId: 'createStreamTicket',
+      request: { auth: user },
+      expect: 201,
+    },
+    {
+      name: 'API keys have no stream: 403',
+      operationId: 'createStreamTicket',
+      request: { auth: apiKey },
+      expect: 403,
     },
     {
       name: 'the badge count',
