@@ -75,7 +75,7 @@ static const char *const *email_env(const char *failures) {
 }
 
 static int run_once(const char *const *env) {
-  const char *args[] = {"--once", "--concurrency", "1", NULL};
+  const char *args[] = {"--once", "--concurrency", "1", "--batch", "1", NULL};
   return wt_run_shown(HERALD_EMAIL_BIN, args, env, 120, true);
 }
 
@@ -239,6 +239,48 @@ static void test_breaker_opens_probes_and_closes(void **state) {
   wt_free_ids(later);
 }
 
+/* The error rate opens the breaker too: 2 failed calls of 4 at a 50 % rate (and a run limit
+ * never reached), the successes between them counted (a thread sends them with its next
+ * report). */
+static void test_error_rate_opens_breaker(void **state) {
+  (void)state;
+  char **ids = seed_email(6);
+  for (int i = 0; i < 4; i += 3) { /* the 1st and 4th calls fail */
+    char rule[300];
+    snprintf(rule, sizeof(rule), "{\"stage\": \"send\", \"match\": \"%s\", \"status\": 503}",
+             wt_text(db, "SELECT u.email FROM deliveries d JOIN users u ON u.id = d.user_id"
+                         " WHERE d.id = $1", ids[i]));
+    wt_fake_rule(sendgrid.port, rule);
+  }
+  wt_push("email", ids);
+  const char *const *base = email_env("100");
+  const char *env[24];
+  size_t n = 0;
+  while (base[n] != NULL) {
+    env[n] = base[n];
+    n++;
+  }
+  env[n++] = "HERALD_BREAKER_ERROR_RATE=50";
+  env[n++] = "HERALD_BREAKER_MIN_CALLS=4";
+  env[n] = NULL;
+  assert_int_equal(run_once(env), 0);
+  assert_string_equal(breaker("email", "sendgrid", "state"), "open");
+  assert_string_equal(breaker("email", "sendgrid", "calls"), "4");
+  assert_string_equal(breaker("email", "sendgrid", "fails"), "2");
+  json_t *sg = wt_fake_counts(sendgrid.port), *mg = wt_fake_counts(mailgun.port);
+  assert_int_equal(json_object_size(sg), 2);
+  assert_non_null(json_object_get(sg, ids[1]));
+  assert_non_null(json_object_get(sg, ids[2]));
+  assert_int_equal(json_object_size(mg), 4); /* the two refused and the two after it opened */
+  assert_non_null(json_object_get(mg, ids[0]));
+  assert_non_null(json_object_get(mg, ids[5]));
+  json_decref(sg);
+  json_decref(mg);
+  assert_string_equal(wt_text(db, "SELECT provider_attempts->0->>'status' FROM deliveries"
+                                  " WHERE id = $1", ids[5]), "breaker_open");
+  wt_free_ids(ids);
+}
+
 static void test_permanent_failure_does_not_fail_over(void **state) {
   (void)state;
   char **ids = seed_email(2);
@@ -317,6 +359,7 @@ int main(void) {
   const struct CMUnitTest tests[] = {
     cmocka_unit_test_setup(test_provider_down_mid_run, before),
     cmocka_unit_test_setup(test_breaker_opens_probes_and_closes, before),
+    cmocka_unit_test_setup(test_error_rate_opens_breaker, before),
     cmocka_unit_test_setup(test_permanent_failure_does_not_fail_over, before),
     cmocka_unit_test_setup(test_all_down_retries, before),
     cmocka_unit_test_setup(test_sms_failover_to_vonage, before),
