@@ -4,7 +4,7 @@ FUZZ_SECONDS ?= 30
 STACK := bash scripts/stack.sh
 
 .DEFAULT_GOAL := help
-.PHONY: help run status stop logs reset test build bench fuzz clean distclean stack-start stack-stop test-scale
+.PHONY: help run status stop logs reset test build bench fuzz clean distclean stack-start stack-stop test-scale client demo-send
 RUNCTL := bash scripts/runctl.sh
 
 help: ## list the targets
@@ -16,6 +16,10 @@ run: ## build, start PostgreSQL + Redis (var/stack), migrate, run and supervise 
 
 status: ## what `make run` runs: pid, restarts, uptime and log of each process
 	@$(RUNCTL) status || [ $$? = 3 ] # 3: not running, already said
+
+demo-send: ## send the demo user of `make run` a notification (TITLE=...): it appears live on /demo
+	@set -a && . var/stack/dev-secrets.env && set +a && HERALD_DEMO_DIR=$(CURDIR)/var/demo \
+	  HERALD_API_URL=http://127.0.0.1:$${HERALD_HTTP_PORT:-8080} node clients/typescript/scripts/demo-user.mjs send $(TITLE)
 
 stop: ## stop what `make run` started (from another terminal)
 	@$(RUNCTL) stop
@@ -31,6 +35,9 @@ test: ## build and run every test against a throw-away stack (SANITIZE=1: ASan+U
 
 test-scale: ## scale-out tests: nginx + 2 APIs + workers, Redis Sentinel, PgBouncer (minutes; SCALE_TESTS=...)
 	bash scripts/scale-test.sh
+
+client: ## TypeScript client + <herald-inbox>: npm ci, regenerate the types from openapi.yaml, bundle (clients/typescript/dist)
+	cd clients/typescript && npm ci --no-audit --no-fund && node scripts/generate.mjs && node scripts/build.mjs
 
 build: ## build into build/ (SANITIZE=1: build-sanitize/)
 	SANITIZE=$(SANITIZE) bash scripts/build.sh

@@ -2,13 +2,15 @@
 # POST /api/v1/notifications under load, measured in one run on one machine:
 #   1. GET /healthz alone at 64 connections (the ceiling of this machine and server);
 #   2. POST /api/v1/notifications at 64 connections and, at the same time, GET /healthz at 8
-#      connections (the probes an orchestrator keeps sending while the API is busy);
+#      connections on the probe listener (HERALD_PROBE_PORT, as `make run` starts the API:
+#      the probes an orchestrator keeps sending while the API is busy), against the same
+#      probe alone at 8 connections;
 #   3. POST alone (and the CPU it costs the API and PostgreSQL per request);
 #   4. the same POST with a unique Idempotency-Key per request (one more row per request);
 #   5. GET /healthz and POST alone again at 256 connections.
 # Each POST writes a notification, three deliveries and an audit row (through the group commit
-# unless HERALD_GROUP_COMMIT=false: concurrent POSTs share a transaction, each answered after
-# its COMMIT), then LPUSHes two ids (e-mail, SMS) to Redis.
+# unless HERALD_GROUP_COMMIT=false: concurrent POSTs share a statement and its transaction,
+# each answered after its COMMIT), then LPUSHes two ids (e-mail, SMS) to Redis.
 # Usage: bench/notifications_post.sh [seconds per run, default 15]. Needs wrk and a Release
 # build (HERALD_BENCH_BIN, default build-rel/bin/herald-api, built if missing); starts its own
 # ephemeral stack. Writes bench/results/notifications-post-<date>.md and prints it.
@@ -46,7 +48,8 @@ export HERALD_ADMIN_EMAIL=bench-admin@example.com HERALD_ADMIN_PASSWORD=bench-ad
 
 PORT=${BENCH_PORT:-18311} # BENCH_PORT: another port when one run is already going
 BASE=http://127.0.0.1:$PORT
-HERALD_HTTP_PORT=$PORT "$BIN" serve 2>>"$stack/api.log" &
+PROBE=http://127.0.0.1:$((PORT + 1)) # the probe listener, as scripts/run.sh sets it
+HERALD_HTTP_PORT=$PORT HERALD_PROBE_PORT=$((PORT + 1)) "$BIN" serve 2>>"$stack/api.log" &
 pids+=($!)
 for _ in $(seq 50); do curl -sf "$BASE/healthz" >/dev/null && break; sleep 0.1; done
 
@@ -66,8 +69,8 @@ export HERALD_BENCH_TOKEN HERALD_BENCH_USER_ID
 
 here=$ROOT/bench
 load=$(cut -d' ' -f1-3 /proc/loadavg)
-wrk_run() { # wrk_run CONNECTIONS THREADS SCRIPT PATH -> the RESULT line's fields
-  wrk -t"$2" -c"$1" -d"${DUR}s" -s "$here/$3" "$BASE$4" | awk '/^RESULT/ {$1 = ""; print}'
+wrk_run() { # wrk_run CONNECTIONS THREADS SCRIPT PATH [BASE] -> the RESULT line's fields
+  wrk -t"$2" -c"$1" -d"${DUR}s" -s "$here/$3" "${5:-$BASE}$4" | awk '/^RESULT/ {$1 = ""; print}'
 }
 count() { psql "$HERALD_DATABASE_URL" -Atc "$1"; }
 # CPU ticks of a process and its children (PostgreSQL: the postmaster and its backends).
@@ -80,9 +83,10 @@ pg_pid=$(head -1 "$HERALD_PG_HOME/data/postmaster.pid")
 HERALD_BENCH_IDEMPOTENCY=0 wrk -t2 -c64 -d3s -s "$here/notifications_post.lua" \
   "$BASE/api/v1/notifications" >/dev/null
 read -r h_rps h_p50 h_p99 h_bad h_err < <(wrk_run 64 2 healthz.lua /healthz)
+read -r q_rps q_p50 q_p99 q_bad q_err < <(wrk_run 8 1 healthz.lua /healthz "$PROBE")
 
 before=$(count "SELECT count(*) FROM notifications WHERE category = 'bench'")
-wrk_run 8 1 healthz.lua /healthz >"$stack/beside" &
+wrk_run 8 1 healthz.lua /healthz "$PROBE" >"$stack/beside" &
 side=$!
 read -r p_rps p_p50 p_p99 p_bad p_err < <(HERALD_BENCH_IDEMPOTENCY=0 wrk_run 64 2 notifications_post.lua /api/v1/notifications)
 wait "$side"
@@ -106,6 +110,9 @@ api3=$(ticks "${pids[0]}") pg3=$(ticks "$pg_pid")
 alone2=$(python3 -c "print(round($a2_rps * $DUR))")
 ratio() { python3 -c "print(f'{$1 / max($2, 1):.3f}')"; }
 queued=$(redis-cli -u "$HERALD_REDIS_URL" LLEN 'herald:q:{email}')
+# Group-commit batches over the whole script (the probe listener's /metrics).
+metric() { curl -s "$PROBE/metrics" | awk -v m="$1" '$1 == m {print $2}'; }
+gc_batches=$(metric herald_group_commit_batches_total) gc_items=$(metric herald_group_commit_items_total)
 
 report="$ROOT/bench/results/notifications-post-$(date -u +%Y%m%d-%H%M).md"
 cat >"$report" <<MD
@@ -124,27 +131,33 @@ Command: \`bench/notifications_post.sh $DUR\`, binary \`${BIN#"$ROOT"/}\`.
 | run | requests | req/s | p50 | p99 | non-2xx | socket errors |
 |---|---|---|---|---|---|---|
 | GET /healthz alone, 64 connections | healthz.lua | $h_rps | $h_p50 ms | $h_p99 ms | $h_bad | $h_err |
+| GET /healthz alone, probe listener, 8 connections | healthz.lua | $q_rps | $q_p50 ms | $q_p99 ms | $q_bad | $q_err |
 | POST /api/v1/notifications, 64 connections | notifications_post.lua | $p_rps | $p_p50 ms | $p_p99 ms | $p_bad | $p_err |
-| GET /healthz at the same time, 8 connections | healthz.lua | $b_rps | $b_p50 ms | $b_p99 ms | $b_bad | $b_err |
+| GET /healthz at the same time, probe listener, 8 connections | healthz.lua | $b_rps | $b_p50 ms | $b_p99 ms | $b_bad | $b_err |
 | POST /api/v1/notifications alone, 64 connections | notifications_post.lua | $a_rps | $a_p50 ms | $a_p99 ms | $a_bad | $a_err |
 | POST with a unique Idempotency-Key, 64 connections | notifications_post.lua | $i_rps | $i_p50 ms | $i_p99 ms | $i_bad | $i_err |
 | GET /healthz alone, 256 connections | healthz.lua | $h2_rps | $h2_p50 ms | $h2_p99 ms | $h2_bad | $h2_err |
 | POST /api/v1/notifications alone, 256 connections | notifications_post.lua | $a2_rps | $a2_p50 ms | $a2_p99 ms | $a2_bad | $a2_err |
 
 POST alone against /healthz alone (same run): $(ratio "$a_rps" "$h_rps")x at 64 connections,
-$(ratio "$a2_rps" "$h2_rps")x at 256 connections.
+$(ratio "$a2_rps" "$h2_rps")x at 256 connections. With a unique Idempotency-Key against without:
+$(ratio "$i_rps" "$a_rps")x. Probe /healthz while POST is saturated against the probe alone:
+$(ratio "$b_rps" "$q_rps")x.
 
 CPU per POST (the run of POST alone): API $(per_request "$api0" "$api1" "$alone") us, PostgreSQL
 $(per_request "$pg0" "$pg1" "$alone") us (from /proc; unlike req/s, these hardly depend on what else
 runs on the machine). At 256 connections: API $(per_request "$api2" "$api3" "$alone2") us,
 PostgreSQL $(per_request "$pg2" "$pg3" "$alone2") us.
 
+Group commit over all the runs: ${gc_items:-?} sends in ${gc_batches:-?} batches
+($(python3 -c "print(f'{${gc_items:-0} / max(${gc_batches:-0}, 1):.1f}')") sends per batch).
+
 Checks: $written notifications written in the POST run (wrk counted
 $(python3 -c "print(round($p_rps * $DUR))") at its rate); $keys idempotency records completed;
 $queued e-mail ids waiting in herald:q:{email} (no workers run here).
-Each POST reads the recipient and preferences (one SELECT), then its notification,
-3 deliveries and audit row are committed with those of the other POSTs queued at the same time
-(one multi-row statement per table, one COMMIT per batch); the ids of a batch are pushed with
-one LPUSH per queue after its COMMIT.
+Each POST is handed to the group commit: a committer reads the recipients and preferences of
+everything queued in one SELECT, then writes the batch's notifications, 3 deliveries each, audit
+rows and idempotency records in one statement (its own transaction: one WAL flush per batch);
+the ids of a batch are pushed with one LPUSH per queue after it committed.
 MD
 cat "$report"

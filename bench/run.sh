@@ -8,6 +8,8 @@
 #   BENCH_CONNECTIONS   wrk connections of the HTTP scripts (default "64 256")
 #   BENCH_GROWTH        table sizes of the growth scenario (default "1000000 10000000")
 #   BENCH_SOAK_SECONDS  the memory soak at 256 connections (default 600; 60 for a quick run)
+#   BENCH_PEER_DIR      an installed Django peer (e.g. /work/shared/peers-django): also measure
+#                       it beside Herald's POST (bench/peer.sh, BENCH_PEER_SECONDS, default 20)
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$ROOT"
@@ -22,6 +24,10 @@ echo "bench: 1/6 HTTP baseline (epoll vs ulfius default, /users/me vs /healthz)"
 bench/http_baseline.sh "$secs"
 echo "bench: 2/6 POST /api/v1/notifications beside /healthz"
 HERALD_BENCH_BIN=$build/bin/herald-api bench/notifications_post.sh "$secs"
+if [[ -n ${BENCH_PEER_DIR:-} ]]; then
+  echo "bench: 2b/6 the Django peer in $BENCH_PEER_DIR, then Herald's POST again beside it"
+  HERALD_BENCH_BIN=$build/bin/herald-api bench/peer.sh "${BENCH_PEER_SECONDS:-20}"
+fi
 echo "bench: 3/6 worker drains (herald-email, herald-push)"
 bench/workers_drain.sh --jobs "${BENCH_JOBS:-50000}" --build "$build"
 echo "bench: 4/6 the feed at 100,000 notifications, POST and feed at ${BENCH_GROWTH:-1000000 10000000} rows"

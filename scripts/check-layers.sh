@@ -10,7 +10,7 @@
 #              neither libulfius nor libmicrohttpd among their NEEDED entries or in ldd's list
 #   common     no file under common/ includes an api/ header
 #   infra      no file of common/{core,store,queue,net,crypto} includes a header of the domain
-#              folders common/{app,audit,users,notifications,templates,payments,reconcile}
+#              folders common/{app,audit,users,notifications,templates,payments,billing,reconcile}
 #   folders    no folder of api/, common/, workers/ or tests/ holds more than 20 .c files
 #
 # SOURCE_ROOT defaults to the folder above this script. ctest runs it as arch_layers; the
@@ -40,7 +40,8 @@ import concurrent.futures, json, os, re, shlex, subprocess, sys
 
 build, root = sys.argv[1], sys.argv[2]
 INFRA = ("core", "store", "queue", "net", "crypto")
-DOMAIN = ("app", "audit", "users", "notifications", "templates", "payments", "reconcile")
+DOMAIN = ("app", "audit", "users", "notifications", "templates", "payments", "billing",
+          "reconcile")
 
 def rel(path):
     path = os.path.realpath(path)

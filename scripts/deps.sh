@@ -21,7 +21,7 @@ PACKAGES=(
   libcurl4-gnutls-dev libssl-dev libmicrohttpd-dev libcmocka-dev
   # servers for the local stack, tools for tests and benchmarks
   postgresql redis-server wrk python3 python3-yaml python3-cryptography curl ca-certificates openssl tzdata
-  # headless browser for the /docs page test
+  # headless browser for the /docs page test and the <herald-inbox> tests (clients/typescript)
   chromium
 )
 # Node.js (contract tests) may come from elsewhere; only ask Debian for it when it is missing.

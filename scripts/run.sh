@@ -7,12 +7,18 @@
 # Only Ctrl-C or SIGTERM (`make stop`) stops everything.
 #
 #   HERALD_HTTP_PORT (default 8080)
+#   HERALD_PROBE_PORT (default HERALD_HTTP_PORT + 1): /healthz, /readyz and /metrics on their
+#   own listener and threads, so probes answer while every API thread is busy (0: off)
 #   HERALD_ADMIN_EMAIL / HERALD_ADMIN_PASSWORD / HERALD_JWT_SECRET: when unset, taken from
 #   var/stack/dev-secrets.env, which the first run fills with admin@herald.local and random values.
 #   HERALD_RUN_DIR (default var/run): the supervisor's pid and status (`make status`)
 #   HERALD_LOG_DIR (default var/log): one log per process
 #   HERALD_RUN_MAX_RESTARTS (default 5), HERALD_RUN_BACKOFF_MAX_S (default 30)
 #   HERALD_RUN_SKIP_BUILD=1: use build/bin as it is (no deps, no build)
+#   HERALD_DEMO_EMAIL / HERALD_DEMO_PASSWORD: the demo user signed in on /demo (the page of
+#   <herald-inbox>, built into HERALD_DEMO_DIR, default var/demo, when Node.js is installed);
+#   when unset, taken from dev-secrets.env, which the first run fills with demo@herald.local
+#   and a random password.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -26,6 +32,7 @@ BACKOFF_MAX=${HERALD_RUN_BACKOFF_MAX_S:-30}
 STABLE_S=60 # a process that ran this long was not crash-looping: its backoff starts over
 WORKERS=(herald-email herald-sms herald-push herald-reconcile)
 export HERALD_HTTP_PORT=${HERALD_HTTP_PORT:-8080}
+export HERALD_PROBE_PORT=${HERALD_PROBE_PORT:-$((HERALD_HTTP_PORT + 1))}
 url=http://127.0.0.1:$HERALD_HTTP_PORT
 
 say() { echo "run: $(date -u +%H:%M:%S) $*"; }
@@ -190,6 +197,14 @@ from_secrets() { (. "$secrets"; printf '%s' "${!1}"); }
 export HERALD_ADMIN_EMAIL=${HERALD_ADMIN_EMAIL:-$(from_secrets HERALD_ADMIN_EMAIL)}
 export HERALD_ADMIN_PASSWORD=${HERALD_ADMIN_PASSWORD:-$(from_secrets HERALD_ADMIN_PASSWORD)}
 export HERALD_JWT_SECRET=${HERALD_JWT_SECRET:-$(from_secrets HERALD_JWT_SECRET)}
+if ! grep -q '^HERALD_DEMO_PASSWORD=' "$secrets"; then # a dev-secrets.env from before the demo
+  printf 'HERALD_DEMO_EMAIL=%q\nHERALD_DEMO_PASSWORD=%q\n' demo@herald.local "$(random_string 20)" >>"$secrets"
+fi
+# Where the demo page is built; herald-api gets HERALD_DEMO_DIR once it is there.
+demo_dir=${HERALD_DEMO_DIR:-$ROOT/var/demo}
+unset HERALD_DEMO_DIR
+export HERALD_DEMO_EMAIL=${HERALD_DEMO_EMAIL:-$(from_secrets HERALD_DEMO_EMAIL)}
+export HERALD_DEMO_PASSWORD=${HERALD_DEMO_PASSWORD:-$(from_secrets HERALD_DEMO_PASSWORD)}
 # The file providers write under var/outbox by default; absolute, so the paths printed hold.
 export HERALD_EMAIL_OUTBOX_DIR=${HERALD_EMAIL_OUTBOX_DIR:-$ROOT/var/outbox/email}
 export HERALD_SMS_OUTBOX_DIR=${HERALD_SMS_OUTBOX_DIR:-$ROOT/var/outbox/sms}
@@ -198,6 +213,22 @@ export HERALD_PUBLIC_URL=${HERALD_PUBLIC_URL:-$url}
 
 "$BIN/herald-api" migrate
 "$BIN/herald-api" create-admin
+
+# ------------------------------------------------------------------ the demo page (/demo)
+# clients/typescript builds <herald-inbox> into var/demo, which herald-api serves at /demo.
+client_dir=$ROOT/clients/typescript
+demo_ok=0
+if command -v node >/dev/null && command -v npm >/dev/null; then
+  if [[ ! $client_dir/node_modules/.package-lock.json -nt $client_dir/package-lock.json ]]; then
+    (cd "$client_dir" && npm ci --no-audit --no-fund --loglevel=error) || true
+  fi
+  if node "$client_dir/scripts/demo.mjs" --out "$demo_dir" --email "$HERALD_DEMO_EMAIL" \
+    --password "$HERALD_DEMO_PASSWORD" --send-example "make demo-send   (or: make demo-send TITLE='Build passed')"; then
+    export HERALD_DEMO_DIR=$demo_dir
+    demo_ok=1
+  fi
+fi
+((demo_ok)) || say "no demo page: Node.js and npm are needed to build clients/typescript"
 
 # ------------------------------------------------------------------ API and workers
 mkdir -p "$LOG_DIR"
@@ -239,14 +270,22 @@ until [[ $(curl -s -o /dev/null -w '%{http_code}' --max-time 2 "$url/readyz" || 
   sleep 0.2
 done
 
+demo_line="(not built: needs Node.js)"
+if ((demo_ok)) && HERALD_API_URL=$url node "$client_dir/scripts/demo-user.mjs" setup >>"$LOG_DIR/run.log" 2>&1; then
+  demo_line="$url/demo   ($HERALD_DEMO_EMAIL; make demo-send sends it a notification)"
+elif ((demo_ok)); then
+  demo_line="$url/demo   (the demo user could not be set up: see $LOG_DIR/run.log)"
+fi
+
 cat <<EOF
 
   Herald $("$BIN/herald-api" --version | cut -d' ' -f2-) is running: ${names[*]}
 
     API        $url/api/v1
     Docs       $url/docs   (contract: $url/openapi.yaml)
+    Demo       $demo_line
     Metrics    $url/metrics
-    Health     $url/healthz   $url/readyz
+    Health     $url/healthz   $url/readyz$( ((HERALD_PROBE_PORT > 0)) && printf '   probes: http://127.0.0.1:%s/healthz /readyz /metrics' "$HERALD_PROBE_PORT")
     Admin      $HERALD_ADMIN_EMAIL   password: $HERALD_ADMIN_PASSWORD
     E-mail     $HERALD_EMAIL_OUTBOX_DIR/<delivery id>.eml
     SMS        $HERALD_SMS_OUTBOX_DIR/<delivery id>.json

@@ -19,15 +19,17 @@ if [[ ${SANITIZE:-0} == 1 ]]; then
   export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1}
 fi
 
-# Contract tests run under ctest with Node.js; install their packages from the lock file.
-contract=tests/contract
-if [[ -f $contract/package.json ]]; then
-  if [[ ! -f $contract/package-lock.json ]]; then
-    (cd "$contract" && npm install --no-audit --no-fund)
-  elif [[ ! $contract/node_modules/.package-lock.json -nt $contract/package-lock.json ]]; then
-    (cd "$contract" && npm ci --no-audit --no-fund)
+# The contract and client tests run under ctest with Node.js; install their packages from the
+# lock files.
+for npm_dir in tests/contract clients/typescript; do
+  if [[ -f $npm_dir/package.json ]]; then
+    if [[ ! -f $npm_dir/package-lock.json ]]; then
+      (cd "$npm_dir" && npm install --no-audit --no-fund)
+    elif [[ ! $npm_dir/node_modules/.package-lock.json -nt $npm_dir/package-lock.json ]]; then
+      (cd "$npm_dir" && npm ci --no-audit --no-fund)
+    fi
   fi
-fi
+done
 
 # A private stack for this run, removed on any exit (success, failure, Ctrl-C).
 stack_dir=$ROOT/var/test-$$

@@ -97,9 +97,7 @@ static bool docs_file_path(const struct h_config *cfg, const char *name, char *o
   return n > 0 && (size_t)n < outlen;
 }
 
-/* Reads the regular file at path into *data (caller frees) and *len. H_OK,
- * H_ERR_NOT_FOUND (missing, not a regular file, unreadable) or H_ERR_TOO_LARGE. */
-static h_result docs_read_file(const char *path, char **data, size_t *len) {
+h_result h_http_read_file(const char *path, long max_bytes, char **data, size_t *len) {
   *data = NULL;
   *len = 0;
   h_result r = H_ERR_NOT_FOUND;
@@ -107,7 +105,7 @@ static h_result docs_read_file(const char *path, char **data, size_t *len) {
   int fd = open(path, O_RDONLY | O_CLOEXEC);
   if (fd < 0) {
     if (errno != ENOENT) {
-      h_log_warning("docs: cannot open %s: %s", path, strerror(errno));
+      h_log_warning("static file: cannot open %s: %s", path, strerror(errno));
     }
     return H_ERR_NOT_FOUND;
   }
@@ -115,8 +113,8 @@ static h_result docs_read_file(const char *path, char **data, size_t *len) {
   if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
     goto out;
   }
-  if (st.st_size > DOCS_MAX_ASSET_BYTES) {
-    h_log_warning("docs: %s is larger than %ld bytes", path, DOCS_MAX_ASSET_BYTES);
+  if (st.st_size > max_bytes) {
+    h_log_warning("static file: %s is larger than %ld bytes", path, max_bytes);
     r = H_ERR_TOO_LARGE;
     goto out;
   }
@@ -128,7 +126,7 @@ static h_result docs_read_file(const char *path, char **data, size_t *len) {
       continue;
     }
     if (n <= 0) {
-      h_log_warning("docs: cannot read %s: %s", path, n < 0 ? strerror(errno) : "short file");
+      h_log_warning("static file: cannot read %s: %s", path, n < 0 ? strerror(errno) : "short file");
       goto out;
     }
     got += (size_t)n;
@@ -175,7 +173,7 @@ void h_docs_asset_get(struct h_req *rq) {
     return;
   }
   if (!docs_file_path(rq->app->cfg, asset->name, path, sizeof(path)) ||
-      docs_read_file(path, &data, &len) != H_OK) {
+      h_http_read_file(path, DOCS_MAX_ASSET_BYTES, &data, &len) != H_OK) {
     h_reply_error(rq, H_ERR_NOT_FOUND, NULL,
                   "This documentation asset is not installed (see HERALD_DOCS_DIR).", NULL);
     return;

@@ -9,6 +9,8 @@
 #include "store/group_commit.h"
 #include "store/redis.h"
 #include "http/health.h"
+
+#include "inbox/stream_hub.h"
 #include "http/routes.h"
 #include "core/version.h"
 
@@ -60,6 +62,20 @@ static void group_commit_metrics(FILE *out, struct h_gc *gc) {
           "herald_group_commit_retried_total %ld\n"
           "# TYPE herald_group_commit_queued gauge\nherald_group_commit_queued %d\n",
           batches, items, retried, h_gc_queued(gc));
+}
+
+/* The notification streams (inbox/stream_hub.h). */
+static void stream_metrics(FILE *out, struct h_stream_hub *hub) {
+  long overflowed = 0, expired = 0;
+  h_stream_hub_ends(hub, &overflowed, &expired);
+  fprintf(out,
+          "# HELP herald_streams_open Open notification streams.\n"
+          "# TYPE herald_streams_open gauge\nherald_streams_open %d\n"
+          "# HELP herald_streams_ended_total Streams the server ended, by reason.\n"
+          "# TYPE herald_streams_ended_total counter\n"
+          "herald_streams_ended_total{reason=\"overflow\"} %ld\n"
+          "herald_streams_ended_total{reason=\"session_expired\"} %ld\n",
+          h_stream_hub_count(hub), overflowed, expired);
 }
 
 /* True when ip is a loopback address (IPv4 127/8, ::1 or IPv4-mapped 127/8). Pure. */
@@ -118,6 +134,7 @@ void h_metrics_get(struct h_req *rq) {
   fprintf(out, "# TYPE herald_http_in_flight gauge\nherald_http_in_flight %d\n",
           atomic_load(&rq->app->in_flight));
   group_commit_metrics(out, rq->app->notify_gc);
+  stream_metrics(out, rq->app->streams);
   fclose(out);
   ulfius_set_binary_body_response(rq->response, 200, text, len);
   free(text);

@@ -6,6 +6,8 @@
 #include <string.h>
 
 #include "admin/audit.h"
+#include "admin/disputes.h"
+#include "billing/billing.h"
 #include "admin/reconciliations.h"
 #include "auth/auth.h"
 #include "users/security.h"
@@ -55,6 +57,8 @@ static const struct h_route routes[] = {
   {"GET", "/api/v1/admin/audit-log", h_audit_log_get, H_AUTH_ADMIN},
   {"GET", "/docs", h_docs_get, H_AUTH_NONE},
   {"GET", "/docs/:file", h_docs_asset_get, H_AUTH_NONE},
+  {"GET", "/demo", h_demo_get, H_AUTH_NONE},
+  {"GET", "/demo/:file", h_demo_file_get, H_AUTH_NONE},
   /* notifications (api/notifications/notifications.h) */
   {"POST", "/api/v1/notifications", h_notifications_post, H_AUTH_SERVICE},
   {"GET", "/api/v1/notifications", h_notifications_get, H_AUTH_USER},
@@ -100,11 +104,26 @@ static const struct h_route routes[] = {
   {"DELETE", "/api/v1/payment-methods/:id", h_payment_method_delete, H_AUTH_USER},
   {"POST", "/api/v1/payment-methods/:id/default", h_payment_method_default_post, H_AUTH_USER},
   {"POST", "/api/v1/webhooks/stripe", h_webhook_stripe_post, H_AUTH_NONE},
+  /* plans and subscriptions (api/billing/billing.h) */
+  {"GET", "/api/v1/plans", h_plans_get, H_AUTH_USER},
+  {"POST", "/api/v1/admin/plans", h_admin_plans_post, H_AUTH_ADMIN},
+  {"GET", "/api/v1/admin/plans", h_admin_plans_get, H_AUTH_ADMIN},
+  {"PATCH", "/api/v1/admin/plans/:id", h_admin_plan_patch, H_AUTH_ADMIN},
+  {"POST", "/api/v1/subscriptions", h_subscriptions_post, H_AUTH_USER},
+  {"GET", "/api/v1/subscriptions", h_subscriptions_get, H_AUTH_USER},
+  {"GET", "/api/v1/subscriptions/:id", h_subscription_get, H_AUTH_USER},
+  {"POST", "/api/v1/subscriptions/:id/cancel", h_subscription_cancel_post, H_AUTH_USER},
+  {"POST", "/api/v1/subscriptions/:id/resume", h_subscription_resume_post, H_AUTH_USER},
+  {"POST", "/api/v1/subscriptions/:id/plan", h_subscription_plan_post, H_AUTH_USER},
+  {"POST", "/api/v1/admin/subscriptions/:id/sync", h_admin_subscription_sync_post, H_AUTH_ADMIN},
   /* reconcile (api/admin/reconciliations.h) */
   {"POST", "/api/v1/admin/reconciliations", h_reconciliations_post, H_AUTH_ADMIN},
   {"GET", "/api/v1/admin/reconciliations", h_reconciliations_get, H_AUTH_ADMIN},
   {"GET", "/api/v1/admin/reconciliations/:id", h_reconciliation_get, H_AUTH_ADMIN},
   {"POST", "/api/v1/admin/payments/:id/sync", h_payment_sync_post, H_AUTH_ADMIN},
+  /* disputes (api/admin/disputes.h) */
+  {"GET", "/api/v1/admin/disputes", h_disputes_get, H_AUTH_ADMIN},
+  {"POST", "/api/v1/admin/disputes/:id/evidence", h_dispute_evidence_post, H_AUTH_ADMIN},
 
   {"POST", "/api/v1/webhooks/sms/status", h_webhook_sms_status_post, H_AUTH_NONE},
   {"POST", "/api/v1/webhooks/sms/inbound", h_webhook_sms_inbound_post, H_AUTH_NONE},

@@ -8,6 +8,7 @@
 #include <time.h>
 
 #include "core/alloc.h"
+#include "inbox/stream_bus.h"
 #include "store/db.h"
 #include "notifications/fanout.h"
 #include "store/idempotency.h"
@@ -104,6 +105,9 @@ static void *sweeper_main(void *arg) {
       h_log_warning("sweeper: pass failed; retrying in %d s", cfg->sweep_interval_s);
     }
     log_sweep(&stats);
+    if (stats.in_app_sent > 0) { /* due in-app notifications: the streams read them */
+      h_stream_publish_all(&redis);
+    }
     if (time(NULL) - last_purge >= PURGE_EVERY_S &&
         h_idem_purge(conn, cfg->idempotency_ttl_s, NULL) == H_OK &&
         h_outbox_clear_expired(conn, link_lifetime(cfg), NULL) == H_OK) {

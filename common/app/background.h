@@ -1,5 +1,6 @@
 /* background.h - the API's background threads:
- *   sweeper  every HERALD_SWEEP_INTERVAL_S (0: off): common/queue/sweeper.h's pass, and the
+ *   sweeper  every HERALD_SWEEP_INTERVAL_S (0: off): common/queue/sweeper.h's pass (then, if
+ *            scheduled in-app notifications fell due, an "all" notice to the streams), and the
  *            purge of Idempotency-Key records older than HERALD_IDEMPOTENCY_TTL_S;
  *   fan-out  every HERALD_FANOUT_POLL_MS (0: off): bulk notifications and announcements.
  * Each thread owns its PostgreSQL connection and its Redis connection (not the request

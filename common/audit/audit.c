@@ -31,49 +31,14 @@ h_result h_audit_write(PGconn *conn, const struct h_actor *actor, const char *ac
   return r;
 }
 
-/* Sets key of obj to s unless s is NULL (SQL NULL). */
-static void put_str(json_t *obj, const char *key, const char *s) {
-  if (s != NULL) {
-    json_object_set_new(obj, key, json_string(s));
-  }
-}
-
-h_result h_audit_write_many(PGconn *conn, const struct h_audit_entry *entries, int n) {
-  json_t *arr = json_array();
+void h_audit_log_events(const struct h_audit_entry *entries, int n) {
   for (int i = 0; i < n; i++) {
-    const struct h_audit_entry *e = &entries[i];
-    json_t *o = json_object();
-    put_str(o, "actor_id", e->actor->id);
-    put_str(o, "actor_type", e->actor->type);
-    put_str(o, "action", e->action);
-    put_str(o, "target_type", e->target_type);
-    put_str(o, "target_id", e->target_id);
-    put_str(o, "ip", e->actor->ip);
-    put_str(o, "request_id", e->actor->request_id);
-    json_object_set_new(o, "details", e->details != NULL ? json_incref((json_t *)e->details)
-                                                         : json_object());
-    json_array_append_new(arr, o);
-  }
-  char *json = json_dumps(arr, JSON_COMPACT);
-  json_decref(arr);
-  const char *params[] = {json};
-  h_result r = h_db_exec(conn, "INSERT INTO audit_log (actor_id, actor_type, action, target_type,"
-                         " target_id, ip, request_id, details)"
-                         " SELECT t.actor_id, t.actor_type, t.action, t.target_type, t.target_id,"
-                         "   t.ip, t.request_id, t.details"
-                         " FROM json_to_recordset($1::json) AS t(actor_id uuid, actor_type text,"
-                         "   action text, target_type text, target_id text, ip text,"
-                         "   request_id text, details jsonb)",
-                         1, params, NULL);
-  free(json);
-  for (int i = 0; r == H_OK && i < n; i++) {
     const struct h_actor *a = entries[i].actor;
     h_log(H_LOG_INFO, "event", a->request_id, "%s %s %s by %s %s from %s", entries[i].action,
           entries[i].target_type ? entries[i].target_type : "-",
           entries[i].target_id ? entries[i].target_id : "-", a->type,
           a->id ? a->id : "anonymous", a->ip ? a->ip : "-");
   }
-  return r;
 }
 
 h_result h_audit_list(struct h_app *app, const struct h_audit_filter *f,

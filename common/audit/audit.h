@@ -33,8 +33,9 @@ struct h_audit_entry {
   const json_t *details; /* may be NULL */
 };
 
-/* Inserts n audit_log rows in one statement (group commit); logs an "event" line each. */
-h_result h_audit_write_many(PGconn *conn, const struct h_audit_entry *entries, int n);
+/* The "event" log line of each of n entries written by another statement (notification_repo
+ * writes a POST batch's audit rows with its notifications). */
+void h_audit_log_events(const struct h_audit_entry *entries, int n);
 
 /* What an audit-log listing is narrowed to; NULL members do not narrow (all borrowed). */
 struct h_audit_filter {

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 
 #include "core/alloc.h"
 #include "core/money.h"
@@ -159,6 +160,9 @@ static const struct h_config_option options[] = {
       "password of that admin"),
   OPT("HERALD_DOCS_DIR", H_CFG_STRING, docs_dir, "", 0, 0, NULL, false,
       "folder with the /docs page assets (empty: next to the binary)"),
+  OPT("HERALD_DEMO_DIR", H_CFG_STRING, demo_dir, "", 0, 0, NULL, false,
+      "absolute path of the folder served at /demo (the inbox demo page of `make run`; empty: no"
+      " /demo)"),
   /* Workers and their providers */
   OPT("HERALD_WORKER_CONCURRENCY", H_CFG_INT, worker_concurrency, "2", 1, 256, NULL, false,
       "worker threads per worker process, each with its own Redis and PostgreSQL connection"
@@ -349,6 +353,9 @@ static const struct h_config_option options[] = {
       "provider fee estimate per currency, CUR:basis_points:fixed_minor_units, * for the rest"),
   OPT("HERALD_PAYMENT_PLATFORM_FEES", H_CFG_STRING, payment_platform_fees, "*:100:0", 0, 0, NULL,
       false, "Herald's platform fee per currency, same format (empty: none)"),
+  OPT("HERALD_BILLING_MAX_RETRIES", H_CFG_INT, billing_max_retries, "3", 1, 10, NULL, false,
+      "failed payment attempts of a subscription invoice (the user is told at each) after"
+      " which the subscription is canceled at the provider"),
   /* Notifications: sweeper, fan-out and idempotency */
   OPT("HERALD_SWEEP_INTERVAL_S", H_CFG_INT, sweep_interval_s, "5", 0, 3600, NULL, false,
       "seconds between sweeper passes of the API (delayed-set promotion, re-push of deliveries"
@@ -543,6 +550,12 @@ static bool product_name_ok(const char *s) {
   return true;
 }
 
+/* True when path is absolute and names a folder (HERALD_DEMO_DIR). */
+static bool demo_dir_ok(const char *path) {
+  struct stat st;
+  return path[0] == '/' && stat(path, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
 /* The rules between variables, once each has a valid value: NULL, or a new message
  * naming the variable to fix. */
 static char *cross_check(const struct h_config *cfg) {
@@ -558,6 +571,9 @@ static char *cross_check(const struct h_config *cfg) {
   }
   if (cfg->unsubscribe_secret[0] != '\0' && strlen(cfg->unsubscribe_secret) < 32) {
     return h_sprintf("HERALD_UNSUBSCRIBE_SECRET: must be at least 32 bytes");
+  }
+  if (cfg->demo_dir[0] != '\0' && !demo_dir_ok(cfg->demo_dir)) {
+    return h_sprintf("HERALD_DEMO_DIR: must be the absolute path of an existing folder");
   }
   if (!product_name_ok(cfg->product_name)) {
     return h_sprintf("HERALD_PRODUCT_NAME: must be 1-64 characters, no control characters");

@@ -82,6 +82,8 @@ struct h_config {
   char *admin_password;
   /* Documentation assets served at /docs */
   char *docs_dir;
+  /* Static demo page served at /demo (empty: no /demo) */
+  char *demo_dir;
 
   int worker_concurrency;
   int worker_block_ms;
@@ -166,6 +168,7 @@ struct h_config {
   char *payment_currencies;
   char *payment_provider_fees;
   char *payment_platform_fees;
+  int billing_max_retries; /* subscriptions (billing/subscription_events.h) */
   /* Sweeper, fan-out and idempotency (queue/sweeper.h, app/background.h) */
   int sweep_interval_s;
   int sweep_stale_s;

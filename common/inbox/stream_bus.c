@@ -87,6 +87,13 @@ void h_stream_publish_via(struct h_redis *r, int shards, char kind, const char *
   free(msgs);
 }
 
+void h_stream_publish_all(struct h_redis *r) {
+  const char *argv[] = {"PUBLISH", H_STREAM_CHANNEL_PREFIX "0", "A:"};
+  if (h_redis_argv(r, NULL, 3, argv) == H_ERR_UNAVAILABLE) {
+    h_log_warning("h_stream_publish_all: not published (Redis unavailable)");
+  }
+}
+
 void h_stream_publish(struct h_app *app, char kind, const char *const *users, size_t n) {
   if (n == 0 || app->redis == NULL) {
     return;

@@ -17,6 +17,8 @@
 #define H_STREAM_CHANNEL_PREFIX "herald:stream:"
 #define H_STREAM_KIND_FEED 'n'    /* notifications created, read, unread or deleted */
 #define H_STREAM_KIND_ACCOUNT 'a' /* token epoch raised, account disabled or deleted */
+#define H_STREAM_KIND_ALL 'A'     /* "A:": every user's feed may have changed (scheduled in-app
+                                     notifications fell due); sent on shard 0 */
 
 /* The shard of user_id (case-insensitive) among shards. Pure. */
 int h_stream_shard(const char *user_id, int shards);
@@ -29,6 +31,9 @@ void h_stream_publish(struct h_app *app, char kind, const char *const *users, si
 /* The same through r (borrowed, the caller's thread's connection) with shards channels. */
 void h_stream_publish_via(struct h_redis *r, int shards, char kind, const char *const *users,
                           size_t n);
+
+/* Publishes "A:" through r (borrowed): every process re-reads the feeds of all its streams. */
+void h_stream_publish_all(struct h_redis *r);
 
 /* The same for one user. */
 void h_stream_publish_one(struct h_app *app, char kind, const char *user_id);

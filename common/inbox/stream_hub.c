@@ -131,6 +131,7 @@ bool h_stream_push(struct h_stream *st, const char *text, size_t n) {
       h_log(H_LOG_INFO, "event", NULL, "stream of user %s overflowed (%zu bytes queued)",
             st->grant.user_id, h_sse_buf_used(&st->buf));
       finish_locked(st, "stream.overflow", "{\"reason\":\"slow_client\"}");
+      atomic_fetch_add(&st->hub->overflowed, 1);
     }
   }
   pthread_mutex_unlock(&st->mu);
@@ -139,6 +140,9 @@ bool h_stream_push(struct h_stream *st, const char *text, size_t n) {
 
 void h_stream_finish(struct h_stream *st, const char *event, const char *data) {
   pthread_mutex_lock(&st->mu);
+  if (!st->ending && strcmp(event, "session.expired") == 0) {
+    atomic_fetch_add(&st->hub->expired, 1);
+  }
   finish_locked(st, event, data);
   pthread_mutex_unlock(&st->mu);
 }
@@ -300,6 +304,11 @@ int h_stream_hub_close_all(struct h_stream_hub *hub, int wait_ms) {
 
 int h_stream_hub_count(struct h_stream_hub *hub) {
   return hub != NULL ? atomic_load(&hub->live) : 0;
+}
+
+void h_stream_hub_ends(struct h_stream_hub *hub, long *overflowed, long *expired) {
+  *overflowed = hub != NULL ? atomic_load(&hub->overflowed) : 0;
+  *expired = hub != NULL ? atomic_load(&hub->expired) : 0;
 }
 
 void h_stream_hub_stop(struct h_stream_hub *hub) {

@@ -46,6 +46,9 @@ void h_stream_hub_stop(struct h_stream_hub *hub);
 /* Streams open now. */
 int h_stream_hub_count(struct h_stream_hub *hub);
 
+/* Since start: streams ended for a slow client (stream.overflow) and by session.expired. */
+void h_stream_hub_ends(struct h_stream_hub *hub, long *overflowed, long *expired);
+
 /* A stream to open: who, from where. last_event_id < 0: a fresh stream, which starts at head
  * with unread (the feed as it stands); otherwise a resumed one, which first replays the
  * changes after last_event_id. */

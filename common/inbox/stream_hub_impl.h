@@ -51,6 +51,7 @@ struct h_stream_hub {
   int streams;                /* registered (gone ones until swept) */
   atomic_int live;            /* held by a connection */
   atomic_int gone;            /* released since the last sweep */
+  atomic_long overflowed, expired; /* streams ended by stream.overflow, by session.expired */
   bool any_dirty, any_auth_dirty; /* the lists below are not empty */
   struct h_stream_user *dirty_list, *auth_list; /* marked users, each once */
   bool closing;

@@ -15,6 +15,12 @@
 
 /* Marks the users of one notice "<kind>:id,id,..."; hub->mu taken here. */
 static void on_notice(struct h_stream_hub *hub, const char *text, size_t len) {
+  if (len == 2 && text[0] == H_STREAM_KIND_ALL && text[1] == ':') {
+    pthread_mutex_lock(&hub->mu);
+    h_stream_mark_all(hub);
+    pthread_mutex_unlock(&hub->mu);
+    return;
+  }
   if (len < 3 || text[1] != ':') {
     return;
   }

@@ -8,6 +8,7 @@
 
 #include "core/alloc.h"
 #include "store/db.h"
+#include "store/pg_array.h"
 
 #define FEED_WHERE H_NOTIF_FEED_WHERE
 #define FEED_COLUMNS H_NOTIF_FEED_COLUMNS
@@ -24,43 +25,77 @@
   " provider_message_id, provider_attempts, last_error, " H_SQL_TS("created_at")            \
   " AS created_at, " H_SQL_TS("updated_at") " AS updated_at"
 
-static void copy(char *dst, size_t n, const PGresult *res, int col) {
-  snprintf(dst, n, "%s", PQgetisnull(res, 0, col) ? "" : PQgetvalue(res, 0, col));
+static void copy(char *dst, size_t n, const PGresult *res, int row, int col) {
+  snprintf(dst, n, "%s", PQgetisnull(res, row, col) ? "" : PQgetvalue(res, row, col));
 }
 
-h_result h_notif_repo_recipient(PGconn *conn, const char *user_id, const char *due_at,
-                                struct h_recipient_row *out) {
+/* Row row of the recipients query into *out. */
+static void recipient_of(const PGresult *res, int row, struct h_recipient_row *out) {
+  memset(out, 0, sizeof(*out));
+  out->found = PQgetvalue(res, row, 0)[0] == 't';
+  if (!out->found) {
+    return;
+  }
+  copy(out->locale, sizeof(out->locale), res, row, 1);
+  out->has_phone = PQgetvalue(res, row, 2)[0] == 't';
+  out->active_devices = atoi(PQgetvalue(res, row, 3));
+  out->prefs = json_loads(PQgetvalue(res, row, 4), 0, NULL);
+  out->quiet_enabled = PQgetvalue(res, row, 5)[0] == 't';
+  copy(out->quiet_start, sizeof(out->quiet_start), res, row, 6);
+  copy(out->quiet_end, sizeof(out->quiet_end), res, row, 7);
+  copy(out->quiet_tz, sizeof(out->quiet_tz), res, row, 8);
+  copy(out->local_due, sizeof(out->local_due), res, row, 9);
+  copy(out->due_utc, sizeof(out->due_utc), res, row, 10);
+}
+
+h_result h_notif_repo_recipients(PGconn *conn, const char *const *user_ids,
+                                 const char *const *due_ats, int n,
+                                 struct h_recipient_row *out, char now[32]) {
   static const char sql[] =
-      "SELECT u.locale, u.phone IS NOT NULL,"
+      "SELECT u.id IS NOT NULL, u.locale, u.phone IS NOT NULL,"
       " (SELECT count(*) FROM devices d WHERE d.user_id = u.id AND d.active)::int,"
       " json_build_object('channels', COALESCE(p.channels, '{}'::jsonb),"
       "   'categories', COALESCE(p.categories, '{}'::jsonb)),"
       " COALESCE(p.quiet_enabled, false), p.quiet_start, p.quiet_end,"
       " COALESCE(p.quiet_timezone, u.timezone),"
-      " CASE WHEN p.quiet_enabled THEN to_char(COALESCE($2::timestamptz, now())"
+      " CASE WHEN p.quiet_enabled THEN to_char(COALESCE(t.due, now())"
       "   AT TIME ZONE COALESCE(p.quiet_timezone, u.timezone), 'YYYY-MM-DD HH24:MI') END,"
-      " " H_SQL_TS("$2::timestamptz")
-      " FROM users u LEFT JOIN notification_preferences p ON p.user_id = u.id"
-      " WHERE u.id = $1::uuid AND u.status <> 'deleted'";
-  const char *params[] = {user_id, due_at};
+      " " H_SQL_TS("t.due") ", " H_SQL_TS("now()")
+      " FROM unnest($1::uuid[], $2::timestamptz[]) WITH ORDINALITY AS t(user_id, due, i)"
+      " LEFT JOIN users u ON u.id = t.user_id AND u.status <> 'deleted'"
+      " LEFT JOIN notification_preferences p ON p.user_id = u.id"
+      " ORDER BY t.i";
+  struct h_pg_array ids = {0}, dues = {0};
+  for (int i = 0; i < n; i++) {
+    h_pg_array_add(&ids, user_ids[i]);
+    h_pg_array_add(&dues, due_ats[i]);
+  }
+  const char *params[] = {h_pg_array_text(&ids), h_pg_array_text(&dues)};
   PGresult *res = NULL;
-  memset(out, 0, sizeof(*out));
-  h_result r = h_db_exec_row(conn, sql, 2, params, &res);
+  h_result r = h_db_exec(conn, sql, 2, params, &res);
+  h_pg_array_free(&ids);
+  h_pg_array_free(&dues);
   if (r != H_OK) {
     return r;
   }
-  copy(out->locale, sizeof(out->locale), res, 0);
-  out->has_phone = PQgetvalue(res, 0, 1)[0] == 't';
-  out->active_devices = atoi(PQgetvalue(res, 0, 2));
-  out->prefs = json_loads(PQgetvalue(res, 0, 3), 0, NULL);
-  out->quiet_enabled = PQgetvalue(res, 0, 4)[0] == 't';
-  copy(out->quiet_start, sizeof(out->quiet_start), res, 5);
-  copy(out->quiet_end, sizeof(out->quiet_end), res, 6);
-  copy(out->quiet_tz, sizeof(out->quiet_tz), res, 7);
-  copy(out->local_due, sizeof(out->local_due), res, 8);
-  copy(out->due_utc, sizeof(out->due_utc), res, 9);
+  if (PQntuples(res) != n) {
+    PQclear(res);
+    return H_ERR_INTERNAL;
+  }
+  for (int i = 0; i < n; i++) {
+    recipient_of(res, i, &out[i]);
+  }
+  if (now != NULL && n > 0) {
+    copy(now, 32, res, 0, 11);
+  }
   PQclear(res);
   return H_OK;
+}
+
+h_result h_notif_repo_recipient(PGconn *conn, const char *user_id, const char *due_at,
+                                struct h_recipient_row *out) {
+  h_result r = h_notif_repo_recipients(conn, &user_id, &due_at, 1, out, NULL);
+  return r == H_OK && !out->found ? H_ERR_NOT_FOUND : r;
 }
 
 h_result h_notif_repo_local_to_utc(PGconn *conn, const char *local, const char *zone,
@@ -76,153 +111,161 @@ h_result h_notif_repo_local_to_utc(PGconn *conn, const char *local, const char *
   return r;
 }
 
-/* Sets key of obj to s, or leaves it out (SQL NULL) when s is NULL. */
-static void put_str(json_t *obj, const char *key, const char *s) {
-  if (s != NULL) {
-    json_object_set_new(obj, key, json_string(s));
-  }
+/* The columns of a batch, one array per column (pg_array.h). */
+enum { N_ID, N_USER, N_CATEGORY, N_PRIORITY, N_TEMPLATE, N_DATA, N_TITLE, N_BODY, N_HTML,
+       N_ACTION, N_SEND_AT, N_RENDERED, N_LOCALE, N_IN_APP, N_BROADCAST, N_SYSTEM,
+       D_ID, D_NOTIFICATION, D_USER, D_CHANNEL, D_STATUS, D_REASON, D_DUE,
+       A_ACTOR, A_ACTOR_TYPE, A_ACTION, A_TARGET_TYPE, A_TARGET, A_IP, A_REQUEST, A_DETAILS,
+       K_CALLER, K_KEY, K_STATUS, K_BODY, K_NOTIFICATION, N_COLUMNS };
+
+/* Appends the JSON text of v (borrowed; NULL: empty_object ? "{}" : SQL NULL). */
+static void add_json(struct h_pg_array *a, const json_t *v, bool empty_object) {
+  char *text = v != NULL ? json_dumps(v, JSON_COMPACT) : NULL;
+  h_pg_array_add(a, text != NULL ? text : empty_object ? "{}" : NULL);
+  free(text);
 }
 
-/* The rows as one JSON array for json_to_recordset (new string, caller frees). */
-static char *notifications_json(const struct h_notification_row *rows, int n) {
-  json_t *arr = json_array();
+static void add_notifications(struct h_pg_array *c, const struct h_notification_row *rows,
+                              int n) {
   for (int i = 0; i < n; i++) {
     const struct h_notification_row *r = &rows[i];
-    json_t *o = json_object();
-    put_str(o, "id", r->id);
-    put_str(o, "user_id", r->user_id);
-    put_str(o, "category", r->category);
-    put_str(o, "priority", r->priority);
-    put_str(o, "template_key", r->template_key);
-    put_str(o, "title", r->title);
-    put_str(o, "body", r->body);
-    put_str(o, "html", r->html);
-    put_str(o, "action_url", r->action_url);
-    put_str(o, "send_at", r->send_at);
-    put_str(o, "locale", r->locale);
-    put_str(o, "broadcast_id", r->broadcast_id);
-    /* (borrowed: set takes its own reference and changes nothing) */
-    json_object_set_new(o, "data", r->data != NULL ? json_incref((json_t *)r->data)
-                                                   : json_object());
-    if (r->rendered != NULL) {
-      json_object_set(o, "rendered", (json_t *)r->rendered);
-    }
-    json_object_set_new(o, "in_app", json_boolean(r->in_app));
-    if (r->system) {
-      json_object_set_new(o, "system", json_true());
-    }
-    json_array_append_new(arr, o);
+    h_pg_array_add(&c[N_ID], r->id);
+    h_pg_array_add(&c[N_USER], r->user_id);
+    h_pg_array_add(&c[N_CATEGORY], r->category);
+    h_pg_array_add(&c[N_PRIORITY], r->priority);
+    h_pg_array_add(&c[N_TEMPLATE], r->template_key);
+    add_json(&c[N_DATA], r->data, true);
+    h_pg_array_add(&c[N_TITLE], r->title);
+    h_pg_array_add(&c[N_BODY], r->body);
+    h_pg_array_add(&c[N_HTML], r->html);
+    h_pg_array_add(&c[N_ACTION], r->action_url);
+    h_pg_array_add(&c[N_SEND_AT], r->send_at);
+    add_json(&c[N_RENDERED], r->rendered, false);
+    h_pg_array_add(&c[N_LOCALE], r->locale);
+    h_pg_array_add_bool(&c[N_IN_APP], r->in_app);
+    h_pg_array_add(&c[N_BROADCAST], r->broadcast_id);
+    h_pg_array_add_bool(&c[N_SYSTEM], r->system);
   }
-  char *text = json_dumps(arr, JSON_COMPACT);
-  json_decref(arr);
-  return text;
 }
 
-/* The delivery rows as one JSON array for json_to_recordset (new string, caller frees). */
-static char *deliveries_json(const struct h_delivery_row *rows, int n) {
-  json_t *arr = json_array();
+static void add_deliveries(struct h_pg_array *c, const struct h_delivery_row *rows, int n) {
   for (int i = 0; i < n; i++) {
-    json_t *o = json_object();
-    put_str(o, "id", rows[i].id);
-    put_str(o, "notification_id", rows[i].notification_id);
-    put_str(o, "user_id", rows[i].user_id);
-    put_str(o, "channel", rows[i].channel);
-    put_str(o, "status", rows[i].status);
-    put_str(o, "reason", rows[i].reason);
-    put_str(o, "due_at", rows[i].due_at);
-    json_array_append_new(arr, o);
+    h_pg_array_add(&c[D_ID], rows[i].id);
+    h_pg_array_add(&c[D_NOTIFICATION], rows[i].notification_id);
+    h_pg_array_add(&c[D_USER], rows[i].user_id);
+    h_pg_array_add(&c[D_CHANNEL], rows[i].channel);
+    h_pg_array_add(&c[D_STATUS], rows[i].status);
+    h_pg_array_add(&c[D_REASON], rows[i].reason);
+    h_pg_array_add(&c[D_DUE], rows[i].due_at);
   }
-  char *json = json_dumps(arr, JSON_COMPACT);
-  json_decref(arr);
-  return json;
 }
 
-/* The INSERT of notifications rows (json, see notifications_json); *inserted receives
- * how many went in, created_at now(). */
-static h_result insert_notifications(PGconn *conn, const char *json, int *inserted,
-                                     char created_at[32]) {
-  const char *params[] = {json};
-  PGresult *res = NULL;
-  h_result r = h_db_exec(conn,
-      "WITH ins AS (INSERT INTO notifications (id, user_id, category, priority, template_key,"
-      "   data, title, body, html, action_url, send_at, rendered, locale, in_app, broadcast_id)"
-      " SELECT t.id, t.user_id, t.category, t.priority, t.template_key, t.data, t.title,"
-      "   t.body, t.html, t.action_url, t.send_at, t.rendered, t.locale, t.in_app,"
-      "   t.broadcast_id"
-      " FROM json_to_recordset($1::json) AS t(id uuid, user_id uuid, category text,"
-      "   priority text, template_key text, data jsonb, title text, body text, html text,"
-      "   action_url text, send_at timestamptz, rendered jsonb, locale text, in_app bool,"
-      "   broadcast_id uuid, system bool)"
-      " JOIN users u ON u.id = t.user_id AND (u.status <> 'deleted' OR t.system IS TRUE)"
-      " RETURNING 1)"
-      " SELECT (SELECT count(*) FROM ins)::int, " H_SQL_TS("now()"),
-      1, params, &res);
-  if (r == H_OK) {
-    *inserted = atoi(PQgetvalue(res, 0, 0));
-    snprintf(created_at, 32, "%s", PQgetvalue(res, 0, 1));
-    PQclear(res);
+static void add_extra(struct h_pg_array *c, const struct h_notif_extra *x) {
+  for (int i = 0; x != NULL && i < x->naudit; i++) {
+    const struct h_audit_entry *e = &x->audit[i];
+    h_pg_array_add(&c[A_ACTOR], e->actor->id);
+    h_pg_array_add(&c[A_ACTOR_TYPE], e->actor->type);
+    h_pg_array_add(&c[A_ACTION], e->action);
+    h_pg_array_add(&c[A_TARGET_TYPE], e->target_type);
+    h_pg_array_add(&c[A_TARGET], e->target_id);
+    h_pg_array_add(&c[A_IP], e->actor->ip);
+    h_pg_array_add(&c[A_REQUEST], e->actor->request_id);
+    add_json(&c[A_DETAILS], e->details, true);
   }
-  return r;
+  for (int i = 0; x != NULL && i < x->nidem; i++) {
+    h_pg_array_add(&c[K_CALLER], x->idem[i]->caller);
+    h_pg_array_add(&c[K_KEY], x->idem[i]->key);
+    h_pg_array_add_long(&c[K_STATUS], (long)x->idem_status[i]);
+    h_pg_array_add(&c[K_BODY], x->idem_bodies[i]);
+    h_pg_array_add(&c[K_NOTIFICATION], x->idem_notification[i]);
+  }
 }
 
-h_result h_notif_repo_lock_feeds(PGconn *conn, const char *const *users, int n) {
-  json_t *arr = json_array();
+/* Everything of a batch in one statement: the feed locks of the in-app rows' users, in
+ * order (H_NOTIF_FEED_LOCK: taken by lk, which n's WHERE reads once before its first row
+ * draws an event_seq, and held to the COMMIT), the notifications of live users (or system
+ * notices), the deliveries of the notifications written, the audit rows and the idempotency
+ * records completed; returns how many notifications went in and now(). */
+static const char insert_sql[] =
+    "WITH lk AS (SELECT count(*) FILTER (WHERE x IS NULL) AS locks FROM (SELECT "
+    H_NOTIF_FEED_LOCK("s.u") " IS NULL AS x FROM (SELECT DISTINCT t.u FROM unnest($2::uuid[],"
+    "   $14::bool[]) AS t(u, in_app) WHERE t.in_app ORDER BY 1) s) z),"
+    " n AS (INSERT INTO notifications (id, user_id, category, priority, template_key,"
+    "   data, title, body, html, action_url, send_at, rendered, locale, in_app, broadcast_id)"
+    " SELECT t.id, t.user_id, t.category, t.priority, t.template_key, t.data, t.title,"
+    "   t.body, t.html, t.action_url, t.send_at, t.rendered, t.locale, t.in_app,"
+    "   t.broadcast_id"
+    " FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::text[], $5::text[], $6::jsonb[],"
+    "   $7::text[], $8::text[], $9::text[], $10::text[], $11::timestamptz[], $12::jsonb[],"
+    "   $13::text[], $14::bool[], $15::uuid[], $16::bool[]) AS t(id, user_id, category,"
+    "   priority, template_key, data, title, body, html, action_url, send_at, rendered, locale,"
+    "   in_app, broadcast_id, system)"
+    " JOIN users u ON u.id = t.user_id AND (u.status <> 'deleted' OR t.system)"
+    " WHERE (SELECT locks FROM lk) >= 0"
+    " RETURNING id),"
+    " d AS (INSERT INTO deliveries (id, notification_id, user_id, channel, status, reason,"
+    "   due_at, sent_at)"
+    " SELECT t.id, t.notification_id, t.user_id, t.channel, t.status, t.reason,"
+    "   COALESCE(t.due_at, now()), CASE WHEN t.status = 'sent' THEN now() END"
+    " FROM unnest($17::uuid[], $18::uuid[], $19::uuid[], $20::text[], $21::text[],"
+    "   $22::text[], $23::timestamptz[]) AS t(id, notification_id, user_id, channel, status,"
+    "   reason, due_at)"
+    " WHERE t.notification_id IN (SELECT id FROM n)),"
+    " a AS (INSERT INTO audit_log (actor_id, actor_type, action, target_type, target_id, ip,"
+    "   request_id, details)"
+    " SELECT t.* FROM unnest($24::uuid[], $25::text[], $26::text[], $27::text[], $28::text[],"
+    "   $29::text[], $30::text[], $31::jsonb[]) AS t(actor_id, actor_type, action, target_type,"
+    "   target_id, ip, request_id, details)"
+    " WHERE t.target_id::uuid IN (SELECT id FROM n)),"
+    " k AS (UPDATE idempotency_keys k SET status = 'completed', response_status = t.status,"
+    "   response_body = t.body, completed_at = now()"
+    " FROM unnest($32::text[], $33::text[], $34::int[], $35::text[], $36::uuid[]) AS t(caller,"
+    "   key, status, body, notification_id)"
+    " WHERE k.caller = t.caller AND k.key = t.key AND t.notification_id IN (SELECT id FROM n))"
+    " SELECT (SELECT count(*) FROM n)::int, " H_SQL_TS("now()") ","
+    "   CASE WHEN (SELECT count(*) FROM n) < cardinality($1::uuid[])"
+    "   THEN (SELECT array_agg(id)::text FROM n) END";
+
+/* Sets written[i] for each row whose id is in the array literal ids (NULL: none). */
+static void mark_written(const struct h_notification_row *rows, int n, const char *ids,
+                         bool *written) {
   for (int i = 0; i < n; i++) {
-    json_array_append_new(arr, json_string(users[i]));
+    written[i] = ids != NULL && strstr(ids, rows[i].id) != NULL;
   }
-  char *json = json_dumps(arr, JSON_COMPACT);
-  json_decref(arr);
-  const char *params[] = {json};
-  h_result r = h_db_exec(conn,
-      "SELECT " H_NOTIF_FEED_LOCK("s.u") " FROM (SELECT DISTINCT value::uuid AS u"
-      " FROM json_array_elements_text($1::json) ORDER BY 1) s",
-      1, params, NULL);
-  free(json);
-  return r;
-}
-
-/* The feed locks of the rows' users (in-app rows only: the others never stream). */
-static h_result lock_rows(PGconn *conn, const struct h_notification_row *rows, int n) {
-  const char **users = h_malloc((size_t)(n > 0 ? n : 1) * sizeof(*users));
-  int nu = 0;
-  for (int i = 0; i < n; i++) {
-    if (rows[i].in_app) {
-      users[nu++] = rows[i].user_id;
-    }
-  }
-  h_result r = nu > 0 ? h_notif_repo_lock_feeds(conn, users, nu) : H_OK;
-  free(users);
-  return r;
 }
 
 h_result h_notif_repo_insert(PGconn *conn, const struct h_notification_row *rows, int n,
-                             const struct h_delivery_row *dels, int nd, int *inserted,
-                             char created_at[32]) {
-  h_result r = lock_rows(conn, rows, n);
+                             const struct h_delivery_row *dels, int nd,
+                             const struct h_notif_extra *extra, int *inserted,
+                             char created_at[32], bool *written) {
+  struct h_pg_array cols[N_COLUMNS] = {{0}};
+  add_notifications(cols, rows, n);
+  add_deliveries(cols, dels, nd);
+  add_extra(cols, extra);
+  const char *params[N_COLUMNS];
+  for (int i = 0; i < N_COLUMNS; i++) {
+    params[i] = h_pg_array_text(&cols[i]);
+  }
+  PGresult *res = NULL;
+  h_result r = h_db_exec(conn, insert_sql, N_COLUMNS, params, &res);
+  for (int i = 0; i < N_COLUMNS; i++) {
+    h_pg_array_free(&cols[i]);
+  }
   if (r != H_OK) {
     return r;
   }
-  char *json = notifications_json(rows, n);
-  r = insert_notifications(conn, json, inserted, created_at);
-  free(json);
-  if (r == H_OK && *inserted < n) {
-    return H_ERR_NOT_FOUND; /* a recipient was deleted since it was read */
+  *inserted = atoi(PQgetvalue(res, 0, 0));
+  snprintf(created_at, 32, "%s", PQgetvalue(res, 0, 1));
+  if (written != NULL) {
+    if (*inserted < n) {
+      mark_written(rows, n, PQgetisnull(res, 0, 2) ? NULL : PQgetvalue(res, 0, 2), written);
+    } else {
+      memset(written, 1, (size_t)n * sizeof(*written));
+    }
   }
-  if (r != H_OK || nd == 0) {
-    return r;
-  }
-  json = deliveries_json(dels, nd);
-  const char *params[] = {json};
-  r = h_db_exec(conn,
-      "INSERT INTO deliveries (id, notification_id, user_id, channel, status, reason, due_at,"
-      "   sent_at)"
-      " SELECT t.id, t.notification_id, t.user_id, t.channel, t.status, t.reason,"
-      "   COALESCE(t.due_at, now()), CASE WHEN t.status = 'sent' THEN now() END"
-      " FROM json_to_recordset($1::json) AS t(id uuid, notification_id uuid, user_id uuid,"
-      "   channel text, status text, reason text, due_at timestamptz)",
-      1, params, NULL);
-  free(json);
-  return r;
+  PQclear(res);
+  /* a recipient deleted meanwhile: the caller's transaction is to be rolled back */
+  return *inserted < n && written == NULL ? H_ERR_NOT_FOUND : H_OK;
 }
 
 h_result h_notif_repo_feed(PGconn *conn, const char *user_id, const struct h_feed_filter *f,

@@ -8,7 +8,9 @@
 #include <libpq-fe.h>
 #include <stdbool.h>
 
+#include "audit/audit.h"
 #include "notifications/delivery_plan.h"
+#include "store/idempotency.h"
 #include "core/result.h"
 #include "core/fields.h"
 #include "core/page.h"
@@ -42,6 +44,7 @@
 
 /* What sending needs to know about a recipient. */
 struct h_recipient_row {
+  bool found;            /* false: no such live user (the rest is empty) */
   char locale[16];
   bool has_phone;
   int active_devices;
@@ -52,6 +55,13 @@ struct h_recipient_row {
   char local_due[20];    /* "YYYY-MM-DD HH:MM" of the due instant in quiet_tz ("" if off) */
   char due_utc[32];      /* due_at as RFC 3339 UTC ("" when due_at is NULL) */
 };
+
+/* The recipients of a batch in one read: out[i] for user_ids[i] with due_ats[i] (RFC 3339
+ * or NULL for now), out[i].found false for an unknown or deleted user. now (may be NULL)
+ * receives the transaction's now() as RFC 3339 UTC. Caller frees each found out[i].prefs. */
+h_result h_notif_repo_recipients(PGconn *conn, const char *const *user_ids,
+                                 const char *const *due_ats, int n,
+                                 struct h_recipient_row *out, char now[32]);
 
 /* Loads a live user; due_at (RFC 3339 or NULL for now) is the instant whose local time is
  * computed. H_ERR_NOT_FOUND for an unknown or deleted user. Caller frees out->prefs. */
@@ -78,18 +88,35 @@ struct h_delivery_row {
   const char *channel, *status, *reason, *due_at;
 };
 
-/* The one write of notifications: inserts n notifications, then nd deliveries (of those
- * notifications), one multi-row statement per table. *inserted receives how many
- * notifications went in and created_at (RFC 3339 UTC) the transaction's now(), their
- * common created_at. A notification whose user is deleted (since it was read) is left
- * out unless it is a system notice: then H_ERR_NOT_FOUND, with no delivery written (the
- * caller rolls back). rows and dels are borrowed. */
-/* Takes the feed locks (H_NOTIF_FEED_LOCK) of the n users (repeats allowed) in order. */
-h_result h_notif_repo_lock_feeds(PGconn *conn, const char *const *users, int n);
+/* Rows written in the same statement as a batch's notifications (the group commit of POST
+ * /api/v1/notifications): its audit entries (target_id: a notification id) and the
+ * idempotency records it completes with idem_status[i] and the response idem_bodies[i]
+ * (JSON text), each for notification idem_notification[i]. An entry or record whose
+ * notification is not written is left out too. All borrowed. */
+struct h_notif_extra {
+  const struct h_audit_entry *audit;
+  int naudit;
+  const struct h_idem *const *idem;
+  const unsigned int *idem_status;
+  const char *const *idem_bodies;
+  const char *const *idem_notification;
+  int nidem;
+};
 
+/* The one write of notifications: inserts n notifications, nd deliveries (of those
+ * notifications) and the rows of extra (may be NULL), all in one statement whose columns
+ * are arrays (unnest), after taking the feed locks (H_NOTIF_FEED_LOCK) of the in-app rows'
+ * users in order. *inserted receives how many notifications went in and created_at
+ * (RFC 3339 UTC) the transaction's now(), their common created_at. A notification whose
+ * user is deleted (since it was read) is left out, with its deliveries and extra rows,
+ * unless it is a system notice. written NULL: that is H_ERR_NOT_FOUND (the caller rolls
+ * back); else written[i] (n flags) tells which rows went in and the others are simply not
+ * written (for a statement run on its own, which commits what it wrote). rows and dels are
+ * borrowed. */
 h_result h_notif_repo_insert(PGconn *conn, const struct h_notification_row *rows, int n,
-                             const struct h_delivery_row *dels, int nd, int *inserted,
-                             char created_at[32]);
+                             const struct h_delivery_row *dels, int nd,
+                             const struct h_notif_extra *extra, int *inserted,
+                             char created_at[32], bool *written);
 
 /* ---- the user's feed (in-app notifications that are due and not deleted) ---- */
 

@@ -60,52 +60,131 @@ static h_result send_tx(PGconn *c, void *a) {
 
 struct send_item {
   struct h_gc_item gc;
-  struct h_notify_prepared prep;
+  const struct h_notify_request *req;
+  struct h_notify_prepared prep;     /* made by the committer */
   const struct h_actor *actor;
   const struct h_idem *idem;
   struct h_notify_error *err;
 };
 
-/* Writes a batch of prepared sends in the open transaction: notifications, deliveries,
- * audit rows and idempotency records, one statement each. */
-static h_result batch_write(PGconn *c, struct h_gc_item *const *items, int n, void *ctx) {
-  (void)ctx;
+/* Prepares the sends of a batch against their recipients, read in one statement; a send
+ * that cannot be made (unknown user or template, missing variable) is refused alone. The
+ * prepared ones go to ready[*nready]; now receives the transaction's now(). */
+static h_result batch_prepare(PGconn *c, struct h_gc_item *const *items, int n,
+                              struct send_item **ready, int *nready, char now[32]) {
+  const char **ids = h_malloc((size_t)n * sizeof(*ids));
+  const char **dues = h_malloc((size_t)n * sizeof(*dues));
+  struct h_recipient_row *rc = h_calloc((size_t)n, sizeof(*rc));
+  for (int i = 0; i < n; i++) {
+    const struct h_notify_request *req = ((struct send_item *)items[i]->arg)->req;
+    ids[i] = req->user_id;
+    dues[i] = req->send_at;
+  }
+  *nready = 0;
+  h_result r = h_notif_repo_recipients(c, ids, dues, n, rc, now);
+  for (int i = 0; r == H_OK && i < n; i++) {
+    struct send_item *it = items[i]->arg;
+    h_notify_prepared_free(&it->prep);
+    h_result one = h_notify_prepare_for(c, it->req, NULL, &rc[i], &it->prep, it->err);
+    if (one == H_ERR_UNPROCESSABLE) {
+      items[i]->result = one;
+    } else if (one == H_OK) {
+      ready[(*nready)++] = it;
+    } else {
+      r = one;
+    }
+  }
+  for (int i = 0; i < n; i++) {
+    json_decref(rc[i].prefs);
+  }
+  free(ids);
+  free(dues);
+  free(rc);
+  return r;
+}
+
+/* The audit entry of a send (details: a new reference). */
+static struct h_audit_entry audit_of(const struct send_item *it) {
+  const struct h_notify_request *req = it->req;
+  struct h_audit_entry e = {it->actor, "notification.created", "notification", it->prep.id,
+                            NULL};
+  e.details = json_pack("{ssssss}", "user_id", req->user_id, "category", req->category,
+                        "priority", req->priority);
+  return e;
+}
+
+/* Writes the prepared sends (their responses built first, created at now) with their audit
+ * rows and idempotency records in one statement; a send whose recipient was deleted since
+ * the read is refused alone (items[i] of ready[i]: its engine item). */
+static h_result batch_insert(PGconn *c, struct send_item **ready, int n, const char *now) {
   struct h_notify_prepared **preps = h_malloc((size_t)n * sizeof(*preps));
   struct h_audit_entry *audit = h_malloc((size_t)n * sizeof(*audit));
   const struct h_idem **idems = h_malloc((size_t)n * sizeof(*idems));
-  const json_t **bodies = h_malloc((size_t)n * sizeof(*bodies));
+  unsigned int *status = h_malloc((size_t)n * sizeof(*status));
+  char **bodies = h_calloc((size_t)n, sizeof(*bodies));
+  const char **ids = h_malloc((size_t)n * sizeof(*ids));
+  bool *written = h_malloc((size_t)n * sizeof(*written));
+  struct h_notif_extra extra = {.audit = audit, .naudit = n, .idem = idems,
+                                .idem_status = status, .idem_bodies = (const char **)bodies,
+                                .idem_notification = ids};
   for (int i = 0; i < n; i++) {
-    preps[i] = &((struct send_item *)items[i]->arg)->prep;
+    preps[i] = &ready[i]->prep;
   }
-  h_result r = h_notify_write(c, preps, n);
+  h_notify_respond(preps, n, now);
   for (int i = 0; i < n; i++) {
-    struct send_item *it = items[i]->arg;
-    const struct h_notify_request *req = it->prep.req;
-    audit[i] = (struct h_audit_entry){it->actor, "notification.created", "notification",
-                                      it->prep.id, NULL};
-    audit[i].details = json_pack("{ssssss}", "user_id", req->user_id, "category",
-                                 req->category, "priority", req->priority);
-    idems[i] = it->idem;
-    bodies[i] = it->prep.out;
+    const struct send_item *it = ready[i];
+    audit[i] = audit_of(it);
+    if (it->idem != NULL && it->idem->active) {
+      idems[extra.nidem] = it->idem;
+      status[extra.nidem] = it->idem->status[H_OUTCOME_ACCEPTED];
+      ids[extra.nidem] = it->prep.id;
+      bodies[extra.nidem++] = json_dumps(it->prep.out, JSON_COMPACT);
+    }
   }
-  if (r == H_OK) {
-    r = h_audit_write_many(c, audit, n);
-  }
-  if (r == H_OK) {
-    r = h_idem_complete_many(c, idems, H_OUTCOME_ACCEPTED, bodies, n);
+  char created_at[32];
+  h_result r = h_notify_insert(c, preps, n, &extra, created_at, written);
+  for (int i = 0; r == H_OK && i < n; i++) {
+    if (written[i]) {
+      h_audit_log_events(&audit[i], 1);
+    } else {
+      ready[i]->gc.result = H_ERR_NOT_FOUND; /* deleted since the read */
+    }
   }
   for (int i = 0; i < n; i++) {
     json_decref((json_t *)audit[i].details);
+    free(bodies[i]);
   }
   free(preps);
   free(audit);
   free(idems);
+  free(status);
   free(bodies);
+  free(ids);
+  free(written);
   return r;
 }
 
-/* After COMMIT: the delivery ids of the whole batch in one push per queue. */
-static void batch_push(struct h_gc_item *const *items, int n, void *ctx) {
+/* Writes a batch of sends: one read of the recipients, then one statement (its own
+ * transaction) for the notifications, deliveries, audit rows and idempotency records. */
+static h_result batch_write(PGconn *c, struct h_gc_item *const *items, int n, void *ctx) {
+  (void)ctx;
+  struct send_item **ready = h_malloc((size_t)n * sizeof(*ready));
+  int nready = 0;
+  char now[32] = "";
+  h_result r = batch_prepare(c, items, n, ready, &nready, now);
+  if (r == H_OK && nready > 0) {
+    r = batch_insert(c, ready, nready, now);
+  }
+  free(ready);
+  return r;
+}
+
+/* The one step after a batch committed, before its requests are answered: items are the
+ * committed sends, each with prep.id and prep.out (the created notification, as answered),
+ * prep.push (its delivery ids to queue) and req. The delivery ids of the whole batch go out
+ * in one push per queue, then the streams of the in-app recipients are told; whatever else
+ * must follow the COMMIT of the created rows belongs here too. */
+static void batch_committed(struct h_gc_item *const *items, int n, void *ctx) {
   struct h_app *app = ctx;
   struct h_push_list all = {0};
   for (int i = 0; i < n; i++) {
@@ -128,7 +207,8 @@ static void batch_push(struct h_gc_item *const *items, int n, void *ctx) {
   free(users);
 }
 
-static const struct h_gc_ops batch_ops = {batch_write, batch_push};
+/* The recipients' read and the one write statement commit on their own (no BEGIN/COMMIT). */
+static const struct h_gc_ops batch_ops = {batch_write, batch_committed, true};
 
 struct h_gc *h_notification_gc_create(struct h_app *app) {
   const struct h_config *cfg = app->cfg;
@@ -141,7 +221,7 @@ struct h_gc *h_notification_gc_create(struct h_app *app) {
            .connect_timeout_s = cfg->db_connect_timeout_s,
            .statement_timeout_ms = cfg->db_statement_timeout_ms,
            .application_name = "herald-api-commit",
-           .prepared_statements = cfg->db_prepared_statements},
+           .prepared_statements = cfg->db_prepared_statements, .batch_plans = true},
     .threads = cfg->group_commit_threads,
     .max_batch = cfg->group_commit_max_batch,
     .wait_us = cfg->group_commit_wait_us,
@@ -149,23 +229,15 @@ struct h_gc *h_notification_gc_create(struct h_app *app) {
   return h_gc_create(&opt, &batch_ops, app);
 }
 
-static h_result prepare_run(PGconn *c, void *a) {
-  struct send_item *it = a;
-  return h_notify_prepare(c, it->prep.req, NULL, &it->prep, it->err);
-}
-
-/* The reads on a pooled connection, then the write through the group commit. */
+/* The reads and the write in the group commit's transaction. */
 static h_result send_grouped(struct h_app *app, struct send_item *it, json_t **notification) {
-  h_result r = h_db_run(app->db, prepare_run, it);
-  if (r == H_OK) {
-    it->gc.arg = it;
-    r = h_gc_submit(app->notify_gc, &it->gc);
-  }
-  if (r == H_ERR_NOT_FOUND) { /* the recipient was deleted since it was read */
+  it->gc.arg = it;
+  h_result r = h_gc_submit(app->notify_gc, &it->gc);
+  if (r == H_ERR_NOT_FOUND) { /* the recipient was deleted between the read and the write */
     snprintf(it->err->code, sizeof(it->err->code), "user_not_found");
     snprintf(it->err->param, sizeof(it->err->param), "user_id");
     snprintf(it->err->message, sizeof(it->err->message),
-             "There is no user %s (or it was deleted).", it->prep.req->user_id);
+             "There is no user %s (or it was deleted).", it->req->user_id);
     r = H_ERR_UNPROCESSABLE;
   }
   if (r == H_OK) {
@@ -181,8 +253,7 @@ h_result h_notification_send(struct h_app *app, const struct h_actor *actor,
                              json_t **notification, struct h_notify_error *err) {
   *notification = NULL;
   if (app->notify_gc != NULL) {
-    struct send_item it = {.actor = actor, .idem = idem, .err = err};
-    it.prep.req = req;
+    struct send_item it = {.req = req, .actor = actor, .idem = idem, .err = err};
     return send_grouped(app, &it, notification);
   }
   struct op o = {.actor = actor, .req = req, .idem = idem, .err = err};

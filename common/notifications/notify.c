@@ -221,29 +221,39 @@ static h_result prepare_content(PGconn *conn, struct h_notify_prepared *p, const
   return r == H_OK ? fill_deliveries(p, plan, n, until, p->send_at) : r;
 }
 
-h_result h_notify_prepare(PGconn *conn, const struct h_notify_request *req, const json_t *tpl,
-                          struct h_notify_prepared *p, struct h_notify_error *err) {
+h_result h_notify_prepare_for(PGconn *conn, const struct h_notify_request *req,
+                              const json_t *tpl, const struct h_recipient_row *rc,
+                              struct h_notify_prepared *p, struct h_notify_error *err) {
   memset(p, 0, sizeof(*p));
   p->req = req;
-  struct h_recipient_row rc;
-  h_result r = h_notif_repo_recipient(conn, req->user_id, req->send_at, &rc);
-  if (r == H_ERR_NOT_FOUND) {
+  if (!rc->found) {
     set_err(err, "user_not_found", "user_id", "There is no user %s (or it was deleted).",
             req->user_id);
     return H_ERR_UNPROCESSABLE;
   }
-  if (r != H_OK) {
-    return r;
-  }
   json_t *loaded = NULL;
+  h_result r = H_OK;
   if (req->template_key != NULL && tpl == NULL) {
     r = h_notify_load_template(conn, req->template_key, &loaded, err);
     tpl = loaded;
   }
   if (r == H_OK) {
-    r = prepare_content(conn, p, tpl, &rc, err);
+    r = prepare_content(conn, p, tpl, rc, err);
   }
   json_decref(loaded);
+  return r;
+}
+
+h_result h_notify_prepare(PGconn *conn, const struct h_notify_request *req, const json_t *tpl,
+                          struct h_notify_prepared *p, struct h_notify_error *err) {
+  struct h_recipient_row rc;
+  h_result r = h_notif_repo_recipients(conn, &req->user_id, &req->send_at, 1, &rc, NULL);
+  if (r != H_OK) {
+    memset(p, 0, sizeof(*p));
+    p->req = req;
+    return r;
+  }
+  r = h_notify_prepare_for(conn, req, tpl, &rc, p, err);
   json_decref(rc.prefs);
   return r;
 }
@@ -321,9 +331,18 @@ static struct h_notification_row row_of(const struct h_notify_prepared *p) {
   return row;
 }
 
-h_result h_notify_write(PGconn *conn, struct h_notify_prepared *const *items, int n) {
-  struct h_notification_row *rows = h_malloc((size_t)n * sizeof(*rows));
-  struct h_delivery_row *dels = h_malloc((size_t)n * H_CHANNEL_COUNT * sizeof(*dels));
+void h_notify_respond(struct h_notify_prepared *const *items, int n, const char *created_at) {
+  for (int i = 0; i < n; i++) {
+    respond(items[i], created_at);
+  }
+}
+
+h_result h_notify_insert(PGconn *conn, struct h_notify_prepared *const *items, int n,
+                         const struct h_notif_extra *extra, char created_at[32],
+                         bool *written) {
+  struct h_notification_row *rows = h_malloc((size_t)(n > 0 ? n : 1) * sizeof(*rows));
+  struct h_delivery_row *dels =
+      h_malloc((size_t)(n > 0 ? n : 1) * H_CHANNEL_COUNT * sizeof(*dels));
   int nd = 0;
   for (int i = 0; i < n; i++) {
     const struct h_notify_prepared *p = items[i];
@@ -336,13 +355,19 @@ h_result h_notify_write(PGconn *conn, struct h_notify_prepared *const *items, in
     }
   }
   int inserted = 0;
-  char created_at[32];
-  h_result r = h_notif_repo_insert(conn, rows, n, dels, nd, &inserted, created_at);
-  for (int i = 0; r == H_OK && i < n; i++) {
-    respond(items[i], created_at);
-  }
+  h_result r =
+      h_notif_repo_insert(conn, rows, n, dels, nd, extra, &inserted, created_at, written);
   free(rows);
   free(dels);
+  return r;
+}
+
+h_result h_notify_write(PGconn *conn, struct h_notify_prepared *const *items, int n) {
+  char created_at[32];
+  h_result r = h_notify_insert(conn, items, n, NULL, created_at, NULL);
+  if (r == H_OK) {
+    h_notify_respond(items, n, created_at);
+  }
   return r;
 }
 

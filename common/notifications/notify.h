@@ -17,6 +17,7 @@
 #include <stdbool.h>
 
 #include "notifications/delivery_plan.h"
+#include "notifications/notification_repo.h"
 
 #include "queue/push_list.h"
 #include "core/result.h"
@@ -68,8 +69,25 @@ h_result h_notify_prepare(PGconn *conn, const struct h_notify_request *req, cons
                           struct h_notify_prepared *p, struct h_notify_error *err);
 void h_notify_prepared_free(struct h_notify_prepared *p);
 
-/* Writes the n prepared notifications (borrowed) in the open transaction of conn, one
- * statement per table, and sets each one's out and push. H_ERR_NOT_FOUND when a recipient
+/* h_notify_prepare with the recipient already read (rc borrowed; rc->found false: the
+ * 422 user_not_found), for a batch whose recipients are read in one statement. */
+h_result h_notify_prepare_for(PGconn *conn, const struct h_notify_request *req,
+                              const json_t *tpl, const struct h_recipient_row *rc,
+                              struct h_notify_prepared *p, struct h_notify_error *err);
+
+/* Sets out and push of the n prepared items, created at created_at (RFC 3339 UTC: the
+ * transaction's now(), which h_notify_insert gives their rows). */
+void h_notify_respond(struct h_notify_prepared *const *items, int n, const char *created_at);
+
+/* Writes the n prepared items, and the rows of extra (may be NULL), in one statement
+ * through conn (h_notif_repo_insert: written as there, may be NULL); created_at receives
+ * now(). */
+h_result h_notify_insert(PGconn *conn, struct h_notify_prepared *const *items, int n,
+                         const struct h_notif_extra *extra, char created_at[32],
+                         bool *written);
+
+/* Writes the n prepared notifications (borrowed) in the open transaction of conn, in one
+ * statement, and sets each one's out and push. H_ERR_NOT_FOUND when a recipient
  * was deleted since it was prepared (nothing of the batch is then valid: roll back). */
 h_result h_notify_write(PGconn *conn, struct h_notify_prepared *const *items, int n);
 

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "core/alloc.h"
 #include "crypto/crypto.h"
 #include "store/db.h"
 #include "notifications/notification_repo.h"
@@ -23,7 +24,7 @@ h_result h_outbox_email(PGconn *conn, const char *user_id, const char *category,
                                .channel = "email", .status = "queued"};
   int inserted = 0;
   char created_at[32];
-  return h_notif_repo_insert(conn, &row, 1, &del, 1, &inserted, created_at);
+  return h_notif_repo_insert(conn, &row, 1, &del, 1, NULL, &inserted, created_at, NULL);
 }
 
 void h_outbox_push(struct h_app *app, enum h_queue q, const char *const *ids, size_t n,
@@ -39,6 +40,40 @@ void h_outbox_push(struct h_app *app, enum h_queue q, const char *const *ids, si
           "h_outbox_push: %zu %s job(s) not pushed (%s); the sweeper will push them", n,
           h_queue_name(q), h_result_name(res));
   }
+}
+
+h_result h_outbox_email_admins(PGconn *conn, const char *category, const char *template_key,
+                               const char *title, const char *body, const json_t *data,
+                               json_t *ids) {
+  PGresult *res = NULL;
+  h_result r = h_db_exec(conn,
+                         "SELECT id::text FROM users WHERE role = 'admin' AND status = 'active'"
+                         " ORDER BY created_at",
+                         0, NULL, &res);
+  for (int i = 0; r == H_OK && i < PQntuples(res); i++) {
+    char delivery[37];
+    r = h_outbox_email(conn, PQgetvalue(res, i, 0), category, template_key, title, body, data,
+                       delivery);
+    if (r == H_OK) {
+      json_array_append_new(ids, json_string(delivery));
+    }
+  }
+  PQclear(res);
+  return r;
+}
+
+void h_outbox_push_json(struct h_app *app, enum h_queue q, const json_t *ids,
+                        const char *request_id) {
+  size_t n = json_array_size(ids);
+  if (n == 0) {
+    return;
+  }
+  const char **list = h_calloc(n, sizeof(*list));
+  for (size_t i = 0; i < n; i++) {
+    list[i] = json_string_value(json_array_get(ids, i));
+  }
+  h_outbox_push(app, q, list, n, request_id);
+  free(list);
 }
 
 h_result h_outbox_mark_sensitive(PGconn *conn, const char *delivery_id) {

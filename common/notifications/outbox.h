@@ -17,6 +17,16 @@ h_result h_outbox_email(PGconn *conn, const char *user_id, const char *category,
                         const char *template_key, const char *title, const char *body,
                         const json_t *data, char delivery_id[37]);
 
+/* h_outbox_push of the delivery ids of a JSON array of strings (borrowed). */
+void h_outbox_push_json(struct h_app *app, enum h_queue q, const json_t *ids,
+                        const char *request_id);
+
+/* h_outbox_email to every active admin (data borrowed); the delivery ids are appended to
+ * ids (a JSON array) for the push after commit. */
+h_result h_outbox_email_admins(PGconn *conn, const char *category, const char *template_key,
+                               const char *title, const char *body, const json_t *data,
+                               json_t *ids);
+
 /* Marks the notification of delivery_id sensitive: it carries a secret (a one-time link),
  * so reads never show its content and it is cleared once sent, dead or expired. */
 h_result h_outbox_mark_sensitive(PGconn *conn, const char *delivery_id);

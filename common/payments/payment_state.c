@@ -12,12 +12,18 @@ struct ranked {
 static const struct ranked payment_statuses[] = {
   {"requires_payment_method", 0}, {"requires_confirmation", 1}, {"requires_action", 2},
   {"processing", 3},              {"succeeded", 4},             {"canceled", 4},
-  {NULL, -1},
+  {"disputed", 5},                {NULL, -1},
 };
 
 static const struct ranked refund_statuses[] = {
   {"pending", 0}, {"requires_action", 1}, {"succeeded", 2}, {"failed", 2}, {"canceled", 2},
   {NULL, -1},
+};
+
+static const struct ranked dispute_statuses[] = {
+  {"warning_needs_response", 0}, {"needs_response", 0}, {"warning_under_review", 1},
+  {"under_review", 1},           {"warning_closed", 2}, {"won", 2},
+  {"lost", 2},                   {NULL, -1},
 };
 
 static int rank_of(const struct ranked *table, const char *s) {
@@ -40,7 +46,7 @@ static bool in_list(const char *const *list, const char *s) {
 
 bool h_payment_status_valid(const char *s) { return rank_of(payment_statuses, s) >= 0; }
 int h_payment_status_rank(const char *s) { return rank_of(payment_statuses, s); }
-bool h_payment_status_final(const char *s) { return rank_of(payment_statuses, s) == 4; }
+bool h_payment_status_final(const char *s) { return rank_of(payment_statuses, s) >= 4; }
 
 bool h_payment_status_confirmable(const char *s) {
   static const char *const ok[] = {"requires_payment_method", "requires_confirmation",
@@ -64,7 +70,7 @@ static enum h_transition transition(const struct ranked *table, int final_rank,
   if (from >= 0 && strcmp(current, next) == 0) {
     return H_TRANSITION_SAME;
   }
-  if (from == final_rank) {
+  if (from >= final_rank) {
     return H_TRANSITION_IGNORE;
   }
   if (from < 0 || to > from) {
@@ -76,6 +82,23 @@ static enum h_transition transition(const struct ranked *table, int final_rank,
 enum h_transition h_payment_transition(const char *current, const char *next,
                                        bool authoritative) {
   return transition(payment_statuses, 4, current, next, authoritative);
+}
+
+bool h_payment_status_disputable(const char *s) {
+  return s != NULL && strcmp(s, "succeeded") == 0;
+}
+
+bool h_dispute_status_valid(const char *s) { return rank_of(dispute_statuses, s) >= 0; }
+bool h_dispute_status_final(const char *s) { return rank_of(dispute_statuses, s) == 2; }
+
+bool h_dispute_status_open(const char *s) {
+  static const char *const ok[] = {"warning_needs_response", "needs_response", NULL};
+  return in_list(ok, s);
+}
+
+enum h_transition h_dispute_transition(const char *current, const char *next,
+                                       bool authoritative) {
+  return transition(dispute_statuses, 2, current, next, authoritative);
 }
 
 bool h_refund_status_valid(const char *s) { return rank_of(refund_statuses, s) >= 0; }

@@ -3,8 +3,10 @@
  *
  * Payment statuses mirror Stripe's PaymentIntent, ranked in the order a payment
  * moves: requires_payment_method (0) < requires_confirmation (1) < requires_action
- * (2) < processing (3) < succeeded | canceled (4, final). Refunds: pending (0) <
- * requires_action (1) < succeeded | failed | canceled (2, final).
+ * (2) < processing (3) < succeeded | canceled (4, final) < disputed (5, final: only
+ * a dispute moves a succeeded payment there). Refunds: pending (0) < requires_action
+ * (1) < succeeded | failed | canceled (2, final). Disputes: [warning_]needs_response
+ * (0) < [warning_]under_review (1) < won | lost | warning_closed (2, final).
  *
  * News comes either from an answer to our own call or a fresh fetch of the object
  * (authoritative: it is the provider's current state) or from a webhook event
@@ -33,6 +35,15 @@ bool h_payment_status_confirmable(const char *s);
 bool h_payment_status_cancelable(const char *s);
 
 enum h_transition h_payment_transition(const char *current, const char *next,
+                                       bool authoritative);
+/* Whether a dispute may move a payment in this status to disputed. */
+bool h_payment_status_disputable(const char *s);
+
+bool h_dispute_status_valid(const char *s);
+bool h_dispute_status_final(const char *s);
+/* Whether evidence may be submitted in this status. */
+bool h_dispute_status_open(const char *s);
+enum h_transition h_dispute_transition(const char *current, const char *next,
                                        bool authoritative);
 
 bool h_refund_status_valid(const char *s);

@@ -4,13 +4,15 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "billing/subscription_events.h"
 #include "core/alloc.h"
 #include "core/log.h"
+#include "payments/dispute_service.h"
 #include "payments/payment_event_repo.h"
 #include "payments/payment_internal.h"
 #include "payments/payment_sync.h"
 
-enum kind { KIND_OTHER, KIND_INTENT, KIND_REFUND };
+enum kind { KIND_OTHER, KIND_INTENT, KIND_REFUND, KIND_DISPUTE };
 
 struct hook_ctx {
   struct h_app *app;
@@ -22,6 +24,7 @@ struct hook_ctx {
   struct h_provider_payment pi;
   struct h_provider_refund refund;
   struct h_payment_notices notices;
+  json_t *admin_notices; /* dispute e-mails to admins: delivery ids to push after COMMIT */
   struct h_provider prov;
   bool configured; /* the provider has credentials: fetches are possible */
   const char *outcome;
@@ -33,6 +36,9 @@ static enum kind kind_of(const char *type) {
   }
   if (strncmp(type, "refund.", 7) == 0 || strcmp(type, "charge.refund.updated") == 0) {
     return KIND_REFUND;
+  }
+  if (strncmp(type, "charge.dispute.", 15) == 0) {
+    return KIND_DISPUTE;
   }
   return KIND_OTHER;
 }
@@ -63,6 +69,9 @@ static h_result apply_object(PGconn *conn, struct hook_ctx *c, enum h_sync_sourc
     }
   } else if (c->kind == KIND_REFUND) {
     r = h_payment_sync_refund(conn, &c->actor, &c->refund, source, &c->notices, &t);
+  } else if (c->kind == KIND_DISPUTE) {
+    return h_dispute_apply_event(conn, &c->prov, &c->actor, c->object, c->admin_notices,
+                                 &c->outcome);
   } else {
     c->outcome = "ignored";
     return H_OK;
@@ -136,15 +145,23 @@ static bool parse_event(struct hook_ctx *c, const json_t *event) {
 h_result h_payment_webhook_apply(struct h_app *app, const char *ip, const char *request_id,
                                  const json_t *event, const char *raw, size_t raw_len,
                                  json_t **receipt, struct h_error *err) {
-  struct hook_ctx c = {.app = app, .actor = h_payment_system_actor(ip, request_id)};
+  struct hook_ctx c = {.app = app, .actor = h_payment_system_actor(ip, request_id),
+                       .admin_notices = json_array()};
   memset(err, 0, sizeof(*err));
   *receipt = NULL;
   c.configured = h_provider_init(&c.prov, app->cfg, request_id);
   if (!parse_event(&c, event)) {
+    json_decref(c.admin_notices);
     return h_error_set(err, H_ERR_INVALID, "invalid_event",
                        "The body is not an event: id, type and data.object are required.", NULL);
   }
   char *text = h_strndup(raw, raw_len);
+  if (h_billing_event_type(c.type)) {
+    json_decref(c.admin_notices);
+    h_result b = h_billing_event_apply(app, &c.prov, &c.actor, event, text, receipt, err);
+    free(text);
+    return b;
+  }
   long long created = (long long)json_integer_value(json_object_get(event, "created"));
   bool duplicate = false;
   h_result r = apply_tx(&c, H_SYNC_EVENT, text, created, &duplicate);
@@ -163,6 +180,10 @@ h_result h_payment_webhook_apply(struct h_app *app, const char *ip, const char *
   }
   free(text);
   h_provider_payment_clear(&c.pi);
+  if (r == H_OK) {
+    h_dispute_notices_push(app, c.admin_notices, request_id);
+  }
+  json_decref(c.admin_notices);
   if (r != H_OK) {
     return h_error_set(err, r == H_ERR_INVALID ? H_ERR_UNAVAILABLE : r, NULL,
                        "The event could not be applied now; deliver it again later.", NULL);

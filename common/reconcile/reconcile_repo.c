@@ -100,25 +100,9 @@ h_result h_reconcile_repo_claim_due(PGconn *conn, char table[16], char id[37]) {
 
 h_result h_reconcile_repo_notify_admins(PGconn *conn, const char *template_key, const char *title,
                                         const char *body, json_t *ids) {
-  PGresult *res = NULL;
-  h_result r = h_db_exec(conn,
-                         "SELECT id::text FROM users WHERE role = 'admin' AND status = 'active'"
-                         " ORDER BY created_at",
-                         0, NULL, &res);
-  if (r != H_OK) {
-    return r;
-  }
   json_t *data = json_pack("{ss}", "kind", template_key);
-  for (int i = 0; r == H_OK && i < PQntuples(res); i++) {
-    char delivery[37];
-    r = h_outbox_email(conn, PQgetvalue(res, i, 0), "billing", template_key, title, body, data,
-                       delivery);
-    if (r == H_OK) {
-      json_array_append_new(ids, json_string(delivery));
-    }
-  }
+  h_result r = h_outbox_email_admins(conn, "billing", template_key, title, body, data, ids);
   json_decref(data);
-  PQclear(res);
   return r;
 }
 
@@ -183,11 +167,12 @@ h_result h_reconcile_repo_local(PGconn *conn, time_t since, time_t until, json_t
   PGresult *pay = NULL, *ref = NULL;
   h_result r = h_db_exec(conn,
                          "SELECT coalesce(provider_payment_intent_id, id::text), id::text, amount,"
-                         " currency, status, NULL, extract(epoch FROM created_at)::bigint"
+                         " currency, CASE status WHEN 'disputed' THEN 'succeeded' ELSE status END,"
+                         " NULL, extract(epoch FROM created_at)::bigint"
                          " FROM payments"
                          " WHERE created_at >= to_timestamp($1::bigint)"
                          "   AND created_at < to_timestamp($2::bigint)"
-                         "   AND (status = 'succeeded' OR provider_payment_intent_id IS NOT NULL)",
+                         "   AND (status IN ('succeeded', 'disputed') OR provider_payment_intent_id IS NOT NULL)",
                          2, params, &pay);
   if (r == H_OK) {
     r = h_db_exec(conn,

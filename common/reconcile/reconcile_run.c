@@ -7,6 +7,7 @@
 #include "store/db.h"
 #include "core/log.h"
 #include "notifications/outbox.h"
+#include "payments/dispute_repo.h"
 #include "payments/payment_state.h"
 #include "reconcile/reconcile.h"
 #include "reconcile/reconcile_repo.h"
@@ -41,17 +42,25 @@ static h_result write_tx(PGconn *conn, void *arg) {
                              (json_int_t)c->t->local_amount, "provider_amount",
                              (json_int_t)c->t->provider_amount, "items_found", c->t->found,
                              "items_new", c->t->added);
-  r = h_reconcile_repo_run_finish(conn, c->run_id, totals);
-  json_decref(totals);
+  json_t *disputes = NULL;
+  r = h_dispute_repo_period(conn, c->since, c->until, &disputes);
   if (r == H_OK) {
-    char body[512];
+    json_object_set_new(totals, "disputes", disputes);
+    r = h_reconcile_repo_run_finish(conn, c->run_id, totals);
+  }
+  if (r == H_OK) {
+    char body[640];
     snprintf(body, sizeof(body),
              "Reconciliation run %s finished: %d payments and refunds here, %d at the provider, "
-             "%d differences (%d new).",
-             c->run_id, c->t->local_count, c->t->provider_count, c->t->found, c->t->added);
+             "%d differences (%d new); disputes: %lld opened, %lld won, %lld lost.",
+             c->run_id, c->t->local_count, c->t->provider_count, c->t->found, c->t->added,
+             (long long)json_integer_value(json_object_get(disputes, "opened")),
+             (long long)json_integer_value(json_object_get(disputes, "won")),
+             (long long)json_integer_value(json_object_get(disputes, "lost")));
     r = h_reconcile_repo_notify_admins(conn, "reconcile_run", "Reconciliation finished", body,
                                        c->notices);
   }
+  json_decref(totals);
   return r;
 }
 

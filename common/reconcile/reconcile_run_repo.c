@@ -12,7 +12,7 @@
   " 'requested_by', r.requested_by, 'totals', json_build_object('local_count',"            \
   " r.local_count, 'provider_count', r.provider_count, 'local_amount', r.local_amount,"    \
   " 'provider_amount', r.provider_amount, 'items_found', r.items_found, 'items_new',"      \
-  " r.items_new), 'error', r.error, 'created_at', " H_SQL_TS("r.created_at") ","            \
+  " r.items_new, 'disputes', r.disputes), 'error', r.error, 'created_at', " H_SQL_TS("r.created_at") ","            \
   " 'started_at', " H_SQL_TS("r.started_at") ", 'finished_at', " H_SQL_TS("r.finished_at") ")"
 
 static void ts(time_t t, char out[24]) {
@@ -110,7 +110,8 @@ h_result h_reconcile_repo_run_finish(PGconn *conn, const char *run_id, const jso
       " local_amount = ($2::jsonb->>'local_amount')::bigint,"
       " provider_amount = ($2::jsonb->>'provider_amount')::bigint,"
       " items_found = ($2::jsonb->>'items_found')::int,"
-      " items_new = ($2::jsonb->>'items_new')::int WHERE id = $1::uuid",
+      " items_new = ($2::jsonb->>'items_new')::int,"
+      " disputes = COALESCE($2::jsonb->'disputes', '{}'::jsonb) WHERE id = $1::uuid",
       2, params, NULL);
   free(text);
   return r;

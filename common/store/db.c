@@ -61,11 +61,15 @@ static void ignore_notice(void *arg, const char *message) {
 }
 
 h_result h_db_connect(const struct h_db_options *opt, PGconn **out) {
-  char timeout[16], options[128];
+  char timeout[16], options[256];
   snprintf(timeout, sizeof(timeout), "%d", opt->connect_timeout_s > 0 ? opt->connect_timeout_s : 3);
-  /* Prepared statements keep per-execution plans (db_stmt.h): same plans as PQexecParams. */
-  snprintf(options, sizeof(options), "-c statement_timeout=%d%s", opt->statement_timeout_ms,
-           opt->prepared_statements ? " -c plan_cache_mode=force_custom_plan" : "");
+  /* Prepared statements keep per-execution plans (db_stmt.h): same plans as PQexecParams;
+   * batch_plans: see db.h. */
+  snprintf(options, sizeof(options), "-c statement_timeout=%d%s%s", opt->statement_timeout_ms,
+           !opt->prepared_statements ? ""
+           : opt->batch_plans        ? " -c plan_cache_mode=force_generic_plan"
+                                     : " -c plan_cache_mode=force_custom_plan",
+           opt->batch_plans ? " -c enable_seqscan=off -c enable_mergejoin=off" : "");
   const char *keys[] = {"dbname", "connect_timeout", "application_name", "options", NULL};
   const char *values[] = {opt->url, timeout,
                           opt->application_name ? opt->application_name : "herald", options,

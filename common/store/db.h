@@ -24,6 +24,13 @@ struct h_db_options {
   const char *application_name;
   bool prepared_statements; /* h_db_exec prepares each statement once per connection
                              * (db_stmt.h); false behind PgBouncer < 1.21 in transaction mode */
+  bool batch_plans;         /* with prepared_statements: plan_cache_mode=force_generic_plan
+                             * (a statement's plan, and its foreign-key checks', made once and
+                             * reused, whatever the size of its arrays) and no
+                             * sequential scan or merge join (enable_seqscan, enable_mergejoin
+                             * off), for connections whose statements look rows up by key a
+                             * batch at a time (the group commit's): a plan made once must keep
+                             * reaching the tables through their indexes however they grow */
 };
 
 /* Creates a pool; no connection is opened yet. Caller frees with h_db_destroy. */

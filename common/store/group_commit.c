@@ -39,8 +39,12 @@ struct h_gc *h_gc_create(const struct h_gc_options *opt, const struct h_gc_ops *
   return gc;
 }
 
-/* BEGIN, ops->write of items, COMMIT; rolls back on any error. */
+/* BEGIN, ops->write of items, COMMIT; rolls back on any error. A one-statement write
+ * commits (or fails) by itself. */
 static h_result tx(struct h_gc *gc, PGconn *conn, struct h_gc_item *const *items, int n) {
+  if (gc->ops->one_statement) {
+    return gc->ops->write(conn, items, n, gc->ctx);
+  }
   h_result r = h_db_begin(conn);
   if (r == H_OK) {
     r = gc->ops->write(conn, items, n, gc->ctx);
@@ -65,15 +69,28 @@ static h_result ensure_conn(struct h_gc *gc, PGconn **conn) {
   return h_db_connect(&gc->opt.db, conn);
 }
 
+/* tx of items[0..n) with every result reset first: an item ops->write refused keeps its own
+ * result when the transaction commits, every item gets the transaction's when it fails. */
+static h_result tx_items(struct h_gc *gc, PGconn *conn, struct h_gc_item *const *items, int n) {
+  for (int i = 0; i < n; i++) {
+    items[i]->result = H_OK;
+  }
+  h_result r = tx(gc, conn, items, n);
+  for (int i = 0; r != H_OK && i < n; i++) {
+    items[i]->result = r;
+  }
+  return r;
+}
+
 /* Writes a batch; on failure, each item again in its own transaction so that one bad item
- * fails alone. Sets every item's result and runs after_commit on the committed ones. */
+ * fails alone. Sets every item's result and runs after_commit on the written ones. */
 static void run_batch(struct h_gc *gc, PGconn **conn, struct h_gc_item **items, int n,
                       bool *retried) {
   h_result r = ensure_conn(gc, conn);
   if (r == H_OK) {
-    r = tx(gc, *conn, items, n);
+    r = tx_items(gc, *conn, items, n);
   }
-  for (int i = 0; i < n; i++) {
+  for (int i = 0; r != H_OK && i < n; i++) {
     items[i]->result = r;
   }
   bool retry = r != H_OK && n > 1 && *conn != NULL && PQstatus(*conn) == CONNECTION_OK &&
@@ -82,21 +99,24 @@ static void run_batch(struct h_gc *gc, PGconn **conn, struct h_gc_item **items, 
   if (retry) {
     h_log(H_LOG_DEBUG, NULL, NULL, "group commit: batch of %d failed (%s): one by one", n,
           h_result_name(r));
-    int ok = 0;
     for (int i = 0; i < n; i++) {
-      struct h_gc_item *it = items[i];
-      it->result = ensure_conn(gc, conn) == H_OK ? tx(gc, *conn, &it, 1) : H_ERR_UNAVAILABLE;
-      if (it->result == H_OK) { /* committed ones first, for after_commit */
-        items[i] = items[ok];
-        items[ok++] = it;
+      if (ensure_conn(gc, conn) == H_OK) {
+        tx_items(gc, *conn, &items[i], 1);
+      } else {
+        items[i]->result = H_ERR_UNAVAILABLE;
       }
     }
-    n = ok;
-  } else if (r != H_OK) {
-    n = 0;
   }
-  if (n > 0 && gc->ops->after_commit != NULL) {
-    gc->ops->after_commit(items, n, gc->ctx);
+  int ok = 0;
+  for (int i = 0; i < n; i++) { /* the written ones first, for after_commit */
+    if (items[i]->result == H_OK) {
+      struct h_gc_item *it = items[i];
+      items[i] = items[ok];
+      items[ok++] = it;
+    }
+  }
+  if (ok > 0 && gc->ops->after_commit != NULL) {
+    gc->ops->after_commit(items, ok, gc->ctx);
   }
 }
 

@@ -11,7 +11,8 @@
  *
  * The engine knows nothing of what is written: ops->write does the SQL of n items in the
  * open transaction, ops->after_commit (may be NULL) runs once per committed batch (the
- * Redis push of its delivery ids) before the waiters are woken. */
+ * Redis push of its delivery ids, and anything else that must follow the COMMIT) with the
+ * items written, before the waiters are woken. */
 #ifndef HERALD_GROUP_COMMIT_H
 #define HERALD_GROUP_COMMIT_H
 
@@ -32,10 +33,16 @@ struct h_gc_item {
 };
 
 struct h_gc_ops {
-  /* Writes items[0..n) in the open transaction of conn; any error fails the batch. */
+  /* Writes items[0..n) in the open transaction of conn; any error fails the batch. It may
+   * refuse single items instead (a 422 of their own) by setting their result to an error
+   * and writing nothing of them: the others commit, the refused keep their result. */
   h_result (*write)(PGconn *conn, struct h_gc_item *const *items, int n, void *ctx);
   /* After COMMIT, with the items whose write committed. */
   void (*after_commit)(struct h_gc_item *const *items, int n, void *ctx);
+  /* write makes all its changes in one statement, atomic and committed on its own
+   * (synchronous_commit still waits for the WAL flush before it returns): the engine sends
+   * no BEGIN and COMMIT, two round trips less per batch. */
+  bool one_statement;
 };
 
 struct h_gc_options {

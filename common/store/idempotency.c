@@ -120,36 +120,6 @@ h_result h_idem_complete_error(PGconn *conn, const struct h_idem *idem, h_result
   return stored;
 }
 
-h_result h_idem_complete_many(PGconn *conn, const struct h_idem *const *idems,
-                              enum h_outcome outcome, const json_t *const *bodies, int n) {
-  json_t *arr = json_array();
-  for (int i = 0; i < n; i++) {
-    if (idems[i] == NULL || !idems[i]->active) {
-      continue;
-    }
-    char *text = json_dumps(bodies[i], JSON_COMPACT | JSON_ENCODE_ANY);
-    json_array_append_new(arr, json_pack("{sssssIss}", "caller", idems[i]->caller, "key",
-                                         idems[i]->key, "status",
-                                         (json_int_t)idems[i]->status[outcome], "body",
-                                         text));
-    free(text);
-  }
-  h_result r = H_OK;
-  if (json_array_size(arr) > 0) {
-    char *json = json_dumps(arr, JSON_COMPACT);
-    const char *params[] = {json};
-    r = h_db_exec(conn, "UPDATE idempotency_keys k SET status = 'completed',"
-                  " response_status = t.status, response_body = t.body, completed_at = now()"
-                  " FROM json_to_recordset($1::json) AS t(caller text, key text, status int,"
-                  "   body text)"
-                  " WHERE k.caller = t.caller AND k.key = t.key",
-                  1, params, NULL);
-    free(json);
-  }
-  json_decref(arr);
-  return r;
-}
-
 void h_idem_abort(struct h_db *db, const struct h_idem *idem) {
   if (idem == NULL || !idem->active) {
     return;

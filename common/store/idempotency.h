@@ -70,11 +70,6 @@ h_result h_idem_complete(PGconn *conn, const struct h_idem *idem, enum h_outcome
 h_result h_idem_complete_error(PGconn *conn, const struct h_idem *idem, h_result r,
                                const struct h_error *e);
 
-/* h_idem_complete for n requests in one statement (group commit): idems[i] (NULL or
- * inactive ones are skipped) gets outcome and bodies[i]. Everything borrowed. */
-h_result h_idem_complete_many(PGconn *conn, const struct h_idem *const *idems,
-                              enum h_outcome outcome, const json_t *const *bodies, int n);
-
 /* Forgets an in-flight key after a failure (best effort); no-op when inactive. */
 void h_idem_abort(struct h_db *db, const struct h_idem *idem);
 

@@ -39,6 +39,8 @@ export HERALD_ADMIN_EMAIL=runner-test@herald.local HERALD_ADMIN_PASSWORD=runner-
 export HERALD_JWT_SECRET=runner-test-jwt-secret-0123456789abcdef0123456789
 export HERALD_EMAIL_OUTBOX_DIR=$work/outbox/email HERALD_SMS_OUTBOX_DIR=$work/outbox/sms
 export HERALD_PUSH_OUTBOX_DIR=$work/outbox/push HERALD_WORKER_BLOCK_MS=200
+export HERALD_DEMO_DIR=$work/demo HERALD_DEMO_EMAIL=runner-demo@herald.local
+export HERALD_DEMO_PASSWORD=runner-demo-password-1
 base=http://127.0.0.1:$HERALD_HTTP_PORT
 
 # bad settings stop the runner before it starts anything
@@ -60,6 +62,18 @@ for what in "$base/api/v1" "$base/docs" "$base/metrics" "Admin      runner-test@
   "$work/log/herald-api.log"; do
   grep -qF -- "$what" "$work/run.out" && ok "banner shows $what" || fail "banner lacks $what"
 done
+# the inbox demo page (when Node.js is there to build it): served, and its user set up
+if command -v node >/dev/null; then
+  grep -qF -- "Demo       $base/demo   (runner-demo@herald.local" "$work/run.out" && ok "banner shows the demo page" ||
+    fail "banner lacks the demo page: $(grep Demo "$work/run.out")"
+  [[ $(curl -s -o /dev/null -w '%{http_code}' "$base/demo") == 200 ]] && ok "/demo answers 200" || fail "/demo"
+  curl -s "$base/demo/demo.json" | grep -q '"email": "runner-demo@herald.local"' && ok "demo.json names the demo user" ||
+    fail "demo.json"
+  tok=$(curl -s -H 'Content-Type: application/json' -d '{"email":"runner-demo@herald.local","password":"runner-demo-password-1"}' \
+    "$base/api/v1/auth/login" | python3 -c 'import json,sys; print(json.load(sys.stdin)["access_token"])')
+  curl -s -H "Authorization: Bearer $tok" "$base/api/v1/notifications" | grep -q '"title":"Welcome to Herald"' &&
+    ok "the demo user signs in and has its welcome notification" || fail "demo user's feed"
+fi
 runctl status >"$work/status.out" && grep -Eq "^herald-email +[0-9]+ +0 " "$work/status.out" &&
   ok "status: herald-email running, 0 restarts" || { fail "status"; cat "$work/status.out"; }
 grep -q "$work/log/herald-email.log" "$work/status.out" && ok "status shows the log" || fail "status lacks the log"

@@ -32,6 +32,12 @@ Control API for tests (JSON in and out, no authentication):
        delay_s before processing), refund_pending (refunds stay pending)
   POST /_fake/payment_intents/{id}/{succeed|fail|process|require_action}
   POST /_fake/refunds/{id}/{succeed|fail}
+  POST /_fake/payment_intents/{id}/dispute {"reason", "amount", "inquiry", "due_in_s"}
+       opens a dispute on the intent's charge (charge.dispute.created)
+  POST /_fake/disputes/{id}/{under_review|won|lost}   (charge.dispute.updated / .closed)
+  POST /_fake/subscriptions/{id}/renew {"fail": false}  the period ends: the subscription is
+       canceled (cancel_at_period_end) or invoiced and charged (failed: past_due)
+  POST /_fake/invoices/{id}/retry {"fail": false}       one more attempt at an open invoice
   POST /_fake/webhooks {"url", "secret", "auto"}   where to send events; auto sends each
                                                    new event as it happens
   GET  /_fake/events?type=&object=          events, oldest first
@@ -66,6 +72,7 @@ import urllib.request
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 sys.dont_write_bytecode = True  # no __pycache__ in the source tree
+import fake_stripe_billing
 from fake_stripe_objects import (API_VERSION, State, StripeError, advance_object, new_id, parse_form,
                                  public, route_of)
 
@@ -287,6 +294,10 @@ def control_route(state, method, path, body, query, server):
             for _ in range(int(body.get("times", 1))):
                 results.append(deliver(state, evt_id, body))
         return 200, {"deliveries": results}
+    with state.lock:
+        made = fake_stripe_billing.control(state, method, path, body)
+    if made is not None:
+        return 200, public(made)
     m = re.fullmatch(r"/(payment_intents|refunds)/([^/]+)/([a-z_]+)", path)
     if method == "POST" and m:
         with state.lock:

@@ -135,6 +135,7 @@ class State:
         with self.lock:
             self.objects = {"customer": {}, "payment_intent": {}, "refund": {},
                             "payment_method": {}, "charge": {}, "event": {}}
+            self.objects.update({kind: {} for kind in fake_stripe_billing.KINDS})
             self.order = 0          # creation order, for stable "newest first" lists
             self.created = {}       # kind -> count of objects created
             self.calls = {}         # "POST /v1/payment_intents" -> count
@@ -500,10 +501,10 @@ ROUTES = [
 
 
 def route_of(method, path):
-    for rmethod, pattern, fn in ROUTES:
+    for rmethod, pattern, fn in ROUTES + fake_stripe_billing.ROUTES:
         m = re.fullmatch(pattern, path)
         if rmethod == method and m:
-            return fn, m.groupdict(), f"{method} {re.sub(r'/(pi|cus|pm|re|evt|ch)_[0-9a-f]{24}(?=/|$)', '/:id', path)}"
+            return fn, m.groupdict(), f"{method} {re.sub(r'/(pi|cus|pm|re|evt|ch|du|prod|price|sub|in|si)_[0-9a-f]{24}(?=/|$)', '/:id', path)}"
     return None, None, f"{method} {path}"
 
 
@@ -542,3 +543,6 @@ def advance_object(state, kind, oid, action, body):
     else:
         raise StripeError(400, "invalid_request_error", f"unknown action {action}")
     return pi
+
+
+import fake_stripe_billing  # noqa: E402 (it reads this module's helpers at call time)

@@ -57,8 +57,11 @@ function must(res, status, what) {
   return res.json;
 }
 
+/** The fake Stripe's base URL once the payments scenarios started it (else null). */
+export const fakeStripeBase = () => fakeBase;
+
 /** A Stripe-Signature header for text, signed now (plus offset seconds). */
-function signature(text, secret = WEBHOOK_SECRET, offset = 0) {
+export function signature(text, secret = WEBHOOK_SECRET, offset = 0) {
   const t = Math.floor(Date.now() / 1000) + offset;
   return `t=${t},v1=${createHmac('sha256', secret).update(`${t}.${text}`).digest('hex')}`;
 }

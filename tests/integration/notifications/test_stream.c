@@ -5,7 +5,7 @@
  *   - a client that disconnects, misses notifications and resumes with Last-Event-ID (header
  *     or ?last_event_id=) gets exactly the missed ones, in order, then the live ones;
  *   - a notification committed by one API process reaches a stream held by another, and so
- *     does a bulk send fanned out in the background;
+ *     does a bulk send fanned out in the background, and a scheduled one once it falls due;
  *   - tickets work once, not after expiry, not when malformed; bad input is refused;
  *   - revoking the session ends the stream with session.expired;
  *   - a Last-Event-ID beyond HERALD_STREAM_REPLAY_WINDOW changes, or never handed out, gets
@@ -31,7 +31,7 @@ static int setup(void **state) {
   (void)state;
   setenv("HERALD_JWT_SECRET", "stream-test-secret-stream-test-secret-0123456789", 1);
   setenv("HERALD_STREAM_HEARTBEAT_S", "1", 1);
-  setenv("HERALD_SWEEP_INTERVAL_S", "0", 1);
+  setenv("HERALD_SWEEP_INTERVAL_S", "1", 1); /* scheduled in-app notifications fall due */
   setenv("HERALD_AUTH_RATE_LIMIT", "100000", 1);
   th_start(&a);
   th_start(&b); /* a second API process (same database, Redis and signing key) */
@@ -347,6 +347,35 @@ static void test_bulk_send_reaches_stream(void **state) {
   free(token);
 }
 
+static void test_scheduled_arrives_when_due(void **state) {
+  (void)state;
+  char user[37];
+  char *token = th_user(&a, "stream-due", NULL, user);
+  struct sse_client c;
+  open_stream(&c, &b, "/api/v1/notifications/stream", token, NULL);
+  char when[32];
+  th_iso(time(NULL) + 3, when);
+  json_t *n = ns_send(&a, admin,
+                      "{\"user_id\":\"%s\",\"category\":\"test\",\"title\":\"later\","
+                      "\"body\":\"due soon\",\"channels\":[\"in_app\"],\"send_at\":\"%s\"}",
+                      user, when);
+  char *id = strdup(th_str(n, "id"));
+  json_decref(n);
+  long long last = -1;
+  char *now = send_to(&a, user, "now"); /* the stream's position passes the scheduled row's */
+  expect_created(&c, now, &last);
+  expect_no_change(&c, 1000); /* not in the feed yet */
+  expect_created(&c, id, &last); /* due: the sweeper marked it sent, it got a new event_seq */
+  struct sse_event ev;
+  expect_event(&c, "unread_count", &ev);
+  assert_int_equal(unread_of(&ev), 2);
+  sse_event_free(&ev);
+  sse_close(&c);
+  free(now);
+  free(id);
+  free(token);
+}
+
 static void test_tickets(void **state) {
   (void)state;
   char user[37];
@@ -443,6 +472,13 @@ static void test_revoked_session_ends_stream(void **state) {
   sse_event_free(&ev);
   assert_true(sse_wait_eof(&c, 3000));
   sse_close(&c);
+  th_call(&b, NULL, "GET", "/metrics", NULL, NULL, &r); /* counted on the process that held it */
+  assert_int_equal(r.status, 200);
+  const char *ended = strstr(r.body, "herald_streams_ended_total{reason=\"session_expired\"} ");
+  assert_non_null(ended);
+  assert_true(atol(strchr(ended, ' ') + 1) >= 1);
+  assert_non_null(strstr(r.body, "herald_streams_open "));
+  th_response_free(&r);
   th_call(&a, token, "GET", "/api/v1/notifications/stream", NULL, NULL, &r);
   th_assert_error(&r, 401, "invalid_token");
   th_response_free(&r);
@@ -531,6 +567,7 @@ int main(void) {
     cmocka_unit_test(test_fanout_across_processes),
     cmocka_unit_test(test_concurrent_writers_no_gap),
     cmocka_unit_test(test_bulk_send_reaches_stream),
+    cmocka_unit_test(test_scheduled_arrives_when_due),
     cmocka_unit_test(test_tickets),
     cmocka_unit_test(test_bad_input),
     cmocka_unit_test(test_revoked_session_ends_stream),

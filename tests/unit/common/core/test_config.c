@@ -55,12 +55,15 @@ static void test_values(void **state) {
   setenv("HERALD_HSTS", "yes", 1);
   setenv("HERALD_LOG_LEVEL", "debug", 1);
   setenv("HERALD_DB_POOL_SIZE", "4", 1);
+  setenv("HERALD_DEMO_DIR", "/tmp", 1);
   assert_int_equal(h_config_load(&cfg, &error), H_OK);
   assert_int_equal(cfg.http_port, 9090);
   assert_true(cfg.hsts);
   assert_string_equal(cfg.log_level, "debug");
   assert_int_equal(cfg.db_pool_size, 4);
+  assert_string_equal(cfg.demo_dir, "/tmp");
   h_config_free(&cfg);
+  unsetenv("HERALD_DEMO_DIR");
 }
 
 static void test_bad_values(void **state) {
@@ -97,6 +100,9 @@ static void test_bad_values(void **state) {
   memset(long_help, 'h', sizeof(long_help) - 1);
   long_help[sizeof(long_help) - 1] = '\0';
   expect_error("HERALD_SMS_HELP_TEXT", long_help, "1-320 characters");
+  expect_error("HERALD_DEMO_DIR", "var/demo", "absolute path of an existing folder");
+  expect_error("HERALD_DEMO_DIR", "/nonexistent/demo", "absolute path of an existing folder");
+  expect_error("HERALD_DEMO_DIR", "/etc/hostname", "absolute path of an existing folder");
 }
 
 static void test_provider_lists(void **state) {

@@ -54,6 +54,39 @@ static void test_refund_transitions(void **state) {
   assert_false(h_refund_status_counts("canceled"));
 }
 
+static void test_dispute_transitions(void **state) {
+  (void)state;
+  /* Only a succeeded payment can be disputed; disputed is final for provider news. */
+  assert_true(h_payment_status_disputable("succeeded"));
+  assert_false(h_payment_status_disputable("processing"));
+  assert_false(h_payment_status_disputable("disputed"));
+  assert_false(h_payment_status_disputable(NULL));
+  assert_true(h_payment_status_final("disputed"));
+  assert_int_equal(h_payment_transition("disputed", "succeeded", true), H_TRANSITION_IGNORE);
+  assert_int_equal(h_payment_transition("disputed", "succeeded", false), H_TRANSITION_IGNORE);
+  assert_int_equal(h_payment_transition("disputed", "disputed", false), H_TRANSITION_SAME);
+  /* Disputes move forward: needs_response < under_review < won | lost. */
+  assert_int_equal(h_dispute_transition("needs_response", "under_review", false),
+                   H_TRANSITION_APPLY);
+  assert_int_equal(h_dispute_transition("under_review", "lost", false), H_TRANSITION_APPLY);
+  assert_int_equal(h_dispute_transition("won", "lost", true), H_TRANSITION_IGNORE);
+  assert_int_equal(h_dispute_transition("lost", "under_review", false), H_TRANSITION_IGNORE);
+  assert_int_equal(h_dispute_transition("under_review", "needs_response", false),
+                   H_TRANSITION_REFETCH);
+  assert_int_equal(h_dispute_transition("under_review", "needs_response", true),
+                   H_TRANSITION_APPLY);
+  assert_int_equal(h_dispute_transition("needs_response", "charge_refunded", false),
+                   H_TRANSITION_IGNORE);
+  assert_true(h_dispute_status_valid("warning_closed"));
+  assert_false(h_dispute_status_valid("open"));
+  assert_true(h_dispute_status_final("won"));
+  assert_false(h_dispute_status_final("under_review"));
+  assert_true(h_dispute_status_open("needs_response"));
+  assert_true(h_dispute_status_open("warning_needs_response"));
+  assert_false(h_dispute_status_open("under_review"));
+  assert_false(h_dispute_status_open("lost"));
+}
+
 static void test_enums(void **state) {
   (void)state;
   assert_true(h_payment_type_valid("tournament_fee"));
@@ -70,6 +103,7 @@ int main(void) {
     cmocka_unit_test(test_payment_ranks),
     cmocka_unit_test(test_payment_transitions),
     cmocka_unit_test(test_refund_transitions),
+    cmocka_unit_test(test_dispute_transitions),
     cmocka_unit_test(test_enums),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);

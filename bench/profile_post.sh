@@ -1,0 +1,94 @@
+#!/usr/bin/env bash
+# Where the CPU of POST /api/v1/notifications goes: one run of the POST of notifications_post.lua
+# (64 connections) with perf sampling herald-api and the PostgreSQL backends, and
+# pg_stat_statements counting every statement (utility ones too: BEGIN, COMMIT).
+#   bench/profile_post.sh [seconds, default 10] [idempotency: 0|1, default 0]
+# Writes bench/results/profile-post-<date>.md: CPU per POST (API, PostgreSQL, from /proc), the
+# statements per POST with their execution time, the API's samples by library and the top
+# symbols of both. Needs perf (Debian linux-perf) and root or perf_event_paranoid <= 1.
+set -euo pipefail
+# shellcheck source=bench/lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+DUR=${1:-10}
+IDEM=${2:-0}
+bench_build
+bench_stack
+sql "ALTER SYSTEM SET shared_preload_libraries = 'pg_stat_statements'" >/dev/null
+"$ROOT/scripts/stack.sh" stop-service postgres --dir "$stack" >/dev/null
+"$ROOT/scripts/stack.sh" start-service postgres --dir "$stack" >/dev/null
+pg_pid=$(head -1 "$HERALD_PG_HOME/data/postmaster.pid")
+sql "CREATE EXTENSION IF NOT EXISTS pg_stat_statements" >/dev/null
+"$BIN" migrate >/dev/null
+"$BIN" create-admin >/dev/null
+PORT=${BENCH_PORT:-18321}
+BASE=http://127.0.0.1:$PORT
+bench_api "$PORT"
+HERALD_BENCH_TOKEN=$(bench_token "$BASE" "$HERALD_ADMIN_EMAIL" "$HERALD_ADMIN_PASSWORD")
+curl -sf -o /dev/null -H 'Content-Type: application/json' \
+  -d '{"email":"bench-user@example.com","password":"bench-user-password-1","phone":"+14155550100"}' \
+  "$BASE/api/v1/auth/register"
+ut=$(bench_token "$BASE" bench-user@example.com bench-user-password-1)
+HERALD_BENCH_USER_ID=$(curl -sf -H "Authorization: Bearer $ut" "$BASE/api/v1/users/me" | json_field '["id"]')
+export HERALD_BENCH_TOKEN HERALD_BENCH_USER_ID HERALD_BENCH_IDEMPOTENCY=$IDEM
+
+wrk -t2 -c64 -d3s -s "$HERE/notifications_post.lua" "$BASE/api/v1/notifications" >/dev/null
+sql "SELECT pg_stat_statements_reset()" >/dev/null
+backends=$(pgrep -d, -P "$pg_pid")
+perf record -q -F 199 --call-graph dwarf,16384 -o "$stack/api.perf" -p "$api_pid" -- sleep "$DUR" 2>/dev/null &
+perf_api=$!
+perf record -q -F 499 -o "$stack/pg.perf" -p "$backends" -- sleep "$DUR" 2>/dev/null &
+perf_pg=$!
+read -r rps p50 p99 bad err api_us pg_us < <(wrk_run 64 "$DUR" notifications_post.lua \
+  "$BASE/api/v1/notifications")
+wait "$perf_api" "$perf_pg" || true
+posts=$(python3 -c "print(round($rps * $DUR))")
+
+report="$ROOT/bench/results/profile-post-$(date -u +%Y%m%d-%H%M%S)$([[ $IDEM == 1 ]] && echo -idem || true).md"
+{
+  echo "# Profile of POST /api/v1/notifications ($(date -u +%Y-%m-%dT%H:%MZ))"
+  echo
+  bench_header
+  echo "Idempotency-Key per request: $IDEM. Command: \`bench/profile_post.sh $DUR $IDEM\`."
+  echo
+  echo "$rps req/s, p50 $p50 ms, p99 $p99 ms, non-2xx $bad, socket errors $err; CPU per POST:"
+  echo "API $api_us us, PostgreSQL $pg_us us (from /proc, perf running)."
+  echo
+  echo "## API CPU per POST by stage (share of the perf samples under each stage's functions, times the API's CPU per POST)"
+  echo
+  echo "| stage | functions (their samples with everything they call) | share | us/POST |"
+  echo "|---|---|---:|---:|"
+  perf report -i "$stack/api.perf" --children --sort sym --stdio -g none 2>/dev/null |
+    python3 "$HERE/profile_stages.py" "$api_us"
+  echo
+  echo "## Statements (pg_stat_statements, per POST: calls and execution time)"
+  echo
+  echo "| calls/POST | exec us/POST | rows/call | statement |"
+  echo "|---:|---:|---:|---|"
+  sql "SELECT round(calls::numeric / $posts, 3) || ' | ' || round((total_exec_time * 1000 / $posts)::numeric, 1)
+       || ' | ' || round(rows::numeric / greatest(calls, 1), 1) || ' | \`'
+       || left(regexp_replace(query, '\s+', ' ', 'g'), 110) || '\`'
+       FROM pg_stat_statements WHERE calls > $posts / 100
+       ORDER BY total_exec_time DESC LIMIT 15" | sed 's/^/| /; s/$/ |/'
+  echo
+  echo "## API: samples by library (self)"
+  echo
+  echo '```'
+  perf report -i "$stack/api.perf" --no-children --sort dso --stdio -g none 2>/dev/null |
+    grep -v '^#' | grep -v '^$' | head -20 || true
+  echo '```'
+  echo
+  echo "## API: top symbols, self and with children (callers unwound from DWARF)"
+  echo
+  echo '```'
+  perf report -i "$stack/api.perf" --children --sort sym --stdio -g none 2>/dev/null |
+    grep -v '^#' | grep -v '^$' | head -60 || true
+  echo '```'
+  echo
+  echo "## PostgreSQL backends: top symbols (self)"
+  echo
+  echo '```'
+  perf report -i "$stack/pg.perf" --no-children --sort dso,sym --stdio 2>/dev/null |
+    grep -v '^#' | grep -v '^$' | head -40 || true
+  echo '```'
+} >"$report"
+cat "$report"
