@@ -257,3 +257,16 @@ void h_me_password_post(struct h_req *rq) {
     reply_failure(rq, r, "Password change");
   }
 }
+
+void h_auth_verify_resend_post(struct h_req *rq) {
+  struct h_actor actor = h_actor_of(rq);
+  h_result r = h_auth_resend_verification(rq->app, &actor);
+  if (r == H_OK) {
+    h_reply_json(rq, 202, json_pack("{ssss}", "object", "email_verification", "status", "sent"));
+  } else if (r == H_ERR_CONFLICT) {
+    h_reply_error(rq, r, "email_already_verified", "The e-mail address is already verified.",
+                  NULL);
+  } else {
+    reply_failure(rq, r, "Sending the verification e-mail");
+  }
+}

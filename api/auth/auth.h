@@ -12,6 +12,7 @@ void h_auth_logout_post(struct h_req *rq);
 void h_auth_reset_post(struct h_req *rq);
 void h_auth_reset_confirm_post(struct h_req *rq);
 void h_auth_verify_email_post(struct h_req *rq);
+void h_auth_verify_resend_post(struct h_req *rq);
 void h_me_password_post(struct h_req *rq);
 
 #endif

@@ -8,6 +8,7 @@
 #include "store/db.h"
 #include "store/group_commit.h"
 #include "store/redis.h"
+#include "payments/reports/summary_service.h"
 #include "http/health.h"
 
 #include "inbox/stream_hub.h"
@@ -135,6 +136,7 @@ void h_metrics_get(struct h_req *rq) {
           atomic_load(&rq->app->in_flight));
   group_commit_metrics(out, rq->app->notify_gc);
   stream_metrics(out, rq->app->streams);
+  h_payment_summary_metrics(rq->app, out);
   fclose(out);
   ulfius_set_binary_body_response(rq->response, 200, text, len);
   free(text);

@@ -42,6 +42,9 @@ static bool plan_for(const struct h_req *rq, const struct h_route *route, struct
     snprintf(plan->bucket, sizeof(plan->bucket), "auth:%s", path + strlen(AUTH_PREFIX));
     plan->ip_limit = cfg->auth_rate_limit;
     plan->window_s = cfg->auth_rate_window_s;
+    if (strcmp(path, "/api/v1/auth/verify-email/resend") == 0) {
+      plan->user_limit = cfg->rate_verify_resend_user; /* each one sends an e-mail */
+    }
   } else if (strcmp(path, "/api/v1/users/me/password") == 0) {
     snprintf(plan->bucket, sizeof(plan->bucket), "password");
     plan->user_limit = cfg->rate_password_user;

@@ -1,7 +1,8 @@
 /* ratelimit.h - request limits on every route, per client IP and per caller, by route group.
  *
  * Groups and their limits (HERALD_* variables, per window):
- *   auth      each /auth endpoint apart, per client IP (HERALD_AUTH_RATE_LIMIT)
+ *   auth      each /auth endpoint apart, per client IP (HERALD_AUTH_RATE_LIMIT); the
+ *             verification e-mail's resend also per user (HERALD_RATE_LIMIT_VERIFY_RESEND)
  *   password  POST /users/me/password, per user (HERALD_RATE_LIMIT_PASSWORD) and per IP
  *   webhooks  provider callbacks, per IP
  *   admin     routes that need an admin, per admin and per IP

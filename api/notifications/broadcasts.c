@@ -1,5 +1,6 @@
 /* broadcasts.c - POST /api/v1/notifications/bulk, GET /api/v1/notification-batches/{id},
- * POST/GET /api/v1/announcements, GET /api/v1/announcements/{id}. Both answer 202 at
+ * POST/GET /api/v1/announcements (audience: target, user_ids, and announcements.c's locales
+ * and topics), GET /api/v1/announcements/{id}. Both answer 202 at
  * once; the fan-out runs in the background and the count grows as it proceeds. */
 #include <ctype.h>
 #include <string.h>
@@ -15,7 +16,7 @@
 #define BULK_MAX 1000
 
 #define SEND_FIELDS \
-  "category", "priority", "channels", "template", "data", "title", "body", "action_url", "send_at"
+  "category", "priority", "channels", "template", "data", "title", "body", "action_url", "send_at", "push"
 
 /* user_ids: 1-1000 user ids, returned lower-cased and without duplicates (new reference). */
 static json_t *user_ids(const json_t *v, struct h_field_errors *fe) {
@@ -83,7 +84,8 @@ void h_notifications_bulk_post(struct h_req *rq) {
 }
 
 void h_announcements_post(struct h_req *rq) {
-  static const char *const allowed[] = {"target", SEND_FIELDS, NULL};
+  static const char *const allowed[] = {"target", "user_ids", "locales", "topics", SEND_FIELDS,
+                                        NULL};
   if (!h_require_object(rq)) {
     return;
   }
@@ -92,11 +94,20 @@ void h_announcements_post(struct h_req *rq) {
   h_reject_unknown(rq->body, allowed, &fe);
   in.target = h_field_string(rq->body, "target", true, 16, &fe);
   if (in.target != NULL && strcmp(in.target, "all") != 0 && strcmp(in.target, "users") != 0 &&
-      strcmp(in.target, "admins") != 0) {
-    h_field_error(&fe, "target", "invalid_target", "Must be all, users or admins.");
+      strcmp(in.target, "admins") != 0 && strcmp(in.target, "list") != 0) {
+    h_field_error(&fe, "target", "invalid_target", "Must be all, users, admins or list.");
   }
+  json_t *ids = NULL;
+  if (in.target != NULL && strcmp(in.target, "list") == 0) {
+    ids = user_ids(json_object_get(rq->body, "user_ids"), &fe);
+  } else if (json_object_get(rq->body, "user_ids") != NULL) {
+    h_field_error(&fe, "user_ids", "not_allowed", "Only with target list.");
+  }
+  in.user_ids = ids;
+  h_announcement_audience(rq->body, &in, &fe);
   h_notify_parse_common(rq->body, "announcement", time(NULL), &in.req, &fe);
   create(rq, &in, &fe);
+  json_decref(ids);
 }
 
 static void get_one(struct h_req *rq, const char *kind, const char *what) {

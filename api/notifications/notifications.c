@@ -12,8 +12,8 @@
 #include "http/request.h"
 
 void h_reply_notify_failure(struct h_req *rq, h_result r, const struct h_notify_error *err) {
-  if (r == H_ERR_UNPROCESSABLE) {
-    h_reply_error(rq, r, err->code, err->message, err->param);
+  if (r == H_ERR_UNPROCESSABLE || (r == H_ERR_CONFLICT && err != NULL && err->code[0] != '\0')) {
+    h_reply_error(rq, r, err->code, err->message, err->param[0] != '\0' ? err->param : NULL);
   } else if (r == H_ERR_NOT_FOUND) {
     h_reply_error(rq, r, "not_found", "No such notification.", NULL);
   } else {
@@ -24,7 +24,7 @@ void h_reply_notify_failure(struct h_req *rq, h_result r, const struct h_notify_
 void h_notifications_post(struct h_req *rq) {
   static const char *const allowed[] = {"user_id", "category", "priority", "channels",
                                         "template", "data", "title", "body", "action_url",
-                                        "send_at", NULL};
+                                        "send_at", "push", NULL};
   if (!h_require_object(rq)) {
     return;
   }
@@ -52,8 +52,45 @@ void h_notifications_post(struct h_req *rq) {
   }
 }
 
-/* ?unread=true|false, ?category=, ?priority= into f. */
+/* ?since= and ?until= (RFC 3339, since before until) into f. */
+static void feed_dates(struct h_req *rq, struct h_feed_filter *f, struct h_field_errors *fe) {
+  const char *names[] = {"since", "until"};
+  const char **dst[] = {&f->since, &f->until};
+  time_t t[2] = {0, 0};
+  for (int i = 0; i < 2; i++) {
+    *dst[i] = h_req_param(rq, names[i]);
+    if (*dst[i] != NULL && (strlen(*dst[i]) > 64 || !h_rfc3339_parse(*dst[i], &t[i]))) {
+      h_field_error(fe, names[i], "invalid_filter",
+                    "Must be an RFC 3339 timestamp such as 2027-01-31T09:00:00Z.");
+      *dst[i] = NULL;
+    }
+  }
+  if (f->since != NULL && f->until != NULL && t[0] >= t[1]) {
+    h_field_error(fe, "until", "invalid_range", "Must be after since.");
+  }
+}
+
+/* ?q= (1-200 bytes of words) and ?archived=true|false into f. */
+static void feed_search(struct h_req *rq, struct h_feed_filter *f, struct h_field_errors *fe) {
+  f->q = h_req_param(rq, "q");
+  if (f->q != NULL) {
+    size_t n = strlen(f->q), blank = strspn(f->q, " \t");
+    if (n == 0 || blank == n || n > 200) {
+      h_field_error(fe, "q", "invalid_filter", "Must be 1 to 200 bytes of words to look for.");
+    }
+  }
+  const char *archived = h_req_param(rq, "archived");
+  if (archived != NULL && strcmp(archived, "true") != 0 && strcmp(archived, "false") != 0) {
+    h_field_error(fe, "archived", "invalid_filter", "Must be true or false.");
+  }
+  f->archived = archived != NULL && strcmp(archived, "true") == 0;
+}
+
+/* ?unread=true|false, ?category=, ?priority=, ?q=, ?archived=, ?since=, ?until= into f. */
 static void feed_filter(struct h_req *rq, struct h_feed_filter *f, struct h_field_errors *fe) {
+  memset(f, 0, sizeof(*f));
+  feed_dates(rq, f, fe);
+  feed_search(rq, f, fe);
   const char *unread = h_req_param(rq, "unread");
   f->unread = -1;
   if (unread != NULL) {
@@ -169,6 +206,36 @@ void h_notification_delete(struct h_req *rq) {
   h_result r = h_notification_remove(rq->app, &actor, id);
   if (r == H_OK) {
     h_reply_no_content(rq);
+  } else {
+    h_reply_notify_failure(rq, r, NULL);
+  }
+}
+
+static void archive(struct h_req *rq, bool archived) {
+  const char *id = notification_id(rq);
+  if (id == NULL) {
+    return;
+  }
+  struct h_actor actor = h_actor_of(rq);
+  json_t *n = NULL;
+  h_result r = h_notification_archive(rq->app, &actor, id, archived, &n);
+  if (r == H_OK) {
+    h_reply_json(rq, 200, n);
+  } else {
+    h_reply_notify_failure(rq, r, NULL);
+  }
+}
+
+void h_notification_archive_post(struct h_req *rq) { archive(rq, true); }
+void h_notification_unarchive_post(struct h_req *rq) { archive(rq, false); }
+
+void h_notifications_clear_post(struct h_req *rq) {
+  struct h_actor actor = h_actor_of(rq);
+  long cleared = 0;
+  h_result r = h_notification_clear(rq->app, &actor, &cleared);
+  if (r == H_OK) {
+    h_reply_json(rq, 200, json_pack("{sssIsi}", "object", "notification_clear", "cleared",
+                                    (json_int_t)cleared, "unread_count", 0));
   } else {
     h_reply_notify_failure(rq, r, NULL);
   }

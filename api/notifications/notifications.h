@@ -16,10 +16,26 @@ void h_notifications_post(struct h_req *rq);
 void h_notifications_get(struct h_req *rq);
 void h_notifications_unread_count_get(struct h_req *rq);
 void h_notifications_read_all_post(struct h_req *rq);
+void h_notifications_clear_post(struct h_req *rq);
 void h_notification_get(struct h_req *rq);
+void h_notification_archive_post(struct h_req *rq);
+void h_notification_unarchive_post(struct h_req *rq);
 void h_notification_read_post(struct h_req *rq);
 void h_notification_unread_post(struct h_req *rq);
 void h_notification_delete(struct h_req *rq);
+/* api/notifications/announcements.c */
+struct h_broadcast_input;
+/* Reads an announcement's locales and topics (borrowed from body) into in. */
+void h_announcement_audience(const json_t *body, struct h_broadcast_input *in,
+                             struct h_field_errors *fe);
+void h_announcement_patch(struct h_req *rq);
+void h_announcement_withdraw_post(struct h_req *rq);
+/* api/notifications/topics.c */
+void h_topics_get(struct h_req *rq);
+void h_topics_post(struct h_req *rq);
+void h_my_topics_get(struct h_req *rq);
+void h_my_topic_put(struct h_req *rq);
+void h_my_topic_delete(struct h_req *rq);
 /* api/notifications/stream.c */
 void h_notifications_stream_get(struct h_req *rq);
 void h_notifications_stream_tickets_post(struct h_req *rq);

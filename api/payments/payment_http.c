@@ -90,3 +90,13 @@ struct h_payment_viewer h_payment_viewer_of(const struct h_req *rq) {
   struct h_payment_viewer v = {.user_id = rq->user_id, .admin = strcmp(rq->role, "admin") == 0};
   return v;
 }
+
+const char *h_payment_param_time(const struct h_req *rq, const char *name,
+                                 struct h_field_errors *fe) {
+  const char *v = h_req_param(rq, name);
+  if (v != NULL && !h_valid_timestamp(v)) {
+    h_field_error(fe, name, "invalid_timestamp", "Must be an RFC 3339 timestamp.");
+    return NULL;
+  }
+  return v;
+}

@@ -37,6 +37,10 @@ bool h_payment_provider_method_valid(const char *s);
 /* The payment_method_id member: a UUID or a provider id (error recorded otherwise). */
 const char *h_payment_field_method(const json_t *body, struct h_field_errors *fe);
 
+/* An optional RFC 3339 query parameter (borrowed), or NULL (an error recorded when invalid). */
+const char *h_payment_param_time(const struct h_req *rq, const char *name,
+                                 struct h_field_errors *fe);
+
 /* The caller as a viewer. */
 struct h_payment_viewer h_payment_viewer_of(const struct h_req *rq);
 

@@ -4,6 +4,7 @@
 
 #include "store/idempotency.h"
 #include "core/money.h"
+#include "payments/mpesa/mpesa.h"
 #include "payments/payment_http.h"
 #include "payments/payment_service.h"
 #include "payments/payment_state.h"
@@ -69,10 +70,48 @@ static void field_money(const json_t *body, const struct h_config *cfg, char cur
   }
 }
 
+/* Reads provider and, for M-Pesa, the payer's phone (into msisdn, passed on as the payment
+ * method) and the M-Pesa rules: KES in whole shillings, no saved method, pushed at once. */
+static void field_provider(const json_t *body, const struct h_config *cfg,
+                           struct h_payment_create *in, char msisdn[13],
+                           struct h_field_errors *fe) {
+  in->provider = h_field_string(body, "provider", false, 16, fe);
+  if (in->provider != NULL && !h_provider_name_valid(in->provider)) {
+    h_field_error(fe, "provider", "invalid_provider", "Must be stripe or mpesa.");
+    return;
+  }
+  const char *name = in->provider != NULL ? in->provider : cfg->payment_default_provider;
+  const char *phone = h_field_string(body, "phone", false, 16, fe);
+  if (strcmp(name, "mpesa") != 0) {
+    if (phone != NULL) {
+      h_field_error(fe, "phone", "not_allowed", "Only M-Pesa payments take a phone number.");
+    }
+    return;
+  }
+  if (phone == NULL || !h_mpesa_msisdn(phone, msisdn)) {
+    h_field_error(fe, "phone", phone == NULL ? "missing_field" : "invalid_phone",
+                  "M-Pesa needs the payer's Kenyan mobile number in E.164 (+2547XXXXXXXX).");
+  }
+  if (json_object_get(body, "payment_method_id") != NULL) {
+    h_field_error(fe, "payment_method_id", "not_allowed",
+                  "M-Pesa payments are confirmed on the payer's phone, not with a method.");
+  }
+  if (in->currency[0] != '\0' && strcmp(in->currency, "KES") != 0) {
+    h_field_error(fe, "currency", "unsupported_currency", "M-Pesa takes KES only.");
+  } else if (in->amount % 100 != 0) {
+    h_field_error(fe, "amount", "invalid_amount",
+                  "M-Pesa takes whole shillings: a multiple of 100 minor units.");
+  }
+  in->payment_method = msisdn;
+  in->confirm = true;
+}
+
 /* Parses the create body into in; false when it replied 400. */
-static bool parse_create(struct h_req *rq, struct h_payment_create *in, char currency[4]) {
+static bool parse_create(struct h_req *rq, struct h_payment_create *in, char currency[4],
+                         char msisdn[13]) {
   static const char *const allowed[] = {"amount", "currency", "payment_type", "description",
-                                        "metadata", "payment_method_id", "confirm", NULL};
+                                        "metadata", "payment_method_id", "confirm", "provider",
+                                        "phone", NULL};
   struct h_field_errors fe = {0};
   const json_t *body = rq->body;
   h_reject_unknown(body, allowed, &fe);
@@ -88,6 +127,7 @@ static bool parse_create(struct h_req *rq, struct h_payment_create *in, char cur
   in->metadata = field_metadata(body, &fe);
   in->payment_method = h_payment_field_method(body, &fe);
   h_field_bool(body, "confirm", false, &in->confirm, &fe);
+  field_provider(body, rq->app->cfg, in, msisdn, &fe);
   const char *key = h_req_header(rq, "Idempotency-Key");
   if (key == NULL) {
     h_field_error(&fe, "Idempotency-Key", "missing_idempotency_key",
@@ -102,11 +142,11 @@ static bool parse_create(struct h_req *rq, struct h_payment_create *in, char cur
 
 void h_payments_post(struct h_req *rq) {
   struct h_payment_create in = {0};
-  char currency[4] = "";
-  if (h_payment_body(rq, false) == NULL || !parse_create(rq, &in, currency)) {
+  char currency[4] = "", msisdn[13] = "";
+  if (h_payment_body(rq, false) == NULL || !parse_create(rq, &in, currency, msisdn)) {
     return;
   }
-  if (!h_payments_enabled(rq->app)) {
+  if (!h_payments_enabled(rq->app, in.provider)) {
     h_reply_error(rq, H_ERR_UNAVAILABLE, "payments_not_configured",
                   "Payments are not configured on this server.", NULL);
     return;
@@ -135,16 +175,6 @@ static const char *filter(const struct h_req *rq, const char *name, bool (*valid
   return v;
 }
 
-static const char *filter_time(const struct h_req *rq, const char *name,
-                               struct h_field_errors *fe) {
-  const char *v = h_req_param(rq, name);
-  if (v != NULL && !h_valid_timestamp(v)) {
-    h_field_error(fe, name, "invalid_timestamp", "Must be an RFC 3339 timestamp.");
-    return NULL;
-  }
-  return v;
-}
-
 void h_payments_get(struct h_req *rq) {
   struct h_field_errors fe = {0};
   struct h_page page;
@@ -152,8 +182,8 @@ void h_payments_get(struct h_req *rq) {
   struct h_payment_filter f = {
     .status = filter(rq, "status", h_payment_status_valid, &fe),
     .payment_type = filter(rq, "payment_type", h_payment_type_valid, &fe),
-    .created_gte = filter_time(rq, "created_gte", &fe),
-    .created_lte = filter_time(rq, "created_lte", &fe),
+    .created_gte = h_payment_param_time(rq, "created_gte", &fe),
+    .created_lte = h_payment_param_time(rq, "created_lte", &fe),
   };
   if (h_field_errors_count(&fe) > 0) {
     h_reply_field_errors(rq, &fe);
@@ -230,4 +260,8 @@ void h_payment_cancel_post(struct h_req *rq) {
   enum h_outcome outcome;
   h_result r = h_payment_cancel(rq->app, &actor, &v, id, reason, &payment, &outcome, &err);
   h_payment_send(rq, r, outcome, payment, &err);
+}
+
+void h_payments_config_get(struct h_req *rq) {
+  h_reply_json(rq, 200, h_payment_config(rq->app));
 }

@@ -127,6 +127,9 @@ static const struct h_config_option options[] = {
       "/users/me/password (429 beyond)"),
   OPT("HERALD_AUTH_RATE_WINDOW_S", H_CFG_INT, auth_rate_window_s, "60", 1, 3600, NULL, false,
       "window of the auth and password-change limits"),
+  OPT("HERALD_RATE_LIMIT_VERIFY_RESEND", H_CFG_INT, rate_verify_resend_user, "3", 1, 1000000,
+      NULL, false, "POST /auth/verify-email/resend per user per auth window (besides the per-IP"
+      " auth limit)"),
   OPT("HERALD_RATE_LIMIT_PASSWORD", H_CFG_INT, rate_password_user, "5", 1, 1000000, NULL, false,
       "POST /users/me/password attempts per user per auth window (each costs a scrypt)"),
   OPT("HERALD_RATE_WINDOW_S", H_CFG_INT, rate_window_s, "60", 1, 3600, NULL, false,
@@ -344,6 +347,35 @@ static const struct h_config_option options[] = {
       "retries of a Stripe call after a timeout, 409, 429 or 5xx (same Idempotency-Key)"),
   OPT("HERALD_STRIPE_WEBHOOK_TOLERANCE_S", H_CFG_INT, stripe_webhook_tolerance_s, "300", 1, 3600,
       NULL, false, "largest age (or clock lead) of a webhook signature timestamp"),
+  OPT("HERALD_STRIPE_PUBLISHABLE_KEY", H_CFG_STRING, stripe_publishable_key, "", 0, 0, NULL,
+      false, "Stripe publishable key pk_... that GET /api/v1/payments/config hands to clients"),
+  OPT("HERALD_PAYMENT_DEFAULT_PROVIDER", H_CFG_ENUM, payment_default_provider, "stripe", 0, 0,
+      "stripe|mpesa", false, "provider of a POST /api/v1/payments that names none"),
+  OPT("HERALD_MPESA_API_BASE", H_CFG_STRING, mpesa_api_base, "https://sandbox.safaricom.co.ke",
+      0, 0, NULL, false, "base URL of the M-Pesa Daraja API (make run and tests: the fake)"),
+  OPT("HERALD_MPESA_CONSUMER_KEY", H_CFG_STRING, mpesa_consumer_key, "", 0, 0, NULL, true,
+      "Daraja app consumer key (empty: M-Pesa payments answer 503)"),
+  OPT("HERALD_MPESA_CONSUMER_SECRET", H_CFG_STRING, mpesa_consumer_secret, "", 0, 0, NULL, true,
+      "Daraja app consumer secret"),
+  OPT("HERALD_MPESA_SHORTCODE", H_CFG_STRING, mpesa_shortcode, "", 0, 0, NULL, false,
+      "paybill or till number (BusinessShortCode) that STK pushes pay"),
+  OPT("HERALD_MPESA_PASSKEY", H_CFG_STRING, mpesa_passkey, "", 0, 0, NULL, true,
+      "Lipa Na M-Pesa Online passkey of the shortcode"),
+  OPT("HERALD_MPESA_CALLBACK_BASE_URL", H_CFG_STRING, mpesa_callback_base_url, "", 0, 0, NULL,
+      false, "public base URL of this API as Daraja reaches it (https://api.example.com); the"
+      " callbacks go to <base>/api/v1/webhooks/mpesa/<HERALD_MPESA_CALLBACK_SECRET>"),
+  OPT("HERALD_MPESA_CALLBACK_SECRET", H_CFG_STRING, mpesa_callback_secret, "", 0, 0, NULL, true,
+      "secret path segment of the M-Pesa callbacks, 32-128 of [A-Za-z0-9_-] (Daraja does not"
+      " sign callbacks; empty: callbacks refused, payments settled by status queries)"),
+  OPT("HERALD_MPESA_CALLBACK_ALLOW_IPS", H_CFG_STRING, mpesa_callback_allow_ips, "", 0, 0, NULL,
+      false, "comma-separated IPv4 addresses or CIDR blocks M-Pesa callbacks may come from"
+      " (empty: any address)"),
+  OPT("HERALD_MPESA_INITIATOR", H_CFG_STRING, mpesa_initiator, "", 0, 0, NULL, false,
+      "API operator (initiator) name of reversals (empty: M-Pesa refunds refused)"),
+  OPT("HERALD_MPESA_SECURITY_CREDENTIAL", H_CFG_STRING, mpesa_security_credential, "", 0, 0,
+      NULL, true, "the initiator's password encrypted with the M-Pesa certificate (base64)"),
+  OPT("HERALD_MPESA_TIMEOUT_MS", H_CFG_INT, mpesa_timeout_ms, "10000", 100, 120000, NULL, false,
+      "timeout of one Daraja call; an STK push whose call timed out stays processing"),
   OPT("HERALD_PAYMENT_MAX_AMOUNT", H_CFG_INT, payment_max_amount, "99999999", 1, 2147483647,
       NULL, false, "largest payment amount in minor units of its currency (400 beyond)"),
   OPT("HERALD_PAYMENT_CURRENCIES", H_CFG_STRING, payment_currencies, "*", 0, 0, NULL, false,
@@ -410,6 +442,9 @@ static const struct h_config_option options[] = {
       false, "herald-reconcile deletes audit_log rows older than this many days"),
   OPT("HERALD_EVENT_RETENTION_DAYS", H_CFG_INT, event_retention_days, "90", 1, 36500, NULL,
       false, "herald-reconcile deletes delivery_events rows older than this many days"),
+  OPT("HERALD_NOTIFICATION_RETENTION_DAYS", H_CFG_INT, notification_retention_days, "365", 0,
+      36500, NULL, false, "herald-reconcile deletes notifications (with their deliveries and"
+      " events) older than this many days, 1,000 at a time; 0 keeps them"),
   {NULL, H_CFG_STRING, 0, NULL, 0, 0, NULL, false, NULL},
 };
 
@@ -550,6 +585,28 @@ static bool product_name_ok(const char *s) {
   return true;
 }
 
+/* The M-Pesa options: a callback secret of 32-128 of [A-Za-z0-9_-] (it is a URL path
+ * segment and the only thing keeping forged callbacks out) and an allow-list of IPv4
+ * addresses or blocks. NULL, or a new message naming the variable. */
+static char *mpesa_config_check(const struct h_config *cfg) {
+  const char *s = cfg->mpesa_callback_secret;
+  size_t n = strlen(s);
+  bool ok = n == 0 || (n >= 32 && n <= 128);
+  for (size_t i = 0; ok && i < n; i++) {
+    ok = isalnum((unsigned char)s[i]) || s[i] == '_' || s[i] == '-';
+  }
+  if (!ok) {
+    return h_sprintf("HERALD_MPESA_CALLBACK_SECRET: must be 32-128 of A-Z a-z 0-9 _ -");
+  }
+  char *bad = h_forwarded_config_check(cfg->mpesa_callback_allow_ips);
+  if (bad != NULL) {
+    free(bad);
+    return h_sprintf("HERALD_MPESA_CALLBACK_ALLOW_IPS: must be IPv4 addresses or a.b.c.d/bits,"
+                     " separated by commas");
+  }
+  return NULL;
+}
+
 /* True when path is absolute and names a folder (HERALD_DEMO_DIR). */
 static bool demo_dir_ok(const char *path) {
   struct stat st;
@@ -598,6 +655,9 @@ static char *cross_check(const struct h_config *cfg) {
   }
   if (error == NULL) {
     error = h_forwarded_config_check(cfg->trusted_proxies);
+  }
+  if (error == NULL) {
+    error = mpesa_config_check(cfg);
   }
   if (error == NULL) {
     error = h_money_config_check(cfg->payment_currencies, cfg->payment_provider_fees,

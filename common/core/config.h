@@ -74,6 +74,7 @@ struct h_config {
   int rate_webhooks_ip;
   int rate_service;          /* per API key, every route */
   int rate_password_user;    /* POST /users/me/password per user per auth window */
+  int rate_verify_resend_user; /* POST /auth/verify-email/resend per user per auth window */
   int reset_token_ttl_s;
   int verify_token_ttl_s;
   char *public_url;
@@ -164,6 +165,20 @@ struct h_config {
   int stripe_timeout_ms;
   int stripe_max_retries;
   int stripe_webhook_tolerance_s;
+  char *stripe_publishable_key;
+  char *payment_default_provider;
+  /* M-Pesa Daraja (payments/mpesa/mpesa.h) */
+  char *mpesa_api_base;
+  char *mpesa_consumer_key;
+  char *mpesa_consumer_secret;
+  char *mpesa_shortcode;
+  char *mpesa_passkey;
+  char *mpesa_callback_base_url;
+  char *mpesa_callback_secret;
+  char *mpesa_callback_allow_ips;
+  char *mpesa_initiator;
+  char *mpesa_security_credential;
+  int mpesa_timeout_ms;
   int payment_max_amount;
   char *payment_currencies;
   char *payment_provider_fees;
@@ -194,6 +209,7 @@ struct h_config {
   /* herald-reconcile's housekeeping */
   int audit_retention_days;
   int event_retention_days;
+  int notification_retention_days;
 };
 
 /* Kinds of values the table knows. */

@@ -190,3 +190,21 @@ bool h_valid_timestamp(const char *s) {
                rest[6] == '\0';
   return shape && (rest[1] - '0') * 10 + (rest[2] - '0') <= 23 && rest[4] <= '5';
 }
+
+json_t *h_json_string_map(const json_t *obj, size_t *bytes) {
+  json_t *out = json_object();
+  size_t total = 0;
+  const char *key;
+  json_t *value;
+  json_object_foreach((json_t *)obj, key, value) {
+    char *text = json_is_string(value) ? NULL : json_dumps(value, JSON_COMPACT | JSON_ENCODE_ANY);
+    const char *s = json_is_string(value) ? json_string_value(value) : text;
+    total += strlen(key) + strlen(s != NULL ? s : "");
+    json_object_set_new(out, key, json_string(s != NULL ? s : ""));
+    free(text);
+  }
+  if (bytes != NULL) {
+    *bytes = total;
+  }
+  return out;
+}

@@ -24,6 +24,11 @@ const char *h_field_string(const json_t *body, const char *name, bool required, 
 bool h_field_bool(const json_t *body, const char *name, bool required, bool *out,
                   struct h_field_errors *fe);
 
+/* obj's members with every value as a string, the form of FCM's data payload: strings as
+ * they are, other values as their compact JSON text ("42", "true", "{\"a\":1}"). *bytes
+ * (when not NULL) receives the sum of the keys' and values' lengths. New reference. */
+json_t *h_json_string_map(const json_t *obj, size_t *bytes);
+
 /* Pure checks. */
 bool h_valid_email(const char *s);
 bool h_valid_phone(const char *s);    /* E.164: + and 7 to 15 digits */

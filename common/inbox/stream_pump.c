@@ -94,9 +94,9 @@ static char *event_text(PGresult *res, int i, long long pos, size_t *len) {
     return deleted ? NULL : h_sse_event(seq, "notification.created", item, len);
   }
   json_t *o = json_loads(item, 0, NULL);
-  json_t *d = json_pack("{sOsOsOsb}", "id", json_object_get(o, "id"), "read",
+  json_t *d = json_pack("{sOsOsOsbsO}", "id", json_object_get(o, "id"), "read",
                         json_object_get(o, "read"), "read_at", json_object_get(o, "read_at"),
-                        "deleted", deleted);
+                        "deleted", deleted, "archived", json_object_get(o, "archived"));
   char *data = d != NULL ? json_dumps(d, JSON_COMPACT) : NULL;
   char *text = data != NULL ? h_sse_event(seq, "notification.updated", data, len) : NULL;
   free(data);

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "core/alloc.h"
+#include "notifications/notification_repo.h"
 #include "store/db.h"
 
 #define BROADCAST_COLUMNS                                                                     \
@@ -16,15 +17,22 @@
   " request->'channels' AS channels, request->>'template' AS template,"                       \
   " request->>'title' AS title, request->>'body' AS body, request->>'action_url' AS action_url," \
   " request->'data' AS data, error, " H_SQL_TS("send_at") " AS send_at, "                       \
+  " to_jsonb(locales) AS locales, to_jsonb(topics) AS topics, "                              \
+  H_SQL_TS("withdrawn_at") " AS withdrawn_at, "                                              \
   H_SQL_TS("started_at") " AS started_at, " H_SQL_TS("completed_at") " AS completed_at, "     \
   H_SQL_TS("created_at") " AS created_at"
 
 /* The recipients of broadcast b among users u (active users of the target, who existed when
- * the fan-out started). */
+ * the fan-out started, of one of its locales or languages and subscribed to one of its
+ * topics when it has them). */
 #define RECIPIENT_OF(b)                                                                      \
   " u.status = 'active' AND u.created_at <= COALESCE(" b ".started_at, now()) AND CASE " b   \
   ".target WHEN 'list' THEN u.id = ANY(" b ".user_ids) WHEN 'all' THEN true"                 \
-  " WHEN 'users' THEN u.role = 'user' ELSE u.role = 'admin' END"
+  " WHEN 'users' THEN u.role = 'user' ELSE u.role = 'admin' END"                             \
+  " AND (" b ".locales IS NULL OR lower(u.locale) = ANY(" b ".locales)"                      \
+  "   OR split_part(lower(u.locale), '-', 1) = ANY(" b ".locales))"                          \
+  " AND (" b ".topics IS NULL OR EXISTS (SELECT 1 FROM topic_subscriptions ts"               \
+  "   WHERE ts.user_id = u.id AND ts.topic_key = ANY(" b ".topics)))"
 
 /* h_db_one, with a null "data" left out of the broadcast. */
 static h_result one_row(PGconn *conn, const char *sql, int n, const char *const *params,
@@ -56,19 +64,28 @@ static char *uuid_array(const json_t *ids) {
 h_result h_broadcast_repo_insert(PGconn *conn, const struct h_broadcast_row *row, json_t **out) {
   char *ids = uuid_array(row->user_ids);
   char *request = json_dumps(row->request, JSON_COMPACT);
+  char *locales = row->locales != NULL ? json_dumps(row->locales, JSON_COMPACT) : NULL;
+  char *topics = row->topics != NULL ? json_dumps(row->topics, JSON_COMPACT) : NULL;
   const char *params[] = {row->kind, row->target, ids, request, row->send_at,
-                          row->created_by, row->created_by_type};
+                          row->created_by, row->created_by_type, locales, topics};
   h_result r = one_row(conn,
                        "WITH p AS (SELECT $2::text AS target, $3::uuid[] AS user_ids,"
-                       "   NULL::timestamptz AS started_at)"
+                       "   NULL::timestamptz AS started_at,"
+                       "   (SELECT array_agg(lower(v)) FROM jsonb_array_elements_text($8::jsonb) v)"
+                       "     AS locales,"
+                       "   (SELECT array_agg(v) FROM jsonb_array_elements_text($9::jsonb) v)"
+                       "     AS topics)"
                        " INSERT INTO broadcasts (kind, target, user_ids, request, send_at,"
-                       "   created_by, created_by_type, recipients)"
+                       "   created_by, created_by_type, recipients, locales, topics)"
                        " SELECT $1, p.target, p.user_ids, $4::jsonb, $5::timestamptz, $6, $7,"
-                       "   (SELECT count(*) FROM users u WHERE" RECIPIENT_OF("p") ")"
+                       "   (SELECT count(*) FROM users u WHERE" RECIPIENT_OF("p") "),"
+                       "   p.locales, p.topics"
                        " FROM p RETURNING " BROADCAST_COLUMNS,
-                       7, params, out);
+                       9, params, out);
   free(ids);
   free(request);
+  free(locales);
+  free(topics);
   return r;
 }
 
@@ -180,4 +197,98 @@ h_result h_broadcast_repo_release(PGconn *conn, const struct h_broadcast_job *jo
                    "UPDATE broadcasts SET lease_until = NULL, updated_at = now()"
                    " WHERE id = $1::uuid AND lease_token = $2::uuid AND status = 'running'",
                    2, params, NULL);
+}
+
+/* Takes the feed locks (H_NOTIF_FEED_LOCK) of the users with in-app copies of broadcast id
+ * that match cond, in order. */
+static h_result lock_copies(PGconn *conn, const char *id, bool unread_only) {
+  const char *params[] = {id, unread_only ? "t" : "f"};
+  return h_db_exec(conn,
+                   "SELECT " H_NOTIF_FEED_LOCK("s.u") " FROM (SELECT DISTINCT user_id AS u"
+                   " FROM notifications WHERE broadcast_id = $1::uuid AND in_app"
+                   " AND deleted_at IS NULL AND (NOT $2::bool OR read_at IS NULL) ORDER BY 1) s",
+                   2, params, NULL);
+}
+
+/* The users of a JSON array text (new array; an empty one for NULL). */
+static json_t *users_of(const PGresult *res, int col) {
+  json_t *u = PQgetisnull(res, 0, col) ? NULL : json_loads(PQgetvalue(res, 0, col), 0, NULL);
+  return json_is_array(u) ? u : (json_decref(u), json_array());
+}
+
+h_result h_broadcast_repo_withdraw(PGconn *conn, const char *id, long *removed,
+                                   long *cancelled, json_t **users, json_t **out) {
+  const char *params[] = {id};
+  PGresult *res = NULL;
+  *users = NULL;
+  h_result r = lock_copies(conn, id, true);
+  if (r == H_OK) {
+    r = h_db_exec_row(conn,
+      "WITH b AS (UPDATE broadcasts SET status = 'withdrawn', withdrawn_at = now(),"
+      "   lease_token = NULL, lease_until = NULL, updated_at = now()"
+      "   WHERE id = $1::uuid AND kind = 'announcement' AND status <> 'withdrawn'"
+      "   RETURNING id),"
+      " n AS (UPDATE notifications SET deleted_at = now(), " H_NOTIF_BUMP_SEQ " FROM b"
+      "   WHERE notifications.broadcast_id = b.id AND in_app AND read_at IS NULL"
+      "   AND deleted_at IS NULL RETURNING user_id),"
+      " d AS (UPDATE deliveries SET status = 'skipped', reason = 'withdrawn', updated_at = now()"
+      "   FROM notifications x, b WHERE x.broadcast_id = b.id AND deliveries.notification_id = x.id"
+      "   AND deliveries.status IN ('queued', 'scheduled', 'held') RETURNING 1)"
+      " SELECT (SELECT count(*) FROM b), (SELECT count(*) FROM n), (SELECT count(*) FROM d),"
+      "   (SELECT json_agg(DISTINCT user_id) FROM n)",
+      1, params, &res);
+  }
+  if (r != H_OK) {
+    return r;
+  }
+  bool found = atoi(PQgetvalue(res, 0, 0)) == 1;
+  *removed = atol(PQgetvalue(res, 0, 1));
+  *cancelled = atol(PQgetvalue(res, 0, 2));
+  *users = users_of(res, 3);
+  PQclear(res);
+  if (!found) {
+    return H_ERR_NOT_FOUND;
+  }
+  return h_broadcast_repo_get(conn, id, "announcement", out);
+}
+
+h_result h_broadcast_repo_lock(PGconn *conn, const char *id, const char *kind, json_t **out) {
+  const char *params[] = {id, kind};
+  return one_row(conn,
+                 "SELECT " BROADCAST_COLUMNS ", request AS stored FROM broadcasts"
+                 " WHERE id = $1::uuid AND kind = $2 FOR UPDATE",
+                 2, params, out);
+}
+
+h_result h_broadcast_repo_update(PGconn *conn, const char *id, const json_t *request,
+                                 long *updated, json_t **users, json_t **out) {
+  char *text = json_dumps(request, JSON_COMPACT);
+  const char *params[] = {id, text};
+  PGresult *res = NULL;
+  *users = NULL;
+  h_result r = lock_copies(conn, id, false);
+  if (r == H_OK) {
+    r = h_db_exec_row(conn,
+      "WITH b AS (UPDATE broadcasts SET request = $2::jsonb, updated_at = now(),"
+      "   lease_token = NULL, lease_until = NULL"
+      "   WHERE id = $1::uuid RETURNING id, request),"
+      " n AS (UPDATE notifications SET title = b.request->>'title', body = b.request->>'body',"
+      "   action_url = b.request->>'action_url',"
+      "   data = COALESCE(b.request->'data', '{}'::jsonb),"
+      "   search = CASE WHEN in_app THEN to_tsvector(herald_ts_config(locale),"
+      "     COALESCE(b.request->>'title', '') || ' ' || COALESCE(b.request->>'body', '')) END,"
+      "   " H_NOTIF_BUMP_SEQ
+      "   FROM b WHERE notifications.broadcast_id = b.id AND deleted_at IS NULL"
+      "   RETURNING user_id, in_app)"
+      " SELECT count(*), json_agg(DISTINCT user_id) FILTER (WHERE in_app) FROM n",
+      2, params, &res);
+  }
+  free(text);
+  if (r != H_OK) {
+    return r;
+  }
+  *updated = atol(PQgetvalue(res, 0, 0));
+  *users = users_of(res, 1);
+  PQclear(res);
+  return h_broadcast_repo_get(conn, id, "announcement", out);
 }

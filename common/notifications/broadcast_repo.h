@@ -20,6 +20,8 @@ struct h_broadcast_row {
   const json_t *request;       /* the send fields (borrowed) */
   const char *send_at;         /* RFC 3339 or NULL */
   const char *created_by, *created_by_type;
+  const json_t *locales;       /* array of locales or languages, or NULL (borrowed) */
+  const json_t *topics;        /* array of topic keys, or NULL (borrowed) */
 };
 
 /* Inserts a pending broadcast; recipients is counted now (and again when it starts). */
@@ -30,6 +32,27 @@ h_result h_broadcast_repo_get(PGconn *conn, const char *id, const char *kind, js
 
 h_result h_broadcast_repo_list(PGconn *conn, const char *kind, const struct h_page *page,
                                json_t **data, bool *has_more);
+
+/* Withdraws announcement id (lock it first, as for h_broadcast_repo_update): status
+ * withdrawn (its fan-out stops), its unread in-app copies soft-deleted (*removed) and its
+ * deliveries not yet sent skipped with reason withdrawn (*cancelled). *users (an array of
+ * user ids, new reference): the feeds that changed, under their feed locks and with new
+ * event_seq values for their streams; *out the announcement. H_ERR_NOT_FOUND when there is
+ * no such announcement or it is already withdrawn. */
+h_result h_broadcast_repo_withdraw(PGconn *conn, const char *id, long *removed,
+                                   long *cancelled, json_t **users, json_t **out);
+
+/* A broadcast of kind, locked FOR UPDATE, with its stored request as "stored". */
+h_result h_broadcast_repo_lock(PGconn *conn, const char *id, const char *kind, json_t **out);
+
+/* Replaces the stored request of broadcast id and rewrites the content (title, body,
+ * action_url, data) of the copies already made and not deleted (*updated of them; *users,
+ * new reference, the users whose feeds changed, as for withdraw); *out the announcement.
+ * Its lease is dropped, so a running fan-out stops at its next batch and is claimed again
+ * with the new request. Lock the row first (h_broadcast_repo_lock) so that this statement
+ * sees every batch committed before. */
+h_result h_broadcast_repo_update(PGconn *conn, const char *id, const json_t *request,
+                                 long *updated, json_t **users, json_t **out);
 
 /* ---- fan-out ---- */
 

@@ -1,8 +1,12 @@
 /* broadcast_service.c - creating and reading broadcasts. */
 #include "notifications/broadcast_service.h"
 
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
+#include "core/alloc.h"
+#include "inbox/stream_bus.h"
 #include "store/db.h"
 #include "notifications/delivery_plan.h"
 
@@ -27,6 +31,9 @@ json_t *h_broadcast_request_json(const struct h_notify_request *req) {
   if (req->data != NULL) {
     json_object_set(j, "data", (json_t *)req->data);
   }
+  if (req->push != NULL) {
+    json_object_set(j, "push", (json_t *)req->push);
+  }
   return j;
 }
 
@@ -40,6 +47,8 @@ void h_broadcast_request_read(const json_t *stored, struct h_notify_request *req
   req->action_url = json_string_value(json_object_get(stored, "action_url"));
   json_t *data = json_object_get(stored, "data");
   req->data = json_is_object(data) ? data : NULL;
+  json_t *push = json_object_get(stored, "push");
+  req->push = json_is_object(push) ? push : NULL;
   size_t i;
   json_t *c;
   json_array_foreach(json_object_get(stored, "channels"), i, c) {
@@ -55,7 +64,9 @@ struct op {
   const struct h_page *page;
   struct h_notify_error *err;
   const char *id, *kind;
+  const json_t *patch;
   json_t *out;
+  json_t *users; /* withdraw, update: the feeds that changed (owned) */
   bool more;
 };
 
@@ -77,7 +88,7 @@ static h_result create_tx(PGconn *c, void *a) {
   h_result r = in->req.template_key != NULL ? check_template(c, &in->req, o->err) : H_OK;
   json_t *request = h_broadcast_request_json(&in->req);
   struct h_broadcast_row row = {in->kind, in->target, in->user_ids, request, in->req.send_at,
-                                o->actor->id, o->actor->type};
+                                o->actor->id, o->actor->type, in->locales, in->topics};
   if (r == H_OK) {
     r = h_broadcast_repo_insert(c, &row, &o->out);
   }
@@ -125,5 +136,116 @@ h_result h_broadcast_list(struct h_app *app, const char *kind, const struct h_pa
   h_result r = h_db_run(app->db, list_tx, &o);
   *data = o.out;
   *has_more = o.more;
+  return r;
+}
+
+/* Fills err (a 409 or 422 reason) and returns r. */
+static h_result refuse(struct h_notify_error *err, h_result r, const char *code,
+                       const char *message) {
+  snprintf(err->code, sizeof(err->code), "%s", code);
+  snprintf(err->message, sizeof(err->message), "%s", message);
+  err->param[0] = '\0';
+  return r;
+}
+
+/* After COMMIT (r == H_OK): tells the streams of users (an array, freed here) that their
+ * feeds changed. */
+static void publish(struct h_app *app, h_result r, json_t *users) {
+  size_t n = json_array_size(users);
+  if (r == H_OK && n > 0) {
+    const char **ids = h_malloc(n * sizeof(*ids));
+    for (size_t i = 0; i < n; i++) {
+      ids[i] = json_string_value(json_array_get(users, i));
+    }
+    h_stream_publish(app, H_STREAM_KIND_FEED, ids, n);
+    free(ids);
+  }
+  json_decref(users);
+}
+
+static h_result withdraw_tx(PGconn *c, void *a) {
+  struct op *o = a;
+  json_decref(o->users); /* a retried transaction starts over */
+  o->users = NULL;
+  json_t *locked = NULL;
+  h_result r = h_broadcast_repo_lock(c, o->id, "announcement", &locked);
+  const char *status = json_string_value(json_object_get(locked, "status"));
+  if (r == H_OK && status != NULL && strcmp(status, "withdrawn") == 0) {
+    r = refuse(o->err, H_ERR_CONFLICT, "announcement_withdrawn", "It is already withdrawn.");
+  }
+  json_decref(locked);
+  long removed = 0, cancelled = 0;
+  if (r == H_OK) {
+    r = h_broadcast_repo_withdraw(c, o->id, &removed, &cancelled, &o->users, &o->out);
+  }
+  if (r == H_OK) {
+    json_t *d = json_pack("{sIsI}", "removed_in_app", (json_int_t)removed,
+                          "cancelled_deliveries", (json_int_t)cancelled);
+    r = h_audit_write(c, o->actor, "announcement.withdrawn", "broadcast", o->id, d, false);
+    json_decref(d);
+  }
+  return r;
+}
+
+h_result h_broadcast_withdraw(struct h_app *app, const struct h_actor *actor, const char *id,
+                              json_t **announcement, struct h_notify_error *err) {
+  struct op o = {.actor = actor, .id = id, .err = err};
+  h_result r = h_db_tx_json(app->db, withdraw_tx, &o, &o.out, announcement);
+  publish(app, r, o.users);
+  return r;
+}
+
+/* The stored request with patch's members (title, body, action_url, data; null removes
+ * one) laid over it (new reference). */
+static json_t *patched(const json_t *stored, const json_t *patch) {
+  json_t *req = json_deep_copy(stored);
+  const char *key;
+  json_t *value;
+  json_object_foreach((json_t *)patch, key, value) {
+    if (json_is_null(value)) {
+      json_object_del(req, key);
+    } else {
+      json_object_set(req, key, value);
+    }
+  }
+  return req;
+}
+
+static h_result update_tx(PGconn *c, void *a) {
+  struct op *o = a;
+  json_decref(o->users); /* a retried transaction starts over */
+  o->users = NULL;
+  json_t *locked = NULL;
+  h_result r = h_broadcast_repo_lock(c, o->id, "announcement", &locked);
+  const char *status = json_string_value(json_object_get(locked, "status"));
+  if (r == H_OK && status != NULL && strcmp(status, "withdrawn") == 0) {
+    r = refuse(o->err, H_ERR_CONFLICT, "announcement_withdrawn",
+               "A withdrawn announcement cannot change.");
+  } else if (r == H_OK && json_object_get(locked, "template") != NULL &&
+             !json_is_null(json_object_get(locked, "template"))) {
+    r = refuse(o->err, H_ERR_UNPROCESSABLE, "template_announcement",
+               "Its content comes from a template; change the template instead.");
+  }
+  long updated = 0;
+  if (r == H_OK) {
+    json_t *req = patched(json_object_get(locked, "stored"), o->patch);
+    r = h_broadcast_repo_update(c, o->id, req, &updated, &o->users, &o->out);
+    json_decref(req);
+  }
+  json_decref(locked);
+  if (r == H_OK) {
+    json_t *d = json_pack("{sI}", "updated_copies", (json_int_t)updated);
+    r = h_audit_write(c, o->actor, "announcement.updated", "broadcast", o->id, d, false);
+    json_decref(d);
+  }
+  return r;
+}
+
+h_result h_broadcast_update(struct h_app *app, const struct h_actor *actor, const char *id,
+                            const json_t *patch, json_t **announcement,
+                            struct h_notify_error *err) {
+  struct op o = {.actor = actor, .id = id, .patch = patch, .err = err};
+  h_result r = h_db_tx_json(app->db, update_tx, &o, &o.out, announcement);
+  publish(app, r, o.users);
   return r;
 }

@@ -16,6 +16,8 @@ struct h_broadcast_input {
   const char *kind;             /* "bulk" or "announcement" */
   const char *target;           /* "list", "all", "users", "admins" */
   const json_t *user_ids;       /* target list: distinct UUID strings (borrowed) */
+  const json_t *locales;        /* announcements: locales or languages, or NULL (borrowed) */
+  const json_t *topics;         /* announcements: topic keys, or NULL (borrowed) */
   struct h_notify_request req;  /* the send fields; req.send_at starts the fan-out */
 };
 
@@ -24,6 +26,21 @@ struct h_broadcast_input {
 h_result h_broadcast_create(struct h_app *app, const struct h_actor *actor,
                             const struct h_broadcast_input *in, const struct h_idem *idem,
                             json_t **broadcast, struct h_notify_error *err);
+/* Withdraws an announcement: its fan-out stops, its unread in-app copies leave the feeds
+ * and its deliveries not yet sent are skipped (reason withdrawn); the one change of an
+ * announcement's withdrawal. H_ERR_NOT_FOUND, or H_ERR_CONFLICT (err filled) when it is
+ * already withdrawn. */
+h_result h_broadcast_withdraw(struct h_app *app, const struct h_actor *actor, const char *id,
+                              json_t **announcement, struct h_notify_error *err);
+
+/* Changes an announcement's content: patch (borrowed; title, body, action_url, data, null
+ * removing one) applies to the copies already made and to the rest of its fan-out.
+ * H_ERR_NOT_FOUND; H_ERR_CONFLICT when withdrawn, H_ERR_UNPROCESSABLE when its content
+ * comes from a template (err filled). */
+h_result h_broadcast_update(struct h_app *app, const struct h_actor *actor, const char *id,
+                            const json_t *patch, json_t **announcement,
+                            struct h_notify_error *err);
+
 h_result h_broadcast_find(struct h_app *app, const char *id, const char *kind,
                           json_t **broadcast);
 h_result h_broadcast_list(struct h_app *app, const char *kind, const struct h_page *page,

@@ -44,6 +44,24 @@ static const char *skip_reason(enum h_channel c, const char *category,
   return NULL;
 }
 
+/* A security alert the preferences would silence entirely: in-app and e-mail go anyway. */
+static void keep_security_floor(const char *category, struct h_planned_delivery *out, int n) {
+  if (category == NULL || strcmp(category, H_CATEGORY_SECURITY) != 0) {
+    return;
+  }
+  for (int i = 0; i < n; i++) {
+    if (out[i].reason == NULL || strcmp(out[i].reason, "channel_disabled") != 0) {
+      return; /* something reaches the user, or fails for another reason */
+    }
+  }
+  for (int i = 0; i < n; i++) {
+    if (out[i].channel == H_CHANNEL_IN_APP || out[i].channel == H_CHANNEL_EMAIL) {
+      out[i].reason = NULL;
+      out[i].status = out[i].channel == H_CHANNEL_IN_APP ? "sent" : "queued";
+    }
+  }
+}
+
 int h_plan_deliveries(unsigned mask, bool scheduled, bool critical, const char *category,
                       const struct h_recipient *rcpt, struct h_planned_delivery *out) {
   int n = 0;
@@ -63,6 +81,9 @@ int h_plan_deliveries(unsigned mask, bool scheduled, bool critical, const char *
       d->status = c == H_CHANNEL_IN_APP ? "sent" : "queued";
     }
     d->quiet_candidate = d->reason == NULL && !critical && c != H_CHANNEL_IN_APP;
+  }
+  if (!scheduled) {
+    keep_security_floor(category, out, n);
   }
   return n;
 }

@@ -37,9 +37,14 @@ struct h_planned_delivery {
   bool quiet_candidate; /* may still be delayed by quiet hours */
 };
 
+/* The category of Herald's security alerts (alerts/security_alert.h): reserved to Herald,
+ * and never turned off entirely by preferences. */
+#define H_CATEGORY_SECURITY "security"
+
 /* One planned delivery per channel of mask (H_CHANNELS_ALL when the caller gave none),
  * in channel order; returns how many. scheduled: send_at lies in the future.
- * critical priority is never a quiet-hours candidate, nor is in-app. */
+ * critical priority is never a quiet-hours candidate, nor is in-app. A security alert whose
+ * every channel the preferences turn off keeps its in-app and e-mail deliveries. */
 int h_plan_deliveries(unsigned mask, bool scheduled, bool critical, const char *category,
                       const struct h_recipient *rcpt, struct h_planned_delivery *out);
 

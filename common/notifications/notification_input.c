@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "channels/push_options.h"
 #include "notifications/delivery_plan.h"
 #include "templates/template.h"
 #include "core/fields.h"
@@ -148,6 +149,9 @@ void h_notify_parse_common(const json_t *body, const char *default_category, tim
   req->category = h_field_string(body, "category", default_category == NULL, 64, fe);
   if (req->category != NULL && !h_category_valid(req->category)) {
     h_field_error(fe, "category", "invalid_category", "Must be 1-64 of A-Z a-z 0-9 _ . : -.");
+  } else if (req->category != NULL && strcmp(req->category, H_CATEGORY_SECURITY) == 0) {
+    h_field_error(fe, "category", "reserved_category",
+                  "security is Herald's own category (its security alerts).");
   }
   if (req->category == NULL) {
     req->category = default_category;
@@ -168,4 +172,6 @@ void h_notify_parse_common(const json_t *body, const char *default_category, tim
     h_field_error(fe, "action_url", "invalid_url", "Must be an http(s) URL.");
   }
   parse_send_at(body, now, req, fe);
+  bool may_push = req->channels == 0 || (req->channels & H_CHANNEL_BIT(H_CHANNEL_PUSH));
+  req->push = h_push_options_parse(body, req->data, may_push, fe);
 }

@@ -11,8 +11,9 @@
 #include "notifications/notify.h"
 
 /* Reads category (required unless default_category is set), priority (default normal),
- * channels, template, data, title, body, action_url and send_at (in the future, at most
- * a year ahead of now) from body into req. Strings are borrowed from body. */
+ * channels, template, data, title, body, action_url, send_at (in the future, at most a year
+ * ahead of now) and push (channels/push_options.h: data is then checked as FCM's data
+ * payload too) from body into req. Strings and objects are borrowed from body. */
 void h_notify_parse_common(const json_t *body, const char *default_category, time_t now,
                            struct h_notify_request *req, struct h_field_errors *fe);
 

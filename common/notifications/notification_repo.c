@@ -116,7 +116,7 @@ enum { N_ID, N_USER, N_CATEGORY, N_PRIORITY, N_TEMPLATE, N_DATA, N_TITLE, N_BODY
        N_ACTION, N_SEND_AT, N_RENDERED, N_LOCALE, N_IN_APP, N_BROADCAST, N_SYSTEM,
        D_ID, D_NOTIFICATION, D_USER, D_CHANNEL, D_STATUS, D_REASON, D_DUE,
        A_ACTOR, A_ACTOR_TYPE, A_ACTION, A_TARGET_TYPE, A_TARGET, A_IP, A_REQUEST, A_DETAILS,
-       K_CALLER, K_KEY, K_STATUS, K_BODY, K_NOTIFICATION, N_COLUMNS };
+       K_CALLER, K_KEY, K_STATUS, K_BODY, K_NOTIFICATION, N_PUSH, N_COLUMNS };
 
 /* Appends the JSON text of v (borrowed; NULL: empty_object ? "{}" : SQL NULL). */
 static void add_json(struct h_pg_array *a, const json_t *v, bool empty_object) {
@@ -145,6 +145,7 @@ static void add_notifications(struct h_pg_array *c, const struct h_notification_
     h_pg_array_add_bool(&c[N_IN_APP], r->in_app);
     h_pg_array_add(&c[N_BROADCAST], r->broadcast_id);
     h_pg_array_add_bool(&c[N_SYSTEM], r->system);
+    add_json(&c[N_PUSH], r->push, false);
   }
 }
 
@@ -191,15 +192,17 @@ static const char insert_sql[] =
     H_NOTIF_FEED_LOCK("s.u") " IS NULL AS x FROM (SELECT DISTINCT t.u FROM unnest($2::uuid[],"
     "   $14::bool[]) AS t(u, in_app) WHERE t.in_app ORDER BY 1) s) z),"
     " n AS (INSERT INTO notifications (id, user_id, category, priority, template_key,"
-    "   data, title, body, html, action_url, send_at, rendered, locale, in_app, broadcast_id)"
+    "   data, title, body, html, action_url, send_at, rendered, locale, in_app, broadcast_id,"
+    "   push, search)"
     " SELECT t.id, t.user_id, t.category, t.priority, t.template_key, t.data, t.title,"
     "   t.body, t.html, t.action_url, t.send_at, t.rendered, t.locale, t.in_app,"
-    "   t.broadcast_id"
+    "   t.broadcast_id, t.push, CASE WHEN t.in_app THEN to_tsvector(herald_ts_config(u.locale),"
+    "   COALESCE(t.title, '') || ' ' || COALESCE(t.body, '')) END"
     " FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::text[], $5::text[], $6::jsonb[],"
     "   $7::text[], $8::text[], $9::text[], $10::text[], $11::timestamptz[], $12::jsonb[],"
-    "   $13::text[], $14::bool[], $15::uuid[], $16::bool[]) AS t(id, user_id, category,"
-    "   priority, template_key, data, title, body, html, action_url, send_at, rendered, locale,"
-    "   in_app, broadcast_id, system)"
+    "   $13::text[], $14::bool[], $15::uuid[], $16::bool[], $37::jsonb[]) AS t(id, user_id,"
+    "   category, priority, template_key, data, title, body, html, action_url, send_at, rendered,"
+    "   locale, in_app, broadcast_id, system, push)"
     " JOIN users u ON u.id = t.user_id AND (u.status <> 'deleted' OR t.system)"
     " WHERE (SELECT locks FROM lk) >= 0"
     " RETURNING id),"
@@ -268,21 +271,47 @@ h_result h_notif_repo_insert(PGconn *conn, const struct h_notification_row *rows
   return *inserted < n && written == NULL ? H_ERR_NOT_FOUND : H_OK;
 }
 
+/* The feed page's filters, $1-$9 (see h_notif_repo_feed). */
+#define FEED_FILTERS                                                                        \
+  " FROM notifications WHERE user_id = $1::uuid AND" FEED_WHERE                             \
+  "   AND ($2::bool IS NULL OR (read_at IS NULL) = $2::bool)"                               \
+  "   AND ($3::text IS NULL OR category = $3) AND ($4::text IS NULL OR priority = $4)"      \
+  "   AND ($5::uuid IS NULL OR (created_at, id) <"                                          \
+  "        (SELECT created_at, id FROM notifications WHERE id = $5::uuid))"                 \
+  "   AND (archived_at IS NOT NULL) = $7::bool"                                            \
+  "   AND ($8::timestamptz IS NULL OR created_at >= $8::timestamptz)"                       \
+  "   AND ($9::timestamptz IS NULL OR created_at < $9::timestamptz)"
+#define FEED_ORDER " ORDER BY notifications.created_at DESC, notifications.id DESC LIMIT $6::int"
+
 h_result h_notif_repo_feed(PGconn *conn, const char *user_id, const struct h_feed_filter *f,
                            const struct h_page *page, json_t **data, bool *has_more) {
   char limit[16];
   snprintf(limit, sizeof(limit), "%d", page->limit + 1);
   const char *unread = f->unread < 0 ? NULL : f->unread ? "t" : "f";
-  const char *params[] = {user_id, unread, f->category, f->priority, page->starting_after, limit};
-  return h_db_page(
-      conn,
-      "SELECT " FEED_COLUMNS " FROM notifications WHERE user_id = $1::uuid AND" FEED_WHERE
-      "   AND ($2::bool IS NULL OR (read_at IS NULL) = $2::bool)"
-      "   AND ($3::text IS NULL OR category = $3) AND ($4::text IS NULL OR priority = $4)"
-      "   AND ($5::uuid IS NULL OR (created_at, id) <"
-      "        (SELECT created_at, id FROM notifications WHERE id = $5::uuid))"
-      " ORDER BY notifications.created_at DESC, notifications.id DESC LIMIT $6::int",
-      6, params, page->limit, data, has_more);
+  const char *params[] = {user_id, unread, f->category, f->priority, page->starting_after, limit,
+                          f->archived ? "t" : "f", f->since, f->until, f->q};
+  if (f->q == NULL) {
+    return h_db_page(conn, "SELECT " FEED_COLUMNS FEED_FILTERS FEED_ORDER, 9, params,
+                     page->limit, data, has_more);
+  }
+  /* The words in the language of the user's locale, as the rows were indexed. The
+   * configuration goes in as a constant: the planner then sees the tsquery and picks
+   * between the feed index and the GIN index by how common the words are. */
+  PGresult *res = NULL;
+  h_result r = h_db_exec(conn, "SELECT herald_ts_config(locale)::text FROM users"
+                               " WHERE id = $1::uuid", 1, params, &res);
+  if (r != H_OK) {
+    return r;
+  }
+  char config[64];
+  snprintf(config, sizeof(config), "%s", PQntuples(res) == 1 ? PQgetvalue(res, 0, 0) : "simple");
+  PQclear(res);
+  const char *sparams[] = {user_id, unread, f->category, f->priority, page->starting_after,
+                           limit, f->archived ? "t" : "f", f->since, f->until, f->q, config};
+  return h_db_page(conn,
+                   "SELECT " FEED_COLUMNS FEED_FILTERS
+                   "   AND search @@ websearch_to_tsquery($11::regconfig, $10)" FEED_ORDER,
+                   11, sparams, page->limit, data, has_more);
 }
 
 h_result h_notif_repo_unread_count(PGconn *conn, const char *user_id, long *count) {
@@ -332,26 +361,31 @@ h_result h_notif_repo_set_read(PGconn *conn, const char *id, const char *user_id
   return h_db_one(conn,
                  "WITH lk AS (SELECT " H_NOTIF_FEED_LOCK("$2::uuid") ")"
                  " UPDATE notifications SET read_at = CASE WHEN $3::bool"
-                 "   THEN COALESCE(read_at, now()) END, " H_NOTIF_BUMP_SEQ
+                 "   THEN COALESCE(read_at, now()) END,"
+                 " archived_at = CASE WHEN $3::bool THEN archived_at END, " H_NOTIF_BUMP_SEQ
                  " FROM lk WHERE id = $1::uuid AND user_id = $2::uuid AND" FEED_WHERE
                  " RETURNING " FEED_COLUMNS,
                  3, params, out);
 }
 
-h_result h_notif_repo_read_all(PGconn *conn, const char *user_id, long *updated) {
+/* Runs sql, an UPDATE of user_id's feed ($1), and hands out how many rows it changed. */
+static h_result update_feed(PGconn *conn, const char *sql, const char *user_id, long *n) {
   const char *params[] = {user_id};
   PGresult *res = NULL;
-  h_result r = h_db_exec(conn,
-                         "WITH lk AS (SELECT " H_NOTIF_FEED_LOCK("$1::uuid") ")"
-                         " UPDATE notifications SET read_at = now(), " H_NOTIF_BUMP_SEQ
-                         " FROM lk WHERE user_id = $1::uuid AND"
-                         FEED_WHERE " AND read_at IS NULL",
-                         1, params, &res);
+  h_result r = h_db_exec(conn, sql, 1, params, &res);
   if (r == H_OK) {
-    *updated = atol(PQcmdTuples(res));
+    *n = atol(PQcmdTuples(res));
     PQclear(res);
   }
   return r;
+}
+
+h_result h_notif_repo_read_all(PGconn *conn, const char *user_id, long *updated) {
+  return update_feed(conn,
+                     "WITH lk AS (SELECT " H_NOTIF_FEED_LOCK("$1::uuid") ")"
+                     " UPDATE notifications SET read_at = now(), " H_NOTIF_BUMP_SEQ
+                     " FROM lk WHERE user_id = $1::uuid AND" FEED_WHERE " AND read_at IS NULL",
+                     user_id, updated);
 }
 
 h_result h_notif_repo_soft_delete(PGconn *conn, const char *id, const char *user_id) {
@@ -367,4 +401,26 @@ h_result h_notif_repo_soft_delete(PGconn *conn, const char *id, const char *user
     PQclear(res);
   }
   return r;
+}
+
+h_result h_notif_repo_set_archived(PGconn *conn, const char *id, const char *user_id,
+                                   bool archived, json_t **out) {
+  const char *params[] = {id, user_id, archived ? "t" : "f"};
+  return h_db_one(conn,
+                 "WITH lk AS (SELECT " H_NOTIF_FEED_LOCK("$2::uuid") ")"
+                 " UPDATE notifications SET archived_at = CASE WHEN $3::bool"
+                 "   THEN COALESCE(archived_at, now()) END,"
+                 " read_at = CASE WHEN $3::bool THEN COALESCE(read_at, now()) ELSE read_at END, "
+                 H_NOTIF_BUMP_SEQ
+                 " FROM lk WHERE id = $1::uuid AND user_id = $2::uuid AND" FEED_WHERE
+                 " RETURNING " FEED_COLUMNS,
+                 3, params, out);
+}
+
+h_result h_notif_repo_clear(PGconn *conn, const char *user_id, long *cleared) {
+  return update_feed(conn,
+                     "WITH lk AS (SELECT " H_NOTIF_FEED_LOCK("$1::uuid") ")"
+                     " UPDATE notifications SET deleted_at = now(), " H_NOTIF_BUMP_SEQ
+                     " FROM lk WHERE user_id = $1::uuid AND" FEED_WHERE,
+                     user_id, cleared);
 }

@@ -27,7 +27,8 @@
   " CASE WHEN sensitive THEN NULL ELSE action_url END AS action_url,"                       \
   " CASE WHEN sensitive THEN '{}'::jsonb ELSE data END AS data,"                            \
   " (read_at IS NOT NULL) AS read, " H_SQL_TS("read_at") " AS read_at, " H_SQL_TS("send_at") \
-  " AS send_at, " H_SQL_TS("created_at") " AS created_at"
+  " AS send_at, " H_SQL_TS("created_at") " AS created_at,"                                  \
+  " (archived_at IS NOT NULL) AS archived, " H_SQL_TS("archived_at") " AS archived_at"
 
 /* The SET items of every UPDATE a notification stream reports (read, unread, deleted): the
  * row takes the next event_seq and keeps the one it was created with
@@ -78,6 +79,7 @@ struct h_notification_row {
   const char *id, *user_id, *category, *priority, *template_key, *locale;
   const char *title, *body, *html, *action_url, *send_at, *broadcast_id;
   const json_t *data, *rendered; /* borrowed; data may be NULL, rendered NULL for none */
+  const json_t *push;            /* borrowed; the push options, NULL for none */
   bool in_app;
   bool system;                   /* Herald's own notice: written whatever the user's status */
 };
@@ -124,6 +126,10 @@ struct h_feed_filter {
   int unread;             /* -1 any, 1 unread only, 0 read only */
   const char *category;   /* NULL: any */
   const char *priority;   /* NULL: any */
+  bool archived;          /* the archived notifications instead of the others */
+  const char *since;      /* RFC 3339: created at or after; NULL: any */
+  const char *until;      /* RFC 3339: created before; NULL: any */
+  const char *q;          /* full-text search of title and body (websearch syntax); NULL */
 };
 
 h_result h_notif_repo_feed(PGconn *conn, const char *user_id, const struct h_feed_filter *f,
@@ -137,7 +143,16 @@ h_result h_notif_repo_get(PGconn *conn, const char *id, const char *user_id, jso
 /* The deliveries of a notification, oldest first (new array). */
 h_result h_notif_repo_deliveries(PGconn *conn, const char *notification_id, json_t **out);
 
-/* Marks a feed notification of user_id read (read=true) or unread; returns it. */
+/* Archives a feed notification of user_id (and marks it read), or brings it back
+ * (archived=false); returns it. H_ERR_NOT_FOUND otherwise. */
+h_result h_notif_repo_set_archived(PGconn *conn, const char *id, const char *user_id,
+                                   bool archived, json_t **out);
+
+/* Soft-deletes every notification of user_id's feed; *cleared receives how many. */
+h_result h_notif_repo_clear(PGconn *conn, const char *user_id, long *cleared);
+
+/* Marks a feed notification of user_id read (read=true) or unread (which also brings it
+ * out of the archive); returns it. */
 h_result h_notif_repo_set_read(PGconn *conn, const char *id, const char *user_id, bool read,
                                json_t **out);
 

@@ -379,3 +379,41 @@ h_result h_notification_remove(struct h_app *app, const struct h_actor *actor, c
   }
   return r;
 }
+
+static h_result archive_tx(PGconn *c, void *a) {
+  struct op *o = a;
+  h_result r = h_notif_repo_set_archived(c, o->id, o->actor->id, o->flag, &o->out);
+  const char *action = o->flag ? "notification.archived" : "notification.unarchived";
+  return r == H_OK ? h_audit_write(c, o->actor, action, "notification", o->id, NULL, false) : r;
+}
+
+h_result h_notification_archive(struct h_app *app, const struct h_actor *actor, const char *id,
+                                bool archive, json_t **notification) {
+  struct op o = {.actor = actor, .id = id, .flag = archive};
+  h_result r = h_db_tx_json(app->db, archive_tx, &o, &o.out, notification);
+  if (r == H_OK) {
+    h_stream_publish_one(app, H_STREAM_KIND_FEED, actor->id);
+  }
+  return r;
+}
+
+static h_result clear_tx(PGconn *c, void *a) {
+  struct op *o = a;
+  h_result r = h_notif_repo_clear(c, o->actor->id, &o->count);
+  if (r == H_OK && o->count > 0) {
+    json_t *d = json_pack("{sI}", "cleared", (json_int_t)o->count);
+    r = h_audit_write(c, o->actor, "notification.cleared", "user", o->actor->id, d, false);
+    json_decref(d);
+  }
+  return r;
+}
+
+h_result h_notification_clear(struct h_app *app, const struct h_actor *actor, long *cleared) {
+  struct op o = {.actor = actor};
+  h_result r = h_db_tx(app->db, clear_tx, &o);
+  *cleared = o.count;
+  if (r == H_OK && o.count > 0) {
+    h_stream_publish_one(app, H_STREAM_KIND_FEED, actor->id);
+  }
+  return r;
+}

@@ -36,6 +36,13 @@ h_result h_notification_mark(struct h_app *app, const struct h_actor *actor, con
                              bool read, json_t **notification);
 h_result h_notification_read_all(struct h_app *app, const struct h_actor *actor, long *updated);
 h_result h_notification_remove(struct h_app *app, const struct h_actor *actor, const char *id);
+/* Archives (archive=true, marking it read) or brings back a notification of the actor's
+ * feed; the one change of its archive state. */
+h_result h_notification_archive(struct h_app *app, const struct h_actor *actor, const char *id,
+                                bool archive, json_t **notification);
+/* Soft-deletes the actor's whole feed (POST /notifications/clear); *cleared receives how
+ * many notifications left it. */
+h_result h_notification_clear(struct h_app *app, const struct h_actor *actor, long *cleared);
 
 /* The group commit of h_notification_send (store/group_commit.h), or NULL when
  * HERALD_GROUP_COMMIT is off. The API creates it when its server starts; h_app_free

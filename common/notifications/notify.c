@@ -326,7 +326,7 @@ static struct h_notification_row row_of(const struct h_notify_prepared *p) {
     .title = part(p->rendered, "in_app", "title"), .body = part(p->rendered, "in_app", "body"),
     .html = part(p->rendered, "email", "html"), .action_url = req->action_url,
     .send_at = p->send_at[0] != '\0' ? p->send_at : NULL, .broadcast_id = req->broadcast_id,
-    .data = req->data, .rendered = p->rendered, .in_app = p->in_app,
+    .data = req->data, .rendered = p->rendered, .in_app = p->in_app, .push = req->push,
   };
   return row;
 }

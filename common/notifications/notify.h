@@ -29,6 +29,7 @@ struct h_notify_request {
   unsigned channels;           /* H_CHANNEL_BIT mask; 0: every channel */
   const char *template_key;    /* NULL: title/body */
   const json_t *data;          /* borrowed, may be NULL */
+  const json_t *push;          /* borrowed, may be NULL: channels/push_options.h */
   const char *title, *body, *action_url;
   const char *send_at;         /* RFC 3339, in the future, or NULL */
   const char *broadcast_id;    /* set by the fan-out */

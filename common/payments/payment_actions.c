@@ -105,6 +105,7 @@ static h_result action_begin(PGconn *conn, struct action_ctx *c, bool *call) {
   if (r != H_OK || !(c->cancel ? cancel_allowed(c) : confirm_allowed(conn, c, &r))) {
     return r;
   }
+  h_provider_init_named(&c->prov, c->app->cfg, c->row.provider, c->actor->request_id);
   if (c->cancel && c->row.pi_id[0] == '\0') {
     return cancel_local(conn, c);
   }

@@ -66,7 +66,7 @@ void h_payment_fail_declined(struct h_payment_answer *a, const struct h_provider
 
 void h_payment_fail_disabled(struct h_payment_answer *a) {
   h_payment_fail(a, H_ERR_UNAVAILABLE, "payments_not_configured",
-                 "Payments are not configured on this server (HERALD_STRIPE_SECRET_KEY).", NULL);
+                 "This payment provider is not configured on this server.", NULL);
 }
 
 void h_payment_fail_provider_error(struct h_payment_answer *a, h_result r,

@@ -121,7 +121,7 @@ h_result h_payment_method_add(struct h_app *app, const struct h_actor *actor,
   h_uuid_v4(id);
   o.id = id;
   h_result r = H_OK;
-  if (!h_provider_init(&prov, app->cfg, actor->request_id)) {
+  if (!h_provider_init_methods(&prov, app->cfg, actor->request_id)) {
     h_payment_fail_disabled(&a);
   } else if ((r = h_payment_ensure_customer(app, &prov, user_id, o.customer)) != H_OK) {
     h_payment_fail_provider_down(&a, r, "preparing the customer");
@@ -166,7 +166,7 @@ static bool load(struct h_app *app, struct pm_op *o, struct h_provider *prov,
     h_payment_fail(a, r, "not_found", "No such payment method.", NULL);
   } else if (r != H_OK) {
     h_payment_fail(a, r, NULL, "The payment method could not be read.", NULL);
-  } else if (!h_provider_init(prov, app->cfg, o->actor->request_id)) {
+  } else if (!h_provider_init_methods(prov, app->cfg, o->actor->request_id)) {
     h_payment_fail_disabled(a);
   } else {
     return true;

@@ -2,9 +2,12 @@
  * (payments, refunds, customers, payment methods, the lists reconciliation reads), in
  * Herald's terms.
  *
- * A provider is a table of operations and an opaque state; h_provider_init picks the one
- * the configuration names (Stripe: payments/stripe/stripe_provider.h), so services, sync,
- * the webhook service and reconciliation never name a provider. The caller passes the
+ * A provider is a table of operations and an opaque state; h_provider_init picks the
+ * default one the configuration names and h_provider_init_named the one a payment
+ * records (Stripe: payments/stripe/stripe_provider.h, M-Pesa:
+ * payments/mpesa/mpesa_provider.h), so services, sync, the webhook and callback services
+ * and reconciliation never name a provider. Operations a provider does not offer are
+ * NULL (M-Pesa has no customers, saved methods or lists). The caller passes the
  * Idempotency-Key it derived from its own object id; answers are read into small
  * fixed-size structs. On a failed call err (if not NULL) receives the provider's error;
  * on a card decline (H_ERR_PAYMENT) the declined payment, when the provider sent it, is
@@ -39,6 +42,7 @@ struct h_provider_payment {
   char payment_method[H_PROVIDER_ID_LEN];
   char herald_payment_id[40]; /* our id, from the payment's metadata */
   char cancellation_reason[40];
+  char reference[64];         /* the provider's transaction reference (M-Pesa receipt), or "" */
   long long amount;
   json_t *last_payment_error; /* {"code","decline_code","message"} or NULL; owned */
 };
@@ -74,7 +78,7 @@ struct h_provider_payment_params {
   const char *currency;
   const char *description;
   const char *customer;
-  const char *payment_method;
+  const char *payment_method; /* M-Pesa: the payer's number, 2547XXXXXXXX */
   const json_t *metadata;
   long long amount;
   bool confirm;
@@ -84,7 +88,12 @@ struct h_provider;
 
 /* The operations of a provider. Strings are borrowed; err may be NULL. */
 struct h_provider_ops {
-  const char *name; /* "stripe" */
+  const char *name;       /* "stripe", "mpesa" */
+  const char *currencies; /* the currencies it takes: "*" (HERALD_PAYMENT_CURRENCIES) or a list */
+  /* A create sent again with the same Idempotency-Key replays the first (Stripe); where it
+   * does not (an M-Pesa STK push would ring the phone again), a create whose answer was lost
+   * is never sent again: sync leaves the payment for review. */
+  bool create_replayable;
   h_result (*payment_create)(const struct h_provider *p,
                              const struct h_provider_payment_params *in, const char *idem_key,
                              struct h_provider_payment *out, struct h_provider_error *err);
@@ -96,6 +105,7 @@ struct h_provider_ops {
                              struct h_provider_error *err);
   h_result (*payment_fetch)(const struct h_provider *p, const char *id,
                             struct h_provider_payment *out, struct h_provider_error *err);
+  /* payment: the provider payment's reference when it gave one, else its id. */
   h_result (*refund_create)(const struct h_provider *p, const char *payment, long long amount,
                             const char *reason, const char *refund_id, const char *idem_key,
                             struct h_provider_refund *out, struct h_provider_error *err);
@@ -118,6 +128,12 @@ struct h_provider_ops {
    * H_ERR_INVALID when obj is not one. */
   h_result (*payment_read)(const json_t *obj, struct h_provider_payment *out);
   h_result (*refund_read)(const json_t *obj, struct h_provider_refund *out);
+  /* Reads an unsigned callback the provider POSTed (borrowed) into the payment (or, for
+   * a refund's result, the refund) it claims; its claims are checked by a fetch before
+   * anything moves. H_ERR_INVALID when body is not one; H_ERR_NOT_FOUND for the other
+   * kind. */
+  h_result (*callback_payment_read)(const json_t *body, struct h_provider_payment *out);
+  h_result (*callback_refund_read)(const json_t *body, struct h_provider_refund *out);
   /* Every payment (refund) created in [since, until) into into, keyed by id:
    * {"id","amount","currency" (upper case),"status","created" (unix seconds)}. */
   h_result (*payment_list)(const struct h_provider *p, time_t since, time_t until,
@@ -132,8 +148,21 @@ struct h_provider {
   const char *request_id; /* ours, for log lines; borrowed, may be NULL */
 };
 
-/* Fills p with the provider the configuration names; false when it lacks credentials
- * (p is filled even then: payment_read and refund_read need none). */
+/* Fills p with the default provider (HERALD_PAYMENT_DEFAULT_PROVIDER); false when it lacks
+ * credentials (p is filled even then: payment_read and refund_read need none). */
 bool h_provider_init(struct h_provider *p, const struct h_config *cfg, const char *request_id);
+
+/* Fills p with the provider called name ("stripe", "mpesa"; NULL or "": the default); false
+ * when it lacks credentials or name is unknown (then p is the default, unconfigured). */
+bool h_provider_init_named(struct h_provider *p, const struct h_config *cfg, const char *name,
+                           const char *request_id);
+
+/* Fills p with the provider that keeps customers and saved payment methods (the one whose
+ * method operations are not NULL); false when it lacks credentials. */
+bool h_provider_init_methods(struct h_provider *p, const struct h_config *cfg,
+                             const char *request_id);
+
+/* True when name is a provider Herald knows. Pure. */
+bool h_provider_name_valid(const char *name);
 
 #endif

@@ -13,7 +13,7 @@
   "id, user_id, status, currency, payment_type, COALESCE(provider_payment_intent_id, ''),"  \
   " COALESCE(provider_customer_id, ''), COALESCE(payment_method, ''),"                     \
   " COALESCE(request_hash, ''), COALESCE(description, ''), amount, amount_refunded,"        \
-  " confirm_attempts, needs_reconciliation"
+  " confirm_attempts, needs_reconciliation, provider, COALESCE(provider_reference, '')"
 
 #define PAYMENT_JSON                                                                        \
   "p.id, 'payment' AS object, p.user_id, p.status, p.amount, p.currency, p.payment_type,"   \
@@ -22,9 +22,11 @@
   " p.fee_platform) AS fees, p.amount_refunded, CASE WHEN p.status = 'succeeded'"           \
   " THEN p.amount - p.amount_refunded ELSE 0 END AS amount_refundable, p.payment_method,"   \
   " p.last_payment_error, p.cancellation_reason, p.provider,"                               \
-  " p.provider_payment_intent_id, p.needs_reconciliation AS reconciliation_pending, "        \
+  " p.provider_payment_intent_id, p.provider_reference,"                                    \
+  " p.needs_reconciliation AS reconciliation_pending, "                                     \
   H_SQL_TS("p.created_at") " AS created_at, " H_SQL_TS("p.updated_at") " AS updated_at, "  \
-  H_SQL_TS("p.succeeded_at") " AS succeeded_at, " H_SQL_TS("p.canceled_at") " AS canceled_at"
+  H_SQL_TS("p.succeeded_at") " AS succeeded_at, " H_SQL_TS("p.canceled_at") " AS canceled_at, "  \
+  H_SQL_TS("p.failed_at") " AS failed_at"
 
 /* Copies row 0 of res (PAYMENT_FIELDS order) into out. */
 static void payment_from_row(const PGresult *res, struct h_payment *out) {
@@ -43,6 +45,8 @@ static void payment_from_row(const PGresult *res, struct h_payment *out) {
   out->amount_refunded = atoll(PQgetvalue(res, 0, 11));
   out->confirm_attempts = atoi(PQgetvalue(res, 0, 12));
   out->needs_reconciliation = PQgetvalue(res, 0, 13)[0] == 't';
+  snprintf(out->provider, sizeof(out->provider), "%s", PQgetvalue(res, 0, 14));
+  snprintf(out->reference, sizeof(out->reference), "%s", PQgetvalue(res, 0, 15));
 }
 
 /* Runs a statement returning at most one PAYMENT_FIELDS row. */
@@ -71,16 +75,17 @@ h_result h_payment_repo_insert(PGconn *conn, const struct h_payment_new *in,
   char *metadata = in->metadata != NULL ? json_dumps(in->metadata, JSON_COMPACT) : NULL;
   const char *params[] = {in->user_id, in->idempotency_key, in->request_hash, in->payment_type,
                           amount, in->currency, in->description, metadata != NULL ? metadata : "{}",
-                          in->customer, in->payment_method, fee_provider, fee_platform};
+                          in->customer, in->payment_method, fee_provider, fee_platform,
+                          in->provider != NULL ? in->provider : "stripe"};
   h_result r = one_payment(
       conn,
       "INSERT INTO payments (user_id, idempotency_key, request_hash, payment_type, amount,"
       " currency, description, metadata, status, provider_customer_id, payment_method,"
-      " fee_provider, fee_platform) VALUES ($1::uuid, $2, $3, $4, $5::bigint, $6, $7,"
-      " $8::jsonb, 'requires_payment_method', $9, $10, $11::bigint, $12::bigint)"
+      " fee_provider, fee_platform, provider) VALUES ($1::uuid, $2, $3, $4, $5::bigint, $6,"
+      " $7, $8::jsonb, 'requires_payment_method', $9, $10, $11::bigint, $12::bigint, $13)"
       " ON CONFLICT (user_id, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING"
       " RETURNING " PAYMENT_FIELDS,
-      12, params, out);
+      13, params, out);
   free(metadata);
   *created = r == H_OK;
   if (r == H_ERR_NOT_FOUND && in->idempotency_key != NULL) {
@@ -138,7 +143,7 @@ h_result h_payment_repo_apply(PGconn *conn, const char *id, const struct h_payme
   const char *params[] = {id,          u->status,       u->pi_id,
                           u->client_secret, u->customer, u->payment_method,
                           u->cancellation_reason, u->set_error ? "t" : "f", error,
-                          u->in_doubt ? "t" : "f"};
+                          u->in_doubt ? "t" : "f", u->reference};
   h_result r = h_db_exec(
       conn,
       "UPDATE payments SET status = COALESCE($2, status),"
@@ -149,12 +154,14 @@ h_result h_payment_repo_apply(PGconn *conn, const char *id, const struct h_payme
       " cancellation_reason = COALESCE(NULLIF($7, ''), cancellation_reason),"
       " last_payment_error = CASE WHEN $8::bool THEN $9::jsonb ELSE last_payment_error END,"
       " needs_reconciliation = $10::bool,"
+      " provider_reference = COALESCE(NULLIF($11, ''), provider_reference),"
       " succeeded_at = CASE WHEN $2 = 'succeeded' THEN COALESCE(succeeded_at, now())"
       "   ELSE succeeded_at END,"
       " canceled_at = CASE WHEN $2 = 'canceled' THEN COALESCE(canceled_at, now())"
       "   ELSE canceled_at END,"
+      " failed_at = CASE WHEN $2 = 'failed' THEN COALESCE(failed_at, now()) ELSE failed_at END,"
       " updated_at = now() WHERE id = $1::uuid",
-      10, params, NULL);
+      11, params, NULL);
   free(error);
   return r;
 }

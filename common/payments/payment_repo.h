@@ -21,7 +21,9 @@ struct h_payment {
   char status[32];
   char currency[4];
   char payment_type[32];
+  char provider[16];                      /* "stripe", "mpesa" */
   char pi_id[H_PROVIDER_ID_LEN];          /* "" until the provider made the intent */
+  char reference[64];                     /* the provider's transaction reference, or "" */
   char customer[H_PROVIDER_ID_LEN];
   char payment_method[H_PROVIDER_ID_LEN]; /* "" when none chosen yet */
   char request_hash[65];
@@ -43,6 +45,7 @@ struct h_payment_new {
   const json_t *metadata;
   const char *customer;
   const char *payment_method;
+  const char *provider; /* NULL: "stripe" */
   long long amount;
   long long fee_provider;
   long long fee_platform;
@@ -75,6 +78,7 @@ struct h_payment_update {
   const char *customer;
   const char *payment_method;
   const char *cancellation_reason;
+  const char *reference;            /* the provider's transaction reference */
   const json_t *last_payment_error; /* written when set_error */
   bool set_error;
   bool in_doubt;                    /* the value of needs_reconciliation */

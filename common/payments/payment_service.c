@@ -11,9 +11,40 @@
 #include "payments/payment_sync.h"
 #include "payments/refund_repo.h"
 
-bool h_payments_enabled(const struct h_app *app) {
+bool h_payments_enabled(const struct h_app *app, const char *provider) {
   struct h_provider prov;
-  return h_provider_init(&prov, app->cfg, NULL);
+  return h_provider_init_named(&prov, app->cfg, provider, NULL);
+}
+
+/* The currencies a provider takes, as an array: its own list, or every accepted one. */
+static json_t *provider_currencies(const struct h_app *app, const struct h_provider *prov) {
+  json_t *out = json_array();
+  for (const struct h_currency *c = h_currencies(); c->code[0] != '\0'; c++) {
+    bool own = strcmp(prov->ops->currencies, "*") == 0 || strstr(prov->ops->currencies, c->code);
+    if (own && h_currency_enabled(app->cfg->payment_currencies, c->code)) {
+      json_array_append_new(out, json_string(c->code));
+    }
+  }
+  return out;
+}
+
+json_t *h_payment_config(const struct h_app *app) {
+  static const char *const names[] = {"stripe", "mpesa", NULL};
+  json_t *list = json_array();
+  for (size_t i = 0; names[i] != NULL; i++) {
+    struct h_provider prov;
+    bool on = h_provider_init_named(&prov, app->cfg, names[i], NULL);
+    json_t *p = json_pack("{sssbsoss}", "name", names[i], "enabled", on, "currencies",
+                          provider_currencies(app, &prov), "needs",
+                          prov.ops->method_attach != NULL ? "payment_method" : "phone");
+    const char *pk = app->cfg->stripe_publishable_key;
+    if (prov.ops->method_attach != NULL && pk != NULL && pk[0] != '\0') {
+      json_object_set_new(p, "publishable_key", json_string(pk));
+    }
+    json_array_append_new(list, p);
+  }
+  return json_pack("{ssssso}", "object", "payment_config", "default_provider",
+                   app->cfg->payment_default_provider, "providers", list);
 }
 
 /* One create request on its way through the two transactions. */
@@ -72,7 +103,8 @@ static h_result create_begin(struct create_ctx *c, PGconn *conn, bool *call) {
     .user_id = c->user_id, .idempotency_key = c->idem->key, .request_hash = c->idem->hash,
     .payment_type = in->payment_type, .currency = in->currency, .description = in->description,
     .metadata = in->metadata, .customer = c->customer,
-    .payment_method = c->method[0] != '\0' ? c->method : NULL, .amount = in->amount,
+    .payment_method = c->method[0] != '\0' ? c->method : NULL, .provider = c->prov.ops->name,
+    .amount = in->amount,
     .fee_provider = fees.provider, .fee_platform = fees.platform,
   };
   bool created = false;
@@ -85,6 +117,10 @@ static h_result create_begin(struct create_ctx *c, PGconn *conn, bool *call) {
   }
   if (!created && c->row.pi_id[0] != '\0' && !c->row.needs_reconciliation) {
     c->store = true; /* settled by an earlier attempt: answer with what it is now */
+    return answer_payment(conn, c->row.id, c->user_id, &c->a);
+  }
+  if (!created && c->row.needs_reconciliation && !c->prov.ops->create_replayable) {
+    /* the provider cannot replay: never push twice; sync settles it or leaves it for review */
     return answer_payment(conn, c->row.id, c->user_id, &c->a);
   }
   if (created) {
@@ -197,9 +233,10 @@ h_result h_payment_create(struct h_app *app, const struct h_actor *actor, const 
   memset(err, 0, sizeof(*err));
   *outcome = H_OUTCOME_CREATED;
   h_result r = H_OK;
-  if (!h_provider_init(&c.prov, app->cfg, actor->request_id)) {
+  if (!h_provider_init_named(&c.prov, app->cfg, in->provider, actor->request_id)) {
     h_payment_fail_disabled(&c.a);
-  } else if ((r = h_payment_ensure_customer(app, &c.prov, user_id, c.customer)) != H_OK) {
+  } else if (c.prov.ops->customer_create != NULL &&
+             (r = h_payment_ensure_customer(app, &c.prov, user_id, c.customer)) != H_OK) {
     h_payment_fail_provider_down(&c.a, r, "preparing the customer");
   } else if ((r = create_run(&c)) != H_OK) {
     h_log(H_LOG_ERROR, NULL, actor->request_id, "h_payment_create: %s", h_result_name(r));

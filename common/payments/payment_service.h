@@ -40,13 +40,20 @@ struct h_payment_create {
   const char *currency;       /* upper case */
   const char *description;    /* NULL when absent */
   const json_t *metadata;     /* object of strings, NULL when absent */
-  const char *payment_method; /* a saved method id (UUID) or a provider id (pm_...), NULL */
+  const char *payment_method; /* a saved method id (UUID) or a provider id (pm_...), NULL;
+                                 M-Pesa: the payer's number 2547XXXXXXXX */
+  const char *provider;       /* "stripe", "mpesa"; NULL: HERALD_PAYMENT_DEFAULT_PROVIDER */
   long long amount;
   bool confirm;
 };
 
-/* True when a payment provider is configured. */
-bool h_payments_enabled(const struct h_app *app);
+/* True when provider (NULL: the default) is configured. */
+bool h_payments_enabled(const struct h_app *app, const char *provider);
+
+/* What clients may use (GET /payments/config): {"object":"payment_config",
+ * "default_provider", "providers":[{"name","enabled","currencies":[...],
+ * "publishable_key"?,"needs":"payment_method"|"phone"}]}. New reference. */
+json_t *h_payment_config(const struct h_app *app);
 
 /* The payment (created); H_ERR_PAYMENT when declined (the payment is kept, in
  * requires_payment_method, with last_payment_error; err->extra has decline_code and

@@ -12,7 +12,7 @@ struct ranked {
 static const struct ranked payment_statuses[] = {
   {"requires_payment_method", 0}, {"requires_confirmation", 1}, {"requires_action", 2},
   {"processing", 3},              {"succeeded", 4},             {"canceled", 4},
-  {"disputed", 5},                {NULL, -1},
+  {"failed", 4},                  {"disputed", 5},              {NULL, -1},
 };
 
 static const struct ranked refund_statuses[] = {

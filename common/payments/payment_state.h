@@ -1,12 +1,32 @@
 /* payment_state.h - the statuses of payments and refunds and the forward-only rules
  * that decide whether news from the provider may change them.
  *
- * Payment statuses mirror Stripe's PaymentIntent, ranked in the order a payment
- * moves: requires_payment_method (0) < requires_confirmation (1) < requires_action
- * (2) < processing (3) < succeeded | canceled (4, final) < disputed (5, final: only
- * a dispute moves a succeeded payment there). Refunds: pending (0) < requires_action
- * (1) < succeeded | failed | canceled (2, final). Disputes: [warning_]needs_response
- * (0) < [warning_]under_review (1) < won | lost | warning_closed (2, final).
+ * Payment statuses, ranked in the order a payment moves: requires_payment_method (0) <
+ * requires_confirmation (1) < requires_action (2) < processing (3) < succeeded | canceled |
+ * failed (4, final) < disputed (5, final: only a dispute moves a succeeded payment there).
+ * Refunds: pending (0) < requires_action (1) < succeeded | failed | canceled (2, final).
+ * Disputes: [warning_]needs_response (0) < [warning_]under_review (1) < won | lost |
+ * warning_closed (2, final). Every provider's payment outcomes map onto them in one table:
+ *
+ *   Herald status            Stripe PaymentIntent          M-Pesa STK push (ResultCode)
+ *   requires_payment_method  requires_payment_method       (not used)
+ *                            (a decline: retry another card)
+ *   requires_confirmation    requires_confirmation         (not used)
+ *   requires_action          requires_action (3-D Secure)  (not used)
+ *   processing               processing                    push accepted, the payer has not
+ *                                                          answered ("being processed")
+ *   succeeded                succeeded                     0
+ *   canceled                 canceled                      1032 cancelled by the payer
+ *                                                          (cancellation_reason
+ *                                                          "canceled_by_payer")
+ *   failed                   (never: a decline is          1037 no answer from the phone,
+ *                            retryable, see above)         1 insufficient funds, 2001 wrong
+ *                                                          PIN, any other code (code and
+ *                                                          ResultDesc in last_payment_error)
+ *   disputed                 charge.dispute.created        (M-Pesa has no disputes)
+ *
+ *   Refunds: Stripe's refund statuses are Herald's; an M-Pesa reversal is pending until its
+ *   result arrives, then succeeded (ResultCode 0) or failed (any other code).
  *
  * News comes either from an answer to our own call or a fresh fetch of the object
  * (authoritative: it is the provider's current state) or from a webhook event

@@ -2,10 +2,13 @@
 #include "payments/payment_sync.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "core/money.h"
 #include "notifications/outbox.h"
+#include "payments/receipt_repo.h"
+#include "payments/receipt_service.h"
 #include "queue/queue.h"
 
 static const char *source_name(enum h_sync_source s) {
@@ -17,15 +20,16 @@ struct h_actor h_payment_system_actor(const char *ip, const char *request_id) {
   return a;
 }
 
-/* Writes one e-mail notice to the payment's owner and remembers its delivery id. */
+/* Writes one e-mail notice to the payment's owner and remembers its delivery id; the data
+ * of its template carry payment_id, amount, currency and receipt_number (NULL: none). */
 static h_result notice(PGconn *conn, const struct h_payment *row, const char *template_key,
                        const char *title, const char *body, long long amount,
-                       struct h_payment_notices *notices) {
+                       const char *receipt_number, struct h_payment_notices *notices) {
   if (notices == NULL || notices->n == H_NOTICES_MAX) {
     return H_OK;
   }
-  json_t *data = json_pack("{sssIss}", "payment_id", row->id, "amount", (json_int_t)amount,
-                           "currency", row->currency);
+  json_t *data = json_pack("{sssIsss:s?}", "payment_id", row->id, "amount", (json_int_t)amount,
+                           "currency", row->currency, "receipt_number", receipt_number);
   h_result r = h_outbox_email(conn, row->user_id, "billing", template_key, title, body, data,
                               notices->ids[notices->n]);
   json_decref(data);
@@ -43,21 +47,41 @@ static h_result status_notice(PGconn *conn, const struct h_payment *row, const c
   char money[64], body[1600];
   h_money_format(c, row->amount, money, sizeof(money));
   if (strcmp(pi->status, "succeeded") == 0) {
-    snprintf(body, sizeof(body), "We received your payment of %s (%s%s%s). Reference: %s.",
-             money, row->payment_type, row->description[0] != '\0' ? ": " : "", row->description,
-             row->id);
-    return notice(conn, row, "payment_receipt", "Payment receipt", body, row->amount, notices);
+    char number[32];
+    h_result r = h_receipt_repo_assign(conn, row->id, number);
+    if (r != H_OK) {
+      return r;
+    }
+    snprintf(body, sizeof(body),
+             "We received your payment of %s (%s%s%s). Receipt %s, reference: %s.", money,
+             row->payment_type, row->description[0] != '\0' ? ": " : "", row->description,
+             number, row->id);
+    json_t *data = json_pack("{sssssIssssssss}", "payment_id", row->id, "receipt_number",
+                             number, "amount", (json_int_t)row->amount, "amount_display", money,
+                             "currency", row->currency, "payment_type", row->payment_type,
+                             "description", row->description);
+    char *subject = NULL, *text = NULL;
+    r = h_payment_receipt_mail(conn, data, "Payment receipt", body, &subject, &text);
+    if (r == H_OK) {
+      r = notice(conn, row, "payment_receipt", subject, text, row->amount, number, notices);
+    }
+    free(subject);
+    free(text);
+    json_decref(data);
+    return r;
   }
-  bool failed_later = strcmp(pi->status, "requires_payment_method") == 0 &&
-                      pi->last_payment_error != NULL && source != H_SYNC_ANSWER &&
-                      h_payment_status_rank(from) > 0;
+  bool failed_later = (strcmp(pi->status, "requires_payment_method") == 0 &&
+                       pi->last_payment_error != NULL && source != H_SYNC_ANSWER &&
+                       h_payment_status_rank(from) > 0) ||
+                      strcmp(pi->status, "failed") == 0;
   if (failed_later) {
     const char *why = json_string_value(json_object_get(pi->last_payment_error, "message"));
     snprintf(body, sizeof(body),
              "Your payment of %s could not be completed%s%s. You can try again with another "
              "payment method. Reference: %s.",
              money, why != NULL ? ": " : "", why != NULL ? why : "", row->id);
-    return notice(conn, row, "payment_failed", "Payment failed", body, row->amount, notices);
+    return notice(conn, row, "payment_failed", "Payment failed", body, row->amount, NULL,
+                  notices);
   }
   return H_OK;
 }
@@ -73,6 +97,7 @@ static h_result write_intent(PGconn *conn, struct h_payment *row,
     .customer = pi->customer,
     .payment_method = pi->payment_method,
     .cancellation_reason = apply ? pi->cancellation_reason : NULL,
+    .reference = pi->reference,
     .last_payment_error = pi->last_payment_error,
     .set_error = current, /* the error belongs to the status now shown */
     .in_doubt = in_doubt,
@@ -151,7 +176,8 @@ static h_result refund_notice(PGconn *conn, const struct h_refund *refund,
            "We refunded %s of your payment %s. Depending on your bank it shows on your "
            "statement within 5 to 10 days.",
            money, pay.id);
-  return notice(conn, &pay, "payment_refunded", "Refund issued", body, refund->amount, notices);
+  return notice(conn, &pay, "payment_refunded", "Refund issued", body, refund->amount, NULL,
+                notices);
 }
 
 h_result h_payment_sync_refund(PGconn *conn, const struct h_actor *actor,

@@ -149,7 +149,7 @@ h_result h_payment_webhook_apply(struct h_app *app, const char *ip, const char *
                        .admin_notices = json_array()};
   memset(err, 0, sizeof(*err));
   *receipt = NULL;
-  c.configured = h_provider_init(&c.prov, app->cfg, request_id);
+  c.configured = h_provider_init_named(&c.prov, app->cfg, "stripe", request_id); /* its shape */
   if (!parse_event(&c, event)) {
     json_decref(c.admin_notices);
     return h_error_set(err, H_ERR_INVALID, "invalid_event",

@@ -47,6 +47,11 @@ static h_result refund_begin(PGconn *conn, struct refund_ctx *c, bool *call) {
   if (r != H_OK) {
     return r;
   }
+  if (!h_provider_init_named(&c->prov, c->app->cfg, c->payment.provider,
+                             c->actor->request_id)) {
+    h_payment_fail_disabled(&c->a); /* the payment's provider, not the default */
+    return H_OK;
+  }
   long long remainder = c->payment.amount - c->payment.amount_refunded;
   if (strcmp(c->payment.status, "succeeded") != 0 || remainder <= 0) {
     h_payment_fail(&c->a, H_ERR_UNPROCESSABLE,
@@ -112,8 +117,9 @@ static h_result refund_call(struct refund_ctx *c, struct h_provider_refund *obj,
                             struct h_provider_error *err) {
   char key[96];
   snprintf(key, sizeof(key), "herald-refund-%s", c->refund.id);
-  h_result r = c->prov.ops->refund_create(&c->prov, c->payment.pi_id, c->amount, c->reason,
-                                          c->refund.id, key, obj, err);
+  const char *ref = c->payment.reference[0] != '\0' ? c->payment.reference : c->payment.pi_id;
+  h_result r = c->prov.ops->refund_create(&c->prov, ref, c->amount, c->reason, c->refund.id, key,
+                                          obj, err);
   if (r != H_OK && r != H_ERR_INVALID && r != H_ERR_NOT_FOUND) {
     h_log(H_LOG_WARNING, NULL, c->actor->request_id,
           "refund %s: provider outcome unknown (%s); left pending for reconciliation",
@@ -155,9 +161,7 @@ h_result h_refund_create(struct h_app *app, const struct h_actor *actor, const c
   memset(err, 0, sizeof(*err));
   *outcome = H_OUTCOME_CREATED;
   h_result r = H_OK;
-  if (!h_provider_init(&c.prov, app->cfg, actor->request_id)) {
-    h_payment_fail_disabled(&c.a);
-  } else if ((r = refund_run(&c)) != H_OK) {
+  if ((r = refund_run(&c)) != H_OK) {
     h_log(H_LOG_ERROR, NULL, actor->request_id, "h_refund_create: %s", h_result_name(r));
     h_payment_fail(&c.a, r, NULL, "The refund could not be recorded; try again.", NULL);
   }

@@ -18,6 +18,7 @@ void h_job_free(struct h_job *job) {
   free(job->html);
   free(job->action_url);
   json_decref(job->data);
+  json_decref(job->push);
   free(job->email);
   free(job->phone);
   free(job->name);
@@ -61,7 +62,8 @@ void h_job_fill(const PGresult *res, int row, struct h_job *job) {
   job->name = column(res, row, 16);
   job->locale = column(res, row, 17);
   job->user_status = column(res, row, 18);
-  job->email_suppressed = PQgetvalue(res, row, 19)[0] == 't';
+  job->push = PQgetisnull(res, row, 19) ? NULL : json_loads(PQgetvalue(res, row, 19), 0, NULL);
+  job->email_suppressed = PQgetvalue(res, row, 20)[0] == 't';
 }
 
 /* Why a claim matched nothing: CONFLICT (scheduled later, *due_at set), NOT_FOUND,
@@ -155,7 +157,8 @@ h_result h_job_load_devices(PGconn *conn, struct h_job *job) {
   const char *params[] = {job->user_id};
   PGresult *res = NULL;
   h_result r = h_db_exec(conn,
-                         "SELECT token, platform FROM devices WHERE user_id = $1::uuid AND active"
+                         "SELECT token, platform, (" H_JOB_UNREAD_SQL("$1::uuid") ")"
+                         " FROM devices WHERE user_id = $1::uuid AND active"
                          " ORDER BY last_seen_at DESC, id DESC LIMIT 50",
                          1, params, &res);
   if (r != H_OK) {
@@ -167,6 +170,7 @@ h_result h_job_load_devices(PGconn *conn, struct h_job *job) {
   for (size_t i = 0; i < n; i++) {
     job->devices[i].token = h_strdup(PQgetvalue(res, (int)i, 0));
     job->devices[i].platform = h_strdup(PQgetvalue(res, (int)i, 1));
+    job->unread = atol(PQgetvalue(res, (int)i, 2));
   }
   PQclear(res);
   return H_OK;

@@ -35,6 +35,7 @@ struct h_job {
   char *html;
   char *action_url;
   json_t *data;            /* owned, never NULL (an empty object at least) */
+  json_t *push;            /* owned: the push options of the send request, or NULL */
   /* Recipient (owned; NULL when missing). */
   char *email;
   char *phone;
@@ -44,6 +45,7 @@ struct h_job {
   bool email_suppressed;   /* e-mail: a provider reported the address bounced or complained */
   struct h_device *devices; /* push: active devices, owned (h_job_load_devices) */
   size_t ndevices;
+  long unread;             /* push: the user's unread in-app notifications (the badge) */
 };
 
 /* Frees what job owns and clears it. */
@@ -54,7 +56,7 @@ void h_job_free(struct h_job *job);
 #define H_JOB_COLUMNS                                                                        \
   "c.id, c.notification_id, c.user_id, c.channel, c.attempts, c.recoveries,"                \
   " c.fencing_token, n.category, n.priority, n.title, n.body, n.html, n.action_url,"        \
-  " n.data::text, u.email, u.phone, u.name, u.locale, u.status,"                            \
+  " n.data::text, u.email, u.phone, u.name, u.locale, u.status, n.push::text,"               \
   " c.channel = 'email' AND EXISTS (SELECT 1 FROM email_suppressions s"                   \
   "   WHERE s.email = lower(u.email))"
 #define H_JOB_JOINS                                                                          \
@@ -78,7 +80,15 @@ h_result h_job_claim(PGconn *conn, const char *id, const char *channel, const ch
 /* Loads job id without claiming it (--dry-run). H_ERR_NOT_FOUND when absent. */
 h_result h_job_load(PGconn *conn, const char *id, struct h_job *job);
 
-/* Loads the user's active devices into job->devices (newest first, at most 50). */
+/* The count of the unread in-app feed of user (an SQL expression), the badge of a push:
+ * in-app, not deleted, due and unread, as GET /api/v1/notifications/unread-count. */
+#define H_JOB_UNREAD_SQL(user)                                                               \
+  "SELECT count(*) FROM notifications un WHERE un.user_id = " user " AND un.in_app"         \
+  " AND un.deleted_at IS NULL AND un.read_at IS NULL"                                       \
+  " AND (un.send_at IS NULL OR un.send_at <= now())"
+
+/* Loads the user's active devices into job->devices (newest first, at most 50) and the
+ * user's unread count into job->unread. */
 h_result h_job_load_devices(PGconn *conn, struct h_job *job);
 
 /* What became of one attempt; every pointer is borrowed. */

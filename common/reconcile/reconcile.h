@@ -68,9 +68,11 @@ h_result h_reconcile_run_execute(struct h_app *app, const char *run_id,
                                  struct h_ledger_totals *out);
 
 /* Deletes audit_log and delivery_events rows past retention in batches, expired
- * idempotency keys and refresh tokens. *deleted: rows removed. */
+ * idempotency keys and refresh tokens, and notifications (with their deliveries and events)
+ * older than HERALD_NOTIFICATION_RETENTION_DAYS, 1,000 a statement. *deleted: rows removed
+ * directly; *notifications: the notifications among them. */
 h_result h_reconcile_housekeeping(struct h_app *app, int audit_days, int event_days,
-                                  long *deleted);
+                                  long *deleted, long *notifications);
 
 /* Parses "YYYY-MM-DD" or RFC 3339 "YYYY-MM-DDTHH:MM:SSZ" (UTC). */
 bool h_reconcile_parse_time(const char *s, time_t *out);

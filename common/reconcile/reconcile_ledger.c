@@ -103,28 +103,24 @@ static void compare_side(json_t *items, const char *type, json_t *local, json_t 
 h_result h_reconcile_collect(struct h_app *app, time_t since, time_t until, json_t *items,
                              struct h_ledger_totals *t);
 
-/* Both sides of the period and their differences into items. */
-h_result h_reconcile_collect(struct h_app *app, time_t since, time_t until, json_t *items,
-                             struct h_ledger_totals *t) {
-  struct h_provider prov;
-  if (!h_provider_init(&prov, app->cfg, "reconcile")) {
-    return H_ERR_UNAVAILABLE;
-  }
+/* One provider's side and Herald's side of the period, and their differences into items. */
+static h_result collect_provider(struct h_app *app, const struct h_provider *prov, time_t since,
+                                 time_t until, json_t *items, struct h_ledger_totals *t) {
   /* Both sides are read with a margin: clocks and the moment each side stamps an object
    * differ, so one object can sit either side of the period's boundary. */
   const time_t margin = RECONCILE_MARGIN_S;
   const struct period pd = {since, until};
   json_t *pis = json_object(), *refunds = json_object(), *local = NULL;
-  h_result r = prov.ops->payment_list(&prov, since - margin, until + margin, pis);
+  h_result r = prov->ops->payment_list(prov, since - margin, until + margin, pis);
   if (r == H_OK) {
-    r = prov.ops->refund_list(&prov, since - margin, until + margin, refunds);
+    r = prov->ops->refund_list(prov, since - margin, until + margin, refunds);
   }
   PGconn *conn = NULL;
   if (r == H_OK) {
     r = h_db_acquire(app->db, &conn);
   }
   if (r == H_OK) {
-    r = h_reconcile_repo_local(conn, since - margin, until + margin, &local);
+    r = h_reconcile_repo_local(conn, prov->ops->name, since - margin, until + margin, &local);
     h_db_release(app->db, conn);
   }
   if (r == H_OK) {
@@ -134,5 +130,25 @@ h_result h_reconcile_collect(struct h_app *app, time_t since, time_t until, json
   json_decref(pis);
   json_decref(refunds);
   json_decref(local);
+  return r;
+}
+
+/* Both sides of the period and their differences into items, for every configured provider
+ * that lists its objects (M-Pesa lists nothing: its payments are settled one by one by the
+ * status queries of sync). H_ERR_UNAVAILABLE when none is configured. */
+h_result h_reconcile_collect(struct h_app *app, time_t since, time_t until, json_t *items,
+                             struct h_ledger_totals *t) {
+  static const char *const names[] = {"stripe", "mpesa", NULL};
+  h_result r = H_ERR_UNAVAILABLE;
+  for (size_t i = 0; names[i] != NULL; i++) {
+    struct h_provider prov;
+    if (h_provider_init_named(&prov, app->cfg, names[i], "reconcile") &&
+        prov.ops->payment_list != NULL) {
+      r = collect_provider(app, &prov, since, until, items, t);
+      if (r != H_OK) {
+        break;
+      }
+    }
+  }
   return r;
 }

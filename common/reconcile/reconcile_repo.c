@@ -126,8 +126,9 @@ h_result h_reconcile_repo_refund_source(PGconn *conn, const char *id,
   PGresult *res = NULL;
   h_result r = h_db_exec(conn,
                          "SELECT coalesce(f.provider_refund_id, ''),"
-                         " coalesce(p.provider_payment_intent_id, ''), coalesce(f.reason, ''),"
-                         " f.amount FROM refunds f JOIN payments p ON p.id = f.payment_id"
+                         " coalesce(p.provider_reference, p.provider_payment_intent_id, ''),"
+                         " coalesce(f.reason, ''), f.amount, p.provider"
+                         " FROM refunds f JOIN payments p ON p.id = f.payment_id"
                          " WHERE f.id = $1::uuid",
                          1, params, &res);
   if (r != H_OK) {
@@ -140,6 +141,7 @@ h_result h_reconcile_repo_refund_source(PGconn *conn, const char *id,
     snprintf(out->pi_id, sizeof(out->pi_id), "%s", PQgetvalue(res, 0, 1));
     snprintf(out->reason, sizeof(out->reason), "%s", PQgetvalue(res, 0, 2));
     out->amount = atoll(PQgetvalue(res, 0, 3));
+    snprintf(out->provider, sizeof(out->provider), "%s", PQgetvalue(res, 0, 4));
   }
   PQclear(res);
   return r;
@@ -159,11 +161,12 @@ static json_t *keyed(const PGresult *res) {
   return obj;
 }
 
-h_result h_reconcile_repo_local(PGconn *conn, time_t since, time_t until, json_t **out) {
+h_result h_reconcile_repo_local(PGconn *conn, const char *provider, time_t since, time_t until,
+                                json_t **out) {
   char s[24], u[24];
   snprintf(s, sizeof(s), "%lld", (long long)since);
   snprintf(u, sizeof(u), "%lld", (long long)until);
-  const char *params[] = {s, u};
+  const char *params[] = {s, u, provider};
   PGresult *pay = NULL, *ref = NULL;
   h_result r = h_db_exec(conn,
                          "SELECT coalesce(provider_payment_intent_id, id::text), id::text, amount,"
@@ -172,17 +175,20 @@ h_result h_reconcile_repo_local(PGconn *conn, time_t since, time_t until, json_t
                          " FROM payments"
                          " WHERE created_at >= to_timestamp($1::bigint)"
                          "   AND created_at < to_timestamp($2::bigint)"
-                         "   AND (status IN ('succeeded', 'disputed') OR provider_payment_intent_id IS NOT NULL)",
-                         2, params, &pay);
+                         "   AND (status IN ('succeeded', 'disputed')"
+                         "        OR provider_payment_intent_id IS NOT NULL)"
+                         "   AND provider = $3",
+                         3, params, &pay);
   if (r == H_OK) {
     r = h_db_exec(conn,
                   "SELECT coalesce(provider_refund_id, id::text), id::text, amount, currency,"
                   " status, payment_id::text, extract(epoch FROM created_at)::bigint"
-                  " FROM refunds"
+                  " FROM refunds r"
                   " WHERE created_at >= to_timestamp($1::bigint)"
                   "   AND created_at < to_timestamp($2::bigint)"
-                  "   AND (status = 'succeeded' OR provider_refund_id IS NOT NULL)",
-                  2, params, &ref);
+                  "   AND (status = 'succeeded' OR provider_refund_id IS NOT NULL)"
+                  "   AND (SELECT provider FROM payments p WHERE p.id = r.payment_id) = $3",
+                  3, params, &ref);
   }
   if (r == H_OK) {
     *out = json_pack("{soso}", "payments", keyed(pay), "refunds", keyed(ref));

@@ -36,16 +36,18 @@ h_result h_reconcile_repo_payment_metadata(PGconn *conn, const char *id, json_t 
 
 struct h_reconcile_refund_src {
   char provider_refund_id[H_PROVIDER_ID_LEN];
-  char pi_id[H_PROVIDER_ID_LEN];
+  char pi_id[H_PROVIDER_ID_LEN]; /* the payment's provider reference, else its provider id */
+  char provider[16];
   char reason[40];
   long long amount;
 };
 h_result h_reconcile_repo_refund_source(PGconn *conn, const char *id,
                                         struct h_reconcile_refund_src *out);
 
-/* Herald's side of a period: {"payments": {key: {...}}, "refunds": {key: {...}}}
- * keyed by provider id (else Herald's id). */
-h_result h_reconcile_repo_local(PGconn *conn, time_t since, time_t until, json_t **out);
+/* Herald's side of a period for one provider: {"payments": {key: {...}}, "refunds":
+ * {key: {...}}} keyed by provider id (else Herald's id). */
+h_result h_reconcile_repo_local(PGconn *conn, const char *provider, time_t since, time_t until,
+                                json_t **out);
 
 /* Runs. */
 h_result h_reconcile_repo_run_insert(PGconn *conn, time_t since, time_t until,

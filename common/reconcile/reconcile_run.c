@@ -159,17 +159,20 @@ h_result h_reconcile_run_execute(struct h_app *app, const char *run_id,
 }
 
 h_result h_reconcile_housekeeping(struct h_app *app, int audit_days, int event_days,
-                                  long *deleted) {
-  int ages[4] = {audit_days, event_days, app->cfg->idempotency_ttl_s, 0};
+                                  long *deleted, long *notifications) {
+  int keep = app->cfg->notification_retention_days;
+  int ages[5] = {audit_days, event_days, app->cfg->idempotency_ttl_s, 0, keep};
   *deleted = 0;
+  *notifications = 0;
   PGconn *conn = NULL;
   h_result r = h_db_acquire(app->db, &conn);
-  for (int what = 0; r == H_OK && what < 4; what++) {
+  for (int what = 0; r == H_OK && what < (keep > 0 ? 5 : 4); what++) {
     long n = 0;
-    do {
+    do { /* each batch its own short transaction: no long lock */
       r = h_reconcile_repo_purge(conn, what, ages[what], 1000, &n);
       *deleted += n;
-    } while (r == H_OK && n == 1000);
+      *notifications += what == 4 ? n : 0;
+    } while (r == H_OK && n > 0 && (what == 4 || n == 1000));
   }
   if (conn != NULL) {
     h_db_release(app->db, conn);

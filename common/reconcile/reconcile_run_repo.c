@@ -193,6 +193,14 @@ static const char *const purge_sql[] = {
   " created_at < now() - make_interval(secs => $1::int) LIMIT $2::int)",
   "DELETE FROM refresh_tokens WHERE id IN (SELECT id FROM refresh_tokens WHERE expires_at <"
   " now() - make_interval(days => $1::int) LIMIT $2::int)",
+  /* notifications (their deliveries and events go by ON DELETE CASCADE), found oldest first
+   * through the deliveries' created_at index (a notification and its deliveries share
+   * created_at), never one with a delivery still on its way */
+  "DELETE FROM notifications WHERE id IN (SELECT d.notification_id FROM deliveries d"
+  " WHERE d.created_at < now() - make_interval(days => $1::int)"
+  " ORDER BY d.created_at, d.id LIMIT $2::int)"
+  " AND NOT EXISTS (SELECT 1 FROM deliveries x WHERE x.notification_id = notifications.id"
+  "   AND x.status IN ('queued', 'scheduled', 'processing'))",
 };
 
 h_result h_reconcile_repo_purge(PGconn *conn, int what, int days, int batch, long *n) {
@@ -202,7 +210,7 @@ h_result h_reconcile_repo_purge(PGconn *conn, int what, int days, int batch, lon
   const char *params[] = {d, b};
   PGresult *res = NULL;
   *n = 0;
-  if (what < 0 || what > 3) {
+  if (what < 0 || what >= (int)(sizeof(purge_sql) / sizeof(purge_sql[0]))) {
     return H_ERR_INVALID;
   }
   h_result r = h_db_exec(conn, purge_sql[what], 2, params, &res);

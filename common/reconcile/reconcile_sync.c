@@ -131,9 +131,6 @@ static void push_notices(struct h_app *app, const struct h_payment_notices *n, j
 h_result h_reconcile_sync_payment(struct h_app *app, const char *id, bool force,
                                   enum h_sync_outcome *outcome) {
   struct h_provider prov;
-  if (!h_provider_init(&prov, app->cfg, "reconcile")) {
-    return H_ERR_UNAVAILABLE;
-  }
   struct h_payment p;
   PGconn *conn = NULL;
   h_result r = h_db_tx_begin(app->db, &conn);
@@ -144,10 +141,15 @@ h_result h_reconcile_sync_payment(struct h_app *app, const char *id, bool force,
   if (r != H_OK) {
     return r;
   }
+  if (!h_provider_init_named(&prov, app->cfg, p.provider, "reconcile")) {
+    return H_ERR_UNAVAILABLE;
+  }
   struct h_provider_payment pi = {0};
   struct h_provider_error err = {0};
-  h_result call = p.pi_id[0] != '\0' ? prov.ops->payment_fetch(&prov, p.pi_id, &pi, &err)
-                                     : retry_create(app, &prov, &p, &pi, &err);
+  /* A create whose answer was lost is sent again only where the provider replays it. */
+  h_result call = p.pi_id[0] != '\0'          ? prov.ops->payment_fetch(&prov, p.pi_id, &pi, &err)
+                  : prov.ops->create_replayable ? retry_create(app, &prov, &p, &pi, &err)
+                                               : H_ERR_UNAVAILABLE;
   if (call != H_OK) {
     h_log(H_LOG_WARNING, "event", "reconcile", "payment %s sync: provider call failed (%s)", id,
           h_result_name(call));
@@ -201,9 +203,6 @@ static h_result refund_apply_tx(PGconn *conn, void *arg) {
 h_result h_reconcile_sync_refund(struct h_app *app, const char *id, bool force,
                                  enum h_sync_outcome *outcome) {
   struct h_provider prov;
-  if (!h_provider_init(&prov, app->cfg, "reconcile")) {
-    return H_ERR_UNAVAILABLE;
-  }
   struct h_reconcile_refund_src src;
   PGconn *conn = NULL;
   h_result r = h_db_acquire(app->db, &conn);
@@ -213,6 +212,9 @@ h_result h_reconcile_sync_refund(struct h_app *app, const char *id, bool force,
   }
   if (r != H_OK) {
     return r;
+  }
+  if (!h_provider_init_named(&prov, app->cfg, src.provider, "reconcile")) {
+    return H_ERR_UNAVAILABLE;
   }
   struct h_provider_refund obj = {0};
   struct h_provider_error err = {0};

@@ -11,6 +11,7 @@
 #include "crypto/crypto.h"
 #include "store/db.h"
 #include "core/log.h"
+#include "alerts/security_alert.h"
 #include "notifications/outbox.h"
 #include "users/auth_common.h"
 #include "users/mfa_service.h"
@@ -230,6 +231,7 @@ h_result h_auth_login(struct h_app *app, const struct h_actor *actor, const char
   struct h_login_row row;
   PGconn *conn = NULL;
   h_result verdict = H_OK;
+  struct h_push_list alerts = {0};
   *out = NULL;
   *mfa_required = false;
   *retry_after = 0;
@@ -252,8 +254,12 @@ h_result h_auth_login(struct h_app *app, const struct h_actor *actor, const char
     if (r == H_OK) {
       r = h_audit_write(conn, &self, "auth.login", "user", row.id, NULL, true);
     }
+    if (r == H_OK) {
+      r = h_security_sign_in(conn, row.id, &self, &alerts);
+    }
   }
   r = h_db_tx_finish(app->db, conn, r);
+  h_security_alert_push(app, r, row.id, &alerts, actor->request_id);
   if (r != H_OK) {
     json_decref(*out);
     *out = NULL;
@@ -288,6 +294,13 @@ h_result h_auth_refresh(struct h_app *app, const struct h_actor *actor, const ch
       json_t *d = json_pack("{ss}", "family_id", row.family_id);
       r = h_audit_write(conn, &self, "auth.refresh_token_reused", "user", row.user_id, d, true);
       json_decref(d);
+      struct h_push_list alerts = {0};
+      if (r == H_OK) {
+        r = h_security_alert(conn, row.user_id, H_SEC_TOKEN_REUSE, actor, NULL, &alerts);
+      }
+      r = h_db_tx_finish(app->db, conn, r);
+      h_security_alert_push(app, r, row.user_id, &alerts, actor->request_id);
+      return r == H_OK ? H_ERR_UNAUTHORIZED : r;
     }
     r = h_db_tx_finish(app->db, conn, r);
     return r == H_OK ? H_ERR_UNAUTHORIZED : r;
@@ -369,9 +382,11 @@ h_result h_auth_request_reset(struct h_app *app, const struct h_actor *actor, co
   return r;
 }
 
-/* Sets a new password and revokes every refresh token of user_id, in conn's transaction. */
+/* Sets a new password and revokes every refresh token of user_id, in conn's transaction,
+ * with its security alert (ids appended to alerts). */
 static h_result replace_password(PGconn *conn, const struct h_actor *actor, const char *user_id,
-                                 const char *new_password, const char *action) {
+                                 const char *new_password, enum h_security_event ev,
+                                 struct h_push_list *alerts) {
   char *hash = NULL;
   if (h_password_hash(new_password, &hash) != H_OK) {
     return H_ERR_INTERNAL;
@@ -387,24 +402,28 @@ static h_result replace_password(PGconn *conn, const struct h_actor *actor, cons
   if (r == H_OK) {
     struct h_actor self = *actor;
     self.id = user_id;
-    r = h_audit_write(conn, &self, action, "user", user_id, NULL, true);
+    r = h_audit_write(conn, &self, ev == H_SEC_PASSWORD_RESET ? "auth.password_reset"
+                                                               : "auth.password_changed",
+                      "user", user_id, NULL, true);
   }
-  return r;
+  return r == H_OK ? h_security_alert(conn, user_id, ev, actor, NULL, alerts) : r;
 }
 
 h_result h_auth_confirm_reset(struct h_app *app, const struct h_actor *actor, const char *token,
                               const char *new_password) {
   char hash[65], user_id[37];
   PGconn *conn = NULL;
+  struct h_push_list alerts = {0};
   h_sha256_hex(token, strlen(token), hash);
   h_result r = h_db_tx_begin(app->db, &conn);
   if (r == H_OK) {
     r = h_ott_consume(conn, "password_reset", hash, user_id);
   }
   if (r == H_OK) {
-    r = replace_password(conn, actor, user_id, new_password, "auth.password_reset");
+    r = replace_password(conn, actor, user_id, new_password, H_SEC_PASSWORD_RESET, &alerts);
   }
   r = h_db_tx_finish(app->db, conn, r);
+  h_security_alert_push(app, r, user_id, &alerts, actor->request_id);
   if (r == H_OK) {
     h_token_epoch_forget(app, user_id);
   }
@@ -435,6 +454,7 @@ h_result h_auth_change_password(struct h_app *app, const struct h_actor *actor,
                                 const char *new_password) {
   char *stored = NULL;
   PGconn *conn = NULL;
+  struct h_push_list alerts = {0};
   h_result r = h_db_tx_begin(app->db, &conn);
   if (r == H_OK) {
     r = h_user_repo_password_hash(conn, user_id, &stored);
@@ -447,11 +467,45 @@ h_result h_auth_change_password(struct h_app *app, const struct h_actor *actor,
   }
   free(stored);
   if (r == H_OK) {
-    r = replace_password(conn, actor, user_id, new_password, "auth.password_changed");
+    r = replace_password(conn, actor, user_id, new_password, H_SEC_PASSWORD_CHANGED, &alerts);
+  }
+  r = h_db_tx_finish(app->db, conn, r);
+  h_security_alert_push(app, r, user_id, &alerts, actor->request_id);
+  if (r == H_OK) {
+    h_token_epoch_forget(app, user_id);
+  }
+  return r;
+}
+
+static h_result resend_tx(struct h_app *app, PGconn *conn, const struct h_actor *actor,
+                          char delivery[37]) {
+  json_t *user = NULL;
+  h_result r = h_user_repo_get(conn, actor->id, &user);
+  if (r == H_OK && json_is_true(json_object_get(user, "email_verified"))) {
+    r = H_ERR_CONFLICT;
+  }
+  json_decref(user);
+  if (r == H_OK) {
+    r = one_time_email(app, conn, actor->id, "email_verification",
+                       app->cfg->verify_token_ttl_s, delivery);
+  }
+  if (r == H_OK) {
+    r = h_audit_write(conn, actor, "auth.verification_resent", "user", actor->id, NULL, true);
+  }
+  return r;
+}
+
+h_result h_auth_resend_verification(struct h_app *app, const struct h_actor *actor) {
+  PGconn *conn = NULL;
+  char delivery[37] = "";
+  h_result r = h_db_tx_begin(app->db, &conn);
+  if (r == H_OK) {
+    r = resend_tx(app, conn, actor, delivery);
   }
   r = h_db_tx_finish(app->db, conn, r);
   if (r == H_OK) {
-    h_token_epoch_forget(app, user_id);
+    const char *ids[] = {delivery};
+    h_outbox_push(app, H_QUEUE_EMAIL, ids, 1, actor->request_id);
   }
   return r;
 }

@@ -43,6 +43,9 @@ h_result h_auth_request_reset(struct h_app *app, const struct h_actor *actor, co
 h_result h_auth_confirm_reset(struct h_app *app, const struct h_actor *actor, const char *token,
                               const char *new_password);
 h_result h_auth_verify_email(struct h_app *app, const struct h_actor *actor, const char *token);
+/* Sends the signed-in actor a new e-mail verification link (the older ones end).
+ * H_ERR_CONFLICT when the address is already verified. */
+h_result h_auth_resend_verification(struct h_app *app, const struct h_actor *actor);
 
 /* H_ERR_FORBIDDEN when current is wrong. Ends every session of the user: refresh tokens
  * revoked, access tokens refused from now on (token epoch). So does a reset. */

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "alerts/security_alert.h"
 #include "core/alloc.h"
 #include "crypto/crypto.h"
 #include "users/auth_common.h"
@@ -118,8 +119,13 @@ h_result h_mfa_confirm(struct h_app *app, const struct h_actor *actor, const cha
   if (r == H_OK) {
     r = h_audit_write(conn, actor, "auth.mfa_enabled", "user", user_id, NULL, true);
   }
+  struct h_push_list alerts = {0};
+  if (r == H_OK) {
+    r = h_security_alert(conn, user_id, H_SEC_MFA_ENABLED, actor, NULL, &alerts);
+  }
   OPENSSL_cleanse(row.secret, sizeof(row.secret));
   r = h_db_tx_finish(app->db, conn, r);
+  h_security_alert_push(app, r, user_id, &alerts, actor->request_id);
   if (r == H_OK) {
     *out = json_pack("{ssso}", "object", "recovery_codes", "codes", codes);
   } else {
@@ -175,8 +181,14 @@ h_result h_mfa_disable(struct h_app *app, const struct h_actor *actor, const cha
     r = h_audit_write(conn, actor, "auth.mfa_disabled", "user", user_id, d, true);
     json_decref(d);
   }
+  struct h_push_list alerts = {0};
+  if (r == H_OK) {
+    r = h_security_alert(conn, user_id, H_SEC_MFA_DISABLED, actor, NULL, &alerts);
+  }
   OPENSSL_cleanse(row.secret, sizeof(row.secret));
-  return h_db_tx_finish(app->db, conn, r);
+  r = h_db_tx_finish(app->db, conn, r);
+  h_security_alert_push(app, r, user_id, &alerts, actor->request_id);
+  return r;
 }
 
 h_result h_mfa_challenge_issue(struct h_app *app, PGconn *conn, const struct h_actor *actor,
@@ -202,7 +214,8 @@ h_result h_mfa_challenge_issue(struct h_app *app, PGconn *conn, const struct h_a
 /* The second step once the challenge is locked and live: the factor, then the tokens. */
 static h_result complete_login(struct h_app *app, PGconn *conn, const struct h_actor *actor,
                                const struct h_challenge_row *ch, const char *code,
-                               const char *recovery_code, json_t **tokens) {
+                               const char *recovery_code, json_t **tokens,
+                               struct h_push_list *alerts) {
   struct h_totp_row row;
   const char *how = NULL;
   char role[16];
@@ -229,7 +242,7 @@ static h_result complete_login(struct h_app *app, PGconn *conn, const struct h_a
     r = h_audit_write(conn, actor, "auth.login", "user", ch->user_id, d, true);
     json_decref(d);
   }
-  return r;
+  return r == H_OK ? h_security_sign_in(conn, ch->user_id, actor, alerts) : r;
 }
 
 h_result h_mfa_login(struct h_app *app, const struct h_actor *actor, const char *challenge,
@@ -250,8 +263,9 @@ h_result h_mfa_login(struct h_app *app, const struct h_actor *actor, const char 
   }
   struct h_actor self = *actor;
   self.id = ch.user_id;
+  struct h_push_list alerts = {0};
   if (r == H_OK) {
-    r = complete_login(app, conn, &self, &ch, code, recovery_code, tokens);
+    r = complete_login(app, conn, &self, &ch, code, recovery_code, tokens, &alerts);
   }
   if (r == H_ERR_UNAUTHORIZED) {
     /* The wrong code (nothing was written for it) is counted and audited; the challenge
@@ -260,9 +274,11 @@ h_result h_mfa_login(struct h_app *app, const struct h_actor *actor, const char 
     r = r == H_OK ? h_audit_write(conn, &self, "auth.mfa_failed", "user", ch.user_id, NULL, true)
                   : r;
     r = h_db_tx_finish(app->db, conn, r);
+    h_push_list_clear(&alerts);
     return r == H_OK ? H_ERR_UNAUTHORIZED : r;
   }
   r = h_db_tx_finish(app->db, conn, r);
+  h_security_alert_push(app, r, ch.user_id, &alerts, actor->request_id);
   if (r != H_OK) {
     json_decref(*tokens);
     *tokens = NULL;

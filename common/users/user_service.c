@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "alerts/security_alert.h"
 #include "core/alloc.h"
 #include "crypto/crypto.h"
 #include "store/db.h"
@@ -19,6 +20,7 @@ struct op {
   const char *email_prefix;
   json_t *out;
   bool more;
+  struct h_push_list alerts; /* security alerts to push after COMMIT */
 };
 
 static h_result get_tx(PGconn *c, void *a) {
@@ -156,6 +158,9 @@ static h_result key_create_tx(PGconn *c, void *a) {
                       json_string_value(json_object_get(o->out, "id")), d, true);
     json_decref(d);
   }
+  if (r == H_OK && created_by != NULL) {
+    r = h_security_alert(c, created_by, H_SEC_API_KEY_CREATED, o->actor, o->name, &o->alerts);
+  }
   free(secret);
   free(random);
   return r;
@@ -164,7 +169,9 @@ static h_result key_create_tx(PGconn *c, void *a) {
 h_result h_api_key_create(struct h_app *app, const struct h_actor *actor, const char *name,
                           json_t **key) {
   struct op o = {.actor = actor, .name = name};
-  return h_db_tx_json(app->db, key_create_tx, &o, &o.out, key);
+  h_result r = h_db_tx_json(app->db, key_create_tx, &o, &o.out, key);
+  h_security_alert_push(app, r, actor->id, &o.alerts, actor->request_id);
+  return r;
 }
 
 static h_result key_list_tx(PGconn *c, void *a) {

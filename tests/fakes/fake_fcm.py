@@ -14,6 +14,12 @@
                 project, 404 UNREGISTERED for tokens made unregistered, 400
                 INVALID_ARGUMENT for tokens starting with "invalid-" or made invalid.
 
+Messages are checked as FCM HTTP v1 checks them (check_message): known fields only, data
+values strings and no reserved key, the data payload at most 4096 bytes, android priority
+HIGH/NORMAL and ttl a duration ("3600s"), apns headers strings with apns-priority 5 or 10;
+a message that fails is refused with 400 INVALID_ARGUMENT naming the problem (stat
+"bad_message").
+
 Control (besides fakelib.py): POST /_fake/unregister {"token"}, POST /_fake/invalid
 {"token"}, POST /_fake/revoke (every access token stops working). Failure rules apply at
 stage "send" (match: the device token) and "token".
@@ -41,6 +47,69 @@ SCOPE = "https://www.googleapis.com/auth/firebase.messaging"
 
 def b64url_decode(s):
     return base64.urlsafe_b64decode(s + "=" * (-len(s) % 4))
+
+
+MESSAGE_FIELDS = {"token", "topic", "condition", "name", "data", "notification", "android",
+                  "webpush", "apns", "fcm_options"}
+ANDROID_FIELDS = {"collapse_key", "priority", "ttl", "restricted_package_name", "data",
+                  "notification", "fcm_options", "direct_boot_ok"}
+APNS_FIELDS = {"headers", "payload", "fcm_options", "live_activity_token"}
+DATA_MAX = 4096
+
+
+def check_data(data, where):
+    if not isinstance(data, dict):
+        return "%s must be a map" % where
+    for k, v in data.items():
+        if not isinstance(v, str):
+            return "%s.%s: value must be a string" % (where, k)
+        if k in ("from", "message_type", "notification") or k.startswith(("google", "gcm")):
+            return "%s.%s: reserved key" % (where, k)
+    if sum(len(k.encode()) + len(v.encode()) for k, v in data.items()) > DATA_MAX:
+        return "%s: payload over %d bytes" % (where, DATA_MAX)
+    return None
+
+
+def check_android(a):
+    if not isinstance(a, dict) or set(a) - ANDROID_FIELDS:
+        return "android: unknown field %s" % sorted(set(a) - ANDROID_FIELDS)
+    if "priority" in a and a["priority"] not in ("HIGH", "NORMAL"):
+        return "android.priority must be HIGH or NORMAL"
+    ttl = a.get("ttl")
+    if ttl is not None and not (isinstance(ttl, str) and ttl.endswith("s")
+                                and ttl[:-1].replace(".", "", 1).isdigit()):
+        return "android.ttl must be a duration such as 3600s"
+    count = a.get("notification", {}).get("notification_count")
+    if count is not None and not isinstance(count, int):
+        return "android.notification.notification_count must be an integer"
+    return None
+
+
+def check_apns(a):
+    if not isinstance(a, dict) or set(a) - APNS_FIELDS:
+        return "apns: unknown field"
+    headers = a.get("headers", {})
+    if not all(isinstance(v, str) for v in headers.values()):
+        return "apns.headers values must be strings"
+    if headers.get("apns-priority", "10") not in ("5", "10"):
+        return "apns-priority must be 5 or 10"
+    aps = a.get("payload", {}).get("aps", {})
+    if "badge" in aps and not isinstance(aps["badge"], int):
+        return "aps.badge must be an integer"
+    return None
+
+
+def check_message(message):
+    """What FCM would refuse in message, or None."""
+    unknown = set(message) - MESSAGE_FIELDS
+    if unknown:
+        return "unknown field %s" % sorted(unknown)
+    for problem in (check_data(message.get("data", {}), "data"),
+                    check_android(message.get("android", {})),
+                    check_apns(message.get("apns", {}))):
+        if problem:
+            return problem
+    return None
 
 
 def fcm_error(status, rule):
@@ -140,6 +209,11 @@ class Fcm:
             device = message["token"]
         except (ValueError, KeyError, TypeError):
             req.send_json(400, fcm_error(400, {"text": "Invalid JSON payload received."}))
+            return
+        problem = check_message(message)
+        if problem:
+            self.state.count("bad_message")
+            req.send_json(400, fcm_error(400, {"text": problem}))
             return
         self.deliver(req, message, device)
 

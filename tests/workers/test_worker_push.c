@@ -1,7 +1,10 @@
 /* Worker: herald-push against the fake FCM HTTP v1 API and its OAuth2 token endpoint
  * (tests/fakes/fake_fcm.py, which checks the RS256 assertion with openssl): every
  * active device gets the message, the access token is fetched once and refreshed on
- * 401, UNREGISTERED and invalid tokens deactivate their device, failures retry. */
+ * 401, UNREGISTERED and invalid tokens deactivate their device, failures retry. The
+ * message carries the notification's data as strings and its push options (silent,
+ * priority, ttl, collapse key, the unread count as badge, Android and APNs overrides),
+ * and the fake refuses what FCM would refuse. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -10,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "core/alloc.h"
 #include "wtest.h"
@@ -200,6 +204,135 @@ static void test_file_provider(void **state) {
   wt_free_ids(ids);
 }
 
+/* Seeds one push job (one device) whose notification has data and push (JSON texts) and
+ * whose user has `unread` more unread in-app notifications; returns the delivery ids. */
+static char **seed_with(const char *data, const char *push, int unread) {
+  struct wt_seed s = {.channel = "push", .n = 1, .devices = 1, .title = "Order", .body = "Shipped"};
+  char **ids = wt_seed_jobs(db, &s);
+  char sql[1024];
+  snprintf(sql, sizeof(sql),
+           "WITH u AS (UPDATE notifications SET data = '%s'::jsonb, push = %s%s%s"
+           " WHERE id = (SELECT notification_id FROM deliveries WHERE id = $1::uuid)"
+           " RETURNING user_id), i AS (INSERT INTO notifications (user_id, category, title, body,"
+           " in_app) SELECT user_id, 'news', 't', 'b', true FROM u, generate_series(1, %d))"
+           " SELECT count(*)::text FROM u",
+           data, push != NULL ? "'" : "", push != NULL ? push : "NULL",
+           push != NULL ? "'::jsonb" : "", unread);
+  assert_string_equal(wt_text(db, sql, ids[0]), "1");
+  return ids;
+}
+
+/* The message the fake recorded for delivery id (new reference). */
+static json_t *message_of(const char *id) {
+  json_t *messages = wt_fake_messages(fake.port);
+  json_t *found = NULL;
+  size_t i;
+  json_t *m;
+  json_array_foreach(messages, i, m) {
+    if (strcmp(json_string_value(json_object_get(m, "delivery_id")), id) == 0) {
+      found = json_incref(json_object_get(m, "message"));
+    }
+  }
+  json_decref(messages);
+  assert_non_null(found);
+  return found;
+}
+
+static const char *at(const json_t *doc, const char *a, const char *b, const char *c) {
+  const json_t *v = json_object_get(json_object_get(json_object_get(doc, a), b), c);
+  return json_is_string(v) ? json_string_value(v) : NULL;
+}
+
+static long long num_at(const json_t *doc, const char *a, const char *b, const char *c,
+                        const char *d) {
+  const json_t *v = json_object_get(json_object_get(json_object_get(doc, a), b), c);
+  v = d != NULL ? json_object_get(v, d) : v;
+  return json_is_integer(v) ? json_integer_value(v) : -1;
+}
+
+static void test_data_and_options(void **state) {
+  (void)state;
+  char **ids = seed_with("{\"order\":\"A-1\",\"n\":7,\"ok\":true,\"x\":{\"a\":1}}",
+                         "{\"ttl\":600,\"collapse_key\":\"orders\",\"priority\":\"high\","
+                         "\"android\":{\"notification\":{\"channel_id\":\"shop\"}},"
+                         "\"apns\":{\"payload\":{\"aps\":{\"sound\":\"ding.caf\"}}}}", 3);
+  wt_push("push", ids);
+  time_t before = time(NULL);
+  assert_int_equal(run_once(NULL), 0);
+  assert_string_equal(wt_text(db, "SELECT status FROM deliveries WHERE id = $1", ids[0]), "sent");
+  json_t *m = message_of(ids[0]);
+  json_t *data = json_object_get(m, "data");
+  assert_string_equal(json_string_value(json_object_get(data, "order")), "A-1");
+  assert_string_equal(json_string_value(json_object_get(data, "n")), "7");
+  assert_string_equal(json_string_value(json_object_get(data, "ok")), "true");
+  assert_string_equal(json_string_value(json_object_get(data, "x")), "{\"a\":1}");
+  assert_string_equal(json_string_value(json_object_get(data, "delivery_id")), ids[0]);
+  assert_string_equal(json_string_value(json_object_get(json_object_get(m, "notification"),
+                                                        "title")), "Order");
+  json_t *android = json_object_get(m, "android");
+  assert_string_equal(json_string_value(json_object_get(android, "priority")), "HIGH");
+  assert_string_equal(json_string_value(json_object_get(android, "ttl")), "600s");
+  assert_string_equal(json_string_value(json_object_get(android, "collapse_key")), "orders");
+  assert_string_equal(at(m, "android", "notification", "channel_id"), "shop");
+  assert_int_equal(num_at(m, "android", "notification", "notification_count", NULL), 3);
+  assert_string_equal(at(m, "apns", "headers", "apns-priority"), "10");
+  assert_string_equal(at(m, "apns", "headers", "apns-push-type"), "alert");
+  assert_string_equal(at(m, "apns", "headers", "apns-collapse-id"), "orders");
+  long long expires = atoll(at(m, "apns", "headers", "apns-expiration"));
+  assert_true(expires >= before + 600 && expires <= time(NULL) + 600);
+  assert_int_equal(num_at(m, "apns", "payload", "aps", "badge"), 3);
+  assert_string_equal(json_string_value(json_object_get(json_object_get(json_object_get(
+                          json_object_get(m, "apns"), "payload"), "aps"), "sound")), "ding.caf");
+  json_decref(m);
+  assert_int_equal(stat_of("bad_message"), 0);
+  wt_free_ids(ids);
+}
+
+static void test_silent_and_no_badge(void **state) {
+  (void)state;
+  char **silent = seed_with("{\"sync\":\"inbox\"}", "{\"silent\":true}", 2);
+  char **nobadge = seed_with("{}", "{\"badge\":false}", 2);
+  char **plain = seed_with("{}", NULL, 0);
+  wt_push("push", silent);
+  wt_push("push", nobadge);
+  wt_push("push", plain);
+  assert_int_equal(run_once(NULL), 0);
+  json_t *m = message_of(silent[0]);
+  assert_null(json_object_get(m, "notification"));
+  assert_string_equal(json_string_value(json_object_get(json_object_get(m, "data"), "sync")),
+                      "inbox");
+  assert_string_equal(at(m, "apns", "headers", "apns-push-type"), "background");
+  assert_string_equal(at(m, "apns", "headers", "apns-priority"), "5");
+  assert_int_equal(num_at(m, "apns", "payload", "aps", "content-available"), 1);
+  assert_int_equal(num_at(m, "apns", "payload", "aps", "badge"), -1);
+  json_decref(m);
+  m = message_of(nobadge[0]);
+  assert_non_null(json_object_get(m, "notification"));
+  assert_int_equal(num_at(m, "apns", "payload", "aps", "badge"), -1);
+  assert_int_equal(num_at(m, "android", "notification", "notification_count", NULL), -1);
+  json_decref(m);
+  m = message_of(plain[0]); /* defaults: the badge is the unread count, 0 here */
+  assert_int_equal(num_at(m, "apns", "payload", "aps", "badge"), 0);
+  assert_string_equal(json_string_value(json_object_get(json_object_get(m, "android"), "priority")),
+                      "NORMAL");
+  json_decref(m);
+  wt_free_ids(silent);
+  wt_free_ids(nobadge);
+  wt_free_ids(plain);
+}
+
+/* The fake refuses what FCM refuses: an override the API would not take, planted in the
+ * row, fails the delivery (and the fake counts it). */
+static void test_fake_checks_messages(void **state) {
+  (void)state;
+  char **ids = seed_with("{}", "{\"android\":{\"priority\":\"urgent\"}}", 0);
+  wt_push("push", ids);
+  assert_int_equal(run_once(NULL), 0);
+  assert_string_equal(wt_text(db, "SELECT status FROM deliveries WHERE id = $1", ids[0]), "failed");
+  assert_int_equal(stat_of("bad_message"), 1);
+  wt_free_ids(ids);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
     cmocka_unit_test_setup(test_every_device_one_token, before),
@@ -207,6 +340,9 @@ int main(void) {
     cmocka_unit_test_setup(test_token_refresh_and_failures, before),
     cmocka_unit_test_setup(test_bad_credentials, before),
     cmocka_unit_test_setup(test_file_provider, before),
+    cmocka_unit_test_setup(test_data_and_options, before),
+    cmocka_unit_test_setup(test_silent_and_no_badge, before),
+    cmocka_unit_test_setup(test_fake_checks_messages, before),
   };
   return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -2,18 +2,21 @@
  * request per active device of the user) and `file` (JSON files in
  * HERALD_PUSH_OUTBOX_DIR).
  *
- * A delivery is sent when at least one device accepted it (no retry then, so no
- * device gets it twice); retried when none did and some failure was transient;
- * failed when every device refused it. Tokens FCM calls UNREGISTERED or invalid
+ * The message itself (data, silent, priority, ttl, collapse key, badge, Android and
+ * APNs overrides) is built by fcm_message.c. A delivery is sent when at least one device
+ * accepted it (no retry then, so no device gets it twice); retried when none did and
+ * some failure was transient; failed when every device refused it. Tokens FCM calls UNREGISTERED or invalid
  * are deactivated in the same transaction as the outcome. */
 #include "push.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "core/alloc.h"
 #include "fcm_auth.h"
+#include "fcm_message.h"
 #include "net/http_client.h"
 
 struct push_shared {
@@ -21,25 +24,6 @@ struct push_shared {
   struct h_fcm_auth *auth;    /* owned; fcm only */
   char *send_url;             /* owned; fcm only */
 };
-
-/* The message for one device token (new reference). */
-static json_t *fcm_message(const struct h_job *job, const char *token) {
-  bool urgent = job->priority != NULL &&
-                (strcmp(job->priority, "high") == 0 || strcmp(job->priority, "critical") == 0);
-  json_t *data = json_pack("{ssss}", "delivery_id", job->id, "notification_id",
-                           job->notification_id);
-  if (job->category != NULL) {
-    json_object_set_new(data, "category", json_string(job->category));
-  }
-  if (job->action_url != NULL) {
-    json_object_set_new(data, "action_url", json_string(job->action_url));
-  }
-  return json_pack("{s:{s:s, s:{s:s, s:s}, s:o, s:{s:s}, s:{s:{s:s}}}}", "message", "token",
-                   token, "notification", "title", job->title != NULL ? job->title : "", "body",
-                   job->body != NULL ? job->body : "", "data", data, "android", "priority",
-                   urgent ? "HIGH" : "NORMAL", "apns", "headers", "apns-priority",
-                   urgent ? "10" : "5");
-}
 
 /* ---- file provider ---- */
 
@@ -57,7 +41,7 @@ static void file_send(void *shared, void *state, const struct h_job *job,
     json_array_append_new(devices, json_pack("{ssss}", "token", job->devices[i].token,
                                              "platform", job->devices[i].platform));
   }
-  json_t *full = fcm_message(job, "(each device)");
+  json_t *full = h_fcm_message(job, "(each device)", time(NULL));
   json_t *message = json_incref(json_object_get(full, "message"));
   json_decref(full);
   json_object_del(message, "token");
@@ -151,7 +135,7 @@ static enum device_result send_one(struct push_shared *sh, struct h_http *http,
 static enum device_result send_device(struct push_shared *sh, struct h_http *http,
                                       const struct h_job *job, const char *device,
                                       struct tally *t) {
-  json_t *msg = fcm_message(job, device);
+  json_t *msg = h_fcm_message(job, device, time(NULL));
   char *body = json_dumps(msg, JSON_COMPACT);
   json_decref(msg);
   enum device_result r = DEV_TRANSIENT;

@@ -206,14 +206,15 @@ static int dispatch(struct h_app *app, struct cli *c) {
     return h_rw_run(app, &c->w);
   }
   if (strcmp(c->command, "housekeeping") == 0) {
-    long deleted = 0;
+    long deleted = 0, notifications = 0;
     h_result r = h_reconcile_housekeeping(app, app->cfg->audit_retention_days,
-                                          app->cfg->event_retention_days, &deleted);
+                                          app->cfg->event_retention_days, &deleted,
+                                          &notifications);
     if (r != H_OK) {
       fprintf(stderr, "herald-reconcile housekeeping: failed (%s)\n", h_result_name(r));
       return EXIT_FAILURE;
     }
-    printf("deleted %ld rows\n", deleted);
+    printf("deleted %ld rows (%ld notifications)\n", deleted, notifications);
     return 0;
   }
   return strcmp(c->command, "run") == 0 ? cmd_run(app, c) : cmd_sync(app, c);

@@ -25,6 +25,7 @@ struct h_rmetrics {
   atomic_llong ready;
   atomic_int in_flight;
   atomic_ullong swept;
+  atomic_ullong purged_rows, purged_notifications;
   pthread_mutex_t lock; /* the histograms */
   unsigned long long bucket[KINDS][NBUCKETS];
   unsigned long long count[KINDS];
@@ -82,6 +83,11 @@ void h_rmetrics_swept(struct h_rmetrics *m, long pushed) {
   atomic_fetch_add(&m->swept, (unsigned long long)pushed);
 }
 
+void h_rmetrics_purged(struct h_rmetrics *m, long rows, long notifications) {
+  atomic_fetch_add(&m->purged_rows, (unsigned long long)rows);
+  atomic_fetch_add(&m->purged_notifications, (unsigned long long)notifications);
+}
+
 unsigned long long h_rmetrics_count(struct h_rmetrics *m, enum h_rm_outcome o) {
   unsigned long long n = 0;
   for (int k = 0; k < KINDS; k++) {
@@ -130,6 +136,16 @@ void h_rmetrics_render(struct h_rmetrics *m, FILE *out) {
           "# TYPE herald_reconcile_swept_total counter\n"
           "herald_reconcile_swept_total %llu\n",
           atomic_load(&m->ready), atomic_load(&m->in_flight), atomic_load(&m->swept));
+  fprintf(out,
+          "# HELP herald_housekeeping_rows_deleted_total Rows housekeeping deleted past"
+          " retention (audit, events, idempotency keys, refresh tokens, notifications).\n"
+          "# TYPE herald_housekeeping_rows_deleted_total counter\n"
+          "herald_housekeeping_rows_deleted_total %llu\n"
+          "# HELP herald_housekeeping_notifications_deleted_total Notifications deleted past"
+          " HERALD_NOTIFICATION_RETENTION_DAYS (their deliveries with them).\n"
+          "# TYPE herald_housekeeping_notifications_deleted_total counter\n"
+          "herald_housekeeping_notifications_deleted_total %llu\n",
+          atomic_load(&m->purged_rows), atomic_load(&m->purged_notifications));
 }
 
 /* The listener's render callback. */

@@ -28,6 +28,8 @@ void h_rmetrics_job(struct h_rmetrics *m, const char *kind, enum h_rm_outcome o,
 void h_rmetrics_in_flight(struct h_rmetrics *m, int delta);
 void h_rmetrics_depth(struct h_rmetrics *m, long long ready);
 void h_rmetrics_swept(struct h_rmetrics *m, long pushed);
+/* Rows housekeeping deleted, and the notifications among them. */
+void h_rmetrics_purged(struct h_rmetrics *m, long rows, long notifications);
 unsigned long long h_rmetrics_count(struct h_rmetrics *m, enum h_rm_outcome o);
 
 /* Writes the text exposition format. */

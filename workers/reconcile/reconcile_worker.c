@@ -115,8 +115,9 @@ int h_rw_tick(struct h_app *app, const char *worker_id, long every_s, bool *won)
   return res == H_OK ? 0 : 1;
 }
 
-/* Runs a claimed job; H_OK when it is done. */
-static h_result run_job(struct h_app *app, const struct h_reconcile_job *job) {
+/* Runs a claimed job; H_OK when it is done. m counts what housekeeping removes. */
+static h_result run_job(struct h_app *app, struct h_rmetrics *m,
+                        const struct h_reconcile_job *job) {
   if (strcmp(job->kind, "payment_sync") == 0) {
     return h_reconcile_sync_payment(app, job->subject, false, NULL);
   }
@@ -128,10 +129,13 @@ static h_result run_job(struct h_app *app, const struct h_reconcile_job *job) {
     h_result r = h_reconcile_run_execute(app, job->subject, &t);
     return r == H_ERR_CONFLICT ? H_OK : r; /* already succeeded */
   }
-  long deleted = 0;
+  long deleted = 0, notifications = 0;
   h_result r = h_reconcile_housekeeping(app, app->cfg->audit_retention_days,
-                                        app->cfg->event_retention_days, &deleted);
-  h_log(H_LOG_INFO, "event", NULL, "housekeeping: %ld rows deleted", deleted);
+                                        app->cfg->event_retention_days, &deleted,
+                                        &notifications);
+  h_rmetrics_purged(m, deleted, notifications);
+  h_log(H_LOG_INFO, "event", NULL, "housekeeping: %ld rows deleted (%ld notifications)",
+        deleted, notifications);
   return r;
 }
 
@@ -177,7 +181,7 @@ static bool process(struct rw_thread *t, const char *id) {
   }
   h_rmetrics_in_flight(sh->metrics, 1);
   double t0 = mono_s();
-  h_result done = run_job(sh->app, &job);
+  h_result done = run_job(sh->app, sh->metrics, &job);
   double secs = mono_s() - t0;
   h_rmetrics_in_flight(sh->metrics, -1);
   bool ok = done == H_OK || done == H_ERR_NOT_FOUND; /* an unknown subject: nothing to do */

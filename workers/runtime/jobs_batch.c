@@ -138,6 +138,7 @@ static void devices_of(const PGresult *res, struct h_job *job) {
     if (strcasecmp(PQgetvalue(res, row, 0), job->user_id) == 0) {
       job->devices[job->ndevices].token = h_strdup(PQgetvalue(res, row, 1));
       job->devices[job->ndevices].platform = h_strdup(PQgetvalue(res, row, 2));
+      job->unread = atol(PQgetvalue(res, row, 3));
       job->ndevices++;
     }
   }
@@ -148,7 +149,8 @@ h_result h_job_load_devices_batch(PGconn *conn, struct h_job *const *jobs, size_
   const char *params[] = {array};
   PGresult *res = NULL;
   h_result r = h_db_exec(conn,
-                         "SELECT user_id, token, platform FROM (SELECT user_id, token, platform,"
+                         "SELECT user_id, token, platform, (" H_JOB_UNREAD_SQL("d.user_id") ")"
+                         " FROM (SELECT user_id, token, platform,"
                          "   row_number() OVER (PARTITION BY user_id"
                          "     ORDER BY last_seen_at DESC, id DESC) AS rank"
                          " FROM devices WHERE user_id = ANY($1::uuid[]) AND active) d"

@@ -396,6 +396,8 @@ static h_result refund_list(const struct h_provider *p, time_t since, time_t unt
 
 static const struct h_provider_ops stripe_ops = {
   .name = "stripe",
+  .currencies = "*",
+  .create_replayable = true,
   .payment_create = payment_create,
   .payment_confirm = payment_confirm,
   .payment_cancel = payment_cancel,

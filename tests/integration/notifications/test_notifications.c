@@ -92,7 +92,7 @@ static void test_preferences_and_missing_targets_skip(void **state) {
   char uid[37];
   char *token = th_user(&srv, "skip", NULL, uid);
   put_prefs(token, "{\"channels\":{\"email\":false},"
-                   "\"categories\":{\"security\":{\"email\":true},\"promo\":{\"in_app\":false}}}");
+                   "\"categories\":{\"login\":{\"email\":true},\"promo\":{\"in_app\":false}}}");
   json_t *n = ns_send(&srv, admin, "{\"user_id\":\"%s\",\"category\":\"billing\",\"body\":\"b\"}",
                       uid);
   th_assert_json_subset("{\"status\":\"skipped\",\"reason\":\"channel_disabled\"}",
@@ -108,7 +108,7 @@ static void test_preferences_and_missing_targets_skip(void **state) {
   json_decref(n);
   /* A category's setting overrides the global one. */
   n = ns_send(&srv, admin,
-              "{\"user_id\":\"%s\",\"category\":\"security\",\"body\":\"b\","
+              "{\"user_id\":\"%s\",\"category\":\"login\",\"body\":\"b\","
               "\"channels\":[\"email\"]}", uid);
   assert_int_equal(json_array_size(json_object_get(n, "deliveries")), 1);
   th_assert_json_subset("{\"status\":\"queued\"}", ns_delivery(n, "email"));

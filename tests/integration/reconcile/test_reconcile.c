@@ -461,11 +461,37 @@ static void test_housekeeping(void **state) {
       " ($1, now())", action, NULL);
   sql("INSERT INTO idempotency_keys (caller, key, request_hash, status, created_at) VALUES"
       " ('user:' || $1, $2, 'x', 'completed', now() - interval '3 days')", user_id, key);
+  /* notifications past HERALD_NOTIFICATION_RETENTION_DAYS (365 by default), more than one
+   * batch of them, go with their deliveries and events; one still queued stays, recent ones
+   * stay */
+  sql("WITH n AS (INSERT INTO notifications (user_id, category, body, in_app, created_at)"
+      " SELECT $1::uuid, $2, 'old', true, now() - interval '400 days' - g * interval '1 second'"
+      " FROM generate_series(1, 1500) g RETURNING id, created_at),"
+      " d AS (INSERT INTO deliveries (notification_id, user_id, channel, status, created_at)"
+      " SELECT id, $1::uuid, 'in_app', 'sent', created_at FROM n RETURNING id, created_at)"
+      " INSERT INTO delivery_events (delivery_id, attempt, status, created_at)"
+      " SELECT id, 1, 'sent', now() FROM d", user_id, action);
+  sql("WITH n AS (INSERT INTO notifications (user_id, category, body, created_at) VALUES"
+      " ($1::uuid, $2, 'stuck', now() - interval '400 days'),"
+      " ($1::uuid, $2, 'recent', now() - interval '10 days') RETURNING id, body, created_at)"
+      " INSERT INTO deliveries (notification_id, user_id, channel, status, created_at)"
+      " SELECT id, $1::uuid, 'email', CASE body WHEN 'stuck' THEN 'queued' ELSE 'sent' END,"
+      " created_at FROM n", user_id, action);
   char out[128];
   assert_int_equal(run_cli("housekeeping", out, sizeof(out)), 0);
   assert_non_null(strstr(out, "deleted "));
+  assert_non_null(strstr(out, "(1500 notifications)"));
   assert_int_equal(th_sql_long("SELECT count(*) FROM audit_log WHERE action = $1", action), 1);
   assert_int_equal(th_sql_long("SELECT count(*) FROM idempotency_keys WHERE key = $1", key), 0);
+  char *left = th_sql_text("SELECT string_agg(body, ',' ORDER BY body) FROM notifications"
+                           " WHERE category = $1", action);
+  assert_string_equal(left, "recent,stuck");
+  free(left);
+  assert_int_equal(th_sql_long("SELECT count(*) FROM deliveries d JOIN notifications n ON"
+                               " n.id = d.notification_id WHERE n.category = $1", action), 2);
+  assert_int_equal(th_sql_long("SELECT count(*) FROM delivery_events e WHERE NOT EXISTS"
+                               " (SELECT 1 FROM deliveries d WHERE d.id = e.delivery_id)",
+                               NULL), 0);
 }
 
 int main(void) {

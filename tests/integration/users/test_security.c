@@ -363,6 +363,17 @@ static void test_totp_flow(void **state) {
   assert_non_null(strstr(audit, "auth.mfa_failed"));
   assert_non_null(strstr(audit, "auth.mfa_disabled"));
   free(audit);
+  /* each change told the user (alerts/security_alert.c), never with a code in it */
+  char *alerts = th_sql_text("SELECT string_agg(data->>'event', ',' ORDER BY created_at)"
+                             " FROM notifications WHERE user_id = $1 AND category = 'security'",
+                             id);
+  assert_non_null(strstr(alerts, "mfa_enabled"));
+  assert_non_null(strstr(alerts, "mfa_disabled"));
+  free(alerts);
+  char *leak = h_sprintf("SELECT count(*) FROM notifications WHERE user_id = $1 AND"
+                         " (body LIKE '%%%s%%' OR body LIKE '%%%s%%')", code, secret);
+  assert_int_equal(th_sql_long(leak, id), 0);
+  free(leak);
   free(body);
   free(third);
   free(again);

@@ -401,6 +401,29 @@ export type paths = {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/auth/verify-email/resend": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Send the verification e-mail again
+         * @description Sends the signed-in account a new verification link; the links sent before stop
+         *     working. 409 `email_already_verified` once the address is verified. Rate limited per
+         *     client IP (`HERALD_AUTH_RATE_LIMIT`) and per account (`HERALD_RATE_LIMIT_VERIFY_RESEND`,
+         *     3 per auth window by default): each call sends an e-mail.
+         */
+        post: operations["resendVerificationEmail"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/users/me": {
         parameters: {
             query?: never;
@@ -800,7 +823,9 @@ export type paths = {
         /**
          * Create a payment
          * @description A payment of `amount` minor units of `currency` (cents for USD, yen for JPY) for one
-         *     of the payment types, backed by a Stripe PaymentIntent. With `confirm: true` it is charged
+         *     of the payment types, through `provider` (default `HERALD_PAYMENT_DEFAULT_PROVIDER`). Stripe:
+         *     a PaymentIntent; M-Pesa: an STK push to `phone` (KES, whole shillings), answered `processing`
+         *     until the payer confirms on the phone (see the M-Pesa callback). With `confirm: true` it is charged
          *     at once with `payment_method_id` (a saved method's id, a `pm_...` id from Stripe.js, or, when
          *     omitted, the default saved method); without it the app confirms later (here, or with
          *     Stripe.js and `client_secret`). Fees are estimated and stored: the provider's (percent + fixed
@@ -814,6 +839,29 @@ export type paths = {
          *     `HERALD_PAYMENT_MAX_AMOUNT`; three-decimal currencies (KWD, BHD...) take multiples of 10.
          */
         post: operations["createPayment"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/payments/config": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Which providers and currencies to pay with
+         * @description What a client may offer: each provider Herald knows, whether this server has it
+         *     configured, the currencies it takes here (HERALD_PAYMENT_CURRENCIES, M-Pesa only KES),
+         *     what a payment needs (`payment_method` for Stripe, `phone` for M-Pesa) and, for Stripe,
+         *     the publishable key for Stripe.js (HERALD_STRIPE_PUBLISHABLE_KEY).
+         */
+        get: operations["getPaymentConfig"];
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -905,6 +953,37 @@ export type paths = {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/payments/{id}/receipt": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The payment's id (anything that is not a UUID is a 404).
+                 * @example 6f0c2a9e-3b1d-4c7e-9a2f-1e5d8b7c6a40
+                 */
+                id: string;
+            };
+            cookie?: never;
+        };
+        /**
+         * Get a payment's receipt
+         * @description The receipt of a succeeded payment: its number (sequential per calendar year, UTC, with
+         *     no gaps: `2026-000042`), given in the transaction that saw the payment succeed, when the
+         *     receipt e-mail (template `payment_receipt`, with `receipt_number` in its data) was
+         *     queued too. As JSON, or as a printable HTML page when `Accept` names `text/html`. A
+         *     payment that has not succeeded has no receipt (404); another user's payment is a 404;
+         *     admins read any.
+         */
+        get: operations["getPaymentReceipt"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/payments/{id}/refunds": {
         parameters: {
             query?: never;
@@ -935,6 +1014,114 @@ export type paths = {
          *     settled by Stripe's webhooks. The payer gets a refund notice by e-mail once it succeeds.
          */
         post: operations["createRefund"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/payments/{id}/refund-requests": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The payment's id (anything that is not a UUID is a 404).
+                 * @example 6f0c2a9e-3b1d-4c7e-9a2f-1e5d8b7c6a40
+                 */
+                id: string;
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Ask for a refund
+         * @description The payer asks for a refund of their own succeeded payment, with a reason (1-1000
+         *     characters) and optionally an `amount` (default: whatever is left to refund). Every
+         *     admin is e-mailed (template `refund_requested`); an admin approves or rejects it. One
+         *     request per payment may be open at a time (409 `refund_request_open`); a payment that has
+         *     not succeeded, or has less left than `amount`, is a 422 `payment_not_refundable`.
+         *     Accepts `Idempotency-Key`: a retry with the same key and body gets the first answer.
+         */
+        post: operations["createRefundRequest"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/admin/refund-requests": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List refund requests
+         * @description **Admins only.** Refund requests, newest first, optionally of one `status`.
+         */
+        get: operations["listRefundRequests"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/admin/refund-requests/{id}/approve": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The refund request's id (anything that is not a UUID is a 404).
+                 * @example 6f0c2a9e-3b1d-4c7e-9a2f-1e5d8b7c6a40
+                 */
+                id: string;
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Approve a refund request
+         * @description **Admins only.** Refunds the payment (`amount`, default what the request asked, else all
+         *     that is left) as `POST /payments/{id}/refunds` would, records the refund on the request
+         *     and e-mails the payer (template `refund_request_approved`). While the refund runs the
+         *     request is `approving`, so a second approval is a 404 and never refunds twice. When the
+         *     refund fails (422, 503) the request is pending again and the answer is the refund's.
+         */
+        post: operations["approveRefundRequest"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/admin/refund-requests/{id}/reject": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The refund request's id (anything that is not a UUID is a 404).
+                 * @example 6f0c2a9e-3b1d-4c7e-9a2f-1e5d8b7c6a40
+                 */
+                id: string;
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Reject a refund request
+         * @description **Admins only.** Rejects a pending request with a reason the payer reads in the e-mail
+         *     (template `refund_request_rejected`). Nothing is refunded.
+         */
+        post: operations["rejectRefundRequest"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1020,6 +1207,245 @@ export type paths = {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/plans": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List the plans on offer
+         * @description The active subscription plans, newest first.
+         */
+        get: operations["listPlans"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/admin/plans": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List every plan
+         * @description **Admins only.** Every plan, archived ones included, newest first.
+         */
+        get: operations["listAllPlans"];
+        put?: never;
+        /**
+         * Create a subscription plan
+         * @description **Admins only.** Creates the plan at Stripe first (a product and a recurring price; a 503
+         *     when Stripe does not answer, and nothing is stored), then in Herald. Amount, currency and
+         *     interval never change afterwards: a new price is a new plan (archive the old one).
+         */
+        post: operations["createPlan"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/admin/plans/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The plan's id (anything that is not a UUID is a 404).
+                 * @example 3c1f7a2e-9b4d-4e8a-b6c2-0d5e7f9a1b23
+                 */
+                id: string;
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /**
+         * Rename, change the trial of or archive a plan
+         * @description **Admins only.** `name` renames the plan (and its Stripe product), `trial_days` applies to
+         *     new subscriptions, `active: false` archives it: no new subscribers, existing subscriptions go on.
+         */
+        patch: operations["updatePlan"];
+        trace?: never;
+    };
+    "/api/v1/subscriptions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List the caller's subscriptions
+         * @description The caller's subscriptions, newest first.
+         */
+        get: operations["listSubscriptions"];
+        put?: never;
+        /**
+         * Subscribe to a plan
+         * @description Subscribes the caller to an active plan at Stripe, paying with `payment_method_id` (a saved
+         *     method's id) or the default saved method; a plan with a trial needs none until the trial
+         *     ends. The answer is the subscription as Stripe made it (`active`, `trialing`, or
+         *     `incomplete` when the first payment failed). One subscription that is not over per user
+         *     (409 `already_subscribed`: change its plan instead). The status never comes from the client:
+         *     Stripe's answers and webhooks (`customer.subscription.*`, `invoice.paid`,
+         *     `invoice.payment_failed`) set it. Each failed renewal payment is e-mailed to the user; after
+         *     `HERALD_BILLING_MAX_RETRIES` failed attempts of an invoice the subscription is canceled.
+         */
+        post: operations["createSubscription"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/subscriptions/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The subscription's id (anything that is not a UUID is a 404).
+                 * @example 7a9c2e4f-1b3d-4f6a-8c0e-2d4f6a8c0e13
+                 */
+                id: string;
+            };
+            cookie?: never;
+        };
+        /**
+         * Read a subscription
+         * @description One of the caller's subscriptions (another user's is a 404).
+         */
+        get: operations["getSubscription"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/subscriptions/{id}/cancel": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The subscription's id (anything that is not a UUID is a 404).
+                 * @example 7a9c2e4f-1b3d-4f6a-8c0e-2d4f6a8c0e13
+                 */
+                id: string;
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Cancel a subscription
+         * @description Cancels at the end of the paid period (`at_period_end`, the default: the subscription stays
+         *     usable and can be resumed until then) or at once (`at_period_end: false`). 409
+         *     `subscription_canceled` when it has ended already.
+         */
+        post: operations["cancelSubscription"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/subscriptions/{id}/resume": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The subscription's id (anything that is not a UUID is a 404).
+                 * @example 7a9c2e4f-1b3d-4f6a-8c0e-2d4f6a8c0e13
+                 */
+                id: string;
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Resume a subscription
+         * @description Undoes a cancellation at the period's end (409 `not_canceling` when none is pending).
+         */
+        post: operations["resumeSubscription"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/subscriptions/{id}/plan": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The subscription's id (anything that is not a UUID is a 404).
+                 * @example 7a9c2e4f-1b3d-4f6a-8c0e-2d4f6a8c0e13
+                 */
+                id: string;
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Change the plan of a subscription
+         * @description Moves the subscription to another active plan of the same currency (Stripe prorates the
+         *     difference). 409 `same_plan`; 422 `plan_archived`, `currency_mismatch`.
+         */
+        post: operations["changeSubscriptionPlan"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/admin/subscriptions/{id}/sync": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The subscription's id (anything that is not a UUID is a 404).
+                 * @example 7a9c2e4f-1b3d-4f6a-8c0e-2d4f6a8c0e13
+                 */
+                id: string;
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Sync a subscription with Stripe now
+         * @description **Admins only.** Fetches the subscription from Stripe and writes its current state (status,
+         *     period, cancellation, plan) as a webhook would: for when events were lost. An ended
+         *     subscription stays ended. 409 `not_started` when Stripe never made it.
+         */
+        post: operations["syncSubscription"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/webhooks/stripe": {
         parameters: {
             query?: never;
@@ -1041,6 +1467,40 @@ export type paths = {
          *     and refund notices are queued as e-mails after the answer.
          */
         post: operations["receiveStripeWebhook"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/webhooks/mpesa/{secret}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description HERALD_MPESA_CALLBACK_SECRET. M-Pesa does not sign its callbacks: this secret path
+                 *     (and HERALD_MPESA_CALLBACK_ALLOW_IPS) lets them in; any other value is a 404.
+                 * @example 6c1f0e0b2c6a4b7e9f3d8a1c5e7b9d2f
+                 */
+                secret: string;
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Receive an M-Pesa callback
+         * @description Daraja's CallBackURL (STK push results) and ResultURL (reversal results). A callback is a
+         *     claim: Herald asks M-Pesa (the STK status query) and applies what M-Pesa answers, so a
+         *     forged or mistaken callback moves nothing (`outcome: unconfirmed`, logged as a security
+         *     event). A payment already final answers `duplicate` without asking again: a replayed
+         *     callback changes nothing. A claimed amount that differs from the payment's is a 400
+         *     `invalid_callback`; an unknown CheckoutRequestID or ConversationID a 404. Reversal
+         *     results move the refund to `succeeded` or `failed`. Receipts and notices are queued as
+         *     e-mails after the answer.
+         */
+        post: operations["receiveMpesaCallback"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1178,6 +1638,27 @@ export type paths = {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/notifications/clear": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Clear my whole feed
+         * @description Removes every notification of my feed (archived ones too) at once: a soft delete,
+         *     as `DELETE /notifications/{id}` for each.
+         */
+        post: operations["clearNotifications"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/notifications/bulk": {
         parameters: {
             query?: never;
@@ -1302,9 +1783,62 @@ export type paths = {
         put?: never;
         /**
          * Mark a notification unread
-         * @description Clears `read_at`.
+         * @description Clears `read_at` (and `archived_at`: an unread notification is in the feed).
          */
         post: operations["markNotificationUnread"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/notifications/{id}/archive": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The notification's id.
+                 * @example 0d6f1c7e-2b9a-4f7e-8c61-1a2b3c4d5e6f
+                 */
+                id: string;
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Archive a notification
+         * @description Moves it out of the feed into the archive (`GET /notifications?archived=true`) and
+         *     marks it read.
+         */
+        post: operations["archiveNotification"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/notifications/{id}/unarchive": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The notification's id.
+                 * @example 0d6f1c7e-2b9a-4f7e-8c61-1a2b3c4d5e6f
+                 */
+                id: string;
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Bring a notification back from the archive
+         * @description Clears `archived_at`; it stays read.
+         */
+        post: operations["unarchiveNotification"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1362,6 +1896,42 @@ export type paths = {
         delete?: never;
         options?: never;
         head?: never;
+        /**
+         * Change an announcement's content
+         * @description Replaces title, body, action_url or data (null removes title, action_url or data) for
+         *     the recipients still to come and in the copies already made (their feed shows the new
+         *     text; e-mail and push not yet sent carry it). Not for an announcement made from a
+         *     template (422 `template_announcement`) or withdrawn (409 `announcement_withdrawn`).
+         *     **Admins or API keys.**
+         */
+        patch: operations["updateAnnouncement"];
+        trace?: never;
+    };
+    "/api/v1/announcements/{id}/withdraw": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The announcement's id (anything that is not a UUID is a 404).
+                 * @example 0d6f1c7e-2b9a-4f7e-8c61-1a2b3c4d5e6f
+                 */
+                id: string;
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Withdraw an announcement
+         * @description Stops its fan-out (status `withdrawn`), removes its copies nobody has read from the
+         *     feeds (read ones stay) and skips its e-mail, SMS and push deliveries not yet sent
+         *     (reason `withdrawn`). 409 `announcement_withdrawn` the second time. **Admins or API keys.**
+         */
+        post: operations["withdrawAnnouncement"];
+        delete?: never;
+        options?: never;
+        head?: never;
         patch?: never;
         trace?: never;
     };
@@ -1380,11 +1950,89 @@ export type paths = {
         /**
          * Change my notification preferences
          * @description Sections given replace the stored ones; sections left out are kept. Unknown channels,
-         *     bad times and unknown zones are 400s.
+         *     bad times and unknown zones are 400s. Category `security` (Herald's security alerts:
+         *     a sign-in from a new device or network, password changed or reset, two-factor
+         *     turned on or off, a refresh token used twice, an API key created) follows these
+         *     choices, but when they would turn off every channel the alert still goes in-app and
+         *     by e-mail; quiet hours never delay it.
          */
         put: operations["updatePreferences"];
         post?: never;
         delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/topics": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The topics I can subscribe to
+         * @description Every topic, by key (at most 1,000). Announcements can target a topic's subscribers.
+         */
+        get: operations["listTopics"];
+        put?: never;
+        /**
+         * Create a topic
+         * @description A key (a-z 0-9 _ . -), a name and a description. **Admins or API keys.**
+         */
+        post: operations["createTopic"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/users/me/topics": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The topics I subscribe to
+         * @description My subscriptions, by key, with `subscribed_at`.
+         */
+        get: operations["listMyTopics"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/users/me/topics/{key}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The topic's key.
+                 * @example releases
+                 */
+                key: string;
+            };
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * Subscribe to a topic
+         * @description Idempotent; 404 for a topic that does not exist.
+         */
+        put: operations["subscribeTopic"];
+        post?: never;
+        /**
+         * Unsubscribe from a topic
+         * @description 404 when I am not subscribed to it.
+         */
+        delete: operations["unsubscribeTopic"];
         options?: never;
         head?: never;
         patch?: never;
@@ -1771,6 +2419,85 @@ export type paths = {
          *     one is open returns the same job.
          */
         post: operations["syncPayment"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/admin/payments/summary": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Payment figures over a period
+         * @description **Admins only.** Payments created in `[from, to)` by currency and status (count and
+         *     volume in minor units), and by currency: succeeded payments and their volume, succeeded
+         *     refunds (by their own creation time), disputes, the fees of the succeeded payments
+         *     (provider and platform) and `net` = volume - refunded - disputed - fees. Amounts are never
+         *     added across currencies. `to` defaults to now, `from` to 30 days before `to`; at most 366
+         *     days. The same figures since the first payment are gauges on `/metrics`
+         *     (`herald_payments_count` and `_volume` {currency, status}, `_refunded`, `_disputed`,
+         *     `_net` {currency}, `_fees` {currency, kind}), refreshed at most once a minute.
+         */
+        get: operations["getPaymentSummary"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/admin/disputes": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List disputes
+         * @description **Admins only.** Disputes (chargebacks) Stripe reported, newest first, optionally of
+         *     one status. Every active admin gets an e-mail when a dispute opens and when it closes.
+         */
+        get: operations["listDisputes"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/admin/disputes/{id}/evidence": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The dispute's id (anything that is not a UUID is a 404).
+                 * @example 6f0c2a9e-3b1d-4c7e-9a2f-1e5d8b7c6a42
+                 */
+                id: string;
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Submit evidence for a dispute
+         * @description **Admins only.** Sends the text to Stripe as the dispute's evidence and submits it
+         *     for review: the dispute moves to `under_review`. Only while the dispute needs a
+         *     response (`needs_response`, `warning_needs_response`; else 409 `dispute_not_open`).
+         *     When Stripe refuses it (for instance, the dispute closed there meanwhile) the answer
+         *     is 422 with Stripe's code; when Stripe does not answer, 503 with `Retry-After` and
+         *     nothing is recorded. Audited as `dispute.evidence_submitted`.
+         */
+        post: operations["submitDisputeEvidence"];
         delete?: never;
         options?: never;
         head?: never;
@@ -2537,9 +3264,120 @@ export type components = {
             /** @description What the key is for (shown in the list). */
             name: string;
         };
+        /** @description A subscription plan, billed at Stripe as a product with one recurring price. */
+        Plan: {
+            /** @constant */
+            object: "plan";
+            /** Format: uuid */
+            id: string;
+            name: string;
+            /** @description Price of one interval in minor units of `currency`. */
+            amount: number;
+            currency: string;
+            /** @enum {string} */
+            interval: "day" | "week" | "month" | "year";
+            interval_count: number;
+            trial_days: number;
+            /** @description false once archived (no new subscribers). */
+            active: boolean;
+            /** @example stripe */
+            provider: string;
+            provider_product_id: string | null;
+            provider_price_id: string | null;
+            /** Format: date-time */
+            created_at: string;
+            /** Format: date-time */
+            updated_at: string;
+        };
+        PlanCreateRequest: {
+            name: string;
+            /** @description Minor units of `currency`. */
+            amount: number;
+            /** @description An accepted ISO 4217 code (HERALD_PAYMENT_CURRENCIES). */
+            currency: string;
+            /** @enum {string} */
+            interval: "day" | "week" | "month" | "year";
+            /**
+             * @description Intervals between bills (null is the same as absent).
+             * @default 1
+             */
+            interval_count: number | null;
+            /**
+             * @description Free days before the first bill (null is the same as absent).
+             * @default 0
+             */
+            trial_days: number | null;
+        };
+        PlanUpdateRequest: {
+            name?: string;
+            /** @description null is the same as absent. */
+            trial_days?: number | null;
+            /** @description false archives the plan; null is the same as absent. */
+            active?: boolean | null;
+        };
         /**
-         * @description A payment, backed by one Stripe PaymentIntent. Money is integer minor units of
-         *     `currency`. `refunds` is present when one payment is read.
+         * @description A user's subscription to a plan. `status` is Stripe's: `trialing`, `active`,
+         *     `past_due` (a renewal payment failed; Stripe retries), `canceled`, `incomplete` (the
+         *     first payment failed), `incomplete_expired`, `unpaid`, `paused`.
+         */
+        Subscription: {
+            /** @constant */
+            object: "subscription";
+            /** Format: uuid */
+            id: string;
+            /** Format: uuid */
+            user_id: string;
+            /** Format: uuid */
+            plan_id: string;
+            /** @enum {string} */
+            status: "incomplete" | "incomplete_expired" | "trialing" | "active" | "past_due" | "unpaid" | "canceled" | "paused";
+            cancel_at_period_end: boolean;
+            /** Format: date-time */
+            current_period_start: string | null;
+            /** Format: date-time */
+            current_period_end: string | null;
+            /** Format: date-time */
+            trial_end: string | null;
+            /**
+             * Format: date-time
+             * @description When it was canceled (or set to cancel at the period's end).
+             */
+            canceled_at: string | null;
+            /** @description Failed payment attempts of the latest unpaid invoice. */
+            failed_attempts: number;
+            /** @example stripe */
+            provider: string;
+            provider_subscription_id: string | null;
+            /** Format: date-time */
+            created_at: string;
+            /** Format: date-time */
+            updated_at: string;
+        };
+        SubscriptionCreateRequest: {
+            /** Format: uuid */
+            plan_id: string;
+            /**
+             * @description A saved payment method's id or a Stripe `pm_...` id; absent or null: the default
+             *     saved method.
+             */
+            payment_method_id?: string | null;
+        };
+        SubscriptionCancelRequest: {
+            /**
+             * @description null is the same as absent.
+             * @default true
+             */
+            at_period_end: boolean | null;
+        };
+        SubscriptionResumeRequest: Record<string, never>;
+        SubscriptionPlanRequest: {
+            /** Format: uuid */
+            plan_id: string;
+        };
+        /**
+         * @description A payment through one provider (`provider`): a Stripe PaymentIntent, or an M-Pesa STK
+         *     push. Money is integer minor units of `currency`. `refunds` is present when one payment
+         *     is read.
          * @example {
          *       "id": "6f0c2a9e-3b1d-4c7e-9a2f-1e5d8b7c6a40",
          *       "object": "payment",
@@ -2565,11 +3403,13 @@ export type components = {
          *       "cancellation_reason": null,
          *       "provider": "stripe",
          *       "provider_payment_intent_id": "pi_3Q2w3E4r5T6y7U8i",
+         *       "provider_reference": null,
          *       "reconciliation_pending": false,
          *       "created_at": "2026-03-01T10:00:00Z",
          *       "updated_at": "2026-03-01T10:00:01Z",
          *       "succeeded_at": "2026-03-01T10:00:01Z",
-         *       "canceled_at": null
+         *       "canceled_at": null,
+         *       "failed_at": null
          *     }
          */
         Payment: {
@@ -2583,11 +3423,17 @@ export type components = {
              */
             user_id: string;
             /**
-             * @description Stripe's PaymentIntent statuses. Statuses only move forward (a decline sends a
-             *     payment back to `requires_payment_method`); `succeeded` and `canceled` are final.
+             * @description Statuses only move forward (a card decline sends a payment back to
+             *     `requires_payment_method`); `succeeded`, `canceled` and `failed` are final, except
+             *     that a dispute (chargeback) moves a succeeded payment to `disputed`, where it stays
+             *     whatever the dispute's outcome (see `GET /api/v1/admin/disputes`). Stripe's
+             *     PaymentIntent statuses are Herald's; an M-Pesa push is `processing` until the payer
+             *     answers, then `succeeded` (ResultCode 0), `canceled` (1032, cancelled on the phone,
+             *     `cancellation_reason: canceled_by_payer`) or `failed` (1037 no answer, 1 insufficient
+             *     funds, 2001 wrong PIN, any other code; `last_payment_error` says which).
              * @enum {string}
              */
-            status: "requires_payment_method" | "requires_confirmation" | "requires_action" | "processing" | "succeeded" | "canceled";
+            status: "requires_payment_method" | "requires_confirmation" | "requires_action" | "processing" | "succeeded" | "canceled" | "failed" | "disputed";
             /** @description Minor units of `currency` (2500 USD is $25.00; 2500 JPY is ¥2500). */
             amount: number;
             /** @description ISO 4217, upper case. */
@@ -2606,15 +3452,26 @@ export type components = {
             amount_refunded: number;
             /** @description What a refund may still take (0 unless `succeeded`). */
             amount_refundable: number;
-            /** @description The Stripe payment method (`pm_...`) last used. */
+            /**
+             * @description The Stripe payment method (`pm_...`) last used; for M-Pesa, the payer's number
+             *     (2547XXXXXXXX).
+             */
             payment_method: string | null;
             /** @description Why the last attempt failed (a decline), or null. */
             last_payment_error: components["schemas"]["PaymentError"] | null;
             cancellation_reason: string | null;
-            /** @constant */
-            provider: "stripe";
-            /** @description Stripe's `pi_...` id (null until Stripe has answered). */
+            /** @enum {string} */
+            provider: "stripe" | "mpesa";
+            /**
+             * @description The provider's id: Stripe's `pi_...`, M-Pesa's CheckoutRequestID `ws_CO_...` (null
+             *     until the provider has answered).
+             */
             provider_payment_intent_id: string | null;
+            /**
+             * @description The provider's transaction reference, where it has one: the M-Pesa receipt number
+             *     (what a reversal names), taken from a callback the status query confirmed.
+             */
+            provider_reference: string | null;
             /**
              * @description True while the outcome of Herald's last call to Stripe is unknown (a timeout): the
              *     status is then provisional until a webhook or reconciliation settles it.
@@ -2628,9 +3485,69 @@ export type components = {
             succeeded_at: string | null;
             /** Format: date-time */
             canceled_at: string | null;
+            /** Format: date-time */
+            failed_at: string | null;
             refunds?: components["schemas"]["List"] & {
                 data?: unknown;
             };
+        };
+        Receipt: {
+            /** @constant */
+            object: "receipt";
+            /** @description Sequential per calendar year (UTC), no gaps. */
+            number: string;
+            /** Format: uuid */
+            payment_id: string;
+            /** Format: date-time */
+            issued_at: string;
+            /** @description HERALD_PRODUCT_NAME. */
+            merchant: string;
+            payer_email: string;
+            amount: number;
+            /** @description `25.00 USD` */
+            amount_display: string;
+            amount_refunded: number;
+            amount_refunded_display: string;
+            currency: string;
+            /** @description The payment's status now (`succeeded`; refunds do not change it). */
+            status: string;
+            payment_type: string;
+            description: string | null;
+            /** @enum {string} */
+            provider: "stripe" | "mpesa";
+            /** @description The M-Pesa receipt number, where the provider has one. */
+            provider_reference: string | null;
+            fees: components["schemas"]["PaymentFees"];
+        };
+        PaymentSummary: {
+            /** @constant */
+            object: "payment_summary";
+            /** Format: date-time */
+            from: string;
+            /** Format: date-time */
+            to: string;
+            by_status: {
+                currency: string;
+                status: string;
+                count: number;
+                volume: number;
+            }[];
+            by_currency: {
+                currency: string;
+                succeeded_count: number;
+                /** @description Succeeded payments, minor units. */
+                volume: number;
+                refund_count: number;
+                refunded: number;
+                dispute_count: number;
+                disputed: number;
+                fees: components["schemas"]["SummaryFees"];
+                net: number;
+            }[];
+        };
+        SummaryFees: {
+            provider: number;
+            platform: number;
         };
         /**
          * @description Minor units of the payment's currency: the provider's fee (an estimate from
@@ -2643,11 +3560,57 @@ export type components = {
             net: number;
         };
         PaymentError: {
-            /** @description `card_declined`, `expired_card`, ... */
+            /**
+             * @description "`card_declined`, `expired_card`, ... (Stripe); `insufficient_funds`,
+             *     `payer_unreachable`, `canceled_by_payer`, `mpesa_<ResultCode>` (M-Pesa)"
+             */
             code: string | null;
             /** @description The issuer's reason, e.g. `insufficient_funds`. */
             decline_code: string | null;
             message: string | null;
+            /** @description M-Pesa's ResultCode. */
+            result_code?: number;
+        };
+        RefundRequest: {
+            /** Format: uuid */
+            id: string;
+            /** @constant */
+            object: "refund_request";
+            /** Format: uuid */
+            payment_id: string;
+            /**
+             * Format: uuid
+             * @description The payer who asked.
+             */
+            user_id: string;
+            /** @description Minor units asked for; null for whatever is left. */
+            amount: number | null;
+            currency: string;
+            reason: string;
+            /** @enum {string} */
+            status: "pending" | "approving" | "approved" | "rejected";
+            /** Format: uuid */
+            decided_by: string | null;
+            decision_reason: string | null;
+            /**
+             * Format: uuid
+             * @description The refund an approval made.
+             */
+            refund_id: string | null;
+            /** Format: date-time */
+            created_at: string;
+            /** Format: date-time */
+            decided_at: string | null;
+        };
+        RefundRequestCreate: {
+            reason: string;
+            amount?: number | null;
+        };
+        RefundRequestApprove: {
+            amount?: number | null;
+        };
+        RefundRequestReject: {
+            reason: string;
         };
         Refund: {
             /** Format: uuid */
@@ -2701,6 +3664,73 @@ export type components = {
             /** Format: date-time */
             updated_at: string;
         };
+        /**
+         * @example {
+         *       "object": "payment_config",
+         *       "default_provider": "stripe",
+         *       "providers": [
+         *         {
+         *           "name": "stripe",
+         *           "enabled": true,
+         *           "currencies": [
+         *             "EUR",
+         *             "KES",
+         *             "USD"
+         *           ],
+         *           "needs": "payment_method",
+         *           "publishable_key": "pk_test_51H"
+         *         },
+         *         {
+         *           "name": "mpesa",
+         *           "enabled": true,
+         *           "currencies": [
+         *             "KES"
+         *           ],
+         *           "needs": "phone"
+         *         }
+         *       ]
+         *     }
+         */
+        PaymentConfig: {
+            /** @constant */
+            object: "payment_config";
+            /** @enum {string} */
+            default_provider: "stripe" | "mpesa";
+            providers: {
+                /** @enum {string} */
+                name: "stripe" | "mpesa";
+                /** @description Configured on this server (payments through it are accepted). */
+                enabled: boolean;
+                currencies: string[];
+                /**
+                 * @description What POST /payments needs besides the amount.
+                 * @enum {string}
+                 */
+                needs: "payment_method" | "phone";
+                /** @description Stripe's publishable key (`pk_...`), when configured. */
+                publishable_key?: string;
+            }[];
+        };
+        /**
+         * @description Daraja's STK push result (`{"Body": {"stkCallback": {"CheckoutRequestID",
+         *     "ResultCode", "ResultDesc", "CallbackMetadata": {"Item": [...]}}}}`) or reversal result
+         *     (`{"Result": {"ConversationID", "ResultCode", "ResultDesc", ...}}`), in M-Pesa's own
+         *     field names; other members are M-Pesa's too and are ignored (additionalProperties).
+         */
+        MpesaCallback: {
+            [key: string]: unknown;
+        };
+        MpesaCallbackReceipt: {
+            /** @constant */
+            received: true;
+            /**
+             * @description `applied` (a status moved), `unchanged`, `duplicate` (already final: nothing asked
+             *     or changed), `unconfirmed` (M-Pesa does not confirm the claim: nothing moved).
+             * @enum {string}
+             */
+            outcome: "applied" | "unchanged" | "duplicate" | "unconfirmed";
+            duplicate: boolean;
+        };
         StripeWebhookReceipt: {
             /** @constant */
             received: true;
@@ -2734,8 +3764,19 @@ export type components = {
             } | null;
             /** @description A saved payment method's id, or a Stripe `pm_...` id. */
             payment_method_id?: string | null;
-            /** @description Charge now (default false; null is the same as absent). */
+            /** @description Charge now (default false; null is the same as absent). M-Pesa always pushes at once. */
             confirm?: boolean | null;
+            /**
+             * @description The provider (default HERALD_PAYMENT_DEFAULT_PROVIDER; null is the same as absent).
+             * @enum {string|null}
+             */
+            provider?: "stripe" | "mpesa" | null;
+            /**
+             * @description M-Pesa only (required there): the payer's Kenyan mobile number in E.164; the STK
+             *     push rings it. M-Pesa takes `KES` in whole shillings (`amount` a multiple of 100)
+             *     and no `payment_method_id`.
+             */
+            phone?: string | null;
         };
         PaymentConfirmRequest: {
             /** @description A saved payment method's id, or a Stripe `pm_...` id. */
@@ -2796,7 +3837,8 @@ export type components = {
              */
             user_id: string;
             /**
-             * @description What the notification is about; preferences are set per category.
+             * @description What the notification is about; preferences are set per category. `security` is
+             *     Herald's own (its security alerts): refused with `reserved_category`.
              * @example billing
              */
             category: string;
@@ -2818,7 +3860,12 @@ export type components = {
             template?: string | null;
             /**
              * @description Values for the template's `{{variables}}` (dots walk nested objects), and stored
-             *     with the notification. Free-form: any JSON object.
+             *     with the notification. Free-form: any JSON object. It is also the push
+             *     notification's FCM `data` payload, every value as a string (numbers, booleans and
+             *     objects as their JSON text): when push may be sent, keys FCM or Herald reserve
+             *     (`from`, `notification`, `message_type`, `collapse_key`, `delivery_id`,
+             *     `notification_id`, `google*`, `gcm*`) are refused (`reserved_key`) and the keys and
+             *     values together may hold at most 4,096 bytes (`push_data_too_large`).
              */
             data?: {
                 [key: string]: unknown;
@@ -2835,6 +3882,7 @@ export type components = {
              *     `scheduled` until then. Quiet hours still apply at that time.
              */
             send_at?: string | null;
+            push?: components["schemas"]["PushOptions"];
         };
         /**
          * @description The same notification to up to 1,000 users (duplicates are ignored).
@@ -2855,7 +3903,8 @@ export type components = {
             /** @description The recipients. */
             user_ids: string[];
             /**
-             * @description What the notification is about; preferences are set per category.
+             * @description What the notification is about; preferences are set per category. `security` is
+             *     Herald's own (its security alerts): refused with `reserved_category`.
              * @example billing
              */
             category: string;
@@ -2877,7 +3926,12 @@ export type components = {
             template?: string | null;
             /**
              * @description Values for the template's `{{variables}}` (dots walk nested objects), and stored
-             *     with the notification. Free-form: any JSON object.
+             *     with the notification. Free-form: any JSON object. It is also the push
+             *     notification's FCM `data` payload, every value as a string (numbers, booleans and
+             *     objects as their JSON text): when push may be sent, keys FCM or Herald reserve
+             *     (`from`, `notification`, `message_type`, `collapse_key`, `delivery_id`,
+             *     `notification_id`, `google*`, `gcm*`) are refused (`reserved_key`) and the keys and
+             *     values together may hold at most 4,096 bytes (`push_data_too_large`).
              */
             data?: {
                 [key: string]: unknown;
@@ -2894,6 +3948,7 @@ export type components = {
              *     `scheduled` until then. Quiet hours still apply at that time.
              */
             send_at?: string | null;
+            push?: components["schemas"]["PushOptions"];
         };
         /**
          * @description A notification to every active user of a target. With `send_at`, the fan-out starts then.
@@ -2908,12 +3963,21 @@ export type components = {
          */
         AnnouncementRequest: {
             /**
-             * @description Every active account, only role `user`, or only admins.
+             * @description Every active account, only role `user`, only admins, or the accounts of `user_ids`.
              * @enum {string}
              */
-            target: "all" | "users" | "admins";
+            target: "all" | "users" | "admins" | "list";
+            /** @description With target `list` only: the recipients (duplicates are ignored). */
+            user_ids?: string[];
             /**
-             * @description What the notification is about; preferences are set per category. Default `announcement`.
+             * @description Only recipients with one of these locales, or of one of these languages ("de" takes
+             *     de-AT and de-CH).
+             */
+            locales?: string[];
+            /** @description Only recipients subscribed to at least one of these topics (see `listTopics`). */
+            topics?: string[];
+            /**
+             * @description What the notification is about; preferences are set per category. Default `announcement`; `security` is reserved (`reserved_category`).
              * @example billing
              */
             category?: string | null;
@@ -2935,7 +3999,12 @@ export type components = {
             template?: string | null;
             /**
              * @description Values for the template's `{{variables}}` (dots walk nested objects), and stored
-             *     with the notification. Free-form: any JSON object.
+             *     with the notification. Free-form: any JSON object. It is also the push
+             *     notification's FCM `data` payload, every value as a string (numbers, booleans and
+             *     objects as their JSON text): when push may be sent, keys FCM or Herald reserve
+             *     (`from`, `notification`, `message_type`, `collapse_key`, `delivery_id`,
+             *     `notification_id`, `google*`, `gcm*`) are refused (`reserved_key`) and the keys and
+             *     values together may hold at most 4,096 bytes (`push_data_too_large`).
              */
             data?: {
                 [key: string]: unknown;
@@ -2952,6 +4021,116 @@ export type components = {
              *     `scheduled` until then. Quiet hours still apply at that time.
              */
             send_at?: string | null;
+            push?: components["schemas"]["PushOptions"];
+        };
+        /**
+         * @description The content to change; at least one member.
+         * @example {
+         *       "body": "Herald is down for 10 minutes at 03:00 UTC (not 02:00)."
+         *     }
+         */
+        AnnouncementUpdateRequest: {
+            title?: string | null;
+            body?: string;
+            action_url?: string | null;
+            data?: {
+                [key: string]: unknown;
+            } | null;
+        };
+        Topic: {
+            key: string;
+            /** @constant */
+            object: "topic";
+            name: string;
+            description: string | null;
+            /** Format: date-time */
+            created_at: string;
+            /**
+             * Format: date-time
+             * @description In my subscriptions only.
+             */
+            subscribed_at?: string;
+        };
+        TopicList: {
+            /** @constant */
+            object: "list";
+            data: components["schemas"]["Topic"][];
+            /** @constant */
+            has_more: false;
+        };
+        /**
+         * @example {
+         *       "key": "releases",
+         *       "name": "Product releases",
+         *       "description": "A note when a new version ships."
+         *     }
+         */
+        TopicCreateRequest: {
+            key: string;
+            name: string;
+            description?: string | null;
+        };
+        /**
+         * @description How the push notification is shown (FCM HTTP v1). Every option is optional.
+         * @example {
+         *       "priority": "high",
+         *       "ttl": 3600,
+         *       "collapse_key": "order-2027-001",
+         *       "android": {
+         *         "notification": {
+         *           "channel_id": "orders"
+         *         }
+         *       }
+         *     }
+         */
+        PushOptions: {
+            /**
+             * @description Data-only: no `notification` block (the app handles `data` itself); APNs gets
+             *     `apns-push-type: background`, priority 5 and `content-available: 1`.
+             */
+            silent?: boolean;
+            /**
+             * @description Delivery priority; default `high` for high and critical notifications, else `normal`.
+             * @enum {string}
+             */
+            priority?: "high" | "normal";
+            /** @description Seconds the message is kept for an offline device (Android `ttl`, APNs `apns-expiration`). */
+            ttl?: number;
+            /** @description Newer messages with the same key replace older ones (`apns-collapse-id` on iOS). */
+            collapse_key?: string;
+            /**
+             * @description Default true: the badge (`aps.badge`, Android `notification_count`) is the user's
+             *     unread in-app count when the message is sent.
+             */
+            badge?: boolean;
+            /** @description FCM AndroidConfig members merged over Herald's (yours win). */
+            android?: {
+                collapse_key?: string;
+                /** @enum {string} */
+                priority?: "HIGH" | "NORMAL";
+                ttl?: string;
+                restricted_package_name?: string;
+                notification?: {
+                    [key: string]: unknown;
+                };
+                fcm_options?: {
+                    [key: string]: unknown;
+                };
+                direct_boot_ok?: boolean;
+            };
+            /** @description FCM ApnsConfig members merged over Herald's (yours win). */
+            apns?: {
+                /** @description `apns-*` headers. */
+                headers?: {
+                    [key: string]: string;
+                };
+                payload?: {
+                    [key: string]: unknown;
+                };
+                fcm_options?: {
+                    [key: string]: unknown;
+                };
+            };
         };
         /** @description A delivery as created by a send. */
         DeliverySummary: {
@@ -3042,6 +4221,10 @@ export type components = {
             id: string;
             /** @constant */
             object: "notification";
+            /** @description In the archive (out of the feed; `?archived=true` lists them). */
+            archived: boolean;
+            /** Format: date-time */
+            archived_at: string | null;
             category: string;
             /** @enum {string} */
             priority: "low" | "normal" | "high" | "critical";
@@ -3142,8 +4325,13 @@ export type components = {
                 read: boolean;
                 /** Format: date-time */
                 read_at: string | null;
-                /** @description Deleted from the feed (remove it from the list). */
+                /**
+                 * @description Deleted from the feed (remove it from the list): by the user, by clearing the
+                 *     feed, or by the withdrawal of its announcement.
+                 */
                 deleted: boolean;
+                /** @description Moved to the archive (out of the feed) or back. */
+                archived: boolean;
             };
         };
         StreamUnreadCount: {
@@ -3184,6 +4372,14 @@ export type components = {
             object: "notification_read_all";
             /** @description How many were marked read. */
             updated: number;
+            /** @constant */
+            unread_count: 0;
+        };
+        ClearResult: {
+            /** @constant */
+            object: "notification_clear";
+            /** @description How many notifications left the feed. */
+            cleared: number;
             /** @constant */
             unread_count: 0;
         };
@@ -3232,10 +4428,16 @@ export type components = {
             target: "list" | "all" | "users" | "admins";
             /**
              * @description `scheduled` until send_at, then `pending`, `running`, `completed` (or `failed`, see
-             *     `error`).
+             *     `error`); `withdrawn` once withdrawn.
              * @enum {string}
              */
-            status: "scheduled" | "pending" | "running" | "completed" | "failed";
+            status: "scheduled" | "pending" | "running" | "completed" | "failed" | "withdrawn";
+            /** @description Announcements: the locales or languages targeted (lower case), or null. */
+            locales: string[] | null;
+            /** @description Announcements: the topics targeted, or null. */
+            topics: string[] | null;
+            /** Format: date-time */
+            withdrawn_at: string | null;
             /** @description Active users targeted (counted again when the fan-out starts). */
             recipients: number;
             /** @description Notifications created so far. */
@@ -3651,6 +4853,17 @@ export type components = {
             items_found: number;
             /** @description Of which no earlier run over the period had reported. */
             items_new: number;
+            /**
+             * @description Dispute outcomes of the period (empty until the run has finished): disputes
+             *     opened in it, and disputes closed in it as won or lost, with the amount lost.
+             */
+            disputes: {
+                opened?: number;
+                won?: number;
+                lost?: number;
+                /** @description Minor units (all currencies added). */
+                lost_amount?: number;
+            };
         };
         ReconciliationItem: {
             /** @constant */
@@ -3716,6 +4929,56 @@ export type components = {
             subject_id: string;
             /** @enum {string} */
             status: "queued" | "running" | "done" | "failed";
+        };
+        /**
+         * @description A dispute (chargeback) of a payment, as Stripe reports it through
+         *     `charge.dispute.created`, `.updated` and `.closed`. Its status moves forward only:
+         *     `needs_response` < `under_review` < `won` | `lost` (`warning_*` for inquiries).
+         */
+        Dispute: {
+            /** @constant */
+            object: "dispute";
+            /** Format: uuid */
+            id: string;
+            /**
+             * Format: uuid
+             * @description The disputed payment (its status is `disputed`).
+             */
+            payment_id: string;
+            /** @example stripe */
+            provider: string;
+            /** @example du_1NZ */
+            provider_dispute_id: string;
+            /** @description Disputed amount in minor units of `currency`. */
+            amount: number;
+            currency: string;
+            /** @description The card network's reason (`fraudulent`, `product_not_received`, ...). */
+            reason: string;
+            /** @enum {string} */
+            status: "warning_needs_response" | "warning_under_review" | "warning_closed" | "needs_response" | "under_review" | "won" | "lost";
+            /**
+             * Format: date-time
+             * @description Evidence must reach Stripe before this time.
+             */
+            evidence_due_by: string | null;
+            has_evidence: boolean;
+            /** @description The evidence text an admin submitted. */
+            evidence_text: string | null;
+            /** Format: date-time */
+            evidence_submitted_at: string | null;
+            /** Format: date-time */
+            closed_at: string | null;
+            /** Format: date-time */
+            created_at: string;
+            /** Format: date-time */
+            updated_at: string;
+        };
+        DisputeEvidence: {
+            /**
+             * @description What the merchant has to say (delivery proof, correspondence, policy), sent to
+             *     Stripe as the dispute's `uncategorized_text` evidence and submitted for review.
+             */
+            text: string;
         };
     };
     responses: {
@@ -5141,6 +6404,49 @@ export interface operations {
             503: components["responses"]["ServiceUnavailable"];
         };
     };
+    resendVerificationEmail: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description Your id for this request (1-64 characters of `A-Z a-z 0-9 . _ : -`), echoed in the
+                 *     response and logged. Invalid values are replaced by a generated UUID.
+                 * @example mobile-7f3c2a
+                 */
+                "X-Request-Id"?: components["parameters"]["RequestId"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The e-mail is queued. */
+            202: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-Content-Type-Options": components["headers"]["X-Content-Type-Options"];
+                    "Cache-Control": components["headers"]["Cache-Control-No-Store"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        object: "email_verification";
+                        /** @constant */
+                        status: "sent";
+                    };
+                };
+            };
+            400: components["responses"]["BadRequestBody"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
     getMe: {
         parameters: {
             query?: never;
@@ -6237,7 +7543,7 @@ export interface operations {
                  * @description Only payments in this status.
                  * @example succeeded
                  */
-                status?: "requires_payment_method" | "requires_confirmation" | "requires_action" | "processing" | "succeeded" | "canceled";
+                status?: "requires_payment_method" | "requires_confirmation" | "requires_action" | "processing" | "succeeded" | "canceled" | "failed" | "disputed";
                 /**
                  * @description Only payments of this type.
                  * @example tournament_fee
@@ -6362,6 +7668,41 @@ export interface operations {
             422: components["responses"]["UnprocessableEntity"];
             429: components["responses"]["TooManyRequests"];
             503: components["responses"]["PaymentsUnavailable"];
+        };
+    };
+    getPaymentConfig: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description Your id for this request (1-64 characters of `A-Z a-z 0-9 . _ : -`), echoed in the
+                 *     response and logged. Invalid values are replaced by a generated UUID.
+                 * @example mobile-7f3c2a
+                 */
+                "X-Request-Id"?: components["parameters"]["RequestId"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The providers. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-Content-Type-Options": components["headers"]["X-Content-Type-Options"];
+                    "Cache-Control": components["headers"]["Cache-Control-No-Store"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PaymentConfig"];
+                };
+            };
+            400: components["responses"]["BadRequestBody"];
+            401: components["responses"]["Unauthorized"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["TooManyRequests"];
         };
     };
     getPayment: {
@@ -6516,6 +7857,50 @@ export interface operations {
             503: components["responses"]["PaymentsUnavailable"];
         };
     };
+    getPaymentReceipt: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description Your id for this request (1-64 characters of `A-Z a-z 0-9 . _ : -`), echoed in the
+                 *     response and logged. Invalid values are replaced by a generated UUID.
+                 * @example mobile-7f3c2a
+                 */
+                "X-Request-Id"?: components["parameters"]["RequestId"];
+            };
+            path: {
+                /**
+                 * @description The payment's id (anything that is not a UUID is a 404).
+                 * @example 6f0c2a9e-3b1d-4c7e-9a2f-1e5d8b7c6a40
+                 */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The receipt. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-Content-Type-Options": components["headers"]["X-Content-Type-Options"];
+                    "Cache-Control": components["headers"]["Cache-Control-No-Store"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Receipt"];
+                    "text/html": string;
+                };
+            };
+            400: components["responses"]["BadRequestBody"];
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["PaymentsUnavailable"];
+        };
+    };
     listRefunds: {
         parameters: {
             query?: {
@@ -6632,6 +8017,228 @@ export interface operations {
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["UnprocessableEntity"];
+            429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["PaymentsUnavailable"];
+        };
+    };
+    createRefundRequest: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description Your id for this request (1-64 characters of `A-Z a-z 0-9 . _ : -`), echoed in the
+                 *     response and logged. Invalid values are replaced by a generated UUID.
+                 * @example mobile-7f3c2a
+                 */
+                "X-Request-Id"?: components["parameters"]["RequestId"];
+                /**
+                 * @description Makes a creating `POST` safe to retry. The same key with the same body replays the
+                 *     first response; with a different body it is a 400 `idempotency_error`; while the first
+                 *     request is still running it is a 409. Kept at least 24 hours. A UUID v4 is a good key.
+                 * @example 5b0c7a0e-6a0e-4a5e-9d2b-3f1f6b1f2c11
+                 */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
+            path: {
+                /**
+                 * @description The payment's id (anything that is not a UUID is a 404).
+                 * @example 6f0c2a9e-3b1d-4c7e-9a2f-1e5d8b7c6a40
+                 */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "amount": 1500,
+                 *       "reason": "The coach did not come."
+                 *     }
+                 */
+                "application/json": components["schemas"]["RefundRequestCreate"];
+            };
+        };
+        responses: {
+            /** @description The request, pending. */
+            201: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-Content-Type-Options": components["headers"]["X-Content-Type-Options"];
+                    "Cache-Control": components["headers"]["Cache-Control-No-Store"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RefundRequest"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["UnprocessableEntity"];
+            429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["PaymentsUnavailable"];
+        };
+    };
+    listRefundRequests: {
+        parameters: {
+            query?: {
+                /**
+                 * @description How many items to return (1-100).
+                 * @example 20
+                 */
+                limit?: components["parameters"]["Limit"];
+                /**
+                 * @description The `id` of the last item of the previous page: the page starts right after it (lists
+                 *     are newest first).
+                 * @example 0d6f1c7e-2b9a-4f7e-8c61-1a2b3c4d5e6f
+                 */
+                starting_after?: components["parameters"]["StartingAfter"];
+                /** @description Only requests in this status. */
+                status?: "pending" | "approving" | "approved" | "rejected";
+            };
+            header?: {
+                /**
+                 * @description Your id for this request (1-64 characters of `A-Z a-z 0-9 . _ : -`), echoed in the
+                 *     response and logged. Invalid values are replaced by a generated UUID.
+                 * @example mobile-7f3c2a
+                 */
+                "X-Request-Id"?: components["parameters"]["RequestId"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of refund requests. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-Content-Type-Options": components["headers"]["X-Content-Type-Options"];
+                    "Cache-Control": components["headers"]["Cache-Control-No-Store"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["List"] & {
+                        data?: unknown;
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["PaymentsUnavailable"];
+        };
+    };
+    approveRefundRequest: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description Your id for this request (1-64 characters of `A-Z a-z 0-9 . _ : -`), echoed in the
+                 *     response and logged. Invalid values are replaced by a generated UUID.
+                 * @example mobile-7f3c2a
+                 */
+                "X-Request-Id"?: components["parameters"]["RequestId"];
+            };
+            path: {
+                /**
+                 * @description The refund request's id (anything that is not a UUID is a 404).
+                 * @example 6f0c2a9e-3b1d-4c7e-9a2f-1e5d8b7c6a40
+                 */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                /**
+                 * @example {
+                 *       "amount": 1000
+                 *     }
+                 */
+                "application/json": components["schemas"]["RefundRequestApprove"];
+            };
+        };
+        responses: {
+            /** @description The request, approved, with its refund. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-Content-Type-Options": components["headers"]["X-Content-Type-Options"];
+                    "Cache-Control": components["headers"]["Cache-Control-No-Store"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RefundRequest"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["UnprocessableEntity"];
+            429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["PaymentsUnavailable"];
+        };
+    };
+    rejectRefundRequest: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description Your id for this request (1-64 characters of `A-Z a-z 0-9 . _ : -`), echoed in the
+                 *     response and logged. Invalid values are replaced by a generated UUID.
+                 * @example mobile-7f3c2a
+                 */
+                "X-Request-Id"?: components["parameters"]["RequestId"];
+            };
+            path: {
+                /**
+                 * @description The refund request's id (anything that is not a UUID is a 404).
+                 * @example 6f0c2a9e-3b1d-4c7e-9a2f-1e5d8b7c6a40
+                 */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "reason": "The session took place."
+                 *     }
+                 */
+                "application/json": components["schemas"]["RefundRequestReject"];
+            };
+        };
+        responses: {
+            /** @description The request, rejected. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-Content-Type-Options": components["headers"]["X-Content-Type-Options"];
+                    "Cache-Control": components["headers"]["Cache-Control-No-Store"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RefundRequest"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
             429: components["responses"]["TooManyRequests"];
             503: components["responses"]["PaymentsUnavailable"];
         };
@@ -6823,6 +8430,570 @@ export interface operations {
             503: components["responses"]["PaymentsUnavailable"];
         };
     };
+    listPlans: {
+        parameters: {
+            query?: {
+                /**
+                 * @description How many items to return (1-100).
+                 * @example 20
+                 */
+                limit?: components["parameters"]["Limit"];
+                /**
+                 * @description The `id` of the last item of the previous page: the page starts right after it (lists
+                 *     are newest first).
+                 * @example 0d6f1c7e-2b9a-4f7e-8c61-1a2b3c4d5e6f
+                 */
+                starting_after?: components["parameters"]["StartingAfter"];
+            };
+            header?: {
+                /**
+                 * @description Your id for this request (1-64 characters of `A-Z a-z 0-9 . _ : -`), echoed in the
+                 *     response and logged. Invalid values are replaced by a generated UUID.
+                 * @example mobile-7f3c2a
+                 */
+                "X-Request-Id"?: components["parameters"]["RequestId"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of plans. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-Content-Type-Options": components["headers"]["X-Content-Type-Options"];
+                    "Cache-Control": components["headers"]["Cache-Control-No-Store"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["List"] & {
+                        data?: unknown;
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    listAllPlans: {
+        parameters: {
+            query?: {
+                /**
+                 * @description How many items to return (1-100).
+                 * @example 20
+                 */
+                limit?: components["parameters"]["Limit"];
+                /**
+                 * @description The `id` of the last item of the previous page: the page starts right after it (lists
+                 *     are newest first).
+                 * @example 0d6f1c7e-2b9a-4f7e-8c61-1a2b3c4d5e6f
+                 */
+                starting_after?: components["parameters"]["StartingAfter"];
+            };
+            header?: {
+                /**
+                 * @description Your id for this request (1-64 characters of `A-Z a-z 0-9 . _ : -`), echoed in the
+                 *     response and logged. Invalid values are replaced by a generated UUID.
+                 * @example mobile-7f3c2a
+                 */
+                "X-Request-Id"?: components["parameters"]["RequestId"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of plans. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-Content-Type-Options": components["headers"]["X-Content-Type-Options"];
+                    "Cache-Control": components["headers"]["Cache-Control-No-Store"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["List"] & {
+                        data?: unknown;
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    createPlan: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description Your id for this request (1-64 characters of `A-Z a-z 0-9 . _ : -`), echoed in the
+                 *     response and logged. Invalid values are replaced by a generated UUID.
+                 * @example mobile-7f3c2a
+                 */
+                "X-Request-Id"?: components["parameters"]["RequestId"];
+                /**
+                 * @description Makes a creating `POST` safe to retry. The same key with the same body replays the
+                 *     first response; with a different body it is a 400 `idempotency_error`; while the first
+                 *     request is still running it is a 409. Kept at least 24 hours. A UUID v4 is a good key.
+                 * @example 5b0c7a0e-6a0e-4a5e-9d2b-3f1f6b1f2c11
+                 */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "name": "Club monthly",
+                 *       "amount": 1500,
+                 *       "currency": "USD",
+                 *       "interval": "month",
+                 *       "trial_days": 14
+                 *     }
+                 */
+                "application/json": components["schemas"]["PlanCreateRequest"];
+            };
+        };
+        responses: {
+            /** @description The plan. */
+            201: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-Content-Type-Options": components["headers"]["X-Content-Type-Options"];
+                    "Cache-Control": components["headers"]["Cache-Control-No-Store"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Plan"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["UnprocessableEntity"];
+            429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["PaymentsUnavailable"];
+        };
+    };
+    updatePlan: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description Your id for this request (1-64 characters of `A-Z a-z 0-9 . _ : -`), echoed in the
+                 *     response and logged. Invalid values are replaced by a generated UUID.
+                 * @example mobile-7f3c2a
+                 */
+                "X-Request-Id"?: components["parameters"]["RequestId"];
+            };
+            path: {
+                /**
+                 * @description The plan's id (anything that is not a UUID is a 404).
+                 * @example 3c1f7a2e-9b4d-4e8a-b6c2-0d5e7f9a1b23
+                 */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "active": false
+                 *     }
+                 */
+                "application/json": components["schemas"]["PlanUpdateRequest"];
+            };
+        };
+        responses: {
+            /** @description The plan. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-Content-Type-Options": components["headers"]["X-Content-Type-Options"];
+                    "Cache-Control": components["headers"]["Cache-Control-No-Store"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Plan"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["UnprocessableEntity"];
+            429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["PaymentsUnavailable"];
+        };
+    };
+    listSubscriptions: {
+        parameters: {
+            query?: {
+                /**
+                 * @description How many items to return (1-100).
+                 * @example 20
+                 */
+                limit?: components["parameters"]["Limit"];
+                /**
+                 * @description The `id` of the last item of the previous page: the page starts right after it (lists
+                 *     are newest first).
+                 * @example 0d6f1c7e-2b9a-4f7e-8c61-1a2b3c4d5e6f
+                 */
+                starting_after?: components["parameters"]["StartingAfter"];
+            };
+            header?: {
+                /**
+                 * @description Your id for this request (1-64 characters of `A-Z a-z 0-9 . _ : -`), echoed in the
+                 *     response and logged. Invalid values are replaced by a generated UUID.
+                 * @example mobile-7f3c2a
+                 */
+                "X-Request-Id"?: components["parameters"]["RequestId"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of subscriptions. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-Content-Type-Options": components["headers"]["X-Content-Type-Options"];
+                    "Cache-Control": components["headers"]["Cache-Control-No-Store"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["List"] & {
+                        data?: unknown;
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    createSubscription: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description Your id for this request (1-64 characters of `A-Z a-z 0-9 . _ : -`), echoed in the
+                 *     response and logged. Invalid values are replaced by a generated UUID.
+                 * @example mobile-7f3c2a
+                 */
+                "X-Request-Id"?: components["parameters"]["RequestId"];
+                /**
+                 * @description Makes a creating `POST` safe to retry. The same key with the same body replays the
+                 *     first response; with a different body it is a 400 `idempotency_error`; while the first
+                 *     request is still running it is a 409. Kept at least 24 hours. A UUID v4 is a good key.
+                 * @example 5b0c7a0e-6a0e-4a5e-9d2b-3f1f6b1f2c11
+                 */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "plan_id": "3c1f7a2e-9b4d-4e8a-b6c2-0d5e7f9a1b23"
+                 *     }
+                 */
+                "application/json": components["schemas"]["SubscriptionCreateRequest"];
+            };
+        };
+        responses: {
+            /** @description The subscription. */
+            201: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-Content-Type-Options": components["headers"]["X-Content-Type-Options"];
+                    "Cache-Control": components["headers"]["Cache-Control-No-Store"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Subscription"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["UnprocessableEntity"];
+            429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["PaymentsUnavailable"];
+        };
+    };
+    getSubscription: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description Your id for this request (1-64 characters of `A-Z a-z 0-9 . _ : -`), echoed in the
+                 *     response and logged. Invalid values are replaced by a generated UUID.
+                 * @example mobile-7f3c2a
+                 */
+                "X-Request-Id"?: components["parameters"]["RequestId"];
+            };
+            path: {
+                /**
+                 * @description The subscription's id (anything that is not a UUID is a 404).
+                 * @example 7a9c2e4f-1b3d-4f6a-8c0e-2d4f6a8c0e13
+                 */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The subscription. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-Content-Type-Options": components["headers"]["X-Content-Type-Options"];
+                    "Cache-Control": components["headers"]["Cache-Control-No-Store"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Subscription"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    cancelSubscription: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description Your id for this request (1-64 characters of `A-Z a-z 0-9 . _ : -`), echoed in the
+                 *     response and logged. Invalid values are replaced by a generated UUID.
+                 * @example mobile-7f3c2a
+                 */
+                "X-Request-Id"?: components["parameters"]["RequestId"];
+            };
+            path: {
+                /**
+                 * @description The subscription's id (anything that is not a UUID is a 404).
+                 * @example 7a9c2e4f-1b3d-4f6a-8c0e-2d4f6a8c0e13
+                 */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                /**
+                 * @example {
+                 *       "at_period_end": true
+                 *     }
+                 */
+                "application/json": components["schemas"]["SubscriptionCancelRequest"];
+            };
+        };
+        responses: {
+            /** @description The subscription as Stripe answered. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-Content-Type-Options": components["headers"]["X-Content-Type-Options"];
+                    "Cache-Control": components["headers"]["Cache-Control-No-Store"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Subscription"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["UnprocessableEntity"];
+            429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["PaymentsUnavailable"];
+        };
+    };
+    resumeSubscription: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description Your id for this request (1-64 characters of `A-Z a-z 0-9 . _ : -`), echoed in the
+                 *     response and logged. Invalid values are replaced by a generated UUID.
+                 * @example mobile-7f3c2a
+                 */
+                "X-Request-Id"?: components["parameters"]["RequestId"];
+            };
+            path: {
+                /**
+                 * @description The subscription's id (anything that is not a UUID is a 404).
+                 * @example 7a9c2e4f-1b3d-4f6a-8c0e-2d4f6a8c0e13
+                 */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                /** @example {} */
+                "application/json": components["schemas"]["SubscriptionResumeRequest"];
+            };
+        };
+        responses: {
+            /** @description The subscription as Stripe answered. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-Content-Type-Options": components["headers"]["X-Content-Type-Options"];
+                    "Cache-Control": components["headers"]["Cache-Control-No-Store"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Subscription"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["UnprocessableEntity"];
+            429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["PaymentsUnavailable"];
+        };
+    };
+    changeSubscriptionPlan: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description Your id for this request (1-64 characters of `A-Z a-z 0-9 . _ : -`), echoed in the
+                 *     response and logged. Invalid values are replaced by a generated UUID.
+                 * @example mobile-7f3c2a
+                 */
+                "X-Request-Id"?: components["parameters"]["RequestId"];
+            };
+            path: {
+                /**
+                 * @description The subscription's id (anything that is not a UUID is a 404).
+                 * @example 7a9c2e4f-1b3d-4f6a-8c0e-2d4f6a8c0e13
+                 */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "plan_id": "3c1f7a2e-9b4d-4e8a-b6c2-0d5e7f9a1b23"
+                 *     }
+                 */
+                "application/json": components["schemas"]["SubscriptionPlanRequest"];
+            };
+        };
+        responses: {
+            /** @description The subscription as Stripe answered. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-Content-Type-Options": components["headers"]["X-Content-Type-Options"];
+                    "Cache-Control": components["headers"]["Cache-Control-No-Store"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Subscription"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["UnprocessableEntity"];
+            429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["PaymentsUnavailable"];
+        };
+    };
+    syncSubscription: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description Your id for this request (1-64 characters of `A-Z a-z 0-9 . _ : -`), echoed in the
+                 *     response and logged. Invalid values are replaced by a generated UUID.
+                 * @example mobile-7f3c2a
+                 */
+                "X-Request-Id"?: components["parameters"]["RequestId"];
+            };
+            path: {
+                /**
+                 * @description The subscription's id (anything that is not a UUID is a 404).
+                 * @example 7a9c2e4f-1b3d-4f6a-8c0e-2d4f6a8c0e13
+                 */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The subscription as Stripe has it. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-Content-Type-Options": components["headers"]["X-Content-Type-Options"];
+                    "Cache-Control": components["headers"]["Cache-Control-No-Store"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Subscription"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["PaymentsUnavailable"];
+        };
+    };
     receiveStripeWebhook: {
         parameters: {
             query?: never;
@@ -6883,6 +9054,82 @@ export interface operations {
             503: components["responses"]["PaymentsUnavailable"];
         };
     };
+    receiveMpesaCallback: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description Your id for this request (1-64 characters of `A-Z a-z 0-9 . _ : -`), echoed in the
+                 *     response and logged. Invalid values are replaced by a generated UUID.
+                 * @example mobile-7f3c2a
+                 */
+                "X-Request-Id"?: components["parameters"]["RequestId"];
+            };
+            path: {
+                /**
+                 * @description HERALD_MPESA_CALLBACK_SECRET. M-Pesa does not sign its callbacks: this secret path
+                 *     (and HERALD_MPESA_CALLBACK_ALLOW_IPS) lets them in; any other value is a 404.
+                 * @example 6c1f0e0b2c6a4b7e9f3d8a1c5e7b9d2f
+                 */
+                secret: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "Body": {
+                 *         "stkCallback": {
+                 *           "MerchantRequestID": "29115-34620561-1",
+                 *           "CheckoutRequestID": "ws_CO_191220191020363925",
+                 *           "ResultCode": 0,
+                 *           "ResultDesc": "The service request is processed successfully.",
+                 *           "CallbackMetadata": {
+                 *             "Item": [
+                 *               {
+                 *                 "Name": "Amount",
+                 *                 "Value": 150
+                 *               },
+                 *               {
+                 *                 "Name": "MpesaReceiptNumber",
+                 *                 "Value": "NLJ7RT61SV"
+                 *               },
+                 *               {
+                 *                 "Name": "PhoneNumber",
+                 *                 "Value": 254708374149
+                 *               }
+                 *             ]
+                 *           }
+                 *         }
+                 *       }
+                 *     }
+                 */
+                "application/json": components["schemas"]["MpesaCallback"];
+            };
+        };
+        responses: {
+            /** @description Received (applied, unchanged, a duplicate, or not confirmed by M-Pesa). */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-Content-Type-Options": components["headers"]["X-Content-Type-Options"];
+                    "Cache-Control": components["headers"]["Cache-Control-No-Store"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MpesaCallbackReceipt"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["PaymentsUnavailable"];
+        };
+    };
     listNotifications: {
         parameters: {
             query?: {
@@ -6901,6 +9148,20 @@ export interface operations {
                  * @example high
                  */
                 priority?: "low" | "normal" | "high" | "critical";
+                /**
+                 * @description Full-text search of title and body in the language of my locale (English,
+                 *     German, French, Spanish, Portuguese, Italian, Dutch, Nordic languages, Russian,
+                 *     Hungarian, Romanian, Turkish; `simple` otherwise), in web-search syntax: words,
+                 *     `"a phrase"`, `-excluded`, `or`. Combines with every other filter.
+                 * @example invoice
+                 */
+                q?: string;
+                /** @description Only notifications created at or after this time (RFC 3339). */
+                since?: string;
+                /** @description Only notifications created before this time (RFC 3339, after `since`). */
+                until?: string;
+                /** @description true: only archived notifications; default false: the others. */
+                archived?: boolean;
                 /**
                  * @description How many items to return (1-100).
                  * @example 20
@@ -7151,6 +9412,43 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ReadAllResult"];
+                };
+            };
+            400: components["responses"]["BadRequestBody"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    clearNotifications: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description Your id for this request (1-64 characters of `A-Z a-z 0-9 . _ : -`), echoed in the
+                 *     response and logged. Invalid values are replaced by a generated UUID.
+                 * @example mobile-7f3c2a
+                 */
+                "X-Request-Id"?: components["parameters"]["RequestId"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description How many were removed. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-Content-Type-Options": components["headers"]["X-Content-Type-Options"];
+                    "Cache-Control": components["headers"]["Cache-Control-No-Store"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ClearResult"];
                 };
             };
             400: components["responses"]["BadRequestBody"];
@@ -7430,6 +9728,94 @@ export interface operations {
             503: components["responses"]["ServiceUnavailable"];
         };
     };
+    archiveNotification: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description Your id for this request (1-64 characters of `A-Z a-z 0-9 . _ : -`), echoed in the
+                 *     response and logged. Invalid values are replaced by a generated UUID.
+                 * @example mobile-7f3c2a
+                 */
+                "X-Request-Id"?: components["parameters"]["RequestId"];
+            };
+            path: {
+                /**
+                 * @description The notification's id.
+                 * @example 0d6f1c7e-2b9a-4f7e-8c61-1a2b3c4d5e6f
+                 */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The notification. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-Content-Type-Options": components["headers"]["X-Content-Type-Options"];
+                    "Cache-Control": components["headers"]["Cache-Control-No-Store"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Notification"];
+                };
+            };
+            400: components["responses"]["BadRequestBody"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    unarchiveNotification: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description Your id for this request (1-64 characters of `A-Z a-z 0-9 . _ : -`), echoed in the
+                 *     response and logged. Invalid values are replaced by a generated UUID.
+                 * @example mobile-7f3c2a
+                 */
+                "X-Request-Id"?: components["parameters"]["RequestId"];
+            };
+            path: {
+                /**
+                 * @description The notification's id.
+                 * @example 0d6f1c7e-2b9a-4f7e-8c61-1a2b3c4d5e6f
+                 */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The notification. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-Content-Type-Options": components["headers"]["X-Content-Type-Options"];
+                    "Cache-Control": components["headers"]["Cache-Control-No-Store"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Notification"];
+                };
+            };
+            400: components["responses"]["BadRequestBody"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
     listAnnouncements: {
         parameters: {
             query?: {
@@ -7575,6 +9961,101 @@ export interface operations {
             503: components["responses"]["ServiceUnavailable"];
         };
     };
+    updateAnnouncement: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description Your id for this request (1-64 characters of `A-Z a-z 0-9 . _ : -`), echoed in the
+                 *     response and logged. Invalid values are replaced by a generated UUID.
+                 * @example mobile-7f3c2a
+                 */
+                "X-Request-Id"?: components["parameters"]["RequestId"];
+            };
+            path: {
+                /**
+                 * @description The announcement's id (anything that is not a UUID is a 404).
+                 * @example 0d6f1c7e-2b9a-4f7e-8c61-1a2b3c4d5e6f
+                 */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AnnouncementUpdateRequest"];
+            };
+        };
+        responses: {
+            /** @description The announcement. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-Content-Type-Options": components["headers"]["X-Content-Type-Options"];
+                    "Cache-Control": components["headers"]["Cache-Control-No-Store"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Broadcast"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["UnprocessableEntity"];
+            429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    withdrawAnnouncement: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description Your id for this request (1-64 characters of `A-Z a-z 0-9 . _ : -`), echoed in the
+                 *     response and logged. Invalid values are replaced by a generated UUID.
+                 * @example mobile-7f3c2a
+                 */
+                "X-Request-Id"?: components["parameters"]["RequestId"];
+            };
+            path: {
+                /**
+                 * @description The announcement's id (anything that is not a UUID is a 404).
+                 * @example 0d6f1c7e-2b9a-4f7e-8c61-1a2b3c4d5e6f
+                 */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The announcement, withdrawn. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-Content-Type-Options": components["headers"]["X-Content-Type-Options"];
+                    "Cache-Control": components["headers"]["Cache-Control-No-Store"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Broadcast"];
+                };
+            };
+            400: components["responses"]["BadRequestBody"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
     getPreferences: {
         parameters: {
             query?: never;
@@ -7647,6 +10128,206 @@ export interface operations {
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    listTopics: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description Your id for this request (1-64 characters of `A-Z a-z 0-9 . _ : -`), echoed in the
+                 *     response and logged. Invalid values are replaced by a generated UUID.
+                 * @example mobile-7f3c2a
+                 */
+                "X-Request-Id"?: components["parameters"]["RequestId"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The topics. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-Content-Type-Options": components["headers"]["X-Content-Type-Options"];
+                    "Cache-Control": components["headers"]["Cache-Control-No-Store"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TopicList"];
+                };
+            };
+            400: components["responses"]["BadRequestBody"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    createTopic: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description Your id for this request (1-64 characters of `A-Z a-z 0-9 . _ : -`), echoed in the
+                 *     response and logged. Invalid values are replaced by a generated UUID.
+                 * @example mobile-7f3c2a
+                 */
+                "X-Request-Id"?: components["parameters"]["RequestId"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["TopicCreateRequest"];
+            };
+        };
+        responses: {
+            /** @description The topic. */
+            201: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-Content-Type-Options": components["headers"]["X-Content-Type-Options"];
+                    "Cache-Control": components["headers"]["Cache-Control-No-Store"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Topic"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    listMyTopics: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description Your id for this request (1-64 characters of `A-Z a-z 0-9 . _ : -`), echoed in the
+                 *     response and logged. Invalid values are replaced by a generated UUID.
+                 * @example mobile-7f3c2a
+                 */
+                "X-Request-Id"?: components["parameters"]["RequestId"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description My subscriptions. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-Content-Type-Options": components["headers"]["X-Content-Type-Options"];
+                    "Cache-Control": components["headers"]["Cache-Control-No-Store"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TopicList"];
+                };
+            };
+            400: components["responses"]["BadRequestBody"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    subscribeTopic: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description Your id for this request (1-64 characters of `A-Z a-z 0-9 . _ : -`), echoed in the
+                 *     response and logged. Invalid values are replaced by a generated UUID.
+                 * @example mobile-7f3c2a
+                 */
+                "X-Request-Id"?: components["parameters"]["RequestId"];
+            };
+            path: {
+                /**
+                 * @description The topic's key.
+                 * @example releases
+                 */
+                key: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The topic, with subscribed_at. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-Content-Type-Options": components["headers"]["X-Content-Type-Options"];
+                    "Cache-Control": components["headers"]["Cache-Control-No-Store"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Topic"];
+                };
+            };
+            400: components["responses"]["BadRequestBody"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    unsubscribeTopic: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description Your id for this request (1-64 characters of `A-Z a-z 0-9 . _ : -`), echoed in the
+                 *     response and logged. Invalid values are replaced by a generated UUID.
+                 * @example mobile-7f3c2a
+                 */
+                "X-Request-Id"?: components["parameters"]["RequestId"];
+            };
+            path: {
+                /**
+                 * @description The topic's key.
+                 * @example releases
+                 */
+                key: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Unsubscribed. */
+            204: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            400: components["responses"]["BadRequestBody"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
             429: components["responses"]["TooManyRequests"];
@@ -8651,6 +11332,162 @@ export interface operations {
             404: components["responses"]["NotFound"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    getPaymentSummary: {
+        parameters: {
+            query?: {
+                /**
+                 * @description Start of the period (RFC 3339, included).
+                 * @example 2026-03-01T00:00:00Z
+                 */
+                from?: string;
+                /**
+                 * @description End of the period (RFC 3339, excluded).
+                 * @example 2026-04-01T00:00:00Z
+                 */
+                to?: string;
+            };
+            header?: {
+                /**
+                 * @description Your id for this request (1-64 characters of `A-Z a-z 0-9 . _ : -`), echoed in the
+                 *     response and logged. Invalid values are replaced by a generated UUID.
+                 * @example mobile-7f3c2a
+                 */
+                "X-Request-Id"?: components["parameters"]["RequestId"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The figures. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-Content-Type-Options": components["headers"]["X-Content-Type-Options"];
+                    "Cache-Control": components["headers"]["Cache-Control-No-Store"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PaymentSummary"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    listDisputes: {
+        parameters: {
+            query?: {
+                /**
+                 * @description How many items to return (1-100).
+                 * @example 20
+                 */
+                limit?: components["parameters"]["Limit"];
+                /**
+                 * @description The `id` of the last item of the previous page: the page starts right after it (lists
+                 *     are newest first).
+                 * @example 0d6f1c7e-2b9a-4f7e-8c61-1a2b3c4d5e6f
+                 */
+                starting_after?: components["parameters"]["StartingAfter"];
+                /** @description Only disputes in this status. */
+                status?: "warning_needs_response" | "warning_under_review" | "warning_closed" | "needs_response" | "under_review" | "won" | "lost";
+            };
+            header?: {
+                /**
+                 * @description Your id for this request (1-64 characters of `A-Z a-z 0-9 . _ : -`), echoed in the
+                 *     response and logged. Invalid values are replaced by a generated UUID.
+                 * @example mobile-7f3c2a
+                 */
+                "X-Request-Id"?: components["parameters"]["RequestId"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of disputes. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-Content-Type-Options": components["headers"]["X-Content-Type-Options"];
+                    "Cache-Control": components["headers"]["Cache-Control-No-Store"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["List"] & {
+                        data?: unknown;
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    submitDisputeEvidence: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description Your id for this request (1-64 characters of `A-Z a-z 0-9 . _ : -`), echoed in the
+                 *     response and logged. Invalid values are replaced by a generated UUID.
+                 * @example mobile-7f3c2a
+                 */
+                "X-Request-Id"?: components["parameters"]["RequestId"];
+            };
+            path: {
+                /**
+                 * @description The dispute's id (anything that is not a UUID is a 404).
+                 * @example 6f0c2a9e-3b1d-4c7e-9a2f-1e5d8b7c6a42
+                 */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "text": "Delivered on 3 May to the customer's address, signed for."
+                 *     }
+                 */
+                "application/json": components["schemas"]["DisputeEvidence"];
+            };
+        };
+        responses: {
+            /** @description The dispute, under review. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-Content-Type-Options": components["headers"]["X-Content-Type-Options"];
+                    "Cache-Control": components["headers"]["Cache-Control-No-Store"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Dispute"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["UnprocessableEntity"];
             429: components["responses"]["TooManyRequests"];
             503: components["responses"]["ServiceUnavailable"];
         };

@@ -15,7 +15,14 @@ static void test_payment_ranks(void **state) {
   assert_true(h_payment_status_rank("processing") > h_payment_status_rank("requires_action"));
   assert_true(h_payment_status_final("succeeded"));
   assert_true(h_payment_status_final("canceled"));
+  assert_true(h_payment_status_final("failed"));
   assert_false(h_payment_status_final("processing"));
+  assert_false(h_payment_status_confirmable("failed"));
+  assert_false(h_payment_status_cancelable("failed"));
+  /* failed is final: nothing moves it, not even an authoritative success */
+  assert_int_equal(h_payment_transition("processing", "failed", false), H_TRANSITION_APPLY);
+  assert_int_equal(h_payment_transition("failed", "succeeded", true), H_TRANSITION_IGNORE);
+  assert_int_equal(h_payment_transition("failed", "failed", false), H_TRANSITION_SAME);
   assert_true(h_payment_status_confirmable("requires_action"));
   assert_false(h_payment_status_confirmable("processing"));
   assert_true(h_payment_status_cancelable("requires_confirmation"));
