@@ -22,8 +22,8 @@
 #define DELIVERY_COLUMNS                                                                    \
   "id, 'delivery' AS object, notification_id, user_id, channel, status, reason, attempts,"  \
   " " H_SQL_TS("due_at") " AS due_at, " H_SQL_TS("sent_at") " AS sent_at, provider,"        \
-  " provider_message_id, last_error, " H_SQL_TS("created_at") " AS created_at, "            \
-  H_SQL_TS("updated_at") " AS updated_at"
+  " provider_message_id, provider_attempts, last_error, " H_SQL_TS("created_at")            \
+  " AS created_at, " H_SQL_TS("updated_at") " AS updated_at"
 
 static void copy(char *dst, size_t n, const PGresult *res, int row, int col) {
   snprintf(dst, n, "%s", PQgetisnull(res, row, col) ? "" : PQgetvalue(res, row, col));
