@@ -4,11 +4,15 @@
 # --concurrency values, with the worker's peak RSS (/usr/bin/time -v).
 #
 #   bench/workers_drain.sh [--jobs 50000] [--concurrency "1 2 4"] [--build build] [--out FILE]
-#                          [--only email|push] [--env VAR=VALUE]...
+#                          [--only email|push] [--env VAR=VALUE]... [--failover]
 #
 # --build (or HERALD_BENCH_BUILD) is the build directory, relative to the repository or absolute;
 # HERALD_BENCH_FAKES the directory of the fakes (default tests/fakes).
 # --env adds a variable to every worker run (e.g. --env HERALD_WORKER_BATCH=1 for the old loop).
+# --failover adds e-mail runs with ordered providers (HERALD_EMAIL_PROVIDERS=smtp,sendgrid, circuit
+# breakers on): SMTP healthy (every job through fake_smtp.py, the breaker checked and reported
+# in Redis on each call), then SMTP down (its port closed: a few calls refused until the breaker
+# opens, every job delivered through tests/fakes/fake_sendgrid.py).
 # The latency columns are enqueue -> sent (deliveries.sent_at - created_at) over the run's rows:
 # every job is queued before the worker starts, so they measure the drain order as much as the
 # per-job cost.
@@ -29,6 +33,7 @@ JOBS=50000
 CONCURRENCY="1 2 4"
 BUILD=${HERALD_BENCH_BUILD:-build}
 ONLY=""
+FAILOVER=0
 EXTRA_ENV=()
 OUT=$ROOT/bench/results/workers-drain-$(date -u +%Y%m%d-%H%M%S).md
 while [[ $# -gt 0 ]]; do
@@ -39,6 +44,7 @@ while [[ $# -gt 0 ]]; do
     --out) OUT=$2; shift 2 ;;
     --only) ONLY=$2; shift 2 ;;
     --env) EXTRA_ENV+=("$2"); shift 2 ;;
+    --failover) FAILOVER=1; shift ;;
     *) echo "usage: $0 [--jobs N] [--concurrency \"1 2 4\"] [--build DIR] [--out FILE] [--only email|push] [--env VAR=VALUE]" >&2
        exit 2 ;;
   esac
@@ -213,6 +219,28 @@ for c in $CONCURRENCY; do
   row "herald-email -> fake_smtp.py" "$c" "$(drain herald-email "$c" HERALD_EMAIL_PROVIDER=smtp \
     HERALD_SMTP_HOST=127.0.0.1 HERALD_SMTP_PORT="$fake_port")"
 done
+if [[ $FAILOVER == 1 ]]; then
+  smtp_port=$fake_port smtp_pid=$server_pid
+  start_fake fake_sendgrid.py --ids-only
+  sendgrid_pid=$server_pid
+  sendgrid=(HERALD_EMAIL_PROVIDERS=smtp,sendgrid HERALD_SENDGRID_API_KEY=SG.fake-key
+            HERALD_SENDGRID_BASE_URL="http://127.0.0.1:$fake_port" HERALD_SMTP_HOST=127.0.0.1)
+  closed_port=$((30000 + RANDOM % 10000))
+  for c in $CONCURRENCY; do
+    rcli DEL "herald:cb:{email}:smtp" "herald:cb:{email}:sendgrid" >/dev/null
+    seed email "$JOBS"
+    server_pid=$smtp_pid
+    row "herald-email -> fake_smtp.py (smtp,sendgrid; breakers on)" "$c" \
+      "$(drain herald-email "$c" "${sendgrid[@]}" HERALD_SMTP_PORT="$smtp_port")"
+    rcli DEL "herald:cb:{email}:smtp" "herald:cb:{email}:sendgrid" >/dev/null
+    seed email "$JOBS"
+    server_pid=$sendgrid_pid
+    row "herald-email -> fake_sendgrid.py (smtp,sendgrid; SMTP down)" "$c" \
+      "$(drain herald-email "$c" "${sendgrid[@]}" HERALD_SMTP_PORT="$closed_port")"
+    echo "  breaker of smtp after the run: $(rcli HGET 'herald:cb:{email}:smtp' state)," \
+      "opened $(rcli HGET 'herald:cb:{email}:smtp' opened) time(s)" | tee -a "$OUT"
+  done
+fi
 
 fi
 if [[ $ONLY != email ]]; then

@@ -58,6 +58,13 @@ void h_reply_no_content(struct h_req *rq) {
   rq->done = true;
 }
 
+void h_reply_text(struct h_req *rq, unsigned int status, const char *content_type,
+                  const char *text) {
+  ulfius_set_binary_body_response(rq->response, status, text, strlen(text));
+  u_map_put(rq->response->map_header, "Content-Type", content_type);
+  rq->done = true;
+}
+
 void h_reply_header(struct h_req *rq, const char *name, const char *value) {
   u_map_put(rq->response->map_header, name, value);
 }

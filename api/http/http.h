@@ -61,6 +61,10 @@ void h_reply_field_errors(struct h_req *rq, struct h_field_errors *fe);
 /* Sends 204 with no body. */
 void h_reply_no_content(struct h_req *rq);
 
+/* Replies status with text (copied) as content_type (a provider's XML answer). */
+void h_reply_text(struct h_req *rq, unsigned int status, const char *content_type,
+                  const char *text);
+
 /* Sets a response header (copied). */
 void h_reply_header(struct h_req *rq, const char *name, const char *value);
 

@@ -164,6 +164,11 @@ static const struct h_route routes[] = {
   {"POST", "/api/v1/admin/disputes/:id/evidence", h_dispute_evidence_post, H_AUTH_ADMIN},
 
   {"POST", "/api/v1/webhooks/sms/status", h_webhook_sms_status_post, H_AUTH_NONE},
+  {"POST", "/api/v1/webhooks/sms/inbound", h_webhook_sms_inbound_post, H_AUTH_NONE},
+  {"POST", "/api/v1/webhooks/sms/vonage/status", h_webhook_vonage_status_post, H_AUTH_NONE},
+  {"POST", "/api/v1/webhooks/sms/vonage/inbound", h_webhook_vonage_inbound_post, H_AUTH_NONE},
+  {"POST", "/api/v1/webhooks/email/sendgrid", h_webhook_sendgrid_post, H_AUTH_NONE},
+  {"POST", "/api/v1/webhooks/email/mailgun", h_webhook_mailgun_post, H_AUTH_NONE},
   {NULL, NULL, NULL, H_AUTH_NONE},
 };
 
@@ -235,6 +240,9 @@ static const struct {
   const char *method, *path;
 } raw_body_routes[] = {
   {"POST", "/api/v1/webhooks/sms/status"},
+  {"POST", "/api/v1/webhooks/sms/inbound"},
+  {"POST", "/api/v1/webhooks/sms/vonage/status"},
+  {"POST", "/api/v1/webhooks/sms/vonage/inbound"},
   {"POST", "/api/v1/unsubscribe"}, /* RFC 8058: a form body, not JSON */
 };
 

@@ -57,10 +57,7 @@ bool h_twilio_signature_ok(const char *token, const char *url, const struct h_ur
   return signature != NULL && h_consttime_eq(want, strlen(want), signature, strlen(signature));
 }
 
-/* The URL the provider signed: HERALD_SMS_STATUS_CALLBACK_URL, or the one we were
- * called at. New string the caller frees. */
-static char *signed_url(const struct h_req *rq) {
-  const char *configured = rq->app->cfg->sms_status_callback_url;
+char *h_webhook_url(const struct h_req *rq, const char *configured) {
   if (configured != NULL && configured[0] != '\0') {
     return h_strdup(configured);
   }
@@ -88,12 +85,11 @@ static bool valid_fields(struct h_req *rq, const char *sid, const char *status) 
   return false;
 }
 
-/* Parses and verifies the callback into form; false when a reply was sent. */
-static bool verified_form(struct h_req *rq, struct h_urlform *form) {
+bool h_urlform_body(struct h_req *rq, struct h_urlform *form) {
   const char *type = h_req_header(rq, "Content-Type");
   if (type == NULL || strncasecmp(type, "application/x-www-form-urlencoded", 33) != 0) {
     h_reply_error(rq, H_ERR_MEDIA_TYPE, NULL,
-                  "Status callbacks must be application/x-www-form-urlencoded.", NULL);
+                  "Provider callbacks must be application/x-www-form-urlencoded.", NULL);
     return false;
   }
   if (h_urlform_parse(rq->request->binary_body, rq->request->binary_body_length, 64, form) !=
@@ -101,17 +97,41 @@ static bool verified_form(struct h_req *rq, struct h_urlform *form) {
     h_reply_error(rq, H_ERR_INVALID, "malformed_form", "The form body cannot be decoded.", NULL);
     return false;
   }
-  char *url = signed_url(rq);
+  return true;
+}
+
+bool h_twilio_verified_form(struct h_req *rq, const char *configured_url,
+                            struct h_urlform *form) {
+  if (!h_urlform_body(rq, form)) {
+    return false;
+  }
+  char *url = h_webhook_url(rq, configured_url);
   bool ok = h_twilio_signature_ok(rq->app->cfg->sms_auth_token, url, form,
                                   h_req_header(rq, "X-Twilio-Signature"));
   if (!ok) {
     h_log(H_LOG_WARNING, "security", rq->request_id,
-          "sms status callback refused from %s: bad X-Twilio-Signature for %s", rq->ip, url);
+          "twilio webhook refused from %s: bad X-Twilio-Signature for %s", rq->ip, url);
     h_reply_error(rq, H_ERR_INVALID, "invalid_signature",
                   "X-Twilio-Signature does not match this URL and body.", "X-Twilio-Signature");
   }
   free(url);
   return ok;
+}
+
+void h_sms_receipt(struct h_req *rq, const char *provider, const char *id, const char *status,
+                   const char *error_code) {
+  struct h_actor actor = {NULL, "system", rq->ip, rq->request_id, NULL};
+  bool recorded = false;
+  h_result r = h_sms_status_record(rq->app, &actor, provider, id, status, error_code, &recorded);
+  if (r == H_OK || r == H_ERR_NOT_FOUND) {
+    h_log_info("%s sms status %s for %s: %s", provider, status, id,
+               r == H_ERR_NOT_FOUND ? "unknown message, ignored"
+               : recorded          ? "recorded"
+                                   : "not newer, ignored");
+    h_reply_no_content(rq);
+  } else {
+    h_reply_error(rq, r, NULL, "The receipt could not be recorded; try again later.", NULL);
+  }
 }
 
 void h_webhook_sms_status_post(struct h_req *rq) {
@@ -122,25 +142,13 @@ void h_webhook_sms_status_post(struct h_req *rq) {
     return;
   }
   struct h_urlform form = {0};
-  if (verified_form(rq, &form)) {
+  if (h_twilio_verified_form(rq, cfg->sms_status_callback_url, &form)) {
     const char *sid = h_urlform_get(&form, "MessageSid");
     const char *status = h_urlform_get(&form, "MessageStatus");
     const char *error_code = h_urlform_get(&form, "ErrorCode");
     if (valid_fields(rq, sid, status)) {
-      struct h_actor actor = {NULL, "system", rq->ip, rq->request_id, NULL};
-      bool recorded = false;
-      h_result r = h_sms_status_record(rq->app, &actor, sid, status,
-                                       error_code != NULL && error_code[0] ? error_code : NULL,
-                                       &recorded);
-      if (r == H_OK || r == H_ERR_NOT_FOUND) {
-        h_log_info("sms status %s for %s: %s", status, sid,
-                   r == H_ERR_NOT_FOUND ? "unknown message, ignored"
-                   : recorded          ? "recorded"
-                                       : "not newer, ignored");
-        h_reply_no_content(rq);
-      } else {
-        h_reply_error(rq, r, NULL, "The receipt could not be recorded; try again later.", NULL);
-      }
+      h_sms_receipt(rq, "twilio", sid, status,
+                    error_code != NULL && error_code[0] ? error_code : NULL);
     }
   }
   h_urlform_free(&form);

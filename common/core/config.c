@@ -246,8 +246,24 @@ static const struct h_config_option options[] = {
       " the admins get one e-mail a day (empty: none)"),
   OPT("HERALD_PROVIDER_TIMEOUT_MS", H_CFG_INT, provider_timeout_ms, "10000", 100, 300000, NULL,
       false, "timeout of one provider call (SMTP transaction, SMS or FCM request)"),
+  OPT("HERALD_BREAKER_FAILURES", H_CFG_INT, breaker_failures, "5", 1, 1000, NULL, false,
+      "a provider's circuit breaker opens after this many failed calls in a row (breakers run"
+      " when HERALD_EMAIL_PROVIDERS or HERALD_SMS_PROVIDERS is set)"),
+  OPT("HERALD_BREAKER_ERROR_RATE", H_CFG_INT, breaker_error_rate, "50", 1, 100, NULL, false,
+      "... or when this percentage of its calls in the window failed"),
+  OPT("HERALD_BREAKER_MIN_CALLS", H_CFG_INT, breaker_min_calls, "20", 1, 100000, NULL, false,
+      "calls in the window before the error rate counts"),
+  OPT("HERALD_BREAKER_WINDOW_S", H_CFG_INT, breaker_window_s, "60", 1, 86400, NULL, false,
+      "length of the error-rate window (fixed windows, seconds)"),
+  OPT("HERALD_BREAKER_COOLDOWN_MS", H_CFG_INT, breaker_cooldown_ms, "30000", 50, 3600000, NULL,
+      false, "an open breaker lets one probe call through (half-open) after this long; the"
+      " probe's success closes it, its failure opens it again"),
   OPT("HERALD_EMAIL_PROVIDER", H_CFG_ENUM, email_provider, "file", 0, 0, "file|smtp", false,
       "how herald-email sends: .eml files in HERALD_EMAIL_OUTBOX_DIR, or SMTP"),
+  OPT("HERALD_EMAIL_PROVIDERS", H_CFG_STRING, email_providers, "", 0, 0, NULL, false,
+      "ordered e-mail providers, comma-separated (file, smtp, sendgrid, mailgun; at most 4,"
+      " e.g. smtp,sendgrid): a job goes to the first whose breaker is closed and moves on after"
+      " a timeout, 5xx or 429 (empty: HERALD_EMAIL_PROVIDER alone, no breaker)"),
   OPT("HERALD_EMAIL_OUTBOX_DIR", H_CFG_STRING, email_outbox_dir, "var/outbox/email", 0, 0, NULL,
       false, "folder of the file e-mail provider"),
   OPT("HERALD_EMAIL_FROM", H_CFG_STRING, email_from, "Herald <no-reply@herald.local>", 0, 0,
@@ -279,8 +295,32 @@ static const struct h_config_option options[] = {
       " needs HERALD_SMTP_TLS starttls or tls"),
   OPT("HERALD_SMTP_CA_FILE", H_CFG_STRING, smtp_ca_file, "", 0, 0, NULL, false,
       "PEM bundle trusted for the SMTP server's certificate (empty: the system's)"),
+  OPT("HERALD_SENDGRID_BASE_URL", H_CFG_STRING, sendgrid_base_url, "https://api.sendgrid.com", 0,
+      0, NULL, false, "base URL of the SendGrid v3 API (POST /v3/mail/send)"),
+  OPT("HERALD_SENDGRID_API_KEY", H_CFG_STRING, sendgrid_api_key, "", 0, 0, NULL, true,
+      "SendGrid API key (Bearer), required by the sendgrid e-mail provider"),
+  OPT("HERALD_SENDGRID_WEBHOOK_PUBLIC_KEY", H_CFG_STRING, sendgrid_webhook_public_key, "", 0, 0,
+      NULL, false, "verification key of the signed Event Webhook (base64 DER of an ECDSA P-256"
+      " public key, as SendGrid shows it; empty: POST /api/v1/webhooks/email/sendgrid answers"
+      " 503)"),
+  OPT("HERALD_MAILGUN_BASE_URL", H_CFG_STRING, mailgun_base_url, "https://api.mailgun.net", 0, 0,
+      NULL, false, "base URL of the Mailgun API (POST /v3/<domain>/messages)"),
+  OPT("HERALD_MAILGUN_DOMAIN", H_CFG_STRING, mailgun_domain, "", 0, 0, NULL, false,
+      "Mailgun sending domain, required by the mailgun e-mail provider"),
+  OPT("HERALD_MAILGUN_API_KEY", H_CFG_STRING, mailgun_api_key, "", 0, 0, NULL, true,
+      "Mailgun API key (Basic auth api:<key>), required by the mailgun e-mail provider"),
+  OPT("HERALD_MAILGUN_WEBHOOK_SIGNING_KEY", H_CFG_STRING, mailgun_webhook_signing_key, "", 0, 0,
+      NULL, true, "Mailgun webhook signing key: HMAC-SHA256 of timestamp+token (empty:"
+      " POST /api/v1/webhooks/email/mailgun answers 503)"),
+  OPT("HERALD_PROVIDER_WEBHOOK_TOLERANCE_S", H_CFG_INT, provider_webhook_tolerance_s, "300", 1,
+      86400, NULL, false, "largest age (or clock lead) of a signed e-mail or SMS provider"
+      " webhook's timestamp"),
   OPT("HERALD_SMS_PROVIDER", H_CFG_ENUM, sms_provider, "file", 0, 0, "file|twilio", false,
       "how herald-sms sends: JSON files in HERALD_SMS_OUTBOX_DIR, or a Twilio-compatible API"),
+  OPT("HERALD_SMS_PROVIDERS", H_CFG_STRING, sms_providers, "", 0, 0, NULL, false,
+      "ordered SMS providers, comma-separated (file, twilio, vonage; at most 4, e.g."
+      " twilio,vonage), failing over like HERALD_EMAIL_PROVIDERS (empty: HERALD_SMS_PROVIDER"
+      " alone, no breaker)"),
   OPT("HERALD_SMS_OUTBOX_DIR", H_CFG_STRING, sms_outbox_dir, "var/outbox/sms", 0, 0, NULL, false,
       "folder of the file SMS provider"),
   OPT("HERALD_SMS_BASE_URL", H_CFG_STRING, sms_base_url, "https://api.twilio.com", 0, 0, NULL,
@@ -294,6 +334,23 @@ static const struct h_config_option options[] = {
   OPT("HERALD_SMS_STATUS_CALLBACK_URL", H_CFG_STRING, sms_status_callback_url, "", 0, 0, NULL,
       false, "public URL of POST /api/v1/webhooks/sms/status as the provider calls it (empty: no"
       " callbacks requested; the API then checks signatures against the URL it was called at)"),
+  OPT("HERALD_VONAGE_BASE_URL", H_CFG_STRING, vonage_base_url, "https://rest.nexmo.com", 0, 0,
+      NULL, false, "base URL of the Vonage SMS API (POST /sms/json)"),
+  OPT("HERALD_VONAGE_API_KEY", H_CFG_STRING, vonage_api_key, "", 0, 0, NULL, false,
+      "Vonage api_key, required by the vonage SMS provider"),
+  OPT("HERALD_VONAGE_API_SECRET", H_CFG_STRING, vonage_api_secret, "", 0, 0, NULL, true,
+      "Vonage api_secret, required by the vonage SMS provider"),
+  OPT("HERALD_VONAGE_SIGNATURE_SECRET", H_CFG_STRING, vonage_signature_secret, "", 0, 0, NULL,
+      true, "key of Vonage's signed callbacks (sig: HMAC-SHA256 of the sorted parameters; empty:"
+      " the Vonage receipt and inbound webhooks answer 503)"),
+  OPT("HERALD_VONAGE_FROM", H_CFG_STRING, vonage_from, "", 0, 0, NULL, false,
+      "Vonage sender: an E.164 number or 1-11 letters and digits (empty: HERALD_SMS_FROM)"),
+  OPT("HERALD_VONAGE_STATUS_CALLBACK_URL", H_CFG_STRING, vonage_status_callback_url, "", 0, 0,
+      NULL, false, "public URL of POST /api/v1/webhooks/sms/vonage/status sent as the"
+      " delivery-receipt callback (empty: the account's default)"),
+  OPT("HERALD_SMS_HELP_TEXT", H_CFG_STRING, sms_help_text,
+      "Herald alerts: reply STOP to stop text messages, START to resume.", 0, 0, NULL, false,
+      "answer to an inbound HELP (1-320 characters)"),
   OPT("HERALD_PUSH_PROVIDER", H_CFG_ENUM, push_provider, "file", 0, 0, "file|fcm", false,
       "how herald-push sends: JSON files in HERALD_PUSH_OUTBOX_DIR, or FCM HTTP v1"),
   OPT("HERALD_PUSH_OUTBOX_DIR", H_CFG_STRING, push_outbox_dir, "var/outbox/push", 0, 0, NULL,
@@ -514,6 +571,37 @@ static char *set_option(struct h_config *cfg, const struct h_config_option *o, c
   return h_sprintf("%s: unknown option type", o->env);
 }
 
+char *h_config_list_check(const char *env, const char *value, const char *choices, int max) {
+  char seen[512] = "|";
+  int n = 0;
+  const char *p = value;
+  while (*p != '\0') {
+    size_t len = strcspn(p, ",");
+    char name[64];
+    if (len == 0 || len >= sizeof(name)) {
+      return h_sprintf("%s: '%s' has an empty or overlong entry", env, value);
+    }
+    snprintf(name, sizeof(name), "%.*s", (int)len, p);
+    char marked[80];
+    snprintf(marked, sizeof(marked), "|%s|", name);
+    if (!enum_allows(choices, name)) {
+      return h_sprintf("%s: '%s' is not one of %s", env, name, choices);
+    }
+    if (strstr(seen, marked) != NULL) {
+      return h_sprintf("%s: '%s' is listed twice", env, name);
+    }
+    if (++n > max) {
+      return h_sprintf("%s: at most %d entries", env, max);
+    }
+    snprintf(seen + strlen(seen), sizeof(seen) - strlen(seen), "%s|", name);
+    p += len;
+    if (*p == ',' && *++p == '\0') {
+      return h_sprintf("%s: '%s' ends with a comma", env, value);
+    }
+  }
+  return NULL;
+}
+
 /* 1-64 bytes of UTF-8 text without control characters. Pure. */
 static bool product_name_ok(const char *s) {
   size_t n = strlen(s);
@@ -584,7 +672,18 @@ static char *cross_check(const struct h_config *cfg) {
                      " clear; use starttls or tls, or set HERALD_SMTP_PLAINTEXT_AUTH=true for a"
                      " trusted local relay");
   }
-  char *error = h_sentinel_config_check(cfg->redis_sentinels, cfg->redis_master_name);
+  char *error = h_config_list_check("HERALD_EMAIL_PROVIDERS", cfg->email_providers,
+                                    "file|smtp|sendgrid|mailgun", 4);
+  if (error == NULL) {
+    error = h_config_list_check("HERALD_SMS_PROVIDERS", cfg->sms_providers, "file|twilio|vonage",
+                                4);
+  }
+  if (error == NULL && (cfg->sms_help_text[0] == '\0' || strlen(cfg->sms_help_text) > 320)) {
+    error = h_sprintf("HERALD_SMS_HELP_TEXT: must be 1-320 characters");
+  }
+  if (error == NULL) {
+    error = h_sentinel_config_check(cfg->redis_sentinels, cfg->redis_master_name);
+  }
   if (error == NULL) {
     error = h_forwarded_config_check(cfg->trusted_proxies);
   }

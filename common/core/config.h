@@ -118,7 +118,13 @@ struct h_config {
   char *throttle_per_hour;
   char *daily_caps;
   int provider_timeout_ms;
+  int breaker_failures;
+  int breaker_error_rate; /* percent */
+  int breaker_min_calls;
+  int breaker_window_s;
+  int breaker_cooldown_ms;
   char *email_provider; /* file|smtp */
+  char *email_providers; /* ordered list, "" for email_provider alone */
   char *email_outbox_dir;
   char *email_from;
   char *email_reply_to;
@@ -133,13 +139,29 @@ struct h_config {
   char *smtp_password;
   bool smtp_plaintext_auth; /* AUTH allowed without TLS */
   char *smtp_ca_file;
+  char *sendgrid_base_url;
+  char *sendgrid_api_key;
+  char *sendgrid_webhook_public_key;
+  char *mailgun_base_url;
+  char *mailgun_domain;
+  char *mailgun_api_key;
+  char *mailgun_webhook_signing_key;
+  int provider_webhook_tolerance_s;
   char *sms_provider; /* file|twilio */
+  char *sms_providers; /* ordered list, "" for sms_provider alone */
   char *sms_outbox_dir;
   char *sms_base_url;
   char *sms_account_sid;
   char *sms_auth_token;
   char *sms_from;
   char *sms_status_callback_url;
+  char *vonage_base_url;
+  char *vonage_api_key;
+  char *vonage_api_secret;
+  char *vonage_signature_secret;
+  char *vonage_from;
+  char *vonage_status_callback_url;
+  char *sms_help_text;
   char *push_provider; /* file|fcm */
   char *push_outbox_dir;
   char *fcm_base_url;
@@ -227,5 +249,9 @@ void h_config_free(struct h_config *cfg);
 
 /* Writes the reference of every option as a Markdown table. */
 void h_config_print_markdown(FILE *out);
+
+/* Checks value, a comma-separated list of distinct entries of choices ("a|b|c"), at
+ * most max of them ("" is an empty list): NULL, or a new message naming env. Pure. */
+char *h_config_list_check(const char *env, const char *value, const char *choices, int max);
 
 #endif

@@ -4,10 +4,12 @@
 #include <ctype.h>
 #include <limits.h>
 #include <openssl/crypto.h>
+#include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 #include <openssl/rand.h>
 #include <openssl/sha.h>
+#include <openssl/x509.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -258,5 +260,58 @@ bool h_password_verify(const char *password, const char *stored) {
   }
   bool ok = h_consttime_eq(got, (size_t)wantlen, want, (size_t)wantlen);
   OPENSSL_cleanse(got, sizeof(got));
+  return ok;
+}
+
+bool h_base64_decode(const char *s, unsigned char **out, size_t *outlen) {
+  size_t n = strlen(s);
+  if (n == 0 || n > 65536) {
+    return false;
+  }
+  size_t pad = 0;
+  char *padded = h_malloc(n + 4);
+  memcpy(padded, s, n);
+  while (n % 4 != 0) { /* the unpadded form */
+    padded[n++] = '=';
+  }
+  padded[n] = '\0';
+  pad = (padded[n - 1] == '=') + (padded[n - 2] == '=');
+  unsigned char *buf = h_malloc(n / 4 * 3 + 1);
+  int got = EVP_DecodeBlock(buf, (const unsigned char *)padded, (int)n);
+  free(padded);
+  if (got < 0 || (size_t)got < pad) {
+    free(buf);
+    return false;
+  }
+  *out = buf;
+  *outlen = (size_t)got - pad;
+  return true;
+}
+
+bool h_ecdsa_sha256_verify(const char *pub_b64, const void *data, size_t len,
+                           const char *sig_b64) {
+  unsigned char *der = NULL, *sig = NULL;
+  size_t derlen = 0, siglen = 0;
+  bool ok = false;
+  EVP_PKEY *key = NULL;
+  EVP_MD_CTX *ctx = NULL;
+  if (pub_b64 == NULL || sig_b64 == NULL || !h_base64_decode(pub_b64, &der, &derlen) ||
+      !h_base64_decode(sig_b64, &sig, &siglen)) {
+    goto out;
+  }
+  const unsigned char *p = der;
+  key = d2i_PUBKEY(NULL, &p, (long)derlen);
+  if (key == NULL || EVP_PKEY_base_id(key) != EVP_PKEY_EC) {
+    goto out;
+  }
+  ctx = EVP_MD_CTX_new();
+  ok = EVP_DigestVerifyInit(ctx, NULL, EVP_sha256(), NULL, key) == 1 &&
+       EVP_DigestVerify(ctx, sig, siglen, data, len) == 1;
+out:
+  ERR_clear_error();
+  EVP_MD_CTX_free(ctx);
+  EVP_PKEY_free(key);
+  free(der);
+  free(sig);
   return ok;
 }

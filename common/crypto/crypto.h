@@ -48,6 +48,16 @@ void h_sha256_hex(const void *data, size_t len, char out[65]);
 void h_hmac_sha256(const void *key, size_t keylen, const void *data, size_t len,
                    unsigned char out[32]);
 
+/* Decodes standard base64 (padding optional, no whitespace) into a new buffer (*out, caller
+ * frees) of *outlen bytes; false (nothing allocated) when s is not base64. */
+bool h_base64_decode(const char *s, unsigned char **out, size_t *outlen);
+
+/* True when sig_b64 (base64 of a DER ECDSA signature) signs data with SHA-256 under the
+ * public key pub_b64 (base64 of a DER SubjectPublicKeyInfo, an EC key). False for any
+ * malformed input. */
+bool h_ecdsa_sha256_verify(const char *pub_b64, const void *data, size_t len,
+                           const char *sig_b64);
+
 /* Constant-time equality of two buffers of the same length; false if lengths differ. */
 bool h_consttime_eq(const void *a, size_t alen, const void *b, size_t blen);
 

@@ -15,27 +15,6 @@ void h_base64_encode(const unsigned char *in, size_t n, char *out) {
   EVP_EncodeBlock((unsigned char *)out, in, (int)n);
 }
 
-long h_base64_decode(const char *text, unsigned char *out, size_t outlen) {
-  size_t len = strlen(text);
-  if (len == 0 || len % 4 != 0 || len / 4 * 3 > outlen + 2) {
-    return -1;
-  }
-  unsigned char *buf = h_malloc(len / 4 * 3 + 1);
-  int n = EVP_DecodeBlock(buf, (const unsigned char *)text, (int)len);
-  long r = -1;
-  if (n >= 0) {
-    /* EVP_DecodeBlock counts the padding as zero bytes */
-    size_t pad = (text[len - 1] == '=') + (len > 1 && text[len - 2] == '=');
-    size_t bytes = (size_t)n - pad;
-    if (bytes <= outlen) {
-      memcpy(out, buf, bytes);
-      r = (long)bytes;
-    }
-  }
-  free(buf);
-  return r;
-}
-
 char *h_whsec_generate(void) {
   unsigned char key[32];
   char b64[45];
@@ -54,11 +33,15 @@ h_result h_whsec_key(const char *secret, unsigned char key[64], size_t *keylen) 
       strlen(b64)) {
     return H_ERR_INVALID;
   }
-  long n = h_base64_decode(b64, key, 64);
-  if (n < 24 || n > 64) {
+  unsigned char *raw = NULL;
+  size_t n = 0;
+  if (!h_base64_decode(b64, &raw, &n) || n < 24 || n > 64) {
+    free(raw);
     return H_ERR_INVALID;
   }
-  *keylen = (size_t)n;
+  memcpy(key, raw, n);
+  free(raw);
+  *keylen = n;
   return H_OK;
 }
 

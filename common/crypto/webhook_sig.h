@@ -22,11 +22,8 @@ h_result h_whsec_key(const char *secret, unsigned char key[64], size_t *keylen);
 h_result h_whsec_sign(const char *secret, const char *id, long long timestamp,
                       const char *body, size_t body_len, char *out, size_t outlen);
 
-/* Base64 (standard alphabet, padded) of n bytes into out (4*ceil(n/3)+1 bytes). */
+/* Base64 (standard alphabet, padded) of n bytes into out (4*ceil(n/3)+1 bytes); decoding
+ * is crypto.h's h_base64_decode. */
 void h_base64_encode(const unsigned char *in, size_t n, char *out);
-
-/* Decodes standard padded base64 text into out (room for 3*len/4 bytes); -1 when it is
- * not base64, else the byte count. */
-long h_base64_decode(const char *text, unsigned char *out, size_t outlen);
 
 #endif

@@ -10,8 +10,8 @@
 #define DELIVERY_COLUMNS                                                                    \
   "id, 'delivery' AS object, notification_id, user_id, channel, status, reason, attempts,"  \
   " " H_SQL_TS("due_at") " AS due_at, " H_SQL_TS("sent_at") " AS sent_at, provider,"        \
-  " provider_message_id, last_error, " H_SQL_TS("created_at") " AS created_at, "            \
-  H_SQL_TS("updated_at") " AS updated_at"
+  " provider_message_id, provider_attempts, last_error, " H_SQL_TS("created_at")            \
+  " AS created_at, " H_SQL_TS("updated_at") " AS updated_at"
 
 static const char *const statuses[] = {"queued",   "scheduled", "processing", "sent",
                                        "failed",   "dead",      "skipped",    "held",

@@ -22,7 +22,7 @@
 #define DELIVERY_COLUMNS                                                                    \
   "id, 'delivery' AS object, notification_id, user_id, channel, status, reason, attempts,"  \
   " " H_SQL_TS("due_at") " AS due_at, " H_SQL_TS("sent_at") " AS sent_at, provider,"        \
-  " provider_message_id, last_error, endpoint_id, digest_delivery_id,"                      \
+  " provider_message_id, provider_attempts, last_error, endpoint_id, digest_delivery_id,"    \
   " " H_SQL_TS("created_at") " AS created_at, " H_SQL_TS("updated_at") " AS updated_at"
 
 static void copy(char *dst, size_t n, const PGresult *res, int row, int col) {

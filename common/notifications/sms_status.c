@@ -37,7 +37,7 @@ bool h_sms_message_id_ok(const char *sid) {
 
 /* One receipt to record (borrowed) and whether it was. */
 struct receipt {
-  const char *sid, *status, *error_code;
+  const char *provider, *sid, *status, *error_code;
   const struct h_actor *actor;
   bool recorded;
 };
@@ -45,7 +45,7 @@ struct receipt {
 static h_result record_tx(PGconn *conn, void *arg) {
   struct receipt *rc = arg;
   struct h_sms_receipt_row row;
-  h_result r = h_sms_status_repo_find(conn, rc->sid, &row);
+  h_result r = h_sms_status_repo_find(conn, rc->provider, rc->sid, &row);
   if (r != H_OK || h_sms_status_rank(rc->status) <= h_sms_status_rank(row.provider_status)) {
     return r; /* unknown message, or a late or repeated callback: nothing to change */
   }
@@ -61,9 +61,10 @@ static h_result record_tx(PGconn *conn, void *arg) {
   return r;
 }
 
-h_result h_sms_status_record(struct h_app *app, const struct h_actor *actor, const char *sid,
-                             const char *status, const char *error_code, bool *recorded) {
-  struct receipt rc = {sid, status, error_code, actor, false};
+h_result h_sms_status_record(struct h_app *app, const struct h_actor *actor, const char *provider,
+                             const char *sid, const char *status, const char *error_code,
+                             bool *recorded) {
+  struct receipt rc = {provider, sid, status, error_code, actor, false};
   h_result r = h_db_tx(app->db, record_tx, &rc);
   *recorded = rc.recorded;
   return r;

@@ -19,10 +19,12 @@ int h_sms_status_rank(const char *status);
  * digits and "-_.:@/+=~" (Twilio's "SM...", the file provider's "file:<uuid>"). Pure. */
 bool h_sms_message_id_ok(const char *sid);
 
-/* Records status (and error_code, may be NULL) of the SMS the provider knows as sid, when
- * it is further along than what is recorded; *recorded says whether it was. Everything
- * borrowed. H_ERR_NOT_FOUND when no delivery has that sid. */
-h_result h_sms_status_record(struct h_app *app, const struct h_actor *actor, const char *sid,
-                             const char *status, const char *error_code, bool *recorded);
+/* Records status (and error_code, may be NULL) of the SMS that provider ("twilio", which
+ * also covers the file provider, or "vonage") knows as sid, when it is further along than
+ * what is recorded; *recorded says whether it was. Everything borrowed. H_ERR_NOT_FOUND
+ * when no delivery of that provider has that sid. */
+h_result h_sms_status_record(struct h_app *app, const struct h_actor *actor, const char *provider,
+                             const char *sid, const char *status, const char *error_code,
+                             bool *recorded);
 
 #endif

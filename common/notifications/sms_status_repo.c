@@ -7,16 +7,23 @@
 
 #include "store/db.h"
 
-h_result h_sms_status_repo_find(PGconn *conn, const char *message_sid, struct h_sms_receipt_row *out) {
-  const char *params[] = {message_sid};
+h_result h_sms_status_repo_find(PGconn *conn, const char *provider, const char *message_sid,
+                                struct h_sms_receipt_row *out) {
+  const char *providers = strcmp(provider, "twilio") == 0 ? "{twilio,file}" : provider;
+  char one[40];
+  if (providers == provider) {
+    snprintf(one, sizeof(one), "{%.32s}", provider);
+    providers = one;
+  }
+  const char *params[] = {message_sid, providers};
   PGresult *res = NULL;
   memset(out, 0, sizeof(*out));
   h_result r = h_db_exec_row(conn,
                          "SELECT id, attempts, status, COALESCE(provider_status, '')"
-                         " FROM deliveries WHERE provider IN ('twilio', 'file')"
-                         " AND channel = 'sms'"
+                         " FROM deliveries WHERE channel = 'sms'"
+                         " AND provider = ANY($2::text[])"
                          " AND provider_message_id = $1 FOR UPDATE",
-                         1, params, &res);
+                         2, params, &res);
   if (r != H_OK) {
     return r;
   }

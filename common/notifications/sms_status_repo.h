@@ -14,9 +14,10 @@ struct h_sms_receipt_row {
   char provider_status[32]; /* "" when none yet */
 };
 
-/* Locks (FOR UPDATE) the SMS delivery the provider knows as message_sid.
- * H_ERR_NOT_FOUND when there is none. */
-h_result h_sms_status_repo_find(PGconn *conn, const char *message_sid, struct h_sms_receipt_row *out);
+/* Locks (FOR UPDATE) the SMS delivery provider knows as message_sid ("twilio" also
+ * matches the file provider's). H_ERR_NOT_FOUND when there is none. */
+h_result h_sms_status_repo_find(PGconn *conn, const char *provider, const char *message_sid,
+                                struct h_sms_receipt_row *out);
 
 /* Records provider_status on row (and delivered_at, or failed with the provider's
  * error_code, may be NULL) with a delivery_events row. */

@@ -27,9 +27,9 @@ char *h_payment_receipt_html(const json_t *receipt);
 
 /* The receipt e-mail's subject and text, in the caller's transaction: the e-mail channel of
  * the template "payment_receipt" rendered with data (borrowed: payment_id, receipt_number,
- * amount, amount_display, currency, payment_type, description) when an admin has made that
- * template and it renders, else subject and text as given. *out_subject and *out_text are
- * new strings (caller frees). */
+ * amount, amount_display, currency, payment_type, description) when that template
+ * (seeded, admins may replace it) exists and renders, else subject and text as given.
+ * *out_subject and *out_text are new strings (caller frees). */
 h_result h_payment_receipt_mail(PGconn *conn, const json_t *data, const char *subject,
                                 const char *text, char **out_subject, char **out_text);
 

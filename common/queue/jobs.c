@@ -70,6 +70,7 @@ void h_job_fill(const PGresult *res, int row, struct h_job *job) {
   job->locale = column(res, row, 17);
   job->user_status = column(res, row, 18);
   job->push = PQgetisnull(res, row, 19) ? NULL : json_loads(PQgetvalue(res, row, 19), 0, NULL);
+  job->email_suppressed = PQgetvalue(res, row, 20)[0] == 't';
 }
 
 /* Why a claim matched nothing: CONFLICT (scheduled later, *due_at set), NOT_FOUND,
@@ -274,9 +275,10 @@ h_result h_job_record(PGconn *conn, const struct h_job *job, const struct h_job_
   char *tokens = o->deactivate_tokens != NULL && json_array_size(o->deactivate_tokens) > 0
                      ? json_dumps(o->deactivate_tokens, JSON_COMPACT)
                      : NULL;
+  char *calls = o->calls != NULL ? json_dumps(o->calls, JSON_COMPACT) : NULL;
   const char *params[] = {job->id, token,    o->status, o->provider, o->provider_message_id,
                           o->error, o->reason, due,      o->event,    tokens,
-                          duration, meta};
+                          duration, meta,     calls};
   PGresult *res = NULL;
   h_result r = h_db_exec(
       conn,
@@ -285,6 +287,7 @@ h_result h_job_record(PGconn *conn, const struct h_job *job, const struct h_job_
       "   reason = COALESCE($7, reason),"
       "   sent_at = CASE WHEN $3 = 'sent' THEN now() ELSE sent_at END,"
       "   due_at = CASE WHEN $3 = 'scheduled' THEN to_timestamp($8::float8) ELSE due_at END,"
+      "   provider_attempts = provider_attempts || COALESCE($13::jsonb, '[]'::jsonb),"
       "   updated_at = now()"
       " WHERE id = $1::uuid AND fencing_token = $2::bigint AND status = 'processing'"
       " RETURNING id, attempts),"
@@ -294,7 +297,8 @@ h_result h_job_record(PGconn *conn, const struct h_job *job, const struct h_job_
       " INSERT INTO delivery_events (delivery_id, attempt, status, provider,"
       "   provider_message_id, error, duration_ms, meta)"
       " SELECT id, attempts, $9, $4, $5, $6, $11::int, $12::jsonb FROM u RETURNING id",
-      12, params, &res);
+      13, params, &res);
+  free(calls);
   free(meta);
   free(tokens);
   if (r != H_OK) {

@@ -52,6 +52,7 @@ struct h_job {
   char *name;
   char *locale;
   char *user_status;       /* active, disabled, deleted */
+  bool email_suppressed;   /* e-mail: a provider reported the address bounced or complained */
   struct h_device *devices; /* push: active devices, owned (h_job_load_devices) */
   size_t ndevices;
   long unread;             /* push: the user's unread in-app notifications (the badge) */
@@ -66,7 +67,9 @@ void h_job_free(struct h_job *job);
 #define H_JOB_COLUMNS                                                                        \
   "c.id, c.notification_id, c.user_id, c.channel, c.attempts, c.recoveries,"                \
   " c.fencing_token, n.category, n.priority, n.title, n.body, n.html, n.action_url,"        \
-  " n.data::text, u.email, u.phone, u.name, u.locale, u.status, n.push::text"
+  " n.data::text, u.email, u.phone, u.name, u.locale, u.status, n.push::text,"               \
+  " c.channel = 'email' AND EXISTS (SELECT 1 FROM email_suppressions s"                   \
+  "   WHERE s.email = lower(u.email))"
 #define H_JOB_JOINS                                                                          \
   " JOIN notifications n ON n.id = c.notification_id JOIN users u ON u.id = c.user_id"
 
@@ -122,6 +125,8 @@ struct h_job_outcome {
   double due_at;           /* scheduled: unix seconds */
   const json_t *meta;      /* the event's details, or NULL */
   const json_t *deactivate_tokens; /* push: JSON array of device tokens to deactivate, or NULL */
+  const json_t *calls;     /* the provider calls of this attempt (array appended to
+                              deliveries.provider_attempts), or NULL */
 };
 
 /* Records o for job in one transaction guarded by job->fencing_token: the row

@@ -16,6 +16,9 @@ fakelib.py) apply at stage "send" (match: the To number).
        X-Twilio-Signature exactly as Twilio does (HMAC-SHA1 of the URL followed by every
        POST parameter name and value sorted by name, base64), and answers
        {"status": <the callback's HTTP status>}. "signature": "bad" sends a wrong one.
+  POST /_fake/inbound {"url": ..., "from": "+1...", "body": "STOP", "signature": "bad"?}
+       posts an inbound message (From, To, Body, MessageSid, AccountSid...) to url, signed
+       the same way, and answers {"status": <its status>, "body": <its answer>}.
 """
 
 import argparse
@@ -103,6 +106,9 @@ class Handler(fakelib.JsonHandler):
         if self.path.startswith("/_fake/callback"):
             self.callback(json.loads(self.body() or "{}"))
             return
+        if self.path.startswith("/_fake/inbound"):
+            self.inbound(json.loads(self.body() or "{}"))
+            return
         if self.control_request("POST"):
             return
         m = MESSAGES.match(urlparse(self.path).path)
@@ -152,6 +158,24 @@ class Handler(fakelib.JsonHandler):
         except urllib.error.HTTPError as e:
             status = e.code
         self.send_json(200, {"status": status})
+
+
+    def inbound(self, req):
+        params = {"MessageSid": "SM" + secrets.token_hex(16), "AccountSid": self.sid,
+                  "From": req.get("from", ""), "To": "+15005550006",
+                  "Body": req.get("body", ""), "NumMedia": "0", "ApiVersion": "2010-04-01"}
+        sig = signature(self.token, req["url"], params)
+        if req.get("signature") == "bad":
+            sig = base64.b64encode(b"x" * 20).decode()
+        post = urllib.request.Request(req["url"], data=urlencode(params).encode(),
+                                      headers={"X-Twilio-Signature": sig, "Content-Type":
+                                               "application/x-www-form-urlencoded"})
+        try:
+            with urllib.request.urlopen(post, timeout=10) as resp:
+                status, body = resp.status, resp.read().decode()
+        except urllib.error.HTTPError as e:
+            status, body = e.code, e.read().decode()
+        self.send_json(200, {"status": status, "body": body})
 
 
 def main():

@@ -71,6 +71,20 @@ static void test_sigkill_every_second(void **state) {
   int rc = wt_proc_signal(&w, SIGTERM, 15);
   if (!all || rc != 0) {
     wt_proc_dump(&w);
+    char *arr = wt_id_array(ids);
+    const char *params[] = {arr};
+    PGresult *res = PQexecParams(db, "SELECT id, status, COALESCE(reason, '-'), attempts,"
+                                     " recoveries, COALESCE(last_error, '-'), provider_attempts::text"
+                                     " FROM deliveries WHERE id = ANY($1::uuid[]) AND status <> 'sent'",
+                                 1, NULL, params, NULL, NULL, 0);
+    for (int i = 0; i < PQntuples(res); i++) {
+      fprintf(stderr, "not sent: %s %s %s attempts %s recoveries %s error %s calls %s\n",
+              PQgetvalue(res, i, 0), PQgetvalue(res, i, 1), PQgetvalue(res, i, 2),
+              PQgetvalue(res, i, 3), PQgetvalue(res, i, 4), PQgetvalue(res, i, 5),
+              PQgetvalue(res, i, 6));
+    }
+    PQclear(res);
+    free(arr);
   }
   assert_true(all);
   assert_int_equal(rc, 0);

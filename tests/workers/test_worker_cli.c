@@ -108,6 +108,62 @@ static void test_bad_configuration(void **state) {
   expect_config_error(HERALD_PUSH_BIN, "HERALD_PUSH_PROVIDER=fcm", "HERALD_FCM_CREDENTIALS_FILE");
 }
 
+/* bin with env (NULL-terminated) must stop with 78 naming name, or (want_ok) pass
+ * --check-config printing ok. */
+static void expect_config(const char *bin, const char *const *env, const char *name, bool want_ok) {
+  char *out = NULL;
+  int rc = wt_run(bin, words("--check-config"), env, &out, 10);
+  if (want_ok ? rc != 0 || strstr(out, name) == NULL : rc != 78 || strstr(out, name) == NULL) {
+    fail_msg("%s with %s...: exit %d, output:\n%s", bin, env[0], rc, out);
+  }
+  free(out);
+}
+
+static void test_bad_provider_configuration(void **state) {
+  (void)state;
+  const char *sg_no_key[] = {"HERALD_EMAIL_PROVIDERS=smtp,sendgrid", NULL};
+  expect_config(HERALD_EMAIL_BIN, sg_no_key, "HERALD_SENDGRID_API_KEY", false);
+  const char *sg_bad_url[] = {"HERALD_EMAIL_PROVIDERS=sendgrid", "HERALD_SENDGRID_API_KEY=k",
+                              "HERALD_SENDGRID_BASE_URL=ftp://x", NULL};
+  expect_config(HERALD_EMAIL_BIN, sg_bad_url, "HERALD_SENDGRID_BASE_URL", false);
+  const char *mg_no_domain[] = {"HERALD_EMAIL_PROVIDERS=mailgun", "HERALD_MAILGUN_API_KEY=k", NULL};
+  expect_config(HERALD_EMAIL_BIN, mg_no_domain, "HERALD_MAILGUN_DOMAIN", false);
+  const char *mg_bad_domain[] = {"HERALD_EMAIL_PROVIDERS=mailgun", "HERALD_MAILGUN_API_KEY=k",
+                                 "HERALD_MAILGUN_DOMAIN=a/b", NULL};
+  expect_config(HERALD_EMAIL_BIN, mg_bad_domain, "HERALD_MAILGUN_DOMAIN", false);
+  const char *mg_no_key[] = {"HERALD_EMAIL_PROVIDERS=file,mailgun", NULL};
+  expect_config(HERALD_EMAIL_BIN, mg_no_key, "HERALD_MAILGUN_API_KEY", false);
+  const char *dup[] = {"HERALD_EMAIL_PROVIDERS=file,file", NULL};
+  expect_config(HERALD_EMAIL_BIN, dup, "HERALD_EMAIL_PROVIDERS", false);
+  const char *wrong_channel[] = {"HERALD_SMS_PROVIDERS=twilio,smtp", NULL};
+  expect_config(HERALD_SMS_BIN, wrong_channel, "HERALD_SMS_PROVIDERS", false);
+  const char *vo_no_key[] = {"HERALD_SMS_PROVIDERS=vonage", NULL};
+  expect_config(HERALD_SMS_BIN, vo_no_key, "HERALD_VONAGE_API_KEY", false);
+  const char *vo_no_secret[] = {"HERALD_SMS_PROVIDERS=vonage", "HERALD_VONAGE_API_KEY=k", NULL};
+  expect_config(HERALD_SMS_BIN, vo_no_secret, "HERALD_VONAGE_API_SECRET", false);
+  const char *vo_bad_from[] = {"HERALD_SMS_PROVIDERS=vonage", "HERALD_VONAGE_API_KEY=k",
+                               "HERALD_VONAGE_API_SECRET=s", "HERALD_VONAGE_FROM=Too long sender",
+                               NULL};
+  expect_config(HERALD_SMS_BIN, vo_bad_from, "HERALD_VONAGE_FROM", false);
+  const char *vo_bad_url[] = {"HERALD_SMS_PROVIDERS=vonage", "HERALD_VONAGE_API_KEY=k",
+                              "HERALD_VONAGE_API_SECRET=s", "HERALD_VONAGE_FROM=Herald",
+                              "HERALD_VONAGE_BASE_URL=rest.nexmo.com", NULL};
+  expect_config(HERALD_SMS_BIN, vo_bad_url, "HERALD_VONAGE_BASE_URL", false);
+  const char *tw_in_list[] = {"HERALD_SMS_PROVIDERS=file,twilio", NULL};
+  expect_config(HERALD_SMS_BIN, tw_in_list, "HERALD_SMS_ACCOUNT_SID", false);
+  const char *breaker[] = {"HERALD_EMAIL_PROVIDERS=file", "HERALD_BREAKER_FAILURES=0", NULL};
+  expect_config(HERALD_EMAIL_BIN, breaker, "HERALD_BREAKER_FAILURES", false);
+  /* and the good ones */
+  const char *email_ok[] = {"HERALD_EMAIL_PROVIDERS=smtp,sendgrid,mailgun",
+                            "HERALD_SENDGRID_API_KEY=k", "HERALD_MAILGUN_API_KEY=k",
+                            "HERALD_MAILGUN_DOMAIN=mg.example.com", NULL};
+  expect_config(HERALD_EMAIL_BIN, email_ok, "configuration ok (providers smtp,sendgrid,mailgun)",
+                true);
+  const char *sms_ok[] = {"HERALD_SMS_PROVIDERS=vonage,file", "HERALD_VONAGE_API_KEY=k",
+                          "HERALD_VONAGE_API_SECRET=s", "HERALD_SMS_FROM=+15005550006", NULL};
+  expect_config(HERALD_SMS_BIN, sms_ok, "configuration ok (providers vonage,file)", true);
+}
+
 static int count_files(const char *dir) {
   DIR *d = opendir(dir);
   int n = 0;
@@ -225,6 +281,7 @@ int main(void) {
     cmocka_unit_test(test_usage_errors),
     cmocka_unit_test(test_help_and_version),
     cmocka_unit_test(test_bad_configuration),
+    cmocka_unit_test(test_bad_provider_configuration),
     cmocka_unit_test_setup(test_dry_run, before),
     cmocka_unit_test_setup(test_max_jobs, before),
     cmocka_unit_test_setup(test_stats_and_metrics, before),

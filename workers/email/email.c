@@ -1,6 +1,7 @@
-/* email.c - herald-email's providers: `smtp` (libcurl: plain, STARTTLS or TLS,
- * optional AUTH) and `file` (.eml files in HERALD_EMAIL_OUTBOX_DIR). Both send
- * the same message, rendered by render_message(). */
+/* email.c - herald-email's providers `smtp` (libcurl: plain, STARTTLS or TLS,
+ * optional AUTH) and `file` (.eml files in HERALD_EMAIL_OUTBOX_DIR), which send the
+ * message h_email_render() builds, and the factory of the whole ordered set (the HTTP
+ * API providers are in email_api.c). */
 #include "email.h"
 
 #include <curl/curl.h>
@@ -16,15 +17,6 @@
 #include "html.h"
 #include "mime.h"
 #include "crypto/unsubscribe.h"
-
-struct email_shared {
-  const struct h_config *cfg;    /* borrowed */
-  char *from;                    /* encoded From header value, owned */
-  char from_addr[256];
-  const char *domain;            /* points into from_addr */
-  char *reply_to;                /* encoded Reply-To or NULL, owned */
-  char smtp_url[320];
-};
 
 /* True when category is one of HERALD_EMAIL_TRANSACTIONAL_CATEGORIES. */
 static bool transactional(const struct h_config *cfg, const char *category) {
@@ -72,6 +64,31 @@ static char *unsubscribe_url(const struct h_config *cfg, const struct h_job *job
   return url;
 }
 
+void h_email_parts(const struct email_shared *sh, const struct h_job *job,
+                   struct h_email_parts *out) {
+  memset(out, 0, sizeof(*out));
+  out->unsubscribe = unsubscribe_url(sh->cfg, job, &out->one_click);
+  out->subject = job->title != NULL ? job->title : "Notification";
+  out->text = job->body;
+  if (job->html == NULL) { /* no HTML template: the text, as HTML */
+    struct h_email_html page = {
+      .title = out->subject,
+      .text = job->body,
+      .product = sh->cfg->product_name,
+      .action_url = job->action_url,
+      .unsubscribe_url = out->unsubscribe,
+    };
+    out->html_owned = h_email_html_render(&page);
+  }
+  out->html = job->html != NULL ? job->html : out->html_owned;
+}
+
+void h_email_parts_free(struct h_email_parts *p) {
+  free(p->html_owned);
+  free(p->unsubscribe);
+  memset(p, 0, sizeof(*p));
+}
+
 char *h_email_render(const void *shared_ptr, const struct h_job *job, const char *boundary) {
   const struct email_shared *sh = shared_ptr;
   char message_id[128], delivery_header[80], category_header[128];
@@ -83,38 +100,25 @@ char *h_email_render(const void *shared_ptr, const struct h_job *job, const char
     *p = (*p < 32 || *p > 126) ? '_' : *p; /* categories are ASCII; never let a CR through */
   }
   const char *extra[] = {delivery_header, category_header, NULL};
-  bool one_click = false;
-  char *unsubscribe = unsubscribe_url(sh->cfg, job, &one_click);
-  const char *subject = job->title != NULL ? job->title : "Notification";
-  char *html = NULL;
-  if (job->html == NULL) { /* no HTML template: the text, as HTML */
-    struct h_email_html page = {
-      .title = subject,
-      .text = job->body,
-      .product = sh->cfg->product_name,
-      .action_url = job->action_url,
-      .unsubscribe_url = unsubscribe,
-    };
-    html = h_email_html_render(&page);
-  }
+  struct h_email_parts parts;
+  h_email_parts(sh, job, &parts);
   struct h_mime_message m = {
     .from = sh->from,
     .reply_to = sh->reply_to,
     .to_addr = job->email,
     .to_name = job->name,
-    .subject = subject,
-    .text = job->body,
-    .html = job->html != NULL ? job->html : html,
+    .subject = parts.subject,
+    .text = parts.text,
+    .html = parts.html,
     .message_id = message_id,
     .date = time(NULL),
-    .list_unsubscribe = unsubscribe,
-    .list_unsubscribe_one_click = one_click,
+    .list_unsubscribe = parts.unsubscribe,
+    .list_unsubscribe_one_click = parts.one_click,
     .extra_headers = extra,
     .boundary = boundary,
   };
   char *msg = h_mime_build(&m);
-  free(html);
-  free(unsubscribe);
+  h_email_parts_free(&parts);
   return msg;
 }
 
@@ -127,8 +131,7 @@ static void new_boundary(char out[48]) {
   snprintf(out, 48, "=_herald_%s", hex);
 }
 
-/* Checks the recipient; false (with out filled) when there is nothing to send. */
-static bool recipient_ok(const struct h_job *job, struct h_send_result *out) {
+bool h_email_recipient_ok(const struct h_job *job, struct h_send_result *out) {
   if (job->email == NULL || job->email[0] == '\0') {
     out->status = H_SEND_SKIP;
     snprintf(out->reason, sizeof(out->reason), "no_email");
@@ -154,7 +157,7 @@ static void file_send(void *shared, void *state, const struct h_job *job,
                       struct h_send_result *out) {
   (void)state;
   struct email_shared *sh = shared;
-  if (!recipient_ok(job, out)) {
+  if (!h_email_recipient_ok(job, out)) {
     return;
   }
   char boundary[48], name[64];
@@ -167,7 +170,7 @@ static void file_send(void *shared, void *state, const struct h_job *job,
   free(msg);
 }
 
-static char *render_summary(void *shared, const struct h_job *job) {
+char *h_email_summary(void *shared, const struct h_job *job) {
   char boundary[48];
   new_boundary(boundary);
   char *msg = h_email_render(shared, job, boundary);
@@ -287,7 +290,7 @@ static void smtp_send(void *shared, void *state, const struct h_job *job,
                       struct h_send_result *out) {
   struct email_shared *sh = shared;
   struct smtp_state *st = state;
-  if (!recipient_ok(job, out)) {
+  if (!h_email_recipient_ok(job, out)) {
     return;
   }
   char boundary[48], rcpt_addr[300];
@@ -309,58 +312,67 @@ static void smtp_send(void *shared, void *state, const struct h_job *job,
   free(msg);
 }
 
-static void email_destroy(void *shared) {
+void h_email_destroy(void *shared) {
   struct email_shared *sh = shared;
   if (sh != NULL) {
     free(sh->from);
     free(sh->reply_to);
+    free(sh->api_url);
     free(sh);
   }
 }
 
 static const struct h_provider file_provider = {
-  "file", NULL, NULL, file_send, render_summary, email_destroy,
+  "file", NULL, NULL, file_send, h_email_summary, h_email_destroy,
 };
 static const struct h_provider smtp_provider = {
-  "smtp", smtp_open, smtp_close, smtp_send, render_summary, email_destroy,
+  "smtp", smtp_open, smtp_close, smtp_send, h_email_summary, h_email_destroy,
 };
 
 /* Parses HERALD_EMAIL_FROM / HERALD_EMAIL_REPLY_TO into sh. */
 static h_result parse_addresses(const struct h_config *cfg, struct email_shared *sh,
                                 char **error) {
-  char name[256], addr[256];
-  if (!h_mime_parse_mailbox(cfg->email_from, name, sizeof(name), sh->from_addr,
+  if (!h_mime_parse_mailbox(cfg->email_from, sh->from_name, sizeof(sh->from_name), sh->from_addr,
                             sizeof(sh->from_addr))) {
     *error = h_sprintf("HERALD_EMAIL_FROM: '%s' is not an address or Name <address>",
                        cfg->email_from);
     return H_ERR_INVALID;
   }
-  sh->from = h_mime_mailbox(name, sh->from_addr);
+  sh->from = h_mime_mailbox(sh->from_name, sh->from_addr);
   sh->domain = strrchr(sh->from_addr, '@') + 1;
   if (cfg->email_reply_to[0] != '\0') {
-    if (!h_mime_parse_mailbox(cfg->email_reply_to, name, sizeof(name), addr, sizeof(addr))) {
+    if (!h_mime_parse_mailbox(cfg->email_reply_to, sh->reply_name, sizeof(sh->reply_name),
+                              sh->reply_addr, sizeof(sh->reply_addr))) {
       *error = h_sprintf("HERALD_EMAIL_REPLY_TO: '%s' is not an address or Name <address>",
                          cfg->email_reply_to);
       return H_ERR_INVALID;
     }
-    sh->reply_to = h_mime_mailbox(name, addr);
+    sh->reply_to = h_mime_mailbox(sh->reply_name, sh->reply_addr);
   }
   return H_OK;
 }
 
-h_result h_email_create(const struct h_config *cfg, const struct h_provider **provider,
-                        void **shared, char **error) {
+/* One provider's settings for p into a new email_shared (*out; h_email_destroy frees). */
+static h_result setup_one(const struct h_config *cfg, const struct h_provider *p, void **out,
+                          char **error) {
   struct email_shared *sh = h_calloc(1, sizeof(*sh));
   sh->cfg = cfg;
+  *out = sh;
   h_result r = parse_addresses(cfg, sh, error);
   if (r != H_OK) {
-    email_destroy(sh);
     return r;
   }
   bool tls = strcmp(cfg->smtp_tls, "tls") == 0;
   snprintf(sh->smtp_url, sizeof(sh->smtp_url), "%s://%s:%d", tls ? "smtps" : "smtp",
            cfg->smtp_host, cfg->smtp_port);
-  *provider = strcmp(cfg->email_provider, "smtp") == 0 ? &smtp_provider : &file_provider;
-  *shared = sh;
-  return H_OK;
+  return p == &file_provider || p == &smtp_provider ? H_OK
+                                                    : h_email_api_setup(p, cfg, sh, error);
+}
+
+h_result h_email_create(const struct h_config *cfg, struct h_provider_set *set, char **error) {
+  static const struct h_provider *const all[] = {&file_provider, &smtp_provider,
+                                                 &h_email_sendgrid, &h_email_mailgun, NULL};
+  static const struct h_provider_catalog catalog = {"HERALD_EMAIL_PROVIDERS", all, setup_one};
+  return h_provider_set_build(cfg, cfg->email_providers, cfg->email_provider, &catalog, set,
+                              error);
 }

@@ -251,8 +251,7 @@ static h_result fcm_setup(const struct h_config *cfg, struct push_shared *sh, ch
   return H_OK;
 }
 
-h_result h_push_create(const struct h_config *cfg, const struct h_provider **provider,
-                       void **shared, char **error) {
+h_result h_push_create(const struct h_config *cfg, struct h_provider_set *set, char **error) {
   struct push_shared *sh = h_calloc(1, sizeof(*sh));
   sh->cfg = cfg;
   *error = NULL;
@@ -261,7 +260,8 @@ h_result h_push_create(const struct h_config *cfg, const struct h_provider **pro
     push_destroy(sh);
     return H_ERR_INVALID;
   }
-  *provider = fcm ? &fcm_provider : &file_provider;
-  *shared = sh;
+  set->providers[0] = fcm ? &fcm_provider : &file_provider;
+  set->shared[0] = sh;
+  set->n = 1;
   return H_OK;
 }

@@ -288,6 +288,7 @@ static void release_batch(struct batch *b) {
   for (size_t i = 0; i < b->njobs; i++) {
     json_decref(b->res[i].meta);
     json_decref(b->res[i].deactivate_tokens);
+    json_decref(b->res[i].calls);
   }
   memset(b->res, 0, (size_t)b->size * sizeof(*b->res));
   b->nitems = b->njobs = 0;

@@ -18,6 +18,7 @@
 #include "backoff.h"
 #include "core/log.h"
 #include "batch.h"
+#include "failover.h"
 #include "rt.h"
 
 /* Takes one job from the --max-jobs budget; false when it is spent. */
@@ -192,13 +193,13 @@ void h_rt_attempt(struct h_wthread *t, const struct h_job *job, struct h_send_re
   if (job->user_status == NULL || strcmp(job->user_status, "active") != 0) {
     res->status = H_SEND_SKIP;
     snprintf(res->reason, sizeof(res->reason), "user_inactive");
+  } else if (job->email_suppressed && rt->def->queue == H_QUEUE_EMAIL) {
+    res->status = H_SEND_SKIP; /* a provider reported a bounce or complaint */
+    snprintf(res->reason, sizeof(res->reason), "email_undeliverable");
   } else if (!flood_gate(t, job, res)) {
     h_log_debug("%s: delivery %s held back: %s", t->worker_id, job->id, res->error);
   } else {
-    h_rt_watch_begin(t, "provider call", -1, rt->cfg->provider_timeout_ms);
-    rt->provider->send(rt->shared, t->provider_state, job, res);
-    h_rt_watch_end(t);
-    h_wmetrics_latency(rt->metrics, (double)(h_rt_now_ms() - start) / 1000.0);
+    h_rt_send_chain(t, job, res);
   }
   *duration_ms = (int)(h_rt_now_ms() - start);
 }
@@ -253,7 +254,8 @@ void h_rt_decide(struct h_wthread *t, const struct h_job *job, const struct h_se
                  int duration_ms, struct h_job_outcome *o) {
   struct h_rt *rt = t->rt;
   memset(o, 0, sizeof(*o));
-  o->provider = rt->provider->name;
+  o->provider = res->provider;
+  o->calls = res->calls;
   o->provider_message_id = res->message_id[0] != '\0' ? res->message_id : NULL;
   o->error = res->error[0] != '\0' ? res->error : NULL;
   o->reason = res->reason[0] != '\0' ? res->reason : NULL;
@@ -379,14 +381,14 @@ void h_rt_log_outcome(struct h_wthread *t, const struct h_job *job,
   }
   char to[96];
   masked_recipient(job, to, sizeof(to));
-  json_t *fields = json_pack("{sssssisssiss}", "delivery_id", job->id, "status", o->status,
+  json_t *fields = json_pack("{sssssiss?siss}", "delivery_id", job->id, "status", o->status,
                              "attempt", job->attempts, "provider", o->provider, "duration_ms",
                              o->duration_ms, "to", to);
   if (o->error != NULL) {
     json_object_set_new(fields, "error", json_string(o->error));
   }
   h_log_emit(level, "event", NULL, fields, "delivery %s %s via %s (attempt %d)", job->id,
-             o->status, o->provider, job->attempts);
+             o->status, o->provider != NULL ? o->provider : "-", job->attempts);
 }
 
 /* One claimed job, from the provider call to the Redis move. */
@@ -418,6 +420,7 @@ static void run_job(struct h_wthread *t, struct h_job *job) {
   }
   json_decref(res.meta);
   json_decref(res.deactivate_tokens);
+  json_decref(res.calls);
 }
 
 static void process(struct h_wthread *t, const char *id) {
@@ -465,16 +468,14 @@ static void one_by_one(struct h_wthread *t) {
 void *h_rt_worker_thread(void *arg) {
   struct h_wthread *t = arg;
   struct h_rt *rt = t->rt;
-  t->provider_state = rt->provider->thread_open ? rt->provider->thread_open(rt->shared) : NULL;
+  h_rt_providers_open(t);
   int size = h_rt_batch_size(rt);
   if (size > 1) {
     h_rt_batch_loop(t, size);
   } else {
     one_by_one(t);
   }
-  if (rt->provider->thread_close != NULL) {
-    rt->provider->thread_close(t->provider_state);
-  }
+  h_rt_providers_close(t);
   atomic_store(&t->finished, true);
   return NULL;
 }
@@ -493,13 +494,13 @@ static void dry_run_one(struct h_rt *rt, struct h_wthread *m, const char *id) {
     printf("%s\t(not loadable: %s)\n", id, h_result_name(r));
     return;
   }
-  char *summary = rt->provider->render != NULL ? rt->provider->render(rt->shared, &job)
-                                               : h_strdup("-");
+  const struct h_provider *first = rt->set.providers[0];
+  char *summary = first->render != NULL ? first->render(rt->set.shared[0], &job) : h_strdup("-");
   char to[96];
   masked_recipient(&job, to, sizeof(to));
   printf("%s\t%s\tattempt %d\tto %s\t%s\n", id, job.channel, job.attempts + 1, to, summary);
   h_log(H_LOG_INFO, "event", NULL, "dry-run: delivery %s would be sent via %s to %s: %s", id,
-        rt->provider->name, to, summary);
+        first->name, to, summary);
   free(summary);
   h_job_free(&job);
 }

@@ -192,6 +192,9 @@ json_t *h_job_outcomes_json(struct h_job *const *jobs, const struct h_job_outcom
     if (o->meta != NULL) {
       json_object_set_new(obj, "meta", json_deep_copy(o->meta));
     }
+    if (o->calls != NULL) {
+      json_object_set_new(obj, "calls", json_deep_copy(o->calls));
+    }
     if (o->deactivate_tokens != NULL && json_array_size(o->deactivate_tokens) > 0) {
       json_object_set_new(obj, "tokens", json_deep_copy(o->deactivate_tokens));
     }
@@ -203,7 +206,7 @@ json_t *h_job_outcomes_json(struct h_job *const *jobs, const struct h_job_outcom
 #define OUTCOME_RECORDSET                                                                    \
   " o AS (SELECT * FROM jsonb_to_recordset($1::jsonb) AS o(id uuid, token bigint,"          \
   "   status text, event text, provider text, message_id text, error text, reason text,"    \
-  "   due float8, duration int, at float8, meta jsonb, tokens jsonb))"
+  "   due float8, duration int, at float8, meta jsonb, tokens jsonb, calls jsonb))"
 
 /* After the fenced update: results[i] for the jobs it did not match (H_OK when
  * this outcome is already recorded under our token: a lost COMMIT reply). */
@@ -256,6 +259,7 @@ h_result h_job_record_batch(PGconn *conn, struct h_job *const *jobs,
       "   last_error = o.error, reason = COALESCE(o.reason, d.reason),"
       "   sent_at = CASE WHEN o.status = 'sent' THEN now() ELSE d.sent_at END,"
       "   due_at = CASE WHEN o.status = 'scheduled' THEN to_timestamp(o.due) ELSE d.due_at END,"
+      "   provider_attempts = d.provider_attempts || COALESCE(o.calls, '[]'::jsonb),"
       "   updated_at = now()"
       " FROM o WHERE d.id = o.id AND d.fencing_token = o.token AND d.status = 'processing'"
       " RETURNING d.id, d.attempts),"

@@ -13,6 +13,7 @@
 #include "core/alloc.h"
 #include "core/log.h"
 #include "queue/queue_stats.h"
+#include "breaker.h"
 #include "rt.h"
 #include "queue/sweeper.h"
 
@@ -168,6 +169,7 @@ static void tick(struct h_rt *rt, struct schedule *s) {
   }
   if (rt->metrics_on && now >= s->gauges) {
     gauges(rt);
+    h_breaker_sample(rt, &rt->maint);
     s->gauges = now + 1000;
   }
 }

@@ -29,6 +29,33 @@ void *h_provider_http_open(const struct h_config *cfg) {
 
 void h_provider_http_close(void *state) { h_http_destroy(state); }
 
+void h_send_http_answer(struct h_send_result *out, long status, int retry_after_s,
+                        const char *detail) {
+  out->retry_after_s = retry_after_s;
+  const char *d = detail != NULL && detail[0] != '\0' ? detail : "no detail";
+  if (status >= 200 && status < 300) {
+    out->status = H_SEND_OK;
+  } else if (status == 408 || status == 429 || status >= 500 || status == 401 ||
+             status == 403 || status < 200) {
+    out->status = H_SEND_RETRY; /* 401/403: credentials to fix, not the message */
+    h_send_errorf(out, "HTTP %ld: %.400s", status, d);
+  } else {
+    out->status = H_SEND_PERMANENT;
+    snprintf(out->reason, sizeof(out->reason), "provider_rejected");
+    h_send_errorf(out, "HTTP %ld: %.400s", status, d);
+  }
+}
+
+bool h_send_http(void *client, const struct h_http_request *rq, struct h_http_response *resp,
+                 struct h_send_result *out) {
+  if (h_http_send(client, rq, resp) == H_OK) {
+    return true;
+  }
+  out->status = H_SEND_RETRY; /* timeout, refused, reset: whether it was sent is unknown */
+  h_send_errorf(out, "%s", resp->error);
+  return false;
+}
+
 /* mkdir -p dir (0700). */
 static int make_dirs(const char *dir) {
   char *path = h_strdup(dir);

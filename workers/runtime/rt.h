@@ -87,7 +87,11 @@ struct h_wthread {
   char hb_key[H_KEY_LEN];
   struct h_redis redis;         /* owned by this thread */
   PGconn *pg;                   /* owned by this thread, NULL while disconnected */
-  void *provider_state;         /* owned by this thread (provider->thread_close) */
+  void *provider_states[H_MAX_PROVIDERS]; /* owned by this thread (each thread_close) */
+  int breaker_seen[H_MAX_PROVIDERS];        /* the breaker states this thread last saw */
+  long long breaker_seen_at[H_MAX_PROVIDERS]; /* when (monotonic ms; 0: never) */
+  int breaker_pending[H_MAX_PROVIDERS];     /* successes not reported to Redis yet */
+  long long breaker_flushed_at[H_MAX_PROVIDERS]; /* last report sent (monotonic ms) */
   struct h_watch watch;
   uint64_t rng;
   atomic_bool finished;         /* the thread returned */
@@ -97,8 +101,7 @@ struct h_rt {
   const struct h_worker_def *def;
   const struct h_config *cfg;
   const struct h_worker_opts *opts;
-  const struct h_provider *provider;
-  void *shared;                 /* the provider's, owned (provider->destroy) */
+  struct h_provider_set set;    /* the channel's providers, in order; owned */
   const char *channel;          /* the queue's name */
   struct h_redis_target redis_target;
   struct h_db_options db_opts;

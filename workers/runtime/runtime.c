@@ -12,6 +12,7 @@
 #include "crypto/crypto.h"
 #include "core/log.h"
 #include "store/redis_sentinel.h"
+#include "failover.h"
 #include "rt.h"
 #include "queue/sweeper.h"
 #include "core/version.h"
@@ -90,9 +91,7 @@ static void rt_free(struct h_rt *rt) {
   h_rt_thread_close(&rt->hb);
   h_wmetrics_destroy(rt->metrics);
   h_flood_free(&rt->flood);
-  if (rt->provider != NULL && rt->provider->destroy != NULL) {
-    rt->provider->destroy(rt->shared);
-  }
+  h_provider_set_destroy(&rt->set);
 }
 
 static bool all_finished(struct h_rt *rt) {
@@ -184,10 +183,12 @@ static int run(struct h_rt *rt, const sigset_t *signals) {
     size_t n = 0;
     (void)h_sweeper_promote_due(&rt->maint.redis, rt->def->queue, h_rt_wall(), 100000, NULL, &n);
   }
-  h_log_info("%s: %s worker %s (commit %s, %s build): %d thread(s) on %s, provider %s%s",
+  char names[80];
+  h_provider_set_names(&rt->set, names, sizeof(names));
+  h_log_info("%s: %s worker %s (commit %s, %s build): %d thread(s) on %s, provider%s %s%s%s",
              rt->base_id, rt->def->program, h_version_number, h_version_commit,
-             h_version_build_type, rt->nthreads, rt->ready_key, rt->provider->name,
-             rt->opts->once ? ", --once" : "");
+             h_version_build_type, rt->nthreads, rt->ready_key, rt->set.n > 1 ? "s" : "", names,
+             rt->set.breakers ? " (circuit breakers on)" : "", rt->opts->once ? ", --once" : "");
   pthread_t maint, hb;
   start_threads(rt, &maint, &hb);
   int rc = wait_loop(rt, signals);
@@ -207,13 +208,27 @@ static int run(struct h_rt *rt, const sigset_t *signals) {
   return 0;
 }
 
-/* Provider, signals and metrics, then the worker itself. */
-static int run_worker(struct h_rt *rt) {
+/* The channel's providers into rt->set; false (with a message) on a bad setting. */
+static bool create_providers(struct h_rt *rt) {
   char *error = NULL;
-  if (rt->def->create(rt->cfg, &rt->provider, &rt->shared, &error) != H_OK) {
+  memset(&rt->set, 0, sizeof(rt->set));
+  if (rt->def->create(rt->cfg, &rt->set, &error) != H_OK || rt->set.n == 0) {
     fprintf(stderr, "%s: %s\n", rt->def->program, error ? error : "provider setup failed");
     free(error);
-    rt->provider = NULL;
+    h_provider_set_destroy(&rt->set);
+    return false;
+  }
+  const char *names[H_MAX_PROVIDERS];
+  for (int i = 0; i < rt->set.n; i++) {
+    names[i] = rt->set.providers[i]->name;
+  }
+  h_wmetrics_providers(rt->metrics, names, rt->set.n, rt->set.breakers);
+  return true;
+}
+
+/* Provider, signals and metrics, then the worker itself. */
+static int run_worker(struct h_rt *rt) {
+  if (!create_providers(rt)) {
     return EXIT_CONFIG;
   }
   sigset_t signals;
@@ -235,14 +250,13 @@ static int run_worker(struct h_rt *rt) {
 
 /* --check-config: the provider's settings as run_worker would take them, then nothing. */
 static int check_config(struct h_rt *rt) {
-  char *error = NULL;
-  if (rt->def->create(rt->cfg, &rt->provider, &rt->shared, &error) != H_OK) {
-    fprintf(stderr, "%s: %s\n", rt->def->program, error ? error : "provider setup failed");
-    free(error);
-    rt->provider = NULL;
+  if (!create_providers(rt)) {
     return EXIT_CONFIG;
   }
-  printf("%s: configuration ok (provider %s)\n", rt->def->program, rt->provider->name);
+  char names[80];
+  h_provider_set_names(&rt->set, names, sizeof(names));
+  printf("%s: configuration ok (provider%s %s)\n", rt->def->program, rt->set.n > 1 ? "s" : "",
+         names);
   return EXIT_SUCCESS;
 }
 

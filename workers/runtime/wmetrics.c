@@ -31,6 +31,14 @@ struct h_wmetrics {
   unsigned long long bucket[NBUCKETS];
   unsigned long long count;
   double sum;
+  /* providers */
+  int nproviders;
+  bool breakers;
+  const char *providers[H_WMETRICS_PROVIDERS];
+  atomic_ullong calls[H_WMETRICS_PROVIDERS][H_CALL_COUNT];
+  atomic_int breaker[H_WMETRICS_PROVIDERS];
+  atomic_ullong transitions[H_WMETRICS_PROVIDERS][3];
+  atomic_ullong failovers;
   /* the server */
   struct h_metrics_http *http; /* the /metrics listener, NULL while not serving */
 };
@@ -57,6 +65,34 @@ void h_wmetrics_in_flight(struct h_wmetrics *m, int delta) { atomic_fetch_add(&m
 void h_wmetrics_depth(struct h_wmetrics *m, enum h_depth d, long long v) { atomic_store(&m->depth[d], v); }
 void h_wmetrics_reconnect(struct h_wmetrics *m) { atomic_fetch_add(&m->reconnects, 1); }
 void h_wmetrics_watchdog(struct h_wmetrics *m) { atomic_fetch_add(&m->watchdog_cuts, 1); }
+
+void h_wmetrics_providers(struct h_wmetrics *m, const char *const *names, int n, bool breakers) {
+  m->nproviders = n < H_WMETRICS_PROVIDERS ? n : H_WMETRICS_PROVIDERS;
+  m->breakers = breakers;
+  for (int i = 0; i < m->nproviders; i++) {
+    m->providers[i] = names[i];
+  }
+}
+
+void h_wmetrics_call(struct h_wmetrics *m, int i, enum h_call r) {
+  if (i >= 0 && i < m->nproviders) {
+    atomic_fetch_add(&m->calls[i][r], 1);
+  }
+}
+
+void h_wmetrics_failover(struct h_wmetrics *m) { atomic_fetch_add(&m->failovers, 1); }
+
+void h_wmetrics_breaker(struct h_wmetrics *m, int i, int state) {
+  if (i >= 0 && i < m->nproviders) {
+    atomic_store(&m->breaker[i], state);
+  }
+}
+
+void h_wmetrics_breaker_transition(struct h_wmetrics *m, int i, int to) {
+  if (i >= 0 && i < m->nproviders && to >= 0 && to < 3) {
+    atomic_fetch_add(&m->transitions[i][to], 1);
+  }
+}
 
 unsigned long long h_wmetrics_count(struct h_wmetrics *m, enum h_outcome o) {
   return atomic_load(&m->outcomes[o]);
@@ -93,6 +129,43 @@ static void render_histogram(struct h_wmetrics *m, FILE *out) {
   pthread_mutex_unlock(&m->lock);
 }
 
+static void render_providers(struct h_wmetrics *m, FILE *out) {
+  static const char *calls[H_CALL_COUNT] = {"ok", "retry", "permanent", "breaker_open"};
+  static const char *states[3] = {"closed", "open", "half_open"};
+  fprintf(out, "# HELP herald_worker_provider_calls_total Provider calls, by provider and result.\n"
+               "# TYPE herald_worker_provider_calls_total counter\n");
+  for (int i = 0; i < m->nproviders; i++) {
+    for (int c = 0; c < H_CALL_COUNT; c++) {
+      fprintf(out, "herald_worker_provider_calls_total{queue=\"%s\",provider=\"%s\",result=\"%s\"} %llu\n",
+              m->queue, m->providers[i], calls[c], atomic_load(&m->calls[i][c]));
+    }
+  }
+  fprintf(out, "# HELP herald_worker_failovers_total Jobs moved to the next provider.\n"
+               "# TYPE herald_worker_failovers_total counter\n"
+               "herald_worker_failovers_total{queue=\"%s\"} %llu\n",
+          m->queue, atomic_load(&m->failovers));
+  if (!m->breakers) {
+    return;
+  }
+  fprintf(out, "# HELP herald_worker_breaker_state Circuit breaker of each provider (0 closed, 1"
+               " open, 2 half-open), as last read from Redis.\n"
+               "# TYPE herald_worker_breaker_state gauge\n");
+  for (int i = 0; i < m->nproviders; i++) {
+    fprintf(out, "herald_worker_breaker_state{queue=\"%s\",provider=\"%s\"} %d\n", m->queue,
+            m->providers[i], atomic_load(&m->breaker[i]));
+  }
+  fprintf(out, "# HELP herald_worker_breaker_transitions_total Breaker changes this worker made.\n"
+               "# TYPE herald_worker_breaker_transitions_total counter\n");
+  for (int i = 0; i < m->nproviders; i++) {
+    for (int st = 0; st < 3; st++) {
+      if (st != 2) {
+        fprintf(out, "herald_worker_breaker_transitions_total{queue=\"%s\",provider=\"%s\",to=\"%s\"} %llu\n",
+                m->queue, m->providers[i], states[st], atomic_load(&m->transitions[i][st]));
+      }
+    }
+  }
+}
+
 void h_wmetrics_render(struct h_wmetrics *m, FILE *out) {
   fprintf(out, "# HELP herald_worker_jobs_total Jobs handled, by outcome.\n"
                "# TYPE herald_worker_jobs_total counter\n");
@@ -119,6 +192,7 @@ void h_wmetrics_render(struct h_wmetrics *m, FILE *out) {
           "herald_worker_watchdog_total{queue=\"%s\"} %llu\n",
           m->queue, atomic_load(&m->in_flight), m->queue, atomic_load(&m->reconnects), m->queue,
           atomic_load(&m->watchdog_cuts));
+  render_providers(m, out);
 }
 
 /* The listener's render callback. */

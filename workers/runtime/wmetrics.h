@@ -5,6 +5,7 @@
 #ifndef HERALD_WMETRICS_H
 #define HERALD_WMETRICS_H
 
+#include <stdbool.h>
 #include <stdio.h>
 
 #include "core/result.h"
@@ -41,6 +42,19 @@ void h_wmetrics_depth(struct h_wmetrics *m, enum h_depth d, long long value);
 void h_wmetrics_reconnect(struct h_wmetrics *m);
 void h_wmetrics_watchdog(struct h_wmetrics *m);
 unsigned long long h_wmetrics_count(struct h_wmetrics *m, enum h_outcome o);
+
+/* Providers of the channel, in order (at most 4; names borrowed for m's life). */
+#define H_WMETRICS_PROVIDERS 4
+enum h_call { H_CALL_OK, H_CALL_RETRY, H_CALL_PERMANENT, H_CALL_BREAKER_OPEN, H_CALL_COUNT };
+void h_wmetrics_providers(struct h_wmetrics *m, const char *const *names, int n, bool breakers);
+/* One call of provider i ended as r (H_CALL_BREAKER_OPEN: not made, its breaker is open). */
+void h_wmetrics_call(struct h_wmetrics *m, int i, enum h_call r);
+/* A job moved from one provider to the next after a retryable failure. */
+void h_wmetrics_failover(struct h_wmetrics *m);
+/* The last known state of provider i's breaker (0 closed, 1 open, 2 half-open), and a
+ * change this process made to it. */
+void h_wmetrics_breaker(struct h_wmetrics *m, int i, int state);
+void h_wmetrics_breaker_transition(struct h_wmetrics *m, int i, int to);
 
 /* Writes the text exposition format. */
 void h_wmetrics_render(struct h_wmetrics *m, FILE *out);

@@ -35,6 +35,10 @@ struct h_send_result {
   char reason[64];            /* machine-readable reason (skipped/failed), "" when none */
   json_t *meta;               /* details of the attempt for delivery_events.meta, owned */
   json_t *deactivate_tokens;  /* push: array of device tokens to deactivate, owned */
+  /* Set by the runtime: the provider whose answer this is (static name), and every
+   * provider call of this attempt for deliveries.provider_attempts (array, owned). */
+  const char *provider;
+  json_t *calls;
 };
 
 /* A way of sending one channel's jobs. shared is created once per process by the
@@ -54,6 +58,39 @@ struct h_provider {
   void (*destroy)(void *shared);
 };
 
+/* The providers of a channel in the order they are tried (HERALD_EMAIL_PROVIDERS,
+ * HERALD_SMS_PROVIDERS). A retryable failure (H_SEND_RETRY) of one moves the job to
+ * the next; with breakers on, each provider has a circuit breaker in Redis shared by
+ * every worker of the channel (workers/runtime/breaker.h). */
+#define H_MAX_PROVIDERS 4
+struct h_provider_set {
+  int n;
+  const struct h_provider *providers[H_MAX_PROVIDERS];
+  void *shared[H_MAX_PROVIDERS]; /* each provider's, owned (its destroy) */
+  bool breakers;                 /* an ordered list was configured: breakers on */
+};
+
+/* Splits a comma-separated provider list into names[] (at most H_MAX_PROVIDERS, each
+ * under 16 bytes); returns how many. The list was validated with the configuration. */
+int h_provider_list_split(const char *list, char names[H_MAX_PROVIDERS][16]);
+
+/* The providers a channel offers, for h_provider_set_build. */
+struct h_provider_catalog {
+  const char *list_var;                /* "HERALD_EMAIL_PROVIDERS", for messages */
+  const struct h_provider *const *all; /* NULL-terminated */
+  /* A new shared state for p into *shared (p->destroy frees it, also after a failure);
+   * H_ERR_INVALID with *error naming the variable to fix. */
+  h_result (*setup)(const struct h_config *cfg, const struct h_provider *p, void **shared,
+                    char **error);
+};
+
+/* Fills set with the providers of ordered (a validated list; breakers on) or, when it is
+ * empty, of single; each set up by cat->setup. H_ERR_INVALID with *error (caller frees);
+ * what set holds then is destroyed by the caller. */
+h_result h_provider_set_build(const struct h_config *cfg, const char *ordered, const char *single,
+                              const struct h_provider_catalog *cat, struct h_provider_set *set,
+                              char **error);
+
 struct h_worker_def {
   const char *program;      /* "herald-email" */
   enum h_queue queue;       /* H_QUEUE_EMAIL; the channel has the queue's name */
@@ -61,10 +98,10 @@ struct h_worker_def {
   /* webhook: load the delivery's endpoint before sending, count every attempt against
    * it (HERALD_WEBHOOK_DISABLE_AFTER), and take one job at a time */
   bool needs_endpoint;
-  /* Picks and builds the provider configured in cfg. On failure returns
-   * H_ERR_INVALID with *error naming the variable (caller frees). */
-  h_result (*create)(const struct h_config *cfg, const struct h_provider **provider,
-                     void **shared, char **error);
+  /* Builds the providers configured in cfg into set (zeroed beforehand). On failure
+   * returns H_ERR_INVALID with *error naming the variable (caller frees); the providers
+   * already in set are destroyed by the caller. */
+  h_result (*create)(const struct h_config *cfg, struct h_provider_set *set, char **error);
 };
 
 /* Runs the whole program: parses argv, loads the configuration, runs the worker or
@@ -77,6 +114,20 @@ int h_worker_main(const struct h_worker_def *def, int argc, char **argv);
 /* Formats into out->error (truncated to fit). */
 void h_send_errorf(struct h_send_result *out, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
+
+/* The outcome of an HTTP provider's answer: 2xx sent; 408, 429, 5xx, 401 and 403 (the
+ * credentials, not the message) retried, with retry_after_s (-1: none); any other 4xx
+ * permanent (reason provider_rejected). detail (may be NULL) goes into out->error. */
+void h_send_http_answer(struct h_send_result *out, long status, int retry_after_s,
+                        const char *detail);
+
+/* h_http_send of rq on client (a provider's per-thread state from h_provider_http_open);
+ * true when a response arrived, false with out set to H_SEND_RETRY and the transport
+ * error. resp is h_http_response_free()d by the caller either way. */
+struct h_http_request;
+struct h_http_response;
+bool h_send_http(void *client, const struct h_http_request *rq, struct h_http_response *resp,
+                 struct h_send_result *out);
 
 /* Writes len bytes atomically as dir/name (a temporary file renamed into place),
  * creating dir when missing. H_ERR_UNAVAILABLE with errno's text in *error

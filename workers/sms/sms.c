@@ -1,6 +1,7 @@
-/* sms.c - herald-sms's providers: `twilio` (a Twilio-compatible HTTP API: form
+/* sms.c - herald-sms's providers `twilio` (a Twilio-compatible HTTP API: form
  * POST to {base}/2010-04-01/Accounts/{sid}/Messages.json with Basic auth) and
- * `file` (JSON files in HERALD_SMS_OUTBOX_DIR). */
+ * `file` (JSON files in HERALD_SMS_OUTBOX_DIR), and the factory of the ordered set
+ * (vonage is in vonage.c). */
 #include "sms.h"
 
 #include <stdio.h>
@@ -9,15 +10,8 @@
 
 #include "core/alloc.h"
 #include "net/http_client.h"
-#include "segments.h"
 
-struct sms_shared {
-  const struct h_config *cfg; /* borrowed */
-  char *url;                  /* Messages.json, owned */
-};
-
-/* The text to send and its segments; false (out filled) when there is none. */
-static bool message_text(const struct h_job *job, const char **text, struct h_sms_segments *seg,
+bool h_sms_message_text(const struct h_job *job, const char **text, struct h_sms_segments *seg,
                          struct h_send_result *out) {
   if (job->phone == NULL || job->phone[0] == '\0') {
     out->status = H_SEND_SKIP;
@@ -51,7 +45,7 @@ static void file_send(void *shared, void *state, const struct h_job *job,
   struct sms_shared *sh = shared;
   const char *text = NULL;
   struct h_sms_segments seg;
-  if (!message_text(job, &text, &seg, out)) {
+  if (!h_sms_message_text(job, &text, &seg, out)) {
     return;
   }
   json_t *doc = json_pack("{s:s, s:s, s:s, s:s, s:s, s:i, s:b}", "delivery_id", job->id, "to",
@@ -62,7 +56,7 @@ static void file_send(void *shared, void *state, const struct h_job *job,
   json_decref(doc);
 }
 
-static char *render(void *shared, const struct h_job *job) {
+char *h_sms_summary(void *shared, const struct h_job *job) {
   (void)shared;
   const char *text = job->body != NULL ? job->body : job->title;
   struct h_sms_segments seg;
@@ -110,7 +104,7 @@ static void twilio_send(void *shared, void *state, const struct h_job *job,
   const struct h_config *cfg = sh->cfg;
   const char *text = NULL;
   struct h_sms_segments seg;
-  if (!message_text(job, &text, &seg, out)) {
+  if (!h_sms_message_text(job, &text, &seg, out)) {
     return;
   }
   bool service = strncmp(cfg->sms_from, "MG", 2) == 0;
@@ -137,7 +131,7 @@ static void twilio_send(void *shared, void *state, const struct h_job *job,
   free(form);
 }
 
-static void sms_destroy(void *shared) {
+void h_sms_destroy(void *shared) {
   struct sms_shared *sh = shared;
   if (sh != NULL) {
     free(sh->url);
@@ -146,10 +140,10 @@ static void sms_destroy(void *shared) {
 }
 
 static const struct h_provider file_provider = {
-  "file", NULL, NULL, file_send, render, sms_destroy,
+  "file", NULL, NULL, file_send, h_sms_summary, h_sms_destroy,
 };
 static const struct h_provider twilio_provider = {
-  "twilio", twilio_open, h_provider_http_close, twilio_send, render, sms_destroy,
+  "twilio", twilio_open, h_provider_http_close, twilio_send, h_sms_summary, h_sms_destroy,
 };
 
 /* The settings the twilio provider cannot do without. */
@@ -167,15 +161,18 @@ static h_result check_twilio(const struct h_config *cfg, char **error) {
   return *error == NULL ? H_OK : H_ERR_INVALID;
 }
 
-h_result h_sms_create(const struct h_config *cfg, const struct h_provider **provider,
-                      void **shared, char **error) {
-  *error = NULL;
-  bool twilio = strcmp(cfg->sms_provider, "twilio") == 0;
-  if (twilio && check_twilio(cfg, error) != H_OK) {
-    return H_ERR_INVALID;
-  }
+/* One provider's settings for p into a new sms_shared (*out; h_sms_destroy frees). */
+static h_result setup_one(const struct h_config *cfg, const struct h_provider *p, void **out,
+                          char **error) {
   struct sms_shared *sh = h_calloc(1, sizeof(*sh));
   sh->cfg = cfg;
+  *out = sh;
+  if (p == &h_sms_vonage) {
+    return h_sms_vonage_setup(cfg, sh, error);
+  }
+  if (p == &twilio_provider && check_twilio(cfg, error) != H_OK) {
+    return H_ERR_INVALID;
+  }
   size_t n = strlen(cfg->sms_base_url);
   while (n > 0 && cfg->sms_base_url[n - 1] == '/') {
     n--;
@@ -183,7 +180,12 @@ h_result h_sms_create(const struct h_config *cfg, const struct h_provider **prov
   char *sid = h_http_escape(cfg->sms_account_sid);
   sh->url = h_sprintf("%.*s/2010-04-01/Accounts/%s/Messages.json", (int)n, cfg->sms_base_url, sid);
   free(sid);
-  *provider = twilio ? &twilio_provider : &file_provider;
-  *shared = sh;
   return H_OK;
+}
+
+h_result h_sms_create(const struct h_config *cfg, struct h_provider_set *set, char **error) {
+  static const struct h_provider *const all[] = {&file_provider, &twilio_provider, &h_sms_vonage,
+                                                 NULL};
+  static const struct h_provider_catalog catalog = {"HERALD_SMS_PROVIDERS", all, setup_one};
+  return h_provider_set_build(cfg, cfg->sms_providers, cfg->sms_provider, &catalog, set, error);
 }

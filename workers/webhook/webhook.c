@@ -190,8 +190,8 @@ static const struct h_provider provider = {
   "webhook", webhook_open, h_provider_http_close, webhook_send, render, webhook_destroy,
 };
 
-h_result h_webhook_create(const struct h_config *cfg, const struct h_provider **out,
-                          void **shared, char **error) {
+h_result h_webhook_create(const struct h_config *cfg, struct h_provider_set *set,
+                          char **error) {
   *error = NULL;
   struct webhook_shared *sh = h_calloc(1, sizeof(*sh));
   char *why = NULL;
@@ -203,7 +203,8 @@ h_result h_webhook_create(const struct h_config *cfg, const struct h_provider **
   }
   sh->cfg = cfg;
   snprintf(sh->user_agent, sizeof(sh->user_agent), "Herald-Webhooks/1");
-  *out = &provider;
-  *shared = sh;
+  set->providers[0] = &provider;
+  set->shared[0] = sh;
+  set->n = 1;
   return H_OK;
 }

@@ -7,7 +7,7 @@
 #include "worker.h"
 
 /* The h_worker_def factory: checks HERALD_WEBHOOK_ALLOW_NETS and builds the provider. */
-h_result h_webhook_create(const struct h_config *cfg, const struct h_provider **provider,
-                          void **shared, char **error);
+h_result h_webhook_create(const struct h_config *cfg, struct h_provider_set *set,
+                          char **error);
 
 #endif

@@ -4,8 +4,9 @@
 #include "store/db.h"
 
 /* The period, then payments by currency and status, succeeded refunds by currency, and
- * disputes by currency (no table records disputes yet: the d CTE is where they are
- * counted, and reads as zero). */
+ * disputes opened in the period by currency. Money collected is a succeeded payment or a
+ * disputed one (it succeeded first); the disputed amount is what a dispute still withholds
+ * or took back (open or lost, not won), so net = collected - refunded - disputed - fees. */
 #define SUMMARY_SQL                                                                          \
   "WITH w AS (SELECT COALESCE($1::timestamptz, COALESCE($2::timestamptz, now())"             \
   "   - interval '30 days') AS f, COALESCE($2::timestamptz, now()) AS t),"                   \
@@ -15,17 +16,17 @@
   " r AS (SELECT currency, count(*) AS n, sum(amount) AS v FROM refunds, w"                  \
   "   WHERE status = 'succeeded' AND created_at >= w.f AND created_at < w.t"                 \
   "   GROUP BY currency),"                                                                   \
-  " d AS (SELECT NULL::text AS currency, 0::bigint AS n, 0::bigint AS v WHERE false),"       \
+  " d AS (SELECT currency, count(*) AS n, COALESCE(sum(amount) FILTER (WHERE status NOT IN"  \
+  "   ('won', 'warning_closed')), 0) AS v FROM disputes, w"                                  \
+  "   WHERE created_at >= w.f AND created_at < w.t GROUP BY currency),"                      \
   " c AS (SELECT currency FROM p UNION SELECT currency FROM r UNION SELECT currency FROM d),"\
+  " k AS (SELECT currency, sum(n) AS n, sum(v) AS v, sum(fp) AS fp, sum(fpl) AS fpl"     \
+  "   FROM p WHERE status IN ('succeeded', 'disputed') GROUP BY currency),"                 \
   " s AS (SELECT c.currency,"                                                                \
-  "   COALESCE((SELECT n FROM p WHERE p.currency = c.currency AND status = 'succeeded'), 0)"  \
-  "     AS sn,"                                                                              \
-  "   COALESCE((SELECT v FROM p WHERE p.currency = c.currency AND status = 'succeeded'), 0)"  \
-  "     AS sv,"                                                                              \
-  "   COALESCE((SELECT fp FROM p WHERE p.currency = c.currency AND status = 'succeeded'), 0)" \
-  "     AS fp,"                                                                              \
-  "   COALESCE((SELECT fpl FROM p WHERE p.currency = c.currency AND status = 'succeeded'),"   \
-  "     0) AS fpl,"                                                                          \
+  "   COALESCE((SELECT n FROM k WHERE k.currency = c.currency), 0) AS sn,"                   \
+  "   COALESCE((SELECT v FROM k WHERE k.currency = c.currency), 0) AS sv,"                   \
+  "   COALESCE((SELECT fp FROM k WHERE k.currency = c.currency), 0) AS fp,"                  \
+  "   COALESCE((SELECT fpl FROM k WHERE k.currency = c.currency), 0) AS fpl,"                \
   "   COALESCE((SELECT n FROM r WHERE r.currency = c.currency), 0) AS rn,"                   \
   "   COALESCE((SELECT v FROM r WHERE r.currency = c.currency), 0) AS rv,"                   \
   "   COALESCE((SELECT sum(n) FROM d WHERE d.currency = c.currency), 0) AS dn,"              \

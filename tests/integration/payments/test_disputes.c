@@ -3,7 +3,7 @@
  * with the payment's status, audit rows, admin e-mails and replays; the admin list and
  * its pagination; evidence submission (accepted, refused by the provider, provider
  * down, twice); bad input of both endpoints; and the dispute outcomes of a ledger run
- * of herald-reconcile. */
+ * of herald-reconcile; how GET /admin/payments/summary counts them. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -412,6 +412,61 @@ static void test_ledger_counts_outcomes(void **state) {
   th_response_free(&r);
 }
 
+
+/* The USD figures of GET /admin/payments/summary over the last day (a new reference). */
+static json_t *usd_summary(void) {
+  struct th_response r;
+  pf_call(&srv, admin, "GET", "/api/v1/admin/payments/summary", NULL, NULL, &r);
+  assert_int_equal(r.status, 200);
+  json_t *all = json_object_get(r.json, "by_currency"), *one, *usd = NULL;
+  size_t i;
+  json_array_foreach(all, i, one) {
+    if (strcmp(th_str(one, "currency"), "USD") == 0) {
+      usd = json_incref(one);
+    }
+  }
+  th_response_free(&r);
+  return usd != NULL ? usd : json_pack("{s:s,s:i,s:i,s:i,s:i,s:i,s:i,s:{s:i,s:i},s:i}",
+                                       "currency", "USD", "succeeded_count", 0, "volume", 0,
+                                       "refund_count", 0, "refunded", 0, "dispute_count", 0,
+                                       "disputed", 0, "fees", "provider", 0, "platform", 0,
+                                       "net", 0);
+}
+
+static long figure(json_t *o, const char *key) {
+  return (long)json_integer_value(json_object_get(o, key));
+}
+
+static long fees(json_t *o) {
+  json_t *f = json_object_get(o, "fees");
+  return figure(f, "provider") + figure(f, "platform");
+}
+
+/* A disputed payment stays collected; a lost or open dispute's amount comes off the net, a
+ * won one's does not; both are counted. */
+static void test_summary_counts_disputes(void **state) {
+  (void)state;
+  json_t *before = usd_summary();
+  char id[37], pi[64], du[64];
+  paid(3000, id, pi);
+  open_dispute(pi, "{\"reason\":\"fraudulent\",\"amount\":2500}", du);
+  advance(du, "lost");
+  assert_string_equal(deliver(du, "charge.dispute.closed", 1, 0), "applied");
+  paid(1000, id, pi);
+  open_dispute(pi, "{\"reason\":\"general\"}", du);
+  advance(du, "won");
+  assert_string_equal(deliver(du, "charge.dispute.closed", 1, 0), "applied");
+  json_t *after = usd_summary();
+  assert_int_equal(figure(after, "succeeded_count") - figure(before, "succeeded_count"), 2);
+  assert_int_equal(figure(after, "volume") - figure(before, "volume"), 4000);
+  assert_int_equal(figure(after, "dispute_count") - figure(before, "dispute_count"), 2);
+  assert_int_equal(figure(after, "disputed") - figure(before, "disputed"), 2500);
+  assert_int_equal(figure(after, "net"), figure(after, "volume") - figure(after, "refunded") -
+                                             figure(after, "disputed") - fees(after));
+  json_decref(before);
+  json_decref(after);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
     cmocka_unit_test(test_created_updated_closed_lost),
@@ -422,6 +477,7 @@ int main(void) {
     cmocka_unit_test(test_evidence_bad_input),
     cmocka_unit_test(test_list),
     cmocka_unit_test(test_ledger_counts_outcomes),
+    cmocka_unit_test(test_summary_counts_disputes),
   };
   return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -112,10 +112,10 @@ static void test_default_templates(void **state) {
   assert_non_null(strstr(dump, "https://x.example/r"));
   th_response_free(&r);
   th_call(&srv, admin, "POST", "/api/v1/admin/templates/payment_receipt/preview",
-          "{\"data\":{\"amount\":\"15.00\",\"currency\":\"EUR\",\"description\":\"Plan\","
-          "\"payment_id\":\"pay_1\"}}", NULL, &r);
+          "{\"data\":{\"amount_display\":\"15.00 EUR\",\"description\":\"Plan\","
+          "\"receipt_number\":\"2026-000042\",\"payment_id\":\"pay_1\"}}", NULL, &r);
   assert_int_equal(r.status, 200);
-  assert_non_null(strstr(r.body, "Receipt: 15.00 EUR"));
+  assert_non_null(strstr(r.body, "Receipt 2026-000042: 15.00 EUR"));
   th_response_free(&r);
 }
 

@@ -2566,6 +2566,146 @@ export type paths = {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/webhooks/sms/inbound": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Receive an inbound SMS (Twilio)
+         * @description A text sent to Herald's number, as Twilio posts it (the number's messaging webhook).
+         *     Verified like the status callback (`X-Twilio-Signature` over the URL this request was
+         *     made to and the sorted fields, keyed by `HERALD_SMS_AUTH_TOKEN`). A text that is one
+         *     keyword sets the SMS preference of every account whose phone is `From`: `STOP`
+         *     (`STOPALL`, `UNSUBSCRIBE`, `CANCEL`, `END`, `QUIT`) turns the SMS channel off, `START`
+         *     (`YES`, `UNSTOP`) on again, each with an audit entry; `HELP` (`INFO`) is answered in the
+         *     TwiML reply with `HERALD_SMS_HELP_TEXT`. Any other text is acknowledged with an empty
+         *     `<Response/>`. Without `HERALD_SMS_AUTH_TOKEN` the endpoint answers 503.
+         */
+        post: operations["receiveInboundSms"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/webhooks/sms/vonage/status": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Receive a Vonage delivery receipt
+         * @description Vonage's delivery receipt (DLR) of a message herald-sms sent through the `vonage`
+         *     provider, requested when `HERALD_VONAGE_STATUS_CALLBACK_URL` is set (the account's
+         *     receipt URL, method POST, form). `sig` must be the upper- or lower-case hex HMAC-SHA256, keyed by
+         *     `HERALD_VONAGE_SIGNATURE_SECRET`, of every other parameter sorted by name and written as
+         *     `&name=value` (`&` and `=` inside values replaced by `_`), and `timestamp` (Unix seconds)
+         *     within `HERALD_PROVIDER_WEBHOOK_TOLERANCE_S` of the server's clock; else a 400
+         *     `invalid_signature`. Without the secret the endpoint answers 503. The
+         *     status is recorded like a Twilio callback on the delivery whose provider message id is
+         *     `messageId`: `delivered`; `expired` as undelivered, `failed` and `rejected` as failed
+         *     (the delivery becomes failed, with `err-code`); `accepted` and `buffered` as
+         *     provisional. An unknown `messageId` is acknowledged and ignored.
+         */
+        post: operations["receiveVonageReceipt"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/webhooks/sms/vonage/inbound": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Receive an inbound SMS (Vonage)
+         * @description A text sent to Herald's Vonage number (the number's inbound webhook, method POST, form).
+         *     `sig` must be the upper- or lower-case hex HMAC-SHA256, keyed by
+         *     `HERALD_VONAGE_SIGNATURE_SECRET`, of every other parameter sorted by name and written as
+         *     `&name=value` (`&` and `=` inside values replaced by `_`), and `timestamp` (Unix seconds)
+         *     within `HERALD_PROVIDER_WEBHOOK_TOLERANCE_S` of the server's clock; else a 400
+         *     `invalid_signature`. Without the secret the endpoint answers 503. Keywords as for
+         *     `/api/v1/webhooks/sms/inbound` from `msisdn`; Vonage cannot answer in the webhook's
+         *     reply, so `HELP` queues `HERALD_SMS_HELP_TEXT` as a critical SMS (category `sms_help`)
+         *     to the oldest account with that phone (skipped, like any SMS, when that account has
+         *     the SMS channel off).
+         */
+        post: operations["receiveVonageInbound"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/webhooks/email/sendgrid": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Receive SendGrid events (bounces, complaints)
+         * @description SendGrid's signed Event Webhook: a JSON array of 1-1000 events. The signature is
+         *     SendGrid's: `X-Twilio-Email-Event-Webhook-Signature` is the base64 DER ECDSA P-256
+         *     signature over `X-Twilio-Email-Event-Webhook-Timestamp` followed by the raw body
+         *     (SHA-256), checked against `HERALD_SENDGRID_WEBHOOK_PUBLIC_KEY`; the timestamp must be
+         *     within `HERALD_PROVIDER_WEBHOOK_TOLERANCE_S`; else a 400 `invalid_signature`. Hard
+         *     bounces (`bounce` other than type `blocked`), `spamreport` and `dropped` for an invalid
+         *     or bounced address mark `email` undeliverable: herald-email skips every later e-mail
+         *     to it (delivery `skipped`, reason `email_undeliverable`). Other events are acknowledged
+         *     and ignored; a repeated event changes nothing. Without the key the endpoint answers 503.
+         */
+        post: operations["receiveSendgridEvents"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/webhooks/email/mailgun": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Receive a Mailgun event (bounces, complaints)
+         * @description Mailgun's signed webhook (JSON): `signature.signature` must be the hex HMAC-SHA256 of
+         *     `signature.timestamp` followed by `signature.token`, keyed by
+         *     `HERALD_MAILGUN_WEBHOOK_SIGNING_KEY`, and the timestamp within
+         *     `HERALD_PROVIDER_WEBHOOK_TOLERANCE_S`; else a 400 `invalid_signature`. `failed` events
+         *     of severity `permanent` and `complained` events mark `event-data.recipient`
+         *     undeliverable (see `/api/v1/webhooks/email/sendgrid`); others are acknowledged and
+         *     ignored. Without the key the endpoint answers 503.
+         */
+        post: operations["receiveMailgunEvent"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/admin/reconciliations": {
         parameters: {
             query?: never;
@@ -2661,9 +2801,11 @@ export type paths = {
         /**
          * Payment figures over a period
          * @description **Admins only.** Payments created in `[from, to)` by currency and status (count and
-         *     volume in minor units), and by currency: succeeded payments and their volume, succeeded
-         *     refunds (by their own creation time), disputes, the fees of the succeeded payments
-         *     (provider and platform) and `net` = volume - refunded - disputed - fees. Amounts are never
+         *     volume in minor units), and by currency: collected payments (`succeeded`, or `disputed`
+         *     after succeeding) and their volume, succeeded refunds (by their own creation time),
+         *     disputes opened in the period (`dispute_count`; `disputed` = the amount of those not
+         *     won), the fees of the collected payments (provider and platform) and `net` = volume -
+         *     refunded - disputed - fees. Amounts are never
          *     added across currencies. `to` defaults to now, `from` to 30 days before `to`; at most 366
          *     days. The same figures since the first payment are gauges on `/metrics`
          *     (`herald_payments_count` and `_volume` {currency, status}, `_refunded`, `_disputed`,
@@ -3761,7 +3903,7 @@ export type components = {
             by_currency: {
                 currency: string;
                 succeeded_count: number;
-                /** @description Succeeded payments, minor units. */
+                /** @description Collected payments (succeeded or disputed), minor units. */
                 volume: number;
                 refund_count: number;
                 refunded: number;
@@ -4637,8 +4779,9 @@ export type components = {
             status: "queued" | "scheduled" | "processing" | "sent" | "failed" | "dead" | "skipped" | "held" | "digest" | "digested" | "throttled" | "capped";
             /**
              * @description Why it was skipped (`channel_disabled`, `no_phone`, `no_device`, `no_endpoint`,
-             *     `endpoint_disabled`, `endpoint_deleted`), delayed (`quiet_hours`), held back
-             *     (`digest`, `throttled`, `daily_cap`) or failed.
+             *     `endpoint_disabled`, `endpoint_deleted`, `email_undeliverable`: a provider reported
+             *     the address bounced or complained), delayed (`quiet_hours`), held back (`digest`,
+             *     `throttled`, `daily_cap`) or failed.
              */
             reason: string | null;
             attempts: number;
@@ -4648,6 +4791,30 @@ export type components = {
             sent_at: string | null;
             provider: string | null;
             provider_message_id: string | null;
+            /**
+             * @description Every provider call, oldest first. With ordered providers (`HERALD_EMAIL_PROVIDERS`,
+             *     `HERALD_SMS_PROVIDERS`) one attempt may hold several calls: a provider whose
+             *     breaker was open (`breaker_open`, not called), one that failed retryably (`retry`:
+             *     timeout, 5xx, 429) and the next one's answer. `provider` is the one whose answer
+             *     settled the delivery.
+             */
+            provider_attempts: {
+                attempt: number;
+                /**
+                 * @example smtp
+                 * @example sendgrid
+                 * @example mailgun
+                 * @example twilio
+                 * @example vonage
+                 */
+                provider: string;
+                /** @enum {string} */
+                status: "sent" | "retry" | "failed" | "skipped" | "breaker_open";
+                error?: string;
+                duration_ms: number;
+                /** Format: date-time */
+                at: string;
+            }[];
             last_error: string | null;
             /**
              * Format: uuid
@@ -11930,6 +12097,280 @@ export interface operations {
         };
         responses: {
             /** @description Received (recorded, or not newer than what is recorded, or about an unknown message). */
+            204: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-Content-Type-Options": components["headers"]["X-Content-Type-Options"];
+                    "Cache-Control": components["headers"]["Cache-Control-No-Store"];
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            400: components["responses"]["BadRequest"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    receiveInboundSms: {
+        parameters: {
+            query?: never;
+            header: {
+                /**
+                 * @description Your id for this request (1-64 characters of `A-Z a-z 0-9 . _ : -`), echoed in the
+                 *     response and logged. Invalid values are replaced by a generated UUID.
+                 * @example mobile-7f3c2a
+                 */
+                "X-Request-Id"?: components["parameters"]["RequestId"];
+                /** @description base64 HMAC-SHA1 of the URL and the sorted form fields, keyed by the auth token. */
+                "X-Twilio-Signature": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "From": "+14155550123",
+                 *       "To": "+15005550006",
+                 *       "Body": "STOP",
+                 *       "MessageSid": "SM0123456789abcdef0123456789abcdef"
+                 *     }
+                 */
+                "application/x-www-form-urlencoded": {
+                    [key: string]: string;
+                };
+            };
+        };
+        responses: {
+            /** @description Handled; the TwiML answer (a `<Message>` with the help text for HELP). */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /** @example <?xml version="1.0" encoding="UTF-8"?><Response><Message>Herald alerts: reply STOP to stop text messages, START to resume.</Message></Response> */
+                    "application/xml": string;
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    receiveVonageReceipt: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description Your id for this request (1-64 characters of `A-Z a-z 0-9 . _ : -`), echoed in the
+                 *     response and logged. Invalid values are replaced by a generated UUID.
+                 * @example mobile-7f3c2a
+                 */
+                "X-Request-Id"?: components["parameters"]["RequestId"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "messageId": "0A0000000123ABCD1",
+                 *       "status": "delivered",
+                 *       "err-code": "0",
+                 *       "msisdn": "447700900000",
+                 *       "timestamp": "1764800000",
+                 *       "nonce": "2b4c6d8e",
+                 *       "sig": "6F0C2E5E2D0B3A1F0E9D8C7B6A5F4E3D2C1B0A99887766554433221100FFEEDD"
+                 *     }
+                 */
+                "application/x-www-form-urlencoded": {
+                    [key: string]: string;
+                };
+            };
+        };
+        responses: {
+            /** @description Received (recorded, not newer, or about an unknown message). */
+            204: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-Content-Type-Options": components["headers"]["X-Content-Type-Options"];
+                    "Cache-Control": components["headers"]["Cache-Control-No-Store"];
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            400: components["responses"]["BadRequest"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    receiveVonageInbound: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description Your id for this request (1-64 characters of `A-Z a-z 0-9 . _ : -`), echoed in the
+                 *     response and logged. Invalid values are replaced by a generated UUID.
+                 * @example mobile-7f3c2a
+                 */
+                "X-Request-Id"?: components["parameters"]["RequestId"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "msisdn": "14155550123",
+                 *       "to": "447700900000",
+                 *       "text": "HELP",
+                 *       "timestamp": "1764800000",
+                 *       "nonce": "2b4c6d8e",
+                 *       "sig": "6F0C2E5E2D0B3A1F0E9D8C7B6A5F4E3D2C1B0A99887766554433221100FFEEDD"
+                 *     }
+                 */
+                "application/x-www-form-urlencoded": {
+                    [key: string]: string;
+                };
+            };
+        };
+        responses: {
+            /** @description Handled (a keyword applied, or a text that is none). */
+            204: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-Content-Type-Options": components["headers"]["X-Content-Type-Options"];
+                    "Cache-Control": components["headers"]["Cache-Control-No-Store"];
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            400: components["responses"]["BadRequest"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    receiveSendgridEvents: {
+        parameters: {
+            query?: never;
+            header: {
+                /**
+                 * @description Your id for this request (1-64 characters of `A-Z a-z 0-9 . _ : -`), echoed in the
+                 *     response and logged. Invalid values are replaced by a generated UUID.
+                 * @example mobile-7f3c2a
+                 */
+                "X-Request-Id"?: components["parameters"]["RequestId"];
+                "X-Twilio-Email-Event-Webhook-Signature": string;
+                "X-Twilio-Email-Event-Webhook-Timestamp": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example [
+                 *       {
+                 *         "email": "gone@example.com",
+                 *         "event": "bounce",
+                 *         "type": "bounce",
+                 *         "status": "5.1.1",
+                 *         "reason": "550 5.1.1 The email account that you tried to reach does not exist",
+                 *         "sg_event_id": "ZmFrZS1ldmVudC0x",
+                 *         "timestamp": 1764800000
+                 *       }
+                 *     ]
+                 */
+                "application/json": ({
+                    event: string;
+                    email?: string;
+                    type?: string;
+                    reason?: string;
+                    status?: string;
+                    sg_event_id?: string;
+                    delivery_id?: string;
+                } & {
+                    [key: string]: unknown;
+                })[];
+            };
+        };
+        responses: {
+            /** @description Received; the undeliverable addresses are suppressed. */
+            204: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-Content-Type-Options": components["headers"]["X-Content-Type-Options"];
+                    "Cache-Control": components["headers"]["Cache-Control-No-Store"];
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            400: components["responses"]["BadRequest"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    receiveMailgunEvent: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description Your id for this request (1-64 characters of `A-Z a-z 0-9 . _ : -`), echoed in the
+                 *     response and logged. Invalid values are replaced by a generated UUID.
+                 * @example mobile-7f3c2a
+                 */
+                "X-Request-Id"?: components["parameters"]["RequestId"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "signature": {
+                 *         "timestamp": "1764800000",
+                 *         "token": "5f1c0a6b2d3e4f5a6b7c8d9e0f1a2b3c4d5e6f7a8b9c0d1e2f",
+                 *         "signature": "0d6f8c0e4c2b1a09f8e7d6c5b4a39281706f5e4d3c2b1a09f8e7d6c5b4a39281"
+                 *       },
+                 *       "event-data": {
+                 *         "event": "failed",
+                 *         "severity": "permanent",
+                 *         "recipient": "gone@example.com",
+                 *         "id": "G9Bn5sl1TC6nu79C8C0bwg"
+                 *       }
+                 *     }
+                 */
+                "application/json": {
+                    /** @description additionalProperties: Mailgun may add fields; they are ignored. */
+                    signature: {
+                        timestamp: string;
+                        token: string;
+                        signature: string;
+                    } & {
+                        [key: string]: unknown;
+                    };
+                } & {
+                    [key: string]: unknown;
+                };
+            };
+        };
+        responses: {
+            /** @description Received; an undeliverable address is suppressed. */
             204: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];

@@ -78,9 +78,54 @@ static void test_bad_values(void **state) {
   expect_error("HERALD_HTTP_MODE", "poll", "not one of");
   expect_error("HERALD_JWT_SECRET", "short", "at least 32 bytes");
   expect_error("HERALD_JWT_SECRET_FILE", "/nonexistent/secret", "cannot read");
+  /* ordered providers and their breakers */
+  expect_error("HERALD_EMAIL_PROVIDERS", "smtp,postmark", "'postmark' is not one of");
+  expect_error("HERALD_EMAIL_PROVIDERS", "smtp,smtp", "listed twice");
+  expect_error("HERALD_EMAIL_PROVIDERS", "smtp,", "ends with a comma");
+  expect_error("HERALD_EMAIL_PROVIDERS", ",smtp", "empty");
+  expect_error("HERALD_EMAIL_PROVIDERS", "smtp,,sendgrid", "empty");
+  expect_error("HERALD_EMAIL_PROVIDERS", "smtp, sendgrid", "' sendgrid' is not one of");
+  expect_error("HERALD_EMAIL_PROVIDERS", "SMTP", "not one of");
+  expect_error("HERALD_SMS_PROVIDERS", "twilio,sendgrid", "'sendgrid' is not one of");
+  expect_error("HERALD_SMS_PROVIDERS", "vonage,twilio,vonage", "listed twice");
+  expect_error("HERALD_BREAKER_FAILURES", "0", "out of range");
+  expect_error("HERALD_BREAKER_ERROR_RATE", "101", "out of range");
+  expect_error("HERALD_BREAKER_MIN_CALLS", "0", "out of range");
+  expect_error("HERALD_BREAKER_WINDOW_S", "-1", "out of range");
+  expect_error("HERALD_BREAKER_COOLDOWN_MS", "10", "out of range");
+  expect_error("HERALD_BREAKER_COOLDOWN_MS", "1s", "not an integer");
+  expect_error("HERALD_PROVIDER_WEBHOOK_TOLERANCE_S", "0", "out of range");
+  expect_error("HERALD_SMS_HELP_TEXT", "", "1-320 characters");
+  char long_help[400];
+  memset(long_help, 'h', sizeof(long_help) - 1);
+  long_help[sizeof(long_help) - 1] = '\0';
+  expect_error("HERALD_SMS_HELP_TEXT", long_help, "1-320 characters");
   expect_error("HERALD_DEMO_DIR", "var/demo", "absolute path of an existing folder");
   expect_error("HERALD_DEMO_DIR", "/nonexistent/demo", "absolute path of an existing folder");
   expect_error("HERALD_DEMO_DIR", "/etc/hostname", "absolute path of an existing folder");
+}
+
+static void test_provider_lists(void **state) {
+  (void)state;
+  assert_null(h_config_list_check("V", "", "a|b", 2)); /* empty: no list */
+  assert_null(h_config_list_check("V", "a,b", "a|b", 2));
+  char *e = h_config_list_check("V", "a,b,a", "a|b", 4);
+  assert_non_null(strstr(e, "'a' is listed twice"));
+  free(e);
+  e = h_config_list_check("V", "a,b", "a|b|c", 1);
+  assert_non_null(strstr(e, "at most 1 entries"));
+  free(e);
+  struct h_config cfg;
+  char *error = NULL;
+  setenv("HERALD_EMAIL_PROVIDERS", "smtp,sendgrid,mailgun,file", 1);
+  setenv("HERALD_SMS_PROVIDERS", "twilio,vonage", 1);
+  assert_int_equal(h_config_load(&cfg, &error), H_OK);
+  assert_string_equal(cfg.email_providers, "smtp,sendgrid,mailgun,file");
+  assert_int_equal(cfg.breaker_failures, 5);
+  assert_int_equal(cfg.breaker_cooldown_ms, 30000);
+  h_config_free(&cfg);
+  unsetenv("HERALD_EMAIL_PROVIDERS");
+  unsetenv("HERALD_SMS_PROVIDERS");
 }
 
 static void test_secret_from_file(void **state) {
@@ -119,6 +164,7 @@ int main(void) {
     cmocka_unit_test_setup(test_defaults, clear_env),
     cmocka_unit_test_setup(test_values, clear_env),
     cmocka_unit_test_setup(test_bad_values, clear_env),
+    cmocka_unit_test_setup(test_provider_lists, clear_env),
     cmocka_unit_test_setup(test_secret_from_file, clear_env),
     cmocka_unit_test_setup(test_markdown_lists_every_variable, clear_env),
   };

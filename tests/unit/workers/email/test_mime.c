@@ -169,9 +169,12 @@ static void test_render_job(void **state) {
   struct h_config cfg;
   char *error = NULL;
   assert_int_equal(h_config_load(&cfg, &error), H_OK);
-  const struct h_provider *provider = NULL;
-  void *shared = NULL;
-  assert_int_equal(h_email_create(&cfg, &provider, &shared, &error), H_OK);
+  struct h_provider_set set = {0};
+  assert_int_equal(h_email_create(&cfg, &set, &error), H_OK);
+  assert_int_equal(set.n, 1);
+  assert_false(set.breakers);
+  const struct h_provider *provider = set.providers[0];
+  void *shared = set.shared[0];
   assert_string_equal(provider->name, "file");
   struct h_job job = {.id = "0b6b3a2e-3c4f-4d8e-9f00-000000000001", .email = "u@example.com",
                       .category = "news", .title = "T", .body = "B"};
@@ -200,11 +203,13 @@ static void test_render_job(void **state) {
   free(msg);
   provider->destroy(shared);
   setenv("HERALD_EMAIL_FROM", "not an address", 1);
-  assert_int_equal(h_email_create(&cfg, &provider, &shared, &error), H_OK); /* cfg unchanged */
-  provider->destroy(shared);
+  memset(&set, 0, sizeof(set));
+  assert_int_equal(h_email_create(&cfg, &set, &error), H_OK); /* cfg unchanged */
+  set.providers[0]->destroy(set.shared[0]);
   h_config_free(&cfg);
   assert_int_equal(h_config_load(&cfg, &error), H_OK);
-  assert_int_equal(h_email_create(&cfg, &provider, &shared, &error), H_ERR_INVALID);
+  memset(&set, 0, sizeof(set));
+  assert_int_equal(h_email_create(&cfg, &set, &error), H_ERR_INVALID);
   assert_non_null(strstr(error, "HERALD_EMAIL_FROM"));
   free(error);
   h_config_free(&cfg);

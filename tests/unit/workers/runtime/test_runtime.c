@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "backoff.h"
+#include "breaker.h"
 #include "rt.h"
 
 static void test_backoff(void **state) {
@@ -120,11 +121,27 @@ static void test_cli_bad(void **state) {
   }
 }
 
+static void test_provider_lists(void **state) {
+  (void)state;
+  char names[H_MAX_PROVIDERS][16];
+  assert_int_equal(h_provider_list_split("smtp,sendgrid", names), 2);
+  assert_string_equal(names[0], "smtp");
+  assert_string_equal(names[1], "sendgrid");
+  assert_int_equal(h_provider_list_split("file", names), 1);
+  assert_int_equal(h_provider_list_split("", names), 0);
+  assert_int_equal(h_provider_list_split("a,b,c,d,e", names), H_MAX_PROVIDERS); /* capped */
+  assert_int_equal(h_breaker_parse("open"), H_BREAKER_OPEN);
+  assert_int_equal(h_breaker_parse("half_open"), H_BREAKER_HALF_OPEN);
+  assert_int_equal(h_breaker_parse("closed"), H_BREAKER_CLOSED);
+  assert_int_equal(h_breaker_parse(NULL), H_BREAKER_CLOSED); /* no hash yet */
+  assert_int_equal(h_breaker_parse("weird"), H_BREAKER_CLOSED);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
     cmocka_unit_test(test_backoff), cmocka_unit_test(test_rng),
     cmocka_unit_test(test_duration), cmocka_unit_test(test_cli_ok),
-    cmocka_unit_test(test_cli_bad),
+    cmocka_unit_test(test_cli_bad), cmocka_unit_test(test_provider_lists),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
