@@ -41,7 +41,7 @@ out=$(HERALD_REDOC_DIR=$work/none bash "$SRC/scripts/docs-assets.sh" --check 2>&
 
 # 3. the API, started in a fresh directory with HERALD_DOCS_DIR unset
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-(cd "$work" && env -u HERALD_DOCS_DIR HERALD_HTTP_PORT="$port" HERALD_PROBE_PORT=0 \
+(cd "$work" && exec env -u HERALD_DOCS_DIR HERALD_HTTP_PORT="$port" HERALD_PROBE_PORT=0 \
   "$BIN/herald-api" serve >"$work/api.log" 2>&1) &
 api_pid=$!
 base=http://127.0.0.1:$port
