@@ -1,7 +1,7 @@
 # Shared by bench/feed.sh and bench/memory.sh (sourced, not run): the Release build, a
 # throw-away stack removed on exit, the API process, wrk runs and the Markdown header.
 #   BENCH_BUILD         build directory, relative to the project root or absolute (default build-rel);
-#                       configured and built in Release when its herald-api is missing
+#                       configured in Release once, rebuilt (incrementally) by every run
 #   BENCH_STACK_PREFIX  prefix of the stack's temporary directory (default /tmp/herald-bench)
 #   HERALD_HTTP_THREADS and the other HERALD_* variables pass through to the API.
 # shellcheck shell=bash
@@ -11,9 +11,11 @@ BUILD=${BENCH_BUILD:-build-rel}
 BIN=$BUILD/bin/herald-api
 HERE=$ROOT/bench
 
+# Configures the Release build once, and builds it every time (incremental: a no-op when it is
+# up to date), so a report never measures a binary older than the sources it names.
 bench_build() {
-  [[ -x $BIN ]] && return
-  cmake -S "$ROOT" -B "$BUILD" -DCMAKE_BUILD_TYPE=Release -DHERALD_BUILD_TESTS=OFF >/dev/null
+  [[ -f $BUILD/CMakeCache.txt ]] ||
+    cmake -S "$ROOT" -B "$BUILD" -DCMAKE_BUILD_TYPE=Release -DHERALD_BUILD_TESTS=OFF >/dev/null
   cmake --build "$BUILD" -j2 >/dev/null
 }
 
