@@ -289,6 +289,13 @@ static long inbound(int port, const char *from, const char *text, json_t **answe
   return fake_posts(port, "inbound", spec, answer);
 }
 
+/* The text sql gives for user is want. */
+static void assert_pref(const char *sql, const char *user, const char *want) {
+  char *v = th_sql_text(sql, user);
+  assert_string_equal(v, want);
+  free(v);
+}
+
 static void test_inbound_keywords(void **state) {
   (void)state;
   struct wt_seed s = {.channel = "sms", .n = 1, .phone = true};
@@ -304,11 +311,11 @@ static void test_inbound_keywords(void **state) {
   assert_int_equal(inbound(twilio.port, phone, " stop ", &answer), 200);
   assert_non_null(strstr(th_str(answer, "body"), "<Response></Response>"));
   json_decref(answer);
-  assert_string_equal(th_sql_text(pref, user), "false");
+  assert_pref(pref, user, "false");
   assert_int_equal(th_sql_long("SELECT count(*) FROM audit_log WHERE action ="
                                " 'preferences.sms_stop' AND target_id = $1", user), 1);
   assert_int_equal(inbound(vonage.port, phone, "START", NULL), 204); /* digits, no '+' */
-  assert_string_equal(th_sql_text(pref, user), "true");
+  assert_pref(pref, user, "true");
   assert_int_equal(inbound(twilio.port, phone, "Help", &answer), 200);
   assert_non_null(strstr(th_str(answer, "body"), "<Message>Herald help: reply STOP to stop,"
                                                  " START to resume.</Message>"));
@@ -321,7 +328,7 @@ static void test_inbound_keywords(void **state) {
                                " d.status = 'queued' AND n.body LIKE 'Herald help:%'", user), 1);
   /* not a keyword: nothing changes; a bad signature or a bad sender is refused */
   assert_int_equal(inbound(twilio.port, phone, "stop sending me these", NULL), 200);
-  assert_string_equal(th_sql_text(pref, user), "true");
+  assert_pref(pref, user, "true");
   char url[128];
   snprintf(url, sizeof(url), "%s/api/v1/webhooks/sms/inbound", api.base);
   assert_int_equal(fake_posts(twilio.port, "inbound", json_pack("{ssssssss}", "url", url, "from",
@@ -332,7 +339,7 @@ static void test_inbound_keywords(void **state) {
   assert_int_equal(fake_posts(vonage.port, "inbound", json_pack("{ssssssss}", "url", url, "from",
                                                                 phone, "text", "STOP", "signature",
                                                                 "bad"), NULL), 400);
-  assert_string_equal(th_sql_text(pref, user), "true");
+  assert_pref(pref, user, "true");
   struct th_response r;
   const char *json_type[] = {"Content-Type: application/json", NULL};
   th_request(&api, "POST", "/api/v1/webhooks/sms/vonage/inbound", json_type, "{}", &r);

@@ -124,10 +124,12 @@ static void test_digest_five_sends_one_email(void **state) {
   char *digest = th_sql_text("SELECT DISTINCT digest_delivery_id::text FROM deliveries"
                              " WHERE user_id = $1::uuid AND status = 'digested'", uid);
   assert_non_null(digest);
+  char want[64];
+  snprintf(want, sizeof(want), "digested/%s", digest);
   for (int i = 0; i < 5; i++) {
     assert_string_equal(wt_text(db, "SELECT status || '/' || digest_delivery_id FROM deliveries"
                                     " WHERE id = $1", ids[i]),
-                        h_sprintf("digested/%s", digest));
+                        want);
   }
   assert_string_equal(wt_text(db, "SELECT n.title || '/' || d.status || '/' || n.in_app FROM"
                                   " deliveries d JOIN notifications n ON n.id = d.notification_id"
