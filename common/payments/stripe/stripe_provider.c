@@ -9,39 +9,20 @@
 
 #include "core/alloc.h"
 #include "payments/stripe/stripe.h"
-
-/* Copies a string member of obj (or "") into out. */
-static void copy_str(const json_t *obj, const char *name, char *out, size_t outlen) {
-  const char *v = json_string_value(json_object_get(obj, name));
-  snprintf(out, outlen, "%s", v != NULL ? v : "");
-}
-
-/* The id of a member that is either an id string or an expanded object. */
-static void copy_ref(const json_t *obj, const char *name, char *out, size_t outlen) {
-  const json_t *v = json_object_get(obj, name);
-  if (json_is_object(v)) {
-    v = json_object_get(v, "id");
-  }
-  snprintf(out, outlen, "%s", json_is_string(v) ? json_string_value(v) : "");
-}
-
-static bool is_object_of(const json_t *obj, const char *type) {
-  const char *o = json_string_value(json_object_get(obj, "object"));
-  return o != NULL && strcmp(o, type) == 0 && json_is_string(json_object_get(obj, "id"));
-}
+#include "payments/stripe/stripe_calls.h"
 
 static h_result payment_read(const json_t *obj, struct h_provider_payment *out) {
   h_provider_payment_clear(out);
-  if (!is_object_of(obj, "payment_intent")) {
+  if (!h_stripe_is_object(obj, "payment_intent")) {
     return H_ERR_INVALID;
   }
-  copy_str(obj, "id", out->id, sizeof(out->id));
-  copy_str(obj, "status", out->status, sizeof(out->status));
-  copy_str(obj, "client_secret", out->client_secret, sizeof(out->client_secret));
-  copy_ref(obj, "customer", out->customer, sizeof(out->customer));
-  copy_ref(obj, "payment_method", out->payment_method, sizeof(out->payment_method));
-  copy_str(obj, "cancellation_reason", out->cancellation_reason, sizeof(out->cancellation_reason));
-  copy_str(json_object_get(obj, "metadata"), "herald_payment_id", out->herald_payment_id,
+  h_stripe_copy_str(obj, "id", out->id, sizeof(out->id));
+  h_stripe_copy_str(obj, "status", out->status, sizeof(out->status));
+  h_stripe_copy_str(obj, "client_secret", out->client_secret, sizeof(out->client_secret));
+  h_stripe_copy_ref(obj, "customer", out->customer, sizeof(out->customer));
+  h_stripe_copy_ref(obj, "payment_method", out->payment_method, sizeof(out->payment_method));
+  h_stripe_copy_str(obj, "cancellation_reason", out->cancellation_reason, sizeof(out->cancellation_reason));
+  h_stripe_copy_str(json_object_get(obj, "metadata"), "herald_payment_id", out->herald_payment_id,
            sizeof(out->herald_payment_id));
   out->amount = (long long)json_integer_value(json_object_get(obj, "amount"));
   const json_t *e = json_object_get(obj, "last_payment_error");
@@ -56,17 +37,17 @@ static h_result payment_read(const json_t *obj, struct h_provider_payment *out) 
 
 static h_result refund_read(const json_t *obj, struct h_provider_refund *out) {
   memset(out, 0, sizeof(*out));
-  if (!is_object_of(obj, "refund")) {
+  if (!h_stripe_is_object(obj, "refund")) {
     return H_ERR_INVALID;
   }
-  copy_str(obj, "id", out->id, sizeof(out->id));
-  copy_str(obj, "status", out->status, sizeof(out->status));
-  copy_ref(obj, "payment_intent", out->payment, sizeof(out->payment));
-  copy_str(obj, "reason", out->reason, sizeof(out->reason));
-  copy_str(obj, "failure_reason", out->failure_reason, sizeof(out->failure_reason));
-  copy_str(json_object_get(obj, "metadata"), "herald_refund_id", out->herald_refund_id,
+  h_stripe_copy_str(obj, "id", out->id, sizeof(out->id));
+  h_stripe_copy_str(obj, "status", out->status, sizeof(out->status));
+  h_stripe_copy_ref(obj, "payment_intent", out->payment, sizeof(out->payment));
+  h_stripe_copy_str(obj, "reason", out->reason, sizeof(out->reason));
+  h_stripe_copy_str(obj, "failure_reason", out->failure_reason, sizeof(out->failure_reason));
+  h_stripe_copy_str(json_object_get(obj, "metadata"), "herald_refund_id", out->herald_refund_id,
            sizeof(out->herald_refund_id));
-  copy_str(obj, "currency", out->currency, sizeof(out->currency));
+  h_stripe_copy_str(obj, "currency", out->currency, sizeof(out->currency));
   for (char *c = out->currency; *c != '\0'; c++) {
     *c = (char)toupper((unsigned char)*c);
   }
@@ -76,63 +57,32 @@ static h_result refund_read(const json_t *obj, struct h_provider_refund *out) {
 
 static h_result method_read(const json_t *obj, struct h_provider_method *out) {
   memset(out, 0, sizeof(*out));
-  if (!is_object_of(obj, "payment_method")) {
+  if (!h_stripe_is_object(obj, "payment_method")) {
     return H_ERR_INVALID;
   }
   const json_t *card = json_object_get(obj, "card");
-  copy_str(obj, "id", out->id, sizeof(out->id));
-  copy_str(obj, "type", out->type, sizeof(out->type));
-  copy_ref(obj, "customer", out->customer, sizeof(out->customer));
-  copy_str(card, "brand", out->brand, sizeof(out->brand));
-  copy_str(card, "last4", out->last4, sizeof(out->last4));
+  h_stripe_copy_str(obj, "id", out->id, sizeof(out->id));
+  h_stripe_copy_str(obj, "type", out->type, sizeof(out->type));
+  h_stripe_copy_ref(obj, "customer", out->customer, sizeof(out->customer));
+  h_stripe_copy_str(card, "brand", out->brand, sizeof(out->brand));
+  h_stripe_copy_str(card, "last4", out->last4, sizeof(out->last4));
   out->exp_month = (int)json_integer_value(json_object_get(card, "exp_month"));
   out->exp_year = (int)json_integer_value(json_object_get(card, "exp_year"));
   return H_OK;
 }
 
 /* The client configuration of p's calls. */
-static struct h_stripe_config config_of(const struct h_provider *p) {
-  const struct h_config *cfg = p->state;
-  struct h_stripe_config c = {
-    .api_base = cfg->stripe_api_base, .secret_key = cfg->stripe_secret_key,
-    .api_version = cfg->stripe_api_version, .connect_timeout_ms = cfg->stripe_connect_timeout_ms,
-    .timeout_ms = cfg->stripe_timeout_ms, .max_retries = cfg->stripe_max_retries,
-    .request_id = p->request_id,
-  };
-  return c;
-}
-
-/* h_stripe_call with p's configuration. */
-static h_result call(const struct h_provider *p, const char *method, const char *path,
-                     const struct h_stripe_form *form, const char *key,
-                     struct h_stripe_response *out) {
-  struct h_stripe_config cfg = config_of(p);
-  return h_stripe_call(&cfg, method, path, form, key, out);
-}
-
-/* Copies Stripe's error out when the caller wants it. */
-static void give_error(const struct h_stripe_response *resp, struct h_provider_error *err) {
-  if (err != NULL) {
-    const struct h_stripe_error *e = &resp->error;
-    snprintf(err->type, sizeof(err->type), "%s", e->type);
-    snprintf(err->code, sizeof(err->code), "%s", e->code);
-    snprintf(err->decline_code, sizeof(err->decline_code), "%s", e->decline_code);
-    snprintf(err->param, sizeof(err->param), "%s", e->param);
-    snprintf(err->message, sizeof(err->message), "%s", e->message);
-  }
-}
-
 /* Runs a call whose answer (or declined intent) is a PaymentIntent. */
 static h_result pi_call(const struct h_provider *p, const char *method, const char *path,
                         const struct h_stripe_form *form, const char *key,
                         struct h_provider_payment *pi, struct h_provider_error *err) {
   struct h_stripe_response resp;
-  h_result r = call(p, method, path, form, key, &resp);
+  h_result r = h_stripe_provider_call(p, method, path, form, key, &resp);
   h_provider_payment_clear(pi);
   if (r == H_OK) {
     r = payment_read(resp.body, pi) == H_OK ? H_OK : H_ERR_UNAVAILABLE;
   } else {
-    give_error(&resp, err);
+    h_stripe_give_error(&resp, err);
     const json_t *declined = json_object_get(json_object_get(resp.body, "error"), "payment_intent");
     if (declined != NULL) {
       payment_read(declined, pi);
@@ -140,14 +90,6 @@ static h_result pi_call(const struct h_provider *p, const char *method, const ch
   }
   h_stripe_response_free(&resp);
   return r;
-}
-
-/* "/v1/<collection>/<escaped id><suffix>" in a new string the caller frees. */
-static char *object_path(const char *collection, const char *id, const char *suffix) {
-  char *escaped = h_stripe_escape(id);
-  char *path = h_sprintf("/v1/%s/%s%s", collection, escaped, suffix);
-  free(escaped);
-  return path;
 }
 
 static h_result payment_create(const struct h_provider *p,
@@ -191,7 +133,7 @@ static h_result payment_confirm(const struct h_provider *p, const char *pi_id,
   if (payment_method != NULL) {
     h_stripe_form_add(&f, "payment_method", payment_method);
   }
-  char *path = object_path("payment_intents", pi_id, "/confirm");
+  char *path = h_stripe_object_path("payment_intents", pi_id, "/confirm");
   h_result r = pi_call(p, "POST", path, &f, idempotency_key, pi, err);
   free(path);
   h_stripe_form_free(&f);
@@ -205,7 +147,7 @@ static h_result payment_cancel(const struct h_provider *p, const char *pi_id, co
   if (reason != NULL) {
     h_stripe_form_add(&f, "cancellation_reason", reason);
   }
-  char *path = object_path("payment_intents", pi_id, "/cancel");
+  char *path = h_stripe_object_path("payment_intents", pi_id, "/cancel");
   h_result r = pi_call(p, "POST", path, &f, idempotency_key, pi, err);
   free(path);
   h_stripe_form_free(&f);
@@ -214,7 +156,7 @@ static h_result payment_cancel(const struct h_provider *p, const char *pi_id, co
 
 static h_result payment_fetch(const struct h_provider *p, const char *pi_id,
                               struct h_provider_payment *pi, struct h_provider_error *err) {
-  char *path = object_path("payment_intents", pi_id, "");
+  char *path = h_stripe_object_path("payment_intents", pi_id, "");
   h_result r = pi_call(p, "GET", path, NULL, NULL, pi, err);
   free(path);
   return r;
@@ -225,12 +167,12 @@ static h_result refund_call(const struct h_provider *p, const char *method, cons
                             const struct h_stripe_form *form, const char *key,
                             struct h_provider_refund *out, struct h_provider_error *err) {
   struct h_stripe_response resp;
-  h_result r = call(p, method, path, form, key, &resp);
+  h_result r = h_stripe_provider_call(p, method, path, form, key, &resp);
   memset(out, 0, sizeof(*out));
   if (r == H_OK) {
     r = refund_read(resp.body, out) == H_OK ? H_OK : H_ERR_UNAVAILABLE;
   } else {
-    give_error(&resp, err);
+    h_stripe_give_error(&resp, err);
   }
   h_stripe_response_free(&resp);
   return r;
@@ -254,7 +196,7 @@ static h_result refund_create(const struct h_provider *p, const char *pi_id, lon
 
 static h_result refund_fetch(const struct h_provider *p, const char *refund_id,
                              struct h_provider_refund *out, struct h_provider_error *err) {
-  char *path = object_path("refunds", refund_id, "");
+  char *path = h_stripe_object_path("refunds", refund_id, "");
   h_result r = refund_call(p, "GET", path, NULL, NULL, out, err);
   free(path);
   return r;
@@ -269,13 +211,13 @@ static h_result customer_create(const struct h_provider *p, const char *user_id,
   }
   h_stripe_form_add(&f, "metadata[herald_user_id]", user_id);
   struct h_stripe_response resp;
-  h_result r = call(p, "POST", "/v1/customers", &f, idempotency_key, &resp);
+  h_result r = h_stripe_provider_call(p, "POST", "/v1/customers", &f, idempotency_key, &resp);
   id[0] = '\0';
   if (r == H_OK) {
-    copy_str(resp.body, "id", id, H_PROVIDER_ID_LEN);
+    h_stripe_copy_str(resp.body, "id", id, H_PROVIDER_ID_LEN);
     r = id[0] != '\0' ? H_OK : H_ERR_UNAVAILABLE;
   } else {
-    give_error(&resp, err);
+    h_stripe_give_error(&resp, err);
   }
   h_stripe_response_free(&resp);
   h_stripe_form_free(&f);
@@ -286,9 +228,9 @@ static h_result customer_create(const struct h_provider *p, const char *user_id,
 static h_result plain_call(const struct h_provider *p, const char *path, struct h_stripe_form *f,
                            const char *key, struct h_provider_error *err) {
   struct h_stripe_response resp;
-  h_result r = call(p, "POST", path, f, key, &resp);
+  h_result r = h_stripe_provider_call(p, "POST", path, f, key, &resp);
   if (r != H_OK) {
-    give_error(&resp, err);
+    h_stripe_give_error(&resp, err);
   }
   h_stripe_response_free(&resp);
   return r;
@@ -300,7 +242,7 @@ static h_result customer_set_default(const struct h_provider *p, const char *cus
   struct h_stripe_form f = {0};
   h_stripe_form_add(&f, "invoice_settings[default_payment_method]",
                     payment_method != NULL ? payment_method : "");
-  char *path = object_path("customers", customer, "");
+  char *path = h_stripe_object_path("customers", customer, "");
   h_result r = plain_call(p, path, &f, idempotency_key, err);
   free(path);
   h_stripe_form_free(&f);
@@ -312,14 +254,14 @@ static h_result method_attach(const struct h_provider *p, const char *payment_me
                               struct h_provider_method *out, struct h_provider_error *err) {
   struct h_stripe_form f = {0};
   h_stripe_form_add(&f, "customer", customer);
-  char *path = object_path("payment_methods", payment_method, "/attach");
+  char *path = h_stripe_object_path("payment_methods", payment_method, "/attach");
   struct h_stripe_response resp;
-  h_result r = call(p, "POST", path, &f, idempotency_key, &resp);
+  h_result r = h_stripe_provider_call(p, "POST", path, &f, idempotency_key, &resp);
   memset(out, 0, sizeof(*out));
   if (r == H_OK) {
     r = method_read(resp.body, out) == H_OK ? H_OK : H_ERR_UNAVAILABLE;
   } else {
-    give_error(&resp, err);
+    h_stripe_give_error(&resp, err);
   }
   h_stripe_response_free(&resp);
   free(path);
@@ -330,7 +272,7 @@ static h_result method_attach(const struct h_provider *p, const char *payment_me
 static h_result method_detach(const struct h_provider *p, const char *payment_method,
                               const char *idempotency_key, struct h_provider_error *err) {
   struct h_stripe_form f = {0};
-  char *path = object_path("payment_methods", payment_method, "/detach");
+  char *path = h_stripe_object_path("payment_methods", payment_method, "/detach");
   h_result r = plain_call(p, path, &f, idempotency_key, err);
   free(path);
   h_stripe_form_free(&f);
@@ -365,7 +307,7 @@ static h_result fetch_list(const struct h_provider *p, const char *path, time_t 
       h_stripe_form_add(&f, "starting_after", last);
     }
     struct h_stripe_response resp = {0};
-    h_result r = call(p, "GET", path, &f, NULL, &resp);
+    h_result r = h_stripe_provider_call(p, "GET", path, &f, NULL, &resp);
     h_stripe_form_free(&f);
     json_t *data = json_object_get(resp.body, "data");
     size_t i;
