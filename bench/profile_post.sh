@@ -36,7 +36,7 @@ sql "SELECT pg_stat_statements_reset()" >/dev/null
 backends=$(pgrep -d, -P "$pg_pid")
 perf record -q -F 199 --call-graph dwarf,16384 -o "$stack/api.perf" -p "$api_pid" -- sleep "$DUR" 2>/dev/null &
 perf_api=$!
-perf record -q -F 499 -o "$stack/pg.perf" -p "$backends" -- sleep "$DUR" 2>/dev/null &
+perf record -q -F 299 --call-graph dwarf,16384 -o "$stack/pg.perf" -p "$backends" -- sleep "$DUR" 2>/dev/null &
 perf_pg=$!
 read -r rps p50 p99 bad err api_us pg_us < <(wrk_run 64 "$DUR" notifications_post.lua \
   "$BASE/api/v1/notifications")
@@ -87,8 +87,15 @@ report="$ROOT/bench/results/profile-post-$(date -u +%Y%m%d-%H%M%S)$([[ $IDEM == 
   echo "## PostgreSQL backends: top symbols (self)"
   echo
   echo '```'
-  perf report -i "$stack/pg.perf" --no-children --sort dso,sym --stdio 2>/dev/null |
+  perf report -i "$stack/pg.perf" --no-children --sort dso,sym --stdio -g none 2>/dev/null |
     grep -v '^#' | grep -v '^$' | head -40 || true
+  echo '```'
+  echo
+  echo "## PostgreSQL backends: exported functions with everything they call (DWARF unwinding)"
+  echo
+  echo '```'
+  perf report -i "$stack/pg.perf" --children --sort sym --stdio -g none 2>/dev/null |
+    grep -v '^#' | grep -v '^$' | grep -v ' 0x0000' | head -90 || true
   echo '```'
 } >"$report"
 cat "$report"
