@@ -36,8 +36,11 @@ static void refuse(struct h_req *rq, h_result r, const char *code, const char *m
   h_reply_json(rq, h_result_http_status(r), body);
 }
 
-bool h_http_idem_begin(struct h_req *rq, struct h_idem *idem) {
+/* Fills idem from the request's Idempotency-Key: false when a reply was sent (an invalid
+ * key), else true with *keyed telling whether a key was sent (caller, key and hash set). */
+static bool idem_prepare(struct h_req *rq, struct h_idem *idem, bool *keyed) {
   memset(idem, 0, sizeof(*idem));
+  *keyed = false;
   for (int i = 0; i < H_OUTCOME_COUNT; i++) {
     idem->status[i] = h_http_outcome_status((enum h_outcome)i);
   }
@@ -57,6 +60,18 @@ bool h_http_idem_begin(struct h_req *rq, struct h_idem *idem) {
            strcmp(rq->role, "service") == 0 ? "api_key" : "user", rq->user_id);
   snprintf(idem->key, sizeof(idem->key), "%s", key);
   h_idem_request_hash(rq->request->http_verb, rq->request->url_path, rq->body, idem->hash);
+  *keyed = true;
+  return true;
+}
+
+bool h_http_idem_begin(struct h_req *rq, struct h_idem *idem) {
+  bool keyed = false;
+  if (!idem_prepare(rq, idem, &keyed)) {
+    return false;
+  }
+  if (!keyed) {
+    return true;
+  }
   const struct h_config *cfg = rq->app->cfg;
   enum h_idem_state state;
   unsigned int status = 0;
@@ -90,9 +105,23 @@ bool h_http_idem_begin(struct h_req *rq, struct h_idem *idem) {
 }
 
 bool h_http_idem_begin_valid(struct h_req *rq, struct h_field_errors *fe, struct h_idem *idem) {
+  return h_http_idem_defer_valid(rq, fe, idem, false);
+}
+
+bool h_http_idem_defer_valid(struct h_req *rq, struct h_field_errors *fe, struct h_idem *idem,
+                             bool defer) {
   if (h_field_errors_count(fe) > 0) {
     h_reply_field_errors(rq, fe);
     return false;
   }
-  return h_http_idem_begin(rq, idem);
+  if (!defer) {
+    return h_http_idem_begin(rq, idem);
+  }
+  bool keyed = false;
+  if (!idem_prepare(rq, idem, &keyed)) {
+    return false;
+  }
+  idem->active = keyed;
+  idem->deferred = keyed;
+  return true;
 }

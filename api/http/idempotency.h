@@ -23,6 +23,14 @@ bool h_http_idem_begin(struct h_req *rq, struct h_idem *idem);
  * returns false) when there are any. */
 bool h_http_idem_begin_valid(struct h_req *rq, struct h_field_errors *fe, struct h_idem *idem);
 
+/* h_http_idem_begin_valid for a service that claims the key in the statement of its write
+ * (defer: see h_idem.deferred) without a statement of its own here; when the service
+ * answers H_ERR_CONFLICT because another request holds the key, h_http_idem_begin tells
+ * the client what a claim would have (replay, 400, 409) or claims it for a second try.
+ * defer false: h_http_idem_begin_valid. */
+bool h_http_idem_defer_valid(struct h_req *rq, struct h_field_errors *fe, struct h_idem *idem,
+                             bool defer);
+
 /* The status a successful request of outcome answers with. */
 unsigned int h_http_outcome_status(enum h_outcome outcome);
 

@@ -12,7 +12,7 @@
 #include "http/request.h"
 
 void h_reply_notify_failure(struct h_req *rq, h_result r, const struct h_notify_error *err) {
-  if (r == H_ERR_UNPROCESSABLE || (r == H_ERR_CONFLICT && err != NULL && err->code[0] != '\0')) {
+  if (err != NULL && (r == H_ERR_UNPROCESSABLE || (r == H_ERR_CONFLICT && err->code[0] != '\0'))) {
     h_reply_error(rq, r, err->code, err->message, err->param[0] != '\0' ? err->param : NULL);
   } else if (r == H_ERR_NOT_FOUND) {
     h_reply_error(rq, r, "not_found", "No such notification.", NULL);
@@ -37,13 +37,21 @@ void h_notifications_post(struct h_req *rq) {
   }
   h_notify_parse_common(rq->body, NULL, time(NULL), &req, &fe);
   struct h_idem idem;
-  if (!h_http_idem_begin_valid(rq, &fe, &idem)) {
+  if (!h_http_idem_defer_valid(rq, &fe, &idem, h_notification_defers_keys(rq->app))) {
     return;
   }
   struct h_actor actor = h_actor_of(rq);
   struct h_notify_error err = {{0}, {0}, {0}};
   json_t *notification = NULL;
   h_result r = h_notification_send(rq->app, &actor, &req, &idem, &notification, &err);
+  if (r == H_ERR_CONFLICT && idem.deferred) {
+    /* Another request holds the key: answer what it stored (or 400, 409), or claim the key
+     * (its holder gone or expired) and send again. */
+    if (!h_http_idem_begin(rq, &idem)) {
+      return;
+    }
+    r = h_notification_send(rq->app, &actor, &req, &idem, &notification, &err);
+  }
   if (r == H_OK) {
     h_reply_json(rq, 202, notification);
   } else {

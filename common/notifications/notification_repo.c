@@ -139,7 +139,8 @@ enum { N_ID, N_USER, N_CATEGORY, N_PRIORITY, N_TEMPLATE, N_DATA, N_TITLE, N_BODY
        N_ACTION, N_SEND_AT, N_RENDERED, N_LOCALE, N_IN_APP, N_BROADCAST, N_SYSTEM,
        D_ID, D_NOTIFICATION, D_USER, D_CHANNEL, D_STATUS, D_REASON, D_DUE,
        A_ACTOR, A_ACTOR_TYPE, A_ACTION, A_TARGET_TYPE, A_TARGET, A_IP, A_REQUEST, A_DETAILS,
-       K_CALLER, K_KEY, K_STATUS, K_BODY, K_NOTIFICATION, N_PUSH, D_ENDPOINT, N_COLUMNS };
+       K_CALLER, K_KEY, K_STATUS, K_BODY, K_NOTIFICATION, N_PUSH, D_ENDPOINT, K_HASH, K_CLAIM,
+       K_LOCK_S, K_TTL_S, N_COLUMNS };
 
 /* Appends the JSON text of v (borrowed; NULL: empty_object ? "{}" : SQL NULL). */
 static void add_json(struct h_pg_array *a, const json_t *v, bool empty_object) {
@@ -203,18 +204,43 @@ static void add_extra(struct h_pg_array *c, const struct h_notif_extra *x) {
     h_pg_array_add_long(&c[K_STATUS], (long)x->idem_status[i]);
     h_pg_array_add(&c[K_BODY], x->idem_bodies[i]);
     h_pg_array_add(&c[K_NOTIFICATION], x->idem_notification[i]);
+    h_pg_array_add(&c[K_HASH], x->idem[i]->hash);
+    h_pg_array_add_bool(&c[K_CLAIM], x->idem[i]->deferred);
   }
 }
 
 /* Everything of a batch in one statement: the feed locks of the in-app rows' users, in
  * order (H_NOTIF_FEED_LOCK: taken by lk, which n's WHERE reads once before its first row
- * draws an event_seq, and held to the COMMIT), the notifications of live users (or system
- * notices), the deliveries of the notifications written, the audit rows and the idempotency
- * records completed; returns how many notifications went in and now(). */
+ * draws an event_seq, and held to the COMMIT), the idempotency keys the statement claims
+ * (kc: a key no request holds, or one HERALD_IDEMPOTENCY_LOCK_S stale, or expired, stored
+ * completed with its response; kr: the sends whose key another request holds, which write
+ * nothing), the notifications of live users (or system notices), the deliveries of the
+ * notifications written, the audit rows and the idempotency records claimed beforehand
+ * completed; returns how many notifications went in and now(). */
 static const char insert_sql[] =
     "WITH lk AS (SELECT count(*) FILTER (WHERE x IS NULL) AS locks FROM (SELECT "
     H_NOTIF_FEED_LOCK("s.u") " IS NULL AS x FROM (SELECT DISTINCT t.u FROM unnest($2::uuid[],"
     "   $14::bool[]) AS t(u, in_app) WHERE t.in_app ORDER BY 1) s) z),"
+    " kc AS (INSERT INTO idempotency_keys AS k (caller, key, request_hash, status,"
+    "   response_status, response_body, completed_at)"
+    " SELECT t.caller, t.key, t.hash, 'completed', t.status, t.body, now()"
+    " FROM unnest($32::text[], $33::text[], $34::int[], $35::text[], $36::uuid[], $39::text[],"
+    "   $40::bool[]) AS t(caller, key, status, body, notification_id, hash, claim)"
+    " JOIN unnest($1::uuid[], $2::uuid[], $16::bool[]) AS r(id, user_id, system)"
+    "   ON r.id = t.notification_id"
+    " JOIN users u ON u.id = r.user_id AND (u.status <> 'deleted' OR r.system)"
+    " WHERE t.claim ORDER BY t.caller, t.key"
+    " ON CONFLICT (caller, key) DO UPDATE SET request_hash = EXCLUDED.request_hash,"
+    "   status = 'completed', response_status = EXCLUDED.response_status,"
+    "   response_body = EXCLUDED.response_body, locked_at = now(), created_at = now(),"
+    "   completed_at = now()"
+    " WHERE (k.status = 'in_flight' AND k.locked_at < now() - make_interval(secs => $41::int))"
+    "    OR k.created_at < now() - make_interval(secs => $42::int)"
+    " RETURNING caller, key),"
+    " kr AS (SELECT t.notification_id FROM unnest($32::text[], $33::text[], $36::uuid[],"
+    "   $40::bool[]) AS t(caller, key, notification_id, claim)"
+    " WHERE t.claim AND NOT EXISTS (SELECT 1 FROM kc WHERE kc.caller = t.caller"
+    "   AND kc.key = t.key)),"
     " n AS (INSERT INTO notifications (id, user_id, category, priority, template_key,"
     "   data, title, body, html, action_url, send_at, rendered, locale, in_app, broadcast_id,"
     "   push, search)"
@@ -228,7 +254,7 @@ static const char insert_sql[] =
     "   category, priority, template_key, data, title, body, html, action_url, send_at, rendered,"
     "   locale, in_app, broadcast_id, system, push)"
     " JOIN users u ON u.id = t.user_id AND (u.status <> 'deleted' OR t.system)"
-    " WHERE (SELECT locks FROM lk) >= 0"
+    " WHERE (SELECT locks FROM lk) >= 0 AND t.id NOT IN (SELECT notification_id FROM kr)"
     " RETURNING id),"
     " d AS (INSERT INTO deliveries (id, notification_id, user_id, channel, status, reason,"
     "   due_at, sent_at, endpoint_id)"
@@ -246,9 +272,10 @@ static const char insert_sql[] =
     " WHERE t.target_id::uuid IN (SELECT id FROM n)),"
     " k AS (UPDATE idempotency_keys k SET status = 'completed', response_status = t.status,"
     "   response_body = t.body, completed_at = now()"
-    " FROM unnest($32::text[], $33::text[], $34::int[], $35::text[], $36::uuid[]) AS t(caller,"
-    "   key, status, body, notification_id)"
-    " WHERE k.caller = t.caller AND k.key = t.key AND t.notification_id IN (SELECT id FROM n))"
+    " FROM unnest($32::text[], $33::text[], $34::int[], $35::text[], $36::uuid[],"
+    "   $40::bool[]) AS t(caller, key, status, body, notification_id, claim)"
+    " WHERE k.caller = t.caller AND k.key = t.key AND NOT t.claim"
+    "   AND t.notification_id IN (SELECT id FROM n))"
     " SELECT (SELECT count(*) FROM n)::int, " H_SQL_TS("now()") ","
     "   CASE WHEN (SELECT count(*) FROM n) < cardinality($1::uuid[])"
     "   THEN (SELECT array_agg(id)::text FROM n) END";
@@ -270,12 +297,17 @@ h_result h_notif_repo_insert(PGconn *conn, const struct h_notification_row *rows
   add_deliveries(cols, dels, nd);
   add_extra(cols, extra);
   const char *params[N_COLUMNS];
-  for (int i = 0; i < N_COLUMNS; i++) {
+  for (int i = 0; i < K_LOCK_S; i++) {
     params[i] = h_pg_array_text(&cols[i]);
   }
+  char lock_s[16], ttl_s[16];
+  snprintf(lock_s, sizeof(lock_s), "%d", extra != NULL ? extra->idem_lock_s : 0);
+  snprintf(ttl_s, sizeof(ttl_s), "%d", extra != NULL ? extra->idem_ttl_s : 0);
+  params[K_LOCK_S] = lock_s;
+  params[K_TTL_S] = ttl_s;
   PGresult *res = NULL;
   h_result r = h_db_exec(conn, insert_sql, N_COLUMNS, params, &res);
-  for (int i = 0; i < N_COLUMNS; i++) {
+  for (int i = 0; i < K_LOCK_S; i++) {
     h_pg_array_free(&cols[i]);
   }
   if (r != H_OK) {

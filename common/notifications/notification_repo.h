@@ -97,8 +97,10 @@ struct h_delivery_row {
 /* Rows written in the same statement as a batch's notifications (the group commit of POST
  * /api/v1/notifications): its audit entries (target_id: a notification id) and the
  * idempotency records it completes with idem_status[i] and the response idem_bodies[i]
- * (JSON text), each for notification idem_notification[i]. An entry or record whose
- * notification is not written is left out too. All borrowed. */
+ * (JSON text), each for notification idem_notification[i]. A record whose idem is deferred
+ * is claimed by the statement itself (taken over when in flight for idem_lock_s seconds or
+ * older than idem_ttl_s) and its notification is written only if the claim succeeds. An
+ * entry or record whose notification is not written is left out too. All borrowed. */
 struct h_notif_extra {
   const struct h_audit_entry *audit;
   int naudit;
@@ -107,6 +109,7 @@ struct h_notif_extra {
   const char *const *idem_bodies;
   const char *const *idem_notification;
   int nidem;
+  int idem_lock_s, idem_ttl_s;
 };
 
 /* The one write of notifications: inserts n notifications, nd deliveries (of those

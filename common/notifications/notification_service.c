@@ -121,8 +121,11 @@ static struct h_audit_entry audit_of(const struct send_item *it) {
 
 /* Writes the prepared sends (their responses built first, created at now) with their audit
  * rows and idempotency records in one statement; a send whose recipient was deleted since
- * the read is refused alone (items[i] of ready[i]: its engine item). */
-static h_result batch_insert(PGconn *c, struct send_item **ready, int n, const char *now) {
+ * the read is refused alone (items[i] of ready[i]: its engine item), and so is a send whose
+ * deferred key another request holds (H_ERR_CONFLICT; the caller then looks at the key, and
+ * a deleted recipient shows there as a key free to claim). */
+static h_result batch_insert(PGconn *c, const struct h_config *cfg, struct send_item **ready,
+                             int n, const char *now) {
   struct h_notify_prepared **preps = h_malloc((size_t)n * sizeof(*preps));
   struct h_audit_entry *audit = h_malloc((size_t)n * sizeof(*audit));
   const struct h_idem **idems = h_malloc((size_t)n * sizeof(*idems));
@@ -132,7 +135,9 @@ static h_result batch_insert(PGconn *c, struct send_item **ready, int n, const c
   bool *written = h_malloc((size_t)n * sizeof(*written));
   struct h_notif_extra extra = {.audit = audit, .naudit = n, .idem = idems,
                                 .idem_status = status, .idem_bodies = (const char **)bodies,
-                                .idem_notification = ids};
+                                .idem_notification = ids,
+                                .idem_lock_s = cfg->idempotency_lock_s,
+                                .idem_ttl_s = cfg->idempotency_ttl_s};
   for (int i = 0; i < n; i++) {
     preps[i] = &ready[i]->prep;
   }
@@ -152,6 +157,8 @@ static h_result batch_insert(PGconn *c, struct send_item **ready, int n, const c
   for (int i = 0; r == H_OK && i < n; i++) {
     if (written[i]) {
       h_audit_log_events(&audit[i], 1);
+    } else if (ready[i]->idem != NULL && ready[i]->idem->deferred) {
+      ready[i]->gc.result = H_ERR_CONFLICT; /* its key is held (or its recipient deleted) */
     } else {
       ready[i]->gc.result = H_ERR_NOT_FOUND; /* deleted since the read */
     }
@@ -170,16 +177,45 @@ static h_result batch_insert(PGconn *c, struct send_item **ready, int n, const c
   return r;
 }
 
+/* True when a send of ready[0..n) has deferred key k too. */
+static bool key_taken(struct send_item *const *ready, int n, const struct h_idem *k) {
+  for (int i = 0; i < n; i++) {
+    const struct h_idem *o = ready[i]->idem;
+    if (o != NULL && o->deferred && strcmp(o->key, k->key) == 0 &&
+        strcmp(o->caller, k->caller) == 0) {
+      return true;
+    }
+  }
+  return false;
+}
+
+/* Keeps the first send of each deferred key in ready (a statement claims a key once): the
+ * others are refused as sends whose key is held, and see the first's record once it
+ * committed. Returns how many are left. */
+static int drop_repeated_keys(struct send_item **ready, int n) {
+  int kept = 0;
+  for (int i = 0; i < n; i++) {
+    const struct h_idem *k = ready[i]->idem;
+    if (k != NULL && k->deferred && key_taken(ready, kept, k)) {
+      ready[i]->gc.result = H_ERR_CONFLICT;
+    } else {
+      ready[kept++] = ready[i];
+    }
+  }
+  return kept;
+}
+
 /* Writes a batch of sends: one read of the recipients, then one statement (its own
  * transaction) for the notifications, deliveries, audit rows and idempotency records. */
 static h_result batch_write(PGconn *c, struct h_gc_item *const *items, int n, void *ctx) {
-  (void)ctx;
+  const struct h_app *app = ctx;
   struct send_item **ready = h_malloc((size_t)n * sizeof(*ready));
   int nready = 0;
   char now[32] = "";
   h_result r = batch_prepare(c, items, n, ready, &nready, now);
+  nready = drop_repeated_keys(ready, nready);
   if (r == H_OK && nready > 0) {
-    r = batch_insert(c, ready, nready, now);
+    r = batch_insert(c, app->cfg, ready, nready, now);
   }
   free(ready);
   return r;
@@ -253,6 +289,8 @@ static h_result send_grouped(struct h_app *app, struct send_item *it, json_t **n
   h_notify_prepared_free(&it->prep);
   return r;
 }
+
+bool h_notification_defers_keys(const struct h_app *app) { return app->notify_gc != NULL; }
 
 h_result h_notification_send(struct h_app *app, const struct h_actor *actor,
                              const struct h_notify_request *req, const struct h_idem *idem,

@@ -17,10 +17,15 @@
  * the idempotency record, idem may be NULL), then pushes the ids. With the group commit the
  * reads run here and the write joins the transaction of whatever else is queued; it returns
  * only once that transaction committed (or this write failed alone). H_ERR_UNPROCESSABLE
- * with err filled when the request cannot be carried out. */
+ * with err filled when the request cannot be carried out; H_ERR_CONFLICT when idem is
+ * deferred and another request holds its key (nothing written). */
 h_result h_notification_send(struct h_app *app, const struct h_actor *actor,
                              const struct h_notify_request *req, const struct h_idem *idem,
                              json_t **notification, struct h_notify_error *err);
+
+/* True when h_notification_send claims a deferred idempotency key in the statement of its
+ * write (the group commit), so the caller need not claim it first. */
+bool h_notification_defers_keys(const struct h_app *app);
 
 /* The feed as a list body carrying unread_count. */
 h_result h_notification_feed(struct h_app *app, const char *user_id,

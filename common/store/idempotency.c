@@ -121,7 +121,7 @@ h_result h_idem_complete_error(PGconn *conn, const struct h_idem *idem, h_result
 }
 
 void h_idem_abort(struct h_db *db, const struct h_idem *idem) {
-  if (idem == NULL || !idem->active) {
+  if (idem == NULL || !idem->active || idem->deferred) { /* deferred: nothing was claimed */
     return;
   }
   const char *params[] = {idem->caller, idem->key};

@@ -6,7 +6,8 @@
  * Keys are scoped to the caller (user or API key) and stored in PostgreSQL
  * (idempotency_keys), kept HERALD_IDEMPOTENCY_TTL_S (>= 24 h).
  *
- * The HTTP layer claims the key (h_idem_claim, through http/idempotency.h) and fills
+ * The HTTP layer claims the key (h_idem_claim, through http/idempotency.h), or leaves the
+ * claim to a service that makes it in the statement of its write (deferred), and fills
  * idem with how it answers: the status of each outcome, and for a failure its status and
  * error body. The service stores its outcome and body with h_idem_complete (or a final
  * failure with h_idem_complete_error) inside the transaction of the change, so a replay
@@ -28,7 +29,9 @@
 enum h_outcome { H_OUTCOME_OK, H_OUTCOME_CREATED, H_OUTCOME_ACCEPTED, H_OUTCOME_COUNT };
 
 struct h_idem {
-  bool active;     /* a key was sent and this request holds it */
+  bool active;     /* a key was sent and this request holds it (or will, when deferred) */
+  bool deferred;   /* not claimed yet: the service's write claims it in its own statement
+                    * and refuses the request with H_ERR_CONFLICT if another holds it */
   unsigned int status[H_OUTCOME_COUNT]; /* the response status of each outcome */
   unsigned int (*status_of)(h_result r); /* the response status of failure r */
   /* The response body of failure r described by e; new reference. */

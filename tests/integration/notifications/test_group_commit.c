@@ -4,7 +4,9 @@
  *   - many concurrent POSTs share transactions, each answered 202 only with its rows
  *     (notification, deliveries, audit row) committed and its ids in Redis;
  *   - a recipient deleted while its request waits in a batch fails alone (422);
- *   - Idempotency-Key records written by a batch replay the original response;
+ *   - Idempotency-Key records written by a batch replay the original response; a key is
+ *     claimed in the batch's statement (held -> 409, stale or expired -> taken over, the
+ *     same key twice in a batch -> one send, the other answered its response);
  *   - HERALD_GROUP_COMMIT=false still sends. */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -384,6 +386,104 @@ static void test_idempotency_in_batch(void **state) {
   stop();
 }
 
+/* The same key sent by concurrent requests that share a batch: the first one's send is
+ * written (one notification), the others are answered its stored response; no batch fails
+ * over it. */
+static void test_same_key_in_one_batch(void **state) {
+  (void)state;
+  start("true", "300000", "true");
+  char uid[37];
+  free(th_user(&srv, "gc-samekey", "+14155550115", uid));
+  enum { N = 4 };
+  struct poster p[N];
+  memset(p, 0, sizeof(p));
+  for (int i = 0; i < N; i++) {
+    body_for(&p[i], uid, 1);
+    snprintf(p[i].key, sizeof(p[i].key), "Idempotency-Key: gc-same-%s", uid);
+  }
+  post_all(p, N);
+  for (int i = 0; i < N; i++) {
+    assert_int_equal(p[i].status, 202);
+    assert_true(json_equal(p[i].json, p[0].json));
+  }
+  assert_committed(p[0].json);
+  assert_int_equal(th_sql_long("SELECT count(*) FROM notifications WHERE user_id = $1::uuid"
+                               " AND category = 'gc'",
+                               uid), 1);
+  long batches, items, retried;
+  h_gc_stats(srv.app.notify_gc, &batches, &items, &retried);
+  assert_int_equal(retried, 0);
+  for (int i = 0; i < N; i++) {
+    json_decref(p[i].json);
+  }
+  stop();
+}
+
+/* Sets the record of key (SQL assignments) and returns the POST's status for body. */
+static long post_with_record(struct poster *p, const char *key, const char *set) {
+  char sql[256];
+  snprintf(sql, sizeof(sql), "UPDATE idempotency_keys SET %s WHERE key = $1 RETURNING key", set);
+  free(th_sql_text(sql, key));
+  json_decref(p->json);
+  p->json = NULL;
+  post(p);
+  return p->status;
+}
+
+/* A key claimed by the batch statement itself: held by a request in flight -> 409 and
+ * nothing written; in flight longer than HERALD_IDEMPOTENCY_LOCK_S -> taken over; older
+ * than HERALD_IDEMPOTENCY_TTL_S -> a new request; refused sends leave no record. */
+static void test_key_claimed_in_the_write(void **state) {
+  (void)state;
+  start("true", "0", "true");
+  char uid[37], key[80];
+  free(th_user(&srv, "gc-claim", "+14155550116", uid));
+  snprintf(key, sizeof(key), "gc-claim-%s", uid);
+  struct poster p = {0};
+  snprintf(p.key, sizeof(p.key), "Idempotency-Key: %s", key);
+  /* An unknown recipient: 422, and the key stays free. */
+  body_for(&p, "00000000-0000-4000-8000-000000000000", 1);
+  post(&p);
+  assert_int_equal(p.status, 422);
+  assert_int_equal(th_sql_long("SELECT count(*) FROM idempotency_keys WHERE key = $1", key), 0);
+  body_for(&p, uid, 1);
+  json_decref(p.json);
+  post(&p);
+  assert_int_equal(p.status, 202);
+  char *first = strdup(th_str(p.json, "id"));
+  char *stored = th_sql_text("SELECT response_body::jsonb ->> 'id' FROM idempotency_keys"
+                             " WHERE key = $1 AND status = 'completed' AND response_status = 202",
+                             key);
+  assert_string_equal(stored, first);
+  free(stored);
+  /* Held by a request in flight. */
+  assert_int_equal(post_with_record(&p, key, "status = 'in_flight', response_status = NULL,"
+                                    " response_body = NULL, locked_at = now()"), 409);
+  assert_string_equal(th_str(json_object_get(p.json, "error"), "code"), "idempotency_in_flight");
+  assert_int_equal(th_sql_long("SELECT count(*) FROM notifications WHERE user_id = $1::uuid"
+                               " AND category = 'gc'",
+                               uid), 1);
+  /* Its holder gone for longer than the lock: taken over, sent again. */
+  assert_int_equal(post_with_record(&p, key, "locked_at = now() - interval '61 seconds'"), 202);
+  assert_string_not_equal(th_str(p.json, "id"), first);
+  assert_committed(p.json);
+  assert_int_equal(th_sql_long("SELECT count(*) FROM notifications WHERE user_id = $1::uuid"
+                               " AND category = 'gc'",
+                               uid), 2);
+  /* Expired: another body with the key is a new request, not a reuse. */
+  body_for(&p, uid, 2);
+  assert_int_equal(post_with_record(&p, key, "created_at = now() - interval '25 hours'"), 202);
+  assert_int_equal(th_sql_long("SELECT count(*) FROM notifications WHERE user_id = $1::uuid"
+                               " AND category = 'gc'",
+                               uid), 3);
+  assert_int_equal(th_sql_long("SELECT count(*) FROM idempotency_keys WHERE key = $1 AND"
+                               " status = 'completed' AND created_at > now() - interval '1 minute'",
+                               key), 1);
+  json_decref(p.json);
+  free(first);
+  stop();
+}
+
 static void test_group_commit_off(void **state) {
   (void)state;
   start("false", "0", "false");
@@ -413,6 +513,8 @@ int main(void) {
     cmocka_unit_test(test_concurrent_posts_share_transactions),
     cmocka_unit_test(test_recipient_deleted_in_batch_fails_alone),
     cmocka_unit_test(test_idempotency_in_batch),
+    cmocka_unit_test(test_same_key_in_one_batch),
+    cmocka_unit_test(test_key_claimed_in_the_write),
     cmocka_unit_test(test_group_commit_off),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
