@@ -26,5 +26,5 @@ cc -O2 -I "$ROOT/common" -o "$stack/ratelimit_micro" "$ROOT/bench/ratelimit_micr
 redis-cli -u "$HERALD_REDIS_URL" CONFIG RESETSTAT >/dev/null
 "$stack/ratelimit_micro" "$HERALD_REDIS_URL" "$CALLS"
 echo "Redis CPU per command:"
-redis-cli -u "$HERALD_REDIS_URL" INFO commandstats | grep -E '^cmdstat_(ping|incr|expire|ttl):' |
+redis-cli -u "$HERALD_REDIS_URL" INFO commandstats | grep -E '^cmdstat_(ping|incrby|pexpire|pttl):' |
   sed -E 's/^cmdstat_([a-z]+):calls=([0-9]+),usec=[0-9]+,usec_per_call=([0-9.]+).*/  \1: \3 us (\2 calls)/'

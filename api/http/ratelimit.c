@@ -113,16 +113,18 @@ bool h_rate_limit_route(struct h_req *rq, const struct h_route *route) {
   if (plan.ip_limit > 0) {
     h_forwarded_bucket(rq->ip[0] != '\0' ? rq->ip : "unknown", client, sizeof(client));
     snprintf(ip_key, sizeof(ip_key), "herald:rl:%s:ip:%s", plan.bucket, client);
-    hits[n] = (struct h_rate_hit){.key = ip_key, .window_s = plan.window_s};
+    hits[n] = (struct h_rate_hit){.key = ip_key, .window_s = plan.window_s,
+                                  .limit = plan.ip_limit};
     limits[n++] = plan.ip_limit;
   }
   if (plan.user_limit > 0) {
     snprintf(user_key, sizeof(user_key), "herald:rl:%s:u:%s", plan.bucket, rq->user_id);
-    hits[n] = (struct h_rate_hit){.key = user_key, .window_s = plan.window_s};
+    hits[n] = (struct h_rate_hit){.key = user_key, .window_s = plan.window_s,
+                                  .limit = plan.user_limit};
     limits[n++] = plan.user_limit;
   }
   bool local = false;
-  h_rate_count(rq->app->redis, rq->app->rate_local, hits, n, &local);
+  h_rate_count(rq->app->redis, rq->app->rate_local, rq->app->rate_leases, hits, n, &local);
   if (local) {
     note_local(rq);
   }

@@ -103,6 +103,7 @@ h_result h_app_init(struct h_app *app, const struct h_config *cfg, const char *n
   app->jwt_cache = h_jwt_cache_new(H_JWT_CACHE_SLOTS);
   app->token_epochs = h_token_epochs_new(H_JWT_CACHE_SLOTS, cfg->token_epoch_cache_ms);
   app->rate_local = h_rate_local_create(H_RATE_LOCAL_SLOTS);
+  app->rate_leases = h_rate_leases_create(H_RATE_LOCAL_SLOTS, cfg->rate_limit_lease);
   if (h_flood_parse(cfg, &app->flood, error) != H_OK) {
     h_app_free(app);
     return H_ERR_INVALID;
@@ -126,6 +127,8 @@ void h_app_free(struct h_app *app) {
   app->token_epochs = NULL;
   h_rate_local_destroy(app->rate_local);
   app->rate_local = NULL;
+  h_rate_leases_destroy(app->rate_leases);
+  app->rate_leases = NULL;
   h_flood_free(&app->flood);
   app->db = NULL;
   app->redis = NULL;

@@ -43,6 +43,7 @@ struct h_app {
   atomic_int in_flight;        /* API: requests between the first and the last callback */
   atomic_bool stopping;        /* API: SIGTERM seen: answers carry Connection: close */
   struct h_rate_local *rate_local; /* limits while Redis is away, owned (store/rate_counter.h) */
+  struct h_rate_leases *rate_leases; /* counts taken from Redis in blocks, owned (same) */
   struct h_flood_rules flood;  /* digests, throttles, caps (core/flood.h) */
   struct h_gc *notify_gc;      /* owned, NULL when not started or off (notification_service.h) */
   struct h_stream_hub *streams; /* API: the open notification streams, owned by the HTTP

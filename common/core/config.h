@@ -68,6 +68,7 @@ struct h_config {
   int auth_rate_limit;
   int auth_rate_window_s;
   int rate_window_s;         /* window of the read/write/admin/webhooks/service limits */
+  int rate_limit_lease;      /* most counts taken from Redis at once (store/rate_counter.h) */
   int rate_read_user, rate_read_ip;
   int rate_write_user, rate_write_ip;
   int rate_admin_user, rate_admin_ip;

@@ -1,6 +1,7 @@
 /* Integration: limits per route group, per IP and per user, answered 429 with Retry-After and
  * RateLimit-*; POST /users/me/password is limited per user; without Redis the in-process
- * limiter keeps counting (no failing open). */
+ * limiter keeps counting (no failing open); leases of counts never admit more than a limit
+ * across two API processes. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -178,6 +179,75 @@ static void test_write_limit_per_ip_across_users(void **state) {
   free(b);
 }
 
+/* The count of a Redis key, or -1. */
+static long redis_count(const char *key) {
+  redisContext *c = redisConnect("127.0.0.1", atoi(getenv("HERALD_REDIS_PORT")));
+  redisReply *v = redisCommand(c, "GET %s", key);
+  long n = v != NULL && v->type == REDIS_REPLY_STRING ? atol(v->str) : -1;
+  freeReplyObject(v);
+  redisFree(c);
+  return n;
+}
+
+/* Two API processes taking the counts of one limit in leases (HERALD_RATE_LIMIT_LEASE): the
+ * first request takes a block of an eighth of the limit from Redis and the next ones of that
+ * process count from it without a round trip; across both processes no more than the limit
+ * is admitted, and no fewer than the limit minus one block per process. */
+static void test_leases_across_processes(void **state) {
+  (void)state;
+  setenv("HERALD_RATE_LIMIT_READ_USER", "80", 1);
+  setenv("HERALD_RATE_LIMIT_READ_IP", "0", 1);
+  char *secret = getenv("HERALD_JWT_SECRET") != NULL ? strdup(getenv("HERALD_JWT_SECRET")) : NULL;
+  setenv("HERALD_JWT_SECRET", "lease-test-secret-lease-test-secret-0123456789", 1);
+  struct th_server a, b;
+  th_start(&a);
+  th_start(&b); /* same database, Redis and signing key */
+  if (secret != NULL) {
+    setenv("HERALD_JWT_SECRET", secret, 1);
+  } else {
+    unsetenv("HERALD_JWT_SECRET");
+  }
+  free(secret);
+  char *email = th_unique_email("leases");
+  th_redis_del_keys("herald:rl:*");
+  char *token = th_register(&a, email, NULL, NULL);
+  free(email);
+  char auth[1024];
+  snprintf(auth, sizeof(auth), "%s", th_bearer(token));
+  const char *headers[] = {auth, NULL};
+  struct th_response r;
+  th_request(&a, "GET", "/api/v1/users/me", headers, NULL, &r);
+  assert_int_equal(r.status, 200);
+  char key[128];
+  snprintf(key, sizeof(key), "herald:rl:read:u:%s", th_str(r.json, "id"));
+  th_response_free(&r);
+  assert_int_equal(redis_count(key), 10); /* a block of 80 / 8 */
+  th_request(&a, "GET", "/api/v1/users/me", headers, NULL, &r);
+  assert_int_equal(r.status, 200);
+  th_response_free(&r);
+  assert_int_equal(redis_count(key), 10); /* counted from the block */
+  int admitted = 2, limited = 0;
+  for (int i = 0; i < 120; i++) {
+    th_request(i % 2 == 0 ? &b : &a, "GET", "/api/v1/users/me", headers, NULL, &r);
+    if (r.status == 429) {
+      limited++;
+    } else {
+      assert_int_equal(r.status, 200);
+      admitted++;
+    }
+    th_response_free(&r);
+  }
+  assert_true(admitted <= 80);
+  assert_true(admitted >= 80 - 2 * 10);
+  assert_int_equal(admitted + limited, 122);
+  assert_true(redis_count(key) >= admitted);
+  th_stop(&b);
+  th_stop(&a);
+  free(token);
+  setenv("HERALD_RATE_LIMIT_READ_USER", "4", 1);
+  setenv("HERALD_RATE_LIMIT_READ_IP", "8", 1);
+}
+
 static void test_failed_credentials_count_per_ip(void **state) {
   (void)state;
   th_redis_del_keys("herald:rl:*");
@@ -198,6 +268,7 @@ int main(void) {
   const struct CMUnitTest tests[] = {
     cmocka_unit_test(test_limit_then_429),
     cmocka_unit_test(test_password_change_limited_per_user),
+    cmocka_unit_test(test_leases_across_processes),
     cmocka_unit_test(test_read_limit_per_user),
     cmocka_unit_test(test_write_limit_per_ip_across_users),
     cmocka_unit_test(test_failed_credentials_count_per_ip),
