@@ -4,10 +4,12 @@
 # --concurrency values, with the worker's peak RSS (/usr/bin/time -v).
 #
 #   bench/workers_drain.sh [--jobs 50000] [--concurrency "1 2 4"] [--build build] [--out FILE]
-#                          [--only email|push] [--env VAR=VALUE]... [--failover]
+#                          [--only email|push] [--env VAR=VALUE]... [--failover] [--perf DIR]
 #
 # --build (or HERALD_BENCH_BUILD) is the build directory, relative to the repository or absolute;
 # HERALD_BENCH_FAKES the directory of the fakes (default tests/fakes).
+# --perf DIR records each worker run with `perf record -g` into DIR/<worker>-c<C>.perf (build
+# with -g -fno-omit-frame-pointer for readable stacks; perf costs the worker some CPU).
 # --env adds a variable to every worker run (e.g. --env HERALD_WORKER_BATCH=1 for the old loop).
 # --failover adds e-mail runs with ordered providers (HERALD_EMAIL_PROVIDERS=smtp,sendgrid, circuit
 # breakers on): SMTP healthy (every job through fake_smtp.py, the breaker checked and reported
@@ -34,6 +36,7 @@ CONCURRENCY="1 2 4"
 BUILD=${HERALD_BENCH_BUILD:-build}
 ONLY=""
 FAILOVER=0
+PERF_DIR=""
 EXTRA_ENV=()
 OUT=$ROOT/bench/results/workers-drain-$(date -u +%Y%m%d-%H%M%S).md
 while [[ $# -gt 0 ]]; do
@@ -45,6 +48,7 @@ while [[ $# -gt 0 ]]; do
     --only) ONLY=$2; shift 2 ;;
     --env) EXTRA_ENV+=("$2"); shift 2 ;;
     --failover) FAILOVER=1; shift ;;
+    --perf) PERF_DIR=$2; shift 2 ;;
     *) echo "usage: $0 [--jobs N] [--concurrency \"1 2 4\"] [--build DIR] [--out FILE] [--only email|push] [--env VAR=VALUE]" >&2
        exit 2 ;;
   esac
@@ -122,8 +126,14 @@ cpu_of() {
   awk -v hz="$(getconf CLK_TCK)" '{ sub(/^.*\) /, ""); print ($12 + $13 + $14 + $15) / hz }' "/proc/$1/stat"
 }
 port_pid() { ss -ltnpH "sport = :$1" 2>/dev/null | grep -o 'pid=[0-9]*' | head -1 | cut -d= -f2; }
-pg_port=${HERALD_DATABASE_URL##*:}
-pg_port=${pg_port%%/*}
+# The port of the URL: "...?host=/socket/dir&port=N" (Unix socket) or "...@host:N/db".
+if [[ $HERALD_DATABASE_URL == *port=* ]]; then
+  pg_port=${HERALD_DATABASE_URL##*port=}
+  pg_port=${pg_port%%&*}
+else
+  pg_port=${HERALD_DATABASE_URL##*:}
+  pg_port=${pg_port%%/*}
+fi
 pg_pid=$(port_pid "$pg_port")
 redis_pid=$(port_pid "$redis_port")
 server_pid=""
@@ -137,7 +147,9 @@ drain() {
   local pg0 srv0
   pg0=$(echo "$(cpu_of "$pg_pid") + $(cpu_of "$redis_pid")" | bc)
   srv0=$(cpu_of "$server_pid")
-  env "$@" "${EXTRA_ENV[@]}" /usr/bin/time -v -o "$tmp/time" "$BIN/$worker" --once --concurrency "$c" \
+  local perf=()
+  [[ -n $PERF_DIR ]] && mkdir -p "$PERF_DIR" && perf=(perf record -q -F 999 -g -o "$PERF_DIR/$worker-c$c.perf" --)
+  env "$@" "${EXTRA_ENV[@]}" /usr/bin/time -v -o "$tmp/time" "${perf[@]}" "$BIN/$worker" --once --concurrency "$c" \
     --log-level warning 2>"$tmp/worker.log" || { tail -5 "$tmp/worker.log" >&2; return 1; }
   local secs rss sent
   secs=$(awk -F': ' '/Elapsed \(wall clock\)/ { n = split($2, p, ":"); s = 0;

@@ -4,7 +4,8 @@
  * recognised, a lost claim reply adopted), then herald-email and herald-push with
  * --batch against the fakes: every job sent exactly once (what the fake SMTP server
  * and the fake FCM received), and mixed outcomes inside one batch (a permanent
- * failure, a retry, the rest sent; an unregistered device deactivated). */
+ * failure, a retry, the rest sent; an unregistered device deactivated). A batch reads
+ * its rows by primary key, not through the partial indexes on status. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -360,11 +361,69 @@ static void test_push_batches_send_each_device_once(void **state) {
   wt_free_ids(ids);
 }
 
+/* Tuples read so far in this transaction through the partial indexes on status. */
+static long long status_index_reads(void) {
+  return wt_scalar(db, "SELECT sum(pg_stat_get_xact_tuples_returned(oid))::bigint FROM pg_class"
+                       " WHERE relname IN ('deliveries_sweep_idx', 'deliveries_processing_idx')",
+                   NULL);
+}
+
+/* A batch reaches its rows by primary key: a claim and a record read nothing through
+ * the partial indexes on status, whatever backlog of queued and processing rows they
+ * hold and whatever the planner's statistics say (here: taken when no row was queued,
+ * so that "status = 'queued'" looks rare). */
+static void test_batch_reads_only_its_rows(void **state) {
+  (void)state;
+  struct wt_seed s = {.channel = "email", .n = 2000};
+  char **ids = wt_seed_jobs(db, &s);
+  exec_ids("UPDATE deliveries SET status = 'sent' WHERE id = ANY($1::uuid[])", ids);
+  exec_ids("ANALYZE deliveries", NULL);
+  exec_ids("UPDATE deliveries SET status = 'queued' WHERE id = ANY($1::uuid[])", ids);
+  char *others[1001];
+  for (int i = 0; i < 1000; i++) {
+    others[i] = ids[1000 + i];
+  }
+  others[1000] = NULL;
+  exec_ids("UPDATE deliveries SET status = 'processing', claimed_by = 'host-9-zz/0'"
+           " WHERE id = ANY($1::uuid[])", others);
+  exec_ids("BEGIN", NULL);
+  long long before_claim = status_index_reads();
+  struct h_claim_item items[16];
+  struct h_job *jobs[16];
+  struct h_job_outcome outs[16];
+  double at[16];
+  h_result results[16];
+  for (int i = 0; i < 16; i++) {
+    items[i] = (struct h_claim_item){.id = ids[i]};
+  }
+  assert_int_equal(h_job_claim_batch(db, items, 16, "email", "host-1-bb/2"), H_OK);
+  long long claim_reads = status_index_reads() - before_claim;
+  for (int i = 0; i < 16; i++) {
+    assert_int_equal(items[i].result, H_OK);
+    jobs[i] = &items[i].job;
+    outs[i] = (struct h_job_outcome){.status = "sent", .event = "sent", .provider = "smtp"};
+    at[i] = (double)time(NULL);
+  }
+  long long before_record = status_index_reads();
+  assert_int_equal(h_job_record_batch(db, jobs, outs, at, 16, results), H_OK);
+  long long record_reads = status_index_reads() - before_record;
+  exec_ids("COMMIT", NULL);
+  for (int i = 0; i < 16; i++) {
+    assert_int_equal(results[i], H_OK);
+    h_job_free(jobs[i]);
+  }
+  assert_true(claim_reads < 100);  /* the backlog has 984 queued rows */
+  assert_true(record_reads < 100); /* and 1,000 processing ones */
+  exec_ids("UPDATE deliveries SET status = 'sent' WHERE id = ANY($1::uuid[])", ids);
+  wt_free_ids(ids);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
     cmocka_unit_test_setup(test_claim_batch_sorts_every_id, before),
     cmocka_unit_test_setup(test_record_batch_fences_each_item, before),
     cmocka_unit_test_setup(test_unclaim_batch, before),
+    cmocka_unit_test_setup(test_batch_reads_only_its_rows, before),
     cmocka_unit_test_setup(test_email_batches_send_each_job_once, before),
     cmocka_unit_test_setup(test_mixed_outcomes_in_one_batch, before),
     cmocka_unit_test_setup(test_sigterm_hands_back_the_unattempted, before),

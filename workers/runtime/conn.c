@@ -107,8 +107,13 @@ h_result h_rt_pg(struct h_wthread *t) {
   }
   h_rt_pg_check(t);
   PGconn *c = NULL;
+  /* A worker thread's statements look rows up by key, a batch at a time: plans made
+   * once per connection (db.h batch_plans). The maintenance thread's scans keep
+   * plans made for their parameters. */
+  struct h_db_options opts = t->rt->db_opts;
+  opts.batch_plans = t->index >= 0;
   h_rt_watch_begin(t, "PostgreSQL connect", -1, t->rt->cfg->db_connect_timeout_s * 1000);
-  h_result r = h_db_connect(&t->rt->db_opts, &c);
+  h_result r = h_db_connect(&opts, &c);
   h_rt_watch_end(t);
   if (r == H_OK) {
     pthread_mutex_lock(&t->watch.lock);

@@ -2,6 +2,7 @@
  * statement each (see jobs_batch.h). */
 #include "jobs_batch.h"
 
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -54,6 +55,17 @@ static void reset_items(struct h_claim_item *items, size_t n, h_result r) {
   }
 }
 
+/* The status tests of the batch statements are CASE expressions on purpose: a plain
+ * `status = 'queued'` lets the planner reach the rows through the partial indexes on
+ * status (deliveries_sweep_idx, deliveries_processing_idx), whose scans read every
+ * queued or processing row and every dead entry a drain leaves behind (thousands per
+ * batch once a backlog is queued, and more with every batch); behind a CASE only the
+ * primary key is usable, so a batch reads its own rows and nothing else. */
+#define CLAIMABLE_CASE                                                                       \
+  "CASE status WHEN 'queued' THEN true"                                                     \
+  "  WHEN 'scheduled' THEN due_at <= now() + interval '2 seconds' ELSE false END"
+#define PROCESSING_CASE "CASE d.status WHEN 'processing' THEN true ELSE false END"
+
 /* The one-statement claim; marks the claimed items H_OK, the others CLAIM_PENDING. */
 static h_result claim_statement(PGconn *conn, struct h_claim_item *items, size_t n,
                                 const char *channel, const char *worker_id) {
@@ -70,8 +82,7 @@ static h_result claim_statement(PGconn *conn, struct h_claim_item *items, size_t
       "WITH c AS (UPDATE deliveries SET status = 'processing', attempts = attempts + 1,"
       "   fencing_token = fencing_token + 1, claimed_by = $2, updated_at = now()"
       " WHERE id = ANY($1::uuid[]) AND channel = $3"
-      "   AND (status = 'queued' OR (status = 'scheduled'"
-      "        AND due_at <= now() + interval '2 seconds'))"
+      "   AND " CLAIMABLE_CASE
       " RETURNING *)"
       " SELECT " H_JOB_COLUMNS " FROM c" H_JOB_JOINS,
       3, params, &res);
@@ -114,11 +125,11 @@ h_result h_job_claim_batch(PGconn *conn, struct h_claim_item *items, size_t n,
   return r;
 }
 
-/* "{user_id,...}" of jobs[0..n). Caller frees. */
-static char *user_array(struct h_job *const *jobs, size_t n) {
+/* "{id,...}" of jobs[0..n), or of their user ids when users. Caller frees. */
+static char *job_array(struct h_job *const *jobs, size_t n, bool users) {
   const char **ids = h_malloc((n + 1) * sizeof(char *));
   for (size_t i = 0; i < n; i++) {
-    ids[i] = jobs[i]->user_id;
+    ids[i] = users ? jobs[i]->user_id : jobs[i]->id;
   }
   char *array = h_job_uuid_array(ids, n);
   free(ids);
@@ -145,7 +156,7 @@ static void devices_of(const PGresult *res, struct h_job *job) {
 }
 
 h_result h_job_load_devices_batch(PGconn *conn, struct h_job *const *jobs, size_t n) {
-  char *array = user_array(jobs, n);
+  char *array = job_array(jobs, n, true);
   const char *params[] = {array};
   PGresult *res = NULL;
   h_result r = h_db_exec(conn,
@@ -248,7 +259,8 @@ h_result h_job_record_batch(PGconn *conn, struct h_job *const *jobs,
   json_t *doc = h_job_outcomes_json(jobs, outs, at, n);
   char *text = json_dumps(doc, JSON_COMPACT);
   json_decref(doc);
-  const char *params[] = {text};
+  char *ids = job_array(jobs, n, false);
+  const char *params[] = {text, ids};
   PGresult *res = NULL;
   h_result r = h_db_exec(
       conn,
@@ -261,7 +273,8 @@ h_result h_job_record_batch(PGconn *conn, struct h_job *const *jobs,
       "   due_at = CASE WHEN o.status = 'scheduled' THEN to_timestamp(o.due) ELSE d.due_at END,"
       "   provider_attempts = d.provider_attempts || COALESCE(o.calls, '[]'::jsonb),"
       "   updated_at = now()"
-      " FROM o WHERE d.id = o.id AND d.fencing_token = o.token AND d.status = 'processing'"
+      " FROM o WHERE d.id = ANY($2::uuid[]) AND d.id = o.id AND d.fencing_token = o.token"
+      "   AND " PROCESSING_CASE
       " RETURNING d.id, d.attempts),"
       " dv AS (UPDATE devices SET active = false, updated_at = now()"
       "   WHERE token IN (SELECT jsonb_array_elements_text(o.tokens) FROM o JOIN u ON u.id = o.id"
@@ -271,8 +284,9 @@ h_result h_job_record_batch(PGconn *conn, struct h_job *const *jobs,
       "   SELECT u.id, u.attempts, o.event, o.provider, o.message_id, o.error, o.duration, o.meta,"
       "   least(to_timestamp(o.at), now()) FROM u JOIN o ON o.id = u.id)"
       " SELECT id FROM u",
-      1, params, &res);
+      2, params, &res);
   free(text);
+  free(ids);
   if (r != H_OK) {
     return r == H_ERR_CONFLICT ? H_ERR_UNAVAILABLE : r; /* a deadlock, not a fence: retry */
   }
@@ -296,14 +310,17 @@ h_result h_job_unclaim_batch(PGconn *conn, struct h_job *const *jobs, size_t n) 
   }
   char *text = json_dumps(doc, JSON_COMPACT);
   json_decref(doc);
-  const char *params[] = {text};
+  char *ids = job_array(jobs, n, false);
+  const char *params[] = {text, ids};
   h_result r = h_db_exec(
       conn,
       "UPDATE deliveries d SET status = 'queued', attempts = greatest(d.attempts - 1, 0),"
       "   fencing_token = d.fencing_token + 1, updated_at = now()"
       " FROM jsonb_to_recordset($1::jsonb) AS o(id uuid, token bigint)"
-      " WHERE d.id = o.id AND d.fencing_token = o.token AND d.status = 'processing'",
-      1, params, NULL);
+      " WHERE d.id = ANY($2::uuid[]) AND d.id = o.id AND d.fencing_token = o.token"
+      "   AND " PROCESSING_CASE,
+      2, params, NULL);
   free(text);
+  free(ids);
   return r == H_ERR_CONFLICT ? H_ERR_UNAVAILABLE : r;
 }
