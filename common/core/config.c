@@ -179,7 +179,7 @@ static const struct h_config_option options[] = {
   OPT("HERALD_WORKER_BLOCK_MS", H_CFG_INT, worker_block_ms, "1000", 50, 30000, NULL, false,
       "longest wait of one BLMOVE for a job (also how fast SIGTERM is noticed)"),
   /* Batches of jobs per worker thread */
-  OPT("HERALD_WORKER_BATCH", H_CFG_INT, worker_batch, "16", 1, 500, NULL, false,
+  OPT("HERALD_WORKER_BATCH", H_CFG_INT, worker_batch, "64", 1, 500, NULL, false,
       "most ids a worker thread fetches, claims and records at once (--batch; 1: one by one)"),
   OPT("HERALD_WORKER_BATCH_WINDOW_MS", H_CFG_INT, worker_batch_window_ms, "20", 1, 60000, NULL,
       false, "a batch holds at most as many jobs as the thread's provider calls take in this"
