@@ -407,6 +407,12 @@ static void test_batch_reads_only_its_rows(void **state) {
   long long before_record = status_index_reads();
   assert_int_equal(h_job_record_batch(db, jobs, outs, at, 16, results), H_OK);
   long long record_reads = status_index_reads() - before_record;
+  struct h_job one;
+  double due = 0;
+  long long before_one = status_index_reads();
+  assert_int_equal(h_job_claim(db, ids[16], "email", "host-1-bb/2", &one, &due), H_OK);
+  long long one_reads = status_index_reads() - before_one;
+  h_job_free(&one);
   exec_ids("COMMIT", NULL);
   for (int i = 0; i < 16; i++) {
     assert_int_equal(results[i], H_OK);
@@ -414,6 +420,7 @@ static void test_batch_reads_only_its_rows(void **state) {
   }
   assert_true(claim_reads < 100);  /* the backlog has 984 queued rows */
   assert_true(record_reads < 100); /* and 1,000 processing ones */
+  assert_true(one_reads < 100);    /* the one-id claim (HERALD_WORKER_BATCH=1, webhooks) */
   exec_ids("UPDATE deliveries SET status = 'sent' WHERE id = ANY($1::uuid[])", ids);
   wt_free_ids(ids);
 }
