@@ -10,6 +10,6 @@ trap 'rm -rf "$out"' EXIT
 # shellcheck disable=SC2046
 cc -O2 -std=gnu11 -D_GNU_SOURCE -I"$ROOT/common" -I"$ROOT/workers/email" \
   "$ROOT/bench/mime_build.c" "$ROOT/workers/email/mime.c" "$ROOT/workers/email/html.c" \
-  "$ROOT/common/alloc.c" -o "$out/mime_build" \
+  "$ROOT/common/core/alloc.c" -o "$out/mime_build" \
   $(pkg-config --cflags --libs gmime-3.0 jansson liborcania libcrypto)
 "$out/mime_build" "${1:-20000}"

@@ -157,17 +157,26 @@ char *h_mime_mailbox(const char *name, const char *addr) {
   return out;
 }
 
+/* Quoted-printable output written straight into one buffer sized for the worst case
+ * (h_mime_qp): no stdio call per character. */
+struct qp_buf {
+  char *p;    /* owned by h_mime_qp, handed to its caller */
+  size_t len;
+};
+
 /* Appends one QP token, inserting a soft line break to keep lines <= 76. */
-static void qp_put(FILE *f, const char *token, size_t n, size_t *col) {
+static void qp_put(struct qp_buf *b, const char *token, size_t n, size_t *col) {
   if (*col + n > 75) {
-    fputs("=\r\n", f);
+    memcpy(b->p + b->len, "=\r\n", 3);
+    b->len += 3;
     *col = 0;
   }
-  fwrite(token, 1, n, f);
+  memcpy(b->p + b->len, token, n);
+  b->len += n;
   *col += n;
 }
 
-static void qp_line(FILE *f, const unsigned char *s, size_t len) {
+static void qp_line(struct qp_buf *b, const unsigned char *s, size_t len) {
   static const char hex[] = "0123456789ABCDEF";
   size_t col = 0;
   for (size_t i = 0; i < len; i++) {
@@ -176,31 +185,32 @@ static void qp_line(FILE *f, const unsigned char *s, size_t len) {
     bool literal = (c >= 33 && c <= 126 && c != '=') || ((c == ' ' || c == '\t') && !last);
     if (literal) {
       char t = (char)c;
-      qp_put(f, &t, 1, &col);
+      qp_put(b, &t, 1, &col);
     } else {
       char t[3] = {'=', hex[c >> 4], hex[c & 15]};
-      qp_put(f, t, 3, &col);
+      qp_put(b, t, 3, &col);
     }
   }
-  fputs("\r\n", f);
+  memcpy(b->p + b->len, "\r\n", 2);
+  b->len += 2;
 }
 
 char *h_mime_qp(const char *text) {
-  char *out = NULL;
-  size_t outlen = 0;
-  FILE *f = open_memstream(&out, &outlen);
   const char *p = text != NULL ? text : "";
+  /* per input byte at most 3 bytes (=XX), a soft break (3 bytes) per 25 of them and a CRLF
+   * for its newline: under 6 bytes each */
+  struct qp_buf b = {h_malloc(strlen(p) * 6 + 8), 0};
   while (*p != '\0') {
     size_t n = strcspn(p, "\n");
     size_t len = n > 0 && p[n - 1] == '\r' ? n - 1 : n;
-    qp_line(f, (const unsigned char *)p, len);
+    qp_line(&b, (const unsigned char *)p, len);
     p += n;
     if (*p == '\n') {
       p++;
     }
   }
-  fclose(f);
-  return out;
+  b.p[b.len] = '\0';
+  return b.p;
 }
 
 void h_mime_date(time_t t, char out[40]) {

@@ -37,6 +37,59 @@ static void test_qp(void **state) {
   free(s);
 }
 
+/* Decodes quoted-printable (soft breaks dropped, CRLF kept as LF); caller frees. */
+static char *qp_decode(const char *s) {
+  char *out = h_malloc(strlen(s) + 1);
+  size_t n = 0;
+  while (*s != '\0') {
+    if (s[0] == '=' && s[1] == '\r' && s[2] == '\n') {
+      s += 3;
+    } else if (s[0] == '=') {
+      char hex[3] = {s[1], s[2], '\0'};
+      out[n++] = (char)strtol(hex, NULL, 16);
+      s += 3;
+    } else if (s[0] == '\r' && s[1] == '\n') {
+      out[n++] = '\n';
+      s += 2;
+    } else {
+      out[n++] = *s++;
+    }
+  }
+  out[n] = '\0';
+  return out;
+}
+
+/* The worst cases for the output's size (every byte encoded, every byte a newline) come
+ * back byte for byte, with no line over 76 characters. */
+static void test_qp_worst_cases(void **state) {
+  (void)state;
+  char enc[2001], nl[2001], mixed[2001];
+  for (int i = 0; i < 2000; i++) {
+    enc[i] = (char)(i % 200 == 199 ? '\n' : 0x80 + i % 100);
+    nl[i] = '\n';
+    mixed[i] = (char)(i % 3 == 0 ? '=' : i % 7 == 0 ? ' ' : 'a' + i % 26);
+  }
+  mixed[1999] = '\n'; /* every line of the output ends in CRLF, the last one too */
+  enc[2000] = nl[2000] = mixed[2000] = '\0';
+  const char *inputs[] = {enc, nl, mixed};
+  for (int k = 0; k < 3; k++) {
+    char *q = h_mime_qp(inputs[k]);
+    for (const char *line = q; *line != '\0';) {
+      size_t n = strcspn(line, "\r");
+      assert_true(n <= 76);
+      assert_memory_equal(line + n, "\r\n", 2);
+      line += n + 2;
+    }
+    char *back = qp_decode(q);
+    assert_string_equal(back, inputs[k]);
+    free(back);
+    free(q);
+  }
+  char *empty = h_mime_qp("");
+  assert_string_equal(empty, "");
+  free(empty);
+}
+
 /* Decodes every encoded-word of a header value back to UTF-8 (caller frees). */
 static char *decode_words(const char *v) {
   char *out = h_calloc(1, strlen(v) + 1);
@@ -331,7 +384,8 @@ static void test_config_checks(void **state) {
 int main(void) {
   h_alloc_install();
   const struct CMUnitTest tests[] = {
-    cmocka_unit_test(test_qp),      cmocka_unit_test(test_header_encoding),
+    cmocka_unit_test(test_qp),      cmocka_unit_test(test_qp_worst_cases),
+    cmocka_unit_test(test_header_encoding),
     cmocka_unit_test(test_mailbox), cmocka_unit_test(test_date),
     cmocka_unit_test(test_build),   cmocka_unit_test(test_render_job),
     cmocka_unit_test(test_html_paragraphs), cmocka_unit_test(test_html_page),
