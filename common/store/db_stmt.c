@@ -20,7 +20,8 @@ struct entry {
 };
 
 struct cache {
-  int count; /* entries in slots */
+  int count;       /* entries in slots */
+  bool no_generic; /* EXECUTE could not see a prepared name (a pooler): generic plans off */
   struct entry slots[SLOTS];
 };
 
@@ -40,6 +41,7 @@ static int events(PGEventId id, void *info, void *pass) {
     struct cache *c = PQinstanceData(conn, events);
     if (c != NULL) {
       clear(c); /* a reset connection is a new server session: nothing is prepared there */
+      c->no_generic = false;
       if (id == PGEVT_CONNDESTROY) {
         free(c);
       }
@@ -210,7 +212,8 @@ static char *generic_command(PGconn *conn, const char *name, int nparams,
 PGresult *h_db_stmt_exec_generic(PGconn *conn, const char *sql, int nparams,
                                  const char *const *params) {
   struct cache *c = PQinstanceData(conn, events);
-  if (c == NULL || !cacheable(sql) || PQtransactionStatus(conn) != PQTRANS_IDLE) {
+  if (c == NULL || c->no_generic || !cacheable(sql) ||
+      PQtransactionStatus(conn) != PQTRANS_IDLE) {
     return h_db_stmt_exec(conn, sql, nparams, params);
   }
   PGresult *err = NULL;
@@ -222,14 +225,16 @@ PGresult *h_db_stmt_exec_generic(PGconn *conn, const char *sql, int nparams,
   PGresult *r = PQexec(conn, command);
   free(command);
   if (state_is(r, "26000") || state_is(r, "0A000")) {
-    /* as in h_db_stmt_exec: the name is gone or its result type changed; nothing ran */
+    /* nothing ran. 26000: the session does not know the name; a pooler that tracks
+     * protocol-level statements (PgBouncer >= 1.21) never shows them to SQL EXECUTE, so this
+     * connection stops asking for generic plans. 0A000: the result type changed (DDL). */
     if (state_is(r, "26000")) {
-      clear(c);
+      c->no_generic = true;
     } else {
       forget(c, e);
     }
     PQclear(r);
-    r = PQexecParams(conn, sql, nparams, NULL, params, NULL, NULL, 0);
+    r = h_db_stmt_exec(conn, sql, nparams, params);
   }
   return r;
 }

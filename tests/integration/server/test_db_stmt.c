@@ -145,6 +145,30 @@ static void test_generic_without_cache(void **state) {
   PQfinish(c);
 }
 
+/* A session where SQL EXECUTE cannot see the names (as behind a pooler that tracks
+ * protocol-level statements): the answer is still right, and the connection stops asking for
+ * generic plans instead of failing and re-preparing every time. */
+static void test_generic_falls_back_when_names_are_gone(void **state) {
+  (void)state;
+  PGconn *c = connect_with(true);
+  const char *sql = "SELECT $1::int * 3";
+  const char *p[] = {"14"};
+  PGresult *res = NULL;
+  assert_int_equal(h_db_exec_generic(c, sql, 1, p, &res), H_OK);
+  PQclear(res);
+  assert_int_equal(h_db_exec(c, "DEALLOCATE ALL", 0, NULL, &res), H_OK);
+  PQclear(res);
+  for (int i = 0; i < 2; i++) {
+    assert_int_equal(h_db_exec_generic(c, sql, 1, p, &res), H_OK);
+    assert_string_equal(PQgetvalue(res, 0, 0), "42");
+    PQclear(res);
+  }
+  char *counts = plan_counts(c, sql); /* prepared again by h_db_exec, planned per run */
+  assert_string_equal(counts, "0 1");
+  free(counts);
+  PQfinish(c);
+}
+
 static void test_recovers_when_the_server_forgets(void **state) {
   (void)state;
   PGconn *c = connect_with(true);
@@ -255,6 +279,7 @@ int main(void) {
     cmocka_unit_test(test_unprepared_when_off),
     cmocka_unit_test(test_generic_plan_and_nothing_after),
     cmocka_unit_test(test_generic_without_cache),
+    cmocka_unit_test(test_generic_falls_back_when_names_are_gone),
     cmocka_unit_test(test_recovers_when_the_server_forgets),
     cmocka_unit_test(test_table_changed_under_a_statement),
     cmocka_unit_test(test_names_follow_the_text),
