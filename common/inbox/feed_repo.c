@@ -21,23 +21,29 @@
   "   '[' || COALESCE((SELECT string_agg(item, ',' ORDER BY rn) FROM page"                  \
   "     WHERE rn < " LIMIT "), '') || ']'"
 
-/* The plain page's own filters: $1 user, $2 the limit + 1 (and $3 the cursor). */
+/* The plain page's own filters: $1 user, $2 the limit + 1 (and $3 the cursor); the unread
+ * page (?unread=true alone) reads notifications_unread_feed_idx the same way. */
 #define PLAIN_WHERE                                                                         \
   "SELECT " H_NOTIF_FEED_COLUMNS " FROM notifications WHERE user_id = $1::uuid AND"         \
   H_NOTIF_FEED_WHERE " AND archived_at IS NULL"
+#define UNREAD " AND read_at IS NULL"
+#define AFTER_CURSOR                                                                        \
+  " AND (created_at, id) < (SELECT created_at, id FROM notifications WHERE id = $3::uuid)"
 #define PLAIN_ORDER                                                                         \
   " ORDER BY notifications.created_at DESC, notifications.id DESC LIMIT $2::int"
 
-static const char first_sql[] = PAGE_SQL(PLAIN_WHERE PLAIN_ORDER, "$2::int");
-static const char after_sql[] =
-    PAGE_SQL(PLAIN_WHERE " AND (created_at, id) <"
-                         " (SELECT created_at, id FROM notifications WHERE id = $3::uuid)"
-             PLAIN_ORDER, "$2::int");
+/* [unread][after a cursor] */
+static const char *const plain_sql[2][2] = {
+  {PAGE_SQL(PLAIN_WHERE PLAIN_ORDER, "$2::int"),
+   PAGE_SQL(PLAIN_WHERE AFTER_CURSOR PLAIN_ORDER, "$2::int")},
+  {PAGE_SQL(PLAIN_WHERE UNREAD PLAIN_ORDER, "$2::int"),
+   PAGE_SQL(PLAIN_WHERE UNREAD AFTER_CURSOR PLAIN_ORDER, "$2::int")},
+};
 static const char filtered_sql[] =
     PAGE_SQL("SELECT " H_NOTIF_FEED_COLUMNS H_NOTIF_FEED_FILTERS H_NOTIF_FEED_ORDER, "$6::int");
 
 bool h_feed_repo_plain(const struct h_feed_filter *f) {
-  return f->unread < 0 && f->category == NULL && f->priority == NULL && !f->archived &&
+  return f->unread != 0 && f->category == NULL && f->priority == NULL && !f->archived &&
          f->since == NULL && f->until == NULL && f->q == NULL;
 }
 
@@ -51,7 +57,7 @@ h_result h_feed_repo_page(PGconn *conn, const char *user_id, const struct h_feed
   if (h_feed_repo_plain(f)) {
     const char *params[] = {user_id, limit, page->starting_after};
     bool after = page->starting_after != NULL;
-    r = h_db_exec_generic(conn, after ? after_sql : first_sql, after ? 3 : 2, params, &res);
+    r = h_db_exec_generic(conn, plain_sql[f->unread == 1][after], after ? 3 : 2, params, &res);
   } else {
     const char *unread_s = f->unread < 0 ? NULL : f->unread ? "t" : "f";
     const char *params[] = {user_id, unread_s, f->category, f->priority, page->starting_after,

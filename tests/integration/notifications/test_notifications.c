@@ -533,6 +533,10 @@ static void test_feed_page_counts_follow_changes(void **state) {
                         json_array_get(json_object_get(list, "data"), 0));
   json_decref(list);
   expect_page(token, "?unread=true", 2, false, 2);
+  expect_page(token, "?unread=true&limit=1", 1, true, 2);
+  snprintf(path, sizeof(path), "?unread=true&starting_after=%s", ids[1]);
+  expect_page(token, path, 1, false, 2);
+  expect_page(token, "?unread=false", 1, false, 2);
   expect_page(token, after, 2, false, 2);
   snprintf(path, sizeof(path), "/api/v1/notifications/%s/unread", ids[2]);
   json_decref(ok_call(token, "POST", path));
