@@ -138,8 +138,8 @@ static const struct h_config_option options[] = {
       "window of the read, write, admin, webhooks and service limits"),
   OPT("HERALD_RATE_LIMIT_LEASE", H_CFG_INT, rate_limit_lease, "64", 1, 10000, NULL, false,
       "most counts of a limit one API process takes from Redis at once and hands out without "
-      "a round trip (an eighth of what is left below the limit, so never over it; 1: a round "
-      "trip per request)"),
+      "a round trip (an eighth of what is left below the limit, so never over it; limits under"
+      " 64 are not leased; 1: a round trip per request)"),
   OPT("HERALD_RATE_LIMIT_READ_USER", H_CFG_INT, rate_read_user, "1200", 0, 100000000, NULL,
       false, "GET requests per signed-in user per window (0: no limit)"),
   OPT("HERALD_RATE_LIMIT_READ_IP", H_CFG_INT, rate_read_ip, "6000", 0, 100000000, NULL, false,

@@ -137,6 +137,9 @@ void h_rate_leases_destroy(struct h_rate_leases *l) {
 }
 
 long h_rate_lease_size(long limit, long known, int max_lease) {
+  if (limit < H_RATE_LEASE_MIN_LIMIT) {
+    return 1; /* small limits (sign-in, password, codes): every request counted in Redis */
+  }
   long size = (limit - known) / 8;
   if (size > max_lease) {
     size = max_lease;
