@@ -45,10 +45,18 @@ start_api() { # start_api PORT MODE
   echo "API on $1 did not start" >&2; exit 1
 }
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
-run_wrk() { # run_wrk CONNECTIONS PID URL [header] -> "req/s p50 p99 non2xx cpu-us-per-request"
-  local c=$1 pid=$2 out before after
+pg_pid=$(head -1 "$HERALD_PG_HOME/data/postmaster.pid")
+pg_ticks() { # PostgreSQL: the postmaster and its children (the backends)
+  local t=0 p
+  for p in "$pg_pid" $(pgrep -P "$pg_pid"); do
+    t=$((t + $(awk '{print $14 + $15}' "/proc/$p/stat" 2>/dev/null || echo 0)))
+  done
+  echo "$t"
+}
+run_wrk() { # run_wrk CONNECTIONS PID URL [header] -> "req/s p50 p99 non2xx cpu-us-per-request pg-us-per-request"
+  local c=$1 pid=$2 out before after g0 g1
   shift 2
-  before=$(cpu_ticks "$pid")
+  before=$(cpu_ticks "$pid") g0=$(pg_ticks)
   if [[ $# -gt 1 ]]; then
     out=$(wrk -t2 -c"$c" -d"${DUR}s" --latency -H "$2" "$1")
   else
@@ -59,11 +67,12 @@ run_wrk() { # run_wrk CONNECTIONS PID URL [header] -> "req/s p50 p99 non2xx cpu-
   p50=$(awk '$1 == "50%" {print $2}' <<<"$out")
   p99=$(awk '$1 == "99%" {print $2}' <<<"$out")
   bad=$(awk '/Non-2xx/ {print $5}' <<<"$out")
-  after=$(cpu_ticks "$pid")
-  local total cpu
+  after=$(cpu_ticks "$pid") g1=$(pg_ticks)
+  local total cpu pg
   total=$(awk '/requests in/ {print $1}' <<<"$out")
   cpu=$(python3 -c "print(f'{($after - $before) * 1e6 / $(getconf CLK_TCK) / $total:.1f}')")
-  echo "$rps ${p50:-?} ${p99:-?} ${bad:-0} $cpu"
+  pg=$(python3 -c "print(f'{($g1 - $g0) * 1e6 / $(getconf CLK_TCK) / $total:.1f}')")
+  echo "$rps ${p50:-?} ${p99:-?} ${bad:-0} $cpu $pg"
 }
 
 start_api 18301 epoll
@@ -81,13 +90,13 @@ wrk -t2 -c64 -d2s http://127.0.0.1:18302/healthz >/dev/null
 ratio() { python3 -c "print(f'{$1/$2:.2f}')"; }
 rows=""
 for c in $CONNS; do
-  read -r e_rps e_p50 e_p99 e_bad e_cpu < <(run_wrk "$c" "${pids[0]}" http://127.0.0.1:18301/healthz)
-  read -r s_rps s_p50 s_p99 s_bad s_cpu < <(run_wrk "$c" "${pids[1]}" http://127.0.0.1:18302/healthz)
-  read -r m_rps m_p50 m_p99 m_bad m_cpu < <(run_wrk "$c" "${pids[0]}" \
+  read -r e_rps e_p50 e_p99 e_bad e_cpu e_pg < <(run_wrk "$c" "${pids[0]}" http://127.0.0.1:18301/healthz)
+  read -r s_rps s_p50 s_p99 s_bad s_cpu s_pg < <(run_wrk "$c" "${pids[1]}" http://127.0.0.1:18302/healthz)
+  read -r m_rps m_p50 m_p99 m_bad m_cpu m_pg < <(run_wrk "$c" "${pids[0]}" \
     http://127.0.0.1:18301/api/v1/users/me "Authorization: Bearer $token")
-  rows+="| GET /healthz, epoll thread pool (as configured) | $c | $e_rps | $e_p50 | $e_p99 | $e_bad | $e_cpu us | 1.00 |
-| GET /healthz, ulfius default (select, thread per connection) | $c | $s_rps | $s_p50 | $s_p99 | $s_bad | $s_cpu us | $(ratio "$s_rps" "$e_rps") |
-| GET /api/v1/users/me with a JWT (epoll) | $c | $m_rps | $m_p50 | $m_p99 | $m_bad | $m_cpu us | $(ratio "$m_rps" "$e_rps") |
+  rows+="| GET /healthz, epoll thread pool (as configured) | $c | $e_rps | $e_p50 | $e_p99 | $e_bad | $e_cpu us | $e_pg us | 1.00 |
+| GET /healthz, ulfius default (select, thread per connection) | $c | $s_rps | $s_p50 | $s_p99 | $s_bad | $s_cpu us | $s_pg us | $(ratio "$s_rps" "$e_rps") |
+| GET /api/v1/users/me with a JWT (epoll) | $c | $m_rps | $m_p50 | $m_p99 | $m_bad | $m_cpu us | $m_pg us | $(ratio "$m_rps" "$e_rps") |
 "
 done
 
@@ -100,10 +109,11 @@ Commit: $(git -C "$ROOT" rev-parse --short HEAD). wrk -t2 -d${DUR}s at $CONNS co
 binary (Release, $BUILD), HERALD_HTTP_THREADS=${HERALD_HTTP_THREADS:-16}, log level warning.
 req/s ratio: against GET /healthz (epoll) at the same connection count.
 
-| scenario | connections | req/s | p50 | p99 | non-2xx | server CPU per request | req/s ratio |
-|---|---|---|---|---|---|---|---|
+| scenario | connections | req/s | p50 | p99 | non-2xx | server CPU per request | PostgreSQL CPU per request | req/s ratio |
+|---|---|---|---|---|---|---|---|---|
 $rows
 wrk shares the machine's cores with the server, so req/s is bounded by both; the server's own
-CPU time per request (from /proc/PID/stat) is the cost the server mode decides.
+CPU time per request (from /proc/PID/stat) is the cost the server mode decides; PostgreSQL's
+(the postmaster and its backends, from /proc too) is what a request costs the database.
 MD
 cat "$report"

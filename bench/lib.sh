@@ -66,6 +66,64 @@ bench_pg_tune() {
   pg_pid=$(head -1 "$HERALD_PG_HOME/data/postmaster.pid")
 }
 
+# Restarts PostgreSQL with pg_stat_statements loaded (planning time tracked too) and creates
+# the extension (profiles).
+bench_pgss() {
+  sql "ALTER SYSTEM SET shared_preload_libraries = 'pg_stat_statements'" >/dev/null
+  "$ROOT/scripts/stack.sh" stop-service postgres --dir "$stack" >/dev/null
+  "$ROOT/scripts/stack.sh" start-service postgres --dir "$stack" >/dev/null
+  pg_pid=$(head -1 "$HERALD_PG_HOME/data/postmaster.pid")
+  sql "CREATE EXTENSION IF NOT EXISTS pg_stat_statements" >/dev/null
+  sql "ALTER SYSTEM SET pg_stat_statements.track_planning = on" >/dev/null
+  sql "SELECT pg_reload_conf()" >/dev/null
+}
+
+# bench_perf_start SECONDS NAME: perf samples the API and the PostgreSQL backends (DWARF call
+# graphs) into $stack/NAME-api.perf and $stack/NAME-pg.perf for SECONDS; wait for
+# $perf_pids. Needs perf (Debian linux-perf) and root or perf_event_paranoid <= 1.
+bench_perf_start() {
+  local backends
+  backends=$(pgrep -d, -P "$pg_pid")
+  perf record -q -F 199 --call-graph dwarf,16384 -o "$stack/$2-api.perf" -p "$api_pid" \
+    -- sleep "$1" 2>/dev/null &
+  perf_pids=($!)
+  perf record -q -F 299 --call-graph dwarf,16384 -o "$stack/$2-pg.perf" -p "$backends" \
+    -- sleep "$1" 2>/dev/null &
+  perf_pids+=($!)
+}
+
+# bench_pgss_table REQUESTS UNIT: the statements pg_stat_statements counted, per request, with
+# their planning and execution time (a Markdown table, busiest first; UNIT names a request).
+bench_pgss_table() {
+  echo "| calls/$2 | plan us/$2 | exec us/$2 | rows/call | statement |"
+  echo "|---:|---:|---:|---:|---|"
+  sql "SELECT round(calls::numeric / $1, 3) || ' | ' || round((total_plan_time * 1000 / $1)::numeric, 1)
+       || ' | ' || round((total_exec_time * 1000 / $1)::numeric, 1)
+       || ' | ' || round(rows::numeric / greatest(calls, 1), 1) || ' | \`'
+       || left(regexp_replace(query, '\s+', ' ', 'g'), 110) || '\`'
+       FROM pg_stat_statements WHERE calls > $1 / 100
+       ORDER BY total_exec_time DESC LIMIT 15" | sed 's/^/| /; s/$/ |/'
+}
+
+# bench_perf_report NAME: the samples of bench_perf_start NAME, as Markdown sections: the API's
+# by library and by symbol (self and with children), the backends' by symbol.
+bench_perf_report() {
+  local api=$stack/$1-api.perf pg=$stack/$1-pg.perf
+  printf '## API: samples by library (self)\n\n```\n'
+  perf report -i "$api" --no-children --sort dso --stdio -g none 2>/dev/null |
+    grep -v '^#' | grep -v '^$' | head -20 || true
+  printf '```\n\n## API: top symbols, self and with children (callers unwound from DWARF)\n\n```\n'
+  perf report -i "$api" --children --sort sym --stdio -g none 2>/dev/null |
+    grep -v '^#' | grep -v '^$' | head -60 || true
+  printf '```\n\n## PostgreSQL backends: top symbols (self)\n\n```\n'
+  perf report -i "$pg" --no-children --sort dso,sym --stdio -g none 2>/dev/null |
+    grep -v '^#' | grep -v '^$' | head -40 || true
+  printf '```\n\n## PostgreSQL backends: exported functions with everything they call (DWARF unwinding)\n\n```\n'
+  perf report -i "$pg" --children --sort sym --stdio -g none 2>/dev/null |
+    grep -v '^#' | grep -v '^$' | grep -v ' 0x0000' | head -90 || true
+  printf '```\n'
+}
+
 sql() { psql "$HERALD_DATABASE_URL" -X -q -v ON_ERROR_STOP=1 -Atc "$1"; }
 
 # bench_api PORT: starts herald-api serve in the background, waits for /healthz; sets api_pid.

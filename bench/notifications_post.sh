@@ -124,7 +124,7 @@ Machine: $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /pro
 Commit: $(git -C "$ROOT" rev-parse --short HEAD) (plus the working tree). Release build, log level
 warning, HERALD_HTTP_THREADS=${HERALD_HTTP_THREADS:-16} (PostgreSQL and Redis pools of the same
 size), group commit ${HERALD_GROUP_COMMIT:-true} (max batch ${HERALD_GROUP_COMMIT_MAX_BATCH:-256},
-wait ${HERALD_GROUP_COMMIT_WAIT_US:-0} us, ${HERALD_GROUP_COMMIT_THREADS:-2} committers),
+wait ${HERALD_GROUP_COMMIT_WAIT_US:-0} us, ${HERALD_GROUP_COMMIT_THREADS:-1} committer(s)),
 prepared statements $HERALD_DB_PREPARED_STATEMENTS, ${DUR} s per run. PostgreSQL, Redis, wrk and the API
 share the machine's cores; load
 average before the runs: $load (anything else running on the machine skews the figures).

@@ -13,11 +13,7 @@ DUR=${1:-10}
 IDEM=${2:-0}
 bench_build
 bench_stack
-sql "ALTER SYSTEM SET shared_preload_libraries = 'pg_stat_statements'" >/dev/null
-"$ROOT/scripts/stack.sh" stop-service postgres --dir "$stack" >/dev/null
-"$ROOT/scripts/stack.sh" start-service postgres --dir "$stack" >/dev/null
-pg_pid=$(head -1 "$HERALD_PG_HOME/data/postmaster.pid")
-sql "CREATE EXTENSION IF NOT EXISTS pg_stat_statements" >/dev/null
+bench_pgss
 "$BIN" migrate >/dev/null
 "$BIN" create-admin >/dev/null
 PORT=${BENCH_PORT:-18321}
@@ -33,14 +29,10 @@ export HERALD_BENCH_TOKEN HERALD_BENCH_USER_ID HERALD_BENCH_IDEMPOTENCY=$IDEM
 
 wrk -t2 -c64 -d3s -s "$HERE/notifications_post.lua" "$BASE/api/v1/notifications" >/dev/null
 sql "SELECT pg_stat_statements_reset()" >/dev/null
-backends=$(pgrep -d, -P "$pg_pid")
-perf record -q -F 199 --call-graph dwarf,16384 -o "$stack/api.perf" -p "$api_pid" -- sleep "$DUR" 2>/dev/null &
-perf_api=$!
-perf record -q -F 299 --call-graph dwarf,16384 -o "$stack/pg.perf" -p "$backends" -- sleep "$DUR" 2>/dev/null &
-perf_pg=$!
+bench_perf_start "$DUR" post
 read -r rps p50 p99 bad err api_us pg_us < <(wrk_run 64 "$DUR" notifications_post.lua \
   "$BASE/api/v1/notifications")
-wait "$perf_api" "$perf_pg" || true
+wait "${perf_pids[@]}" || true
 posts=$(python3 -c "print(round($rps * $DUR))")
 
 report="$ROOT/bench/results/profile-post-$(date -u +%Y%m%d-%H%M%S)$([[ $IDEM == 1 ]] && echo -idem || true).md"
@@ -57,45 +49,13 @@ report="$ROOT/bench/results/profile-post-$(date -u +%Y%m%d-%H%M%S)$([[ $IDEM == 
   echo
   echo "| stage | functions (their samples with everything they call) | share | us/POST |"
   echo "|---|---|---:|---:|"
-  perf report -i "$stack/api.perf" --children --sort sym --stdio -g none 2>/dev/null |
+  perf report -i "$stack/post-api.perf" --children --sort sym --stdio -g none 2>/dev/null |
     python3 "$HERE/profile_stages.py" "$api_us"
   echo
   echo "## Statements (pg_stat_statements, per POST: calls and execution time)"
   echo
-  echo "| calls/POST | exec us/POST | rows/call | statement |"
-  echo "|---:|---:|---:|---|"
-  sql "SELECT round(calls::numeric / $posts, 3) || ' | ' || round((total_exec_time * 1000 / $posts)::numeric, 1)
-       || ' | ' || round(rows::numeric / greatest(calls, 1), 1) || ' | \`'
-       || left(regexp_replace(query, '\s+', ' ', 'g'), 110) || '\`'
-       FROM pg_stat_statements WHERE calls > $posts / 100
-       ORDER BY total_exec_time DESC LIMIT 15" | sed 's/^/| /; s/$/ |/'
+  bench_pgss_table "$posts" POST
   echo
-  echo "## API: samples by library (self)"
-  echo
-  echo '```'
-  perf report -i "$stack/api.perf" --no-children --sort dso --stdio -g none 2>/dev/null |
-    grep -v '^#' | grep -v '^$' | head -20 || true
-  echo '```'
-  echo
-  echo "## API: top symbols, self and with children (callers unwound from DWARF)"
-  echo
-  echo '```'
-  perf report -i "$stack/api.perf" --children --sort sym --stdio -g none 2>/dev/null |
-    grep -v '^#' | grep -v '^$' | head -60 || true
-  echo '```'
-  echo
-  echo "## PostgreSQL backends: top symbols (self)"
-  echo
-  echo '```'
-  perf report -i "$stack/pg.perf" --no-children --sort dso,sym --stdio -g none 2>/dev/null |
-    grep -v '^#' | grep -v '^$' | head -40 || true
-  echo '```'
-  echo
-  echo "## PostgreSQL backends: exported functions with everything they call (DWARF unwinding)"
-  echo
-  echo '```'
-  perf report -i "$stack/pg.perf" --children --sort sym --stdio -g none 2>/dev/null |
-    grep -v '^#' | grep -v '^$' | grep -v ' 0x0000' | head -90 || true
-  echo '```'
+  bench_perf_report post
 } >"$report"
 cat "$report"

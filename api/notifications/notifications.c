@@ -1,9 +1,11 @@
 /* notifications.c - POST /api/v1/notifications and the user's feed
  * (/api/v1/notifications[/{id}[/read|/unread]], /read-all, /unread-count). */
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include "crypto/crypto.h"
+#include "inbox/feed_service.h"
 #include "notifications/notification_input.h"
 #include "notifications/notification_service.h"
 #include "notifications/notifications.h"
@@ -130,10 +132,11 @@ void h_notifications_get(struct h_req *rq) {
     h_reply_field_errors(rq, &fe);
     return;
   }
-  json_t *list = NULL;
-  h_result r = h_notification_feed(rq->app, rq->user_id, &filter, &page, &list);
+  char *body = NULL;
+  h_result r = h_feed_page_body(rq->app, rq->user_id, &filter, &page, &body);
   if (r == H_OK) {
-    h_reply_json(rq, 200, list);
+    h_reply_text(rq, 200, "application/json", body);
+    free(body);
   } else {
     h_reply_notify_failure(rq, r, NULL);
   }

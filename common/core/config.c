@@ -138,8 +138,8 @@ static const struct h_config_option options[] = {
       "window of the read, write, admin, webhooks and service limits"),
   OPT("HERALD_RATE_LIMIT_LEASE", H_CFG_INT, rate_limit_lease, "64", 1, 10000, NULL, false,
       "most counts of a limit one API process takes from Redis at once and hands out without "
-      "a round trip (an eighth of what is left below the limit, so never over it; 1: a round "
-      "trip per request)"),
+      "a round trip (an eighth of what is left below the limit, so never over it; limits under"
+      " 64 are not leased; 1: a round trip per request)"),
   OPT("HERALD_RATE_LIMIT_READ_USER", H_CFG_INT, rate_read_user, "1200", 0, 100000000, NULL,
       false, "GET requests per signed-in user per window (0: no limit)"),
   OPT("HERALD_RATE_LIMIT_READ_IP", H_CFG_INT, rate_read_ip, "6000", 0, 100000000, NULL, false,
@@ -466,8 +466,9 @@ static const struct h_config_option options[] = {
   OPT("HERALD_GROUP_COMMIT_WAIT_US", H_CFG_INT, group_commit_wait_us, "0", 0, 1000000, NULL,
       false, "extra wait (microseconds) for a batch to fill once a request is queued; 0: none,"
       " a batch is what queued up during the previous COMMIT"),
-  OPT("HERALD_GROUP_COMMIT_THREADS", H_CFG_INT, group_commit_threads, "2", 1, 64, NULL, false,
-      "committer threads, each with its own PostgreSQL connection"),
+  OPT("HERALD_GROUP_COMMIT_THREADS", H_CFG_INT, group_commit_threads, "1", 1, 64, NULL, false,
+      "committer threads, each with its own PostgreSQL connection (one writes the largest"
+      " batches: requests queue while its COMMIT waits for the WAL flush)"),
   OPT("HERALD_DB_PREPARED_STATEMENTS", H_CFG_BOOL, db_prepared_statements, "true", 0, 0, NULL,
       false, "every statement prepared once per connection (parsed once, still planned for its"
       " parameters); set false behind PgBouncer before 1.21 in transaction mode, which loses"

@@ -327,17 +327,8 @@ h_result h_notif_repo_insert(PGconn *conn, const struct h_notification_row *rows
   return *inserted < n && written == NULL ? H_ERR_NOT_FOUND : H_OK;
 }
 
-/* The feed page's filters, $1-$9 (see h_notif_repo_feed). */
-#define FEED_FILTERS                                                                        \
-  " FROM notifications WHERE user_id = $1::uuid AND" FEED_WHERE                             \
-  "   AND ($2::bool IS NULL OR (read_at IS NULL) = $2::bool)"                               \
-  "   AND ($3::text IS NULL OR category = $3) AND ($4::text IS NULL OR priority = $4)"      \
-  "   AND ($5::uuid IS NULL OR (created_at, id) <"                                          \
-  "        (SELECT created_at, id FROM notifications WHERE id = $5::uuid))"                 \
-  "   AND (archived_at IS NOT NULL) = $7::bool"                                            \
-  "   AND ($8::timestamptz IS NULL OR created_at >= $8::timestamptz)"                       \
-  "   AND ($9::timestamptz IS NULL OR created_at < $9::timestamptz)"
-#define FEED_ORDER " ORDER BY notifications.created_at DESC, notifications.id DESC LIMIT $6::int"
+#define FEED_FILTERS H_NOTIF_FEED_FILTERS
+#define FEED_ORDER H_NOTIF_FEED_ORDER
 
 h_result h_notif_repo_feed(PGconn *conn, const char *user_id, const struct h_feed_filter *f,
                            const struct h_page *page, json_t **data, bool *has_more) {

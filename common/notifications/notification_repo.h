@@ -139,6 +139,20 @@ struct h_feed_filter {
   const char *q;          /* full-text search of title and body (websearch syntax); NULL */
 };
 
+/* The feed page's filters, $1-$9: user, unread, category, priority, starting_after, (the
+ * limit is $6), archived, since, until; and its order with the limit $6. */
+#define H_NOTIF_FEED_FILTERS                                                                \
+  " FROM notifications WHERE user_id = $1::uuid AND" H_NOTIF_FEED_WHERE                     \
+  "   AND ($2::bool IS NULL OR (read_at IS NULL) = $2::bool)"                               \
+  "   AND ($3::text IS NULL OR category = $3) AND ($4::text IS NULL OR priority = $4)"      \
+  "   AND ($5::uuid IS NULL OR (created_at, id) <"                                          \
+  "        (SELECT created_at, id FROM notifications WHERE id = $5::uuid))"                 \
+  "   AND (archived_at IS NOT NULL) = $7::bool"                                             \
+  "   AND ($8::timestamptz IS NULL OR created_at >= $8::timestamptz)"                       \
+  "   AND ($9::timestamptz IS NULL OR created_at < $9::timestamptz)"
+#define H_NOTIF_FEED_ORDER                                                                  \
+  " ORDER BY notifications.created_at DESC, notifications.id DESC LIMIT $6::int"
+
 h_result h_notif_repo_feed(PGconn *conn, const char *user_id, const struct h_feed_filter *f,
                            const struct h_page *page, json_t **data, bool *has_more);
 h_result h_notif_repo_unread_count(PGconn *conn, const char *user_id, long *count);

@@ -177,6 +177,14 @@ h_result h_db_exec(PGconn *conn, const char *sql, int nparams, const char *const
   return exec_result(conn, r, res, "PQexecParams");
 }
 
+h_result h_db_exec_generic(PGconn *conn, const char *sql, int nparams, const char *const *params,
+                           PGresult **res) {
+  if (res != NULL) {
+    *res = NULL;
+  }
+  PGresult *r = h_db_stmt_exec_generic(conn, sql, nparams, params);
+  return exec_result(conn, r, res, "EXECUTE (generic plan)");
+}
 
 h_result h_db_begin(PGconn *conn) { return h_db_exec(conn, "BEGIN", 0, NULL, NULL); }
 h_result h_db_commit(PGconn *conn) { return h_db_exec(conn, "COMMIT", 0, NULL, NULL); }
@@ -321,16 +329,31 @@ h_result h_db_exec_row(PGconn *conn, const char *sql, int nparams, const char *c
   return r;
 }
 
+/* The first row of a statement's result r (freed here) into *row; none: H_ERR_NOT_FOUND. */
+static h_result first_row(h_result r, PGresult *res, json_t **row) {
+  *row = NULL;
+  if (r == H_OK && PQntuples(res) == 0) {
+    r = H_ERR_NOT_FOUND;
+  }
+  if (r == H_OK) {
+    *row = h_db_row_json(res, 0);
+  }
+  PQclear(res);
+  return r;
+}
+
 h_result h_db_one(PGconn *conn, const char *sql, int nparams, const char *const *params,
                   json_t **row) {
   PGresult *res = NULL;
-  *row = NULL;
-  h_result r = h_db_exec_row(conn, sql, nparams, params, &res);
-  if (r == H_OK) {
-    *row = h_db_row_json(res, 0);
-    PQclear(res);
-  }
-  return r;
+  h_result r = h_db_exec(conn, sql, nparams, params, &res);
+  return first_row(r, res, row);
+}
+
+h_result h_db_one_generic(PGconn *conn, const char *sql, int nparams, const char *const *params,
+                          json_t **row) {
+  PGresult *res = NULL;
+  h_result r = h_db_exec_generic(conn, sql, nparams, params, &res);
+  return first_row(r, res, row);
 }
 
 h_result h_db_page(PGconn *conn, const char *sql, int nparams, const char *const *params,

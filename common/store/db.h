@@ -52,6 +52,11 @@ void h_db_stats(struct h_db *db, struct h_pool_stats *out);
 h_result h_db_exec(PGconn *conn, const char *sql, int nparams, const char *const *params,
                    PGresult **res);
 
+/* h_db_exec with a generic plan, planned once per connection (h_db_stmt_exec_generic): for
+ * statements whose best plan is the same for every parameter value. */
+h_result h_db_exec_generic(PGconn *conn, const char *sql, int nparams, const char *const *params,
+                           PGresult **res);
+
 /* Maps a failed result (or a dead connection when res is NULL) to a code:
  * 23505 -> CONFLICT, 23503/22xxx/23514 -> INVALID, 40001/40P01 -> CONFLICT,
  * 57014 -> TIMEOUT, 08xxx/57P0x/dead connection -> UNAVAILABLE, else INTERNAL. */
@@ -106,6 +111,10 @@ h_result h_db_exec_row(PGconn *conn, const char *sql, int nparams, const char *c
  * object (new reference), or NULL with H_ERR_NOT_FOUND when there is none. */
 h_result h_db_one(PGconn *conn, const char *sql, int nparams, const char *const *params,
                   json_t **row);
+
+/* h_db_one with a generic plan (h_db_exec_generic). */
+h_result h_db_one_generic(PGconn *conn, const char *sql, int nparams, const char *const *params,
+                          json_t **row);
 
 /* Runs a list query that selects at most limit + 1 rows (keyset pagination): *data
  * receives the first limit rows as a JSON array (new reference) and *has_more whether

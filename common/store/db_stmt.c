@@ -20,7 +20,8 @@ struct entry {
 };
 
 struct cache {
-  int count; /* entries in slots */
+  int count;       /* entries in slots */
+  bool no_generic; /* EXECUTE could not see a prepared name (a pooler): generic plans off */
   struct entry slots[SLOTS];
 };
 
@@ -40,6 +41,7 @@ static int events(PGEventId id, void *info, void *pass) {
     struct cache *c = PQinstanceData(conn, events);
     if (c != NULL) {
       clear(c); /* a reset connection is a new server session: nothing is prepared there */
+      c->no_generic = false;
       if (id == PGEVT_CONNDESTROY) {
         free(c);
       }
@@ -122,29 +124,44 @@ void h_db_stmt_name(const char *sql, char name[H_DB_STMT_NAME_LEN]) {
   snprintf(name, H_DB_STMT_NAME_LEN, "h_%.24s", hex);
 }
 
+/* The entry of sql in c, prepared on conn first when new. NULL when the cache is full
+ * (*err NULL: run sql plainly) or the statement does not prepare (*err: its error). */
+static struct entry *prepared(struct cache *c, PGconn *conn, const char *sql, int nparams,
+                              PGresult **err) {
+  *err = NULL;
+  uint64_t hash = hash_of(sql);
+  struct entry *e = slot_for(c, sql, hash);
+  if (e->sql != NULL) {
+    return e;
+  }
+  if (c->count >= H_DB_STMT_MAX) {
+    return NULL;
+  }
+  char name[H_DB_STMT_NAME_LEN];
+  h_db_stmt_name(sql, name);
+  PGresult *prep = PQprepare(conn, name, sql, nparams, NULL);
+  /* 42P05: a pooled server session already holds this name, hence this very text */
+  if (PQresultStatus(prep) != PGRES_COMMAND_OK && !state_is(prep, "42P05")) {
+    *err = prep; /* the statement's own error (syntax, unknown column...) */
+    return NULL;
+  }
+  PQclear(prep);
+  e->hash = hash;
+  e->sql = h_strdup(sql);
+  memcpy(e->name, name, sizeof(name));
+  c->count++;
+  return e;
+}
+
 PGresult *h_db_stmt_exec(PGconn *conn, const char *sql, int nparams, const char *const *params) {
   struct cache *c = PQinstanceData(conn, events);
   if (c == NULL || !cacheable(sql) || PQtransactionStatus(conn) == PQTRANS_INERROR) {
     return PQexecParams(conn, sql, nparams, NULL, params, NULL, NULL, 0);
   }
-  uint64_t hash = hash_of(sql);
-  struct entry *e = slot_for(c, sql, hash);
-  if (e->sql == NULL) {
-    if (c->count >= H_DB_STMT_MAX) {
-      return PQexecParams(conn, sql, nparams, NULL, params, NULL, NULL, 0);
-    }
-    char name[H_DB_STMT_NAME_LEN];
-    h_db_stmt_name(sql, name);
-    PGresult *prep = PQprepare(conn, name, sql, nparams, NULL);
-    /* 42P05: a pooled server session already holds this name, hence this very text */
-    if (PQresultStatus(prep) != PGRES_COMMAND_OK && !state_is(prep, "42P05")) {
-      return prep; /* the statement's own error (syntax, unknown column...) */
-    }
-    PQclear(prep);
-    e->hash = hash;
-    e->sql = h_strdup(sql);
-    memcpy(e->name, name, sizeof(name));
-    c->count++;
+  PGresult *err = NULL;
+  struct entry *e = prepared(c, conn, sql, nparams, &err);
+  if (e == NULL) {
+    return err != NULL ? err : PQexecParams(conn, sql, nparams, NULL, params, NULL, NULL, 0);
   }
   bool idle = PQtransactionStatus(conn) == PQTRANS_IDLE;
   PGresult *r = PQexecPrepared(conn, e->name, nparams, params, NULL, NULL, 0);
@@ -160,6 +177,64 @@ PGresult *h_db_stmt_exec(PGconn *conn, const char *sql, int nparams, const char 
       PQclear(r);
       r = PQexecParams(conn, sql, nparams, NULL, params, NULL, NULL, 0);
     }
+  }
+  return r;
+}
+
+/* "SET LOCAL plan_cache_mode = force_generic_plan; EXECUTE name(literals)" (new string,
+ * caller frees), or NULL when libpq cannot quote a parameter. */
+static char *generic_command(PGconn *conn, const char *name, int nparams,
+                             const char *const *params) {
+  static const char head[] = "SET LOCAL plan_cache_mode = force_generic_plan; EXECUTE ";
+  size_t cap = sizeof(head) + H_DB_STMT_NAME_LEN + 4, len = 0;
+  char **lit = h_calloc((size_t)(nparams > 0 ? nparams : 1), sizeof(char *));
+  bool ok = true;
+  for (int i = 0; i < nparams && ok; i++) {
+    lit[i] = params[i] != NULL ? PQescapeLiteral(conn, params[i], strlen(params[i])) : NULL;
+    ok = params[i] == NULL || lit[i] != NULL;
+    cap += (lit[i] != NULL ? strlen(lit[i]) : 4) + 1;
+  }
+  char *out = ok ? h_malloc(cap) : NULL;
+  if (out != NULL) {
+    len = (size_t)snprintf(out, cap, "%s%s%s", head, name, nparams > 0 ? "(" : "");
+    for (int i = 0; i < nparams; i++) {
+      len += (size_t)snprintf(out + len, cap - len, "%s%s", lit[i] != NULL ? lit[i] : "NULL",
+                              i + 1 < nparams ? "," : ")");
+    }
+  }
+  for (int i = 0; i < nparams; i++) {
+    PQfreemem(lit[i]);
+  }
+  free(lit);
+  return out;
+}
+
+PGresult *h_db_stmt_exec_generic(PGconn *conn, const char *sql, int nparams,
+                                 const char *const *params) {
+  struct cache *c = PQinstanceData(conn, events);
+  if (c == NULL || c->no_generic || !cacheable(sql) ||
+      PQtransactionStatus(conn) != PQTRANS_IDLE) {
+    return h_db_stmt_exec(conn, sql, nparams, params);
+  }
+  PGresult *err = NULL;
+  struct entry *e = prepared(c, conn, sql, nparams, &err);
+  char *command = e != NULL ? generic_command(conn, e->name, nparams, params) : NULL;
+  if (command == NULL) {
+    return err != NULL ? err : PQexecParams(conn, sql, nparams, NULL, params, NULL, NULL, 0);
+  }
+  PGresult *r = PQexec(conn, command);
+  free(command);
+  if (state_is(r, "26000") || state_is(r, "0A000")) {
+    /* nothing ran. 26000: the session does not know the name; a pooler that tracks
+     * protocol-level statements (PgBouncer >= 1.21) never shows them to SQL EXECUTE, so this
+     * connection stops asking for generic plans. 0A000: the result type changed (DDL). */
+    if (state_is(r, "26000")) {
+      c->no_generic = true;
+    } else {
+      forget(c, e);
+    }
+    PQclear(r);
+    r = h_db_stmt_exec(conn, sql, nparams, params);
   }
   return r;
 }

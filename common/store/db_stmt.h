@@ -39,6 +39,15 @@ bool h_db_stmt_enabled(const PGconn *conn);
  * caller's (PQclear); NULL only when libpq is out of memory or the connection is gone. */
 PGresult *h_db_stmt_exec(PGconn *conn, const char *sql, int nparams, const char *const *params);
 
+/* h_db_stmt_exec with a generic plan: the statement is planned once per connection for any
+ * parameters instead of at every execution. Only for statements whose best plan does not
+ * depend on the values (a primary-key lookup, one index for every user): it is sent as
+ * "SET LOCAL plan_cache_mode = force_generic_plan; EXECUTE name(literals)", one simple query
+ * and so one implicit transaction, which the setting does not outlive. Runs as
+ * h_db_stmt_exec when conn has no cache or is inside a transaction. */
+PGresult *h_db_stmt_exec_generic(PGconn *conn, const char *sql, int nparams,
+                                 const char *const *params);
+
 /* How many statements conn has prepared (tests). */
 int h_db_stmt_count(const PGconn *conn);
 

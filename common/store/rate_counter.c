@@ -29,11 +29,17 @@ struct h_rate_local {
   atomic_long redis_retry_at; /* monotonic second before which Redis is not tried */
 };
 
-struct h_rate_local *h_rate_local_create(size_t slots) {
+/* slots rounded up to a power of two, at least 16. */
+static size_t table_size(size_t slots) {
   size_t n = 16;
   while (n < slots) {
     n <<= 1;
   }
+  return n;
+}
+
+struct h_rate_local *h_rate_local_create(size_t slots) {
+  size_t n = table_size(slots);
   struct h_rate_local *l = h_calloc(1, sizeof(*l));
   pthread_mutex_init(&l->lock, NULL);
   l->mask = n - 1;
@@ -113,10 +119,7 @@ struct h_rate_leases {
 };
 
 struct h_rate_leases *h_rate_leases_create(size_t slots, int max_lease) {
-  size_t n = 16;
-  while (n < slots) {
-    n <<= 1;
-  }
+  size_t n = table_size(slots);
   struct h_rate_leases *l = h_calloc(1, sizeof(*l));
   pthread_mutex_init(&l->lock, NULL);
   l->mask = n - 1;
@@ -134,6 +137,9 @@ void h_rate_leases_destroy(struct h_rate_leases *l) {
 }
 
 long h_rate_lease_size(long limit, long known, int max_lease) {
+  if (limit < H_RATE_LEASE_MIN_LIMIT) {
+    return 1; /* small limits (sign-in, password, codes): every request counted in Redis */
+  }
   long size = (limit - known) / 8;
   if (size > max_lease) {
     size = max_lease;

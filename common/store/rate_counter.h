@@ -39,7 +39,9 @@ void h_rate_local_hit(struct h_rate_local *l, struct h_rate_hit *hit, long now_s
  * the number of processes; a block's unused counts are lost when its window ends (a process
  * admits less, never more). The block is an eighth of what the key has left below its limit,
  * at most max_lease and at least 1: close to the limit every request goes to Redis, as
- * without leases (max_lease 1). */
+ * without leases (max_lease 1). Limits under H_RATE_LEASE_MIN_LIMIT (sign-in, password and
+ * code checks: few requests, each a guess) are never leased. */
+#define H_RATE_LEASE_MIN_LIMIT 64
 struct h_rate_leases;
 
 /* A table of slots leases (rounded up to a power of two; a key whose slot is taken by another

@@ -98,9 +98,10 @@ h_result h_user_repo_login_succeeded(PGconn *conn, const char *id) {
 
 h_result h_user_repo_get(PGconn *conn, const char *id, json_t **user) {
   const char *params[] = {id};
-  return h_db_one(conn,
-                  "SELECT " USER_COLUMNS " FROM users WHERE id = $1::uuid AND status <> 'deleted'",
-                  1, params, user);
+  return h_db_one_generic(conn,
+                          "SELECT " USER_COLUMNS " FROM users"
+                          " WHERE id = $1::uuid AND status <> 'deleted'",
+                          1, params, user);
 }
 
 h_result h_user_repo_update_profile(PGconn *conn, const char *id, const struct h_profile_patch *p,

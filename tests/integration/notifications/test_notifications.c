@@ -497,6 +497,64 @@ static void test_feed_delete(void **state) {
   free(token);
 }
 
+/* unread_count, has_more and the items of every kind of page (the plain first page, a page
+ * after a cursor, a filtered page) follow each read, unread and delete at once. */
+static void expect_page(const char *token, const char *query, size_t items, bool more,
+                        long unread) {
+  json_t *list = feed(token, query, 200);
+  th_assert_json_subset("{\"object\":\"list\"}", list);
+  assert_true(json_is_array(json_object_get(list, "data")));
+  assert_int_equal(page_size(list), items);
+  assert_int_equal(json_is_true(json_object_get(list, "has_more")), more);
+  assert_int_equal(json_integer_value(json_object_get(list, "unread_count")), unread);
+  json_decref(list);
+}
+
+static void test_feed_page_counts_follow_changes(void **state) {
+  (void)state;
+  char uid[37], ids[3][37], path[128], after[128];
+  char *empty = th_user(&srv, "empty-feed", NULL, NULL);
+  expect_page(empty, "", 0, false, 0);
+  expect_page(empty, "?unread=true", 0, false, 0);
+  free(empty);
+  char *token = feed_user(uid, ids);
+  snprintf(after, sizeof(after), "?starting_after=%s", ids[2]);
+  expect_page(token, "", 3, false, 3);
+  expect_page(token, "?limit=2", 2, true, 3);
+  expect_page(token, "?limit=3", 3, false, 3);
+  expect_page(token, after, 2, false, 3);
+  snprintf(path, sizeof(path), "?limit=1&starting_after=%s", ids[2]);
+  expect_page(token, path, 1, true, 3);
+  snprintf(path, sizeof(path), "/api/v1/notifications/%s/read", ids[2]);
+  json_decref(ok_call(token, "POST", path));
+  expect_page(token, "", 3, false, 2);
+  json_t *list = feed(token, "?limit=1", 200);
+  th_assert_json_subset("{\"read\":true,\"archived\":false}",
+                        json_array_get(json_object_get(list, "data"), 0));
+  json_decref(list);
+  expect_page(token, "?unread=true", 2, false, 2);
+  expect_page(token, "?unread=true&limit=1", 1, true, 2);
+  snprintf(path, sizeof(path), "?unread=true&starting_after=%s", ids[1]);
+  expect_page(token, path, 1, false, 2);
+  expect_page(token, "?unread=false", 1, false, 2);
+  expect_page(token, after, 2, false, 2);
+  snprintf(path, sizeof(path), "/api/v1/notifications/%s/unread", ids[2]);
+  json_decref(ok_call(token, "POST", path));
+  expect_page(token, "", 3, false, 3);
+  struct th_response r;
+  snprintf(path, sizeof(path), "/api/v1/notifications/%s", ids[0]);
+  th_call(&srv, token, "DELETE", path, NULL, NULL, &r);
+  assert_int_equal(r.status, 204);
+  th_response_free(&r);
+  expect_page(token, "", 2, false, 2);
+  expect_page(token, after, 1, false, 2);
+  expect_page(token, "?category=billing", 1, false, 2);
+  json_decref(ok_call(token, "POST", "/api/v1/notifications/read-all"));
+  expect_page(token, "", 2, false, 0);
+  expect_page(token, "?unread=true", 0, false, 0);
+  free(token);
+}
+
 static void test_feed_privacy_and_admin_view(void **state) {
   (void)state;
   char uid[37];
@@ -641,6 +699,7 @@ int main(void) {
     cmocka_unit_test(test_feed_order_filters_cursor),
     cmocka_unit_test(test_feed_read_unread_read_all),
     cmocka_unit_test(test_feed_delete),
+    cmocka_unit_test(test_feed_page_counts_follow_changes),
     cmocka_unit_test(test_feed_privacy_and_admin_view),
     cmocka_unit_test(test_idempotent_replay_and_reuse),
     cmocka_unit_test(test_ten_concurrent_identical_requests),

@@ -492,6 +492,10 @@ static void test_housekeeping(void **state) {
   assert_int_equal(th_sql_long("SELECT count(*) FROM delivery_events e WHERE NOT EXISTS"
                                " (SELECT 1 FROM deliveries d WHERE d.id = e.delivery_id)",
                                NULL), 0);
+  /* no delivery outlives its notification (migration 0091's trigger) */
+  assert_int_equal(th_sql_long("SELECT count(*) FROM deliveries d WHERE NOT EXISTS"
+                               " (SELECT 1 FROM notifications n WHERE n.id = d.notification_id)",
+                               NULL), 0);
 }
 
 int main(void) {

@@ -1,7 +1,7 @@
 /* The statement cache behind h_db_exec (common/store/db_stmt.h) against the real
  * PostgreSQL: one preparation per distinct statement, results identical to the
- * unprepared path, custom plans, and recovery when the server forgets or a table
- * changes under a prepared statement. */
+ * unprepared path, custom plans (a generic one when asked: for that statement only), and
+ * recovery when the server forgets or a table changes under a prepared statement. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -78,6 +78,94 @@ static void test_unprepared_when_off(void **state) {
   char *n = scalar(c, "SELECT count(*) FROM pg_prepared_statements", 0, NULL);
   assert_string_equal(n, "0");
   free(n);
+  PQfinish(c);
+}
+
+/* generic_plans and custom_plans of sql's prepared statement on c: "g c". */
+static char *plan_counts(PGconn *c, const char *sql) {
+  char name[H_DB_STMT_NAME_LEN];
+  h_db_stmt_name(sql, name);
+  const char *p[] = {name};
+  return scalar(c, "SELECT generic_plans || ' ' || custom_plans FROM pg_prepared_statements"
+                   " WHERE name = $1", 1, p);
+}
+
+static void test_generic_plan_and_nothing_after(void **state) {
+  (void)state;
+  PGconn *c = connect_with(true);
+  const char *sql = "SELECT $1::int * 2, $2::text IS NULL";
+  for (int i = 0; i < 2; i++) {
+    const char *p[] = {"21", NULL};
+    PGresult *res = NULL;
+    assert_int_equal(h_db_exec_generic(c, sql, 2, p, &res), H_OK);
+    assert_string_equal(PQgetvalue(res, 0, 0), "42");
+    assert_string_equal(PQgetvalue(res, 0, 1), "t");
+    PQclear(res);
+  }
+  char *counts = plan_counts(c, sql);
+  assert_string_equal(counts, "2 0"); /* the generic plan both times, no custom one */
+  free(counts);
+  /* a value needing quotes is a value, not SQL: the error is the cast's */
+  const char *quote[] = {"2'; SELECT 1; --", NULL};
+  PGresult *res = NULL;
+  assert_int_equal(h_db_exec_generic(c, sql, 2, quote, &res), H_ERR_INVALID);
+  assert_null(res);
+  /* the setting lasted for its statement only, also after the failed one */
+  assert_int_equal(PQtransactionStatus(c), PQTRANS_IDLE);
+  char *mode = scalar(c, "SELECT current_setting('plan_cache_mode')", 0, NULL);
+  assert_string_equal(mode, "force_custom_plan");
+  free(mode);
+  /* inside a transaction it runs as h_db_exec: nothing set for the statements after it */
+  assert_int_equal(h_db_begin(c), H_OK);
+  const char *p[] = {"1", "x"};
+  assert_int_equal(h_db_exec_generic(c, sql, 2, p, &res), H_OK);
+  assert_string_equal(PQgetvalue(res, 0, 0), "2");
+  PQclear(res);
+  mode = scalar(c, "SELECT current_setting('plan_cache_mode')", 0, NULL);
+  assert_string_equal(mode, "force_custom_plan");
+  free(mode);
+  assert_int_equal(h_db_commit(c), H_OK);
+  counts = plan_counts(c, sql);
+  assert_string_equal(counts, "2 1");
+  free(counts);
+  PQfinish(c);
+}
+
+static void test_generic_without_cache(void **state) {
+  (void)state;
+  PGconn *c = connect_with(false);
+  const char *p[] = {"4"};
+  PGresult *res = NULL;
+  assert_int_equal(h_db_exec_generic(c, "SELECT $1::int + 1", 1, p, &res), H_OK);
+  assert_string_equal(PQgetvalue(res, 0, 0), "5");
+  PQclear(res);
+  char *n = scalar(c, "SELECT count(*) FROM pg_prepared_statements", 0, NULL);
+  assert_string_equal(n, "0");
+  free(n);
+  PQfinish(c);
+}
+
+/* A session where SQL EXECUTE cannot see the names (as behind a pooler that tracks
+ * protocol-level statements): the answer is still right, and the connection stops asking for
+ * generic plans instead of failing and re-preparing every time. */
+static void test_generic_falls_back_when_names_are_gone(void **state) {
+  (void)state;
+  PGconn *c = connect_with(true);
+  const char *sql = "SELECT $1::int * 3";
+  const char *p[] = {"14"};
+  PGresult *res = NULL;
+  assert_int_equal(h_db_exec_generic(c, sql, 1, p, &res), H_OK);
+  PQclear(res);
+  assert_int_equal(h_db_exec(c, "DEALLOCATE ALL", 0, NULL, &res), H_OK);
+  PQclear(res);
+  for (int i = 0; i < 2; i++) {
+    assert_int_equal(h_db_exec_generic(c, sql, 1, p, &res), H_OK);
+    assert_string_equal(PQgetvalue(res, 0, 0), "42");
+    PQclear(res);
+  }
+  char *counts = plan_counts(c, sql); /* prepared again by h_db_exec, planned per run */
+  assert_string_equal(counts, "0 1");
+  free(counts);
   PQfinish(c);
 }
 
@@ -189,6 +277,9 @@ int main(void) {
   const struct CMUnitTest tests[] = {
     cmocka_unit_test(test_one_preparation_per_statement),
     cmocka_unit_test(test_unprepared_when_off),
+    cmocka_unit_test(test_generic_plan_and_nothing_after),
+    cmocka_unit_test(test_generic_without_cache),
+    cmocka_unit_test(test_generic_falls_back_when_names_are_gone),
     cmocka_unit_test(test_recovers_when_the_server_forgets),
     cmocka_unit_test(test_table_changed_under_a_statement),
     cmocka_unit_test(test_names_follow_the_text),

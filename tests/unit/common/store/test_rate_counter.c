@@ -52,6 +52,8 @@ static void test_lease_size(void **state) {
   assert_int_equal(h_rate_lease_size(80, 72, 64), 1);   /* close to the limit: one */
   assert_int_equal(h_rate_lease_size(80, 200, 64), 1);  /* over it: one */
   assert_int_equal(h_rate_lease_size(3, 0, 64), 1);
+  assert_int_equal(h_rate_lease_size(63, 0, 64), 1);    /* small limits are never leased */
+  assert_int_equal(h_rate_lease_size(64, 0, 64), 8);
   assert_int_equal(h_rate_lease_size(1000000, 0, 1), 1); /* leases off */
 }
 
