@@ -119,9 +119,7 @@ h_result h_job_claim(PGconn *conn, const char *id, const char *channel, const ch
       conn,
       "WITH c AS (UPDATE deliveries SET status = 'processing', attempts = attempts + 1,"
       "   fencing_token = fencing_token + 1, claimed_by = $2, updated_at = now()"
-      " WHERE id = $1::uuid AND channel = $3"
-      "   AND (status = 'queued' OR (status = 'scheduled'"
-      "        AND due_at <= now() + interval '2 seconds'))"
+      " WHERE id = $1::uuid AND channel = $3 AND " H_JOB_CLAIMABLE_SQL
       " RETURNING *)"
       " SELECT " H_JOB_COLUMNS " FROM c" H_JOB_JOINS,
       3, params, &res);
@@ -289,7 +287,8 @@ h_result h_job_record(PGconn *conn, const struct h_job *job, const struct h_job_
       "   due_at = CASE WHEN $3 = 'scheduled' THEN to_timestamp($8::float8) ELSE due_at END,"
       "   provider_attempts = provider_attempts || COALESCE($13::jsonb, '[]'::jsonb),"
       "   updated_at = now()"
-      " WHERE id = $1::uuid AND fencing_token = $2::bigint AND status = 'processing'"
+      " WHERE id = $1::uuid AND fencing_token = $2::bigint"
+      "   AND " H_JOB_PROCESSING_SQL("status")
       " RETURNING id, attempts),"
       " d AS (UPDATE devices SET active = false, updated_at = now()"
       " WHERE $10::jsonb IS NOT NULL AND EXISTS (SELECT 1 FROM u)"
@@ -347,7 +346,7 @@ h_result h_job_recover(PGconn *conn, const char *id, const char *owner, int max_
       "   reason = CASE WHEN recoveries + 1 >= $2::int THEN 'too_many_recoveries'"
       "                 WHEN $3::bool THEN 'recovered_hold_for_review' ELSE reason END,"
       "   last_error = $4, fencing_token = fencing_token + 1, due_at = now(), updated_at = now()"
-      " WHERE id = $1::uuid AND status = 'processing'"
+      " WHERE id = $1::uuid AND " H_JOB_PROCESSING_SQL("status")
       "   AND ($5::text IS NULL OR claimed_by = $5) RETURNING id, attempts, status),"
       " e AS (INSERT INTO delivery_events (delivery_id, attempt, status, error)"
       "   SELECT id, attempts, CASE status WHEN 'queued' THEN 'recovered' ELSE status END, $4"

@@ -73,6 +73,19 @@ void h_job_free(struct h_job *job);
 #define H_JOB_JOINS                                                                          \
   " JOIN notifications n ON n.id = c.notification_id JOIN users u ON u.id = c.user_id"
 
+/* The claim's status test over deliveries (queued, or scheduled and due with 2 s of clock
+ * slack). It is a CASE expression on purpose: a plain `status = 'queued'` lets the planner
+ * reach the rows through the partial indexes on status (deliveries_sweep_idx,
+ * deliveries_processing_idx), whose scans read every queued or processing row and every
+ * dead entry a drain leaves behind (thousands per claim once a backlog is queued, and
+ * statistics taken before it was queued make that plan look cheap); behind a CASE only the
+ * primary key is usable, so a claim reads its own rows and nothing else. */
+#define H_JOB_CLAIMABLE_SQL                                                                  \
+  "CASE status WHEN 'queued' THEN true"                                                     \
+  "  WHEN 'scheduled' THEN due_at <= now() + interval '2 seconds' ELSE false END"
+/* "col is 'processing'", behind a CASE for the same reason. */
+#define H_JOB_PROCESSING_SQL(col) "CASE " col " WHEN 'processing' THEN true ELSE false END"
+
 /* Fills job (caller h_job_free()s it) from row of an H_JOB_COLUMNS result. */
 void h_job_fill(const PGresult *res, int row, struct h_job *job);
 

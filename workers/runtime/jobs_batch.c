@@ -55,16 +55,8 @@ static void reset_items(struct h_claim_item *items, size_t n, h_result r) {
   }
 }
 
-/* The status tests of the batch statements are CASE expressions on purpose: a plain
- * `status = 'queued'` lets the planner reach the rows through the partial indexes on
- * status (deliveries_sweep_idx, deliveries_processing_idx), whose scans read every
- * queued or processing row and every dead entry a drain leaves behind (thousands per
- * batch once a backlog is queued, and more with every batch); behind a CASE only the
- * primary key is usable, so a batch reads its own rows and nothing else. */
-#define CLAIMABLE_CASE                                                                       \
-  "CASE status WHEN 'queued' THEN true"                                                     \
-  "  WHEN 'scheduled' THEN due_at <= now() + interval '2 seconds' ELSE false END"
-#define PROCESSING_CASE "CASE d.status WHEN 'processing' THEN true ELSE false END"
+/* The record and unclaim find their rows by primary key only (see H_JOB_CLAIMABLE_SQL). */
+#define PROCESSING_CASE H_JOB_PROCESSING_SQL("d.status")
 
 /* The one-statement claim; marks the claimed items H_OK, the others CLAIM_PENDING. */
 static h_result claim_statement(PGconn *conn, struct h_claim_item *items, size_t n,
@@ -82,7 +74,7 @@ static h_result claim_statement(PGconn *conn, struct h_claim_item *items, size_t
       "WITH c AS (UPDATE deliveries SET status = 'processing', attempts = attempts + 1,"
       "   fencing_token = fencing_token + 1, claimed_by = $2, updated_at = now()"
       " WHERE id = ANY($1::uuid[]) AND channel = $3"
-      "   AND " CLAIMABLE_CASE
+      "   AND " H_JOB_CLAIMABLE_SQL
       " RETURNING *)"
       " SELECT " H_JOB_COLUMNS " FROM c" H_JOB_JOINS,
       3, params, &res);
