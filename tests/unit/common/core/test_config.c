@@ -44,6 +44,8 @@ static void test_defaults(void **state) {
   assert_string_equal(cfg.http_mode, "epoll");
   assert_string_equal(cfg.log_level, "info");
   assert_false(cfg.hsts);
+  assert_int_equal(cfg.group_commit_threads, 1);
+  assert_int_equal(cfg.rate_limit_lease, 64);
   h_config_free(&cfg);
 }
 
@@ -95,6 +97,10 @@ static void test_bad_values(void **state) {
   expect_error("HERALD_BREAKER_COOLDOWN_MS", "10", "out of range");
   expect_error("HERALD_BREAKER_COOLDOWN_MS", "1s", "not an integer");
   expect_error("HERALD_PROVIDER_WEBHOOK_TOLERANCE_S", "0", "out of range");
+  expect_error("HERALD_RATE_LIMIT_LEASE", "0", "out of range");
+  expect_error("HERALD_RATE_LIMIT_LEASE", "10001", "out of range");
+  expect_error("HERALD_RATE_LIMIT_LEASE", "64k", "not an integer");
+  expect_error("HERALD_GROUP_COMMIT_THREADS", "0", "out of range");
   expect_error("HERALD_SMS_HELP_TEXT", "", "1-320 characters");
   char long_help[400];
   memset(long_help, 'h', sizeof(long_help) - 1);
