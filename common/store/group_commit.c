@@ -23,8 +23,6 @@ struct h_gc {
   long batches, items, retried;
 };
 
-static bool start(struct h_gc *gc);
-
 struct h_gc *h_gc_create(const struct h_gc_options *opt, const struct h_gc_ops *ops,
                          void *ctx) {
   struct h_gc *gc = h_calloc(1, sizeof(*gc));
@@ -38,11 +36,6 @@ struct h_gc *h_gc_create(const struct h_gc_options *opt, const struct h_gc_ops *
   gc->ctx = ctx;
   pthread_mutex_init(&gc->mu, NULL);
   pthread_cond_init(&gc->work, NULL);
-  /* Started here, by the creating thread, not by the first request's: a thread inherits its
-   * creator's priority, and request threads run nicer (HERALD_HTTP_NICE). */
-  pthread_mutex_lock(&gc->mu);
-  start(gc);
-  pthread_mutex_unlock(&gc->mu);
   return gc;
 }
 
@@ -185,7 +178,7 @@ static void *committer(void *arg) {
   return NULL;
 }
 
-/* Starts the committers once (mu held); false when none could start. */
+/* Starts the committers (mu held); false when none could start. */
 static bool start(struct h_gc *gc) {
   if (gc->started) {
     return gc->running > 0;

@@ -54,8 +54,8 @@ struct h_gc_options {
 
 struct h_gc;
 
-/* Creates the engine (ops and ctx borrowed, must outlive it) and starts its committers (each
- * connects on its first batch). Caller frees with h_gc_destroy. */
+/* Creates the engine (ops and ctx borrowed, must outlive it); the committers start on the
+ * first submit. Caller frees with h_gc_destroy. */
 struct h_gc *h_gc_create(const struct h_gc_options *opt, const struct h_gc_ops *ops, void *ctx);
 
 /* Queues item and blocks until its write committed or failed; returns item->result. */
