@@ -1,15 +1,11 @@
 /* middleware.c - request id, CORS, body limits, JSON parsing, 404/405, security
- * headers, metrics, the access log and the request threads' priority. */
+ * headers, metrics and the access log. */
 #include "http/middleware.h"
 
 #include <arpa/inet.h>
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/resource.h>
-#include <sys/syscall.h>
-#include <unistd.h>
 
 #include "core/alloc.h"
 #include "http/authn.h"
@@ -247,29 +243,8 @@ static int dispatch(const struct _u_request *request, struct _u_response *respon
   return U_CALLBACK_COMPLETE;
 }
 
-/* HERALD_HTTP_NICE: a request thread of the main listener lowers its own priority on its
- * first request (MHD starts the threads; setpriority with a thread id changes that thread
- * only), so under a saturated CPU the probe listener's threads and the committers go first. */
-static void nice_request_thread(const struct h_app *app) {
-  static __thread bool niced;
-  if (niced) {
-    return;
-  }
-  niced = true;
-  int by = app->cfg->http_nice;
-  if (by > 0) {
-    id_t tid = (id_t)syscall(SYS_gettid);
-    errno = 0;
-    int now = getpriority(PRIO_PROCESS, tid);
-    if (errno == 0 && setpriority(PRIO_PROCESS, tid, now + by > 19 ? 19 : now + by) != 0) {
-      h_log(H_LOG_WARNING, NULL, NULL, "HERALD_HTTP_NICE: setpriority: %s", strerror(errno));
-    }
-  }
-}
-
 int h_mw_dispatch(const struct _u_request *request, struct _u_response *response,
                   void *user_data) {
-  nice_request_thread(user_data);
   return dispatch(request, response, user_data, false);
 }
 

@@ -34,10 +34,6 @@ static const struct h_config_option options[] = {
       " only local scrapes (a loopback peer, no X-Forwarded-For), the probe port always"),
   OPT("HERALD_HTTP_THREADS", H_CFG_INT, http_threads, "16", 2, 1024, NULL, false,
       "epoll thread pool size; never 1 (see DESIGN.md)"),
-  OPT("HERALD_HTTP_NICE", H_CFG_INT, http_nice, "5", 0, 19, NULL, false,
-      "how much nicer than the rest of herald-api the main listener's request threads run, so"
-      " that the probe listener's threads answer while requests keep both cores busy (0: same"
-      " priority)"),
   OPT("HERALD_HTTP_MAX_CONNECTIONS", H_CFG_INT, http_max_connections, "4096", 1, 1000000, NULL,
       false, "connections accepted at once"),
   OPT("HERALD_HTTP_PER_IP_CONNECTIONS", H_CFG_INT, http_per_ip_connections, "0", 0, 1000000,

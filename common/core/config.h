@@ -20,7 +20,6 @@ struct h_config {
   int http_port;
   char *http_mode; /* "epoll" (thread pool) or "select" (ulfius default, for benchmarks) */
   int http_threads;
-  int http_nice;             /* added to the main listener's request threads' nice value */
   int probe_port; /* 0: probes are served on the main port only */
   char *metrics_token; /* bearer token for /metrics on the main port; "" for none */
   int http_max_connections;

@@ -1,5 +1,4 @@
-/* Integration: HERALD_PROBE_PORT serves the probes on their own listener and threads, and
- * HERALD_HTTP_NICE lets those threads go before the main listener's. */
+/* Integration: HERALD_PROBE_PORT serves the probes on their own listener and threads. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -7,8 +6,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <dirent.h>
-#include <sys/resource.h>
 #include <unistd.h>
 
 #include "core/alloc.h"
@@ -115,62 +112,6 @@ static void test_metrics_access(void **state) {
   th_stop(&srv);
 }
 
-/* How many threads of this process run at nice value nice (/proc/self/task/N/stat). */
-static int threads_at_nice(int nice) {
-  DIR *d = opendir("/proc/self/task");
-  int n = 0;
-  for (struct dirent *e = d != NULL ? readdir(d) : NULL; e != NULL; e = readdir(d)) {
-    char path[300], line[1024];
-    snprintf(path, sizeof(path), "/proc/self/task/%s/stat", e->d_name);
-    FILE *f = e->d_name[0] != '.' ? fopen(path, "r") : NULL;
-    if (f != NULL && fgets(line, sizeof(line), f) != NULL) {
-      const char *p = strrchr(line, ')'); /* fields after the command name: state is 3 */
-      int field = 2, value = 0;
-      for (; p != NULL && *p != '\0' && field < 19; p++) {
-        field += *p == ' ';
-      }
-      if (p != NULL && sscanf(p, "%d", &value) == 1 && value == nice) {
-        n++;
-      }
-    }
-    if (f != NULL) {
-      fclose(f);
-    }
-  }
-  if (d != NULL) {
-    closedir(d);
-  }
-  return n;
-}
-
-/* HERALD_HTTP_NICE: the main listener's request threads run nicer than the rest of the
- * process (the probe listener's threads, the committers); 0 leaves them alone. */
-static void test_request_threads_nicer(void **state) {
-  (void)state;
-  int base = getpriority(PRIO_PROCESS, 0);
-  struct th_server srv;
-  struct th_response r;
-  setenv("HERALD_HTTP_NICE", "0", 1);
-  th_start(&srv);
-  int before = threads_at_nice(base + 7);
-  th_request(&srv, "GET", "/healthz", NULL, NULL, &r);
-  assert_int_equal(r.status, 200);
-  th_response_free(&r);
-  assert_int_equal(threads_at_nice(base + 7), before);
-  th_stop(&srv);
-  setenv("HERALD_HTTP_NICE", "7", 1);
-  th_start(&srv);
-  for (int i = 0; i < 8; i++) { /* reaches at least one of the pool's threads */
-    th_request(&srv, "GET", "/healthz", NULL, NULL, &r);
-    assert_int_equal(r.status, 200);
-    th_response_free(&r);
-  }
-  assert_true(threads_at_nice(base + 7) > before);
-  assert_int_equal(getpriority(PRIO_PROCESS, 0), base); /* this thread: unchanged */
-  th_stop(&srv);
-  unsetenv("HERALD_HTTP_NICE");
-}
-
 static void test_bad_probe_port(void **state) {
   (void)state;
   setenv("HERALD_PROBE_PORT", "70000", 1);
@@ -186,7 +127,6 @@ int main(void) {
   const struct CMUnitTest tests[] = {
     cmocka_unit_test(test_probe_listener),
     cmocka_unit_test(test_metrics_access),
-    cmocka_unit_test(test_request_threads_nicer),
     cmocka_unit_test(test_bad_probe_port),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);

@@ -98,8 +98,6 @@ static void test_bad_values(void **state) {
   expect_error("HERALD_BREAKER_COOLDOWN_MS", "1s", "not an integer");
   expect_error("HERALD_PROVIDER_WEBHOOK_TOLERANCE_S", "0", "out of range");
   expect_error("HERALD_RATE_LIMIT_LEASE", "0", "out of range");
-  expect_error("HERALD_HTTP_NICE", "-1", "out of range");
-  expect_error("HERALD_HTTP_NICE", "20", "out of range");
   expect_error("HERALD_RATE_LIMIT_LEASE", "10001", "out of range");
   expect_error("HERALD_RATE_LIMIT_LEASE", "64k", "not an integer");
   expect_error("HERALD_GROUP_COMMIT_THREADS", "0", "out of range");
