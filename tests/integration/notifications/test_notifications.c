@@ -497,6 +497,25 @@ static void test_feed_delete(void **state) {
   free(token);
 }
 
+/* A user's row deleted by hand (Herald itself anonymises on erasure): its notifications and
+ * their deliveries go with it, through the statement triggers of migrations 0091 and 0092
+ * (neither table has a foreign key on those columns). */
+static void test_user_row_deleted_takes_its_feed(void **state) {
+  (void)state;
+  char uid[37], ids[3][37];
+  char *token = feed_user(uid, ids);
+  assert_true(th_sql_long("SELECT count(*) FROM deliveries WHERE user_id = $1::uuid", uid) > 0);
+  free(th_sql_text("DELETE FROM users WHERE id = $1::uuid RETURNING id", uid));
+  assert_int_equal(th_sql_long("SELECT count(*) FROM notifications WHERE user_id = $1::uuid",
+                               uid), 0);
+  assert_int_equal(th_sql_long("SELECT count(*) FROM deliveries WHERE user_id = $1::uuid", uid),
+                   0);
+  assert_int_equal(th_sql_long("SELECT count(*) FROM deliveries d WHERE NOT EXISTS"
+                               " (SELECT 1 FROM notifications n WHERE n.id = d.notification_id)",
+                               NULL), 0);
+  free(token);
+}
+
 /* unread_count, has_more and the items of every kind of page (the plain first page, a page
  * after a cursor, a filtered page) follow each read, unread and delete at once. */
 static void expect_page(const char *token, const char *query, size_t items, bool more,
@@ -699,6 +718,7 @@ int main(void) {
     cmocka_unit_test(test_feed_order_filters_cursor),
     cmocka_unit_test(test_feed_read_unread_read_all),
     cmocka_unit_test(test_feed_delete),
+    cmocka_unit_test(test_user_row_deleted_takes_its_feed),
     cmocka_unit_test(test_feed_page_counts_follow_changes),
     cmocka_unit_test(test_feed_privacy_and_admin_view),
     cmocka_unit_test(test_idempotent_replay_and_reuse),
