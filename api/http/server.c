@@ -26,6 +26,7 @@
 #include "http/routes.h"
 #include "http/stream_conn.h"
 #include "inbox/stream_hub.h"
+#include "users/profile_cache.h"
 
 struct h_server {
   struct h_app *app;
@@ -33,6 +34,7 @@ struct h_server {
   struct sockaddr_in bind;
   unsigned int port;
   struct h_background *background; /* sweeper and fan-out threads */
+  struct h_pg_listen *profiles;     /* notices that users changed (users/profile_cache.h) */
   struct _u_instance probe;         /* HERALD_PROBE_PORT: probes on their own threads */
   struct sockaddr_in probe_bind;
   bool probe_on;
@@ -161,6 +163,7 @@ h_result h_server_start(struct h_app *app, struct h_server **out) {
     return H_ERR_UNAVAILABLE;
   }
   s->background = h_background_start(app);
+  s->profiles = h_profile_cache_listen(app);
   if (strcmp(cfg->http_mode, "epoll") == 0 && cfg->stream_max > 0) {
     app->streams = h_stream_hub_start(app); /* select mode cannot suspend: no stream */
   }
@@ -241,6 +244,7 @@ void h_server_stop(struct h_server *s) {
                   atomic_load(&s->app->in_flight), s->app->cfg->shutdown_timeout_s);
   }
   h_background_stop(s->background);
+  h_profile_cache_unlisten(s->profiles);
   /* MHD must not stop with a suspended connection: end every stream first. */
   int held = h_stream_hub_close_all(s->app->streams, 2000);
   if (held > 0) {

@@ -1,4 +1,5 @@
 /* users.c - /api/v1/users/me and /api/v1/admin/users, /api/v1/admin/api-keys. */
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
@@ -26,13 +27,14 @@ static void me_failure(struct h_req *rq, h_result r) {
 }
 
 void h_me_get(struct h_req *rq) {
-  json_t *user = NULL;
-  h_result r = h_user_get(rq->app, rq->user_id, &user);
+  char *body = NULL;
+  h_result r = h_user_profile(rq->app, rq->user_id, &body);
   if (r == H_OK) {
-    h_reply_json(rq, 200, user);
+    h_reply_text(rq, 200, "application/json", body);
   } else {
     me_failure(rq, r);
   }
+  free(body);
 }
 
 /* Reads an optional nullable string: *clear is set for an explicit null. */

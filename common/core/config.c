@@ -117,7 +117,12 @@ static const struct h_config_option options[] = {
       false,
       "how long an API process trusts its copy of a user's token epoch (role change, disabling,"
       " password change, sign-out everywhere end access tokens at once on the process that made"
-      " the change, on the others within this time; 0: read it on every request)"),
+      " the change, on the others when PostgreSQL's notice of the change arrives, and within"
+      " this time if none can; 0: read it on every request)"),
+  OPT("HERALD_USER_CACHE_MS", H_CFG_INT, user_cache_ms, "10000", 0, 600000, NULL, false,
+      "how long an API process may keep its copy of a user's profile (GET /api/v1/users/me);"
+      " a change drops the copies of every process when its notice arrives, and none is kept"
+      " while the process cannot LISTEN (docs/architecture.md); 0: read it on every request)"),
   OPT("HERALD_MFA_REQUIRED_FOR_ADMINS", H_CFG_BOOL, mfa_required_for_admins, "false", 0, 0, NULL,
       false,
       "admin endpoints refuse (403 mfa_required) access tokens of a sign-in without a second"

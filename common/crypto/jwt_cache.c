@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "core/alloc.h"
+#include "core/hash.h"
 
 #define STRIPES 64
 
@@ -60,11 +61,7 @@ void h_jwt_cache_free(struct h_jwt_cache *cache) {
  * steer without the key, so slots spread evenly. */
 static size_t slot_of(const struct h_jwt_cache *c, const char *token, size_t len) {
   const char *p = len > 32 ? token + len - 32 : token;
-  unsigned long long h = 1469598103934665603ULL;
-  for (; *p != '\0'; p++) {
-    h = (h ^ (unsigned char)*p) * 1099511628211ULL;
-  }
-  return (size_t)h & c->mask;
+  return (size_t)h_fnv1a(p) & c->mask;
 }
 
 static bool lookup(struct h_jwt_cache *c, size_t i, const char *token, size_t len, long now,

@@ -8,6 +8,7 @@
 #include <time.h>
 
 #include "core/alloc.h"
+#include "core/hash.h"
 #include "core/log.h"
 
 long long h_stream_now_ms(void) {
@@ -17,11 +18,7 @@ long long h_stream_now_ms(void) {
 }
 
 static size_t bucket_of(const struct h_stream_hub *hub, const char *id) {
-  unsigned long long h = 1469598103934665603ULL;
-  for (const char *p = id; *p != '\0'; p++) {
-    h = (h ^ (unsigned char)*p) * 1099511628211ULL;
-  }
-  return (size_t)h & hub->mask;
+  return (size_t)h_fnv1a(id) & hub->mask;
 }
 
 struct h_stream_user *h_stream_user_find(struct h_stream_hub *hub, const char *id) {

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "core/alloc.h"
+#include "core/hash.h"
 
 static const double buckets[] = {0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025,
                                  0.05,   0.1,   0.25,   0.5,   1.0,  2.5};
@@ -66,12 +67,9 @@ const char *h_metrics_method_label(const char *method) {
 }
 
 static size_t hash(const char *route, const char *method, unsigned int status) {
-  uint64_t h = 1469598103934665603ULL; /* FNV-1a */
-  for (const char *p = route; *p != '\0'; p++) {
-    h = (h ^ (unsigned char)*p) * 1099511628211ULL;
-  }
-  h = (h ^ (uintptr_t)method) * 1099511628211ULL; /* method labels are static strings */
-  h = (h ^ status) * 1099511628211ULL;
+  uint64_t h = h_fnv1a(route);
+  h = (h ^ (uintptr_t)method) * H_FNV1A_PRIME; /* method labels are static strings */
+  h = (h ^ status) * H_FNV1A_PRIME;
   return (size_t)(h & (TABLE_SIZE - 1));
 }
 

@@ -9,6 +9,7 @@
 #include <strings.h>
 
 #include "core/alloc.h"
+#include "core/hash.h"
 #include "crypto/crypto.h"
 
 #define SLOTS 1024 /* open addressing, at most half full */
@@ -69,13 +70,6 @@ int h_db_stmt_count(const PGconn *conn) {
   return c != NULL ? c->count : 0;
 }
 
-static uint64_t hash_of(const char *s) {
-  uint64_t h = 1469598103934665603ULL;
-  for (; *s != '\0'; s++) {
-    h = (h ^ (unsigned char)*s) * 1099511628211ULL;
-  }
-  return h;
-}
 
 /* Data statements only: BEGIN, COMMIT, SET, LOCK... go the plain way. */
 static bool cacheable(const char *sql) {
@@ -129,7 +123,7 @@ void h_db_stmt_name(const char *sql, char name[H_DB_STMT_NAME_LEN]) {
 static struct entry *prepared(struct cache *c, PGconn *conn, const char *sql, int nparams,
                               PGresult **err) {
   *err = NULL;
-  uint64_t hash = hash_of(sql);
+  uint64_t hash = h_fnv1a(sql);
   struct entry *e = slot_for(c, sql, hash);
   if (e->sql != NULL) {
     return e;

@@ -11,6 +11,7 @@
 #include <time.h>
 
 #include "core/alloc.h"
+#include "core/hash.h"
 #include "core/log.h"
 
 #define PROBES 4
@@ -57,11 +58,7 @@ void h_rate_local_destroy(struct h_rate_local *l) {
 }
 
 static uint64_t fnv1a(const char *s) {
-  uint64_t h = 1469598103934665603ULL;
-  for (; *s != '\0'; s++) {
-    h = (h ^ (unsigned char)*s) * 1099511628211ULL;
-  }
-  return h | 1; /* never 0 */
+  return h_fnv1a(s) | 1; /* never 0 */
 }
 
 /* The slot of hash among its PROBES neighbours: its own, else the one whose window ended

@@ -15,6 +15,7 @@
 #include "notifications/outbox.h"
 #include "users/auth_common.h"
 #include "users/mfa_service.h"
+#include "users/profile_cache.h"
 #include "users/token_epoch.h"
 #include "users/token_repo.h"
 #include "users/totp_repo.h"
@@ -446,7 +447,11 @@ h_result h_auth_verify_email(struct h_app *app, const struct h_actor *actor, con
     self.id = user_id;
     r = h_audit_write(conn, &self, "user.email_verified", "user", user_id, NULL, false);
   }
-  return h_db_tx_finish(app->db, conn, r);
+  r = h_db_tx_finish(app->db, conn, r);
+  if (r == H_OK) {
+    h_profile_cache_drop(app->profiles, user_id);
+  }
+  return r;
 }
 
 h_result h_auth_change_password(struct h_app *app, const struct h_actor *actor,

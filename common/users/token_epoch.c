@@ -9,7 +9,9 @@
 #include <time.h>
 
 #include "core/alloc.h"
+#include "core/hash.h"
 #include "store/db.h"
+#include "users/profile_cache.h"
 #include "users/user_repo.h"
 #include "inbox/stream_bus.h"
 
@@ -60,22 +62,8 @@ static long long now_ms(void) {
   return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-/* user_id in lowercase (UUIDs name the same account in either case). */
-static void normalise(const char *user_id, char out[37]) {
-  size_t i = 0;
-  for (; i < 36 && user_id[i] != '\0'; i++) {
-    char c = user_id[i];
-    out[i] = (char)(c >= 'A' && c <= 'Z' ? c + 32 : c);
-  }
-  out[i] = '\0';
-}
-
 static size_t slot_of(const struct h_token_epochs *t, const char *user_id) {
-  unsigned long long h = 1469598103934665603ULL;
-  for (const char *p = user_id; *p != '\0'; p++) {
-    h = (h ^ (unsigned char)*p) * 1099511628211ULL;
-  }
-  return (size_t)h & t->mask;
+  return (size_t)h_fnv1a(user_id) & t->mask;
 }
 
 /* The held epoch of user_id into *epoch; *fresh tells whether it is within the ttl. */
@@ -102,20 +90,24 @@ static void hold(struct h_token_epochs *t, const char *user_id, long epoch) {
   pthread_mutex_unlock(&t->locks[i % STRIPES]);
 }
 
-void h_token_epoch_forget(struct h_app *app, const char *id) {
-  h_stream_publish_one(app, H_STREAM_KIND_ACCOUNT, id); /* open streams check at once */
-  struct h_token_epochs *t = app->token_epochs;
+void h_token_epoch_drop(struct h_token_epochs *t, const char *id) {
   if (t == NULL) {
     return;
   }
   char user_id[37];
-  normalise(id, user_id);
+  h_uuid_lower(id, user_id);
   size_t i = slot_of(t, user_id);
   pthread_mutex_lock(&t->locks[i % STRIPES]);
   if (strcmp(t->slots[i].user_id, user_id) == 0) {
     t->slots[i].user_id[0] = '\0';
   }
   pthread_mutex_unlock(&t->locks[i % STRIPES]);
+}
+
+void h_token_epoch_forget(struct h_app *app, const char *id) {
+  h_stream_publish_one(app, H_STREAM_KIND_ACCOUNT, id); /* open streams check at once */
+  h_token_epoch_drop(app->token_epochs, id);
+  h_profile_cache_drop(app->profiles, id);
 }
 
 /* The current epoch of user_id from PostgreSQL; -1 when the account is not active. */

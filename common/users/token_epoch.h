@@ -25,8 +25,12 @@ void h_token_epochs_free(struct h_token_epochs *t);
  * error when the epoch could not be read and no copy is held. */
 h_result h_token_epoch_check(struct h_app *app, const char *user_id, long epoch);
 
-/* Drops this process's copy of user_id's epoch, after a committed
- * h_user_repo_bump_epoch (users/user_repo.h), and tells the open notification streams of every
+/* Drops t's copy of user_id's epoch (t may be NULL): what a notice that the user's row
+ * changed in another process does (users/profile_cache.h). */
+void h_token_epoch_drop(struct h_token_epochs *t, const char *user_id);
+
+/* Drops this process's copies of user_id's epoch and profile (users/profile_cache.h), after
+ * a committed h_user_repo_bump_epoch (users/user_repo.h), and tells the open notification streams of every
  * API process to check the account again (inbox/stream_bus.h). */
 void h_token_epoch_forget(struct h_app *app, const char *user_id);
 

@@ -8,6 +8,7 @@
 #include "core/alloc.h"
 #include "crypto/crypto.h"
 #include "store/db.h"
+#include "users/profile_cache.h"
 #include "users/token_epoch.h"
 #include "users/privacy_repo.h"
 #include "users/token_repo.h"
@@ -35,6 +36,22 @@ h_result h_user_get(struct h_app *app, const char *id, json_t **user) {
   return r;
 }
 
+h_result h_user_profile(struct h_app *app, const char *id, char **body) {
+  struct h_profile_ticket t;
+  *body = h_profile_cache_get(app->profiles, id, &t);
+  if (*body != NULL) {
+    return H_OK;
+  }
+  json_t *user = NULL;
+  h_result r = h_user_get(app, id, &user);
+  if (r == H_OK) {
+    *body = json_dumps(user, JSON_COMPACT);
+    h_profile_cache_put(app->profiles, id, *body, &t);
+  }
+  json_decref(user);
+  return r;
+}
+
 static h_result update_tx(PGconn *c, void *a) {
   struct op *o = a;
   h_result r = h_user_repo_update_profile(c, o->id, o->patch, &o->out);
@@ -44,7 +61,11 @@ static h_result update_tx(PGconn *c, void *a) {
 h_result h_user_update_profile(struct h_app *app, const struct h_actor *actor, const char *id,
                                const struct h_profile_patch *patch, json_t **user) {
   struct op o = {.actor = actor, .id = id, .patch = patch};
-  return h_db_tx_json(app->db, update_tx, &o, &o.out, user);
+  h_result r = h_db_tx_json(app->db, update_tx, &o, &o.out, user);
+  if (r == H_OK) {
+    h_profile_cache_drop(app->profiles, id);
+  }
+  return r;
 }
 
 /* Anonymises the account and erases what it holds (users/privacy_repo.h); the audit row of

@@ -10,6 +10,9 @@
 #include "users/user_repo.h"
 
 h_result h_user_get(struct h_app *app, const char *id, json_t **user);
+/* The user's profile as the compact JSON text of GET /api/v1/users/me (*body: caller frees),
+ * from this process's copy when one is held (users/profile_cache.h). */
+h_result h_user_profile(struct h_app *app, const char *id, char **body);
 h_result h_user_update_profile(struct h_app *app, const struct h_actor *actor, const char *id,
                                const struct h_profile_patch *patch, json_t **user);
 /* Erases personal data, revokes sessions; the audit trail stays. */
