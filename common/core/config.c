@@ -58,6 +58,11 @@ static const struct h_config_option options[] = {
   OPT("HERALD_DATABASE_URL", H_CFG_STRING, database_url,
       "postgresql://herald@127.0.0.1:5432/herald", 0, 0, NULL, true,
       "libpq connection string or URI of PostgreSQL"),
+  OPT("HERALD_DATABASE_LISTEN_URL", H_CFG_STRING, database_listen_url, "", 0, 0, NULL, true,
+      "PostgreSQL for the API's LISTEN connection (users' profile copies, HERALD_USER_CACHE_MS),"
+      " never a transaction pooler; empty: HERALD_DATABASE_URL, unless"
+      " HERALD_DB_PREPARED_STATEMENTS is false (a pooler), when profiles are read on every"
+      " request"),
   OPT("HERALD_DB_POOL_SIZE", H_CFG_INT, db_pool_size, "0", 0, 1024, NULL, false,
       "PostgreSQL connections in the pool (0: HERALD_HTTP_THREADS)"),
   OPT("HERALD_DB_ACQUIRE_TIMEOUT_MS", H_CFG_INT, db_acquire_timeout_ms, "2000", 1, 60000, NULL,

@@ -33,6 +33,7 @@ struct h_config {
   int shutdown_timeout_s;
   /* PostgreSQL */
   char *database_url;
+  char *database_listen_url;
   int db_pool_size; /* 0: same as http_threads */
   int db_acquire_timeout_ms;
   int db_connect_timeout_s;

@@ -9,6 +9,7 @@
 
 #include "core/alloc.h"
 #include "core/hash.h"
+#include "core/log.h"
 #include "store/pg_listen.h"
 #include "users/token_epoch.h"
 
@@ -156,8 +157,14 @@ struct h_pg_listen *h_profile_cache_listen(struct h_app *app) {
     return NULL;
   }
   const struct h_config *cfg = app->cfg;
+  bool own_url = cfg->database_listen_url[0] != '\0';
+  if (!own_url && !cfg->db_prepared_statements) {
+    h_log_warning("profiles are read on every request: with HERALD_DB_PREPARED_STATEMENTS=false"
+                  " (a transaction pooler) the LISTEN needs HERALD_DATABASE_LISTEN_URL");
+    return NULL;
+  }
   struct h_pg_listen_options o = {
-    .db = {.url = cfg->database_url, .pool_size = 1,
+    .db = {.url = own_url ? cfg->database_listen_url : cfg->database_url, .pool_size = 1,
            .connect_timeout_s = cfg->db_connect_timeout_s,
            .statement_timeout_ms = cfg->db_statement_timeout_ms,
            .application_name = "herald-api-listen"},

@@ -54,9 +54,12 @@ void h_profile_cache_drop(struct h_profile_cache *c, const char *user_id);
 /* Online: copies may be kept and served. Either way every copy held is dropped. */
 void h_profile_cache_set_online(struct h_profile_cache *c, bool online);
 
-/* Starts app's listener: notices on H_USERS_CHANNEL drop the user's profile and token
- * epoch; the listener's state switches app->profiles on and off. No-op (NULL) when
- * app->profiles is NULL. Stop with h_profile_cache_unlisten before freeing app. */
+/* Starts app's listener on HERALD_DATABASE_LISTEN_URL (or HERALD_DATABASE_URL): notices on
+ * H_USERS_CHANNEL drop the user's profile and token epoch; the listener's state switches
+ * app->profiles on and off. NULL, and app->profiles never on, when app->profiles is NULL or
+ * the only URL may be a transaction pooler (HERALD_DB_PREPARED_STATEMENTS=false), where a
+ * LISTEN does not stay on one server connection. Stop with h_profile_cache_unlisten before
+ * freeing app. */
 struct h_pg_listen *h_profile_cache_listen(struct h_app *app);
 void h_profile_cache_unlisten(struct h_pg_listen *l);
 

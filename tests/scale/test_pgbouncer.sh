@@ -85,6 +85,8 @@ say "PgBouncer $(pgbouncer --version | head -n1 | awk '{print $2}') on :$bouncer
 export HERALD_DATABASE_URL=$bouncer HERALD_TEST_STACK_SCRIPT=$STACK HERALD_STACK_DIR=$SCALE_DIR/stack
 # no prepared statements through PgBouncer 1.18 (it loses them between transactions).
 export HERALD_DB_PREPARED_STATEMENTS=false
+# the API's LISTEN (users' profile copies) goes to PostgreSQL itself, as docs/operations.md says.
+export HERALD_DATABASE_LISTEN_URL=$pg_direct
 t0=$SECONDS
 set +e
 ctest --test-dir "$BUILD" -R "$regex" -E "$exclude" --output-on-failure >"$SCALE_DIR/ctest.log" 2>&1

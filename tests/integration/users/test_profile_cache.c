@@ -85,20 +85,26 @@ static long wait_name(const struct th_server *s, const char *token, const char *
   return -1;
 }
 
-/* Sets the user's name in PostgreSQL with triggers off for this session (no notice). */
+/* Sets the user's name in PostgreSQL with triggers off for that transaction (no notice); one
+ * simple query, so it stays on one server connection behind a transaction pooler too. */
 static void rename_quietly(const char *user_id, const char *name) {
   PGconn *c = PQconnectdb(getenv("HERALD_DATABASE_URL"));
   assert_int_equal(PQstatus(c), CONNECTION_OK);
-  PGresult *res = PQexec(c, "SET session_replication_role = replica");
+  char *id_lit = PQescapeLiteral(c, user_id, strlen(user_id));
+  char *name_lit = PQescapeLiteral(c, name, strlen(name));
+  char sql[512];
+  snprintf(sql, sizeof(sql),
+           "BEGIN; SET LOCAL session_replication_role = replica;"
+           " UPDATE users SET name = %s WHERE id = %s::uuid; COMMIT", name_lit, id_lit);
+  PQfreemem(id_lit);
+  PQfreemem(name_lit);
+  PGresult *res = PQexec(c, sql);
   assert_int_equal(PQresultStatus(res), PGRES_COMMAND_OK);
-  PQclear(res);
-  const char *params[] = {user_id, name};
-  res = PQexecParams(c, "UPDATE users SET name = $2 WHERE id = $1::uuid", 2, NULL, params, NULL,
-                     NULL, 0);
-  assert_int_equal(PQresultStatus(res), PGRES_COMMAND_OK);
-  assert_string_equal(PQcmdTuples(res), "1");
   PQclear(res);
   PQfinish(c);
+  char *now = th_sql_text("SELECT name FROM users WHERE id = $1::uuid", user_id);
+  assert_string_equal(now, name);
+  free(now);
 }
 
 static char *user(const char *prefix, char id[37]) {
@@ -235,6 +241,64 @@ static void test_deleted_account_not_served(void **state) {
   free(token);
 }
 
+/* Behind a transaction pooler (HERALD_DB_PREPARED_STATEMENTS=false) without
+ * HERALD_DATABASE_LISTEN_URL a LISTEN cannot be trusted: no copy is kept, every GET reads
+ * PostgreSQL; with the URL given, copies are kept again. */
+static void test_pooler_without_listen_url_keeps_nothing(void **state) {
+  (void)state;
+  char id[37];
+  char *token = user("pcache-pooler", id);
+  char *listen_url = getenv("HERALD_DATABASE_LISTEN_URL") != NULL
+                         ? strdup(getenv("HERALD_DATABASE_LISTEN_URL")) : NULL;
+  char *prepared = getenv("HERALD_DB_PREPARED_STATEMENTS") != NULL
+                       ? strdup(getenv("HERALD_DB_PREPARED_STATEMENTS")) : NULL;
+  unsetenv("HERALD_DATABASE_LISTEN_URL");
+  setenv("HERALD_DB_PREPARED_STATEMENTS", "false", 1);
+  struct th_server c;
+  th_start(&c);
+  assert_int_equal(me(&c, token, NULL), 200);
+  rename_quietly(id, "Read Through");
+  char *name = NULL;
+  assert_int_equal(me(&c, token, &name), 200);
+  assert_string_equal(name, "Read Through");
+  free(name);
+  th_stop(&c);
+
+  char *since = th_sql_text("SELECT now()::text", NULL);
+  /* (the test stack's URL is PostgreSQL itself, or the pooler test's listen URL) */
+  setenv("HERALD_DATABASE_LISTEN_URL",
+         listen_url != NULL ? listen_url : getenv("HERALD_DATABASE_URL"), 1);
+  th_start(&c);
+  long listening = 0;
+  for (int waited = 0; waited < 5000 && listening < 1; waited += 20) {
+    listening = th_sql_long("SELECT count(*) FROM pg_stat_activity"
+                            " WHERE application_name = 'herald-api-listen' AND state = 'idle'"
+                            " AND backend_start > $1::timestamptz", since);
+    sleep_ms(20);
+  }
+  free(since);
+  sleep_ms(100);
+  assert_int_equal(me(&c, token, NULL), 200);
+  rename_quietly(id, "Kept Copy");
+  assert_int_equal(me(&c, token, &name), 200);
+  assert_string_equal(name, "Read Through"); /* served from the copy */
+  free(name);
+  th_stop(&c);
+  if (listen_url != NULL) {
+    setenv("HERALD_DATABASE_LISTEN_URL", listen_url, 1);
+  } else {
+    unsetenv("HERALD_DATABASE_LISTEN_URL");
+  }
+  if (prepared != NULL) {
+    setenv("HERALD_DB_PREPARED_STATEMENTS", prepared, 1);
+  } else {
+    unsetenv("HERALD_DB_PREPARED_STATEMENTS");
+  }
+  free(listen_url);
+  free(prepared);
+  free(token);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
     cmocka_unit_test(test_copy_served_and_dropped),
@@ -242,6 +306,7 @@ int main(void) {
     cmocka_unit_test(test_sign_out_everywhere_reaches_other_process),
     cmocka_unit_test(test_listener_lost_drops_copies),
     cmocka_unit_test(test_deleted_account_not_served),
+    cmocka_unit_test(test_pooler_without_listen_url_keeps_nothing),
   };
   return cmocka_run_group_tests(tests, setup, teardown);
 }
