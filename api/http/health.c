@@ -12,6 +12,7 @@
 #include "http/health.h"
 
 #include "inbox/stream_hub.h"
+#include "users/profile_cache.h"
 #include "http/routes.h"
 #include "core/version.h"
 
@@ -114,6 +115,25 @@ static bool metrics_allowed(struct h_req *rq) {
   return false;
 }
 
+static void profile_cache_metrics(FILE *out, struct h_profile_cache *c) {
+  if (c == NULL) {
+    return;
+  }
+  struct h_profile_cache_stats st;
+  h_profile_cache_stats(c, &st);
+  fprintf(out,
+          "# HELP herald_user_cache_online Copies of users' profiles kept (1: the LISTEN on"
+          " herald_users is in force).\n# TYPE herald_user_cache_online gauge\n"
+          "herald_user_cache_online %d\n"
+          "# HELP herald_user_cache_lookups_total GET /users/me answered from a copy or not.\n"
+          "# TYPE herald_user_cache_lookups_total counter\n"
+          "herald_user_cache_lookups_total{result=\"hit\"} %lu\n"
+          "herald_user_cache_lookups_total{result=\"miss\"} %lu\n"
+          "# HELP herald_user_cache_drops_total Copies dropped by notices and writers.\n"
+          "# TYPE herald_user_cache_drops_total counter\nherald_user_cache_drops_total %lu\n",
+          st.online ? 1 : 0, st.hits, st.misses, st.drops);
+}
+
 void h_metrics_get(struct h_req *rq) {
   if (!metrics_allowed(rq)) {
     return;
@@ -136,6 +156,7 @@ void h_metrics_get(struct h_req *rq) {
           atomic_load(&rq->app->in_flight));
   group_commit_metrics(out, rq->app->notify_gc);
   stream_metrics(out, rq->app->streams);
+  profile_cache_metrics(out, rq->app->profiles);
   h_payment_summary_metrics(rq->app, out);
   fclose(out);
   ulfius_set_binary_body_response(rq->response, 200, text, len);

@@ -31,6 +31,7 @@ struct h_profile_cache {
   atomic_bool online;
   atomic_uint_fast64_t generation; /* rises at every switch on or off: older copies and
                                       tickets are void */
+  atomic_ulong hits, misses, drops;
 };
 
 static long long now_ms(void) {
@@ -89,6 +90,7 @@ char *h_profile_cache_get(struct h_profile_cache *c, const char *user_id,
   }
   *t = (struct h_profile_ticket){.slot = i, .slot_drops = e->drops, .generation = generation};
   pthread_mutex_unlock(&c->locks[i % STRIPES]);
+  atomic_fetch_add_explicit(copy != NULL ? &c->hits : &c->misses, 1, memory_order_relaxed);
   return copy;
 }
 
@@ -123,6 +125,7 @@ void h_profile_cache_drop(struct h_profile_cache *c, const char *user_id) {
   pthread_mutex_lock(&c->locks[i % STRIPES]);
   struct entry *e = &c->slots[i];
   e->drops++;
+  atomic_fetch_add_explicit(&c->drops, 1, memory_order_relaxed);
   if (strcmp(e->user_id, key) == 0) {
     free(e->body);
     e->body = NULL;
@@ -139,6 +142,17 @@ void h_profile_cache_set_online(struct h_profile_cache *c, bool online) {
   atomic_store(&c->online, false);
   atomic_fetch_add(&c->generation, 1);
   atomic_store(&c->online, online);
+}
+
+void h_profile_cache_stats(struct h_profile_cache *c, struct h_profile_cache_stats *out) {
+  memset(out, 0, sizeof(*out));
+  if (c == NULL) {
+    return;
+  }
+  out->online = atomic_load(&c->online);
+  out->hits = atomic_load(&c->hits);
+  out->misses = atomic_load(&c->misses);
+  out->drops = atomic_load(&c->drops);
 }
 
 static void on_notice(void *cls, const char *payload) {

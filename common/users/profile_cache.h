@@ -54,6 +54,16 @@ void h_profile_cache_drop(struct h_profile_cache *c, const char *user_id);
 /* Online: copies may be kept and served. Either way every copy held is dropped. */
 void h_profile_cache_set_online(struct h_profile_cache *c, bool online);
 
+struct h_profile_cache_stats {
+  bool online;         /* the LISTEN is in force: copies are kept and served */
+  unsigned long hits;  /* lookups answered from a copy */
+  unsigned long misses;
+  unsigned long drops; /* notices and writers' drops */
+};
+
+/* c's counters (all zero for NULL). */
+void h_profile_cache_stats(struct h_profile_cache *c, struct h_profile_cache_stats *out);
+
 /* Starts app's listener on HERALD_DATABASE_LISTEN_URL (or HERALD_DATABASE_URL): notices on
  * H_USERS_CHANNEL drop the user's profile and token epoch; the listener's state switches
  * app->profiles on and off. NULL, and app->profiles never on, when app->profiles is NULL or

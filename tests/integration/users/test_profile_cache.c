@@ -114,6 +114,23 @@ static char *user(const char *prefix, char id[37]) {
   return token;
 }
 
+/* The value of metric line name (with its labels) on s's /metrics; -1 when absent. */
+static long metric(const struct th_server *s, const char *name) {
+  struct th_response r;
+  th_request(s, "GET", "/metrics", NULL, NULL, &r);
+  assert_int_equal(r.status, 200);
+  long v = -1;
+  size_t n = strlen(name);
+  for (const char *p = r.body; p != NULL; p = strchr(p, '\n'), p = p != NULL ? p + 1 : NULL) {
+    if (strncmp(p, name, n) == 0 && p[n] == ' ') {
+      v = strtol(p + n + 1, NULL, 10);
+      break;
+    }
+  }
+  th_response_free(&r);
+  return v;
+}
+
 /* The body comes from the copy: a change made without a notice is not seen, one with a
  * notice is, on both processes; the writer's own process sees its change at once. */
 static void test_copy_served_and_dropped(void **state) {
@@ -125,8 +142,12 @@ static void test_copy_served_and_dropped(void **state) {
   assert_null(name);
   assert_int_equal(me(&a, token, NULL), 200);  /* so does a */
   rename_quietly(id, "Quiet Change");
+  long hits = metric(&b, "herald_user_cache_lookups_total{result=\"hit\"}");
+  long drops = metric(&b, "herald_user_cache_drops_total");
+  assert_int_equal(metric(&b, "herald_user_cache_online"), 1);
   assert_int_equal(me(&b, token, &name), 200);
   assert_null(name); /* served from the copy: PostgreSQL was not read */
+  assert_int_equal(metric(&b, "herald_user_cache_lookups_total{result=\"hit\"}"), hits + 1);
 
   const char *h[] = {th_bearer(token), NULL};
   struct th_response r;
@@ -139,6 +160,7 @@ static void test_copy_served_and_dropped(void **state) {
   free(name);
   long ms = wait_name(&b, token, "Ada Lovelace");
   assert_true(ms >= 0); /* b's copy (kept for ten minutes) dropped by the notice */
+  assert_true(metric(&b, "herald_user_cache_drops_total") > drops);
   free(token);
 }
 
@@ -299,6 +321,36 @@ static void test_pooler_without_listen_url_keeps_nothing(void **state) {
   free(token);
 }
 
+/* A listen URL where nothing answers: the API serves every request from PostgreSQL and
+ * says on /metrics that no copy is kept. */
+static void test_unreachable_listen_url_reads_through(void **state) {
+  (void)state;
+  char id[37];
+  char *token = user("pcache-nolisten", id);
+  char *listen_url = getenv("HERALD_DATABASE_LISTEN_URL") != NULL
+                         ? strdup(getenv("HERALD_DATABASE_LISTEN_URL")) : NULL;
+  setenv("HERALD_DATABASE_LISTEN_URL", "postgresql://herald@127.0.0.1:1/herald", 1);
+  struct th_server c;
+  th_start(&c);
+  assert_int_equal(me(&c, token, NULL), 200);
+  rename_quietly(id, "No Listener");
+  char *name = NULL;
+  assert_int_equal(me(&c, token, &name), 200);
+  assert_string_equal(name, "No Listener");
+  free(name);
+  assert_int_equal(metric(&c, "herald_user_cache_online"), 0);
+  assert_true(metric(&c, "herald_user_cache_lookups_total{result=\"miss\"}") >= 2);
+  assert_int_equal(metric(&c, "herald_user_cache_lookups_total{result=\"hit\"}"), 0);
+  th_stop(&c);
+  if (listen_url != NULL) {
+    setenv("HERALD_DATABASE_LISTEN_URL", listen_url, 1);
+  } else {
+    unsetenv("HERALD_DATABASE_LISTEN_URL");
+  }
+  free(listen_url);
+  free(token);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
     cmocka_unit_test(test_copy_served_and_dropped),
@@ -307,6 +359,7 @@ int main(void) {
     cmocka_unit_test(test_listener_lost_drops_copies),
     cmocka_unit_test(test_deleted_account_not_served),
     cmocka_unit_test(test_pooler_without_listen_url_keeps_nothing),
+    cmocka_unit_test(test_unreachable_listen_url_reads_through),
   };
   return cmocka_run_group_tests(tests, setup, teardown);
 }
