@@ -21,17 +21,17 @@ static void sleep_ms(long ms) {
   nanosleep(&(struct timespec){ms / 1000, (ms % 1000) * 1000000L}, NULL);
 }
 
-/* Waits until both processes LISTEN on connections opened after since (a PostgreSQL
+/* Waits until n processes LISTEN on connections opened after since (a PostgreSQL
  * timestamp), then a little longer for them to switch their copies on. */
-static void wait_listening(const char *since) {
+static void wait_listening(const char *since, long n) {
   long listening = 0;
-  for (int waited = 0; waited < 5000 && listening < 2; waited += 20) {
+  for (int waited = 0; waited < 5000 && listening < n; waited += 20) {
     listening = th_sql_long("SELECT count(*) FROM pg_stat_activity"
                             " WHERE application_name = 'herald-api-listen' AND state = 'idle'"
                             " AND backend_start > $1::timestamptz", since);
     sleep_ms(20);
   }
-  assert_true(listening >= 2);
+  assert_true(listening >= n);
   sleep_ms(100);
 }
 
@@ -44,7 +44,7 @@ static int setup(void **state) {
   char *since = th_sql_text("SELECT now()::text", NULL);
   th_start(&a);
   th_start(&b);
-  wait_listening(since);
+  wait_listening(since, 2);
   free(since);
   return 0;
 }
@@ -105,6 +105,20 @@ static void rename_quietly(const char *user_id, const char *name) {
   char *now = th_sql_text("SELECT name FROM users WHERE id = $1::uuid", user_id);
   assert_string_equal(now, name);
   free(now);
+}
+
+/* A copy of the environment variable name (NULL when unset); put_env sets it back. */
+static char *saved_env(const char *name) {
+  return getenv(name) != NULL ? strdup(getenv(name)) : NULL;
+}
+
+static void put_env(const char *name, char *value) {
+  if (value != NULL) {
+    setenv(name, value, 1);
+  } else {
+    unsetenv(name);
+  }
+  free(value);
 }
 
 static char *user(const char *prefix, char id[37]) {
@@ -190,16 +204,13 @@ static void test_sql_change_reaches_copies(void **state) {
   free(token);
 }
 
-/* Access tokens end on every process when the epoch rises, not after the epoch's ttl (60 s
- * here): b drops its copy of the epoch on the notice. */
-static void test_sign_out_everywhere_reaches_other_process(void **state) {
-  (void)state;
-  char id[37];
-  char *token = user("pcache-epoch", id);
-  assert_int_equal(me(&b, token, NULL), 200); /* b holds the epoch */
+/* Sends method path on a with token (200 or 204), then waits (up to 5 s) for b to refuse
+ * the token: b's copy of the epoch, kept for a minute, dropped by the notice. */
+static void ended_on_b(const char *token, const char *method, const char *path) {
+  assert_int_equal(me(&b, token, NULL), 200); /* b holds the epoch and the profile */
   const char *h[] = {th_bearer(token), NULL};
   struct th_response r;
-  th_request(&a, "DELETE", "/api/v1/users/me/sessions", h, NULL, &r);
+  th_request(&a, method, path, h, NULL, &r);
   assert_true(r.status == 200 || r.status == 204);
   th_response_free(&r);
   long status = 200;
@@ -210,6 +221,15 @@ static void test_sign_out_everywhere_reaches_other_process(void **state) {
     }
   }
   assert_int_equal(status, 401);
+}
+
+/* Access tokens end on every process when the epoch rises, not after the epoch's ttl (60 s
+ * here): b drops its copy of the epoch on the notice. */
+static void test_sign_out_everywhere_reaches_other_process(void **state) {
+  (void)state;
+  char id[37];
+  char *token = user("pcache-epoch", id);
+  ended_on_b(token, "DELETE", "/api/v1/users/me/sessions");
   free(token);
 }
 
@@ -226,7 +246,7 @@ static void test_listener_lost_drops_copies(void **state) {
   assert_true(killed >= 2); /* a's and b's */
   rename_quietly(id, "After The Loss");
   assert_true(wait_name(&b, token, "After The Loss") >= 0);
-  wait_listening(since);
+  wait_listening(since, 2);
   free(since);
   /* listening again: copies are kept and dropped by notices as before */
   assert_int_equal(me(&b, token, NULL), 200);
@@ -246,20 +266,7 @@ static void test_deleted_account_not_served(void **state) {
   (void)state;
   char id[37];
   char *token = user("pcache-del", id);
-  assert_int_equal(me(&b, token, NULL), 200);
-  const char *h[] = {th_bearer(token), NULL};
-  struct th_response r;
-  th_request(&a, "DELETE", "/api/v1/users/me", h, NULL, &r);
-  assert_true(r.status == 200 || r.status == 204);
-  th_response_free(&r);
-  long status = 200;
-  for (int waited = 0; waited < 5000 && status == 200; waited += 10) {
-    status = me(&b, token, NULL);
-    if (status == 200) {
-      sleep_ms(10);
-    }
-  }
-  assert_int_equal(status, 401);
+  ended_on_b(token, "DELETE", "/api/v1/users/me");
   free(token);
 }
 
@@ -270,10 +277,8 @@ static void test_pooler_without_listen_url_keeps_nothing(void **state) {
   (void)state;
   char id[37];
   char *token = user("pcache-pooler", id);
-  char *listen_url = getenv("HERALD_DATABASE_LISTEN_URL") != NULL
-                         ? strdup(getenv("HERALD_DATABASE_LISTEN_URL")) : NULL;
-  char *prepared = getenv("HERALD_DB_PREPARED_STATEMENTS") != NULL
-                       ? strdup(getenv("HERALD_DB_PREPARED_STATEMENTS")) : NULL;
+  char *listen_url = saved_env("HERALD_DATABASE_LISTEN_URL");
+  char *prepared = saved_env("HERALD_DB_PREPARED_STATEMENTS");
   unsetenv("HERALD_DATABASE_LISTEN_URL");
   setenv("HERALD_DB_PREPARED_STATEMENTS", "false", 1);
   struct th_server c;
@@ -291,33 +296,16 @@ static void test_pooler_without_listen_url_keeps_nothing(void **state) {
   setenv("HERALD_DATABASE_LISTEN_URL",
          listen_url != NULL ? listen_url : getenv("HERALD_DATABASE_URL"), 1);
   th_start(&c);
-  long listening = 0;
-  for (int waited = 0; waited < 5000 && listening < 1; waited += 20) {
-    listening = th_sql_long("SELECT count(*) FROM pg_stat_activity"
-                            " WHERE application_name = 'herald-api-listen' AND state = 'idle'"
-                            " AND backend_start > $1::timestamptz", since);
-    sleep_ms(20);
-  }
+  wait_listening(since, 1);
   free(since);
-  sleep_ms(100);
   assert_int_equal(me(&c, token, NULL), 200);
   rename_quietly(id, "Kept Copy");
   assert_int_equal(me(&c, token, &name), 200);
   assert_string_equal(name, "Read Through"); /* served from the copy */
   free(name);
   th_stop(&c);
-  if (listen_url != NULL) {
-    setenv("HERALD_DATABASE_LISTEN_URL", listen_url, 1);
-  } else {
-    unsetenv("HERALD_DATABASE_LISTEN_URL");
-  }
-  if (prepared != NULL) {
-    setenv("HERALD_DB_PREPARED_STATEMENTS", prepared, 1);
-  } else {
-    unsetenv("HERALD_DB_PREPARED_STATEMENTS");
-  }
-  free(listen_url);
-  free(prepared);
+  put_env("HERALD_DATABASE_LISTEN_URL", listen_url);
+  put_env("HERALD_DB_PREPARED_STATEMENTS", prepared);
   free(token);
 }
 
@@ -327,8 +315,7 @@ static void test_unreachable_listen_url_reads_through(void **state) {
   (void)state;
   char id[37];
   char *token = user("pcache-nolisten", id);
-  char *listen_url = getenv("HERALD_DATABASE_LISTEN_URL") != NULL
-                         ? strdup(getenv("HERALD_DATABASE_LISTEN_URL")) : NULL;
+  char *listen_url = saved_env("HERALD_DATABASE_LISTEN_URL");
   setenv("HERALD_DATABASE_LISTEN_URL", "postgresql://herald@127.0.0.1:1/herald", 1);
   struct th_server c;
   th_start(&c);
@@ -342,12 +329,7 @@ static void test_unreachable_listen_url_reads_through(void **state) {
   assert_true(metric(&c, "herald_user_cache_lookups_total{result=\"miss\"}") >= 2);
   assert_int_equal(metric(&c, "herald_user_cache_lookups_total{result=\"hit\"}"), 0);
   th_stop(&c);
-  if (listen_url != NULL) {
-    setenv("HERALD_DATABASE_LISTEN_URL", listen_url, 1);
-  } else {
-    unsetenv("HERALD_DATABASE_LISTEN_URL");
-  }
-  free(listen_url);
+  put_env("HERALD_DATABASE_LISTEN_URL", listen_url);
   free(token);
 }
 
