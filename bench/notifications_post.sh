@@ -122,8 +122,8 @@ cat >"$report" <<MD
 
 Machine: $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), $(uname -r).
 Commit: $(git -C "$ROOT" rev-parse --short HEAD) (plus the working tree). Release build, log level
-warning, HERALD_HTTP_THREADS=${HERALD_HTTP_THREADS:-16} (PostgreSQL and Redis pools of the same
-size), group commit ${HERALD_GROUP_COMMIT:-true} (max batch ${HERALD_GROUP_COMMIT_MAX_BATCH:-256},
+warning, HERALD_HTTP_THREADS=${HERALD_HTTP_THREADS:-64} (a Redis pool of the same size, PostgreSQL
+pool HERALD_DB_POOL_SIZE=${HERALD_DB_POOL_SIZE:-0}: the threads, at most 16), group commit ${HERALD_GROUP_COMMIT:-true} (max batch ${HERALD_GROUP_COMMIT_MAX_BATCH:-256},
 wait ${HERALD_GROUP_COMMIT_WAIT_US:-0} us, ${HERALD_GROUP_COMMIT_THREADS:-1} committer(s)),
 prepared statements $HERALD_DB_PREPARED_STATEMENTS, ${DUR} s per run. PostgreSQL, Redis, wrk and the API
 share the machine's cores; load

@@ -9,6 +9,11 @@
 #ifndef HERALD_CONFIG_H
 #define HERALD_CONFIG_H
 
+/* HERALD_DB_POOL_SIZE=0 takes HERALD_HTTP_THREADS up to this: request threads hold a pooled
+ * connection only for a read or a transaction (a notification's POST waits for the group
+ * commit's own connection), and PostgreSQL's connections cost memory each. */
+#define H_DB_POOL_DEFAULT_MAX 16
+
 #include <stdbool.h>
 #include <stdio.h>
 
@@ -34,7 +39,7 @@ struct h_config {
   /* PostgreSQL */
   char *database_url;
   char *database_listen_url;
-  int db_pool_size; /* 0: same as http_threads */
+  int db_pool_size; /* 0 in the environment: http_threads, at most H_DB_POOL_DEFAULT_MAX */
   int db_acquire_timeout_ms;
   int db_connect_timeout_s;
   int db_statement_timeout_ms;

@@ -10,10 +10,14 @@
 #include <openssl/rand.h>
 #include <openssl/sha.h>
 #include <openssl/x509.h>
+#include <pthread.h>
+#include <semaphore.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "core/alloc.h"
 #include "core/log.h"
@@ -204,11 +208,44 @@ bool h_consttime_eq(const void *a, size_t alen, const void *b, size_t blen) {
   return CRYPTO_memcmp(a, b, alen) == 0;
 }
 
+/* Hashes at once in this process: as many as there are cores (at least two). A hash is CPU
+ * work, so more at once only queue for the cores, while each holds 32 MiB. */
+static sem_t hash_slots;
+static int hash_slot_count;
+static atomic_int hashing, hashing_peak;
+static pthread_once_t hash_slots_once = PTHREAD_ONCE_INIT;
+
+static void hash_slots_init(void) {
+  long cores = sysconf(_SC_NPROCESSORS_ONLN);
+  hash_slot_count = cores > 2 ? (int)cores : 2;
+  sem_init(&hash_slots, 0, (unsigned int)hash_slot_count);
+}
+
+int h_password_hash_slots(void) {
+  pthread_once(&hash_slots_once, hash_slots_init);
+  return hash_slot_count;
+}
+
+int h_password_hash_peak(void) {
+  return atomic_load(&hashing_peak);
+}
+
 static h_result scrypt_raw(const char *password, const unsigned char *salt, size_t saltlen,
                            unsigned long n, unsigned long r, unsigned long p,
                            unsigned char *out, size_t outlen) {
+  pthread_once(&hash_slots_once, hash_slots_init);
+  while (sem_wait(&hash_slots) != 0) {
+    /* EINTR: wait again */
+  }
+  int now = atomic_fetch_add(&hashing, 1) + 1;
+  int peak = atomic_load(&hashing_peak);
+  while (now > peak && !atomic_compare_exchange_weak(&hashing_peak, &peak, now)) {
+    /* peak reloaded: try again while now is higher */
+  }
   int ok = EVP_PBE_scrypt(password, strlen(password), salt, saltlen, n, r, p, SCRYPT_MAXMEM, out,
                           outlen);
+  atomic_fetch_sub(&hashing, 1);
+  sem_post(&hash_slots);
   return ok == 1 ? H_OK : H_ERR_INTERNAL;
 }
 

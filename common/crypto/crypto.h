@@ -77,4 +77,11 @@ bool h_password_needs_rehash(const char *stored);
  * or malformed hash. */
 bool h_password_verify(const char *password, const char *stored);
 
+/* How many password hashes (and verifications) run at once in this process: the online cores,
+ * at least two; more callers wait. Each holds 32 MiB while it runs, so this also bounds what
+ * a burst of sign-ins can make the process allocate. */
+int h_password_hash_slots(void);
+/* The most that ran at once so far (for tests). */
+int h_password_hash_peak(void);
+
 #endif

@@ -39,14 +39,37 @@ static void test_defaults(void **state) {
   assert_int_equal(h_config_load(&cfg, &error), H_OK);
   assert_null(error);
   assert_int_equal(cfg.http_port, 8080);
-  assert_int_equal(cfg.http_threads, 16);
-  assert_int_equal(cfg.db_pool_size, 16); /* follows the thread pool */
+  assert_int_equal(cfg.http_threads, 64);
+  assert_int_equal(cfg.db_pool_size, 16); /* follows the thread pool, up to 16 */
+  assert_int_equal(cfg.user_cache_ms, 10000);
+  assert_string_equal(cfg.database_listen_url, "");
   assert_string_equal(cfg.http_mode, "epoll");
   assert_string_equal(cfg.log_level, "info");
   assert_false(cfg.hsts);
   assert_int_equal(cfg.group_commit_threads, 1);
   assert_int_equal(cfg.rate_limit_lease, 64);
   h_config_free(&cfg);
+}
+
+/* HERALD_DB_POOL_SIZE=0 follows HERALD_HTTP_THREADS up to 16; a set size is kept. */
+static void test_pool_follows_threads(void **state) {
+  (void)state;
+  struct h_config cfg;
+  char *error = NULL;
+  setenv("HERALD_HTTP_THREADS", "8", 1);
+  assert_int_equal(h_config_load(&cfg, &error), H_OK);
+  assert_int_equal(cfg.db_pool_size, 8);
+  h_config_free(&cfg);
+  setenv("HERALD_HTTP_THREADS", "200", 1);
+  assert_int_equal(h_config_load(&cfg, &error), H_OK);
+  assert_int_equal(cfg.db_pool_size, 16);
+  h_config_free(&cfg);
+  setenv("HERALD_DB_POOL_SIZE", "40", 1);
+  assert_int_equal(h_config_load(&cfg, &error), H_OK);
+  assert_int_equal(cfg.db_pool_size, 40);
+  h_config_free(&cfg);
+  unsetenv("HERALD_DB_POOL_SIZE");
+  unsetenv("HERALD_HTTP_THREADS");
 }
 
 static void test_values(void **state) {
@@ -171,6 +194,7 @@ static void test_markdown_lists_every_variable(void **state) {
 int main(void) {
   const struct CMUnitTest tests[] = {
     cmocka_unit_test_setup(test_defaults, clear_env),
+    cmocka_unit_test_setup(test_pool_follows_threads, clear_env),
     cmocka_unit_test_setup(test_values, clear_env),
     cmocka_unit_test_setup(test_bad_values, clear_env),
     cmocka_unit_test_setup(test_provider_lists, clear_env),

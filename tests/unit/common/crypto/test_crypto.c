@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
+#include <pthread.h>
 
 #include "crypto/crypto.h"
 
@@ -107,6 +108,34 @@ static void test_password_parameters_and_rehash(void **state) {
   free(old);
 }
 
+static void *hash_twice(void *arg) {
+  (void)arg;
+  for (int i = 0; i < 2; i++) {
+    char *h = NULL;
+    assert_int_equal(h_password_hash_params("bounded", 2048, 8, 1, &h), H_OK);
+    free(h);
+  }
+  return NULL;
+}
+
+/* Four times as many threads as hash slots hash at once: never more than the slots run. */
+static void test_password_hashes_bounded(void **state) {
+  (void)state;
+  int slots = h_password_hash_slots();
+  assert_true(slots >= 2);
+  int n = 4 * slots;
+  pthread_t *t = calloc((size_t)n, sizeof(*t));
+  for (int i = 0; i < n; i++) {
+    assert_int_equal(pthread_create(&t[i], NULL, hash_twice, NULL), 0);
+  }
+  for (int i = 0; i < n; i++) {
+    pthread_join(t[i], NULL);
+  }
+  free(t);
+  assert_true(h_password_hash_peak() >= 1);
+  assert_true(h_password_hash_peak() <= slots);
+}
+
 static void test_password_malformed_hash(void **state) {
   (void)state;
   assert_false(h_password_verify("x", "plain"));
@@ -126,6 +155,7 @@ int main(void) {
     cmocka_unit_test(test_random_token),
     cmocka_unit_test(test_password_roundtrip),
     cmocka_unit_test(test_password_malformed_hash),
+    cmocka_unit_test(test_password_hashes_bounded),
     cmocka_unit_test(test_password_parameters_and_rehash),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
