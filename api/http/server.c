@@ -86,8 +86,8 @@ static h_result start_epoll(struct h_server *s) {
   return start_pool(&s->instance, &s->bind, cfg->http_threads, cfg->http_max_connections, cfg, s);
 }
 
-/* HERALD_PROBE_PORT: /healthz, /readyz and /metrics on their own two threads, so an
- * orchestrator's probes answer while every API thread waits on PostgreSQL. */
+/* HERALD_PROBE_PORT: /healthz, /readyz and /metrics on their own HERALD_PROBE_THREADS
+ * threads, so an orchestrator's probes answer while every API thread waits on PostgreSQL. */
 static h_result start_probes(struct h_server *s) {
   const struct h_config *cfg = s->app->cfg;
   s->probe_bind = s->bind;
@@ -100,7 +100,7 @@ static h_result start_probes(struct h_server *s) {
   /* One byte over the limit so an oversize body is seen; ulfius buffers no more. */
   s->probe.max_post_body_size = H_PROBE_MAX_BODY + 1;
   h_routes_register_probes(&s->probe, s->app);
-  if (start_pool(&s->probe, &s->probe_bind, 2, 64, cfg, NULL) != H_OK) {
+  if (start_pool(&s->probe, &s->probe_bind, cfg->probe_threads, 64, cfg, NULL) != H_OK) {
     h_log_error("h_server_start: cannot listen for probes on %s:%d", cfg->http_bind,
                 cfg->probe_port);
     ulfius_clean_instance(&s->probe);

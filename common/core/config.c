@@ -27,8 +27,11 @@ static const struct h_config_option options[] = {
   OPT("HERALD_HTTP_MODE", H_CFG_ENUM, http_mode, "epoll", 0, 0, "epoll|select", false,
       "epoll: internal thread pool (production); select: ulfius default, kept for benchmarks"),
   OPT("HERALD_PROBE_PORT", H_CFG_INT, probe_port, "0", 0, 65535, NULL, false,
-      "second port serving only /healthz, /readyz and /metrics on its own two threads, so "
-      "probes answer while every API thread waits on PostgreSQL (0: off)"),
+      "second port serving only /healthz, /readyz and /metrics on its own threads"
+      " (HERALD_PROBE_THREADS), so probes answer while every API thread waits on PostgreSQL"
+      " (0: off)"),
+  OPT("HERALD_PROBE_THREADS", H_CFG_INT, probe_threads, "2", 1, 64, NULL, false,
+      "threads of the probe port"),
   OPT("HERALD_METRICS_TOKEN", H_CFG_STRING, metrics_token, "", 0, 0, NULL, true,
       "bearer token that /metrics on the main port requires; empty: /metrics there answers"
       " only local scrapes (a loopback peer, no X-Forwarded-For), the probe port always"),

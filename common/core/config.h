@@ -26,6 +26,7 @@ struct h_config {
   char *http_mode; /* "epoll" (thread pool) or "select" (ulfius default, for benchmarks) */
   int http_threads;
   int probe_port; /* 0: probes are served on the main port only */
+  int probe_threads;
   char *metrics_token; /* bearer token for /metrics on the main port; "" for none */
   int http_max_connections;
   int http_per_ip_connections;

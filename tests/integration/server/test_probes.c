@@ -112,6 +112,58 @@ static void test_metrics_access(void **state) {
   th_stop(&srv);
 }
 
+/* Threads of this process (every server of the test runs in it). */
+static int thread_count(void) {
+  FILE *f = fopen("/proc/self/status", "r");
+  assert_non_null(f);
+  char line[256];
+  int n = -1;
+  while (fgets(line, sizeof(line), f) != NULL) {
+    if (strncmp(line, "Threads:", 8) == 0) {
+      n = atoi(line + 8);
+    }
+  }
+  fclose(f);
+  return n;
+}
+
+/* The threads a server started with HERALD_PROBE_THREADS=n added to the process. */
+static int threads_with_probe_threads(const char *n) {
+  char port[16];
+  snprintf(port, sizeof(port), "%d", th_free_port());
+  setenv("HERALD_PROBE_PORT", port, 1);
+  setenv("HERALD_PROBE_THREADS", n, 1);
+  int before = thread_count();
+  struct th_server srv;
+  th_start(&srv);
+  struct th_server probe = srv;
+  snprintf(probe.base, sizeof(probe.base), "http://127.0.0.1:%s", port);
+  struct th_response r;
+  th_request(&probe, "GET", "/healthz", NULL, NULL, &r);
+  assert_int_equal(r.status, 200);
+  th_response_free(&r);
+  int added = thread_count() - before;
+  th_stop(&srv);
+  unsetenv("HERALD_PROBE_THREADS");
+  unsetenv("HERALD_PROBE_PORT");
+  return added;
+}
+
+/* HERALD_PROBE_THREADS sets the probe port's threads: 5 start four more than 1. */
+static void test_probe_threads(void **state) {
+  (void)state;
+  int one = threads_with_probe_threads("1");
+  int five = threads_with_probe_threads("5");
+  assert_int_equal(five - one, 4);
+  setenv("HERALD_PROBE_THREADS", "0", 1);
+  struct h_config cfg;
+  char *error = NULL;
+  assert_int_equal(h_config_load(&cfg, &error), H_ERR_INVALID);
+  assert_non_null(strstr(error, "HERALD_PROBE_THREADS"));
+  free(error);
+  unsetenv("HERALD_PROBE_THREADS");
+}
+
 static void test_bad_probe_port(void **state) {
   (void)state;
   setenv("HERALD_PROBE_PORT", "70000", 1);
@@ -127,6 +179,7 @@ int main(void) {
   const struct CMUnitTest tests[] = {
     cmocka_unit_test(test_probe_listener),
     cmocka_unit_test(test_metrics_access),
+    cmocka_unit_test(test_probe_threads),
     cmocka_unit_test(test_bad_probe_port),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);

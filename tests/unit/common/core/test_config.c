@@ -42,6 +42,7 @@ static void test_defaults(void **state) {
   assert_int_equal(cfg.http_threads, 64);
   assert_int_equal(cfg.db_pool_size, 16); /* follows the thread pool, up to 16 */
   assert_int_equal(cfg.user_cache_ms, 10000);
+  assert_int_equal(cfg.probe_threads, 2);
   assert_string_equal(cfg.database_listen_url, "");
   assert_string_equal(cfg.http_mode, "epoll");
   assert_string_equal(cfg.log_level, "info");
@@ -123,6 +124,9 @@ static void test_bad_values(void **state) {
   expect_error("HERALD_RATE_LIMIT_LEASE", "0", "out of range");
   expect_error("HERALD_RATE_LIMIT_LEASE", "10001", "out of range");
   expect_error("HERALD_RATE_LIMIT_LEASE", "64k", "not an integer");
+  expect_error("HERALD_PROBE_THREADS", "0", "out of range");
+  expect_error("HERALD_PROBE_THREADS", "65", "out of range");
+  expect_error("HERALD_PROBE_THREADS", "four", "not an integer");
   expect_error("HERALD_USER_CACHE_MS", "-1", "out of range");
   expect_error("HERALD_USER_CACHE_MS", "600001", "out of range");
   expect_error("HERALD_USER_CACHE_MS", "10s", "not an integer");
