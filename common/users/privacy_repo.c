@@ -67,7 +67,8 @@ static const struct part parts[] = {
    " ORDER BY created_at, id"},
   {"audit_log", false,
    "SELECT action, target_type, target_id, ip, " H_SQL_TS("created_at") " AS created_at"
-   " FROM audit_log WHERE actor_id = $1::uuid OR target_id = $1::text ORDER BY created_at, id"},
+   " FROM audit_log WHERE actor_id = $1::uuid OR (target_type = 'user' AND target_id = $1::text)"
+   " ORDER BY created_at, id"},
 };
 
 h_result h_privacy_repo_export(PGconn *conn, const char *user_id, json_t *doc) {
@@ -110,8 +111,23 @@ static const char *const erase_sql[] = {
   "DELETE FROM refresh_tokens WHERE user_id = $1::uuid",
   "DELETE FROM idempotency_keys WHERE caller = 'user:' || $1",
   "UPDATE audit_log SET ip = NULL, details = '{}'::jsonb"
-  " WHERE actor_id = $1::uuid OR target_id = $1::text",
+  " WHERE actor_id = $1::uuid OR (target_type = 'user' AND target_id = $1::text)",
 };
+
+size_t h_privacy_repo_statements(const char **out, size_t max) {
+  size_t n = 0;
+  for (size_t i = 0; i < sizeof(parts) / sizeof(parts[0]); i++, n++) {
+    if (n < max) {
+      out[n] = parts[i].sql;
+    }
+  }
+  for (size_t i = 0; i < sizeof(erase_sql) / sizeof(erase_sql[0]); i++, n++) {
+    if (n < max) {
+      out[n] = erase_sql[i];
+    }
+  }
+  return n;
+}
 
 h_result h_privacy_repo_erase(PGconn *conn, const char *user_id) {
   const char *params[] = {user_id};

@@ -5,6 +5,7 @@
 
 #include <jansson.h>
 #include <libpq-fe.h>
+#include <stddef.h>
 
 #include "core/result.h"
 
@@ -19,7 +20,12 @@ h_result h_privacy_repo_export(PGconn *conn, const char *user_id, json_t *doc);
  * payment customer, sessions, one-time tokens and stored idempotent responses; strips its
  * payments to what accounting keeps (amounts, currency, status, dates, provider ids) and the
  * provider events about them to their id and type; clears IP and details of the audit entries
- * made by or about it. The users row itself is anonymised by h_user_repo_anonymize. */
+ * made by it or about it (target_type 'user'). The users row itself is anonymised by h_user_repo_anonymize. */
 h_result h_privacy_repo_erase(PGconn *conn, const char *user_id);
+
+/* The SQL of the export and the erasure (static strings, $1 = the user id) into out, up to
+ * max of them; returns how many there are. For the test that every one reaches its rows
+ * through an index. */
+size_t h_privacy_repo_statements(const char **out, size_t max);
 
 #endif

@@ -13,6 +13,7 @@
 
 #include "core/alloc.h"
 #include "notif_support.h"
+#include "users/privacy_repo.h"
 
 static struct th_server srv;
 static char *admin;
@@ -179,9 +180,42 @@ static void test_export_complete_and_delete_erases(void **state) {
   free(token);
 }
 
+/* Every statement of the export and the erasure reaches its rows through an index: with
+ * sequential scans priced out (enable_seqscan off) no plan may still hold one, so neither
+ * grows with the tables (notifications and audit_log gain rows with every POST; a scan of
+ * millions of rows would also outlast the statement timeout and fail the request). */
+static void test_export_and_erasure_use_indexes(void **state) {
+  (void)state;
+  const char *sql[64];
+  size_t n = h_privacy_repo_statements(sql, 64);
+  assert_true(n > 20 && n <= 64);
+  PGconn *c = th_db_connect();
+  PGresult *res = PQexec(c, "SET enable_seqscan = off");
+  assert_int_equal(PQresultStatus(res), PGRES_COMMAND_OK);
+  PQclear(res);
+  const char *params[] = {"0b6f3c2e-8d1a-4c5b-9e7f-112233445566"};
+  int scans = 0;
+  for (size_t i = 0; i < n; i++) {
+    char *explain = h_sprintf("EXPLAIN (COSTS OFF) %s", sql[i]);
+    res = PQexecParams(c, explain, 1, NULL, params, NULL, NULL, 0);
+    assert_int_equal(PQresultStatus(res), PGRES_TUPLES_OK);
+    for (int row = 0; row < PQntuples(res); row++) {
+      if (strstr(PQgetvalue(res, row, 0), "Seq Scan") != NULL) {
+        print_message("sequential scan: %s\n  in %s\n", PQgetvalue(res, row, 0), sql[i]);
+        scans++;
+      }
+    }
+    PQclear(res);
+    free(explain);
+  }
+  PQfinish(c);
+  assert_int_equal(scans, 0);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
     cmocka_unit_test(test_export_complete_and_delete_erases),
+    cmocka_unit_test(test_export_and_erasure_use_indexes),
   };
   return cmocka_run_group_tests(tests, setup, teardown);
 }
