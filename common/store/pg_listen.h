@@ -30,8 +30,9 @@ struct h_pg_listen_options {
  * is not a plain identifier or no thread could be made. Stop with h_pg_listen_stop. */
 struct h_pg_listen *h_pg_listen_start(const struct h_pg_listen_options *opt);
 
-/* Stops the thread (within ~H_PG_LISTEN_POLL_MS), closes its connection, reports
- * on_state(false) and frees l. NULL is fine. */
+/* Stops the thread (within ~H_PG_LISTEN_POLL_MS, or the connect timeout while it is
+ * connecting), closes its connection, reports on_state(false) if it was listening and frees
+ * l. NULL is fine. */
 void h_pg_listen_stop(struct h_pg_listen *l);
 
 #define H_PG_LISTEN_POLL_MS 200

@@ -66,18 +66,23 @@ static void test_probe_listener(void **state) {
   unsetenv("HERALD_PROBE_PORT");
 }
 
+/* Starts srv with the probe port on a free port; probe addresses that port (same process). */
+static void start_with_probe_port(struct th_server *srv, struct th_server *probe) {
+  char port[16];
+  snprintf(port, sizeof(port), "%d", th_free_port());
+  setenv("HERALD_PROBE_PORT", port, 1);
+  th_start(srv);
+  *probe = *srv;
+  snprintf(probe->base, sizeof(probe->base), "http://127.0.0.1:%s", port);
+}
+
 /* /metrics on the main port: with HERALD_METRICS_TOKEN only for its bearer; without one
  * only for local scrapes; on the probe port always. */
 static void test_metrics_access(void **state) {
   (void)state;
-  char port[16];
-  snprintf(port, sizeof(port), "%d", th_free_port());
-  setenv("HERALD_PROBE_PORT", port, 1);
   setenv("HERALD_METRICS_TOKEN", "scrape-secret-0123456789", 1);
-  struct th_server srv;
-  th_start(&srv);
-  struct th_server probe = srv;
-  snprintf(probe.base, sizeof(probe.base), "http://127.0.0.1:%s", port);
+  struct th_server srv, probe;
+  start_with_probe_port(&srv, &probe);
   struct th_response r;
   th_request(&srv, "GET", "/metrics", NULL, NULL, &r);
   assert_int_equal(r.status, 401);
@@ -129,15 +134,10 @@ static int thread_count(void) {
 
 /* The threads a server started with HERALD_PROBE_THREADS=n added to the process. */
 static int threads_with_probe_threads(const char *n) {
-  char port[16];
-  snprintf(port, sizeof(port), "%d", th_free_port());
-  setenv("HERALD_PROBE_PORT", port, 1);
   setenv("HERALD_PROBE_THREADS", n, 1);
   int before = thread_count();
-  struct th_server srv;
-  th_start(&srv);
-  struct th_server probe = srv;
-  snprintf(probe.base, sizeof(probe.base), "http://127.0.0.1:%s", port);
+  struct th_server srv, probe;
+  start_with_probe_port(&srv, &probe);
   struct th_response r;
   th_request(&probe, "GET", "/healthz", NULL, NULL, &r);
   assert_int_equal(r.status, 200);
