@@ -7,8 +7,6 @@
 #include "http/server.h"
 
 #include <arpa/inet.h>
-#include <errno.h>
-#include <fcntl.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdlib.h>
@@ -22,6 +20,7 @@
 #include "app/background.h"
 #include "core/log.h"
 #include "notifications/notification_service.h"
+#include "http/listener.h"
 #include "http/middleware.h"
 #include "http/routes.h"
 #include "http/stream_conn.h"
@@ -33,6 +32,7 @@ struct h_server {
   struct _u_instance instance;
   struct sockaddr_in bind;
   unsigned int port;
+  struct h_listener *listener; /* epoll mode: the listening socket and its thread */
   struct h_background *background; /* sweeper and fan-out threads */
   struct h_pg_listen *profiles;     /* notices that users changed (users/profile_cache.h) */
   struct _u_instance probe;         /* HERALD_PROBE_PORT: probes on their own threads */
@@ -40,6 +40,8 @@ struct h_server {
   bool probe_on;
   unsigned int probe_port;
   atomic_int connections; /* Open connections (epoll mode), for the drain */
+  atomic_ulong started;   /* connections MHD has started, ever */
+  unsigned long handed;   /* connections the listener handed to MHD, ever (once closed) */
 };
 
 /* MHD's connection notification: counts the open connections and records them for the
@@ -51,39 +53,69 @@ static void count_connection(void *cls, struct MHD_Connection *connection, void 
   bool started = toe == MHD_CONNECTION_NOTIFY_STARTED;
   atomic_fetch_add(&s->connections, started ? 1 : -1);
   if (started) {
+    atomic_fetch_add(&s->started, 1);
     h_stream_conn_started(connection);
   } else {
     h_stream_conn_closed(connection);
   }
 }
 
-/* Starts inst on bind with an epoll pool of threads; s counts the connections of the main
- * instance for the drain (NULL for the probe instance). */
+/* Starts inst with an epoll pool of threads: listening on bind itself (the probe instance)
+ * or, with bind NULL, serving what an h_listener hands it (the main instance; why in
+ * http/listener.c). s counts the main instance's connections for the drain and the
+ * listener (NULL for the probe instance). */
 static h_result start_pool(struct _u_instance *inst, struct sockaddr_in *bind, int threads,
                            int max_connections, const struct h_config *cfg, struct h_server *s) {
-  struct MHD_OptionItem ops[] = {
+  struct MHD_OptionItem ops[12] = {
     {MHD_OPTION_NOTIFY_COMPLETED, (intptr_t)mhd_request_completed, NULL},
     {MHD_OPTION_URI_LOG_CALLBACK, (intptr_t)ulfius_uri_logger, NULL},
-    {MHD_OPTION_SOCK_ADDR, 0, bind},
     {MHD_OPTION_THREAD_POOL_SIZE, threads, NULL},
     {MHD_OPTION_CONNECTION_LIMIT, max_connections, NULL},
     {MHD_OPTION_PER_IP_CONNECTION_LIMIT, cfg->http_per_ip_connections, NULL},
     {MHD_OPTION_CONNECTION_TIMEOUT, cfg->http_timeout_s, NULL},
     {MHD_OPTION_CONNECTION_MEMORY_LIMIT, cfg->http_connection_memory_bytes, NULL},
-    {MHD_OPTION_LISTEN_BACKLOG_SIZE, 1024, NULL},
-    {s != NULL ? MHD_OPTION_NOTIFY_CONNECTION : MHD_OPTION_END, (intptr_t)count_connection, s},
-    {MHD_OPTION_END, 0, NULL},
   };
-  /* Suspend/resume: an open notification stream holds no thread (docs/streaming.md). */
-  unsigned int flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ITC |
-                       (s != NULL ? MHD_ALLOW_SUSPEND_RESUME : 0);
+  size_t n = 7;
+  unsigned int flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ITC;
+  if (bind != NULL) {
+    ops[n++] = (struct MHD_OptionItem){MHD_OPTION_SOCK_ADDR, 0, bind};
+    ops[n++] = (struct MHD_OptionItem){MHD_OPTION_LISTEN_BACKLOG_SIZE, 1024, NULL};
+  } else {
+    flags |= MHD_USE_NO_LISTEN_SOCKET;
+  }
+  if (s != NULL) {
+    ops[n++] = (struct MHD_OptionItem){MHD_OPTION_NOTIFY_CONNECTION, (intptr_t)count_connection,
+                                       s};
+    /* Suspend/resume: an open notification stream holds no thread (docs/streaming.md). */
+    flags |= MHD_ALLOW_SUSPEND_RESUME;
+  }
+  ops[n] = (struct MHD_OptionItem){MHD_OPTION_END, 0, NULL};
   return ulfius_start_framework_with_mhd_options(inst, flags, ops) == U_OK ? H_OK
                                                                            : H_ERR_UNAVAILABLE;
 }
 
+/* The main instance: the listening socket first (a bind error is reported as before), then
+ * the pool, then the thread that feeds it. */
 static h_result start_epoll(struct h_server *s) {
   const struct h_config *cfg = s->app->cfg;
-  return start_pool(&s->instance, &s->bind, cfg->http_threads, cfg->http_max_connections, cfg, s);
+  if (h_listener_open(&s->bind, 1024, &s->listener) != H_OK) {
+    return H_ERR_UNAVAILABLE;
+  }
+  h_result r = start_pool(&s->instance, NULL, cfg->http_threads, cfg->http_max_connections, cfg, s);
+  if (r == H_OK) {
+    r = h_listener_start(s->listener, s->instance.mhd_daemon, &s->connections,
+                         cfg->http_max_connections);
+    if (r != H_OK) {
+      ulfius_stop_framework(&s->instance);
+    }
+  }
+  if (r != H_OK) {
+    h_listener_close(s->listener);
+    s->listener = NULL;
+    return r;
+  }
+  s->port = h_listener_port(s->listener);
+  return H_OK;
 }
 
 /* HERALD_PROBE_PORT: /healthz, /readyz and /metrics on their own HERALD_PROBE_THREADS
@@ -144,6 +176,9 @@ h_result h_server_start(struct h_app *app, struct h_server **out) {
   h_result r;
   if (strcmp(cfg->http_mode, "select") == 0) {
     r = ulfius_start_framework(&s->instance) == U_OK ? H_OK : H_ERR_UNAVAILABLE;
+    const union MHD_DaemonInfo *info =
+        r == H_OK ? MHD_get_daemon_info(s->instance.mhd_daemon, MHD_DAEMON_INFO_BIND_PORT) : NULL;
+    s->port = info != NULL ? info->port : (unsigned int)cfg->http_port;
   } else {
     r = start_epoll(s);
   }
@@ -153,10 +188,8 @@ h_result h_server_start(struct h_app *app, struct h_server **out) {
     free(s);
     return r;
   }
-  const union MHD_DaemonInfo *info =
-      MHD_get_daemon_info(s->instance.mhd_daemon, MHD_DAEMON_INFO_BIND_PORT);
-  s->port = info != NULL ? info->port : (unsigned int)cfg->http_port;
   if (cfg->probe_port > 0 && start_probes(s) != H_OK) {
+    h_listener_close(s->listener);
     ulfius_stop_framework(&s->instance);
     ulfius_clean_instance(&s->instance);
     free(s);
@@ -179,47 +212,38 @@ unsigned int h_server_probe_port(const struct h_server *server) {
   return server->probe_on ? server->probe_port : 0;
 }
 
-/* True once no request runs and either no connection is left or none has carried a
- * request for 300 ms (idle keep-alive connections are then closed by the stop). */
+/* True once no request runs and either no connection is left (every one the listener
+ * handed over has started, and closed) or none has carried a request for 300 ms (idle
+ * keep-alive connections are then closed by the stop). */
 static bool drained(struct h_server *s, int *quiet_ms) {
   if (atomic_load(&s->app->in_flight) > 0) {
     *quiet_ms = 0;
     return false;
   }
-  if (strcmp(s->app->cfg->http_mode, "epoll") == 0 && atomic_load(&s->connections) == 0) {
+  if (strcmp(s->app->cfg->http_mode, "epoll") == 0 && atomic_load(&s->connections) == 0 &&
+      atomic_load(&s->started) >= s->handed) {
     return true;
   }
   *quiet_ms += 20;
   return *quiet_ms >= 300;
 }
 
-/* Stops accepting without resetting anyone. After MHD_quiesce_daemon() the socket
- * still listens (MHD leaves it open), so the kernel keeps completing handshakes that nobody
- * would accept, and closing it would reset them: adopt what the backlog holds, then close. */
+/* Stops accepting without resetting anyone: what the backlog holds is served too. In
+ * select mode (one MHD thread, no pool to race with) MHD_quiesce_daemon() hands back its
+ * socket, which still listens, so the kernel keeps completing handshakes that nobody would
+ * accept and closing it at once would reset them. */
 static void stop_listening(struct h_server *s) {
+  if (s->listener != NULL) {
+    s->handed = h_listener_close(s->listener);
+    s->listener = NULL;
+    return;
+  }
   struct MHD_Daemon *d = s->instance.mhd_daemon;
   MHD_socket fd = MHD_quiesce_daemon(d);
   if (fd == MHD_INVALID_SOCKET) {
     return;
   }
-  struct timespec settle = {0, 50 * 1000 * 1000};
-  nanosleep(&settle, NULL); /* MHD's threads drop the socket from their epoll sets */
-  fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
-  int adopted = 0;
-  for (;;) {
-    struct sockaddr_storage addr;
-    socklen_t len = sizeof(addr);
-    int c = accept4(fd, (struct sockaddr *)&addr, &len, SOCK_NONBLOCK | SOCK_CLOEXEC);
-    if (c < 0 && errno == EINTR) {
-      continue;
-    }
-    if (c < 0) {
-      break; /* EAGAIN: the backlog is empty */
-    }
-    if (MHD_add_connection(d, c, (struct sockaddr *)&addr, len) == MHD_YES) {
-      adopted++; /* (on failure MHD closes c itself) */
-    }
-  }
+  int adopted = h_listener_adopt_backlog(fd, d);
   close(fd);
   h_log_info("h_server_stop: listener closed, %d queued connection(s) adopted", adopted);
 }
