@@ -5,7 +5,8 @@
  * nothing was recovered), empty lists at the end, both workers exit 0 on SIGTERM.
  * Then a silent PostgreSQL: the worker's backends are frozen (SIGSTOP), so its
  * queries never return; the watchdog must cut those connections and the worker go
- * on with new ones. */
+ * on with new ones. And a move into a live thread's processing list whose reply was lost:
+ * the thread takes the id up itself. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -80,6 +81,16 @@ static void test_redis_and_postgres_restarts(void **state) {
   restart("postgres", 2000);
   db = wt_db();
   bool all = wt_wait_scalar(db, sent_sql, ids, JOBS, 60);
+  if (!all) { /* what the late ones are waiting for */
+    PGresult *st = PQexec(db, "SELECT id, status, claimed_by, attempts, fencing_token, updated_at"
+                              " FROM deliveries WHERE status <> 'sent' AND channel = 'email'");
+    for (int i = 0; i < PQntuples(st); i++) {
+      fprintf(stderr, "not sent: %s %s %s attempts=%s token=%s updated %s\n", PQgetvalue(st, i, 0),
+              PQgetvalue(st, i, 1), PQgetvalue(st, i, 2), PQgetvalue(st, i, 3),
+              PQgetvalue(st, i, 4), PQgetvalue(st, i, 5));
+    }
+    PQclear(st);
+  }
   /* an id pushed twice around a restart (the sweeper re-pushing a row whose first push
    * survived) is still on the list when the last job is sent: the workers drop it */
   for (int waited = 0; waited < 100 && wt_llen("herald:q:{email}") > 0; waited++) {
@@ -108,6 +119,79 @@ static void test_redis_and_postgres_restarts(void **state) {
          "%lld duplicate sends\n", JOBS, duplicates);
   assert_int_equal(duplicates, 0);
   json_decref(counts);
+  PQfinish(db);
+  wt_free_ids(ids);
+}
+
+/* One Redis command for the test (argv NULL-terminated); the reply is the caller's. */
+static redisReply *redis_cmd(const char **argv) {
+  int argc = 0;
+  while (argv[argc] != NULL) {
+    argc++;
+  }
+  redisReply *reply = NULL;
+  assert_int_equal(h_redis_argv(wt_redis(), &reply, argc, argv), H_OK);
+  return reply;
+}
+
+/* A move into a thread's processing list whose reply is lost (Redis ran the BLMOVE, the
+ * connection died before the reply came back) leaves the id in the list of a live worker,
+ * where no reaper looks. The thread must take it up itself once Redis answers again.
+ * Made happen: the id is put in the thread's list by hand, then every connection of the
+ * worker is killed, so its next move fails. */
+static void test_lost_move_reply_taken_up(void **state) {
+  (void)state;
+  db = wt_db();
+  wt_queue_clear("email");
+  struct wt_seed s = {.channel = "email", .n = 1};
+  char **ids = wt_seed_jobs(db, &s);
+  struct wt_proc w;
+  const char *args[] = {"--concurrency", "1", NULL};
+  wt_worker_start(&w, HERALD_EMAIL_BIN, args, wt_fast_env(smtp.port, NULL));
+  char proc[256] = "";
+  const char *keys[] = {"KEYS", "herald:hb:{email}:*/0", NULL};
+  for (int i = 0; i < 200 && proc[0] == '\0'; i++) {
+    redisReply *r = redis_cmd(keys);
+    if (r->type == REDIS_REPLY_ARRAY && r->elements == 1) {
+      snprintf(proc, sizeof(proc), "herald:q:{email}:proc:%s",
+               r->element[0]->str + strlen("herald:hb:{email}:"));
+    }
+    freeReplyObject(r);
+    wt_sleep_ms(25);
+  }
+  assert_true(proc[0] != '\0'); /* the thread is up */
+  const char *clients[] = {"CLIENT", "LIST", NULL};
+  bool blocked = false;
+  for (int i = 0; i < 200 && !blocked; i++) { /* and waits in BLMOVE */
+    redisReply *r = redis_cmd(clients);
+    blocked = r->type == REDIS_REPLY_STRING && strstr(r->str, " flags=b ") != NULL;
+    freeReplyObject(r);
+    if (!blocked) {
+      wt_sleep_ms(10);
+    }
+  }
+  assert_true(blocked);
+  const char *orphan[] = {"RPUSH", proc, ids[0], NULL};
+  freeReplyObject(redis_cmd(orphan));
+  const char *kill_them[] = {"CLIENT", "KILL", "TYPE", "normal", "SKIPME", "yes", NULL};
+  freeReplyObject(redis_cmd(kill_them));
+  bool sent = wt_wait_scalar(db, sent_sql, ids, 1, 15);
+  int rc = wt_proc_signal(&w, SIGTERM, 15);
+  if (!sent || rc != 0) {
+    wt_proc_dump(&w);
+  }
+  assert_true(sent);
+  assert_int_equal(rc, 0);
+  assert_int_equal(wt_llen(proc), 0);
+  FILE *f = fopen(w.log, "r");
+  assert_non_null(f);
+  char line[2048];
+  bool taken_up = false;
+  while (!taken_up && fgets(line, sizeof(line), f) != NULL) {
+    taken_up = strstr(line, "from a move whose reply was lost: taken up") != NULL;
+  }
+  fclose(f);
+  assert_true(taken_up); /* by the thread itself, not by a reaper after its heartbeat lapsed */
   PQfinish(db);
   wt_free_ids(ids);
 }
@@ -195,6 +279,7 @@ static void test_watchdog_cuts_silent_connections(void **state) {
 int main(void) {
   const struct CMUnitTest tests[] = {
     cmocka_unit_test(test_redis_and_postgres_restarts),
+    cmocka_unit_test(test_lost_move_reply_taken_up),
     cmocka_unit_test(test_watchdog_cuts_silent_connections),
   };
   return cmocka_run_group_tests(tests, setup, teardown);

@@ -98,7 +98,13 @@ static int take_budget(struct h_rt *rt, int want) {
  * BLMOVE topped up by a second take. Returns the count, or -1 (already waited). */
 static int fetch_batch(struct h_wthread *t, struct batch *b, int want, int *fails) {
   struct h_rt *rt = t->rt;
-  int got = atomic_load(&rt->heartbeat_ok) ? h_rt_take(t, want, b->ids) : 0;
+  int got = 0;
+  if (t->list_unknown && atomic_load(&rt->heartbeat_ok)) {
+    got = h_rt_take_own(t, want, b->ids);
+  }
+  if (got == 0) {
+    got = atomic_load(&rt->heartbeat_ok) ? h_rt_take(t, want, b->ids) : 0;
+  }
   if (got < 0) {
     bool reported = *fails > 0;
     h_rt_report(t, &reported, "taking a batch", H_ERR_UNAVAILABLE);

@@ -69,6 +69,11 @@ struct h_move {
  * blocking (one Lua call). Fills ids[] and returns how many, or
  * -1 when Redis failed. */
 int h_rt_take(struct h_wthread *t, int want, char (*ids)[128]);
+/* After a move into t's processing list failed (t->list_unknown: Redis may have moved ids
+ * and lost the reply, and no reaper takes them while we live): up to want ids already in
+ * the list, to be processed like fresh ones; 0 (and the flag cleared) when it is empty,
+ * -1 when Redis does not answer. */
+int h_rt_take_own(struct h_wthread *t, int want, char (*ids)[128]);
 /* Applies moves[0..n) in one atomic Lua call: each id LREMed once from t's
  * processing list, then pushed where its kind says. */
 h_result h_rt_apply_moves(struct h_wthread *t, const struct h_move *moves, size_t n);

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "core/alloc.h"
+#include "core/log.h"
 #include "batch.h"
 
 /* KEYS[1] ready list, KEYS[2] processing list; ARGV[1] how many. */
@@ -29,25 +30,52 @@ static const char moves_lua[] =
     "end\n"
     "return #ARGV / 3\n";
 
+/* Copies the string elements of an array reply into ids (at most want); -1 when reply
+ * is not an array. An id too long to be one is skipped: the reaper drops it later. */
+static int reply_ids(const redisReply *reply, int want, char (*ids)[128]) {
+  if (reply == NULL || reply->type != REDIS_REPLY_ARRAY) {
+    return -1;
+  }
+  int got = 0;
+  for (size_t i = 0; i < reply->elements && got < want; i++) {
+    const redisReply *e = reply->element[i];
+    if (e->type == REDIS_REPLY_STRING && e->len < 128) {
+      memcpy(ids[got], e->str, e->len);
+      ids[got][e->len] = '\0';
+      got++;
+    }
+  }
+  return got;
+}
+
+int h_rt_take_own(struct h_wthread *t, int want, char (*ids)[128]) {
+  char last[16];
+  snprintf(last, sizeof(last), "%d", want - 1);
+  const char *argv[] = {"LRANGE", t->proc_key, "0", last};
+  redisReply *reply = NULL;
+  h_result r = h_rt_redis(t, &reply, 4, argv, t->rt->cfg->redis_timeout_ms);
+  int got = r == H_OK ? reply_ids(reply, want, ids) : -1;
+  freeReplyObject(reply);
+  if (got == 0) {
+    t->list_unknown = false; /* nothing left behind */
+  } else if (got > 0) {
+    h_log_warning("%s: %d id(s) in our processing list from a move whose reply was lost:"
+                  " taken up", t->worker_id, got);
+  }
+  return got;
+}
+
 int h_rt_take(struct h_wthread *t, int want, char (*ids)[128]) {
   char n[16];
   snprintf(n, sizeof(n), "%d", want);
   const char *argv[] = {"EVAL", take_lua, "2", t->rt->ready_key, t->proc_key, n};
   redisReply *reply = NULL;
   h_result r = h_rt_redis(t, &reply, 6, argv, t->rt->cfg->redis_timeout_ms);
-  int got = -1;
-  if (r == H_OK && reply != NULL && reply->type == REDIS_REPLY_ARRAY) {
-    got = 0;
-    for (size_t i = 0; i < reply->elements && got < want; i++) {
-      const redisReply *e = reply->element[i];
-      if (e->type == REDIS_REPLY_STRING && e->len < 128) {
-        memcpy(ids[got], e->str, e->len);
-        ids[got][e->len] = '\0';
-        got++;
-      } /* an id too long to be one stays in the list: the reaper drops it later */
-    }
-  }
+  int got = r == H_OK ? reply_ids(reply, want, ids) : -1;
   freeReplyObject(reply);
+  if (r != H_OK) {
+    t->list_unknown = true; /* the script may have run and its reply been lost */
+  }
   return got;
 }
 

@@ -65,6 +65,13 @@ int h_rt_fetch_one(struct h_wthread *t, char *id, size_t idlen, int *fails) {
     h_rt_sleep(100, &rt->stop); /* never hold a job without a live heartbeat */
     return -1;
   }
+  if (t->list_unknown) {
+    char own[1][128];
+    if (h_rt_take_own(t, 1, own) > 0 && strlen(own[0]) < idlen) {
+      memcpy(id, own[0], strlen(own[0]) + 1);
+      return 1;
+    }
+  }
   char secs[32];
   snprintf(secs, sizeof(secs), "%.3f", rt->cfg->worker_block_ms / 1000.0);
   /* --once never blocks: an empty ready list means the work is done. */
@@ -84,6 +91,9 @@ int h_rt_fetch_one(struct h_wthread *t, char *id, size_t idlen, int *fails) {
     got = 0;
   }
   freeReplyObject(reply);
+  if (r != H_OK) {
+    t->list_unknown = true; /* BLMOVE may have moved an id and its reply been lost */
+  }
   if (got < 0) {
     bool reported = *fails > 0;
     h_rt_report(t, &reported, "BLMOVE", r);

@@ -95,6 +95,7 @@ struct h_wthread {
   struct h_watch watch;
   uint64_t rng;
   atomic_bool finished;         /* the thread returned */
+  bool list_unknown;            /* a move into proc_key failed: it may hold ids nobody knows */
 };
 
 struct h_rt {
