@@ -288,41 +288,17 @@ static void mark_written(const struct h_notification_row *rows, int n, const cha
   }
 }
 
-/* Each array column's binary element type; the timestamps stay text literals (their
- * binary form would need the time zone rules the server already has). */
-static const enum h_pg_elem column_elem[K_LOCK_S] = {
-    [N_ID] = H_PG_UUID, [N_USER] = H_PG_UUID, [N_CATEGORY] = H_PG_TEXT,
-    [N_PRIORITY] = H_PG_TEXT, [N_TEMPLATE] = H_PG_TEXT, [N_DATA] = H_PG_JSONB,
-    [N_TITLE] = H_PG_TEXT, [N_BODY] = H_PG_TEXT, [N_HTML] = H_PG_TEXT, [N_ACTION] = H_PG_TEXT,
-    [N_SEND_AT] = H_PG_LITERAL, [N_RENDERED] = H_PG_JSONB, [N_LOCALE] = H_PG_TEXT,
-    [N_IN_APP] = H_PG_BOOL, [N_BROADCAST] = H_PG_UUID, [N_SYSTEM] = H_PG_BOOL,
-    [D_ID] = H_PG_UUID, [D_NOTIFICATION] = H_PG_UUID, [D_USER] = H_PG_UUID,
-    [D_CHANNEL] = H_PG_TEXT, [D_STATUS] = H_PG_TEXT, [D_REASON] = H_PG_TEXT,
-    [D_DUE] = H_PG_LITERAL, [A_ACTOR] = H_PG_UUID, [A_ACTOR_TYPE] = H_PG_TEXT,
-    [A_ACTION] = H_PG_TEXT, [A_TARGET_TYPE] = H_PG_TEXT, [A_TARGET] = H_PG_TEXT,
-    [A_IP] = H_PG_TEXT, [A_REQUEST] = H_PG_TEXT, [A_DETAILS] = H_PG_JSONB,
-    [K_CALLER] = H_PG_TEXT, [K_KEY] = H_PG_TEXT, [K_STATUS] = H_PG_INT4, [K_BODY] = H_PG_TEXT,
-    [K_NOTIFICATION] = H_PG_UUID, [N_PUSH] = H_PG_JSONB, [D_ENDPOINT] = H_PG_UUID,
-    [K_HASH] = H_PG_TEXT, [K_CLAIM] = H_PG_BOOL,
-};
-
 h_result h_notif_repo_insert(PGconn *conn, const struct h_notification_row *rows, int n,
                              const struct h_delivery_row *dels, int nd,
                              const struct h_notif_extra *extra, int *inserted,
                              char created_at[32], bool *written) {
   struct h_pg_array cols[N_COLUMNS] = {{0}};
-  for (int i = 0; i < K_LOCK_S; i++) {
-    h_pg_array_binary(&cols[i], column_elem[i]);
-  }
   add_notifications(cols, rows, n);
   add_deliveries(cols, dels, nd);
   add_extra(cols, extra);
   const char *params[N_COLUMNS];
-  int lengths[N_COLUMNS] = {0}, formats[N_COLUMNS] = {0};
-  bool bad = false;
   for (int i = 0; i < K_LOCK_S; i++) {
-    params[i] = h_pg_array_param(&cols[i], &lengths[i], &formats[i]);
-    bad |= cols[i].bad;
+    params[i] = h_pg_array_text(&cols[i]);
   }
   char lock_s[16], ttl_s[16];
   snprintf(lock_s, sizeof(lock_s), "%d", extra != NULL ? extra->idem_lock_s : 0);
@@ -330,8 +306,7 @@ h_result h_notif_repo_insert(PGconn *conn, const struct h_notification_row *rows
   params[K_LOCK_S] = lock_s;
   params[K_TTL_S] = ttl_s;
   PGresult *res = NULL;
-  h_result r = bad ? H_ERR_INVALID /* an id that is not a UUID: the server would refuse it */
-                   : h_db_exec_params(conn, insert_sql, N_COLUMNS, params, lengths, formats, &res);
+  h_result r = h_db_exec(conn, insert_sql, N_COLUMNS, params, &res);
   for (int i = 0; i < K_LOCK_S; i++) {
     h_pg_array_free(&cols[i]);
   }

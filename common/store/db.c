@@ -170,15 +170,10 @@ static h_result exec_result(PGconn *conn, PGresult *r, PGresult **res, const cha
 
 h_result h_db_exec(PGconn *conn, const char *sql, int nparams, const char *const *params,
                    PGresult **res) {
-  return h_db_exec_params(conn, sql, nparams, params, NULL, NULL, res);
-}
-
-h_result h_db_exec_params(PGconn *conn, const char *sql, int nparams, const char *const *params,
-                          const int *lengths, const int *formats, PGresult **res) {
   if (res != NULL) {
     *res = NULL;
   }
-  PGresult *r = h_db_stmt_exec_params(conn, sql, nparams, params, lengths, formats);
+  PGresult *r = h_db_stmt_exec(conn, sql, nparams, params);
   return exec_result(conn, r, res, "PQexecParams");
 }
 

@@ -52,11 +52,6 @@ void h_db_stats(struct h_db *db, struct h_pool_stats *out);
 h_result h_db_exec(PGconn *conn, const char *sql, int nparams, const char *const *params,
                    PGresult **res);
 
-/* h_db_exec with PQexecParams' lengths and formats per parameter (1: binary; NULL: all
- * text), for binary arrays (store/pg_array.h). */
-h_result h_db_exec_params(PGconn *conn, const char *sql, int nparams, const char *const *params,
-                          const int *lengths, const int *formats, PGresult **res);
-
 /* h_db_exec with a generic plan, planned once per connection (h_db_stmt_exec_generic): for
  * statements whose best plan is the same for every parameter value. */
 h_result h_db_exec_generic(PGconn *conn, const char *sql, int nparams, const char *const *params,

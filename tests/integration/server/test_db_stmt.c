@@ -11,7 +11,6 @@
 
 #include "store/db.h"
 #include "store/db_stmt.h"
-#include "store/pg_array.h"
 #include "harness.h"
 
 static PGconn *connect_with(bool prepared) {
@@ -274,66 +273,8 @@ static void test_reset_connection_starts_empty(void **state) {
   PQfinish(c);
 }
 
-/* Binary arrays (store/pg_array.h) through a prepared statement and without one: the
- * server reads back what a text literal would have given, NULLs included; an empty array
- * is empty. */
-static void test_binary_arrays_round_trip(void **state) {
-  (void)state;
-  static const char sql[] =
-      "SELECT $1::uuid[]::text, $2::text[]::text, $3::jsonb[]::text, $4::bool[]::text,"
-      " $5::int[]::text, cardinality($6::text[])";
-  for (int prepared = 0; prepared < 2; prepared++) {
-    PGconn *c = connect_with(prepared == 1);
-    struct h_pg_array a[6] = {{0}};
-    static const enum h_pg_elem elems[6] = {H_PG_UUID, H_PG_TEXT, H_PG_JSONB, H_PG_BOOL,
-                                            H_PG_INT4, H_PG_TEXT};
-    for (int i = 0; i < 6; i++) {
-      h_pg_array_binary(&a[i], elems[i]);
-    }
-    h_pg_array_add(&a[0], "0123ABCD-4567-89ef-0123-456789abcdef");
-    h_pg_array_add(&a[0], NULL);
-    h_pg_array_add(&a[1], "caf\u00e9 \"q\", {x}");
-    h_pg_array_add(&a[1], "");
-    h_pg_array_add(&a[2], "{\"k\": [1, \"\u00e9\"]}");
-    h_pg_array_add(&a[2], NULL);
-    h_pg_array_add_bool(&a[3], 1);
-    h_pg_array_add_bool(&a[3], 0);
-    h_pg_array_add_long(&a[4], -7);
-    h_pg_array_add_long(&a[4], 2147483647);
-    const char *p[6];
-    int len[6], fmt[6];
-    for (int i = 0; i < 6; i++) {
-      p[i] = h_pg_array_param(&a[i], &len[i], &fmt[i]);
-    }
-    PGresult *res = NULL;
-    assert_int_equal(h_db_exec_params(c, sql, 6, p, len, fmt, &res), H_OK);
-    assert_string_equal(PQgetvalue(res, 0, 0), "{0123abcd-4567-89ef-0123-456789abcdef,NULL}");
-    assert_string_equal(PQgetvalue(res, 0, 1), "{\"caf\u00e9 \\\"q\\\", {x}\",\"\"}");
-    assert_string_equal(PQgetvalue(res, 0, 2), "{\"{\\\"k\\\": [1, \\\"\u00e9\\\"]}\",NULL}");
-    assert_string_equal(PQgetvalue(res, 0, 3), "{t,f}");
-    assert_string_equal(PQgetvalue(res, 0, 4), "{-7,2147483647}");
-    assert_string_equal(PQgetvalue(res, 0, 5), "0");
-    PQclear(res);
-    /* a malformed jsonb element is the server's 22P02, as with text */
-    struct h_pg_array j = {0};
-    h_pg_array_binary(&j, H_PG_JSONB);
-    h_pg_array_add(&j, "{not json");
-    const char *pj[1];
-    int lj[1], fj[1];
-    pj[0] = h_pg_array_param(&j, &lj[0], &fj[0]);
-    assert_int_equal(h_db_exec_params(c, "SELECT $1::jsonb[]", 1, pj, lj, fj, &res),
-                     H_ERR_INVALID);
-    h_pg_array_free(&j);
-    for (int i = 0; i < 6; i++) {
-      h_pg_array_free(&a[i]);
-    }
-    PQfinish(c);
-  }
-}
-
 int main(void) {
   const struct CMUnitTest tests[] = {
-    cmocka_unit_test(test_binary_arrays_round_trip),
     cmocka_unit_test(test_one_preparation_per_statement),
     cmocka_unit_test(test_unprepared_when_off),
     cmocka_unit_test(test_generic_plan_and_nothing_after),
