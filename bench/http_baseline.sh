@@ -3,6 +3,8 @@
 #   1. GET /healthz: the server as configured (epoll thread pool) beside the same binary in
 #      ulfius's default mode (HERALD_HTTP_MODE=select, thread per connection);
 #   2. GET /api/v1/users/me with a valid JWT beside GET /healthz (both epoll);
+#   3. GET /healthz on a new connection per request (Connection: close): the accepting thread
+#      (api/http/listener.c) and the pool's hand-over;
 # each at 64 and at 256 connections (BENCH_CONNECTIONS).
 # Usage: bench/http_baseline.sh [seconds per run, default 10]. Needs wrk and a Release build in
 # BENCH_BUILD (default build-rel/, built if missing); starts its own ephemeral stack.
@@ -94,9 +96,12 @@ for c in $CONNS; do
   read -r s_rps s_p50 s_p99 s_bad s_cpu s_pg < <(run_wrk "$c" "${pids[1]}" http://127.0.0.1:18302/healthz)
   read -r m_rps m_p50 m_p99 m_bad m_cpu m_pg < <(run_wrk "$c" "${pids[0]}" \
     http://127.0.0.1:18301/api/v1/users/me "Authorization: Bearer $token")
+  read -r n_rps n_p50 n_p99 n_bad n_cpu n_pg < <(run_wrk "$c" "${pids[0]}" \
+    http://127.0.0.1:18301/healthz "Connection: close")
   rows+="| GET /healthz, epoll thread pool (as configured) | $c | $e_rps | $e_p50 | $e_p99 | $e_bad | $e_cpu us | $e_pg us | 1.00 |
 | GET /healthz, ulfius default (select, thread per connection) | $c | $s_rps | $s_p50 | $s_p99 | $s_bad | $s_cpu us | $s_pg us | $(ratio "$s_rps" "$e_rps") |
 | GET /api/v1/users/me with a JWT (epoll) | $c | $m_rps | $m_p50 | $m_p99 | $m_bad | $m_cpu us | $m_pg us | $(ratio "$m_rps" "$e_rps") |
+| GET /healthz, a new connection per request (epoll) | $c | $n_rps | $n_p50 | $n_p99 | $n_bad | $n_cpu us | $n_pg us | $(ratio "$n_rps" "$e_rps") |
 "
 done
 
