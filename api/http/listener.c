@@ -44,6 +44,7 @@ struct h_listener {
   pthread_t thread;
   bool running;
   unsigned long handed; /* connections MHD took */
+  bool starved;         /* out of descriptors, already logged */
 };
 
 h_result h_listener_open(const struct sockaddr_in *addr, int backlog, struct h_listener **out) {
@@ -85,8 +86,9 @@ static void pause_ms(int ms) {
 }
 
 /* Accepts up to limit connections (0: until the backlog is empty) and hands them to d.
- * Returns how many MHD took; *starved is set when descriptors ran out. */
-static int hand_over(int fd, struct MHD_Daemon *d, int limit, bool *starved) {
+ * Returns how many MHD took; *starved is set to the errno when descriptors or memory ran
+ * out (0 otherwise). */
+static int hand_over(int fd, struct MHD_Daemon *d, int limit, int *starved) {
   int taken = 0;
   while (limit == 0 || taken < limit) {
     struct sockaddr_storage addr;
@@ -97,8 +99,7 @@ static int hand_over(int fd, struct MHD_Daemon *d, int limit, bool *starved) {
         continue;
       }
       if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
-        h_log_warning("h_listener: accept: %s", strerror(errno));
-        *starved = true;
+        *starved = errno;
       }
       break; /* EAGAIN: the backlog is empty */
     }
@@ -111,7 +112,7 @@ static int hand_over(int fd, struct MHD_Daemon *d, int limit, bool *starved) {
 
 int h_listener_adopt_backlog(int fd, struct MHD_Daemon *daemon) {
   fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
-  bool starved = false;
+  int starved = 0;
   return hand_over(fd, daemon, 0, &starved);
 }
 
@@ -131,9 +132,14 @@ static void *accept_loop(void *arg) {
       return NULL;
     }
     if (n > 0 && (p[0].revents & POLLIN) != 0) {
-      bool starved = false;
+      int starved = 0;
       l->handed += (unsigned long)hand_over(l->fd, l->daemon, ACCEPT_BATCH, &starved);
-      if (starved) {
+      if (starved != 0 && !l->starved) { /* once per shortage, not per retry */
+        h_log_warning("h_listener: accept: %s; waiting for connections to close",
+                      strerror(starved));
+      }
+      l->starved = starved != 0;
+      if (starved != 0) {
         pause_ms(BACKOFF_MS); /* until some connection closes */
       }
     }

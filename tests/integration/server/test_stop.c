@@ -2,7 +2,8 @@
  * (libmicrohttpd 0.9.75 aborts the process when MHD_quiesce_daemon() and a pool thread
  * both take the listening socket out of their epoll sets), and every request the server
  * read must be answered: a client sees a whole reply or a refused connection, never a
- * reply cut off. */
+ * reply cut off. And the accepting thread out of descriptors: one warning, then service
+ * again once connections close. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -14,8 +15,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/time.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "harness.h"
@@ -97,11 +101,109 @@ static void test_stop_while_clients_connect(void **state) {
   assert_int_equal(cut, 0);
 }
 
+/* A connection that only connects (nothing sent); -1 when refused. */
+static int idle_connection(int port) {
+  int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  struct sockaddr_in addr = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (connect(fd, (struct sockaddr *)&addr, sizeof(addr)) != 0) {
+    close(fd);
+    return -1;
+  }
+  return fd;
+}
+
+static int count_fds(pid_t pid) {
+  char cmd[64];
+  snprintf(cmd, sizeof(cmd), "ls /proc/%d/fd | wc -l", (int)pid);
+  FILE *p = popen(cmd, "r");
+  int n = -1;
+  assert_int_equal(fscanf(p, "%d", &n), 1);
+  pclose(p);
+  return n;
+}
+
+static int count_in_file(const char *path, const char *needle) {
+  FILE *f = fopen(path, "r");
+  assert_non_null(f);
+  char line[4096];
+  int n = 0;
+  while (fgets(line, sizeof(line), f) != NULL) {
+    n += strstr(line, needle) != NULL;
+  }
+  fclose(f);
+  return n;
+}
+
+/* Out of descriptors (the process's limit lowered under it): the accepting thread says so
+ * once, not at every retry, waits, and serves again when connections close. */
+static void test_out_of_descriptors(void **state) {
+  (void)state;
+  int port = th_free_port();
+  char portstr[16], log[64];
+  snprintf(portstr, sizeof(portstr), "%d", port);
+  snprintf(log, sizeof(log), "/tmp/herald-stop-%d.log", (int)getpid());
+  pid_t pid = fork();
+  assert_true(pid >= 0);
+  if (pid == 0) {
+    setenv("HERALD_HTTP_PORT", portstr, 1);
+    setenv("HERALD_HTTP_THREADS", "4", 1);
+    setenv("HERALD_LOG_LEVEL", "warning", 1);
+    if (freopen(log, "w", stderr) == NULL) {
+      _exit(126);
+    }
+    execl(HERALD_API_BIN, HERALD_API_BIN, "serve", (char *)NULL);
+    _exit(127);
+  }
+  int probe = -1;
+  for (int i = 0; i < 100 && probe < 0; i++) {
+    usleep(100 * 1000);
+    probe = idle_connection(port);
+  }
+  assert_true(probe >= 0);
+  close(probe);
+  usleep(200 * 1000);
+  int open_now = count_fds(pid);
+  struct rlimit before;
+  int limited = prlimit(pid, RLIMIT_NOFILE, NULL, &before);
+  struct rlimit low = {(rlim_t)open_now + 3, before.rlim_max}; /* the soft limit only */
+  limited = limited == 0 ? prlimit(pid, RLIMIT_NOFILE, &low, NULL) : limited;
+  int held[12];
+  for (int i = 0; i < 12; i++) {
+    held[i] = idle_connection(port); /* the kernel completes them; the API takes 3 */
+  }
+  usleep(500 * 1000); /* ~50 retries of the accepting thread */
+  for (int i = 0; i < 12; i++) {
+    if (held[i] >= 0) {
+      close(held[i]);
+    }
+  }
+  int restored = prlimit(pid, RLIMIT_NOFILE, &before, NULL);
+  int answered = 0;
+  for (int i = 0; i < 50 && !answered; i++) { /* it serves again */
+    usleep(100 * 1000);
+    answered = one_request((unsigned int)port) > 0;
+  }
+  kill(pid, SIGTERM);
+  int status = 0;
+  assert_int_equal(waitpid(pid, &status, 0), pid);
+  int warned = count_in_file(log, "h_listener: accept: Too many open files");
+  print_message("out of descriptors: %d warning(s), served again: %d\n", warned, answered);
+  unlink(log);
+  assert_int_equal(limited, 0);
+  assert_int_equal(restored, 0);
+  assert_true(answered);
+  assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+  assert_true(warned >= 1);
+  assert_true(warned <= 3); /* per shortage, not per 10 ms retry */
+}
+
 int main(void) {
   setenv("HERALD_HTTP_THREADS", "64", 1);
   setenv("HERALD_SHUTDOWN_TIMEOUT_S", "5", 1);
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_stop_while_clients_connect),
+      cmocka_unit_test(test_out_of_descriptors),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
