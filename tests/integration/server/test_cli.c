@@ -176,17 +176,8 @@ static void test_create_admin_refuses_existing_account(void **state) {
 static void test_serve_and_sigterm(void **state) {
   (void)state;
   int port = th_free_port();
-  char portstr[16];
-  snprintf(portstr, sizeof(portstr), "%d", port);
-  pid_t pid = fork();
-  assert_true(pid >= 0);
-  if (pid == 0) {
-    setenv("HERALD_HTTP_PORT", portstr, 1);
-    setenv("HERALD_HTTP_BIND", "127.0.0.1", 1);
-    setenv("HERALD_LOG_LEVEL", "error", 1);
-    execl(HERALD_API_BIN, HERALD_API_BIN, "serve", (char *)NULL);
-    _exit(127);
-  }
+  const char *env[] = {"HERALD_LOG_LEVEL=error", NULL};
+  pid_t pid = th_api_spawn(HERALD_API_BIN, port, env, NULL);
   struct th_server client = {0};
   snprintf(client.base, sizeof(client.base), "http://127.0.0.1:%d", port);
   long status = 0;

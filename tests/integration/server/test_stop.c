@@ -140,21 +140,10 @@ static int count_in_file(const char *path, const char *needle) {
 static void test_out_of_descriptors(void **state) {
   (void)state;
   int port = th_free_port();
-  char portstr[16], log[64];
-  snprintf(portstr, sizeof(portstr), "%d", port);
+  char log[64];
   snprintf(log, sizeof(log), "/tmp/herald-stop-%d.log", (int)getpid());
-  pid_t pid = fork();
-  assert_true(pid >= 0);
-  if (pid == 0) {
-    setenv("HERALD_HTTP_PORT", portstr, 1);
-    setenv("HERALD_HTTP_THREADS", "4", 1);
-    setenv("HERALD_LOG_LEVEL", "warning", 1);
-    if (freopen(log, "w", stderr) == NULL) {
-      _exit(126);
-    }
-    execl(HERALD_API_BIN, HERALD_API_BIN, "serve", (char *)NULL);
-    _exit(127);
-  }
+  const char *env[] = {"HERALD_HTTP_THREADS=4", "HERALD_LOG_LEVEL=warning", NULL};
+  pid_t pid = th_api_spawn(HERALD_API_BIN, port, env, log);
   int probe = -1;
   for (int i = 0; i < 100 && probe < 0; i++) {
     usleep(100 * 1000);
