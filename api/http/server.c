@@ -75,7 +75,10 @@ static h_result start_pool(struct _u_instance *inst, struct sockaddr_in *bind, i
     {MHD_OPTION_CONNECTION_TIMEOUT, cfg->http_timeout_s, NULL},
     {MHD_OPTION_CONNECTION_MEMORY_LIMIT, cfg->http_connection_memory_bytes, NULL},
   };
-  size_t n = 7;
+  size_t n = 0;
+  while (ops[n].option != MHD_OPTION_END) { /* the entries above; the rest are zero (END) */
+    n++;
+  }
   unsigned int flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ITC;
   if (bind != NULL) {
     ops[n++] = (struct MHD_OptionItem){MHD_OPTION_SOCK_ADDR, 0, bind};
