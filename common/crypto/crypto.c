@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "core/alloc.h"
@@ -66,8 +67,8 @@ void h_hex_encode(const unsigned char *in, size_t n, char *out) {
 }
 
 /* The version and variant bits, then the 8-4-4-4-12 text. */
-static void format_uuid(unsigned char b[16], char out[H_UUID_LEN + 1]) {
-  b[6] = (unsigned char)((b[6] & 0x0f) | 0x40);
+static void format_uuid(unsigned char b[16], unsigned version, char out[H_UUID_LEN + 1]) {
+  b[6] = (unsigned char)((b[6] & 0x0f) | (version << 4));
   b[8] = (unsigned char)((b[8] & 0x3f) | 0x80);
   char hex[33];
   h_hex_encode(b, 16, hex);
@@ -80,7 +81,22 @@ h_result h_uuid_v4(char out[H_UUID_LEN + 1]) {
   if (h_random_bytes(b, sizeof(b)) != H_OK) {
     return H_ERR_INTERNAL;
   }
-  format_uuid(b, out);
+  format_uuid(b, 4, out);
+  return H_OK;
+}
+
+h_result h_uuid_v7(char out[H_UUID_LEN + 1]) {
+  unsigned char b[16];
+  if (h_random_bytes(b + 6, sizeof(b) - 6) != H_OK) {
+    return H_ERR_INTERNAL;
+  }
+  struct timespec ts;
+  clock_gettime(CLOCK_REALTIME, &ts);
+  uint64_t ms = (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+  for (int i = 0; i < 6; i++) { /* unix_ts_ms: 48 bits, big-endian */
+    b[i] = (unsigned char)(ms >> (40 - 8 * i));
+  }
+  format_uuid(b, 7, out);
   return H_OK;
 }
 
@@ -102,7 +118,7 @@ void h_uuid_v4_fast(char out[H_UUID_LEN + 1]) {
   uint64_t r[2] = {next64(state), next64(state)};
   unsigned char b[16];
   memcpy(b, r, sizeof(b));
-  format_uuid(b, out);
+  format_uuid(b, 4, out);
 }
 
 bool h_uuid_valid(const char *s) {

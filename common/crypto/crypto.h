@@ -25,6 +25,13 @@ void h_random_set_source(h_random_source fn);
 /* Writes a random (version 4) UUID plus NUL into out[37]. */
 h_result h_uuid_v4(char out[H_UUID_LEN + 1]);
 
+/* Writes a time-ordered (version 7, RFC 9562) UUID plus NUL into out[37]: the Unix time in
+ * milliseconds, then 74 random bits from the CSPRNG (as unguessable within a millisecond as
+ * 74 bits are). For the ids of rows written at a high rate: a B-tree on them grows at its
+ * right edge (PostgreSQL's fast path for the rightmost leaf) instead of touching a random
+ * leaf per insert. The id tells when it was made, as the row's created_at does. */
+h_result h_uuid_v7(char out[H_UUID_LEN + 1]);
+
 /* A version 4 UUID from a per-thread pseudo-random generator (seeded from the CSPRNG; aborts
  * when that fails, as h_random_bytes_or_abort): unique, not unguessable. For request ids, whose cost is on every request; never for
  * anything that must be unpredictable. */

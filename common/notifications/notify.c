@@ -189,7 +189,7 @@ static h_result add_delivery(struct h_notify_prepared *p, const struct h_planned
   snprintf(p->d[i].due_at, sizeof(p->d[i].due_at), "%s", due_at);
   snprintf(p->d[i].endpoint_id, sizeof(p->d[i].endpoint_id), "%s",
            endpoint != NULL ? endpoint : "");
-  return h_uuid_v4(p->d[i].id) == H_OK ? H_OK : H_ERR_INTERNAL;
+  return h_uuid_v7(p->d[i].id) == H_OK ? H_OK : H_ERR_INTERNAL;
 }
 
 /* Fills the plan of p: one delivery per planned channel (per endpoint for webhook), with
@@ -211,7 +211,7 @@ static h_result fill_deliveries(struct h_notify_prepared *p, const struct h_plan
       r = add_delivery(p, &plan[i], due, NULL);
     }
   }
-  return r == H_OK ? h_uuid_v4(p->id) : r;
+  return r == H_OK ? h_uuid_v7(p->id) : r;
 }
 
 /* E-mail and push deliveries of a category with a digest window wait for its digest

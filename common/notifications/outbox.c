@@ -14,7 +14,7 @@ h_result h_outbox_email(PGconn *conn, const char *user_id, const char *category,
                         const char *template_key, const char *title, const char *body,
                         const json_t *data, char delivery_id[37]) {
   char id[37];
-  if (h_uuid_v4(id) != H_OK || h_uuid_v4(delivery_id) != H_OK) {
+  if (h_uuid_v7(id) != H_OK || h_uuid_v7(delivery_id) != H_OK) {
     return H_ERR_INTERNAL;
   }
   struct h_notification_row row = {

@@ -76,6 +76,18 @@ static void test_send_every_channel(void **state) {
   free(rendered);
   assert_int_equal(th_sql_long("SELECT count(*) FROM audit_log WHERE action = "
                                "'notification.created' AND target_id = $1", id), 1);
+  /* Time-ordered ids (migration 0096): the notification, its deliveries and its audit entry
+   * all carry version 7 ids whose first 48 bits are the millisecond they were made in. */
+  assert_int_equal(th_sql_long("SELECT count(*) FROM notifications n"
+                               " JOIN deliveries d ON d.notification_id = n.id"
+                               " JOIN audit_log a ON a.target_id = n.id::text"
+                               " WHERE n.id = $1::uuid AND substr(n.id::text, 15, 1) = '7'"
+                               "   AND substr(d.id::text, 15, 1) = '7'"
+                               "   AND substr(a.id::text, 15, 1) = '7'"
+                               "   AND abs(('x' || lpad(replace(left(n.id::text, 13), '-', ''),"
+                               "                        16, '0'))::bit(64)::bigint"
+                               "           - (extract(epoch FROM n.created_at) * 1000)::bigint)"
+                               "       < 60000", id), 4);
   json_decref(n);
   free(token);
 }

@@ -3,7 +3,9 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdlib.h>
+#include <stdint.h>
 #include <string.h>
+#include <time.h>
 #include <cmocka.h>
 #include <pthread.h>
 
@@ -36,6 +38,51 @@ static void test_uuid_fast(void **state) {
     assert_int_equal(ids[i][14], '4');
     assert_true(strchr("89ab", ids[i][19]) != NULL);
   }
+  qsort(ids, N, sizeof(ids[0]), (int (*)(const void *, const void *))strcmp);
+  for (int i = 1; i < N; i++) {
+    assert_string_not_equal(ids[i - 1], ids[i]);
+  }
+}
+
+/* The 48-bit millisecond prefix of a version 7 id. */
+static uint64_t v7_ms(const char *id) {
+  char hex[13];
+  memcpy(hex, id, 8);
+  memcpy(hex + 8, id + 9, 4);
+  hex[12] = '\0';
+  return strtoull(hex, NULL, 16);
+}
+
+static uint64_t now_ms(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_REALTIME, &ts);
+  return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+/* Row ids: version 7, the RFC 4122 variant, the time of their making in the first 48 bits,
+ * so ids made in a later millisecond sort after earlier ones; unique within a millisecond. */
+static void test_uuid_v7(void **state) {
+  (void)state;
+  enum { N = 2000 };
+  static char ids[N][37];
+  uint64_t before = now_ms();
+  for (int i = 0; i < N; i++) {
+    assert_int_equal(h_uuid_v7(ids[i]), H_OK);
+    assert_true(h_uuid_valid(ids[i]));
+    assert_int_equal(ids[i][14], '7');
+    assert_true(strchr("89ab", ids[i][19]) != NULL);
+  }
+  uint64_t after = now_ms();
+  assert_true(v7_ms(ids[0]) >= before);
+  assert_true(v7_ms(ids[N - 1]) <= after);
+  for (int i = 1; i < N; i++) {
+    assert_true(v7_ms(ids[i]) >= v7_ms(ids[i - 1]));
+  }
+  struct timespec pause = {0, 3 * 1000000};
+  nanosleep(&pause, NULL);
+  char later[37];
+  assert_int_equal(h_uuid_v7(later), H_OK);
+  assert_true(strcmp(later, ids[N - 1]) > 0);
   qsort(ids, N, sizeof(ids[0]), (int (*)(const void *, const void *))strcmp);
   for (int i = 1; i < N; i++) {
     assert_string_not_equal(ids[i - 1], ids[i]);
@@ -149,6 +196,7 @@ int main(void) {
   const struct CMUnitTest tests[] = {
     cmocka_unit_test(test_uuid),
     cmocka_unit_test(test_uuid_fast),
+    cmocka_unit_test(test_uuid_v7),
     cmocka_unit_test(test_sha256_known_vector),
     cmocka_unit_test(test_hmac_rfc4231_case2),
     cmocka_unit_test(test_consttime),
