@@ -163,14 +163,20 @@ static void *committer(void *arg) {
     pthread_mutex_unlock(&gc->mu);
     bool retried = false;
     run_batch(gc, &conn, batch, n, &retried);
+    /* Each waiter has its own semaphore and wakes without taking mu: waking them under mu
+     * made each woken thread block on it again, and the batch's waiters then ran one after
+     * another as the mutex passed between them. A waiter may free its item as soon as its
+     * post lands, so nothing of batch[i] is read after it. The counters are up to date
+     * before any waiter returns. */
     pthread_mutex_lock(&gc->mu);
     gc->retried += retried;
     gc->batches++;
     gc->items += n;
+    pthread_mutex_unlock(&gc->mu);
     for (int i = 0; i < n; i++) {
-      batch[i]->done = true;
-      pthread_cond_signal(&batch[i]->cv);
+      sem_post(&batch[i]->done);
     }
+    pthread_mutex_lock(&gc->mu);
   }
   pthread_mutex_unlock(&gc->mu);
   PQfinish(conn);
@@ -203,9 +209,8 @@ h_result h_gc_submit(struct h_gc *gc, struct h_gc_item *item) {
     item->result = H_ERR_UNAVAILABLE;
     return item->result;
   }
-  item->done = false;
   item->next = NULL;
-  pthread_cond_init(&item->cv, NULL);
+  sem_init(&item->done, 0, 0);
   if (gc->tail != NULL) {
     gc->tail->next = item;
   } else {
@@ -214,11 +219,10 @@ h_result h_gc_submit(struct h_gc *gc, struct h_gc_item *item) {
   gc->tail = item;
   gc->queued++;
   pthread_cond_signal(&gc->work);
-  while (!item->done) {
-    pthread_cond_wait(&item->cv, &gc->mu);
-  }
   pthread_mutex_unlock(&gc->mu);
-  pthread_cond_destroy(&item->cv);
+  while (sem_wait(&item->done) != 0 && errno == EINTR) {
+  }
+  sem_destroy(&item->done);
   return item->result;
 }
 

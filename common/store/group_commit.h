@@ -18,6 +18,7 @@
 
 #include <libpq-fe.h>
 #include <pthread.h>
+#include <semaphore.h>
 #include <stdbool.h>
 
 #include "store/db.h"
@@ -27,8 +28,7 @@ struct h_gc_item {
   void *arg;                /* the caller's write, borrowed */
   h_result result;          /* set by the committer */
   /* private to the engine */
-  bool done;
-  pthread_cond_t cv;
+  sem_t done;               /* posted by the committer once result is set */
   struct h_gc_item *next;
 };
 
