@@ -76,6 +76,10 @@ count() { psql "$HERALD_DATABASE_URL" -Atc "$1"; }
 # CPU ticks of a process and its children (PostgreSQL: the postmaster and its backends).
 ticks() { local t=0 p; for p in "$@" $(pgrep -P "$1" | tr '\n' ' '); do
   t=$((t + $(awk '{print $14 + $15}' "/proc/$p/stat" 2>/dev/null || echo 0))); done; echo "$t"; }
+# Context switches of every thread of a process, voluntary and involuntary (the threads'
+# own counts: the API's threads live as long as it does).
+switches() { cat /proc/"$1"/task/*/status 2>/dev/null |
+  awk '/^(non)?voluntary_ctxt_switches/ {s += $2} END {print s + 0}'; }
 per_request() { python3 -c "print(f'{($2 - $1) * 1e6 / $(getconf CLK_TCK) / max($3, 1):.0f}')"; }
 pg_pid=$(head -1 "$HERALD_PG_HOME/data/postmaster.pid")
 
@@ -95,9 +99,9 @@ after=$(count "SELECT count(*) FROM notifications WHERE category = 'bench'")
 written=$((after - before))
 
 # POST alone: its CPU cost in the API and in PostgreSQL.
-api0=$(ticks "${pids[0]}") pg0=$(ticks "$pg_pid")
+api0=$(ticks "${pids[0]}") pg0=$(ticks "$pg_pid") sw0=$(switches "${pids[0]}")
 read -r a_rps a_p50 a_p99 a_bad a_err < <(HERALD_BENCH_IDEMPOTENCY=0 wrk_run 64 2 notifications_post.lua /api/v1/notifications)
-api1=$(ticks "${pids[0]}") pg1=$(ticks "$pg_pid")
+api1=$(ticks "${pids[0]}") pg1=$(ticks "$pg_pid") sw1=$(switches "${pids[0]}")
 alone=$(python3 -c "print(round($a_rps * $DUR))")
 
 read -r i_rps i_p50 i_p99 i_bad i_err < <(HERALD_BENCH_IDEMPOTENCY=1 wrk_run 64 2 notifications_post.lua /api/v1/notifications)
@@ -151,6 +155,8 @@ $(per_request "$pg0" "$pg1" "$alone") us (from /proc; unlike req/s, these hardly
 runs on the machine). At 256 connections: API $(per_request "$api2" "$api3" "$alone2") us,
 PostgreSQL $(per_request "$pg2" "$pg3" "$alone2") us. With a unique Idempotency-Key (64
 connections): API $(per_request "$api1" "$api_k" "$keyed") us, PostgreSQL $(per_request "$pg1" "$pg_k" "$keyed") us.
+The API's threads switched $(python3 -c "print(f'{($sw1 - $sw0) / max($alone, 1):.2f}')") times per POST (voluntary and involuntary context
+switches, /proc/PID/task/*/status, the run of POST alone).
 
 Group commit over all the runs: ${gc_items:-?} sends in ${gc_batches:-?} batches
 ($(python3 -c "print(f'{${gc_items:-0} / max(${gc_batches:-0}, 1):.1f}')") sends per batch).
