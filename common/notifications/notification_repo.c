@@ -85,18 +85,27 @@ h_result h_notif_repo_recipients(PGconn *conn, const char *const *user_ids,
       " LEFT JOIN users u ON u.id = t.user_id AND u.status <> 'deleted'"
       " LEFT JOIN notification_preferences p ON p.user_id = u.id"
       " ORDER BY t.i";
-  struct h_pg_array ids = {0}, dues = {0}, cats = {0};
+  /* the due times as the request gave them (a text literal), the rest binary (pg_array.h) */
+  struct h_pg_array a[3] = {{.oid = H_PG_OID_UUID}, {0}, {.oid = H_PG_OID_TEXT}};
   for (int i = 0; i < n; i++) {
-    h_pg_array_add(&ids, user_ids[i]);
-    h_pg_array_add(&dues, due_ats[i]);
-    h_pg_array_add(&cats, categories[i]);
+    h_pg_array_add(&a[0], user_ids[i]);
+    h_pg_array_add(&a[1], due_ats[i]);
+    h_pg_array_add(&a[2], categories[i]);
   }
-  const char *params[] = {h_pg_array_text(&ids), h_pg_array_text(&dues), h_pg_array_text(&cats)};
+  const char *params[3];
+  int lengths[3], formats[3];
+  bool valid = true;
+  for (int i = 0; i < 3; i++) {
+    params[i] = h_pg_array_param(&a[i], &lengths[i], &formats[i]);
+    valid = valid && params[i] != NULL;
+  }
   PGresult *res = NULL;
-  h_result r = h_db_exec(conn, sql, 3, params, &res);
-  h_pg_array_free(&ids);
-  h_pg_array_free(&dues);
-  h_pg_array_free(&cats);
+  /* a user id that is not a uuid: what PostgreSQL's uuid_in would have refused (22P02) */
+  h_result r = valid ? h_db_exec_formats(conn, sql, 3, params, lengths, formats, &res)
+                     : H_ERR_INVALID;
+  for (int i = 0; i < 3; i++) {
+    h_pg_array_free(&a[i]);
+  }
   if (r != H_OK) {
     return r;
   }
@@ -141,6 +150,30 @@ enum { N_ID, N_USER, N_CATEGORY, N_PRIORITY, N_TEMPLATE, N_DATA, N_TITLE, N_BODY
        A_ACTOR, A_ACTOR_TYPE, A_ACTION, A_TARGET_TYPE, A_TARGET, A_IP, A_REQUEST, A_DETAILS,
        K_CALLER, K_KEY, K_STATUS, K_BODY, K_NOTIFICATION, N_PUSH, D_ENDPOINT, K_HASH, K_CLAIM,
        K_LOCK_S, K_TTL_S, N_COLUMNS };
+
+/* Each column's array encoding (pg_array.h): binary, but for the two timestamps, which are
+ * sent as the text the request gave (0). */
+#define UUID_ H_PG_OID_UUID
+#define TEXT_ H_PG_OID_TEXT
+#define JSONB_ H_PG_OID_JSONB
+#define BOOL_ H_PG_OID_BOOL
+static const unsigned column_oid[N_COLUMNS] = {
+  [N_ID] = UUID_, [N_USER] = UUID_, [N_CATEGORY] = TEXT_, [N_PRIORITY] = TEXT_,
+  [N_TEMPLATE] = TEXT_, [N_DATA] = JSONB_, [N_TITLE] = TEXT_, [N_BODY] = TEXT_,
+  [N_HTML] = TEXT_, [N_ACTION] = TEXT_, [N_SEND_AT] = 0, [N_RENDERED] = JSONB_,
+  [N_LOCALE] = TEXT_, [N_IN_APP] = BOOL_, [N_BROADCAST] = UUID_, [N_SYSTEM] = BOOL_,
+  [D_ID] = UUID_, [D_NOTIFICATION] = UUID_, [D_USER] = UUID_, [D_CHANNEL] = TEXT_,
+  [D_STATUS] = TEXT_, [D_REASON] = TEXT_, [D_DUE] = 0,
+  [A_ACTOR] = UUID_, [A_ACTOR_TYPE] = TEXT_, [A_ACTION] = TEXT_, [A_TARGET_TYPE] = TEXT_,
+  [A_TARGET] = TEXT_, [A_IP] = TEXT_, [A_REQUEST] = TEXT_, [A_DETAILS] = JSONB_,
+  [K_CALLER] = TEXT_, [K_KEY] = TEXT_, [K_STATUS] = H_PG_OID_INT4, [K_BODY] = TEXT_,
+  [K_NOTIFICATION] = UUID_, [N_PUSH] = JSONB_, [D_ENDPOINT] = UUID_, [K_HASH] = TEXT_,
+  [K_CLAIM] = BOOL_,
+};
+#undef UUID_
+#undef TEXT_
+#undef JSONB_
+#undef BOOL_
 
 /* Appends the JSON text of v (borrowed; NULL: empty_object ? "{}" : SQL NULL). */
 static void add_json(struct h_pg_array *a, const json_t *v, bool empty_object) {
@@ -293,12 +326,18 @@ h_result h_notif_repo_insert(PGconn *conn, const struct h_notification_row *rows
                              const struct h_notif_extra *extra, int *inserted,
                              char created_at[32], bool *written) {
   struct h_pg_array cols[N_COLUMNS] = {{0}};
+  for (int i = 0; i < K_LOCK_S; i++) {
+    cols[i].oid = column_oid[i];
+  }
   add_notifications(cols, rows, n);
   add_deliveries(cols, dels, nd);
   add_extra(cols, extra);
   const char *params[N_COLUMNS];
+  int lengths[N_COLUMNS] = {0}, formats[N_COLUMNS] = {0};
+  bool valid = true;
   for (int i = 0; i < K_LOCK_S; i++) {
-    params[i] = h_pg_array_text(&cols[i]);
+    params[i] = h_pg_array_param(&cols[i], &lengths[i], &formats[i]);
+    valid = valid && params[i] != NULL;
   }
   char lock_s[16], ttl_s[16];
   snprintf(lock_s, sizeof(lock_s), "%d", extra != NULL ? extra->idem_lock_s : 0);
@@ -306,7 +345,10 @@ h_result h_notif_repo_insert(PGconn *conn, const struct h_notification_row *rows
   params[K_LOCK_S] = lock_s;
   params[K_TTL_S] = ttl_s;
   PGresult *res = NULL;
-  h_result r = h_db_exec(conn, insert_sql, N_COLUMNS, params, &res);
+  /* an id that is not a uuid: what PostgreSQL's uuid_in would have refused (22P02) */
+  h_result r = valid ? h_db_exec_formats(conn, insert_sql, N_COLUMNS, params, lengths,
+                                         formats, &res)
+                     : H_ERR_INVALID;
   for (int i = 0; i < K_LOCK_S; i++) {
     h_pg_array_free(&cols[i]);
   }

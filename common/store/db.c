@@ -177,6 +177,16 @@ h_result h_db_exec(PGconn *conn, const char *sql, int nparams, const char *const
   return exec_result(conn, r, res, "PQexecParams");
 }
 
+h_result h_db_exec_formats(PGconn *conn, const char *sql, int nparams,
+                           const char *const *params, const int *lengths, const int *formats,
+                           PGresult **res) {
+  if (res != NULL) {
+    *res = NULL;
+  }
+  PGresult *r = h_db_stmt_exec_formats(conn, sql, nparams, params, lengths, formats);
+  return exec_result(conn, r, res, "PQexecParams");
+}
+
 h_result h_db_exec_generic(PGconn *conn, const char *sql, int nparams, const char *const *params,
                            PGresult **res) {
   if (res != NULL) {

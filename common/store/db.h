@@ -52,6 +52,12 @@ void h_db_stats(struct h_db *db, struct h_pool_stats *out);
 h_result h_db_exec(PGconn *conn, const char *sql, int nparams, const char *const *params,
                    PGresult **res);
 
+/* h_db_exec with binary parameters too (store/pg_array.h makes binary arrays): lengths[i] and
+ * formats[i] (1: binary) as PQexecParams takes them; NULL formats: all text. */
+h_result h_db_exec_formats(PGconn *conn, const char *sql, int nparams,
+                           const char *const *params, const int *lengths, const int *formats,
+                           PGresult **res);
+
 /* h_db_exec with a generic plan, planned once per connection (h_db_stmt_exec_generic): for
  * statements whose best plan is the same for every parameter value. */
 h_result h_db_exec_generic(PGconn *conn, const char *sql, int nparams, const char *const *params,

@@ -147,18 +147,20 @@ static struct entry *prepared(struct cache *c, PGconn *conn, const char *sql, in
   return e;
 }
 
-PGresult *h_db_stmt_exec(PGconn *conn, const char *sql, int nparams, const char *const *params) {
+PGresult *h_db_stmt_exec_formats(PGconn *conn, const char *sql, int nparams,
+                                 const char *const *params, const int *lengths,
+                                 const int *formats) {
   struct cache *c = PQinstanceData(conn, events);
   if (c == NULL || !cacheable(sql) || PQtransactionStatus(conn) == PQTRANS_INERROR) {
-    return PQexecParams(conn, sql, nparams, NULL, params, NULL, NULL, 0);
+    return PQexecParams(conn, sql, nparams, NULL, params, lengths, formats, 0);
   }
   PGresult *err = NULL;
   struct entry *e = prepared(c, conn, sql, nparams, &err);
   if (e == NULL) {
-    return err != NULL ? err : PQexecParams(conn, sql, nparams, NULL, params, NULL, NULL, 0);
+    return err != NULL ? err : PQexecParams(conn, sql, nparams, NULL, params, lengths, formats, 0);
   }
   bool idle = PQtransactionStatus(conn) == PQTRANS_IDLE;
-  PGresult *r = PQexecPrepared(conn, e->name, nparams, params, NULL, NULL, 0);
+  PGresult *r = PQexecPrepared(conn, e->name, nparams, params, lengths, formats, 0);
   if (state_is(r, "26000") || state_is(r, "0A000")) {
     /* unknown name (DISCARD ALL, a pooler) or a plan whose result type changed (DDL):
      * forget it; outside a transaction nothing ran, so run it plainly now */
@@ -169,10 +171,14 @@ PGresult *h_db_stmt_exec(PGconn *conn, const char *sql, int nparams, const char 
     }
     if (idle) {
       PQclear(r);
-      r = PQexecParams(conn, sql, nparams, NULL, params, NULL, NULL, 0);
+      r = PQexecParams(conn, sql, nparams, NULL, params, lengths, formats, 0);
     }
   }
   return r;
+}
+
+PGresult *h_db_stmt_exec(PGconn *conn, const char *sql, int nparams, const char *const *params) {
+  return h_db_stmt_exec_formats(conn, sql, nparams, params, NULL, NULL);
 }
 
 /* "SET LOCAL plan_cache_mode = force_generic_plan; EXECUTE name(literals)" (new string,

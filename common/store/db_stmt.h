@@ -39,6 +39,12 @@ bool h_db_stmt_enabled(const PGconn *conn);
  * caller's (PQclear); NULL only when libpq is out of memory or the connection is gone. */
 PGresult *h_db_stmt_exec(PGconn *conn, const char *sql, int nparams, const char *const *params);
 
+/* h_db_stmt_exec with binary parameters too: lengths and formats as PQexecParams takes them
+ * (formats[i] 1: params[i] is lengths[i] bytes in the type's binary format; NULL: all text). */
+PGresult *h_db_stmt_exec_formats(PGconn *conn, const char *sql, int nparams,
+                                 const char *const *params, const int *lengths,
+                                 const int *formats);
+
 /* h_db_stmt_exec with a generic plan: the statement is planned once per connection for any
  * parameters instead of at every execution. Only for statements whose best plan does not
  * depend on the values (a primary-key lookup, one index for every user): it is sent as

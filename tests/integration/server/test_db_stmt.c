@@ -11,6 +11,7 @@
 
 #include "store/db.h"
 #include "store/db_stmt.h"
+#include "store/pg_array.h"
 #include "harness.h"
 
 static PGconn *connect_with(bool prepared) {
@@ -273,6 +274,60 @@ static void test_reset_connection_starts_empty(void **state) {
   PQfinish(c);
 }
 
+/* Binary arrays (store/pg_array.h) read by the server as the literals are: each element
+ * type, NULLs, empty arrays, text that would need escaping in a literal, prepared and not. */
+static void test_binary_arrays_round_trip(void **state) {
+  (void)state;
+  for (int prepared = 0; prepared <= 1; prepared++) {
+    PGconn *c = connect_with(prepared == 1);
+    struct h_pg_array a[7] = {{.oid = H_PG_OID_UUID}, {.oid = H_PG_OID_TEXT},
+                              {.oid = H_PG_OID_JSONB}, {.oid = H_PG_OID_BOOL},
+                              {.oid = H_PG_OID_INT4}, {.oid = H_PG_OID_TEXT}, {0}};
+    h_pg_array_add(&a[0], "0193a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b");
+    h_pg_array_add(&a[0], NULL);
+    h_pg_array_add(&a[1], "a \"quote\", a \\ and {braces} \xc3\xa9");
+    h_pg_array_add(&a[1], NULL);
+    h_pg_array_add(&a[2], "{\"k\": [1, \"two\"]}");
+    h_pg_array_add_bool(&a[3], 1);
+    h_pg_array_add_bool(&a[3], 0);
+    h_pg_array_add_long(&a[4], -2147483647L - 1);
+    h_pg_array_add(&a[6], "2026-12-04T10:00:00Z"); /* a text literal beside them */
+    const char *params[7];
+    int lengths[7], formats[7];
+    for (int i = 0; i < 7; i++) {
+      params[i] = h_pg_array_param(&a[i], &lengths[i], &formats[i]);
+    }
+    PGresult *res = NULL;
+    assert_int_equal(
+        h_db_exec_formats(c,
+                          "SELECT $1::uuid[]::text, $2::text[]::text, $3::jsonb[]::text,"
+                          " $4::bool[]::text, $5::int[]::text, cardinality($6::text[]),"
+                          " (SELECT t.u FROM unnest($1::uuid[], $2::text[]) AS t(u, s)"
+                          "  WHERE t.s LIKE '%quote%')::text, $7::timestamptz[] IS NOT NULL",
+                          7, params, lengths, formats, &res),
+        H_OK);
+    assert_string_equal(PQgetvalue(res, 0, 0), "{0193a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b,NULL}");
+    assert_string_equal(PQgetvalue(res, 0, 1),
+                        "{\"a \\\"quote\\\", a \\\\ and {braces} \xc3\xa9\",NULL}");
+    assert_string_equal(PQgetvalue(res, 0, 2), "{\"{\\\"k\\\": [1, \\\"two\\\"]}\"}");
+    assert_string_equal(PQgetvalue(res, 0, 3), "{t,f}");
+    assert_string_equal(PQgetvalue(res, 0, 4), "{-2147483648}");
+    assert_string_equal(PQgetvalue(res, 0, 5), "0");
+    assert_string_equal(PQgetvalue(res, 0, 6), "0193a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b");
+    assert_string_equal(PQgetvalue(res, 0, 7), "t");
+    PQclear(res);
+    /* the element type is checked by the server: a text array where uuid[] is expected */
+    assert_int_equal(h_db_exec_formats(c, "SELECT cardinality($1::uuid[])", 1, &params[1],
+                                       &lengths[1], &formats[1], &res),
+                     H_ERR_INTERNAL);
+    assert_null(res);
+    for (int i = 0; i < 7; i++) {
+      h_pg_array_free(&a[i]);
+    }
+    PQfinish(c);
+  }
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
     cmocka_unit_test(test_one_preparation_per_statement),
@@ -284,6 +339,7 @@ int main(void) {
     cmocka_unit_test(test_table_changed_under_a_statement),
     cmocka_unit_test(test_names_follow_the_text),
     cmocka_unit_test(test_reset_connection_starts_empty),
+    cmocka_unit_test(test_binary_arrays_round_trip),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
