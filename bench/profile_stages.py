@@ -18,7 +18,7 @@ STAGES = [
     ("BEGIN and COMMIT", ["h_db_begin", "h_db_commit"]),
     ("hand-over to the committer and back", ["h_gc_submit"]),
     ("LPUSH after COMMIT", ["batch_push", "batch_committed"]),
-    ("reply (JSON body)", ["h_reply_json"]),
+    ("reply (JSON body)", ["h_reply_json", "h_reply_json_text"]),
 ]
 
 children = {}

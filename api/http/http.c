@@ -12,6 +12,12 @@ void h_reply_json(struct h_req *rq, unsigned int status, json_t *body) {
   rq->done = true;
 }
 
+void h_reply_json_text(struct h_req *rq, unsigned int status, const char *text) {
+  ulfius_set_binary_body_response(rq->response, status, text, strlen(text));
+  h_reply_header(rq, "Content-Type", "application/json");
+  rq->done = true;
+}
+
 static const unsigned int statuses[H_RESULT_COUNT] = {
   [H_OK] = 200,           [H_ERR_INVALID] = 400,     [H_ERR_UNAUTHORIZED] = 401,
   [H_ERR_PAYMENT] = 402,  [H_ERR_FORBIDDEN] = 403,   [H_ERR_NOT_FOUND] = 404,

@@ -42,6 +42,10 @@ struct h_req {
 /* Sends body (stolen) with status. */
 void h_reply_json(struct h_req *rq, unsigned int status, json_t *body);
 
+/* Sends text, JSON already printed (borrowed: the response keeps a copy), with status, as
+ * h_reply_json would have. */
+void h_reply_json_text(struct h_req *rq, unsigned int status, const char *text);
+
 /* The HTTP status for a result code (500 for unknown codes). Pure. */
 unsigned int h_result_http_status(h_result r);
 

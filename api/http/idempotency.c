@@ -20,10 +20,8 @@ unsigned int h_http_outcome_status(enum h_outcome outcome) {
 
 /* Sends the stored response again (body borrowed). */
 static void replay(struct h_req *rq, unsigned int status, const char *body) {
-  ulfius_set_binary_body_response(rq->response, status, body, strlen(body));
-  h_reply_header(rq, "Content-Type", "application/json");
+  h_reply_json_text(rq, status, body);
   h_reply_header(rq, "Idempotent-Replayed", "true");
-  rq->done = true;
 }
 
 /* A 400 or 409 of type idempotency_error. */

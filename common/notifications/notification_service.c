@@ -130,11 +130,11 @@ static h_result batch_insert(PGconn *c, const struct h_config *cfg, struct send_
   struct h_audit_entry *audit = h_malloc((size_t)n * sizeof(*audit));
   const struct h_idem **idems = h_malloc((size_t)n * sizeof(*idems));
   unsigned int *status = h_malloc((size_t)n * sizeof(*status));
-  char **bodies = h_calloc((size_t)n, sizeof(*bodies));
+  const char **bodies = h_calloc((size_t)n, sizeof(*bodies));
   const char **ids = h_malloc((size_t)n * sizeof(*ids));
   bool *written = h_malloc((size_t)n * sizeof(*written));
   struct h_notif_extra extra = {.audit = audit, .naudit = n, .idem = idems,
-                                .idem_status = status, .idem_bodies = (const char **)bodies,
+                                .idem_status = status, .idem_bodies = bodies,
                                 .idem_notification = ids,
                                 .idem_lock_s = cfg->idempotency_lock_s,
                                 .idem_ttl_s = cfg->idempotency_ttl_s};
@@ -149,7 +149,10 @@ static h_result batch_insert(PGconn *c, const struct h_config *cfg, struct send_
       idems[extra.nidem] = it->idem;
       status[extra.nidem] = it->idem->status[H_OUTCOME_ACCEPTED];
       ids[extra.nidem] = it->prep.id;
-      bodies[extra.nidem++] = json_dumps(it->prep.out, JSON_COMPACT);
+      /* kept for the reply (send_grouped): the text stored is the text answered */
+      free(ready[i]->prep.out_text); /* a batch retried one by one prints again */
+      ready[i]->prep.out_text = json_dumps(it->prep.out, JSON_COMPACT);
+      bodies[extra.nidem++] = ready[i]->prep.out_text;
     }
   }
   char created_at[32];
@@ -165,7 +168,6 @@ static h_result batch_insert(PGconn *c, const struct h_config *cfg, struct send_
   }
   for (int i = 0; i < n; i++) {
     json_decref((json_t *)audit[i].details);
-    free(bodies[i]);
   }
   free(preps);
   free(audit);
@@ -272,7 +274,8 @@ struct h_gc *h_notification_gc_create(struct h_app *app) {
 }
 
 /* The reads and the write in the group commit's transaction. */
-static h_result send_grouped(struct h_app *app, struct send_item *it, json_t **notification) {
+static h_result send_grouped(struct h_app *app, struct send_item *it, json_t **notification,
+                             char **text) {
   it->gc.arg = it;
   h_result r = h_gc_submit(app->notify_gc, &it->gc);
   if (r == H_ERR_NOT_FOUND) { /* the recipient was deleted between the read and the write */
@@ -284,7 +287,9 @@ static h_result send_grouped(struct h_app *app, struct send_item *it, json_t **n
   }
   if (r == H_OK) {
     *notification = it->prep.out;
+    *text = it->prep.out_text;
     it->prep.out = NULL;
+    it->prep.out_text = NULL;
   }
   h_notify_prepared_free(&it->prep);
   return r;
@@ -294,12 +299,14 @@ bool h_notification_defers_keys(const struct h_app *app) { return app->notify_gc
 
 h_result h_notification_send(struct h_app *app, const struct h_actor *actor,
                              const struct h_notify_request *req, const struct h_idem *idem,
-                             json_t **notification, struct h_notify_error *err) {
+                             json_t **notification, char **text,
+                             struct h_notify_error *err) {
   *notification = NULL;
+  *text = NULL;
   if (app->notify_gc != NULL) {
     struct send_item it = {.req = req, .flood = &app->flood, .actor = actor, .idem = idem,
                            .err = err};
-    return send_grouped(app, &it, notification);
+    return send_grouped(app, &it, notification, text);
   }
   struct op o = {.actor = actor, .req = req, .idem = idem, .err = err, .flood = &app->flood};
   h_result r = h_db_tx(app->db, send_tx, &o);

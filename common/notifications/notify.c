@@ -299,8 +299,10 @@ h_result h_notify_prepare(PGconn *conn, const struct h_notify_request *req, cons
 void h_notify_prepared_free(struct h_notify_prepared *p) {
   json_decref(p->rendered);
   json_decref(p->out);
+  free(p->out_text);
   h_push_list_clear(&p->push);
   p->rendered = p->out = NULL;
+  p->out_text = NULL;
 }
 
 /* The response array of p's deliveries; fills p->push, *active counts the deliveries

@@ -66,6 +66,8 @@ struct h_notify_prepared {
   } d[H_NOTIFY_DELIVERIES_MAX];
   /* Filled by h_notify_write: */
   json_t *out;                        /* owned: the response object */
+  char *out_text;                     /* owned: out printed (JSON_COMPACT) when an
+                                       * idempotency record stored it, else NULL */
   struct h_push_list push;            /* owned: the ids to push after COMMIT */
 };
 

@@ -648,6 +648,13 @@ static void test_idempotent_replay_and_reuse(void **state) {
   struct th_response a, b;
   th_call(&srv, admin, "POST", "/api/v1/notifications", body, header, &a);
   assert_int_equal(a.status, 202);
+  assert_string_equal(th_header(&a, "Content-Type"), "application/json");
+  assert_null(th_header(&a, "Idempotent-Replayed"));
+  assert_string_equal(th_str(a.json, "object"), "notification");
+  /* the first answer is the very text its record stored */
+  char *stored = th_sql_text("SELECT response_body FROM idempotency_keys WHERE key = $1", key);
+  assert_string_equal(a.body, stored);
+  free(stored);
   /* The same request again (keys in another order): the stored response. */
   snprintf(body, sizeof(body), "{\"body\":\"once\",\"category\":\"c\",\"user_id\":\"%s\"}", uid);
   th_call(&srv, admin, "POST", "/api/v1/notifications", body, header, &b);
