@@ -63,7 +63,7 @@ static void recipient_of(const PGresult *res, int row, struct h_recipient_row *o
 
 h_result h_notif_repo_recipients(PGconn *conn, const char *const *user_ids,
                                  const char *const *due_ats, const char *const *categories,
-                                 int n, struct h_recipient_row *out, char now[32]) {
+                                 int n, struct h_recipient_row *out, char now[40]) {
   static const char sql[] =
       "SELECT u.id IS NOT NULL, u.locale, u.phone IS NOT NULL,"
       " (SELECT count(*) FROM devices d WHERE d.user_id = u.id AND d.active)::int,"
@@ -73,7 +73,8 @@ h_result h_notif_repo_recipients(PGconn *conn, const char *const *user_ids,
       " COALESCE(p.quiet_timezone, u.timezone),"
       " CASE WHEN p.quiet_enabled THEN to_char(COALESCE(t.due, now())"
       "   AT TIME ZONE COALESCE(p.quiet_timezone, u.timezone), 'YYYY-MM-DD HH24:MI') END,"
-      " " H_SQL_TS("t.due") ", " H_SQL_TS("now()") ","
+      " " H_SQL_TS("t.due") ","
+      " to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"'),"
       " CASE WHEN u.id IS NOT NULL AND EXISTS (SELECT 1 FROM webhook_endpoints) THEN"
       " (SELECT string_agg(e.id::text, ',' ORDER BY e.user_id NULLS LAST, e.created_at, e.id)"
       "  FROM (SELECT id, user_id, created_at FROM webhook_endpoints w"
@@ -117,7 +118,7 @@ h_result h_notif_repo_recipients(PGconn *conn, const char *const *user_ids,
     recipient_of(res, i, &out[i]);
   }
   if (now != NULL && n > 0) {
-    copy(now, 32, res, 0, 11);
+    copy(now, 40, res, 0, 11);
   }
   PQclear(res);
   return H_OK;
@@ -149,7 +150,7 @@ enum { N_ID, N_USER, N_CATEGORY, N_PRIORITY, N_TEMPLATE, N_DATA, N_TITLE, N_BODY
        D_ID, D_NOTIFICATION, D_USER, D_CHANNEL, D_STATUS, D_REASON, D_DUE,
        A_ACTOR, A_ACTOR_TYPE, A_ACTION, A_TARGET_TYPE, A_TARGET, A_IP, A_REQUEST, A_DETAILS,
        K_CALLER, K_KEY, K_STATUS, K_BODY, K_NOTIFICATION, N_PUSH, D_ENDPOINT, K_HASH, K_CLAIM,
-       K_LOCK_S, K_TTL_S, N_COLUMNS };
+       K_LOCK_S, K_TTL_S, K_AT, N_COLUMNS };
 
 /* Each column's array encoding (pg_array.h): binary, but for the two timestamps, which are
  * sent as the text the request gave (0). */
@@ -249,7 +250,8 @@ static void add_extra(struct h_pg_array *c, const struct h_notif_extra *x) {
  * completed with its response; kr: the sends whose key another request holds, which write
  * nothing), the notifications of live users (or system notices), the deliveries of the
  * notifications written, the audit rows and the idempotency records claimed beforehand
- * completed; returns how many notifications went in and now(). */
+ * completed; returns how many notifications went in and their created_at: $43, the time the
+ * batch was read at (its responses show it), or else now(). */
 static const char insert_sql[] =
     "WITH lk AS (SELECT count(*) FILTER (WHERE x IS NULL) AS locks FROM (SELECT "
     H_NOTIF_FEED_LOCK("s.u") " IS NULL AS x FROM (SELECT DISTINCT t.u FROM unnest($2::uuid[],"
@@ -276,11 +278,12 @@ static const char insert_sql[] =
     "   AND kc.key = t.key)),"
     " n AS (INSERT INTO notifications (id, user_id, category, priority, template_key,"
     "   data, title, body, html, action_url, send_at, rendered, locale, in_app, broadcast_id,"
-    "   push, search)"
+    "   push, search, created_at)"
     " SELECT t.id, t.user_id, t.category, t.priority, t.template_key, t.data, t.title,"
     "   t.body, t.html, t.action_url, t.send_at, t.rendered, t.locale, t.in_app,"
     "   t.broadcast_id, t.push, CASE WHEN t.in_app THEN to_tsvector(herald_ts_config(u.locale),"
-    "   COALESCE(t.title, '') || ' ' || COALESCE(t.body, '')) END"
+    "   COALESCE(t.title, '') || ' ' || COALESCE(t.body, '')) END,"
+    "   COALESCE($43::timestamptz, now())"
     " FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::text[], $5::text[], $6::jsonb[],"
     "   $7::text[], $8::text[], $9::text[], $10::text[], $11::timestamptz[], $12::jsonb[],"
     "   $13::text[], $14::bool[], $15::uuid[], $16::bool[], $37::jsonb[]) AS t(id, user_id,"
@@ -290,9 +293,11 @@ static const char insert_sql[] =
     " WHERE (SELECT locks FROM lk) >= 0 AND t.id NOT IN (SELECT notification_id FROM kr)"
     " RETURNING id),"
     " d AS (INSERT INTO deliveries (id, notification_id, user_id, channel, status, reason,"
-    "   due_at, sent_at, endpoint_id)"
+    "   due_at, sent_at, endpoint_id, created_at)"
     " SELECT t.id, t.notification_id, t.user_id, t.channel, t.status, t.reason,"
-    "   COALESCE(t.due_at, now()), CASE WHEN t.status = 'sent' THEN now() END, t.endpoint_id"
+    "   COALESCE(t.due_at, $43::timestamptz, now()),"
+    "   CASE WHEN t.status = 'sent' THEN COALESCE($43::timestamptz, now()) END, t.endpoint_id,"
+    "   COALESCE($43::timestamptz, now())"
     " FROM unnest($17::uuid[], $18::uuid[], $19::uuid[], $20::text[], $21::text[],"
     "   $22::text[], $23::timestamptz[], $38::uuid[]) AS t(id, notification_id, user_id,"
     "   channel, status, reason, due_at, endpoint_id)"
@@ -309,7 +314,8 @@ static const char insert_sql[] =
     "   $40::bool[]) AS t(caller, key, status, body, notification_id, claim)"
     " WHERE k.caller = t.caller AND k.key = t.key AND NOT t.claim"
     "   AND t.notification_id IN (SELECT id FROM n))"
-    " SELECT (SELECT count(*) FROM n)::int, " H_SQL_TS("now()") ","
+    " SELECT (SELECT count(*) FROM n)::int,"
+    "   " H_SQL_TS("COALESCE($43::timestamptz, now())") ","
     "   CASE WHEN (SELECT count(*) FROM n) < cardinality($1::uuid[])"
     "   THEN (SELECT array_agg(id)::text FROM n) END";
 
@@ -344,6 +350,7 @@ h_result h_notif_repo_insert(PGconn *conn, const struct h_notification_row *rows
   snprintf(ttl_s, sizeof(ttl_s), "%d", extra != NULL ? extra->idem_ttl_s : 0);
   params[K_LOCK_S] = lock_s;
   params[K_TTL_S] = ttl_s;
+  params[K_AT] = extra != NULL ? extra->created_at : NULL;
   PGresult *res = NULL;
   /* an id that is not a uuid: what PostgreSQL's uuid_in would have refused (22P02) */
   h_result r = valid ? h_db_exec_formats(conn, insert_sql, N_COLUMNS, params, lengths,

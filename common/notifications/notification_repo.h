@@ -62,10 +62,11 @@ struct h_recipient_row {
 /* The recipients of a batch in one read: out[i] for user_ids[i] with due_ats[i] (RFC 3339
  * or NULL for now) and the webhook endpoints a notification of categories[i] reaches,
  * out[i].found false for an unknown or deleted user. now (may be NULL) receives the
- * transaction's now() as RFC 3339 UTC. Caller frees each found out[i].prefs. */
+ * transaction's now() as RFC 3339 UTC to the microsecond (YYYY-MM-DDTHH:MM:SS.ffffffZ).
+ * Caller frees each found out[i].prefs. */
 h_result h_notif_repo_recipients(PGconn *conn, const char *const *user_ids,
                                  const char *const *due_ats, const char *const *categories,
-                                 int n, struct h_recipient_row *out, char now[32]);
+                                 int n, struct h_recipient_row *out, char now[40]);
 
 /* Loads a live user; due_at (RFC 3339 or NULL for now) is the instant whose local time is
  * computed. H_ERR_NOT_FOUND for an unknown or deleted user. Caller frees out->prefs. */
@@ -110,6 +111,7 @@ struct h_notif_extra {
   const char *const *idem_notification;
   int nidem;
   int idem_lock_s, idem_ttl_s;
+  const char *created_at; /* the rows' created_at (timestamptz text), NULL: now() */
 };
 
 /* The one write of notifications: inserts n notifications, nd deliveries (of those

@@ -71,9 +71,9 @@ struct send_item {
 
 /* Prepares the sends of a batch against their recipients, read in one statement; a send
  * that cannot be made (unknown user or template, missing variable) is refused alone. The
- * prepared ones go to ready[*nready]; now receives the transaction's now(). */
+ * prepared ones go to ready[*nready]; now receives the read's now() (to the microsecond). */
 static h_result batch_prepare(PGconn *c, struct h_gc_item *const *items, int n,
-                              struct send_item **ready, int *nready, char now[32]) {
+                              struct send_item **ready, int *nready, char now[40]) {
   const char **ids = h_malloc((size_t)n * sizeof(*ids));
   const char **dues = h_malloc((size_t)n * sizeof(*dues));
   const char **cats = h_malloc((size_t)n * sizeof(*cats));
@@ -119,8 +119,9 @@ static struct h_audit_entry audit_of(const struct send_item *it) {
   return e;
 }
 
-/* Writes the prepared sends (their responses built first, created at now) with their audit
- * rows and idempotency records in one statement; a send whose recipient was deleted since
+/* Writes the prepared sends (their responses built first, created at now: the rows get that
+ * very instant, so a notification read back shows the created_at of its 202) with their
+ * audit rows and idempotency records in one statement; a send whose recipient was deleted since
  * the read is refused alone (items[i] of ready[i]: its engine item), and so is a send whose
  * deferred key another request holds (H_ERR_CONFLICT; the caller then looks at the key, and
  * a deleted recipient shows there as a key free to claim). */
@@ -137,11 +138,13 @@ static h_result batch_insert(PGconn *c, const struct h_config *cfg, struct send_
                                 .idem_status = status, .idem_bodies = bodies,
                                 .idem_notification = ids,
                                 .idem_lock_s = cfg->idempotency_lock_s,
-                                .idem_ttl_s = cfg->idempotency_ttl_s};
+                                .idem_ttl_s = cfg->idempotency_ttl_s, .created_at = now};
   for (int i = 0; i < n; i++) {
     preps[i] = &ready[i]->prep;
   }
-  h_notify_respond(preps, n, now);
+  char at[32]; /* now to the second, as responses show times */
+  snprintf(at, sizeof(at), "%.19sZ", now);
+  h_notify_respond(preps, n, at);
   for (int i = 0; i < n; i++) {
     const struct send_item *it = ready[i];
     audit[i] = audit_of(it);
@@ -213,7 +216,7 @@ static h_result batch_write(PGconn *c, struct h_gc_item *const *items, int n, vo
   const struct h_app *app = ctx;
   struct send_item **ready = h_malloc((size_t)n * sizeof(*ready));
   int nready = 0;
-  char now[32] = "";
+  char now[40] = "";
   h_result r = batch_prepare(c, items, n, ready, &nready, now);
   nready = drop_repeated_keys(ready, nready);
   if (r == H_OK && nready > 0) {

@@ -88,6 +88,23 @@ static void test_send_every_channel(void **state) {
                                "                        16, '0'))::bit(64)::bigint"
                                "           - (extract(epoch FROM n.created_at) * 1000)::bigint)"
                                "       < 60000", id), 4);
+  /* One instant for the whole send, the time its batch was read at: the 202's created_at is
+   * the row's, its deliveries were created (and the in-app one sent) at that very instant and
+   * are due then; the audit row comes from the statement written after that read. */
+  char *created = th_sql_text("SELECT to_char(created_at AT TIME ZONE 'UTC',"
+                              " 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"') FROM notifications"
+                              " WHERE id = $1::uuid", id);
+  assert_string_equal(created, th_str(n, "created_at"));
+  free(created);
+  assert_int_equal(th_sql_long("SELECT count(*) FROM notifications n"
+                               " JOIN deliveries d ON d.notification_id = n.id"
+                               " WHERE n.id = $1::uuid AND d.created_at = n.created_at"
+                               "   AND d.due_at = n.created_at"
+                               "   AND (d.channel <> 'in_app' OR d.sent_at = n.created_at)", id),
+                   4);
+  assert_int_equal(th_sql_long("SELECT count(*) FROM notifications n JOIN audit_log a"
+                               " ON a.target_id = n.id::text WHERE n.id = $1::uuid"
+                               "   AND a.created_at > n.created_at", id), 1);
   json_decref(n);
   free(token);
 }
