@@ -106,12 +106,15 @@ bench_pgss_table() {
 }
 
 # bench_perf_report NAME: the samples of bench_perf_start NAME, as Markdown sections: the API's
-# by library and by symbol (self and with children), the backends' by symbol.
+# by library, by symbol (self) and by symbol with children, the backends' by symbol.
 bench_perf_report() {
   local api=$stack/$1-api.perf pg=$stack/$1-pg.perf
   printf '## API: samples by library (self)\n\n```\n'
   perf report -i "$api" --no-children --sort dso --stdio -g none 2>/dev/null |
     grep -v '^#' | grep -v '^$' | head -20 || true
+  printf '```\n\n## API: top symbols (self)\n\n```\n'
+  perf report -i "$api" --no-children --sort dso,sym --stdio -g none 2>/dev/null |
+    grep -v '^#' | grep -v '^$' | head -30 || true
   printf '```\n\n## API: top symbols, self and with children (callers unwound from DWARF)\n\n```\n'
   perf report -i "$api" --children --sort sym --stdio -g none 2>/dev/null |
     grep -v '^#' | grep -v '^$' | head -60 || true

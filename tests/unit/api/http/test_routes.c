@@ -115,6 +115,52 @@ static void test_route_specificity(void **state) {
   assert_string_equal(allow, "GET, DELETE");
 }
 
+/* Every route of the table answers a path of its own: its pattern with each ":name" segment
+ * replaced by a value, which h_route_bind hands back under that name. */
+static void test_every_route_finds_itself(void **state) {
+  (void)state;
+  int n = 0;
+  for (const struct h_route *r = h_routes(); r->method != NULL; r++, n++) {
+    char path[256] = "";
+    size_t len = 0;
+    int params = 0;
+    for (const char *p = r->path; *p != '\0';) {
+      size_t seg = strcspn(p + 1, "/") + 1; /* "/name" or "/:name" */
+      len += (size_t)(p[1] == ':' ? snprintf(path + len, sizeof(path) - len, "/v%d-x", params++)
+                                  : snprintf(path + len, sizeof(path) - len, "%.*s", (int)seg, p));
+      p += seg;
+    }
+    const struct h_route *found = h_route_find(r->method, path, false);
+    assert_non_null(found);
+    assert_string_equal(found->path, r->path);
+    assert_string_equal(found->method, r->method);
+    struct _u_map map;
+    u_map_init(&map);
+    h_route_bind(found, path, &map);
+    assert_int_equal(u_map_count(&map), params);
+    u_map_clean(&map);
+  }
+  assert_true(n > 100);
+}
+
+static void test_slashes_and_depth(void **state) {
+  (void)state;
+  /* empty segments count for nothing, as a trailing slash */
+  assert_ptr_equal(h_route_find("GET", "//api//v1/users/me//", false)->handler, h_me_get);
+  assert_true(h_route_path_match("/api/v1/users/:id", "/api/v1//users/42/"));
+  assert_int_equal(h_route_specificity("/a/:x", "/a//b"), 1);
+  assert_null(h_route_find("GET", "", false));
+  assert_null(h_route_find("GET", "/", false));
+  assert_null(h_route_find("GET", "///", false));
+  /* deeper than any route: matches none, and 404 (no Allow) rather than anything else */
+  const char *deep = "/api/v1/users/me/a/b/c/d/e/f/g/h/i/j/k/l/m/n/o/p";
+  assert_null(h_route_find("GET", deep, false));
+  char allow[64];
+  assert_int_equal(h_route_allowed_methods(deep, allow, sizeof(allow)), 0);
+  assert_string_equal(allow, "");
+  assert_false(h_route_path_match(deep, deep)); /* no pattern is that deep either */
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
     cmocka_unit_test(test_match),
@@ -123,6 +169,8 @@ int main(void) {
     cmocka_unit_test(test_allowed_methods),
     cmocka_unit_test(test_table_is_well_formed),
     cmocka_unit_test(test_route_specificity),
+    cmocka_unit_test(test_every_route_finds_itself),
+    cmocka_unit_test(test_slashes_and_depth),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
