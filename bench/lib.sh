@@ -1,14 +1,17 @@
-# Shared by bench/feed.sh and bench/memory.sh (sourced, not run): the Release build, a
-# throw-away stack removed on exit, the API process, wrk runs and the Markdown header.
+# Shared by the bench scripts that source it (feed.sh, memory.sh, profile_post.sh...; not
+# run): the Release build, a throw-away stack removed on exit, the API process, wrk runs and
+# the Markdown header.
 #   BENCH_BUILD         build directory, relative to the project root or absolute (default build-rel);
 #                       configured in Release once, rebuilt (incrementally) by every run
 #   BENCH_STACK_PREFIX  prefix of the stack's temporary directory (default /tmp/herald-bench)
+#   HERALD_BENCH_BIN    the herald-api to run instead of $BUILD's (a copy of another build, or
+#                       a wrapper that sets its environment), as notifications_post.sh takes it
 #   HERALD_HTTP_THREADS and the other HERALD_* variables pass through to the API.
 # shellcheck shell=bash
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 BUILD=${BENCH_BUILD:-build-rel}
 [[ $BUILD == /* ]] || BUILD=$ROOT/$BUILD
-BIN=$BUILD/bin/herald-api
+BIN=${HERALD_BENCH_BIN:-$BUILD/bin/herald-api}
 HERE=$ROOT/bench
 
 # Configures the Release build once, and builds it every time (incremental: a no-op when it is
