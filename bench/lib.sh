@@ -81,6 +81,20 @@ bench_pgss() {
   sql "SELECT pg_reload_conf()" >/dev/null
 }
 
+# bench_micro NAME: starts the throw-away stack (bench_stack) and builds bench/NAME.c, a
+# microbenchmark, against $BUILD's herald_infra library (configured if missing) into
+# $stack/NAME.
+bench_micro() {
+  [[ -f $BUILD/CMakeCache.txt ]] ||
+    cmake -S "$ROOT" -B "$BUILD" -DCMAKE_BUILD_TYPE=Release -DHERALD_BUILD_TESTS=OFF >/dev/null
+  cmake --build "$BUILD" -j2 --target herald_infra >/dev/null
+  bench_stack
+  # shellcheck disable=SC2046
+  cc -O2 -I "$ROOT/common" -I "$(pg_config --includedir)" -o "$stack/$1" "$HERE/$1.c" \
+    "$BUILD/common/libherald_infra.a" \
+    $(pkg-config --libs hiredis jansson libpq libcurl openssl liborcania libyder) -lpthread -lm
+}
+
 # bench_perf_start SECONDS NAME: perf samples the API and the PostgreSQL backends (DWARF call
 # graphs) into $stack/NAME-api.perf and $stack/NAME-pg.perf for SECONDS; wait for
 # $perf_pids. Needs perf (Debian linux-perf) and root or perf_event_paranoid <= 1.
