@@ -111,10 +111,11 @@ static int run(PGconn *c, const char *sql, int sends, bool binary) {
         h_pg_array_add(&a[i], columns[i].value);
       }
     }
-    params[i] = h_pg_array_param(&a[i], &lengths[i], &formats[i]);
   }
   PGresult *res = NULL;
-  h_result r = h_db_exec_formats(c, sql, NCOLS, params, lengths, formats, &res);
+  h_result r = h_pg_array_params(a, NCOLS, params, lengths, formats)
+                   ? h_db_exec_formats(c, sql, NCOLS, params, lengths, formats, &res)
+                   : H_ERR_INVALID;
   PQclear(res);
   for (int i = 0; i < NCOLS; i++) {
     h_pg_array_free(&a[i]);

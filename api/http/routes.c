@@ -242,9 +242,10 @@ static void cut_routes(void) {
   }
 }
 
-static const struct segs *segs_of(const struct h_route *r) {
+/* The cut patterns, route_segs[i] for routes[i] (cut on first use). */
+static const struct segs *table_segs(void) {
   pthread_once(&route_segs_once, cut_routes);
-  return &route_segs[r - routes];
+  return route_segs;
 }
 
 bool h_route_path_match(const char *pattern, const char *path) {
@@ -259,10 +260,10 @@ int h_route_specificity(const char *pattern, const char *path) {
 }
 
 /* The most specific match of the path cut into p, over every route (-1: none). */
-static int best_specificity(const struct segs *p) {
+static int best_specificity(const struct segs *segs, const struct segs *p) {
   int best = -1;
   for (const struct h_route *r = routes; r->method != NULL; r++) {
-    int s = specificity(segs_of(r), p);
+    int s = specificity(&segs[r - routes], p);
     best = s > best ? s : best;
   }
   return best;
@@ -295,9 +296,11 @@ int h_route_allowed_methods(const char *path, char *allow, size_t allowlen) {
   if (!cut(path, &p)) {
     return 0;
   }
-  int n = 0, best = best_specificity(&p); /* Only the most specific routes */
+  const struct segs *segs = table_segs();
+  int n = 0, best = best_specificity(segs, &p); /* Only the most specific routes */
   for (const struct h_route *r = routes; r->method != NULL; r++) {
-    if (best >= 0 && specificity(segs_of(r), &p) == best && strstr(allow, r->method) == NULL) {
+    if (best >= 0 && specificity(&segs[r - routes], &p) == best &&
+        strstr(allow, r->method) == NULL) {
       size_t used = strlen(allow);
       snprintf(allow + used, allowlen - used, "%s%s", n > 0 ? ", " : "", r->method);
       n++;
@@ -315,13 +318,14 @@ const struct h_route *h_route_find(const char *method, const char *path, bool pr
   if (!cut(path, &p)) {
     return NULL;
   }
+  const struct segs *segs = table_segs();
   const struct h_route *found = NULL;
   int best = -1;
   for (const struct h_route *r = routes; r->method != NULL; r++) {
     if (probes_only && !probe_route(r)) {
       continue;
     }
-    int s = specificity(segs_of(r), &p);
+    int s = specificity(&segs[r - routes], &p);
     if (s < 0) {
       continue;
     }
@@ -337,7 +341,7 @@ const struct h_route *h_route_find(const char *method, const char *path, bool pr
 }
 
 void h_route_bind(const struct h_route *route, const char *path, struct _u_map *map) {
-  const struct segs *pattern = segs_of(route);
+  const struct segs *pattern = &table_segs()[route - routes];
   struct segs p;
   if (!cut(path, &p) || specificity(pattern, &p) < 0) {
     return;

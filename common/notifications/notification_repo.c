@@ -95,11 +95,7 @@ h_result h_notif_repo_recipients(PGconn *conn, const char *const *user_ids,
   }
   const char *params[3];
   int lengths[3], formats[3];
-  bool valid = true;
-  for (int i = 0; i < 3; i++) {
-    params[i] = h_pg_array_param(&a[i], &lengths[i], &formats[i]);
-    valid = valid && params[i] != NULL;
-  }
+  bool valid = h_pg_array_params(a, 3, params, lengths, formats);
   PGresult *res = NULL;
   /* a user id that is not a uuid: what PostgreSQL's uuid_in would have refused (22P02) */
   h_result r = valid ? h_db_exec_formats(conn, sql, 3, params, lengths, formats, &res)
@@ -340,11 +336,7 @@ h_result h_notif_repo_insert(PGconn *conn, const struct h_notification_row *rows
   add_extra(cols, extra);
   const char *params[N_COLUMNS];
   int lengths[N_COLUMNS] = {0}, formats[N_COLUMNS] = {0};
-  bool valid = true;
-  for (int i = 0; i < K_LOCK_S; i++) {
-    params[i] = h_pg_array_param(&cols[i], &lengths[i], &formats[i]);
-    valid = valid && params[i] != NULL;
-  }
+  bool valid = h_pg_array_params(cols, K_LOCK_S, params, lengths, formats);
   char lock_s[16], ttl_s[16];
   snprintf(lock_s, sizeof(lock_s), "%d", extra != NULL ? extra->idem_lock_s : 0);
   snprintf(ttl_s, sizeof(ttl_s), "%d", extra != NULL ? extra->idem_ttl_s : 0);

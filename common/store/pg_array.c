@@ -48,11 +48,12 @@ static void put_u32(char *p, uint32_t v) {
   p[3] = (char)v;
 }
 
-/* A binary element of n bytes (or NULL), its length written; returns where its bytes go. */
-static char *bin_element(struct h_pg_array *a, const void *null_or_any, size_t n) {
+/* A binary element of n bytes (or an SQL NULL), its length written; returns where its bytes
+ * go (NULL for a NULL). */
+static char *bin_element(struct h_pg_array *a, bool null, size_t n) {
   reserve(a, 4 + n);
   a->n++;
-  if (null_or_any == NULL) {
+  if (null) {
     put_u32(a->buf + a->len, UINT32_MAX); /* length -1 */
     a->len += 4;
     a->nulls = true;
@@ -94,7 +95,7 @@ static bool uuid_bytes(const char *s, unsigned char out[16]) {
 
 static void bin_add(struct h_pg_array *a, const char *s) {
   if (s == NULL) {
-    bin_element(a, NULL, 0);
+    bin_element(a, true, 0);
     return;
   }
   if (a->oid == H_PG_OID_UUID) {
@@ -103,12 +104,12 @@ static void bin_add(struct h_pg_array *a, const char *s) {
       a->invalid = true;
       memset(u, 0, sizeof(u));
     }
-    memcpy(bin_element(a, s, sizeof(u)), u, sizeof(u));
+    memcpy(bin_element(a, false, sizeof(u)), u, sizeof(u));
     return;
   }
   size_t n = strlen(s);
   if (a->oid == H_PG_OID_JSONB) {
-    char *p = bin_element(a, s, n + 1);
+    char *p = bin_element(a, false, n + 1);
     p[0] = 1; /* jsonb's binary format: version 1, then the JSON text */
     memcpy(p + 1, s, n);
     return;
@@ -116,7 +117,7 @@ static void bin_add(struct h_pg_array *a, const char *s) {
   if (a->oid != H_PG_OID_TEXT) {
     a->invalid = true; /* a string for a bool or int4 array */
   }
-  memcpy(bin_element(a, s, n), s, n);
+  memcpy(bin_element(a, false, n), s, n);
 }
 
 void h_pg_array_add(struct h_pg_array *a, const char *s) {
@@ -145,7 +146,7 @@ void h_pg_array_add(struct h_pg_array *a, const char *s) {
 void h_pg_array_add_bool(struct h_pg_array *a, int value) {
   if (a->oid != 0) {
     a->invalid |= a->oid != H_PG_OID_BOOL;
-    *bin_element(a, a, 1) = value ? 1 : 0;
+    *bin_element(a, false, 1) = value ? 1 : 0;
     return;
   }
   next(a, 1);
@@ -155,7 +156,7 @@ void h_pg_array_add_bool(struct h_pg_array *a, int value) {
 void h_pg_array_add_long(struct h_pg_array *a, long value) {
   if (a->oid != 0) {
     a->invalid |= a->oid != H_PG_OID_INT4 || value < INT32_MIN || value > INT32_MAX;
-    put_u32(bin_element(a, a, 4), (uint32_t)(int32_t)value);
+    put_u32(bin_element(a, false, 4), (uint32_t)(int32_t)value);
     return;
   }
   char num[24];
@@ -196,6 +197,16 @@ const char *h_pg_array_param(struct h_pg_array *a, int *len, int *format) {
   put_u32(a->buf + 16, 1); /* lower bound */
   *len = (int)a->len;
   return a->buf;
+}
+
+bool h_pg_array_params(struct h_pg_array *a, int n, const char **params, int *lengths,
+                       int *formats) {
+  bool valid = true;
+  for (int i = 0; i < n; i++) {
+    params[i] = h_pg_array_param(&a[i], &lengths[i], &formats[i]);
+    valid = valid && params[i] != NULL;
+  }
+  return valid;
 }
 
 void h_pg_array_free(struct h_pg_array *a) {

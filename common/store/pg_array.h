@@ -50,6 +50,11 @@ const char *h_pg_array_text(struct h_pg_array *a);
  * Reading it does not end the array: adding goes on after it. */
 const char *h_pg_array_param(struct h_pg_array *a, int *len, int *format);
 
+/* h_pg_array_param of a[0..n) into params[i], lengths[i] and formats[i]: the parameters of a
+ * statement (h_db_exec_formats). False when an array is invalid (its params[i] is NULL). */
+bool h_pg_array_params(struct h_pg_array *a, int n, const char **params, int *lengths,
+                       int *formats);
+
 /* Frees the buffer and empties a (a stays usable, with the same oid). */
 void h_pg_array_free(struct h_pg_array *a);
 

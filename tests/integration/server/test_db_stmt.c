@@ -294,9 +294,9 @@ static void test_binary_arrays_round_trip(void **state) {
     h_pg_array_add(&a[6], "2026-12-04T10:00:00Z"); /* a text literal beside them */
     const char *params[7];
     int lengths[7], formats[7];
-    for (int i = 0; i < 7; i++) {
-      params[i] = h_pg_array_param(&a[i], &lengths[i], &formats[i]);
-    }
+    assert_true(h_pg_array_params(a, 7, params, lengths, formats));
+    assert_int_equal(formats[0], 1);
+    assert_int_equal(formats[6], 0); /* the literal stays text */
     PGresult *res = NULL;
     assert_int_equal(
         h_db_exec_formats(c,

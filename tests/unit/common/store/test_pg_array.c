@@ -184,6 +184,31 @@ static void test_binary_grows(void **state) {
   h_pg_array_free(&a);
 }
 
+static void test_params_of_several(void **state) {
+  (void)state;
+  struct h_pg_array a[3] = {{.oid = H_PG_OID_UUID}, {0}, {.oid = H_PG_OID_BOOL}};
+  h_pg_array_add(&a[0], "0193a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b");
+  h_pg_array_add(&a[1], "x");
+  h_pg_array_add_bool(&a[2], 1);
+  const char *params[3];
+  int lengths[3], formats[3];
+  assert_true(h_pg_array_params(a, 3, params, lengths, formats));
+  assert_int_equal(formats[0], 1);
+  assert_int_equal(lengths[0], 20 + 4 + 16);
+  assert_int_equal(formats[1], 0);
+  assert_string_equal(params[1], "{\"x\"}");
+  assert_int_equal(formats[2], 1);
+  /* one invalid array: false, its parameter NULL, the others still set */
+  h_pg_array_add(&a[0], "not-a-uuid");
+  assert_false(h_pg_array_params(a, 3, params, lengths, formats));
+  assert_null(params[0]);
+  assert_non_null(params[1]);
+  assert_non_null(params[2]);
+  for (int i = 0; i < 3; i++) {
+    h_pg_array_free(&a[i]);
+  }
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
     cmocka_unit_test(test_empty),
@@ -195,6 +220,7 @@ int main(void) {
     cmocka_unit_test(test_binary_rejects_what_is_not_a_uuid),
     cmocka_unit_test(test_binary_text_jsonb_bool_int4),
     cmocka_unit_test(test_binary_grows),
+    cmocka_unit_test(test_params_of_several),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
