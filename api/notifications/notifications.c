@@ -44,23 +44,19 @@ void h_notifications_post(struct h_req *rq) {
   }
   struct h_actor actor = h_actor_of(rq);
   struct h_notify_error err = {{0}, {0}, {0}};
-  json_t *notification = NULL;
   char *text = NULL;
-  h_result r = h_notification_send(rq->app, &actor, &req, &idem, &notification, &text, &err);
+  h_result r = h_notification_send(rq->app, &actor, &req, &idem, &text, &err);
   if (r == H_ERR_CONFLICT && idem.deferred) {
     /* Another request holds the key: answer what it stored (or 400, 409), or claim the key
      * (its holder gone or expired) and send again. */
     if (!h_http_idem_begin(rq, &idem)) {
       return;
     }
-    r = h_notification_send(rq->app, &actor, &req, &idem, &notification, &text, &err);
+    r = h_notification_send(rq->app, &actor, &req, &idem, &text, &err);
   }
-  if (r == H_OK && text != NULL) {
-    h_reply_json_text(rq, 202, text); /* as its idempotency record stored it */
+  if (r == H_OK) {
+    h_reply_json_text(rq, 202, text); /* with a key, as its idempotency record stored it */
     free(text);
-    json_decref(notification);
-  } else if (r == H_OK) {
-    h_reply_json(rq, 202, notification);
   } else {
     h_idem_abort(rq->app->db, &idem);
     h_reply_notify_failure(rq, r, &err);

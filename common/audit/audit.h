@@ -30,7 +30,7 @@ h_result h_audit_write(PGconn *conn, const struct h_actor *actor, const char *ac
 struct h_audit_entry {
   const struct h_actor *actor;
   const char *action, *target_type, *target_id;
-  const json_t *details; /* may be NULL */
+  const char *details; /* its JSON text (an object); NULL: {} */
 };
 
 /* The "event" log line of each of n entries written by another statement (notification_repo

@@ -226,7 +226,7 @@ static void add_extra(struct h_pg_array *c, const struct h_notif_extra *x) {
     h_pg_array_add(&c[A_TARGET], e->target_id);
     h_pg_array_add(&c[A_IP], e->actor->ip);
     h_pg_array_add(&c[A_REQUEST], e->actor->request_id);
-    add_json(&c[A_DETAILS], e->details, true);
+    h_pg_array_add(&c[A_DETAILS], e->details != NULL ? e->details : "{}");
   }
   for (int i = 0; x != NULL && i < x->nidem; i++) {
     h_pg_array_add(&c[K_CALLER], x->idem[i]->caller);

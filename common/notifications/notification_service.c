@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "core/alloc.h"
+#include "core/json_text.h"
 #include "store/db.h"
 #include "core/log.h"
 #include "inbox/stream_bus.h"
@@ -109,14 +110,19 @@ static h_result batch_prepare(PGconn *c, struct h_gc_item *const *items, int n,
   return r;
 }
 
-/* The audit entry of a send (details: a new reference). */
+/* The audit entry of a send (details: its JSON text, freed by the caller; the same object
+ * as send_tx's). */
 static struct h_audit_entry audit_of(const struct send_item *it) {
   const struct h_notify_request *req = it->req;
-  struct h_audit_entry e = {it->actor, "notification.created", "notification", it->prep.id,
-                            NULL};
-  e.details = json_pack("{ssssss}", "user_id", req->user_id, "category", req->category,
-                        "priority", req->priority);
-  return e;
+  struct h_json_text w;
+  h_jt_init(&w, 128);
+  h_jt_open(&w, '{');
+  h_jt_member(&w, "user_id", req->user_id);
+  h_jt_member(&w, "category", req->category);
+  h_jt_member(&w, "priority", req->priority);
+  h_jt_close(&w, '}');
+  return (struct h_audit_entry){it->actor, "notification.created", "notification",
+                                it->prep.id, h_jt_take(&w)};
 }
 
 /* Writes the prepared sends (their responses built first, created at now: the rows get that
@@ -152,10 +158,7 @@ static h_result batch_insert(PGconn *c, const struct h_config *cfg, struct send_
       idems[extra.nidem] = it->idem;
       status[extra.nidem] = it->idem->status[H_OUTCOME_ACCEPTED];
       ids[extra.nidem] = it->prep.id;
-      /* kept for the reply (send_grouped): the text stored is the text answered */
-      free(ready[i]->prep.out_text); /* a batch retried one by one prints again */
-      ready[i]->prep.out_text = json_dumps(it->prep.out, JSON_COMPACT);
-      bodies[extra.nidem++] = ready[i]->prep.out_text;
+      bodies[extra.nidem++] = it->prep.out_text; /* the text stored is the text answered */
     }
   }
   char created_at[32];
@@ -170,7 +173,7 @@ static h_result batch_insert(PGconn *c, const struct h_config *cfg, struct send_
     }
   }
   for (int i = 0; i < n; i++) {
-    json_decref((json_t *)audit[i].details);
+    free((char *)audit[i].details);
   }
   free(preps);
   free(audit);
@@ -227,7 +230,7 @@ static h_result batch_write(PGconn *c, struct h_gc_item *const *items, int n, vo
 }
 
 /* The one step after a batch committed, before its requests are answered: items are the
- * committed sends, each with prep.id and prep.out (the created notification, as answered),
+ * committed sends, each with prep.id and prep.out_text (the created notification, as answered),
  * prep.push (its delivery ids to queue) and req. The delivery ids of the whole batch go out
  * in one push per queue, then the streams of the in-app recipients are told; whatever else
  * must follow the COMMIT of the created rows belongs here too. */
@@ -277,8 +280,7 @@ struct h_gc *h_notification_gc_create(struct h_app *app) {
 }
 
 /* The reads and the write in the group commit's transaction. */
-static h_result send_grouped(struct h_app *app, struct send_item *it, json_t **notification,
-                             char **text) {
+static h_result send_grouped(struct h_app *app, struct send_item *it, char **text) {
   it->gc.arg = it;
   h_result r = h_gc_submit(app->notify_gc, &it->gc);
   if (r == H_ERR_NOT_FOUND) { /* the recipient was deleted between the read and the write */
@@ -289,9 +291,7 @@ static h_result send_grouped(struct h_app *app, struct send_item *it, json_t **n
     r = H_ERR_UNPROCESSABLE;
   }
   if (r == H_OK) {
-    *notification = it->prep.out;
     *text = it->prep.out_text;
-    it->prep.out = NULL;
     it->prep.out_text = NULL;
   }
   h_notify_prepared_free(&it->prep);
@@ -302,26 +302,22 @@ bool h_notification_defers_keys(const struct h_app *app) { return app->notify_gc
 
 h_result h_notification_send(struct h_app *app, const struct h_actor *actor,
                              const struct h_notify_request *req, const struct h_idem *idem,
-                             json_t **notification, char **text,
-                             struct h_notify_error *err) {
-  *notification = NULL;
+                             char **text, struct h_notify_error *err) {
   *text = NULL;
   if (app->notify_gc != NULL) {
     struct send_item it = {.req = req, .flood = &app->flood, .actor = actor, .idem = idem,
                            .err = err};
-    return send_grouped(app, &it, notification, text);
+    return send_grouped(app, &it, text);
   }
   struct op o = {.actor = actor, .req = req, .idem = idem, .err = err, .flood = &app->flood};
   h_result r = h_db_tx(app->db, send_tx, &o);
   if (r == H_OK) {
     h_notification_push(app, &o.push, actor->request_id);
     h_stream_publish_one(app, H_STREAM_KIND_FEED, req->user_id);
-  } else {
-    json_decref(o.out);
-    o.out = NULL;
+    *text = json_dumps(o.out, JSON_COMPACT);
   }
+  json_decref(o.out);
   h_push_list_clear(&o.push);
-  *notification = o.out;
   return r;
 }
 

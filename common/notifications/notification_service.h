@@ -18,12 +18,12 @@
  * reads run here and the write joins the transaction of whatever else is queued; it returns
  * only once that transaction committed (or this write failed alone). H_ERR_UNPROCESSABLE
  * with err filled when the request cannot be carried out; H_ERR_CONFLICT when idem is
- * deferred and another request holds its key (nothing written). On H_OK *text may hold the
- * notification already printed (JSON_COMPACT, the text its idempotency record stored: answer
- * it as it is, one printing less), else NULL; the caller frees it. */
+ * deferred and another request holds its key (nothing written). On H_OK *text is the
+ * created notification as JSON text (JSON_COMPACT; with a key, the very text its idempotency
+ * record stored), to be answered as it is; the caller frees it. */
 h_result h_notification_send(struct h_app *app, const struct h_actor *actor,
                              const struct h_notify_request *req, const struct h_idem *idem,
-                             json_t **notification, char **text, struct h_notify_error *err);
+                             char **text, struct h_notify_error *err);
 
 /* True when h_notification_send claims a deferred idempotency key in the statement of its
  * write (the group commit), so the caller need not claim it first. */

@@ -9,6 +9,7 @@
 #include <time.h>
 
 #include "core/alloc.h"
+#include "core/json_text.h"
 #include "crypto/crypto.h"
 #include "notifications/delivery_plan.h"
 #include "notifications/notification_repo.h"
@@ -298,18 +299,17 @@ h_result h_notify_prepare(PGconn *conn, const struct h_notify_request *req, cons
 
 void h_notify_prepared_free(struct h_notify_prepared *p) {
   json_decref(p->rendered);
-  json_decref(p->out);
   free(p->out_text);
   h_push_list_clear(&p->push);
-  p->rendered = p->out = NULL;
+  p->rendered = NULL;
   p->out_text = NULL;
 }
 
-/* The response array of p's deliveries; fills p->push, *active counts the deliveries
- * queued or sent now. created_at: the transaction's now(). */
-static json_t *deliveries_out(struct h_notify_prepared *p, const char *created_at, int *active) {
-  json_t *arr = json_array();
-  *active = 0;
+/* The response's deliveries array into w; fills p->push. created_at: the transaction's
+ * now(). */
+static void deliveries_out(struct h_notify_prepared *p, const char *created_at,
+                           struct h_json_text *w) {
+  h_jt_open(w, '[');
   for (int i = 0; i < p->n; i++) {
     const char *status = p->d[i].status;
     const char *due = p->d[i].due_at[0] != '\0' ? p->d[i].due_at : created_at;
@@ -319,44 +319,54 @@ static json_t *deliveries_out(struct h_notify_prepared *p, const char *created_a
     } else if (q >= 0 && strcmp(status, "scheduled") == 0) {
       h_push_list_add(&p->push, (enum h_queue)q, p->d[i].id, epoch_of(due));
     }
-    *active += strcmp(status, "queued") == 0 || strcmp(status, "sent") == 0;
-    json_t *d = json_pack("{ssssssss}", "id", p->d[i].id, "object", "delivery", "channel",
-                          p->d[i].channel, "status", status);
+    h_jt_open(w, '{');
+    h_jt_member(w, "id", p->d[i].id);
+    h_jt_member(w, "object", "delivery");
+    h_jt_member(w, "channel", p->d[i].channel);
+    h_jt_member(w, "status", status);
     if (p->d[i].reason != NULL) {
-      json_object_set_new(d, "reason", json_string(p->d[i].reason));
+      h_jt_member(w, "reason", p->d[i].reason);
     }
-    json_object_set_new(d, "due_at", json_string(due));
+    h_jt_member(w, "due_at", due);
     if (p->d[i].endpoint_id[0] != '\0') {
-      json_object_set_new(d, "endpoint_id", json_string(p->d[i].endpoint_id));
+      h_jt_member(w, "endpoint_id", p->d[i].endpoint_id);
     }
-    json_array_append_new(arr, d);
+    h_jt_close(w, '}');
   }
-  return arr;
+  h_jt_close(w, ']');
 }
 
-/* Builds p->out, the response object, and p->push. */
+/* Prints p->out_text, the response object (written as text: no jansson tree on the POST's
+ * path), and fills p->push. */
 static void respond(struct h_notify_prepared *p, const char *created_at) {
   const struct h_notify_request *req = p->req;
-  json_decref(p->out);
+  free(p->out_text);
   h_push_list_clear(&p->push);
-  int active = 0;
-  json_t *deliveries = deliveries_out(p, created_at, &active);
   bool any_scheduled = false;
+  int active = 0;
   for (int i = 0; i < p->n; i++) {
     any_scheduled |= strcmp(p->d[i].status, "scheduled") == 0;
+    active += strcmp(p->d[i].status, "queued") == 0 || strcmp(p->d[i].status, "sent") == 0;
   }
-  p->out = json_pack("{ssssssssssss}", "id", p->id, "object", "notification", "status",
-                     active == 0 && any_scheduled ? "scheduled" : "queued", "user_id",
-                     req->user_id, "category", req->category, "priority", req->priority);
-  json_object_set_new(p->out, "template", req->template_key != NULL
-                                              ? json_string(req->template_key) : json_null());
-  json_object_set_new(p->out, "send_at",
-                      p->send_at[0] != '\0' ? json_string(p->send_at) : json_null());
-  json_object_set_new(p->out, "created_at", json_string(created_at));
+  struct h_json_text w;
+  h_jt_init(&w, 512 + 256 * (size_t)p->n);
+  h_jt_open(&w, '{');
+  h_jt_member(&w, "id", p->id);
+  h_jt_member(&w, "object", "notification");
+  h_jt_member(&w, "status", active == 0 && any_scheduled ? "scheduled" : "queued");
+  h_jt_member(&w, "user_id", req->user_id);
+  h_jt_member(&w, "category", req->category);
+  h_jt_member(&w, "priority", req->priority);
+  h_jt_member(&w, "template", req->template_key);
+  h_jt_member(&w, "send_at", p->send_at[0] != '\0' ? p->send_at : NULL);
+  h_jt_member(&w, "created_at", created_at);
   if (req->broadcast_id != NULL) {
-    json_object_set_new(p->out, "broadcast_id", json_string(req->broadcast_id));
+    h_jt_member(&w, "broadcast_id", req->broadcast_id);
   }
-  json_object_set_new(p->out, "deliveries", deliveries);
+  h_jt_key(&w, "deliveries");
+  deliveries_out(p, created_at, &w);
+  h_jt_close(&w, '}');
+  p->out_text = h_jt_take(&w);
 }
 
 /* The notification row of p (pointers into p and p->req). */
@@ -431,8 +441,7 @@ h_result h_notify_in_tx(PGconn *conn, const struct h_notify_request *req, const 
     r = H_ERR_UNPROCESSABLE;
   }
   if (r == H_OK) {
-    *out = p.out;
-    p.out = NULL;
+    *out = json_loads(p.out_text, 0, NULL);
     for (size_t i = 0; i < p.push.n; i++) {
       h_push_list_add(push, p.push.items[i].queue, p.push.items[i].id, p.push.items[i].due);
     }

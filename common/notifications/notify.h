@@ -65,9 +65,8 @@ struct h_notify_prepared {
     char endpoint_id[37];             /* webhook: the endpoint, "" otherwise */
   } d[H_NOTIFY_DELIVERIES_MAX];
   /* Filled by h_notify_write: */
-  json_t *out;                        /* owned: the response object */
-  char *out_text;                     /* owned: out printed (JSON_COMPACT) when an
-                                       * idempotency record stored it, else NULL */
+  char *out_text;                     /* owned: the response object's JSON text, as
+                                       * json_dumps(JSON_COMPACT) would print it */
   struct h_push_list push;            /* owned: the ids to push after COMMIT */
 };
 
@@ -88,7 +87,7 @@ h_result h_notify_prepare_for(PGconn *conn, const struct h_notify_request *req,
                               const struct h_recipient_row *rc, struct h_notify_prepared *p,
                               struct h_notify_error *err);
 
-/* Sets out and push of the n prepared items, created at created_at (RFC 3339 UTC: the
+/* Sets out_text and push of the n prepared items, created at created_at (RFC 3339 UTC: the
  * transaction's now(), which h_notify_insert gives their rows). */
 void h_notify_respond(struct h_notify_prepared *const *items, int n, const char *created_at);
 
@@ -100,7 +99,7 @@ h_result h_notify_insert(PGconn *conn, struct h_notify_prepared *const *items, i
                          bool *written);
 
 /* Writes the n prepared notifications (borrowed) in the open transaction of conn, in one
- * statement, and sets each one's out and push. H_ERR_NOT_FOUND when a recipient
+ * statement, and sets each one's out_text and push. H_ERR_NOT_FOUND when a recipient
  * was deleted since it was prepared (nothing of the batch is then valid: roll back). */
 h_result h_notify_write(PGconn *conn, struct h_notify_prepared *const *items, int n);
 

@@ -1,0 +1,127 @@
+/* Unit tests: JSON text written directly (core/json_text.c), against what jansson prints for
+ * the same tree. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <cmocka.h>
+#include <jansson.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/json_text.h"
+
+/* Checks that w's text is json_dumps(tree, JSON_COMPACT), byte for byte; frees both. */
+static void assert_as_jansson(struct h_json_text *w, json_t *tree) {
+  char *want = json_dumps(tree, JSON_COMPACT);
+  char *got = h_jt_take(w);
+  assert_non_null(want);
+  assert_string_equal(got, want);
+  free(want);
+  free(got);
+  json_decref(tree);
+}
+
+static void test_every_byte_escaped_as_jansson(void **state) {
+  (void)state;
+  /* each byte 0x01..0x7f alone, then inside text */
+  for (int c = 1; c < 0x80; c++) {
+    char s[8] = {'a', (char)c, 'b', (char)c, '\0'};
+    struct h_json_text w;
+    h_jt_init(&w, 1); /* grows from the smallest buffer */
+    h_jt_open(&w, '{');
+    h_jt_member(&w, s, s + 1);
+    h_jt_close(&w, '}');
+    assert_as_jansson(&w, json_pack("{ss}", s, s + 1));
+  }
+}
+
+static void test_utf8_and_slash_as_they_are(void **state) {
+  (void)state;
+  const char *s = "caf\xc3\xa9 / \xe2\x82\xac \xf0\x9f\x93\xa8 \xe2\x80\xa8 </script>";
+  struct h_json_text w;
+  h_jt_init(&w, 16);
+  h_jt_open(&w, '[');
+  h_jt_string(&w, s);
+  h_jt_string(&w, "");
+  h_jt_close(&w, ']');
+  assert_as_jansson(&w, json_pack("[ss]", s, ""));
+}
+
+static void test_nesting_nulls_and_commas(void **state) {
+  (void)state;
+  struct h_json_text w;
+  h_jt_init(&w, 64);
+  h_jt_open(&w, '{');
+  h_jt_member(&w, "id", "n1");
+  h_jt_member(&w, "template", NULL);
+  h_jt_key(&w, "empty");
+  h_jt_open(&w, '[');
+  h_jt_close(&w, ']');
+  h_jt_key(&w, "deliveries");
+  h_jt_open(&w, '[');
+  for (int i = 0; i < 3; i++) {
+    h_jt_open(&w, '{');
+    h_jt_member(&w, "channel", i == 1 ? "sms" : "email:");
+    h_jt_member(&w, "reason", NULL);
+    h_jt_key(&w, "o");
+    h_jt_open(&w, '{');
+    h_jt_close(&w, '}');
+    h_jt_close(&w, '}');
+  }
+  h_jt_string(&w, NULL);
+  h_jt_close(&w, ']');
+  h_jt_member(&w, "last", "{[:");
+  h_jt_close(&w, '}');
+  json_t *d = json_array();
+  for (int i = 0; i < 3; i++) {
+    json_array_append_new(d, json_pack("{sssnso}", "channel", i == 1 ? "sms" : "email:",
+                                       "reason", "o", json_object()));
+  }
+  json_array_append_new(d, json_null());
+  assert_as_jansson(&w, json_pack("{sssnsososs}", "id", "n1", "template", "empty",
+                                  json_array(), "deliveries", d, "last", "{[:"));
+}
+
+static void test_long_text_grows(void **state) {
+  (void)state;
+  char *big = malloc(100001);
+  memset(big, 'x', 100000);
+  big[100000] = '\0';
+  big[500] = '"';
+  big[99999] = '\n';
+  struct h_json_text w;
+  h_jt_init(&w, 32);
+  h_jt_open(&w, '{');
+  h_jt_member(&w, "big", big);
+  h_jt_close(&w, '}');
+  assert_int_equal(w.len, strlen(w.s));
+  assert_as_jansson(&w, json_pack("{ss}", "big", big));
+  free(big);
+}
+
+static void test_free_and_take_leave_it_empty(void **state) {
+  (void)state;
+  struct h_json_text w;
+  h_jt_init(&w, 8);
+  h_jt_string(&w, "abc");
+  h_jt_free(&w);
+  assert_null(w.s);
+  assert_int_equal(w.len, 0);
+  h_jt_init(&w, 0);
+  assert_string_equal(w.s, "");
+  char *s = h_jt_take(&w);
+  assert_string_equal(s, "");
+  assert_null(w.s);
+  free(s);
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+    cmocka_unit_test(test_every_byte_escaped_as_jansson),
+    cmocka_unit_test(test_utf8_and_slash_as_they_are),
+    cmocka_unit_test(test_nesting_nulls_and_commas),
+    cmocka_unit_test(test_long_text_grows),
+    cmocka_unit_test(test_free_and_take_leave_it_empty),
+  };
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}
