@@ -110,10 +110,9 @@ static h_result batch_prepare(PGconn *c, struct h_gc_item *const *items, int n,
   return r;
 }
 
-/* The audit entry of a send (details: its JSON text, freed by the caller; the same object
- * as send_tx's). */
-static struct h_audit_entry audit_of(const struct send_item *it) {
-  const struct h_notify_request *req = it->req;
+/* The details of a send's audit entry, as JSON text (the caller frees it): the same object
+ * as send_tx's. */
+static char *audit_details(const struct h_notify_request *req) {
   struct h_json_text w;
   h_jt_init(&w, 128);
   h_jt_open(&w, '{');
@@ -121,8 +120,7 @@ static struct h_audit_entry audit_of(const struct send_item *it) {
   h_jt_member(&w, "category", req->category);
   h_jt_member(&w, "priority", req->priority);
   h_jt_close(&w, '}');
-  return (struct h_audit_entry){it->actor, "notification.created", "notification",
-                                it->prep.id, h_jt_take(&w)};
+  return h_jt_take(&w);
 }
 
 /* Writes the prepared sends (their responses built first, created at now: the rows get that
@@ -140,6 +138,7 @@ static h_result batch_insert(PGconn *c, const struct h_config *cfg, struct send_
   const char **bodies = h_calloc((size_t)n, sizeof(*bodies));
   const char **ids = h_malloc((size_t)n * sizeof(*ids));
   bool *written = h_malloc((size_t)n * sizeof(*written));
+  char **details = h_malloc((size_t)n * sizeof(*details)); /* of the audit rows */
   struct h_notif_extra extra = {.audit = audit, .naudit = n, .idem = idems,
                                 .idem_status = status, .idem_bodies = bodies,
                                 .idem_notification = ids,
@@ -153,7 +152,9 @@ static h_result batch_insert(PGconn *c, const struct h_config *cfg, struct send_
   h_notify_respond(preps, n, at);
   for (int i = 0; i < n; i++) {
     const struct send_item *it = ready[i];
-    audit[i] = audit_of(it);
+    details[i] = audit_details(it->req);
+    audit[i] = (struct h_audit_entry){it->actor, "notification.created", "notification",
+                                      it->prep.id, details[i]};
     if (it->idem != NULL && it->idem->active) {
       idems[extra.nidem] = it->idem;
       status[extra.nidem] = it->idem->status[H_OUTCOME_ACCEPTED];
@@ -173,7 +174,7 @@ static h_result batch_insert(PGconn *c, const struct h_config *cfg, struct send_
     }
   }
   for (int i = 0; i < n; i++) {
-    free((char *)audit[i].details);
+    free(details[i]);
   }
   free(preps);
   free(audit);
@@ -182,6 +183,7 @@ static h_result batch_insert(PGconn *c, const struct h_config *cfg, struct send_
   free(bodies);
   free(ids);
   free(written);
+  free(details);
   return r;
 }
 

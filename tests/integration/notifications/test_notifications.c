@@ -76,6 +76,14 @@ static void test_send_every_channel(void **state) {
   free(rendered);
   assert_int_equal(th_sql_long("SELECT count(*) FROM audit_log WHERE action = "
                                "'notification.created' AND target_id = $1", id), 1);
+  /* the audit row's details, written as JSON text by the committer */
+  char *details = th_sql_text("SELECT details::text FROM audit_log WHERE action ="
+                              " 'notification.created' AND target_id = $1", id);
+  char want[160];
+  snprintf(want, sizeof(want),
+           "{\"user_id\": \"%s\", \"category\": \"billing\", \"priority\": \"high\"}", uid);
+  assert_string_equal(details, want);
+  free(details);
   /* Time-ordered ids (migration 0096): the notification, its deliveries and its audit entry
    * all carry version 7 ids whose first 48 bits are the millisecond they were made in. */
   assert_int_equal(th_sql_long("SELECT count(*) FROM notifications n"
