@@ -96,7 +96,7 @@ PY
     echo "| $what: \`${qs}\` | $count | $c | $rps | $p50 | $p99 | $bad | $plan_ms |" >>"$out"
   done
 done
-for word in invoice tk4242 nothingmatches; do
+for word in invoice apollo17 tk4242 nothingmatches; do
   {
     echo
     echo "Plan of \`$word\` (EXPLAIN ANALYZE, BUFFERS):"

@@ -98,14 +98,44 @@ read -r b_rps b_p50 b_p99 b_bad b_err <"$stack/beside"
 after=$(count "SELECT count(*) FROM notifications WHERE category = 'bench'")
 written=$((after - before))
 
+# PostgreSQL's own work that a run's tail can fall on: checkpoints (their start and their end,
+# when the files they wrote are synced; from PostgreSQL's log, where log_checkpoints puts them)
+# and autovacuum (a worker seen in pg_stat_activity, sampled every second: a psql each, about 1 us of PostgreSQL per POST).
+pg_log=$HERALD_PG_HOME/postgres.log
+stamp() { date -u '+%F %T.%3N'; }
+av_sample() { # until $stack/sampling goes: "samples-with-a-worker samples"
+  local n=0 k=0
+  while [[ -f $stack/sampling ]]; do
+    n=$((n + 1))
+    [[ $(count "SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'autovacuum worker'") != 0 ]] &&
+      k=$((k + 1))
+    sleep 1
+  done
+  echo "$k $n"
+}
+maint_start() { m_from=$(stamp); touch "$stack/sampling"; av_sample >"$stack/av" & m_pid=$!; }
+maint_end() { # maint_end VAR: VAR = what fell into the run since maint_start
+  rm -f "$stack/sampling"
+  wait "$m_pid"
+  local to k n; to=$(stamp); read -r k n <"$stack/av"
+  printf -v "$1" '%s, an autovacuum worker running in %s of %s samples' "$(awk -v a="$m_from" \
+    -v b="$to" '{t = $1 " " $2} t >= a && t <= b && /checkpoint starting/ {s++}
+    t >= a && t <= b && /checkpoint complete/ {c++}
+    END {printf "%d checkpoint(s) started and %d ended", s, c}' "$pg_log")" "$k" "$n"
+}
+
 # POST alone: its CPU cost in the API and in PostgreSQL.
+maint_start
 api0=$(ticks "${pids[0]}") pg0=$(ticks "$pg_pid") sw0=$(switches "${pids[0]}")
 read -r a_rps a_p50 a_p99 a_bad a_err < <(HERALD_BENCH_IDEMPOTENCY=0 wrk_run 64 2 notifications_post.lua /api/v1/notifications)
 api1=$(ticks "${pids[0]}") pg1=$(ticks "$pg_pid") sw1=$(switches "${pids[0]}")
+maint_end m_alone
+maint_start
 alone=$(python3 -c "print(round($a_rps * $DUR))")
 
 read -r i_rps i_p50 i_p99 i_bad i_err < <(HERALD_BENCH_IDEMPOTENCY=1 wrk_run 64 2 notifications_post.lua /api/v1/notifications)
 api_k=$(ticks "${pids[0]}") pg_k=$(ticks "$pg_pid")
+maint_end m_keyed
 keyed=$(python3 -c "print(round($i_rps * $DUR))")
 keys=$(count "SELECT count(*) FROM idempotency_keys WHERE key LIKE 'bench-%' AND status = 'completed'")
 
@@ -157,6 +187,10 @@ PostgreSQL $(per_request "$pg2" "$pg3" "$alone2") us. With a unique Idempotency-
 connections): API $(per_request "$api1" "$api_k" "$keyed") us, PostgreSQL $(per_request "$pg1" "$pg_k" "$keyed") us.
 The API's threads switched $(python3 -c "print(f'{($sw1 - $sw0) / max($alone, 1):.2f}')") times per POST (voluntary and involuntary context
 switches, /proc/PID/task/*/status, the run of POST alone).
+
+PostgreSQL's own work while POST ran alone: $m_alone; with a unique Idempotency-Key:
+$m_keyed. A checkpoint's end (its files synced) and autovacuum take disk and CPU from the
+commits, which shows in p99.
 
 Group commit over all the runs: ${gc_items:-?} sends in ${gc_batches:-?} batches
 ($(python3 -c "print(f'{${gc_items:-0} / max(${gc_batches:-0}, 1):.1f}')") sends per batch).
