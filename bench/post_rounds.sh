@@ -1,0 +1,96 @@
+#!/usr/bin/env bash
+# POST /api/v1/notifications in consecutive rounds on one stack (64 connections, the request of
+# notifications_post.sh: in-app, e-mail and SMS), each round with its req/s, p50, p99 and CPU
+# per POST beside what PostgreSQL's own maintenance did in it: checkpoints (started, ended) and
+# autovacuum's VACUUM and ANALYZE of each table with the CPU PostgreSQL's log gives them
+# (log_checkpoints, log_autovacuum_min_duration = 0). Then ANALYZE notifications, timed.
+# What it shows: how much of a run's p99 and CPU per POST is the application and how much is
+# PostgreSQL's maintenance falling into the window (it recurs as the tables grow).
+# Usage: bench/post_rounds.sh [rounds, default 4] [seconds per round, default 12]
+#   BENCH_BUILD: see bench/lib.sh. Writes bench/results/post-rounds-<date>.md and prints it.
+set -euo pipefail
+# shellcheck source=bench/lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+ROUNDS=${1:-4}
+DUR=${2:-12}
+[[ $ROUNDS =~ ^[1-9][0-9]?$ && $DUR =~ ^[1-9][0-9]{0,2}$ ]] ||
+  { echo "usage: bench/post_rounds.sh [rounds 1-99] [seconds 1-999]" >&2; exit 2; }
+bench_build
+bench_stack
+export HERALD_DB_PREPARED_STATEMENTS=true
+sql "ALTER SYSTEM SET log_checkpoints = on" >/dev/null
+sql "ALTER SYSTEM SET log_autovacuum_min_duration = 0" >/dev/null
+sql "SELECT pg_reload_conf()" >/dev/null
+"$BIN" migrate >/dev/null 2>&1
+"$BIN" create-admin >/dev/null 2>&1
+PORT=18341
+BASE=http://127.0.0.1:$PORT
+bench_api $PORT
+HERALD_BENCH_TOKEN=$(bench_token "$BASE" "$HERALD_ADMIN_EMAIL" "$HERALD_ADMIN_PASSWORD")
+curl -s -o /dev/null -H 'Content-Type: application/json' \
+  -d '{"email":"bench-user@example.com","password":"bench-user-password-1","phone":"+14155550100"}' \
+  "$BASE/api/v1/auth/register"
+token=$(bench_token "$BASE" bench-user@example.com bench-user-password-1)
+HERALD_BENCH_USER_ID=$(curl -sf -H "Authorization: Bearer $token" "$BASE/api/v1/users/me" |
+  json_field '["id"]')
+export HERALD_BENCH_TOKEN HERALD_BENCH_USER_ID HERALD_BENCH_IDEMPOTENCY=0
+
+post() { # post SECONDS -> wrk's RESULT fields: req/s p50 p99 non-2xx socket-errors
+  wrk -t2 -c64 -d"$1s" -s "$HERE/notifications_post.lua" "$BASE/api/v1/notifications" |
+    awk '/^RESULT/ {$1 = ""; print}'
+}
+per_post() { python3 -c "print(f'{($2 - $1) * 1e6 / $(getconf CLK_TCK) / max($3, 1):.0f}')"; }
+stamp() { date -u '+%F %T.%3N'; }
+# What PostgreSQL's log says happened between two stamps.
+maintenance() {
+  awk -v a="$1" -v b="$2" '
+    {t = $1 " " $2}
+    t >= a && t <= b && /checkpoint starting/ {out = out sep "checkpoint started"; sep = ", "}
+    t >= a && t <= b && /checkpoint complete/ {out = out sep "checkpoint ended"; sep = ", "}
+    t >= a && t <= b && /automatic (vacuum|analyze) of table "herald\.public\./ {
+      match($0, /automatic [a-z]+/); op = substr($0, RSTART + 10, RLENGTH - 10)
+      match($0, /herald\.public\.[a-z_]+/); tbl = substr($0, RSTART + 14, RLENGTH - 14); want = 1
+      next
+    }
+    want && /system usage: CPU:/ {
+      match($0, /user: [0-9.]+ s, system: [0-9.]+ s/); cpu = substr($0, RSTART, RLENGTH)
+      split(cpu, f, " "); out = out sep op " " tbl " (" f[2] + f[5] " s CPU)"; sep = ", "; want = 0
+    }
+    END {print out == "" ? "none" : out}' "$HERALD_PG_HOME/postgres.log"
+}
+
+post 3 >/dev/null # warm-up
+out=$ROOT/bench/results/post-rounds-$(date -u +%Y%m%d-%H%M).md
+{
+  echo "# POST /api/v1/notifications in rounds, with PostgreSQL's maintenance ($(date -u +%FT%H:%MZ))"
+  echo
+  echo "Commit $(git -C "$ROOT" rev-parse --short HEAD), binary \`${BIN#"$ROOT"/}\`, $(nproc) cores;"
+  echo "load average before: $(cut -d' ' -f1-3 /proc/loadavg). $ROUNDS rounds of $DUR s, 64"
+  echo "connections, one stack (the tables grow from round to round). CPU per POST from /proc (the"
+  echo "API; PostgreSQL's postmaster and the children alive at both ends: an autovacuum worker that"
+  echo "ended inside the round is missing there, its CPU is in the last column)."
+  echo "Command: \`bench/post_rounds.sh $ROUNDS $DUR\`."
+  echo
+  echo "| round | notifications before | req/s | p50 ms | p99 ms | non-2xx | API us/POST | PostgreSQL us/POST | PostgreSQL's maintenance in the round (log) |"
+  echo "|---:|---:|---:|---:|---:|---:|---:|---:|---|"
+} >"$out"
+for r in $(seq "$ROUNDS"); do
+  rows=$(sql "SELECT count(*) FROM notifications")
+  from=$(stamp) a0=$(ticks "$api_pid") g0=$(ticks "$pg_pid" tree)
+  read -r rps p50 p99 bad _ < <(post "$DUR")
+  a1=$(ticks "$api_pid") g1=$(ticks "$pg_pid" tree) to=$(stamp)
+  n=$(python3 -c "print(round($rps * $DUR))")
+  echo "| $r | $rows | $rps | $p50 | $p99 | $bad | $(per_post "$a0" "$a1" "$n") |" \
+    "$(per_post "$g0" "$g1" "$n") | $(maintenance "$from" "$to") |" >>"$out"
+done
+rows=$(sql "SELECT count(*) FROM notifications")
+analyze_ms() { # ANALYZE notifications, its duration in ms (psql's \timing)
+  psql "$HERALD_DATABASE_URL" -X -q -c '\timing on' -c "ANALYZE notifications" |
+    awk '/^Time:/ {print $2}'
+}
+{
+  echo
+  echo "ANALYZE notifications at the end ($rows rows), what autovacuum runs each time a tenth of"
+  echo "the table is new: $(analyze_ms) ms, then $(analyze_ms) ms."
+} >>"$out"
+cat "$out"
