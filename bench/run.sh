@@ -28,6 +28,8 @@ if [[ -n ${BENCH_PEER_DIR:-} ]]; then
   echo "bench: 2b/6 the Django peer in $BENCH_PEER_DIR, then Herald's POST again beside it"
   HERALD_BENCH_BIN=$build/bin/herald-api bench/peer.sh "${BENCH_PEER_SECONDS:-20}"
 fi
+echo "bench: 2c/6 POST in rounds on one stack, beside PostgreSQL's checkpoints and autovacuum"
+bench/post_rounds.sh 4 "$secs"
 echo "bench: 3/6 worker drains (herald-email, herald-push)"
 bench/workers_drain.sh --jobs "${BENCH_JOBS:-50000}" --build "$build"
 echo "bench: 4/6 the feed at 100,000 notifications, POST and feed at ${BENCH_GROWTH:-1000000 10000000} rows"
@@ -37,4 +39,4 @@ bench/memory.sh "${BENCH_SOAK_SECONDS:-600}"
 echo "bench: 6/6 the notification stream: ${BENCH_STREAMS:-10000} streams, POST beside them, latency"
 bench/stream.sh "$secs"
 echo "bench: reports in bench/results/"
-ls -t bench/results/ | head -7
+ls -t bench/results/ | head -8
