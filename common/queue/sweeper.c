@@ -131,10 +131,16 @@ static h_result push_rows(PGconn *conn, struct h_redis *r, const char *sql,
   return H_OK;
 }
 
+/* A queued row's due_at is at most its updated_at (both written when it was queued, or it was
+ * due when promoted), so "due before the cutoff" adds nothing to "untouched since the cutoff"
+ * but lets the scan take only that range of deliveries_sweep_idx, in its order, and stop at
+ * the batch: a backlog of rows queued less than stale_s ago is not read at all (it was read
+ * and sorted whole, at every pass). */
 static const char stale_queued_sql[] =
     "WITH s AS (SELECT id FROM deliveries WHERE status = 'queued' AND channel <> 'in_app'"
-    "   AND due_at <= now() AND updated_at < now() - make_interval(secs => $1::int)"
-    "   ORDER BY updated_at LIMIT $2::int FOR UPDATE SKIP LOCKED)"
+    "   AND due_at < now() - make_interval(secs => $1::int)"
+    "   AND updated_at < now() - make_interval(secs => $1::int)"
+    "   ORDER BY due_at LIMIT $2::int FOR UPDATE SKIP LOCKED)"
     " UPDATE deliveries d SET updated_at = now() FROM s WHERE d.id = s.id"
     " RETURNING d.id, d.channel";
 

@@ -171,8 +171,8 @@ static void test_two_sweepers_push_a_row_once(void **state) {
                                    "\"channels\":[\"email\"]}", uid);
   const char *id = th_str(ns_delivery(n, "email"), "id");
   assert_int_equal(occurrences("herald:q:{email}", id), 1);
-  sql("UPDATE deliveries SET updated_at = now() - interval '1 hour' WHERE id = $1::uuid"
-      " RETURNING id", id);
+  sql("UPDATE deliveries SET updated_at = now() - interval '1 hour',"
+      " due_at = now() - interval '1 hour' WHERE id = $1::uuid RETURNING id", id);
   /* Two more sweepers besides the API's, one pass each, right away. */
   struct h_redis_target t;
   h_redis_parse_url(getenv("HERALD_REDIS_URL"), 2000, &t);
@@ -191,6 +191,60 @@ static void test_two_sweepers_push_a_row_once(void **state) {
   json_decref(n);
 }
 
+/* Index entries of deliveries_sweep_idx read by conn's open transaction so far. */
+static long sweep_index_reads(PGconn *conn) {
+  PGresult *res = PQexec(conn, "SELECT pg_stat_get_xact_tuples_returned("
+                               "'deliveries_sweep_idx'::regclass)");
+  assert_int_equal(PQresultStatus(res), PGRES_TUPLES_OK);
+  long n = atol(PQgetvalue(res, 0, 0));
+  PQclear(res);
+  return n;
+}
+
+/* A backlog of rows queued less than stale_s ago costs a pass nothing: the stale rows are
+ * found by the range of deliveries_sweep_idx due before the cutoff (the statement read and
+ * sorted every queued row before). A stale row among them is still pushed again. The rows
+ * are made in the pass's own transaction, unseen by the API's sweeper, and rolled back. */
+static void test_sweep_reads_only_stale_rows(void **state) {
+  (void)state;
+  char uid[37];
+  free(th_user(&srv, "backlog", NULL, uid));
+  json_t *n = ns_send(&srv, admin, "{\"user_id\":\"%s\",\"category\":\"c\",\"body\":\"b\","
+                                   "\"channels\":[\"email\"]}", uid);
+  const char *stale = th_str(ns_delivery(n, "email"), "id");
+  assert_int_equal(occurrences("herald:q:{email}", stale), 1);
+  PGconn *c = th_db_connect();
+  PQclear(PQexec(c, "BEGIN"));
+  const char *steps[] = {
+    "UPDATE deliveries SET updated_at = now() - interval '2 hours',"
+    " due_at = now() - interval '2 hours' WHERE id = $1::uuid",
+    "INSERT INTO deliveries (notification_id, user_id, channel, status)"
+    " SELECT notification_id, user_id, 'email', 'queued'"
+    " FROM deliveries, generate_series(1, 2000) WHERE id = $1::uuid",
+  };
+  for (size_t i = 0; i < sizeof(steps) / sizeof(*steps); i++) {
+    PGresult *res = PQexecParams(c, steps[i], 1, NULL, &stale, NULL, NULL, 0);
+    assert_int_equal(PQresultStatus(res), PGRES_COMMAND_OK);
+    PQclear(res);
+  }
+  struct h_redis_target t;
+  h_redis_parse_url(getenv("HERALD_REDIS_URL"), 2000, &t);
+  struct h_redis r;
+  h_redis_init(&r, &t);
+  long before = sweep_index_reads(c);
+  struct h_sweeper_options opt = {.stale_s = 3600, .batch = 100};
+  struct h_sweep_stats st = {0};
+  assert_int_equal(h_sweeper_run_once(c, &r, &opt, &st), H_OK);
+  long reads = sweep_index_reads(c) - before;
+  PQclear(PQexec(c, "ROLLBACK"));
+  assert_int_equal(st.repushed, 1);
+  assert_int_equal(occurrences("herald:q:{email}", stale), 2);
+  assert_true(reads < 200); /* 2,000 fresh queued rows besides it */
+  PQfinish(c);
+  h_redis_close(&r);
+  json_decref(n);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
     cmocka_unit_test(test_redis_down_then_back),
@@ -198,6 +252,7 @@ int main(void) {
     cmocka_unit_test(test_lost_delayed_entry_pushed_from_postgres),
     cmocka_unit_test(test_scheduled_in_app_becomes_visible),
     cmocka_unit_test(test_two_sweepers_push_a_row_once),
+    cmocka_unit_test(test_sweep_reads_only_stale_rows),
   };
   return cmocka_run_group_tests(tests, setup, teardown);
 }
