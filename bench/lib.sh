@@ -165,6 +165,20 @@ bench_token() {
     json_field '["access_token"]'
 }
 
+# bench_post_fixtures BASE: what notifications_post.lua sends with: exports HERALD_BENCH_TOKEN
+# (the admin's access token) and HERALD_BENCH_USER_ID (a user with a phone: in-app, e-mail and
+# SMS), and HERALD_BENCH_IDEMPOTENCY=0.
+bench_post_fixtures() {
+  HERALD_BENCH_TOKEN=$(bench_token "$1" "$HERALD_ADMIN_EMAIL" "$HERALD_ADMIN_PASSWORD")
+  curl -s -o /dev/null -H 'Content-Type: application/json' \
+    -d '{"email":"bench-user@example.com","password":"bench-user-password-1","phone":"+14155550100"}' \
+    "$1/api/v1/auth/register"
+  local token
+  token=$(bench_token "$1" bench-user@example.com bench-user-password-1)
+  HERALD_BENCH_USER_ID=$(curl -sf -H "Authorization: Bearer $token" "$1/api/v1/users/me" |
+    json_field '["id"]')
+  export HERALD_BENCH_TOKEN HERALD_BENCH_USER_ID HERALD_BENCH_IDEMPOTENCY=0
+}
 # bench_fixtures BASE: what feed.sh and memory.sh send with: sets admin and user (access tokens),
 # user_id (the bench user), creates the template bench.order (in_app and e-mail, using name, order
 # and total) and 1,000 seed users as POST recipients (bench/seed_growth.sql, loaded here), listed

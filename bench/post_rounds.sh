@@ -26,14 +26,7 @@ sql "SELECT pg_reload_conf()" >/dev/null
 PORT=18341
 BASE=http://127.0.0.1:$PORT
 bench_api $PORT
-HERALD_BENCH_TOKEN=$(bench_token "$BASE" "$HERALD_ADMIN_EMAIL" "$HERALD_ADMIN_PASSWORD")
-curl -s -o /dev/null -H 'Content-Type: application/json' \
-  -d '{"email":"bench-user@example.com","password":"bench-user-password-1","phone":"+14155550100"}' \
-  "$BASE/api/v1/auth/register"
-token=$(bench_token "$BASE" bench-user@example.com bench-user-password-1)
-HERALD_BENCH_USER_ID=$(curl -sf -H "Authorization: Bearer $token" "$BASE/api/v1/users/me" |
-  json_field '["id"]')
-export HERALD_BENCH_TOKEN HERALD_BENCH_USER_ID HERALD_BENCH_IDEMPOTENCY=0
+bench_post_fixtures "$BASE"
 
 post() { # post SECONDS -> wrk's RESULT fields: req/s p50 p99 non-2xx socket-errors
   wrk -t2 -c64 -d"$1s" -s "$HERE/notifications_post.lua" "$BASE/api/v1/notifications" |

@@ -20,14 +20,7 @@ export HERALD_DB_PREPARED_STATEMENTS=true HERALD_SWEEP_INTERVAL_S=0 # no sweeper
 PORT=18351
 BASE=http://127.0.0.1:$PORT
 bench_api $PORT
-HERALD_BENCH_TOKEN=$(bench_token "$BASE" "$HERALD_ADMIN_EMAIL" "$HERALD_ADMIN_PASSWORD")
-curl -s -o /dev/null -H 'Content-Type: application/json' \
-  -d '{"email":"bench-user@example.com","password":"bench-user-password-1","phone":"+14155550100"}' \
-  "$BASE/api/v1/auth/register"
-token=$(bench_token "$BASE" bench-user@example.com bench-user-password-1)
-HERALD_BENCH_USER_ID=$(curl -sf -H "Authorization: Bearer $token" "$BASE/api/v1/users/me" |
-  json_field '["id"]')
-export HERALD_BENCH_TOKEN HERALD_BENCH_USER_ID HERALD_BENCH_IDEMPOTENCY=0
+bench_post_fixtures "$BASE"
 wrk -t2 -c64 -d"${DUR}s" -s "$HERE/notifications_post.lua" "$BASE/api/v1/notifications" >/dev/null
 sql "VACUUM ANALYZE deliveries" >/dev/null
 

@@ -163,14 +163,22 @@ static size_t occurrences(const char *key, const char *id) {
   return n;
 }
 
-static void test_two_sweepers_push_a_row_once(void **state) {
-  (void)state;
+/* An e-mail to a new user named who (the 202: the caller frees it); *id: its delivery, queued
+ * once. */
+static json_t *send_email(const char *who, const char **id) {
   char uid[37];
-  free(th_user(&srv, "twice", NULL, uid));
+  free(th_user(&srv, who, NULL, uid));
   json_t *n = ns_send(&srv, admin, "{\"user_id\":\"%s\",\"category\":\"c\",\"body\":\"b\","
                                    "\"channels\":[\"email\"]}", uid);
-  const char *id = th_str(ns_delivery(n, "email"), "id");
-  assert_int_equal(occurrences("herald:q:{email}", id), 1);
+  *id = th_str(ns_delivery(n, "email"), "id");
+  assert_int_equal(occurrences("herald:q:{email}", *id), 1);
+  return n;
+}
+
+static void test_two_sweepers_push_a_row_once(void **state) {
+  (void)state;
+  const char *id = NULL;
+  json_t *n = send_email("twice", &id);
   sql("UPDATE deliveries SET updated_at = now() - interval '1 hour',"
       " due_at = now() - interval '1 hour' WHERE id = $1::uuid RETURNING id", id);
   /* Two more sweepers besides the API's, one pass each, right away. */
@@ -207,12 +215,8 @@ static long sweep_index_reads(PGconn *conn) {
  * are made in the pass's own transaction, unseen by the API's sweeper, and rolled back. */
 static void test_sweep_reads_only_stale_rows(void **state) {
   (void)state;
-  char uid[37];
-  free(th_user(&srv, "backlog", NULL, uid));
-  json_t *n = ns_send(&srv, admin, "{\"user_id\":\"%s\",\"category\":\"c\",\"body\":\"b\","
-                                   "\"channels\":[\"email\"]}", uid);
-  const char *stale = th_str(ns_delivery(n, "email"), "id");
-  assert_int_equal(occurrences("herald:q:{email}", stale), 1);
+  const char *stale = NULL;
+  json_t *n = send_email("backlog", &stale);
   PGconn *c = th_db_connect();
   PQclear(PQexec(c, "BEGIN"));
   const char *steps[] = {
