@@ -10,6 +10,7 @@
 #include "store/db.h"
 #include "core/log.h"
 #include "inbox/stream_bus.h"
+#include "templates/template_repo.h"
 
 struct op {
   const struct h_flood_rules *flood;
@@ -70,15 +71,44 @@ struct send_item {
   struct h_notify_error *err;
 };
 
-/* Prepares the sends of a batch against their recipients, read in one statement; a send
- * that cannot be made (unknown user or template, missing variable) is refused alone. The
- * prepared ones go to ready[*nready]; now receives the read's now() (to the microsecond). */
+/* The templates a batch's sends name, each read once for the batch (a batch of sends of one
+ * template read it once per send before). */
+struct batch_templates {
+  int n;
+  const char **key; /* borrowed from the requests */
+  json_t **tpl;     /* owned; NULL: none read (no such template, or the read failed) */
+};
+
+/* The template key for this batch (borrowed from t), read on first use; NULL when none was
+ * read, and then the send reads it itself, which reports what went wrong (a 422 for an
+ * unknown template). */
+static const json_t *batch_template(PGconn *c, struct batch_templates *t, const char *key) {
+  for (int i = 0; i < t->n; i++) {
+    if (strcmp(t->key[i], key) == 0) {
+      return t->tpl[i];
+    }
+  }
+  json_t *tpl = NULL;
+  if (h_template_repo_get(c, key, &tpl) != H_OK) {
+    tpl = NULL;
+  }
+  t->key[t->n] = key;
+  t->tpl[t->n++] = tpl;
+  return tpl;
+}
+
+/* Prepares the sends of a batch against their recipients, read in one statement, and their
+ * templates, each read once; a send that cannot be made (unknown user or template, missing
+ * variable) is refused alone. The prepared ones go to ready[*nready]; now receives the read's
+ * now() (to the microsecond). */
 static h_result batch_prepare(PGconn *c, struct h_gc_item *const *items, int n,
                               struct send_item **ready, int *nready, char now[40]) {
   const char **ids = h_malloc((size_t)n * sizeof(*ids));
   const char **dues = h_malloc((size_t)n * sizeof(*dues));
   const char **cats = h_malloc((size_t)n * sizeof(*cats));
   struct h_recipient_row *rc = h_calloc((size_t)n, sizeof(*rc));
+  struct batch_templates tpls = {0, h_malloc((size_t)n * sizeof(char *)),
+                                 h_malloc((size_t)n * sizeof(json_t *))};
   for (int i = 0; i < n; i++) {
     const struct h_notify_request *req = ((struct send_item *)items[i]->arg)->req;
     ids[i] = req->user_id;
@@ -90,7 +120,9 @@ static h_result batch_prepare(PGconn *c, struct h_gc_item *const *items, int n,
   for (int i = 0; r == H_OK && i < n; i++) {
     struct send_item *it = items[i]->arg;
     h_notify_prepared_free(&it->prep);
-    h_result one = h_notify_prepare_for(c, it->req, NULL, it->flood, &rc[i], &it->prep,
+    const json_t *tpl = rc[i].found && it->req->template_key != NULL
+                            ? batch_template(c, &tpls, it->req->template_key) : NULL;
+    h_result one = h_notify_prepare_for(c, it->req, tpl, it->flood, &rc[i], &it->prep,
                                         it->err);
     if (one == H_ERR_UNPROCESSABLE) {
       items[i]->result = one;
@@ -103,6 +135,11 @@ static h_result batch_prepare(PGconn *c, struct h_gc_item *const *items, int n,
   for (int i = 0; i < n; i++) {
     json_decref(rc[i].prefs);
   }
+  for (int i = 0; i < tpls.n; i++) {
+    json_decref(tpls.tpl[i]);
+  }
+  free(tpls.key);
+  free(tpls.tpl);
   free(ids);
   free(dues);
   free(cats);

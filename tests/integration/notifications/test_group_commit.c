@@ -340,6 +340,65 @@ static void test_recipient_deleted_in_batch_fails_alone(void **state) {
   setenv("HERALD_HTTP_THREADS", "4", 1);
 }
 
+/* Creates the template key whose in-app title is title_tpl (a 201). */
+static void template_for(const char *key, const char *title_tpl) {
+  char body[256];
+  snprintf(body, sizeof(body),
+           "{\"key\":\"%s\",\"name\":\"%s\",\"channels\":{\"in_app\":{\"title\":\"%s\","
+           "\"body\":\"b\"}}}", key, key, title_tpl);
+  struct th_response r;
+  th_call(&srv, admin, "POST", "/api/v1/admin/templates", body, NULL, &r);
+  assert_int_equal(r.status, 201);
+  th_response_free(&r);
+}
+
+/* A batch reads each template its sends name once; each send still gets its own template's
+ * content, and one naming an unknown template, or missing a variable, is refused alone. */
+static void test_templates_in_one_batch(void **state) {
+  (void)state;
+  setenv("HERALD_HTTP_THREADS", "32", 1);
+  start("true", "300000", "true"); /* a batch waits 0.3 s: the posts share it */
+  char uid[37];
+  free(th_user(&srv, "gc-tpl", "+14155550114", uid));
+  template_for("gc.one", "One {{name}}");
+  template_for("gc.two", "Two {{name}}");
+  const char *sends[][2] = {
+    {"gc.one", "{\"name\":\"a\"}"}, {"gc.two", "{\"name\":\"b\"}"},
+    {"gc.one", "{\"name\":\"c\"}"}, {"gc.nope", "{\"name\":\"d\"}"},
+    {"gc.two", "{\"name\":\"e\"}"}, {"gc.one", "{}"},
+  };
+  const char *want[] = {"One a", "Two b", "One c", "template_not_found", "Two e",
+                        "missing_variable"};
+  enum { N = sizeof(sends) / sizeof(*sends) };
+  struct poster p[N];
+  memset(p, 0, sizeof(p));
+  for (int i = 0; i < N; i++) {
+    snprintf(p[i].body, sizeof(p[i].body),
+             "{\"user_id\":\"%s\",\"category\":\"gc\",\"template\":\"%s\",\"data\":%s,"
+             "\"channels\":[\"in_app\",\"email\",\"sms\"]}", uid, sends[i][0], sends[i][1]);
+  }
+  post_all(p, N);
+  for (int i = 0; i < N; i++) {
+    if (want[i][0] == 'O' || want[i][0] == 'T') {
+      assert_int_equal(p[i].status, 202);
+      assert_committed(p[i].json);
+      char *title = th_sql_text("SELECT title FROM notifications WHERE id = $1::uuid",
+                                th_str(p[i].json, "id"));
+      assert_string_equal(title, want[i]);
+      free(title);
+    } else {
+      assert_int_equal(p[i].status, 422);
+      assert_string_equal(th_str(json_object_get(p[i].json, "error"), "code"), want[i]);
+    }
+    json_decref(p[i].json);
+  }
+  long batches, items, retried;
+  h_gc_stats(srv.app.notify_gc, &batches, &items, &retried);
+  assert_int_equal(retried, 0);
+  stop();
+  setenv("HERALD_HTTP_THREADS", "4", 1);
+}
+
 static void test_idempotency_in_batch(void **state) {
   (void)state;
   start("true", "300000", "true");
@@ -512,6 +571,7 @@ int main(void) {
     cmocka_unit_test(test_engine_drains_on_destroy),
     cmocka_unit_test(test_concurrent_posts_share_transactions),
     cmocka_unit_test(test_recipient_deleted_in_batch_fails_alone),
+    cmocka_unit_test(test_templates_in_one_batch),
     cmocka_unit_test(test_idempotency_in_batch),
     cmocka_unit_test(test_same_key_in_one_batch),
     cmocka_unit_test(test_key_claimed_in_the_write),
