@@ -11,6 +11,7 @@
 #include "notifications/broadcast_service.h"
 #include "store/db.h"
 #include "core/log.h"
+#include "notifications/notification_repo.h"
 #include "notifications/notify.h"
 
 /* How many times in a row a batch is run again after a recipient was deleted under it. */
@@ -31,11 +32,13 @@ struct batch {
   bool failed;
 };
 
-/* Prepares one recipient's notification into *p (req: its copy of the send fields);
- * *ready tells whether it is to be written (a user deleted meanwhile is skipped). */
+/* Prepares one recipient's notification into *p (req: its copy of the send fields; rc: the
+ * recipient, read with the batch's others); *ready tells whether it is to be written (a user
+ * deleted meanwhile is skipped). */
 static h_result prepare_one(PGconn *conn, struct batch *b, struct h_notify_request *req,
-                            struct h_notify_prepared *p, bool *ready) {
-  h_result r = h_notify_prepare(conn, req, b->tpl, b->flood, p, &b->err);
+                            const struct h_recipient_row *rc, struct h_notify_prepared *p,
+                            bool *ready) {
+  h_result r = h_notify_prepare_for(conn, req, b->tpl, b->flood, rc, p, &b->err);
   *ready = r == H_OK;
   if (r == H_ERR_UNPROCESSABLE && strcmp(b->err.code, "user_not_found") == 0) {
     r = H_OK;
@@ -45,20 +48,31 @@ static h_result prepare_one(PGconn *conn, struct batch *b, struct h_notify_reque
   return r;
 }
 
-/* Prepares the n recipients in ids and writes their notifications in one go; the ids to
- * push are collected in b->push. H_ERR_NOT_FOUND when a recipient was deleted between
- * its read and the write (the batch is to be rolled back and run again). */
+/* Prepares the n recipients in ids (read in one statement, with their preferences) and
+ * writes their notifications in one go; the ids to push are collected in b->push.
+ * H_ERR_NOT_FOUND when a recipient was deleted between its read and the write (the batch is
+ * to be rolled back and run again). */
 static h_result write_batch(PGconn *conn, struct batch *b, const PGresult *ids, int n) {
-  struct h_notify_request *reqs = h_malloc((size_t)(n > 0 ? n : 1) * sizeof(*reqs));
-  struct h_notify_prepared *preps = h_calloc((size_t)(n > 0 ? n : 1), sizeof(*preps));
-  struct h_notify_prepared **ready = h_malloc((size_t)(n > 0 ? n : 1) * sizeof(*ready));
+  size_t m = (size_t)(n > 0 ? n : 1);
+  struct h_notify_request *reqs = h_malloc(m * sizeof(*reqs));
+  struct h_notify_prepared *preps = h_calloc(m, sizeof(*preps));
+  struct h_notify_prepared **ready = h_malloc(m * sizeof(*ready));
+  struct h_recipient_row *rc = h_calloc(m, sizeof(*rc));
+  const char **uids = h_malloc(m * sizeof(*uids));
+  const char **dues = h_malloc(m * sizeof(*dues));
+  const char **cats = h_malloc(m * sizeof(*cats));
+  for (int i = 0; i < n; i++) {
+    uids[i] = PQgetvalue(ids, i, 0);
+    dues[i] = b->req.send_at;
+    cats[i] = b->req.category;
+  }
   int nready = 0;
-  h_result r = H_OK;
+  h_result r = n > 0 ? h_notif_repo_recipients(conn, uids, dues, cats, n, rc, NULL) : H_OK;
   for (int i = 0; r == H_OK && i < n; i++) {
     bool ok = false;
     reqs[i] = b->req;
-    reqs[i].user_id = PQgetvalue(ids, i, 0);
-    r = prepare_one(conn, b, &reqs[i], &preps[i], &ok);
+    reqs[i].user_id = uids[i];
+    r = prepare_one(conn, b, &reqs[i], &rc[i], &preps[i], &ok);
     if (ok) {
       ready[nready++] = &preps[i];
     }
@@ -81,10 +95,15 @@ static h_result write_batch(PGconn *conn, struct batch *b, const PGresult *ids, 
   b->created = r == H_OK ? nready : 0;
   for (int i = 0; i < n; i++) {
     h_notify_prepared_free(&preps[i]);
+    json_decref(rc[i].prefs);
   }
   free(reqs);
   free(preps);
   free(ready);
+  free(rc);
+  free(uids);
+  free(dues);
+  free(cats);
   return r;
 }
 
