@@ -32,6 +32,8 @@ echo "bench: 2c/6 POST in rounds on one stack, beside PostgreSQL's checkpoints a
 bench/post_rounds.sh 4 "$secs"
 echo "bench: 2d/6 the sweeper's search against the backlog POST leaves without workers"
 bench/sweep_backlog.sh 20
+echo "bench: 2e/6 the fan-out of an announcement to ${BENCH_FANOUT_USERS:-20000} users"
+bench/fanout.sh
 echo "bench: 3/6 worker drains (herald-email, herald-push)"
 bench/workers_drain.sh --jobs "${BENCH_JOBS:-50000}" --build "$build"
 echo "bench: 4/6 the feed at 100,000 notifications, POST and feed at ${BENCH_GROWTH:-1000000 10000000} rows"
@@ -41,4 +43,4 @@ bench/memory.sh "${BENCH_SOAK_SECONDS:-600}"
 echo "bench: 6/6 the notification stream: ${BENCH_STREAMS:-10000} streams, POST beside them, latency"
 bench/stream.sh "$secs"
 echo "bench: reports in bench/results/"
-ls -t bench/results/ | head -9
+ls -t bench/results/ | head -10
