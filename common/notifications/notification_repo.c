@@ -127,8 +127,35 @@ h_result h_notif_repo_recipient(PGconn *conn, const char *user_id, const char *d
   return r == H_OK && !out->found ? H_ERR_NOT_FOUND : r;
 }
 
+/* The last conversions of this thread (the committer's, the fan-out's), by (local, zone): a
+ * batch of sends to recipients in one zone's quiet hours asks for the same window end again
+ * and again, and the answer depends only on PostgreSQL's time-zone database. Direct-mapped;
+ * a slot is overwritten by the next key that hashes to it. */
+enum { TZ_SLOTS = 64 };
+static _Thread_local struct {
+  char local[24], zone[64], utc[32];
+} tz_memo[TZ_SLOTS];
+
+static unsigned tz_slot(const char *local, const char *zone) {
+  unsigned h = 2166136261u; /* FNV-1a over both */
+  for (const char *s = local; *s != '\0'; s++) {
+    h = (h ^ (unsigned char)*s) * 16777619u;
+  }
+  for (const char *s = zone; *s != '\0'; s++) {
+    h = (h ^ (unsigned char)*s) * 16777619u;
+  }
+  return h % TZ_SLOTS;
+}
+
 h_result h_notif_repo_local_to_utc(PGconn *conn, const char *local, const char *zone,
                                    char out[32]) {
+  unsigned slot = tz_slot(local, zone);
+  bool fits = strlen(local) < sizeof(tz_memo[0].local) && strlen(zone) < sizeof(tz_memo[0].zone);
+  if (fits && tz_memo[slot].utc[0] != '\0' && strcmp(tz_memo[slot].local, local) == 0 &&
+      strcmp(tz_memo[slot].zone, zone) == 0) {
+    snprintf(out, 32, "%s", tz_memo[slot].utc);
+    return H_OK;
+  }
   const char *params[] = {local, zone};
   PGresult *res = NULL;
   h_result r = h_db_exec(conn, "SELECT " H_SQL_TS("($1::timestamp AT TIME ZONE $2)"), 2, params,
@@ -136,6 +163,11 @@ h_result h_notif_repo_local_to_utc(PGconn *conn, const char *local, const char *
   if (r == H_OK) {
     snprintf(out, 32, "%s", PQgetvalue(res, 0, 0));
     PQclear(res);
+    if (fits) {
+      snprintf(tz_memo[slot].local, sizeof(tz_memo[slot].local), "%s", local);
+      snprintf(tz_memo[slot].zone, sizeof(tz_memo[slot].zone), "%s", zone);
+      snprintf(tz_memo[slot].utc, sizeof(tz_memo[slot].utc), "%s", out);
+    }
   }
   return r;
 }

@@ -14,6 +14,7 @@
 
 #include "core/alloc.h"
 #include "notif_support.h"
+#include "notifications/notification_repo.h"
 
 static struct th_server srv;
 static char *admin;
@@ -234,6 +235,27 @@ static void test_now_inside_and_outside(void **state) {
   json_decref(n);
 }
 
+/* The end of a quiet-hours window is converted to UTC by PostgreSQL once per thread and
+ * (local time, zone): the second conversion is answered without the connection (here one that
+ * could not connect), another key still needs it. Spring forward in Paris: 02:30 does not
+ * exist and PostgreSQL reads it as 03:30 CEST, 01:30 UTC. */
+static void test_window_end_converted_once(void **state) {
+  (void)state;
+  PGconn *c = th_db_connect();
+  char a[32], b[32], other[32];
+  assert_int_equal(h_notif_repo_local_to_utc(c, "2027-03-28 02:30:00", "Europe/Paris", a), H_OK);
+  assert_string_equal(a, "2027-03-28T01:30:00Z");
+  PQfinish(c);
+  PGconn *dead = PQconnectdb("host=127.0.0.1 port=1 dbname=none connect_timeout=1");
+  assert_int_not_equal(PQstatus(dead), CONNECTION_OK);
+  assert_int_equal(h_notif_repo_local_to_utc(dead, "2027-03-28 02:30:00", "Europe/Paris", b),
+                   H_OK);
+  assert_string_equal(b, a);
+  assert_int_not_equal(
+      h_notif_repo_local_to_utc(dead, "2027-03-28 02:30:00", "America/New_York", other), H_OK);
+  PQfinish(dead);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
     cmocka_unit_test(test_across_midnight),
@@ -241,6 +263,7 @@ int main(void) {
     cmocka_unit_test(test_us_spring_forward),
     cmocka_unit_test(test_europe_fall_back),
     cmocka_unit_test(test_now_inside_and_outside),
+    cmocka_unit_test(test_window_end_converted_once),
   };
   return cmocka_run_group_tests(tests, setup, teardown);
 }
