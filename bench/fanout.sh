@@ -3,7 +3,9 @@
 # in-app and e-mail): BENCH_FANOUT_USERS seed users (default 20,000), the time from the 202
 # until the announcement is completed, and the CPU it cost the API and PostgreSQL per
 # recipient (from /proc). The fan-out runs in the API, HERALD_FANOUT_BATCH recipients (100)
-# per transaction.
+# per transaction. BENCH_FANOUT_QUIET=1: every seed user is inside quiet hours (00:00-23:59,
+# Europe/Paris), so each e-mail is scheduled for the window's end, which PostgreSQL converts
+# to UTC.
 # Usage: bench/fanout.sh   BENCH_BUILD, HERALD_BENCH_BIN: see bench/lib.sh.
 # Writes bench/results/fanout-<date>.md and prints it.
 set -euo pipefail
@@ -20,6 +22,11 @@ BASE=http://127.0.0.1:$PORT
 bench_api $PORT
 psql "$HERALD_DATABASE_URL" -X -q -v ON_ERROR_STOP=1 -f "$HERE/seed_growth.sql" >/dev/null
 sql "SELECT bench_seed_users($USERS)" >/dev/null
+if [[ ${BENCH_FANOUT_QUIET:-0} == 1 ]]; then
+  sql "INSERT INTO notification_preferences (user_id, quiet_enabled, quiet_start, quiet_end,
+       quiet_timezone) SELECT id, true, '00:00', '23:59', 'Europe/Paris' FROM bench_seed_users" \
+    >/dev/null
+fi
 sql "VACUUM ANALYZE users" >/dev/null
 admin=$(bench_token "$BASE" "$HERALD_ADMIN_EMAIL" "$HERALD_ADMIN_PASSWORD")
 recipients=$(sql "SELECT count(*) FROM users WHERE status <> 'deleted'")
@@ -43,7 +50,8 @@ cat >"$out" <<MD
 # Fan-out of an announcement to every user ($(date -u +%FT%H:%MZ))
 
 Commit $(git -C "$ROOT" rev-parse --short HEAD), binary \`${BIN#"$ROOT"/}\`, $(nproc) cores; load
-average before: $(cut -d' ' -f1-3 /proc/loadavg). Command: \`BENCH_FANOUT_USERS=$USERS bench/fanout.sh\`.
+average before: $(cut -d' ' -f1-3 /proc/loadavg). Command: \`BENCH_FANOUT_USERS=$USERS
+BENCH_FANOUT_QUIET=${BENCH_FANOUT_QUIET:-0} bench/fanout.sh\`.
 
 | recipients | status | notifications created | seconds | recipients/s | API us/recipient | PostgreSQL us/recipient |
 |---:|---|---:|---:|---:|---:|---:|
