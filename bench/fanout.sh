@@ -15,11 +15,8 @@ USERS=${BENCH_FANOUT_USERS:-20000}
 [[ $USERS =~ ^[1-9][0-9]{0,6}$ ]] || { echo "bench: BENCH_FANOUT_USERS must be 1-9999999" >&2; exit 2; }
 bench_build
 bench_stack
-"$BIN" migrate >/dev/null 2>&1
-"$BIN" create-admin >/dev/null 2>&1
 PORT=18361
-BASE=http://127.0.0.1:$PORT
-bench_api $PORT
+bench_start_api $PORT
 psql "$HERALD_DATABASE_URL" -X -q -v ON_ERROR_STOP=1 -f "$HERE/seed_growth.sql" >/dev/null
 sql "SELECT bench_seed_users($USERS)" >/dev/null
 if [[ ${BENCH_FANOUT_QUIET:-0} == 1 ]]; then

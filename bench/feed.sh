@@ -30,12 +30,9 @@ BATCH=1000000
 bench_build
 bench_stack
 bench_pg_tune
-"$BIN" migrate >/dev/null 2>&1
-"$BIN" create-admin >/dev/null 2>&1
 
 PORT=18321
-BASE=http://127.0.0.1:$PORT
-bench_api $PORT
+bench_start_api $PORT
 bench_fixtures "$BASE"
 user2=$(bench_token "$BASE" bench-unread@example.com bench-unread-password-1)
 user2_id=$(curl -sf -H "Authorization: Bearer $user2" "$BASE/api/v1/users/me" | json_field '["id"]')

@@ -21,11 +21,8 @@ ROWS=${BENCH_FEED_ROWS:-100000}
 bench_build
 bench_stack
 bench_pg_tune
-"$BIN" migrate >/dev/null 2>&1
-"$BIN" create-admin >/dev/null 2>&1
 PORT=18331
-BASE=http://127.0.0.1:$PORT
-bench_api $PORT
+bench_start_api $PORT
 bench_fixtures "$BASE"
 
 # seed USER_SQL COUNT: COUNT in-app notifications over the last year for the users USER_SQL

@@ -156,6 +156,14 @@ bench_api() {
   exit 1
 }
 
+# bench_start_api PORT: migrates the stack's database, creates the admin, starts herald-api
+# serve on PORT (bench_api) and sets BASE.
+bench_start_api() {
+  "$BIN" migrate >/dev/null 2>&1
+  "$BIN" create-admin >/dev/null 2>&1
+  BASE=http://127.0.0.1:$1
+  bench_api "$1"
+}
 json_field() { python3 -c "import json,sys; print(json.load(sys.stdin)$1)"; }
 # bench_token BASE EMAIL PASSWORD: an access token (registers the account first if needed).
 bench_token() {

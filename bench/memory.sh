@@ -21,11 +21,8 @@ FEED_ROWS=${BENCH_FEED_ROWS:-10000}
 
 bench_build
 bench_stack
-"$BIN" migrate >/dev/null 2>&1
-"$BIN" create-admin >/dev/null 2>&1
 PORT=18331
-BASE=http://127.0.0.1:$PORT
-bench_api $PORT
+bench_start_api $PORT
 bench_fixtures "$BASE"
 sql "SELECT bench_seed_notifications(0, $FEED_ROWS, 1000, '$user_id'::uuid)" >/dev/null
 sql "ANALYZE notifications; ANALYZE deliveries" >/dev/null

@@ -21,11 +21,8 @@ export HERALD_DB_PREPARED_STATEMENTS=true
 sql "ALTER SYSTEM SET log_checkpoints = on" >/dev/null
 sql "ALTER SYSTEM SET log_autovacuum_min_duration = 0" >/dev/null
 sql "SELECT pg_reload_conf()" >/dev/null
-"$BIN" migrate >/dev/null 2>&1
-"$BIN" create-admin >/dev/null 2>&1
 PORT=18341
-BASE=http://127.0.0.1:$PORT
-bench_api $PORT
+bench_start_api $PORT
 bench_post_fixtures "$BASE"
 
 post() { # post SECONDS -> wrk's RESULT fields: req/s p50 p99 non-2xx socket-errors

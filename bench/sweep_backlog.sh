@@ -15,11 +15,8 @@ DUR=${1:-20}
 bench_build
 bench_stack
 export HERALD_DB_PREPARED_STATEMENTS=true HERALD_SWEEP_INTERVAL_S=0 # no sweeper of its own
-"$BIN" migrate >/dev/null 2>&1
-"$BIN" create-admin >/dev/null 2>&1
 PORT=18351
-BASE=http://127.0.0.1:$PORT
-bench_api $PORT
+bench_start_api $PORT
 bench_post_fixtures "$BASE"
 wrk -t2 -c64 -d"${DUR}s" -s "$HERE/notifications_post.lua" "$BASE/api/v1/notifications" >/dev/null
 sql "VACUUM ANALYZE deliveries" >/dev/null
