@@ -22,7 +22,6 @@ struct entry {
 
 struct cache {
   int count;       /* entries in slots */
-  bool no_generic; /* EXECUTE could not see a prepared name (a pooler): generic plans off */
   struct entry slots[SLOTS];
 };
 
@@ -42,7 +41,6 @@ static int events(PGEventId id, void *info, void *pass) {
     struct cache *c = PQinstanceData(conn, events);
     if (c != NULL) {
       clear(c); /* a reset connection is a new server session: nothing is prepared there */
-      c->no_generic = false;
       if (id == PGEVT_CONNDESTROY) {
         free(c);
       }
@@ -181,55 +179,82 @@ PGresult *h_db_stmt_exec(PGconn *conn, const char *sql, int nparams, const char 
   return h_db_stmt_exec_formats(conn, sql, nparams, params, NULL, NULL);
 }
 
-/* "SET LOCAL plan_cache_mode = force_generic_plan; EXECUTE name(literals)" (new string,
- * caller frees), or NULL when libpq cannot quote a parameter. */
-static char *generic_command(PGconn *conn, const char *name, int nparams,
-                             const char *const *params) {
-  static const char head[] = "SET LOCAL plan_cache_mode = force_generic_plan; EXECUTE ";
-  size_t cap = sizeof(head) + H_DB_STMT_NAME_LEN + 4, len = 0;
-  char **lit = h_calloc((size_t)(nparams > 0 ? nparams : 1), sizeof(char *));
-  bool ok = true;
-  for (int i = 0; i < nparams && ok; i++) {
-    lit[i] = params[i] != NULL ? PQescapeLiteral(conn, params[i], strlen(params[i])) : NULL;
-    ok = params[i] == NULL || lit[i] != NULL;
-    cap += (lit[i] != NULL ? strlen(lit[i]) : 4) + 1;
-  }
-  char *out = ok ? h_malloc(cap) : NULL;
-  if (out != NULL) {
-    len = (size_t)snprintf(out, cap, "%s%s%s", head, name, nparams > 0 ? "(" : "");
-    for (int i = 0; i < nparams; i++) {
-      len += (size_t)snprintf(out + len, cap - len, "%s%s", lit[i] != NULL ? lit[i] : "NULL",
-                              i + 1 < nparams ? "," : ")");
+/* Sets plan_cache_mode for the rest of the transaction it runs in (set_config's is_local):
+ * in a pipeline that is the statement after it, up to the Sync. */
+static const char generic_sql[] =
+    "SELECT set_config('plan_cache_mode', 'force_generic_plan', true)";
+
+/* Reads the results of a two-statement pipeline up to its Sync: the second statement's result
+ * (the first's error when it failed, PGRES_PIPELINE_ABORTED skipped), NULL when the
+ * connection broke before it came. */
+static PGresult *pipeline_results(PGconn *conn) {
+  PGresult *first = NULL, *second = NULL;
+  int query = 0; /* statements whose results have ended (a NULL from PQgetResult) */
+  for (;;) {
+    PGresult *x = PQgetResult(conn);
+    if (x == NULL) {
+      if (PQstatus(conn) != CONNECTION_OK || ++query > 2) {
+        break;
+      }
+      continue;
+    }
+    ExecStatusType st = PQresultStatus(x);
+    if (st == PGRES_PIPELINE_SYNC) {
+      PQclear(x);
+      break;
+    }
+    PGresult **slot = query == 0 ? &first : &second;
+    if (*slot == NULL && st != PGRES_PIPELINE_ABORTED) {
+      *slot = x;
+    } else {
+      PQclear(x);
     }
   }
-  for (int i = 0; i < nparams; i++) {
-    PQfreemem(lit[i]);
+  if (first != NULL && PQresultStatus(first) != PGRES_TUPLES_OK) {
+    PQclear(second);
+    return first;
   }
-  free(lit);
-  return out;
+  PQclear(first);
+  return second;
 }
 
 PGresult *h_db_stmt_exec_generic(PGconn *conn, const char *sql, int nparams,
                                  const char *const *params) {
   struct cache *c = PQinstanceData(conn, events);
-  if (c == NULL || c->no_generic || !cacheable(sql) ||
-      PQtransactionStatus(conn) != PQTRANS_IDLE) {
+  if (c == NULL || !cacheable(sql) || PQtransactionStatus(conn) != PQTRANS_IDLE) {
     return h_db_stmt_exec(conn, sql, nparams, params);
   }
   PGresult *err = NULL;
+  struct entry *set = prepared(c, conn, generic_sql, 0, &err);
+  if (set == NULL) {
+    PQclear(err);
+    return h_db_stmt_exec(conn, sql, nparams, params);
+  }
+  char set_name[H_DB_STMT_NAME_LEN];
+  memcpy(set_name, set->name, sizeof(set_name)); /* preparing sql may move set's entry */
   struct entry *e = prepared(c, conn, sql, nparams, &err);
-  char *command = e != NULL ? generic_command(conn, e->name, nparams, params) : NULL;
-  if (command == NULL) {
+  if (e == NULL) {
     return err != NULL ? err : PQexecParams(conn, sql, nparams, NULL, params, NULL, NULL, 0);
   }
-  PGresult *r = PQexec(conn, command);
-  free(command);
+  /* one round trip: the setting, the statement, one Sync, so one implicit transaction that
+   * the setting does not outlive */
+  if (!PQenterPipelineMode(conn)) {
+    return h_db_stmt_exec(conn, sql, nparams, params);
+  }
+  bool sent = PQsendQueryPrepared(conn, set_name, 0, NULL, NULL, NULL, 0) &&
+              PQsendQueryPrepared(conn, e->name, nparams, params, NULL, NULL, 0) &&
+              PQpipelineSync(conn);
+  PGresult *r = sent ? pipeline_results(conn) : NULL;
+  PQexitPipelineMode(conn);
+  if (!sent || r == NULL) {
+    PQclear(r);
+    return PQstatus(conn) == CONNECTION_OK ? h_db_stmt_exec(conn, sql, nparams, params) : NULL;
+  }
   if (state_is(r, "26000") || state_is(r, "0A000")) {
-    /* nothing ran. 26000: the session does not know the name; a pooler that tracks
-     * protocol-level statements (PgBouncer >= 1.21) never shows them to SQL EXECUTE, so this
-     * connection stops asking for generic plans. 0A000: the result type changed (DDL). */
+    /* nothing ran. 26000: the session does not know a name (DISCARD ALL, a pooler): prepare
+     * again from scratch; 0A000: the result type changed (DDL) */
     if (state_is(r, "26000")) {
-      c->no_generic = true;
+      clear(c);
     } else {
       forget(c, e);
     }

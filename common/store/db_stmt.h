@@ -47,10 +47,10 @@ PGresult *h_db_stmt_exec_formats(PGconn *conn, const char *sql, int nparams,
 
 /* h_db_stmt_exec with a generic plan: the statement is planned once per connection for any
  * parameters instead of at every execution. Only for statements whose best plan does not
- * depend on the values (a primary-key lookup, one index for every user): it is sent as
- * "SET LOCAL plan_cache_mode = force_generic_plan; EXECUTE name(literals)", one simple query
- * and so one implicit transaction, which the setting does not outlive. Runs as
- * h_db_stmt_exec when conn has no cache or is inside a transaction. */
+ * depend on the values (a primary-key lookup, one index for every user): it runs in one
+ * pipeline after set_config('plan_cache_mode', 'force_generic_plan', true), both prepared,
+ * one Sync, so one round trip and one implicit transaction, which the setting does not
+ * outlive. Runs as h_db_stmt_exec when conn has no cache or is inside a transaction. */
 PGresult *h_db_stmt_exec_generic(PGconn *conn, const char *sql, int nparams,
                                  const char *const *params);
 
