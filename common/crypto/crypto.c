@@ -35,8 +35,12 @@
 #define HASH_LEN 32
 
 static h_random_source random_source;
+static atomic_uint random_generation; /* raised with each new source: drops the id pools */
 
-void h_random_set_source(h_random_source fn) { random_source = fn; }
+void h_random_set_source(h_random_source fn) {
+  random_source = fn;
+  atomic_fetch_add(&random_generation, 1);
+}
 
 h_result h_random_bytes(unsigned char *buf, size_t n) {
   if (n > INT_MAX) {
@@ -68,12 +72,45 @@ void h_hex_encode(const unsigned char *in, size_t n, char *out) {
 
 /* The version and variant bits, then the 8-4-4-4-12 text. */
 static void format_uuid(unsigned char b[16], unsigned version, char out[H_UUID_LEN + 1]) {
+  static const char digits[] = "0123456789abcdef";
   b[6] = (unsigned char)((b[6] & 0x0f) | (version << 4));
   b[8] = (unsigned char)((b[8] & 0x3f) | 0x80);
-  char hex[33];
-  h_hex_encode(b, 16, hex);
-  snprintf(out, H_UUID_LEN + 1, "%.8s-%.4s-%.4s-%.4s-%.12s", hex, hex + 8, hex + 12, hex + 16,
-           hex + 20);
+  char *o = out;
+  for (int i = 0; i < 16; i++) {
+    if (i == 4 || i == 6 || i == 8 || i == 10) {
+      *o++ = '-';
+    }
+    *o++ = digits[b[i] >> 4];
+    *o++ = digits[b[i] & 0x0f];
+  }
+  *o = '\0';
+}
+
+/* The CSPRNG's bytes for time-ordered row ids (h_uuid_v7, 10 bytes each), drawn RAND_bytes
+ * 512 at a time per thread: one call into OpenSSL (its DRBG lock, its parameter lookups) for
+ * 51 ids instead of one each. The pool is refilled after a fork (a child must not repeat its
+ * parent's ids) and after h_random_set_source; row ids are public, so what is left in it is
+ * no secret. */
+#define ID_POOL 512
+static h_result id_bytes(unsigned char *out, size_t n) {
+  static _Thread_local unsigned char pool[ID_POOL];
+  static _Thread_local size_t used = ID_POOL;
+  static _Thread_local pid_t owner;
+  static _Thread_local unsigned generation;
+  unsigned g = atomic_load(&random_generation);
+  pid_t pid = getpid();
+  if (used + n > ID_POOL || owner != pid || generation != g) {
+    if (h_random_bytes(pool, sizeof(pool)) != H_OK) {
+      used = ID_POOL;
+      return H_ERR_INTERNAL;
+    }
+    used = 0;
+    owner = pid;
+    generation = g;
+  }
+  memcpy(out, pool + used, n);
+  used += n;
+  return H_OK;
 }
 
 h_result h_uuid_v4(char out[H_UUID_LEN + 1]) {
@@ -87,7 +124,7 @@ h_result h_uuid_v4(char out[H_UUID_LEN + 1]) {
 
 h_result h_uuid_v7(char out[H_UUID_LEN + 1]) {
   unsigned char b[16];
-  if (h_random_bytes(b + 6, sizeof(b) - 6) != H_OK) {
+  if (id_bytes(b + 6, sizeof(b) - 6) != H_OK) {
     return H_ERR_INTERNAL;
   }
   struct timespec ts;

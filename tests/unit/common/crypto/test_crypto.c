@@ -8,6 +8,8 @@
 #include <time.h>
 #include <cmocka.h>
 #include <pthread.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "crypto/crypto.h"
 
@@ -87,6 +89,29 @@ static void test_uuid_v7(void **state) {
   for (int i = 1; i < N; i++) {
     assert_string_not_equal(ids[i - 1], ids[i]);
   }
+}
+
+/* A child process never repeats its parent's ids: the random part of the next id differs. */
+static void test_uuid_v7_after_fork(void **state) {
+  (void)state;
+  char first[37], parent[37], child[37] = {0};
+  assert_int_equal(h_uuid_v7(first), H_OK); /* this thread now holds random bytes for more */
+  int fds[2];
+  assert_int_equal(pipe(fds), 0);
+  pid_t pid = fork();
+  if (pid == 0) {
+    char id[37];
+    _exit(h_uuid_v7(id) == H_OK && write(fds[1], id, sizeof(id)) == (ssize_t)sizeof(id) ? 0 : 1);
+  }
+  assert_int_equal(h_uuid_v7(parent), H_OK);
+  assert_int_equal(read(fds[0], child, sizeof(child)), (ssize_t)sizeof(child));
+  int status = 0;
+  waitpid(pid, &status, 0);
+  close(fds[0]);
+  close(fds[1]);
+  assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+  assert_true(h_uuid_valid(child));
+  assert_string_not_equal(parent + 14, child + 14); /* after the 48-bit time and the version */
 }
 
 static void test_sha256_known_vector(void **state) {
@@ -197,6 +222,7 @@ int main(void) {
     cmocka_unit_test(test_uuid),
     cmocka_unit_test(test_uuid_fast),
     cmocka_unit_test(test_uuid_v7),
+    cmocka_unit_test(test_uuid_v7_after_fork),
     cmocka_unit_test(test_sha256_known_vector),
     cmocka_unit_test(test_hmac_rfc4231_case2),
     cmocka_unit_test(test_consttime),

@@ -39,6 +39,7 @@ static void test_reported(void **state) {
   }
   char uuid[H_UUID_LEN + 1];
   assert_int_equal(h_uuid_v4(uuid), H_ERR_INTERNAL);
+  assert_int_equal(h_uuid_v7(uuid), H_ERR_INTERNAL);
   char *hash = (char *)"untouched";
   assert_int_equal(h_password_hash("correct-horse-battery", &hash), H_ERR_INTERNAL);
   assert_null(hash);
@@ -80,7 +81,10 @@ static void test_working_source(void **state) {
   assert_non_null(token);
   assert_int_equal(strlen(token), 43);
   free(token);
+  char id[H_UUID_LEN + 1];
+  assert_int_equal(h_uuid_v7(id), H_OK); /* fills this thread's pool of id bytes */
   h_random_set_source(failing);
+  assert_int_equal(h_uuid_v7(id), H_ERR_INTERNAL); /* a new source drops the pool */
 }
 
 int main(void) {
