@@ -242,9 +242,9 @@ PGresult *h_db_stmt_exec_generic(PGconn *conn, const char *sql, int nparams,
     return h_db_stmt_exec(conn, sql, nparams, params);
   }
   bool sent = PQsendQueryPrepared(conn, set_name, 0, NULL, NULL, NULL, 0) &&
-              PQsendQueryPrepared(conn, e->name, nparams, params, NULL, NULL, 0) &&
-              PQpipelineSync(conn);
-  PGresult *r = sent ? pipeline_results(conn) : NULL;
+              PQsendQueryPrepared(conn, e->name, nparams, params, NULL, NULL, 0);
+  /* the Sync even when a send failed, so that what went out is read and the pipeline ends */
+  PGresult *r = PQpipelineSync(conn) ? pipeline_results(conn) : NULL;
   PQexitPipelineMode(conn);
   if (!sent || r == NULL) {
     PQclear(r);

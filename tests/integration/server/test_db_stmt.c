@@ -174,6 +174,33 @@ static void test_generic_falls_back_when_names_are_gone(void **state) {
   PQfinish(c);
 }
 
+/* The server ends the session under a generic run: an error, not a hang, the connection left
+ * out of pipeline mode, and the same connection works again once reset. */
+static void test_generic_when_the_session_ends(void **state) {
+  (void)state;
+  PGconn *c = connect_with(true), *killer = connect_with(false);
+  const char *sql = "SELECT $1::int * 5";
+  const char *p[] = {"7"};
+  PGresult *res = NULL;
+  char pid[16];
+  snprintf(pid, sizeof(pid), "%d", PQbackendPID(c));
+  const char *kp[] = {pid};
+  assert_int_equal(h_db_exec_generic(c, "SELECT $1::int + 1", 1, p, &res), H_OK);
+  PQclear(res);
+  assert_int_equal(h_db_exec(killer, "SELECT pg_terminate_backend($1::int)", 1, kp, &res), H_OK);
+  PQclear(res);
+  assert_int_not_equal(h_db_exec_generic(c, sql, 1, p, &res), H_OK);
+  assert_null(res);
+  assert_int_equal(PQpipelineStatus(c), PQ_PIPELINE_OFF);
+  PQreset(c);
+  assert_int_equal(PQstatus(c), CONNECTION_OK);
+  assert_int_equal(h_db_exec_generic(c, "SELECT $1::int + 1", 1, p, &res), H_OK);
+  assert_string_equal(PQgetvalue(res, 0, 0), "8");
+  PQclear(res);
+  PQfinish(killer);
+  PQfinish(c);
+}
+
 static void test_recovers_when_the_server_forgets(void **state) {
   (void)state;
   PGconn *c = connect_with(true);
@@ -339,6 +366,7 @@ int main(void) {
     cmocka_unit_test(test_generic_plan_and_nothing_after),
     cmocka_unit_test(test_generic_without_cache),
     cmocka_unit_test(test_generic_falls_back_when_names_are_gone),
+    cmocka_unit_test(test_generic_when_the_session_ends),
     cmocka_unit_test(test_recovers_when_the_server_forgets),
     cmocka_unit_test(test_table_changed_under_a_statement),
     cmocka_unit_test(test_names_follow_the_text),
