@@ -35,7 +35,7 @@
 #define HASH_LEN 32
 
 static h_random_source random_source;
-static atomic_uint random_generation; /* raised with each new source: drops the id pools */
+static atomic_uint random_generation; /* raised by a new source and by fork: drops the id pools */
 
 void h_random_set_source(h_random_source fn) {
   random_source = fn;
@@ -88,24 +88,26 @@ static void format_uuid(unsigned char b[16], unsigned version, char out[H_UUID_L
 
 /* The CSPRNG's bytes for time-ordered row ids (h_uuid_v7, 10 bytes each), drawn RAND_bytes
  * 512 at a time per thread: one call into OpenSSL (its DRBG lock, its parameter lookups) for
- * 51 ids instead of one each. The pool is refilled after a fork (a child must not repeat its
- * parent's ids) and after h_random_set_source; row ids are public, so what is left in it is
- * no secret. */
+ * 51 ids instead of one each. A fork (a child must not repeat its parent's ids) and
+ * h_random_set_source raise random_generation, which drops every pool; row ids are public, so
+ * what is left in one is no secret. */
 #define ID_POOL 512
+static void forked(void) { atomic_fetch_add(&random_generation, 1); }
+static void watch_forks(void) { pthread_atfork(NULL, NULL, forked); }
+
 static h_result id_bytes(unsigned char *out, size_t n) {
+  static pthread_once_t once = PTHREAD_ONCE_INIT;
   static _Thread_local unsigned char pool[ID_POOL];
   static _Thread_local size_t used = ID_POOL;
-  static _Thread_local pid_t owner;
   static _Thread_local unsigned generation;
+  pthread_once(&once, watch_forks);
   unsigned g = atomic_load(&random_generation);
-  pid_t pid = getpid();
-  if (used + n > ID_POOL || owner != pid || generation != g) {
+  if (used + n > ID_POOL || generation != g) {
     if (h_random_bytes(pool, sizeof(pool)) != H_OK) {
       used = ID_POOL;
       return H_ERR_INTERNAL;
     }
     used = 0;
-    owner = pid;
     generation = g;
   }
   memcpy(out, pool + used, n);
