@@ -21,6 +21,23 @@ struct h_gc {
   pthread_t *threads;
   int running;
   long batches, items, retried;
+  /* The answering thread: a committed batch is handed to it for after_commit and its
+   * waiters' wake-ups, so that the committer sends its next batch at once. Waking a batch's
+   * waiters one by one let each of them preempt the committer, and PostgreSQL waited for
+   * the next batch meanwhile (about 2 ms of every 9 ms cycle in a perf sched trace). */
+  pthread_mutex_t amu;
+  pthread_cond_t answer;    /* a batch was handed over, or stopping */
+  struct answer *ahead, *atail;
+  bool answering, astop;    /* the thread runs; no more batches will come */
+  pthread_t answerer;
+};
+
+/* A committed batch waiting for the answering thread: ok items written (after_commit gets
+ * them), then the failed ones. */
+struct answer {
+  struct answer *next;
+  int n, ok;
+  struct h_gc_item *items[];
 };
 
 struct h_gc *h_gc_create(const struct h_gc_options *opt, const struct h_gc_ops *ops,
@@ -36,6 +53,8 @@ struct h_gc *h_gc_create(const struct h_gc_options *opt, const struct h_gc_ops *
   gc->ctx = ctx;
   pthread_mutex_init(&gc->mu, NULL);
   pthread_cond_init(&gc->work, NULL);
+  pthread_mutex_init(&gc->amu, NULL);
+  pthread_cond_init(&gc->answer, NULL);
   return gc;
 }
 
@@ -83,8 +102,9 @@ static h_result tx_items(struct h_gc *gc, PGconn *conn, struct h_gc_item *const 
 }
 
 /* Writes a batch; on failure, each item again in its own transaction so that one bad item
- * fails alone. Sets every item's result and runs after_commit on the written ones. */
-static void run_batch(struct h_gc *gc, PGconn **conn, struct h_gc_item **items, int n,
+ * fails alone. Sets every item's result and puts the written ones first; returns how many
+ * were written. */
+static int run_batch(struct h_gc *gc, PGconn **conn, struct h_gc_item **items, int n,
                       bool *retried) {
   h_result r = ensure_conn(gc, conn);
   if (r == H_OK) {
@@ -115,9 +135,66 @@ static void run_batch(struct h_gc *gc, PGconn **conn, struct h_gc_item **items, 
       items[ok++] = it;
     }
   }
+  return ok;
+}
+
+/* after_commit of a committed batch, then its waiters woken. Each waiter has its own
+ * semaphore and wakes without taking a lock; a waiter may free its item as soon as its
+ * post lands, so nothing of items[i] is read after it. */
+static void answer_batch(struct h_gc *gc, struct h_gc_item *const *items, int n, int ok) {
   if (ok > 0 && gc->ops->after_commit != NULL) {
     gc->ops->after_commit(items, ok, gc->ctx);
   }
+  for (int i = 0; i < n; i++) {
+    sem_post(&items[i]->done);
+  }
+}
+
+static void *answerer(void *arg) {
+  struct h_gc *gc = arg;
+  pthread_mutex_lock(&gc->amu);
+  for (;;) {
+    while (gc->ahead == NULL && !gc->astop) {
+      pthread_cond_wait(&gc->answer, &gc->amu);
+    }
+    struct answer *a = gc->ahead;
+    if (a == NULL) {
+      break; /* stopping and drained */
+    }
+    gc->ahead = a->next;
+    if (gc->ahead == NULL) {
+      gc->atail = NULL;
+    }
+    pthread_mutex_unlock(&gc->amu);
+    answer_batch(gc, a->items, a->n, a->ok);
+    free(a);
+    pthread_mutex_lock(&gc->amu);
+  }
+  pthread_mutex_unlock(&gc->amu);
+  return NULL;
+}
+
+/* Hands a committed batch to the answering thread (items copied), or answers it here when
+ * that thread could not start. */
+static void hand_over(struct h_gc *gc, struct h_gc_item *const *items, int n, int ok) {
+  if (!gc->answering) {
+    answer_batch(gc, items, n, ok);
+    return;
+  }
+  struct answer *a = h_malloc(sizeof(*a) + (size_t)n * sizeof(a->items[0]));
+  a->next = NULL;
+  a->n = n;
+  a->ok = ok;
+  memcpy(a->items, items, (size_t)n * sizeof(items[0]));
+  pthread_mutex_lock(&gc->amu);
+  if (gc->atail != NULL) {
+    gc->atail->next = a;
+  } else {
+    gc->ahead = a;
+  }
+  gc->atail = a;
+  pthread_cond_signal(&gc->answer);
+  pthread_mutex_unlock(&gc->amu);
 }
 
 /* Waits (mu held) up to wait_us for the batch to fill once something is queued. */
@@ -162,20 +239,14 @@ static void *committer(void *arg) {
     }
     pthread_mutex_unlock(&gc->mu);
     bool retried = false;
-    run_batch(gc, &conn, batch, n, &retried);
-    /* Each waiter has its own semaphore and wakes without taking mu: waking them under mu
-     * made each woken thread block on it again, and the batch's waiters then ran one after
-     * another as the mutex passed between them. A waiter may free its item as soon as its
-     * post lands, so nothing of batch[i] is read after it. The counters are up to date
-     * before any waiter returns. */
+    int ok = run_batch(gc, &conn, batch, n, &retried);
+    /* The counters are up to date before any waiter returns. */
     pthread_mutex_lock(&gc->mu);
     gc->retried += retried;
     gc->batches++;
     gc->items += n;
     pthread_mutex_unlock(&gc->mu);
-    for (int i = 0; i < n; i++) {
-      sem_post(&batch[i]->done);
-    }
+    hand_over(gc, batch, n, ok);
     pthread_mutex_lock(&gc->mu);
   }
   pthread_mutex_unlock(&gc->mu);
@@ -190,6 +261,7 @@ static bool start(struct h_gc *gc) {
     return gc->running > 0;
   }
   gc->started = true;
+  gc->answering = pthread_create(&gc->answerer, NULL, answerer, gc) == 0;
   gc->threads = h_calloc((size_t)gc->opt.threads, sizeof(*gc->threads));
   for (int i = 0; i < gc->opt.threads; i++) {
     if (pthread_create(&gc->threads[gc->running], NULL, committer, gc) == 0) {
@@ -252,6 +324,13 @@ void h_gc_destroy(struct h_gc *gc) {
   for (int i = 0; i < gc->running; i++) {
     pthread_join(gc->threads[i], NULL);
   }
+  if (gc->answering) { /* every batch is handed over: the answerer drains them, then exits */
+    pthread_mutex_lock(&gc->amu);
+    gc->astop = true;
+    pthread_cond_signal(&gc->answer);
+    pthread_mutex_unlock(&gc->amu);
+    pthread_join(gc->answerer, NULL);
+  }
   if (gc->batches > 0) {
     h_log_info("group commit: %ld item(s) in %ld transaction(s), %ld batch(es) retried one by"
                " one", gc->items, gc->batches, gc->retried);
@@ -259,6 +338,8 @@ void h_gc_destroy(struct h_gc *gc) {
   free(gc->threads);
   pthread_cond_destroy(&gc->work);
   pthread_mutex_destroy(&gc->mu);
+  pthread_cond_destroy(&gc->answer);
+  pthread_mutex_destroy(&gc->amu);
   free((char *)gc->opt.db.url);
   free((char *)gc->opt.db.application_name);
   free(gc);

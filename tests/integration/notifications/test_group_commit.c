@@ -1,6 +1,7 @@
 /* Integration: the group commit of POST /api/v1/notifications (common/store/group_commit.h).
  *   - the engine alone: a batch with one failing item is retried one by one so only that
- *     item fails; SIGTERM's drain commits and answers everything queued;
+ *     item fails; SIGTERM's drain commits and answers everything queued; a committed
+ *     batch is answered off the committer, which writes the next batch meanwhile;
  *   - many concurrent POSTs share transactions, each answered 202 only with its rows
  *     (notification, deliveries, audit row) committed and its ids in Redis;
  *   - a recipient deleted while its request waits in a batch fails alone (422);
@@ -50,18 +51,23 @@ static void stop(void) {
   th_stop(&srv);
 }
 
+
+/* ---- the engine alone, with a fake write ---- */
+
 static void sleep_ms(long ms) {
   struct timespec t = {ms / 1000, (ms % 1000) * 1000000L};
   nanosleep(&t, NULL);
 }
 
-/* ---- the engine alone, with a fake write ---- */
 
 struct fake {
   pthread_mutex_t mu;
   int written;   /* items of committed transactions */
   int largest;   /* largest batch seen */
   int pushed;    /* items given to after_commit */
+  long slow_after_ms; /* the next after_commit takes this long (then 0) */
+  bool in_after;      /* an after_commit is running */
+  int overlapped;     /* writes that ran while an after_commit was running */
 };
 
 /* "bad" fails the whole batch; "refused" is refused alone (its result set, not written). */
@@ -79,6 +85,7 @@ static h_result fake_write(PGconn *conn, struct h_gc_item *const *items, int n, 
   }
   h_result r = h_db_exec(conn, "SELECT 1", 0, NULL, NULL);
   pthread_mutex_lock(&f->mu);
+  f->overlapped += f->in_after;
   f->written += n - refused;
   f->largest = n > f->largest ? n : f->largest;
   pthread_mutex_unlock(&f->mu);
@@ -91,6 +98,13 @@ static void fake_after(struct h_gc_item *const *items, int n, void *ctx) {
     assert_int_equal(items[i]->result, H_OK);
   }
   pthread_mutex_lock(&f->mu);
+  long slow = f->slow_after_ms;
+  f->slow_after_ms = 0;
+  f->in_after = true;
+  pthread_mutex_unlock(&f->mu);
+  sleep_ms(slow);
+  pthread_mutex_lock(&f->mu);
+  f->in_after = false;
   f->pushed += n;
   pthread_mutex_unlock(&f->mu);
 }
@@ -189,6 +203,42 @@ static void test_engine_drains_on_destroy(void **state) {
   run_engine(gc, &f, 6, -1, 300, true);
   assert_true(time(NULL) - t0 < 4); /* the drain did not wait out the 5 s */
   assert_int_equal(f.largest, 6);
+}
+
+static bool in_after(struct fake *f) {
+  pthread_mutex_lock(&f->mu);
+  bool in = f->in_after;
+  pthread_mutex_unlock(&f->mu);
+  return in;
+}
+
+/* A committed batch is answered (after_commit, then its waiters) on the engine's answering
+ * thread: the committer writes the next batch meanwhile, and each waiter still returns only
+ * after its own batch's after_commit. */
+static void test_engine_commits_while_answering(void **state) {
+  (void)state;
+  struct fake f;
+  struct h_gc *gc = fake_engine(&f, 0);
+  f.slow_after_ms = 400;
+  pthread_t ta, tb;
+  struct submitter a = {.gc = gc, .item = {.arg = "good"}};
+  struct submitter b = {.gc = gc, .item = {.arg = "good"}};
+  pthread_create(&ta, NULL, submit, &a);
+  for (int i = 0; i < 200 && !in_after(&f); i++) { /* a committed, its answer begun */
+    sleep_ms(5);
+  }
+  pthread_create(&tb, NULL, submit, &b);
+  pthread_join(tb, NULL); /* b is answered while a's after_commit still sleeps */
+  pthread_mutex_lock(&f.mu);
+  int written = f.written, pushed = f.pushed, overlapped = f.overlapped;
+  pthread_mutex_unlock(&f.mu);
+  pthread_join(ta, NULL);
+  assert_int_equal(b.r, H_OK);
+  assert_int_equal(a.r, H_OK);
+  assert_int_equal(written, 2);
+  assert_int_equal(overlapped, 1); /* b's write ran during a's after_commit */
+  assert_int_equal(pushed, 2);     /* and b was answered after both after_commits, in order */
+  h_gc_destroy(gc);
 }
 
 /* ---- through the API ---- */
@@ -569,6 +619,7 @@ int main(void) {
     cmocka_unit_test(test_engine_one_bad_item_fails_alone),
     cmocka_unit_test(test_engine_refused_item_alone_without_retry),
     cmocka_unit_test(test_engine_drains_on_destroy),
+    cmocka_unit_test(test_engine_commits_while_answering),
     cmocka_unit_test(test_concurrent_posts_share_transactions),
     cmocka_unit_test(test_recipient_deleted_in_batch_fails_alone),
     cmocka_unit_test(test_templates_in_one_batch),
