@@ -482,8 +482,9 @@ static const struct h_config_option options[] = {
       false, "extra wait (microseconds) for a batch to fill once a request is queued; 0: none,"
       " a batch is what queued up during the previous COMMIT"),
   OPT("HERALD_GROUP_COMMIT_THREADS", H_CFG_INT, group_commit_threads, "1", 1, 64, NULL, false,
-      "committer threads, each with its own PostgreSQL connection (one writes the largest"
-      " batches: requests queue while its COMMIT waits for the WAL flush)"),
+      "committer threads, each with its own PostgreSQL connection, beside one preparing"
+      " thread with one more (one committer writes the largest batches: requests queue while"
+      " its COMMIT waits for the WAL flush)"),
   OPT("HERALD_DB_PREPARED_STATEMENTS", H_CFG_BOOL, db_prepared_statements, "true", 0, 0, NULL,
       false, "every statement prepared once per connection (parsed once, still planned for its"
       " parameters); set false behind PgBouncer before 1.21 in transaction mode, which loses"

@@ -65,7 +65,9 @@ struct send_item {
   struct h_gc_item gc;
   const struct h_notify_request *req;
   const struct h_flood_rules *flood; /* digests (borrowed) */
-  struct h_notify_prepared prep;     /* made by the committer */
+  struct h_notify_prepared prep;     /* made by the batch's prepare */
+  bool ready;                        /* prep made, to be written */
+  char now[40];                      /* the time of the recipients' read (the rows' created_at) */
   const struct h_actor *actor;
   const struct h_idem *idem;
   struct h_notify_error *err;
@@ -252,18 +254,39 @@ static int drop_repeated_keys(struct send_item **ready, int n) {
   return kept;
 }
 
-/* Writes a batch of sends: one read of the recipients, then one statement (its own
- * transaction) for the notifications, deliveries, audit rows and idempotency records. */
+/* Prepares a batch of sends: one read of the recipients, then each send rendered and
+ * planned (ready), or refused alone. */
+static h_result batch_prepare_op(PGconn *c, struct h_gc_item *const *items, int n, void *ctx) {
+  (void)ctx;
+  struct send_item **ready = h_malloc((size_t)n * sizeof(*ready));
+  int nready = 0;
+  char now[40] = "";
+  for (int i = 0; i < n; i++) {
+    ((struct send_item *)items[i]->arg)->ready = false;
+  }
+  h_result r = batch_prepare(c, items, n, ready, &nready, now);
+  for (int i = 0; r == H_OK && i < nready; i++) {
+    ready[i]->ready = true;
+    memcpy(ready[i]->now, now, sizeof(now));
+  }
+  free(ready);
+  return r;
+}
+
+/* Writes the prepared sends of a batch in one statement (its own transaction): the
+ * notifications, deliveries, audit rows and idempotency records. */
 static h_result batch_write(PGconn *c, struct h_gc_item *const *items, int n, void *ctx) {
   const struct h_app *app = ctx;
   struct send_item **ready = h_malloc((size_t)n * sizeof(*ready));
   int nready = 0;
-  char now[40] = "";
-  h_result r = batch_prepare(c, items, n, ready, &nready, now);
-  nready = drop_repeated_keys(ready, nready);
-  if (r == H_OK && nready > 0) {
-    r = batch_insert(c, app->cfg, ready, nready, now);
+  for (int i = 0; i < n; i++) {
+    struct send_item *it = items[i]->arg;
+    if (it->ready && items[i]->result == H_OK) {
+      ready[nready++] = it;
+    }
   }
+  nready = drop_repeated_keys(ready, nready);
+  h_result r = nready > 0 ? batch_insert(c, app->cfg, ready, nready, ready[0]->now) : H_OK;
   free(ready);
   return r;
 }
@@ -296,8 +319,9 @@ static void batch_committed(struct h_gc_item *const *items, int n, void *ctx) {
   free(users);
 }
 
-/* The recipients' read and the one write statement commit on their own (no BEGIN/COMMIT). */
-static const struct h_gc_ops batch_ops = {batch_write, batch_committed, true};
+/* The recipients' read and the one write statement commit on their own (no BEGIN/COMMIT);
+ * the read of the next batch runs while a batch is written. */
+static const struct h_gc_ops batch_ops = {batch_write, batch_committed, true, batch_prepare_op};
 
 struct h_gc *h_notification_gc_create(struct h_app *app) {
   const struct h_config *cfg = app->cfg;

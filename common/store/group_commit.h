@@ -45,6 +45,12 @@ struct h_gc_ops {
    * (synchronous_commit still waits for the WAL flush before it returns): the engine sends
    * no BEGIN and COMMIT, two round trips less per batch. */
   bool one_statement;
+  /* Optional: reads what the write of items[0..n) needs, on a connection of its own and
+   * outside the write's transaction; it may refuse single items as write may. The engine
+   * runs it on a preparing thread for the next batch while the committers write the one
+   * before (and before write, on the committer's connection, when that failed or when the
+   * batch is retried one item at a time). An error leaves the batch to the committer. */
+  h_result (*prepare)(PGconn *conn, struct h_gc_item *const *items, int n, void *ctx);
 };
 
 struct h_gc_options {

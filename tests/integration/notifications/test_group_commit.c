@@ -1,7 +1,8 @@
 /* Integration: the group commit of POST /api/v1/notifications (common/store/group_commit.h).
  *   - the engine alone: a batch with one failing item is retried one by one so only that
  *     item fails; SIGTERM's drain commits and answers everything queued; a committed
- *     batch is answered off the committer, which writes the next batch meanwhile;
+ *     batch is answered off the committer, which writes the next batch meanwhile; with a
+ *     prepare step the next batch is prepared while one is written;
  *   - many concurrent POSTs share transactions, each answered 202 only with its rows
  *     (notification, deliveries, audit row) committed and its ids in Redis;
  *   - a recipient deleted while its request waits in a batch fails alone (422);
@@ -68,13 +69,31 @@ struct fake {
   long slow_after_ms; /* the next after_commit takes this long (then 0) */
   bool in_after;      /* an after_commit is running */
   int overlapped;     /* writes that ran while an after_commit was running */
+  long slow_write_ms; /* the next write takes this long (then 0) */
+  bool in_write;      /* a write is running */
+  int prepared;       /* items given to prepare */
+  int prepared_in_write; /* prepares that ran while a write was running */
 };
 
-/* "bad" fails the whole batch; "refused" is refused alone (its result set, not written). */
+/* "bad" fails the whole batch; "refused" is refused alone (its result set, not written), and
+ * so is an item prepare refused. */
 static h_result fake_write(PGconn *conn, struct h_gc_item *const *items, int n, void *ctx) {
   struct fake *f = ctx;
   int refused = 0;
+  pthread_mutex_lock(&f->mu);
+  long slow = f->slow_write_ms;
+  f->slow_write_ms = 0;
+  f->in_write = slow > 0;
+  pthread_mutex_unlock(&f->mu);
+  sleep_ms(slow);
+  pthread_mutex_lock(&f->mu);
+  f->in_write = false;
+  pthread_mutex_unlock(&f->mu);
   for (int i = 0; i < n; i++) {
+    if (items[i]->result != H_OK) {
+      refused++;
+      continue;
+    }
     if (strcmp(items[i]->arg, "bad") == 0) {
       return H_ERR_CONFLICT;
     }
@@ -109,7 +128,27 @@ static void fake_after(struct h_gc_item *const *items, int n, void *ctx) {
   pthread_mutex_unlock(&f->mu);
 }
 
+/* "badprep" fails the batch's prepare; "early" is refused alone by it. */
+static h_result fake_prepare(PGconn *conn, struct h_gc_item *const *items, int n, void *ctx) {
+  struct fake *f = ctx;
+  for (int i = 0; i < n; i++) {
+    if (strcmp(items[i]->arg, "badprep") == 0) {
+      return H_ERR_CONFLICT;
+    }
+    if (strcmp(items[i]->arg, "early") == 0) {
+      items[i]->result = H_ERR_UNPROCESSABLE;
+    }
+  }
+  h_result r = h_db_exec(conn, "SELECT 1", 0, NULL, NULL);
+  pthread_mutex_lock(&f->mu);
+  f->prepared += n;
+  f->prepared_in_write += f->in_write;
+  pthread_mutex_unlock(&f->mu);
+  return r;
+}
+
 static const struct h_gc_ops fake_ops = {fake_write, fake_after, false};
+static const struct h_gc_ops fake_prepared_ops = {fake_write, fake_after, false, fake_prepare};
 
 struct submitter {
   struct h_gc *gc;
@@ -148,14 +187,18 @@ static void run_engine(struct h_gc *gc, struct fake *f, int n, int bad_at, long 
   pthread_mutex_unlock(&f->mu);
 }
 
-static struct h_gc *fake_engine(struct fake *f, int wait_us) {
+static struct h_gc *fake_engine_with(struct fake *f, int wait_us, const struct h_gc_ops *ops) {
   memset(f, 0, sizeof(*f));
   pthread_mutex_init(&f->mu, NULL);
   struct h_gc_options opt = {
     .db = {.url = getenv("HERALD_DATABASE_URL"), .connect_timeout_s = 3},
     .threads = 1, .max_batch = 64, .wait_us = wait_us,
   };
-  return h_gc_create(&opt, &fake_ops, f);
+  return h_gc_create(&opt, ops, f);
+}
+
+static struct h_gc *fake_engine(struct fake *f, int wait_us) {
+  return fake_engine_with(f, wait_us, &fake_ops);
 }
 
 static void test_engine_one_bad_item_fails_alone(void **state) {
@@ -239,6 +282,70 @@ static void test_engine_commits_while_answering(void **state) {
   assert_int_equal(overlapped, 1); /* b's write ran during a's after_commit */
   assert_int_equal(pushed, 2);     /* and b was answered after both after_commits, in order */
   h_gc_destroy(gc);
+}
+
+static bool in_write(struct fake *f) {
+  pthread_mutex_lock(&f->mu);
+  bool in = f->in_write;
+  pthread_mutex_unlock(&f->mu);
+  return in;
+}
+
+/* With a prepare step, the next batch is prepared on the preparing thread while the batch
+ * before is written; an item prepare refuses fails alone. */
+static void test_engine_prepares_while_writing(void **state) {
+  (void)state;
+  struct fake f;
+  struct h_gc *gc = fake_engine_with(&f, 0, &fake_prepared_ops);
+  f.slow_write_ms = 400;
+  pthread_t ta, tb, tc;
+  struct submitter a = {.gc = gc, .item = {.arg = "good"}};
+  struct submitter b = {.gc = gc, .item = {.arg = "good"}};
+  struct submitter c = {.gc = gc, .item = {.arg = "early"}};
+  pthread_create(&ta, NULL, submit, &a);
+  for (int i = 0; i < 200 && !in_write(&f); i++) { /* a prepared, its write begun */
+    sleep_ms(5);
+  }
+  pthread_create(&tb, NULL, submit, &b);
+  pthread_create(&tc, NULL, submit, &c);
+  pthread_join(ta, NULL);
+  pthread_join(tb, NULL);
+  pthread_join(tc, NULL);
+  assert_int_equal(a.r, H_OK);
+  assert_int_equal(b.r, H_OK);
+  assert_int_equal(c.r, H_ERR_UNPROCESSABLE);
+  assert_true(f.prepared_in_write >= 1); /* b (and c) prepared while a was written */
+  assert_int_equal(f.prepared, 3);        /* each prepared once */
+  assert_int_equal(f.written, 2);
+  assert_int_equal(f.pushed, 2);
+  h_gc_destroy(gc);
+}
+
+/* A batch whose prepare fails is prepared again by its committer, then retried one item at
+ * a time: the item that breaks it fails alone. The queue drains on destroy. */
+static void test_engine_prepare_fails_alone(void **state) {
+  (void)state;
+  struct fake f;
+  struct h_gc *gc = fake_engine_with(&f, 300000, &fake_prepared_ops); /* one batch */
+  enum { N = 5 };
+  pthread_t t[N];
+  struct submitter s[N];
+  for (int i = 0; i < N; i++) {
+    s[i] = (struct submitter){.gc = gc, .item = {.arg = i == 1 ? "badprep" : "good"}};
+    pthread_create(&t[i], NULL, submit, &s[i]);
+  }
+  for (int i = 0; i < N; i++) {
+    pthread_join(t[i], NULL);
+    assert_int_equal(s[i].r, i == 1 ? H_ERR_CONFLICT : H_OK);
+  }
+  long batches, items, retried;
+  h_gc_stats(gc, &batches, &items, &retried);
+  assert_int_equal(retried, 1);
+  assert_int_equal(f.written, N - 1);
+  assert_int_equal(f.pushed, N - 1);
+  h_gc_destroy(gc);
+  gc = fake_engine_with(&f, 5000000, &fake_prepared_ops);
+  run_engine(gc, &f, 6, -1, 300, true); /* queued when destroyed: committed, not dropped */
 }
 
 /* ---- through the API ---- */
@@ -620,6 +727,8 @@ int main(void) {
     cmocka_unit_test(test_engine_refused_item_alone_without_retry),
     cmocka_unit_test(test_engine_drains_on_destroy),
     cmocka_unit_test(test_engine_commits_while_answering),
+    cmocka_unit_test(test_engine_prepares_while_writing),
+    cmocka_unit_test(test_engine_prepare_fails_alone),
     cmocka_unit_test(test_concurrent_posts_share_transactions),
     cmocka_unit_test(test_recipient_deleted_in_batch_fails_alone),
     cmocka_unit_test(test_templates_in_one_batch),
