@@ -1,4 +1,4 @@
-/* group_commit.c - the group-commit queue and its committer threads. */
+/* group_commit.c - the group-commit queue and its threads: preparing, committing, answering. */
 #include "store/group_commit.h"
 
 #include <errno.h>
@@ -8,6 +8,41 @@
 
 #include "core/alloc.h"
 #include "core/log.h"
+
+/* A batch: taken from the queue, prepared (or not), then written, then answered; once
+ * written, its ok items come first (after_commit gets them), then the failed ones. */
+struct batch {
+  struct batch *next;
+  int n, ok;
+  bool prepared; /* ops->prepare ran and succeeded on the preparing thread */
+  struct h_gc_item *items[];
+};
+
+/* A list of batches (ready ones, or written ones to answer): append and take the first. */
+struct batch_list {
+  struct batch *head, *tail;
+};
+
+static void batches_push(struct batch_list *l, struct batch *b) {
+  b->next = NULL;
+  if (l->tail != NULL) {
+    l->tail->next = b;
+  } else {
+    l->head = b;
+  }
+  l->tail = b;
+}
+
+static struct batch *batches_pop(struct batch_list *l) {
+  struct batch *b = l->head;
+  if (b != NULL) {
+    l->head = b->next;
+    if (l->head == NULL) {
+      l->tail = NULL;
+    }
+  }
+  return b;
+}
 
 struct h_gc {
   struct h_gc_options opt; /* strings owned */
@@ -27,7 +62,7 @@ struct h_gc {
   bool pipelined, prepared_all; /* the thread runs; it has handed over its last batch */
   pthread_t preparer;
   pthread_cond_t readied;       /* a batch is ready, or the preparer is done */
-  struct batch *ready_head, *ready_tail;
+  struct batch_list ready;
   int nready;
   /* The answering thread: a committed batch is handed to it for after_commit and its
    * waiters' wake-ups, so that the committer sends its next batch at once. Waking a batch's
@@ -35,18 +70,9 @@ struct h_gc {
    * the next batch meanwhile (about 2 ms of every 9 ms cycle in a perf sched trace). */
   pthread_mutex_t amu;
   pthread_cond_t answer;    /* a batch was handed over, or stopping */
-  struct batch *ahead, *atail;
+  struct batch_list answers;
   bool answering, astop;    /* the thread runs; no more batches will come */
   pthread_t answerer;
-};
-
-/* A batch: taken from the queue, prepared (or not), then written, then answered; once
- * written, its ok items come first (after_commit gets them), then the failed ones. */
-struct batch {
-  struct batch *next;
-  int n, ok;
-  bool prepared; /* ops->prepare ran and succeeded on the preparing thread */
-  struct h_gc_item *items[];
 };
 
 struct h_gc *h_gc_create(const struct h_gc_options *opt, const struct h_gc_ops *ops,
@@ -174,16 +200,12 @@ static void *answerer(void *arg) {
   struct h_gc *gc = arg;
   pthread_mutex_lock(&gc->amu);
   for (;;) {
-    while (gc->ahead == NULL && !gc->astop) {
+    while (gc->answers.head == NULL && !gc->astop) {
       pthread_cond_wait(&gc->answer, &gc->amu);
     }
-    struct batch *a = gc->ahead;
+    struct batch *a = batches_pop(&gc->answers);
     if (a == NULL) {
       break; /* stopping and drained */
-    }
-    gc->ahead = a->next;
-    if (gc->ahead == NULL) {
-      gc->atail = NULL;
     }
     pthread_mutex_unlock(&gc->amu);
     answer_batch(gc, a->items, a->n, a->ok);
@@ -202,14 +224,8 @@ static void hand_over(struct h_gc *gc, struct batch *b) {
     free(b);
     return;
   }
-  b->next = NULL;
   pthread_mutex_lock(&gc->amu);
-  if (gc->atail != NULL) {
-    gc->atail->next = b;
-  } else {
-    gc->ahead = b;
-  }
-  gc->atail = b;
+  batches_push(&gc->answers, b);
   pthread_cond_signal(&gc->answer);
   pthread_mutex_unlock(&gc->amu);
 }
@@ -275,12 +291,7 @@ static void *preparer(void *arg) {
     b->prepared = ensure_conn(gc, &conn) == H_OK &&
                   gc->ops->prepare(conn, b->items, b->n, gc->ctx) == H_OK;
     pthread_mutex_lock(&gc->mu);
-    if (gc->ready_tail != NULL) {
-      gc->ready_tail->next = b;
-    } else {
-      gc->ready_head = b;
-    }
-    gc->ready_tail = b;
+    batches_push(&gc->ready, b);
     gc->nready++;
     pthread_cond_signal(&gc->readied);
   }
@@ -296,15 +307,11 @@ static void *preparer(void *arg) {
 static struct batch *next_batch(struct h_gc *gc) {
   for (;;) {
     if (gc->pipelined) {
-      while (gc->ready_head == NULL && !gc->prepared_all) {
+      while (gc->ready.head == NULL && !gc->prepared_all) {
         pthread_cond_wait(&gc->readied, &gc->mu);
       }
-      struct batch *b = gc->ready_head;
+      struct batch *b = batches_pop(&gc->ready);
       if (b != NULL) {
-        gc->ready_head = b->next;
-        if (gc->ready_head == NULL) {
-          gc->ready_tail = NULL;
-        }
         gc->nready--;
         pthread_cond_broadcast(&gc->work); /* room for the preparer */
       }

@@ -213,26 +213,34 @@ static void test_engine_one_bad_item_fails_alone(void **state) {
   h_gc_destroy(gc);
 }
 
-static void test_engine_refused_item_alone_without_retry(void **state) {
-  (void)state;
-  struct fake f;
-  struct h_gc *gc = fake_engine(&f, 300000); /* every item lands in one batch */
+/* Submits n items at once, item odd being odd_arg and the others "good"; checks that item
+ * odd got odd_result and the others H_OK, that one batch was retried (or none) and how
+ * many were written and given to after_commit. */
+static void one_odd_item(struct h_gc *gc, struct fake *f, int odd, const char *odd_arg,
+                         h_result odd_result, long retried_batches) {
   enum { N = 6 };
   pthread_t t[N];
   struct submitter s[N];
   for (int i = 0; i < N; i++) {
-    s[i] = (struct submitter){.gc = gc, .item = {.arg = i == 2 ? "refused" : "good"}};
+    s[i] = (struct submitter){.gc = gc, .item = {.arg = i == odd ? odd_arg : "good"}};
     pthread_create(&t[i], NULL, submit, &s[i]);
   }
   for (int i = 0; i < N; i++) {
     pthread_join(t[i], NULL);
-    assert_int_equal(s[i].r, i == 2 ? H_ERR_UNPROCESSABLE : H_OK);
+    assert_int_equal(s[i].r, i == odd ? odd_result : H_OK);
   }
   long batches, items, retried;
   h_gc_stats(gc, &batches, &items, &retried);
-  assert_int_equal(retried, 0);
-  assert_int_equal(f.written, N - 1);
-  assert_int_equal(f.pushed, N - 1); /* after_commit saw only the written ones */
+  assert_int_equal(retried, retried_batches);
+  assert_int_equal(f->written, N - 1);
+  assert_int_equal(f->pushed, N - 1); /* after_commit saw only the written ones */
+}
+
+static void test_engine_refused_item_alone_without_retry(void **state) {
+  (void)state;
+  struct fake f;
+  struct h_gc *gc = fake_engine(&f, 300000); /* every item lands in one batch */
+  one_odd_item(gc, &f, 2, "refused", H_ERR_UNPROCESSABLE, 0);
   h_gc_destroy(gc);
 }
 
@@ -248,11 +256,17 @@ static void test_engine_drains_on_destroy(void **state) {
   assert_int_equal(f.largest, 6);
 }
 
-static bool in_after(struct fake *f) {
-  pthread_mutex_lock(&f->mu);
-  bool in = f->in_after;
-  pthread_mutex_unlock(&f->mu);
-  return in;
+/* Waits up to 1 s for *flag (a member of f) to be set. */
+static void wait_for(struct fake *f, const bool *flag) {
+  for (int i = 0; i < 200; i++) {
+    pthread_mutex_lock(&f->mu);
+    bool set = *flag;
+    pthread_mutex_unlock(&f->mu);
+    if (set) {
+      return;
+    }
+    sleep_ms(5);
+  }
 }
 
 /* A committed batch is answered (after_commit, then its waiters) on the engine's answering
@@ -267,9 +281,7 @@ static void test_engine_commits_while_answering(void **state) {
   struct submitter a = {.gc = gc, .item = {.arg = "good"}};
   struct submitter b = {.gc = gc, .item = {.arg = "good"}};
   pthread_create(&ta, NULL, submit, &a);
-  for (int i = 0; i < 200 && !in_after(&f); i++) { /* a committed, its answer begun */
-    sleep_ms(5);
-  }
+  wait_for(&f, &f.in_after); /* a committed, its answer begun */
   pthread_create(&tb, NULL, submit, &b);
   pthread_join(tb, NULL); /* b is answered while a's after_commit still sleeps */
   pthread_mutex_lock(&f.mu);
@@ -284,13 +296,6 @@ static void test_engine_commits_while_answering(void **state) {
   h_gc_destroy(gc);
 }
 
-static bool in_write(struct fake *f) {
-  pthread_mutex_lock(&f->mu);
-  bool in = f->in_write;
-  pthread_mutex_unlock(&f->mu);
-  return in;
-}
-
 /* With a prepare step, the next batch is prepared on the preparing thread while the batch
  * before is written; an item prepare refuses fails alone. */
 static void test_engine_prepares_while_writing(void **state) {
@@ -303,9 +308,7 @@ static void test_engine_prepares_while_writing(void **state) {
   struct submitter b = {.gc = gc, .item = {.arg = "good"}};
   struct submitter c = {.gc = gc, .item = {.arg = "early"}};
   pthread_create(&ta, NULL, submit, &a);
-  for (int i = 0; i < 200 && !in_write(&f); i++) { /* a prepared, its write begun */
-    sleep_ms(5);
-  }
+  wait_for(&f, &f.in_write); /* a prepared, its write begun */
   pthread_create(&tb, NULL, submit, &b);
   pthread_create(&tc, NULL, submit, &c);
   pthread_join(ta, NULL);
@@ -327,22 +330,7 @@ static void test_engine_prepare_fails_alone(void **state) {
   (void)state;
   struct fake f;
   struct h_gc *gc = fake_engine_with(&f, 300000, &fake_prepared_ops); /* one batch */
-  enum { N = 5 };
-  pthread_t t[N];
-  struct submitter s[N];
-  for (int i = 0; i < N; i++) {
-    s[i] = (struct submitter){.gc = gc, .item = {.arg = i == 1 ? "badprep" : "good"}};
-    pthread_create(&t[i], NULL, submit, &s[i]);
-  }
-  for (int i = 0; i < N; i++) {
-    pthread_join(t[i], NULL);
-    assert_int_equal(s[i].r, i == 1 ? H_ERR_CONFLICT : H_OK);
-  }
-  long batches, items, retried;
-  h_gc_stats(gc, &batches, &items, &retried);
-  assert_int_equal(retried, 1);
-  assert_int_equal(f.written, N - 1);
-  assert_int_equal(f.pushed, N - 1);
+  one_odd_item(gc, &f, 1, "badprep", H_ERR_CONFLICT, 1);
   h_gc_destroy(gc);
   gc = fake_engine_with(&f, 5000000, &fake_prepared_ops);
   run_engine(gc, &f, 6, -1, 300, true); /* queued when destroyed: committed, not dropped */
