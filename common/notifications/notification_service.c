@@ -99,12 +99,13 @@ static const json_t *batch_template(PGconn *c, struct batch_templates *t, const 
   return tpl;
 }
 
-/* Prepares the sends of a batch against their recipients, read in one statement, and their
- * templates, each read once; a send that cannot be made (unknown user or template, missing
- * variable) is refused alone. The prepared ones go to ready[*nready]; now receives the read's
- * now() (to the microsecond). */
-static h_result batch_prepare(PGconn *c, struct h_gc_item *const *items, int n,
-                              struct send_item **ready, int *nready, char now[40]) {
+/* Prepares the sends of a batch (the engine's prepare) against their recipients, read in one
+ * statement, and their templates, each read once; a send that cannot be made (unknown user or
+ * template, missing variable) is refused alone. A prepared send is marked ready, with the
+ * read's now() (to the microsecond) as its rows' created_at. */
+static h_result batch_prepare(PGconn *c, struct h_gc_item *const *items, int n, void *ctx) {
+  (void)ctx;
+  char now[40] = "";
   const char **ids = h_malloc((size_t)n * sizeof(*ids));
   const char **dues = h_malloc((size_t)n * sizeof(*dues));
   const char **cats = h_malloc((size_t)n * sizeof(*cats));
@@ -112,12 +113,12 @@ static h_result batch_prepare(PGconn *c, struct h_gc_item *const *items, int n,
   struct batch_templates tpls = {0, h_malloc((size_t)n * sizeof(char *)),
                                  h_malloc((size_t)n * sizeof(json_t *))};
   for (int i = 0; i < n; i++) {
-    const struct h_notify_request *req = ((struct send_item *)items[i]->arg)->req;
-    ids[i] = req->user_id;
-    dues[i] = req->send_at;
-    cats[i] = req->category;
+    struct send_item *it = items[i]->arg;
+    it->ready = false;
+    ids[i] = it->req->user_id;
+    dues[i] = it->req->send_at;
+    cats[i] = it->req->category;
   }
-  *nready = 0;
   h_result r = h_notif_repo_recipients(c, ids, dues, cats, n, rc, now);
   for (int i = 0; r == H_OK && i < n; i++) {
     struct send_item *it = items[i]->arg;
@@ -129,7 +130,8 @@ static h_result batch_prepare(PGconn *c, struct h_gc_item *const *items, int n,
     if (one == H_ERR_UNPROCESSABLE) {
       items[i]->result = one;
     } else if (one == H_OK) {
-      ready[(*nready)++] = it;
+      it->ready = true;
+      memcpy(it->now, now, sizeof(now));
     } else {
       r = one;
     }
@@ -254,25 +256,6 @@ static int drop_repeated_keys(struct send_item **ready, int n) {
   return kept;
 }
 
-/* Prepares a batch of sends: one read of the recipients, then each send rendered and
- * planned (ready), or refused alone. */
-static h_result batch_prepare_op(PGconn *c, struct h_gc_item *const *items, int n, void *ctx) {
-  (void)ctx;
-  struct send_item **ready = h_malloc((size_t)n * sizeof(*ready));
-  int nready = 0;
-  char now[40] = "";
-  for (int i = 0; i < n; i++) {
-    ((struct send_item *)items[i]->arg)->ready = false;
-  }
-  h_result r = batch_prepare(c, items, n, ready, &nready, now);
-  for (int i = 0; r == H_OK && i < nready; i++) {
-    ready[i]->ready = true;
-    memcpy(ready[i]->now, now, sizeof(now));
-  }
-  free(ready);
-  return r;
-}
-
 /* Writes the prepared sends of a batch in one statement (its own transaction): the
  * notifications, deliveries, audit rows and idempotency records. */
 static h_result batch_write(PGconn *c, struct h_gc_item *const *items, int n, void *ctx) {
@@ -321,7 +304,7 @@ static void batch_committed(struct h_gc_item *const *items, int n, void *ctx) {
 
 /* The recipients' read and the one write statement commit on their own (no BEGIN/COMMIT);
  * the read of the next batch runs while a batch is written. */
-static const struct h_gc_ops batch_ops = {batch_write, batch_committed, true, batch_prepare_op};
+static const struct h_gc_ops batch_ops = {batch_write, batch_committed, true, batch_prepare};
 
 struct h_gc *h_notification_gc_create(struct h_app *app) {
   const struct h_config *cfg = app->cfg;

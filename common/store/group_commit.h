@@ -12,9 +12,10 @@
  * The engine knows nothing of what is written: ops->write does the SQL of n items in the
  * open transaction, ops->after_commit (may be NULL) runs once per committed batch (the
  * Redis push of its delivery ids, and anything else that must follow the COMMIT) with the
- * items written, before the waiters are woken. Both run on one answering thread, so that a
- * committer goes on to its next batch as soon as one has committed; after_commit therefore
- * runs beside the committers' writes, and once per batch in the order batches committed. */
+ * items written, before the waiters are woken. after_commit and the wake-ups run on one
+ * answering thread, so that a committer goes on to its next batch as soon as one has
+ * committed; after_commit therefore runs beside the committers' writes, once per batch, in
+ * the order the batches committed. */
 #ifndef HERALD_GROUP_COMMIT_H
 #define HERALD_GROUP_COMMIT_H
 
