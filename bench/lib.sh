@@ -146,6 +146,13 @@ bench_perf_report() {
 
 sql() { psql "$HERALD_DATABASE_URL" -X -q -v ON_ERROR_STOP=1 -Atc "$1"; }
 
+# Sets every user's unread number again after rows were loaded with triggers off (migration
+# 0099; a binary from before it has none to set).
+bench_recount() {
+  sql "DO \$\$ BEGIN IF to_regproc('notification_unread_recount') IS NOT NULL THEN
+         PERFORM notification_unread_recount(); END IF; END \$\$" >/dev/null
+}
+
 # bench_api PORT: starts herald-api serve in the background, waits for /healthz; sets api_pid.
 bench_api() {
   HERALD_HTTP_PORT=$1 "$BIN" serve 2>>"$stack/api.log" &

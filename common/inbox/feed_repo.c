@@ -7,6 +7,7 @@
 
 #include "core/alloc.h"
 #include "store/db.h"
+#include "queue/jobs.h"
 
 /* The page query (its rows: the limit + 1 newest matching notifications) wrapped so that one
  * row comes back: the unread count, whether a row beyond the limit exists, and the items of
@@ -15,8 +16,7 @@
 #define PAGE_SQL(QUERY, LIMIT)                                                              \
   "WITH page AS MATERIALIZED (SELECT row_to_json(f)::text AS item,"                         \
   "   row_number() OVER () AS rn FROM (" QUERY ") f)"                                        \
-  " SELECT (SELECT count(*) FROM notifications WHERE user_id = $1::uuid AND"                \
-  H_NOTIF_FEED_WHERE " AND read_at IS NULL),"                                               \
+  " SELECT " H_UNREAD_COUNT_SQL("$1::uuid") ","                                            \
   "   (SELECT count(*) FROM page) >= " LIMIT ","                                            \
   "   '[' || COALESCE((SELECT string_agg(item, ',' ORDER BY rn) FROM page"                  \
   "     WHERE rn < " LIMIT "), '') || ']'"

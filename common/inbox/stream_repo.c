@@ -8,6 +8,7 @@
 #include "core/alloc.h"
 #include "notifications/notification_repo.h"
 #include "store/db.h"
+#include "queue/jobs.h"
 
 h_result h_stream_repo_head(PGconn *conn, const char *user_id, long long *head, long *unread) {
   const char *params[] = {user_id};
@@ -15,8 +16,7 @@ h_result h_stream_repo_head(PGconn *conn, const char *user_id, long long *head, 
   h_result r = h_db_exec(conn,
       "SELECT COALESCE((SELECT max(event_seq) FROM notifications"
       "   WHERE user_id = $1::uuid AND in_app), 0),"
-      " (SELECT count(*) FROM notifications WHERE user_id = $1::uuid AND" H_NOTIF_FEED_WHERE
-      "   AND read_at IS NULL)",
+      " " H_UNREAD_COUNT_SQL("$1::uuid"),
       1, params, &res);
   if (r == H_OK) {
     *head = atoll(PQgetvalue(res, 0, 0));
@@ -94,8 +94,7 @@ static h_result per_user(PGconn *conn, const char *sql, int n, const char *const
 
 h_result h_stream_repo_unread(PGconn *conn, int n, const char *const *users, PGresult **res) {
   return per_user(conn,
-                  "SELECT d.uid, (SELECT count(*) FROM notifications WHERE user_id = d.uid AND"
-                  H_NOTIF_FEED_WHERE " AND read_at IS NULL)"
+                  "SELECT d.uid, " H_UNREAD_COUNT_SQL("d.uid")
                   " FROM unnest($1::uuid[]) AS d(uid)",
                   n, users, res);
 }

@@ -9,6 +9,7 @@
 #include "core/alloc.h"
 #include "store/db.h"
 #include "store/pg_array.h"
+#include "queue/jobs.h"
 
 #define FEED_WHERE H_NOTIF_FEED_WHERE
 #define FEED_COLUMNS H_NOTIF_FEED_COLUMNS
@@ -438,8 +439,7 @@ h_result h_notif_repo_unread_count(PGconn *conn, const char *user_id, long *coun
   const char *params[] = {user_id};
   PGresult *res = NULL;
   h_result r = h_db_exec(conn,
-                         "SELECT count(*) FROM notifications WHERE user_id = $1::uuid AND"
-                         FEED_WHERE " AND read_at IS NULL",
+                         "SELECT " H_UNREAD_COUNT_SQL("$1::uuid"),
                          1, params, &res);
   if (r == H_OK) {
     *count = atol(PQgetvalue(res, 0, 0));

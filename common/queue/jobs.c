@@ -162,7 +162,7 @@ h_result h_job_load_devices(PGconn *conn, struct h_job *job) {
   const char *params[] = {job->user_id};
   PGresult *res = NULL;
   h_result r = h_db_exec(conn,
-                         "SELECT token, platform, (" H_JOB_UNREAD_SQL("$1::uuid") ")"
+                         "SELECT token, platform, " H_UNREAD_COUNT_SQL("$1::uuid")
                          " FROM devices WHERE user_id = $1::uuid AND active"
                          " ORDER BY last_seen_at DESC, id DESC LIMIT 50",
                          1, params, &res);

@@ -152,7 +152,7 @@ h_result h_job_load_devices_batch(PGconn *conn, struct h_job *const *jobs, size_
   const char *params[] = {array};
   PGresult *res = NULL;
   h_result r = h_db_exec(conn,
-                         "SELECT user_id, token, platform, (" H_JOB_UNREAD_SQL("d.user_id") ")"
+                         "SELECT user_id, token, platform, " H_UNREAD_COUNT_SQL("d.user_id")
                          " FROM (SELECT user_id, token, platform,"
                          "   row_number() OVER (PARTITION BY user_id"
                          "     ORDER BY last_seen_at DESC, id DESC) AS rank"

@@ -611,6 +611,93 @@ static void test_feed_page_counts_follow_changes(void **state) {
   free(token);
 }
 
+/* The unread number of migration 0099 against the rows: the number kept for uid equals a
+ * count of its unread in-app rows, and what the API shows (GET /unread-count and the feed's
+ * body) is that less the rows scheduled for later. */
+#define UNREAD_ROWS                                                                         \
+  "SELECT count(*) FROM notifications WHERE user_id = $1::uuid AND in_app"                  \
+  " AND deleted_at IS NULL AND read_at IS NULL"
+#define UNREAD_KEPT                                                                         \
+  "SELECT COALESCE((SELECT unread FROM notification_unread_counts WHERE user_id = $1::uuid),"\
+  " -1)"
+
+static void expect_unread(const char *token, const char *uid, long kept, long shown) {
+  assert_int_equal(th_sql_long(UNREAD_ROWS, uid), kept);
+  assert_int_equal(th_sql_long(UNREAD_KEPT, uid), kept);
+  json_t *n = ok_call(token, "GET", "/api/v1/notifications/unread-count");
+  assert_int_equal(json_integer_value(json_object_get(n, "unread_count")), shown);
+  json_decref(n);
+  json_t *list = feed(token, "?limit=1", 200);
+  assert_int_equal(json_integer_value(json_object_get(list, "unread_count")), shown);
+  json_decref(list);
+}
+
+static void test_unread_number_follows_every_change(void **state) {
+  (void)state;
+  char uid[37], ids[3][37], other[37], other_ids[3][37], path[128], both[80];
+  char *token = feed_user(uid, ids);
+  char *other_token = feed_user(other, other_ids);
+  expect_unread(token, uid, 3, 3);
+  /* Scheduled for later: kept, not shown until its time comes, which takes no write. */
+  time_t at = time(NULL) + 3600;
+  char when[32];
+  strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", gmtime(&at));
+  json_t *later = ns_send(&srv, admin, "{\"user_id\":\"%s\",\"category\":\"c\",\"body\":\"l\","
+                                       "\"channels\":[\"in_app\"],\"send_at\":\"%s\"}", uid, when);
+  expect_unread(token, uid, 4, 3);
+  free(th_sql_text("UPDATE notifications SET send_at = now() - interval '1 second'"
+                   " WHERE id = $1::uuid RETURNING id", th_str(later, "id")));
+  expect_unread(token, uid, 4, 4);
+  json_decref(later);
+  /* E-mail only: not in the feed, not counted. */
+  json_decref(ns_send(&srv, admin, "{\"user_id\":\"%s\",\"category\":\"c\",\"body\":\"e\","
+                                   "\"channels\":[\"email\"]}", uid));
+  expect_unread(token, uid, 4, 4);
+  snprintf(path, sizeof(path), "/api/v1/notifications/%s/read", ids[0]);
+  json_decref(ok_call(token, "POST", path));
+  json_decref(ok_call(token, "POST", path)); /* read again: no change */
+  expect_unread(token, uid, 3, 3);
+  snprintf(path, sizeof(path), "/api/v1/notifications/%s/unread", ids[0]);
+  json_decref(ok_call(token, "POST", path));
+  expect_unread(token, uid, 4, 4);
+  snprintf(path, sizeof(path), "/api/v1/notifications/%s/archive", ids[1]); /* reads it too */
+  json_decref(ok_call(token, "POST", path));
+  expect_unread(token, uid, 3, 3);
+  snprintf(path, sizeof(path), "/api/v1/notifications/%s/unarchive", ids[1]);
+  json_decref(ok_call(token, "POST", path));
+  expect_unread(token, uid, 3, 3);
+  struct th_response r;
+  snprintf(path, sizeof(path), "/api/v1/notifications/%s", ids[2]);
+  th_call(&srv, token, "DELETE", path, NULL, NULL, &r);
+  assert_int_equal(r.status, 204);
+  th_response_free(&r);
+  expect_unread(token, uid, 2, 2);
+  /* One statement over two users' rows, then a row removed for good (retention). */
+  snprintf(both, sizeof(both), "{%s,%s}", uid, other);
+  free(th_sql_text("WITH u AS (UPDATE notifications SET read_at = now()"
+                   " WHERE user_id = ANY($1::uuid[]) AND category = 'social' RETURNING 1)"
+                   " SELECT count(*)::text FROM u", both));
+  expect_unread(token, uid, 2, 2); /* its social row was read already (archived) */
+  expect_unread(other_token, other, 2, 2);
+  free(th_sql_text("DELETE FROM notifications WHERE id = $1::uuid RETURNING id", other_ids[0]));
+  expect_unread(other_token, other, 1, 1);
+  json_decref(ok_call(token, "POST", "/api/v1/notifications/read-all"));
+  expect_unread(token, uid, 0, 0);
+  /* A number gone wrong (rows loaded with triggers off) is set again by the recount. */
+  free(th_sql_text("UPDATE notification_unread_counts SET unread = 7 WHERE user_id = $1::uuid"
+                   " RETURNING user_id", other));
+  assert_true(th_sql_long("SELECT notification_unread_recount()", NULL) >= 1);
+  expect_unread(other_token, other, 1, 1);
+  json_decref(ok_call(other_token, "POST", "/api/v1/notifications/clear"));
+  expect_unread(other_token, other, 0, 0);
+  /* The user's number goes with the user. */
+  free(th_sql_text("DELETE FROM users WHERE id = $1::uuid RETURNING id", other));
+  assert_int_equal(th_sql_long("SELECT count(*) FROM notification_unread_counts"
+                               " WHERE user_id = $1::uuid", other), 0);
+  free(other_token);
+  free(token);
+}
+
 static void test_feed_privacy_and_admin_view(void **state) {
   (void)state;
   char uid[37];
@@ -764,6 +851,7 @@ int main(void) {
     cmocka_unit_test(test_feed_delete),
     cmocka_unit_test(test_user_row_deleted_takes_its_feed),
     cmocka_unit_test(test_feed_page_counts_follow_changes),
+    cmocka_unit_test(test_unread_number_follows_every_change),
     cmocka_unit_test(test_feed_privacy_and_admin_view),
     cmocka_unit_test(test_idempotent_replay_and_reuse),
     cmocka_unit_test(test_ten_concurrent_identical_requests),
