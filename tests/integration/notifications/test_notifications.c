@@ -698,6 +698,36 @@ static void test_unread_number_follows_every_change(void **state) {
   free(token);
 }
 
+/* The page joins its items' texts with U+001E inside PostgreSQL (common/inbox/feed_repo.c): a
+ * notification holding that character (and a comma, a bracket, a quote) still comes back
+ * whole, and the page cut after it is right. */
+static void test_feed_items_with_separator_characters(void **state) {
+  (void)state;
+  char uid[37], ids[3][37];
+  char *token = feed_user(uid, ids);
+  json_t *n = ns_send(&srv, admin, "{\"user_id\":\"%s\",\"category\":\"c\","
+                                   "\"title\":\"a\\u001eb,c]\","
+                                   "\"body\":\"\\u001e\\\"},{\\u001e\"}", uid);
+  json_decref(n);
+  json_t *list = feed(token, "?limit=1", 200);
+  assert_int_equal(page_size(list), 1);
+  assert_true(json_is_true(json_object_get(list, "has_more")));
+  const json_t *item = json_array_get(json_object_get(list, "data"), 0);
+  assert_string_equal(th_str(item, "title"), "a\x1e" "b,c]");
+  assert_string_equal(th_str(item, "body"), "\x1e\"},{\x1e");
+  json_decref(list);
+  list = feed(token, "?limit=2", 200);
+  assert_int_equal(page_size(list), 2);
+  assert_string_equal(th_str(json_array_get(json_object_get(list, "data"), 1), "id"), ids[2]);
+  json_decref(list);
+  list = feed(token, "?limit=4", 200);
+  assert_int_equal(page_size(list), 4);
+  assert_false(json_is_true(json_object_get(list, "has_more")));
+  assert_int_equal(json_integer_value(json_object_get(list, "unread_count")), 4);
+  json_decref(list);
+  free(token);
+}
+
 static void test_feed_privacy_and_admin_view(void **state) {
   (void)state;
   char uid[37];
@@ -852,6 +882,7 @@ int main(void) {
     cmocka_unit_test(test_user_row_deleted_takes_its_feed),
     cmocka_unit_test(test_feed_page_counts_follow_changes),
     cmocka_unit_test(test_unread_number_follows_every_change),
+    cmocka_unit_test(test_feed_items_with_separator_characters),
     cmocka_unit_test(test_feed_privacy_and_admin_view),
     cmocka_unit_test(test_idempotent_replay_and_reuse),
     cmocka_unit_test(test_ten_concurrent_identical_requests),
