@@ -321,6 +321,58 @@ static void test_silent_and_no_badge(void **state) {
   wt_free_ids(plain);
 }
 
+/* Badges of the messages the fake recorded for delivery id; returns how many there were. */
+static size_t badges_of(const char *id, long long *badges, size_t max) {
+  json_t *messages = wt_fake_messages(fake.port);
+  size_t n = 0;
+  size_t i;
+  json_t *m;
+  json_array_foreach(messages, i, m) {
+    if (strcmp(json_string_value(json_object_get(m, "delivery_id")), id) == 0 && n < max) {
+      badges[n++] = num_at(json_object_get(m, "message"), "apns", "payload", "aps", "badge");
+    }
+  }
+  json_decref(messages);
+  return n;
+}
+
+/* The badge is counted once per user (on the first of its devices' rows) and every device of
+ * the user carries it: three users in one batch, with 3, 3 and 2 devices and 2, 5 and 0 unread
+ * in-app notifications. */
+static void test_badge_on_every_device(void **state) {
+  (void)state;
+  struct wt_seed three = {.channel = "push", .n = 2, .devices = 3};
+  struct wt_seed two = {.channel = "push", .n = 1, .devices = 2};
+  char **ids = wt_seed_jobs(db, &three);
+  char **other = wt_seed_jobs(db, &two);
+  const int unread[] = {2, 5};
+  for (int u = 0; u < 2; u++) {
+    char sql[512];
+    snprintf(sql, sizeof(sql),
+             "WITH i AS (INSERT INTO notifications (user_id, category, title, body, in_app)"
+             " SELECT user_id, 'news', 't', 'b', true FROM deliveries, generate_series(1, %d)"
+             " WHERE id = $1::uuid RETURNING 1) SELECT count(*)::text FROM i", unread[u]);
+    char want[8];
+    snprintf(want, sizeof(want), "%d", unread[u]);
+    assert_string_equal(wt_text(db, sql, ids[u]), want);
+  }
+  wt_push("push", ids);
+  wt_push("push", other);
+  assert_int_equal(run_once(NULL), 0);
+  long long badges[8];
+  for (int u = 0; u < 2; u++) {
+    assert_int_equal(badges_of(ids[u], badges, 8), 3);
+    for (int d = 0; d < 3; d++) {
+      assert_int_equal(badges[d], unread[u]);
+    }
+  }
+  assert_int_equal(badges_of(other[0], badges, 8), 2);
+  assert_int_equal(badges[0], 0);
+  assert_int_equal(badges[1], 0);
+  wt_free_ids(ids);
+  wt_free_ids(other);
+}
+
 /* The fake refuses what FCM refuses: an override the API would not take, planted in the
  * row, fails the delivery (and the fake counts it). */
 static void test_fake_checks_messages(void **state) {
@@ -342,6 +394,7 @@ int main(void) {
     cmocka_unit_test_setup(test_file_provider, before),
     cmocka_unit_test_setup(test_data_and_options, before),
     cmocka_unit_test_setup(test_silent_and_no_badge, before),
+    cmocka_unit_test_setup(test_badge_on_every_device, before),
     cmocka_unit_test_setup(test_fake_checks_messages, before),
   };
   return cmocka_run_group_tests(tests, setup, teardown);

@@ -141,7 +141,9 @@ static void devices_of(const PGresult *res, struct h_job *job) {
     if (strcasecmp(PQgetvalue(res, row, 0), job->user_id) == 0) {
       job->devices[job->ndevices].token = h_strdup(PQgetvalue(res, row, 1));
       job->devices[job->ndevices].platform = h_strdup(PQgetvalue(res, row, 2));
-      job->unread = atol(PQgetvalue(res, row, 3));
+      if (!PQgetisnull(res, row, 3)) { /* on the user's first device only */
+        job->unread = atol(PQgetvalue(res, row, 3));
+      }
       job->ndevices++;
     }
   }
@@ -151,8 +153,11 @@ h_result h_job_load_devices_batch(PGconn *conn, struct h_job *const *jobs, size_
   char *array = job_array(jobs, n, true);
   const char *params[] = {array};
   PGresult *res = NULL;
+  /* The badge once per user, on its first device's row: a CASE runs its subqueries only
+   * for the rows that take its branch. */
   h_result r = h_db_exec(conn,
-                         "SELECT user_id, token, platform, " H_UNREAD_COUNT_SQL("d.user_id")
+                         "SELECT user_id, token, platform,"
+                         " CASE WHEN rank = 1 THEN " H_UNREAD_COUNT_SQL("d.user_id") " END"
                          " FROM (SELECT user_id, token, platform,"
                          "   row_number() OVER (PARTITION BY user_id"
                          "     ORDER BY last_seen_at DESC, id DESC) AS rank"

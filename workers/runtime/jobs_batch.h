@@ -32,7 +32,7 @@ h_result h_job_claim_batch(PGconn *conn, struct h_claim_item *items, size_t n,
                            const char *channel, const char *worker_id);
 
 /* Loads the active devices of every job's user (as h_job_load_devices, at most 50
- * each, newest first) and the user's unread count in one query. */
+ * each, newest first) and the user's unread count, counted once per user, in one query. */
 h_result h_job_load_devices_batch(PGconn *conn, struct h_job *const *jobs, size_t n);
 
 /* Records outs[i] for jobs[i] (i < n) in one statement, so one transaction: each
