@@ -9,6 +9,9 @@
 # (ANALYZE, BUFFERS) of the SQL behind it.
 # Usage: bench/feed_search.sh [seconds per run, default BENCH_SECONDS or 10]
 #   BENCH_FEED_ROWS  the bench user's notifications (default 100000)
+#   BENCH_OTHER_ROWS the other users' notifications, together (default BENCH_FEED_ROWS): the
+#                    table around the bench user, e.g. 10000000 for a user of 100,000 among ten
+#                    million rows
 #   BENCH_BUILD, BENCH_STACK_PREFIX: see bench/lib.sh
 # Writes bench/results/feed-search-<date>.md; prints it.
 set -euo pipefail
@@ -17,6 +20,9 @@ set -euo pipefail
 DUR=${1:-${BENCH_SECONDS:-10}}
 CONNS=${BENCH_CONNECTIONS:-2 16}
 ROWS=${BENCH_FEED_ROWS:-100000}
+OTHER_ROWS=${BENCH_OTHER_ROWS:-$ROWS}
+[[ $ROWS =~ ^[1-9][0-9]*$ && $OTHER_ROWS =~ ^[1-9][0-9]*$ ]] ||
+  { echo "BENCH_FEED_ROWS and BENCH_OTHER_ROWS take a positive number of rows" >&2; exit 2; }
 
 bench_build
 bench_stack
@@ -45,7 +51,7 @@ seed() {
 }
 t0=$(date +%s.%N)
 seed "'$user_id'::uuid" "$ROWS"
-seed "(SELECT id FROM bench_seed_users WHERE idx = g % 1000)" "$ROWS"
+seed "(SELECT id FROM bench_seed_users WHERE idx = g % 1000)" "$OTHER_ROWS"
 sql "VACUUM ANALYZE notifications" >/dev/null
 seed_s=$(python3 -c "print(f'{$(date +%s.%N) - $t0:.1f}')")
 
@@ -64,7 +70,7 @@ mkdir -p "$ROOT/bench/results"
   echo
   bench_header
   echo
-  echo "The bench user: $ROWS in-app notifications; 1,000 other users: $ROWS more (seeded in ${seed_s} s)."
+  echo "The bench user: $ROWS in-app notifications; 1,000 other users: $OTHER_ROWS more (seeded in ${seed_s} s)."
   echo "wrk ${DUR} s per run after a 2 s warm-up; limit 20 (the default page)."
   echo
   echo "| query | matches | connections | req/s | p50 ms | p99 ms | non-2xx | SQL ms (EXPLAIN ANALYZE) |"

@@ -6,6 +6,9 @@
 #   BENCH_STACK_PREFIX  prefix of the stack's temporary directory (default /tmp/herald-bench)
 #   HERALD_BENCH_BIN    the herald-api to run instead of $BUILD's (a copy of another build, or
 #                       a wrapper that sets its environment), as notifications_post.sh takes it
+#   BENCH_PG_SET        PostgreSQL settings to try, "name=value ..." (for example
+#                       "wal_compression=lz4"), applied by bench_pg_set where a script calls it
+#                       (post_rounds.sh) and named in its report
 #   HERALD_HTTP_THREADS and the other HERALD_* variables pass through to the API.
 # shellcheck shell=bash
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -67,6 +70,24 @@ bench_pg_tune() {
   "$ROOT/scripts/stack.sh" stop-service postgres --dir "$stack" >/dev/null
   "$ROOT/scripts/stack.sh" start-service postgres --dir "$stack" >/dev/null
   pg_pid=$(head -1 "$HERALD_PG_HOME/data/postmaster.pid")
+}
+
+# BENCH_PG_SET's settings, with ALTER SYSTEM and a reload, or a restart when one of them
+# needs it; an unknown name or a bad value stops the script (ALTER SYSTEM refuses it).
+bench_pg_set() {
+  local kv
+  for kv in ${BENCH_PG_SET:-}; do
+    [[ $kv == ?*=* ]] || { echo "BENCH_PG_SET: '$kv' is not name=value" >&2; exit 2; }
+    sql "ALTER SYSTEM SET ${kv%%=*} = '${kv#*=}'" >/dev/null
+  done
+  [[ -n ${BENCH_PG_SET:-} ]] || return 0
+  sql "SELECT pg_reload_conf()" >/dev/null
+  sleep 0.2 # the postmaster signals its children; let them read the file
+  if [[ $(sql "SELECT count(*) FROM pg_settings WHERE pending_restart") != 0 ]]; then
+    "$ROOT/scripts/stack.sh" stop-service postgres --dir "$stack" >/dev/null
+    "$ROOT/scripts/stack.sh" start-service postgres --dir "$stack" >/dev/null
+    pg_pid=$(head -1 "$HERALD_PG_HOME/data/postmaster.pid")
+  fi
 }
 
 # Restarts PostgreSQL with pg_stat_statements loaded (planning time tracked too) and creates

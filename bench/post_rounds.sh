@@ -6,8 +6,11 @@
 # (log_checkpoints, log_autovacuum_min_duration = 0). Then ANALYZE notifications, timed.
 # What it shows: how much of a run's p99 and CPU per POST is the application and how much is
 # PostgreSQL's maintenance falling into the window (it recurs as the tables grow).
+# Each round also gives the WAL the cluster wrote in it, per POST, and the full-page images in
+# that WAL (pg_stat_wal): the first change of a page after a checkpoint logs the whole page.
 # Usage: bench/post_rounds.sh [rounds, default 4] [seconds per round, default 12]
-#   BENCH_BUILD: see bench/lib.sh. Writes bench/results/post-rounds-<date>.md and prints it.
+#   BENCH_BUILD, BENCH_PG_SET (PostgreSQL settings to try): see bench/lib.sh.
+# Writes bench/results/post-rounds-<date>.md and prints it.
 set -euo pipefail
 # shellcheck source=bench/lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -21,6 +24,7 @@ export HERALD_DB_PREPARED_STATEMENTS=true
 sql "ALTER SYSTEM SET log_checkpoints = on" >/dev/null
 sql "ALTER SYSTEM SET log_autovacuum_min_duration = 0" >/dev/null
 sql "SELECT pg_reload_conf()" >/dev/null
+bench_pg_set
 PORT=18341
 bench_start_api $PORT
 bench_post_fixtures "$BASE"
@@ -31,6 +35,8 @@ post() { # post SECONDS -> wrk's RESULT fields: req/s p50 p99 non-2xx socket-err
 }
 per_post() { python3 -c "print(f'{($2 - $1) * 1e6 / $(getconf CLK_TCK) / max($3, 1):.0f}')"; }
 stamp() { date -u '+%F %T.%3N'; }
+wal() { sql "SELECT wal_bytes, wal_fpi FROM pg_stat_wal" | tr '|' ' '; } # counters since the stack began
+per_count() { python3 -c "print(f'{($2 - $1) / max($3, 1):.$4f}')"; } # per_count A B N DIGITS
 # What PostgreSQL's log says happened between two stamps.
 maintenance() {
   awk -v a="$1" -v b="$2" '
@@ -59,19 +65,25 @@ out=$ROOT/bench/results/post-rounds-$(date -u +%Y%m%d-%H%M).md
   echo "connections, one stack (the tables grow from round to round). CPU per POST from /proc (the"
   echo "API; PostgreSQL's postmaster and the children alive at both ends: an autovacuum worker that"
   echo "ended inside the round is missing there, its CPU is in the last column)."
-  echo "Command: \`bench/post_rounds.sh $ROUNDS $DUR\`."
+  echo "Command: \`${BENCH_PG_SET:+BENCH_PG_SET=\"$BENCH_PG_SET\" }bench/post_rounds.sh $ROUNDS $DUR\`."
+  echo "PostgreSQL: wal_compression $(sql "SHOW wal_compression"), shared_buffers"
+  echo "$(sql "SHOW shared_buffers"), max_wal_size $(sql "SHOW max_wal_size"), synchronous_commit"
+  echo "$(sql "SHOW synchronous_commit")."
   echo
-  echo "| round | notifications before | req/s | p50 ms | p99 ms | non-2xx | API us/POST | PostgreSQL us/POST | PostgreSQL's maintenance in the round (log) |"
-  echo "|---:|---:|---:|---:|---:|---:|---:|---:|---|"
+  echo "| round | notifications before | req/s | p50 ms | p99 ms | non-2xx | API us/POST | PostgreSQL us/POST | WAL bytes/POST | full-page images/POST | PostgreSQL's maintenance in the round (log) |"
+  echo "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|"
 } >"$out"
 for r in $(seq "$ROUNDS"); do
   rows=$(sql "SELECT count(*) FROM notifications")
+  read -r w0 f0 < <(wal)
   from=$(stamp) a0=$(ticks "$api_pid") g0=$(ticks "$pg_pid" tree)
   read -r rps p50 p99 bad _ < <(post "$DUR")
   a1=$(ticks "$api_pid") g1=$(ticks "$pg_pid" tree) to=$(stamp)
+  read -r w1 f1 < <(wal)
   n=$(python3 -c "print(round($rps * $DUR))")
   echo "| $r | $rows | $rps | $p50 | $p99 | $bad | $(per_post "$a0" "$a1" "$n") |" \
-    "$(per_post "$g0" "$g1" "$n") | $(maintenance "$from" "$to") |" >>"$out"
+    "$(per_post "$g0" "$g1" "$n") | $(per_count "$w0" "$w1" "$n" 0) | $(per_count "$f0" "$f1" "$n" 2) |" \
+    "$(maintenance "$from" "$to") |" >>"$out"
 done
 rows=$(sql "SELECT count(*) FROM notifications")
 analyze_ms() { # ANALYZE notifications, its duration in ms (psql's \timing)
