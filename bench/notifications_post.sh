@@ -15,10 +15,18 @@
 # Usage: bench/notifications_post.sh [seconds per run, default 15]. Needs wrk and a Release
 # build (HERALD_BENCH_BIN, default build-rel/bin/herald-api, built incrementally first); starts its own
 # ephemeral stack. Writes bench/results/notifications-post-<date>.md and prints it.
+#   BENCH_OWN_SESSION=1  start the API in a session of its own (setsid), as scripts/run.sh
+#                        does: with autogroup scheduling a session is what shares the CPU, so
+#                        the probes' share differs (bench/README.md, tenth session)
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 DUR=${1:-15}
 BIN=${HERALD_BENCH_BIN:-$ROOT/build-rel/bin/herald-api}
+case ${BENCH_OWN_SESSION:-0} in
+  0) session=() ;;
+  1) session=(setsid) ;; # not a process group leader here, so setsid(1) execs without a fork
+  *) echo "BENCH_OWN_SESSION takes 0 or 1" >&2; exit 2 ;;
+esac
 if [[ -z ${HERALD_BENCH_BIN:-} ]]; then # the default binary is always built (incrementally)
   [[ -f $ROOT/build-rel/CMakeCache.txt ]] || cmake -S "$ROOT" -B "$ROOT/build-rel" \
     -DCMAKE_BUILD_TYPE=Release -DHERALD_BUILD_TESTS=OFF >/dev/null
@@ -50,7 +58,8 @@ export HERALD_ADMIN_EMAIL=bench-admin@example.com HERALD_ADMIN_PASSWORD=bench-ad
 PORT=${BENCH_PORT:-18311} # BENCH_PORT: another port when one run is already going
 BASE=http://127.0.0.1:$PORT
 PROBE=http://127.0.0.1:$((PORT + 1)) # the probe listener, as scripts/run.sh sets it
-HERALD_HTTP_PORT=$PORT HERALD_PROBE_PORT=$((PORT + 1)) "$BIN" serve 2>>"$stack/api.log" &
+HERALD_HTTP_PORT=$PORT HERALD_PROBE_PORT=$((PORT + 1)) "${session[@]}" "$BIN" serve \
+  2>>"$stack/api.log" &
 pids+=($!)
 for _ in $(seq 50); do curl -sf "$BASE/healthz" >/dev/null && break; sleep 0.1; done
 
@@ -173,7 +182,7 @@ wait ${HERALD_GROUP_COMMIT_WAIT_US:-0} us, ${HERALD_GROUP_COMMIT_THREADS:-1} com
 prepared statements $HERALD_DB_PREPARED_STATEMENTS, ${DUR} s per run. PostgreSQL, Redis, wrk and the API
 share the machine's cores; load
 average before the runs: $load (anything else running on the machine skews the figures).
-Command: \`bench/notifications_post.sh $DUR\`, binary \`${BIN#"$ROOT"/}\`.
+Command: \`${session:+BENCH_OWN_SESSION=1 }bench/notifications_post.sh $DUR\`, binary \`${BIN#"$ROOT"/}\`${session:+, the API in a session of its own}.
 
 | run | requests | req/s | p50 | p99 | non-2xx | socket errors |
 |---|---|---|---|---|---|---|
