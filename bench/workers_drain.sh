@@ -5,11 +5,14 @@
 #
 #   bench/workers_drain.sh [--jobs 50000] [--concurrency "1 2 4"] [--build build] [--out FILE]
 #                          [--only email|push] [--env VAR=VALUE]... [--failover] [--perf DIR]
+#                          [--pgss]
 #
 # --build (or HERALD_BENCH_BUILD) is the build directory, relative to the repository or absolute;
 # HERALD_BENCH_FAKES the directory of the fakes (default tests/fakes).
 # --perf DIR records each worker run with `perf record -g` into DIR/<worker>-c<C>.perf (build
 # with -g -fno-omit-frame-pointer for readable stacks; perf costs the worker some CPU).
+# --pgss loads pg_stat_statements into the throw-away stack's PostgreSQL (a restart) and writes,
+# under each run's row, the statements of that run per job (calls, planning and execution us).
 # --env adds a variable to every worker run (e.g. --env HERALD_WORKER_BATCH=1 for the old loop).
 # --failover adds e-mail runs with ordered providers (HERALD_EMAIL_PROVIDERS=smtp,sendgrid, circuit
 # breakers on): SMTP healthy (every job through fake_smtp.py, the breaker checked and reported
@@ -37,6 +40,7 @@ BUILD=${HERALD_BENCH_BUILD:-build}
 ONLY=""
 FAILOVER=0
 PERF_DIR=""
+PGSS=0
 EXTRA_ENV=()
 OUT=$ROOT/bench/results/workers-drain-$(date -u +%Y%m%d-%H%M%S).md
 while [[ $# -gt 0 ]]; do
@@ -49,7 +53,8 @@ while [[ $# -gt 0 ]]; do
     --env) EXTRA_ENV+=("$2"); shift 2 ;;
     --failover) FAILOVER=1; shift ;;
     --perf) PERF_DIR=$2; shift 2 ;;
-    *) echo "usage: $0 [--jobs N] [--concurrency \"1 2 4\"] [--build DIR] [--out FILE] [--only email|push] [--env VAR=VALUE]" >&2
+    --pgss) PGSS=1; shift ;;
+    *) echo "usage: $0 [--jobs N] [--concurrency \"1 2 4\"] [--build DIR] [--out FILE] [--only email|push] [--env VAR=VALUE] [--failover] [--perf DIR] [--pgss]" >&2
        exit 2 ;;
   esac
 done
@@ -80,6 +85,14 @@ if [[ -z ${HERALD_DATABASE_URL:-} || -z ${HERALD_REDIS_URL:-} ]]; then
   if [[ ${BENCH_PG_SOCKET:-1} == 1 ]]; then
     export HERALD_DATABASE_URL="postgresql://herald@/herald?host=$HERALD_PG_HOME/run&port=$HERALD_PG_PORT"
   fi
+fi
+if [[ $PGSS == 1 ]]; then
+  [[ -n $stack_dir ]] || { echo "--pgss needs the throw-away stack (HERALD_DATABASE_URL unset)" >&2; exit 2; }
+  psql "$HERALD_DATABASE_URL" -X -q -c "ALTER SYSTEM SET shared_preload_libraries = 'pg_stat_statements'"
+  scripts/stack.sh stop-service postgres --dir "$stack_dir" >/dev/null
+  scripts/stack.sh start-service postgres --dir "$stack_dir" >/dev/null
+  psql "$HERALD_DATABASE_URL" -X -q -c "CREATE EXTENSION IF NOT EXISTS pg_stat_statements" \
+    -c "ALTER SYSTEM SET pg_stat_statements.track_planning = on" -c "SELECT pg_reload_conf()" >/dev/null
 fi
 redis_port=${HERALD_REDIS_URL##*:}
 redis_port=${redis_port%%/*}
@@ -147,6 +160,7 @@ drain() {
   local pg0 srv0
   pg0=$(echo "$(cpu_of "$pg_pid") + $(cpu_of "$redis_pid")" | bc)
   srv0=$(cpu_of "$server_pid")
+  [[ $PGSS == 1 ]] && psql_q "SELECT pg_stat_statements_reset()" >/dev/null
   local perf=()
   [[ -n $PERF_DIR ]] && mkdir -p "$PERF_DIR" && perf=(perf record -q -F 999 -g -o "$PERF_DIR/$worker-c$c.perf" --)
   env "$@" "${EXTRA_ENV[@]}" /usr/bin/time -v -o "$tmp/time" "${perf[@]}" "$BIN/$worker" --once --concurrency "$c" \
@@ -178,6 +192,19 @@ row() { # row LABEL CONCURRENCY "jobs/s rss secs p50 p99 cpu pg_us server_us" [C
   per_job=$(awk -v c="$cpu" -v n="$JOBS" 'BEGIN { printf "%.0f", c * 1000000 / n }')
   printf '| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n' "$1" "$2" "$rate" "$ratio" "$secs" \
     "$p50" "$p99" "$per_job" "$pg" "$srv" "$rss" | tee -a "$OUT"
+  [[ $PGSS == 1 ]] && statements | tee -a "$OUT"
+  return 0
+}
+
+# statements: the run's statements (pg_stat_statements, reset as it started) per job, busiest
+# first, as lines under its row.
+statements() {
+  psql_q "SELECT '  ' || to_char(calls::numeric / $JOBS, 'FM990.000') || ' calls/job, plan '
+            || to_char(total_plan_time * 1000 / $JOBS, 'FM99990.0') || ' us/job, exec '
+            || to_char(total_exec_time * 1000 / $JOBS, 'FM99990.0') || ' us/job: '
+            || left(regexp_replace(query, '\s+', ' ', 'g'), 100)
+          FROM pg_stat_statements WHERE calls * 100 > $JOBS AND query NOT LIKE '%pg_stat_statements%'
+          ORDER BY total_exec_time DESC LIMIT 8"
 }
 
 mkdir -p "$(dirname "$OUT")"
