@@ -21,16 +21,22 @@ STAGES = [
     ("reply (JSON body)", ["h_reply_json", "h_reply_json_text"]),
 ]
 
-children = {}
-for line in sys.stdin:
-    m = re.match(r"\s*([\d.]+)%\s+([\d.]+)%\s+\[[.k]\]\s+(\S+)", line)
-    if m:
-        children.setdefault(m.group(3), float(m.group(1)))
-cpu = float(sys.argv[1])
-total = 0.0
-for name, funcs in STAGES:
-    share = sum(children.get(f, 0.0) for f in funcs)
-    total += share
-    print(f"| {name} | {', '.join(funcs)} | {share:.1f} % | {share * cpu / 100:.0f} |")
-print(f"| the rest: HTTP server, threads, kernel | | {100 - total:.1f} % "
-      f"| {(100 - total) * cpu / 100:.0f} |")
+
+def main():
+    children = {}
+    for line in sys.stdin:
+        m = re.match(r"\s*([\d.]+)%\s+([\d.]+)%\s+\[[.k]\]\s+(\S+)", line)
+        if m:
+            children.setdefault(m.group(3), float(m.group(1)))
+    cpu = float(sys.argv[1])
+    total = 0.0
+    for name, funcs in STAGES:
+        share = sum(children.get(f, 0.0) for f in funcs)
+        total += share
+        print(f"| {name} | {', '.join(funcs)} | {share:.1f} % | {share * cpu / 100:.0f} |")
+    print(f"| the rest: HTTP server, threads, kernel | | {100 - total:.1f} % "
+          f"| {(100 - total) * cpu / 100:.0f} |")
+
+
+if __name__ == "__main__":
+    main()
