@@ -32,12 +32,9 @@ done
 command -v valgrind >/dev/null || { echo "bench: needs valgrind (apt-get install valgrind)" >&2; exit 2; }
 [[ -n ${HERALD_BENCH_BIN:-} ]] || bench_build
 bench_stack
-"$BIN" migrate >/dev/null 2>&1
-"$BIN" create-admin >/dev/null 2>&1
 PORT=${BENCH_PORT:-18331}
-BASE=http://127.0.0.1:$PORT
 # The tokens and the recipient, signed in outside callgrind (password hashing is no part of a POST).
-bench_api "$PORT"
+bench_start_api "$PORT"
 bench_post_fixtures "$BASE"
 kill "$api_pid"
 wait "$api_pid" 2>/dev/null || true
