@@ -13,13 +13,18 @@
 # post_rounds.sh shows what it costs), and the API's pool holds 4 connections
 # (HERALD_DB_POOL_SIZE), which both runs open: a backend's start costs tens of millions of
 # instructions here, so a pool that opens more connections in one run than in the other would
-# not cancel. (callgrind_control cannot reach a forked backend, so counting cannot simply be
-# switched on for a window.) Under callgrind everything runs ~50x slower: the rate and the
+# not cancel. A request waits up to a minute for a pooled connection (HERALD_DB_ACQUIRE_TIMEOUT_MS):
+# the pool's first connections open under callgrind while the first POSTs arrive, and the
+# default 2 s answered a few of them 503. (callgrind_control cannot reach a forked backend, so
+# counting cannot simply be switched on for a window.) Under callgrind everything runs ~50x slower: the rate and the
 # batch sizes are those of a slow machine; compare two builds with the same arguments
 # (HERALD_BENCH_BIN for another binary). The API's instructions are split by stage with the
 # functions of profile_stages.py (inclusive: a stage's callees count in it). User space only:
 # the kernel's work (system calls, scheduling, copies) is not counted.
 # Writes bench/results/instructions-post-<date>.md and prints it. Needs valgrind and wrk.
+# BENCH_KEEP_CALLGRIND=<dir>: copy the runs' callgrind files (a/ and b/) and the API's log there
+# before the stack is removed, for callgrind_annotate (--tree=caller shows who calls a
+# PostgreSQL function).
 set -euo pipefail
 # shellcheck source=bench/lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -57,7 +62,8 @@ one_run() {
   pg_isready -q -h 127.0.0.1 -p "$HERALD_PG_PORT" ||
     { echo "bench: PostgreSQL did not start under callgrind" >&2; tail -5 "$cg/pg.log" >&2; exit 1; }
   n0=$(posts)
-  HERALD_HTTP_PORT=$PORT HERALD_DB_POOL_SIZE=${HERALD_DB_POOL_SIZE:-4} valgrind --tool=callgrind --callgrind-out-file="$cg/api.%p" \
+  HERALD_HTTP_PORT=$PORT HERALD_DB_POOL_SIZE=${HERALD_DB_POOL_SIZE:-4} \
+    HERALD_DB_ACQUIRE_TIMEOUT_MS=60000 valgrind --tool=callgrind --callgrind-out-file="$cg/api.%p" \
     "$BIN" serve 2>>"$stack/api.log" &
   api_pid=$!
   pids+=("$api_pid")
@@ -75,6 +81,11 @@ one_run() {
 }
 short=$(one_run a $((DUR / 3)))
 long=$(one_run b "$DUR")
+if [[ -n ${BENCH_KEEP_CALLGRIND:-} ]]; then
+  mkdir -p "$BENCH_KEEP_CALLGRIND"
+  cp -r "$HERALD_PG_HOME/callgrind/a" "$HERALD_PG_HOME/callgrind/b" "$stack/api.log" \
+    "$BENCH_KEEP_CALLGRIND/"
+fi
 "$ROOT/scripts/stack.sh" start-service postgres --dir "$stack" >/dev/null # for the cleanup
 
 report="$ROOT/bench/results/instructions-post-$(date -u +%Y%m%d-%H%M%S).md"
