@@ -1,6 +1,7 @@
 /* json_text.c - JSON text written straight into one growing buffer. */
 #include "core/json_text.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -41,22 +42,22 @@ static void separate(struct h_json_text *w) {
   }
 }
 
-/* s quoted and escaped as jansson's json_dumps escapes it. */
-static void quoted(struct h_json_text *w, const char *s) {
+/* The n bytes at s quoted and escaped as jansson's json_dumps escapes them. */
+static void quoted_n(struct h_json_text *w, const char *s, size_t n) {
   static const char hex[] = "0123456789ABCDEF";
   put(w, "\"", 1);
-  const char *run = s; /* the start of the bytes copied as they are */
+  const char *run = s, *end = s + n; /* run: the start of the bytes copied as they are */
   for (const char *c = s;; c++) {
-    unsigned char u = (unsigned char)*c;
-    if (u != '\0' && u != '"' && u != '\\' && u >= 0x20) {
+    unsigned char u = c < end ? (unsigned char)*c : 0;
+    if (c < end && u != '"' && u != '\\' && u >= 0x20) {
       continue;
     }
     put(w, run, (size_t)(c - run));
-    if (u == '\0') {
+    if (c == end) {
       break;
     }
     char esc[6] = {'\\', 0, 0, 0, 0, 0};
-    size_t n = 2;
+    size_t len = 2;
     switch (u) {
     case '"': esc[1] = '"'; break;
     case '\\': esc[1] = '\\'; break;
@@ -69,13 +70,15 @@ static void quoted(struct h_json_text *w, const char *s) {
       memcpy(esc + 1, "u00", 3);
       esc[4] = hex[u >> 4];
       esc[5] = hex[u & 0xF];
-      n = 6;
+      len = 6;
     }
-    put(w, esc, n);
+    put(w, esc, len);
     run = c + 1;
   }
   put(w, "\"", 1);
 }
+
+static void quoted(struct h_json_text *w, const char *s) { quoted_n(w, s, strlen(s)); }
 
 void h_jt_open(struct h_json_text *w, char c) {
   separate(w);
@@ -102,6 +105,65 @@ void h_jt_string(struct h_json_text *w, const char *s) {
 void h_jt_member(struct h_json_text *w, const char *key, const char *value) {
   h_jt_key(w, key);
   h_jt_string(w, value);
+}
+
+void h_jt_value(struct h_json_text *w, const json_t *v) {
+  const char *key;
+  json_t *member;
+  size_t i, key_len;
+  char number[32];
+  switch (v != NULL ? json_typeof(v) : JSON_NULL) {
+  case JSON_OBJECT:
+    h_jt_open(w, '{');
+    json_object_keylen_foreach ((json_t *)v, key, key_len, member) {
+      separate(w);
+      quoted_n(w, key, key_len);
+      put(w, ":", 1);
+      h_jt_value(w, member);
+    }
+    h_jt_close(w, '}');
+    break;
+  case JSON_ARRAY:
+    h_jt_open(w, '[');
+    json_array_foreach (v, i, member) {
+      h_jt_value(w, member);
+    }
+    h_jt_close(w, ']');
+    break;
+  case JSON_STRING:
+    separate(w);
+    quoted_n(w, json_string_value(v), json_string_length(v));
+    break;
+  case JSON_INTEGER:
+    separate(w);
+    put(w, number, (size_t)snprintf(number, sizeof(number), "%" JSON_INTEGER_FORMAT,
+                                    json_integer_value(v)));
+    break;
+  case JSON_REAL: {
+    separate(w);
+    char *text = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
+    put(w, text != NULL ? text : "null", text != NULL ? strlen(text) : 4);
+    free(text);
+    break;
+  }
+  case JSON_TRUE:
+    separate(w);
+    put(w, "true", 4);
+    break;
+  case JSON_FALSE:
+    separate(w);
+    put(w, "false", 5);
+    break;
+  case JSON_NULL:
+    separate(w);
+    put(w, "null", 4);
+    break;
+  }
+}
+
+void h_jt_reset(struct h_json_text *w) {
+  w->len = 0;
+  w->s[0] = '\0';
 }
 
 char *h_jt_take(struct h_json_text *w) {

@@ -115,6 +115,77 @@ static void test_free_and_take_leave_it_empty(void **state) {
   free(s);
 }
 
+/* h_jt_value of tree, then of tree again after h_jt_reset, is json_dumps(tree, JSON_COMPACT |
+ * JSON_ENCODE_ANY) both times; frees tree. */
+static void assert_value_as_jansson(json_t *tree) {
+  char *want = json_dumps(tree, JSON_COMPACT | JSON_ENCODE_ANY);
+  assert_non_null(want);
+  struct h_json_text w;
+  h_jt_init(&w, 1);
+  h_jt_value(&w, tree);
+  assert_string_equal(w.s, want);
+  assert_int_equal(w.len, strlen(want));
+  h_jt_reset(&w);
+  assert_string_equal(w.s, "");
+  h_jt_value(&w, tree); /* no comma before the first value of a reset text */
+  assert_string_equal(w.s, want);
+  h_jt_free(&w);
+  free(want);
+  json_decref(tree);
+}
+
+static void test_value_scalars_as_jansson(void **state) {
+  (void)state;
+  assert_value_as_jansson(json_null());
+  assert_value_as_jansson(json_true());
+  assert_value_as_jansson(json_false());
+  assert_value_as_jansson(json_integer(0));
+  assert_value_as_jansson(json_integer(-9223372036854775807LL - 1));
+  assert_value_as_jansson(json_integer(9223372036854775807LL));
+  assert_value_as_jansson(json_real(0.1));
+  assert_value_as_jansson(json_real(-2.5e300));
+  assert_value_as_jansson(json_real(3.0));
+  assert_value_as_jansson(json_string(""));
+  assert_value_as_jansson(json_string("caf\xc3\xa9 \"q\" \\ \x01\x1f\x7f </tag>"));
+  /* a string that holds a NUL is printed to its length, the NUL as \u0000 */
+  assert_value_as_jansson(json_stringn("a\0b", 3));
+}
+
+static void test_value_trees_as_jansson(void **state) {
+  (void)state;
+  /* the shape of a send's rendered content, members in insertion order */
+  assert_value_as_jansson(json_pack("{s{ssss}s{ssss}s{ss}s{ssss}}", "in_app", "title", "Bench",
+                                    "body", "A \"load\" test\n", "push", "title", "Bench",
+                                    "body", "x", "sms", "text", "x", "email", "subject", "S",
+                                    "text", "t"));
+  assert_value_as_jansson(json_object());
+  assert_value_as_jansson(json_array());
+  assert_value_as_jansson(
+      json_pack("[[],{},[[i,i],{s:[n,b,f]}],s,i]", 1, 2, "k", 1, 2.5, "v", -7));
+  json_t *o = json_object();
+  json_object_setn_new(o, "k\0ey", 4, json_string("nul in the key"));
+  json_object_set_new(o, "z", json_integer(1));
+  json_object_set_new(o, "a", json_integer(2)); /* not sorted: the tree's order */
+  assert_value_as_jansson(o);
+}
+
+static void test_value_inside_written_text(void **state) {
+  (void)state;
+  struct h_json_text w;
+  h_jt_init(&w, 4);
+  h_jt_open(&w, '[');
+  h_jt_string(&w, "a");
+  h_jt_value(&w, NULL);
+  json_t *v = json_pack("{si}", "n", 1);
+  h_jt_value(&w, v);
+  h_jt_value(&w, v);
+  h_jt_close(&w, ']');
+  json_decref(v);
+  char *s = h_jt_take(&w);
+  assert_string_equal(s, "[\"a\",null,{\"n\":1},{\"n\":1}]");
+  free(s);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
     cmocka_unit_test(test_every_byte_escaped_as_jansson),
@@ -122,6 +193,9 @@ int main(void) {
     cmocka_unit_test(test_nesting_nulls_and_commas),
     cmocka_unit_test(test_long_text_grows),
     cmocka_unit_test(test_free_and_take_leave_it_empty),
+    cmocka_unit_test(test_value_scalars_as_jansson),
+    cmocka_unit_test(test_value_trees_as_jansson),
+    cmocka_unit_test(test_value_inside_written_text),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
