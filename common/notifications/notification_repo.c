@@ -53,7 +53,8 @@ static void recipient_of(const PGresult *res, int row, struct h_recipient_row *o
   copy(out->locale, sizeof(out->locale), res, row, 1);
   out->has_phone = PQgetvalue(res, row, 2)[0] == 't';
   out->active_devices = atoi(PQgetvalue(res, row, 3));
-  out->prefs = json_loads(PQgetvalue(res, row, 4), 0, NULL);
+  /* NULL: no preference set, every channel and category allowed (h_prefs_allow) */
+  out->prefs = PQgetisnull(res, row, 4) ? NULL : json_loads(PQgetvalue(res, row, 4), 0, NULL);
   out->quiet_enabled = PQgetvalue(res, row, 5)[0] == 't';
   copy(out->quiet_start, sizeof(out->quiet_start), res, row, 6);
   copy(out->quiet_end, sizeof(out->quiet_end), res, row, 7);
@@ -69,14 +70,16 @@ h_result h_notif_repo_recipients(PGconn *conn, const char *const *user_ids,
   static const char sql[] =
       "SELECT u.id IS NOT NULL, u.locale, u.phone IS NOT NULL,"
       " (SELECT count(*) FROM devices d WHERE d.user_id = u.id AND d.active)::int,"
-      " json_build_object('channels', COALESCE(p.channels, '{}'::jsonb),"
-      "   'categories', COALESCE(p.categories, '{}'::jsonb)),"
+      " CASE WHEN p.channels <> '{}'::jsonb OR p.categories <> '{}'::jsonb"
+      "   THEN json_build_object('channels', COALESCE(p.channels, '{}'::jsonb),"
+      "   'categories', COALESCE(p.categories, '{}'::jsonb)) END,"
       " COALESCE(p.quiet_enabled, false), p.quiet_start, p.quiet_end,"
       " COALESCE(p.quiet_timezone, u.timezone),"
       " CASE WHEN p.quiet_enabled THEN to_char(COALESCE(t.due, now())"
       "   AT TIME ZONE COALESCE(p.quiet_timezone, u.timezone), 'YYYY-MM-DD HH24:MI') END,"
       " " H_SQL_TS("t.due") ","
-      " to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"'),"
+      " CASE WHEN t.i = 1 THEN"
+      "   to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"') END,"
       " CASE WHEN u.id IS NOT NULL AND EXISTS (SELECT 1 FROM webhook_endpoints) THEN"
       " (SELECT string_agg(e.id::text, ',' ORDER BY e.user_id NULLS LAST, e.created_at, e.id)"
       "  FROM (SELECT id, user_id, created_at FROM webhook_endpoints w"

@@ -49,7 +49,7 @@ struct h_recipient_row {
   char locale[16];
   bool has_phone;
   int active_devices;
-  json_t *prefs;         /* owned: {"channels","categories"} */
+  json_t *prefs;         /* owned: {"channels","categories"}; NULL when neither is set */
   bool quiet_enabled;
   char quiet_start[6], quiet_end[6];
   char quiet_tz[65];     /* the preference's zone, else the profile's */
