@@ -304,19 +304,27 @@ static void add_extra(struct h_pg_array *c, const struct h_notif_extra *x) {
  * plan's nodes and reads each written table's CHECK constraints back, whether a CTE has rows
  * or not: the three CTEs cost a batch without a key about 370,000 instructions of
  * PostgreSQL, 7 % of what its sends cost PostgreSQL at 5.4 sends per batch (bench/README.md,
- * "Session of 2026-12-05 (twelfth)"). */
+ * "Session of 2026-12-05 (twelfth)").
+ *
+ * The columns are unnested in a select list, (SELECT unnest($1) AS id, unnest($2) AS ...),
+ * not in FROM: there each array is a function scan that copies its elements into a tuplestore
+ * of its own before the first row is read; in a select list they are read in step, element by
+ * element (NULLs past the end of a shorter array, as in FROM). */
 #define INSERT_LOCKS                                                                        \
   "WITH lk AS (SELECT count(*) FILTER (WHERE x IS NULL) AS locks FROM (SELECT "              \
-  H_NOTIF_FEED_LOCK("s.u") " IS NULL AS x FROM (SELECT DISTINCT t.u FROM unnest($2::uuid[]," \
-  "   $14::bool[]) AS t(u, in_app) WHERE t.in_app ORDER BY 1) s) z),"
+  H_NOTIF_FEED_LOCK("s.u") " IS NULL AS x FROM (SELECT DISTINCT t.u FROM"                    \
+  "   (SELECT unnest($2::uuid[]) AS u, unnest($14::bool[]) AS in_app) t"                    \
+  " WHERE t.in_app ORDER BY 1) s) z),"
 #define INSERT_KEYS_CLAIMED                                                                 \
   " kc AS (INSERT INTO idempotency_keys AS k (caller, key, request_hash, status,"           \
   "   response_status, response_body, completed_at)"                                        \
   " SELECT t.caller, t.key, t.hash, 'completed', t.status, t.body, now()"                   \
-  " FROM unnest($35::text[], $36::text[], $37::int[], $38::text[], $39::uuid[], $40::text[]," \
-  "   $41::bool[]) AS t(caller, key, status, body, notification_id, hash, claim)"           \
-  " JOIN unnest($1::uuid[], $2::uuid[], $16::bool[]) AS r(id, user_id, system)"             \
-  "   ON r.id = t.notification_id"                                                          \
+  " FROM (SELECT unnest($35::text[]) AS caller, unnest($36::text[]) AS key,"                \
+  "   unnest($37::int[]) AS status, unnest($38::text[]) AS body,"                           \
+  "   unnest($39::uuid[]) AS notification_id, unnest($40::text[]) AS hash,"                 \
+  "   unnest($41::bool[]) AS claim) t"                                                      \
+  " JOIN (SELECT unnest($1::uuid[]) AS id, unnest($2::uuid[]) AS user_id,"                  \
+  "   unnest($16::bool[]) AS system) r ON r.id = t.notification_id"                         \
   " JOIN users u ON u.id = r.user_id AND (u.status <> 'deleted' OR r.system)"               \
   " WHERE t.claim ORDER BY t.caller, t.key"                                                 \
   " ON CONFLICT (caller, key) DO UPDATE SET request_hash = EXCLUDED.request_hash,"          \
@@ -326,8 +334,9 @@ static void add_extra(struct h_pg_array *c, const struct h_notif_extra *x) {
   " WHERE (k.status = 'in_flight' AND k.locked_at < now() - make_interval(secs => $42::int))" \
   "    OR k.created_at < now() - make_interval(secs => $43::int)"                           \
   " RETURNING caller, key),"                                                                \
-  " kr AS (SELECT t.notification_id FROM unnest($35::text[], $36::text[], $39::uuid[],"     \
-  "   $41::bool[]) AS t(caller, key, notification_id, claim)"                               \
+  " kr AS (SELECT t.notification_id FROM (SELECT unnest($35::text[]) AS caller,"            \
+  "   unnest($36::text[]) AS key, unnest($39::uuid[]) AS notification_id,"                  \
+  "   unnest($41::bool[]) AS claim) t"                                                      \
   " WHERE t.claim AND NOT EXISTS (SELECT 1 FROM kc WHERE kc.caller = t.caller"              \
   "   AND kc.key = t.key)),"
 /* n, d and a; held_back: a condition on t.id, the rows n leaves out ("" for none) */
@@ -340,11 +349,14 @@ static void add_extra(struct h_pg_array *c, const struct h_notif_extra *x) {
   "   t.broadcast_id, t.push, CASE WHEN t.in_app THEN to_tsvector(herald_ts_config(u.locale)," \
   "   COALESCE(t.title, '') || ' ' || COALESCE(t.body, '')) END,"                           \
   "   COALESCE($34::timestamptz, now())"                                                    \
-  " FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::text[], $5::text[], $6::jsonb[],"   \
-  "   $7::text[], $8::text[], $9::text[], $10::text[], $11::timestamptz[], $12::jsonb[],"   \
-  "   $13::text[], $14::bool[], $15::uuid[], $16::bool[], $17::jsonb[]) AS t(id, user_id,"  \
-  "   category, priority, template_key, data, title, body, html, action_url, send_at, rendered," \
-  "   locale, in_app, broadcast_id, system, push)"                                          \
+  " FROM (SELECT unnest($1::uuid[]) AS id, unnest($2::uuid[]) AS user_id,"                  \
+  "   unnest($3::text[]) AS category, unnest($4::text[]) AS priority,"                      \
+  "   unnest($5::text[]) AS template_key, unnest($6::jsonb[]) AS data,"                     \
+  "   unnest($7::text[]) AS title, unnest($8::text[]) AS body, unnest($9::text[]) AS html," \
+  "   unnest($10::text[]) AS action_url, unnest($11::timestamptz[]) AS send_at,"            \
+  "   unnest($12::jsonb[]) AS rendered, unnest($13::text[]) AS locale,"                     \
+  "   unnest($14::bool[]) AS in_app, unnest($15::uuid[]) AS broadcast_id,"                  \
+  "   unnest($16::bool[]) AS system, unnest($17::jsonb[]) AS push) t"                       \
   " JOIN users u ON u.id = t.user_id AND (u.status <> 'deleted' OR t.system)"               \
   " WHERE (SELECT locks FROM lk) >= 0" held_back                                            \
   " RETURNING id),"                                                                         \
@@ -354,21 +366,24 @@ static void add_extra(struct h_pg_array *c, const struct h_notif_extra *x) {
   "   COALESCE(t.due_at, $34::timestamptz, now()),"                                         \
   "   CASE WHEN t.status = 'sent' THEN COALESCE($34::timestamptz, now()) END, t.endpoint_id," \
   "   COALESCE($34::timestamptz, now())"                                                    \
-  " FROM unnest($18::uuid[], $19::uuid[], $20::uuid[], $21::text[], $22::text[],"           \
-  "   $23::text[], $24::timestamptz[], $25::uuid[]) AS t(id, notification_id, user_id,"     \
-  "   channel, status, reason, due_at, endpoint_id)"                                        \
+  " FROM (SELECT unnest($18::uuid[]) AS id, unnest($19::uuid[]) AS notification_id,"        \
+  "   unnest($20::uuid[]) AS user_id, unnest($21::text[]) AS channel,"                      \
+  "   unnest($22::text[]) AS status, unnest($23::text[]) AS reason,"                        \
+  "   unnest($24::timestamptz[]) AS due_at, unnest($25::uuid[]) AS endpoint_id) t"          \
   " WHERE t.notification_id IN (SELECT id FROM n)),"                                        \
   " a AS (INSERT INTO audit_log (actor_id, actor_type, action, target_type, target_id, ip," \
   "   request_id, details)"                                                                 \
-  " SELECT t.* FROM unnest($26::uuid[], $27::text[], $28::text[], $29::text[], $30::text[]," \
-  "   $31::text[], $32::text[], $33::jsonb[]) AS t(actor_id, actor_type, action, target_type," \
-  "   target_id, ip, request_id, details)"                                                  \
+  " SELECT t.* FROM (SELECT unnest($26::uuid[]) AS actor_id, unnest($27::text[]) AS actor_type," \
+  "   unnest($28::text[]) AS action, unnest($29::text[]) AS target_type,"                   \
+  "   unnest($30::text[]) AS target_id, unnest($31::text[]) AS ip,"                         \
+  "   unnest($32::text[]) AS request_id, unnest($33::jsonb[]) AS details) t"                \
   " WHERE t.target_id::uuid IN (SELECT id FROM n))"
 #define INSERT_KEYS_COMPLETED                                                               \
   ", k AS (UPDATE idempotency_keys k SET status = 'completed', response_status = t.status," \
   "   response_body = t.body, completed_at = now()"                                         \
-  " FROM unnest($35::text[], $36::text[], $37::int[], $38::text[], $39::uuid[],"            \
-  "   $41::bool[]) AS t(caller, key, status, body, notification_id, claim)"                 \
+  " FROM (SELECT unnest($35::text[]) AS caller, unnest($36::text[]) AS key,"                \
+  "   unnest($37::int[]) AS status, unnest($38::text[]) AS body,"                           \
+  "   unnest($39::uuid[]) AS notification_id, unnest($41::bool[]) AS claim) t"              \
   " WHERE k.caller = t.caller AND k.key = t.key AND NOT t.claim"                            \
   "   AND t.notification_id IN (SELECT id FROM n))"
 #define INSERT_RESULT                                                                       \
