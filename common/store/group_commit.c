@@ -260,6 +260,8 @@ static struct batch *take_queued(struct h_gc *gc) {
   }
   if (gc->head == NULL) {
     gc->tail = NULL;
+  } else {
+    pthread_cond_signal(&gc->work); /* more than max_batch: another committer may take them */
   }
   return b;
 }
@@ -383,6 +385,7 @@ h_result h_gc_submit(struct h_gc *gc, struct h_gc_item *item) {
   }
   item->next = NULL;
   sem_init(&item->done, 0, 0);
+  bool was_empty = gc->head == NULL;
   if (gc->tail != NULL) {
     gc->tail->next = item;
   } else {
@@ -390,7 +393,15 @@ h_result h_gc_submit(struct h_gc *gc, struct h_gc_item *item) {
   }
   gc->tail = item;
   gc->queued++;
-  pthread_cond_signal(&gc->work);
+  /* A wake-up only for a thread that can act on this item: a committer or the preparing
+   * thread waiting for the queue to fill (it was empty; the preparer only with room for a
+   * batch), or a batch lingering for more (wait_us). The preparer that waits for room
+   * (a ready batch per committer) is woken by next_batch when a committer takes one:
+   * woken for every item queued meanwhile, it went back to sleep each time, a context
+   * switch per POST in the API and a futex call in the request's thread. */
+  if (gc->opt.wait_us > 0 || (was_empty && (!gc->pipelined || gc->nready < gc->running))) {
+    pthread_cond_signal(&gc->work);
+  }
   pthread_mutex_unlock(&gc->mu);
   while (sem_wait(&item->done) != 0 && errno == EINTR) {
   }

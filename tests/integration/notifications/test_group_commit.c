@@ -324,6 +324,67 @@ static void test_engine_prepares_while_writing(void **state) {
   h_gc_destroy(gc);
 }
 
+/* Waits up to 3 s for the engine to have answered n items; false when it has not. */
+static bool wait_items(struct h_gc *gc, long n) {
+  for (int i = 0; i < 600; i++) {
+    long batches, items, retried;
+    h_gc_stats(gc, &batches, &items, &retried);
+    if (items >= n) {
+      return true;
+    }
+    sleep_ms(5);
+  }
+  return false;
+}
+
+/* Items queued while the preparing thread has no room (a batch ready, its committer still
+ * writing the one before) wake nobody when they are queued; the committer that takes the
+ * ready batch makes room, and they go out together in the next batch. */
+static void test_engine_queued_while_no_room(void **state) {
+  (void)state;
+  struct fake f;
+  struct h_gc *gc = fake_engine_with(&f, 0, &fake_prepared_ops);
+  f.slow_write_ms = 400;
+  enum { N = 5 };
+  pthread_t t[N];
+  struct submitter s[N];
+  for (int i = 0; i < N; i++) {
+    s[i] = (struct submitter){.gc = gc, .item = {.arg = "good"}};
+  }
+  pthread_create(&t[0], NULL, submit, &s[0]);
+  wait_for(&f, &f.in_write); /* a prepared, its write begun */
+  pthread_create(&t[1], NULL, submit, &s[1]);
+  for (int i = 0; i < 200; i++) { /* b prepared: the one ready batch */
+    pthread_mutex_lock(&f.mu);
+    int prepared = f.prepared;
+    pthread_mutex_unlock(&f.mu);
+    if (prepared == 2) {
+      break;
+    }
+    sleep_ms(5);
+  }
+  for (int i = 2; i < N; i++) {
+    pthread_create(&t[i], NULL, submit, &s[i]);
+  }
+  sleep_ms(50);
+  pthread_mutex_lock(&f.mu);
+  assert_true(f.in_write);            /* a is still being written */
+  assert_int_equal(f.prepared, 2);    /* and c, d, e wait, not prepared */
+  pthread_mutex_unlock(&f.mu);
+  assert_true(wait_items(gc, N));     /* all answered once a's write ends */
+  for (int i = 0; i < N; i++) {
+    pthread_join(t[i], NULL);
+    assert_int_equal(s[i].r, H_OK);
+  }
+  long batches, items, retried;
+  h_gc_stats(gc, &batches, &items, &retried);
+  assert_int_equal(batches, 3); /* a, b, then c, d and e together */
+  assert_int_equal(f.prepared, N);
+  assert_int_equal(f.written, N);
+  assert_int_equal(f.largest, 3);
+  h_gc_destroy(gc);
+}
+
 /* A batch whose prepare fails is prepared again by its committer, then retried one item at
  * a time: the item that breaks it fails alone. The queue drains on destroy. */
 static void test_engine_prepare_fails_alone(void **state) {
@@ -716,6 +777,7 @@ int main(void) {
     cmocka_unit_test(test_engine_drains_on_destroy),
     cmocka_unit_test(test_engine_commits_while_answering),
     cmocka_unit_test(test_engine_prepares_while_writing),
+    cmocka_unit_test(test_engine_queued_while_no_room),
     cmocka_unit_test(test_engine_prepare_fails_alone),
     cmocka_unit_test(test_concurrent_posts_share_transactions),
     cmocka_unit_test(test_recipient_deleted_in_batch_fails_alone),
