@@ -4,6 +4,7 @@
 #ifndef HERALD_HASH_H
 #define HERALD_HASH_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #define H_FNV1A_OFFSET 1469598103934665603ULL
@@ -19,6 +20,14 @@ static inline uint64_t h_fnv1a_more(uint64_t h, const char *s) {
 
 static inline uint64_t h_fnv1a(const char *s) {
   return h_fnv1a_more(H_FNV1A_OFFSET, s);
+}
+
+/* h continued over the n bytes at s. Pure. */
+static inline uint64_t h_fnv1a_n(uint64_t h, const char *s, size_t n) {
+  for (size_t i = 0; i < n; i++) {
+    h = (h ^ (unsigned char)s[i]) * H_FNV1A_PRIME;
+  }
+  return h;
 }
 
 /* The first 36 characters of uuid in lowercase into out. Pure. */

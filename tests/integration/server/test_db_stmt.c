@@ -6,6 +6,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <cmocka.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -65,6 +66,32 @@ static void test_one_preparation_per_statement(void **state) {
   const char *bad[] = {"not-a-number"};
   assert_int_equal(h_db_exec(c, "SELECT $1::int + 1", 1, bad, &res), H_ERR_INVALID);
   assert_int_equal(h_db_stmt_count(c), 3);
+  PQfinish(c);
+}
+
+/* Long statements are told apart by their whole text: two of the same length and the same
+ * first and last 64 bytes (all the slot's hash reads) are two entries, each answering its
+ * own result, however often they alternate. */
+static void test_long_statements_alike_at_both_ends(void **state) {
+  (void)state;
+  PGconn *c = connect_with(true);
+  char pad[81];
+  memset(pad, 'p', 80);
+  pad[80] = '\0';
+  char a[256], b[256];
+  snprintf(a, sizeof(a), "SELECT right($1::text || '%sA%s', 81) AS v", pad, pad);
+  snprintf(b, sizeof(b), "SELECT right($1::text || '%sB%s', 81) AS v", pad, pad);
+  assert_int_equal(strlen(a), strlen(b));
+  assert_memory_equal(a, b, 64);
+  assert_string_equal(a + strlen(a) - 64, b + strlen(b) - 64);
+  int before = h_db_stmt_count(c);
+  for (int i = 0; i < 6; i++) {
+    const char *p[] = {"x"};
+    char *v = scalar(c, i % 2 ? b : a, 1, p);
+    assert_int_equal(v[0], i % 2 ? 'B' : 'A');
+    free(v);
+  }
+  assert_int_equal(h_db_stmt_count(c), before + 2);
   PQfinish(c);
 }
 
@@ -362,6 +389,7 @@ static void test_binary_arrays_round_trip(void **state) {
 int main(void) {
   const struct CMUnitTest tests[] = {
     cmocka_unit_test(test_one_preparation_per_statement),
+    cmocka_unit_test(test_long_statements_alike_at_both_ends),
     cmocka_unit_test(test_unprepared_when_off),
     cmocka_unit_test(test_generic_plan_and_nothing_after),
     cmocka_unit_test(test_generic_without_cache),
