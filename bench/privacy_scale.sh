@@ -1,15 +1,22 @@
 #!/usr/bin/env bash
-# The account export and erasure at scale: seeds ROWS notifications (1,000 users) and as many
-# audit entries about notifications, plus 20 sign-ins per user, then times with EXPLAIN ANALYZE
+# The account export and erasure at scale: seeds ROWS notifications (1,000 users), two
+# deliveries of each (in-app and e-mail) and as many audit entries about notifications, plus
+# 20 sign-ins per user, then times with EXPLAIN ANALYZE
 # the statements of common/users/privacy_repo.c that read those two tables for one user (the
 # export's SELECTs; the erasure's DELETE and UPDATE, rolled back), printing each plan's scans.
+# The DELETE of a user's notifications deletes their deliveries too (the trigger of migration
+# 0091), and each deleted delivery runs what refers to it (the digest reference: 0101, 0102);
+# EXPLAIN ANALYZE's time includes those triggers, its plan does not show their scans.
 # Usage: bench/privacy_scale.sh [rows, default 2000000]. HERALD_BENCH_BIN: the herald-api whose
 # migrations make the schema (default build-rel/bin/herald-api, built if missing). Starts and
 # stops its own stack. Prints a Markdown report.
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 ROWS=${1:-2000000}
-[[ $ROWS =~ ^[0-9]+$ ]] && ((ROWS >= 1000)) || { echo "rows: a number >= 1000" >&2; exit 2; }
+if ! [[ $ROWS =~ ^[0-9]+$ ]] || ((ROWS < 1000)); then
+  echo "rows: a number >= 1000" >&2
+  exit 2
+fi
 BIN=${HERALD_BENCH_BIN:-$ROOT/build-rel/bin/herald-api}
 if [[ ! -x $BIN ]]; then
   cmake -S "$ROOT" -B "$ROOT/build-rel" -DCMAKE_BUILD_TYPE=Release -DHERALD_BUILD_TESTS=OFF >/dev/null
@@ -28,6 +35,9 @@ CREATE TEMP TABLE uids AS SELECT row_number() OVER () AS k, id FROM users;
 INSERT INTO notifications (id, user_id, category, priority, title, body, in_app, created_at)
   SELECT gen_random_uuid(), u.id, 'bench', 'normal', 't', 'b', true, now() - g * interval '1 second'
   FROM generate_series(1, :rows) g JOIN uids u ON u.k = 1 + (g % 1000);
+INSERT INTO deliveries (notification_id, user_id, channel, status, created_at)
+  SELECT n.id, n.user_id, c.channel, 'sent', n.created_at
+  FROM notifications n CROSS JOIN (VALUES ('in_app'), ('email')) c(channel);
 INSERT INTO audit_log (actor_id, actor_type, action, target_type, target_id, details)
   SELECT (SELECT id FROM uids WHERE k = 1), 'user', 'notification.created', 'notification',
          gen_random_uuid()::text, '{}' FROM generate_series(1, :rows) g;
@@ -57,14 +67,15 @@ cat <<MD
 # Account export and erasure at scale ($(date -u +%Y-%m-%dT%H:%MZ))
 
 Schema of \`$BIN\` (commit $(git -C "$ROOT" rev-parse --short HEAD)); $ROWS notifications over
-1,000 users and $ROWS audit entries about notifications, 20 sign-ins per user (seeded in
-${seeded} s). One user of 1,000: $((ROWS / 1000)) notifications, 20 audit entries about it.
+1,000 users, two deliveries of each and $ROWS audit entries about notifications, 20 sign-ins
+per user (seeded in ${seeded} s). One user of 1,000: $((ROWS / 1000)) notifications, $((ROWS / 500))
+deliveries, 20 audit entries about it.
 Command: \`bench/privacy_scale.sh $ROWS\`.
 
 | statement (one user) | ms | scans |
 |---|---:|---|
 MD
 run "export: its notifications" "SELECT id, title FROM notifications WHERE user_id = '$user'::uuid ORDER BY created_at, id"
-run "erasure: DELETE its notifications" "DELETE FROM notifications WHERE user_id = '$user'::uuid"
+run "erasure: DELETE its notifications (and their deliveries)" "DELETE FROM notifications WHERE user_id = '$user'::uuid"
 run "export: audit entries by or about it" "SELECT action FROM audit_log WHERE actor_id = '$user'::uuid OR (target_type = 'user' AND target_id = '$user'::text) ORDER BY created_at, id"
 run "erasure: strip those audit entries" "UPDATE audit_log SET ip = NULL, details = '{}'::jsonb WHERE actor_id = '$user'::uuid OR (target_type = 'user' AND target_id = '$user'::text)"
