@@ -193,9 +193,11 @@ static const char *const purge_sql[] = {
   " created_at < now() - make_interval(secs => $1::int) LIMIT $2::int)",
   "DELETE FROM refresh_tokens WHERE id IN (SELECT id FROM refresh_tokens WHERE expires_at <"
   " now() - make_interval(days => $1::int) LIMIT $2::int)",
-  /* notifications (their deliveries and events go by ON DELETE CASCADE), found oldest first
-   * through the deliveries' created_at index (a notification and its deliveries share
-   * created_at), never one with a delivery still on its way */
+  /* notifications (their deliveries go with them through the trigger of migration 0091,
+   * the deliveries' events by ON DELETE CASCADE, and what a digest carried loses its
+   * reference through 0102's trigger and 0101's index), found oldest first through the
+   * deliveries' created_at index (a notification and its deliveries share created_at), never
+   * one with a delivery still on its way */
   "DELETE FROM notifications WHERE id IN (SELECT d.notification_id FROM deliveries d"
   " WHERE d.created_at < now() - make_interval(days => $1::int)"
   " ORDER BY d.created_at, d.id LIMIT $2::int)"
