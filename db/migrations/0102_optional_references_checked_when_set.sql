@@ -73,42 +73,27 @@ CREATE TRIGGER deliveries_digest_referenced
   FOR EACH ROW WHEN (NEW.digest_delivery_id IS NOT NULL)
   EXECUTE FUNCTION herald_digest_referenced();
 
-CREATE FUNCTION herald_broadcasts_deleted() RETURNS trigger
+-- One function clears the references of all three: TG_ARGV names the referring table and
+-- column. Deletes are rare, so its statement is planned at each call (the checks above, run
+-- for every fan-out row, are written out one per reference instead).
+CREATE FUNCTION herald_clear_references() RETURNS trigger
 LANGUAGE plpgsql AS $$
 BEGIN
-  UPDATE notifications SET broadcast_id = NULL
-   WHERE broadcast_id IS NOT NULL AND broadcast_id IN (SELECT id FROM gone);
-  RETURN NULL;
-END
-$$;
-
-CREATE FUNCTION herald_endpoints_deleted() RETURNS trigger
-LANGUAGE plpgsql AS $$
-BEGIN
-  UPDATE deliveries SET endpoint_id = NULL
-   WHERE endpoint_id IS NOT NULL AND endpoint_id IN (SELECT id FROM gone);
-  RETURN NULL;
-END
-$$;
-
-CREATE FUNCTION herald_digests_deleted() RETURNS trigger
-LANGUAGE plpgsql AS $$
-BEGIN
-  UPDATE deliveries SET digest_delivery_id = NULL
-   WHERE digest_delivery_id IS NOT NULL AND digest_delivery_id IN (SELECT id FROM gone);
+  EXECUTE format('UPDATE %I SET %I = NULL WHERE %I IS NOT NULL AND %I IN (SELECT id FROM gone)',
+                 TG_ARGV[0], TG_ARGV[1], TG_ARGV[1], TG_ARGV[1]);
   RETURN NULL;
 END
 $$;
 
 CREATE TRIGGER broadcasts_clear_references AFTER DELETE ON broadcasts
   REFERENCING OLD TABLE AS gone FOR EACH STATEMENT
-  EXECUTE FUNCTION herald_broadcasts_deleted();
+  EXECUTE FUNCTION herald_clear_references('notifications', 'broadcast_id');
 CREATE TRIGGER webhook_endpoints_clear_references AFTER DELETE ON webhook_endpoints
   REFERENCING OLD TABLE AS gone FOR EACH STATEMENT
-  EXECUTE FUNCTION herald_endpoints_deleted();
+  EXECUTE FUNCTION herald_clear_references('deliveries', 'endpoint_id');
 CREATE TRIGGER deliveries_clear_digest_references AFTER DELETE ON deliveries
   REFERENCING OLD TABLE AS gone FOR EACH STATEMENT
-  EXECUTE FUNCTION herald_digests_deleted();
+  EXECUTE FUNCTION herald_clear_references('deliveries', 'digest_delivery_id');
 
 ALTER TABLE notifications DROP CONSTRAINT notifications_broadcast_id_fkey;
 ALTER TABLE deliveries DROP CONSTRAINT deliveries_endpoint_id_fkey;
