@@ -9,6 +9,7 @@
 #include "inbox/stream_bus.h"
 #include "store/db.h"
 #include "notifications/delivery_plan.h"
+#include "notifications/notification_input.h"
 
 json_t *h_broadcast_request_json(const struct h_notify_request *req) {
   json_t *j = json_pack("{ssss}", "category", req->category, "priority", req->priority);
@@ -37,7 +38,7 @@ json_t *h_broadcast_request_json(const struct h_notify_request *req) {
   return j;
 }
 
-void h_broadcast_request_read(const json_t *stored, struct h_notify_request *req) {
+bool h_broadcast_request_read(const json_t *stored, struct h_notify_request *req) {
   memset(req, 0, sizeof(*req));
   req->category = json_string_value(json_object_get(stored, "category"));
   req->priority = json_string_value(json_object_get(stored, "priority"));
@@ -51,10 +52,15 @@ void h_broadcast_request_read(const json_t *stored, struct h_notify_request *req
   req->push = json_is_object(push) ? push : NULL;
   size_t i;
   json_t *c;
+  bool channels_ok = true;
   json_array_foreach(json_object_get(stored, "channels"), i, c) {
     int ch = h_channel_parse(json_string_value(c));
+    channels_ok = channels_ok && ch >= 0;
     req->channels |= ch >= 0 ? H_CHANNEL_BIT(ch) : 0;
   }
+  /* What h_broadcast_request_json always writes; a row written some other way may lack it. */
+  return h_category_valid(req->category) && h_priority_valid(req->priority) &&
+         (req->template_key != NULL || req->body != NULL) && channels_ok;
 }
 
 struct op {

@@ -47,8 +47,10 @@ h_result h_broadcast_list(struct h_app *app, const char *kind, const struct h_pa
                           json_t **data, bool *has_more);
 
 /* The send fields as stored with a broadcast (new reference), and back: req's strings
- * are borrowed from stored. */
+ * are borrowed from stored. The reading is false when stored lacks what a send needs (a
+ * valid category and priority, a template or a body, known channels): a row not written by
+ * h_broadcast_request_json. */
 json_t *h_broadcast_request_json(const struct h_notify_request *req);
-void h_broadcast_request_read(const json_t *stored, struct h_notify_request *req);
+bool h_broadcast_request_read(const json_t *stored, struct h_notify_request *req);
 
 #endif

@@ -160,11 +160,16 @@ static h_result run_job(PGconn *conn, struct h_redis *r, struct h_broadcast_job 
                         const struct h_fanout_options *opt) {
   struct batch b = {.job = job, .flood = opt->flood};
   json_t *tpl = NULL;
-  h_broadcast_request_read(job->request, &b.req);
+  h_result rc = H_OK;
+  if (!h_broadcast_request_read(job->request, &b.req)) {
+    snprintf(b.err.code, sizeof(b.err.code), "invalid_request");
+    snprintf(b.err.message, sizeof(b.err.message),
+             "the stored request lacks a valid category, priority, channel list or content");
+    rc = H_ERR_UNPROCESSABLE;
+  } else if (b.req.template_key != NULL) {
+    rc = h_notify_load_template(conn, b.req.template_key, &tpl, &b.err);
+  }
   b.req.broadcast_id = job->id;
-  h_result rc = b.req.template_key != NULL
-                    ? h_notify_load_template(conn, b.req.template_key, &tpl, &b.err)
-                    : H_OK;
   b.tpl = tpl;
   b.failed = rc == H_ERR_UNPROCESSABLE;
   int reruns = 0;

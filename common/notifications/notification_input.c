@@ -59,6 +59,11 @@ bool h_category_valid(const char *s) {
   return true;
 }
 
+bool h_priority_valid(const char *s) {
+  return s != NULL && (strcmp(s, "low") == 0 || strcmp(s, "normal") == 0 ||
+                       strcmp(s, "high") == 0 || strcmp(s, "critical") == 0);
+}
+
 /* channels: a non-empty array of distinct channel names, into a bit mask. */
 static unsigned parse_channels(const json_t *v, struct h_field_errors *fe) {
   if (v == NULL) {
@@ -157,9 +162,7 @@ void h_notify_parse_common(const json_t *body, const char *default_category, tim
     req->category = default_category;
   }
   req->priority = h_field_string(body, "priority", false, 16, fe);
-  if (req->priority != NULL && strcmp(req->priority, "low") != 0 &&
-      strcmp(req->priority, "normal") != 0 && strcmp(req->priority, "high") != 0 &&
-      strcmp(req->priority, "critical") != 0) {
+  if (req->priority != NULL && !h_priority_valid(req->priority)) {
     h_field_error(fe, "priority", "invalid_priority", "Must be low, normal, high or critical.");
   }
   if (req->priority == NULL) {

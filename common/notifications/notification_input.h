@@ -24,4 +24,7 @@ bool h_rfc3339_parse(const char *s, time_t *out);
 /* A category name: 1-64 of [A-Za-z0-9_.:-]. Pure. */
 bool h_category_valid(const char *s);
 
+/* A priority: low, normal, high or critical. Pure. */
+bool h_priority_valid(const char *s);
+
 #endif

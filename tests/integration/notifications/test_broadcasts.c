@@ -245,6 +245,41 @@ static void test_fanout_resumes_after_a_crash(void **state) {
   free(id);
 }
 
+/* A broadcast whose stored request was not written by the API (here: empty) fails with a
+ * reason; the fan-out goes on with the next broadcast. It used to read the missing priority
+ * as a NULL string and take the whole process down. */
+static void test_fanout_fails_a_malformed_request(void **state) {
+  (void)state;
+  char user[37];
+  free(th_user(&srv, "malformed", NULL, user));
+  char sql[512];
+  snprintf(sql, sizeof(sql),
+           "INSERT INTO broadcasts (kind, target, user_ids, request)"
+           " VALUES ('bulk', 'list', '{%s}', $1::jsonb) RETURNING id", user);
+  char *bad = th_sql_text(sql, "{}");
+  char *good = th_sql_text(sql, "{\"category\":\"malformed\",\"priority\":\"normal\","
+                                "\"body\":\"after\",\"channels\":[\"in_app\"]}");
+  char path[128];
+  snprintf(path, sizeof(path), "/api/v1/notification-batches/%s", bad);
+  json_t *failed = wait_done(path);
+  th_assert_json_subset("{\"status\":\"failed\",\"created_count\":0}", failed);
+  const char *error = th_str(failed, "error");
+  if (strstr(error, "invalid_request") == NULL) {
+    fail_msg("error: %s", error);
+  }
+  json_decref(failed);
+  snprintf(path, sizeof(path), "/api/v1/notification-batches/%s", good);
+  json_t *done = wait_done(path);
+  th_assert_json_subset("{\"status\":\"completed\",\"created_count\":1}", done);
+  json_decref(done);
+  assert_int_equal(th_sql_long("SELECT count(*) FROM notifications WHERE broadcast_id = $1::uuid",
+                               bad), 0);
+  assert_int_equal(th_sql_long("SELECT count(*) FROM notifications WHERE user_id = $1::uuid"
+                               " AND body = 'after'", user), 1);
+  free(bad);
+  free(good);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
     cmocka_unit_test(test_bulk),
@@ -252,6 +287,7 @@ int main(void) {
     cmocka_unit_test(test_announcement_to_admins),
     cmocka_unit_test(test_announcement_scheduled_and_invalid),
     cmocka_unit_test(test_fanout_resumes_after_a_crash),
+    cmocka_unit_test(test_fanout_fails_a_malformed_request),
   };
   return cmocka_run_group_tests(tests, setup, teardown);
 }
