@@ -1,6 +1,8 @@
 /* json_text.c - JSON text written straight into one growing buffer. */
 #include "core/json_text.h"
 
+#include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -42,20 +44,38 @@ static void separate(struct h_json_text *w) {
   }
 }
 
-/* The n bytes at s quoted and escaped as jansson's json_dumps escapes them. */
+/* Whether byte u is written escaped: the quote, the backslash, a control character. */
+static bool needs_escape(unsigned char u) { return u == '"' || u == '\\' || u < 0x20; }
+
+/* Whether one of the eight bytes in x needs escaping. Each test is the classic "has a zero
+ * byte" one, (v - 0x01..) & ~v & 0x80..: exact as to whether any byte matches, which is all
+ * it is asked (the byte loop then finds which). Below 0x20 is the same test against 0x20. */
+static bool word_needs_escape(uint64_t x) {
+  const uint64_t ones = 0x0101010101010101u, highs = 0x8080808080808080u;
+  uint64_t q = x ^ (ones * '"'), b = x ^ (ones * '\\');
+  return (((q - ones) & ~q) | ((b - ones) & ~b) | ((x - ones * 0x20) & ~x)) & highs;
+}
+
+/* The n bytes at s quoted and escaped as jansson's json_dumps escapes them. The bytes
+ * between escapes are copied in runs, found eight at a time. */
 static void quoted_n(struct h_json_text *w, const char *s, size_t n) {
   static const char hex[] = "0123456789ABCDEF";
   put(w, "\"", 1);
-  const char *run = s, *end = s + n; /* run: the start of the bytes copied as they are */
-  for (const char *c = s;; c++) {
-    unsigned char u = c < end ? (unsigned char)*c : 0;
-    if (c < end && u != '"' && u != '\\' && u >= 0x20) {
-      continue;
+  const char *c = s, *end = s + n;
+  for (;;) {
+    const char *run = c; /* copied as it is, up to the next byte to escape */
+    uint64_t x;
+    while (end - c >= 8 && (memcpy(&x, c, 8), !word_needs_escape(x))) {
+      c += 8;
+    }
+    while (c < end && !needs_escape((unsigned char)*c)) {
+      c++;
     }
     put(w, run, (size_t)(c - run));
     if (c == end) {
       break;
     }
+    unsigned char u = (unsigned char)*c++;
     char esc[6] = {'\\', 0, 0, 0, 0, 0};
     size_t len = 2;
     switch (u) {
@@ -73,7 +93,6 @@ static void quoted_n(struct h_json_text *w, const char *s, size_t n) {
       len = 6;
     }
     put(w, esc, len);
-    run = c + 1;
   }
   put(w, "\"", 1);
 }

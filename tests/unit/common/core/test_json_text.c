@@ -35,6 +35,35 @@ static void test_every_byte_escaped_as_jansson(void **state) {
   }
 }
 
+/* Long strings are scanned eight bytes at a time: each ASCII byte (0x01..0x7f) at each
+ * position of a 27-byte string of text and UTF-8, with a second one three bytes on (often in
+ * the same word), must still come out as jansson writes it. */
+static void test_escapes_at_every_position(void **state) {
+  (void)state;
+  static const char base[] = "abcdefgh\xc3\xa9ijklmn/opqrstuvwxy";
+  enum { LEN = sizeof(base) - 1, UTF8_AT = 8 };
+  for (int c = 1; c < 0x80; c++) {
+    for (int at = 0; at < LEN; at++) {
+      int second = (at + 3) % LEN;
+      if (at == UTF8_AT || at == UTF8_AT + 1 || second == UTF8_AT || second == UTF8_AT + 1) {
+        continue; /* the text must stay valid UTF-8 */
+      }
+      char s[LEN + 1];
+      memcpy(s, base, sizeof(s));
+      s[at] = (char)c;
+      s[second] = (char)c;
+      struct h_json_text w;
+      h_jt_init(&w, 1);
+      h_jt_open(&w, '[');
+      h_jt_string(&w, s);
+      h_jt_close(&w, ']');
+      json_t *tree = json_pack("[s]", s);
+      assert_non_null(tree);
+      assert_as_jansson(&w, tree);
+    }
+  }
+}
+
 static void test_utf8_and_slash_as_they_are(void **state) {
   (void)state;
   const char *s = "caf\xc3\xa9 / \xe2\x82\xac \xf0\x9f\x93\xa8 \xe2\x80\xa8 </script>";
@@ -189,6 +218,7 @@ static void test_value_inside_written_text(void **state) {
 int main(void) {
   const struct CMUnitTest tests[] = {
     cmocka_unit_test(test_every_byte_escaped_as_jansson),
+    cmocka_unit_test(test_escapes_at_every_position),
     cmocka_unit_test(test_utf8_and_slash_as_they_are),
     cmocka_unit_test(test_nesting_nulls_and_commas),
     cmocka_unit_test(test_long_text_grows),
