@@ -5,6 +5,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "core/text.h"
 #include "crypto/crypto.h"
 #include "users/token_epoch.h"
 #include "users/user_service.h"
@@ -50,9 +51,9 @@ static bool access_token(struct h_req *rq, const char *token) {
     h_reply_error(rq, r, NULL, "Credentials could not be checked.", NULL);
     return false;
   }
-  snprintf(rq->user_id, sizeof(rq->user_id), "%s", claims.sub);
-  snprintf(rq->role, sizeof(rq->role), "%s", claims.role);
-  snprintf(rq->session_id, sizeof(rq->session_id), "%s", claims.sid);
+  h_copy(rq->user_id, sizeof(rq->user_id), claims.sub);
+  h_copy(rq->role, sizeof(rq->role), claims.role);
+  h_copy(rq->session_id, sizeof(rq->session_id), claims.sid);
   rq->mfa = claims.mfa;
   rq->token_epoch = claims.epoch;
   rq->token_exp = claims.exp;

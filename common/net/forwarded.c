@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "core/alloc.h"
+#include "core/text.h"
 
 /* Parses "a.b.c.d" (n bytes at s) into *addr (host order). */
 static bool parse_ipv4(const char *s, size_t n, uint32_t *addr) {
@@ -126,7 +127,7 @@ bool h_forwarded_trusted(const char *trusted, const char *ip) {
 
 void h_forwarded_client(const char *trusted, const char *peer, const char *xff, char *out,
                         size_t outlen) {
-  snprintf(out, outlen, "%s", peer != NULL ? peer : "");
+  h_copy(out, outlen, peer != NULL ? peer : "");
   if (xff == NULL || !h_forwarded_trusted(trusted, peer)) {
     return;
   }
@@ -144,7 +145,7 @@ void h_forwarded_client(const char *trusted, const char *peer, const char *xff, 
     if (!parse_ipv4(item, n, &addr)) {
       char v6[INET6_ADDRSTRLEN];
       if (parse_ipv6(item, n, v6, sizeof(v6))) { /* never a trusted proxy: the client */
-        snprintf(out, outlen, "%s", v6);
+        h_copy(out, outlen, v6);
       }
       return; /* else malformed: keep the last address we could trust */
     }
@@ -158,14 +159,14 @@ void h_forwarded_client(const char *trusted, const char *peer, const char *xff, 
 
 void h_forwarded_bucket(const char *ip, char *out, size_t outlen) {
   struct in6_addr in;
-  snprintf(out, outlen, "%s", ip != NULL ? ip : "");
+  h_copy(out, outlen, ip != NULL ? ip : "");
   if (ip == NULL || strchr(ip, ':') == NULL || inet_pton(AF_INET6, ip, &in) != 1) {
     return;
   }
   char text[INET6_ADDRSTRLEN];
   if (IN6_IS_ADDR_V4MAPPED(&in)) {
     inet_ntop(AF_INET, &in.s6_addr[12], text, sizeof(text));
-    snprintf(out, outlen, "%s", text);
+    h_copy(out, outlen, text);
     return;
   }
   memset(&in.s6_addr[8], 0, 8);

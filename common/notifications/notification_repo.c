@@ -8,6 +8,7 @@
 
 #include "core/alloc.h"
 #include "core/json_text.h"
+#include "core/text.h"
 #include "store/db.h"
 #include "store/pg_array.h"
 #include "queue/jobs.h"
@@ -28,7 +29,7 @@
   " " H_SQL_TS("created_at") " AS created_at, " H_SQL_TS("updated_at") " AS updated_at"
 
 static void copy(char *dst, size_t n, const PGresult *res, int row, int col) {
-  snprintf(dst, n, "%s", PQgetisnull(res, row, col) ? "" : PQgetvalue(res, row, col));
+  h_copy(dst, n, PQgetisnull(res, row, col) ? "" : PQgetvalue(res, row, col));
 }
 
 /* Splits the comma-separated endpoint ids of column col of row into out. (The recipients
@@ -446,7 +447,7 @@ h_result h_notif_repo_insert(PGconn *conn, const struct h_notification_row *rows
     return r;
   }
   *inserted = atoi(PQgetvalue(res, 0, 0));
-  snprintf(created_at, 32, "%s", PQgetvalue(res, 0, 1));
+  h_copy(created_at, 32, PQgetvalue(res, 0, 1));
   if (written != NULL) {
     if (*inserted < n) {
       mark_written(rows, n, PQgetisnull(res, 0, 2) ? NULL : PQgetvalue(res, 0, 2), written);

@@ -10,6 +10,7 @@
 
 #include "core/alloc.h"
 #include "core/json_text.h"
+#include "core/text.h"
 #include "crypto/crypto.h"
 #include "notifications/delivery_plan.h"
 #include "notifications/notification_repo.h"
@@ -22,8 +23,8 @@ static void set_err(struct h_notify_error *err, const char *code, const char *pa
 
 static void set_err(struct h_notify_error *err, const char *code, const char *param,
                     const char *fmt, ...) {
-  snprintf(err->code, sizeof(err->code), "%s", code);
-  snprintf(err->param, sizeof(err->param), "%s", param);
+  h_copy(err->code, sizeof(err->code), code);
+  h_copy(err->param, sizeof(err->param), param);
   va_list ap;
   va_start(ap, fmt);
   vsnprintf(err->message, sizeof(err->message), fmt, ap);
@@ -187,9 +188,8 @@ static h_result add_delivery(struct h_notify_prepared *p, const struct h_planned
   p->d[i].channel = h_channel_name(d->channel);
   p->d[i].status = d->status;
   p->d[i].reason = d->reason;
-  snprintf(p->d[i].due_at, sizeof(p->d[i].due_at), "%s", due_at);
-  snprintf(p->d[i].endpoint_id, sizeof(p->d[i].endpoint_id), "%s",
-           endpoint != NULL ? endpoint : "");
+  h_copy(p->d[i].due_at, sizeof(p->d[i].due_at), due_at);
+  h_copy(p->d[i].endpoint_id, sizeof(p->d[i].endpoint_id), endpoint != NULL ? endpoint : "");
   return h_uuid_v7(p->d[i].id) == H_OK ? H_OK : H_ERR_INTERNAL;
 }
 
@@ -241,8 +241,8 @@ static h_result prepare_content(PGconn *conn, struct h_notify_prepared *p, const
   if (r != H_OK) {
     return r;
   }
-  snprintf(p->locale, sizeof(p->locale), "%s", used_locale != NULL ? used_locale : "");
-  snprintf(p->send_at, sizeof(p->send_at), "%s", req->send_at != NULL ? rc->due_utc : "");
+  h_copy(p->locale, sizeof(p->locale), used_locale != NULL ? used_locale : "");
+  h_copy(p->send_at, sizeof(p->send_at), req->send_at != NULL ? rc->due_utc : "");
   struct h_recipient facts = {.has_phone = rc->has_phone, .active_devices = rc->active_devices,
                               .webhook_endpoints = rc->nendpoints, .prefs = rc->prefs};
   struct h_planned_delivery plan[H_CHANNEL_COUNT];

@@ -7,6 +7,7 @@
 
 #include "core/alloc.h"
 #include "core/log.h"
+#include "core/text.h"
 
 void h_push_list_add(struct h_push_list *l, enum h_queue q, const char *id, double due) {
   if (l->n == l->cap) {
@@ -15,7 +16,7 @@ void h_push_list_add(struct h_push_list *l, enum h_queue q, const char *id, doub
   }
   struct h_push_item *it = &l->items[l->n++];
   it->queue = q;
-  snprintf(it->id, sizeof(it->id), "%s", id);
+  h_copy(it->id, sizeof(it->id), id);
   it->due = due;
 }
 
