@@ -62,11 +62,23 @@ struct h_job {
 /* Frees what job owns and clears it. */
 void h_job_free(struct h_job *job);
 
+/* A job's title and body: its channel's part of the content the API rendered (a template's
+ * e-mail subject and text, SMS text, push title and body), else the notification's title
+ * and body (the in-app part; a webhook's payload; a row written before the content was
+ * rendered). A body cleared from a sensitive notification stays cleared. */
+#define H_JOB_TITLE                                                                          \
+  "COALESCE(n.rendered -> c.channel ->> CASE c.channel WHEN 'email' THEN 'subject'"         \
+  " ELSE 'title' END, n.title)"
+#define H_JOB_BODY                                                                           \
+  "CASE WHEN n.body IS NOT NULL THEN COALESCE(n.rendered -> c.channel ->>"                  \
+  " CASE WHEN c.channel IN ('email', 'sms') THEN 'text' ELSE 'body' END, n.body) END"
+
 /* The columns every job query returns, in this order, over deliveries c, and the joins
  * they need; h_job_fill reads one row of such a result. */
 #define H_JOB_COLUMNS                                                                        \
   "c.id, c.notification_id, c.user_id, c.channel, c.attempts, c.recoveries,"                \
-  " c.fencing_token, n.category, n.priority, n.title, n.body, n.html, n.action_url,"        \
+  " c.fencing_token, n.category, n.priority, " H_JOB_TITLE ", " H_JOB_BODY ", n.html,"       \
+  " n.action_url,"                                                                          \
   " n.data::text, u.email, u.phone, u.name, u.locale, u.status, n.push::text,"               \
   " c.channel = 'email' AND EXISTS (SELECT 1 FROM email_suppressions s"                   \
   "   WHERE s.email = lower(u.email))"

@@ -182,6 +182,36 @@ static char *qp_part(const char *msg, const char *marker) {
   return out;
 }
 
+/* A template's e-mail part goes out as it was rendered: its subject and text, not the in-app
+ * title and body stored beside them (before, the worker sent the in-app ones). */
+static void test_template_email_part(void **state) {
+  (void)state;
+  struct wt_seed s = {.channel = "email", .n = 1, .category = "billing", .title = "Paid",
+                      .body = "In-app line",
+                      .rendered = "{\"in_app\":{\"title\":\"Paid\",\"body\":\"In-app line\"},"
+                                  "\"email\":{\"subject\":\"Receipt 7\","
+                                  "\"text\":\"Paid five euros by card.\"}}"};
+  char **ids = wt_seed_jobs(db, &s);
+  wt_push("email", ids);
+  char dir[256], var[300], path[400];
+  snprintf(dir, sizeof(dir), "%s/outbox-template", wt_tmpdir());
+  snprintf(var, sizeof(var), "HERALD_EMAIL_OUTBOX_DIR=%s", dir);
+  const char *env[] = {"HERALD_EMAIL_PROVIDER=file", var, NULL};
+  assert_int_equal(run_once(env), 0);
+  snprintf(path, sizeof(path), "%s/%s.eml", dir, ids[0]);
+  char *msg = NULL;
+  size_t len = 0;
+  FILE *f = fopen(path, "r");
+  assert_non_null(f);
+  assert_int_equal(getdelim(&msg, &len, '\0', f) > 0, 1);
+  fclose(f);
+  assert_non_null(strstr(msg, "Subject: Receipt 7\r\n"));
+  assert_non_null(strstr(msg, "Paid five euros by card."));
+  assert_null(strstr(msg, "In-app line"));
+  free(msg);
+  wt_free_ids(ids);
+}
+
 /* A notification without an HTML template: multipart/alternative with an HTML part made from
  * the text (escaped, paragraphs, links, the product's name), the headers mail systems expect,
  * and a signed one-click List-Unsubscribe that the API honours. */
@@ -474,6 +504,7 @@ int main(void) {
     cmocka_unit_test_setup(test_smtp_sends_mime, before),
     cmocka_unit_test_setup(test_file_provider, before),
     cmocka_unit_test_setup(test_text_only_gets_html_and_one_click, before),
+    cmocka_unit_test_setup(test_template_email_part, before),
     cmocka_unit_test_setup(test_5xx_is_permanent, before),
     cmocka_unit_test_setup(test_transient_failures_retry, before),
     cmocka_unit_test_setup(test_starttls_auth_and_smtps, before),

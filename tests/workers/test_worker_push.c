@@ -60,6 +60,28 @@ static long long stat_of(const char *name) {
   return v;
 }
 
+/* A template's push part goes out as it was rendered: its title and body, not the in-app
+ * ones stored beside them (before, the worker sent the in-app ones). */
+static void test_template_push_part(void **state) {
+  (void)state;
+  struct wt_seed s = {.channel = "push", .n = 1, .devices = 1, .title = "In-app title",
+                      .body = "In-app body",
+                      .rendered = "{\"in_app\":{\"title\":\"In-app title\","
+                                  "\"body\":\"In-app body\"},"
+                                  "\"push\":{\"title\":\"Paid\",\"body\":\"5 EUR\"}}"};
+  char **ids = wt_seed_jobs(db, &s);
+  wt_push("push", ids);
+  assert_int_equal(run_once(NULL), 0);
+  json_t *messages = wt_fake_messages(fake.port);
+  assert_int_equal(json_array_size(messages), 1);
+  json_t *n = json_object_get(json_object_get(json_array_get(messages, 0), "message"),
+                              "notification");
+  assert_string_equal(json_string_value(json_object_get(n, "title")), "Paid");
+  assert_string_equal(json_string_value(json_object_get(n, "body")), "5 EUR");
+  json_decref(messages);
+  wt_free_ids(ids);
+}
+
 static void test_every_device_one_token(void **state) {
   (void)state;
   struct wt_seed s = {.channel = "push", .n = 3, .devices = 2, .title = "Ping", .body = "Pong"};
@@ -388,6 +410,7 @@ static void test_fake_checks_messages(void **state) {
 int main(void) {
   const struct CMUnitTest tests[] = {
     cmocka_unit_test_setup(test_every_device_one_token, before),
+    cmocka_unit_test_setup(test_template_push_part, before),
     cmocka_unit_test_setup(test_invalid_tokens_deactivate, before),
     cmocka_unit_test_setup(test_token_refresh_and_failures, before),
     cmocka_unit_test_setup(test_bad_credentials, before),

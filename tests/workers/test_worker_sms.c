@@ -119,6 +119,27 @@ static void test_sends_with_segments(void **state) {
   wt_free_ids(ucs);
 }
 
+/* A template's SMS text goes out as it was rendered, not the in-app body stored beside it
+ * (before, the worker sent the in-app body). */
+static void test_template_sms_text(void **state) {
+  (void)state;
+  struct wt_seed s = {.channel = "sms", .n = 1, .phone = true, .body = "In-app line",
+                      .rendered = "{\"in_app\":{\"title\":\"Paid\",\"body\":\"In-app line\"},"
+                                  "\"sms\":{\"text\":\"Receipt 7: paid\"}}"};
+  char **ids = wt_seed_jobs(db, &s);
+  wt_push("sms", ids);
+  assert_int_equal(run_once(TOKEN), 0);
+  char phone[32];
+  snprintf(phone, sizeof(phone), "%s",
+           wt_text(db, "SELECT u.phone FROM deliveries d JOIN users u ON u.id = d.user_id"
+                       " WHERE d.id = $1", ids[0]));
+  json_t *m = fake_message(phone);
+  assert_non_null(m);
+  assert_string_equal(json_string_value(json_object_get(m, "body")), "Receipt 7: paid");
+  json_decref(m);
+  wt_free_ids(ids);
+}
+
 /* A rule on the fake for the phone of delivery id. */
 static void rule_for(const char *id, const char *how) {
   char rule[512];
@@ -358,6 +379,7 @@ static void test_webhook_message_ids(void **state) {
 int main(void) {
   const struct CMUnitTest tests[] = {
     cmocka_unit_test_setup(test_sends_with_segments, before),
+    cmocka_unit_test_setup(test_template_sms_text, before),
     cmocka_unit_test_setup(test_failures, before),
     cmocka_unit_test_setup(test_credentials_and_recipients, before),
     cmocka_unit_test_setup(test_status_webhook, before),
