@@ -18,7 +18,7 @@ PACKAGES=(
   build-essential cmake pkg-config clang libclang-rt-14-dev
   # libraries (libulfius-dev pulls the GnuTLS flavour of libcurl)
   libulfius-dev liborcania-dev libyder-dev libjansson-dev libjwt-dev libpq-dev libhiredis-dev
-  libcurl4-gnutls-dev libssl-dev libmicrohttpd-dev libcmocka-dev
+  libcurl4-gnutls-dev libssl-dev libmicrohttpd-dev libcmocka-dev libjemalloc-dev
   # servers for the local stack, tools for tests and benchmarks
   postgresql redis-server wrk python3 python3-yaml python3-cryptography curl ca-certificates openssl tzdata
   # headless browser for the /docs page test and the <herald-inbox> tests (clients/typescript)
