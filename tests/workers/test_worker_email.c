@@ -128,26 +128,37 @@ static void test_smtp_sends_mime(void **state) {
   wt_free_ids(b);
 }
 
+/* Runs the worker once with the file provider, its outbox <tmp>/name, and extra (may be NULL,
+ * at most 6 more variables); returns the message written for delivery id (caller frees). */
+static char *sent_to_file(const char *name, const char *const *extra, const char *id) {
+  char dir[256], var[300], path[400];
+  snprintf(dir, sizeof(dir), "%s/%s", wt_tmpdir(), name);
+  snprintf(var, sizeof(var), "HERALD_EMAIL_OUTBOX_DIR=%s", dir);
+  const char *env[9] = {"HERALD_EMAIL_PROVIDER=file", var};
+  for (size_t i = 0; extra != NULL && extra[i] != NULL && i < 6; i++) {
+    env[2 + i] = extra[i];
+  }
+  assert_int_equal(run_once(env), 0);
+  snprintf(path, sizeof(path), "%s/%s.eml", dir, id);
+  char *msg = NULL;
+  size_t len = 0;
+  FILE *f = fopen(path, "r");
+  assert_non_null(f);
+  assert_int_equal(getdelim(&msg, &len, '\0', f) > 0, 1);
+  fclose(f);
+  return msg;
+}
+
 static void test_file_provider(void **state) {
   (void)state;
   struct wt_seed s = {.channel = "email", .n = 1};
   char **ids = wt_seed_jobs(db, &s);
   wt_push("email", ids);
-  char dir[256], var[300], path[400];
-  snprintf(dir, sizeof(dir), "%s/outbox-email", wt_tmpdir());
-  snprintf(var, sizeof(var), "HERALD_EMAIL_OUTBOX_DIR=%s", dir);
-  const char *env[] = {"HERALD_EMAIL_PROVIDER=file", var, NULL};
-  assert_int_equal(run_once(env), 0);
-  snprintf(path, sizeof(path), "%s/%s.eml", dir, ids[0]);
-  FILE *f = fopen(path, "r");
-  assert_non_null(f);
-  char buf[8192];
-  size_t n = fread(buf, 1, sizeof(buf) - 1, f);
-  buf[n] = '\0';
-  fclose(f);
+  char *msg = sent_to_file("outbox-email", NULL, ids[0]);
   char header[96];
   snprintf(header, sizeof(header), "X-Herald-Delivery-Id: %s\r\n", ids[0]);
-  assert_non_null(strstr(buf, header));
+  assert_non_null(strstr(msg, header));
+  free(msg);
   assert_string_equal(wt_text(db, "SELECT status || '/' || provider FROM deliveries WHERE id = $1",
                            ids[0]), "sent/file");
   wt_free_ids(ids);
@@ -193,18 +204,7 @@ static void test_template_email_part(void **state) {
                                   "\"text\":\"Paid five euros by card.\"}}"};
   char **ids = wt_seed_jobs(db, &s);
   wt_push("email", ids);
-  char dir[256], var[300], path[400];
-  snprintf(dir, sizeof(dir), "%s/outbox-template", wt_tmpdir());
-  snprintf(var, sizeof(var), "HERALD_EMAIL_OUTBOX_DIR=%s", dir);
-  const char *env[] = {"HERALD_EMAIL_PROVIDER=file", var, NULL};
-  assert_int_equal(run_once(env), 0);
-  snprintf(path, sizeof(path), "%s/%s.eml", dir, ids[0]);
-  char *msg = NULL;
-  size_t len = 0;
-  FILE *f = fopen(path, "r");
-  assert_non_null(f);
-  assert_int_equal(getdelim(&msg, &len, '\0', f) > 0, 1);
-  fclose(f);
+  char *msg = sent_to_file("outbox-template", NULL, ids[0]);
   assert_non_null(strstr(msg, "Subject: Receipt 7\r\n"));
   assert_non_null(strstr(msg, "Paid five euros by card."));
   assert_null(strstr(msg, "In-app line"));
@@ -222,21 +222,10 @@ static void test_text_only_gets_html_and_one_click(void **state) {
                       .body = "Hello <b>you</b> & co.\nSecond line.\n\nRead https://example.com/a?x=1&y=2."};
   char **ids = wt_seed_jobs(db, &s);
   wt_push("email", ids);
-  char dir[256], var[300], path[400];
-  snprintf(dir, sizeof(dir), "%s/outbox-html", wt_tmpdir());
-  snprintf(var, sizeof(var), "HERALD_EMAIL_OUTBOX_DIR=%s", dir);
-  const char *env[] = {"HERALD_EMAIL_PROVIDER=file", var,
-                       "HERALD_PRODUCT_NAME=Acme \xe2\x80\x94 Alerts",
-                       "HERALD_UNSUBSCRIBE_SECRET=worker-test-unsubscribe-secret-0123456789",
-                       "HERALD_PUBLIC_URL=https://herald.example/", NULL};
-  assert_int_equal(run_once(env), 0);
-  snprintf(path, sizeof(path), "%s/%s.eml", dir, ids[0]);
-  char *msg = NULL;
-  size_t len = 0;
-  FILE *f = fopen(path, "r");
-  assert_non_null(f);
-  assert_int_equal(getdelim(&msg, &len, '\0', f) > 0, 1);
-  fclose(f);
+  const char *extra[] = {"HERALD_PRODUCT_NAME=Acme \xe2\x80\x94 Alerts",
+                         "HERALD_UNSUBSCRIBE_SECRET=worker-test-unsubscribe-secret-0123456789",
+                         "HERALD_PUBLIC_URL=https://herald.example/", NULL};
+  char *msg = sent_to_file("outbox-html", extra, ids[0]);
   char *head_end = strstr(msg, "\r\n\r\n");
   assert_non_null(head_end);
   *head_end = '\0'; /* the headers alone */
