@@ -160,7 +160,9 @@ int main(int argc, char **argv) {
   /* Blocks of 256 KiB and more (scrypt's 16 MiB per password hash, big bodies) come from
    * mmap and go back to the system when freed; glibc's default threshold grows past them
    * after the first free, and each thread's arena then keeps 16 MiB for good
-   * (bench/memory.sh: peak RSS 73 MB with the default, 24 MB with this). */
+   * (bench/memory.sh: peak RSS 73 MB with the default, 24 MB with this). A build linked with
+   * jemalloc (HERALD_JEMALLOC) does not allocate from glibc's malloc: this then changes
+   * nothing, and jemalloc returns such blocks by itself. */
   mallopt(M_MMAP_THRESHOLD, 256 * 1024);
   const char *cmd = argc > 1 ? argv[1] : "help";
   bool take_over = argc == 3 && strcmp(cmd, "create-admin") == 0 &&
