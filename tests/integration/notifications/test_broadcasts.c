@@ -47,8 +47,11 @@ static json_t *call(const char *method, const char *path, const char *body, long
   return out;
 }
 
-/* Polls GET path until status is "completed" (or "failed"); returns the last body. */
-static json_t *wait_done(const char *path) {
+/* Polls GET <collection>/<id> until its status is "completed" (or "failed"); returns the
+ * last body. */
+static json_t *wait_done(const char *collection, const char *id) {
+  char path[160];
+  snprintf(path, sizeof(path), "%s/%s", collection, id);
   json_t *b = NULL;
   for (int i = 0; i < 200; i++) {
     json_decref(b);
@@ -81,9 +84,7 @@ static void test_bulk(void **state) {
                         "\"recipients\":5,\"category\":\"digest\",\"channels\":[\"in_app\","
                         "\"email\"]}", b);
   assert_true(json_integer_value(json_object_get(b, "created_count")) <= 5);
-  char path[128];
-  snprintf(path, sizeof(path), "/api/v1/notification-batches/%s", th_str(b, "id"));
-  json_t *done = wait_done(path);
+  json_t *done = wait_done("/api/v1/notification-batches", th_str(b, "id"));
   th_assert_json_subset("{\"status\":\"completed\",\"created_count\":5,\"recipients\":5}", done);
   assert_true(json_is_string(json_object_get(done, "completed_at")));
   for (int i = 0; i < 5; i++) {
@@ -148,9 +149,7 @@ static void test_announcement_to_admins(void **state) {
   th_assert_json_subset("{\"object\":\"announcement\",\"target\":\"admins\","
                         "\"category\":\"announcement\",\"priority\":\"normal\"}", a);
   assert_int_equal(json_integer_value(json_object_get(a, "recipients")), admins);
-  char path[128];
-  snprintf(path, sizeof(path), "/api/v1/announcements/%s", th_str(a, "id"));
-  json_t *done = wait_done(path);
+  json_t *done = wait_done("/api/v1/announcements", th_str(a, "id"));
   th_assert_json_subset("{\"status\":\"completed\"}", done);
   assert_int_equal(json_integer_value(json_object_get(done, "created_count")),
                    json_integer_value(json_object_get(done, "recipients")));
@@ -232,9 +231,7 @@ static void test_fanout_resumes_after_a_crash(void **state) {
            " gen_random_uuid(), now() - interval '1 second', now()) RETURNING id",
            ids[0], ids[1], ids[2], ids[3]);
   char *id = th_sql_text(sql, sorted[0]);
-  char path[128];
-  snprintf(path, sizeof(path), "/api/v1/notification-batches/%s", id);
-  json_t *done = wait_done(path);
+  json_t *done = wait_done("/api/v1/notification-batches", id);
   th_assert_json_subset("{\"status\":\"completed\",\"created_count\":4}", done);
   json_decref(done);
   /* The first recipient was done before the crash: nothing new for it. */
@@ -259,17 +256,14 @@ static void test_fanout_fails_a_malformed_request(void **state) {
   char *bad = th_sql_text(sql, "{}");
   char *good = th_sql_text(sql, "{\"category\":\"malformed\",\"priority\":\"normal\","
                                 "\"body\":\"after\",\"channels\":[\"in_app\"]}");
-  char path[128];
-  snprintf(path, sizeof(path), "/api/v1/notification-batches/%s", bad);
-  json_t *failed = wait_done(path);
+  json_t *failed = wait_done("/api/v1/notification-batches", bad);
   th_assert_json_subset("{\"status\":\"failed\",\"created_count\":0}", failed);
   const char *error = th_str(failed, "error");
   if (strstr(error, "invalid_request") == NULL) {
     fail_msg("error: %s", error);
   }
   json_decref(failed);
-  snprintf(path, sizeof(path), "/api/v1/notification-batches/%s", good);
-  json_t *done = wait_done(path);
+  json_t *done = wait_done("/api/v1/notification-batches", good);
   th_assert_json_subset("{\"status\":\"completed\",\"created_count\":1}", done);
   json_decref(done);
   assert_int_equal(th_sql_long("SELECT count(*) FROM notifications WHERE broadcast_id = $1::uuid",
