@@ -150,6 +150,9 @@ bench_perf_report() {
   printf '## API: samples by library (self)\n\n```\n'
   perf report -i "$api" --no-children --sort dso --stdio -g none 2>/dev/null |
     grep -v '^#' | grep -v '^$' | head -20 || true
+  printf '```\n\n## API: samples by thread and library (self)\n\n```\n'
+  perf report -i "$api" --no-children --sort comm,dso --stdio -g none 2>/dev/null |
+    grep -v '^#' | grep -v '^$' | head -30 || true
   printf '```\n\n## API: top symbols (self)\n\n```\n'
   perf report -i "$api" --no-children --sort dso,sym --stdio -g none 2>/dev/null |
     grep -v '^#' | grep -v '^$' | head -30 || true
@@ -244,6 +247,40 @@ ticks() {
     t=$((t + $(awk '{print $14 + $15}' "/proc/$p/stat" 2>/dev/null || echo 0)))
   done
   echo "$t"
+}
+
+# cpu_snapshot: "group ticks" lines for the API's threads (grouped by thread name: MHD's
+# workers, gc-commit, gc-prepare, ...) and PostgreSQL's processes (backends, walwriter, ...).
+cpu_snapshot() {
+  local t p
+  for t in /proc/"$api_pid"/task/*; do
+    echo "api:$(tr ' ' _ <"$t/comm") $(awk '{print $14 + $15}' "$t/stat" 2>/dev/null || echo 0)"
+  done
+  for p in "$pg_pid" $(pgrep -P "$pg_pid"); do
+    t=$(tr '\0' ' ' <"/proc/$p/cmdline" 2>/dev/null | awk '{print ($1 != "postgres:" ? "postmaster" : $2 == "herald" ? "backend" : $2)}')
+    echo "postgres:${t:-postmaster} $(awk '{print $14 + $15}' "/proc/$p/stat" 2>/dev/null || echo 0)"
+  done
+}
+
+# cpu_by_thread BEFORE AFTER REQUESTS: a Markdown table of CPU per request by thread group,
+# from two cpu_snapshot outputs.
+cpu_by_thread() {
+  python3 - "$1" "$2" "$3" "$(getconf CLK_TCK)" <<'PY'
+import collections, sys
+def load(text):
+    d = collections.Counter()
+    for line in text.splitlines():
+        name, _, v = line.rpartition(" ")
+        d[name] += int(v)
+    return d
+a, b, n, hz = load(sys.argv[1]), load(sys.argv[2]), float(sys.argv[3]), float(sys.argv[4])
+print("| process: thread (API) or process (PostgreSQL) | us per request |")
+print("|---|---:|")
+rows = sorted(((b[k] - a.get(k, 0), k) for k in b), reverse=True)
+for t, k in rows:
+    if t > 0:
+        print(f"| {k} | {t * 1e6 / hz / max(n, 1):.1f} |")
+PY
 }
 
 # wrk_run CONNECTIONS SECONDS SCRIPT URL -> "req/s p50 p99 non-2xx socket-errors api-us/req pg-us/req"

@@ -30,8 +30,10 @@ export HERALD_BENCH_TOKEN HERALD_BENCH_USER_ID HERALD_BENCH_IDEMPOTENCY=$IDEM
 wrk -t2 -c64 -d3s -s "$HERE/notifications_post.lua" "$BASE/api/v1/notifications" >/dev/null
 sql "SELECT pg_stat_statements_reset()" >/dev/null
 bench_perf_start "$DUR" post
+cpu0=$(cpu_snapshot)
 read -r rps p50 p99 bad err api_us pg_us < <(wrk_run 64 "$DUR" notifications_post.lua \
   "$BASE/api/v1/notifications")
+cpu1=$(cpu_snapshot)
 wait "${perf_pids[@]}" || true
 posts=$(python3 -c "print(round($rps * $DUR))")
 
@@ -51,6 +53,10 @@ report="$ROOT/bench/results/profile-post-$(date -u +%Y%m%d-%H%M%S)$([[ $IDEM == 
   echo "|---|---|---:|---:|"
   perf report -i "$stack/post-api.perf" --children --sort sym --stdio -g none 2>/dev/null |
     python3 "$HERE/profile_stages.py" "$api_us"
+  echo
+  echo "## CPU per POST by thread (API) and process (PostgreSQL), from /proc"
+  echo
+  cpu_by_thread "$cpu0" "$cpu1" "$posts"
   echo
   echo "## Statements (pg_stat_statements, per POST: calls and execution time)"
   echo

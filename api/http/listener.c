@@ -118,6 +118,7 @@ int h_listener_adopt_backlog(int fd, struct MHD_Daemon *daemon) {
 
 static void *accept_loop(void *arg) {
   struct h_listener *l = arg;
+  pthread_setname_np(pthread_self(), "http-accept"); /* top -H, perf --sort comm */
   for (;;) {
     bool full = atomic_load(l->connections) >= l->max_connections;
     /* poll() skips a negative descriptor: at the limit only the stop signal is watched */

@@ -92,6 +92,7 @@ static int link_lifetime(const struct h_config *cfg) {
 
 static void *sweeper_main(void *arg) {
   struct h_background *bg = arg;
+  pthread_setname_np(pthread_self(), "sweeper"); /* top -H, perf --sort comm */
   const struct h_config *cfg = bg->app->cfg;
   struct h_sweeper_options opt = {cfg->sweep_stale_s, cfg->sweep_batch};
   struct h_redis redis;
@@ -133,6 +134,7 @@ static void *sweeper_main(void *arg) {
 
 static void *fanout_main(void *arg) {
   struct h_background *bg = arg;
+  pthread_setname_np(pthread_self(), "fanout"); /* top -H, perf --sort comm */
   const struct h_config *cfg = bg->app->cfg;
   struct h_fanout_options opt = {cfg->fanout_batch, FANOUT_LEASE_S, &bg->stop,
                                  cfg->stream_shards, &bg->app->flood};

@@ -1,6 +1,7 @@
 /* stream_pump.c - the hub's pump thread: reads the changed users' feeds from PostgreSQL and
  * queues their events, unread counts, resets, heartbeats and session ends (stream_hub.h). */
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -398,6 +399,7 @@ static bool work(struct h_stream_hub *hub, bool all_accounts) {
 
 void *h_stream_pump_main(void *arg) {
   struct h_stream_hub *hub = arg;
+  pthread_setname_np(pthread_self(), "stream-pump"); /* top -H, perf --sort comm */
   const struct h_config *cfg = hub->app->cfg;
   long long next_tick = 0, next_accounts = h_stream_now_ms() + cfg->stream_auth_check_s * 1000LL;
   long long retry_at = 0;

@@ -1,5 +1,6 @@
 /* stream_sub.c - the hub's subscriber thread: every shard channel of the change notices
  * (stream_bus.h), on a Redis connection of its own, marking the users they name. */
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -99,6 +100,7 @@ static void pause_ms(struct h_stream_hub *hub, long ms) {
 
 void *h_stream_sub_main(void *arg) {
   struct h_stream_hub *hub = arg;
+  pthread_setname_np(pthread_self(), "stream-sub"); /* top -H, perf --sort comm */
   struct h_redis_target target;
   char *error = NULL;
   h_redis_target_from_config(hub->app->cfg, &target, &error); /* validated at start */

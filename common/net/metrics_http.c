@@ -55,6 +55,7 @@ static void answer(struct h_metrics_http *l, int fd) {
 
 static void *serve(void *arg) {
   struct h_metrics_http *l = arg;
+  pthread_setname_np(pthread_self(), "metrics-http"); /* top -H, perf --sort comm */
   while (atomic_load(&l->serving)) {
     struct pollfd p = {l->listen_fd, POLLIN, 0};
     if (poll(&p, 1, 200) != 1) {

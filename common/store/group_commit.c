@@ -198,6 +198,7 @@ static void answer_batch(struct h_gc *gc, struct h_gc_item *const *items, int n,
 
 static void *answerer(void *arg) {
   struct h_gc *gc = arg;
+  pthread_setname_np(pthread_self(), "gc-answer"); /* top -H, perf --sort comm */
   pthread_mutex_lock(&gc->amu);
   for (;;) {
     while (gc->answers.head == NULL && !gc->astop) {
@@ -272,6 +273,7 @@ static struct batch *take_queued(struct h_gc *gc) {
  * prepares it again on its own connection. */
 static void *preparer(void *arg) {
   struct h_gc *gc = arg;
+  pthread_setname_np(pthread_self(), "gc-prepare"); /* top -H, perf --sort comm */
   PGconn *conn = NULL;
   pthread_mutex_lock(&gc->mu);
   for (;;) {
@@ -334,6 +336,7 @@ static struct batch *next_batch(struct h_gc *gc) {
 
 static void *committer(void *arg) {
   struct h_gc *gc = arg;
+  pthread_setname_np(pthread_self(), "gc-commit"); /* top -H, perf --sort comm */
   PGconn *conn = NULL;
   pthread_mutex_lock(&gc->mu);
   struct batch *b;

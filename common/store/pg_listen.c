@@ -108,6 +108,7 @@ static void pause_ms(struct h_pg_listen *l, int ms) {
 
 static void *listen_main(void *arg) {
   struct h_pg_listen *l = arg;
+  pthread_setname_np(pthread_self(), "pg-listen"); /* top -H, perf --sort comm */
   int backoff = BACKOFF_FIRST_MS;
   while (!atomic_load(&l->stop)) {
     PGconn *c = subscribe(l);
