@@ -24,6 +24,7 @@ stack=$(mktemp -d "${BENCH_STACK_PREFIX:-/tmp/herald-bench}-XXXX")
 pids=()
 cleanup() {
   for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+  for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done # gone before a next run
   "$ROOT/scripts/stack.sh" stop --purge --dir "$stack" >/dev/null 2>&1 || true
 }
 trap cleanup EXIT
@@ -111,7 +112,7 @@ cat >"$report" <<MD
 
 Machine: $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), $(uname -r).
 Commit: $(git -C "$ROOT" rev-parse --short HEAD). wrk -t2 -d${DUR}s at $CONNS connections, same
-binary (Release, $BUILD), HERALD_HTTP_THREADS=${HERALD_HTTP_THREADS:-64}, log level warning.
+binary (Release, $BUILD), HERALD_HTTP_THREADS=${HERALD_HTTP_THREADS:-16}, log level warning.
 req/s ratio: against GET /healthz (epoll) at the same connection count.
 
 | scenario | connections | req/s | p50 | p99 | non-2xx | server CPU per request | PostgreSQL CPU per request | req/s ratio |

@@ -36,6 +36,8 @@ stack=$(mktemp -d /tmp/herald-bench-XXXX)
 pids=()
 cleanup() {
   for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+  # Gone before the next run starts: a draining API still answers /healthz on this port.
+  for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
   "$ROOT/scripts/stack.sh" stop --purge --dir "$stack" >/dev/null 2>&1 || true
 }
 trap cleanup EXIT
@@ -176,7 +178,7 @@ cat >"$report" <<MD
 
 Machine: $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), $(uname -r).
 Commit: $(git -C "$ROOT" rev-parse --short HEAD) (plus the working tree). Release build, log level
-warning, HERALD_HTTP_THREADS=${HERALD_HTTP_THREADS:-64} (a Redis pool of the same size, PostgreSQL
+warning, HERALD_HTTP_THREADS=${HERALD_HTTP_THREADS:-16} (a Redis pool of the same size, PostgreSQL
 pool HERALD_DB_POOL_SIZE=${HERALD_DB_POOL_SIZE:-0}: the threads, at most 16), group commit ${HERALD_GROUP_COMMIT:-true} (max batch ${HERALD_GROUP_COMMIT_MAX_BATCH:-256},
 wait ${HERALD_GROUP_COMMIT_WAIT_US:-0} us, ${HERALD_GROUP_COMMIT_THREADS:-1} committer(s)),
 prepared statements $HERALD_DB_PREPARED_STATEMENTS, ${DUR} s per run. PostgreSQL, Redis, wrk and the API

@@ -69,6 +69,7 @@ stack_dir=""
 cleanup() {
   local pid
   for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+  for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done # gone before a next run
   [[ -n $stack_dir ]] && scripts/stack.sh stop --purge --dir "$stack_dir" >/dev/null 2>&1
   rm -rf "$tmp"
 }
