@@ -37,6 +37,13 @@ struct h_req {
   bool mfa;                    /* the token's sign-in passed a second factor */
   long token_epoch;            /* the access token's token epoch ("ep") */
   long long token_exp;         /* the access token's end (unix seconds) */
+  /* Parked (http/park.h): waiting for another thread without holding this one. */
+  bool parked;
+  void *park_conn;             /* the suspended struct MHD_Connection */
+  void (*park_resume)(struct h_req *rq, void *state);
+  void *park_state;
+  struct _u_map *park_headers; /* the headers of the first pass's response, or NULL */
+  struct h_req *park_next;     /* the others parked on this thread */
 };
 
 /* Sends body (stolen) with status. */

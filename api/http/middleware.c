@@ -9,6 +9,7 @@
 
 #include "core/alloc.h"
 #include "http/authn.h"
+#include "http/park.h"
 #include "crypto/crypto.h"
 #include "net/forwarded.h"
 #include "core/log.h"
@@ -21,6 +22,12 @@ static void free_req(void *p) {
     json_decref(rq->body);
     free(rq);
   }
+}
+
+/* The response keeps rq (freed with it). */
+static void attach(struct h_req *rq, struct _u_response *response) {
+  response->shared_data = rq;
+  response->free_shared_data = free_req;
 }
 
 int h_cors_origin_allowed(const char *allowed, const char *origin) {
@@ -116,8 +123,7 @@ static struct h_req *pre(const struct _u_request *request, struct _u_response *r
   rq->response = response;
   rq->probe = probes_only;
   clock_gettime(CLOCK_MONOTONIC, &rq->started);
-  response->shared_data = rq;
-  response->free_shared_data = free_req;
+  attach(rq, response);
   atomic_fetch_add(&rq->app->in_flight, 1);
 
   const char *incoming = h_req_header(rq, "X-Request-Id");
@@ -153,7 +159,7 @@ static void resource(struct h_req *rq, const struct h_route *route) {
     return;
   }
   route->handler(rq);
-  if (!rq->done) {
+  if (!rq->done && !rq->parked) {
     h_log_error("handler for %s %s sent no reply", route->method, route->path);
     h_reply_error(rq, H_ERR_INTERNAL, NULL, "The server failed to answer.", NULL);
   }
@@ -228,7 +234,14 @@ static void post(const struct _u_request *request, struct h_req *rq) {
 
 static int dispatch(const struct _u_request *request, struct _u_response *response,
                     struct h_app *app, bool probes_only) {
-  struct h_req *rq = pre(request, response, app, probes_only);
+  struct h_req *rq = h_park_take(request, response);
+  if (rq != NULL) { /* parked (http/park.h), back with its outcome */
+    attach(rq, response);
+    rq->park_resume(rq, rq->park_state);
+    post(request, rq);
+    return U_CALLBACK_COMPLETE;
+  }
+  rq = pre(request, response, app, probes_only);
   if (!rq->done) {
     const struct h_route *route = h_route_find(request->http_verb, request->url_path,
                                                probes_only);
@@ -238,6 +251,13 @@ static int dispatch(const struct _u_request *request, struct _u_response *respon
       h_reply_error(rq, H_ERR_NOT_FOUND, NULL, "The probe listener serves /healthz, /readyz"
                     " and /metrics only.", NULL);
     }
+  }
+  if (rq->parked) { /* kept for its return; a status MHD refuses, so nothing is sent now */
+    h_park_hold(rq);
+    response->shared_data = NULL;
+    response->free_shared_data = NULL;
+    response->status = 0;
+    return U_CALLBACK_COMPLETE;
   }
   post(request, rq);
   return U_CALLBACK_COMPLETE;

@@ -22,6 +22,7 @@
 #include "notifications/notification_service.h"
 #include "http/listener.h"
 #include "http/middleware.h"
+#include "http/park.h"
 #include "http/routes.h"
 #include "http/stream_conn.h"
 #include "inbox/stream_hub.h"
@@ -269,6 +270,16 @@ void h_server_stop(struct h_server *s) {
   if (atomic_load(&s->app->in_flight) > 0) {
     h_log_warning("h_server_stop: %d requests still running after %d s",
                   atomic_load(&s->app->in_flight), s->app->cfg->shutdown_timeout_s);
+  }
+  /* A parked POST (http/park.h) is answered by the group commit, which answers every send
+   * within its statement timeout; MHD must not stop under it, it would close the suspended
+   * connection that the answer resumes. */
+  long park_limit_ms = 2L * s->app->cfg->db_statement_timeout_ms + 5000;
+  for (long ms = 0; h_park_count() > 0 && ms < park_limit_ms; ms += 20) {
+    nanosleep(&tick, NULL);
+  }
+  if (h_park_count() > 0) {
+    h_log_error("h_server_stop: %d parked request(s) still unanswered", h_park_count());
   }
   h_background_stop(s->background);
   h_profile_cache_unlisten(s->profiles);

@@ -9,7 +9,9 @@
 #include "notifications/notification_input.h"
 #include "notifications/notification_service.h"
 #include "notifications/notifications.h"
+#include "core/alloc.h"
 #include "http/idempotency.h"
+#include "http/park.h"
 #include "http/routes.h"
 #include "http/request.h"
 
@@ -21,6 +23,49 @@ void h_reply_notify_failure(struct h_req *rq, h_result r, const struct h_notify_
   } else {
     h_reply_error(rq, r, NULL, "The request could not be completed; try again later.", NULL);
   }
+}
+
+/* The reply to a send whose outcome is r (text: the 202's, NULL unless r is H_OK; freed
+ * here). A deferred key another request holds is claimed here and the send made again,
+ * waiting. */
+static void post_answer(struct h_req *rq, h_result r, const struct h_notify_request *req,
+                        struct h_idem *idem, const struct h_actor *actor,
+                        struct h_notify_error *err, char *text) {
+  if (r == H_ERR_CONFLICT && idem->deferred) {
+    /* Another request holds the key: answer what it stored (or 400, 409), or claim the key
+     * (its holder gone or expired) and send again. */
+    if (!h_http_idem_begin(rq, idem)) {
+      return;
+    }
+    r = h_notification_send(rq->app, actor, req, idem, &text, err);
+  }
+  if (r == H_OK) {
+    h_reply_json_text(rq, 202, text); /* with a key, as its idempotency record stored it */
+    free(text);
+  } else {
+    h_idem_abort(rq->app->db, idem);
+    h_reply_notify_failure(rq, r, err);
+  }
+}
+
+/* A send parked while the group commit writes it (http/park.h): what post_answer needs,
+ * borrowed from rq (kept alive while parked: req's strings are in rq->body). */
+struct parked_send {
+  struct h_notify_request req;
+  struct h_idem idem;
+  struct h_actor actor;
+  struct h_notify_error err;
+  struct h_notification_send *send;
+};
+
+static void parked_send_done(void *rq) { h_park_wake(rq); }
+
+static void parked_send_resume(struct h_req *rq, void *state) {
+  struct parked_send *p = state;
+  char *text = NULL;
+  h_result r = h_notification_send_end(p->send, &text);
+  post_answer(rq, r, &p->req, &p->idem, &p->actor, &p->err, text);
+  free(p);
 }
 
 void h_notifications_post(struct h_req *rq) {
@@ -42,25 +87,23 @@ void h_notifications_post(struct h_req *rq) {
   if (!h_http_idem_defer_valid(rq, &fe, &idem, h_notification_defers_keys(rq->app))) {
     return;
   }
+  if (h_park_possible(rq) && h_notification_defers_keys(rq->app)) {
+    struct parked_send *p = h_calloc(1, sizeof(*p));
+    *p = (struct parked_send){.req = req, .idem = idem, .actor = h_actor_of(rq)};
+    h_park(rq, parked_send_resume, p); /* before the hand-over: its answer may come at once */
+    p->send = h_notification_send_begin(rq->app, &p->actor, &p->req, &p->idem, &p->err,
+                                        parked_send_done, rq);
+    if (p->send != NULL) {
+      return;
+    }
+    h_park_cancel(rq); /* not queued (stopping): answered below, as without parking */
+    free(p);
+  }
   struct h_actor actor = h_actor_of(rq);
   struct h_notify_error err = {{0}, {0}, {0}};
   char *text = NULL;
   h_result r = h_notification_send(rq->app, &actor, &req, &idem, &text, &err);
-  if (r == H_ERR_CONFLICT && idem.deferred) {
-    /* Another request holds the key: answer what it stored (or 400, 409), or claim the key
-     * (its holder gone or expired) and send again. */
-    if (!h_http_idem_begin(rq, &idem)) {
-      return;
-    }
-    r = h_notification_send(rq->app, &actor, &req, &idem, &text, &err);
-  }
-  if (r == H_OK) {
-    h_reply_json_text(rq, 202, text); /* with a key, as its idempotency record stored it */
-    free(text);
-  } else {
-    h_idem_abort(rq->app->db, &idem);
-    h_reply_notify_failure(rq, r, &err);
-  }
+  post_answer(rq, r, &req, &idem, &actor, &err, text);
 }
 
 /* ?since= and ?until= (RFC 3339, since before until) into f. */

@@ -35,10 +35,10 @@ static const struct h_config_option options[] = {
   OPT("HERALD_METRICS_TOKEN", H_CFG_STRING, metrics_token, "", 0, 0, NULL, true,
       "bearer token that /metrics on the main port requires; empty: /metrics there answers"
       " only local scrapes (a loopback peer, no X-Forwarded-For), the probe port always"),
-  OPT("HERALD_HTTP_THREADS", H_CFG_INT, http_threads, "64", 2, 1024, NULL, false,
-      "epoll thread pool size: the requests in flight at once (a POST of a notification holds"
-      " its thread until its group commit is written, so more threads make larger batches);"
-      " never 1 (see DESIGN.md)"),
+  OPT("HERALD_HTTP_THREADS", H_CFG_INT, http_threads, "16", 2, 1024, NULL, false,
+      "epoll thread pool size: the requests that wait for PostgreSQL, Redis or a provider at"
+      " once (a POST of a notification holds no thread while its group commit writes it:"
+      " api/http/park.h); never 1 (see DESIGN.md)"),
   OPT("HERALD_HTTP_MAX_CONNECTIONS", H_CFG_INT, http_max_connections, "4096", 1, 1000000, NULL,
       false, "connections accepted at once"),
   OPT("HERALD_HTTP_PER_IP_CONNECTIONS", H_CFG_INT, http_per_ip_connections, "0", 0, 1000000,

@@ -1,6 +1,7 @@
 /* notification_service.c - send and feed rules, transactions and the after-commit push. */
 #include "notifications/notification_service.h"
 
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -325,10 +326,9 @@ struct h_gc *h_notification_gc_create(struct h_app *app) {
   return h_gc_create(&opt, &batch_ops, app);
 }
 
-/* The reads and the write in the group commit's transaction. */
-static h_result send_grouped(struct h_app *app, struct send_item *it, char **text) {
-  it->gc.arg = it;
-  h_result r = h_gc_submit(app->notify_gc, &it->gc);
+/* The outcome of a send the group commit answered: r as h_notification_send returns it,
+ * the 202's text in *text; frees what the batch's prepare made. */
+static h_result send_outcome(struct send_item *it, h_result r, char **text) {
   if (r == H_ERR_NOT_FOUND) { /* the recipient was deleted between the read and the write */
     snprintf(it->err->code, sizeof(it->err->code), "user_not_found");
     snprintf(it->err->param, sizeof(it->err->param), "user_id");
@@ -341,6 +341,54 @@ static h_result send_grouped(struct h_app *app, struct send_item *it, char **tex
     it->prep.out_text = NULL;
   }
   h_notify_prepared_free(&it->prep);
+  return r;
+}
+
+/* The reads and the write in the group commit's transaction. */
+static h_result send_grouped(struct h_app *app, struct send_item *it, char **text) {
+  it->gc.arg = it;
+  return send_outcome(it, h_gc_submit(app->notify_gc, &it->gc), text);
+}
+
+struct h_notification_send {
+  struct send_item it;
+  void (*done)(void *arg);
+  void *arg;
+};
+
+static void send_done(struct h_gc_item *item) {
+  struct h_notification_send *s =
+      (struct h_notification_send *)(void *)((char *)item - offsetof(struct h_notification_send, it.gc));
+  s->done(s->arg);
+}
+
+struct h_notification_send *h_notification_send_begin(struct h_app *app,
+                                                      const struct h_actor *actor,
+                                                      const struct h_notify_request *req,
+                                                      const struct h_idem *idem,
+                                                      struct h_notify_error *err,
+                                                      void (*done)(void *arg), void *arg) {
+  if (app->notify_gc == NULL) {
+    return NULL;
+  }
+  struct h_notification_send *s = h_calloc(1, sizeof(*s));
+  s->it = (struct send_item){.req = req, .flood = &app->flood, .actor = actor, .idem = idem,
+                             .err = err};
+  s->it.gc.arg = &s->it; /* what the batch's ops read */
+  s->it.gc.on_done = send_done;
+  s->done = done;
+  s->arg = arg;
+  if (h_gc_submit_async(app->notify_gc, &s->it.gc) != H_OK) {
+    free(s);
+    return NULL;
+  }
+  return s;
+}
+
+h_result h_notification_send_end(struct h_notification_send *s, char **text) {
+  *text = NULL;
+  h_result r = send_outcome(&s->it, s->it.gc.result, text);
+  free(s);
   return r;
 }
 

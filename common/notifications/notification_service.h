@@ -25,6 +25,21 @@ h_result h_notification_send(struct h_app *app, const struct h_actor *actor,
                              const struct h_notify_request *req, const struct h_idem *idem,
                              char **text, struct h_notify_error *err);
 
+/* h_notification_send without waiting for the group commit: queues the send and returns at
+ * once; done(arg) runs on the group commit's answering thread once the outcome is known, and
+ * h_notification_send_end (on any thread, after done) returns it as h_notification_send
+ * would have and frees the send. actor, req, idem and err are borrowed until then. NULL
+ * when nothing was queued (HERALD_GROUP_COMMIT off, or stopping): call
+ * h_notification_send. */
+struct h_notification_send;
+struct h_notification_send *h_notification_send_begin(struct h_app *app,
+                                                      const struct h_actor *actor,
+                                                      const struct h_notify_request *req,
+                                                      const struct h_idem *idem,
+                                                      struct h_notify_error *err,
+                                                      void (*done)(void *arg), void *arg);
+h_result h_notification_send_end(struct h_notification_send *s, char **text);
+
 /* True when h_notification_send claims a deferred idempotency key in the statement of its
  * write (the group commit), so the caller need not claim it first. */
 bool h_notification_defers_keys(const struct h_app *app);

@@ -184,15 +184,20 @@ static int run_batch(struct h_gc *gc, PGconn **conn, struct h_gc_item **items, i
   return ok;
 }
 
-/* after_commit of a committed batch, then its waiters woken. Each waiter has its own
- * semaphore and wakes without taking a lock; a waiter may free its item as soon as its
- * post lands, so nothing of items[i] is read after it. */
+/* after_commit of a committed batch, then its waiters woken (or the on_done of the items
+ * nobody waits for). Each waiter has its own semaphore and wakes without taking a lock; a
+ * waiter may free its item as soon as its post lands (an asynchronous item in its on_done),
+ * so nothing of items[i] is read after it. */
 static void answer_batch(struct h_gc *gc, struct h_gc_item *const *items, int n, int ok) {
   if (ok > 0 && gc->ops->after_commit != NULL) {
     gc->ops->after_commit(items, ok, gc->ctx);
   }
   for (int i = 0; i < n; i++) {
-    sem_post(&items[i]->done);
+    if (items[i]->on_done != NULL) {
+      items[i]->on_done(items[i]);
+    } else {
+      sem_post(&items[i]->done);
+    }
   }
 }
 
@@ -379,15 +384,19 @@ static bool start(struct h_gc *gc) {
   return gc->running > 0;
 }
 
-h_result h_gc_submit(struct h_gc *gc, struct h_gc_item *item) {
+/* Queues item (its semaphore ready when it has no on_done); false when stopping or no
+ * committer runs. */
+static bool enqueue(struct h_gc *gc, struct h_gc_item *item) {
   pthread_mutex_lock(&gc->mu);
   if (gc->stopping || !start(gc)) {
     pthread_mutex_unlock(&gc->mu);
     item->result = H_ERR_UNAVAILABLE;
-    return item->result;
+    return false;
   }
   item->next = NULL;
-  sem_init(&item->done, 0, 0);
+  if (item->on_done == NULL) {
+    sem_init(&item->done, 0, 0);
+  }
   bool was_empty = gc->head == NULL;
   if (gc->tail != NULL) {
     gc->tail->next = item;
@@ -406,10 +415,22 @@ h_result h_gc_submit(struct h_gc *gc, struct h_gc_item *item) {
     pthread_cond_signal(&gc->work);
   }
   pthread_mutex_unlock(&gc->mu);
+  return true;
+}
+
+h_result h_gc_submit(struct h_gc *gc, struct h_gc_item *item) {
+  item->on_done = NULL;
+  if (!enqueue(gc, item)) {
+    return item->result;
+  }
   while (sem_wait(&item->done) != 0 && errno == EINTR) {
   }
   sem_destroy(&item->done);
   return item->result;
+}
+
+h_result h_gc_submit_async(struct h_gc *gc, struct h_gc_item *item) {
+  return enqueue(gc, item) ? H_OK : item->result;
 }
 
 void h_gc_stats(struct h_gc *gc, long *batches, long *items, long *retried) {

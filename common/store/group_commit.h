@@ -30,6 +30,9 @@
 struct h_gc_item {
   void *arg;                /* the caller's write, borrowed */
   h_result result;          /* set by the committer */
+  /* h_gc_submit_async: called once result is set, on the answering thread, instead of
+   * waking a waiter; the item is the caller's again from that call on. */
+  void (*on_done)(struct h_gc_item *item);
   /* private to the engine */
   sem_t done;               /* posted by the committer once result is set */
   struct h_gc_item *next;
@@ -69,6 +72,12 @@ struct h_gc *h_gc_create(const struct h_gc_options *opt, const struct h_gc_ops *
 
 /* Queues item and blocks until its write committed or failed; returns item->result. */
 h_result h_gc_submit(struct h_gc *gc, struct h_gc_item *item);
+
+/* Queues item without waiting: item->on_done (set) runs once its write committed or failed,
+ * on the answering thread, after the batch's after_commit. H_OK when queued; otherwise
+ * (stopping, no committer) nothing was queued, on_done will not run, and the result is
+ * also in item->result. The item must stay allocated until on_done. */
+h_result h_gc_submit_async(struct h_gc *gc, struct h_gc_item *item);
 
 /* Stops taking new work after draining: everything queued is committed and answered, then
  * the committers exit and are joined. NULL is a no-op. */

@@ -20,7 +20,12 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 
+#include "http/park.h"
+#include "http/server.h"
 #include "store/group_commit.h"
 #include "notif_support.h"
 
@@ -770,6 +775,161 @@ static void test_group_commit_off(void **state) {
   stop();
 }
 
+/* ---- a POST parked while its batch is written (api/http/park.h) ---- */
+
+/* Holds back every batch's write: a transaction of its own locks notifications against
+ * inserts (reads go on) until release_writes. */
+static PGconn *hold_writes(void) {
+  PGconn *c = th_db_connect();
+  PGresult *r = PQexec(c, "BEGIN; LOCK TABLE notifications IN SHARE ROW EXCLUSIVE MODE");
+  assert_int_equal(PQresultStatus(r), PGRES_COMMAND_OK);
+  PQclear(r);
+  return c;
+}
+
+static void release_writes(PGconn *c) {
+  PQclear(PQexec(c, "COMMIT"));
+  PQfinish(c);
+}
+
+/* Polls until n requests are parked, for up to 20 s. */
+static void wait_parked(int n) {
+  for (int i = 0; i < 2000 && h_park_count() != n; i++) {
+    sleep_ms(10);
+  }
+  assert_int_equal(h_park_count(), n);
+}
+
+/* A POST waiting for its batch holds no HTTP thread: with 2 threads and the writes held
+ * back, 6 POSTs wait at once and /healthz answers on the same listener meanwhile; once the
+ * writes go, each is answered 202 with its rows committed (and counted in the metrics).
+ * Threads that waited for their batch would leave /healthz no thread until the writes went. */
+static void test_posts_release_their_threads(void **state) {
+  (void)state;
+  setenv("HERALD_HTTP_THREADS", "2", 1);
+  start("true", "0", "true");
+  char uid[37];
+  free(th_user(&srv, "gc-park", "+14155550116", uid));
+  enum { N = 6 };
+  struct poster p[N];
+  pthread_t t[N];
+  memset(p, 0, sizeof(p));
+  PGconn *lock = hold_writes();
+  for (int i = 0; i < N; i++) {
+    body_for(&p[i], uid, i);
+    pthread_create(&t[i], NULL, post, &p[i]);
+  }
+  wait_parked(N);
+  struct th_response h;
+  th_request(&srv, "GET", "/healthz", NULL, NULL, &h);
+  assert_int_equal(h.status, 200);
+  th_response_free(&h);
+  assert_int_equal(h_park_count(), N); /* answered while every POST still waited */
+  assert_int_equal(th_sql_long("SELECT count(*) FROM notifications WHERE user_id = $1::uuid"
+                               " AND category = 'gc'", uid), 0);
+  release_writes(lock);
+  for (int i = 0; i < N; i++) {
+    pthread_join(t[i], NULL);
+    assert_int_equal(p[i].status, 202);
+    th_assert_json_subset("{\"object\":\"notification\",\"status\":\"queued\"}", p[i].json);
+    assert_committed(p[i].json);
+    json_decref(p[i].json);
+  }
+  assert_int_equal(h_park_count(), 0);
+  long batches, items, retried;
+  h_gc_stats(srv.app.notify_gc, &batches, &items, &retried);
+  assert_int_equal(items, N);
+  assert_true(batches < N);
+  struct th_response m;
+  th_request(&srv, "GET", "/metrics", NULL, NULL, &m);
+  assert_int_equal(m.status, 200);
+  assert_non_null(
+      strstr(m.body, "route=\"/api/v1/notifications\",method=\"POST\",status=\"202\"} 6\n"));
+  th_response_free(&m);
+  stop();
+  setenv("HERALD_HTTP_THREADS", "4", 1);
+}
+
+/* Sends a POST of body on a connection of its own and closes it at once, unanswered. */
+static void post_and_hang_up(const char *body) {
+  int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  struct sockaddr_in addr = {.sin_family = AF_INET,
+                             .sin_port = htons((uint16_t)h_server_port(srv.server))};
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  assert_int_equal(connect(fd, (struct sockaddr *)&addr, sizeof(addr)), 0);
+  char req[2048];
+  int n = snprintf(req, sizeof(req),
+                   "POST /api/v1/notifications HTTP/1.1\r\nHost: t\r\n%s\r\n"
+                   "Content-Type: application/json\r\nContent-Length: %zu\r\n\r\n%s",
+                   th_bearer(admin), strlen(body), body);
+  assert_int_equal(send(fd, req, (size_t)n, MSG_NOSIGNAL), n);
+  close(fd);
+}
+
+/* A client that hangs up while its POST is parked: the send still commits (the batch
+ * holds it), nothing is answered on the closed connection, and the server goes on. */
+static void test_parked_post_client_gone(void **state) {
+  (void)state;
+  start("true", "0", "true");
+  char uid[37];
+  free(th_user(&srv, "gc-hangup", "+14155550117", uid));
+  struct poster p = {0};
+  body_for(&p, uid, 1);
+  PGconn *lock = hold_writes();
+  post_and_hang_up(p.body);
+  wait_parked(1);
+  release_writes(lock);
+  wait_parked(0);
+  assert_int_equal(th_sql_long("SELECT count(*) FROM notifications WHERE user_id = $1::uuid"
+                               " AND category = 'gc'", uid), 1);
+  body_for(&p, uid, 2);
+  post(&p);
+  assert_int_equal(p.status, 202);
+  assert_committed(p.json);
+  json_decref(p.json);
+  stop();
+}
+
+static void *stop_server(void *arg) {
+  (void)arg;
+  th_stop(&srv);
+  return NULL;
+}
+
+/* Stopping the server while POSTs are parked answers them first (202, committed): MHD
+ * stops only once none is left, since their batch's answer resumes their connections. */
+static void test_stop_answers_parked_posts(void **state) {
+  (void)state;
+  start("true", "0", "true");
+  char uid[37];
+  free(th_user(&srv, "gc-stop", "+14155550118", uid));
+  enum { N = 3 };
+  struct poster p[N];
+  pthread_t t[N], stopper;
+  memset(p, 0, sizeof(p));
+  PGconn *lock = hold_writes();
+  for (int i = 0; i < N; i++) {
+    body_for(&p[i], uid, i);
+    pthread_create(&t[i], NULL, post, &p[i]);
+  }
+  wait_parked(N);
+  pthread_create(&stopper, NULL, stop_server, NULL);
+  sleep_ms(300); /* the stop waits for them */
+  assert_int_equal(h_park_count(), N);
+  release_writes(lock);
+  for (int i = 0; i < N; i++) {
+    pthread_join(t[i], NULL);
+    assert_int_equal(p[i].status, 202);
+    json_decref(p[i].json);
+  }
+  pthread_join(stopper, NULL);
+  free(admin);
+  admin = NULL;
+  assert_int_equal(h_park_count(), 0);
+  assert_int_equal(th_sql_long("SELECT count(*) FROM notifications WHERE user_id = $1::uuid"
+                               " AND category = 'gc'", uid), N);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
     cmocka_unit_test(test_engine_one_bad_item_fails_alone),
@@ -786,6 +946,9 @@ int main(void) {
     cmocka_unit_test(test_same_key_in_one_batch),
     cmocka_unit_test(test_key_claimed_in_the_write),
     cmocka_unit_test(test_group_commit_off),
+    cmocka_unit_test(test_posts_release_their_threads),
+    cmocka_unit_test(test_parked_post_client_gone),
+    cmocka_unit_test(test_stop_answers_parked_posts),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

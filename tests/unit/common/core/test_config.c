@@ -39,7 +39,7 @@ static void test_defaults(void **state) {
   assert_int_equal(h_config_load(&cfg, &error), H_OK);
   assert_null(error);
   assert_int_equal(cfg.http_port, 8080);
-  assert_int_equal(cfg.http_threads, 64);
+  assert_int_equal(cfg.http_threads, 16);
   assert_int_equal(cfg.db_pool_size, 16); /* follows the thread pool, up to 16 */
   assert_int_equal(cfg.user_cache_ms, 10000);
   assert_int_equal(cfg.probe_threads, 2);
