@@ -16,7 +16,8 @@ STAGES = [
     ("batch write statements", ["h_notif_repo_insert", "h_audit_write_many",
                                 "h_idem_complete_many"]),
     ("BEGIN and COMMIT", ["h_db_begin", "h_db_commit"]),
-    ("hand-over to the committer and back", ["h_gc_submit"]),
+    ("hand-over to the committer and back",
+     ["h_gc_submit", "h_gc_submit_async", "h_park", "h_park_wake"]),
     ("LPUSH after COMMIT", ["batch_push", "batch_committed"]),
     ("reply (JSON body)", ["h_reply_json", "h_reply_json_text"]),
 ]
