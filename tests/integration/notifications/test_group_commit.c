@@ -800,6 +800,19 @@ static void wait_parked(int n) {
   assert_int_equal(h_park_count(), n);
 }
 
+/* Holds the writes back and starts n POSTs (p, t) of uid's, until all n are parked;
+ * returns the holding connection (release_writes). */
+static PGconn *park_posts(struct poster *p, pthread_t *t, int n, const char *uid) {
+  memset(p, 0, (size_t)n * sizeof(*p));
+  PGconn *lock = hold_writes();
+  for (int i = 0; i < n; i++) {
+    body_for(&p[i], uid, i);
+    pthread_create(&t[i], NULL, post, &p[i]);
+  }
+  wait_parked(n);
+  return lock;
+}
+
 /* A POST waiting for its batch holds no HTTP thread: with 2 threads and the writes held
  * back, 6 POSTs wait at once and /healthz answers on the same listener meanwhile; once the
  * writes go, each is answered 202 with its rows committed (and counted in the metrics).
@@ -813,13 +826,7 @@ static void test_posts_release_their_threads(void **state) {
   enum { N = 6 };
   struct poster p[N];
   pthread_t t[N];
-  memset(p, 0, sizeof(p));
-  PGconn *lock = hold_writes();
-  for (int i = 0; i < N; i++) {
-    body_for(&p[i], uid, i);
-    pthread_create(&t[i], NULL, post, &p[i]);
-  }
-  wait_parked(N);
+  PGconn *lock = park_posts(p, t, N, uid);
   struct th_response h;
   th_request(&srv, "GET", "/healthz", NULL, NULL, &h);
   assert_int_equal(h.status, 200);
@@ -906,13 +913,7 @@ static void test_stop_answers_parked_posts(void **state) {
   enum { N = 3 };
   struct poster p[N];
   pthread_t t[N], stopper;
-  memset(p, 0, sizeof(p));
-  PGconn *lock = hold_writes();
-  for (int i = 0; i < N; i++) {
-    body_for(&p[i], uid, i);
-    pthread_create(&t[i], NULL, post, &p[i]);
-  }
-  wait_parked(N);
+  PGconn *lock = park_posts(p, t, N, uid);
   pthread_create(&stopper, NULL, stop_server, NULL);
   sleep_ms(300); /* the stop waits for them */
   assert_int_equal(h_park_count(), N);
