@@ -22,6 +22,8 @@ cmake -S "$ROOT" -B "$build" -DCMAKE_BUILD_TYPE=Release -DHERALD_BUILD_TESTS=OFF
 cmake --build "$build" -j2 >/dev/null
 echo "bench: 1/6 HTTP baseline (epoll vs ulfius default, /users/me vs /healthz)"
 bench/http_baseline.sh "$secs"
+echo "bench: 1b/6 /users/me and /healthz beside payments held by a slow provider"
+bench/slow_provider.sh "$secs"
 echo "bench: 2/6 POST /api/v1/notifications beside /healthz"
 HERALD_BENCH_BIN=$build/bin/herald-api bench/notifications_post.sh "$secs"
 if [[ -n ${BENCH_PEER_DIR:-} ]]; then

@@ -17,6 +17,7 @@
 #include "core/result.h"
 
 struct h_route;
+struct h_offload_job;
 
 struct h_req {
   struct h_app *app;           /* borrowed */
@@ -44,6 +45,7 @@ struct h_req {
   void *park_state;
   struct _u_map *park_headers; /* the headers of the first pass's response, or NULL */
   struct h_req *park_next;     /* the others parked on this thread */
+  struct h_offload_job *offload; /* to hand to the offload pool once held (http/offload.h) */
 };
 
 /* Sends body (stolen) with status. */

@@ -9,6 +9,7 @@
 
 #include "core/alloc.h"
 #include "http/authn.h"
+#include "http/offload.h"
 #include "http/park.h"
 #include "crypto/crypto.h"
 #include "net/forwarded.h"
@@ -150,7 +151,21 @@ static struct h_req *pre(const struct _u_request *request, struct _u_response *r
   return rq;
 }
 
-/* Authenticates and runs route's handler. */
+/* A 500 for a handler that returned without a reply. */
+static void no_reply(struct h_req *rq) {
+  h_log_error("handler for %s %s sent no reply", rq->route->method, rq->route->path);
+  h_reply_error(rq, H_ERR_INTERNAL, NULL, "The server failed to answer.", NULL);
+}
+
+/* The route's handler on the offload pool's thread (http/offload.h), where rq stays parked. */
+static void run_offloaded(struct h_req *rq) {
+  rq->route->handler(rq);
+  if (!rq->done) {
+    no_reply(rq);
+  }
+}
+
+/* Authenticates and runs route's handler, or hands it to the offload pool when it waits. */
 static void resource(struct h_req *rq, const struct h_route *route) {
   rq->route = route;
   h_route_bind(route, rq->request->url_path, rq->request->map_url);
@@ -158,10 +173,12 @@ static void resource(struct h_req *rq, const struct h_route *route) {
   if (!h_rate_limit_route(rq, route) || !authenticated) {
     return;
   }
+  if (route->waits && h_offload_begin(rq->app->offload, rq, run_offloaded)) {
+    return; /* parked: dispatch hands it over once it holds it */
+  }
   route->handler(rq);
   if (!rq->done && !rq->parked) {
-    h_log_error("handler for %s %s sent no reply", route->method, route->path);
-    h_reply_error(rq, H_ERR_INTERNAL, NULL, "The server failed to answer.", NULL);
+    no_reply(rq);
   }
 }
 
@@ -257,6 +274,7 @@ static int dispatch(const struct _u_request *request, struct _u_response *respon
     response->shared_data = NULL;
     response->free_shared_data = NULL;
     response->status = 0;
+    h_offload_submit(rq); /* last: an offloaded rq is the pool's from here */
     return U_CALLBACK_COMPLETE;
   }
   post(request, rq);

@@ -22,6 +22,9 @@
 #include "users/users.h"
 #include "webhooks/sms.h"
 
+/* A route that does not wait leaves `waits` out (false). */
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wmissing-field-initializers"
 static const struct h_route routes[] = {
   {"GET", "/healthz", h_health_get, H_AUTH_NONE},
   {"GET", "/readyz", h_ready_get, H_AUTH_NONE},
@@ -31,19 +34,19 @@ static const struct h_route routes[] = {
   {"GET", "/openapi.yaml", h_openapi_yaml_get, H_AUTH_NONE},
   {"GET", "/api/v1/unsubscribe", h_unsubscribe_get, H_AUTH_NONE},
   {"POST", "/api/v1/unsubscribe", h_unsubscribe_post, H_AUTH_NONE},
-  {"POST", "/api/v1/auth/register", h_auth_register_post, H_AUTH_NONE},
-  {"POST", "/api/v1/auth/login", h_auth_login_post, H_AUTH_NONE},
+  {"POST", "/api/v1/auth/register", h_auth_register_post, H_AUTH_NONE, H_WAITS},
+  {"POST", "/api/v1/auth/login", h_auth_login_post, H_AUTH_NONE, H_WAITS},
   {"POST", "/api/v1/auth/refresh", h_auth_refresh_post, H_AUTH_NONE},
   {"POST", "/api/v1/auth/logout", h_auth_logout_post, H_AUTH_NONE},
   {"POST", "/api/v1/auth/password-reset", h_auth_reset_post, H_AUTH_NONE},
-  {"POST", "/api/v1/auth/password-reset/confirm", h_auth_reset_confirm_post, H_AUTH_NONE},
+  {"POST", "/api/v1/auth/password-reset/confirm", h_auth_reset_confirm_post, H_AUTH_NONE, H_WAITS},
   {"POST", "/api/v1/auth/verify-email", h_auth_verify_email_post, H_AUTH_NONE},
   {"POST", "/api/v1/auth/verify-email/resend", h_auth_verify_resend_post, H_AUTH_USER},
   {"POST", "/api/v1/auth/mfa/verify", h_auth_mfa_verify_post, H_AUTH_NONE},
   {"GET", "/api/v1/users/me", h_me_get, H_AUTH_USER},
   {"PATCH", "/api/v1/users/me", h_me_patch, H_AUTH_USER},
   {"DELETE", "/api/v1/users/me", h_me_delete, H_AUTH_USER},
-  {"POST", "/api/v1/users/me/password", h_me_password_post, H_AUTH_USER},
+  {"POST", "/api/v1/users/me/password", h_me_password_post, H_AUTH_USER, H_WAITS},
   {"GET", "/api/v1/users/me/export", h_me_export_get, H_AUTH_USER},
   {"GET", "/api/v1/users/me/sessions", h_me_sessions_get, H_AUTH_USER},
   {"DELETE", "/api/v1/users/me/sessions", h_me_sessions_delete, H_AUTH_USER},
@@ -121,39 +124,41 @@ static const struct h_route routes[] = {
   {"GET", "/api/v1/admin/deliveries/stats", h_admin_delivery_stats_get, H_AUTH_ADMIN},
   {"POST", "/api/v1/admin/deliveries/:id/retry", h_admin_delivery_retry_post, H_AUTH_ADMIN},
   /* payments (api/payments/payments.h) */
-  {"POST", "/api/v1/payments", h_payments_post, H_AUTH_USER},
+  {"POST", "/api/v1/payments", h_payments_post, H_AUTH_USER, H_WAITS},
   {"GET", "/api/v1/payments", h_payments_get, H_AUTH_USER},
   {"GET", "/api/v1/payments/config", h_payments_config_get, H_AUTH_USER},
   {"GET", "/api/v1/payments/:id", h_payment_get, H_AUTH_USER},
-  {"POST", "/api/v1/payments/:id/confirm", h_payment_confirm_post, H_AUTH_USER},
-  {"POST", "/api/v1/payments/:id/cancel", h_payment_cancel_post, H_AUTH_USER},
+  {"POST", "/api/v1/payments/:id/confirm", h_payment_confirm_post, H_AUTH_USER, H_WAITS},
+  {"POST", "/api/v1/payments/:id/cancel", h_payment_cancel_post, H_AUTH_USER, H_WAITS},
   {"GET", "/api/v1/payments/:id/receipt", h_payment_receipt_get, H_AUTH_USER},
-  {"POST", "/api/v1/payments/:id/refunds", h_refunds_post, H_AUTH_ADMIN},
+  {"POST", "/api/v1/payments/:id/refunds", h_refunds_post, H_AUTH_ADMIN, H_WAITS},
   {"GET", "/api/v1/payments/:id/refunds", h_refunds_get, H_AUTH_USER},
   {"POST", "/api/v1/payments/:id/refund-requests", h_refund_requests_post, H_AUTH_USER},
   {"GET", "/api/v1/admin/refund-requests", h_admin_refund_requests_get, H_AUTH_ADMIN},
   {"POST", "/api/v1/admin/refund-requests/:id/approve", h_admin_refund_request_approve_post,
-   H_AUTH_ADMIN},
+   H_AUTH_ADMIN, H_WAITS},
   {"POST", "/api/v1/admin/refund-requests/:id/reject", h_admin_refund_request_reject_post,
    H_AUTH_ADMIN},
   {"GET", "/api/v1/payment-methods", h_payment_methods_get, H_AUTH_USER},
-  {"POST", "/api/v1/payment-methods", h_payment_methods_post, H_AUTH_USER},
-  {"DELETE", "/api/v1/payment-methods/:id", h_payment_method_delete, H_AUTH_USER},
-  {"POST", "/api/v1/payment-methods/:id/default", h_payment_method_default_post, H_AUTH_USER},
-  {"POST", "/api/v1/webhooks/stripe", h_webhook_stripe_post, H_AUTH_NONE},
-  {"POST", "/api/v1/webhooks/mpesa/:secret", h_webhook_mpesa_post, H_AUTH_NONE},
+  {"POST", "/api/v1/payment-methods", h_payment_methods_post, H_AUTH_USER, H_WAITS},
+  {"DELETE", "/api/v1/payment-methods/:id", h_payment_method_delete, H_AUTH_USER, H_WAITS},
+  {"POST", "/api/v1/payment-methods/:id/default", h_payment_method_default_post,
+   H_AUTH_USER, H_WAITS},
+  {"POST", "/api/v1/webhooks/stripe", h_webhook_stripe_post, H_AUTH_NONE, H_WAITS},
+  {"POST", "/api/v1/webhooks/mpesa/:secret", h_webhook_mpesa_post, H_AUTH_NONE, H_WAITS},
   /* plans and subscriptions (api/billing/billing.h) */
   {"GET", "/api/v1/plans", h_plans_get, H_AUTH_USER},
-  {"POST", "/api/v1/admin/plans", h_admin_plans_post, H_AUTH_ADMIN},
+  {"POST", "/api/v1/admin/plans", h_admin_plans_post, H_AUTH_ADMIN, H_WAITS},
   {"GET", "/api/v1/admin/plans", h_admin_plans_get, H_AUTH_ADMIN},
-  {"PATCH", "/api/v1/admin/plans/:id", h_admin_plan_patch, H_AUTH_ADMIN},
-  {"POST", "/api/v1/subscriptions", h_subscriptions_post, H_AUTH_USER},
+  {"PATCH", "/api/v1/admin/plans/:id", h_admin_plan_patch, H_AUTH_ADMIN, H_WAITS},
+  {"POST", "/api/v1/subscriptions", h_subscriptions_post, H_AUTH_USER, H_WAITS},
   {"GET", "/api/v1/subscriptions", h_subscriptions_get, H_AUTH_USER},
   {"GET", "/api/v1/subscriptions/:id", h_subscription_get, H_AUTH_USER},
-  {"POST", "/api/v1/subscriptions/:id/cancel", h_subscription_cancel_post, H_AUTH_USER},
-  {"POST", "/api/v1/subscriptions/:id/resume", h_subscription_resume_post, H_AUTH_USER},
-  {"POST", "/api/v1/subscriptions/:id/plan", h_subscription_plan_post, H_AUTH_USER},
-  {"POST", "/api/v1/admin/subscriptions/:id/sync", h_admin_subscription_sync_post, H_AUTH_ADMIN},
+  {"POST", "/api/v1/subscriptions/:id/cancel", h_subscription_cancel_post, H_AUTH_USER, H_WAITS},
+  {"POST", "/api/v1/subscriptions/:id/resume", h_subscription_resume_post, H_AUTH_USER, H_WAITS},
+  {"POST", "/api/v1/subscriptions/:id/plan", h_subscription_plan_post, H_AUTH_USER, H_WAITS},
+  {"POST", "/api/v1/admin/subscriptions/:id/sync", h_admin_subscription_sync_post,
+   H_AUTH_ADMIN, H_WAITS},
   /* reconcile (api/admin/reconciliations.h) */
   {"POST", "/api/v1/admin/reconciliations", h_reconciliations_post, H_AUTH_ADMIN},
   {"GET", "/api/v1/admin/reconciliations", h_reconciliations_get, H_AUTH_ADMIN},
@@ -162,7 +167,7 @@ static const struct h_route routes[] = {
   {"GET", "/api/v1/admin/payments/summary", h_admin_payment_summary_get, H_AUTH_ADMIN},
   /* disputes (api/admin/disputes.h) */
   {"GET", "/api/v1/admin/disputes", h_disputes_get, H_AUTH_ADMIN},
-  {"POST", "/api/v1/admin/disputes/:id/evidence", h_dispute_evidence_post, H_AUTH_ADMIN},
+  {"POST", "/api/v1/admin/disputes/:id/evidence", h_dispute_evidence_post, H_AUTH_ADMIN, H_WAITS},
 
   {"POST", "/api/v1/webhooks/sms/status", h_webhook_sms_status_post, H_AUTH_NONE},
   {"POST", "/api/v1/webhooks/sms/inbound", h_webhook_sms_inbound_post, H_AUTH_NONE},
@@ -172,6 +177,7 @@ static const struct h_route routes[] = {
   {"POST", "/api/v1/webhooks/email/mailgun", h_webhook_mailgun_post, H_AUTH_NONE},
   {NULL, NULL, NULL, H_AUTH_NONE},
 };
+#pragma GCC diagnostic pop
 
 const struct h_route *h_routes(void) { return routes; }
 

@@ -24,7 +24,12 @@ struct h_route {
   const char *path;     /* ulfius format, "/api/v1/admin/users/:id" */
   h_handler handler;
   enum h_auth auth;
+  /* H_WAITS: the handler waits on a payment provider's API or a password hash, so it runs
+   * on the offload pool (http/offload.h), not on its HTTP thread */
+  bool waits;
 };
+
+#define H_WAITS true
 
 /* All routes of the API, terminated by a row whose method is NULL. Static. */
 const struct h_route *h_routes(void);

@@ -22,6 +22,7 @@
 #include "notifications/notification_service.h"
 #include "http/listener.h"
 #include "http/middleware.h"
+#include "http/offload.h"
 #include "http/park.h"
 #include "http/routes.h"
 #include "http/stream_conn.h"
@@ -204,8 +205,12 @@ h_result h_server_start(struct h_app *app, struct h_server **out) {
   if (strcmp(cfg->http_mode, "epoll") == 0 && cfg->stream_max > 0) {
     app->streams = h_stream_hub_start(app); /* select mode cannot suspend: no stream */
   }
-  h_log(H_LOG_INFO, "event", NULL, "listening on http://%s:%u (%s, %d threads)", cfg->http_bind,
-        s->port, cfg->http_mode, cfg->http_threads);
+  if (strcmp(cfg->http_mode, "epoll") == 0) { /* select mode cannot park: nothing to offload */
+    app->offload = h_offload_start(cfg->http_offload_threads);
+  }
+  h_log(H_LOG_INFO, "event", NULL, "listening on http://%s:%u (%s, %d threads, %d offload)",
+        cfg->http_bind, s->port, cfg->http_mode, cfg->http_threads,
+        app->offload != NULL ? cfg->http_offload_threads : 0);
   *out = s;
   return H_OK;
 }
@@ -252,6 +257,14 @@ static void stop_listening(struct h_server *s) {
   h_log_info("h_server_stop: listener closed, %d queued connection(s) adopted", adopted);
 }
 
+/* Waits up to limit_ms for every parked request to be answered. */
+static void wait_unparked(long limit_ms) {
+  struct timespec tick = {0, 20 * 1000 * 1000};
+  for (long ms = 0; h_park_count() > 0 && ms < limit_ms; ms += 20) {
+    nanosleep(&tick, NULL);
+  }
+}
+
 void h_server_stop(struct h_server *s) {
   if (s == NULL) {
     return;
@@ -273,11 +286,11 @@ void h_server_stop(struct h_server *s) {
   }
   /* A parked POST (http/park.h) is answered by the group commit, which answers every send
    * within its statement timeout; MHD must not stop under it, it would close the suspended
-   * connection that the answer resumes. */
-  long park_limit_ms = 2L * s->app->cfg->db_statement_timeout_ms + 5000;
-  for (long ms = 0; h_park_count() > 0 && ms < park_limit_ms; ms += 20) {
-    nanosleep(&tick, NULL);
-  }
+   * connection that the answer resumes. The offload pool runs what it was handed, however
+   * long a provider takes, and wakes each one. */
+  wait_unparked(2L * s->app->cfg->db_statement_timeout_ms + 5000);
+  h_offload_stop(s->app->offload);
+  wait_unparked(5000); /* what it woke last, answered by its connection's thread */
   if (h_park_count() > 0) {
     h_log_error("h_server_stop: %d parked request(s) still unanswered", h_park_count());
   }
@@ -290,6 +303,8 @@ void h_server_stop(struct h_server *s) {
   }
   nanosleep(&tick, NULL); /* let the last replies leave their sockets */
   ulfius_stop_framework(&s->instance);
+  h_offload_free(s->app->offload);
+  s->app->offload = NULL;
   h_stream_hub_stop(s->app->streams);
   s->app->streams = NULL;
   ulfius_clean_instance(&s->instance);

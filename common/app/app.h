@@ -26,6 +26,7 @@ struct h_token_epochs;
 struct h_profile_cache;
 
 struct h_stream_hub;
+struct h_offload; /* api/http/offload.h */
 
 struct h_app {
   const struct h_config *cfg;  /* borrowed, immutable */
@@ -51,6 +52,8 @@ struct h_app {
   struct h_gc *notify_gc;      /* owned, NULL when not started or off (notification_service.h) */
   struct h_stream_hub *streams; /* API: the open notification streams, owned by the HTTP
                                    server (inbox/stream_hub.h), NULL when none runs */
+  struct h_offload *offload;    /* API: the threads of the handlers that wait, owned by the
+                                   HTTP server (api/http/offload.h), NULL when none runs */
 };
 
 /* Builds the resources of app from cfg (borrowed; must outlive app); name (static) is

@@ -36,9 +36,13 @@ static const struct h_config_option options[] = {
       "bearer token that /metrics on the main port requires; empty: /metrics there answers"
       " only local scrapes (a loopback peer, no X-Forwarded-For), the probe port always"),
   OPT("HERALD_HTTP_THREADS", H_CFG_INT, http_threads, "16", 2, 1024, NULL, false,
-      "epoll thread pool size: the requests that wait for PostgreSQL, Redis or a provider at"
-      " once (a POST of a notification holds no thread while its group commit writes it:"
-      " api/http/park.h); never 1 (see DESIGN.md)"),
+      "epoll thread pool size: the requests that wait for PostgreSQL or Redis at once (a POST"
+      " of a notification holds no thread while its group commit writes it: api/http/park.h;"
+      " a provider's or a password hash's wait runs on HERALD_HTTP_OFFLOAD_THREADS); never 1"
+      " (see DESIGN.md)"),
+  OPT("HERALD_HTTP_OFFLOAD_THREADS", H_CFG_INT, http_offload_threads, "8", 0, 256, NULL, false,
+      "threads that run the handlers that wait on a payment provider or a password hash, so"
+      " those never hold an HTTP thread (api/http/offload.h); 0: they run on the HTTP threads"),
   OPT("HERALD_HTTP_MAX_CONNECTIONS", H_CFG_INT, http_max_connections, "4096", 1, 1000000, NULL,
       false, "connections accepted at once"),
   OPT("HERALD_HTTP_PER_IP_CONNECTIONS", H_CFG_INT, http_per_ip_connections, "0", 0, 1000000,
@@ -69,7 +73,8 @@ static const struct h_config_option options[] = {
       " HERALD_DB_PREPARED_STATEMENTS is false (a pooler), when profiles are read on every"
       " request"),
   OPT("HERALD_DB_POOL_SIZE", H_CFG_INT, db_pool_size, "0", 0, 1024, NULL, false,
-      "PostgreSQL connections in the pool (0: HERALD_HTTP_THREADS, at most 16)"),
+      "PostgreSQL connections in the pool (0: HERALD_HTTP_THREADS + HERALD_HTTP_OFFLOAD_THREADS,"
+      " at most 16)"),
   OPT("HERALD_DB_ACQUIRE_TIMEOUT_MS", H_CFG_INT, db_acquire_timeout_ms, "2000", 1, 60000, NULL,
       false, "longest wait for a pooled connection before 503"),
   OPT("HERALD_DB_CONNECT_TIMEOUT_S", H_CFG_INT, db_connect_timeout_s, "3", 1, 60, NULL, false,
@@ -759,8 +764,8 @@ h_result h_config_load(struct h_config *cfg, char **error) {
     }
   }
   if (cfg->db_pool_size == 0) {
-    cfg->db_pool_size = cfg->http_threads < H_DB_POOL_DEFAULT_MAX ? cfg->http_threads
-                                                                   : H_DB_POOL_DEFAULT_MAX;
+    int threads = cfg->http_threads + cfg->http_offload_threads;
+    cfg->db_pool_size = threads < H_DB_POOL_DEFAULT_MAX ? threads : H_DB_POOL_DEFAULT_MAX;
   }
   *error = cross_check(cfg);
   if (*error != NULL) {

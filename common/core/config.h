@@ -25,6 +25,7 @@ struct h_config {
   int http_port;
   char *http_mode; /* "epoll" (thread pool) or "select" (ulfius default, for benchmarks) */
   int http_threads;
+  int http_offload_threads; /* handlers that wait on a provider or a hash (api/http/offload.h) */
   int probe_port; /* 0: probes are served on the main port only */
   int probe_threads;
   char *metrics_token; /* bearer token for /metrics on the main port; "" for none */
@@ -40,7 +41,8 @@ struct h_config {
   /* PostgreSQL */
   char *database_url;
   char *database_listen_url;
-  int db_pool_size; /* 0 in the environment: http_threads, at most H_DB_POOL_DEFAULT_MAX */
+  int db_pool_size; /* 0 in the environment: http_threads + http_offload_threads, at most
+                       H_DB_POOL_DEFAULT_MAX */
   int db_acquire_timeout_ms;
   int db_connect_timeout_s;
   int db_statement_timeout_ms;

@@ -40,7 +40,8 @@ static void test_defaults(void **state) {
   assert_null(error);
   assert_int_equal(cfg.http_port, 8080);
   assert_int_equal(cfg.http_threads, 16);
-  assert_int_equal(cfg.db_pool_size, 16); /* follows the thread pool, up to 16 */
+  assert_int_equal(cfg.http_offload_threads, 8);
+  assert_int_equal(cfg.db_pool_size, 16); /* follows the thread pools, up to 16 */
   assert_int_equal(cfg.user_cache_ms, 10000);
   assert_int_equal(cfg.probe_threads, 2);
   assert_string_equal(cfg.database_listen_url, "");
@@ -52,15 +53,21 @@ static void test_defaults(void **state) {
   h_config_free(&cfg);
 }
 
-/* HERALD_DB_POOL_SIZE=0 follows HERALD_HTTP_THREADS up to 16; a set size is kept. */
+/* HERALD_DB_POOL_SIZE=0 follows HERALD_HTTP_THREADS + HERALD_HTTP_OFFLOAD_THREADS up to
+ * 16; a set size is kept. */
 static void test_pool_follows_threads(void **state) {
   (void)state;
   struct h_config cfg;
   char *error = NULL;
-  setenv("HERALD_HTTP_THREADS", "8", 1);
+  setenv("HERALD_HTTP_THREADS", "4", 1);
   assert_int_equal(h_config_load(&cfg, &error), H_OK);
-  assert_int_equal(cfg.db_pool_size, 8);
+  assert_int_equal(cfg.db_pool_size, 12); /* 4 + the 8 offload threads */
   h_config_free(&cfg);
+  setenv("HERALD_HTTP_OFFLOAD_THREADS", "0", 1);
+  assert_int_equal(h_config_load(&cfg, &error), H_OK);
+  assert_int_equal(cfg.db_pool_size, 4);
+  h_config_free(&cfg);
+  unsetenv("HERALD_HTTP_OFFLOAD_THREADS");
   setenv("HERALD_HTTP_THREADS", "200", 1);
   assert_int_equal(h_config_load(&cfg, &error), H_OK);
   assert_int_equal(cfg.db_pool_size, 16);
@@ -99,6 +106,9 @@ static void test_bad_values(void **state) {
   expect_error("HERALD_HTTP_PORT", "", "not an integer");
   expect_error("HERALD_HTTP_PORT", " 80", "not an integer");
   expect_error("HERALD_HTTP_THREADS", "1", "out of range");
+  expect_error("HERALD_HTTP_OFFLOAD_THREADS", "-1", "out of range");
+  expect_error("HERALD_HTTP_OFFLOAD_THREADS", "257", "out of range");
+  expect_error("HERALD_HTTP_OFFLOAD_THREADS", "four", "not an integer");
   expect_error("HERALD_HSTS", "maybe", "not a boolean");
   expect_error("HERALD_LOG_LEVEL", "loud", "not one of");
   expect_error("HERALD_HTTP_MODE", "poll", "not one of");
