@@ -1,11 +1,6 @@
--- wrk script: GET /api/v1/users/me as HERALD_BENCH_TOKEN, with the same one-line summary as
--- healthz.lua: "RESULT <req/s> <p50 ms> <p99 ms> <non-2xx> <socket errors>".
+-- wrk script: GET /api/v1/users/me as HERALD_BENCH_TOKEN, ending with the RESULT line of
+-- result.lua.
 wrk.headers["Authorization"] = "Bearer " .. (os.getenv("HERALD_BENCH_TOKEN") or
   error("HERALD_BENCH_TOKEN is not set"))
 
-function done(summary, latency, requests)
-  local seconds = summary.duration / 1e6
-  local socket = summary.errors.connect + summary.errors.read + summary.errors.write + summary.errors.timeout
-  io.write(string.format("RESULT %.1f %.2f %.2f %d %d\n", summary.requests / seconds,
-    latency:percentile(50) / 1000, latency:percentile(99) / 1000, summary.errors.status, socket))
-end
+dofile((debug.getinfo(1, "S").source:match("^@(.*/)") or "./") .. "result.lua") -- done(): RESULT
