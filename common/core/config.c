@@ -40,7 +40,7 @@ static const struct h_config_option options[] = {
       " of a notification holds no thread while its group commit writes it: api/http/park.h;"
       " a provider's or a password hash's wait runs on HERALD_HTTP_OFFLOAD_THREADS); never 1"
       " (see DESIGN.md)"),
-  OPT("HERALD_HTTP_OFFLOAD_THREADS", H_CFG_INT, http_offload_threads, "8", 0, 256, NULL, false,
+  OPT("HERALD_HTTP_OFFLOAD_THREADS", H_CFG_INT, http_offload_threads, "16", 0, 256, NULL, false,
       "threads that run the handlers that wait on a payment provider or a password hash, so"
       " those never hold an HTTP thread (api/http/offload.h); 0: they run on the HTTP threads"),
   OPT("HERALD_HTTP_MAX_CONNECTIONS", H_CFG_INT, http_max_connections, "4096", 1, 1000000, NULL,

@@ -40,7 +40,7 @@ static void test_defaults(void **state) {
   assert_null(error);
   assert_int_equal(cfg.http_port, 8080);
   assert_int_equal(cfg.http_threads, 16);
-  assert_int_equal(cfg.http_offload_threads, 8);
+  assert_int_equal(cfg.http_offload_threads, 16);
   assert_int_equal(cfg.db_pool_size, 16); /* follows the thread pools, up to 16 */
   assert_int_equal(cfg.user_cache_ms, 10000);
   assert_int_equal(cfg.probe_threads, 2);
@@ -61,7 +61,11 @@ static void test_pool_follows_threads(void **state) {
   char *error = NULL;
   setenv("HERALD_HTTP_THREADS", "4", 1);
   assert_int_equal(h_config_load(&cfg, &error), H_OK);
-  assert_int_equal(cfg.db_pool_size, 12); /* 4 + the 8 offload threads */
+  assert_int_equal(cfg.db_pool_size, 16); /* 4 + the 16 offload threads, at most 16 */
+  h_config_free(&cfg);
+  setenv("HERALD_HTTP_OFFLOAD_THREADS", "4", 1);
+  assert_int_equal(h_config_load(&cfg, &error), H_OK);
+  assert_int_equal(cfg.db_pool_size, 8);
   h_config_free(&cfg);
   setenv("HERALD_HTTP_OFFLOAD_THREADS", "0", 1);
   assert_int_equal(h_config_load(&cfg, &error), H_OK);
