@@ -10,6 +10,7 @@
 #include "store/redis.h"
 #include "payments/reports/summary_service.h"
 #include "http/health.h"
+#include "http/offload.h"
 
 #include "inbox/stream_hub.h"
 #include "users/profile_cache.h"
@@ -43,6 +44,26 @@ static void pool_gauges(FILE *out, const char *name, const struct h_pool_stats *
           "herald_pool_open{pool=\"%s\"} %d\nherald_pool_acquire_timeouts_total{pool=\"%s\"} %llu\n"
           "herald_pool_open_failures_total{pool=\"%s\"} %llu\n",
           name, s->size, name, s->in_use, name, s->open, name, s->timeouts, name, s->failures);
+}
+
+/* The offload pool's threads, what runs there and what waits for a thread (none without a
+ * pool). */
+static void offload_metrics(FILE *out, struct h_offload *o) {
+  if (o == NULL) {
+    return;
+  }
+  struct h_offload_stats st;
+  h_offload_stats(o, &st);
+  fprintf(out,
+          "# HELP herald_offload_threads Threads of the pool that runs the handlers that wait on"
+          " a provider or a password hash.\n"
+          "# TYPE herald_offload_threads gauge\nherald_offload_threads %d\n"
+          "# HELP herald_offload_busy Handlers running on the offload pool now.\n"
+          "# TYPE herald_offload_busy gauge\nherald_offload_busy %d\n"
+          "# HELP herald_offload_queued Requests waiting for an offload thread.\n"
+          "# TYPE herald_offload_queued gauge\nherald_offload_queued %d\n"
+          "# TYPE herald_offload_requests_total counter\nherald_offload_requests_total %lu\n",
+          st.threads, st.busy, st.queued, st.ran);
 }
 
 /* The batches of POST /api/v1/notifications (none when it is off). */
@@ -155,6 +176,7 @@ void h_metrics_get(struct h_req *rq) {
   fprintf(out, "# TYPE herald_http_in_flight gauge\nherald_http_in_flight %d\n",
           atomic_load(&rq->app->in_flight));
   group_commit_metrics(out, rq->app->notify_gc);
+  offload_metrics(out, rq->app->offload);
   stream_metrics(out, rq->app->streams);
   profile_cache_metrics(out, rq->app->profiles);
   h_payment_summary_metrics(rq->app, out);

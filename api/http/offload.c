@@ -26,16 +26,21 @@ struct h_offload {
   bool stopping;
   int threads;
   pthread_t *ids;
+  int queued;      /* the jobs from head to tail */
+  atomic_int busy; /* jobs being run */
   atomic_ulong ran;
 };
 
 /* On the pool's thread: the handler into the job's response, then the request's wake-up. */
 static void run_job(struct h_offload_job *j) {
   struct h_req *rq = j->rq;
+  struct h_offload *o = j->pool;
+  atomic_fetch_add(&o->busy, 1);
   rq->response = &j->response;
   j->run(rq);
   rq->response = NULL;
-  atomic_fetch_add(&j->pool->ran, 1);
+  atomic_fetch_add(&o->ran, 1);
+  atomic_fetch_sub(&o->busy, 1);
   h_park_wake(rq); /* rq and j belong to the connection's thread from here */
 }
 
@@ -55,6 +60,7 @@ static void *worker(void *arg) {
     if (o->head == NULL) {
       o->tail = NULL;
     }
+    o->queued--;
     pthread_mutex_unlock(&o->mu);
     run_job(j);
     pthread_mutex_lock(&o->mu);
@@ -169,10 +175,20 @@ void h_offload_submit(struct h_req *rq) {
     o->head = j;
   }
   o->tail = j;
+  o->queued++;
   pthread_cond_signal(&o->wake);
   pthread_mutex_unlock(&o->mu);
 }
 
-unsigned long h_offload_count(const struct h_offload *o) {
-  return o != NULL ? atomic_load(&o->ran) : 0;
+void h_offload_stats(struct h_offload *o, struct h_offload_stats *out) {
+  *out = (struct h_offload_stats){0};
+  if (o == NULL) {
+    return;
+  }
+  pthread_mutex_lock(&o->mu);
+  out->threads = o->threads;
+  out->queued = o->queued;
+  pthread_mutex_unlock(&o->mu);
+  out->busy = atomic_load(&o->busy);
+  out->ran = atomic_load(&o->ran);
 }

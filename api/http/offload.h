@@ -48,7 +48,14 @@ bool h_offload_begin(struct h_offload *o, struct h_req *rq, void (*run)(struct h
  * kept it (a no-op otherwise). rq belongs to the pool's thread until it wakes it. */
 void h_offload_submit(struct h_req *rq);
 
-/* How many requests the pool has run, ever (NULL: 0). */
-unsigned long h_offload_count(const struct h_offload *o);
+struct h_offload_stats {
+  int threads;       /* running */
+  int busy;          /* running a handler now */
+  int queued;        /* handed over, waiting for a thread */
+  unsigned long ran; /* handlers run, ever */
+};
+
+/* The pool's figures now (all 0 for NULL), for /metrics and the tests. */
+void h_offload_stats(struct h_offload *o, struct h_offload_stats *out);
 
 #endif

@@ -78,9 +78,29 @@ static void *pay(void *arg) {
   return NULL;
 }
 
+/* The handlers the offload pool has run, ever. */
+static unsigned long ran(void) {
+  struct h_offload_stats st;
+  h_offload_stats(srv.app.offload, &st);
+  return st.ran;
+}
+
+/* Fails unless /metrics shows the line "name value". */
+static void assert_metric(const char *name, long value) {
+  struct th_response r;
+  th_request(&srv, "GET", "/metrics", NULL, NULL, &r);
+  assert_int_equal(r.status, 200);
+  char line[96];
+  snprintf(line, sizeof(line), "\n%s %ld\n", name, value);
+  if (strstr(r.body, line) == NULL) {
+    fail_msg("/metrics has no \"%s %ld\"", name, value);
+  }
+  th_response_free(&r);
+}
+
 /* Starts n payments whose PaymentIntent hangs hang_s seconds at the fake, and returns once
- * the fake holds all n. */
-static void start_hanging(struct payer *p, pthread_t *t, int n, double hang_s) {
+ * the fake holds arrived of them (the others wait for an offload thread). */
+static void start_hanging(struct payer *p, pthread_t *t, int n, int arrived, double hang_s) {
   long calls = fs_calls(&fake, "POST /v1/payment_intents");
   fs_inject(&fake, "POST", "/v1/payment_intents", "hang", n, hang_s);
   for (int i = 0; i < n; i++) {
@@ -88,10 +108,11 @@ static void start_hanging(struct payer *p, pthread_t *t, int n, double hang_s) {
     h_uuid_v4(p[i].key);
     assert_int_equal(pthread_create(&t[i], NULL, pay, &p[i]), 0);
   }
-  for (int i = 0; i < 500 && fs_calls(&fake, "POST /v1/payment_intents") < calls + n; i++) {
+  for (int i = 0; i < 500 && fs_calls(&fake, "POST /v1/payment_intents") < calls + arrived; i++) {
     sleep_ms(10);
   }
-  assert_int_equal(fs_calls(&fake, "POST /v1/payment_intents"), calls + n);
+  sleep_ms(100); /* none more arrives */
+  assert_int_equal(fs_calls(&fake, "POST /v1/payment_intents"), calls + arrived);
 }
 
 /* Joins the payers: each one paid (201, succeeded) and recorded. */
@@ -106,18 +127,22 @@ static void assert_paid(struct payer *p, pthread_t *t, int n) {
   }
 }
 
-/* Two HTTP threads, four payments waiting on Stripe: every one is parked on the pool, and
- * the same listener answers /healthz and /users/me while they all still wait. Without the
- * pool the four would hold both HTTP threads and those requests would queue behind them. */
+/* Two HTTP threads, four payments waiting on Stripe through three offload threads: every one
+ * is parked (three at the fake, one waiting for a thread, as /metrics shows), and the same
+ * listener answers /healthz and /users/me while they all still wait. Without the pool the
+ * payments would hold both HTTP threads and those requests would queue behind them. */
 static void test_waiting_payments_hold_no_http_thread(void **state) {
   (void)state;
-  start("2", "4");
-  unsigned long ran = h_offload_count(srv.app.offload);
+  start("2", "3");
+  unsigned long before = ran();
   enum { N = 4 };
   struct payer p[N];
   pthread_t t[N];
-  start_hanging(p, t, N, 4.0);
+  start_hanging(p, t, N, 3, 3.0);
   assert_int_equal(h_park_count(), N);
+  assert_metric("herald_offload_threads", 3);
+  assert_metric("herald_offload_busy", 3);
+  assert_metric("herald_offload_queued", 1);
   const char *auth[] = {th_bearer(token), NULL};
   for (int i = 0; i < 5; i++) {
     struct th_response r;
@@ -132,7 +157,10 @@ static void test_waiting_payments_hold_no_http_thread(void **state) {
   assert_int_equal(h_park_count(), N); /* answered while every payment still waited */
   assert_paid(p, t, N);
   assert_int_equal(h_park_count(), 0);
-  assert_int_equal(h_offload_count(srv.app.offload), ran + N);
+  assert_int_equal(ran(), before + N);
+  assert_metric("herald_offload_busy", 0);
+  assert_metric("herald_offload_queued", 0);
+  assert_metric("herald_offload_requests_total", (long)before + N);
   stop();
 }
 
@@ -142,17 +170,17 @@ static void test_waiting_payments_hold_no_http_thread(void **state) {
 static void test_offloaded_replies_arrive_whole(void **state) {
   (void)state;
   start("2", "2");
-  unsigned long ran = h_offload_count(srv.app.offload);
+  unsigned long before = ran();
   char *other = th_user(&srv, "offload-2", NULL, NULL); /* register + login */
   free(other);
-  assert_int_equal(h_offload_count(srv.app.offload), ran + 2);
+  assert_int_equal(ran(), before + 2);
 
   struct th_response r;
   th_request(&srv, "POST", "/api/v1/auth/login", NULL,
              "{\"email\":\"nobody-offload@example.com\",\"password\":\"wrong-password-1\"}", &r);
   th_assert_error(&r, 401, "invalid_credentials");
   th_response_free(&r);
-  assert_int_equal(h_offload_count(srv.app.offload), ran + 3);
+  assert_int_equal(ran(), before + 3);
 
   char key[40];
   h_uuid_v4(key);
@@ -173,7 +201,7 @@ static void test_offloaded_replies_arrive_whole(void **state) {
   assert_string_equal(th_header(&r, "X-Request-Id"), "offload-replay-1");
   assert_non_null(strstr(th_header(&r, "Content-Type"), "application/json"));
   th_response_free(&r);
-  assert_int_equal(h_offload_count(srv.app.offload), ran + 5);
+  assert_int_equal(ran(), before + 5);
   assert_int_equal(h_park_count(), 0);
   stop();
 }
@@ -186,7 +214,7 @@ static void test_offload_off(void **state) {
   assert_null(srv.app.offload);
   struct payer p[1];
   pthread_t t[1];
-  start_hanging(p, t, 1, 1.0);
+  start_hanging(p, t, 1, 1, 1.0);
   assert_int_equal(h_park_count(), 0);
   assert_paid(p, t, 1);
   stop();
@@ -206,7 +234,7 @@ static void test_stop_answers_offloaded(void **state) {
   enum { N = 2 };
   struct payer p[N];
   pthread_t t[N], stopper;
-  start_hanging(p, t, N, 1.5);
+  start_hanging(p, t, N, N, 1.5);
   pthread_create(&stopper, NULL, stop_server, NULL);
   sleep_ms(300); /* the stop waits for them */
   assert_int_equal(h_park_count(), N);
