@@ -106,13 +106,13 @@ for c in $CONNS; do
 "
 done
 
-report="$ROOT/bench/results/http-baseline-$(date -u +%Y%m%d-%H%M).md"
+report="$ROOT/bench/results/http-baseline-$(date -u +%Y%m%d-%H%M%S).md"
 cat >"$report" <<MD
 # HTTP baseline ($(date -u +%Y-%m-%dT%H:%MZ))
 
 Machine: $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), $(uname -r).
 Commit: $(git -C "$ROOT" rev-parse --short HEAD). wrk -t2 -d${DUR}s at $CONNS connections, same
-binary (Release, $BUILD), HERALD_HTTP_THREADS=${HERALD_HTTP_THREADS:-16}, log level warning.
+binary (Release, $BUILD), HERALD_HTTP_THREADS=${HERALD_HTTP_THREADS:-8}, log level warning.
 req/s ratio: against GET /healthz (epoll) at the same connection count.
 
 | scenario | connections | req/s | p50 | p99 | non-2xx | server CPU per request | PostgreSQL CPU per request | req/s ratio |

@@ -306,7 +306,7 @@ Machine: $(nproc) cores ($(awk -F': ' '/model name/ {print $2; exit}' /proc/cpui
 $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo) RAM, $(uname -r); PostgreSQL
 $(sql "SHOW server_version"), Redis $(redis-server --version | awk '{print $3}' | cut -d= -f2).
 Commit: $(git -C "$ROOT" rev-parse --short HEAD)$(git -C "$ROOT" diff --quiet HEAD -- api common db 2>/dev/null || echo " plus the working tree").
-Build: Release ($BUILD). API: HERALD_HTTP_THREADS=${HERALD_HTTP_THREADS:-16}, HERALD_DB_POOL_SIZE=${HERALD_DB_POOL_SIZE:-0}
+Build: Release ($BUILD). API: HERALD_HTTP_THREADS=${HERALD_HTTP_THREADS:-8}, HERALD_DB_POOL_SIZE=${HERALD_DB_POOL_SIZE:-0}
 (0: one PostgreSQL connection per thread, at most 16), log level warning. wrk -t2, and API, PostgreSQL, Redis
 and wrk all share the machine's cores (load average at the start: $(cut -d' ' -f1-3 /proc/loadavg)).
 MD

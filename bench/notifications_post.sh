@@ -172,13 +172,13 @@ queued=$(redis-cli -u "$HERALD_REDIS_URL" LLEN 'herald:q:{email}')
 metric() { curl -s "$PROBE/metrics" | awk -v m="$1" '$1 == m {print $2}'; }
 gc_batches=$(metric herald_group_commit_batches_total) gc_items=$(metric herald_group_commit_items_total)
 
-report="$ROOT/bench/results/notifications-post-$(date -u +%Y%m%d-%H%M).md"
+report="$ROOT/bench/results/notifications-post-$(date -u +%Y%m%d-%H%M%S).md"
 cat >"$report" <<MD
 # POST /api/v1/notifications ($(date -u +%Y-%m-%dT%H:%MZ))
 
 Machine: $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), $(uname -r).
 Commit: $(git -C "$ROOT" rev-parse --short HEAD) (plus the working tree). Release build, log level
-warning, HERALD_HTTP_THREADS=${HERALD_HTTP_THREADS:-16} (a Redis pool of the same size, PostgreSQL
+warning, HERALD_HTTP_THREADS=${HERALD_HTTP_THREADS:-8} (a Redis pool of the same size, PostgreSQL
 pool HERALD_DB_POOL_SIZE=${HERALD_DB_POOL_SIZE:-0}: the threads, at most 16), group commit ${HERALD_GROUP_COMMIT:-true} (max batch ${HERALD_GROUP_COMMIT_MAX_BATCH:-256},
 wait ${HERALD_GROUP_COMMIT_WAIT_US:-0} us, ${HERALD_GROUP_COMMIT_THREADS:-1} committer(s)),
 prepared statements $HERALD_DB_PREPARED_STATEMENTS, ${DUR} s per run. PostgreSQL, Redis, wrk and the API

@@ -35,7 +35,7 @@ static const struct h_config_option options[] = {
   OPT("HERALD_METRICS_TOKEN", H_CFG_STRING, metrics_token, "", 0, 0, NULL, true,
       "bearer token that /metrics on the main port requires; empty: /metrics there answers"
       " only local scrapes (a loopback peer, no X-Forwarded-For), the probe port always"),
-  OPT("HERALD_HTTP_THREADS", H_CFG_INT, http_threads, "16", 2, 1024, NULL, false,
+  OPT("HERALD_HTTP_THREADS", H_CFG_INT, http_threads, "8", 2, 1024, NULL, false,
       "epoll thread pool size: the requests that wait for PostgreSQL or Redis at once (a POST"
       " of a notification holds no thread while its group commit writes it: api/http/park.h;"
       " a provider's or a password hash's wait runs on HERALD_HTTP_OFFLOAD_THREADS); never 1"

@@ -39,7 +39,7 @@ static void test_defaults(void **state) {
   assert_int_equal(h_config_load(&cfg, &error), H_OK);
   assert_null(error);
   assert_int_equal(cfg.http_port, 8080);
-  assert_int_equal(cfg.http_threads, 16);
+  assert_int_equal(cfg.http_threads, 8);
   assert_int_equal(cfg.http_offload_threads, 16);
   assert_int_equal(cfg.db_pool_size, 16); /* follows the thread pools, up to 16 */
   assert_int_equal(cfg.user_cache_ms, 10000);
