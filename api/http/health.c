@@ -85,6 +85,25 @@ static void group_commit_metrics(FILE *out, struct h_gc *gc) {
           "herald_group_commit_retried_total %ld\n"
           "# TYPE herald_group_commit_queued gauge\nherald_group_commit_queued %d\n",
           batches, items, retried, h_gc_queued(gc));
+  long counts[H_GC_WRITE_BUCKETS + 1];
+  double sum = 0;
+  h_gc_write_times(gc, counts, &sum);
+  fputs("# HELP herald_group_commit_write_seconds Time of each batch's write: its statement and"
+        " COMMIT, the WAL flush included.\n"
+        "# TYPE herald_group_commit_write_seconds histogram\n",
+        out);
+  long cumulative = 0;
+  for (int b = 0; b < H_GC_WRITE_BUCKETS; b++) {
+    cumulative += counts[b];
+    fprintf(out, "herald_group_commit_write_seconds_bucket{le=\"%g\"} %ld\n", h_gc_write_bounds[b],
+            cumulative);
+  }
+  cumulative += counts[H_GC_WRITE_BUCKETS];
+  fprintf(out,
+          "herald_group_commit_write_seconds_bucket{le=\"+Inf\"} %ld\n"
+          "herald_group_commit_write_seconds_sum %.6f\n"
+          "herald_group_commit_write_seconds_count %ld\n",
+          cumulative, sum, cumulative);
 }
 
 /* The notification streams (inbox/stream_hub.h). */

@@ -56,6 +56,8 @@ struct h_gc {
   pthread_t *threads;
   int running;
   long batches, items, retried;
+  long write_counts[H_GC_WRITE_BUCKETS + 1]; /* h_gc_write_times */
+  double write_seconds;
   /* The preparing thread (when ops->prepare is set and it could start): it takes what is
    * queued and runs ops->prepare on a connection of its own while the committers write the
    * batch before, then leaves the batch in ready (at most one per committer). */
@@ -339,6 +341,25 @@ static struct batch *next_batch(struct h_gc *gc) {
   }
 }
 
+const double h_gc_write_bounds[H_GC_WRITE_BUCKETS] = {0.001, 0.0025, 0.005, 0.01, 0.025,
+                                                      0.05,  0.1,    0.25,  1.0};
+
+static double seconds_since(const struct timespec *t0) {
+  struct timespec t1;
+  clock_gettime(CLOCK_MONOTONIC, &t1);
+  return (double)(t1.tv_sec - t0->tv_sec) + (double)(t1.tv_nsec - t0->tv_nsec) / 1e9;
+}
+
+/* Counts a batch's write time (mu held). */
+static void count_write(struct h_gc *gc, double seconds) {
+  int b = 0;
+  while (b < H_GC_WRITE_BUCKETS && seconds > h_gc_write_bounds[b]) {
+    b++;
+  }
+  gc->write_counts[b]++;
+  gc->write_seconds += seconds;
+}
+
 static void *committer(void *arg) {
   struct h_gc *gc = arg;
   pthread_setname_np(pthread_self(), "gc-commit"); /* top -H, perf --sort comm */
@@ -348,9 +369,13 @@ static void *committer(void *arg) {
   while ((b = next_batch(gc)) != NULL) {
     pthread_mutex_unlock(&gc->mu);
     bool retried = false;
+    struct timespec t0;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
     b->ok = run_batch(gc, &conn, b->items, b->n, b->prepared, &retried);
+    double took = seconds_since(&t0);
     /* The counters are up to date before any waiter returns. */
     pthread_mutex_lock(&gc->mu);
+    count_write(gc, took);
     gc->retried += retried;
     gc->batches++;
     gc->items += b->n;
@@ -438,6 +463,13 @@ void h_gc_stats(struct h_gc *gc, long *batches, long *items, long *retried) {
   *batches = gc->batches;
   *items = gc->items;
   *retried = gc->retried;
+  pthread_mutex_unlock(&gc->mu);
+}
+
+void h_gc_write_times(struct h_gc *gc, long counts[H_GC_WRITE_BUCKETS + 1], double *sum_s) {
+  pthread_mutex_lock(&gc->mu);
+  memcpy(counts, gc->write_counts, sizeof(gc->write_counts));
+  *sum_s = gc->write_seconds;
   pthread_mutex_unlock(&gc->mu);
 }
 

@@ -90,4 +90,15 @@ void h_gc_stats(struct h_gc *gc, long *batches, long *items, long *retried);
 /* Items queued and not yet taken by a committer. */
 int h_gc_queued(struct h_gc *gc);
 
+/* Upper bounds, in seconds and ascending, of the buckets of the batches' write times. */
+#define H_GC_WRITE_BUCKETS 9
+extern const double h_gc_write_bounds[H_GC_WRITE_BUCKETS];
+
+/* How long the batches' writes took, from a committer taking the batch to its result: the
+ * statements and the COMMIT with its WAL flush (and a failed batch's writes one item at a
+ * time). counts[i] (i < H_GC_WRITE_BUCKETS): writes that took at most h_gc_write_bounds[i]
+ * and more than the bound before; counts[H_GC_WRITE_BUCKETS]: the slower ones. *sum_s: their
+ * total time. One write per batch counted in h_gc_stats. */
+void h_gc_write_times(struct h_gc *gc, long counts[H_GC_WRITE_BUCKETS + 1], double *sum_s);
+
 #endif

@@ -218,6 +218,43 @@ static void test_engine_one_bad_item_fails_alone(void **state) {
   h_gc_destroy(gc);
 }
 
+/* Each batch's write time is counted in its bucket: a write the fake holds 30 ms lands above
+ * the 25 ms bound, and the times add up to at least that. */
+static void test_engine_counts_write_times(void **state) {
+  (void)state;
+  struct fake f;
+  struct h_gc *gc = fake_engine(&f, 0);
+  long counts[H_GC_WRITE_BUCKETS + 1];
+  double sum = -1;
+  h_gc_write_times(gc, counts, &sum);
+  for (int b = 0; b <= H_GC_WRITE_BUCKETS; b++) {
+    assert_int_equal(counts[b], 0);
+  }
+  assert_true(sum == 0);
+  pthread_mutex_lock(&f.mu);
+  f.slow_write_ms = 30;
+  pthread_mutex_unlock(&f.mu);
+  for (int i = 0; i < 2; i++) { /* the slow write, then a quick one */
+    struct submitter s = {.gc = gc, .item = {.arg = "good"}};
+    submit(&s);
+    assert_int_equal(s.r, H_OK);
+  }
+  long batches, items, retried;
+  h_gc_stats(gc, &batches, &items, &retried);
+  assert_int_equal(batches, 2);
+  h_gc_write_times(gc, counts, &sum);
+  long total = 0, above_25ms = 0;
+  for (int b = 0; b <= H_GC_WRITE_BUCKETS; b++) {
+    total += counts[b];
+    above_25ms += b > 4 ? counts[b] : 0;
+  }
+  assert_true(h_gc_write_bounds[4] == 0.025);
+  assert_int_equal(total, 2);
+  assert_true(above_25ms >= 1);
+  assert_true(sum >= 0.030 && sum < 10);
+  h_gc_destroy(gc);
+}
+
 /* Submits n items at once, item odd being odd_arg and the others "good"; checks that item
  * odd got odd_result and the others H_OK, that one batch was retried (or none) and how
  * many were written and given to after_commit. */
@@ -490,6 +527,15 @@ static void test_concurrent_posts_share_transactions(void **state) {
   assert_non_null(strstr(m.body, want));
   snprintf(want, sizeof(want), "herald_group_commit_batches_total %ld\n", batches);
   assert_non_null(strstr(m.body, want));
+  /* One write time per batch, in the histogram's last bucket and its count. */
+  snprintf(want, sizeof(want), "herald_group_commit_write_seconds_bucket{le=\"+Inf\"} %ld\n",
+           batches);
+  assert_non_null(strstr(m.body, want));
+  snprintf(want, sizeof(want), "herald_group_commit_write_seconds_count %ld\n", batches);
+  assert_non_null(strstr(m.body, want));
+  const char *sum = strstr(m.body, "herald_group_commit_write_seconds_sum ");
+  assert_non_null(sum);
+  assert_true(strtod(sum + strlen("herald_group_commit_write_seconds_sum "), NULL) > 0);
   th_response_free(&m);
   stop();
 }
@@ -934,6 +980,7 @@ static void test_stop_answers_parked_posts(void **state) {
 int main(void) {
   const struct CMUnitTest tests[] = {
     cmocka_unit_test(test_engine_one_bad_item_fails_alone),
+    cmocka_unit_test(test_engine_counts_write_times),
     cmocka_unit_test(test_engine_refused_item_alone_without_retry),
     cmocka_unit_test(test_engine_drains_on_destroy),
     cmocka_unit_test(test_engine_commits_while_answering),
