@@ -18,8 +18,11 @@
 #   BENCH_OWN_SESSION=1  start the API in a session of its own (setsid), as scripts/run.sh
 #                        does: with autogroup scheduling a session is what shares the CPU, so
 #                        the probes' share differs (bench/README.md, tenth session)
+#   BENCH_PG_SET         PostgreSQL settings to try, "name=value ..." (bench/lib.sh), named in
+#                        the report with the stack's own
 set -euo pipefail
-ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+# shellcheck source=bench/lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh" # ROOT, sql, bench_pg_set
 DUR=${1:-15}
 BIN=${HERALD_BENCH_BIN:-$ROOT/build-rel/bin/herald-api}
 case ${BENCH_OWN_SESSION:-0} in
@@ -48,6 +51,11 @@ trap cleanup EXIT
 if [[ ${BENCH_PG_SOCKET:-1} == 1 ]]; then
   export HERALD_DATABASE_URL="postgresql://herald@/herald?host=$HERALD_PG_HOME/run&port=$HERALD_PG_PORT"
 fi
+pg_pid=$(head -1 "$HERALD_PG_HOME/data/postmaster.pid")
+bench_pg_set
+pg_conf=$(sql "SELECT string_agg(name || ' ' || setting || coalesce(unit, ''), ', ' ORDER BY name)
+               FROM pg_settings WHERE name IN ('wal_init_zero', 'max_wal_size', 'shared_buffers',
+               'synchronous_commit', 'checkpoint_timeout')")
 export HERALD_LOG_LEVEL=warning HERALD_HTTP_BIND=127.0.0.1 HERALD_AUTH_RATE_LIMIT=1000000 \
   HERALD_RATE_LIMIT_WRITE_USER=100000000 HERALD_RATE_LIMIT_WRITE_IP=100000000 \
   HERALD_RATE_LIMIT_READ_USER=100000000 HERALD_RATE_LIMIT_READ_IP=100000000
@@ -184,7 +192,8 @@ wait ${HERALD_GROUP_COMMIT_WAIT_US:-0} us, ${HERALD_GROUP_COMMIT_THREADS:-1} com
 prepared statements $HERALD_DB_PREPARED_STATEMENTS, ${DUR} s per run. PostgreSQL, Redis, wrk and the API
 share the machine's cores; load
 average before the runs: $load (anything else running on the machine skews the figures).
-Command: \`${session:+BENCH_OWN_SESSION=1 }bench/notifications_post.sh $DUR\`, binary \`${BIN#"$ROOT"/}\`${session:+, the API in a session of its own}.
+PostgreSQL: $pg_conf.
+Command: \`${session:+BENCH_OWN_SESSION=1 }${BENCH_PG_SET:+BENCH_PG_SET=\"$BENCH_PG_SET\" }bench/notifications_post.sh $DUR\`, binary \`${BIN#"$ROOT"/}\`${session:+, the API in a session of its own}.
 
 | run | requests | req/s | p50 | p99 | non-2xx | socket errors |
 |---|---|---|---|---|---|---|
