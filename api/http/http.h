@@ -7,6 +7,7 @@
 #define HERALD_HTTP_H
 
 #include <jansson.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <time.h>
 #include <ulfius.h>
@@ -45,6 +46,7 @@ struct h_req {
   void *park_state;
   struct _u_map *park_headers; /* the headers of the first pass's response, or NULL */
   struct h_req *park_next;     /* the others parked on this thread */
+  atomic_bool park_woken;      /* h_park_wake ran: the work is done, rq is the thread's again */
   struct h_offload_job *offload; /* to hand to the offload pool once held (http/offload.h) */
 };
 

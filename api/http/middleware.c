@@ -281,6 +281,23 @@ static int dispatch(const struct _u_request *request, struct _u_response *respon
   return U_CALLBACK_COMPLETE;
 }
 
+void h_mw_request_completed(void *cls, struct MHD_Connection *connection, void **con_cls,
+                            enum MHD_RequestTerminationCode toe) {
+  struct _u_response response;
+  if (h_park_closed_kept(connection) && ulfius_init_response(&response) == U_OK) {
+    struct h_req *rq = h_park_take_closed(connection, &response);
+    if (rq != NULL) { /* its client left: finished as the second pass would, nothing sent */
+      attach(rq, &response);
+      rq->park_resume(rq, rq->park_state);
+      post(rq->request, rq);
+      response.shared_data = NULL; /* ulfius frees it with the response it sends, not here */
+      free_req(rq);
+    }
+    ulfius_clean_response(&response);
+  }
+  mhd_request_completed(cls, connection, con_cls, toe);
+}
+
 int h_mw_dispatch(const struct _u_request *request, struct _u_response *response,
                   void *user_data) {
   return dispatch(request, response, user_data, false);

@@ -17,6 +17,12 @@ int h_mw_dispatch(const struct _u_request *request, struct _u_response *response
 int h_mw_dispatch_probes(const struct _u_request *request, struct _u_response *response,
                          void *user_data);
 
+/* libmicrohttpd's notice that a request ended (MHD_OPTION_NOTIFY_COMPLETED, in place of
+ * ulfius's mhd_request_completed, which it then calls): a parked request whose connection
+ * closed before its second pass (http/park.h) is finished there, its reply discarded. */
+void h_mw_request_completed(void *cls, struct MHD_Connection *connection, void **con_cls,
+                            enum MHD_RequestTerminationCode toe);
+
 /* True when origin is allowed by a comma-separated list ("*" allows all). Pure. */
 int h_cors_origin_allowed(const char *allowed, const char *origin);
 

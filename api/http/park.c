@@ -103,7 +103,11 @@ void h_park_cancel(struct h_req *rq) {
   atomic_fetch_sub(&parked_count, 1);
 }
 
-void h_park_wake(struct h_req *rq) { MHD_resume_connection(rq->park_conn); }
+void h_park_wake(struct h_req *rq) {
+  struct MHD_Connection *connection = rq->park_conn;
+  atomic_store(&rq->park_woken, true); /* before the resume: rq is its thread's from there */
+  MHD_resume_connection(connection);
+}
 
 void h_park_hold(struct h_req *rq) {
   if (u_map_count(rq->response->map_header) > 0) {
@@ -116,25 +120,49 @@ void h_park_hold(struct h_req *rq) {
   held = rq;
 }
 
+/* Takes *pp off the kept ones, with its kept headers put on response. */
+static struct h_req *take(struct h_req **pp, struct _u_response *response) {
+  struct h_req *rq = *pp;
+  *pp = rq->park_next;
+  rq->park_next = NULL;
+  rq->parked = false;
+  rq->response = response;
+  if (rq->park_headers != NULL) {
+    u_map_copy_into(response->map_header, rq->park_headers);
+    u_map_clean_full(rq->park_headers);
+    rq->park_headers = NULL;
+  }
+  atomic_fetch_sub(&parked_count, 1);
+  return rq;
+}
+
 struct h_req *h_park_take(const struct _u_request *request, struct _u_response *response) {
   for (struct h_req **pp = &held; *pp != NULL; pp = &(*pp)->park_next) {
-    struct h_req *rq = *pp;
-    if (rq->request != request) {
-      continue;
+    if ((*pp)->request == request && (*pp)->park_conn == current) {
+      return take(pp, response);
     }
-    *pp = rq->park_next;
-    rq->park_next = NULL;
-    rq->parked = false;
-    rq->response = response;
-    if (rq->park_headers != NULL) {
-      u_map_copy_into(response->map_header, rq->park_headers);
-      u_map_clean_full(rq->park_headers);
-      rq->park_headers = NULL;
-    }
-    atomic_fetch_sub(&parked_count, 1);
-    return rq;
   }
   return NULL;
+}
+
+/* The link to connection's kept rq once its work is done, or NULL. */
+static struct h_req **closed(const struct MHD_Connection *connection) {
+  for (struct h_req **pp = &held; *pp != NULL; pp = &(*pp)->park_next) {
+    if ((*pp)->park_conn == connection) {
+      return atomic_load(&(*pp)->park_woken) ? pp : NULL;
+    }
+  }
+  return NULL;
+}
+
+bool h_park_closed_kept(const struct MHD_Connection *connection) {
+  return held != NULL && closed(connection) != NULL;
+}
+
+struct h_req *h_park_take_closed(const struct MHD_Connection *connection,
+                                 struct _u_response *response) {
+  struct h_req **pp = closed(connection);
+  return pp != NULL ? take(pp, response) : NULL;
 }
 
 int h_park_count(void) { return atomic_load(&parked_count); }

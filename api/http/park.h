@@ -18,7 +18,10 @@
  *      new response, and the middleware finds rq (h_park_take), attaches the response and
  *      runs resume(rq, state), which replies as the handler would have; the middleware then
  *      closes the request as any other (security headers, metrics, the access log, timed
- *      from the first pass).
+ *      from the first pass);
+ *   4. unless the client left: MHD then closes the resumed connection without calling its
+ *      access handler again, and the middleware's completion callback (h_mw_request_completed)
+ *      takes rq (h_park_take_closed) and finishes it the same way into a response it discards.
  *
  * ulfius 2.7 returns MHD_NO from its access handler when the response it built could not be
  * queued, which tells MHD to close the connection, and gives no other way to leave a request
@@ -61,6 +64,18 @@ void h_park_hold(struct h_req *rq);
 /* The parked rq of request coming back (step 3), taken off the kept ones, with the kept
  * headers put on response; NULL when request did not park. */
 struct h_req *h_park_take(const struct _u_request *request, struct _u_response *response);
+
+/* The parked rq of connection, which MHD is closing without a second pass (its client left
+ * after the request was resumed), taken off the kept ones as h_park_take does; NULL when
+ * none is kept or its work is not done yet (h_park_wake has not run: it still owns rq). The
+ * caller finishes rq into response. A kept rq left behind would be found again by a later
+ * request whose ulfius request took the freed one's address, and answered with its reply. */
+struct h_req *h_park_take_closed(const struct MHD_Connection *connection,
+                                 struct _u_response *response);
+
+/* True when h_park_take_closed would take a request of connection (cheap when none is
+ * kept on this thread: every request's completion asks). */
+bool h_park_closed_kept(const struct MHD_Connection *connection);
 
 /* How many requests are parked (kept and not yet taken), in this process. */
 int h_park_count(void);

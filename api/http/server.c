@@ -69,7 +69,7 @@ static void count_connection(void *cls, struct MHD_Connection *connection, void 
 static h_result start_pool(struct _u_instance *inst, struct sockaddr_in *bind, int threads,
                            int max_connections, const struct h_config *cfg, struct h_server *s) {
   struct MHD_OptionItem ops[12] = {
-    {MHD_OPTION_NOTIFY_COMPLETED, (intptr_t)mhd_request_completed, NULL},
+    {MHD_OPTION_NOTIFY_COMPLETED, (intptr_t)h_mw_request_completed, NULL},
     {MHD_OPTION_URI_LOG_CALLBACK, (intptr_t)ulfius_uri_logger, NULL},
     {MHD_OPTION_THREAD_POOL_SIZE, threads, NULL},
     {MHD_OPTION_CONNECTION_LIMIT, max_connections, NULL},

@@ -904,7 +904,8 @@ static void test_posts_release_their_threads(void **state) {
 }
 
 /* Sends a POST of body on a connection of its own and closes it at once, unanswered. */
-static void post_and_hang_up(const char *body) {
+/* Sends a POST of body on a connection of its own and returns it, without reading. */
+static int send_post(const char *body) {
   int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
   struct sockaddr_in addr = {.sin_family = AF_INET,
                              .sin_port = htons((uint16_t)h_server_port(srv.server))};
@@ -916,8 +917,10 @@ static void post_and_hang_up(const char *body) {
                    "Content-Type: application/json\r\nContent-Length: %zu\r\n\r\n%s",
                    th_bearer(admin), strlen(body), body);
   assert_int_equal(send(fd, req, (size_t)n, MSG_NOSIGNAL), n);
-  close(fd);
+  return fd;
 }
+
+static void post_and_hang_up(const char *body) { close(send_post(body)); }
 
 /* A client that hangs up while its POST is parked: the send still commits (the batch
  * holds it), nothing is answered on the closed connection, and the server goes on. */
@@ -940,6 +943,41 @@ static void test_parked_post_client_gone(void **state) {
   assert_int_equal(p.status, 202);
   assert_committed(p.json);
   json_decref(p.json);
+  stop();
+}
+
+/* Clients that hang up at every moment of their POSTs' batch cycle, 16 at a time. MHD closes
+ * a connection whose client left after its request was resumed, without dispatching it again:
+ * the parked request must not stay held. Kept, it was found again by the next request whose
+ * ulfius request took the same address, on any connection of that thread, and answered it
+ * with its own 202 (seen as a GET /metrics answered with a POST's body). */
+static void test_hung_up_posts_leave_nothing_held(void **state) {
+  (void)state;
+  start("true", "0", "true");
+  char uid[37];
+  free(th_user(&srv, "gc-hangups", "+14155550119", uid));
+  struct poster p = {0};
+  body_for(&p, uid, 1);
+  enum { ROUNDS = 60, N = 16 };
+  for (int round = 0; round < ROUNDS; round++) {
+    int fd[N];
+    for (int i = 0; i < N; i++) {
+      fd[i] = send_post(p.body);
+    }
+    struct timespec t = {0, (round % 12) * 250000L}; /* 0 to 2.75 ms after sending */
+    nanosleep(&t, NULL);
+    for (int i = 0; i < N; i++) {
+      close(fd[i]);
+    }
+  }
+  wait_parked(0);
+  for (int i = 0; i < 100; i++) {
+    struct th_response h;
+    th_request(&srv, "GET", "/healthz", NULL, NULL, &h);
+    assert_int_equal(h.status, 200);
+    th_assert_json_subset("{\"status\":\"ok\"}", h.json);
+    th_response_free(&h);
+  }
   stop();
 }
 
@@ -996,6 +1034,7 @@ int main(void) {
     cmocka_unit_test(test_group_commit_off),
     cmocka_unit_test(test_posts_release_their_threads),
     cmocka_unit_test(test_parked_post_client_gone),
+    cmocka_unit_test(test_hung_up_posts_leave_nothing_held),
     cmocka_unit_test(test_stop_answers_parked_posts),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
