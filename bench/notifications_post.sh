@@ -53,7 +53,7 @@ if [[ ${BENCH_PG_SOCKET:-1} == 1 ]]; then
 fi
 pg_pid=$(head -1 "$HERALD_PG_HOME/data/postmaster.pid")
 bench_pg_set
-pg_conf=$(sql "SELECT string_agg(name || ' ' || setting || coalesce(unit, ''), ', ' ORDER BY name)
+pg_conf=$(sql "SELECT string_agg(name || ' ' || current_setting(name), ', ' ORDER BY name)
                FROM pg_settings WHERE name IN ('wal_init_zero', 'max_wal_size', 'shared_buffers',
                'synchronous_commit', 'checkpoint_timeout')")
 export HERALD_LOG_LEVEL=warning HERALD_HTTP_BIND=127.0.0.1 HERALD_AUTH_RATE_LIMIT=1000000 \

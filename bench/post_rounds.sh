@@ -7,7 +7,10 @@
 # What it shows: how much of a run's p99 and CPU per POST is the application and how much is
 # PostgreSQL's maintenance falling into the window (it recurs as the tables grow).
 # Each round also gives the WAL the cluster wrote in it, per POST, and the full-page images in
-# that WAL (pg_stat_wal): the first change of a page after a checkpoint logs the whole page.
+# that WAL (pg_stat_wal): the first change of a page after a checkpoint logs the whole page;
+# and, from the API's /metrics, the group-commit batches whose write (statement, COMMIT, WAL
+# flush) took over 25 ms and over 100 ms, and the POSTs the API answered in over 100 ms (a
+# stalled write holds every POST in flight).
 # Usage: bench/post_rounds.sh [rounds, default 4] [seconds per round, default 12]
 #   BENCH_BUILD, BENCH_PG_SET (PostgreSQL settings to try): see bench/lib.sh.
 # Writes bench/results/post-rounds-<date>.md and prints it.
@@ -37,6 +40,18 @@ per_post() { python3 -c "print(f'{($2 - $1) * 1e6 / $(getconf CLK_TCK) / max($3,
 stamp() { date -u '+%F %T.%3N'; }
 wal() { sql "SELECT wal_bytes, wal_fpi FROM pg_stat_wal" | tr '|' ' '; } # counters since the stack began
 per_count() { python3 -c "print(f'{($2 - $1) / max($3, 1):.$4f}')"; } # per_count A B N DIGITS
+# From /metrics: batch writes over 25 ms, over 100 ms, POSTs (202) answered in over 100 ms.
+slow() {
+  local m
+  m=$(curl -sf --retry 2 "$BASE/metrics") || { echo "bench: GET /metrics failed" >&2; exit 1; }
+  echo "$m" | awk '
+    /^herald_group_commit_write_seconds_bucket\{le="0.025"\}/ {w25 = $2}
+    /^herald_group_commit_write_seconds_bucket\{le="0.1"\}/ {w100 = $2}
+    /^herald_group_commit_write_seconds_count / {wn = $2}
+    /^herald_http_request_duration_seconds_bucket\{route="\/api\/v1\/notifications",method="POST",status="202",le="0.1"\}/ {p100 = $2}
+    /^herald_http_request_duration_seconds_count\{route="\/api\/v1\/notifications",method="POST",status="202"\}/ {pn = $2}
+    END {print wn - w25, wn - w100, pn - p100}'
+}
 # What PostgreSQL's log says happened between two stamps.
 maintenance() {
   awk -v a="$1" -v b="$2" '
@@ -70,20 +85,22 @@ out=$ROOT/bench/results/post-rounds-$(date -u +%Y%m%d-%H%M).md
   echo "$(sql "SHOW shared_buffers"), max_wal_size $(sql "SHOW max_wal_size"), synchronous_commit"
   echo "$(sql "SHOW synchronous_commit")."
   echo
-  echo "| round | notifications before | req/s | p50 ms | p99 ms | non-2xx | API us/POST | PostgreSQL us/POST | WAL bytes/POST | full-page images/POST | PostgreSQL's maintenance in the round (log) |"
-  echo "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|"
+  echo "| round | notifications before | req/s | p50 ms | p99 ms | non-2xx | API us/POST | PostgreSQL us/POST | WAL bytes/POST | full-page images/POST | batch writes > 25 ms (> 100 ms) | POSTs answered in > 100 ms | PostgreSQL's maintenance in the round (log) |"
+  echo "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|"
 } >"$out"
 for r in $(seq "$ROUNDS"); do
   rows=$(sql "SELECT count(*) FROM notifications")
   read -r w0 f0 < <(wal)
+  read -r s25 s100 sp < <(slow)
   from=$(stamp) a0=$(ticks "$api_pid") g0=$(ticks "$pg_pid" tree)
   read -r rps p50 p99 bad _ < <(post "$DUR")
   a1=$(ticks "$api_pid") g1=$(ticks "$pg_pid" tree) to=$(stamp)
   read -r w1 f1 < <(wal)
+  read -r e25 e100 ep < <(slow)
   n=$(python3 -c "print(round($rps * $DUR))")
   echo "| $r | $rows | $rps | $p50 | $p99 | $bad | $(per_post "$a0" "$a1" "$n") |" \
     "$(per_post "$g0" "$g1" "$n") | $(per_count "$w0" "$w1" "$n" 0) | $(per_count "$f0" "$f1" "$n" 2) |" \
-    "$(maintenance "$from" "$to") |" >>"$out"
+    "$((e25 - s25)) ($((e100 - s100))) | $((ep - sp)) | $(maintenance "$from" "$to") |" >>"$out"
 done
 rows=$(sql "SELECT count(*) FROM notifications")
 analyze_ms() { # ANALYZE notifications, its duration in ms (psql's \timing)
