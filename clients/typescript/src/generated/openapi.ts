@@ -54,7 +54,9 @@ export type paths = {
         /**
          * Prometheus metrics
          * @description Request counters and latency histograms by route, method and status, connection pool
-         *     gauges and the number of requests in flight, in the Prometheus text exposition format
+         *     gauges, the number of requests in flight, and the group commit's batches with the time
+         *     each batch's write took (`herald_group_commit_write_seconds`: the statement and COMMIT,
+         *     the WAL flush included), in the Prometheus text exposition format
          *     0.0.4. Always served on the probe port (`HERALD_PROBE_PORT`); on the main port only
          *     with `Authorization: Bearer <HERALD_METRICS_TOKEN>` when that token is set, and
          *     otherwise only to local scrapes (a loopback peer, no `X-Forwarded-For`).
