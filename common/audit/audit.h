@@ -31,6 +31,10 @@ struct h_audit_entry {
   const struct h_actor *actor;
   const char *action, *target_type, *target_id;
   const char *details; /* its JSON text (an object); NULL: {} */
+  const char *id;      /* its id, a time-ordered uuid made by the API (h_uuid_v7): required
+                        * by the batch statement of notification_repo, which writes it
+                        * instead of the column's default herald_uuid_v7() (a
+                        * gen_random_uuid() and its formatting in PostgreSQL per row) */
 };
 
 /* The "event" log line of each of n entries written by another statement (notification_repo

@@ -185,7 +185,7 @@ enum { N_ID, N_USER, N_CATEGORY, N_PRIORITY, N_TEMPLATE, N_DATA, N_TITLE, N_BODY
        N_ACTION, N_SEND_AT, N_RENDERED, N_LOCALE, N_IN_APP, N_BROADCAST, N_SYSTEM, N_PUSH,
        D_ID, D_NOTIFICATION, D_USER, D_CHANNEL, D_STATUS, D_REASON, D_DUE, D_ENDPOINT,
        A_ACTOR, A_ACTOR_TYPE, A_ACTION, A_TARGET_TYPE, A_TARGET, A_IP, A_REQUEST, A_DETAILS,
-       B_AT, K_CALLER, K_KEY, K_STATUS, K_BODY, K_NOTIFICATION, K_HASH, K_CLAIM,
+       A_ID, B_AT, K_CALLER, K_KEY, K_STATUS, K_BODY, K_NOTIFICATION, K_HASH, K_CLAIM,
        K_LOCK_S, K_TTL_S, N_COLUMNS };
 
 /* Each column's array encoding (pg_array.h): binary, but for the two timestamps, which are
@@ -202,7 +202,7 @@ static const unsigned column_oid[N_COLUMNS] = {
   [D_ID] = UUID_, [D_NOTIFICATION] = UUID_, [D_USER] = UUID_, [D_CHANNEL] = TEXT_,
   [D_STATUS] = TEXT_, [D_REASON] = TEXT_, [D_DUE] = 0,
   [A_ACTOR] = UUID_, [A_ACTOR_TYPE] = TEXT_, [A_ACTION] = TEXT_, [A_TARGET_TYPE] = TEXT_,
-  [A_TARGET] = TEXT_, [A_IP] = TEXT_, [A_REQUEST] = TEXT_, [A_DETAILS] = JSONB_,
+  [A_TARGET] = TEXT_, [A_IP] = TEXT_, [A_REQUEST] = TEXT_, [A_DETAILS] = JSONB_, [A_ID] = UUID_,
   [K_CALLER] = TEXT_, [K_KEY] = TEXT_, [K_STATUS] = H_PG_OID_INT4, [K_BODY] = TEXT_,
   [K_NOTIFICATION] = UUID_, [N_PUSH] = JSONB_, [D_ENDPOINT] = UUID_, [K_HASH] = TEXT_,
   [K_CLAIM] = BOOL_,
@@ -277,6 +277,7 @@ static void add_extra(struct h_pg_array *c, const struct h_notif_extra *x) {
     h_pg_array_add(&c[A_IP], e->actor->ip);
     h_pg_array_add(&c[A_REQUEST], e->actor->request_id);
     h_pg_array_add(&c[A_DETAILS], e->details != NULL ? e->details : "{}");
+    h_pg_array_add(&c[A_ID], e->id);
   }
   for (int i = 0; x != NULL && i < x->nidem; i++) {
     h_pg_array_add(&c[K_CALLER], x->idem[i]->caller);
@@ -296,12 +297,12 @@ static void add_extra(struct h_pg_array *c, const struct h_notif_extra *x) {
  * completed with its response; kr: the sends whose key another request holds, which write
  * nothing), the notifications of live users (or system notices), the deliveries of the
  * notifications written, the audit rows and the idempotency records claimed beforehand
- * completed; returns how many notifications went in and their created_at: $34, the time the
+ * completed; returns how many notifications went in and their created_at: $35, the time the
  * batch was read at (its responses show it), or else now().
  *
- * Two statements: insert_keys_sql with the idempotency CTEs (kc, kr, k: parameters $35 to
- * $43), insert_sql without them for a batch that carries no Idempotency-Key (parameters $1 to
- * $34 only). Every execution of a prepared statement starts the executor of each of its
+ * Two statements: insert_keys_sql with the idempotency CTEs (kc, kr, k: parameters $36 to
+ * $44), insert_sql without them for a batch that carries no Idempotency-Key (parameters $1 to
+ * $35 only). Every execution of a prepared statement starts the executor of each of its
  * plan's nodes and reads each written table's CHECK constraints back, whether a CTE has rows
  * or not: the three CTEs cost a batch without a key about 370,000 instructions of
  * PostgreSQL, 7 % of what its sends cost PostgreSQL at 5.4 sends per batch (bench/README.md,
@@ -320,10 +321,10 @@ static void add_extra(struct h_pg_array *c, const struct h_notif_extra *x) {
   " kc AS (INSERT INTO idempotency_keys AS k (caller, key, request_hash, status,"           \
   "   response_status, response_body, completed_at)"                                        \
   " SELECT t.caller, t.key, t.hash, 'completed', t.status, t.body, now()"                   \
-  " FROM (SELECT unnest($35::text[]) AS caller, unnest($36::text[]) AS key,"                \
-  "   unnest($37::int[]) AS status, unnest($38::text[]) AS body,"                           \
-  "   unnest($39::uuid[]) AS notification_id, unnest($40::text[]) AS hash,"                 \
-  "   unnest($41::bool[]) AS claim) t"                                                      \
+  " FROM (SELECT unnest($36::text[]) AS caller, unnest($37::text[]) AS key,"                \
+  "   unnest($38::int[]) AS status, unnest($39::text[]) AS body,"                           \
+  "   unnest($40::uuid[]) AS notification_id, unnest($41::text[]) AS hash,"                 \
+  "   unnest($42::bool[]) AS claim) t"                                                      \
   " JOIN (SELECT unnest($1::uuid[]) AS id, unnest($2::uuid[]) AS user_id,"                  \
   "   unnest($16::bool[]) AS system) r ON r.id = t.notification_id"                         \
   " JOIN users u ON u.id = r.user_id AND (u.status <> 'deleted' OR r.system)"               \
@@ -332,12 +333,12 @@ static void add_extra(struct h_pg_array *c, const struct h_notif_extra *x) {
   "   status = 'completed', response_status = EXCLUDED.response_status,"                   \
   "   response_body = EXCLUDED.response_body, locked_at = now(), created_at = now(),"       \
   "   completed_at = now()"                                                                 \
-  " WHERE (k.status = 'in_flight' AND k.locked_at < now() - make_interval(secs => $42::int))" \
-  "    OR k.created_at < now() - make_interval(secs => $43::int)"                           \
+  " WHERE (k.status = 'in_flight' AND k.locked_at < now() - make_interval(secs => $43::int))" \
+  "    OR k.created_at < now() - make_interval(secs => $44::int)"                           \
   " RETURNING caller, key),"                                                                \
-  " kr AS (SELECT t.notification_id FROM (SELECT unnest($35::text[]) AS caller,"            \
-  "   unnest($36::text[]) AS key, unnest($39::uuid[]) AS notification_id,"                  \
-  "   unnest($41::bool[]) AS claim) t"                                                      \
+  " kr AS (SELECT t.notification_id FROM (SELECT unnest($36::text[]) AS caller,"            \
+  "   unnest($37::text[]) AS key, unnest($40::uuid[]) AS notification_id,"                  \
+  "   unnest($42::bool[]) AS claim) t"                                                      \
   " WHERE t.claim AND NOT EXISTS (SELECT 1 FROM kc WHERE kc.caller = t.caller"              \
   "   AND kc.key = t.key)),"
 /* n, d and a; held_back: a condition on t.id, the rows n leaves out ("" for none) */
@@ -349,7 +350,7 @@ static void add_extra(struct h_pg_array *c, const struct h_notif_extra *x) {
   "   t.body, t.html, t.action_url, t.send_at, t.rendered, t.locale, t.in_app,"             \
   "   t.broadcast_id, t.push, CASE WHEN t.in_app THEN to_tsvector(herald_ts_config(u.locale)," \
   "   COALESCE(t.title, '') || ' ' || COALESCE(t.body, '')) END,"                           \
-  "   COALESCE($34::timestamptz, now())"                                                    \
+  "   COALESCE($35::timestamptz, now())"                                                    \
   " FROM (SELECT unnest($1::uuid[]) AS id, unnest($2::uuid[]) AS user_id,"                  \
   "   unnest($3::text[]) AS category, unnest($4::text[]) AS priority,"                      \
   "   unnest($5::text[]) AS template_key, unnest($6::jsonb[]) AS data,"                     \
@@ -364,17 +365,18 @@ static void add_extra(struct h_pg_array *c, const struct h_notif_extra *x) {
   " d AS (INSERT INTO deliveries (id, notification_id, user_id, channel, status, reason,"   \
   "   due_at, sent_at, endpoint_id, created_at)"                                            \
   " SELECT t.id, t.notification_id, t.user_id, t.channel, t.status, t.reason,"              \
-  "   COALESCE(t.due_at, $34::timestamptz, now()),"                                         \
-  "   CASE WHEN t.status = 'sent' THEN COALESCE($34::timestamptz, now()) END, t.endpoint_id," \
-  "   COALESCE($34::timestamptz, now())"                                                    \
+  "   COALESCE(t.due_at, $35::timestamptz, now()),"                                         \
+  "   CASE WHEN t.status = 'sent' THEN COALESCE($35::timestamptz, now()) END, t.endpoint_id," \
+  "   COALESCE($35::timestamptz, now())"                                                    \
   " FROM (SELECT unnest($18::uuid[]) AS id, unnest($19::uuid[]) AS notification_id,"        \
   "   unnest($20::uuid[]) AS user_id, unnest($21::text[]) AS channel,"                      \
   "   unnest($22::text[]) AS status, unnest($23::text[]) AS reason,"                        \
   "   unnest($24::timestamptz[]) AS due_at, unnest($25::uuid[]) AS endpoint_id) t"          \
   " WHERE t.notification_id IN (SELECT id FROM n)),"                                        \
-  " a AS (INSERT INTO audit_log (actor_id, actor_type, action, target_type, target_id, ip," \
-  "   request_id, details)"                                                                 \
-  " SELECT t.* FROM (SELECT unnest($26::uuid[]) AS actor_id, unnest($27::text[]) AS actor_type," \
+  " a AS (INSERT INTO audit_log (id, actor_id, actor_type, action, target_type, target_id," \
+  "   ip, request_id, details)"                                                             \
+  " SELECT t.* FROM (SELECT unnest($34::uuid[]) AS id, unnest($26::uuid[]) AS actor_id,"   \
+  "   unnest($27::text[]) AS actor_type,"                                                   \
   "   unnest($28::text[]) AS action, unnest($29::text[]) AS target_type,"                   \
   "   unnest($30::text[]) AS target_id, unnest($31::text[]) AS ip,"                         \
   "   unnest($32::text[]) AS request_id, unnest($33::jsonb[]) AS details) t"                \
@@ -382,14 +384,14 @@ static void add_extra(struct h_pg_array *c, const struct h_notif_extra *x) {
 #define INSERT_KEYS_COMPLETED                                                               \
   ", k AS (UPDATE idempotency_keys k SET status = 'completed', response_status = t.status," \
   "   response_body = t.body, completed_at = now()"                                         \
-  " FROM (SELECT unnest($35::text[]) AS caller, unnest($36::text[]) AS key,"                \
-  "   unnest($37::int[]) AS status, unnest($38::text[]) AS body,"                           \
-  "   unnest($39::uuid[]) AS notification_id, unnest($41::bool[]) AS claim) t"              \
+  " FROM (SELECT unnest($36::text[]) AS caller, unnest($37::text[]) AS key,"                \
+  "   unnest($38::int[]) AS status, unnest($39::text[]) AS body,"                           \
+  "   unnest($40::uuid[]) AS notification_id, unnest($42::bool[]) AS claim) t"              \
   " WHERE k.caller = t.caller AND k.key = t.key AND NOT t.claim"                            \
   "   AND t.notification_id IN (SELECT id FROM n))"
 #define INSERT_RESULT                                                                       \
   " SELECT (SELECT count(*) FROM n)::int,"                                                  \
-  "   " H_SQL_TS("COALESCE($34::timestamptz, now())") ","                                   \
+  "   " H_SQL_TS("COALESCE($35::timestamptz, now())") ","                                   \
   "   CASE WHEN (SELECT count(*) FROM n) < cardinality($1::uuid[])"                         \
   "   THEN (SELECT array_agg(id)::text FROM n) END"
 

@@ -196,7 +196,7 @@ static h_result batch_insert(PGconn *c, const struct h_config *cfg, struct send_
     const struct send_item *it = ready[i];
     details[i] = audit_details(it->req);
     audit[i] = (struct h_audit_entry){it->actor, "notification.created", "notification",
-                                      it->prep.id, details[i]};
+                                      it->prep.id, details[i], it->prep.audit_id};
     if (it->idem != NULL && it->idem->active) {
       idems[extra.nidem] = it->idem;
       status[extra.nidem] = it->idem->status[H_OUTCOME_ACCEPTED];

@@ -212,7 +212,10 @@ static h_result fill_deliveries(struct h_notify_prepared *p, const struct h_plan
       r = add_delivery(p, &plan[i], due, NULL);
     }
   }
-  return r == H_OK ? h_uuid_v7(p->id) : r;
+  if (r == H_OK) {
+    r = h_uuid_v7(p->id);
+  }
+  return r == H_OK ? h_uuid_v7(p->audit_id) : r;
 }
 
 /* E-mail and push deliveries of a category with a digest window wait for its digest

@@ -53,6 +53,7 @@ struct h_notify_error {
 struct h_notify_prepared {
   const struct h_notify_request *req; /* borrowed */
   char id[37];
+  char audit_id[37];                  /* the id of its audit row (POST /notifications) */
   char locale[16];                    /* the template variant used, "" for none */
   json_t *rendered;                   /* owned */
   bool in_app;

@@ -540,6 +540,59 @@ static void test_concurrent_posts_share_transactions(void **state) {
   stop();
 }
 
+static void set_audit_id_default(const char *expr) {
+  char sql[128];
+  snprintf(sql, sizeof(sql), "ALTER TABLE audit_log ALTER COLUMN id SET DEFAULT %s", expr);
+  PGconn *c = th_db_connect();
+  PGresult *r = PQexec(c, sql);
+  assert_int_equal(PQresultStatus(r), PGRES_COMMAND_OK);
+  PQclear(r);
+  PQfinish(c);
+}
+
+/* The audit rows of a batch take the ids the API made (time-ordered, version 7), not the
+ * column's default: with the default set to gen_random_uuid() (version 4) for the test, each
+ * POST's audit row still has a version-7 id, its own, made within the request's time. */
+static void test_audit_ids_from_the_api(void **state) {
+  (void)state;
+  start("true", "50000", "true");
+  char uid[37];
+  free(th_user(&srv, "gc-audit", "+14155550116", uid));
+  set_audit_id_default("gen_random_uuid()");
+  long before = th_sql_long("SELECT (extract(epoch FROM clock_timestamp()) * 1000)::bigint", NULL);
+  enum { N = 12 };
+  struct poster p[N];
+  memset(p, 0, sizeof(p));
+  for (int i = 0; i < N; i++) {
+    body_for(&p[i], uid, i);
+  }
+  post_all(p, N);
+  long after = th_sql_long("SELECT (extract(epoch FROM clock_timestamp()) * 1000)::bigint", NULL);
+  for (int i = 0; i < N; i++) {
+    assert_int_equal(p[i].status, 202);
+    const char *nid = json_string_value(json_object_get(p[i].json, "id"));
+    assert_non_null(nid);
+    char *id = th_sql_text("SELECT a.id::text FROM audit_log a WHERE a.target_type = 'notification'"
+                           " AND a.target_id = $1 AND a.action = 'notification.created'", nid);
+    assert_non_null(id);
+    assert_int_equal(id[14], '7'); /* the version nibble */
+    assert_true(strchr("89ab", id[19]) != NULL); /* the variant */
+    /* the first 48 bits: milliseconds of Unix time, made between before and after */
+    char ms_hex[13];
+    snprintf(ms_hex, sizeof(ms_hex), "%.8s%.4s", id, id + 9);
+    long ms = strtol(ms_hex, NULL, 16);
+    assert_true(ms >= before && ms <= after);
+    assert_string_not_equal(id, nid);
+    free(id);
+    json_decref(p[i].json);
+  }
+  assert_int_equal(th_sql_long("SELECT count(DISTINCT a.id) FROM audit_log a"
+                               " JOIN notifications n ON n.id::text = a.target_id"
+                               " WHERE n.user_id = $1::uuid AND n.category = 'gc'", uid), N);
+  set_audit_id_default("herald_uuid_v7()"); /* migration 0096's */
+  stop();
+}
+
 static void delete_user(const char *uid) {
   free(th_sql_text("UPDATE users SET status = 'deleted' WHERE id = $1::uuid RETURNING id", uid));
 }
@@ -1026,6 +1079,7 @@ int main(void) {
     cmocka_unit_test(test_engine_queued_while_no_room),
     cmocka_unit_test(test_engine_prepare_fails_alone),
     cmocka_unit_test(test_concurrent_posts_share_transactions),
+    cmocka_unit_test(test_audit_ids_from_the_api),
     cmocka_unit_test(test_recipient_deleted_in_batch_fails_alone),
     cmocka_unit_test(test_templates_in_one_batch),
     cmocka_unit_test(test_idempotency_in_batch),
