@@ -100,6 +100,9 @@ ticks() { local t=0 p; for p in "$@" $(pgrep -P "$1" | tr '\n' ' '); do
 # own counts: the API's threads live as long as it does).
 switches() { cat /proc/"$1"/task/*/status 2>/dev/null |
   awk '/^(non)?voluntary_ctxt_switches/ {s += $2} END {print s + 0}'; }
+# "pid ticks" of each child of a process (PostgreSQL's backends and background processes).
+backend_ticks() { local p; for p in $(pgrep -P "$1"); do
+  awk -v p="$p" '{print p, $14 + $15}' "/proc/$p/stat" 2>/dev/null || true; done; }
 per_request() { python3 -c "print(f'{($2 - $1) * 1e6 / $(getconf CLK_TCK) / max($3, 1):.0f}')"; }
 pg_pid=$(head -1 "$HERALD_PG_HOME/data/postmaster.pid")
 
@@ -148,8 +151,22 @@ maint_end() { # maint_end VAR: VAR = what fell into the run since maint_start
 # POST alone: its CPU cost in the API and in PostgreSQL.
 maint_start
 api0=$(ticks "${pids[0]}") pg0=$(ticks "$pg_pid") sw0=$(switches "${pids[0]}")
+head -1 /proc/stat >"$stack/cpu0"; backend_ticks "$pg_pid" >"$stack/backends0"
 read -r a_rps a_p50 a_p99 a_bad a_err < <(HERALD_BENCH_IDEMPOTENCY=0 wrk_run 64 2 notifications_post.lua /api/v1/notifications)
 api1=$(ticks "${pids[0]}") pg1=$(ticks "$pg_pid") sw1=$(switches "${pids[0]}")
+head -1 /proc/stat >"$stack/cpu1"; backend_ticks "$pg_pid" >"$stack/backends1"
+# The machine's CPU left idle (idle and iowait of /proc/stat's cpu line) and the busiest
+# PostgreSQL process's share of one CPU (the committer's backend: every batch goes through it).
+read -r idle_pct busiest_pct < <(python3 - "$stack" "$(getconf CLK_TCK)" "$DUR" <<'PY'
+import sys
+d, hz, dur = sys.argv[1], int(sys.argv[2]), float(sys.argv[3])
+a, b = ([int(x) for x in open(f"{d}/cpu{i}").read().split()[1:9]] for i in (0, 1))
+delta = [y - x for x, y in zip(a, b)]
+ticks = [dict(line.split() for line in open(f"{d}/backends{i}") if line.strip()) for i in (0, 1)]
+busiest = max((int(t) - int(ticks[0].get(p, 0)) for p, t in ticks[1].items()), default=0)
+print(f"{100 * (delta[3] + delta[4]) / max(sum(delta), 1):.0f} {100 * busiest / hz / dur:.0f}")
+PY
+)
 maint_end m_alone
 maint_start
 alone=$(python3 -c "print(round($a_rps * $DUR))")
@@ -221,7 +238,9 @@ PostgreSQL $(per_request "$pg2" "$pg3" "$alone2") us. With a unique Idempotency-
 connections, both runs): API $(per_request "$api1" "$api_k" "$keyed") us, PostgreSQL $(per_request "$pg1" "$pg_k" "$keyed") us;
 POST alone again: API $(per_request "$api_k" "$api_c" "$again") us, PostgreSQL $(per_request "$pg_k" "$pg_c" "$again") us.
 The API's threads switched $(python3 -c "print(f'{($sw1 - $sw0) / max($alone, 1):.2f}')") times per POST (voluntary and involuntary context
-switches, /proc/PID/task/*/status, the run of POST alone).
+switches, /proc/PID/task/*/status, the run of POST alone). While POST ran alone, the machine's
+CPU was ${idle_pct} % idle (/proc/stat) and the busiest PostgreSQL process (the committer's
+backend) was on a CPU ${busiest_pct} % of the run.
 
 PostgreSQL's own work while POST ran alone: $m_alone; with a unique Idempotency-Key:
 $m_keyed; POST alone again: $m_again. A checkpoint's end (its files synced) and autovacuum take disk and CPU from the
