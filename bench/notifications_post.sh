@@ -100,6 +100,12 @@ ticks() { local t=0 p; for p in "$@" $(pgrep -P "$1" | tr '\n' ' '); do
 # own counts: the API's threads live as long as it does).
 switches() { cat /proc/"$1"/task/*/status 2>/dev/null |
   awk '/^(non)?voluntary_ctxt_switches/ {s += $2} END {print s + 0}'; }
+# "le count" of each bucket of the API's histogram of POST /api/v1/notifications answered 202
+# (the probe listener's /metrics).
+post_buckets() {
+  curl -s "$PROBE/metrics" | awk -F'"' '/^herald_http_request_duration_seconds_bucket\{route="\/api\/v1\/notifications",method="POST",status="202",/ {
+    split($0, v, " "); print $8, v[2]}'
+}
 # "pid ticks" of each child of a process (PostgreSQL's backends and background processes).
 backend_ticks() { local p; for p in $(pgrep -P "$1"); do
   awk -v p="$p" '{print p, $14 + $15}' "/proc/$p/stat" 2>/dev/null || true; done; }
@@ -152,9 +158,11 @@ maint_end() { # maint_end VAR: VAR = what fell into the run since maint_start
 maint_start
 api0=$(ticks "${pids[0]}") pg0=$(ticks "$pg_pid") sw0=$(switches "${pids[0]}")
 head -1 /proc/stat >"$stack/cpu0"; backend_ticks "$pg_pid" >"$stack/backends0"
+post_buckets >"$stack/hist0"
 read -r a_rps a_p50 a_p99 a_bad a_err < <(HERALD_BENCH_IDEMPOTENCY=0 wrk_run 64 2 notifications_post.lua /api/v1/notifications)
 api1=$(ticks "${pids[0]}") pg1=$(ticks "$pg_pid") sw1=$(switches "${pids[0]}")
 head -1 /proc/stat >"$stack/cpu1"; backend_ticks "$pg_pid" >"$stack/backends1"
+post_buckets >"$stack/hist1"
 # The machine's CPU left idle (idle and iowait of /proc/stat's cpu line) and the busiest
 # PostgreSQL process's share of one CPU (the committer's backend: every batch goes through it).
 read -r idle_pct busiest_pct < <(python3 - "$stack" "$(getconf CLK_TCK)" "$DUR" <<'PY'
@@ -165,6 +173,18 @@ delta = [y - x for x, y in zip(a, b)]
 ticks = [dict(line.split() for line in open(f"{d}/backends{i}") if line.strip()) for i in (0, 1)]
 busiest = max((int(t) - int(ticks[0].get(p, 0)) for p, t in ticks[1].items()), default=0)
 print(f"{100 * (delta[3] + delta[4]) / max(sum(delta), 1):.0f} {100 * busiest / hz / dur:.0f}")
+PY
+)
+# The API's own measure of the same POSTs (from a request's first dispatch to its reply,
+# /metrics): the share over 25, 50 and 100 ms, beside wrk's p99, which also counts the time
+# before the handler, the reply's send and wrk's own.
+read -r over25 over50 over100 < <(python3 - "$stack" <<'PY'
+import sys
+d = sys.argv[1]
+a, b = ({le: float(n) for le, n in (line.split() for line in open(f"{d}/hist{i}"))} for i in (0, 1))
+total = b["+Inf"] - a.get("+Inf", 0)
+print(" ".join(f"{100 * (total - (b[le] - a.get(le, 0))) / max(total, 1):.2f}"
+               for le in ("0.025", "0.05", "0.1")))
 PY
 )
 maint_end m_alone
@@ -240,7 +260,10 @@ POST alone again: API $(per_request "$api_k" "$api_c" "$again") us, PostgreSQL $
 The API's threads switched $(python3 -c "print(f'{($sw1 - $sw0) / max($alone, 1):.2f}')") times per POST (voluntary and involuntary context
 switches, /proc/PID/task/*/status, the run of POST alone). While POST ran alone, the machine's
 CPU was ${idle_pct} % idle (/proc/stat) and the busiest PostgreSQL process (the committer's
-backend) was on a CPU ${busiest_pct} % of the run.
+backend) was on a CPU ${busiest_pct} % of the run. The API's own measure of those POSTs (from a
+request's first dispatch to its reply, /metrics) had ${over25} % over 25 ms, ${over50} % over 50 ms
+and ${over100} % over 100 ms: what wrk's p99 has beyond it was spent before the handler, in the
+reply's send or in wrk.
 
 PostgreSQL's own work while POST ran alone: $m_alone; with a unique Idempotency-Key:
 $m_keyed; POST alone again: $m_again. A checkpoint's end (its files synced) and autovacuum take disk and CPU from the
