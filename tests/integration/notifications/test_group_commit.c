@@ -492,6 +492,16 @@ static void body_for(struct poster *p, const char *uid, int i) {
            uid, i, i, i);
 }
 
+/* n POSTs of uid's at once (body_for's bodies), each on its own thread; returns when all
+ * were answered. */
+static void post_for_user(struct poster *p, int n, const char *uid) {
+  memset(p, 0, (size_t)n * sizeof(*p));
+  for (int i = 0; i < n; i++) {
+    body_for(&p[i], uid, i);
+  }
+  post_all(p, n);
+}
+
 static void test_concurrent_posts_share_transactions(void **state) {
   (void)state;
   start("true", "50000", "true");
@@ -499,11 +509,7 @@ static void test_concurrent_posts_share_transactions(void **state) {
   free(th_user(&srv, "gc-many", "+14155550111", uid));
   enum { N = 24 };
   struct poster p[N];
-  memset(p, 0, sizeof(p));
-  for (int i = 0; i < N; i++) {
-    body_for(&p[i], uid, i);
-  }
-  post_all(p, N);
+  post_for_user(p, N, uid);
   for (int i = 0; i < N; i++) {
     if (p[i].status != 202) {
       fail_msg("request %d: %ld", i, p[i].status);
@@ -562,11 +568,7 @@ static void test_audit_ids_from_the_api(void **state) {
   long before = th_sql_long("SELECT (extract(epoch FROM clock_timestamp()) * 1000)::bigint", NULL);
   enum { N = 12 };
   struct poster p[N];
-  memset(p, 0, sizeof(p));
-  for (int i = 0; i < N; i++) {
-    body_for(&p[i], uid, i);
-  }
-  post_all(p, N);
+  post_for_user(p, N, uid);
   long after = th_sql_long("SELECT (extract(epoch FROM clock_timestamp()) * 1000)::bigint", NULL);
   for (int i = 0; i < N; i++) {
     assert_int_equal(p[i].status, 202);
@@ -861,11 +863,7 @@ static void test_group_commit_off(void **state) {
   free(th_user(&srv, "gc-off", "+14155550115", uid));
   enum { N = 4 };
   struct poster p[N];
-  memset(p, 0, sizeof(p));
-  for (int i = 0; i < N; i++) {
-    body_for(&p[i], uid, i);
-  }
-  post_all(p, N);
+  post_for_user(p, N, uid);
   for (int i = 0; i < N; i++) {
     assert_int_equal(p[i].status, 202);
     assert_committed(p[i].json);
