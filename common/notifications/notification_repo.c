@@ -401,58 +401,90 @@ static const char insert_keys_sql[] =
     INSERT_ROWS(" AND t.id NOT IN (SELECT notification_id FROM kr)")
     INSERT_KEYS_COMPLETED INSERT_RESULT;
 
-/* Sets written[i] for each row whose id is in the array literal ids (NULL: none). */
-static void mark_written(const struct h_notification_row *rows, int n, const char *ids,
-                         bool *written) {
+struct h_notif_stmt {
+  struct h_pg_array cols[N_COLUMNS];
+  const char *params[N_COLUMNS];
+  int lengths[N_COLUMNS], formats[N_COLUMNS];
+  int nparams;          /* B_AT + 1, or N_COLUMNS with the idempotency columns */
+  bool valid;           /* every id is a uuid */
+  int n;                /* notifications */
+  char (*ids)[37];      /* theirs, in order, for the rows written */
+  char created_at[40], lock_s[16], ttl_s[16];
+};
+
+struct h_notif_stmt *h_notif_stmt_build(const struct h_notification_row *rows, int n,
+                                        const struct h_delivery_row *dels, int nd,
+                                        const struct h_notif_extra *extra) {
+  struct h_notif_stmt *st = h_calloc(1, sizeof(*st));
+  for (int i = 0; i < N_COLUMNS; i++) {
+    st->cols[i].oid = column_oid[i];
+  }
+  add_notifications(st->cols, rows, n);
+  add_deliveries(st->cols, dels, nd);
+  add_extra(st->cols, extra);
+  st->n = n;
+  st->ids = h_malloc((size_t)(n > 0 ? n : 1) * sizeof(*st->ids));
   for (int i = 0; i < n; i++) {
-    written[i] = ids != NULL && strstr(ids, rows[i].id) != NULL;
+    h_copy(st->ids[i], sizeof(st->ids[i]), rows[i].id);
+  }
+  st->valid = h_pg_array_params(st->cols, B_AT, st->params, st->lengths, st->formats);
+  st->nparams = B_AT + 1;
+  if (extra != NULL && extra->created_at != NULL) {
+    h_copy(st->created_at, sizeof(st->created_at), extra->created_at);
+    st->params[B_AT] = st->created_at;
+  }
+  if (extra != NULL && extra->nidem > 0) {
+    st->valid = h_pg_array_params(&st->cols[K_CALLER], K_LOCK_S - K_CALLER,
+                                  &st->params[K_CALLER], &st->lengths[K_CALLER],
+                                  &st->formats[K_CALLER]) &&
+                st->valid;
+    snprintf(st->lock_s, sizeof(st->lock_s), "%d", extra->idem_lock_s);
+    snprintf(st->ttl_s, sizeof(st->ttl_s), "%d", extra->idem_ttl_s);
+    st->params[K_LOCK_S] = st->lock_s;
+    st->params[K_TTL_S] = st->ttl_s;
+    st->nparams = N_COLUMNS;
+  }
+  return st;
+}
+
+void h_notif_stmt_free(struct h_notif_stmt *st) {
+  if (st == NULL) {
+    return;
+  }
+  for (int i = 0; i < N_COLUMNS; i++) {
+    h_pg_array_free(&st->cols[i]); /* the scalars' entries hold nothing */
+  }
+  free(st->ids);
+  free(st);
+}
+
+/* Sets written[i] for each of the statement's rows whose id is in the array literal ids
+ * (NULL: none). */
+static void mark_written(const struct h_notif_stmt *st, const char *ids, bool *written) {
+  for (int i = 0; i < st->n; i++) {
+    written[i] = ids != NULL && strstr(ids, st->ids[i]) != NULL;
   }
 }
 
-h_result h_notif_repo_insert(PGconn *conn, const struct h_notification_row *rows, int n,
-                             const struct h_delivery_row *dels, int nd,
-                             const struct h_notif_extra *extra, int *inserted,
-                             char created_at[32], bool *written) {
-  struct h_pg_array cols[N_COLUMNS] = {{0}};
-  for (int i = 0; i < N_COLUMNS; i++) {
-    cols[i].oid = column_oid[i];
-  }
-  add_notifications(cols, rows, n);
-  add_deliveries(cols, dels, nd);
-  add_extra(cols, extra);
-  bool keys = extra != NULL && extra->nidem > 0;
-  const char *params[N_COLUMNS];
-  int lengths[N_COLUMNS] = {0}, formats[N_COLUMNS] = {0};
-  bool valid = h_pg_array_params(cols, B_AT, params, lengths, formats);
-  params[B_AT] = extra != NULL ? extra->created_at : NULL;
-  char lock_s[16], ttl_s[16];
-  if (keys) {
-    valid = h_pg_array_params(&cols[K_CALLER], K_LOCK_S - K_CALLER, &params[K_CALLER],
-                              &lengths[K_CALLER], &formats[K_CALLER]) &&
-            valid;
-    snprintf(lock_s, sizeof(lock_s), "%d", extra->idem_lock_s);
-    snprintf(ttl_s, sizeof(ttl_s), "%d", extra->idem_ttl_s);
-    params[K_LOCK_S] = lock_s;
-    params[K_TTL_S] = ttl_s;
-  }
+h_result h_notif_stmt_exec(PGconn *conn, const struct h_notif_stmt *st, int *inserted,
+                           char created_at[32], bool *written) {
   PGresult *res = NULL;
   /* an id that is not a uuid: what PostgreSQL's uuid_in would have refused (22P02) */
-  h_result r = !valid ? H_ERR_INVALID
-               : keys ? h_db_exec_formats(conn, insert_keys_sql, N_COLUMNS, params, lengths,
-                                          formats, &res)
-                      : h_db_exec_formats(conn, insert_sql, B_AT + 1, params, lengths, formats,
-                                          &res);
-  for (int i = 0; i < N_COLUMNS; i++) {
-    h_pg_array_free(&cols[i]); /* the scalars' entries hold nothing */
-  }
+  h_result r = !st->valid ? H_ERR_INVALID
+                          : h_db_exec_formats(conn,
+                                              st->nparams == N_COLUMNS ? insert_keys_sql
+                                                                       : insert_sql,
+                                              st->nparams, st->params, st->lengths,
+                                              st->formats, &res);
   if (r != H_OK) {
     return r;
   }
+  int n = st->n;
   *inserted = atoi(PQgetvalue(res, 0, 0));
   h_copy(created_at, 32, PQgetvalue(res, 0, 1));
   if (written != NULL) {
     if (*inserted < n) {
-      mark_written(rows, n, PQgetisnull(res, 0, 2) ? NULL : PQgetvalue(res, 0, 2), written);
+      mark_written(st, PQgetisnull(res, 0, 2) ? NULL : PQgetvalue(res, 0, 2), written);
     } else {
       memset(written, 1, (size_t)n * sizeof(*written));
     }
@@ -460,6 +492,16 @@ h_result h_notif_repo_insert(PGconn *conn, const struct h_notification_row *rows
   PQclear(res);
   /* a recipient deleted meanwhile: the caller's transaction is to be rolled back */
   return *inserted < n && written == NULL ? H_ERR_NOT_FOUND : H_OK;
+}
+
+h_result h_notif_repo_insert(PGconn *conn, const struct h_notification_row *rows, int n,
+                             const struct h_delivery_row *dels, int nd,
+                             const struct h_notif_extra *extra, int *inserted,
+                             char created_at[32], bool *written) {
+  struct h_notif_stmt *st = h_notif_stmt_build(rows, n, dels, nd, extra);
+  h_result r = h_notif_stmt_exec(conn, st, inserted, created_at, written);
+  h_notif_stmt_free(st);
+  return r;
 }
 
 #define FEED_FILTERS H_NOTIF_FEED_FILTERS

@@ -129,6 +129,19 @@ h_result h_notif_repo_insert(PGconn *conn, const struct h_notification_row *rows
                              const struct h_notif_extra *extra, int *inserted,
                              char created_at[32], bool *written);
 
+/* h_notif_repo_insert in two steps, so that the statement can be built ahead of the
+ * connection it runs on (the group commit builds a batch's while the batch before is
+ * written): h_notif_stmt_build copies what it needs of its arguments (all borrowed for the
+ * call only); h_notif_stmt_exec runs it as h_notif_repo_insert does; free it with
+ * h_notif_stmt_free (NULL is a no-op). */
+struct h_notif_stmt;
+struct h_notif_stmt *h_notif_stmt_build(const struct h_notification_row *rows, int n,
+                                        const struct h_delivery_row *dels, int nd,
+                                        const struct h_notif_extra *extra);
+h_result h_notif_stmt_exec(PGconn *conn, const struct h_notif_stmt *st, int *inserted,
+                           char created_at[32], bool *written);
+void h_notif_stmt_free(struct h_notif_stmt *st);
+
 /* ---- the user's feed (in-app notifications that are due and not deleted) ---- */
 
 struct h_feed_filter {

@@ -74,6 +74,170 @@ struct send_item {
   struct h_notify_error *err;
 };
 
+/* The details of a send's audit entry, as JSON text (the caller frees it): the same object
+ * as send_tx's. */
+static char *audit_details(const struct h_notify_request *req) {
+  struct h_json_text w;
+  h_jt_init(&w, 128);
+  h_jt_open(&w, '{');
+  h_jt_member(&w, "user_id", req->user_id);
+  h_jt_member(&w, "category", req->category);
+  h_jt_member(&w, "priority", req->priority);
+  h_jt_close(&w, '}');
+  return h_jt_take(&w);
+}
+
+/* True when a send of ready[0..n) has deferred key k too. */
+static bool key_taken(struct send_item *const *ready, int n, const struct h_idem *k) {
+  for (int i = 0; i < n; i++) {
+    const struct h_idem *o = ready[i]->idem;
+    if (o != NULL && o->deferred && strcmp(o->key, k->key) == 0 &&
+        strcmp(o->caller, k->caller) == 0) {
+      return true;
+    }
+  }
+  return false;
+}
+
+/* Keeps the first send of each deferred key in ready (a statement claims a key once): the
+ * others are refused as sends whose key is held, and see the first's record once it
+ * committed. Returns how many are left. */
+static int drop_repeated_keys(struct send_item **ready, int n) {
+  int kept = 0;
+  for (int i = 0; i < n; i++) {
+    const struct h_idem *k = ready[i]->idem;
+    if (k != NULL && k->deferred && key_taken(ready, kept, k)) {
+      ready[i]->gc.result = H_ERR_CONFLICT;
+    } else {
+      ready[kept++] = ready[i];
+    }
+  }
+  return kept;
+}
+
+/* What a batch's prepare leaves for its write: the sends to write, their audit entries
+ * (logged once written) and the one statement, built on the preparing thread while the
+ * batch before is written, so that the committer only sends it. */
+struct batch_stmt {
+  struct send_item **ready;    /* borrowed sends, owned array */
+  int n;
+  struct h_audit_entry *audit; /* one per send */
+  char **details;              /* owned: their details */
+  struct h_notif_stmt *stmt;
+};
+
+static void batch_release(void *batch, void *ctx) {
+  (void)ctx;
+  struct batch_stmt *b = batch;
+  for (int i = 0; i < b->n; i++) {
+    free(b->details[i]);
+  }
+  free(b->details);
+  free(b->audit);
+  free(b->ready);
+  h_notif_stmt_free(b->stmt);
+  free(b);
+}
+
+/* Builds the write of the prepared sends ready[0..n) (the array is taken): their responses
+ * first, created at now (the rows get that very instant, so a notification read back shows
+ * the created_at of its 202), then one statement with their audit rows and idempotency
+ * records. */
+static struct batch_stmt *batch_build(const struct h_config *cfg, struct send_item **ready,
+                                      int n, const char *now) {
+  struct batch_stmt *b = h_calloc(1, sizeof(*b));
+  b->ready = ready;
+  b->n = n;
+  b->audit = h_malloc((size_t)n * sizeof(*b->audit));
+  b->details = h_malloc((size_t)n * sizeof(*b->details));
+  struct h_notify_prepared **preps = h_malloc((size_t)n * sizeof(*preps));
+  const struct h_idem **idems = h_malloc((size_t)n * sizeof(*idems));
+  unsigned int *status = h_malloc((size_t)n * sizeof(*status));
+  const char **bodies = h_calloc((size_t)n, sizeof(*bodies));
+  const char **ids = h_malloc((size_t)n * sizeof(*ids));
+  struct h_notif_extra extra = {.audit = b->audit, .naudit = n, .idem = idems,
+                                .idem_status = status, .idem_bodies = bodies,
+                                .idem_notification = ids,
+                                .idem_lock_s = cfg->idempotency_lock_s,
+                                .idem_ttl_s = cfg->idempotency_ttl_s, .created_at = now};
+  for (int i = 0; i < n; i++) {
+    preps[i] = &ready[i]->prep;
+  }
+  char at[32]; /* now to the second, as responses show times */
+  snprintf(at, sizeof(at), "%.19sZ", now);
+  h_notify_respond(preps, n, at);
+  for (int i = 0; i < n; i++) {
+    const struct send_item *it = ready[i];
+    b->details[i] = audit_details(it->req);
+    b->audit[i] = (struct h_audit_entry){it->actor, "notification.created", "notification",
+                                         it->prep.id, b->details[i], it->prep.audit_id};
+    if (it->idem != NULL && it->idem->active) {
+      idems[extra.nidem] = it->idem;
+      status[extra.nidem] = it->idem->status[H_OUTCOME_ACCEPTED];
+      ids[extra.nidem] = it->prep.id;
+      bodies[extra.nidem++] = it->prep.out_text; /* the text stored is the text answered */
+    }
+  }
+  b->stmt = h_notify_build(preps, n, &extra);
+  free(preps);
+  free(idems);
+  free(status);
+  free(bodies);
+  free(ids);
+  return b;
+}
+
+/* The write of a batch's prepared sends for its statement, built after its reads: the sends
+ * prepared and not refused, the first of each deferred key. NULL when none is left. */
+static struct batch_stmt *batch_plan(const struct h_config *cfg,
+                                     struct h_gc_item *const *items, int n) {
+  struct send_item **ready = h_malloc((size_t)n * sizeof(*ready));
+  int nready = 0;
+  for (int i = 0; i < n; i++) {
+    struct send_item *it = items[i]->arg;
+    if (it->ready && items[i]->result == H_OK) {
+      ready[nready++] = it;
+    }
+  }
+  nready = drop_repeated_keys(ready, nready);
+  if (nready == 0) {
+    free(ready);
+    return NULL;
+  }
+  return batch_build(cfg, ready, nready, ready[0]->now);
+}
+
+/* Runs a batch's statement (its own transaction): the notifications, deliveries, audit rows
+ * and idempotency records. A send whose recipient was deleted since the read is refused alone,
+ * and so is a send whose deferred key another request holds (H_ERR_CONFLICT; the caller then
+ * looks at the key, and a deleted recipient shows there as a key free to claim). */
+static h_result batch_write(PGconn *c, struct h_gc_item *const *items, int n, void *batch,
+                            void *ctx) {
+  (void)items;
+  (void)n;
+  (void)ctx;
+  struct batch_stmt *b = batch;
+  if (b == NULL) {
+    return H_OK; /* every send was refused by its prepare */
+  }
+  bool *written = h_malloc((size_t)b->n * sizeof(*written));
+  char created_at[32];
+  int inserted = 0;
+  h_result r = h_notif_stmt_exec(c, b->stmt, &inserted, created_at, written);
+  for (int i = 0; r == H_OK && i < b->n; i++) {
+    struct send_item *it = b->ready[i];
+    if (written[i]) {
+      h_audit_log_events(&b->audit[i], 1);
+    } else if (it->idem != NULL && it->idem->deferred) {
+      it->gc.result = H_ERR_CONFLICT; /* its key is held (or its recipient deleted) */
+    } else {
+      it->gc.result = H_ERR_NOT_FOUND; /* deleted since the read */
+    }
+  }
+  free(written);
+  return r;
+}
+
 /* The templates a batch's sends name, each read once for the batch (a batch of sends of one
  * template read it once per send before). */
 struct batch_templates {
@@ -104,8 +268,9 @@ static const json_t *batch_template(PGconn *c, struct batch_templates *t, const 
  * statement, and their templates, each read once; a send that cannot be made (unknown user or
  * template, missing variable) is refused alone. A prepared send is marked ready, with the
  * read's now() (to the microsecond) as its rows' created_at. */
-static h_result batch_prepare(PGconn *c, struct h_gc_item *const *items, int n, void *ctx) {
-  (void)ctx;
+static h_result batch_prepare(PGconn *c, struct h_gc_item *const *items, int n, void *ctx,
+                              void **batch) {
+  const struct h_app *app = ctx;
   char now[40] = "";
   const char **ids = h_malloc((size_t)n * sizeof(*ids));
   const char **dues = h_malloc((size_t)n * sizeof(*dues));
@@ -149,129 +314,9 @@ static h_result batch_prepare(PGconn *c, struct h_gc_item *const *items, int n, 
   free(dues);
   free(cats);
   free(rc);
-  return r;
-}
-
-/* The details of a send's audit entry, as JSON text (the caller frees it): the same object
- * as send_tx's. */
-static char *audit_details(const struct h_notify_request *req) {
-  struct h_json_text w;
-  h_jt_init(&w, 128);
-  h_jt_open(&w, '{');
-  h_jt_member(&w, "user_id", req->user_id);
-  h_jt_member(&w, "category", req->category);
-  h_jt_member(&w, "priority", req->priority);
-  h_jt_close(&w, '}');
-  return h_jt_take(&w);
-}
-
-/* Writes the prepared sends (their responses built first, created at now: the rows get that
- * very instant, so a notification read back shows the created_at of its 202) with their
- * audit rows and idempotency records in one statement; a send whose recipient was deleted since
- * the read is refused alone (items[i] of ready[i]: its engine item), and so is a send whose
- * deferred key another request holds (H_ERR_CONFLICT; the caller then looks at the key, and
- * a deleted recipient shows there as a key free to claim). */
-static h_result batch_insert(PGconn *c, const struct h_config *cfg, struct send_item **ready,
-                             int n, const char *now) {
-  struct h_notify_prepared **preps = h_malloc((size_t)n * sizeof(*preps));
-  struct h_audit_entry *audit = h_malloc((size_t)n * sizeof(*audit));
-  const struct h_idem **idems = h_malloc((size_t)n * sizeof(*idems));
-  unsigned int *status = h_malloc((size_t)n * sizeof(*status));
-  const char **bodies = h_calloc((size_t)n, sizeof(*bodies));
-  const char **ids = h_malloc((size_t)n * sizeof(*ids));
-  bool *written = h_malloc((size_t)n * sizeof(*written));
-  char **details = h_malloc((size_t)n * sizeof(*details)); /* of the audit rows */
-  struct h_notif_extra extra = {.audit = audit, .naudit = n, .idem = idems,
-                                .idem_status = status, .idem_bodies = bodies,
-                                .idem_notification = ids,
-                                .idem_lock_s = cfg->idempotency_lock_s,
-                                .idem_ttl_s = cfg->idempotency_ttl_s, .created_at = now};
-  for (int i = 0; i < n; i++) {
-    preps[i] = &ready[i]->prep;
+  if (r == H_OK) {
+    *batch = batch_plan(app->cfg, items, n);
   }
-  char at[32]; /* now to the second, as responses show times */
-  snprintf(at, sizeof(at), "%.19sZ", now);
-  h_notify_respond(preps, n, at);
-  for (int i = 0; i < n; i++) {
-    const struct send_item *it = ready[i];
-    details[i] = audit_details(it->req);
-    audit[i] = (struct h_audit_entry){it->actor, "notification.created", "notification",
-                                      it->prep.id, details[i], it->prep.audit_id};
-    if (it->idem != NULL && it->idem->active) {
-      idems[extra.nidem] = it->idem;
-      status[extra.nidem] = it->idem->status[H_OUTCOME_ACCEPTED];
-      ids[extra.nidem] = it->prep.id;
-      bodies[extra.nidem++] = it->prep.out_text; /* the text stored is the text answered */
-    }
-  }
-  char created_at[32];
-  h_result r = h_notify_insert(c, preps, n, &extra, created_at, written);
-  for (int i = 0; r == H_OK && i < n; i++) {
-    if (written[i]) {
-      h_audit_log_events(&audit[i], 1);
-    } else if (ready[i]->idem != NULL && ready[i]->idem->deferred) {
-      ready[i]->gc.result = H_ERR_CONFLICT; /* its key is held (or its recipient deleted) */
-    } else {
-      ready[i]->gc.result = H_ERR_NOT_FOUND; /* deleted since the read */
-    }
-  }
-  for (int i = 0; i < n; i++) {
-    free(details[i]);
-  }
-  free(preps);
-  free(audit);
-  free(idems);
-  free(status);
-  free(bodies);
-  free(ids);
-  free(written);
-  free(details);
-  return r;
-}
-
-/* True when a send of ready[0..n) has deferred key k too. */
-static bool key_taken(struct send_item *const *ready, int n, const struct h_idem *k) {
-  for (int i = 0; i < n; i++) {
-    const struct h_idem *o = ready[i]->idem;
-    if (o != NULL && o->deferred && strcmp(o->key, k->key) == 0 &&
-        strcmp(o->caller, k->caller) == 0) {
-      return true;
-    }
-  }
-  return false;
-}
-
-/* Keeps the first send of each deferred key in ready (a statement claims a key once): the
- * others are refused as sends whose key is held, and see the first's record once it
- * committed. Returns how many are left. */
-static int drop_repeated_keys(struct send_item **ready, int n) {
-  int kept = 0;
-  for (int i = 0; i < n; i++) {
-    const struct h_idem *k = ready[i]->idem;
-    if (k != NULL && k->deferred && key_taken(ready, kept, k)) {
-      ready[i]->gc.result = H_ERR_CONFLICT;
-    } else {
-      ready[kept++] = ready[i];
-    }
-  }
-  return kept;
-}
-
-/* Writes the prepared sends of a batch in one statement (its own transaction): the
- * notifications, deliveries, audit rows and idempotency records. */
-static h_result batch_write(PGconn *c, struct h_gc_item *const *items, int n, void *ctx) {
-  const struct h_app *app = ctx;
-  struct send_item **ready = h_malloc((size_t)n * sizeof(*ready));
-  int nready = 0;
-  for (int i = 0; i < n; i++) {
-    struct send_item *it = items[i]->arg;
-    if (it->ready && items[i]->result == H_OK) {
-      ready[nready++] = it;
-    }
-  }
-  nready = drop_repeated_keys(ready, nready);
-  h_result r = nready > 0 ? batch_insert(c, app->cfg, ready, nready, ready[0]->now) : H_OK;
-  free(ready);
   return r;
 }
 
@@ -305,7 +350,8 @@ static void batch_committed(struct h_gc_item *const *items, int n, void *ctx) {
 
 /* The recipients' read and the one write statement commit on their own (no BEGIN/COMMIT);
  * the read of the next batch runs while a batch is written. */
-static const struct h_gc_ops batch_ops = {batch_write, batch_committed, true, batch_prepare};
+static const struct h_gc_ops batch_ops = {batch_write, batch_committed, true, batch_prepare,
+                                          batch_release};
 
 struct h_gc *h_notification_gc_create(struct h_app *app) {
   const struct h_config *cfg = app->cfg;

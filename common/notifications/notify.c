@@ -393,9 +393,8 @@ void h_notify_respond(struct h_notify_prepared *const *items, int n, const char 
   }
 }
 
-h_result h_notify_insert(PGconn *conn, struct h_notify_prepared *const *items, int n,
-                         const struct h_notif_extra *extra, char created_at[32],
-                         bool *written) {
+struct h_notif_stmt *h_notify_build(struct h_notify_prepared *const *items, int n,
+                                    const struct h_notif_extra *extra) {
   struct h_notification_row *rows = h_malloc((size_t)(n > 0 ? n : 1) * sizeof(*rows));
   struct h_delivery_row *dels =
       h_malloc((size_t)(n > 0 ? n : 1) * H_NOTIFY_DELIVERIES_MAX * sizeof(*dels));
@@ -411,17 +410,18 @@ h_result h_notify_insert(PGconn *conn, struct h_notify_prepared *const *items, i
         .endpoint_id = p->d[j].endpoint_id[0] != '\0' ? p->d[j].endpoint_id : NULL};
     }
   }
-  int inserted = 0;
-  h_result r =
-      h_notif_repo_insert(conn, rows, n, dels, nd, extra, &inserted, created_at, written);
+  struct h_notif_stmt *st = h_notif_stmt_build(rows, n, dels, nd, extra);
   free(rows);
   free(dels);
-  return r;
+  return st;
 }
 
 h_result h_notify_write(PGconn *conn, struct h_notify_prepared *const *items, int n) {
+  struct h_notif_stmt *st = h_notify_build(items, n, NULL);
+  int inserted = 0;
   char created_at[32];
-  h_result r = h_notify_insert(conn, items, n, NULL, created_at, NULL);
+  h_result r = h_notif_stmt_exec(conn, st, &inserted, created_at, NULL);
+  h_notif_stmt_free(st);
   if (r == H_OK) {
     h_notify_respond(items, n, created_at);
   }

@@ -1,6 +1,6 @@
 /* notify.h - creating notifications and their deliveries inside the caller's
- * transaction, prepared one by one and written n at a time (h_notif_repo_insert). Shared
- * by POST /api/v1/notifications (alone or through the group commit) and the fan-out of
+ * transaction, prepared one by one and written n at a time (one statement, h_notify_build).
+ * Shared by POST /api/v1/notifications (alone or through the group commit) and the fan-out of
  * bulk sends and announcements, so all follow the same rules:
  *   - channels: those asked for, or all four; each gets a delivery row, skipped (with a
  *     reason) when the user's preferences turn it off or there is no phone / device;
@@ -89,15 +89,14 @@ h_result h_notify_prepare_for(PGconn *conn, const struct h_notify_request *req,
                               struct h_notify_error *err);
 
 /* Sets out_text and push of the n prepared items, created at created_at (RFC 3339 UTC: the
- * transaction's now(), which h_notify_insert gives their rows). */
+ * transaction's now(), which their rows get when written). */
 void h_notify_respond(struct h_notify_prepared *const *items, int n, const char *created_at);
 
-/* Writes the n prepared items, and the rows of extra (may be NULL), in one statement
- * through conn (h_notif_repo_insert: written as there, may be NULL); created_at receives
- * now(). */
-h_result h_notify_insert(PGconn *conn, struct h_notify_prepared *const *items, int n,
-                         const struct h_notif_extra *extra, char created_at[32],
-                         bool *written);
+/* The one statement that writes the n prepared items, and the rows of extra (may be NULL),
+ * built without a connection (h_notif_stmt_build: it keeps nothing of items or extra), to
+ * run with h_notif_stmt_exec (the group commit builds a batch's on its preparing thread). */
+struct h_notif_stmt *h_notify_build(struct h_notify_prepared *const *items, int n,
+                                    const struct h_notif_extra *extra);
 
 /* Writes the n prepared notifications (borrowed) in the open transaction of conn, in one
  * statement, and sets each one's out_text and push. H_ERR_NOT_FOUND when a recipient

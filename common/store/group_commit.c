@@ -15,6 +15,7 @@ struct batch {
   struct batch *next;
   int n, ok;
   bool prepared; /* ops->prepare ran and succeeded on the preparing thread */
+  void *state;   /* what ops->prepare left for ops->write (ops->release frees it) */
   struct h_gc_item *items[];
 };
 
@@ -96,15 +97,24 @@ struct h_gc *h_gc_create(const struct h_gc_options *opt, const struct h_gc_ops *
   return gc;
 }
 
-/* BEGIN, ops->write of items, COMMIT; rolls back on any error. A one-statement write
- * commits (or fails) by itself. */
-static h_result tx(struct h_gc *gc, PGconn *conn, struct h_gc_item *const *items, int n) {
+/* Frees what ops->prepare left in *state (none: nothing to do). */
+static void release(struct h_gc *gc, void **state) {
+  if (*state != NULL && gc->ops->release != NULL) {
+    gc->ops->release(*state, gc->ctx);
+  }
+  *state = NULL;
+}
+
+/* BEGIN, ops->write of items (given state), COMMIT; rolls back on any error. A
+ * one-statement write commits (or fails) by itself. */
+static h_result tx(struct h_gc *gc, PGconn *conn, struct h_gc_item *const *items, int n,
+                   void *state) {
   if (gc->ops->one_statement) {
-    return gc->ops->write(conn, items, n, gc->ctx);
+    return gc->ops->write(conn, items, n, state, gc->ctx);
   }
   h_result r = h_db_begin(conn);
   if (r == H_OK) {
-    r = gc->ops->write(conn, items, n, gc->ctx);
+    r = gc->ops->write(conn, items, n, state, gc->ctx);
   }
   if (r == H_OK) {
     r = h_db_commit(conn);
@@ -126,22 +136,24 @@ static h_result ensure_conn(struct h_gc *gc, PGconn **conn) {
   return h_db_connect(&gc->opt.db, conn);
 }
 
-/* ops->prepare (unless prepared already, on the preparing thread) and tx of items[0..n),
- * every result reset first: an item ops->prepare or ops->write refused keeps its own result
- * when the transaction commits, every item gets the transaction's when it fails. */
+/* ops->prepare (unless prepared already, on the preparing thread, which left *state) and
+ * tx of items[0..n), every result reset first: an item ops->prepare or ops->write refused
+ * keeps its own result when the transaction commits, every item gets the transaction's when
+ * it fails. The caller releases *state. */
 static h_result tx_items(struct h_gc *gc, PGconn *conn, struct h_gc_item *const *items, int n,
-                         bool prepared) {
+                         bool prepared, void **state) {
   h_result r = H_OK;
   if (!prepared) {
     for (int i = 0; i < n; i++) {
       items[i]->result = H_OK;
     }
+    release(gc, state);
     if (gc->ops->prepare != NULL) {
-      r = gc->ops->prepare(conn, items, n, gc->ctx);
+      r = gc->ops->prepare(conn, items, n, gc->ctx, state);
     }
   }
   if (r == H_OK) {
-    r = tx(gc, conn, items, n);
+    r = tx(gc, conn, items, n, *state);
   }
   for (int i = 0; r != H_OK && i < n; i++) {
     items[i]->result = r;
@@ -149,14 +161,15 @@ static h_result tx_items(struct h_gc *gc, PGconn *conn, struct h_gc_item *const 
   return r;
 }
 
-/* Writes a batch; on failure, each item again in its own transaction so that one bad item
+/* Writes batch b; on failure, each item again in its own transaction so that one bad item
  * fails alone. Sets every item's result and puts the written ones first; returns how many
  * were written. */
-static int run_batch(struct h_gc *gc, PGconn **conn, struct h_gc_item **items, int n,
-                     bool prepared, bool *retried) {
+static int run_batch(struct h_gc *gc, PGconn **conn, struct batch *b, bool *retried) {
+  struct h_gc_item **items = b->items;
+  int n = b->n;
   h_result r = ensure_conn(gc, conn);
   if (r == H_OK) {
-    r = tx_items(gc, *conn, items, n, prepared);
+    r = tx_items(gc, *conn, items, n, b->prepared, &b->state);
   }
   for (int i = 0; r != H_OK && i < n; i++) {
     items[i]->result = r;
@@ -169,7 +182,9 @@ static int run_batch(struct h_gc *gc, PGconn **conn, struct h_gc_item **items, i
           h_result_name(r));
     for (int i = 0; i < n; i++) {
       if (ensure_conn(gc, conn) == H_OK) {
-        tx_items(gc, *conn, &items[i], 1, false);
+        void *one = NULL;
+        tx_items(gc, *conn, &items[i], 1, false, &one);
+        release(gc, &one);
       } else {
         items[i]->result = H_ERR_UNAVAILABLE;
       }
@@ -203,6 +218,13 @@ static void answer_batch(struct h_gc *gc, struct h_gc_item *const *items, int n,
   }
 }
 
+/* Frees an answered batch, with what prepare left for its write: on the answering thread,
+ * off the committer's path. */
+static void batch_free(struct h_gc *gc, struct batch *b) {
+  release(gc, &b->state);
+  free(b);
+}
+
 static void *answerer(void *arg) {
   struct h_gc *gc = arg;
   pthread_setname_np(pthread_self(), "gc-answer"); /* top -H, perf --sort comm */
@@ -217,7 +239,7 @@ static void *answerer(void *arg) {
     }
     pthread_mutex_unlock(&gc->amu);
     answer_batch(gc, a->items, a->n, a->ok);
-    free(a);
+    batch_free(gc, a);
     pthread_mutex_lock(&gc->amu);
   }
   pthread_mutex_unlock(&gc->amu);
@@ -229,7 +251,7 @@ static void *answerer(void *arg) {
 static void hand_over(struct h_gc *gc, struct batch *b) {
   if (!gc->answering) {
     answer_batch(gc, b->items, b->n, b->ok);
-    free(b);
+    batch_free(gc, b);
     return;
   }
   pthread_mutex_lock(&gc->amu);
@@ -300,7 +322,10 @@ static void *preparer(void *arg) {
       b->items[i]->result = H_OK;
     }
     b->prepared = ensure_conn(gc, &conn) == H_OK &&
-                  gc->ops->prepare(conn, b->items, b->n, gc->ctx) == H_OK;
+                  gc->ops->prepare(conn, b->items, b->n, gc->ctx, &b->state) == H_OK;
+    if (!b->prepared) {
+      release(gc, &b->state); /* the committer prepares it again */
+    }
     pthread_mutex_lock(&gc->mu);
     batches_push(&gc->ready, b);
     gc->nready++;
@@ -371,7 +396,7 @@ static void *committer(void *arg) {
     bool retried = false;
     struct timespec t0;
     clock_gettime(CLOCK_MONOTONIC, &t0);
-    b->ok = run_batch(gc, &conn, b->items, b->n, b->prepared, &retried);
+    b->ok = run_batch(gc, &conn, b, &retried);
     double took = seconds_since(&t0);
     /* The counters are up to date before any waiter returns. */
     pthread_mutex_lock(&gc->mu);

@@ -42,7 +42,8 @@ struct h_gc_ops {
   /* Writes items[0..n) in the open transaction of conn; any error fails the batch. It may
    * refuse single items instead (a 422 of their own) by setting their result to an error
    * and writing nothing of them: the others commit, the refused keep their result. */
-  h_result (*write)(PGconn *conn, struct h_gc_item *const *items, int n, void *ctx);
+  h_result (*write)(PGconn *conn, struct h_gc_item *const *items, int n, void *batch,
+                    void *ctx);
   /* After COMMIT, with the items whose write committed. */
   void (*after_commit)(struct h_gc_item *const *items, int n, void *ctx);
   /* write makes all its changes in one statement, atomic and committed on its own
@@ -53,8 +54,14 @@ struct h_gc_ops {
    * outside the write's transaction; it may refuse single items as write may. The engine
    * runs it on a preparing thread for the next batch while the committers write the one
    * before (and before write, on the committer's connection, when that failed or when the
-   * batch is retried one item at a time). An error leaves the batch to the committer. */
-  h_result (*prepare)(PGconn *conn, struct h_gc_item *const *items, int n, void *ctx);
+   * batch is retried one item at a time). An error leaves the batch to the committer.
+   * Whatever else the write can be given ready-made (its statement's parameters) prepare
+   * may build too, off the committer's path: it leaves it in *batch (NULL on entry), which
+   * write then receives (NULL without prepare) and release frees once the batch is
+   * written, or prepared again. */
+  h_result (*prepare)(PGconn *conn, struct h_gc_item *const *items, int n, void *ctx,
+                      void **batch);
+  void (*release)(void *batch, void *ctx); /* may be NULL when prepare leaves nothing */
 };
 
 struct h_gc_options {

@@ -78,14 +78,28 @@ struct fake {
   bool in_write;      /* a write is running */
   int prepared;       /* items given to prepare */
   int prepared_in_write; /* prepares that ran while a write was running */
+  bool with_prepare;  /* the engine has fake_prepare: every write gets its batch's state */
+  int states;         /* states fake_prepare made */
+  int released;       /* and the engine released */
+  int bad_states;     /* writes not given the state of their own batch's prepare */
+};
+
+/* What fake_prepare leaves for the write of its batch. */
+struct fake_state {
+  int n;
+  struct h_gc_item *first;
 };
 
 /* "bad" fails the whole batch; "refused" is refused alone (its result set, not written), and
  * so is an item prepare refused. */
-static h_result fake_write(PGconn *conn, struct h_gc_item *const *items, int n, void *ctx) {
+static h_result fake_write(PGconn *conn, struct h_gc_item *const *items, int n, void *batch,
+                           void *ctx) {
   struct fake *f = ctx;
+  const struct fake_state *st = batch;
   int refused = 0;
   pthread_mutex_lock(&f->mu);
+  f->bad_states += f->with_prepare ? st == NULL || st->n != n || st->first != items[0]
+                                   : st != NULL;
   long slow = f->slow_write_ms;
   f->slow_write_ms = 0;
   f->in_write = slow > 0;
@@ -133,9 +147,17 @@ static void fake_after(struct h_gc_item *const *items, int n, void *ctx) {
   pthread_mutex_unlock(&f->mu);
 }
 
-/* "badprep" fails the batch's prepare; "early" is refused alone by it. */
-static h_result fake_prepare(PGconn *conn, struct h_gc_item *const *items, int n, void *ctx) {
+/* "badprep" fails the batch's prepare (after it made its state, which the engine must
+ * release then too); "early" is refused alone by it. */
+static h_result fake_prepare(PGconn *conn, struct h_gc_item *const *items, int n, void *ctx,
+                             void **batch) {
   struct fake *f = ctx;
+  struct fake_state *st = malloc(sizeof(*st));
+  *st = (struct fake_state){n, items[0]};
+  *batch = st;
+  pthread_mutex_lock(&f->mu);
+  f->states++;
+  pthread_mutex_unlock(&f->mu);
   for (int i = 0; i < n; i++) {
     if (strcmp(items[i]->arg, "badprep") == 0) {
       return H_ERR_CONFLICT;
@@ -152,8 +174,24 @@ static h_result fake_prepare(PGconn *conn, struct h_gc_item *const *items, int n
   return r;
 }
 
-static const struct h_gc_ops fake_ops = {fake_write, fake_after, false};
-static const struct h_gc_ops fake_prepared_ops = {fake_write, fake_after, false, fake_prepare};
+static void fake_release(void *batch, void *ctx) {
+  struct fake *f = ctx;
+  free(batch);
+  pthread_mutex_lock(&f->mu);
+  f->released++;
+  pthread_mutex_unlock(&f->mu);
+}
+
+static const struct h_gc_ops fake_ops = {fake_write, fake_after, false, NULL, NULL};
+static const struct h_gc_ops fake_prepared_ops = {fake_write, fake_after, false, fake_prepare,
+                                                  fake_release};
+
+/* After h_gc_destroy: every write had its own batch's state (or none without a prepare),
+ * and every state prepare made was released once. */
+static void assert_states_released(struct fake *f) {
+  assert_int_equal(f->bad_states, 0);
+  assert_int_equal(f->released, f->states);
+}
 
 struct submitter {
   struct h_gc *gc;
@@ -195,6 +233,7 @@ static void run_engine(struct h_gc *gc, struct fake *f, int n, int bad_at, long 
 static struct h_gc *fake_engine_with(struct fake *f, int wait_us, const struct h_gc_ops *ops) {
   memset(f, 0, sizeof(*f));
   pthread_mutex_init(&f->mu, NULL);
+  f->with_prepare = ops->prepare != NULL;
   struct h_gc_options opt = {
     .db = {.url = getenv("HERALD_DATABASE_URL"), .connect_timeout_s = 3},
     .threads = 1, .max_batch = 64, .wait_us = wait_us,
@@ -216,6 +255,7 @@ static void test_engine_one_bad_item_fails_alone(void **state) {
   assert_int_equal(items, 8);
   assert_true(retried >= 1); /* the batch holding "bad" was retried one by one */
   h_gc_destroy(gc);
+  assert_states_released(&f); /* without a prepare, no write was given a state */
 }
 
 /* Each batch's write time is counted in its bucket: a write the fake holds 30 ms lands above
@@ -264,7 +304,7 @@ static void one_odd_item(struct h_gc *gc, struct fake *f, int odd, const char *o
   pthread_t t[N];
   struct submitter s[N];
   for (int i = 0; i < N; i++) {
-    s[i] = (struct submitter){.gc = gc, .item = {.arg = i == odd ? odd_arg : "good"}};
+    s[i] = (struct submitter){.gc = gc, .item = {.arg = (char *)(i == odd ? odd_arg : "good")}};
     pthread_create(&t[i], NULL, submit, &s[i]);
   }
   for (int i = 0; i < N; i++) {
@@ -364,6 +404,7 @@ static void test_engine_prepares_while_writing(void **state) {
   assert_int_equal(f.written, 2);
   assert_int_equal(f.pushed, 2);
   h_gc_destroy(gc);
+  assert_states_released(&f);
 }
 
 /* Waits up to 3 s for the engine to have answered n items; false when it has not. */
@@ -425,6 +466,8 @@ static void test_engine_queued_while_no_room(void **state) {
   assert_int_equal(f.written, N);
   assert_int_equal(f.largest, 3);
   h_gc_destroy(gc);
+  assert_int_equal(f.states, 3);
+  assert_states_released(&f);
 }
 
 /* A batch whose prepare fails is prepared again by its committer, then retried one item at
@@ -435,8 +478,12 @@ static void test_engine_prepare_fails_alone(void **state) {
   struct h_gc *gc = fake_engine_with(&f, 300000, &fake_prepared_ops); /* one batch */
   one_odd_item(gc, &f, 1, "badprep", H_ERR_CONFLICT, 1);
   h_gc_destroy(gc);
+  /* the preparing thread's, the committer's again, then one per item retried alone */
+  assert_int_equal(f.states, 2 + 6);
+  assert_states_released(&f);
   gc = fake_engine_with(&f, 5000000, &fake_prepared_ops);
   run_engine(gc, &f, 6, -1, 300, true); /* queued when destroyed: committed, not dropped */
+  assert_states_released(&f);
 }
 
 /* ---- through the API ---- */
