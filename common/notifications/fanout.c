@@ -67,7 +67,13 @@ static h_result write_batch(PGconn *conn, struct batch *b, const PGresult *ids, 
     cats[i] = b->req.category;
   }
   int nready = 0;
-  h_result r = n > 0 ? h_notif_repo_recipients(conn, uids, dues, cats, n, rc, NULL) : H_OK;
+  bool *devices = h_malloc(m * sizeof(*devices)); /* one request for every recipient */
+  for (int i = 0; i < n; i++) {
+    devices[i] = h_notify_needs_devices(&b->req);
+  }
+  h_result r =
+      n > 0 ? h_notif_repo_recipients(conn, uids, dues, cats, devices, n, rc, NULL) : H_OK;
+  free(devices);
   for (int i = 0; r == H_OK && i < n; i++) {
     bool ok = false;
     reqs[i] = b->req;

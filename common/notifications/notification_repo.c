@@ -67,10 +67,12 @@ static void recipient_of(const PGresult *res, int row, struct h_recipient_row *o
 
 h_result h_notif_repo_recipients(PGconn *conn, const char *const *user_ids,
                                  const char *const *due_ats, const char *const *categories,
-                                 int n, struct h_recipient_row *out, char now[40]) {
+                                 const bool *devices, int n, struct h_recipient_row *out,
+                                 char now[40]) {
   static const char sql[] =
       "SELECT u.id IS NOT NULL, u.locale, u.phone IS NOT NULL,"
-      " (SELECT count(*) FROM devices d WHERE d.user_id = u.id AND d.active)::int,"
+      " CASE WHEN t.devices THEN"
+      "   (SELECT count(*) FROM devices d WHERE d.user_id = u.id AND d.active)::int ELSE 0 END,"
       " CASE WHEN p.channels <> '{}'::jsonb OR p.categories <> '{}'::jsonb"
       "   THEN json_build_object('channels', COALESCE(p.channels, '{}'::jsonb),"
       "   'categories', COALESCE(p.categories, '{}'::jsonb)) END,"
@@ -87,26 +89,28 @@ h_result h_notif_repo_recipients(PGconn *conn, const char *const *user_ids,
       "   WHERE (w.user_id = u.id OR w.user_id IS NULL) AND w.enabled"
       "     AND (w.categories IS NULL OR t.category = ANY (w.categories))"
       "   ORDER BY w.user_id NULLS LAST, w.created_at, w.id LIMIT 32) e) END"
-      " FROM unnest($1::uuid[], $2::timestamptz[], $3::text[]) WITH ORDINALITY"
-      "   AS t(user_id, due, category, i)"
+      " FROM unnest($1::uuid[], $2::timestamptz[], $3::text[], $4::bool[]) WITH ORDINALITY"
+      "   AS t(user_id, due, category, devices, i)"
       " LEFT JOIN users u ON u.id = t.user_id AND u.status <> 'deleted'"
       " LEFT JOIN notification_preferences p ON p.user_id = u.id"
       " ORDER BY t.i";
   /* the due times as the request gave them (a text literal), the rest binary (pg_array.h) */
-  struct h_pg_array a[3] = {{.oid = H_PG_OID_UUID}, {0}, {.oid = H_PG_OID_TEXT}};
+  struct h_pg_array a[4] = {{.oid = H_PG_OID_UUID}, {0}, {.oid = H_PG_OID_TEXT},
+                            {.oid = H_PG_OID_BOOL}};
   for (int i = 0; i < n; i++) {
     h_pg_array_add(&a[0], user_ids[i]);
     h_pg_array_add(&a[1], due_ats[i]);
     h_pg_array_add(&a[2], categories[i]);
+    h_pg_array_add_bool(&a[3], devices == NULL || devices[i]);
   }
-  const char *params[3];
-  int lengths[3], formats[3];
-  bool valid = h_pg_array_params(a, 3, params, lengths, formats);
+  const char *params[4];
+  int lengths[4], formats[4];
+  bool valid = h_pg_array_params(a, 4, params, lengths, formats);
   PGresult *res = NULL;
   /* a user id that is not a uuid: what PostgreSQL's uuid_in would have refused (22P02) */
-  h_result r = valid ? h_db_exec_formats(conn, sql, 3, params, lengths, formats, &res)
+  h_result r = valid ? h_db_exec_formats(conn, sql, 4, params, lengths, formats, &res)
                      : H_ERR_INVALID;
-  for (int i = 0; i < 3; i++) {
+  for (int i = 0; i < 4; i++) {
     h_pg_array_free(&a[i]);
   }
   if (r != H_OK) {
@@ -129,7 +133,7 @@ h_result h_notif_repo_recipients(PGconn *conn, const char *const *user_ids,
 h_result h_notif_repo_recipient(PGconn *conn, const char *user_id, const char *due_at,
                                 struct h_recipient_row *out) {
   const char *category = NULL; /* no category: only endpoints taking every category */
-  h_result r = h_notif_repo_recipients(conn, &user_id, &due_at, &category, 1, out, NULL);
+  h_result r = h_notif_repo_recipients(conn, &user_id, &due_at, &category, NULL, 1, out, NULL);
   return r == H_OK && !out->found ? H_ERR_NOT_FOUND : r;
 }
 

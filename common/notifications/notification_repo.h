@@ -48,7 +48,7 @@ struct h_recipient_row {
   bool found;            /* false: no such live user (the rest is empty) */
   char locale[16];
   bool has_phone;
-  int active_devices;
+  int active_devices;    /* 0 when not counted (h_notif_repo_recipients' devices) */
   json_t *prefs;         /* owned: {"channels","categories"}; NULL when neither is set */
   bool quiet_enabled;
   char quiet_start[6], quiet_end[6];
@@ -61,12 +61,15 @@ struct h_recipient_row {
 
 /* The recipients of a batch in one read: out[i] for user_ids[i] with due_ats[i] (RFC 3339
  * or NULL for now) and the webhook endpoints a notification of categories[i] reaches,
- * out[i].found false for an unknown or deleted user. now (may be NULL) receives the
- * transaction's now() as RFC 3339 UTC to the microsecond (YYYY-MM-DDTHH:MM:SS.ffffffZ).
- * Caller frees each found out[i].prefs. */
+ * out[i].found false for an unknown or deleted user. Their active devices are counted only
+ * where devices[i] is set (NULL: for every row), and are 0 elsewhere: a count per row is a
+ * subquery of its own, most of the read's time when nothing is sent by push. now (may be
+ * NULL) receives the transaction's now() as RFC 3339 UTC to the microsecond
+ * (YYYY-MM-DDTHH:MM:SS.ffffffZ). Caller frees each found out[i].prefs. */
 h_result h_notif_repo_recipients(PGconn *conn, const char *const *user_ids,
                                  const char *const *due_ats, const char *const *categories,
-                                 int n, struct h_recipient_row *out, char now[40]);
+                                 const bool *devices, int n, struct h_recipient_row *out,
+                                 char now[40]);
 
 /* Loads a live user; due_at (RFC 3339 or NULL for now) is the instant whose local time is
  * computed. H_ERR_NOT_FOUND for an unknown or deleted user. Caller frees out->prefs. */

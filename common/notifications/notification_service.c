@@ -275,6 +275,7 @@ static h_result batch_prepare(PGconn *c, struct h_gc_item *const *items, int n, 
   const char **ids = h_malloc((size_t)n * sizeof(*ids));
   const char **dues = h_malloc((size_t)n * sizeof(*dues));
   const char **cats = h_malloc((size_t)n * sizeof(*cats));
+  bool *devices = h_malloc((size_t)n * sizeof(*devices));
   struct h_recipient_row *rc = h_calloc((size_t)n, sizeof(*rc));
   struct batch_templates tpls = {0, h_malloc((size_t)n * sizeof(char *)),
                                  h_malloc((size_t)n * sizeof(json_t *))};
@@ -284,8 +285,9 @@ static h_result batch_prepare(PGconn *c, struct h_gc_item *const *items, int n, 
     ids[i] = it->req->user_id;
     dues[i] = it->req->send_at;
     cats[i] = it->req->category;
+    devices[i] = h_notify_needs_devices(it->req);
   }
-  h_result r = h_notif_repo_recipients(c, ids, dues, cats, n, rc, now);
+  h_result r = h_notif_repo_recipients(c, ids, dues, cats, devices, n, rc, now);
   for (int i = 0; r == H_OK && i < n; i++) {
     struct send_item *it = items[i]->arg;
     h_notify_prepared_free(&it->prep);
@@ -313,6 +315,7 @@ static h_result batch_prepare(PGconn *c, struct h_gc_item *const *items, int n, 
   free(ids);
   free(dues);
   free(cats);
+  free(devices);
   free(rc);
   if (r == H_OK) {
     *batch = batch_plan(app->cfg, items, n);

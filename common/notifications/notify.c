@@ -284,12 +284,17 @@ h_result h_notify_prepare_for(PGconn *conn, const struct h_notify_request *req,
   return r;
 }
 
+bool h_notify_needs_devices(const struct h_notify_request *req) {
+  return req->channels == 0 || (req->channels & H_CHANNEL_BIT(H_CHANNEL_PUSH)) != 0;
+}
+
 h_result h_notify_prepare(PGconn *conn, const struct h_notify_request *req, const json_t *tpl,
                           const struct h_flood_rules *flood, struct h_notify_prepared *p,
                           struct h_notify_error *err) {
   struct h_recipient_row rc;
-  h_result r = h_notif_repo_recipients(conn, &req->user_id, &req->send_at, &req->category, 1,
-                                       &rc, NULL);
+  bool devices = h_notify_needs_devices(req);
+  h_result r = h_notif_repo_recipients(conn, &req->user_id, &req->send_at, &req->category,
+                                       &devices, 1, &rc, NULL);
   if (r != H_OK) {
     memset(p, 0, sizeof(*p));
     p->req = req;

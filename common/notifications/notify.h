@@ -81,6 +81,10 @@ h_result h_notify_prepare(PGconn *conn, const struct h_notify_request *req, cons
                           struct h_notify_error *err);
 void h_notify_prepared_free(struct h_notify_prepared *p);
 
+/* Whether planning req needs its recipient's active devices: only push reads them, and push
+ * is planned when req names it or names no channel (every channel). */
+bool h_notify_needs_devices(const struct h_notify_request *req);
+
 /* h_notify_prepare with the recipient already read (rc borrowed; rc->found false: the
  * 422 user_not_found), for a batch whose recipients are read in one statement. */
 h_result h_notify_prepare_for(PGconn *conn, const struct h_notify_request *req,

@@ -6,6 +6,7 @@
  *   - many concurrent POSTs share transactions, each answered 202 only with its rows
  *     (notification, deliveries, audit row) committed and its ids in Redis;
  *   - a recipient deleted while its request waits in a batch fails alone (422);
+ *   - the batch's read counts a user's devices only for the sends that may go by push;
  *   - Idempotency-Key records written by a batch replay the original response; a key is
  *     claimed in the batch's statement (held -> 409, stale or expired -> taken over, the
  *     same key twice in a batch -> one send, the other answered its response);
@@ -593,6 +594,56 @@ static void test_concurrent_posts_share_transactions(void **state) {
   stop();
 }
 
+/* The batch's read of its recipients counts a user's active devices only for the sends that
+ * may go by push (naming push, or no channel): in one batch, those find the user's device and
+ * queue a push delivery, the others plan none, and a user without a device is skipped as
+ * "no_device". A flag read from the wrong row would skip or plan the wrong sends' push. */
+static void test_devices_counted_for_push_sends(void **state) {
+  (void)state;
+  start("true", "50000", "true");
+  char uid[37], bare[37], dev[160];
+  char *tok = th_user(&srv, "gc-dev", NULL, uid);
+  free(th_user(&srv, "gc-nodev", NULL, bare));
+  snprintf(dev, sizeof(dev), "{\"token\":\"fcm-%s\",\"platform\":\"android\"}", uid);
+  struct th_response r;
+  th_call(&srv, tok, "POST", "/api/v1/devices", dev, NULL, &r);
+  assert_int_equal(r.status, 201);
+  th_response_free(&r);
+  free(tok);
+  static const char *const channels[] = {"\"channels\":[\"push\"],",
+                                         "\"channels\":[\"in_app\"],", "", ""};
+  enum { N = 16 };
+  struct poster p[N];
+  memset(p, 0, sizeof(p));
+  for (int i = 0; i < N; i++) { /* push, in_app, every channel: the user; push: no device */
+    snprintf(p[i].body, sizeof(p[i].body),
+             "{\"user_id\":\"%s\",\"category\":\"gc\",%s\"body\":\"B%d\"}",
+             i % 4 == 3 ? bare : uid, i % 4 == 3 ? channels[0] : channels[i % 4], i);
+  }
+  post_all(p, N);
+  for (int i = 0; i < N; i++) {
+    if (p[i].status != 202) {
+      fail_msg("request %d: %ld", i, p[i].status);
+    }
+    const json_t *push = ns_delivery(p[i].json, "push");
+    if (i % 4 == 1) {
+      assert_null(push);
+      assert_int_equal(json_array_size(json_object_get(p[i].json, "deliveries")), 1);
+    } else if (i % 4 == 3) {
+      th_assert_json_subset("{\"status\":\"skipped\",\"reason\":\"no_device\"}", push);
+    } else {
+      th_assert_json_subset("{\"status\":\"queued\"}", push);
+      assert_true(th_list_has("herald:q:{push}", th_str(push, "id")));
+    }
+    json_decref(p[i].json);
+  }
+  long batches, items, retried;
+  h_gc_stats(srv.app.notify_gc, &batches, &items, &retried);
+  assert_int_equal(items, N);
+  assert_true(batches < N); /* some sends of each kind shared a read */
+  stop();
+}
+
 static void set_audit_id_default(const char *expr) {
   char sql[128];
   snprintf(sql, sizeof(sql), "ALTER TABLE audit_log ALTER COLUMN id SET DEFAULT %s", expr);
@@ -1125,6 +1176,7 @@ int main(void) {
     cmocka_unit_test(test_engine_prepare_fails_alone),
     cmocka_unit_test(test_concurrent_posts_share_transactions),
     cmocka_unit_test(test_audit_ids_from_the_api),
+    cmocka_unit_test(test_devices_counted_for_push_sends),
     cmocka_unit_test(test_recipient_deleted_in_batch_fails_alone),
     cmocka_unit_test(test_templates_in_one_batch),
     cmocka_unit_test(test_idempotency_in_batch),
