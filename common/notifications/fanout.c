@@ -67,9 +67,10 @@ static h_result write_batch(PGconn *conn, struct batch *b, const PGresult *ids, 
     cats[i] = b->req.category;
   }
   int nready = 0;
-  bool *devices = h_malloc(m * sizeof(*devices)); /* one request for every recipient */
+  bool *devices = h_malloc(m * sizeof(*devices));
+  bool need = h_notify_needs_devices(&b->req); /* one request for every recipient */
   for (int i = 0; i < n; i++) {
-    devices[i] = h_notify_needs_devices(&b->req);
+    devices[i] = need;
   }
   h_result r =
       n > 0 ? h_notif_repo_recipients(conn, uids, dues, cats, devices, n, rc, NULL) : H_OK;
