@@ -20,6 +20,14 @@
 #define H_NOTIF_FEED_WHERE                                                                  \
   " in_app AND deleted_at IS NULL AND (send_at IS NULL OR send_at <= now())"
 
+/* Every notification of one user (user: an SQL uuid expression), written so that the planner
+ * reads them through the two partial indexes that hold a user's rows between them,
+ * notifications_user_event_idx (in-app) and notifications_user_idx (the rest), as a
+ * BitmapOr: no index holds all of a user's rows (db/migrations/0103_user_indexes_split.sql),
+ * so `user_id = x` alone is a sequential scan. A user's deliveries are those of these rows
+ * (deliveries.user_id repeats its notification's). */
+#define H_NOTIF_OF_USER(user) " user_id = " user " AND (in_app OR NOT in_app)"
+
 /* A feed item's columns (the wire shape of GET /api/v1/notifications). */
 #define H_NOTIF_FEED_COLUMNS                                                                \
   "id, 'notification' AS object, category, priority, title,"                                \

@@ -264,11 +264,61 @@ static void test_erasure_actions_use_indexes(void **state) {
   assert_int_equal(scanned, 0);
 }
 
+/* Runs sql (with $1 = id, unless id is NULL) and returns its one number. */
+static long count1(PGconn *c, const char *sql, const char *id) {
+  const char *params[] = {id};
+  PGresult *res = PQexecParams(c, sql, id != NULL ? 1 : 0, NULL, params, NULL, NULL, 0);
+  if (PQresultStatus(res) != PGRES_TUPLES_OK || PQntuples(res) != 1) {
+    fail_msg("%s: %s", sql, PQerrorMessage(c));
+  }
+  long n = atol(PQgetvalue(res, 0, 0));
+  PQclear(res);
+  return n;
+}
+
+/* No index holds all of a user's notifications or deliveries (migration 0103): the in-app
+ * ones are in one partial index, the rest in another. A user's row deleted by hand takes its
+ * notifications of both kinds and their deliveries (the triggers of migrations 0091, 0092
+ * and 0103) through those indexes, with sequential scans priced out; inside a transaction
+ * rolled back. */
+static void test_user_row_deleted_reads_both_indexes(void **state) {
+  (void)state;
+  char uid[37];
+  free(th_user(&srv, "rowgone", NULL, uid));
+  PGconn *c = th_db_connect();
+  exec0(c, "BEGIN");
+  exec0(c, "SET LOCAL enable_seqscan = off");
+  long before = count1(c, "SELECT count(*) FROM notifications WHERE"
+                          " user_id = $1::uuid AND (in_app OR NOT in_app)", uid);
+  assert_true(before >= 1); /* the sign-up's verification e-mail, not in-app */
+  exec1(c, "INSERT INTO notifications (id, user_id, category, in_app) VALUES"
+           " ('7e1d2c3b-0000-4000-8000-000000000001', $1::uuid, 'c', true),"
+           " ('7e1d2c3b-0000-4000-8000-000000000002', $1::uuid, 'c', false)", uid);
+  exec1(c, "INSERT INTO deliveries (notification_id, user_id, channel, status) VALUES"
+           " ('7e1d2c3b-0000-4000-8000-000000000001', $1::uuid, 'in_app', 'sent'),"
+           " ('7e1d2c3b-0000-4000-8000-000000000002', $1::uuid, 'email', 'queued')", uid);
+  assert_int_equal(count1(c, "SELECT count(*) FROM notifications WHERE"
+                             " user_id = $1::uuid AND (in_app OR NOT in_app)", uid), before + 2);
+  exec1(c, "DELETE FROM users WHERE id = $1::uuid", uid);
+  assert_int_equal(count1(c, "SELECT count(*) FROM notifications WHERE"
+                             " user_id = $1::uuid AND (in_app OR NOT in_app)", uid), 0);
+  assert_int_equal(count1(c, "SELECT count(*) FROM deliveries WHERE notification_id IN"
+                             " ('7e1d2c3b-0000-4000-8000-000000000001',"
+                             "  '7e1d2c3b-0000-4000-8000-000000000002')", NULL),
+                   0);
+  assert_int_equal(count1(c, "SELECT COALESCE(sum(seq_scan), 0) FROM pg_stat_xact_user_tables"
+                             " WHERE relname IN ('notifications', 'deliveries')", NULL),
+                   0);
+  exec0(c, "ROLLBACK");
+  PQfinish(c);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
     cmocka_unit_test(test_export_complete_and_delete_erases),
     cmocka_unit_test(test_export_and_erasure_use_indexes),
     cmocka_unit_test(test_erasure_actions_use_indexes),
+    cmocka_unit_test(test_user_row_deleted_reads_both_indexes),
   };
   return cmocka_run_group_tests(tests, setup, teardown);
 }
