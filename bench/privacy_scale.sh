@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
-# The account export and erasure at scale: seeds ROWS notifications (1,000 users), two
-# deliveries of each (in-app and e-mail) and as many audit entries about notifications, plus
-# 20 sign-ins per user, then times with EXPLAIN ANALYZE
-# the statements of common/users/privacy_repo.c that read those two tables for one user (the
-# export's SELECTs; the erasure's DELETE and UPDATE, rolled back), printing each plan's scans.
+# The account export and erasure at scale: seeds ROWS notifications (1,000 users, every other
+# one in-app: since migration 0103 a user's in-app and other notifications are in two partial
+# indexes), two deliveries of each (in-app and e-mail) and as many audit entries about
+# notifications, plus 20 sign-ins per user, then times with EXPLAIN ANALYZE the statements of
+# common/users/privacy_repo.c that read those two tables for one user (the export's SELECTs;
+# the erasure's DELETE and UPDATE, rolled back), printing each plan's scans.
 # The DELETE of a user's notifications deletes their deliveries too (the trigger of migration
 # 0091), and each deleted delivery runs what refers to it (the digest reference: 0101, 0102);
 # EXPLAIN ANALYZE's time includes those triggers, its plan does not show their scans.
@@ -33,7 +34,7 @@ psql -X -q -v ON_ERROR_STOP=1 -v rows="$ROWS" "$HERALD_DATABASE_URL" >/dev/null 
 INSERT INTO users (email, password_hash) SELECT 'u' || g || '@example.com', 'x' FROM generate_series(1, 1000) g;
 CREATE TEMP TABLE uids AS SELECT row_number() OVER () AS k, id FROM users;
 INSERT INTO notifications (id, user_id, category, priority, title, body, in_app, created_at)
-  SELECT gen_random_uuid(), u.id, 'bench', 'normal', 't', 'b', true, now() - g * interval '1 second'
+  SELECT gen_random_uuid(), u.id, 'bench', 'normal', 't', 'b', g % 2 = 0, now() - g * interval '1 second'
   FROM generate_series(1, :rows) g JOIN uids u ON u.k = 1 + (g % 1000);
 INSERT INTO deliveries (notification_id, user_id, channel, status, created_at)
   SELECT n.id, n.user_id, c.channel, 'sent', n.created_at
@@ -75,7 +76,9 @@ Command: \`bench/privacy_scale.sh $ROWS\`.
 | statement (one user) | ms | scans |
 |---|---:|---|
 MD
-run "export: its notifications" "SELECT id, title FROM notifications WHERE user_id = '$user'::uuid ORDER BY created_at, id"
-run "erasure: DELETE its notifications (and their deliveries)" "DELETE FROM notifications WHERE user_id = '$user'::uuid"
+# A user's rows as H_NOTIF_OF_USER (common/notifications/notification_repo.h) reads them.
+of_user="user_id = '$user'::uuid AND (in_app OR NOT in_app)"
+run "export: its notifications" "SELECT id, title FROM notifications WHERE $of_user ORDER BY created_at, id"
+run "erasure: DELETE its notifications (and their deliveries)" "DELETE FROM notifications WHERE $of_user"
 run "export: audit entries by or about it" "SELECT action FROM audit_log WHERE actor_id = '$user'::uuid OR (target_type = 'user' AND target_id = '$user'::text) ORDER BY created_at, id"
 run "erasure: strip those audit entries" "UPDATE audit_log SET ip = NULL, details = '{}'::jsonb WHERE actor_id = '$user'::uuid OR (target_type = 'user' AND target_id = '$user'::text)"

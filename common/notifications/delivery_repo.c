@@ -6,7 +6,6 @@
 
 #include "store/db.h"
 #include "notifications/delivery_plan.h"
-#include "notifications/notification_repo.h"
 
 #define DELIVERY_COLUMNS                                                                    \
   "id, 'delivery' AS object, notification_id, user_id, channel, status, reason, attempts,"  \
@@ -29,8 +28,7 @@ h_result h_delivery_repo_list(PGconn *conn, const struct h_delivery_filter *f,
       conn,
       "SELECT " DELIVERY_COLUMNS " FROM deliveries"
       " WHERE ($1::text IS NULL OR status = $1) AND ($2::text IS NULL OR channel = $2)"
-      "   AND ($3::uuid IS NULL OR notification_id IN (SELECT id FROM notifications"
-      "        WHERE" H_NOTIF_OF_USER("$3::uuid") "))"
+      "   AND ($3::uuid IS NULL OR user_id = $3::uuid)"
       "   AND ($4::uuid IS NULL OR notification_id = $4::uuid)"
       "   AND ($5::timestamptz IS NULL OR created_at >= $5::timestamptz)"
       "   AND ($6::timestamptz IS NULL OR created_at <= $6::timestamptz)"

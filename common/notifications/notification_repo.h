@@ -24,8 +24,7 @@
  * reads them through the two partial indexes that hold a user's rows between them,
  * notifications_user_event_idx (in-app) and notifications_user_idx (the rest), as a
  * BitmapOr: no index holds all of a user's rows (db/migrations/0103_user_indexes_split.sql),
- * so `user_id = x` alone is a sequential scan. A user's deliveries are those of these rows
- * (deliveries.user_id repeats its notification's). */
+ * so `user_id = x` alone is a sequential scan. */
 #define H_NOTIF_OF_USER(user) " user_id = " user " AND (in_app OR NOT in_app)"
 
 /* A feed item's columns (the wire shape of GET /api/v1/notifications). */

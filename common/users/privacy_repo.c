@@ -34,8 +34,7 @@ static const struct part parts[] = {
   {"deliveries", false,
    "SELECT id, notification_id, channel, status, reason, attempts, provider, "
    H_SQL_TS("sent_at") " AS sent_at, " H_SQL_TS("created_at") " AS created_at, "
-   H_SQL_TS("updated_at") " AS updated_at FROM deliveries WHERE notification_id IN"
-   " (SELECT id FROM notifications WHERE" H_NOTIF_OF_USER("$1::uuid") ")"
+   H_SQL_TS("updated_at") " AS updated_at FROM deliveries WHERE user_id = $1::uuid"
    " ORDER BY created_at, id"},
   {"payments", false,
    "SELECT id, payment_type, amount, currency, description, metadata, status,"
@@ -105,8 +104,8 @@ static const char *const erase_sql[] = {
   " request_hash = NULL, updated_at = now() WHERE user_id = $1::uuid",
   "DELETE FROM payment_methods WHERE user_id = $1::uuid",
   "DELETE FROM payment_customers WHERE user_id = $1::uuid",
-  /* its deliveries go with them (the trigger of db/migrations/0091) */
   "DELETE FROM notifications WHERE" H_NOTIF_OF_USER("$1::uuid"),
+  "DELETE FROM deliveries WHERE user_id = $1::uuid",
   "DELETE FROM devices WHERE user_id = $1::uuid",
   "DELETE FROM notification_preferences WHERE user_id = $1::uuid",
   "DELETE FROM one_time_tokens WHERE user_id = $1::uuid",

@@ -1,5 +1,5 @@
--- Two index entries fewer per POST /api/v1/notifications (in-app + e-mail), one fewer per
--- delivery written anywhere.
+-- One index entry fewer per in-app notification written (every POST /api/v1/notifications that
+-- names the in-app channel or no channel).
 --
 -- notifications_user_feed_idx (user_id, created_at DESC, id DESC) held every row for the
 -- account export and erasure (0095); every in-app row has an entry keyed by its user in
@@ -9,20 +9,14 @@
 -- `user_id = $1 AND (in_app OR NOT in_app)`, which the planner reads as a BitmapOr of both
 -- (H_NOTIF_OF_USER in common/notifications/notification_repo.h).
 --
--- deliveries_user_created_idx (user_id, created_at DESC, id DESC) served the export, the
--- erasure's DELETE (which its notifications' trigger of 0091 has done by then) and the
--- operators' filter GET /api/v1/admin/deliveries?user_id=. deliveries.user_id repeats the
--- notification's (0050), so each now reaches a user's deliveries through the user's
--- notifications and deliveries_notification_idx.
---
--- bench/README.md, "Session of 2026-12-06 (twentieth)": one B-tree entry keyed by user costs
--- PostgreSQL 3-7 us per row.
+-- deliveries_user_created_idx stays: without it the operators' GET
+-- /api/v1/admin/deliveries?user_id= found a user's newest deliveries by scanning everyone's
+-- (bench/README.md, "Session of 2026-12-06 (twentieth)").
 --
 -- The CREATE INDEX reads notifications once under a write lock (migrations run in a
 -- transaction): on a large installation, run it in a quiet hour.
 DROP INDEX notifications_user_feed_idx;
 CREATE INDEX notifications_user_idx ON notifications (user_id) WHERE NOT in_app;
-DROP INDEX deliveries_user_created_idx;
 
 -- A deleted user's notifications (0092), through the same two indexes.
 CREATE OR REPLACE FUNCTION herald_users_deleted() RETURNS trigger

@@ -276,8 +276,8 @@ static long count1(PGconn *c, const char *sql, const char *id) {
   return n;
 }
 
-/* No index holds all of a user's notifications or deliveries (migration 0103): the in-app
- * ones are in one partial index, the rest in another. A user's row deleted by hand takes its
+/* No index holds all of a user's notifications (migration 0103): the in-app ones are in one
+ * partial index, the rest in another. A user's row deleted by hand takes its
  * notifications of both kinds and their deliveries (the triggers of migrations 0091, 0092
  * and 0103) through those indexes, with sequential scans priced out; inside a transaction
  * rolled back. */
