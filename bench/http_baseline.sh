@@ -49,8 +49,9 @@ start_api() { # start_api PORT MODE
 }
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 pg_pid=$(head -1 "$HERALD_PG_HOME/data/postmaster.pid")
-pg_ticks() { # PostgreSQL: the postmaster and its children (the backends)
-  local t=0 p
+pg_ticks() { # PostgreSQL: the postmaster, its children (the backends) and those that ended
+  local t p
+  t=$(awk '{print $16 + $17}' "/proc/$pg_pid/stat")
   for p in "$pg_pid" $(pgrep -P "$pg_pid"); do
     t=$((t + $(awk '{print $14 + $15}' "/proc/$p/stat" 2>/dev/null || echo 0)))
   done

@@ -239,18 +239,29 @@ bench_fixtures() {
   export HERALD_BENCH_RECIPIENTS=$stack/recipients HERALD_BENCH_TEMPLATE=bench.order
 }
 
-# CPU ticks of a process and, with a second argument "tree", of its direct children too.
+# CPU ticks of a process and, with a second argument "tree", of its direct children too: the
+# live ones and those that ended and were reaped (the process's cutime and cstime). Without
+# the reaped ones, a child that ends inside a measured window (PostgreSQL's autovacuum
+# workers, a psql's backend) would not count, or would count negatively if it was alive at the
+# window's start.
 ticks() {
   local t=0 p list=("$1")
-  [[ ${2:-} == tree ]] && mapfile -t -O 1 list < <(pgrep -P "$1")
+  if [[ ${2:-} == tree ]]; then
+    mapfile -t -O 1 list < <(pgrep -P "$1")
+    t=$(reaped_ticks "$1")
+  fi
   for p in "${list[@]}"; do
     t=$((t + $(awk '{print $14 + $15}' "/proc/$p/stat" 2>/dev/null || echo 0)))
   done
   echo "$t"
 }
 
+# CPU ticks of a process's children that ended and were reaped (cutime + cstime).
+reaped_ticks() { awk '{print $16 + $17}' "/proc/$1/stat" 2>/dev/null || echo 0; }
+
 # cpu_snapshot: "group ticks" lines for the API's threads (grouped by thread name: MHD's
-# workers, gc-commit, gc-prepare, ...) and PostgreSQL's processes (backends, walwriter, ...).
+# workers, gc-commit, gc-prepare, ...) and PostgreSQL's processes (backends, walwriter, ...;
+# "ended": the children that ended, autovacuum workers and connections).
 cpu_snapshot() {
   local t p
   for t in /proc/"$api_pid"/task/*; do
@@ -260,6 +271,7 @@ cpu_snapshot() {
     t=$(tr '\0' ' ' <"/proc/$p/cmdline" 2>/dev/null | awk '{print ($1 != "postgres:" ? "postmaster" : $2 == "herald" ? "backend" : $2)}')
     echo "postgres:${t:-postmaster} $(awk '{print $14 + $15}' "/proc/$p/stat" 2>/dev/null || echo 0)"
   done
+  echo "postgres:ended $(reaped_ticks "$pg_pid")"
 }
 
 # cpu_by_thread BEFORE AFTER REQUESTS: a Markdown table of CPU per request by thread group,

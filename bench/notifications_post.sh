@@ -93,9 +93,6 @@ wrk_run() { # wrk_run CONNECTIONS THREADS SCRIPT PATH [BASE] -> the RESULT line'
   wrk -t"$2" -c"$1" -d"${DUR}s" -s "$here/$3" "${5:-$BASE}$4" | awk '/^RESULT/ {$1 = ""; print}'
 }
 count() { psql "$HERALD_DATABASE_URL" -Atc "$1"; }
-# CPU ticks of a process and its children (PostgreSQL: the postmaster and its backends).
-ticks() { local t=0 p; for p in "$@" $(pgrep -P "$1" | tr '\n' ' '); do
-  t=$((t + $(awk '{print $14 + $15}' "/proc/$p/stat" 2>/dev/null || echo 0))); done; echo "$t"; }
 # Context switches of every thread of a process, voluntary and involuntary (the threads'
 # own counts: the API's threads live as long as it does).
 switches() { cat /proc/"$1"/task/*/status 2>/dev/null |
@@ -156,11 +153,11 @@ maint_end() { # maint_end VAR: VAR = what fell into the run since maint_start
 
 # POST alone: its CPU cost in the API and in PostgreSQL.
 maint_start
-api0=$(ticks "${pids[0]}") pg0=$(ticks "$pg_pid") sw0=$(switches "${pids[0]}")
+api0=$(ticks "${pids[0]}") pg0=$(ticks "$pg_pid" tree) pe0=$(reaped_ticks "$pg_pid") sw0=$(switches "${pids[0]}")
 head -1 /proc/stat >"$stack/cpu0"; backend_ticks "$pg_pid" >"$stack/backends0"
 post_buckets >"$stack/hist0"
 read -r a_rps a_p50 a_p99 a_bad a_err < <(HERALD_BENCH_IDEMPOTENCY=0 wrk_run 64 2 notifications_post.lua /api/v1/notifications)
-api1=$(ticks "${pids[0]}") pg1=$(ticks "$pg_pid") sw1=$(switches "${pids[0]}")
+api1=$(ticks "${pids[0]}") pg1=$(ticks "$pg_pid" tree) pe1=$(reaped_ticks "$pg_pid") sw1=$(switches "${pids[0]}")
 head -1 /proc/stat >"$stack/cpu1"; backend_ticks "$pg_pid" >"$stack/backends1"
 post_buckets >"$stack/hist1"
 # The machine's CPU left idle (idle and iowait of /proc/stat's cpu line) and the busiest
@@ -196,20 +193,20 @@ alone=$(python3 -c "print(round($a_rps * $DUR))")
 # (keyed after two unkeyed runs, it met the first checkpoint in 10 of 12 runs).
 read -r i_rps i_p50 i_p99 i_bad i_err < <(HERALD_BENCH_IDEMPOTENCY=1 wrk_run 64 2 notifications_post.lua /api/v1/notifications)
 read -r j_rps j_p50 j_p99 j_bad j_err < <(HERALD_BENCH_IDEMPOTENCY=1 wrk_run 64 2 notifications_post.lua /api/v1/notifications)
-api_k=$(ticks "${pids[0]}") pg_k=$(ticks "$pg_pid")
+api_k=$(ticks "${pids[0]}") pg_k=$(ticks "$pg_pid" tree)
 maint_end m_keyed
 maint_start
 read -r c_rps c_p50 c_p99 c_bad c_err < <(HERALD_BENCH_IDEMPOTENCY=0 wrk_run 64 2 notifications_post.lua /api/v1/notifications)
-api_c=$(ticks "${pids[0]}") pg_c=$(ticks "$pg_pid")
+api_c=$(ticks "${pids[0]}") pg_c=$(ticks "$pg_pid" tree)
 maint_end m_again
 keyed=$(python3 -c "print(round(($i_rps + $j_rps) * $DUR))")
 again=$(python3 -c "print(round($c_rps * $DUR))")
 keys=$(count "SELECT count(*) FROM idempotency_keys WHERE key LIKE 'bench-%' AND status = 'completed'")
 
 read -r h2_rps h2_p50 h2_p99 h2_bad h2_err < <(wrk_run 256 2 healthz.lua /healthz)
-api2=$(ticks "${pids[0]}") pg2=$(ticks "$pg_pid")
+api2=$(ticks "${pids[0]}") pg2=$(ticks "$pg_pid" tree)
 read -r a2_rps a2_p50 a2_p99 a2_bad a2_err < <(HERALD_BENCH_IDEMPOTENCY=0 wrk_run 256 2 notifications_post.lua /api/v1/notifications)
-api3=$(ticks "${pids[0]}") pg3=$(ticks "$pg_pid")
+api3=$(ticks "${pids[0]}") pg3=$(ticks "$pg_pid" tree)
 alone2=$(python3 -c "print(round($a2_rps * $DUR))")
 ratio() { python3 -c "print(f'{$1 / max($2, 1):.3f}')"; }
 queued=$(redis-cli -u "$HERALD_REDIS_URL" LLEN 'herald:q:{email}')
@@ -252,8 +249,9 @@ $(ratio "($i_rps + $j_rps)" "($a_rps + $c_rps)")x. Probe /healthz while POST is 
 $(ratio "$b_rps" "$q_rps")x.
 
 CPU per POST (the run of POST alone): API $(per_request "$api0" "$api1" "$alone") us, PostgreSQL
-$(per_request "$pg0" "$pg1" "$alone") us (from /proc; unlike req/s, these hardly depend on what else
-runs on the machine). At 256 connections: API $(per_request "$api2" "$api3" "$alone2") us,
+$(per_request "$pg0" "$pg1" "$alone") us, of which $(per_request "$pe0" "$pe1" "$alone") us in processes that ended during the run
+(autovacuum workers, connections: the postmaster's reaped children) (from /proc; unlike req/s,
+these hardly depend on what else runs on the machine). At 256 connections: API $(per_request "$api2" "$api3" "$alone2") us,
 PostgreSQL $(per_request "$pg2" "$pg3" "$alone2") us. With a unique Idempotency-Key (64
 connections, both runs): API $(per_request "$api1" "$api_k" "$keyed") us, PostgreSQL $(per_request "$pg1" "$pg_k" "$keyed") us;
 POST alone again: API $(per_request "$api_k" "$api_c" "$again") us, PostgreSQL $(per_request "$pg_k" "$pg_c" "$again") us.
