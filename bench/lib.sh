@@ -25,6 +25,14 @@ bench_build() {
   cmake --build "$BUILD" -j2 >/dev/null
 }
 
+# No worker runs beside the benchmarks, so every e-mail and SMS a POST queues would look lost to
+# the API's sweeper HERALD_SWEEP_STALE_S (60 s) later, and each of its passes would rewrite and
+# push again up to 25,000 of them: work that falls into the runs a minute after the first POSTs
+# (37.5-71.5 us of PostgreSQL per POST, bench/README.md, "Session of 2026-12-06
+# (twenty-first)"), and that workers taking the queues, as in `make run`, leave it no reason to
+# do. So the stale age is an hour unless the caller sets it.
+bench_no_stale_repush() { export HERALD_SWEEP_STALE_S=${HERALD_SWEEP_STALE_S:-3600}; }
+
 # Starts the stack (ephemeral ports, its own directory) and removes it, with every process in
 # $pids, when the script exits for any reason.
 pids=()
@@ -53,6 +61,7 @@ bench_stack() {
   HERALD_RATE_LIMIT_READ_USER=100000000 HERALD_RATE_LIMIT_READ_IP=100000000
   export HERALD_JWT_SECRET=bench-secret-bench-secret-bench-secret-0123
   export HERALD_ACCESS_TOKEN_TTL_S=86400
+  bench_no_stale_repush
   export HERALD_ADMIN_EMAIL=bench-admin@example.com HERALD_ADMIN_PASSWORD=bench-admin-password-1
   pg_pid=$(head -1 "$HERALD_PG_HOME/data/postmaster.pid")
 }

@@ -62,6 +62,7 @@ export HERALD_LOG_LEVEL=warning HERALD_HTTP_BIND=127.0.0.1 HERALD_AUTH_RATE_LIMI
 export HERALD_DB_PREPARED_STATEMENTS=${HERALD_DB_PREPARED_STATEMENTS:-true} # direct PostgreSQL
 export HERALD_JWT_SECRET=bench-secret-bench-secret-bench-secret-0123
 export HERALD_ADMIN_EMAIL=bench-admin@example.com HERALD_ADMIN_PASSWORD=bench-admin-password-1
+bench_no_stale_repush # no worker takes the queues here (bench/lib.sh)
 "$BIN" migrate >/dev/null
 "$BIN" create-admin >/dev/null
 
@@ -223,7 +224,8 @@ Commit: $(git -C "$ROOT" rev-parse --short HEAD) (plus the working tree). Releas
 warning, HERALD_HTTP_THREADS=${HERALD_HTTP_THREADS:-8} (a Redis pool of the same size, PostgreSQL
 pool HERALD_DB_POOL_SIZE=${HERALD_DB_POOL_SIZE:-0}: the threads, at most 16), group commit ${HERALD_GROUP_COMMIT:-true} (max batch ${HERALD_GROUP_COMMIT_MAX_BATCH:-256},
 wait ${HERALD_GROUP_COMMIT_WAIT_US:-0} us, ${HERALD_GROUP_COMMIT_THREADS:-1} committer(s)),
-prepared statements $HERALD_DB_PREPARED_STATEMENTS, ${DUR} s per run. PostgreSQL, Redis, wrk and the API
+prepared statements $HERALD_DB_PREPARED_STATEMENTS, the sweeper's stale age HERALD_SWEEP_STALE_S=$HERALD_SWEEP_STALE_S s (no
+worker runs), ${DUR} s per run. PostgreSQL, Redis, wrk and the API
 share the machine's cores; load
 average before the runs: $load (anything else running on the machine skews the figures).
 PostgreSQL: $pg_conf.
