@@ -127,16 +127,16 @@ written=$((after - before))
 
 # PostgreSQL's own work that a run's tail can fall on: checkpoints (their start and their end,
 # when the files they wrote are synced; from PostgreSQL's log, where log_checkpoints puts them)
-# and autovacuum (a worker seen in pg_stat_activity, sampled once a second by a psql: 0.5 ms
-# of the postmaster's CPU each as ticks() counts it, under 0.1 us per POST).
+# and autovacuum (a child of the postmaster named "postgres: autovacuum worker", looked for once
+# a second in /proc: a psql each second to ask pg_stat_activity cost PostgreSQL a backend of
+# its own each time, about 7 us per POST once ticks() counted the processes that end).
 pg_log=$HERALD_PG_HOME/postgres.log
 stamp() { date -u '+%F %T.%3N'; }
 av_sample() { # until $stack/sampling goes: "samples-with-a-worker samples"
   local n=0 k=0
   while [[ -f $stack/sampling ]]; do
     n=$((n + 1))
-    [[ $(count "SELECT count(*) FROM pg_stat_activity
-                WHERE backend_type = 'autovacuum worker'") != 0 ]] && k=$((k + 1))
+    pgrep -P "$pg_pid" -f '^postgres: autovacuum worker' >/dev/null && k=$((k + 1))
     sleep 1
   done
   echo "$k $n"
