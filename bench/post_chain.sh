@@ -32,7 +32,7 @@ snapshot() {
     echo "pg $(tr '\0 ' '__' <"/proc/$p/cmdline" | cut -c1-40) $(awk '{print $14 + $15}' \
       "/proc/$p/stat" 2>/dev/null || echo 0) $p"
   done
-  echo "pg ended $(awk '{print $16 + $17}' "/proc/$pg_pid/stat") -" # reaped: autovacuum workers, ...
+  echo "pg ended $(reaped_ticks "$pg_pid") -" # reaped (bench/lib.sh): autovacuum workers, ...
   awk '/^cpu / {print "all - " $2 + $3 + $4 + $7 + $8 " " $5 + $6}' /proc/stat
 }
 trace=""
