@@ -31,27 +31,9 @@ static int teardown(void **state) {
 
 #define MISSING "00000000-0000-4000-8000-00000000dead"
 
-/* Runs sql with the parameters (NULL-terminated text list); returns the SQLSTATE of its
- * error, or "" when it succeeded, in a static buffer; the first column of its first row, if
- * any, goes to value (37 bytes) when value is not NULL. */
+/* ns_sqlstate, by a shorter name: the SQLSTATE of sql's error, or "" (params NULL-terminated). */
 static const char *run(PGconn *c, const char *sql, const char *const *params, char *value) {
-  static char state[6];
-  int n = 0;
-  while (params != NULL && params[n] != NULL) {
-    n++;
-  }
-  PGresult *res = PQexecParams(c, sql, n, NULL, params, NULL, NULL, 0);
-  ExecStatusType st = PQresultStatus(res);
-  state[0] = '\0';
-  if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) {
-    const char *s = PQresultErrorField(res, PG_DIAG_SQLSTATE);
-    snprintf(state, sizeof(state), "%s", s != NULL ? s : "?????");
-  } else if (value != NULL) {
-    snprintf(value, 37, "%s", PQntuples(res) > 0 && !PQgetisnull(res, 0, 0)
-                                  ? PQgetvalue(res, 0, 0) : "");
-  }
-  PQclear(res);
-  return state;
+  return ns_sqlstate(c, sql, params, value);
 }
 
 /* Inserts a notification for a made-up user (no key to users: 0091) and returns its id. */
