@@ -38,6 +38,8 @@ echo "bench: 2e/6 the fan-out of an announcement to ${BENCH_FANOUT_USERS:-20000}
 bench/fanout.sh
 echo "bench: 2f/6 POST's cost per send and per group-commit batch (64 and 256 connections)"
 HERALD_BENCH_BIN=$build/bin/herald-api bench/batch_cost.sh "$secs" 2
+echo "bench: 2g/6 a backlog behind stopped workers: its copies in Redis, the sweeper's CPU"
+HERALD_BENCH_BIN=$build/bin/herald-api bench/sweep_outage.sh 120 4
 echo "bench: 3/6 worker drains (herald-email, herald-push)"
 bench/workers_drain.sh --jobs "${BENCH_JOBS:-50000}" --build "$build"
 echo "bench: 4/6 the feed at 100,000 notifications, POST and feed at ${BENCH_GROWTH:-1000000 10000000} rows"

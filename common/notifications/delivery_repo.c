@@ -87,7 +87,7 @@ h_result h_delivery_repo_requeue(PGconn *conn, const char *id, json_t **delivery
       conn,
       "WITH cur AS (SELECT id, status FROM deliveries WHERE id = $1::uuid FOR UPDATE),"
       " upd AS (UPDATE deliveries d SET status = 'queued', attempts = 0, recoveries = 0,"
-      "   reason = NULL, due_at = now(), updated_at = now() FROM cur"
+      "   reason = NULL, due_at = now(), updated_at = now(), repushes = 0 FROM cur"
       "   WHERE d.id = cur.id AND cur.status IN ('dead', 'failed') RETURNING d.*)"
       " SELECT cur.status AS previous, upd.* FROM cur LEFT JOIN upd ON true",
       1, params, &res);

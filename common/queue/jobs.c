@@ -345,7 +345,8 @@ h_result h_job_recover(PGconn *conn, const char *id, const char *owner, int max_
       "                 WHEN $3::bool THEN 'held' ELSE 'queued' END,"
       "   reason = CASE WHEN recoveries + 1 >= $2::int THEN 'too_many_recoveries'"
       "                 WHEN $3::bool THEN 'recovered_hold_for_review' ELSE reason END,"
-      "   last_error = $4, fencing_token = fencing_token + 1, due_at = now(), updated_at = now()"
+      "   last_error = $4, fencing_token = fencing_token + 1, due_at = now(), updated_at = now(),"
+      "   repushes = 0"
       " WHERE id = $1::uuid AND " H_JOB_PROCESSING_SQL("status")
       "   AND ($5::text IS NULL OR claimed_by = $5) RETURNING id, attempts, status),"
       " e AS (INSERT INTO delivery_events (delivery_id, attempt, status, error)"
@@ -446,7 +447,7 @@ h_result h_job_replay(PGconn *conn, const char *channel, const char *id, const c
   const char *params[] = {channel, id, actor, "delivery.dlq_replay"};
   return ids_of(conn,
                 "WITH r AS (UPDATE deliveries SET status = 'queued', attempts = 0, recoveries = 0,"
-                "   reason = NULL, due_at = now(), updated_at = now(),"
+                "   reason = NULL, due_at = now(), updated_at = now(), repushes = 0,"
                 "   fencing_token = fencing_token + 1"
                 " WHERE channel = $1 AND status = 'dead' AND ($2::uuid IS NULL OR id = $2::uuid)"
                 " RETURNING id, attempts),"

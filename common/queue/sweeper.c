@@ -61,7 +61,7 @@ h_result h_sweeper_promote_due(struct h_redis *r, enum h_queue q, double now, in
 }
 
 /* '{id,id,...}' for a uuid[] parameter (ids are UUIDs: no quoting needed). Caller frees. */
-static char *uuid_array(char **ids, size_t n) {
+static char *uuid_array(const char *const *ids, size_t n) {
   char *out = h_malloc(n * 37 + 3);
   size_t len = 0;
   out[len++] = '{';
@@ -87,15 +87,28 @@ static h_result promote_queue(PGconn *conn, struct h_redis *r, enum h_queue q,
     return H_OK; /* Redis trouble: the rows stay in PostgreSQL, step 3 covers them */
   }
   *count += (long)n;
-  char *array = uuid_array(ids, n);
+  char *array = uuid_array((const char *const *)ids, n);
   const char *params[] = {array};
   res = h_db_exec(conn,
-                  "UPDATE deliveries SET status = 'queued', updated_at = now()"
+                  "UPDATE deliveries SET status = 'queued', updated_at = now(), repushes = 0"
                   " WHERE id = ANY($1::uuid[]) AND status = 'scheduled'",
                   1, params, NULL);
   free(array);
   h_sweeper_free_ids(ids);
   return res;
+}
+
+/* The rows of ids were not pushed after all (Redis down): their next attempt comes one stale
+ * age later, not after a back-off earned by pushes that never reached Redis. An error leaves
+ * the back-off in place (the rows are still pushed again, later). */
+static void forget_pushes(PGconn *conn, const char *const *ids, size_t n) {
+  char *array = uuid_array(ids, n);
+  const char *params[] = {array};
+  if (h_db_exec(conn, "UPDATE deliveries SET repushes = 0 WHERE id = ANY($1::uuid[])", 1,
+                params, NULL) != H_OK) {
+    h_log_warning("h_sweeper: %zu id(s) keep their re-push back-off", n);
+  }
+  free(array);
 }
 
 /* Runs a statement returning (id, channel) rows that must be pushed; pushes them. */
@@ -124,6 +137,7 @@ static h_result push_rows(PGconn *conn, struct h_redis *r, const char *sql,
     if (n > 0 && h_queue_push(r, delivery_queues[qi], ids, n) != H_OK) {
       h_log_warning("h_sweeper: %zu %s id(s) not pushed: Redis unavailable; retried in %d s", n,
                     h_queue_name(delivery_queues[qi]), opt->stale_s);
+      forget_pushes(conn, ids, n);
     }
   }
   free(ids);
@@ -135,20 +149,31 @@ static h_result push_rows(PGconn *conn, struct h_redis *r, const char *sql,
  * due when promoted), so "due before the cutoff" adds nothing to "untouched since the cutoff"
  * but lets the scan take only that range of deliveries_sweep_idx, in its order, and stop at
  * the batch: a backlog of rows queued less than stale_s ago is not read at all (it was read
- * and sorted whole, at every pass). */
+ * and sorted whole, at every pass).
+ *
+ * A row the sweepers pushed again and that is still queued was most likely waiting behind a
+ * backlog, not lost: each push doubles the wait before the next (repushes, migration 0105:
+ * stale_s, then 2, 4, 8 and at most 16 times stale_s after the last push: the shift below),
+ * so that a channel whose workers are stopped does not gain a copy of every waiting id at
+ * every stale_s. Whatever queues a row again (promotion, replay, requeue, a worker giving a
+ * job back, a recovery) sets repushes to 0, and so does a push that failed (forget_pushes). */
+#define H_SWEEP_BACKOFF_SHIFT "4" /* the longest wait: (1 << 4) x stale_s */
 static const char stale_queued_sql[] =
     "WITH s AS (SELECT id FROM deliveries WHERE status = 'queued' AND channel <> 'in_app'"
     "   AND due_at < now() - make_interval(secs => $1::int)"
-    "   AND updated_at < now() - make_interval(secs => $1::int)"
+    "   AND updated_at < now() - make_interval(secs => $1::int * (1 << repushes))"
     "   ORDER BY due_at LIMIT $2::int FOR UPDATE SKIP LOCKED)"
-    " UPDATE deliveries d SET updated_at = now() FROM s WHERE d.id = s.id"
+    " UPDATE deliveries d SET updated_at = now(),"
+    "   repushes = least(d.repushes + 1, " H_SWEEP_BACKOFF_SHIFT ")"
+    " FROM s WHERE d.id = s.id"
     " RETURNING d.id, d.channel";
 
 static const char overdue_scheduled_sql[] =
     "WITH s AS (SELECT id FROM deliveries WHERE status = 'scheduled' AND channel <> 'in_app'"
     "   AND due_at < now() - make_interval(secs => $1::int)"
     "   ORDER BY due_at LIMIT $2::int FOR UPDATE SKIP LOCKED)"
-    " UPDATE deliveries d SET status = 'queued', updated_at = now() FROM s WHERE d.id = s.id"
+    " UPDATE deliveries d SET status = 'queued', updated_at = now(), repushes = 0"
+    " FROM s WHERE d.id = s.id"
     " RETURNING d.id, d.channel";
 
 /* Repeats push_rows while full batches come back (bounded, so a pass always ends). */

@@ -12,7 +12,9 @@
  *   1. promotes due ids from each delayed set to its ready list atomically (Lua:
  *      ZRANGEBYSCORE + ZREM + LPUSH in one script) and marks those rows queued;
  *   2. re-pushes rows left queued for longer than stale_s (Redis lost them, or was
- *      down at commit time);
+ *      down at commit time); a row still queued after such a push waits twice as long
+ *      before the next, up to 16 stale_s (deliveries.repushes), since it was most likely
+ *      waiting behind a backlog;
  *   3. re-pushes scheduled rows overdue by more than stale_s (Redis lost the delayed
  *      set), marking them queued;
  *   4. marks due scheduled in-app deliveries sent.

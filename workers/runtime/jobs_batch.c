@@ -312,7 +312,7 @@ h_result h_job_unclaim_batch(PGconn *conn, struct h_job *const *jobs, size_t n) 
   h_result r = h_db_exec(
       conn,
       "UPDATE deliveries d SET status = 'queued', attempts = greatest(d.attempts - 1, 0),"
-      "   fencing_token = d.fencing_token + 1, updated_at = now()"
+      "   fencing_token = d.fencing_token + 1, updated_at = now(), repushes = 0"
       " FROM jsonb_to_recordset($1::jsonb) AS o(id uuid, token bigint)"
       " WHERE d.id = ANY($2::uuid[]) AND d.id = o.id AND d.fencing_token = o.token"
       "   AND " PROCESSING_CASE,

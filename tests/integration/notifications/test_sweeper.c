@@ -249,6 +249,94 @@ static void test_sweep_reads_only_stale_rows(void **state) {
   json_decref(n);
 }
 
+/* Runs sql with $1 = id on c (in its open transaction); returns the first column of its first
+ * row as a number (0 without one). */
+static long run_in(PGconn *c, const char *sql, const char *id) {
+  PGresult *res = PQexecParams(c, sql, 1, NULL, &id, NULL, NULL, 0);
+  ExecStatusType st = PQresultStatus(res);
+  if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) {
+    fail_msg("%s: %s", sql, PQerrorMessage(c));
+  }
+  long v = st == PGRES_TUPLES_OK && PQntuples(res) > 0 ? atol(PQgetvalue(res, 0, 0)) : 0;
+  PQclear(res);
+  return v;
+}
+
+/* A row pushed again that is still queued was most likely waiting behind a backlog: each push
+ * doubles the wait before the next (repushes, migration 0105), up to 16 stale ages, and being
+ * queued again (here: an overdue scheduled row) starts over. Each step sets the row's last
+ * push back by some stale ages (3,600 s each) and runs one pass, in the test's own transaction
+ * (now() is its start; the API's sweeper skips the locked row), rolled back. */
+static void test_repush_backs_off(void **state) {
+  (void)state;
+  const char *id = NULL;
+  json_t *n = send_email("backoff", &id); /* pushed once, after its COMMIT */
+  PGconn *c = th_db_connect();
+  PQclear(PQexec(c, "BEGIN"));
+  run_in(c, "UPDATE deliveries SET due_at = now() - interval '20 hours' WHERE id = $1::uuid", id);
+  struct h_redis_target t;
+  h_redis_parse_url(getenv("HERALD_REDIS_URL"), 2000, &t);
+  struct h_redis r;
+  h_redis_init(&r, &t);
+  struct h_sweeper_options opt = {.stale_s = 3600, .batch = 100};
+  static const struct {
+    const char *last_push; /* how long ago the row was last pushed or queued */
+    int repushes;          /* 4: set to the cap before the pass; -1: leave it */
+    long pushed;           /* pushed again by the pass */
+    int after;             /* repushes after the pass */
+  } steps[] = {
+    {"1 hour 1 second", -1, 1, 1},   /* stale: pushed again, the next wait two stale ages */
+    {"1 hour 1 second", -1, 0, 1},   /* one stale age is not enough now */
+    {"2 hours 1 second", -1, 1, 2},  /* two are */
+    {"3 hours 59 minutes", -1, 0, 2}, /* then four */
+    {"4 hours 1 second", -1, 1, 3},
+    {"15 hours 59 minutes", 4, 0, 4}, /* the longest wait: sixteen (4 is the cap) */
+    {"16 hours 1 second", -1, 1, 4},  /* and it stays the longest */
+    {"16 hours 1 second", -1, 1, 4},
+  };
+  size_t expected = 1;
+  for (size_t i = 0; i < sizeof(steps) / sizeof(*steps); i++) {
+    char sql[256];
+    snprintf(sql, sizeof(sql), "UPDATE deliveries SET updated_at = now() - interval '%s',"
+             " repushes = %s WHERE id = $1::uuid", steps[i].last_push,
+             steps[i].repushes >= 0 ? "4" : "repushes");
+    run_in(c, sql, id);
+    struct h_sweep_stats st = {0};
+    assert_int_equal(h_sweeper_run_once(c, &r, &opt, &st), H_OK);
+    expected += (size_t)steps[i].pushed;
+    assert_int_equal(st.repushed, steps[i].pushed);
+    assert_int_equal(occurrences("herald:q:{email}", id), expected);
+    assert_int_equal(run_in(c, "SELECT repushes FROM deliveries WHERE id = $1::uuid", id),
+                     steps[i].after);
+  }
+  /* a push that does not reach Redis earns no back-off: the next attempt one stale age later */
+  struct h_redis_target nowhere;
+  h_redis_parse_url("redis://127.0.0.1:1/0", 500, &nowhere);
+  struct h_redis down;
+  h_redis_init(&down, &nowhere);
+  run_in(c, "UPDATE deliveries SET updated_at = now() - interval '16 hours 1 second'"
+            " WHERE id = $1::uuid", id);
+  struct h_sweep_stats failed = {0};
+  assert_int_equal(h_sweeper_run_once(c, &down, &opt, &failed), H_OK);
+  assert_int_equal(failed.repushed, 1); /* taken, but not pushed */
+  assert_int_equal(occurrences("herald:q:{email}", id), expected);
+  assert_int_equal(run_in(c, "SELECT repushes FROM deliveries WHERE id = $1::uuid", id), 0);
+  h_redis_close(&down);
+  /* queued again from an overdue scheduled row: pushed, and the count starts over */
+  run_in(c, "UPDATE deliveries SET status = 'scheduled', due_at = now() - interval '2 hours',"
+            " repushes = 3 WHERE id = $1::uuid", id);
+  struct h_sweep_stats st = {0};
+  assert_int_equal(h_sweeper_run_once(c, &r, &opt, &st), H_OK);
+  assert_int_equal(st.rescheduled, 1);
+  assert_int_equal(occurrences("herald:q:{email}", id), expected + 1);
+  assert_int_equal(run_in(c, "SELECT repushes FROM deliveries WHERE id = $1::uuid"
+                             " AND status = 'queued'", id), 0);
+  PQclear(PQexec(c, "ROLLBACK"));
+  PQfinish(c);
+  h_redis_close(&r);
+  json_decref(n);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
     cmocka_unit_test(test_redis_down_then_back),
@@ -257,6 +345,7 @@ int main(void) {
     cmocka_unit_test(test_scheduled_in_app_becomes_visible),
     cmocka_unit_test(test_two_sweepers_push_a_row_once),
     cmocka_unit_test(test_sweep_reads_only_stale_rows),
+    cmocka_unit_test(test_repush_backs_off),
   };
   return cmocka_run_group_tests(tests, setup, teardown);
 }
