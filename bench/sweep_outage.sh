@@ -35,7 +35,7 @@ out=$ROOT/bench/results/sweep-outage-$(date -u +%Y%m%d-%H%M%S).md
 rows=()
 api0=$(ticks "$api_pid") pg0=$(ticks "$pg_pid" tree) start=$SECONDS
 step=$((OUTAGE / 10))
-for i in $(seq 10); do
+for _ in $(seq 10); do
   sleep "$step"
   api=$(ticks "$api_pid") pg=$(ticks "$pg_pid" tree) n=$(llen)
   rows+=("| $((SECONDS - start)) | $n | $(python3 -c "print(f'{$n / $queued:.2f}')") | $(((api - api0) * 10)) | $(((pg - pg0) * 10)) |")
