@@ -217,7 +217,8 @@ static const struct h_config_option options[] = {
       false, "how often PostgreSQL is swept for jobs Redis lost (one sweeper at a time)"),
   OPT("HERALD_WORKER_STALE_AFTER_S", H_CFG_INT, worker_stale_after_s, "300", 5, 86400, NULL,
       false, "a job queued, due or processing this long without progress is re-pushed or recovered"
-      " by the sweeper"),
+      " by the sweeper (a queued one still waiting after a re-push: twice as long each time, at"
+      " most 16 times)"),
   OPT("HERALD_WORKER_WATCHDOG_GRACE_MS", H_CFG_INT, worker_watchdog_grace_ms, "5000", 100,
       600000, NULL, false, "a connection silent this long past its own timeout is cut by the watchdog"),
   OPT("HERALD_WORKER_METRICS_PORT", H_CFG_INT, worker_metrics_port, "0", 0, 65535, NULL, false,
@@ -448,7 +449,9 @@ static const struct h_config_option options[] = {
       "seconds between sweeper passes of the API (delayed-set promotion, re-push of deliveries"
       " Redis lost); 0 disables the sweeper"),
   OPT("HERALD_SWEEP_STALE_S", H_CFG_INT, sweep_stale_s, "60", 1, 86400, NULL, false,
-      "a delivery left queued (or overdue scheduled) this long is pushed to Redis again"),
+      "a delivery left queued (or overdue scheduled) this long is pushed to Redis again; one"
+      " still queued after that waits twice as long before each next push, at most 16 times"
+      " this"),
   OPT("HERALD_SWEEP_BATCH", H_CFG_INT, sweep_batch, "500", 1, 10000, NULL, false,
       "rows or ids the sweeper handles per statement"),
   OPT("HERALD_FANOUT_POLL_MS", H_CFG_INT, fanout_poll_ms, "500", 0, 60000, NULL, false,
