@@ -35,12 +35,18 @@ static const char *run(PGconn *c, const char *sql, const char *param, char *valu
   return ns_sqlstate(c, sql, params, value);
 }
 
-static char *repeat(char ch, int n) {
-  char *s = malloc((size_t)n + 1);
-  assert_non_null(s);
-  memset(s, ch, (size_t)n);
-  s[n] = '\0';
-  return s;
+/* A length rule of 1 to max characters, through sql ($1 the value): the empty value and one of
+ * max + 1 characters refused (23514), one of max accepted (value: its first column). */
+static void length_bounds(PGconn *c, const char *sql, char ch, int max, char *value) {
+  char *text = malloc((size_t)max + 2);
+  assert_non_null(text);
+  memset(text, ch, (size_t)max + 1);
+  text[max + 1] = '\0';
+  assert_string_equal(run(c, sql, "", NULL), "23514");
+  assert_string_equal(run(c, sql, text, NULL), "23514");
+  text[max] = '\0';
+  assert_string_equal(run(c, sql, text, value), "");
+  free(text);
 }
 
 static void test_deliveries(void **state) {
@@ -94,18 +100,14 @@ static void test_notifications(void **state) {
   assert_string_equal(run(c, by_priority, "critical", NULL), "");
   const char *by_category = "INSERT INTO notifications (user_id, category)"
                             " VALUES (herald_uuid_v7(), $1) RETURNING id";
-  char *longest = repeat('c', 64), *too_long = repeat('c', 65), id[37];
-  assert_string_equal(run(c, by_category, "", NULL), "23514");
-  assert_string_equal(run(c, by_category, too_long, NULL), "23514");
-  assert_string_equal(run(c, by_category, longest, id), "");
+  char id[37];
+  length_bounds(c, by_category, 'c', 64, id);
   char sql[256];
   snprintf(sql, sizeof(sql), "UPDATE notifications SET priority = $1 WHERE id = '%s'::uuid", id);
   assert_string_equal(run(c, sql, "none", NULL), "23514");
   assert_string_equal(run(c, sql, "low", NULL), "");
   assert_string_equal(run(c, "DELETE FROM notifications WHERE category = 'rules'"
                              " OR category ~ '^c{64}$'", NULL, NULL), "");
-  free(longest);
-  free(too_long);
   PQfinish(c);
 }
 
@@ -117,10 +119,7 @@ static void test_audit_and_keys(void **state) {
   assert_string_equal(run(c, audit, "api_key", NULL), "");
   const char *by_key = "INSERT INTO idempotency_keys (caller, key, request_hash, status)"
                        " VALUES ('rules', $1, 'h', 'in_flight')";
-  char *longest = repeat('k', 255), *too_long = repeat('k', 256);
-  assert_string_equal(run(c, by_key, "", NULL), "23514");
-  assert_string_equal(run(c, by_key, too_long, NULL), "23514");
-  assert_string_equal(run(c, by_key, longest, NULL), "");
+  length_bounds(c, by_key, 'k', 255, NULL);
   const char *by_status = "UPDATE idempotency_keys SET status = $1 WHERE caller = 'rules'";
   assert_string_equal(run(c, by_status, "done", NULL), "23514");
   assert_string_equal(run(c, by_status, "completed", NULL), "");
@@ -128,8 +127,6 @@ static void test_audit_and_keys(void **state) {
                       "");
   assert_string_equal(run(c, "DELETE FROM audit_log WHERE action = 'rules.test'", NULL, NULL),
                       "");
-  free(longest);
-  free(too_long);
   PQfinish(c);
 }
 
