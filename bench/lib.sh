@@ -25,6 +25,18 @@ bench_build() {
   cmake --build "$BUILD" -j2 >/dev/null
 }
 
+# BENCH_CHANNELS: the channels of notifications_post.lua's request, checked and exported;
+# sets bench_channels_n (how many deliveries each POST writes).
+bench_channels() {
+  export BENCH_CHANNELS=${BENCH_CHANNELS:-in_app,email,sms}
+  [[ $BENCH_CHANNELS =~ ^(in_app|email|sms|push)(,(in_app|email|sms|push))*$ ]] || {
+    echo "BENCH_CHANNELS: channels from in_app, email, sms, push, comma-separated (got '$BENCH_CHANNELS')" >&2
+    exit 2
+  }
+  bench_channels_n=$(tr ',' '\n' <<<"$BENCH_CHANNELS" | sort -u | wc -l)
+}
+bench_channels
+
 # No worker runs beside the benchmarks, so every e-mail and SMS a POST queues would look lost to
 # the API's sweeper HERALD_SWEEP_STALE_S (60 s) later, and each of its passes would rewrite and
 # push again up to 25,000 of them: work that falls into the runs a minute after the first POSTs

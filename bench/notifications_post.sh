@@ -9,15 +9,18 @@
 #   4. the same POST with a unique Idempotency-Key per request (one more row per request),
 #      twice, then POST without a key again: the keyed runs between two unkeyed ones;
 #   5. GET /healthz and POST alone again at 256 connections.
-# Each POST writes a notification, three deliveries and an audit row (through the group commit
-# unless HERALD_GROUP_COMMIT=false: concurrent POSTs share a statement and its transaction,
-# each answered after its COMMIT), then LPUSHes two ids (e-mail, SMS) to Redis.
+# Each POST writes a notification, a delivery per channel and an audit row (through the group
+# commit unless HERALD_GROUP_COMMIT=false: concurrent POSTs share a statement and its
+# transaction, each answered after its COMMIT), then LPUSHes the queued ids (by default three
+# deliveries, two ids: e-mail, SMS) to Redis.
 # Usage: bench/notifications_post.sh [seconds per run, default 15]. Needs wrk and a Release
 # build (HERALD_BENCH_BIN, default build-rel/bin/herald-api, built incrementally first); starts its own
 # ephemeral stack. Writes bench/results/notifications-post-<date>.md and prints it.
 #   BENCH_OWN_SESSION=1  start the API in a session of its own (setsid), as scripts/run.sh
 #                        does: with autogroup scheduling a session is what shares the CPU, so
 #                        the probes' share differs (bench/README.md, tenth session)
+#   BENCH_CHANNELS       the request's channels (default in_app,email,sms; issue 15's request
+#                        is in_app,email)
 #   BENCH_PG_SET         PostgreSQL settings to try, "name=value ..." (bench/lib.sh), named in
 #                        the report with the stack's own
 set -euo pipefail
@@ -229,7 +232,8 @@ worker runs), ${DUR} s per run. PostgreSQL, Redis, wrk and the API
 share the machine's cores; load
 average before the runs: $load (anything else running on the machine skews the figures).
 PostgreSQL: $pg_conf.
-Command: \`${session:+BENCH_OWN_SESSION=1 }${BENCH_PG_SET:+BENCH_PG_SET=\"$BENCH_PG_SET\" }bench/notifications_post.sh $DUR\`, binary \`${BIN#"$ROOT"/}\`${session:+, the API in a session of its own}.
+Request: channels $BENCH_CHANNELS ($bench_channels_n deliveries per POST).
+Command: \`${session:+BENCH_OWN_SESSION=1 }BENCH_CHANNELS=$BENCH_CHANNELS ${BENCH_PG_SET:+BENCH_PG_SET=\"$BENCH_PG_SET\" }bench/notifications_post.sh $DUR\`, binary \`${BIN#"$ROOT"/}\`${session:+, the API in a session of its own}.
 
 | run | requests | req/s | p50 | p99 | non-2xx | socket errors |
 |---|---|---|---|---|---|---|
@@ -276,7 +280,7 @@ Checks: $written notifications written in the POST run (wrk counted
 $(python3 -c "print(round($p_rps * $DUR))") at its rate); $keys idempotency records completed;
 $queued e-mail ids waiting in herald:q:{email} (no workers run here).
 Each POST is handed to the group commit: a committer reads the recipients and preferences of
-everything queued in one SELECT, then writes the batch's notifications, 3 deliveries each, audit
+everything queued in one SELECT, then writes the batch's notifications, $bench_channels_n deliveries each, audit
 rows and idempotency records in one statement (its own transaction: one WAL flush per batch);
 the ids of a batch are pushed with one LPUSH per queue after it committed.
 MD

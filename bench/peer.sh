@@ -5,11 +5,12 @@
 # right after it. Writes bench/results/peer-django-<date>.md with both figures side by side
 # (and the peer's own result file beside it) and prints it.
 #   BENCH_PEER_DIR=/work/shared/peers-django bench/peer.sh [seconds, default 20]
-#   HERALD_BENCH_BIN as for notifications_post.sh
+#   HERALD_BENCH_BIN and BENCH_CHANNELS as for notifications_post.sh
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 PEER=${BENCH_PEER_DIR:?"set BENCH_PEER_DIR to the peer's directory (e.g. /work/shared/peers-django)"}
 DUR=${1:-20}
+export BENCH_CHANNELS=${BENCH_CHANNELS:-in_app,email,sms} # Herald's request (bench/lib.sh)
 stamp=$(date -u +%Y%m%d-%H%M)
 peer_out=$ROOT/bench/results/peer-django-$stamp.txt
 report=$ROOT/bench/results/peer-django-$stamp.md
@@ -41,7 +42,7 @@ its full output: \`${peer_out#"$ROOT"/bench/}\`.
 | POST /api/v1/notifications, 64 connections | req/s | p50 ms | p99 ms |
 |---|---:|---:|---:|
 | Django peer (one notification row, one Celery task) | $(field rps) | $(field p50) | $(field p99) |
-| Herald (notification, 3 deliveries, audit row, 2 LPUSHes) | $p_rps | $p_p50 | $p_p99 |
+| Herald (notification, deliveries of $BENCH_CHANNELS, audit row, an LPUSH per queued channel) | $p_rps | $p_p50 | $p_p99 |
 | Herald with a unique Idempotency-Key | $i_rps | $i_p50 | $i_p99 |
 
 Herald / peer: $(x "$p_rps" "$(field rps)")x (goal 30x); Herald POST / its own GET /healthz of the
