@@ -145,24 +145,28 @@ static h_result push_rows(PGconn *conn, struct h_redis *r, const char *sql,
   return H_OK;
 }
 
-/* A queued row's due_at is at most its updated_at (both written when it was queued, or it was
- * due when promoted), so "due before the cutoff" adds nothing to "untouched since the cutoff"
- * but lets the scan take only that range of deliveries_sweep_idx, in its order, and stop at
- * the batch: a backlog of rows queued less than stale_s ago is not read at all (it was read
- * and sorted whole, at every pass).
- *
- * A row the sweepers pushed again and that is still queued was most likely waiting behind a
+/* A row the sweepers pushed again and that is still queued was most likely waiting behind a
  * backlog, not lost: each push doubles the wait before the next (repushes, migration 0105:
  * stale_s, then 2, 4, 8 and at most 16 times stale_s after the last push: the shift below),
  * so that a channel whose workers are stopped does not gain a copy of every waiting id at
  * every stale_s. Whatever queues a row again (promotion, replay, requeue, a worker giving a
- * job back, a recovery) sets repushes to 0, and so does a push that failed (forget_pushes). */
+ * job back, a recovery) sets repushes to 0, and so does a push that failed (forget_pushes).
+ *
+ * The scan reads only the rows due again: deliveries_stale_idx (migration 0106) keys the
+ * queued rows by (repushes, updated_at), so each level of the back-off is one range of it,
+ * older than that level's wait, read in the order the rows were queued or last pushed and
+ * left at the batch. A backlog that waits out its back-off, or that was queued less than
+ * stale_s ago, is not read at all (before 0106 the scan read every queued row due before the
+ * cutoff at every pass, to keep the few whose wait had run out). A queued row's due_at is at
+ * most its updated_at (both written when it was queued, or it was due when promoted), so the
+ * test on due_at only keeps a row written otherwise by hand from going out early. */
 #define H_SWEEP_BACKOFF_SHIFT "4" /* the longest wait: (1 << 4) x stale_s */
 static const char stale_queued_sql[] =
-    "WITH s AS (SELECT id FROM deliveries WHERE status = 'queued' AND channel <> 'in_app'"
-    "   AND due_at < now() - make_interval(secs => $1::int)"
-    "   AND updated_at < now() - make_interval(secs => $1::int * (1 << repushes))"
-    "   ORDER BY due_at LIMIT $2::int FOR UPDATE SKIP LOCKED)"
+    "WITH s AS (SELECT q.id FROM generate_series(0, " H_SWEEP_BACKOFF_SHIFT ") AS l(level),"
+    " LATERAL (SELECT id FROM deliveries WHERE status = 'queued' AND repushes = l.level"
+    "   AND updated_at < now() - make_interval(secs => $1::int * (1 << l.level))"
+    "   AND channel <> 'in_app' AND due_at < now() - make_interval(secs => $1::int)"
+    "   ORDER BY updated_at LIMIT $2::int FOR UPDATE SKIP LOCKED) q LIMIT $2::int)"
     " UPDATE deliveries d SET updated_at = now(),"
     "   repushes = least(d.repushes + 1, " H_SWEEP_BACKOFF_SHIFT ")"
     " FROM s WHERE d.id = s.id"

@@ -364,7 +364,8 @@ static void test_push_batches_send_each_device_once(void **state) {
 /* Tuples read so far in this transaction through the partial indexes on status. */
 static long long status_index_reads(void) {
   return wt_scalar(db, "SELECT sum(pg_stat_get_xact_tuples_returned(oid))::bigint FROM pg_class"
-                       " WHERE relname IN ('deliveries_sweep_idx', 'deliveries_processing_idx')",
+                       " WHERE relname IN ('deliveries_stale_idx', 'deliveries_scheduled_idx',"
+                       "   'deliveries_processing_idx')",
                    NULL);
 }
 
