@@ -52,6 +52,20 @@ static void length_bounds(PGconn *c, const char *sql, char ch, int max, char *va
   free(text);
 }
 
+/* UPDATE table SET col = $1 on the row id: each value of refused (NULL-terminated) fails with
+ * 23514, then accepted (NULL: none) is written. */
+static void update_rule(PGconn *c, const char *table, const char *col, const char *id,
+                        const char *const *refused, const char *accepted) {
+  char sql[256];
+  snprintf(sql, sizeof(sql), "UPDATE %s SET %s = $1 WHERE id = '%s'::uuid", table, col, id);
+  for (size_t i = 0; refused[i] != NULL; i++) {
+    assert_string_equal(run(c, sql, refused[i], NULL), "23514");
+  }
+  if (accepted != NULL) {
+    assert_string_equal(run(c, sql, accepted, NULL), "");
+  }
+}
+
 static void test_deliveries(void **state) {
   (void)state;
   PGconn *c = th_db_connect();
@@ -66,12 +80,8 @@ static void test_deliveries(void **state) {
   assert_string_equal(run(c, sql, "fax", NULL), "23514");
   assert_string_equal(run(c, sql, "", NULL), "23514");
   assert_string_equal(run(c, sql, "webhook", d), "");
-  snprintf(sql, sizeof(sql), "UPDATE deliveries SET status = $1 WHERE id = '%s'::uuid", d);
-  assert_string_equal(run(c, sql, "bogus", NULL), "23514");
-  assert_string_equal(run(c, sql, "Sent", NULL), "23514");
-  assert_string_equal(run(c, sql, "sent", NULL), "");
-  snprintf(sql, sizeof(sql), "UPDATE deliveries SET channel = $1 WHERE id = '%s'::uuid", d);
-  assert_string_equal(run(c, sql, "pigeon", NULL), "23514");
+  update_rule(c, "deliveries", "status", d, (const char *[]){"bogus", "Sent", NULL}, "sent");
+  update_rule(c, "deliveries", "channel", d, (const char *[]){"pigeon", NULL}, NULL);
   /* a refused row leaves nothing behind, an accepted one is what was written */
   char v[37];
   snprintf(sql, sizeof(sql), "SELECT status || '/' || channel FROM deliveries"
@@ -105,10 +115,7 @@ static void test_notifications(void **state) {
                             " VALUES (herald_uuid_v7(), $1) RETURNING id";
   char id[37];
   length_bounds(c, by_category, 'c', 64, id);
-  char sql[256];
-  snprintf(sql, sizeof(sql), "UPDATE notifications SET priority = $1 WHERE id = '%s'::uuid", id);
-  assert_string_equal(run(c, sql, "none", NULL), "23514");
-  assert_string_equal(run(c, sql, "low", NULL), "");
+  update_rule(c, "notifications", "priority", id, (const char *[]){"none", NULL}, "low");
   assert_string_equal(run(c, "DELETE FROM notifications WHERE category = 'rules'"
                              " OR category ~ '^c{64}$'", NULL, NULL), "");
   PQfinish(c);
@@ -200,13 +207,9 @@ static void test_payments(void **state) {
                              " FROM payments WHERE id = '%s'::uuid", pay);
   assert_string_equal(run(c, sql, NULL, v), "");
   assert_string_equal(v, "true");
-  snprintf(sql, sizeof(sql), "UPDATE payments SET status = $1 WHERE id = '%s'::uuid", pay);
-  assert_string_equal(run(c, sql, "paid", NULL), "23514");
-  assert_string_equal(run(c, sql, "Succeeded", NULL), "23514");
-  assert_string_equal(run(c, sql, "disputed", NULL), "");
-  snprintf(sql, sizeof(sql), "UPDATE payments SET provider_reference = $1 WHERE id = '%s'::uuid",
-           pay);
-  assert_string_equal(run(c, sql, "", NULL), "23514");
+  update_rule(c, "payments", "status", pay, (const char *[]){"paid", "Succeeded", NULL},
+              "disputed");
+  update_rule(c, "payments", "provider_reference", pay, (const char *[]){"", NULL}, NULL);
   snprintf(sql, sizeof(sql), "SELECT status || '/' || coalesce(provider_reference, '-')"
                              " FROM payments WHERE id = '%s'::uuid", pay);
   assert_string_equal(run(c, sql, NULL, v), "");
@@ -217,12 +220,9 @@ static void test_payments(void **state) {
                              " VALUES ('%s'::uuid, 100, 'USD', $1, NULL) RETURNING id", pay);
   assert_string_equal(run(c, sql, "refunded", NULL), "23514");
   assert_string_equal(run(c, sql, "pending", refund), "");
-  snprintf(sql, sizeof(sql), "UPDATE refunds SET reason = $1 WHERE id = '%s'::uuid", refund);
-  assert_string_equal(run(c, sql, "changed_mind", NULL), "23514");
-  assert_string_equal(run(c, sql, "requested_by_customer", NULL), "");
-  snprintf(sql, sizeof(sql), "UPDATE refunds SET status = $1 WHERE id = '%s'::uuid", refund);
-  assert_string_equal(run(c, sql, "done", NULL), "23514");
-  assert_string_equal(run(c, sql, "canceled", NULL), "");
+  update_rule(c, "refunds", "reason", refund, (const char *[]){"changed_mind", NULL},
+              "requested_by_customer");
+  update_rule(c, "refunds", "status", refund, (const char *[]){"done", NULL}, "canceled");
   rules_cleanup(c);
   PQfinish(c);
 }
@@ -239,16 +239,9 @@ static void test_users(void **state) {
   e[254] = '\0';
   assert_string_equal(run(c, by_email, e, NULL), "");
   assert_string_equal(run(c, by_email, "eee", id), "");
-  char sql[256];
-  snprintf(sql, sizeof(sql), "UPDATE users SET status = $1 WHERE id = '%s'::uuid", id);
-  assert_string_equal(run(c, sql, "gone", NULL), "23514");
-  assert_string_equal(run(c, sql, "disabled", NULL), "");
-  snprintf(sql, sizeof(sql), "UPDATE users SET role = $1 WHERE id = '%s'::uuid", id);
-  assert_string_equal(run(c, sql, "root", NULL), "23514");
-  assert_string_equal(run(c, sql, "Admin", NULL), "23514");
-  assert_string_equal(run(c, sql, "user", NULL), "");
-  snprintf(sql, sizeof(sql), "UPDATE users SET email = $1 WHERE id = '%s'::uuid", id);
-  assert_string_equal(run(c, sql, "", NULL), "23514");
+  update_rule(c, "users", "status", id, (const char *[]){"gone", NULL}, "disabled");
+  update_rule(c, "users", "role", id, (const char *[]){"root", "Admin", NULL}, "user");
+  update_rule(c, "users", "email", id, (const char *[]){"", NULL}, NULL);
   rules_cleanup(c);
   PQfinish(c);
 }
