@@ -24,11 +24,16 @@ echo "bench: 1/6 HTTP baseline (epoll vs ulfius default, /users/me vs /healthz)"
 bench/http_baseline.sh "$secs"
 echo "bench: 1b/6 /users/me and /healthz beside payments held by a slow provider"
 bench/slow_provider.sh "$secs"
-echo "bench: 2/6 POST /api/v1/notifications beside /healthz"
-HERALD_BENCH_BIN=$build/bin/herald-api bench/notifications_post.sh "$secs"
+echo "bench: 2/6 POST /api/v1/notifications beside /healthz (in-app, e-mail and SMS, the series)"
+BENCH_CHANNELS=in_app,email,sms HERALD_BENCH_BIN=$build/bin/herald-api \
+  bench/notifications_post.sh "$secs"
+echo "bench: 2a/6 the same with the request issue 15's goals name (in-app and e-mail)"
+BENCH_CHANNELS=in_app,email HERALD_BENCH_BIN=$build/bin/herald-api \
+  bench/notifications_post.sh "$secs"
 if [[ -n ${BENCH_PEER_DIR:-} ]]; then
-  echo "bench: 2b/6 the Django peer in $BENCH_PEER_DIR, then Herald's POST again beside it"
-  HERALD_BENCH_BIN=$build/bin/herald-api bench/peer.sh "${BENCH_PEER_SECONDS:-20}"
+  echo "bench: 2b/6 the Django peer in $BENCH_PEER_DIR, then Herald's POST (in-app and e-mail)"
+  BENCH_CHANNELS=in_app,email HERALD_BENCH_BIN=$build/bin/herald-api \
+    bench/peer.sh "${BENCH_PEER_SECONDS:-20}"
 fi
 echo "bench: 2c/6 POST in rounds on one stack, beside PostgreSQL's checkpoints and autovacuum"
 bench/post_rounds.sh 4 "$secs"
