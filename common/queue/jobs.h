@@ -87,11 +87,12 @@ void h_job_free(struct h_job *job);
 
 /* The claim's status test over deliveries (queued, or scheduled and due with 2 s of clock
  * slack). It is a CASE expression on purpose: a plain `status = 'queued'` lets the planner
- * reach the rows through the partial indexes on status (deliveries_sweep_idx,
- * deliveries_processing_idx), whose scans read every queued or processing row and every
- * dead entry a drain leaves behind (thousands per claim once a backlog is queued, and
- * statistics taken before it was queued make that plan look cheap); behind a CASE only the
- * primary key is usable, so a claim reads its own rows and nothing else. */
+ * reach the rows through the partial indexes on status (deliveries_stale_idx,
+ * deliveries_scheduled_idx, deliveries_processing_idx), whose scans read every queued,
+ * scheduled or processing row and every dead entry a drain leaves behind (thousands per
+ * claim once a backlog is queued, and statistics taken before it was queued make that plan
+ * look cheap); behind a CASE only the primary key is usable, so a claim reads its own rows and
+ * nothing else. */
 #define H_JOB_CLAIMABLE_SQL                                                                  \
   "CASE status WHEN 'queued' THEN true"                                                     \
   "  WHEN 'scheduled' THEN due_at <= now() + interval '2 seconds' ELSE false END"
