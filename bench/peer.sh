@@ -10,7 +10,8 @@ set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 PEER=${BENCH_PEER_DIR:?"set BENCH_PEER_DIR to the peer's directory (e.g. /work/shared/peers-django)"}
 DUR=${1:-20}
-export BENCH_CHANNELS=${BENCH_CHANNELS:-in_app,email,sms} # Herald's request (bench/lib.sh)
+# shellcheck source=bench/lib.sh
+. "$ROOT/bench/lib.sh" # checks BENCH_CHANNELS (Herald's request) before the peer runs
 stamp=$(date -u +%Y%m%d-%H%M)
 peer_out=$ROOT/bench/results/peer-django-$stamp.txt
 report=$ROOT/bench/results/peer-django-$stamp.md

@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# The bench scripts refuse bad settings before they build, start a stack or run the Django
+# peer: BENCH_CHANNELS (bench/lib.sh) and sweep_outage.sh's arguments. No stack is needed.
+#   tests/cli/test_bench_args.sh <project root>
+set -uo pipefail
+ROOT=${1:?usage: test_bench_args.sh <project root>}
+fails=0
+# expect CODE PATTERN CMD...: CMD exits CODE and its stderr matches PATTERN
+expect() {
+  local code=$1 pattern=$2 err rc
+  shift 2
+  err=$("$@" 2>&1 >/dev/null)
+  rc=$?
+  if [[ $rc != "$code" || ! $err =~ $pattern ]]; then
+    echo "FAIL: $* -> exit $rc (want $code), stderr: $err" >&2
+    fails=$((fails + 1))
+  else
+    echo "ok: $* -> $code"
+  fi
+}
+cd "$ROOT" || exit 1
+for bad in fax "in_app,,email" "in_app, email" "," "EMAIL" "in_app,email,"; do
+  expect 2 "BENCH_CHANNELS: channels from in_app, email, sms, push" \
+    env BENCH_CHANNELS="$bad" bench/notifications_post.sh 3
+done
+# peer.sh checks the channels before it touches the peer (this directory does not exist)
+expect 2 "BENCH_CHANNELS" env BENCH_CHANNELS=fax BENCH_PEER_DIR=/nonexistent-peer bench/peer.sh 3
+expect 1 "set BENCH_PEER_DIR" env -u BENCH_PEER_DIR bench/peer.sh 3
+# good values: exported as given, the default the series' three channels
+n=$(env BENCH_CHANNELS=in_app,email bash -c '. bench/lib.sh; echo "$bench_channels_n $BENCH_CHANNELS"')
+[[ $n == "2 in_app,email" ]] || { echo "FAIL: in_app,email -> '$n'" >&2; fails=$((fails + 1)); }
+n=$(env -u BENCH_CHANNELS bash -c '. bench/lib.sh; echo "$bench_channels_n $BENCH_CHANNELS"')
+[[ $n == "3 in_app,email,sms" ]] || { echo "FAIL: default -> '$n'" >&2; fails=$((fails + 1)); }
+# sweep_outage.sh: integers, an outage of 10 s or more
+expect 2 "usage: bench/sweep_outage.sh" bench/sweep_outage.sh x
+expect 2 "usage: bench/sweep_outage.sh" bench/sweep_outage.sh 120 0
+expect 2 "the outage needs 10 s or more" bench/sweep_outage.sh 5
+((fails == 0)) || { echo "$fails check(s) failed" >&2; exit 1; }
+echo "all bench argument checks passed"
