@@ -5,7 +5,7 @@
 #
 #   bench/workers_drain.sh [--jobs 50000] [--concurrency "1 2 4"] [--build build] [--out FILE]
 #                          [--only email|push] [--env VAR=VALUE]... [--failover] [--perf DIR]
-#                          [--pgss]
+#                          [--pgss] [--provider-delay MS]
 #
 # --build (or HERALD_BENCH_BUILD) is the build directory, relative to the repository or absolute;
 # HERALD_BENCH_FAKES the directory of the fakes (default tests/fakes).
@@ -14,6 +14,8 @@
 # --pgss loads pg_stat_statements into the throw-away stack's PostgreSQL (a restart) and writes,
 # under each run's row, the statements of that run per job (calls, planning and execution us).
 # --env adds a variable to every worker run (e.g. --env HERALD_WORKER_BATCH=1 for the old loop).
+# --provider-delay MS has fake_fcm.py and fake_smtp.py answer every request MS ms late (0-10000;
+# their /_fake/delay), as a provider across the internet does; smtp-sink is not delayed.
 # --failover adds e-mail runs with ordered providers (HERALD_EMAIL_PROVIDERS=smtp,sendgrid, circuit
 # breakers on): SMTP healthy (every job through fake_smtp.py, the breaker checked and reported
 # in Redis on each call), then SMTP down (its port closed: a few calls refused until the breaker
@@ -42,6 +44,11 @@ FAILOVER=0
 PERF_DIR=""
 PGSS=0
 EXTRA_ENV=()
+DELAY_MS=0
+usage() {
+  echo "usage: $0 [--jobs N] [--concurrency \"1 2 4\"] [--build DIR] [--out FILE] [--only email|push] [--env VAR=VALUE] [--failover] [--perf DIR] [--pgss] [--provider-delay MS]" >&2
+  exit 2
+}
 OUT=$ROOT/bench/results/workers-drain-$(date -u +%Y%m%d-%H%M%S).md
 while [[ $# -gt 0 ]]; do
   case $1 in
@@ -54,10 +61,15 @@ while [[ $# -gt 0 ]]; do
     --failover) FAILOVER=1; shift ;;
     --perf) PERF_DIR=$2; shift 2 ;;
     --pgss) PGSS=1; shift ;;
-    *) echo "usage: $0 [--jobs N] [--concurrency \"1 2 4\"] [--build DIR] [--out FILE] [--only email|push] [--env VAR=VALUE] [--failover] [--perf DIR] [--pgss]" >&2
-       exit 2 ;;
+    --provider-delay) [[ $# -ge 2 ]] || usage; DELAY_MS=$2; shift 2 ;;
+    *) usage ;;
   esac
 done
+if ! [[ $DELAY_MS =~ ^[0-9]{1,5}$ ]] || ((10#$DELAY_MS > 10000)); then
+  echo "--provider-delay: milliseconds from 0 to 10000, not '$DELAY_MS'" >&2
+  exit 2
+fi
+DELAY_MS=$((10#$DELAY_MS))
 [[ $BUILD == /* ]] || BUILD=$ROOT/$BUILD
 BIN=$BUILD/bin
 PY=/usr/bin/python3
@@ -110,6 +122,10 @@ start_fake() {
   pids+=("$!")
   server_pid=$!
   read -r _ fake_port fake_control <"$out"
+  if ((DELAY_MS > 0)); then
+    curl -sf -o /dev/null -X POST -d "{\"ms\":$DELAY_MS}" \
+      "http://127.0.0.1:${fake_control:-$fake_port}/_fake/delay"
+  fi
 }
 
 # seed CHANNEL N: inserts N jobs (push: one device each) and pushes their ids.
@@ -240,6 +256,7 @@ smtp_source() {
 }
 
 echo "Worker environment: ${EXTRA_ENV[*]:-(defaults)}" | tee -a "$OUT"
+((DELAY_MS == 0)) || echo "The fakes answer every request $DELAY_MS ms late (--provider-delay)." | tee -a "$OUT"
 echo | tee -a "$OUT"
 echo "| worker -> server | concurrency | jobs/s | x smtp-source | seconds | enqueue->sent p50 ms | p99 ms | worker CPU µs/job | PG+Redis CPU µs/job | server CPU µs/job | peak RSS MiB |" | tee -a "$OUT"
 echo "|---|---|---|---|---|---|---|---|---|---|---|" | tee -a "$OUT"

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The bench scripts refuse bad settings before they build, start a stack or run the Django
-# peer: BENCH_CHANNELS (bench/lib.sh) and sweep_outage.sh's arguments. No stack is needed.
+# peer: BENCH_CHANNELS (bench/lib.sh), sweep_outage.sh's arguments and workers_drain.sh's
+# --provider-delay. No stack is needed.
 #   tests/cli/test_bench_args.sh <project root>
 set -uo pipefail
 ROOT=${1:?usage: test_bench_args.sh <project root>}
@@ -35,5 +36,11 @@ n=$(env -u BENCH_CHANNELS bash -c '. bench/lib.sh; echo "$bench_channels_n $BENC
 expect 2 "usage: bench/sweep_outage.sh" bench/sweep_outage.sh x
 expect 2 "usage: bench/sweep_outage.sh" bench/sweep_outage.sh 120 0
 expect 2 "the outage needs 10 s or more" bench/sweep_outage.sh 5
+# workers_drain.sh --provider-delay: milliseconds from 0 to 10000, checked before the stack
+for bad in x -1 10001 20000 1.5 "" 123456; do
+  expect 2 "provider-delay: milliseconds from 0 to 10000" bench/workers_drain.sh --provider-delay "$bad"
+done
+expect 2 "usage: bench/workers_drain.sh" bench/workers_drain.sh --provider-delay
+expect 2 "usage: bench/workers_drain.sh" bench/workers_drain.sh --no-such-option
 ((fails == 0)) || { echo "$fails check(s) failed" >&2; exit 1; }
 echo "all bench argument checks passed"
