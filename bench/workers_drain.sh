@@ -8,7 +8,9 @@
 #                          [--pgss] [--provider-delay MS]
 #
 # --build (or HERALD_BENCH_BUILD) is the build directory, relative to the repository or absolute;
-# HERALD_BENCH_FAKES the directory of the fakes (default tests/fakes).
+# HERALD_BENCH_FAKES the directory of the fakes (default tests/fakes). Every option is checked
+# before anything starts (exit 2 with a message): --jobs 1-99999999, --concurrency thread counts
+# 1-256, --only email or push, --env VAR=VALUE.
 # --perf DIR records each worker run with `perf record -g` into DIR/<worker>-c<C>.perf (build
 # with -g -fno-omit-frame-pointer for readable stacks; perf costs the worker some CPU).
 # --pgss loads pg_stat_statements into the throw-away stack's PostgreSQL (a restart) and writes,
@@ -50,24 +52,43 @@ usage() {
   exit 2
 }
 OUT=$ROOT/bench/results/workers-drain-$(date -u +%Y%m%d-%H%M%S).md
+# bad: a message and exit 2, before anything is started
+bad() { echo "bench/workers_drain.sh: $*" >&2; exit 2; }
 while [[ $# -gt 0 ]]; do
   case $1 in
-    --jobs) JOBS=$2; shift 2 ;;
-    --concurrency) CONCURRENCY=$2; shift 2 ;;
-    --build) BUILD=$2; shift 2 ;;
-    --out) OUT=$2; shift 2 ;;
-    --only) ONLY=$2; shift 2 ;;
-    --env) EXTRA_ENV+=("$2"); shift 2 ;;
-    --failover) FAILOVER=1; shift ;;
-    --perf) PERF_DIR=$2; shift 2 ;;
-    --pgss) PGSS=1; shift ;;
-    --provider-delay) [[ $# -ge 2 ]] || usage; DELAY_MS=$2; shift 2 ;;
+    --failover) FAILOVER=1; shift; continue ;;
+    --pgss) PGSS=1; shift; continue ;;
+    --jobs | --concurrency | --build | --out | --only | --env | --perf | --provider-delay)
+      [[ $# -ge 2 ]] || usage ;;
     *) usage ;;
   esac
+  case $1 in
+    --jobs) JOBS=$2 ;;
+    --concurrency) CONCURRENCY=$2 ;;
+    --build) BUILD=$2 ;;
+    --out) OUT=$2 ;;
+    --only) ONLY=$2 ;;
+    --env) EXTRA_ENV+=("$2") ;;
+    --perf) PERF_DIR=$2 ;;
+    --provider-delay) DELAY_MS=$2 ;;
+  esac
+  shift 2
 done
+[[ $JOBS =~ ^[1-9][0-9]{0,7}$ ]] || bad "--jobs: a number of jobs from 1 to 99999999, not '$JOBS'"
+read -r -a conc_list <<<"$CONCURRENCY"
+((${#conc_list[@]} > 0)) || bad "--concurrency: one or more thread counts from 1 to 256"
+for c in "${conc_list[@]}"; do
+  if ! [[ $c =~ ^[1-9][0-9]{0,2}$ ]] || ((c > 256)); then
+    bad "--concurrency: thread counts from 1 to 256, not '$c'"
+  fi
+done
+[[ -z $ONLY || $ONLY == email || $ONLY == push ]] || bad "--only: email or push, not '$ONLY'"
+for e in "${EXTRA_ENV[@]}"; do
+  [[ $e =~ ^[A-Z_][A-Z0-9_]*= ]] || bad "--env: VAR=VALUE, not '$e'"
+done
+[[ -n $BUILD && -n $OUT ]] || bad "--build and --out need a path"
 if ! [[ $DELAY_MS =~ ^[0-9]{1,5}$ ]] || ((10#$DELAY_MS > 10000)); then
-  echo "--provider-delay: milliseconds from 0 to 10000, not '$DELAY_MS'" >&2
-  exit 2
+  bad "--provider-delay: milliseconds from 0 to 10000, not '$DELAY_MS'"
 fi
 DELAY_MS=$((10#$DELAY_MS))
 [[ $BUILD == /* ]] || BUILD=$ROOT/$BUILD

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The bench scripts refuse bad settings before they build, start a stack or run the Django
 # peer: BENCH_CHANNELS (bench/lib.sh), sweep_outage.sh's arguments and workers_drain.sh's
-# --provider-delay. No stack is needed.
+# options. No stack is needed.
 #   tests/cli/test_bench_args.sh <project root>
 set -uo pipefail
 ROOT=${1:?usage: test_bench_args.sh <project root>}
@@ -36,11 +36,28 @@ n=$(env -u BENCH_CHANNELS bash -c '. bench/lib.sh; echo "$bench_channels_n $BENC
 expect 2 "usage: bench/sweep_outage.sh" bench/sweep_outage.sh x
 expect 2 "usage: bench/sweep_outage.sh" bench/sweep_outage.sh 120 0
 expect 2 "the outage needs 10 s or more" bench/sweep_outage.sh 5
-# workers_drain.sh --provider-delay: milliseconds from 0 to 10000, checked before the stack
+# workers_drain.sh: every option checked before the stack starts
 for bad in x -1 10001 20000 1.5 "" 123456; do
   expect 2 "provider-delay: milliseconds from 0 to 10000" bench/workers_drain.sh --provider-delay "$bad"
 done
-expect 2 "usage: bench/workers_drain.sh" bench/workers_drain.sh --provider-delay
+for bad in 0 x -5 1e3 "" 123456789; do
+  expect 2 "jobs: a number of jobs from 1 to 99999999" bench/workers_drain.sh --jobs "$bad"
+done
+for bad in 0 x "4 x" 257 "2,4" 04; do
+  expect 2 "concurrency: thread counts from 1 to 256" bench/workers_drain.sh --concurrency "$bad"
+done
+expect 2 "concurrency: one or more thread counts" bench/workers_drain.sh --concurrency " "
+for bad in sms EMAIL all; do
+  expect 2 "only: email or push" bench/workers_drain.sh --only "$bad"
+done
+for bad in foo "=1" "lower=1" "A B=1"; do
+  expect 2 "env: VAR=VALUE" bench/workers_drain.sh --env "$bad"
+done
+expect 2 "build and --out need a path" bench/workers_drain.sh --build ""
+expect 2 "build and --out need a path" bench/workers_drain.sh --out ""
+for opt in --jobs --concurrency --build --out --only --env --perf --provider-delay; do
+  expect 2 "usage: bench/workers_drain.sh" bench/workers_drain.sh "$opt"
+done
 expect 2 "usage: bench/workers_drain.sh" bench/workers_drain.sh --no-such-option
 ((fails == 0)) || { echo "$fails check(s) failed" >&2; exit 1; }
 echo "all bench argument checks passed"
