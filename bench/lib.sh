@@ -340,7 +340,8 @@ $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo) RAM, $(uname -
 $(sql "SHOW server_version"), Redis $(redis-server --version | awk '{print $3}' | cut -d= -f2).
 Commit: $(git -C "$ROOT" rev-parse --short HEAD)$(git -C "$ROOT" diff --quiet HEAD -- api common db 2>/dev/null || echo " plus the working tree").
 Build: Release ($BUILD). API: HERALD_HTTP_THREADS=${HERALD_HTTP_THREADS:-8}, HERALD_DB_POOL_SIZE=${HERALD_DB_POOL_SIZE:-0}
-(0: one PostgreSQL connection per thread, at most 16), log level warning. wrk -t2, and API, PostgreSQL, Redis
+(0: one PostgreSQL connection per thread, at most 16), HERALD_USER_CACHE_MS=${HERALD_USER_CACHE_MS:-10000},
+HERALD_FEED_CACHE_MS=${HERALD_FEED_CACHE_MS:-10000}, log level warning. wrk -t2, and API, PostgreSQL, Redis
 and wrk all share the machine's cores (load average at the start: $(cut -d' ' -f1-3 /proc/loadavg)).
 MD
 }

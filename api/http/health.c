@@ -155,23 +155,23 @@ static bool metrics_allowed(struct h_req *rq) {
   return false;
 }
 
-static void profile_cache_metrics(FILE *out, struct h_profile_cache *c) {
+/* The series <name>_online, <name>_lookups_total{result} and <name>_drops_total of the copy
+ * table c (nothing when c is NULL: the copies are off). */
+static void copy_cache_metrics(FILE *out, struct h_copy_cache *c, const char *name,
+                               const char *kept, const char *lookups) {
   if (c == NULL) {
     return;
   }
-  struct h_profile_cache_stats st;
-  h_profile_cache_stats(c, &st);
+  struct h_copy_cache_stats st;
+  h_copy_cache_stats(c, &st);
   fprintf(out,
-          "# HELP herald_user_cache_online Copies of users' profiles kept (1: the LISTEN on"
-          " herald_users is in force).\n# TYPE herald_user_cache_online gauge\n"
-          "herald_user_cache_online %d\n"
-          "# HELP herald_user_cache_lookups_total GET /users/me answered from a copy or not.\n"
-          "# TYPE herald_user_cache_lookups_total counter\n"
-          "herald_user_cache_lookups_total{result=\"hit\"} %lu\n"
-          "herald_user_cache_lookups_total{result=\"miss\"} %lu\n"
-          "# HELP herald_user_cache_drops_total Copies dropped by notices and writers.\n"
-          "# TYPE herald_user_cache_drops_total counter\nherald_user_cache_drops_total %lu\n",
-          st.online ? 1 : 0, st.hits, st.misses, st.drops);
+          "# HELP %s_online %s\n# TYPE %s_online gauge\n%s_online %d\n"
+          "# HELP %s_lookups_total %s\n# TYPE %s_lookups_total counter\n"
+          "%s_lookups_total{result=\"hit\"} %lu\n%s_lookups_total{result=\"miss\"} %lu\n"
+          "# HELP %s_drops_total Copies dropped by notices and writers.\n"
+          "# TYPE %s_drops_total counter\n%s_drops_total %lu\n",
+          name, kept, name, name, st.online ? 1 : 0, name, lookups, name, name, st.hits, name,
+          st.misses, name, name, name, st.drops);
 }
 
 void h_metrics_get(struct h_req *rq) {
@@ -197,7 +197,13 @@ void h_metrics_get(struct h_req *rq) {
   group_commit_metrics(out, rq->app->notify_gc);
   offload_metrics(out, rq->app->offload);
   stream_metrics(out, rq->app->streams);
-  profile_cache_metrics(out, rq->app->profiles);
+  copy_cache_metrics(out, rq->app->profiles, "herald_user_cache",
+                     "Copies of users' profiles kept (1: the LISTEN on herald_users is in force).",
+                     "GET /users/me answered from a copy or not.");
+  copy_cache_metrics(out, rq->app->feeds, "herald_feed_cache",
+                     "Copies of users' first feed pages kept (1: every stream shard's"
+                     " subscription is confirmed).",
+                     "First feed pages answered from a copy or not.");
   h_payment_summary_metrics(rq->app, out);
   fclose(out);
   ulfius_set_binary_body_response(rq->response, 200, text, len);

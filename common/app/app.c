@@ -12,7 +12,8 @@
 #include "core/log.h"
 #include "store/group_commit.h"
 #include "store/redis_sentinel.h"
-#include "users/profile_cache.h"
+#include "core/copy_cache.h"
+#include "inbox/feed_service.h"
 #include "users/token_epoch.h"
 
 /* Reads a whole PEM file into a new string; NULL when unreadable. */
@@ -104,8 +105,10 @@ h_result h_app_init(struct h_app *app, const struct h_config *cfg, const char *n
   app->jwt_cache = h_jwt_cache_new(H_JWT_CACHE_SLOTS);
   app->token_epochs = h_token_epochs_new(H_JWT_CACHE_SLOTS, cfg->token_epoch_cache_ms);
   app->profiles = cfg->user_cache_ms > 0
-                     ? h_profile_cache_new(H_JWT_CACHE_SLOTS, cfg->user_cache_ms)
+                     ? h_copy_cache_new(H_JWT_CACHE_SLOTS, cfg->user_cache_ms)
                      : NULL;
+  app->feeds = cfg->feed_cache_ms > 0 ? h_copy_cache_new(H_FEED_CACHE_SLOTS, cfg->feed_cache_ms)
+                                      : NULL;
   app->rate_local = h_rate_local_create(H_RATE_LOCAL_SLOTS);
   app->rate_leases = h_rate_leases_create(H_RATE_LOCAL_SLOTS, cfg->rate_limit_lease);
   if (h_flood_parse(cfg, &app->flood, error) != H_OK) {
@@ -129,8 +132,10 @@ void h_app_free(struct h_app *app) {
   app->jwt_cache = NULL;
   h_token_epochs_free(app->token_epochs);
   app->token_epochs = NULL;
-  h_profile_cache_free(app->profiles);
+  h_copy_cache_free(app->profiles);
   app->profiles = NULL;
+  h_copy_cache_free(app->feeds);
+  app->feeds = NULL;
   h_rate_local_destroy(app->rate_local);
   app->rate_local = NULL;
   h_rate_leases_destroy(app->rate_leases);

@@ -23,7 +23,7 @@
 
 struct h_gc; /* group commit (store/group_commit.h) */
 struct h_token_epochs;
-struct h_profile_cache;
+struct h_copy_cache; /* core/copy_cache.h */
 
 struct h_stream_hub;
 struct h_offload; /* api/http/offload.h */
@@ -42,8 +42,10 @@ struct h_app {
   struct h_jwt_cache *jwt_cache; /* verified access tokens, owned (common/crypto/jwt_cache.h) */
   struct h_token_epochs *token_epochs; /* users' current token epochs, owned
                                           (common/users/token_epoch.h) */
-  struct h_profile_cache *profiles; /* users' profiles, owned, NULL when HERALD_USER_CACHE_MS
-                                       is 0 (common/users/profile_cache.h) */
+  struct h_copy_cache *profiles; /* users' profiles, owned, NULL when HERALD_USER_CACHE_MS
+                                    is 0 (common/users/profile_cache.h) */
+  struct h_copy_cache *feeds;    /* users' first feed pages, owned, NULL when
+                                    HERALD_FEED_CACHE_MS is 0 (common/inbox/feed_service.h) */
   atomic_int in_flight;        /* API: requests between the first and the last callback */
   atomic_bool stopping;        /* API: SIGTERM seen: answers carry Connection: close */
   struct h_rate_local *rate_local; /* limits while Redis is away, owned (store/rate_counter.h) */

@@ -134,6 +134,13 @@ static const struct h_config_option options[] = {
       " password change, sign-out everywhere end access tokens at once on the process that made"
       " the change, on the others when PostgreSQL's notice of the change arrives, and within"
       " this time if none can; 0: read it on every request)"),
+  OPT("HERALD_FEED_CACHE_MS", H_CFG_INT, feed_cache_ms, "10000", 0, 600000, NULL, false,
+      "how long an API process may keep its copy of a user's first feed page (GET"
+      " /api/v1/notifications without a cursor or filters other than ?unread=true and ?limit=);"
+      " a change made through Herald drops the copies of every process when its stream notice"
+      " arrives, a scheduled notification ends the copy when it falls due, and none is kept"
+      " while the process is not subscribed to the notices (no stream hub, Redis away);"
+      " 0: read it on every request)"),
   OPT("HERALD_USER_CACHE_MS", H_CFG_INT, user_cache_ms, "10000", 0, 600000, NULL, false,
       "how long an API process may keep its copy of a user's profile (GET /api/v1/users/me);"
       " a change drops the copies of every process when its notice arrives, and none is kept"

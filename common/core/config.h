@@ -73,6 +73,7 @@ struct h_config {
   int lockout_duration_s;
   int token_epoch_cache_ms;
   int user_cache_ms;
+  int feed_cache_ms;
   bool mfa_required_for_admins;
   int mfa_challenge_ttl_s;
   int auth_rate_limit;

@@ -16,9 +16,16 @@
 
 /* One page of user_id's feed (f->q must be NULL): *items receives the JSON array text of at
  * most page->limit feed items (newest first; owned, free()), *has_more whether more follow,
- * *unread the user's unread count. */
+ * *unread the user's unread count; for a first page (h_feed_repo_first) *due_ms the
+ * milliseconds until the user's next scheduled in-app notification joins the feed, -1 when
+ * none waits (and for other pages). */
 h_result h_feed_repo_page(PGconn *conn, const char *user_id, const struct h_feed_filter *f,
-                          const struct h_page *page, char **items, bool *has_more, long *unread);
+                          const struct h_page *page, char **items, bool *has_more, long *unread,
+                          long long *due_ms);
+
+/* True for the plain or the unread page without a cursor: the pages a process may keep a
+ * copy of (feed_service.h). Pure. */
+bool h_feed_repo_first(const struct h_feed_filter *f, const struct h_page *page);
 
 /* True when f asks for the plain or the unread page (no other filter; a cursor allowed),
  * which run with a generic plan. Pure. */

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "core/alloc.h"
+#include "core/copy_cache.h"
 #include "core/log.h"
 #include "store/redis.h"
 
@@ -95,6 +96,9 @@ void h_stream_publish_all(struct h_redis *r) {
 }
 
 void h_stream_publish(struct h_app *app, char kind, const char *const *users, size_t n) {
+  for (size_t i = 0; i < n; i++) { /* this process's copies go before the writer answers */
+    h_copy_cache_drop(app->feeds, users[i]);
+  }
   if (n == 0 || app->redis == NULL) {
     return;
   }

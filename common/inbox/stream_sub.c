@@ -1,5 +1,7 @@
 /* stream_sub.c - the hub's subscriber thread: every shard channel of the change notices
- * (stream_bus.h), on a Redis connection of its own, marking the users they name. */
+ * (stream_bus.h), on a Redis connection of its own, marking the users they name and dropping
+ * their copies of the feed's first page (feed_service.h), whose table it switches on once
+ * every subscription is confirmed and off when the connection is lost. */
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -8,6 +10,7 @@
 #include <time.h>
 
 #include "core/alloc.h"
+#include "core/copy_cache.h"
 #include "core/log.h"
 #include "inbox/stream_bus.h"
 #include "inbox/stream_hub_impl.h"
@@ -17,6 +20,7 @@
 /* Marks the users of one notice "<kind>:id,id,..."; hub->mu taken here. */
 static void on_notice(struct h_stream_hub *hub, const char *text, size_t len) {
   if (len == 2 && text[0] == H_STREAM_KIND_ALL && text[1] == ':') {
+    h_copy_cache_drop_all(hub->app->feeds);
     pthread_mutex_lock(&hub->mu);
     h_stream_mark_all(hub);
     pthread_mutex_unlock(&hub->mu);
@@ -37,6 +41,7 @@ static void on_notice(struct h_stream_hub *hub, const char *text, size_t len) {
         id[i] = (char)(p[i] >= 'A' && p[i] <= 'Z' ? p[i] + 32 : p[i]);
       }
       id[36] = '\0';
+      h_copy_cache_drop(hub->app->feeds, id);
       struct h_stream_user *u = h_stream_user_find(hub, id);
       if (u != NULL) {
         h_stream_mark(hub, u, account);
@@ -73,8 +78,10 @@ static bool subscribe(struct h_stream_hub *hub, struct h_redis *r) {
   return ok;
 }
 
-/* Reads notices until the connection fails or the hub stops. */
+/* Reads notices until the connection fails or the hub stops. The feed copies go on when
+ * Redis has confirmed the last shard's SUBSCRIBE: from then on no notice can be missed. */
 static void listen_loop(struct h_stream_hub *hub, struct h_redis *r) {
+  int shards = hub->app->cfg->stream_shards;
   for (;;) {
     void *raw = NULL;
     if (redisGetReply(r->ctx, &raw) != REDIS_OK || raw == NULL) {
@@ -85,6 +92,11 @@ static void listen_loop(struct h_stream_hub *hub, struct h_redis *r) {
         m->element[0]->type == REDIS_REPLY_STRING && strcmp(m->element[0]->str, "message") == 0 &&
         m->element[2]->type == REDIS_REPLY_STRING) {
       on_notice(hub, m->element[2]->str, m->element[2]->len);
+    } else if (m->type == REDIS_REPLY_ARRAY && m->elements == 3 &&
+               m->element[0]->type == REDIS_REPLY_STRING &&
+               strcmp(m->element[0]->str, "subscribe") == 0 &&
+               m->element[2]->type == REDIS_REPLY_INTEGER && m->element[2]->integer == shards) {
+      h_copy_cache_set_online(hub->app->feeds, true);
     }
     freeReplyObject(m);
   }
@@ -127,6 +139,7 @@ void *h_stream_sub_main(void *arg) {
     if (!stopping) {
       listen_loop(hub, &r);
     }
+    h_copy_cache_set_online(hub->app->feeds, false); /* notices may be missed from here */
     pthread_mutex_lock(&hub->mu);
     hub->sub_fd = -1;
     pthread_mutex_unlock(&hub->mu);

@@ -449,7 +449,7 @@ h_result h_auth_verify_email(struct h_app *app, const struct h_actor *actor, con
   }
   r = h_db_tx_finish(app->db, conn, r);
   if (r == H_OK) {
-    h_profile_cache_drop(app->profiles, user_id);
+    h_copy_cache_drop(app->profiles, user_id);
   }
   return r;
 }

@@ -107,7 +107,7 @@ void h_token_epoch_drop(struct h_token_epochs *t, const char *id) {
 void h_token_epoch_forget(struct h_app *app, const char *id) {
   h_stream_publish_one(app, H_STREAM_KIND_ACCOUNT, id); /* open streams check at once */
   h_token_epoch_drop(app->token_epochs, id);
-  h_profile_cache_drop(app->profiles, id);
+  h_copy_cache_drop(app->profiles, id);
 }
 
 /* The current epoch of user_id from PostgreSQL; -1 when the account is not active. */

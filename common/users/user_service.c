@@ -37,8 +37,8 @@ h_result h_user_get(struct h_app *app, const char *id, json_t **user) {
 }
 
 h_result h_user_profile(struct h_app *app, const char *id, char **body) {
-  struct h_profile_ticket t;
-  *body = h_profile_cache_get(app->profiles, id, &t);
+  struct h_copy_ticket t;
+  *body = h_copy_cache_get(app->profiles, id, 0, &t);
   if (*body != NULL) {
     return H_OK;
   }
@@ -46,7 +46,7 @@ h_result h_user_profile(struct h_app *app, const char *id, char **body) {
   h_result r = h_user_get(app, id, &user);
   if (r == H_OK) {
     *body = json_dumps(user, JSON_COMPACT);
-    h_profile_cache_put(app->profiles, id, *body, &t);
+    h_copy_cache_put(app->profiles, id, 0, *body, -1, &t);
   }
   json_decref(user);
   return r;
@@ -63,7 +63,7 @@ h_result h_user_update_profile(struct h_app *app, const struct h_actor *actor, c
   struct op o = {.actor = actor, .id = id, .patch = patch};
   h_result r = h_db_tx_json(app->db, update_tx, &o, &o.out, user);
   if (r == H_OK) {
-    h_profile_cache_drop(app->profiles, id);
+    h_copy_cache_drop(app->profiles, id);
   }
   return r;
 }
