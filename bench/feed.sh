@@ -7,6 +7,9 @@
 #      counts them at every request);
 #   3. POST /api/v1/notifications as an admin, in_app + e-mail, a template with data, to one of
 #      1,000 recipients;
+#   the first page again while BENCH_CHANGERS connections POST to the bench user (each POST
+#      changes the page, so the API process's copy of it, HERALD_FEED_CACHE_MS, is dropped at
+#      every send: the rate of changes and the share of pages served from a copy are reported);
 #   6. both again after growing the tables to each size of BENCH_GROWTH (notifications of other
 #      users, with 1.7 deliveries each, seeded inside PostgreSQL); goal: within 0.9x of the
 #      figures on the tables holding only the bench user's rows; EXPLAIN (ANALYZE, BUFFERS) of
@@ -16,6 +19,8 @@
 #   BENCH_GROWTH       total seeded rows to grow to, in order (default "1000000 10000000")
 #   BENCH_CONNECTIONS  wrk connections (default "64 256")
 #   BENCH_FEED_ROWS    the bench user's notifications (default 100000)
+#   BENCH_CHANGERS     connections POSTing to the bench user during the "changing" run
+#                      (default 2; 0 skips the run)
 #   BENCH_BUILD, BENCH_STACK_PREFIX: see bench/lib.sh
 # Writes bench/results/feed-growth-<date>.md; prints a summary.
 set -euo pipefail
@@ -25,6 +30,12 @@ DUR=${1:-${BENCH_SECONDS:-10}}
 SIZES=${BENCH_GROWTH-1000000 10000000}
 CONNS=${BENCH_CONNECTIONS:-64 256}
 FEED_ROWS=${BENCH_FEED_ROWS:-100000}
+CHANGERS=${BENCH_CHANGERS:-2}
+if ! [[ $CHANGERS =~ ^[0-9]{1,2}$ ]] || ((10#$CHANGERS > 64)); then
+  echo "feed: BENCH_CHANGERS must be 0-64, not '$CHANGERS'" >&2
+  exit 2
+fi
+CHANGERS=$((10#$CHANGERS))
 BATCH=1000000
 
 bench_build
@@ -122,6 +133,29 @@ SQL
 }
 
 declare -A R # R[label,run,conns] = "rps p50 p99 non2xx sock api-us pg-us"
+# The feed copies' hits and misses on the API's /metrics: "hits misses" (0 0 when off).
+copy_lookups() {
+  curl -sf "$BASE/metrics" | awk '/^herald_feed_cache_lookups_total\{result="hit"\}/ {h = $2}
+    /^herald_feed_cache_lookups_total\{result="miss"\}/ {m = $2} END {print h + 0, m + 0}'
+}
+# changing_run CONNS: the first page at CONNS connections while CHANGERS connections POST to
+# the bench user; sets R[$label,changing,CONNS] and R[$label,changes,CONNS] ("posts/s hits%",
+# "none" for the share when no copy is kept).
+changing_run() {
+  local c=$1 m0 m1 posts
+  echo "$user_id" >"$stack/bench-user"
+  m0=$(copy_lookups)
+  HERALD_BENCH_TOKEN=$admin HERALD_BENCH_RECIPIENTS=$stack/bench-user \
+    wrk -t1 -c"$CHANGERS" -d"${DUR}s" -s "$HERE/feed_post.lua" "$BASE/api/v1/notifications" |
+    awk '/^RESULT/ {print $2}' >"$stack/changes" &
+  posts=$!
+  R[$label,changing,$c]=$(wrk_run "$c" "$DUR" feed_page.lua "$BASE/api/v1/notifications?limit=20")
+  wait "$posts"
+  m1=$(copy_lookups)
+  R[$label,changes,$c]=$(python3 -c "h0, s0 = $(tr ' ' , <<<"$m0"); h1, s1 = $(tr ' ' , <<<"$m1")
+n = (h1 - h0) + (s1 - s0)
+print('$(cat "$stack/changes")', f'{100 * (h1 - h0) / n:.1f}%' if n else 'none')")
+}
 labels=()
 plans=""
 measure() { # measure LABEL
@@ -141,6 +175,7 @@ measure() { # measure LABEL
     R[$label,unread,$c]=$(wrk_run "$c" "$DUR" feed_page.lua "$BASE/api/v1/notifications?limit=20&unread=true")
     R[$label,half,$c]=$(HERALD_BENCH_TOKEN=$user2 wrk_run "$c" "$DUR" feed_page.lua \
       "$BASE/api/v1/notifications?limit=20")
+    ((CHANGERS == 0)) || changing_run "$c"
     w0=$(sql "SELECT wal_fpi || ' ' || wal_bytes FROM pg_stat_wal")
     R[$label,post,$c]=$(HERALD_BENCH_TOKEN=$admin wrk_run "$c" "$DUR" feed_post.lua "$BASE/api/v1/notifications")
     w1=$(sql "SELECT wal_fpi || ' ' || wal_bytes FROM pg_stat_wal")
@@ -212,6 +247,7 @@ table() {
       row "$l" cursor "$c" "feed, page after a random cursor"
       row "$l" unread "$c" "feed, ?unread=true"
       row "$l" half "$c" "feed, first page, user with half unread"
+      ((CHANGERS == 0)) || row "$l" changing "$c" "feed, first page while its user receives POSTs"
       row "$l" post "$c" "POST (template, in_app + email)"
     done
   done
@@ -237,6 +273,18 @@ growth (goal >= 0.90), so machine drift between the runs cancels out.
 
 $(table)
 
+$( ((CHANGERS == 0)) || {
+  echo "\"While its user receives POSTs\": $CHANGERS connections POST (in_app + e-mail) to the bench user"
+  echo "during the first page's run; each send changes the page and drops the API's copy of it"
+  echo "(HERALD_FEED_CACHE_MS). Its CPU per request includes the POSTs'."
+  echo
+  echo "| tables | conns | POSTs to the user per s | pages from a copy |"
+  echo "|---|---|---|---|"
+  for c in $CONNS; do for l in "${labels[@]}"; do
+    echo "| $l | $c | $(f "${R[$l,changes,$c]}" 1) | $(f "${R[$l,changes,$c]}" 2) |"; done; done
+  echo
+})
+
 WAL written per POST (pg_stat_wal around the POST runs): full-page images and kB per request.
 Index pages touched at random (uuid keys) are logged whole after each checkpoint, so this grows
 with the tables once their indexes no longer fit in shared_buffers.
@@ -261,7 +309,8 @@ echo "feed: report $report"
 printf '%-16s %-34s %5s %9s %8s %8s %6s %7s %7s\n' tables request conns req/s p50 p99 errors ratio vs-base
 for c in $CONNS; do
   for l in "${labels[@]}"; do
-    for run in healthz first cursor unread half post; do
+    for run in healthz first cursor unread half changing post; do
+      [[ -n ${R[$l,$run,$c]:-} ]] || continue
       v=${R[$l,$run,$c]}
       printf '%-16s %-34s %5s %9s %8s %8s %6s %7s %7s\n' "$l" "$run" "$c" "$(f "$v" 1)" \
         "$(f "$v" 2)ms" "$(f "$v" 3)ms" "$(($(f "$v" 4) + $(f "$v" 5)))" \

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The bench scripts refuse bad settings before they build, start a stack or run the Django
-# peer: BENCH_CHANNELS (bench/lib.sh), sweep_outage.sh's arguments and workers_drain.sh's
-# options. No stack is needed.
+# peer: BENCH_CHANNELS (bench/lib.sh), sweep_outage.sh's arguments, workers_drain.sh's
+# options and feed.sh's BENCH_CHANGERS. No stack is needed.
 #   tests/cli/test_bench_args.sh <project root>
 set -uo pipefail
 ROOT=${1:?usage: test_bench_args.sh <project root>}
@@ -59,5 +59,9 @@ for opt in --jobs --concurrency --build --out --only --env --perf --provider-del
   expect 2 "usage: bench/workers_drain.sh" bench/workers_drain.sh "$opt"
 done
 expect 2 "usage: bench/workers_drain.sh" bench/workers_drain.sh --no-such-option
+# feed.sh: BENCH_CHANGERS (connections POSTing to the bench user) before it builds
+for bad in -1 65 two "1 2" 100 1.5 " "; do
+  expect 2 "BENCH_CHANGERS must be 0-64" env BENCH_CHANGERS="$bad" bench/feed.sh 3
+done
 ((fails == 0)) || { echo "$fails check(s) failed" >&2; exit 1; }
 echo "all bench argument checks passed"
