@@ -27,27 +27,10 @@ static void sleep_ms(long ms) {
   nanosleep(&(struct timespec){ms / 1000, (ms % 1000) * 1000000L}, NULL);
 }
 
-/* The value of metric line name (with its labels) on s's /metrics; -1 when absent. */
-static long metric(const struct th_server *s, const char *name) {
-  struct th_response r;
-  th_request(s, "GET", "/metrics", NULL, NULL, &r);
-  assert_int_equal(r.status, 200);
-  long v = -1;
-  size_t n = strlen(name);
-  for (const char *p = r.body; p != NULL; p = strchr(p, '\n'), p = p != NULL ? p + 1 : NULL) {
-    if (strncmp(p, name, n) == 0 && p[n] == ' ') {
-      v = strtol(p + n + 1, NULL, 10);
-      break;
-    }
-  }
-  th_response_free(&r);
-  return v;
-}
-
 /* Waits (up to 5 s) until s keeps copies: every shard's subscription confirmed. */
 static void wait_online(const struct th_server *s) {
   for (int waited = 0; waited < 5000; waited += 20) {
-    if (metric(s, "herald_feed_cache_online") == 1) {
+    if (th_metric(s, "herald_feed_cache_online") == 1) {
       return;
     }
     sleep_ms(20);
@@ -77,15 +60,9 @@ static int teardown(void **state) {
   return 0;
 }
 
-/* Sends one in-app notification to user through s; returns its id (caller frees). */
+/* One in-app notification to user through s, sent as the admin; its id (caller frees). */
 static char *send_to(const struct th_server *s, const char *user, const char *title) {
-  json_t *n = ns_send(s, admin,
-                      "{\"user_id\":\"%s\",\"category\":\"test\",\"title\":\"%s\","
-                      "\"body\":\"hello\",\"channels\":[\"in_app\"]}",
-                      user, title);
-  char *id = strdup(th_str(n, "id"));
-  json_decref(n);
-  return id;
+  return ns_send_in_app(s, admin, user, title);
 }
 
 /* GET path on s as token: 200 and the body (caller frees). */
@@ -150,15 +127,15 @@ static void test_copy_served_and_dropped(void **state) {
   char *first = send_to(&a, user, "first");
   assert_true(page_has(&b, token, FEED, "\"title\":\"first\"")); /* b keeps a copy */
   assert_true(page_has(&a, token, FEED, "\"title\":\"first\"")); /* so does a */
-  long hits = metric(&b, "herald_feed_cache_lookups_total{result=\"hit\"}");
+  long hits = th_metric(&b, "herald_feed_cache_lookups_total{result=\"hit\"}");
   retitle_quietly(first, "changed by hand");
   char *body = page(&b, token, FEED);
   assert_non_null(strstr(body, "\"title\":\"first\"")); /* PostgreSQL was not read */
   assert_non_null(strstr(body, "\"unread_count\":1}"));
   free(body);
-  assert_int_equal(metric(&b, "herald_feed_cache_lookups_total{result=\"hit\"}"), hits + 1);
+  assert_int_equal(th_metric(&b, "herald_feed_cache_lookups_total{result=\"hit\"}"), hits + 1);
 
-  long drops = metric(&b, "herald_feed_cache_drops_total");
+  long drops = th_metric(&b, "herald_feed_cache_drops_total");
   char *second = send_to(&a, user, "second");
   body = page(&a, token, FEED); /* at once on the writer's process */
   assert_non_null(strstr(body, "\"title\":\"second\""));
@@ -167,7 +144,7 @@ static void test_copy_served_and_dropped(void **state) {
   free(body);
   assert_true(wait_has(&b, token, FEED, "\"title\":\"second\"") >= 0); /* by the notice */
   assert_true(page_has(&b, token, FEED, "\"unread_count\":2}"));
-  assert_true(metric(&b, "herald_feed_cache_drops_total") > drops);
+  assert_true(th_metric(&b, "herald_feed_cache_drops_total") > drops);
 
   /* a send through b reaches a's copy the same way */
   assert_true(page_has(&a, token, FEED, "\"title\":\"second\""));
@@ -303,7 +280,7 @@ static void test_off_reads_through(void **state) {
   assert_true(page_has(&c, token, FEED, "\"title\":\"plain\""));
   retitle_quietly(id, "seen at once");
   assert_true(page_has(&c, token, FEED, "seen at once"));
-  assert_int_equal(metric(&c, "herald_feed_cache_online"), -1);
+  assert_int_equal(th_metric(&c, "herald_feed_cache_online"), -1);
   th_stop(&c);
   setenv("HERALD_FEED_CACHE_MS", "600000", 1);
   free(id);

@@ -63,15 +63,9 @@ static void open_stream(struct sse_client *c, const struct th_server *s, const c
   assert_true(sse_open(c, port_of(s), path, headers));
 }
 
-/* Sends one in-app notification to user through s; returns its id (caller frees). */
+/* One in-app notification to user through s, sent as the admin; its id (caller frees). */
 static char *send_to(const struct th_server *s, const char *user, const char *title) {
-  json_t *n = ns_send(s, admin,
-                      "{\"user_id\":\"%s\",\"category\":\"test\",\"title\":\"%s\","
-                      "\"body\":\"hello\",\"channels\":[\"in_app\"]}",
-                      user, title);
-  char *id = strdup(th_str(n, "id"));
-  json_decref(n);
-  return id;
+  return ns_send_in_app(s, admin, user, title);
 }
 
 /* The next event named name within 3 s (others skipped); fails the test otherwise. */

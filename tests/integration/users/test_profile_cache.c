@@ -128,23 +128,6 @@ static char *user(const char *prefix, char id[37]) {
   return token;
 }
 
-/* The value of metric line name (with its labels) on s's /metrics; -1 when absent. */
-static long metric(const struct th_server *s, const char *name) {
-  struct th_response r;
-  th_request(s, "GET", "/metrics", NULL, NULL, &r);
-  assert_int_equal(r.status, 200);
-  long v = -1;
-  size_t n = strlen(name);
-  for (const char *p = r.body; p != NULL; p = strchr(p, '\n'), p = p != NULL ? p + 1 : NULL) {
-    if (strncmp(p, name, n) == 0 && p[n] == ' ') {
-      v = strtol(p + n + 1, NULL, 10);
-      break;
-    }
-  }
-  th_response_free(&r);
-  return v;
-}
-
 /* The body comes from the copy: a change made without a notice is not seen, one with a
  * notice is, on both processes; the writer's own process sees its change at once. */
 static void test_copy_served_and_dropped(void **state) {
@@ -156,12 +139,12 @@ static void test_copy_served_and_dropped(void **state) {
   assert_null(name);
   assert_int_equal(me(&a, token, NULL), 200);  /* so does a */
   rename_quietly(id, "Quiet Change");
-  long hits = metric(&b, "herald_user_cache_lookups_total{result=\"hit\"}");
-  long drops = metric(&b, "herald_user_cache_drops_total");
-  assert_int_equal(metric(&b, "herald_user_cache_online"), 1);
+  long hits = th_metric(&b, "herald_user_cache_lookups_total{result=\"hit\"}");
+  long drops = th_metric(&b, "herald_user_cache_drops_total");
+  assert_int_equal(th_metric(&b, "herald_user_cache_online"), 1);
   assert_int_equal(me(&b, token, &name), 200);
   assert_null(name); /* served from the copy: PostgreSQL was not read */
-  assert_int_equal(metric(&b, "herald_user_cache_lookups_total{result=\"hit\"}"), hits + 1);
+  assert_int_equal(th_metric(&b, "herald_user_cache_lookups_total{result=\"hit\"}"), hits + 1);
 
   const char *h[] = {th_bearer(token), NULL};
   struct th_response r;
@@ -174,7 +157,7 @@ static void test_copy_served_and_dropped(void **state) {
   free(name);
   long ms = wait_name(&b, token, "Ada Lovelace");
   assert_true(ms >= 0); /* b's copy (kept for ten minutes) dropped by the notice */
-  assert_true(metric(&b, "herald_user_cache_drops_total") > drops);
+  assert_true(th_metric(&b, "herald_user_cache_drops_total") > drops);
   free(token);
 }
 
@@ -325,9 +308,9 @@ static void test_unreachable_listen_url_reads_through(void **state) {
   assert_int_equal(me(&c, token, &name), 200);
   assert_string_equal(name, "No Listener");
   free(name);
-  assert_int_equal(metric(&c, "herald_user_cache_online"), 0);
-  assert_true(metric(&c, "herald_user_cache_lookups_total{result=\"miss\"}") >= 2);
-  assert_int_equal(metric(&c, "herald_user_cache_lookups_total{result=\"hit\"}"), 0);
+  assert_int_equal(th_metric(&c, "herald_user_cache_online"), 0);
+  assert_true(th_metric(&c, "herald_user_cache_lookups_total{result=\"miss\"}") >= 2);
+  assert_int_equal(th_metric(&c, "herald_user_cache_lookups_total{result=\"hit\"}"), 0);
   th_stop(&c);
   put_env("HERALD_DATABASE_LISTEN_URL", listen_url);
   free(token);
