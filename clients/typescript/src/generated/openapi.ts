@@ -1520,6 +1520,10 @@ export type paths = {
          * Read my feed
          * @description The signed-in user's in-app notifications, newest first, with the unread count.
          *     Scheduled ones appear at their `send_at`; deleted ones never.
+         *
+         *     The first page (no `starting_after`, no filter but `unread=true`) may come from the
+         *     API process's copy (`HERALD_FEED_CACHE_MS`): a change made through the API shows at
+         *     once on the process that made it and about a millisecond later on the others.
          */
         get: operations["listNotifications"];
         put?: never;
