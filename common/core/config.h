@@ -102,6 +102,7 @@ struct h_config {
   int worker_block_ms;
   int worker_batch;           /* jobs claimed together per thread */
   int worker_batch_window_ms; /* time a batch may take to fill */
+  int worker_in_flight;       /* provider requests a worker thread sends at once */
   int worker_heartbeat_ttl_ms;
   int worker_reap_interval_ms;
   int worker_max_recoveries;

@@ -1,5 +1,5 @@
-/* http_client.c - libcurl easy handles for every outgoing HTTP call, and the
- * Retry-After parser. */
+/* http_client.c - libcurl easy handles for every outgoing HTTP call, a multi handle
+ * for several at once, and the Retry-After parser. */
 #include "net/http_client.h"
 
 #include <ctype.h>
@@ -144,17 +144,16 @@ static void set_guarded(CURL *c, const struct h_http_request *rq, struct curl_sl
   }
 }
 
-static void set_request(struct h_http *h, const struct h_http_request *rq,
-                        struct curl_slist *headers, struct exchange *x) {
-  CURL *c = h->curl;
+static void set_request(CURL *c, long timeout_ms, long connect_timeout_ms,
+                        const struct h_http_request *rq, struct curl_slist *headers,
+                        struct exchange *x) {
   curl_easy_reset(c);
   curl_easy_setopt(c, CURLOPT_URL, rq->url);
   curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-  curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, rq->timeout_ms > 0 ? rq->timeout_ms
-                                                              : (long)h->timeout_ms);
+  curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, rq->timeout_ms > 0 ? rq->timeout_ms : timeout_ms);
   curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, rq->connect_timeout_ms > 0
                                                      ? rq->connect_timeout_ms
-                                                     : (long)h->connect_timeout_ms);
+                                                     : connect_timeout_ms);
   curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 1L);
   curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 2L);
   curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
@@ -179,35 +178,168 @@ static void set_request(struct h_http *h, const struct h_http_request *rq,
   }
 }
 
-h_result h_http_send(struct h_http *h, const struct h_http_request *rq,
-                     struct h_http_response *out) {
+/* One request on its way: what its handle points at until it ends. */
+struct transfer {
+  struct exchange x;
+  struct curl_slist *headers;
+  struct curl_slist *resolve;
+};
+
+/* Sets c up for rq (out cleared), with the timeouts used when rq names none. */
+static void transfer_start(struct transfer *tr, CURL *c, long timeout_ms,
+                           long connect_timeout_ms, const struct h_http_request *rq,
+                           struct h_http_response *out) {
   memset(out, 0, sizeof(*out));
   out->retry_after_s = -1;
-  struct curl_slist *headers = NULL;
+  tr->headers = NULL;
   for (int i = 0; rq->headers != NULL && rq->headers[i] != NULL; i++) {
-    headers = curl_slist_append(headers, rq->headers[i]);
+    tr->headers = curl_slist_append(tr->headers, rq->headers[i]);
   }
-  headers = curl_slist_append(headers, "Expect:");
-  struct exchange x = {rq, out, false, false};
-  set_request(h, rq, headers, &x);
-  struct curl_slist *resolve = rq->resolve != NULL ? curl_slist_append(NULL, rq->resolve) : NULL;
-  set_guarded(h->curl, rq, resolve, &x);
-  CURLcode rc = curl_easy_perform(h->curl);
-  curl_slist_free_all(headers);
-  curl_slist_free_all(resolve);
+  tr->headers = curl_slist_append(tr->headers, "Expect:");
+  tr->x = (struct exchange){rq, out, false, false};
+  set_request(c, timeout_ms, connect_timeout_ms, rq, tr->headers, &tr->x);
+  tr->resolve = rq->resolve != NULL ? curl_slist_append(NULL, rq->resolve) : NULL;
+  set_guarded(c, rq, tr->resolve, &tr->x);
+}
+
+/* Fills the response of a transfer that ended with rc on c and frees what it held;
+ * the result h_http_send documents. */
+static h_result transfer_end(struct transfer *tr, CURL *c, CURLcode rc) {
+  struct h_http_response *out = tr->x.out;
+  curl_slist_free_all(tr->headers);
+  curl_slist_free_all(tr->resolve);
+  tr->headers = tr->resolve = NULL;
   if (out->body == NULL) {
     out->body = h_strdup("");
   }
+  curl_off_t us = 0;
+  if (curl_easy_getinfo(c, CURLINFO_TOTAL_TIME_T, &us) == CURLE_OK) {
+    out->elapsed_ms = (double)us / 1000.0;
+  }
   if (rc != CURLE_OK) {
     snprintf(out->error, sizeof(out->error), "%s",
-             x.too_big   ? "response body too large"
-             : x.refused ? "connection refused by the address check"
-                         : curl_easy_strerror(rc));
+             tr->x.too_big   ? "response body too large"
+             : tr->x.refused ? "connection refused by the address check"
+                             : curl_easy_strerror(rc));
     out->status = 0;
     return rc == CURLE_OPERATION_TIMEDOUT ? H_ERR_TIMEOUT : H_ERR_UNAVAILABLE;
   }
-  curl_easy_getinfo(h->curl, CURLINFO_RESPONSE_CODE, &out->status);
+  curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &out->status);
   return H_OK;
+}
+
+h_result h_http_send(struct h_http *h, const struct h_http_request *rq,
+                     struct h_http_response *out) {
+  struct transfer tr;
+  transfer_start(&tr, h->curl, h->timeout_ms, h->connect_timeout_ms, rq, out);
+  return transfer_end(&tr, h->curl, curl_easy_perform(h->curl));
+}
+
+/* ---- several requests at once ---- */
+
+struct h_http_multi {
+  CURLM *multi;            /* holds the connections kept alive between calls */
+  CURL **easy;             /* [max_parallel], created on first use */
+  int max_parallel;
+  int timeout_ms;
+  int connect_timeout_ms;
+};
+
+struct h_http_multi *h_http_multi_create(int timeout_ms, int connect_timeout_ms,
+                                         int max_parallel) {
+  struct h_http_multi *m = h_calloc(1, sizeof(*m));
+  m->multi = curl_multi_init();
+  m->max_parallel = max_parallel > 0 ? max_parallel : 1;
+  m->easy = h_calloc((size_t)m->max_parallel, sizeof(*m->easy));
+  m->timeout_ms = timeout_ms;
+  m->connect_timeout_ms = connect_timeout_ms;
+  curl_multi_setopt(m->multi, CURLMOPT_MAXCONNECTS, (long)m->max_parallel);
+  return m;
+}
+
+void h_http_multi_destroy(struct h_http_multi *m) {
+  if (m == NULL) {
+    return;
+  }
+  for (int s = 0; s < m->max_parallel; s++) {
+    if (m->easy[s] != NULL) {
+      curl_easy_cleanup(m->easy[s]);
+    }
+  }
+  curl_multi_cleanup(m->multi);
+  free(m->easy);
+  free(m);
+}
+
+int h_http_multi_parallel(const struct h_http_multi *m) { return m->max_parallel; }
+
+/* Starts request i on the free handle of slot s. */
+static void multi_start(struct h_http_multi *m, int s, size_t i, struct transfer *tr,
+                        const struct h_http_request *rq, struct h_http_response *out) {
+  if (m->easy[s] == NULL) {
+    m->easy[s] = curl_easy_init();
+  }
+  CURL *c = m->easy[s];
+  transfer_start(&tr[i], c, m->timeout_ms, m->connect_timeout_ms, &rq[i], &out[i]);
+  curl_easy_setopt(c, CURLOPT_PRIVATE, (char *)&tr[i]);
+  curl_multi_add_handle(m->multi, c);
+}
+
+void h_http_send_all(struct h_http_multi *m, const struct h_http_request *rq, size_t n,
+                     struct h_http_response *out, h_result *results) {
+  struct transfer *tr = h_calloc(n > 0 ? n : 1, sizeof(*tr));
+  bool *busy = h_calloc((size_t)m->max_parallel, sizeof(*busy));
+  size_t next = 0, done = 0;
+  while (done < n) {
+    for (int s = 0; s < m->max_parallel && next < n; s++) {
+      if (!busy[s]) {
+        busy[s] = true;
+        multi_start(m, s, next++, tr, rq, out);
+      }
+    }
+    int running = 0;
+    CURLMcode mc = curl_multi_perform(m->multi, &running);
+    bool ended = false;
+    CURLMsg *msg;
+    int left;
+    while ((msg = curl_multi_info_read(m->multi, &left)) != NULL) {
+      if (msg->msg != CURLMSG_DONE) {
+        continue;
+      }
+      CURL *c = msg->easy_handle;
+      char *priv = NULL;
+      curl_easy_getinfo(c, CURLINFO_PRIVATE, &priv);
+      struct transfer *t = (struct transfer *)(void *)priv;
+      size_t i = (size_t)(t - tr);
+      results[i] = transfer_end(t, c, msg->data.result);
+      curl_multi_remove_handle(m->multi, c);
+      for (int s = 0; s < m->max_parallel; s++) {
+        busy[s] = busy[s] && m->easy[s] != c;
+      }
+      done++;
+      ended = true;
+    }
+    if (mc != CURLM_OK) { /* the multi handle itself failed: end what it holds */
+      for (int s = 0; s < m->max_parallel; s++) {
+        if (busy[s]) {
+          char *priv = NULL;
+          curl_easy_getinfo(m->easy[s], CURLINFO_PRIVATE, &priv);
+          struct transfer *t = (struct transfer *)(void *)priv;
+          curl_multi_remove_handle(m->multi, m->easy[s]);
+          results[t - tr] = transfer_end(t, m->easy[s], CURLE_SEND_ERROR);
+          snprintf(out[t - tr].error, sizeof(out[0].error), "%s", curl_multi_strerror(mc));
+          busy[s] = false;
+          done++;
+        }
+      }
+      continue;
+    }
+    if (!ended && running > 0) {
+      curl_multi_poll(m->multi, NULL, 0, 100, NULL);
+    }
+  }
+  free(busy);
+  free(tr);
 }
 
 /* ---- Retry-After (RFC 9110 5.6.7 HTTP-date, 10.2.3 Retry-After) ---- */

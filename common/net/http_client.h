@@ -4,7 +4,8 @@
  * A struct h_http is one easy handle owned by one thread; it keeps its connection
  * alive between requests to the same host. Workers create one per thread with
  * h_http_create (after curl_global_init() in main()); code that runs on threads it
- * does not own (the API's handlers) takes h_http_thread(). Every request verifies
+ * does not own (the API's handlers) takes h_http_thread(). A struct h_http_multi sends
+ * several requests at once from one thread (the push worker's windows). Every request verifies
  * TLS peers and host names, speaks only http and https, is bounded in time
  * (whole request and connect), never follows redirects and reads at most H_HTTP_MAX_BODY
  * bytes of body. */
@@ -58,6 +59,7 @@ struct h_http_response {
   size_t body_len;
   int retry_after_s;              /* from Retry-After, -1 when absent or malformed */
   char error[256];                /* transport error text, when the call failed */
+  double elapsed_ms;              /* from the request's start to its end */
 };
 
 /* Caller frees with h_http_destroy. timeout_ms bounds a whole request. */
@@ -76,6 +78,24 @@ struct h_http *h_http_thread(void);
 h_result h_http_send(struct h_http *h, const struct h_http_request *rq,
                      struct h_http_response *out);
 void h_http_response_free(struct h_http_response *r);
+
+/* Several requests in flight at once from one thread: a libcurl multi handle that keeps
+ * its connections alive between calls (and multiplexes them over HTTP/2 when the server
+ * offers it). Owned by one thread; the same rules as struct h_http apply to each request. */
+struct h_http_multi;
+
+/* At most max_parallel requests at once (1 or more). Caller frees with h_http_multi_destroy. */
+struct h_http_multi *h_http_multi_create(int timeout_ms, int connect_timeout_ms,
+                                         int max_parallel);
+void h_http_multi_destroy(struct h_http_multi *m);
+/* The max_parallel it was created with. */
+int h_http_multi_parallel(const struct h_http_multi *m);
+
+/* Sends rq[0..n), at most max_parallel at a time (the next starts when one ends), and
+ * returns when every one has ended: out[i] and results[i] as h_http_send gives them for
+ * rq[i] (the caller h_http_response_free()s each out[i]). */
+void h_http_send_all(struct h_http_multi *m, const struct h_http_request *rq, size_t n,
+                     struct h_http_response *out, h_result *results);
 
 /* Seconds asked by a Retry-After value (RFC 9110 10.2.3): delay-seconds, or an
  * HTTP-date (IMF-fixdate, or the obsolete RFC 850 and asctime forms) relative to

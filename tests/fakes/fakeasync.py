@@ -10,6 +10,11 @@ fakelib.JsonHandler.apply_rule and control_request work on it unchanged.
 
   app.handle(req)          answers req (runs on the loop or on a pool thread)
   app.needs_thread(req)    True when handle may block
+
+The pool has 256 threads, so up to 256 slow requests (a /_fake/delay) are answered at
+once, as a provider answers many clients' requests at once. The stat "max_in_flight"
+(GET /_fake/stats) is the most requests the fake was answering at the same time since
+its last reset: what a client kept in flight.
 """
 
 import asyncio
@@ -144,8 +149,9 @@ class _Connection(asyncio.Protocol):
 
 
 class Server:
-    def __init__(self, app, port, host="127.0.0.1", threads=64):
+    def __init__(self, app, port, host="127.0.0.1", threads=256):
         self.app = app
+        self.active = 0  # requests being answered now (on the loop or a pool thread)
         self.loop = asyncio.new_event_loop()
         self.pool = concurrent.futures.ThreadPoolExecutor(max_workers=threads)
         self.aserver = self.loop.run_until_complete(
@@ -155,12 +161,20 @@ class Server:
         self.server_address = self.address
 
     def run(self, req):
+        state = self.app.state
+        with state.lock:
+            self.active += 1
+            if self.active > state.counters.get("max_in_flight", 0):
+                state.counters["max_in_flight"] = self.active
         try:
             self.app.handle(req)
         except Exception as e:  # a broken request must not kill the fake
             req.out = []
             req.send_json(500, {"error": {"code": 500, "message": "fake error: %r" % (e,),
                                           "status": "INTERNAL"}})
+        finally:
+            with state.lock:
+                self.active -= 1
 
     def serve_forever(self):
         try:

@@ -56,7 +56,8 @@ static void test_usage_errors(void **state) {
                        "--log-level loud", "--metrics-port 70000", "dlq", "dlq frob",
                        "dlq replay", "dlq replay --id x --all", "dlq purge --older-than 5x",
                        "stats extra", "frobnicate", "--batch 0", "--batch 501", "-b many",
-                       "--batch", NULL};
+                       "--batch", "--in-flight 0", "--in-flight 101", "--in-flight x",
+                       "--in-flight", NULL};
   for (int b = 0; b < 3; b++) {
     for (int i = 0; bad[i] != NULL; i++) {
       char *out = NULL;

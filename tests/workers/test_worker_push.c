@@ -4,7 +4,9 @@
  * 401, UNREGISTERED and invalid tokens deactivate their device, failures retry. The
  * message carries the notification's data as strings and its push options (silent,
  * priority, ttl, collapse key, the unread count as badge, Android and APNs overrides),
- * and the fake refuses what FCM would refuse. */
+ * and the fake refuses what FCM would refuse. A thread sends a batch a window of jobs at a
+ * time, every device's request of the window in flight together (--in-flight), each job
+ * with its own outcome. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -48,6 +50,23 @@ static int run_once(const char *creds_override) {
                        "HERALD_LOG_LEVEL=info", NULL};
   const char *args[] = {"--once", "--concurrency", "2", NULL};
   return wt_run_shown(HERALD_PUSH_BIN, args, env, 60, creds_override == NULL);
+}
+
+/* herald-push --once on one thread with --in-flight in_flight (NULL: the default). */
+static int run_in_flight(const char *in_flight) {
+  const char *env[] = {"HERALD_PUSH_PROVIDER=fcm", fcm_env.base_var, fcm_env.creds_var,
+                       "HERALD_RETRY_BASE_MS=3000", "HERALD_PROVIDER_TIMEOUT_MS=5000",
+                       "HERALD_LOG_LEVEL=info", NULL};
+  const char *args[] = {"--once", "--concurrency", "1", in_flight != NULL ? "--in-flight" : NULL,
+                        in_flight, NULL};
+  return wt_run_shown(HERALD_PUSH_BIN, args, env, 60, true);
+}
+
+static void fake_delay(int ms) {
+  char url[96], body[32];
+  snprintf(url, sizeof(url), "http://127.0.0.1:%d/_fake/delay", fake.port);
+  snprintf(body, sizeof(body), "{\"ms\":%d}", ms);
+  assert_int_equal(th_http("POST", url, body, NULL), 200);
 }
 
 static long long stat_of(const char *name) {
@@ -189,6 +208,91 @@ static void test_token_refresh_and_failures(void **state) {
   wt_free_ids(ids);
   wt_free_ids(quota);
   wt_free_ids(tok);
+}
+
+/* A thread sends a batch's requests together, --in-flight at a time: with FCM 300 ms late,
+ * one thread has 4 requests at the fake at once (its count of concurrent requests), 8 jobs
+ * of 2 devices are all sent, each device once; with --in-flight 1 it has one at a time. */
+static void test_requests_in_flight(void **state) {
+  (void)state;
+  fake_delay(300);
+  struct wt_seed s = {.channel = "push", .n = 8, .devices = 2};
+  char **ids = wt_seed_jobs(db, &s);
+  wt_push("push", ids);
+  assert_int_equal(run_in_flight("4"), 0);
+  assert_int_equal(wt_scalar(db, "SELECT count(*) FROM deliveries WHERE id = ANY($1::uuid[])"
+                                 " AND status = 'sent' AND attempts = 1", ids), 8);
+  assert_int_equal(stat_of("max_in_flight"), 4);
+  json_t *counts = wt_fake_counts(fake.port);
+  for (int i = 0; i < 8; i++) {
+    assert_int_equal(json_integer_value(json_object_get(counts, ids[i])), 2);
+  }
+  json_decref(counts);
+  /* the time recorded is the job's own requests' (~300 ms), not its window's (two rounds of
+   * four requests: 600 ms) */
+  assert_int_equal(wt_scalar(db, "SELECT count(*) FROM deliveries WHERE id = ANY($1::uuid[])"
+                                 " AND (provider_attempts->0->>'duration_ms')::int"
+                                 " BETWEEN 290 AND 590", ids), 8);
+  wt_free_ids(ids);
+  wt_fake_reset(fake.port);
+  fake_delay(300);
+  ids = wt_seed_jobs(db, &s);
+  wt_push("push", ids);
+  assert_int_equal(run_in_flight("1"), 0);
+  assert_int_equal(wt_scalar(db, "SELECT count(*) FROM deliveries WHERE id = ANY($1::uuid[])"
+                                 " AND status = 'sent'", ids), 8);
+  assert_int_equal(stat_of("max_in_flight"), 1);
+  wt_free_ids(ids);
+}
+
+/* Each job of a window gets its own outcome: sent, every device invalid, retried after a 503
+ * (with its Retry-After), no device; FCM refusing the access token once in the window costs
+ * one new token and no job. */
+static void test_window_outcomes(void **state) {
+  (void)state;
+  struct wt_seed one = {.channel = "push", .n = 1, .devices = 1};
+  struct wt_seed two = {.channel = "push", .n = 1, .devices = 2};
+  struct wt_seed bad = {.channel = "push", .n = 1, .devices = 1, .device_prefix = "invalid-"};
+  struct wt_seed none = {.channel = "push", .n = 1, .devices = 0};
+  char **ok = wt_seed_jobs(db, &two), **inv = wt_seed_jobs(db, &bad),
+       **busy = wt_seed_jobs(db, &one), **no = wt_seed_jobs(db, &none);
+  char rule[256];
+  wt_fake_rule(fake.port, "{\"stage\":\"send\",\"status\":401,\"count\":1}");
+  snprintf(rule, sizeof(rule), "{\"stage\":\"send\",\"status\":503,\"retry_after\":9,"
+                               "\"match\":\"%s\",\"count\":2}",
+           wt_text(db, "SELECT token FROM devices WHERE user_id = (SELECT user_id FROM deliveries"
+                       " WHERE id = $1)", busy[0]));
+  wt_fake_rule(fake.port, rule);
+  fake_delay(50); /* the four jobs in one window of requests */
+  wt_push("push", ok);
+  wt_push("push", inv);
+  wt_push("push", busy);
+  wt_push("push", no);
+  assert_int_equal(run_in_flight("8"), 0);
+  assert_string_equal(wt_text(db, "SELECT status || '/' || attempts FROM deliveries WHERE id = $1",
+                              ok[0]), "sent/1");
+  assert_string_equal(wt_text(db, "SELECT status || '/' || reason FROM deliveries WHERE id = $1",
+                              inv[0]), "failed/invalid_tokens");
+  assert_string_equal(wt_text(db, "SELECT status FROM deliveries WHERE id = $1", busy[0]),
+                      "scheduled");
+  assert_non_null(strstr(wt_text(db, "SELECT last_error FROM deliveries WHERE id = $1", busy[0]),
+                         "HTTP 503 UNAVAILABLE"));
+  double wait = atof(wt_text(db, "SELECT extract(epoch FROM d.due_at - e.created_at) FROM"
+                                 " deliveries d JOIN delivery_events e ON e.delivery_id = d.id"
+                                 " WHERE d.id = $1", busy[0]));
+  assert_true(wait >= 8.9);
+  assert_string_equal(wt_text(db, "SELECT status || '/' || reason FROM deliveries WHERE id = $1",
+                              no[0]), "skipped/no_device");
+  assert_int_equal(stat_of("token_requests"), 2);   /* the first, and one after the 401 */
+  assert_true(stat_of("max_in_flight") >= 2);
+  json_t *counts = wt_fake_counts(fake.port);
+  assert_int_equal(json_integer_value(json_object_get(counts, ok[0])), 2);
+  assert_null(json_object_get(counts, busy[0]));
+  json_decref(counts);
+  wt_free_ids(ok);
+  wt_free_ids(inv);
+  wt_free_ids(busy);
+  wt_free_ids(no);
 }
 
 static void test_bad_credentials(void **state) {
@@ -413,6 +517,8 @@ int main(void) {
     cmocka_unit_test_setup(test_template_push_part, before),
     cmocka_unit_test_setup(test_invalid_tokens_deactivate, before),
     cmocka_unit_test_setup(test_token_refresh_and_failures, before),
+    cmocka_unit_test_setup(test_requests_in_flight, before),
+    cmocka_unit_test_setup(test_window_outcomes, before),
     cmocka_unit_test_setup(test_bad_credentials, before),
     cmocka_unit_test_setup(test_file_provider, before),
     cmocka_unit_test_setup(test_data_and_options, before),

@@ -323,10 +323,11 @@ void h_email_destroy(void *shared) {
 }
 
 static const struct h_provider file_provider = {
-  "file", NULL, NULL, file_send, h_email_summary, h_email_destroy,
+  .name = "file", .send = file_send, .render = h_email_summary, .destroy = h_email_destroy,
 };
 static const struct h_provider smtp_provider = {
-  "smtp", smtp_open, smtp_close, smtp_send, h_email_summary, h_email_destroy,
+  .name = "smtp", .thread_open = smtp_open, .thread_close = smtp_close, .send = smtp_send,
+  .render = h_email_summary, .destroy = h_email_destroy,
 };
 
 /* Parses HERALD_EMAIL_FROM / HERALD_EMAIL_REPLY_TO into sh. */

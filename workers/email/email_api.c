@@ -185,10 +185,12 @@ static void mailgun_send(void *shared, void *state, const struct h_job *job,
 }
 
 const struct h_provider h_email_sendgrid = {
-  "sendgrid", api_open, h_provider_http_close, sendgrid_send, h_email_summary, h_email_destroy,
+  .name = "sendgrid", .thread_open = api_open, .thread_close = h_provider_http_close,
+  .send = sendgrid_send, .render = h_email_summary, .destroy = h_email_destroy,
 };
 const struct h_provider h_email_mailgun = {
-  "mailgun", api_open, h_provider_http_close, mailgun_send, h_email_summary, h_email_destroy,
+  .name = "mailgun", .thread_open = api_open, .thread_close = h_provider_http_close,
+  .send = mailgun_send, .render = h_email_summary, .destroy = h_email_destroy,
 };
 
 h_result h_email_api_setup(const struct h_provider *p, const struct h_config *cfg,

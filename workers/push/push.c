@@ -1,6 +1,6 @@
 /* push.c - herald-push's providers: `fcm` (Firebase Cloud Messaging HTTP v1, one
- * request per active device of the user) and `file` (JSON files in
- * HERALD_PUSH_OUTBOX_DIR).
+ * request per active device of the user, the requests of a window of jobs in flight
+ * together) and `file` (JSON files in HERALD_PUSH_OUTBOX_DIR).
  *
  * The message itself (data, silent, priority, ttl, collapse key, badge, Android and
  * APNs overrides) is built by fcm_message.c. A delivery is sent when at least one device
@@ -23,6 +23,12 @@ struct push_shared {
   const struct h_config *cfg; /* borrowed */
   struct h_fcm_auth *auth;    /* owned; fcm only */
   char *send_url;             /* owned; fcm only */
+};
+
+/* A worker thread's connections to FCM. */
+struct push_state {
+  struct h_http *http;        /* the access token's requests */
+  struct h_http_multi *multi; /* the sends, HERALD_WORKER_IN_FLIGHT at once */
 };
 
 /* ---- file provider ---- */
@@ -109,55 +115,6 @@ static enum device_result classify(const struct h_http_response *resp, struct ta
   return r;
 }
 
-/* One POST for one device with the current token; *unauthorized set on 401. */
-static enum device_result send_one(struct push_shared *sh, struct h_http *http,
-                                   const char *body, const char *token, struct tally *t,
-                                   bool *unauthorized) {
-  char auth[2100];
-  snprintf(auth, sizeof(auth), "Authorization: Bearer %s", token);
-  const char *headers[] = {"Content-Type: application/json; charset=UTF-8", auth, NULL};
-  struct h_http_request rq = {.method = "POST", .url = sh->send_url, .headers = headers,
-                              .body = body, .body_len = strlen(body)};
-  struct h_http_response resp;
-  enum device_result r = DEV_TRANSIENT;
-  *unauthorized = false;
-  if (h_http_send(http, &rq, &resp) != H_OK) {
-    snprintf(t->last_error, sizeof(t->last_error), "%s", resp.error);
-  } else {
-    *unauthorized = resp.status == 401;
-    r = classify(&resp, t);
-  }
-  h_http_response_free(&resp);
-  return r;
-}
-
-/* Sends to one device, fetching a fresh token once if FCM rejects ours. */
-static enum device_result send_device(struct push_shared *sh, struct h_http *http,
-                                      const struct h_job *job, const char *device,
-                                      struct tally *t) {
-  json_t *msg = h_fcm_message(job, device, time(NULL));
-  char *body = json_dumps(msg, JSON_COMPACT);
-  json_decref(msg);
-  enum device_result r = DEV_TRANSIENT;
-  for (int round = 0; round < 2; round++) {
-    char token[2048];
-    int retry_after = -1;
-    if (h_fcm_auth_token(sh->auth, http, token, sizeof(token), t->last_error,
-                         sizeof(t->last_error), &retry_after) != H_OK) {
-      t->retry_after_s = retry_after;
-      break;
-    }
-    bool unauthorized = false;
-    r = send_one(sh, http, body, token, t, &unauthorized);
-    if (!unauthorized) {
-      break;
-    }
-    h_fcm_auth_invalidate(sh->auth, token);
-  }
-  free(body);
-  return r;
-}
-
 /* The delivery's outcome from the per-device tally. */
 static void conclude(const struct tally *t, size_t ndevices, struct h_send_result *out) {
   out->meta = json_pack("{sisisisisi}", "devices", (int)ndevices, "sent", t->sent, "invalid",
@@ -181,33 +138,166 @@ static void conclude(const struct tally *t, size_t ndevices, struct h_send_resul
   }
 }
 
-static void fcm_send(void *shared, void *state, const struct h_job *job,
-                     struct h_send_result *out) {
-  struct push_shared *sh = shared;
-  if (job->ndevices == 0) {
-    out->status = H_SEND_SKIP;
-    snprintf(out->reason, sizeof(out->reason), "no_device");
-    return;
+/* One device's request in a window of jobs. */
+struct device_send {
+  size_t job;          /* its job's index in the window */
+  const char *token;   /* the device's token, borrowed from the job */
+  char *body;          /* the message for it, owned */
+  bool pending;        /* no answer counted yet */
+};
+
+/* Counts device d's answer r into its job's tally (and the tokens to deactivate). */
+static void count_device(const struct device_send *d, enum device_result r, struct tally *t,
+                         struct h_send_result *out) {
+  t->sent += r == DEV_SENT;
+  t->transient += r == DEV_TRANSIENT;
+  t->refused += r == DEV_REFUSED;
+  if (r == DEV_INVALID) {
+    t->invalid++;
+    if (out->deactivate_tokens == NULL) {
+      out->deactivate_tokens = json_array();
+    }
+    json_array_append_new(out->deactivate_tokens, json_string(d->token));
   }
-  struct tally t = {.retry_after_s = -1};
-  for (size_t i = 0; i < job->ndevices; i++) {
-    enum device_result r = send_device(sh, state, job, job->devices[i].token, &t);
-    t.sent += r == DEV_SENT;
-    t.transient += r == DEV_TRANSIENT;
-    t.refused += r == DEV_REFUSED;
-    if (r == DEV_INVALID) {
-      t.invalid++;
-      if (out->deactivate_tokens == NULL) {
-        out->deactivate_tokens = json_array();
-      }
-      json_array_append_new(out->deactivate_tokens, json_string(job->devices[i].token));
+}
+
+/* One round: every pending device's request at once with the current access token. A 401
+ * leaves the device pending when retry_401 (the caller fetches a fresh token and sends it
+ * again), else it counts as transient. Each job's slowest request goes to *job_ms.
+ * Returns whether a device got a 401 and is still pending. */
+static bool send_round(struct push_shared *sh, struct push_state *st, struct device_send *ds,
+                       size_t nds, const char *token, bool retry_401, struct tally *tallies,
+                       struct h_send_result *const *out, double *job_ms, size_t njobs) {
+  char auth[2100];
+  snprintf(auth, sizeof(auth), "Authorization: Bearer %s", token);
+  const char *headers[] = {"Content-Type: application/json; charset=UTF-8", auth, NULL};
+  struct h_http_request *rq = h_calloc(nds, sizeof(*rq));
+  size_t *which = h_calloc(nds, sizeof(*which));
+  size_t m = 0;
+  for (size_t i = 0; i < nds; i++) {
+    if (ds[i].pending) {
+      rq[m] = (struct h_http_request){.method = "POST", .url = sh->send_url, .headers = headers,
+                                      .body = ds[i].body, .body_len = strlen(ds[i].body)};
+      which[m++] = i;
     }
   }
-  conclude(&t, job->ndevices, out);
+  struct h_http_response *resp = h_calloc(m, sizeof(*resp));
+  h_result *results = h_calloc(m, sizeof(*results));
+  h_http_send_all(st->multi, rq, m, resp, results);
+  double *round_ms = h_calloc(njobs, sizeof(*round_ms));
+  bool again = false;
+  for (size_t k = 0; k < m; k++) {
+    struct device_send *d = &ds[which[k]];
+    struct tally *t = &tallies[d->job];
+    round_ms[d->job] = resp[k].elapsed_ms > round_ms[d->job] ? resp[k].elapsed_ms
+                                                               : round_ms[d->job];
+    if (results[k] != H_OK) {
+      snprintf(t->last_error, sizeof(t->last_error), "%s", resp[k].error);
+      count_device(d, DEV_TRANSIENT, t, out[d->job]);
+      d->pending = false;
+    } else if (resp[k].status == 401 && retry_401) {
+      again = true; /* our token was refused: sent again with a fresh one */
+    } else {
+      count_device(d, classify(&resp[k], t), t, out[d->job]);
+      d->pending = false;
+    }
+    h_http_response_free(&resp[k]);
+  }
+  for (size_t j = 0; j < njobs; j++) {
+    job_ms[j] += round_ms[j];
+  }
+  free(round_ms);
+  free(results);
+  free(resp);
+  free(which);
+  free(rq);
+  return again;
+}
+
+/* Every device of jobs[0..n) with its own request, all of them in flight together (at most
+ * HERALD_WORKER_IN_FLIGHT at a time); one access token for the window, fetched again once
+ * if FCM refuses it. */
+static void fcm_send_many(void *shared, void *state, const struct h_job *const *jobs,
+                          struct h_send_result *const *out, size_t n) {
+  struct push_shared *sh = shared;
+  struct push_state *st = state;
+  size_t nds = 0;
+  for (size_t j = 0; j < n; j++) {
+    nds += jobs[j]->ndevices;
+  }
+  struct device_send *ds = h_calloc(nds > 0 ? nds : 1, sizeof(*ds));
+  struct tally *tallies = h_calloc(n, sizeof(*tallies));
+  double *job_ms = h_calloc(n, sizeof(*job_ms));
+  time_t now = time(NULL);
+  size_t d = 0;
+  for (size_t j = 0; j < n; j++) {
+    tallies[j].retry_after_s = -1;
+    for (size_t i = 0; i < jobs[j]->ndevices; i++, d++) {
+      json_t *msg = h_fcm_message(jobs[j], jobs[j]->devices[i].token, now);
+      ds[d] = (struct device_send){j, jobs[j]->devices[i].token, json_dumps(msg, JSON_COMPACT),
+                                   true};
+      json_decref(msg);
+    }
+  }
+  bool pending = nds > 0;
+  for (int round = 0; round < 2 && pending; round++) {
+    char token[2048], error[300];
+    int retry_after = -1;
+    if (h_fcm_auth_token(sh->auth, st->http, token, sizeof(token), error, sizeof(error),
+                         &retry_after) != H_OK) {
+      for (size_t i = 0; i < nds; i++) {
+        struct tally *t = &tallies[ds[i].job];
+        if (ds[i].pending) {
+          snprintf(t->last_error, sizeof(t->last_error), "%s", error);
+          t->retry_after_s = retry_after;
+          count_device(&ds[i], DEV_TRANSIENT, t, out[ds[i].job]);
+          ds[i].pending = false;
+        }
+      }
+      break;
+    }
+    pending = send_round(sh, st, ds, nds, token, round == 0, tallies, out, job_ms, n);
+    if (pending) {
+      h_fcm_auth_invalidate(sh->auth, token);
+    }
+  }
+  for (size_t j = 0; j < n; j++) {
+    if (jobs[j]->ndevices == 0) {
+      out[j]->status = H_SEND_SKIP;
+      snprintf(out[j]->reason, sizeof(out[j]->reason), "no_device");
+    } else {
+      conclude(&tallies[j], jobs[j]->ndevices, out[j]);
+    }
+    out[j]->duration_ms = (int)(job_ms[j] + 0.5);
+  }
+  for (size_t i = 0; i < nds; i++) {
+    free(ds[i].body);
+  }
+  free(job_ms);
+  free(tallies);
+  free(ds);
+}
+
+static void fcm_send(void *shared, void *state, const struct h_job *job,
+                     struct h_send_result *out) {
+  fcm_send_many(shared, state, &job, &out, 1);
 }
 
 static void *fcm_open(void *shared) {
-  return h_provider_http_open(((struct push_shared *)shared)->cfg);
+  const struct h_config *cfg = ((struct push_shared *)shared)->cfg;
+  struct push_state *st = h_calloc(1, sizeof(*st));
+  st->http = h_provider_http_open(cfg);
+  st->multi = h_provider_multi_open(cfg);
+  return st;
+}
+
+static void fcm_close(void *state) {
+  struct push_state *st = state;
+  if (st != NULL) {
+    h_provider_http_close(st->http);
+    h_http_multi_destroy(st->multi);
+    free(st);
+  }
 }
 
 static void push_destroy(void *shared) {
@@ -220,10 +310,11 @@ static void push_destroy(void *shared) {
 }
 
 static const struct h_provider file_provider = {
-  "file", NULL, NULL, file_send, render, push_destroy,
+  .name = "file", .send = file_send, .render = render, .destroy = push_destroy,
 };
 static const struct h_provider fcm_provider = {
-  "fcm", fcm_open, h_provider_http_close, fcm_send, render, push_destroy,
+  .name = "fcm", .thread_open = fcm_open, .thread_close = fcm_close, .send = fcm_send,
+  .render = render, .destroy = push_destroy, .send_many = fcm_send_many,
 };
 
 static h_result fcm_setup(const struct h_config *cfg, struct push_shared *sh, char **error) {

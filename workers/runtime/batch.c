@@ -6,6 +6,7 @@
 #include <time.h>
 
 #include "core/alloc.h"
+#include "failover.h"
 #include "jobs_batch.h"
 #include "core/log.h"
 
@@ -21,10 +22,13 @@ struct batch {
   struct h_send_result *res;    /* [size] */
   struct h_job_outcome *outs;   /* [size] borrow from res */
   double *at;                   /* [size] when each attempt ended (unix seconds) */
+  const struct h_job **wjobs;   /* [size] the window's jobs the gate let through */
+  struct h_send_result **wres;  /* [size] their results, in res */
   h_result *recorded;           /* [size] */
   struct h_move *moves;         /* [size] borrow ids from ids/jobs */
   size_t nmoves;
-  double call_ms;               /* moving average of the provider calls' duration */
+  double call_ms;               /* moving average of a window's provider calls' duration */
+  size_t per;                   /* jobs attempted at once (window_size) */
 };
 
 int h_rt_batch_size(const struct h_rt *rt) {
@@ -32,6 +36,17 @@ int h_rt_batch_size(const struct h_rt *rt) {
     return 1; /* every attempt is counted against its endpoint: h_rt_attempt one by one */
   }
   return rt->opts->batch > 0 ? rt->opts->batch : rt->cfg->worker_batch;
+}
+
+/* Jobs attempted at once: HERALD_WORKER_IN_FLIGHT (or --in-flight) when a provider of the
+ * channel can send several at once, else 1. */
+static size_t window_size(const struct h_rt *rt) {
+  for (int i = 0; i < rt->set.n; i++) {
+    if (rt->set.providers[i]->send_many != NULL) {
+      return (size_t)rt->cfg->worker_in_flight;
+    }
+  }
+  return 1;
 }
 
 /* Allocates a batch of size; free it with batch_free. */
@@ -45,9 +60,11 @@ static struct batch *batch_new(int size) {
   b->res = h_calloc(n, sizeof(*b->res));
   b->outs = h_calloc(n, sizeof(*b->outs));
   b->at = h_calloc(n, sizeof(*b->at));
+  b->wjobs = h_calloc(n, sizeof(*b->wjobs));
+  b->wres = h_calloc(n, sizeof(*b->wres));
   b->recorded = h_calloc(n, sizeof(*b->recorded));
   b->moves = h_calloc(n, sizeof(*b->moves));
-  b->call_ms = 1e9; /* unknown yet: the first batch is one job */
+  b->call_ms = 1e9; /* unknown yet: the first batch is one window */
   return b;
 }
 
@@ -58,6 +75,8 @@ static void batch_free(struct batch *b) {
   free(b->res);
   free(b->outs);
   free(b->at);
+  free(b->wjobs);
+  free(b->wres);
   free(b->recorded);
   free(b->moves);
   free(b);
@@ -73,11 +92,14 @@ static double now_ms(void) {
   return (double)ts.tv_sec * 1000.0 + (double)ts.tv_nsec / 1e6;
 }
 
-/* How many ids to fetch next: as many as the provider calls take in the batch
- * window (HERALD_WORKER_BATCH_WINDOW_MS), between 1 and the batch size. */
+/* How many ids to fetch next: as many windows of per jobs (sent at once) as the provider
+ * calls take in the batch window (HERALD_WORKER_BATCH_WINDOW_MS), at least one window and
+ * at most the batch size. */
 static int next_size(const struct batch *b, int window_ms) {
-  double fit = (double)window_ms / (b->call_ms > 0.001 ? b->call_ms : 0.001);
-  return fit >= (double)b->size ? b->size : fit < 1.0 ? 1 : (int)fit;
+  double fit = (double)window_ms / (b->call_ms > 0.001 ? b->call_ms : 0.001) * (double)b->per;
+  double least = (double)b->per;
+  fit = fit < least ? least : fit;
+  return fit >= (double)b->size ? b->size : (int)fit;
 }
 
 /* Takes up to want jobs from the --max-jobs budget; returns how many (0: spent). */
@@ -200,12 +222,40 @@ static h_result db_step(struct h_wthread *t, struct batch *b, char step, size_t 
   return h_rt_pg_retry(t, &s);
 }
 
-/* Attempts the claimed jobs one by one. On a drain the jobs not attempted yet are
- * handed back (claim undone, id to the front of the ready list); returns how many
- * were attempted, whose outcomes are in b->outs. */
+/* Attempts jobs[from..from+w): those the gate lets through at once (h_rt_send_chain_many),
+ * then each one's outcome into b->outs. */
+static void attempt_window(struct h_wthread *t, struct batch *b, size_t from, size_t w) {
+  if (w == 1) {
+    int duration_ms = 0;
+    h_rt_attempt(t, b->jobs[from], &b->res[from], &duration_ms);
+    h_rt_decide(t, b->jobs[from], &b->res[from], duration_ms, &b->outs[from]);
+    b->at[from] = h_rt_wall();
+    return;
+  }
+  size_t m = 0;
+  for (size_t k = from; k < from + w; k++) {
+    if (h_rt_gate(t, b->jobs[k], &b->res[k])) {
+      b->wjobs[m] = b->jobs[k];
+      b->wres[m++] = &b->res[k];
+    }
+  }
+  if (m > 0) {
+    h_rt_send_chain_many(t, b->wjobs, b->wres, m);
+  }
+  double at = h_rt_wall();
+  for (size_t k = from; k < from + w; k++) {
+    h_rt_decide(t, b->jobs[k], &b->res[k], b->res[k].duration_ms, &b->outs[k]);
+    b->at[k] = at;
+  }
+}
+
+/* Attempts the claimed jobs, a window at a time (window_size). On a drain the jobs not
+ * attempted yet are handed back (claim undone, id to the front of the ready list);
+ * returns how many were attempted, whose outcomes are in b->outs. */
 static size_t attempt_all(struct h_wthread *t, struct batch *b) {
   bool handed_back = false;
-  for (size_t i = 0; i < b->njobs; i++) {
+  size_t per = b->per;
+  for (size_t i = 0; i < b->njobs;) {
     if (!handed_back && atomic_load(&t->rt->stop)) {
       if (db_step(t, b, 'u', i, b->njobs) == H_OK) {
         for (size_t j = i; j < b->njobs; j++) {
@@ -217,13 +267,12 @@ static size_t attempt_all(struct h_wthread *t, struct batch *b) {
       }
       handed_back = true; /* could not undo the claims: finish the jobs instead */
     }
-    int duration_ms = 0;
+    size_t w = b->njobs - i < per ? b->njobs - i : per;
     double start = now_ms();
-    h_rt_attempt(t, b->jobs[i], &b->res[i], &duration_ms);
+    attempt_window(t, b, i, w);
     double took = now_ms() - start;
     b->call_ms = b->call_ms > 1e8 ? took : 0.8 * b->call_ms + 0.2 * took;
-    h_rt_decide(t, b->jobs[i], &b->res[i], duration_ms, &b->outs[i]);
-    b->at[i] = h_rt_wall();
+    i += w;
   }
   return b->njobs;
 }
@@ -327,6 +376,7 @@ static void process_batch(struct h_wthread *t, struct batch *b) {
 void h_rt_batch_loop(struct h_wthread *t, int size) {
   struct h_rt *rt = t->rt;
   struct batch *b = batch_new(size);
+  b->per = window_size(rt);
   int fails = 0;
   int want;
   while (!atomic_load(&rt->stop) &&

@@ -4,11 +4,13 @@
  * A batch keeps the protocol of DESIGN.md "Queues" for each of its ids: fetched
  * into the thread's processing list (one blocking BLMOVE at most, the rest in one
  * Lua LMOVE loop), claimed in one statement (a fencing token each), sent one by
- * one on the thread's provider connection, recorded in one transaction (each row
- * still fenced by its own token), and only then removed from the processing list,
- * all ids in one atomic Lua call. A crash anywhere leaves the uncommitted ids in
- * the processing list for the reaper; a drain finishes the job in flight, hands
- * the claimed but unattempted ones back (claim undone in PostgreSQL, id to the
+ * one on the thread's provider connection (or, by a provider with send_many, a
+ * window of HERALD_WORKER_IN_FLIGHT jobs at a time, their requests in flight
+ * together), recorded in one transaction (each row still fenced by its own token),
+ * and only then removed from the processing list, all ids in one atomic Lua call. A
+ * crash anywhere leaves the uncommitted ids in the processing list for the reaper; a
+ * drain finishes the job (or window) in flight, hands the claimed but unattempted
+ * ones back (claim undone in PostgreSQL, id to the
  * front of the ready list) and the fetched but unclaimed ones too.
  *
  * Ownership: every pointer taken is borrowed for the call. */
@@ -44,6 +46,10 @@ struct h_rt_pg_step {
  * answer; after a failure checks the connection, reports the streak once and backs
  * off. Returns that answer, or the last failure when stop was set (or once). */
 h_result h_rt_pg_retry(struct h_wthread *t, const struct h_rt_pg_step *step);
+/* What must happen before job's provider call: res zeroed (retry_after_s -1), then false
+ * with res filled when it is not to be sent (user inactive, e-mail suppressed, throttled or
+ * capped), true when it is. */
+bool h_rt_gate(struct h_wthread *t, const struct h_job *job, struct h_send_result *res);
 /* Calls the provider (or decides there is nothing to send) under the watchdog. */
 void h_rt_attempt(struct h_wthread *t, const struct h_job *job, struct h_send_result *res,
                   int *duration_ms);

@@ -26,6 +26,9 @@ void h_cli_usage(FILE *out, const char *program) {
         "                        connection (1-256; default HERALD_WORKER_CONCURRENCY)\n"
         "  -b, --batch N         ids a thread fetches, claims and records at once\n"
         "                        (1-500; default HERALD_WORKER_BATCH; 1: one by one)\n"
+        "      --in-flight N     provider requests a thread keeps in flight at once, for\n"
+        "                        providers that can (fcm) (1-100; default\n"
+        "                        HERALD_WORKER_IN_FLIGHT; 1: one by one)\n"
         "      --once            drain what is ready now, then exit\n"
         "      --max-jobs N      exit after N jobs\n"
         "      --dry-run         render and log what is ready; send nothing, change nothing\n"
@@ -77,11 +80,12 @@ static bool int_arg(const char *s, long min, long max, long *out) {
 }
 
 enum { OPT_ONCE = 256, OPT_MAX_JOBS, OPT_DRY_RUN, OPT_LOG_LEVEL, OPT_METRICS_PORT, OPT_ID,
-       OPT_ALL, OPT_OLDER_THAN, OPT_LIMIT, OPT_CHECK_CONFIG };
+       OPT_ALL, OPT_OLDER_THAN, OPT_LIMIT, OPT_CHECK_CONFIG, OPT_IN_FLIGHT };
 
 static const struct option global_options[] = {
   {"concurrency", required_argument, NULL, 'c'},
   {"batch", required_argument, NULL, 'b'},
+  {"in-flight", required_argument, NULL, OPT_IN_FLIGHT},
   {"once", no_argument, NULL, OPT_ONCE},
   {"max-jobs", required_argument, NULL, OPT_MAX_JOBS},
   {"dry-run", no_argument, NULL, OPT_DRY_RUN},
@@ -130,6 +134,14 @@ static int global_option(int c, struct h_worker_opts *o, char *err, size_t errle
       return 2;
     }
     o->batch = (int)v;
+    return 0;
+  case OPT_IN_FLIGHT:
+    if (!int_arg(optarg, 1, H_IN_FLIGHT_MAX, &v)) {
+      snprintf(err, errlen, "--in-flight: '%s' is not a number from 1 to %d", optarg,
+               H_IN_FLIGHT_MAX);
+      return 2;
+    }
+    o->in_flight = (int)v;
     return 0;
   case OPT_ONCE:
     o->once = true;

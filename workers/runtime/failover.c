@@ -1,5 +1,5 @@
 /* failover.c - the channel's providers in order: per-thread state, the set's life,
- * and one job's attempt through them (the first whose breaker lets it through; a
+ * and an attempt at a window of jobs through them (the first whose breaker lets it through; a
  * retryable failure moves on to the next, any other answer ends the attempt). */
 #include <stdio.h>
 #include <string.h>
@@ -127,51 +127,112 @@ static void reset_result(struct h_send_result *res) {
   res->calls = calls;
 }
 
-/* Calls provider i under the watchdog; returns the call's duration in ms. */
-static int call_provider(struct h_wthread *t, int i, const struct h_job *job,
-                         struct h_send_result *res) {
+/* How long the watchdog lets n jobs' requests take at provider i: each request is bounded
+ * by HERALD_PROVIDER_TIMEOUT_MS, a window sends in_flight of them at a time, and a provider
+ * may fetch a credential and send a round again after a 401. */
+static int window_timeout_ms(const struct h_rt *rt, const struct h_job *const *jobs, size_t n) {
+  size_t requests = 0;
+  for (size_t k = 0; k < n; k++) {
+    requests += jobs[k]->ndevices > 0 ? jobs[k]->ndevices : 1;
+  }
+  size_t per = (size_t)rt->cfg->worker_in_flight;
+  long long rounds = (long long)((requests + per - 1) / per) * 2 + 1;
+  long long ms = rounds * rt->cfg->provider_timeout_ms;
+  return ms < 24LL * 3600 * 1000 ? (int)ms : 24 * 3600 * 1000;
+}
+
+/* Calls provider i for jobs[0..n) under the watchdog: all at once when it can, else one
+ * by one; each res[k]->duration_ms receives its job's time. */
+static void call_provider(struct h_wthread *t, int i, const struct h_job *const *jobs,
+                          struct h_send_result *const *res, size_t n) {
   struct h_rt *rt = t->rt;
-  long long start = h_rt_now_ms();
-  h_rt_watch_begin(t, "provider call", -1, rt->cfg->provider_timeout_ms);
-  rt->set.providers[i]->send(rt->set.shared[i], t->provider_states[i], job, res);
-  h_rt_watch_end(t);
-  int ms = (int)(h_rt_now_ms() - start);
-  h_wmetrics_latency(rt->metrics, (double)ms / 1000.0);
-  return ms;
+  const struct h_provider *p = rt->set.providers[i];
+  if (p->send_many != NULL && n > 1) {
+    h_rt_watch_begin(t, "provider calls", -1, window_timeout_ms(rt, jobs, n));
+    p->send_many(rt->set.shared[i], t->provider_states[i], jobs, res, n);
+    h_rt_watch_end(t);
+  } else {
+    for (size_t k = 0; k < n; k++) {
+      long long start = h_rt_now_ms();
+      h_rt_watch_begin(t, "provider call", -1, rt->cfg->provider_timeout_ms);
+      p->send(rt->set.shared[i], t->provider_states[i], jobs[k], res[k]);
+      h_rt_watch_end(t);
+      res[k]->duration_ms = (int)(h_rt_now_ms() - start);
+    }
+  }
+  for (size_t k = 0; k < n; k++) {
+    h_wmetrics_latency(rt->metrics, (double)res[k]->duration_ms / 1000.0);
+  }
+}
+
+/* Where one job of a chain stands. */
+struct chain_job {
+  bool called;   /* a provider was called for it */
+  bool ended;    /* its last call gave an answer other than H_SEND_RETRY */
+  int total_ms;  /* its calls' time */
+};
+
+void h_rt_send_chain_many(struct h_wthread *t, const struct h_job *const *jobs,
+                          struct h_send_result *const *res, size_t n) {
+  struct h_rt *rt = t->rt;
+  static const enum h_call calls_of[] = {H_CALL_OK, H_CALL_RETRY, H_CALL_PERMANENT, H_CALL_OK};
+  struct chain_job *c = h_calloc(n, sizeof(*c));
+  size_t *idx = h_calloc(n, sizeof(*idx)); /* the jobs given to this provider */
+  const struct h_job **wjobs = h_calloc(n, sizeof(*wjobs));
+  struct h_send_result **wres = h_calloc(n, sizeof(*wres));
+  for (size_t k = 0; k < n; k++) {
+    res[k]->calls = json_array();
+  }
+  for (int i = 0; i < rt->set.n; i++) {
+    const char *name = rt->set.providers[i]->name;
+    size_t m = 0;
+    for (size_t k = 0; k < n; k++) {
+      if (c[k].ended) {
+        continue;
+      }
+      if (rt->set.breakers && !h_breaker_allow(t, i)) {
+        h_wmetrics_call(rt->metrics, i, H_CALL_BREAKER_OPEN);
+        add_call(res[k]->calls, jobs[k], name, "breaker_open", NULL, 0);
+        continue;
+      }
+      if (c[k].called) {
+        h_wmetrics_failover(rt->metrics); /* the last provider called asked for a retry */
+      }
+      reset_result(res[k]);
+      c[k].called = true;
+      idx[m] = k;
+      wjobs[m] = jobs[k];
+      wres[m++] = res[k];
+    }
+    if (m > 0) {
+      call_provider(t, i, wjobs, wres, m);
+    }
+    for (size_t w = 0; w < m; w++) {
+      struct h_send_result *r = wres[w];
+      r->provider = name;
+      add_call(r->calls, wjobs[w], name, call_status(r->status), r->error, r->duration_ms);
+      h_wmetrics_call(rt->metrics, i, calls_of[r->status]);
+      if (rt->set.breakers && r->status != H_SEND_SKIP) {
+        h_breaker_report(t, i, r->status != H_SEND_RETRY);
+      }
+      c[idx[w]].total_ms += r->duration_ms;
+      c[idx[w]].ended = r->status != H_SEND_RETRY;
+    }
+  }
+  for (size_t k = 0; k < n; k++) {
+    if (!c[k].called) {
+      reset_result(res[k]);
+      res[k]->status = H_SEND_RETRY;
+      h_send_errorf(res[k], "every provider's circuit breaker is open");
+    }
+    res[k]->duration_ms = c[k].total_ms;
+  }
+  free(wres);
+  free(wjobs);
+  free(idx);
+  free(c);
 }
 
 void h_rt_send_chain(struct h_wthread *t, const struct h_job *job, struct h_send_result *res) {
-  struct h_rt *rt = t->rt;
-  static const enum h_call calls_of[] = {H_CALL_OK, H_CALL_RETRY, H_CALL_PERMANENT, H_CALL_OK};
-  res->calls = json_array();
-  bool called = false, failed = false;
-  for (int i = 0; i < rt->set.n; i++) {
-    const char *name = rt->set.providers[i]->name;
-    if (rt->set.breakers && !h_breaker_allow(t, i)) {
-      h_wmetrics_call(rt->metrics, i, H_CALL_BREAKER_OPEN);
-      add_call(res->calls, job, name, "breaker_open", NULL, 0);
-      continue;
-    }
-    if (failed) {
-      h_wmetrics_failover(rt->metrics);
-    }
-    reset_result(res);
-    int ms = call_provider(t, i, job, res);
-    res->provider = name;
-    called = true;
-    add_call(res->calls, job, name, call_status(res->status), res->error, ms);
-    h_wmetrics_call(rt->metrics, i, calls_of[res->status]);
-    if (rt->set.breakers && res->status != H_SEND_SKIP) {
-      h_breaker_report(t, i, res->status != H_SEND_RETRY);
-    }
-    if (res->status != H_SEND_RETRY) {
-      return;
-    }
-    failed = true;
-  }
-  if (!called) {
-    reset_result(res);
-    res->status = H_SEND_RETRY;
-    h_send_errorf(res, "every provider's circuit breaker is open");
-  }
+  h_rt_send_chain_many(t, &job, &res, 1);
 }

@@ -23,5 +23,9 @@ void h_provider_set_names(const struct h_provider_set *set, char *out, size_t ou
  * receives the last call's answer, res->provider its provider (NULL when every breaker
  * was open: then H_SEND_RETRY) and res->calls every call (caller json_decrefs). */
 void h_rt_send_chain(struct h_wthread *t, const struct h_job *job, struct h_send_result *res);
+/* The same for jobs[0..n) at once: each provider is given the jobs still to attempt
+ * together (its send_many, else send for each in turn); res[k] answers jobs[k]. */
+void h_rt_send_chain_many(struct h_wthread *t, const struct h_job *const *jobs,
+                          struct h_send_result *const *res, size_t n);
 
 #endif

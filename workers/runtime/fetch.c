@@ -194,21 +194,31 @@ static bool flood_gate(struct h_wthread *t, const struct h_job *job, struct h_se
   return true;
 }
 
-void h_rt_attempt(struct h_wthread *t, const struct h_job *job, struct h_send_result *res,
-                  int *duration_ms) {
+bool h_rt_gate(struct h_wthread *t, const struct h_job *job, struct h_send_result *res) {
   struct h_rt *rt = t->rt;
   memset(res, 0, sizeof(*res));
   res->retry_after_s = -1;
-  long long start = h_rt_now_ms();
   if (job->user_status == NULL || strcmp(job->user_status, "active") != 0) {
     res->status = H_SEND_SKIP;
     snprintf(res->reason, sizeof(res->reason), "user_inactive");
-  } else if (job->email_suppressed && rt->def->queue == H_QUEUE_EMAIL) {
+    return false;
+  }
+  if (job->email_suppressed && rt->def->queue == H_QUEUE_EMAIL) {
     res->status = H_SEND_SKIP; /* a provider reported a bounce or complaint */
     snprintf(res->reason, sizeof(res->reason), "email_undeliverable");
-  } else if (!flood_gate(t, job, res)) {
+    return false;
+  }
+  if (!flood_gate(t, job, res)) {
     h_log_debug("%s: delivery %s held back: %s", t->worker_id, job->id, res->error);
-  } else {
+    return false;
+  }
+  return true;
+}
+
+void h_rt_attempt(struct h_wthread *t, const struct h_job *job, struct h_send_result *res,
+                  int *duration_ms) {
+  long long start = h_rt_now_ms();
+  if (h_rt_gate(t, job, res)) {
     h_rt_send_chain(t, job, res);
   }
   *duration_ms = (int)(h_rt_now_ms() - start);

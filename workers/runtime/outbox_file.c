@@ -22,9 +22,18 @@ void h_send_errorf(struct h_send_result *out, const char *fmt, ...) {
   va_end(ap);
 }
 
+/* A provider's connect timeout: its request timeout, at most 5 s. */
+static int connect_timeout_ms(const struct h_config *cfg) {
+  return cfg->provider_timeout_ms < 5000 ? cfg->provider_timeout_ms : 5000;
+}
+
 void *h_provider_http_open(const struct h_config *cfg) {
-  int timeout = cfg->provider_timeout_ms;
-  return h_http_create(timeout, timeout < 5000 ? timeout : 5000);
+  return h_http_create(cfg->provider_timeout_ms, connect_timeout_ms(cfg));
+}
+
+struct h_http_multi *h_provider_multi_open(const struct h_config *cfg) {
+  return h_http_multi_create(cfg->provider_timeout_ms, connect_timeout_ms(cfg),
+                             cfg->worker_in_flight);
 }
 
 void h_provider_http_close(void *state) { h_http_destroy(state); }

@@ -44,6 +44,7 @@ struct h_worker_opts {
   enum h_worker_cmd cmd;
   int concurrency;          /* 0: HERALD_WORKER_CONCURRENCY */
   int batch;                /* 0: HERALD_WORKER_BATCH (ids per fetch/claim/record) */
+  int in_flight;            /* 0: HERALD_WORKER_IN_FLIGHT (provider requests at once) */
   bool once;
   bool dry_run;
   long max_jobs;            /* 0: no limit */

@@ -315,6 +315,9 @@ int h_worker_main(const struct h_worker_def *def, int argc, char **argv) {
     free(error);
     return EXIT_CONFIG;
   }
+  if (opts.in_flight > 0) {
+    cfg.worker_in_flight = opts.in_flight; /* the flag wins, and providers read cfg */
+  }
   h_log_init(def->program, opts.log_level != NULL ? opts.log_level : cfg.log_level);
   curl_global_init(CURL_GLOBAL_DEFAULT);
   int rc = dispatch(def, &cfg, &opts);

@@ -11,6 +11,7 @@
 
 #include <jansson.h>
 #include <stdbool.h>
+#include <stddef.h>
 
 #include "core/config.h"
 #include "queue/jobs.h"
@@ -39,7 +40,14 @@ struct h_send_result {
    * provider call of this attempt for deliveries.provider_attempts (array, owned). */
   const char *provider;
   json_t *calls;
+  /* Set by send_many: how long this job's own requests took, in ms (send is timed by the
+   * runtime). */
+  int duration_ms;
 };
+
+/* Most provider requests a worker thread keeps in flight (--in-flight,
+ * HERALD_WORKER_IN_FLIGHT). */
+#define H_IN_FLIGHT_MAX 100
 
 /* A way of sending one channel's jobs. shared is created once per process by the
  * binary's factory; thread_open/thread_close give each worker thread its own state
@@ -56,6 +64,12 @@ struct h_provider {
    * caller frees. */
   char *(*render)(void *shared, const struct h_job *job);
   void (*destroy)(void *shared);
+  /* Optional: attempts at jobs[0..n) at once, their requests in flight together on the
+   * thread's state (at most HERALD_WORKER_IN_FLIGHT at a time); out[i] answers jobs[i] as
+   * send would, zeroed beforehand with retry_after_s = -1, and gets its duration_ms.
+   * NULL: the runtime calls send for each job in turn. */
+  void (*send_many)(void *shared, void *state, const struct h_job *const *jobs,
+                    struct h_send_result *const *out, size_t n);
 };
 
 /* The providers of a channel in the order they are tried (HERALD_EMAIL_PROVIDERS,
@@ -126,6 +140,7 @@ void h_send_http_answer(struct h_send_result *out, long status, int retry_after_
  * error. resp is h_http_response_free()d by the caller either way. */
 struct h_http_request;
 struct h_http_response;
+struct h_http_multi;
 bool h_send_http(void *client, const struct h_http_request *rq, struct h_http_response *resp,
                  struct h_send_result *out);
 
@@ -139,6 +154,9 @@ h_result h_outbox_write_file(const char *dir, const char *name, const char *data
  * bounded by the provider timeout (and at most 5 s to connect). */
 void *h_provider_http_open(const struct h_config *cfg);
 void h_provider_http_close(void *state);
+/* The same bounds for HERALD_WORKER_IN_FLIGHT requests at once (a provider's send_many);
+ * the caller frees it with h_http_multi_destroy. */
+struct h_http_multi *h_provider_multi_open(const struct h_config *cfg);
 
 /* The send of a `file` provider: writes data (a string) as dir/name and fills out with
  * H_SEND_OK, or H_SEND_RETRY and the error. Returns whether the file was written. */

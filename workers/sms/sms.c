@@ -140,10 +140,11 @@ void h_sms_destroy(void *shared) {
 }
 
 static const struct h_provider file_provider = {
-  "file", NULL, NULL, file_send, h_sms_summary, h_sms_destroy,
+  .name = "file", .send = file_send, .render = h_sms_summary, .destroy = h_sms_destroy,
 };
 static const struct h_provider twilio_provider = {
-  "twilio", twilio_open, h_provider_http_close, twilio_send, h_sms_summary, h_sms_destroy,
+  .name = "twilio", .thread_open = twilio_open, .thread_close = h_provider_http_close,
+  .send = twilio_send, .render = h_sms_summary, .destroy = h_sms_destroy,
 };
 
 /* The settings the twilio provider cannot do without. */

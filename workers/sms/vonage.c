@@ -85,7 +85,8 @@ static void vonage_send(void *shared, void *state, const struct h_job *job,
 }
 
 const struct h_provider h_sms_vonage = {
-  "vonage", vonage_open, h_provider_http_close, vonage_send, h_sms_summary, h_sms_destroy,
+  .name = "vonage", .thread_open = vonage_open, .thread_close = h_provider_http_close,
+  .send = vonage_send, .render = h_sms_summary, .destroy = h_sms_destroy,
 };
 
 /* An alphanumeric sender: 1-11 letters and digits. Pure. */

@@ -187,7 +187,8 @@ static void webhook_destroy(void *shared) {
 }
 
 static const struct h_provider provider = {
-  "webhook", webhook_open, h_provider_http_close, webhook_send, render, webhook_destroy,
+  .name = "webhook", .thread_open = webhook_open, .thread_close = h_provider_http_close,
+  .send = webhook_send, .render = render, .destroy = webhook_destroy,
 };
 
 h_result h_webhook_create(const struct h_config *cfg, struct h_provider_set *set,

@@ -147,6 +147,9 @@ static void test_bad_values(void **state) {
   expect_error("HERALD_FEED_CACHE_MS", "-1", "out of range");
   expect_error("HERALD_FEED_CACHE_MS", "600001", "out of range");
   expect_error("HERALD_FEED_CACHE_MS", "ten", "not an integer");
+  expect_error("HERALD_WORKER_IN_FLIGHT", "0", "out of range");
+  expect_error("HERALD_WORKER_IN_FLIGHT", "101", "out of range");
+  expect_error("HERALD_WORKER_IN_FLIGHT", "eight", "not an integer");
   expect_error("HERALD_GROUP_COMMIT_THREADS", "0", "out of range");
   expect_error("HERALD_SMS_HELP_TEXT", "", "1-320 characters");
   char long_help[400];

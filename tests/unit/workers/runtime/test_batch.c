@@ -1,6 +1,6 @@
 /* Unit: the pure parts of batching (workers/runtime/jobs_batch.c, batch_moves.c,
  * cli.c): the uuid[] literal of a claim, the JSON of a batch's outcomes, where each
- * status moves an id, and the --batch flag. */
+ * status moves an id, and the --batch and --in-flight flags. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -94,19 +94,24 @@ static int parse(const char *line, struct h_worker_opts *o) {
   return h_cli_parse(argc, argv, o, err, sizeof(err));
 }
 
-static void test_batch_flag(void **state) {
-  (void)state;
+/* Each command line gives *field the value want (0: the variable decides); each of bad
+ * (NULL-terminated) exits 2. */
+struct flag_case {
+  const char *line;
+  int want;
+};
+
+static void check_flag(const struct flag_case *good, size_t ngood, size_t offset,
+                       const char *const *bad) {
   struct h_worker_opts o;
-  assert_int_equal(parse("", &o), 0);
-  assert_int_equal(o.batch, 0); /* HERALD_WORKER_BATCH decides */
-  assert_int_equal(parse("--batch 32 -c 2", &o), 0);
-  assert_int_equal(o.batch, 32);
-  assert_int_equal(parse("-b 1", &o), 0);
-  assert_int_equal(o.batch, 1);
-  assert_int_equal(parse("--batch=500", &o), 0);
-  assert_int_equal(o.batch, H_BATCH_MAX);
-  const char *bad[] = {"--batch 0", "--batch 501", "--batch -1", "--batch x", "--batch 8x",
-                       "--batch", "-b", "--batch= ", "--batch 99999999999999999999", NULL};
+  for (size_t i = 0; i < ngood; i++) {
+    assert_int_equal(parse(good[i].line, &o), 0);
+    int got;
+    memcpy(&got, (const char *)&o + offset, sizeof(got));
+    if (got != good[i].want) {
+      fail_msg("'%s' gave %d, not %d", good[i].line, got, good[i].want);
+    }
+  }
   for (int i = 0; bad[i] != NULL; i++) {
     if (parse(bad[i], &o) != 2) {
       fail_msg("'%s' was accepted", bad[i]);
@@ -114,10 +119,31 @@ static void test_batch_flag(void **state) {
   }
 }
 
+static void test_batch_flag(void **state) {
+  (void)state;
+  const struct flag_case good[] = {
+    {"", 0}, {"--batch 32 -c 2", 32}, {"-b 1", 1}, {"--batch=500", H_BATCH_MAX}};
+  const char *bad[] = {"--batch 0", "--batch 501", "--batch -1", "--batch x", "--batch 8x",
+                       "--batch", "-b", "--batch= ", "--batch 99999999999999999999", NULL};
+  check_flag(good, 4, offsetof(struct h_worker_opts, batch), bad);
+}
+
+static void test_in_flight_flag(void **state) {
+  (void)state;
+  const struct flag_case good[] = {
+    {"", 0}, {"--in-flight 16 -c 2", 16}, {"--in-flight=1", 1},
+    {"--in-flight 100", H_IN_FLIGHT_MAX}};
+  const char *bad[] = {"--in-flight 0", "--in-flight 101", "--in-flight -1", "--in-flight x",
+                       "--in-flight 8x", "--in-flight", "--in-flight= ", "--in-flight 1.5",
+                       "--in-flight 99999999999999999999", NULL};
+  check_flag(good, 4, offsetof(struct h_worker_opts, in_flight), bad);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
     cmocka_unit_test(test_uuid_array), cmocka_unit_test(test_outcomes_json),
     cmocka_unit_test(test_move_kind), cmocka_unit_test(test_batch_flag),
+    cmocka_unit_test(test_in_flight_flag),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
