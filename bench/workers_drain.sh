@@ -1,23 +1,25 @@
 #!/usr/bin/env bash
 # Drain benchmark of the workers: how fast one herald-email empties herald:q:{email} into a local
-# SMTP server, and one herald-push herald:q:{push} into the fake FCM, for N jobs at several
-# --concurrency values, with the worker's peak RSS (/usr/bin/time -v).
+# SMTP server, one herald-push herald:q:{push} into the fake FCM, and one herald-sms
+# herald:q:{sms} into the fake Vonage-style SMS API, for N jobs at several --concurrency values,
+# with the worker's peak RSS (/usr/bin/time -v).
 #
 #   bench/workers_drain.sh [--jobs 50000] [--concurrency "1 2 4"] [--build build] [--out FILE]
-#                          [--only email|push] [--env VAR=VALUE]... [--failover] [--perf DIR]
+#                          [--only email|push|sms] [--env VAR=VALUE]... [--failover] [--perf DIR]
 #                          [--pgss] [--provider-delay MS]
 #
 # --build (or HERALD_BENCH_BUILD) is the build directory, relative to the repository or absolute;
 # HERALD_BENCH_FAKES the directory of the fakes (default tests/fakes). Every option is checked
 # before anything starts (exit 2 with a message): --jobs 1-99999999, --concurrency thread counts
-# 1-256, --only email or push, --env VAR=VALUE.
+# 1-256, --only email, push or sms, --env VAR=VALUE.
 # --perf DIR records each worker run with `perf record -g` into DIR/<worker>-c<C>.perf (build
 # with -g -fno-omit-frame-pointer for readable stacks; perf costs the worker some CPU).
 # --pgss loads pg_stat_statements into the throw-away stack's PostgreSQL (a restart) and writes,
 # under each run's row, the statements of that run per job (calls, planning and execution us).
 # --env adds a variable to every worker run (e.g. --env HERALD_WORKER_BATCH=1 for the old loop).
-# --provider-delay MS has fake_fcm.py and fake_smtp.py answer every request MS ms late (0-10000;
-# their /_fake/delay), as a provider across the internet does; smtp-sink is not delayed.
+# --provider-delay MS has fake_fcm.py, fake_vonage.py and fake_smtp.py answer every request MS ms
+# late (0-10000; their /_fake/delay), as a provider across the internet does; smtp-sink is not
+# delayed.
 # --failover adds e-mail runs with ordered providers (HERALD_EMAIL_PROVIDERS=smtp,sendgrid, circuit
 # breakers on): SMTP healthy (every job through fake_smtp.py, the breaker checked and reported
 # in Redis on each call), then SMTP down (its port closed: a few calls refused until the breaker
@@ -48,7 +50,7 @@ PGSS=0
 EXTRA_ENV=()
 DELAY_MS=0
 usage() {
-  echo "usage: $0 [--jobs N] [--concurrency \"1 2 4\"] [--build DIR] [--out FILE] [--only email|push] [--env VAR=VALUE] [--failover] [--perf DIR] [--pgss] [--provider-delay MS]" >&2
+  echo "usage: $0 [--jobs N] [--concurrency \"1 2 4\"] [--build DIR] [--out FILE] [--only email|push|sms] [--env VAR=VALUE] [--failover] [--perf DIR] [--pgss] [--provider-delay MS]" >&2
   exit 2
 }
 OUT=$ROOT/bench/results/workers-drain-$(date -u +%Y%m%d-%H%M%S).md
@@ -82,7 +84,8 @@ for c in "${conc_list[@]}"; do
     bad "--concurrency: thread counts from 1 to 256, not '$c'"
   fi
 done
-[[ -z $ONLY || $ONLY == email || $ONLY == push ]] || bad "--only: email or push, not '$ONLY'"
+[[ -z $ONLY || $ONLY == email || $ONLY == push || $ONLY == sms ]] ||
+  bad "--only: email, push or sms, not '$ONLY'"
 for e in "${EXTRA_ENV[@]}"; do
   [[ $e =~ ^[A-Z_][A-Z0-9_]*= ]] || bad "--env: VAR=VALUE, not '$e'"
 done
@@ -149,16 +152,18 @@ start_fake() {
   fi
 }
 
-# seed CHANNEL N: inserts N jobs (push: one device each) and pushes their ids.
+# seed CHANNEL N: inserts N jobs (push: one device each; sms: a phone number each) and pushes
+# their ids.
 seed() {
-  local channel=$1 n=$2 devices=0
+  local channel=$1 n=$2 devices=0 phone=NULL
   [[ $channel == push ]] && devices=1
+  [[ $channel == sms ]] && phone="'+1555' || lpad(g::text, 7, '0')"
   rcli DEL "herald:q:{$channel}" "herald:delayed:{$channel}" >/dev/null
   psql_q "UPDATE deliveries SET status = 'skipped', reason = 'bench_reset' WHERE channel = '$channel'
           AND status IN ('queued', 'scheduled', 'processing')" >/dev/null
   tag=bench-$RANDOM$RANDOM
-  psql_q "WITH u AS (INSERT INTO users (email, password_hash, name)
-            SELECT 'bench-' || gen_random_uuid() || '@example.com', 'x', 'Bench ' || g
+  psql_q "WITH u AS (INSERT INTO users (email, password_hash, name, phone)
+            SELECT 'bench-' || gen_random_uuid() || '@example.com', 'x', 'Bench ' || g, $phone
             FROM generate_series(1, $n) g RETURNING id),
           d AS (INSERT INTO devices (user_id, token, platform)
             SELECT u.id, 'bench-' || gen_random_uuid(), 'android' FROM u, generate_series(1, $devices)),
@@ -254,7 +259,7 @@ mkdir -p "$(dirname "$OUT")"
   echo
 } >"$OUT"
 
-if [[ -x /usr/sbin/smtp-sink && $ONLY != push ]]; then
+if [[ -x /usr/sbin/smtp-sink && ( -z $ONLY || $ONLY == email ) ]]; then
   sink_port=$((20000 + RANDOM % 10000))
   /usr/sbin/smtp-sink -u nobody "127.0.0.1:$sink_port" 512 &
   pids+=("$!")
@@ -281,7 +286,7 @@ echo "Worker environment: ${EXTRA_ENV[*]:-(defaults)}" | tee -a "$OUT"
 echo | tee -a "$OUT"
 echo "| worker -> server | concurrency | jobs/s | x smtp-source | seconds | enqueue->sent p50 ms | p99 ms | worker CPU µs/job | PG+Redis CPU µs/job | server CPU µs/job | peak RSS MiB |" | tee -a "$OUT"
 echo "|---|---|---|---|---|---|---|---|---|---|---|" | tee -a "$OUT"
-if [[ $ONLY != push ]]; then
+if [[ -z $ONLY || $ONLY == email ]]; then
 for c in $CONCURRENCY; do
   if [[ -n ${sink_port:-} ]]; then
     seed email "$JOBS"
@@ -321,7 +326,7 @@ if [[ $FAILOVER == 1 ]]; then
 fi
 
 fi
-if [[ $ONLY != email ]]; then
+if [[ -z $ONLY || $ONLY == push ]]; then
 openssl genrsa -out "$tmp/sa.pem" 2048 2>/dev/null
 openssl rsa -in "$tmp/sa.pem" -pubout -out "$tmp/sa.pub" 2>/dev/null
 start_fake fake_fcm.py --public-key "$tmp/sa.pub" --ids-only
@@ -336,6 +341,15 @@ for c in $CONCURRENCY; do
   seed push "$JOBS"
   row "herald-push -> fake_fcm.py" "$c" "$(drain herald-push "$c" HERALD_PUSH_PROVIDER=fcm \
     HERALD_FCM_BASE_URL="http://127.0.0.1:$fake_port" HERALD_FCM_CREDENTIALS_FILE="$tmp/sa.json")"
+done
+fi
+if [[ -z $ONLY || $ONLY == sms ]]; then
+start_fake fake_vonage.py --ids-only
+for c in $CONCURRENCY; do
+  seed sms "$JOBS"
+  row "herald-sms -> fake_vonage.py" "$c" "$(drain herald-sms "$c" HERALD_SMS_PROVIDERS=vonage \
+    HERALD_VONAGE_BASE_URL="http://127.0.0.1:$fake_port" HERALD_VONAGE_API_KEY=vkey \
+    HERALD_VONAGE_API_SECRET=vsecret HERALD_SMS_FROM=+15005550006)"
 done
 fi
 say "results in $OUT"

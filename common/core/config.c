@@ -213,9 +213,9 @@ static const struct h_config_option options[] = {
       " many ms (moving average; the first batch is one job), which bounds what a crash may"
       " send twice and what a slow provider delays"),
   OPT("HERALD_WORKER_IN_FLIGHT", H_CFG_INT, worker_in_flight, "16", 1, 100, NULL, false,
-      "provider requests a worker thread keeps in flight at once, for the providers that can"
-      " (fcm): a batch's jobs are sent this many at a time instead of one by one (--in-flight;"
-      " 1: one by one)"),
+      "provider requests a worker thread keeps in flight at once, for the HTTP providers (fcm,"
+      " twilio, vonage, sendgrid, mailgun): a batch's jobs are sent this many at a time instead"
+      " of one by one (--in-flight; 1: one by one)"),
   OPT("HERALD_WORKER_HEARTBEAT_TTL_MS", H_CFG_INT, worker_heartbeat_ttl_ms, "15000", 300,
       600000, NULL, false, "TTL of a worker's heartbeat key; its jobs are recovered after it expires"),
   OPT("HERALD_WORKER_REAP_INTERVAL_MS", H_CFG_INT, worker_reap_interval_ms, "5000", 100, 600000,

@@ -4,7 +4,8 @@
  * down mid-run moves every job to B with none received twice (counted in the fakes);
  * the shared breaker opens, lets one probe through after its cool-down and closes
  * (read in Redis and on the worker's /metrics); a permanent refusal does not fail over;
- * every call is in deliveries.provider_attempts. */
+ * every call is in deliveries.provider_attempts. A window of jobs sent at once (--in-flight)
+ * fails over job by job and probes once. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -190,12 +191,7 @@ static void test_breaker_opens_probes_and_closes(void **state) {
   wt_push("email", ids);
   assert_int_equal(run_once(email_env("3")), 0);
   /* three calls failed (each job went on to mailgun), then the breaker opened */
-  json_t *stats = NULL;
-  char url[96];
-  snprintf(url, sizeof(url), "http://127.0.0.1:%d/_fake/stats", sendgrid.port);
-  assert_int_equal(th_http("GET", url, NULL, &stats), 200);
-  assert_int_equal(json_integer_value(json_object_get(stats, "failures")), 3);
-  json_decref(stats);
+  assert_int_equal(wt_fake_stat(sendgrid.port, "failures"), 3);
   long long most = 0;
   assert_int_equal(received(mailgun.port, &most), 6);
   assert_string_equal(breaker("email", "sendgrid", "state"), "open");
@@ -212,12 +208,13 @@ static void test_breaker_opens_probes_and_closes(void **state) {
   assert_int_equal(received(sendgrid.port, &most), 0);
   assert_string_equal(wt_text(db, "SELECT provider FROM deliveries WHERE id = $1", early[0]),
                       "mailgun");
-  /* after it: one probe (half-open) succeeds and closes it; the next jobs go to sendgrid */
+  /* after it: one probe (half-open) succeeds and closes it; the next jobs go to sendgrid
+   * (one job at a time here: test_window_probe shows a window's probe) */
   wt_sleep_ms(1600);
   char **later = seed_email(3);
   wt_push("email", later);
   struct wt_proc worker;
-  const char *args[] = {"--concurrency", "1", NULL};
+  const char *args[] = {"--concurrency", "1", "--in-flight", "1", NULL};
   wt_worker_start(&worker, HERALD_EMAIL_BIN, args, email_env("3"));
   assert_true(wt_wait_scalar(db, "SELECT count(*) FROM deliveries WHERE id = ANY($1::uuid[])"
                                  " AND status = 'sent'", later, 3, 30));
@@ -236,6 +233,45 @@ static void test_breaker_opens_probes_and_closes(void **state) {
                                  " AND provider = 'sendgrid'", later), 3);
   wt_free_ids(ids);
   wt_free_ids(early);
+  wt_free_ids(later);
+}
+
+/* A window of jobs (--in-flight) through ordered providers: the jobs are at the first
+ * provider together, so a provider that fails takes the whole window's calls before the
+ * breaker hears of them, and each job fails over to the next one; after the cool-down a
+ * window sends one probe, and its other jobs go to the next provider. */
+static void test_window_probe(void **state) {
+  (void)state;
+  wt_fake_rule(sendgrid.port, "{\"stage\": \"send\", \"mode\": \"status\", \"status\": 500,"
+                              " \"count\": -1}");
+  char **ids = seed_email(6);
+  wt_push("email", ids);
+  const char *args[] = {"--once", "--concurrency", "1", "--in-flight", "8", NULL};
+  assert_int_equal(wt_run_shown(HERALD_EMAIL_BIN, args, email_env("3"), 120, true), 0);
+  /* all six, where one job at a time stops at three (test_breaker_opens_probes_and_closes) */
+  assert_int_equal(wt_fake_stat(sendgrid.port, "failures"), 6);
+  long long most = 0;
+  assert_int_equal(received(mailgun.port, &most), 6);
+  assert_int_equal(most, 1);
+  assert_int_equal(wt_scalar(db, "SELECT count(*) FROM deliveries WHERE id = ANY($1::uuid[])"
+                                 " AND status = 'sent' AND provider = 'mailgun'"
+                                 " AND provider_attempts->0->>'status' = 'retry'"
+                                 " AND provider_attempts->1->>'status' = 'sent'", ids), 6);
+  assert_string_equal(breaker("email", "sendgrid", "state"), "open");
+  /* sendgrid is back; after the cool-down a window of three sends one probe */
+  char fail_url[96];
+  snprintf(fail_url, sizeof(fail_url), "http://127.0.0.1:%d/_fake/fail", sendgrid.port);
+  assert_int_equal(th_http("DELETE", fail_url, NULL, NULL), 200);
+  wt_sleep_ms(1600);
+  char **later = seed_email(3);
+  wt_push("email", later);
+  assert_int_equal(wt_run_shown(HERALD_EMAIL_BIN, args, email_env("3"), 120, true), 0);
+  assert_int_equal(received(sendgrid.port, &most), 1);
+  assert_string_equal(breaker("email", "sendgrid", "state"), "closed");
+  assert_int_equal(wt_scalar(db, "SELECT count(*) FROM deliveries WHERE id = ANY($1::uuid[])"
+                                 " AND status = 'sent' AND provider = 'mailgun'"
+                                 " AND provider_attempts->0->>'status' = 'breaker_open'", later), 2);
+  wt_free_ids(ids);
   wt_free_ids(later);
 }
 
@@ -355,14 +391,43 @@ static void test_sms_failover_to_vonage(void **state) {
   wt_free_ids(ids);
 }
 
+/* The SMS providers send a window's jobs together too (one HTTP request per job): vonage
+ * 300 ms late has three of six requests at once with --in-flight 3 and one thread, each job
+ * sent once and timed by its own request. */
+static void test_sms_requests_in_flight(void **state) {
+  (void)state;
+  char delay[96];
+  snprintf(delay, sizeof(delay), "http://127.0.0.1:%d/_fake/delay", vonage.port);
+  assert_int_equal(th_http("POST", delay, "{\"ms\": 300}", NULL), 200);
+  struct wt_seed s = {.channel = "sms", .n = 6, .phone = true};
+  char **ids = wt_seed_jobs(db, &s);
+  wt_push("sms", ids);
+  const char *env[] = {"HERALD_SMS_PROVIDERS=vonage", env_vo, "HERALD_SMS_FROM=+15005550006",
+                       "HERALD_VONAGE_API_KEY=vkey", "HERALD_VONAGE_API_SECRET=vsecret",
+                       "HERALD_PROVIDER_TIMEOUT_MS=5000", "HERALD_LOG_LEVEL=warning", NULL};
+  const char *args[] = {"--once", "--concurrency", "1", "--in-flight", "3", NULL};
+  assert_int_equal(wt_run_shown(HERALD_SMS_BIN, args, env, 60, true), 0);
+  assert_int_equal(wt_fake_stat(vonage.port, "max_in_flight"), 3);
+  long long most = 0;
+  assert_int_equal(received(vonage.port, &most), 6);
+  assert_int_equal(most, 1);
+  assert_int_equal(wt_scalar(db, "SELECT count(*) FROM deliveries WHERE id = ANY($1::uuid[])"
+                                 " AND status = 'sent' AND provider = 'vonage'"
+                                 " AND (provider_attempts->0->>'duration_ms')::int"
+                                 " BETWEEN 290 AND 590", ids), 6);
+  wt_free_ids(ids);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
     cmocka_unit_test_setup(test_provider_down_mid_run, before),
     cmocka_unit_test_setup(test_breaker_opens_probes_and_closes, before),
+    cmocka_unit_test_setup(test_window_probe, before),
     cmocka_unit_test_setup(test_error_rate_opens_breaker, before),
     cmocka_unit_test_setup(test_permanent_failure_does_not_fail_over, before),
     cmocka_unit_test_setup(test_all_down_retries, before),
     cmocka_unit_test_setup(test_sms_failover_to_vonage, before),
+    cmocka_unit_test_setup(test_sms_requests_in_flight, before),
   };
   return cmocka_run_group_tests(tests, setup, teardown);
 }

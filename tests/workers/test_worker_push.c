@@ -69,16 +69,6 @@ static void fake_delay(int ms) {
   assert_int_equal(th_http("POST", url, body, NULL), 200);
 }
 
-static long long stat_of(const char *name) {
-  char url[96];
-  snprintf(url, sizeof(url), "http://127.0.0.1:%d/_fake/stats", fake.port);
-  json_t *doc = NULL;
-  assert_int_equal(th_http("GET", url, NULL, &doc), 200);
-  long long v = json_integer_value(json_object_get(doc, name));
-  json_decref(doc);
-  return v;
-}
-
 /* A template's push part goes out as it was rendered: its title and body, not the in-app
  * ones stored beside them (before, the worker sent the in-app ones). */
 static void test_template_push_part(void **state) {
@@ -113,7 +103,7 @@ static void test_every_device_one_token(void **state) {
                              ids), 3);
   assert_int_equal(wt_scalar(db, "SELECT count(*) FROM delivery_events WHERE delivery_id ="
                                  " ANY($1::uuid[]) AND meta->>'sent' = '2'", ids), 3);
-  assert_int_equal(stat_of("token_requests"), 1); /* cached across threads and jobs */
+  assert_int_equal(wt_fake_stat(fake.port, "token_requests"), 1); /* cached across threads and jobs */
   json_t *counts = wt_fake_counts(fake.port);
   for (int i = 0; i < 3; i++) {
     assert_int_equal(json_integer_value(json_object_get(counts, ids[i])), 2);
@@ -171,7 +161,7 @@ static void test_token_refresh_and_failures(void **state) {
   assert_int_equal(run_once(NULL), 0);
   assert_string_equal(wt_text(db, "SELECT status || '/' || attempts FROM deliveries WHERE id = $1",
                            ids[0]), "sent/1");
-  assert_int_equal(stat_of("token_requests"), 2);
+  assert_int_equal(wt_fake_stat(fake.port, "token_requests"), 2);
   wt_free_ids(ids);
 
   ids = wt_seed_jobs(db, &s);
@@ -222,7 +212,7 @@ static void test_requests_in_flight(void **state) {
   assert_int_equal(run_in_flight("4"), 0);
   assert_int_equal(wt_scalar(db, "SELECT count(*) FROM deliveries WHERE id = ANY($1::uuid[])"
                                  " AND status = 'sent' AND attempts = 1", ids), 8);
-  assert_int_equal(stat_of("max_in_flight"), 4);
+  assert_int_equal(wt_fake_stat(fake.port, "max_in_flight"), 4);
   json_t *counts = wt_fake_counts(fake.port);
   for (int i = 0; i < 8; i++) {
     assert_int_equal(json_integer_value(json_object_get(counts, ids[i])), 2);
@@ -241,7 +231,7 @@ static void test_requests_in_flight(void **state) {
   assert_int_equal(run_in_flight("1"), 0);
   assert_int_equal(wt_scalar(db, "SELECT count(*) FROM deliveries WHERE id = ANY($1::uuid[])"
                                  " AND status = 'sent'", ids), 8);
-  assert_int_equal(stat_of("max_in_flight"), 1);
+  assert_int_equal(wt_fake_stat(fake.port, "max_in_flight"), 1);
   wt_free_ids(ids);
 }
 
@@ -283,8 +273,8 @@ static void test_window_outcomes(void **state) {
   assert_true(wait >= 8.9);
   assert_string_equal(wt_text(db, "SELECT status || '/' || reason FROM deliveries WHERE id = $1",
                               no[0]), "skipped/no_device");
-  assert_int_equal(stat_of("token_requests"), 2);   /* the first, and one after the 401 */
-  assert_true(stat_of("max_in_flight") >= 2);
+  assert_int_equal(wt_fake_stat(fake.port, "token_requests"), 2);   /* the first, and one after the 401 */
+  assert_true(wt_fake_stat(fake.port, "max_in_flight") >= 2);
   json_t *counts = wt_fake_counts(fake.port);
   assert_int_equal(json_integer_value(json_object_get(counts, ok[0])), 2);
   assert_null(json_object_get(counts, busy[0]));
@@ -410,7 +400,7 @@ static void test_data_and_options(void **state) {
   assert_string_equal(json_string_value(json_object_get(json_object_get(json_object_get(
                           json_object_get(m, "apns"), "payload"), "aps"), "sound")), "ding.caf");
   json_decref(m);
-  assert_int_equal(stat_of("bad_message"), 0);
+  assert_int_equal(wt_fake_stat(fake.port, "bad_message"), 0);
   wt_free_ids(ids);
 }
 
@@ -507,7 +497,7 @@ static void test_fake_checks_messages(void **state) {
   wt_push("push", ids);
   assert_int_equal(run_once(NULL), 0);
   assert_string_equal(wt_text(db, "SELECT status FROM deliveries WHERE id = $1", ids[0]), "failed");
-  assert_int_equal(stat_of("bad_message"), 1);
+  assert_int_equal(wt_fake_stat(fake.port, "bad_message"), 1);
   wt_free_ids(ids);
 }
 

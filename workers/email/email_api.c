@@ -13,10 +13,6 @@
 #include "mime.h"
 #include "net/http_client.h"
 
-static void *api_open(void *shared) {
-  return h_provider_http_open(((struct email_shared *)shared)->cfg);
-}
-
 /* The base URL without trailing slashes: its length. */
 static int base_len(const char *base) {
   size_t n = strlen(base);
@@ -99,42 +95,43 @@ static const char *sendgrid_error(const struct h_http_response *resp, char *buf,
   return buf;
 }
 
-static void sendgrid_send(void *shared, void *state, const struct h_job *job,
-                          struct h_send_result *out) {
+/* The v3 JSON POST of job, with the key as a Bearer token. */
+static bool sendgrid_prepare(void *shared, const struct h_job *job, struct h_http_job *x,
+                             struct h_send_result *out) {
   struct email_shared *sh = shared;
   if (!h_email_recipient_ok(job, out)) {
-    return;
+    return false;
   }
   struct h_email_parts parts;
   h_email_parts(sh, job, &parts);
   json_t *doc = sendgrid_doc(sh, job, &parts);
-  char *body = json_dumps(doc, JSON_COMPACT);
+  char *body = x->owned[0] = json_dumps(doc, JSON_COMPACT);
   json_decref(doc);
   h_email_parts_free(&parts);
-  char *auth = h_sprintf("Authorization: Bearer %s", sh->cfg->sendgrid_api_key);
-  const char *headers[] = {auth, "Content-Type: application/json", NULL};
-  struct h_http_request rq = {.method = "POST", .url = sh->api_url, .headers = headers,
-                              .body = body, .body_len = strlen(body), .on_header = on_header,
-                              .header_ctx = out};
-  struct h_http_response resp;
-  if (h_send_http(state, &rq, &resp, out)) {
-    char detail[300];
-    bool ok = resp.status >= 200 && resp.status < 300;
-    h_send_http_answer(out, resp.status, resp.retry_after_s,
-                       ok ? NULL : sendgrid_error(&resp, detail, sizeof(detail)));
-    if (ok && out->message_id[0] == '\0') {
-      snprintf(out->message_id, sizeof(out->message_id), "sendgrid:%s", job->id);
-    }
+  x->headers[0] = x->owned[1] = h_sprintf("Authorization: Bearer %s", sh->cfg->sendgrid_api_key);
+  x->headers[1] = "Content-Type: application/json";
+  *x->rq = (struct h_http_request){.method = "POST", .url = sh->api_url, .headers = x->headers,
+                                   .body = body, .body_len = strlen(body),
+                                   .on_header = on_header, .header_ctx = out};
+  return true;
+}
+
+static void sendgrid_answer(void *shared, const struct h_job *job,
+                            const struct h_http_response *resp, struct h_send_result *out) {
+  (void)shared;
+  char detail[300];
+  bool ok = resp->status >= 200 && resp->status < 300;
+  h_send_http_answer(out, resp->status, resp->retry_after_s,
+                     ok ? NULL : sendgrid_error(resp, detail, sizeof(detail)));
+  if (ok && out->message_id[0] == '\0') {
+    snprintf(out->message_id, sizeof(out->message_id), "sendgrid:%s", job->id);
   }
-  h_http_response_free(&resp);
-  free(auth);
-  free(body);
 }
 
 /* ---- mailgun ---- */
 
 /* The "message" of a Mailgun answer, or the body's start; into buf. */
-static const char *mailgun_answer(const struct h_http_response *resp, char *id, size_t idlen,
+static const char *mailgun_reply(const struct h_http_response *resp, char *id, size_t idlen,
                                   char *buf, size_t len) {
   json_t *doc = json_loadb(resp->body, resp->body_len, 0, NULL);
   const char *msg = json_string_value(json_object_get(doc, "message"));
@@ -145,11 +142,12 @@ static const char *mailgun_answer(const struct h_http_response *resp, char *id, 
   return buf;
 }
 
-static void mailgun_send(void *shared, void *state, const struct h_job *job,
-                         struct h_send_result *out) {
+/* The form POST of job, with Basic auth api:<key>. */
+static bool mailgun_prepare(void *shared, const struct h_job *job, struct h_http_job *x,
+                            struct h_send_result *out) {
   struct email_shared *sh = shared;
   if (!h_email_recipient_ok(job, out)) {
-    return;
+    return false;
   }
   struct h_email_parts parts;
   h_email_parts(sh, job, &parts);
@@ -161,36 +159,41 @@ static void mailgun_send(void *shared, void *state, const struct h_job *job,
                          "h:List-Unsubscribe-Post",
                          parts.one_click ? "List-Unsubscribe=One-Click" : NULL,
                          "v:delivery_id", job->id, "o:tag", job->category, NULL};
-  char *form = h_http_form_encode(pairs);
-  const char *headers[] = {"Content-Type: application/x-www-form-urlencoded", NULL};
-  struct h_http_request rq = {.method = "POST", .url = sh->api_url, .headers = headers,
-                              .body = form, .body_len = strlen(form), .basic_user = "api",
-                              .basic_password = sh->cfg->mailgun_api_key};
-  struct h_http_response resp;
-  if (h_send_http(state, &rq, &resp, out)) {
-    char detail[300], id[256];
-    mailgun_answer(&resp, id, sizeof(id), detail, sizeof(detail));
-    h_send_http_answer(out, resp.status, resp.retry_after_s, detail);
-    if (out->status == H_SEND_OK && id[0] == '\0') {
-      out->status = H_SEND_RETRY; /* not the API's answer (a proxy?): at least once */
-      h_send_errorf(out, "HTTP %ld without a message id: unreadable reply", resp.status);
-    }
-    snprintf(out->message_id, sizeof(out->message_id), "%s", id);
-  }
-  h_http_response_free(&resp);
+  char *form = x->owned[0] = h_http_form_encode(pairs);
   h_email_parts_free(&parts);
   free(unsub);
   free(to);
-  free(form);
+  x->headers[0] = "Content-Type: application/x-www-form-urlencoded";
+  *x->rq = (struct h_http_request){.method = "POST", .url = sh->api_url, .headers = x->headers,
+                                   .body = form, .body_len = strlen(form), .basic_user = "api",
+                                   .basic_password = sh->cfg->mailgun_api_key};
+  return true;
 }
 
+static void mailgun_answer(void *shared, const struct h_job *job,
+                           const struct h_http_response *resp, struct h_send_result *out) {
+  (void)shared;
+  (void)job;
+  char detail[300], id[256];
+  mailgun_reply(resp, id, sizeof(id), detail, sizeof(detail));
+  h_send_http_answer(out, resp->status, resp->retry_after_s, detail);
+  if (out->status == H_SEND_OK && id[0] == '\0') {
+    out->status = H_SEND_RETRY; /* not the API's answer (a proxy?): at least once */
+    h_send_errorf(out, "HTTP %ld without a message id: unreadable reply", resp->status);
+  }
+  snprintf(out->message_id, sizeof(out->message_id), "%s", id);
+}
+
+static const struct h_http_job_ops sendgrid_http = {sendgrid_prepare, sendgrid_answer};
+static const struct h_http_job_ops mailgun_http = {mailgun_prepare, mailgun_answer};
+
 const struct h_provider h_email_sendgrid = {
-  .name = "sendgrid", .thread_open = api_open, .thread_close = h_provider_http_close,
-  .send = sendgrid_send, .render = h_email_summary, .destroy = h_email_destroy,
+  .name = "sendgrid", .render = h_email_summary, .destroy = h_email_destroy,
+  .http = &sendgrid_http,
 };
 const struct h_provider h_email_mailgun = {
-  .name = "mailgun", .thread_open = api_open, .thread_close = h_provider_http_close,
-  .send = mailgun_send, .render = h_email_summary, .destroy = h_email_destroy,
+  .name = "mailgun", .render = h_email_summary, .destroy = h_email_destroy,
+  .http = &mailgun_http,
 };
 
 h_result h_email_api_setup(const struct h_provider *p, const struct h_config *cfg,

@@ -38,15 +38,16 @@ int h_rt_batch_size(const struct h_rt *rt) {
   return rt->opts->batch > 0 ? rt->opts->batch : rt->cfg->worker_batch;
 }
 
-/* Jobs attempted at once: HERALD_WORKER_IN_FLIGHT (or --in-flight) when a provider of the
- * channel can send several at once, else 1. */
+/* Jobs attempted at once: HERALD_WORKER_IN_FLIGHT (or --in-flight) when every provider of
+ * the channel can send several at once (send_many, or one HTTP request per job), else 1. */
 static size_t window_size(const struct h_rt *rt) {
   for (int i = 0; i < rt->set.n; i++) {
-    if (rt->set.providers[i]->send_many != NULL) {
-      return (size_t)rt->cfg->worker_in_flight;
+    const struct h_provider *p = rt->set.providers[i];
+    if (p->send_many == NULL && p->http == NULL) {
+      return 1;
     }
   }
-  return 1;
+  return (size_t)rt->cfg->worker_in_flight;
 }
 
 /* Allocates a batch of size; free it with batch_free. */

@@ -27,7 +27,7 @@ void h_cli_usage(FILE *out, const char *program) {
         "  -b, --batch N         ids a thread fetches, claims and records at once\n"
         "                        (1-500; default HERALD_WORKER_BATCH; 1: one by one)\n"
         "      --in-flight N     provider requests a thread keeps in flight at once, for\n"
-        "                        providers that can (fcm) (1-100; default\n"
+        "                        the HTTP providers (1-100; default\n"
         "                        HERALD_WORKER_IN_FLIGHT; 1: one by one)\n"
         "      --once            drain what is ready now, then exit\n"
         "      --max-jobs N      exit after N jobs\n"

@@ -9,6 +9,7 @@
 #include "core/alloc.h"
 #include "breaker.h"
 #include "failover.h"
+#include "net/http_client.h"
 
 int h_provider_list_split(const char *list, char names[H_MAX_PROVIDERS][16]) {
   int n = 0;
@@ -56,7 +57,9 @@ void h_rt_providers_open(struct h_wthread *t) {
   const struct h_provider_set *set = &t->rt->set;
   for (int i = 0; i < set->n; i++) {
     const struct h_provider *p = set->providers[i];
-    t->provider_states[i] = p->thread_open != NULL ? p->thread_open(set->shared[i]) : NULL;
+    t->provider_states[i] = p->http != NULL          ? h_provider_multi_open(t->rt->cfg)
+                            : p->thread_open != NULL ? p->thread_open(set->shared[i])
+                                                     : NULL;
   }
 }
 
@@ -64,7 +67,9 @@ void h_rt_providers_close(struct h_wthread *t) {
   const struct h_provider_set *set = &t->rt->set;
   h_breaker_flush(t);
   for (int i = 0; i < set->n; i++) {
-    if (set->providers[i]->thread_close != NULL) {
+    if (set->providers[i]->http != NULL) {
+      h_http_multi_destroy(t->provider_states[i]);
+    } else if (set->providers[i]->thread_close != NULL) {
       set->providers[i]->thread_close(t->provider_states[i]);
     }
     t->provider_states[i] = NULL;
@@ -147,7 +152,11 @@ static void call_provider(struct h_wthread *t, int i, const struct h_job *const 
                           struct h_send_result *const *res, size_t n) {
   struct h_rt *rt = t->rt;
   const struct h_provider *p = rt->set.providers[i];
-  if (p->send_many != NULL && n > 1) {
+  if (p->http != NULL) {
+    h_rt_watch_begin(t, "provider calls", -1, window_timeout_ms(rt, jobs, n));
+    h_send_http_jobs(rt->set.shared[i], t->provider_states[i], p->http, jobs, res, n);
+    h_rt_watch_end(t);
+  } else if (p->send_many != NULL && n > 1) {
     h_rt_watch_begin(t, "provider calls", -1, window_timeout_ms(rt, jobs, n));
     p->send_many(rt->set.shared[i], t->provider_states[i], jobs, res, n);
     h_rt_watch_end(t);

@@ -55,16 +55,6 @@ void h_send_http_answer(struct h_send_result *out, long status, int retry_after_
   }
 }
 
-bool h_send_http(void *client, const struct h_http_request *rq, struct h_http_response *resp,
-                 struct h_send_result *out) {
-  if (h_http_send(client, rq, resp) == H_OK) {
-    return true;
-  }
-  out->status = H_SEND_RETRY; /* timeout, refused, reset: whether it was sent is unknown */
-  h_send_errorf(out, "%s", resp->error);
-  return false;
-}
-
 /* mkdir -p dir (0700). */
 static int make_dirs(const char *dir) {
   char *path = h_strdup(dir);

@@ -40,8 +40,8 @@ struct h_send_result {
    * provider call of this attempt for deliveries.provider_attempts (array, owned). */
   const char *provider;
   json_t *calls;
-  /* Set by send_many: how long this job's own requests took, in ms (send is timed by the
-   * runtime). */
+  /* Set by send_many (for an http provider, by h_send_http_jobs): how long this job's own
+   * requests took, in ms (send is timed by the runtime). */
   int duration_ms;
 };
 
@@ -70,7 +70,42 @@ struct h_provider {
    * NULL: the runtime calls send for each job in turn. */
   void (*send_many)(void *shared, void *state, const struct h_job *const *jobs,
                     struct h_send_result *const *out, size_t n);
+  /* Instead of thread_open, thread_close, send and send_many: a provider that sends each
+   * job as one HTTP request gives how to build it and read its answer, and the runtime
+   * sends them, a window at a time (struct h_http_job_ops below). */
+  const struct h_http_job_ops *http;
 };
+
+/* ---- providers that send a job as one HTTP request ---- */
+
+struct h_http_request;
+struct h_http_response;
+struct h_http_multi;
+
+/* One job's request as its provider prepares it. */
+struct h_http_job {
+  struct h_http_request *rq;  /* to fill (zeroed; its headers point at headers below) */
+  const char *headers[4];     /* room for rq->headers, NULL-terminated */
+  char *owned[4];             /* what rq points at that prepare allocated: freed after */
+};
+
+struct h_http_job_ops {
+  /* Fills x for job; false, with out filled, when there is nothing to send (no phone,
+   * an invalid number...). out may be given to rq->header_ctx: it outlives the answer. */
+  bool (*prepare)(void *shared, const struct h_job *job, struct h_http_job *x,
+                  struct h_send_result *out);
+  /* Reads the answer that arrived (any status) into out. */
+  void (*answer)(void *shared, const struct h_job *job, const struct h_http_response *resp,
+                 struct h_send_result *out);
+};
+
+/* Sends jobs[0..n) of such a provider together on multi (its thread's state, opened by
+ * the runtime): each job prepared, every request in flight at once (at most
+ * HERALD_WORKER_IN_FLIGHT at a time), each answer read into out[k] with its duration_ms;
+ * a request that got no answer retries its job with the transport's error. */
+void h_send_http_jobs(void *shared, struct h_http_multi *multi, const struct h_http_job_ops *ops,
+                      const struct h_job *const *jobs, struct h_send_result *const *out,
+                      size_t n);
 
 /* The providers of a channel in the order they are tried (HERALD_EMAIL_PROVIDERS,
  * HERALD_SMS_PROVIDERS). A retryable failure (H_SEND_RETRY) of one moves the job to
@@ -135,15 +170,6 @@ void h_send_errorf(struct h_send_result *out, const char *fmt, ...)
 void h_send_http_answer(struct h_send_result *out, long status, int retry_after_s,
                         const char *detail);
 
-/* h_http_send of rq on client (a provider's per-thread state from h_provider_http_open);
- * true when a response arrived, false with out set to H_SEND_RETRY and the transport
- * error. resp is h_http_response_free()d by the caller either way. */
-struct h_http_request;
-struct h_http_response;
-struct h_http_multi;
-bool h_send_http(void *client, const struct h_http_request *rq, struct h_http_response *resp,
-                 struct h_send_result *out);
-
 /* Writes len bytes atomically as dir/name (a temporary file renamed into place),
  * creating dir when missing. H_ERR_UNAVAILABLE with errno's text in *error
  * (caller frees) on failure. */
@@ -154,8 +180,9 @@ h_result h_outbox_write_file(const char *dir, const char *name, const char *data
  * bounded by the provider timeout (and at most 5 s to connect). */
 void *h_provider_http_open(const struct h_config *cfg);
 void h_provider_http_close(void *state);
-/* The same bounds for HERALD_WORKER_IN_FLIGHT requests at once (a provider's send_many);
- * the caller frees it with h_http_multi_destroy. */
+/* The same bounds for HERALD_WORKER_IN_FLIGHT requests at once (a provider's send_many,
+ * and the state the runtime opens for an http provider); the caller frees it with
+ * h_http_multi_destroy. */
 struct h_http_multi *h_provider_multi_open(const struct h_config *cfg);
 
 /* The send of a `file` provider: writes data (a string) as dir/name and fills out with

@@ -67,12 +67,11 @@ char *h_sms_summary(void *shared, const struct h_job *job) {
 
 /* ---- twilio provider ---- */
 
-static void *twilio_open(void *shared) {
-  return h_provider_http_open(((struct sms_shared *)shared)->cfg);
-}
-
 /* Reads the provider's answer into out. */
-static void twilio_result(const struct h_http_response *resp, struct h_send_result *out) {
+static void twilio_answer(void *shared, const struct h_job *job,
+                          const struct h_http_response *resp, struct h_send_result *out) {
+  (void)shared;
+  (void)job;
   json_t *doc = json_loadb(resp->body, resp->body_len, 0, NULL);
   const char *sid = json_string_value(json_object_get(doc, "sid"));
   const char *message = json_string_value(json_object_get(doc, "message"));
@@ -98,38 +97,32 @@ static void twilio_result(const struct h_http_response *resp, struct h_send_resu
   json_decref(doc);
 }
 
-static void twilio_send(void *shared, void *state, const struct h_job *job,
-                        struct h_send_result *out) {
+/* The form POST of job, with Basic auth. */
+static bool twilio_prepare(void *shared, const struct h_job *job, struct h_http_job *x,
+                           struct h_send_result *out) {
   struct sms_shared *sh = shared;
   const struct h_config *cfg = sh->cfg;
   const char *text = NULL;
   struct h_sms_segments seg;
   if (!h_sms_message_text(job, &text, &seg, out)) {
-    return;
+    return false;
   }
   bool service = strncmp(cfg->sms_from, "MG", 2) == 0;
   const char *callback = cfg->sms_status_callback_url[0] != '\0' ? cfg->sms_status_callback_url
                                                                  : NULL;
   const char *pairs[] = {"To", job->phone, service ? "MessagingServiceSid" : "From",
                          cfg->sms_from, "Body", text, "StatusCallback", callback, NULL};
-  char *form = h_http_form_encode(pairs);
-  const char *headers[] = {"Content-Type: application/x-www-form-urlencoded",
-                           "Accept: application/json", NULL};
-  struct h_http_request rq = {.method = "POST", .url = sh->url, .headers = headers,
-                              .body = form, .body_len = strlen(form),
-                              .basic_user = cfg->sms_account_sid,
-                              .basic_password = cfg->sms_auth_token};
-  struct h_http_response resp;
-  h_result r = h_http_send(state, &rq, &resp);
-  if (r != H_OK) {
-    out->status = H_SEND_RETRY;
-    h_send_errorf(out, "%s", resp.error);
-  } else {
-    twilio_result(&resp, out);
-  }
-  h_http_response_free(&resp);
-  free(form);
+  char *form = x->owned[0] = h_http_form_encode(pairs);
+  x->headers[0] = "Content-Type: application/x-www-form-urlencoded";
+  x->headers[1] = "Accept: application/json";
+  *x->rq = (struct h_http_request){.method = "POST", .url = sh->url, .headers = x->headers,
+                                   .body = form, .body_len = strlen(form),
+                                   .basic_user = cfg->sms_account_sid,
+                                   .basic_password = cfg->sms_auth_token};
+  return true;
 }
+
+static const struct h_http_job_ops twilio_http = {twilio_prepare, twilio_answer};
 
 void h_sms_destroy(void *shared) {
   struct sms_shared *sh = shared;
@@ -143,8 +136,7 @@ static const struct h_provider file_provider = {
   .name = "file", .send = file_send, .render = h_sms_summary, .destroy = h_sms_destroy,
 };
 static const struct h_provider twilio_provider = {
-  .name = "twilio", .thread_open = twilio_open, .thread_close = h_provider_http_close,
-  .send = twilio_send, .render = h_sms_summary, .destroy = h_sms_destroy,
+  .name = "twilio", .render = h_sms_summary, .destroy = h_sms_destroy, .http = &twilio_http,
 };
 
 /* The settings the twilio provider cannot do without. */

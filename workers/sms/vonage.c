@@ -11,10 +11,6 @@
 #include "net/http_client.h"
 #include "sms.h"
 
-static void *vonage_open(void *shared) {
-  return h_provider_http_open(((struct sms_shared *)shared)->cfg);
-}
-
 /* True when a status code of the API is worth another try (throttled, internal error,
  * credentials or account trouble, quota): the others describe the message. Pure. */
 static bool retryable_code(long code) {
@@ -45,14 +41,15 @@ static void vonage_result(const struct h_http_response *resp, struct h_send_resu
   json_decref(doc);
 }
 
-static void vonage_send(void *shared, void *state, const struct h_job *job,
-                        struct h_send_result *out) {
+/* The form POST of job (the key and secret in the form). */
+static bool vonage_prepare(void *shared, const struct h_job *job, struct h_http_job *x,
+                           struct h_send_result *out) {
   struct sms_shared *sh = shared;
   const struct h_config *cfg = sh->cfg;
   const char *text = NULL;
   struct h_sms_segments seg;
   if (!h_sms_message_text(job, &text, &seg, out)) {
-    return;
+    return false;
   }
   const char *from = cfg->vonage_from[0] != '\0' ? cfg->vonage_from : cfg->sms_from;
   const char *callback = cfg->vonage_status_callback_url[0] != '\0'
@@ -63,30 +60,33 @@ static void vonage_send(void *shared, void *state, const struct h_job *job,
                          "text", text, "type", seg.ucs2 ? "unicode" : "text", "client-ref",
                          job->id, "callback", callback, "status-report-req",
                          callback != NULL ? "1" : NULL, NULL};
-  char *form = h_http_form_encode(pairs);
-  const char *headers[] = {"Content-Type: application/x-www-form-urlencoded",
-                           "Accept: application/json", NULL};
-  struct h_http_request rq = {.method = "POST", .url = sh->url, .headers = headers,
-                              .body = form, .body_len = strlen(form)};
-  struct h_http_response resp;
-  if (h_send_http(state, &rq, &resp, out)) {
-    if (resp.status == 200) {
-      vonage_result(&resp, out);
-    } else {
-      h_send_http_answer(out, resp.status, resp.retry_after_s, resp.body);
-      if (out->status == H_SEND_OK) { /* a 2xx that is not the API's 200 */
-        out->status = H_SEND_RETRY;
-        h_send_errorf(out, "HTTP %ld: unexpected answer", resp.status);
-      }
-    }
-  }
-  h_http_response_free(&resp);
-  free(form);
+  char *form = x->owned[0] = h_http_form_encode(pairs);
+  x->headers[0] = "Content-Type: application/x-www-form-urlencoded";
+  x->headers[1] = "Accept: application/json";
+  *x->rq = (struct h_http_request){.method = "POST", .url = sh->url, .headers = x->headers,
+                                   .body = form, .body_len = strlen(form)};
+  return true;
 }
 
+static void vonage_answer(void *shared, const struct h_job *job,
+                          const struct h_http_response *resp, struct h_send_result *out) {
+  (void)shared;
+  (void)job;
+  if (resp->status == 200) {
+    vonage_result(resp, out);
+    return;
+  }
+  h_send_http_answer(out, resp->status, resp->retry_after_s, resp->body);
+  if (out->status == H_SEND_OK) { /* a 2xx that is not the API's 200 */
+    out->status = H_SEND_RETRY;
+    h_send_errorf(out, "HTTP %ld: unexpected answer", resp->status);
+  }
+}
+
+static const struct h_http_job_ops vonage_http = {vonage_prepare, vonage_answer};
+
 const struct h_provider h_sms_vonage = {
-  .name = "vonage", .thread_open = vonage_open, .thread_close = h_provider_http_close,
-  .send = vonage_send, .render = h_sms_summary, .destroy = h_sms_destroy,
+  .name = "vonage", .render = h_sms_summary, .destroy = h_sms_destroy, .http = &vonage_http,
 };
 
 /* An alphanumeric sender: 1-11 letters and digits. Pure. */
