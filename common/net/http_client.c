@@ -273,16 +273,24 @@ void h_http_multi_destroy(struct h_http_multi *m) {
 
 int h_http_multi_parallel(const struct h_http_multi *m) { return m->max_parallel; }
 
-/* Starts request i on the free handle of slot s. */
-static void multi_start(struct h_http_multi *m, int s, size_t i, struct transfer *tr,
-                        const struct h_http_request *rq, struct h_http_response *out) {
+/* Starts request i on the free handle of slot s; false (the request ended, results[i]
+ * set) when the multi handle would not take it. */
+static bool multi_start(struct h_http_multi *m, int s, size_t i, struct transfer *tr,
+                        const struct h_http_request *rq, struct h_http_response *out,
+                        h_result *results) {
   if (m->easy[s] == NULL) {
     m->easy[s] = curl_easy_init();
   }
   CURL *c = m->easy[s];
   transfer_start(&tr[i], c, m->timeout_ms, m->connect_timeout_ms, &rq[i], &out[i]);
   curl_easy_setopt(c, CURLOPT_PRIVATE, (char *)&tr[i]);
-  curl_multi_add_handle(m->multi, c);
+  CURLMcode mc = curl_multi_add_handle(m->multi, c);
+  if (mc != CURLM_OK) {
+    results[i] = transfer_end(&tr[i], c, CURLE_FAILED_INIT);
+    snprintf(out[i].error, sizeof(out[i].error), "%s", curl_multi_strerror(mc));
+    return false;
+  }
+  return true;
 }
 
 void h_http_send_all(struct h_http_multi *m, const struct h_http_request *rq, size_t n,
@@ -293,8 +301,9 @@ void h_http_send_all(struct h_http_multi *m, const struct h_http_request *rq, si
   while (done < n) {
     for (int s = 0; s < m->max_parallel && next < n; s++) {
       if (!busy[s]) {
-        busy[s] = true;
-        multi_start(m, s, next++, tr, rq, out);
+        busy[s] = multi_start(m, s, next, tr, rq, out, results);
+        done += busy[s] ? 0 : 1;
+        next++;
       }
     }
     int running = 0;
