@@ -278,11 +278,6 @@ static void fcm_send_many(void *shared, void *state, const struct h_job *const *
   free(ds);
 }
 
-static void fcm_send(void *shared, void *state, const struct h_job *job,
-                     struct h_send_result *out) {
-  fcm_send_many(shared, state, &job, &out, 1);
-}
-
 static void *fcm_open(void *shared) {
   const struct h_config *cfg = ((struct push_shared *)shared)->cfg;
   struct push_state *st = h_calloc(1, sizeof(*st));
@@ -313,8 +308,8 @@ static const struct h_provider file_provider = {
   .name = "file", .send = file_send, .render = render, .destroy = push_destroy,
 };
 static const struct h_provider fcm_provider = {
-  .name = "fcm", .thread_open = fcm_open, .thread_close = fcm_close, .send = fcm_send,
-  .render = render, .destroy = push_destroy, .send_many = fcm_send_many,
+  .name = "fcm", .thread_open = fcm_open, .thread_close = fcm_close,
+  .send_many = fcm_send_many, .render = render, .destroy = push_destroy,
 };
 
 static h_result fcm_setup(const struct h_config *cfg, struct push_shared *sh, char **error) {

@@ -226,13 +226,6 @@ static h_result db_step(struct h_wthread *t, struct batch *b, char step, size_t 
 /* Attempts jobs[from..from+w): those the gate lets through at once (h_rt_send_chain_many),
  * then each one's outcome into b->outs. */
 static void attempt_window(struct h_wthread *t, struct batch *b, size_t from, size_t w) {
-  if (w == 1) {
-    int duration_ms = 0;
-    h_rt_attempt(t, b->jobs[from], &b->res[from], &duration_ms);
-    h_rt_decide(t, b->jobs[from], &b->res[from], duration_ms, &b->outs[from]);
-    b->at[from] = h_rt_wall();
-    return;
-  }
   size_t m = 0;
   for (size_t k = from; k < from + w; k++) {
     if (h_rt_gate(t, b->jobs[k], &b->res[k])) {

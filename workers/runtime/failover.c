@@ -152,13 +152,13 @@ static void call_provider(struct h_wthread *t, int i, const struct h_job *const 
                           struct h_send_result *const *res, size_t n) {
   struct h_rt *rt = t->rt;
   const struct h_provider *p = rt->set.providers[i];
-  if (p->http != NULL) {
+  if (p->http != NULL || p->send_many != NULL) {
     h_rt_watch_begin(t, "provider calls", -1, window_timeout_ms(rt, jobs, n));
-    h_send_http_jobs(rt->set.shared[i], t->provider_states[i], p->http, jobs, res, n);
-    h_rt_watch_end(t);
-  } else if (p->send_many != NULL && n > 1) {
-    h_rt_watch_begin(t, "provider calls", -1, window_timeout_ms(rt, jobs, n));
-    p->send_many(rt->set.shared[i], t->provider_states[i], jobs, res, n);
+    if (p->http != NULL) {
+      h_send_http_jobs(rt->set.shared[i], t->provider_states[i], p->http, jobs, res, n);
+    } else {
+      p->send_many(rt->set.shared[i], t->provider_states[i], jobs, res, n);
+    }
     h_rt_watch_end(t);
   } else {
     for (size_t k = 0; k < n; k++) {

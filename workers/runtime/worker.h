@@ -58,15 +58,16 @@ struct h_provider {
   /* Per-thread state (may return NULL when the provider needs none). */
   void *(*thread_open)(void *shared);
   void (*thread_close)(void *state);
-  /* One attempt at job; out is zeroed with retry_after_s = -1 beforehand. */
+  /* One attempt at job; out is zeroed with retry_after_s = -1 beforehand. Not needed
+   * when send_many or http is given. */
   void (*send)(void *shared, void *state, const struct h_job *job, struct h_send_result *out);
   /* --dry-run: renders job without sending; returns a one-line summary the
    * caller frees. */
   char *(*render)(void *shared, const struct h_job *job);
   void (*destroy)(void *shared);
-  /* Optional: attempts at jobs[0..n) at once, their requests in flight together on the
-   * thread's state (at most HERALD_WORKER_IN_FLIGHT at a time); out[i] answers jobs[i] as
-   * send would, zeroed beforehand with retry_after_s = -1, and gets its duration_ms.
+  /* Optional: attempts at jobs[0..n) (n >= 1) at once, their requests in flight together on
+   * the thread's state (at most HERALD_WORKER_IN_FLIGHT at a time); out[i] answers jobs[i]
+   * as send would, zeroed beforehand with retry_after_s = -1, and gets its duration_ms.
    * NULL: the runtime calls send for each job in turn. */
   void (*send_many)(void *shared, void *state, const struct h_job *const *jobs,
                     struct h_send_result *const *out, size_t n);
