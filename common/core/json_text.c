@@ -126,26 +126,69 @@ void h_jt_member(struct h_json_text *w, const char *key, const char *value) {
   h_jt_string(w, value);
 }
 
-void h_jt_value(struct h_json_text *w, const json_t *v) {
+/* A member of an object, for the sorted print. */
+struct member {
   const char *key;
-  json_t *member;
-  size_t i, key_len;
-  char number[32];
-  switch (v != NULL ? json_typeof(v) : JSON_NULL) {
-  case JSON_OBJECT:
-    h_jt_open(w, '{');
-    json_object_keylen_foreach ((json_t *)v, key, key_len, member) {
+  size_t len;
+  json_t *value;
+};
+
+/* The order of JSON_SORT_KEYS: bytes, then the shorter key first. */
+static int member_order(const void *a, const void *b) {
+  const struct member *x = a, *y = b;
+  int c = memcmp(x->key, y->key, x->len < y->len ? x->len : y->len);
+  return c != 0 ? c : (x->len > y->len) - (x->len < y->len);
+}
+
+static void value(struct h_json_text *w, const json_t *v, bool sorted);
+
+/* The members of object v, in key order when sorted, else in the tree's. */
+static void object(struct h_json_text *w, const json_t *v, bool sorted) {
+  const char *key;
+  json_t *item;
+  size_t key_len;
+  h_jt_open(w, '{');
+  size_t n = json_object_size(v);
+  if (!sorted || n < 2) {
+    json_object_keylen_foreach ((json_t *)v, key, key_len, item) {
       separate(w);
       quoted_n(w, key, key_len);
       put(w, ":", 1);
-      h_jt_value(w, member);
+      value(w, item, sorted);
     }
-    h_jt_close(w, '}');
+  } else {
+    struct member few[16];
+    struct member *m = n <= 16 ? few : h_malloc(n * sizeof(*m));
+    size_t i = 0;
+    json_object_keylen_foreach ((json_t *)v, key, key_len, item) {
+      m[i++] = (struct member){key, key_len, item};
+    }
+    qsort(m, n, sizeof(*m), member_order);
+    for (i = 0; i < n; i++) {
+      separate(w);
+      quoted_n(w, m[i].key, m[i].len);
+      put(w, ":", 1);
+      value(w, m[i].value, sorted);
+    }
+    if (m != few) {
+      free(m);
+    }
+  }
+  h_jt_close(w, '}');
+}
+
+static void value(struct h_json_text *w, const json_t *v, bool sorted) {
+  json_t *item;
+  size_t i;
+  char number[32];
+  switch (v != NULL ? json_typeof(v) : JSON_NULL) {
+  case JSON_OBJECT:
+    object(w, v, sorted);
     break;
   case JSON_ARRAY:
     h_jt_open(w, '[');
-    json_array_foreach (v, i, member) {
-      h_jt_value(w, member);
+    json_array_foreach (v, i, item) {
+      value(w, item, sorted);
     }
     h_jt_close(w, ']');
     break;
@@ -179,6 +222,10 @@ void h_jt_value(struct h_json_text *w, const json_t *v) {
     break;
   }
 }
+
+void h_jt_value(struct h_json_text *w, const json_t *v) { value(w, v, false); }
+
+void h_jt_value_sorted(struct h_json_text *w, const json_t *v) { value(w, v, true); }
 
 void h_jt_reset(struct h_json_text *w) {
   w->len = 0;

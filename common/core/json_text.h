@@ -53,6 +53,9 @@ void h_jt_member(struct h_json_text *w, const char *key, const char *value);
  * itself (jansson refuses to build one that does only through json_object_set and
  * json_array_append; the parser never builds one). */
 void h_jt_value(struct h_json_text *w, const json_t *v);
+/* The same with every object's members in key order, as json_dumps prints them with
+ * JSON_SORT_KEYS (byte order; a key before the longer keys it begins). */
+void h_jt_value_sorted(struct h_json_text *w, const json_t *v);
 /* Empties the text and keeps its buffer, for the next one. */
 void h_jt_reset(struct h_json_text *w);
 /* The text (the caller frees it); *w is empty afterwards. */

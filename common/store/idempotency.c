@@ -6,18 +6,31 @@
 #include <string.h>
 
 #include "core/alloc.h"
+#include "core/json_text.h"
 #include "crypto/crypto.h"
 #include "store/db.h"
 #include "core/log.h"
 
 void h_idem_request_hash(const char *method, const char *path, const json_t *body,
                          char out[65]) {
-  char *canonical =
-      body != NULL ? json_dumps(body, JSON_COMPACT | JSON_SORT_KEYS | JSON_ENCODE_ANY) : NULL;
-  char *text = h_sprintf("%s %s\n%s", method, path, canonical != NULL ? canonical : "");
-  h_sha256_hex(text, strlen(text), out);
+  /* "METHOD path\n" and the body as json_dumps(body, JSON_COMPACT | JSON_SORT_KEYS |
+   * JSON_ENCODE_ANY) prints it, byte for byte (keys stored before stay valid), printed by
+   * h_jt_value_sorted at a fraction of json_dumps's cost. */
+  struct h_json_text w;
+  h_jt_init(&w, 512);
+  if (body != NULL) {
+    h_jt_value_sorted(&w, body);
+  }
+  size_t m = strlen(method), p = strlen(path);
+  char *text = h_malloc(m + p + 2 + w.len + 1);
+  memcpy(text, method, m);
+  text[m] = ' ';
+  memcpy(text + m + 1, path, p);
+  text[m + 1 + p] = '\n';
+  memcpy(text + m + p + 2, w.s, w.len + 1);
+  h_sha256_hex(text, m + p + 2 + w.len, out);
   free(text);
-  free(canonical);
+  h_jt_free(&w);
 }
 
 bool h_idem_key_valid(const char *s) {

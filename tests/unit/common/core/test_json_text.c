@@ -5,6 +5,7 @@
 #include <stddef.h>
 #include <cmocka.h>
 #include <jansson.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -145,10 +146,13 @@ static void test_free_and_take_leave_it_empty(void **state) {
 }
 
 /* h_jt_value of tree, then of tree again after h_jt_reset, is json_dumps(tree, JSON_COMPACT |
- * JSON_ENCODE_ANY) both times; frees tree. */
+ * JSON_ENCODE_ANY) both times, and h_jt_value_sorted is what json_dumps prints with
+ * JSON_SORT_KEYS as well; frees tree. */
 static void assert_value_as_jansson(json_t *tree) {
   char *want = json_dumps(tree, JSON_COMPACT | JSON_ENCODE_ANY);
+  char *sorted = json_dumps(tree, JSON_COMPACT | JSON_ENCODE_ANY | JSON_SORT_KEYS);
   assert_non_null(want);
+  assert_non_null(sorted);
   struct h_json_text w;
   h_jt_init(&w, 1);
   h_jt_value(&w, tree);
@@ -158,7 +162,12 @@ static void assert_value_as_jansson(json_t *tree) {
   assert_string_equal(w.s, "");
   h_jt_value(&w, tree); /* no comma before the first value of a reset text */
   assert_string_equal(w.s, want);
+  h_jt_reset(&w);
+  h_jt_value_sorted(&w, tree);
+  assert_string_equal(w.s, sorted);
+  assert_int_equal(w.len, strlen(sorted));
   h_jt_free(&w);
+  free(sorted);
   free(want);
   json_decref(tree);
 }
@@ -198,6 +207,36 @@ static void test_value_trees_as_jansson(void **state) {
   assert_value_as_jansson(o);
 }
 
+/* The sorted print orders every object's members, at every depth, by bytes, a key before the
+ * longer keys it begins; arrays keep their order. */
+static void test_value_sorted_as_jansson(void **state) {
+  (void)state;
+  json_t *o = json_loads("{\"user_id\":\"u\",\"data\":{\"y\":[{\"b\":1,\"a\":2},3],\"x\":1},"
+                         "\"category\":\"c\",\"ab\":0,\"a\":0,\"B\":0,\"\u00e9\":0,\"z\":0,"
+                         "\"a b\":0,\"\":0}",
+                         0, NULL);
+  assert_non_null(o);
+  json_t *copy = json_deep_copy(o);
+  assert_value_as_jansson(o);
+  struct h_json_text w;
+  h_jt_init(&w, 8);
+  h_jt_value_sorted(&w, copy);
+  assert_string_equal(w.s, "{\"\":0,\"B\":0,\"a\":0,\"a b\":0,\"ab\":0,\"category\":\"c\","
+                           "\"data\":{\"x\":1,\"y\":[{\"a\":2,\"b\":1},3]},\"user_id\":\"u\","
+                           "\"z\":0,\"\xc3\xa9\":0}");
+  h_jt_free(&w);
+  json_decref(copy);
+  /* more members than the sort's room on the stack (16), inserted in reverse */
+  json_t *many = json_object();
+  char key[8];
+  for (int i = 40; i > 0; i--) {
+    snprintf(key, sizeof(key), "k%02d", i);
+    json_object_set_new(many, key, json_pack("{sisi}", "z", i, "a", -i));
+  }
+  assert_value_as_jansson(many);
+  assert_value_as_jansson(json_pack("[{si}]", "only", 1));
+}
+
 static void test_value_inside_written_text(void **state) {
   (void)state;
   struct h_json_text w;
@@ -225,6 +264,7 @@ int main(void) {
     cmocka_unit_test(test_free_and_take_leave_it_empty),
     cmocka_unit_test(test_value_scalars_as_jansson),
     cmocka_unit_test(test_value_trees_as_jansson),
+    cmocka_unit_test(test_value_sorted_as_jansson),
     cmocka_unit_test(test_value_inside_written_text),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);

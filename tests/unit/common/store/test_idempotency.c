@@ -4,6 +4,10 @@
 #include <stddef.h>
 #include <string.h>
 #include <cmocka.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "crypto/crypto.h"
 
 #include "store/idempotency.h"
 
@@ -36,6 +40,53 @@ static void test_request_hash(void **state) {
   json_decref(d);
 }
 
+/* The hash of "METHOD path\n" and json_dumps's sorted compact text, as the hash was first
+ * computed: keys stored by earlier releases must keep matching their requests. */
+static void reference_hash(const char *method, const char *path, const json_t *body,
+                           char out[65]) {
+  char *canonical =
+      body != NULL ? json_dumps(body, JSON_COMPACT | JSON_SORT_KEYS | JSON_ENCODE_ANY) : NULL;
+  size_t n = strlen(method) + strlen(path) + 2 + (canonical != NULL ? strlen(canonical) : 0);
+  char *text = malloc(n + 1);
+  snprintf(text, n + 1, "%s %s\n%s", method, path, canonical != NULL ? canonical : "");
+  h_sha256_hex(text, n, out);
+  free(text);
+  free(canonical);
+}
+
+static void test_request_hash_as_stored_keys(void **state) {
+  (void)state;
+  const char *bodies[] = {
+    "{\"user_id\":\"b702def9-6b52-4a53-82f0-f4218803b729\",\"category\":\"bench\","
+    "\"priority\":\"normal\",\"title\":\"Bench\",\"body\":\"A load-test notification\","
+    "\"channels\":[\"in_app\",\"email\"]}",
+    "{\"amount\":1999,\"currency\":\"usd\",\"metadata\":{\"z\":1.5,\"a\":null,\"m\":[true,false]},"
+    "\"description\":\"caf\u00e9 \\\"q\\\" \\n \\u0001 </x>\"}",
+    "{\"data\":{\"k\":{\"b\":[{\"y\":1,\"x\":2}],\"a\":{}}},\"ab\":1,\"a\":2,\"\":3}",
+    "[3,{\"b\":1,\"a\":2}]",
+    "\"just a string\"",
+    "{}",
+  };
+  for (size_t i = 0; i < sizeof(bodies) / sizeof(bodies[0]); i++) {
+    json_t *b = json_loads(bodies[i], JSON_DECODE_ANY, NULL);
+    assert_non_null(b);
+    char got[65], want[65];
+    h_idem_request_hash("POST", "/api/v1/payments", b, got);
+    reference_hash("POST", "/api/v1/payments", b, want);
+    assert_string_equal(got, want);
+    json_decref(b);
+  }
+  char got[65], want[65];
+  h_idem_request_hash("DELETE", "/api/v1/devices/x", NULL, got);
+  reference_hash("DELETE", "/api/v1/devices/x", NULL, want);
+  assert_string_equal(got, want);
+  /* a known value: SHA-256 of "POST /p\n{\"a\":1,\"b\":2}" */
+  json_t *b = json_pack("{sisi}", "b", 2, "a", 1);
+  h_idem_request_hash("POST", "/p", b, got);
+  assert_string_equal(got, "bcfd59b7d252b4e0669ef821509e7053d7f7376ec97e399a0ff134076260b5ae");
+  json_decref(b);
+}
+
 static void test_key_valid(void **state) {
   (void)state;
   char long_key[300];
@@ -56,6 +107,7 @@ static void test_key_valid(void **state) {
 int main(void) {
   const struct CMUnitTest tests[] = {
     cmocka_unit_test(test_request_hash),
+    cmocka_unit_test(test_request_hash_as_stored_keys),
     cmocka_unit_test(test_key_valid),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
