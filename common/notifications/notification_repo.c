@@ -304,8 +304,10 @@ static void add_extra(struct h_pg_array *c, const struct h_notif_extra *x) {
  * completed; returns how many notifications went in and their created_at: $35, the time the
  * batch was read at (its responses show it), or else now().
  *
- * Two statements: insert_keys_sql with the idempotency CTEs (kc, kr, k: parameters $36 to
- * $44), insert_sql without them for a batch that carries no Idempotency-Key (parameters $1 to
+ * Three statements: insert_keys_sql with the idempotency CTEs (kc, kr, k: parameters $36 to
+ * $44), insert_claim_sql without k for a batch whose every key is claimed in the statement
+ * (POST /api/v1/notifications defers its claim: k is for a key the API claimed first),
+ * insert_sql without any for a batch that carries no Idempotency-Key (parameters $1 to
  * $35 only). Every execution of a prepared statement starts the executor of each of its
  * plan's nodes and reads each written table's CHECK constraints back, whether a CTE has rows
  * or not: the three CTEs cost a batch without a key about 370,000 instructions of
@@ -400,15 +402,18 @@ static void add_extra(struct h_pg_array *c, const struct h_notif_extra *x) {
   "   THEN (SELECT array_agg(id)::text FROM n) END"
 
 static const char insert_sql[] = INSERT_LOCKS INSERT_ROWS("") INSERT_RESULT;
+#define INSERT_HELD_BACK " AND t.id NOT IN (SELECT notification_id FROM kr)"
+static const char insert_claim_sql[] =
+    INSERT_LOCKS INSERT_KEYS_CLAIMED INSERT_ROWS(INSERT_HELD_BACK) INSERT_RESULT;
 static const char insert_keys_sql[] =
-    INSERT_LOCKS INSERT_KEYS_CLAIMED
-    INSERT_ROWS(" AND t.id NOT IN (SELECT notification_id FROM kr)")
-    INSERT_KEYS_COMPLETED INSERT_RESULT;
+    INSERT_LOCKS INSERT_KEYS_CLAIMED INSERT_ROWS(INSERT_HELD_BACK) INSERT_KEYS_COMPLETED
+    INSERT_RESULT;
 
 struct h_notif_stmt {
   struct h_pg_array cols[N_COLUMNS];
   const char *params[N_COLUMNS];
   int lengths[N_COLUMNS], formats[N_COLUMNS];
+  const char *sql;      /* insert_sql, insert_claim_sql or insert_keys_sql */
   int nparams;          /* B_AT + 1, or N_COLUMNS with the idempotency columns */
   bool valid;           /* every id is a uuid */
   int n;                /* notifications */
@@ -432,6 +437,7 @@ struct h_notif_stmt *h_notif_stmt_build(const struct h_notification_row *rows, i
     h_copy(st->ids[i], sizeof(st->ids[i]), rows[i].id);
   }
   st->valid = h_pg_array_params(st->cols, B_AT, st->params, st->lengths, st->formats);
+  st->sql = insert_sql;
   st->nparams = B_AT + 1;
   if (extra != NULL && extra->created_at != NULL) {
     h_copy(st->created_at, sizeof(st->created_at), extra->created_at);
@@ -447,6 +453,12 @@ struct h_notif_stmt *h_notif_stmt_build(const struct h_notification_row *rows, i
     st->params[K_LOCK_S] = st->lock_s;
     st->params[K_TTL_S] = st->ttl_s;
     st->nparams = N_COLUMNS;
+    st->sql = insert_claim_sql;
+    for (int i = 0; i < extra->nidem; i++) {
+      if (!extra->idem[i]->deferred) {
+        st->sql = insert_keys_sql;
+      }
+    }
   }
   return st;
 }
@@ -475,11 +487,8 @@ h_result h_notif_stmt_exec(PGconn *conn, const struct h_notif_stmt *st, int *ins
   PGresult *res = NULL;
   /* an id that is not a uuid: what PostgreSQL's uuid_in would have refused (22P02) */
   h_result r = !st->valid ? H_ERR_INVALID
-                          : h_db_exec_formats(conn,
-                                              st->nparams == N_COLUMNS ? insert_keys_sql
-                                                                       : insert_sql,
-                                              st->nparams, st->params, st->lengths,
-                                              st->formats, &res);
+                          : h_db_exec_formats(conn, st->sql, st->nparams, st->params,
+                                              st->lengths, st->formats, &res);
   if (r != H_OK) {
     return r;
   }

@@ -28,6 +28,9 @@
 #include "http/park.h"
 #include "http/server.h"
 #include "store/group_commit.h"
+#include "store/idempotency.h"
+#include "notifications/notification_service.h"
+#include "notifications/delivery_plan.h"
 #include "notif_support.h"
 
 static struct th_server srv;
@@ -953,6 +956,57 @@ static void test_key_claimed_in_the_write(void **state) {
   stop();
 }
 
+/* A key the API claimed before the send (post_answer: the batch found it held, and its holder
+ * was gone by the time the API claimed it) is completed by the batch's statement with the
+ * 202 the send answers (the statement's k, which no HTTP test reaches: the race that leads
+ * there cannot be timed from outside, so this drives the service itself). */
+static void test_key_claimed_before_the_write(void **state) {
+  (void)state;
+  start("true", "0", "true");
+  char uid[37];
+  free(th_user(&srv, "gc-preclaim", "+14155550117", uid));
+  struct h_idem idem;
+  memset(&idem, 0, sizeof(idem));
+  idem.status[H_OUTCOME_OK] = 200;
+  idem.status[H_OUTCOME_CREATED] = 201;
+  idem.status[H_OUTCOME_ACCEPTED] = 202;
+  idem.status_of = h_result_http_status;
+  snprintf(idem.caller, sizeof(idem.caller), "user:%s", uid);
+  snprintf(idem.key, sizeof(idem.key), "gc-preclaim-%s", uid);
+  h_idem_request_hash("POST", "/api/v1/notifications", NULL, idem.hash);
+  enum h_idem_state claimed;
+  unsigned int status = 0;
+  char *stored = NULL;
+  assert_int_equal(h_idem_claim(srv.app.db, &idem, 60, 86400, &claimed, &status, &stored),
+                   H_OK);
+  assert_int_equal(claimed, H_IDEM_CLAIMED);
+  assert_null(stored);
+  idem.active = true; /* claimed, not deferred: the statement completes it */
+  struct h_notify_request req = {.user_id = uid, .category = "gc", .priority = "normal",
+                                 .channels = H_CHANNEL_BIT(H_CHANNEL_IN_APP) |
+                                             H_CHANNEL_BIT(H_CHANNEL_EMAIL) |
+                                             H_CHANNEL_BIT(H_CHANNEL_SMS),
+                                 .title = "Claimed first", .body = "b"};
+  struct h_actor actor = {.id = uid, .type = "user", .ip = "127.0.0.1", .request_id = "r1"};
+  struct h_notify_error err;
+  memset(&err, 0, sizeof(err));
+  char *text = NULL;
+  assert_int_equal(h_notification_send(&srv.app, &actor, &req, &idem, &text, &err), H_OK);
+  assert_non_null(text);
+  json_t *sent = json_loads(text, 0, NULL);
+  assert_non_null(sent);
+  assert_committed(sent);
+  char *body = th_sql_text("SELECT response_body FROM idempotency_keys WHERE key = $1"
+                           " AND status = 'completed' AND response_status = 202"
+                           " AND completed_at IS NOT NULL",
+                           idem.key);
+  assert_string_equal(body, text);
+  free(body);
+  free(text);
+  json_decref(sent);
+  stop();
+}
+
 static void test_group_commit_off(void **state) {
   (void)state;
   start("false", "0", "false");
@@ -1182,6 +1236,7 @@ int main(void) {
     cmocka_unit_test(test_idempotency_in_batch),
     cmocka_unit_test(test_same_key_in_one_batch),
     cmocka_unit_test(test_key_claimed_in_the_write),
+    cmocka_unit_test(test_key_claimed_before_the_write),
     cmocka_unit_test(test_group_commit_off),
     cmocka_unit_test(test_posts_release_their_threads),
     cmocka_unit_test(test_parked_post_client_gone),
