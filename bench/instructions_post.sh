@@ -22,7 +22,8 @@
 # functions of profile_stages.py (inclusive: a stage's callees count in it). User space only:
 # the kernel's work (system calls, scheduling, copies) is not counted.
 # Writes bench/results/instructions-post-<date>.md and prints it. Needs valgrind and wrk.
-# BENCH_KEEP_CALLGRIND=<dir>: copy the runs' callgrind files (a/ and b/) and the API's log there
+# HERALD_BENCH_IDEMPOTENCY=1: a unique Idempotency-Key per request (notifications_post.lua);
+# the report says which. BENCH_KEEP_CALLGRIND=<dir>: copy the runs' callgrind files (a/ and b/) and the API's log there
 # before the stack is removed, for callgrind_annotate (--tree=caller shows who calls a
 # PostgreSQL function).
 set -euo pipefail
@@ -34,6 +35,9 @@ for v in "$DUR" "$CONNS"; do
   [[ $v =~ ^[1-9][0-9]*$ ]] || { echo "usage: $0 [seconds >= 3] [connections] (integers)" >&2; exit 2; }
 done
 ((DUR >= 3)) || { echo "usage: $0 [seconds >= 3] [connections] (integers)" >&2; exit 2; }
+bench_channels
+IDEM=${HERALD_BENCH_IDEMPOTENCY:-0}
+[[ $IDEM == [01] ]] || { echo "HERALD_BENCH_IDEMPOTENCY: 0 or 1 (got '$IDEM')" >&2; exit 2; }
 command -v valgrind >/dev/null || { echo "bench: needs valgrind (apt-get install valgrind)" >&2; exit 2; }
 [[ -n ${HERALD_BENCH_BIN:-} ]] || bench_build
 bench_stack
@@ -41,6 +45,7 @@ PORT=${BENCH_PORT:-18331}
 # The tokens and the recipient, signed in outside callgrind (password hashing is no part of a POST).
 bench_start_api "$PORT"
 bench_post_fixtures "$BASE"
+export HERALD_BENCH_IDEMPOTENCY=$IDEM # the fixtures set it to 0
 kill "$api_pid"
 wait "$api_pid" 2>/dev/null || true
 
@@ -94,7 +99,8 @@ report="$ROOT/bench/results/instructions-post-$(date -u +%Y%m%d-%H%M%S).md"
   echo
   echo "\`bench/instructions_post.sh $DUR $CONNS\`: $("$BIN" version 2>/dev/null | head -1 || true),"
   echo "tree $(git -C "$ROOT" rev-parse --short HEAD)$(git -C "$ROOT" diff --quiet HEAD -- . ':!bench/results' || echo ' (with uncommitted changes)'),"
-  echo "$(valgrind --version), PostgreSQL $("$pg_bin/postgres" --version | awk '{print $3}'), $CONNS connections."
+  echo "$(valgrind --version), PostgreSQL $("$pg_bin/postgres" --version | awk '{print $3}'), $CONNS connections,"
+  echo "Idempotency-Key per request: $IDEM, channels $BENCH_CHANNELS."
   echo
   python3 "$HERE/callgrind_stages.py" "$HERALD_PG_HOME/callgrind" "$short" "$long"
 } | tee "$report"

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The bench scripts refuse bad settings before they build, start a stack or run the Django
-# peer: BENCH_CHANNELS (bench/lib.sh), sweep_outage.sh's arguments, workers_drain.sh's
+# peer: BENCH_CHANNELS (bench/lib.sh), instructions_post.sh's and sweep_outage.sh's arguments, workers_drain.sh's
 # options and feed.sh's BENCH_CHANGERS. No stack is needed.
 #   tests/cli/test_bench_args.sh <project root>
 set -uo pipefail
@@ -32,6 +32,16 @@ n=$(env BENCH_CHANNELS=in_app,email bash -c '. bench/lib.sh; echo "$bench_channe
 [[ $n == "2 in_app,email" ]] || { echo "FAIL: in_app,email -> '$n'" >&2; fails=$((fails + 1)); }
 n=$(env -u BENCH_CHANNELS bash -c '. bench/lib.sh; echo "$bench_channels_n $BENCH_CHANNELS"')
 [[ $n == "3 in_app,email,sms" ]] || { echo "FAIL: default -> '$n'" >&2; fails=$((fails + 1)); }
+# instructions_post.sh: its two integers, the channels and the key setting, before valgrind
+for bad in x 2 -3 "3 4"; do
+  expect 2 "usage: bench/instructions_post.sh" bench/instructions_post.sh "$bad"
+done
+expect 2 "usage: bench/instructions_post.sh" bench/instructions_post.sh 30 0
+expect 2 "BENCH_CHANNELS" env BENCH_CHANNELS=fax bench/instructions_post.sh 30
+for bad in x 2 "1 " yes; do
+  expect 2 "HERALD_BENCH_IDEMPOTENCY: 0 or 1" env HERALD_BENCH_IDEMPOTENCY="$bad" \
+    bench/instructions_post.sh 30
+done
 # sweep_outage.sh: integers, an outage of 10 s or more
 expect 2 "usage: bench/sweep_outage.sh" bench/sweep_outage.sh x
 expect 2 "usage: bench/sweep_outage.sh" bench/sweep_outage.sh 120 0
