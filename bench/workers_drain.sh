@@ -1,23 +1,28 @@
 #!/usr/bin/env bash
 # Drain benchmark of the workers: how fast one herald-email empties herald:q:{email} into a local
-# SMTP server, one herald-push herald:q:{push} into the fake FCM, and one herald-sms
-# herald:q:{sms} into the fake Vonage-style SMS API, for N jobs at several --concurrency values,
+# SMTP server (and into the fake SendGrid-style mail API), one herald-push herald:q:{push} into the
+# fake FCM, and one herald-sms herald:q:{sms} into the fake Vonage-style SMS API, for N jobs at
+# several --concurrency values,
 # with the worker's peak RSS (/usr/bin/time -v).
 #
 #   bench/workers_drain.sh [--jobs 50000] [--concurrency "1 2 4"] [--build build] [--out FILE]
-#                          [--only email|push|sms] [--env VAR=VALUE]... [--failover] [--perf DIR]
+#                          [--only email|email-api|push|sms] [--env VAR=VALUE]... [--failover]
+#                          [--perf DIR]
 #                          [--pgss] [--provider-delay MS]
 #
 # --build (or HERALD_BENCH_BUILD) is the build directory, relative to the repository or absolute;
 # HERALD_BENCH_FAKES the directory of the fakes (default tests/fakes). Every option is checked
 # before anything starts (exit 2 with a message): --jobs 1-99999999, --concurrency thread counts
-# 1-256, --only email, push or sms, --env VAR=VALUE.
+# 1-256, --only email, email-api, push or sms, --env VAR=VALUE. email is herald-email through SMTP,
+# email-api herald-email through its SendGrid-style provider (HERALD_EMAIL_PROVIDERS=sendgrid,
+# tests/fakes/fake_sendgrid.py), which sends a window of requests at once as SMS and push do.
 # --perf DIR records each worker run with `perf record -g` into DIR/<worker>-c<C>.perf (build
 # with -g -fno-omit-frame-pointer for readable stacks; perf costs the worker some CPU).
 # --pgss loads pg_stat_statements into the throw-away stack's PostgreSQL (a restart) and writes,
 # under each run's row, the statements of that run per job (calls, planning and execution us).
 # --env adds a variable to every worker run (e.g. --env HERALD_WORKER_BATCH=1 for the old loop).
-# --provider-delay MS has fake_fcm.py, fake_vonage.py and fake_smtp.py answer every request MS ms
+# --provider-delay MS has fake_fcm.py, fake_vonage.py, fake_sendgrid.py and fake_smtp.py answer
+# every request MS ms
 # late (0-10000; their /_fake/delay), as a provider across the internet does; smtp-sink is not
 # delayed.
 # --failover adds e-mail runs with ordered providers (HERALD_EMAIL_PROVIDERS=smtp,sendgrid, circuit
@@ -37,6 +42,7 @@
 # Stack: the one in the environment (HERALD_DATABASE_URL, HERALD_REDIS_URL) if set, else a
 # throw-away one in var/bench-workers (stopped and deleted at the end).
 set -euo pipefail
+COMMAND="bench/workers_drain.sh $*" # for the report, before the options are read
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$ROOT"
@@ -50,7 +56,7 @@ PGSS=0
 EXTRA_ENV=()
 DELAY_MS=0
 usage() {
-  echo "usage: $0 [--jobs N] [--concurrency \"1 2 4\"] [--build DIR] [--out FILE] [--only email|push|sms] [--env VAR=VALUE] [--failover] [--perf DIR] [--pgss] [--provider-delay MS]" >&2
+  echo "usage: $0 [--jobs N] [--concurrency \"1 2 4\"] [--build DIR] [--out FILE] [--only email|email-api|push|sms] [--env VAR=VALUE] [--failover] [--perf DIR] [--pgss] [--provider-delay MS]" >&2
   exit 2
 }
 OUT=$ROOT/bench/results/workers-drain-$(date -u +%Y%m%d-%H%M%S).md
@@ -84,8 +90,8 @@ for c in "${conc_list[@]}"; do
     bad "--concurrency: thread counts from 1 to 256, not '$c'"
   fi
 done
-[[ -z $ONLY || $ONLY == email || $ONLY == push || $ONLY == sms ]] ||
-  bad "--only: email, push or sms, not '$ONLY'"
+[[ -z $ONLY || $ONLY == email || $ONLY == email-api || $ONLY == push || $ONLY == sms ]] ||
+  bad "--only: email, email-api, push or sms, not '$ONLY'"
 for e in "${EXTRA_ENV[@]}"; do
   [[ $e =~ ^[A-Z_][A-Z0-9_]*= ]] || bad "--env: VAR=VALUE, not '$e'"
 done
@@ -255,7 +261,7 @@ mkdir -p "$(dirname "$OUT")"
   echo "# Worker drain benchmark ($(date -u +%Y-%m-%dT%H:%MZ))"
   echo
   echo "$JOBS jobs per run, \`--once --log-level warning\`, $(nproc) CPUs ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)),"
-  echo "PostgreSQL and Redis of scripts/stack.sh on the same machine. Command: \`bench/workers_drain.sh --jobs $JOBS\`."
+  echo "PostgreSQL and Redis of scripts/stack.sh on the same machine. Command: \`$COMMAND\`."
   echo
 } >"$OUT"
 
@@ -325,6 +331,15 @@ if [[ $FAILOVER == 1 ]]; then
   done
 fi
 
+fi
+if [[ -z $ONLY || $ONLY == email-api ]]; then
+start_fake fake_sendgrid.py --ids-only
+for c in $CONCURRENCY; do
+  seed email "$JOBS"
+  row "herald-email -> fake_sendgrid.py (sendgrid)" "$c" "$(drain herald-email "$c" \
+    HERALD_EMAIL_PROVIDERS=sendgrid HERALD_SENDGRID_API_KEY=SG.fake-key \
+    HERALD_SENDGRID_BASE_URL="http://127.0.0.1:$fake_port")"
+done
 fi
 if [[ -z $ONLY || $ONLY == push ]]; then
 openssl genrsa -out "$tmp/sa.pem" 2048 2>/dev/null

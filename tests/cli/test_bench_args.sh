@@ -57,8 +57,8 @@ for bad in 0 x "4 x" 257 "2,4" 04; do
   expect 2 "concurrency: thread counts from 1 to 256" bench/workers_drain.sh --concurrency "$bad"
 done
 expect 2 "concurrency: one or more thread counts" bench/workers_drain.sh --concurrency " "
-for bad in SMS EMAIL all " " email,push; do
-  expect 2 "only: email, push or sms" bench/workers_drain.sh --only "$bad"
+for bad in SMS EMAIL all " " email,push email_api email-API api; do
+  expect 2 "only: email, email-api, push or sms" bench/workers_drain.sh --only "$bad"
 done
 for bad in foo "=1" "lower=1" "A B=1"; do
   expect 2 "env: VAR=VALUE" bench/workers_drain.sh --env "$bad"
