@@ -277,9 +277,7 @@ static void test_mixed_outcomes_in_one_batch(void **state) {
 
 static void test_sigterm_hands_back_the_unattempted(void **state) {
   (void)state;
-  char url[96];
-  snprintf(url, sizeof(url), "http://127.0.0.1:%d/_fake/delay", smtp.control_port);
-  assert_int_equal(th_http("POST", url, "{\"ms\":150}", NULL), 200);
+  wt_fake_delay(smtp.control_port, 150);
   struct wt_seed s = {.channel = "email", .n = 30};
   char **ids = wt_seed_jobs(db, &s);
   wt_push("email", ids);
@@ -321,7 +319,7 @@ static void test_sigterm_hands_back_the_unattempted(void **state) {
   json_t *counts = wt_fake_counts(smtp.control_port);
   assert_int_equal(json_object_size(counts), sent);
   json_decref(counts);
-  assert_int_equal(th_http("POST", url, "{\"ms\":0}", NULL), 200);
+  wt_fake_delay(smtp.control_port, 0);
   wt_free_ids(ids);
 }
 

@@ -131,9 +131,7 @@ static char *metrics_with(const char *want) {
 static void test_provider_down_mid_run(void **state) {
   (void)state;
   char **ids = seed_email(40);
-  char delay[96];
-  snprintf(delay, sizeof(delay), "http://127.0.0.1:%d/_fake/delay", sendgrid.port);
-  th_http("POST", delay, "{\"ms\": 30}", NULL);
+  wt_fake_delay(sendgrid.port, 30);
   struct wt_proc worker;
   const char *args[] = {"--concurrency", "2", "--batch", "4", NULL};
   wt_worker_start(&worker, HERALD_EMAIL_BIN, args, email_env("3"));
@@ -396,9 +394,7 @@ static void test_sms_failover_to_vonage(void **state) {
  * sent once and timed by its own request. */
 static void test_sms_requests_in_flight(void **state) {
   (void)state;
-  char delay[96];
-  snprintf(delay, sizeof(delay), "http://127.0.0.1:%d/_fake/delay", vonage.port);
-  assert_int_equal(th_http("POST", delay, "{\"ms\": 300}", NULL), 200);
+  wt_fake_delay(vonage.port, 300);
   struct wt_seed s = {.channel = "sms", .n = 6, .phone = true};
   char **ids = wt_seed_jobs(db, &s);
   wt_push("sms", ids);

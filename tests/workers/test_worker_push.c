@@ -62,13 +62,6 @@ static int run_in_flight(const char *in_flight) {
   return wt_run_shown(HERALD_PUSH_BIN, args, env, 60, true);
 }
 
-static void fake_delay(int ms) {
-  char url[96], body[32];
-  snprintf(url, sizeof(url), "http://127.0.0.1:%d/_fake/delay", fake.port);
-  snprintf(body, sizeof(body), "{\"ms\":%d}", ms);
-  assert_int_equal(th_http("POST", url, body, NULL), 200);
-}
-
 /* A template's push part goes out as it was rendered: its title and body, not the in-app
  * ones stored beside them (before, the worker sent the in-app ones). */
 static void test_template_push_part(void **state) {
@@ -205,7 +198,7 @@ static void test_token_refresh_and_failures(void **state) {
  * of 2 devices are all sent, each device once; with --in-flight 1 it has one at a time. */
 static void test_requests_in_flight(void **state) {
   (void)state;
-  fake_delay(300);
+  wt_fake_delay(fake.port, 300);
   struct wt_seed s = {.channel = "push", .n = 8, .devices = 2};
   char **ids = wt_seed_jobs(db, &s);
   wt_push("push", ids);
@@ -225,7 +218,7 @@ static void test_requests_in_flight(void **state) {
                                  " BETWEEN 290 AND 590", ids), 8);
   wt_free_ids(ids);
   wt_fake_reset(fake.port);
-  fake_delay(300);
+  wt_fake_delay(fake.port, 300);
   ids = wt_seed_jobs(db, &s);
   wt_push("push", ids);
   assert_int_equal(run_in_flight("1"), 0);
@@ -253,7 +246,7 @@ static void test_window_outcomes(void **state) {
            wt_text(db, "SELECT token FROM devices WHERE user_id = (SELECT user_id FROM deliveries"
                        " WHERE id = $1)", busy[0]));
   wt_fake_rule(fake.port, rule);
-  fake_delay(50); /* the four jobs in one window of requests */
+  wt_fake_delay(fake.port, 50); /* the four jobs in one window of requests */
   wt_push("push", ok);
   wt_push("push", inv);
   wt_push("push", busy);
