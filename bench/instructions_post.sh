@@ -35,7 +35,6 @@ for v in "$DUR" "$CONNS"; do
   [[ $v =~ ^[1-9][0-9]*$ ]] || { echo "usage: $0 [seconds >= 3] [connections] (integers)" >&2; exit 2; }
 done
 ((DUR >= 3)) || { echo "usage: $0 [seconds >= 3] [connections] (integers)" >&2; exit 2; }
-bench_channels
 IDEM=${HERALD_BENCH_IDEMPOTENCY:-0}
 [[ $IDEM == [01] ]] || { echo "HERALD_BENCH_IDEMPOTENCY: 0 or 1 (got '$IDEM')" >&2; exit 2; }
 command -v valgrind >/dev/null || { echo "bench: needs valgrind (apt-get install valgrind)" >&2; exit 2; }

@@ -42,7 +42,8 @@
 # Stack: the one in the environment (HERALD_DATABASE_URL, HERALD_REDIS_URL) if set, else a
 # throw-away one in var/bench-workers (stopped and deleted at the end).
 set -euo pipefail
-COMMAND="bench/workers_drain.sh $*" # for the report, before the options are read
+COMMAND=bench/workers_drain.sh # for the report, quoted to run again, before the options are read
+for a in "$@"; do printf -v COMMAND '%s %q' "$COMMAND" "$a"; done
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$ROOT"
@@ -335,6 +336,7 @@ fi
 if [[ -z $ONLY || $ONLY == email-api ]]; then
 start_fake fake_sendgrid.py --ids-only
 for c in $CONCURRENCY; do
+  rcli DEL "herald:cb:{email}:sendgrid" >/dev/null # a breaker a run before left open
   seed email "$JOBS"
   row "herald-email -> fake_sendgrid.py (sendgrid)" "$c" "$(drain herald-email "$c" \
     HERALD_EMAIL_PROVIDERS=sendgrid HERALD_SENDGRID_API_KEY=SG.fake-key \
