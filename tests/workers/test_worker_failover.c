@@ -197,9 +197,7 @@ static void test_breaker_opens_probes_and_closes(void **state) {
   assert_int_equal(wt_scalar(db, "SELECT count(*) FROM deliveries WHERE id = ANY($1::uuid[])"
                                  " AND provider_attempts->0->>'status' = 'breaker_open'", ids), 3);
   /* sendgrid is back; within the cool-down nothing reaches it */
-  char fail_url[96];
-  snprintf(fail_url, sizeof(fail_url), "http://127.0.0.1:%d/_fake/fail", sendgrid.port);
-  assert_int_equal(th_http("DELETE", fail_url, NULL, NULL), 200);
+  wt_fake_clear_rules(sendgrid.port);
   char **early = seed_email(1);
   wt_push("email", early);
   assert_int_equal(run_once(email_env("3")), 0);
@@ -257,9 +255,7 @@ static void test_window_probe(void **state) {
                                  " AND provider_attempts->1->>'status' = 'sent'", ids), 6);
   assert_string_equal(breaker("email", "sendgrid", "state"), "open");
   /* sendgrid is back; after the cool-down a window of three sends one probe */
-  char fail_url[96];
-  snprintf(fail_url, sizeof(fail_url), "http://127.0.0.1:%d/_fake/fail", sendgrid.port);
-  assert_int_equal(th_http("DELETE", fail_url, NULL, NULL), 200);
+  wt_fake_clear_rules(sendgrid.port);
   wt_sleep_ms(1600);
   char **later = seed_email(3);
   wt_push("email", later);
