@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The bench scripts refuse bad settings before they build, start a stack or run the Django
-# peer: BENCH_CHANNELS (bench/lib.sh), instructions_post.sh's and sweep_outage.sh's arguments, workers_drain.sh's
-# options and feed.sh's BENCH_CHANGERS. No stack is needed.
+# peer: BENCH_CHANNELS (bench/lib.sh), the arguments of instructions_post.sh, wal_recycle.sh
+# and sweep_outage.sh, workers_drain.sh's options and feed.sh's BENCH_CHANGERS. No stack is
+# needed.
 #   tests/cli/test_bench_args.sh <project root>
 set -uo pipefail
 ROOT=${1:?usage: test_bench_args.sh <project root>}
@@ -42,6 +43,12 @@ for bad in x 2 "1 " yes; do
   expect 2 "HERALD_BENCH_IDEMPOTENCY: 0 or 1" env HERALD_BENCH_IDEMPOTENCY="$bad" \
     bench/instructions_post.sh 30
 done
+# wal_recycle.sh: its seconds and the channels, before it builds
+for bad in x 0 -3 "3 4" 1.5 ""; do
+  expect 2 "usage: bench/wal_recycle.sh" bench/wal_recycle.sh "$bad"
+done
+expect 2 "usage: bench/wal_recycle.sh" bench/wal_recycle.sh 3 4
+expect 2 "BENCH_CHANNELS" env BENCH_CHANNELS=fax bench/wal_recycle.sh 3
 # sweep_outage.sh: integers, an outage of 10 s or more
 expect 2 "usage: bench/sweep_outage.sh" bench/sweep_outage.sh x
 expect 2 "usage: bench/sweep_outage.sh" bench/sweep_outage.sh 120 0
