@@ -14,18 +14,9 @@ IDEM=${2:-0}
 bench_build
 bench_stack
 bench_pgss
-"$BIN" migrate >/dev/null
-"$BIN" create-admin >/dev/null
-PORT=${BENCH_PORT:-18321}
-BASE=http://127.0.0.1:$PORT
-bench_api "$PORT"
-HERALD_BENCH_TOKEN=$(bench_token "$BASE" "$HERALD_ADMIN_EMAIL" "$HERALD_ADMIN_PASSWORD")
-curl -sf -o /dev/null -H 'Content-Type: application/json' \
-  -d '{"email":"bench-user@example.com","password":"bench-user-password-1","phone":"+14155550100"}' \
-  "$BASE/api/v1/auth/register"
-ut=$(bench_token "$BASE" bench-user@example.com bench-user-password-1)
-HERALD_BENCH_USER_ID=$(curl -sf -H "Authorization: Bearer $ut" "$BASE/api/v1/users/me" | json_field '["id"]')
-export HERALD_BENCH_TOKEN HERALD_BENCH_USER_ID HERALD_BENCH_IDEMPOTENCY=$IDEM
+bench_start_api "${BENCH_PORT:-18321}" # sets BASE
+bench_post_fixtures "$BASE"
+export HERALD_BENCH_IDEMPOTENCY=$IDEM
 
 wrk -t2 -c64 -d3s -s "$HERE/notifications_post.lua" "$BASE/api/v1/notifications" >/dev/null
 sql "SELECT pg_stat_statements_reset()" >/dev/null

@@ -12,11 +12,7 @@ export BENCH_CHANNELS=${BENCH_CHANNELS:-in_app,email} # before lib.sh, which che
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 bench_build
 bench_stack
-"$BIN" migrate >/dev/null
-"$BIN" create-admin >/dev/null
-PORT=${BENCH_PORT:-18391}
-BASE=http://127.0.0.1:$PORT
-bench_api "$PORT"
+bench_start_api "${BENCH_PORT:-18391}" # sets BASE
 bench_post_fixtures "$BASE"
 export HERALD_BENCH_IDEMPOTENCY=0
 wrk -t2 -c64 -d3s -s "$HERE/notifications_post.lua" "$BASE/api/v1/notifications" >/dev/null
