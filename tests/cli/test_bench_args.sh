@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # The bench scripts refuse bad settings before they build, start a stack or run the Django
-# peer: BENCH_CHANNELS (bench/lib.sh), the arguments of instructions_post.sh, wal_recycle.sh
-# and sweep_outage.sh, workers_drain.sh's options and feed.sh's BENCH_CHANGERS. No stack is
-# needed.
+# peer: BENCH_CHANNELS (bench/lib.sh), the arguments of instructions_post.sh, wal_recycle.sh,
+# write_levers.sh and sweep_outage.sh, workers_drain.sh's options and feed.sh's
+# BENCH_CHANGERS. No stack is needed.
 #   tests/cli/test_bench_args.sh <project root>
 set -uo pipefail
 ROOT=${1:?usage: test_bench_args.sh <project root>}
@@ -49,6 +49,15 @@ for bad in x 0 -3 "3 4" 1.5 ""; do
 done
 expect 2 "usage: bench/wal_recycle.sh" bench/wal_recycle.sh 3 4
 expect 2 "BENCH_CHANNELS" env BENCH_CHANNELS=fax bench/wal_recycle.sh 3
+# write_levers.sh: its seconds, its rounds and the channels, before it builds
+for bad in x 0 -3 "3 4" 1.5 ""; do
+  expect 2 "usage: bench/write_levers.sh" bench/write_levers.sh "$bad"
+done
+for bad in 0 10 x -1 "" 1.5; do
+  expect 2 "usage: bench/write_levers.sh" bench/write_levers.sh 5 "$bad"
+done
+expect 2 "usage: bench/write_levers.sh" bench/write_levers.sh 5 2 3
+expect 2 "BENCH_CHANNELS" env BENCH_CHANNELS=fax bench/write_levers.sh 3
 # sweep_outage.sh: integers, an outage of 10 s or more
 expect 2 "usage: bench/sweep_outage.sh" bench/sweep_outage.sh x
 expect 2 "usage: bench/sweep_outage.sh" bench/sweep_outage.sh 120 0

@@ -1,0 +1,130 @@
+#!/usr/bin/env bash
+# What each row and index of POST /api/v1/notifications' write costs its rate: POST alone at
+# 64 connections on a fresh stack per run, as the schema is ("stock") and with one of the
+# write's parts taken away by SQL after the migrations, the variants in turn, each round
+# alternating them:
+#   bench/write_levers.sh [seconds per run, default 10] [rounds, default 2]
+# Variants (an experiment's schema, never a deployment's: each removes something a feature
+# needs, and says which):
+#   stock                    the schema as migrated
+#   no-search-index          without notifications_search_idx (the feed's ?q= search)
+#   no-unread-trigger        without the AFTER INSERT trigger that keeps the unread number
+#   no-audit-filter-indexes  without audit_log_action_idx and audit_log_actor_idx (the audit
+#                            list's filters by action and by actor)
+#   no-in-app-delivery-row   the in-app delivery rows skipped by a BEFORE INSERT trigger (its
+#                            call still costs: the saving shown is a lower bound)
+#   no-audit-row             the notification.created audit rows skipped the same way
+#   slim                     both rows skipped (../shared/pg-cost's slim.sql)
+# Writes bench/results/write-levers-<date>.md: per variant the req/s of each round and against
+# stock's run in the same round, POST / GET /healthz of the same run, the CPU per POST of the
+# API and PostgreSQL, and of PostgreSQL's two busiest backends (the group commit's committer
+# and the connection that reads the recipients). BENCH_CHANNELS names the request (default
+# in_app,email here).
+set -euo pipefail
+DUR=${1-10}   # an empty argument is refused, not taken for the default
+ROUNDS=${2-2}
+usage() { echo "usage: bench/write_levers.sh [seconds > 0] [rounds 1-9]" >&2; exit 2; }
+[[ $# -le 2 && $DUR =~ ^[1-9][0-9]*$ && $ROUNDS =~ ^[1-9]$ ]] || usage
+export BENCH_CHANNELS=${BENCH_CHANNELS:-in_app,email} # before lib.sh, which checks it
+# shellcheck source=bench/lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+VARIANTS=(stock no-search-index no-unread-trigger no-audit-filter-indexes
+  no-in-app-delivery-row no-audit-row slim)
+SKIP_FN="CREATE FUNCTION bench_skip_row() RETURNS trigger LANGUAGE plpgsql AS
+  \$\$ BEGIN RETURN NULL; END \$\$;"
+SKIP_IN_APP="CREATE TRIGGER bench_skip_in_app BEFORE INSERT ON deliveries FOR EACH ROW
+  WHEN (NEW.channel = 'in_app') EXECUTE FUNCTION bench_skip_row();"
+SKIP_AUDIT="CREATE TRIGGER bench_skip_audit BEFORE INSERT ON audit_log FOR EACH ROW
+  WHEN (NEW.action = 'notification.created') EXECUTE FUNCTION bench_skip_row();"
+variant_sql() {
+  case $1 in
+    stock) echo "SELECT 1" ;;
+    no-search-index) echo "DROP INDEX notifications_search_idx" ;;
+    no-unread-trigger) echo "ALTER TABLE notifications DISABLE TRIGGER notifications_unread_insert" ;;
+    no-audit-filter-indexes) echo "DROP INDEX audit_log_action_idx; DROP INDEX audit_log_actor_idx" ;;
+    no-in-app-delivery-row) echo "$SKIP_FN $SKIP_IN_APP" ;;
+    no-audit-row) echo "$SKIP_FN $SKIP_AUDIT" ;;
+    slim) echo "$SKIP_FN $SKIP_IN_APP $SKIP_AUDIT" ;;
+  esac
+}
+
+bench_build
+# backend_ticks: "pid ticks" of each of PostgreSQL's child processes
+backend_ticks() {
+  local p
+  for p in $(pgrep -P "$pg_pid"); do
+    echo "$p $(awk '{print $14 + $15}' "/proc/$p/stat" 2>/dev/null || echo 0)"
+  done
+}
+# one_run VARIANT: a fresh stack with VARIANT's schema; prints
+# "req/s p99 api-us pg-us committer-us reader-us healthz-req/s"
+one_run() {
+  (
+    bench_stack
+    [[ -s $header ]] || bench_header >"$header" # with a server to ask its version
+    bench_start_api "${BENCH_PORT:-18395}" # sets BASE
+    bench_post_fixtures "$BASE"
+    export HERALD_BENCH_IDEMPOTENCY=0
+    sql "$(variant_sql "$1")" >/dev/null
+    wrk -t2 -c64 -d3s -s "$HERE/notifications_post.lua" "$BASE/api/v1/notifications" >/dev/null
+    local t0 t1 rps p99 api pg hz
+    t0=$(backend_ticks)
+    read -r rps _ p99 _ _ api pg < <(wrk_run 64 "$DUR" notifications_post.lua \
+      "$BASE/api/v1/notifications")
+    t1=$(backend_ticks)
+    read -r hz _ < <(wrk_run 64 "$DUR" healthz.lua "$BASE/healthz")
+    python3 - "$t0" "$t1" "$rps" "$DUR" "$(getconf CLK_TCK)" <<PY
+import sys
+a = dict(l.split() for l in sys.argv[1].splitlines())
+b = dict(l.split() for l in sys.argv[2].splitlines())
+n = max(float(sys.argv[3]) * float(sys.argv[4]), 1)
+top = sorted(((int(b[k]) - int(a.get(k, 0))) * 1e6 / float(sys.argv[5]) / n for k in b),
+             reverse=True) + [0, 0]
+print("$rps $p99 $api $pg", f"{top[0]:.1f} {top[1]:.1f}", "$hz")
+PY
+  )
+}
+
+header=$(mktemp)
+declare -A res
+for ((r = 1; r <= ROUNDS; r++)); do
+  for v in "${VARIANTS[@]}"; do
+    echo "bench: round $r of $ROUNDS, $v" >&2
+    res[$v,$r]=$(one_run "$v")
+  done
+done
+
+report="$ROOT/bench/results/write-levers-$(date -u +%Y%m%d-%H%M%S).md"
+{
+  echo "# What POST's write costs its rate, part by part ($(date -u +%FT%H:%MZ))"
+  echo
+  cat "$header"
+  echo "Command: \`BENCH_CHANNELS=$BENCH_CHANNELS bench/write_levers.sh $DUR $ROUNDS\`. Request:"
+  echo "channels $BENCH_CHANNELS, POST alone at 64 connections for $DUR s, then GET /healthz at 64"
+  echo "connections for $DUR s, on a fresh stack per run; the variants alternate in each round."
+  echo
+  echo "| variant | req/s per round | against stock's run of the same round | POST / healthz | API us/POST | PostgreSQL us/POST | committer's backend | reader's backend | p99 ms |"
+  echo "|---|---|---|---|---|---|---|---|---|"
+  for v in "${VARIANTS[@]}"; do
+    rates="" vs="" ratio="" api="" pg="" c="" rd="" p99=""
+    for ((r = 1; r <= ROUNDS; r++)); do
+      read -r a_rps a_p99 a_api a_pg a_c a_rd a_hz <<<"${res[$v,$r]}"
+      read -r s_rps _ <<<"${res[stock,$r]}"
+      sep=$([[ $r -gt 1 ]] && echo ", " || true)
+      rates+="$sep$a_rps"
+      vs+="$sep$(python3 -c "print(f'{$a_rps / $s_rps:.3f}x')")"
+      ratio+="$sep$(python3 -c "print(f'{$a_rps / $a_hz:.3f}x')")"
+      api+="$sep$a_api" pg+="$sep$a_pg" c+="$sep$a_c" rd+="$sep$a_rd" p99+="$sep$a_p99"
+    done
+    echo "| $v | $rates | $vs | $ratio | $api | $pg | $c | $rd | $p99 |"
+  done
+  echo
+  echo "Each variant but stock removes what a feature needs (see the script's header): the"
+  echo "figures price the parts of the write, they are not a configuration to run. The two"
+  echo "backends' CPU is from /proc of each PostgreSQL process during the POST run, the busiest"
+  echo "first."
+} >"$report"
+rm -f "$header"
+cat "$report"
+echo "bench: wrote $report"
