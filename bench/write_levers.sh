@@ -87,6 +87,7 @@ PY
 }
 
 header=$(mktemp)
+trap 'rm -f "$header"' EXIT # each run's stack is removed by its own subshell's trap
 declare -A res
 for ((r = 1; r <= ROUNDS; r++)); do
   for v in "${VARIANTS[@]}"; do
@@ -125,6 +126,5 @@ report="$ROOT/bench/results/write-levers-$(date -u +%Y%m%d-%H%M%S).md"
   echo "backends' CPU is from /proc of each PostgreSQL process during the POST run, the busiest"
   echo "first."
 } >"$report"
-rm -f "$header"
 cat "$report"
 echo "bench: wrote $report"
