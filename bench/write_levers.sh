@@ -108,18 +108,20 @@ report="$ROOT/bench/results/write-levers-$(date -u +%Y%m%d-%H%M%S).md"
   echo "| variant | req/s per round | against stock's run of the same round | POST / healthz | API us/POST | PostgreSQL us/POST | committer's backend | reader's backend | p99 ms |"
   echo "|---|---|---|---|---|---|---|---|---|"
   for v in "${VARIANTS[@]}"; do
-    rates="" vs="" ratio="" api="" pg="" c="" rd="" p99=""
-    for ((r = 1; r <= ROUNDS; r++)); do
-      read -r a_rps a_p99 a_api a_pg a_c a_rd a_hz <<<"${res[$v,$r]}"
-      read -r s_rps _ <<<"${res[stock,$r]}"
-      sep=$([[ $r -gt 1 ]] && echo ", " || true)
-      rates+="$sep$a_rps"
-      vs+="$sep$(python3 -c "print(f'{$a_rps / $s_rps:.3f}x')")"
-      ratio+="$sep$(python3 -c "print(f'{$a_rps / $a_hz:.3f}x')")"
-      api+="$sep$a_api" pg+="$sep$a_pg" c+="$sep$a_c" rd+="$sep$a_rd" p99+="$sep$a_p99"
-    done
-    echo "| $v | $rates | $vs | $ratio | $api | $pg | $c | $rd | $p99 |"
-  done
+    for ((r = 1; r <= ROUNDS; r++)); do echo "$v ${res[$v,$r]} ${res[stock,$r]%% *}"; done
+  done | python3 -c '
+import sys
+rows = {}  # variant -> its rounds: req/s p99 api pg committer reader healthz stock-req/s
+for line in sys.stdin:
+    v, *run = line.split()
+    rows.setdefault(v, []).append(run)
+for v, runs in rows.items():
+    cells = [[r[0] for r in runs],
+             [f"{float(r[0]) / float(r[7]):.3f}x" for r in runs],
+             [f"{float(r[0]) / float(r[6]):.3f}x" for r in runs]]
+    cells += [[r[i] for r in runs] for i in (2, 3, 4, 5, 1)]
+    print("| " + v + " | " + " | ".join(", ".join(c) for c in cells) + " |")
+'
   echo
   echo "Each variant but stock removes what a feature needs (see the script's header): the"
   echo "figures price the parts of the write, they are not a configuration to run. The two"
