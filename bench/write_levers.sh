@@ -15,6 +15,10 @@
 #                            call still costs: the saving shown is a lower bound)
 #   no-audit-row             the notification.created audit rows skipped the same way
 #   slim                     both rows skipped (../shared/pg-cost's slim.sql)
+#   full-action-index        audit_log_action_idx as it was before migration 0108, with the
+#                            notification.created rows (a schema of the past, not a feature)
+# BENCH_VARIANTS (default: every variant but full-action-index) names the variants to run
+# after stock, comma-separated; stock always runs first, the reference of each round.
 # Writes bench/results/write-levers-<date>.md: per variant the req/s of each round and against
 # stock's run in the same round, POST / GET /healthz of the same run, the CPU per POST of the
 # API and PostgreSQL, and of PostgreSQL's two busiest backends (the group commit's committer
@@ -29,8 +33,24 @@ export BENCH_CHANNELS=${BENCH_CHANNELS:-in_app,email} # before lib.sh, which che
 # shellcheck source=bench/lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-VARIANTS=(stock no-search-index no-unread-trigger no-audit-filter-indexes
-  no-in-app-delivery-row no-audit-row slim)
+KNOWN=(no-search-index no-unread-trigger no-audit-filter-indexes no-in-app-delivery-row
+  no-audit-row slim full-action-index)
+VARIANTS=(stock)
+IFS=, read -r -a asked <<<"${BENCH_VARIANTS-no-search-index,no-unread-trigger,no-audit-filter-indexes,no-in-app-delivery-row,no-audit-row,slim}"
+[[ ${#asked[@]} -gt 0 ]] || { echo "bench: BENCH_VARIANTS names no variant" >&2; exit 2; }
+[[ ${BENCH_VARIANTS-x} != *, ]] || { echo "bench: BENCH_VARIANTS ends with a comma" >&2; exit 2; }
+for v in "${asked[@]}"; do
+  [[ $v != stock ]] || { echo "bench: BENCH_VARIANTS: stock always runs; name the others" >&2; exit 2; }
+  [[ " ${KNOWN[*]} " == *" $v "* ]] || {
+    echo "bench: BENCH_VARIANTS: unknown variant '$v' (known: ${KNOWN[*]})" >&2
+    exit 2
+  }
+  [[ " ${VARIANTS[*]} " != *" $v "* ]] || {
+    echo "bench: BENCH_VARIANTS: '$v' named twice" >&2
+    exit 2
+  }
+  VARIANTS+=("$v")
+done
 SKIP_FN="CREATE FUNCTION bench_skip_row() RETURNS trigger LANGUAGE plpgsql AS
   \$\$ BEGIN RETURN NULL; END \$\$;"
 SKIP_IN_APP="CREATE TRIGGER bench_skip_in_app BEFORE INSERT ON deliveries FOR EACH ROW
@@ -46,6 +66,8 @@ variant_sql() {
     no-in-app-delivery-row) echo "$SKIP_FN $SKIP_IN_APP" ;;
     no-audit-row) echo "$SKIP_FN $SKIP_AUDIT" ;;
     slim) echo "$SKIP_FN $SKIP_IN_APP $SKIP_AUDIT" ;;
+    full-action-index) echo "DROP INDEX audit_log_action_idx;
+      CREATE INDEX audit_log_action_idx ON audit_log (action, created_at DESC)" ;;
   esac
 }
 
@@ -101,7 +123,7 @@ report="$ROOT/bench/results/write-levers-$(date -u +%Y%m%d-%H%M%S).md"
   echo "# What POST's write costs its rate, part by part ($(date -u +%FT%H:%MZ))"
   echo
   cat "$header"
-  echo "Command: \`BENCH_CHANNELS=$BENCH_CHANNELS bench/write_levers.sh $DUR $ROUNDS\`. Request:"
+  echo "Command: \`BENCH_CHANNELS=$BENCH_CHANNELS${BENCH_VARIANTS+ BENCH_VARIANTS=$BENCH_VARIANTS} bench/write_levers.sh $DUR $ROUNDS\`. Request:"
   echo "channels $BENCH_CHANNELS, POST alone at 64 connections for $DUR s, then GET /healthz at 64"
   echo "connections for $DUR s, on a fresh stack per run; the variants alternate in each round."
   echo
@@ -123,8 +145,9 @@ for v, runs in rows.items():
     print("| " + v + " | " + " | ".join(", ".join(c) for c in cells) + " |")
 '
   echo
-  echo "Each variant but stock removes what a feature needs (see the script's header): the"
-  echo "figures price the parts of the write, they are not a configuration to run. The two"
+  echo "Each variant but stock removes what a feature needs, or puts back what a migration took"
+  echo "away (full-action-index; see the script's header): the figures price the parts of the"
+  echo "write, they are not a configuration to run. The two"
   echo "backends' CPU is from /proc of each PostgreSQL process during the POST run, the busiest"
   echo "first."
 } >"$report"

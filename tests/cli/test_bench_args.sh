@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The bench scripts refuse bad settings before they build, start a stack or run the Django
 # peer: BENCH_CHANNELS (bench/lib.sh), the arguments of instructions_post.sh, wal_recycle.sh,
-# write_levers.sh and sweep_outage.sh, workers_drain.sh's options and feed.sh's
+# write_levers.sh (and its BENCH_VARIANTS) and sweep_outage.sh, workers_drain.sh's options and feed.sh's
 # BENCH_CHANGERS. No stack is needed.
 #   tests/cli/test_bench_args.sh <project root>
 set -uo pipefail
@@ -58,6 +58,14 @@ for bad in 0 10 x -1 "" 1.5; do
 done
 expect 2 "usage: bench/write_levers.sh" bench/write_levers.sh 5 2 3
 expect 2 "BENCH_CHANNELS" env BENCH_CHANNELS=fax bench/write_levers.sh 3
+# ... and the variants it is asked for
+expect 2 "BENCH_VARIANTS names no variant" env BENCH_VARIANTS= bench/write_levers.sh 3
+expect 2 "unknown variant 'fast'" env BENCH_VARIANTS=slim,fast bench/write_levers.sh 3
+expect 2 "unknown variant ''" env BENCH_VARIANTS=slim,,no-audit-row bench/write_levers.sh 3
+expect 2 "unknown variant 'slim '" env "BENCH_VARIANTS=slim ,no-audit-row" bench/write_levers.sh 3
+expect 2 "ends with a comma" env BENCH_VARIANTS=slim, bench/write_levers.sh 3
+expect 2 "stock always runs" env BENCH_VARIANTS=stock,slim bench/write_levers.sh 3
+expect 2 "'slim' named twice" env BENCH_VARIANTS=slim,no-audit-row,slim bench/write_levers.sh 3
 # sweep_outage.sh: integers, an outage of 10 s or more
 expect 2 "usage: bench/sweep_outage.sh" bench/sweep_outage.sh x
 expect 2 "usage: bench/sweep_outage.sh" bench/sweep_outage.sh 120 0
