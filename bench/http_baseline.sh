@@ -113,7 +113,7 @@ cat >"$report" <<MD
 
 Machine: $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), $(uname -r).
 Commit: $(git -C "$ROOT" rev-parse --short HEAD). wrk -t2 -d${DUR}s at $CONNS connections, same
-binary (Release, $BUILD), HERALD_HTTP_THREADS=${HERALD_HTTP_THREADS:-8}, log level warning.
+binary (Release, $BUILD), HERALD_HTTP_THREADS=${HERALD_HTTP_THREADS:-0 (twice the CPUs online, 4 to 64)}, log level warning.
 req/s ratio: against GET /healthz (epoll) at the same connection count.
 
 | scenario | connections | req/s | p50 | p99 | non-2xx | server CPU per request | PostgreSQL CPU per request | req/s ratio |

@@ -332,6 +332,20 @@ PY
 }
 ratio() { python3 -c "print(f'{$1 / $2:.2f}' if $2 else '?')"; }
 
+# The HTTP threads the API runs with: HERALD_HTTP_THREADS, or for 0 and unset what the API takes
+# then (h_config_auto_http_threads in common/core/config.c: twice the CPUs online, 4 to 64).
+bench_http_threads() {
+  local t=${HERALD_HTTP_THREADS:-0}
+  if [[ $t != 0 ]]; then
+    echo "$t"
+    return
+  fi
+  t=$((2 * $(getconf _NPROCESSORS_ONLN)))
+  ((t >= 4)) || t=4
+  ((t <= 64)) || t=64
+  echo "0 (twice the CPUs online: $t)"
+}
+
 # The report's header lines: machine, commit, build, load.
 bench_header() {
   cat <<MD
@@ -339,8 +353,8 @@ Machine: $(nproc) cores ($(awk -F': ' '/model name/ {print $2; exit}' /proc/cpui
 $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo) RAM, $(uname -r); PostgreSQL
 $(sql "SHOW server_version"), Redis $(redis-server --version | awk '{print $3}' | cut -d= -f2).
 Commit: $(git -C "$ROOT" rev-parse --short HEAD)$(git -C "$ROOT" diff --quiet HEAD -- api common db 2>/dev/null || echo " plus the working tree").
-Build: Release ($BUILD). API: HERALD_HTTP_THREADS=${HERALD_HTTP_THREADS:-8}, HERALD_DB_POOL_SIZE=${HERALD_DB_POOL_SIZE:-0}
-(0: one PostgreSQL connection per thread, at most 16), HERALD_USER_CACHE_MS=${HERALD_USER_CACHE_MS:-10000},
+Build: Release ($BUILD). API: HERALD_HTTP_THREADS=$(bench_http_threads), HERALD_DB_POOL_SIZE=${HERALD_DB_POOL_SIZE:-0}
+(0: one PostgreSQL connection per HTTP and offload thread, at most 16), HERALD_USER_CACHE_MS=${HERALD_USER_CACHE_MS:-10000},
 HERALD_FEED_CACHE_MS=${HERALD_FEED_CACHE_MS:-10000}, log level warning. wrk -t2, and API, PostgreSQL, Redis
 and wrk all share the machine's cores (load average at the start: $(cut -d' ' -f1-3 /proc/loadavg)).
 MD

@@ -224,8 +224,8 @@ cat >"$report" <<MD
 
 Machine: $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), $(uname -r).
 Commit: $(git -C "$ROOT" rev-parse --short HEAD) (plus the working tree). Release build, log level
-warning, HERALD_HTTP_THREADS=${HERALD_HTTP_THREADS:-8} (a Redis pool of the same size, PostgreSQL
-pool HERALD_DB_POOL_SIZE=${HERALD_DB_POOL_SIZE:-0}: the threads, at most 16), group commit ${HERALD_GROUP_COMMIT:-true} (max batch ${HERALD_GROUP_COMMIT_MAX_BATCH:-256},
+warning, HERALD_HTTP_THREADS=$(bench_http_threads) (a Redis pool of the same size, PostgreSQL
+pool HERALD_DB_POOL_SIZE=${HERALD_DB_POOL_SIZE:-0}: the HTTP and offload threads, at most 16), group commit ${HERALD_GROUP_COMMIT:-true} (max batch ${HERALD_GROUP_COMMIT_MAX_BATCH:-256},
 wait ${HERALD_GROUP_COMMIT_WAIT_US:-0} us, ${HERALD_GROUP_COMMIT_THREADS:-1} committer(s)),
 prepared statements $HERALD_DB_PREPARED_STATEMENTS, the sweeper's stale age HERALD_SWEEP_STALE_S=$HERALD_SWEEP_STALE_S s (no
 worker runs), ${DUR} s per run. PostgreSQL, Redis, wrk and the API

@@ -53,7 +53,7 @@ curl -s -o /dev/null -H "Authorization: Bearer $utok" -H 'Content-Type: applicat
 
 echo "# Capacity figures ($(date -u +%Y-%m-%dT%H:%MZ))"
 echo
-echo "Machine: $(nproc) cores, $(free -g | awk '/Mem:/{print $2}') GiB. N = $N per row. herald-api: HERALD_HTTP_THREADS=${HERALD_HTTP_THREADS:-8};"
+echo "Machine: $(nproc) cores, $(free -g | awk '/Mem:/{print $2}') GiB. N = $N per row. herald-api: HERALD_HTTP_THREADS=${HERALD_HTTP_THREADS:-0 (twice the CPUs online, 4 to 64)};"
 echo "workers: --concurrency 4, file providers (no network: the cost of Herald itself, not of a provider)."
 echo "CPU = user + system time of that process per item. Commits = pg_stat_database.xact_commit;"
 echo "Redis = total_commands_processed (both include the few background queries of the run)."

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "core/alloc.h"
 #include "core/flood.h"
@@ -35,11 +36,11 @@ static const struct h_config_option options[] = {
   OPT("HERALD_METRICS_TOKEN", H_CFG_STRING, metrics_token, "", 0, 0, NULL, true,
       "bearer token that /metrics on the main port requires; empty: /metrics there answers"
       " only local scrapes (a loopback peer, no X-Forwarded-For), the probe port always"),
-  OPT("HERALD_HTTP_THREADS", H_CFG_INT, http_threads, "8", 2, 1024, NULL, false,
+  OPT("HERALD_HTTP_THREADS", H_CFG_INT, http_threads, "0", 0, 1024, NULL, false,
       "epoll thread pool size: the requests that wait for PostgreSQL or Redis at once (a POST"
       " of a notification holds no thread while its group commit writes it: api/http/park.h;"
-      " a provider's or a password hash's wait runs on HERALD_HTTP_OFFLOAD_THREADS); never 1"
-      " (see DESIGN.md)"),
+      " a provider's or a password hash's wait runs on HERALD_HTTP_OFFLOAD_THREADS); 0: twice"
+      " the CPUs online, at least 4 and at most 64; never 1 (see DESIGN.md)"),
   OPT("HERALD_HTTP_OFFLOAD_THREADS", H_CFG_INT, http_offload_threads, "16", 0, 256, NULL, false,
       "threads that run the handlers that wait on a payment provider or a password hash, so"
       " those never hold an HTTP thread (api/http/offload.h); 0: they run on the HTTP threads"),
@@ -686,7 +687,18 @@ static bool demo_dir_ok(const char *path) {
 
 /* The rules between variables, once each has a valid value: NULL, or a new message
  * naming the variable to fix. */
+int h_config_auto_http_threads(long cpus) {
+  long threads = cpus > 0 ? 2 * cpus : 0;
+  return (int)(threads < H_HTTP_THREADS_AUTO_MIN   ? H_HTTP_THREADS_AUTO_MIN
+               : threads > H_HTTP_THREADS_AUTO_MAX ? H_HTTP_THREADS_AUTO_MAX
+                                                   : threads);
+}
+
 static char *cross_check(const struct h_config *cfg) {
+  if (cfg->http_threads == 1) {
+    return h_sprintf("HERALD_HTTP_THREADS: out of range: 1 (libmicrohttpd's pool of one thread"
+                     " stalls, see DESIGN.md; 0: automatic, or 2 to 1024)");
+  }
   if (strcmp(cfg->jwt_alg, "RS256") == 0 &&
       (cfg->jwt_private_key_file[0] == '\0' || cfg->jwt_public_key_file[0] == '\0')) {
     return h_sprintf("HERALD_JWT_PRIVATE_KEY_FILE: RS256 needs it and HERALD_JWT_PUBLIC_KEY_FILE");
@@ -776,6 +788,9 @@ h_result h_config_load(struct h_config *cfg, char **error) {
       h_config_free(cfg);
       return H_ERR_INVALID;
     }
+  }
+  if (cfg->http_threads == 0) {
+    cfg->http_threads = h_config_auto_http_threads(sysconf(_SC_NPROCESSORS_ONLN));
   }
   if (cfg->db_pool_size == 0) {
     int threads = cfg->http_threads + cfg->http_offload_threads;

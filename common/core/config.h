@@ -14,6 +14,14 @@
  * commit's own connection), and PostgreSQL's connections cost memory each. */
 #define H_DB_POOL_DEFAULT_MAX 16
 
+/* HERALD_HTTP_THREADS=0: twice the CPUs online, within these. The threads of the epoll pool
+ * wait on PostgreSQL or Redis only for short reads (a POST is parked while its group commit
+ * writes it), so about two per core keep the cores busy; more only wake more often (on the
+ * 2-core machine of bench/README.md, 4 threads against 8: fewer context switches per POST
+ * and 1.01x-1.11x its rate, "Session of 2026-12-07 (thirtieth)"). */
+#define H_HTTP_THREADS_AUTO_MIN 4
+#define H_HTTP_THREADS_AUTO_MAX 64
+
 #include <stdbool.h>
 #include <stdio.h>
 
@@ -24,7 +32,7 @@ struct h_config {
   char *http_bind;
   int http_port;
   char *http_mode; /* "epoll" (thread pool) or "select" (ulfius default, for benchmarks) */
-  int http_threads;
+  int http_threads; /* 0 in the environment: h_config_auto_http_threads of the CPUs online */
   int http_offload_threads; /* handlers that wait on a provider or a hash (api/http/offload.h) */
   int probe_port; /* 0: probes are served on the main port only */
   int probe_threads;
@@ -252,6 +260,10 @@ struct h_config_option {
 
 /* The table itself (terminated by a row whose env is NULL). Static. */
 const struct h_config_option *h_config_options(void);
+
+/* HERALD_HTTP_THREADS=0's value for cpus CPUs online (sysconf's answer; < 1: unknown): twice
+ * them, at least H_HTTP_THREADS_AUTO_MIN and at most H_HTTP_THREADS_AUTO_MAX. Pure. */
+int h_config_auto_http_threads(long cpus);
 
 /* Fills cfg from the environment. On error returns H_ERR_INVALID and sets *error to
  * a message naming the variable (caller frees); cfg is then left cleared. */

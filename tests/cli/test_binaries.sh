@@ -35,7 +35,9 @@ for b in "${BINARIES[@]}"; do
   expect 0 "Usage: $b" "$exe" --help
   expect 0 "--check-config" "$exe" --help
   expect 0 "configuration ok" timeout 10 "$exe" --check-config
-  expect 78 "HERALD_HTTP_THREADS: .*out of range" env HERALD_HTTP_THREADS=0 "$exe" --check-config
+  expect 78 "HERALD_HTTP_THREADS: .*out of range" env HERALD_HTTP_THREADS=1 "$exe" --check-config
+  expect 78 "HERALD_HTTP_THREADS: .*out of range" env HERALD_HTTP_THREADS=-2 "$exe" --check-config
+  expect 0 "configuration ok" timeout 10 env HERALD_HTTP_THREADS=0 "$exe" --check-config
   expect 78 "HERALD_LOG_LEVEL" env HERALD_LOG_LEVEL=loud "$exe" --check-config
   expect 2 "." "$exe" --no-such-flag
 done

@@ -39,7 +39,9 @@ static void test_defaults(void **state) {
   assert_int_equal(h_config_load(&cfg, &error), H_OK);
   assert_null(error);
   assert_int_equal(cfg.http_port, 8080);
-  assert_int_equal(cfg.http_threads, 8);
+  /* 0, the default: twice the CPUs online, 4 to 64 */
+  assert_int_equal(cfg.http_threads, h_config_auto_http_threads(sysconf(_SC_NPROCESSORS_ONLN)));
+  assert_true(cfg.http_threads >= 4 && cfg.http_threads <= 64);
   assert_int_equal(cfg.http_offload_threads, 16);
   assert_int_equal(cfg.db_pool_size, 16); /* follows the thread pools, up to 16 */
   assert_int_equal(cfg.user_cache_ms, 10000);
@@ -51,6 +53,26 @@ static void test_defaults(void **state) {
   assert_int_equal(cfg.group_commit_threads, 1);
   assert_int_equal(cfg.rate_limit_lease, 64);
   h_config_free(&cfg);
+}
+
+static void test_auto_http_threads(void **state) {
+  (void)state;
+  const long cpus[] = {-1, 0, 1, 2, 3, 8, 31, 32, 33, 1000};
+  const int want[] = {4, 4, 4, 4, 6, 16, 62, 64, 64, 64};
+  for (size_t i = 0; i < sizeof(cpus) / sizeof(cpus[0]); i++) {
+    assert_int_equal(h_config_auto_http_threads(cpus[i]), want[i]);
+  }
+  struct h_config cfg;
+  char *error = NULL;
+  setenv("HERALD_HTTP_THREADS", "0", 1); /* named: the same as unset */
+  assert_int_equal(h_config_load(&cfg, &error), H_OK);
+  assert_int_equal(cfg.http_threads, h_config_auto_http_threads(sysconf(_SC_NPROCESSORS_ONLN)));
+  h_config_free(&cfg);
+  setenv("HERALD_HTTP_THREADS", "2", 1); /* a set size is kept, the smallest allowed */
+  assert_int_equal(h_config_load(&cfg, &error), H_OK);
+  assert_int_equal(cfg.http_threads, 2);
+  h_config_free(&cfg);
+  unsetenv("HERALD_HTTP_THREADS");
 }
 
 /* HERALD_DB_POOL_SIZE=0 follows HERALD_HTTP_THREADS + HERALD_HTTP_OFFLOAD_THREADS up to
@@ -110,6 +132,10 @@ static void test_bad_values(void **state) {
   expect_error("HERALD_HTTP_PORT", "", "not an integer");
   expect_error("HERALD_HTTP_PORT", " 80", "not an integer");
   expect_error("HERALD_HTTP_THREADS", "1", "out of range");
+  expect_error("HERALD_HTTP_THREADS", "1", "pool of one");
+  expect_error("HERALD_HTTP_THREADS", "-1", "out of range");
+  expect_error("HERALD_HTTP_THREADS", "1025", "out of range");
+  expect_error("HERALD_HTTP_THREADS", "auto", "not an integer");
   expect_error("HERALD_HTTP_OFFLOAD_THREADS", "-1", "out of range");
   expect_error("HERALD_HTTP_OFFLOAD_THREADS", "257", "out of range");
   expect_error("HERALD_HTTP_OFFLOAD_THREADS", "four", "not an integer");
@@ -218,6 +244,7 @@ static void test_markdown_lists_every_variable(void **state) {
 int main(void) {
   const struct CMUnitTest tests[] = {
     cmocka_unit_test_setup(test_defaults, clear_env),
+    cmocka_unit_test_setup(test_auto_http_threads, clear_env),
     cmocka_unit_test_setup(test_pool_follows_threads, clear_env),
     cmocka_unit_test_setup(test_values, clear_env),
     cmocka_unit_test_setup(test_bad_values, clear_env),
