@@ -685,8 +685,6 @@ static bool demo_dir_ok(const char *path) {
   return path[0] == '/' && stat(path, &st) == 0 && S_ISDIR(st.st_mode);
 }
 
-/* The rules between variables, once each has a valid value: NULL, or a new message
- * naming the variable to fix. */
 int h_config_auto_http_threads(long cpus) {
   long threads = cpus > 0 ? 2 * cpus : 0;
   return (int)(threads < H_HTTP_THREADS_AUTO_MIN   ? H_HTTP_THREADS_AUTO_MIN
@@ -694,6 +692,8 @@ int h_config_auto_http_threads(long cpus) {
                                                    : threads);
 }
 
+/* The rules between variables, once each has a valid value: NULL, or a new message
+ * naming the variable to fix. */
 static char *cross_check(const struct h_config *cfg) {
   if (cfg->http_threads == 1) {
     return h_sprintf("HERALD_HTTP_THREADS: out of range: 1 (libmicrohttpd's pool of one thread"
