@@ -340,6 +340,10 @@ bench_http_threads() {
     echo "$t"
     return
   fi
+  if [[ -n ${HERALD_BENCH_BIN-} ]]; then # another build's default, which may differ from this
+    echo "${HERALD_HTTP_THREADS:-unset} (the default of $HERALD_BENCH_BIN)"
+    return
+  fi
   t=$((2 * $(getconf _NPROCESSORS_ONLN)))
   ((t >= 4)) || t=4
   ((t <= 64)) || t=64
@@ -353,7 +357,7 @@ Machine: $(nproc) cores ($(awk -F': ' '/model name/ {print $2; exit}' /proc/cpui
 $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo) RAM, $(uname -r); PostgreSQL
 $(sql "SHOW server_version"), Redis $(redis-server --version | awk '{print $3}' | cut -d= -f2).
 Commit: $(git -C "$ROOT" rev-parse --short HEAD)$(git -C "$ROOT" diff --quiet HEAD -- api common db 2>/dev/null || echo " plus the working tree").
-Build: Release ($BUILD). API: HERALD_HTTP_THREADS=$(bench_http_threads), HERALD_DB_POOL_SIZE=${HERALD_DB_POOL_SIZE:-0}
+Build: Release ($BUILD${HERALD_BENCH_BIN:+; the API run: $HERALD_BENCH_BIN}). API: HERALD_HTTP_THREADS=$(bench_http_threads), HERALD_DB_POOL_SIZE=${HERALD_DB_POOL_SIZE:-0}
 (0: one PostgreSQL connection per HTTP and offload thread, at most 16), HERALD_USER_CACHE_MS=${HERALD_USER_CACHE_MS:-10000},
 HERALD_FEED_CACHE_MS=${HERALD_FEED_CACHE_MS:-10000}, log level warning. wrk -t2, and API, PostgreSQL, Redis
 and wrk all share the machine's cores (load average at the start: $(cut -d' ' -f1-3 /proc/loadavg)).

@@ -33,12 +33,17 @@ export BENCH_CHANNELS=${BENCH_CHANNELS:-in_app,email} # before lib.sh, which che
 # shellcheck source=bench/lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-KNOWN=(no-search-index no-unread-trigger no-audit-filter-indexes no-in-app-delivery-row
-  no-audit-row slim full-action-index)
+DEFAULT=(no-search-index no-unread-trigger no-audit-filter-indexes no-in-app-delivery-row
+  no-audit-row slim)
+KNOWN=("${DEFAULT[@]}" full-action-index)
 VARIANTS=(stock)
-IFS=, read -r -a asked <<<"${BENCH_VARIANTS-no-search-index,no-unread-trigger,no-audit-filter-indexes,no-in-app-delivery-row,no-audit-row,slim}"
-[[ ${#asked[@]} -gt 0 ]] || { echo "bench: BENCH_VARIANTS names no variant" >&2; exit 2; }
-[[ ${BENCH_VARIANTS-x} != *, ]] || { echo "bench: BENCH_VARIANTS ends with a comma" >&2; exit 2; }
+if [[ -v BENCH_VARIANTS ]]; then
+  IFS=, read -r -a asked <<<"$BENCH_VARIANTS"
+  [[ ${#asked[@]} -gt 0 ]] || { echo "bench: BENCH_VARIANTS names no variant" >&2; exit 2; }
+  [[ $BENCH_VARIANTS != *, ]] || { echo "bench: BENCH_VARIANTS ends with a comma" >&2; exit 2; }
+else
+  asked=("${DEFAULT[@]}")
+fi
 for v in "${asked[@]}"; do
   [[ $v != stock ]] || { echo "bench: BENCH_VARIANTS: stock always runs; name the others" >&2; exit 2; }
   [[ " ${KNOWN[*]} " == *" $v "* ]] || {

@@ -357,14 +357,13 @@ static void test_audit_log_by_action(void **state) {
     ids[i] = h_strdup(th_str(r.json, "id"));
     th_response_free(&r);
   }
-  const char *notification = ids[1];
   call(admin, "POST", "/api/v1/admin/api-keys", "{\"name\":\"by-action\"}", &r);
   assert_int_equal(r.status, 201);
   char *key_id = h_strdup(th_str(r.json, "id"));
   th_response_free(&r);
 
   char *path = h_sprintf("/api/v1/admin/audit-log?action=notification.created&target_id=%s",
-                         notification);
+                         ids[1]);
   call(admin, "GET", path, NULL, &r);
   assert_int_equal(r.status, 200);
   assert_int_equal(json_array_size(json_object_get(r.json, "data")), 1);
