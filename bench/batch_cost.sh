@@ -118,10 +118,10 @@ out=$ROOT/bench/results/batch-cost-$(date -u +%Y%m%d-%H%M%S).md
 {
   echo "# POST /api/v1/notifications: cost per send and per batch ($(date -u +%FT%H:%MZ))"
   echo
-  echo "\`bench/batch_cost.sh $DUR $PAIRS \"$CONNS\"\`: $("$BIN" version 2>/dev/null | head -1 || true),"
+  echo "\`BENCH_CHANNELS=$BENCH_CHANNELS bench/batch_cost.sh $DUR $PAIRS \"$CONNS\"\`: $("$BIN" version 2>/dev/null | head -1 || true),"
   echo "tree $(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo '?'), $(nproc) CPUs,"
   echo "load average before the runs $(cut -d' ' -f1-3 /proc/loadavg | tr ' ' '/'). The POST of"
-  echo "notifications_post.lua (in-app, e-mail and SMS; no Idempotency-Key), ${DUR} s per run, the"
+  echo "notifications_post.lua (channels $BENCH_CHANNELS; no Idempotency-Key), ${DUR} s per run, the"
   echo "connection counts in turn on one stack; pg_stat_statements loaded.$(env |
     grep -E '^HERALD_(GROUP_COMMIT|HTTP_THREADS|DB_POOL)' | sort | sed 's/^/ /' | tr -d '\n')"
   echo

@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # POST /api/v1/notifications in consecutive rounds on one stack (64 connections, the request of
-# notifications_post.sh: in-app, e-mail and SMS), each round with its req/s, p50, p99 and CPU
-# per POST beside what PostgreSQL's own maintenance did in it: checkpoints (started, ended) and
-# autovacuum's VACUUM and ANALYZE of each table with the CPU PostgreSQL's log gives them
-# (log_checkpoints, log_autovacuum_min_duration = 0). Then ANALYZE notifications, timed.
+# notifications_post.sh: the channels of BENCH_CHANNELS, in-app, e-mail and SMS unless set), each
+# round with its req/s, p50, p99 and CPU per POST beside what PostgreSQL's own maintenance did
+# in it: checkpoints (started, ended) and autovacuum's VACUUM and ANALYZE of each table with the
+# CPU PostgreSQL's log gives them (log_checkpoints, log_autovacuum_min_duration = 0). Then
+# ANALYZE notifications, timed.
 # What it shows: how much of a run's p99 and CPU per POST is the application and how much is
 # PostgreSQL's maintenance falling into the window (it recurs as the tables grow).
 # Each round also gives the WAL the cluster wrote in it, per POST, and the full-page images in
@@ -80,7 +81,7 @@ out=$ROOT/bench/results/post-rounds-$(date -u +%Y%m%d-%H%M).md
   echo "connections, one stack (the tables grow from round to round). CPU per POST from /proc (the"
   echo "API; PostgreSQL's postmaster and the children alive at both ends: an autovacuum worker that"
   echo "ended inside the round is missing there, its CPU is in the last column)."
-  echo "Command: \`${BENCH_PG_SET:+BENCH_PG_SET=\"$BENCH_PG_SET\" }bench/post_rounds.sh $ROUNDS $DUR\`."
+  echo "Command: \`BENCH_CHANNELS=$BENCH_CHANNELS ${BENCH_PG_SET:+BENCH_PG_SET=\"$BENCH_PG_SET\" }bench/post_rounds.sh $ROUNDS $DUR\`."
   echo "PostgreSQL: wal_compression $(sql "SHOW wal_compression"), shared_buffers"
   echo "$(sql "SHOW shared_buffers"), max_wal_size $(sql "SHOW max_wal_size"), synchronous_commit"
   echo "$(sql "SHOW synchronous_commit")."
