@@ -17,8 +17,16 @@
 #   slim                     both rows skipped (../shared/pg-cost's slim.sql)
 #   full-action-index        audit_log_action_idx as it was before migration 0108, with the
 #                            notification.created rows (a schema of the past, not a feature)
-# BENCH_VARIANTS (default: every variant but full-action-index) names the variants to run
-# after stock, comma-separated; stock always runs first, the reference of each round.
+#   no-time-indexes          without deliveries_created_at_id_idx and audit_log_created_at_id_idx
+#                            (the operators' lists of deliveries and of the audit log, newest
+#                            first, and their created_gte/created_lte filters)
+#   no-unread-feed-index     without notifications_unread_feed_idx (the feed's ?unread=true)
+#   no-delivery-notification-index
+#                            without deliveries_notification_idx (a notification's deliveries:
+#                            its GET, the ?notification_id= filter, the delete's cascade)
+# BENCH_VARIANTS (default: the variants from no-search-index to slim) names the variants to
+# run after stock, comma-separated; stock always runs first, the reference of each round. The
+# last four run only when named.
 # Writes bench/results/write-levers-<date>.md: per variant the req/s of each round and against
 # stock's run in the same round, POST / GET /healthz of the same run, the CPU per POST of the
 # API and PostgreSQL, and of PostgreSQL's two busiest backends (the group commit's committer
@@ -35,7 +43,8 @@ export BENCH_CHANNELS=${BENCH_CHANNELS:-in_app,email} # before lib.sh, which che
 
 DEFAULT=(no-search-index no-unread-trigger no-audit-filter-indexes no-in-app-delivery-row
   no-audit-row slim)
-KNOWN=("${DEFAULT[@]}" full-action-index)
+KNOWN=("${DEFAULT[@]}" full-action-index no-time-indexes no-unread-feed-index
+  no-delivery-notification-index)
 VARIANTS=(stock)
 if [[ -v BENCH_VARIANTS ]]; then
   IFS=, read -r -a asked <<<"$BENCH_VARIANTS"
@@ -73,6 +82,10 @@ variant_sql() {
     slim) echo "$SKIP_FN $SKIP_IN_APP $SKIP_AUDIT" ;;
     full-action-index) echo "DROP INDEX audit_log_action_idx;
       CREATE INDEX audit_log_action_idx ON audit_log (action, created_at DESC)" ;;
+    no-time-indexes)
+      echo "DROP INDEX deliveries_created_at_id_idx; DROP INDEX audit_log_created_at_id_idx" ;;
+    no-unread-feed-index) echo "DROP INDEX notifications_unread_feed_idx" ;;
+    no-delivery-notification-index) echo "DROP INDEX deliveries_notification_idx" ;;
   esac
 }
 

@@ -66,6 +66,12 @@ expect 2 "unknown variant 'slim '" env "BENCH_VARIANTS=slim ,no-audit-row" bench
 expect 2 "ends with a comma" env BENCH_VARIANTS=slim, bench/write_levers.sh 3
 expect 2 "stock always runs" env BENCH_VARIANTS=stock,slim bench/write_levers.sh 3
 expect 2 "'slim' named twice" env BENCH_VARIANTS=slim,no-audit-row,slim bench/write_levers.sh 3
+# the variants run only when named are known (a second naming is what refuses these)...
+for v in full-action-index no-time-indexes no-unread-feed-index no-delivery-notification-index; do
+  expect 2 "'$v' named twice" env BENCH_VARIANTS="$v,$v" bench/write_levers.sh 3
+done
+# ... and an unknown name's message lists them
+expect 2 "known: .* no-delivery-notification-index" env BENCH_VARIANTS=fast bench/write_levers.sh 3
 # sweep_outage.sh: integers, an outage of 10 s or more
 expect 2 "usage: bench/sweep_outage.sh" bench/sweep_outage.sh x
 expect 2 "usage: bench/sweep_outage.sh" bench/sweep_outage.sh 120 0
