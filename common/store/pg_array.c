@@ -48,6 +48,11 @@ static void put_u32(char *p, uint32_t v) {
   p[3] = (char)v;
 }
 
+static void put_u64(char *p, uint64_t v) {
+  put_u32(p, (uint32_t)(v >> 32));
+  put_u32(p + 4, (uint32_t)v);
+}
+
 /* A binary element of n bytes (or an SQL NULL), its length written; returns where its bytes
  * go (NULL for a NULL). */
 static char *bin_element(struct h_pg_array *a, bool null, size_t n) {
@@ -153,17 +158,37 @@ void h_pg_array_add_bool(struct h_pg_array *a, int value) {
   a->buf[a->len++] = value ? 't' : 'f';
 }
 
-void h_pg_array_add_long(struct h_pg_array *a, long value) {
+/* Appends the n characters of num to a text array. */
+static void add_number(struct h_pg_array *a, const char *num, int n) {
+  next(a, (size_t)n);
+  memcpy(a->buf + a->len, num, (size_t)n);
+  a->len += (size_t)n;
+}
+
+void h_pg_array_add_long(struct h_pg_array *a, long long value) {
+  if (a->oid == H_PG_OID_INT8) {
+    put_u64(bin_element(a, false, 8), (uint64_t)value);
+    return;
+  }
   if (a->oid != 0) {
     a->invalid |= a->oid != H_PG_OID_INT4 || value < INT32_MIN || value > INT32_MAX;
     put_u32(bin_element(a, false, 4), (uint32_t)(int32_t)value);
     return;
   }
   char num[24];
-  int n = snprintf(num, sizeof(num), "%ld", value);
-  next(a, (size_t)n);
-  memcpy(a->buf + a->len, num, (size_t)n);
-  a->len += (size_t)n;
+  add_number(a, num, snprintf(num, sizeof(num), "%lld", value));
+}
+
+void h_pg_array_add_double(struct h_pg_array *a, double value) {
+  if (a->oid != 0) {
+    a->invalid |= a->oid != H_PG_OID_FLOAT8;
+    uint64_t bits;
+    memcpy(&bits, &value, sizeof(bits)); /* IEEE 754, sent big-endian as float8send does */
+    put_u64(bin_element(a, false, 8), bits);
+    return;
+  }
+  char num[32];
+  add_number(a, num, snprintf(num, sizeof(num), "%.17g", value));
 }
 
 const char *h_pg_array_text(struct h_pg_array *a) {

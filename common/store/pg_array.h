@@ -17,8 +17,8 @@
 #include <stddef.h>
 
 /* Element types of binary arrays (pg_type.h is not part of libpq's public headers). */
-enum { H_PG_OID_BOOL = 16, H_PG_OID_INT4 = 23, H_PG_OID_TEXT = 25, H_PG_OID_UUID = 2950,
-       H_PG_OID_JSONB = 3802 };
+enum { H_PG_OID_BOOL = 16, H_PG_OID_INT8 = 20, H_PG_OID_INT4 = 23, H_PG_OID_TEXT = 25,
+       H_PG_OID_FLOAT8 = 701, H_PG_OID_UUID = 2950, H_PG_OID_JSONB = 3802 };
 
 struct h_pg_array {
   char *buf;    /* owned: text: "{" then the elements (h_pg_array_text closes it);
@@ -38,8 +38,12 @@ void h_pg_array_add(struct h_pg_array *a, const char *s);
 /* Appends "t" or "f" (binary: of a bool array). */
 void h_pg_array_add_bool(struct h_pg_array *a, int value);
 
-/* Appends an integer (binary: an int4 array; value must fit 32 bits). */
-void h_pg_array_add_long(struct h_pg_array *a, long value);
+/* Appends an integer (binary: of an int8 array, or of an int4 array when it fits 32 bits). */
+void h_pg_array_add_long(struct h_pg_array *a, long long value);
+
+/* Appends a float8 (text: printed with 17 significant digits, so it reads back the same;
+ * binary: its IEEE 754 bits, of a float8 array). */
+void h_pg_array_add_double(struct h_pg_array *a, double value);
 
 /* The literal so far ("{}" when empty), borrowed: valid until the next add or free. Text
  * arrays only. */

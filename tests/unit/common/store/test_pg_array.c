@@ -36,7 +36,11 @@ static void test_bools_and_numbers(void **state) {
   h_pg_array_add_bool(&a, 0);
   h_pg_array_add_long(&a, -42);
   h_pg_array_add_long(&a, 202);
-  assert_string_equal(h_pg_array_text(&a), "{t,f,-42,202}");
+  h_pg_array_add_long(&a, 9000000000LL);
+  h_pg_array_add_double(&a, 1700000000.25);
+  h_pg_array_add_double(&a, 0.1); /* 17 digits: it reads back as the same double */
+  assert_string_equal(h_pg_array_text(&a),
+                      "{t,f,-42,202,9000000000,1700000000.25,0.10000000000000001}");
   h_pg_array_free(&a);
 }
 
@@ -165,6 +169,53 @@ static void test_binary_text_jsonb_bool_int4(void **state) {
   h_pg_array_free(&big);
 }
 
+static int64_t be64(const char *p) {
+  return (int64_t)((uint64_t)(uint32_t)be32(p) << 32 | (uint32_t)be32(p + 4));
+}
+
+static void test_binary_int8_and_float8(void **state) {
+  (void)state;
+  struct h_pg_array i = {.oid = H_PG_OID_INT8}, f = {.oid = H_PG_OID_FLOAT8};
+  h_pg_array_add_long(&i, 9000000000LL);
+  h_pg_array_add_long(&i, -2);
+  h_pg_array_add(&i, NULL);
+  h_pg_array_add_double(&f, 1700000000.25);
+  h_pg_array_add(&f, NULL);
+  h_pg_array_add_double(&f, -0.5);
+  int len = 0, format = 0;
+  const char *p = h_pg_array_param(&i, &len, &format);
+  assert_int_equal(format, 1);
+  assert_int_equal(len, 20 + 12 + 12 + 4);
+  assert_int_equal(be32(p + 4), 1);  /* has a NULL */
+  assert_int_equal(be32(p + 8), 20); /* of int8 */
+  assert_int_equal(be32(p + 20), 8);
+  assert_true(be64(p + 24) == 9000000000LL);
+  assert_true(be64(p + 36) == -2);
+  assert_int_equal(be32(p + 44), -1);
+  p = h_pg_array_param(&f, &len, &format);
+  assert_int_equal(len, 20 + 12 + 4 + 12);
+  assert_int_equal(be32(p + 8), 701); /* of float8 */
+  double d;
+  int64_t bits = be64(p + 24);
+  memcpy(&d, &bits, sizeof(d));
+  assert_true(d == 1700000000.25);
+  assert_int_equal(be32(p + 32), -1);
+  bits = be64(p + 40);
+  memcpy(&d, &bits, sizeof(d));
+  assert_true(d == -0.5);
+  /* a number of the other kind, or a string, makes either invalid */
+  h_pg_array_add_double(&i, 1.0);
+  assert_null(h_pg_array_param(&i, &len, &format));
+  h_pg_array_add_long(&f, 1);
+  assert_null(h_pg_array_param(&f, &len, &format));
+  struct h_pg_array s = {.oid = H_PG_OID_FLOAT8};
+  h_pg_array_add(&s, "1.5");
+  assert_null(h_pg_array_param(&s, &len, &format));
+  h_pg_array_free(&i);
+  h_pg_array_free(&f);
+  h_pg_array_free(&s);
+}
+
 static void test_binary_grows(void **state) {
   (void)state;
   /* reading the parameter does not end the array; its header follows the elements added */
@@ -219,7 +270,7 @@ int main(void) {
     cmocka_unit_test(test_binary_uuids),
     cmocka_unit_test(test_binary_rejects_what_is_not_a_uuid),
     cmocka_unit_test(test_binary_text_jsonb_bool_int4),
-    cmocka_unit_test(test_binary_grows),
+    cmocka_unit_test(test_binary_int8_and_float8), cmocka_unit_test(test_binary_grows),
     cmocka_unit_test(test_params_of_several),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
