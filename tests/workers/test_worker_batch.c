@@ -121,9 +121,12 @@ static void test_record_batch_fences_each_item(void **state) {
   exec_ids("UPDATE deliveries SET fencing_token = fencing_token + 1 WHERE id = ANY($1::uuid[])",
            stale);
   json_t *dead_tokens = json_pack("[s]", jobs[1]->devices[0].token);
+  json_t *meta = json_pack("{si}", "http_status", 200);
+  json_t *calls = json_pack("[{sssi}]", "provider", "fcm", "status", 200);
   double now = (double)time(NULL);
   struct h_job_outcome outs[4] = {
-    {.status = "sent", .event = "sent", .provider = "fcm", .provider_message_id = "m-0"},
+    {.status = "sent", .event = "sent", .provider = "fcm", .provider_message_id = "m-0",
+     .duration_ms = 37, .meta = meta, .calls = calls},
     {.status = "failed", .event = "failed", .provider = "fcm", .reason = "no_active_device",
      .error = "UNREGISTERED", .deactivate_tokens = dead_tokens},
     {.status = "scheduled", .event = "retry", .provider = "fcm", .error = "HTTP 503",
@@ -152,6 +155,18 @@ static void test_record_batch_fences_each_item(void **state) {
                                  " delivery_id = ANY($1::uuid[])", ids), 3);
   assert_string_equal(wt_text(db, "SELECT (now() - created_at > interval '1.5 s')::text FROM"
                            " delivery_events WHERE delivery_id = $1", ids[0]), "true");
+  /* every column of the outcome where it belongs: the event's, the call appended */
+  assert_string_equal(wt_text(db, "SELECT concat_ws('/', status, provider, provider_message_id,"
+                           " duration_ms, meta->>'http_status', error) FROM delivery_events"
+                           " WHERE delivery_id = $1", ids[0]), "sent/fcm/m-0/37/200");
+  assert_string_equal(wt_text(db, "SELECT provider_attempts::text FROM deliveries WHERE id = $1",
+                           ids[0]), "[{\"status\": 200, \"provider\": \"fcm\"}]");
+  assert_string_equal(wt_text(db, "SELECT concat_ws('/', status, error, duration_ms) FROM"
+                           " delivery_events WHERE delivery_id = $1", ids[2]), "retry/HTTP 503/0");
+  assert_string_equal(wt_text(db, "SELECT concat_ws('/', d.last_error, d.provider,"
+                           " jsonb_array_length(d.provider_attempts), e.status) FROM deliveries d"
+                           " JOIN delivery_events e ON e.delivery_id = d.id WHERE d.id = $1",
+                           ids[1]), "UNREGISTERED/fcm/0/failed");
   /* the same call again (its COMMIT reply lost): recognised, nothing written twice */
   assert_int_equal(h_job_record_batch(db, jobs, outs, at, 4, results), H_OK);
   assert_int_equal(results[0], H_OK);
@@ -160,6 +175,8 @@ static void test_record_batch_fences_each_item(void **state) {
   assert_int_equal(wt_scalar(db, "SELECT count(*) FROM delivery_events WHERE"
                                  " delivery_id = ANY($1::uuid[])", ids), 3);
   json_decref(dead_tokens);
+  json_decref(meta);
+  json_decref(calls);
   for (int i = 0; i < 4; i++) {
     h_job_free(jobs[i]);
   }

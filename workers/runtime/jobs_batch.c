@@ -9,6 +9,7 @@
 #include <strings.h>
 
 #include "core/alloc.h"
+#include "core/log.h"
 #include "crypto/crypto.h"
 #include "store/db.h"
 
@@ -175,46 +176,75 @@ h_result h_job_load_devices_batch(PGconn *conn, struct h_job *const *jobs, size_
   return H_OK;
 }
 
-/* Sets key to s when s is not NULL. */
-static void set_string(json_t *obj, const char *key, const char *s) {
-  if (s != NULL) {
-    json_object_set_new(obj, key, json_string(s));
-  }
+/* The JSON text of v (compact), or NULL for NULL. Caller frees. */
+static char *json_text(const json_t *v) {
+  return v != NULL ? json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY) : NULL;
 }
 
-json_t *h_job_outcomes_json(struct h_job *const *jobs, const struct h_job_outcome *outs,
-                            const double *at, size_t n) {
-  json_t *arr = json_array();
+bool h_job_outcome_arrays(struct h_job *const *jobs, const struct h_job_outcome *outs,
+                          const double *at, size_t n, struct h_pg_array cols[H_OUTCOME_COLUMNS]) {
+  static const unsigned oids[H_OUTCOME_COLUMNS] = {
+    [H_OUTCOME_ID] = H_PG_OID_UUID,         [H_OUTCOME_TOKEN] = H_PG_OID_INT8,
+    [H_OUTCOME_STATUS] = H_PG_OID_TEXT,     [H_OUTCOME_EVENT] = H_PG_OID_TEXT,
+    [H_OUTCOME_PROVIDER] = H_PG_OID_TEXT,   [H_OUTCOME_MESSAGE_ID] = H_PG_OID_TEXT,
+    [H_OUTCOME_ERROR] = H_PG_OID_TEXT,      [H_OUTCOME_REASON] = H_PG_OID_TEXT,
+    [H_OUTCOME_DUE] = H_PG_OID_FLOAT8,      [H_OUTCOME_DURATION] = H_PG_OID_INT4,
+    [H_OUTCOME_AT] = H_PG_OID_FLOAT8,       [H_OUTCOME_META] = H_PG_OID_JSONB,
+    [H_OUTCOME_TOKENS] = H_PG_OID_JSONB,    [H_OUTCOME_CALLS] = H_PG_OID_JSONB};
+  for (int c = 0; c < H_OUTCOME_COLUMNS; c++) {
+    cols[c] = (struct h_pg_array){.oid = oids[c]};
+  }
   for (size_t i = 0; i < n; i++) {
     const struct h_job_outcome *o = &outs[i];
-    json_t *obj = json_pack("{sssIsssssisf}", "id", jobs[i]->id, "token",
-                            (json_int_t)jobs[i]->fencing_token, "status", o->status, "event",
-                            o->event, "duration", o->duration_ms, "at", at[i]);
-    set_string(obj, "provider", o->provider);
-    set_string(obj, "message_id", o->provider_message_id);
-    set_string(obj, "error", o->error);
-    set_string(obj, "reason", o->reason);
-    if (strcmp(o->status, "scheduled") == 0) {
-      json_object_set_new(obj, "due", json_real(o->due_at));
+    h_pg_array_add(&cols[H_OUTCOME_ID], jobs[i]->id);
+    h_pg_array_add_long(&cols[H_OUTCOME_TOKEN], jobs[i]->fencing_token);
+    h_pg_array_add(&cols[H_OUTCOME_STATUS], o->status);
+    h_pg_array_add(&cols[H_OUTCOME_EVENT], o->event);
+    h_pg_array_add(&cols[H_OUTCOME_PROVIDER], o->provider);
+    h_pg_array_add(&cols[H_OUTCOME_MESSAGE_ID], o->provider_message_id);
+    h_pg_array_add(&cols[H_OUTCOME_ERROR], o->error);
+    h_pg_array_add(&cols[H_OUTCOME_REASON], o->reason);
+    if (o->status != NULL && strcmp(o->status, "scheduled") == 0) {
+      h_pg_array_add_double(&cols[H_OUTCOME_DUE], o->due_at);
+    } else {
+      h_pg_array_add(&cols[H_OUTCOME_DUE], NULL);
     }
-    if (o->meta != NULL) {
-      json_object_set_new(obj, "meta", json_deep_copy(o->meta));
-    }
-    if (o->calls != NULL) {
-      json_object_set_new(obj, "calls", json_deep_copy(o->calls));
-    }
-    if (o->deactivate_tokens != NULL && json_array_size(o->deactivate_tokens) > 0) {
-      json_object_set_new(obj, "tokens", json_deep_copy(o->deactivate_tokens));
-    }
-    json_array_append_new(arr, obj);
+    h_pg_array_add_long(&cols[H_OUTCOME_DURATION], o->duration_ms);
+    h_pg_array_add_double(&cols[H_OUTCOME_AT], at[i]);
+    char *meta = json_text(o->meta);
+    bool deactivates = o->deactivate_tokens != NULL && json_array_size(o->deactivate_tokens) > 0;
+    char *tokens = deactivates ? json_text(o->deactivate_tokens) : NULL;
+    char *calls = json_text(o->calls);
+    h_pg_array_add(&cols[H_OUTCOME_META], meta);
+    h_pg_array_add(&cols[H_OUTCOME_TOKENS], tokens);
+    h_pg_array_add(&cols[H_OUTCOME_CALLS], calls);
+    free(meta);
+    free(tokens);
+    free(calls);
   }
-  return arr;
+  bool valid = true;
+  for (int c = 0; c < H_OUTCOME_COLUMNS; c++) {
+    valid = valid && !cols[c].invalid;
+  }
+  return valid;
 }
 
-#define OUTCOME_RECORDSET                                                                    \
-  " o AS (SELECT * FROM jsonb_to_recordset($1::jsonb) AS o(id uuid, token bigint,"          \
-  "   status text, event text, provider text, message_id text, error text, reason text,"    \
-  "   due float8, duration int, at float8, meta jsonb, tokens jsonb, calls jsonb))"
+void h_job_outcome_arrays_free(struct h_pg_array cols[H_OUTCOME_COLUMNS]) {
+  for (int c = 0; c < H_OUTCOME_COLUMNS; c++) {
+    h_pg_array_free(&cols[c]);
+  }
+}
+
+/* The outcomes, a row per job, from the arrays of h_job_outcome_arrays ($1 to $14), read in
+ * step in a select list (see INSERT_ROWS in common/notifications/notification_repo.c). */
+#define OUTCOME_ROWS                                                                         \
+  " o AS (SELECT unnest($1::uuid[]) AS id, unnest($2::int8[]) AS token,"                    \
+  "   unnest($3::text[]) AS status, unnest($4::text[]) AS event,"                           \
+  "   unnest($5::text[]) AS provider, unnest($6::text[]) AS message_id,"                    \
+  "   unnest($7::text[]) AS error, unnest($8::text[]) AS reason,"                           \
+  "   unnest($9::float8[]) AS due, unnest($10::int[]) AS duration,"                         \
+  "   unnest($11::float8[]) AS at, unnest($12::jsonb[]) AS meta,"                           \
+  "   unnest($13::jsonb[]) AS tokens, unnest($14::jsonb[]) AS calls)"
 
 /* After the fenced update: results[i] for the jobs it did not match (H_OK when
  * this outcome is already recorded under our token: a lost COMMIT reply). */
@@ -253,37 +283,41 @@ static h_result settle_unmatched(PGconn *conn, struct h_job *const *jobs,
 h_result h_job_record_batch(PGconn *conn, struct h_job *const *jobs,
                             const struct h_job_outcome *outs, const double *at, size_t n,
                             h_result *results) {
-  json_t *doc = h_job_outcomes_json(jobs, outs, at, n);
-  char *text = json_dumps(doc, JSON_COMPACT);
-  json_decref(doc);
-  char *ids = job_array(jobs, n, false);
-  const char *params[] = {text, ids};
+  struct h_pg_array cols[H_OUTCOME_COLUMNS];
+  const char *params[H_OUTCOME_COLUMNS];
+  int lengths[H_OUTCOME_COLUMNS], formats[H_OUTCOME_COLUMNS];
+  bool valid = h_job_outcome_arrays(jobs, outs, at, n, cols) &&
+               h_pg_array_params(cols, H_OUTCOME_COLUMNS, params, lengths, formats);
   PGresult *res = NULL;
-  h_result r = h_db_exec(
-      conn,
-      "WITH" OUTCOME_RECORDSET ","
-      " u AS (UPDATE deliveries d SET status = o.status,"
-      "   provider = COALESCE(o.provider, d.provider),"
-      "   provider_message_id = COALESCE(o.message_id, d.provider_message_id),"
-      "   last_error = o.error, reason = COALESCE(o.reason, d.reason),"
-      "   sent_at = CASE WHEN o.status = 'sent' THEN now() ELSE d.sent_at END,"
-      "   due_at = CASE WHEN o.status = 'scheduled' THEN to_timestamp(o.due) ELSE d.due_at END,"
-      "   provider_attempts = d.provider_attempts || COALESCE(o.calls, '[]'::jsonb),"
-      "   updated_at = now()"
-      " FROM o WHERE d.id = ANY($2::uuid[]) AND d.id = o.id AND d.fencing_token = o.token"
-      "   AND " PROCESSING_CASE
-      " RETURNING d.id, d.attempts),"
-      " dv AS (UPDATE devices SET active = false, updated_at = now()"
-      "   WHERE token IN (SELECT jsonb_array_elements_text(o.tokens) FROM o JOIN u ON u.id = o.id"
-      "   WHERE o.tokens IS NOT NULL)),"
-      " e AS (INSERT INTO delivery_events (delivery_id, attempt, status, provider,"
-      "   provider_message_id, error, duration_ms, meta, created_at)"
-      "   SELECT u.id, u.attempts, o.event, o.provider, o.message_id, o.error, o.duration, o.meta,"
-      "   least(to_timestamp(o.at), now()) FROM u JOIN o ON o.id = u.id)"
-      " SELECT id FROM u",
-      2, params, &res);
-  free(text);
-  free(ids);
+  h_result r = H_ERR_INTERNAL;
+  if (!valid) {
+    h_log_error("h_job_record_batch: a job id that is not a uuid");
+  } else {
+    r = h_db_exec_formats(
+        conn,
+        "WITH" OUTCOME_ROWS ","
+        " u AS (UPDATE deliveries d SET status = o.status,"
+        "   provider = COALESCE(o.provider, d.provider),"
+        "   provider_message_id = COALESCE(o.message_id, d.provider_message_id),"
+        "   last_error = o.error, reason = COALESCE(o.reason, d.reason),"
+        "   sent_at = CASE WHEN o.status = 'sent' THEN now() ELSE d.sent_at END,"
+        "   due_at = CASE WHEN o.status = 'scheduled' THEN to_timestamp(o.due) ELSE d.due_at END,"
+        "   provider_attempts = d.provider_attempts || COALESCE(o.calls, '[]'::jsonb),"
+        "   updated_at = now()"
+        " FROM o WHERE d.id = ANY($1::uuid[]) AND d.id = o.id AND d.fencing_token = o.token"
+        "   AND " PROCESSING_CASE
+        " RETURNING d.id, d.attempts),"
+        " dv AS (UPDATE devices SET active = false, updated_at = now()"
+        "   WHERE token IN (SELECT jsonb_array_elements_text(o.tokens) FROM o JOIN u ON u.id = o.id"
+        "   WHERE o.tokens IS NOT NULL)),"
+        " e AS (INSERT INTO delivery_events (delivery_id, attempt, status, provider,"
+        "   provider_message_id, error, duration_ms, meta, created_at)"
+        "   SELECT u.id, u.attempts, o.event, o.provider, o.message_id, o.error, o.duration,"
+        "   o.meta, least(to_timestamp(o.at), now()) FROM u JOIN o ON o.id = u.id)"
+        " SELECT id FROM u",
+        H_OUTCOME_COLUMNS, params, lengths, formats, &res);
+  }
+  h_job_outcome_arrays_free(cols);
   if (r != H_OK) {
     return r == H_ERR_CONFLICT ? H_ERR_UNAVAILABLE : r; /* a deadlock, not a fence: retry */
   }
@@ -300,24 +334,27 @@ h_result h_job_record_batch(PGconn *conn, struct h_job *const *jobs,
 }
 
 h_result h_job_unclaim_batch(PGconn *conn, struct h_job *const *jobs, size_t n) {
-  json_t *doc = json_array();
+  struct h_pg_array cols[2] = {{.oid = H_PG_OID_UUID}, {.oid = H_PG_OID_INT8}};
   for (size_t i = 0; i < n; i++) {
-    json_array_append_new(doc, json_pack("{sssI}", "id", jobs[i]->id, "token",
-                                         (json_int_t)jobs[i]->fencing_token));
+    h_pg_array_add(&cols[0], jobs[i]->id);
+    h_pg_array_add_long(&cols[1], jobs[i]->fencing_token);
   }
-  char *text = json_dumps(doc, JSON_COMPACT);
-  json_decref(doc);
-  char *ids = job_array(jobs, n, false);
-  const char *params[] = {text, ids};
-  h_result r = h_db_exec(
-      conn,
-      "UPDATE deliveries d SET status = 'queued', attempts = greatest(d.attempts - 1, 0),"
-      "   fencing_token = d.fencing_token + 1, updated_at = now(), repushes = 0"
-      " FROM jsonb_to_recordset($1::jsonb) AS o(id uuid, token bigint)"
-      " WHERE d.id = ANY($2::uuid[]) AND d.id = o.id AND d.fencing_token = o.token"
-      "   AND " PROCESSING_CASE,
-      2, params, NULL);
-  free(text);
-  free(ids);
+  const char *params[2];
+  int lengths[2], formats[2];
+  h_result r = H_ERR_INTERNAL;
+  if (!h_pg_array_params(cols, 2, params, lengths, formats)) {
+    h_log_error("h_job_unclaim_batch: a job id that is not a uuid");
+  } else {
+    r = h_db_exec_formats(
+        conn,
+        "UPDATE deliveries d SET status = 'queued', attempts = greatest(d.attempts - 1, 0),"
+        "   fencing_token = d.fencing_token + 1, updated_at = now(), repushes = 0"
+        " FROM (SELECT unnest($1::uuid[]) AS id, unnest($2::int8[]) AS token) o"
+        " WHERE d.id = ANY($1::uuid[]) AND d.id = o.id AND d.fencing_token = o.token"
+        "   AND " PROCESSING_CASE,
+        2, params, lengths, formats, NULL);
+  }
+  h_pg_array_free(&cols[0]);
+  h_pg_array_free(&cols[1]);
   return r == H_ERR_CONFLICT ? H_ERR_UNAVAILABLE : r;
 }

@@ -10,10 +10,12 @@
 
 #include <jansson.h>
 #include <libpq-fe.h>
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "queue/jobs.h"
 #include "core/result.h"
+#include "store/pg_array.h"
 
 /* The result of one id of a batch claim. */
 struct h_claim_item {
@@ -57,11 +59,31 @@ h_result h_job_unclaim_batch(PGconn *conn, struct h_job *const *jobs, size_t n);
  * caller frees. */
 char *h_job_uuid_array(const char *const *ids, size_t n);
 
-/* The JSON array h_job_record_batch sends: one object per job with id, token,
- * status, event, duration, at and the non-NULL fields among provider, message_id,
- * error, reason, due (scheduled only), meta, tokens (non-empty only). Caller
- * json_decref()s. */
-json_t *h_job_outcomes_json(struct h_job *const *jobs, const struct h_job_outcome *outs,
-                            const double *at, size_t n);
+/* The parameters h_job_record_batch sends: a binary array (store/pg_array.h) per column,
+ * element i of each from jobs[i], outs[i] and at[i]. */
+enum {
+  H_OUTCOME_ID,         /* uuid: the job's delivery */
+  H_OUTCOME_TOKEN,      /* int8: the fencing token its claim holds */
+  H_OUTCOME_STATUS,     /* text: outs[i].status, the columns below as outs[i] has them */
+  H_OUTCOME_EVENT,      /* text */
+  H_OUTCOME_PROVIDER,   /* text or NULL */
+  H_OUTCOME_MESSAGE_ID, /* text or NULL */
+  H_OUTCOME_ERROR,      /* text or NULL */
+  H_OUTCOME_REASON,     /* text or NULL */
+  H_OUTCOME_DUE,        /* float8 unix seconds for a scheduled outcome, else NULL */
+  H_OUTCOME_DURATION,   /* int4 milliseconds */
+  H_OUTCOME_AT,         /* float8 unix seconds: the attempt's end */
+  H_OUTCOME_META,       /* jsonb or NULL */
+  H_OUTCOME_TOKENS,     /* jsonb: the device tokens to deactivate; NULL when none */
+  H_OUTCOME_CALLS,      /* jsonb or NULL */
+  H_OUTCOME_COLUMNS
+};
+
+/* Fills cols[] (any content is overwritten, not freed) from the n outcomes. False when an
+ * array is invalid (a job id that is not a uuid). Free with h_job_outcome_arrays_free,
+ * whatever it returned. */
+bool h_job_outcome_arrays(struct h_job *const *jobs, const struct h_job_outcome *outs,
+                          const double *at, size_t n, struct h_pg_array cols[H_OUTCOME_COLUMNS]);
+void h_job_outcome_arrays_free(struct h_pg_array cols[H_OUTCOME_COLUMNS]);
 
 #endif

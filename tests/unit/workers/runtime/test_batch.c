@@ -1,9 +1,10 @@
 /* Unit: the pure parts of batching (workers/runtime/jobs_batch.c, batch_moves.c,
- * cli.c): the uuid[] literal of a claim, the JSON of a batch's outcomes, where each
+ * cli.c): the uuid[] literal of a claim, the arrays of a batch's outcomes, where each
  * status moves an id, and the --batch and --in-flight flags. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <cmocka.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -30,42 +31,127 @@ static void test_uuid_array(void **state) {
   free(s);
 }
 
-static void test_outcomes_json(void **state) {
+static uint32_t be32(const unsigned char *p) {
+  return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+static uint64_t be64(const unsigned char *p) {
+  return (uint64_t)be32(p) << 32 | be32(p + 4);
+}
+
+/* Element i of a one-dimensional binary array of oid: its bytes and *len, or NULL (*len -1)
+ * for an SQL NULL. Fails the test when the array is not one of n elements of oid. */
+static const unsigned char *element(struct h_pg_array *a, unsigned oid, int n, int i, int *len) {
+  int size = 0, format = 0;
+  const unsigned char *p = (const unsigned char *)h_pg_array_param(a, &size, &format);
+  assert_non_null(p);
+  assert_int_equal(format, 1);
+  assert_int_equal(be32(p + 8), oid);
+  assert_int_equal(be32(p + 12), n);
+  const unsigned char *e = p + 20;
+  for (int k = 0;; k++) {
+    int32_t l = (int32_t)be32(e);
+    if (k == i) {
+      *len = l;
+      return l < 0 ? NULL : e + 4;
+    }
+    e += 4 + (l < 0 ? 0 : l);
+  }
+}
+
+/* Asserts that text element i of column c is s (NULL: an SQL NULL). */
+static void text_is(struct h_pg_array *cols, int c, int i, const char *s) {
+  int len = 0;
+  const unsigned char *e = element(&cols[c], H_PG_OID_TEXT, 2, i, &len);
+  if (s == NULL) {
+    assert_null(e);
+    return;
+  }
+  assert_int_equal(len, (int)strlen(s));
+  assert_memory_equal(e, s, len);
+}
+
+static double float8_at(struct h_pg_array *cols, int c, int i) {
+  int len = 0;
+  const unsigned char *e = element(&cols[c], H_PG_OID_FLOAT8, 2, i, &len);
+  assert_int_equal(len, 8);
+  uint64_t bits = be64(e);
+  double d;
+  memcpy(&d, &bits, sizeof(d));
+  return d;
+}
+
+/* Asserts that jsonb element i of column c is v (NULL: an SQL NULL). */
+static void jsonb_is(struct h_pg_array *cols, int c, int i, const json_t *v) {
+  int len = 0;
+  const unsigned char *e = element(&cols[c], H_PG_OID_JSONB, 2, i, &len);
+  if (v == NULL) {
+    assert_null(e);
+    return;
+  }
+  assert_int_equal(e[0], 1); /* jsonb's version byte, then the JSON text */
+  json_t *got = json_loadb((const char *)e + 1, (size_t)len - 1, JSON_DECODE_ANY, NULL);
+  assert_non_null(got);
+  assert_true(json_equal(got, v));
+  json_decref(got);
+}
+
+static void test_outcome_arrays(void **state) {
   (void)state;
   struct h_job a = {.id = ID_A, .fencing_token = 7};
   struct h_job b = {.id = ID_B, .fencing_token = 9000000000LL};
   struct h_job *jobs[] = {&a, &b};
   json_t *meta = json_pack("{si}", "http_status", 200);
   json_t *tokens = json_pack("[s]", "tok-1");
+  json_t *calls = json_pack("[{sssi}]", "provider", "fcm", "status", 429);
   struct h_job_outcome outs[2] = {
     {.status = "sent", .event = "sent", .provider = "fcm", .provider_message_id = "m\"1",
      .duration_ms = 12, .meta = meta, .deactivate_tokens = tokens, .due_at = 5},
     {.status = "scheduled", .event = "retry", .provider = "fcm", .error = "429 \\ slow",
-     .due_at = 1700000000.5, .deactivate_tokens = json_array()},
+     .due_at = 1700000000.5, .deactivate_tokens = json_array(), .calls = calls},
   };
   double at[] = {1700000000.25, 1700000001.0};
-  json_t *doc = h_job_outcomes_json(jobs, outs, at, 2);
-  assert_int_equal(json_array_size(doc), 2);
-  json_t *x = json_array_get(doc, 0), *y = json_array_get(doc, 1);
-  assert_string_equal(json_string_value(json_object_get(x, "id")), ID_A);
-  assert_int_equal(json_integer_value(json_object_get(x, "token")), 7);
-  assert_string_equal(json_string_value(json_object_get(x, "message_id")), "m\"1");
-  assert_int_equal(json_integer_value(json_object_get(x, "duration")), 12);
-  assert_true(json_equal(json_object_get(x, "meta"), meta));
-  assert_true(json_equal(json_object_get(x, "tokens"), tokens));
-  assert_true(json_real_value(json_object_get(x, "at")) == 1700000000.25);
-  assert_null(json_object_get(x, "due"));     /* only a scheduled outcome has one */
-  assert_null(json_object_get(x, "error"));   /* NULL fields are left out */
-  assert_null(json_object_get(x, "reason"));
-  assert_int_equal(json_integer_value(json_object_get(y, "token")), 9000000000LL);
-  assert_string_equal(json_string_value(json_object_get(y, "event")), "retry");
-  assert_string_equal(json_string_value(json_object_get(y, "error")), "429 \\ slow");
-  assert_true(json_real_value(json_object_get(y, "due")) == 1700000000.5);
-  assert_null(json_object_get(y, "tokens"));  /* an empty list deactivates nothing */
-  assert_null(json_object_get(y, "meta"));
-  json_decref(doc);
+  struct h_pg_array cols[H_OUTCOME_COLUMNS];
+  assert_true(h_job_outcome_arrays(jobs, outs, at, 2, cols));
+  int len = 0;
+  const unsigned char *e = element(&cols[H_OUTCOME_ID], H_PG_OID_UUID, 2, 0, &len);
+  assert_int_equal(len, 16);
+  assert_int_equal(e[0], 0x0b); /* 0b6b3a2e-... */
+  assert_int_equal(e[15], 0x01);
+  e = element(&cols[H_OUTCOME_TOKEN], H_PG_OID_INT8, 2, 0, &len);
+  assert_true(len == 8 && be64(e) == 7);
+  e = element(&cols[H_OUTCOME_TOKEN], H_PG_OID_INT8, 2, 1, &len);
+  assert_true(be64(e) == 9000000000ULL); /* past 32 bits */
+  text_is(cols, H_OUTCOME_STATUS, 0, "sent");
+  text_is(cols, H_OUTCOME_EVENT, 1, "retry");
+  text_is(cols, H_OUTCOME_PROVIDER, 1, "fcm");
+  text_is(cols, H_OUTCOME_MESSAGE_ID, 0, "m\"1"); /* as it is: nothing escaped */
+  text_is(cols, H_OUTCOME_MESSAGE_ID, 1, NULL);
+  text_is(cols, H_OUTCOME_ERROR, 0, NULL); /* NULL fields are SQL NULLs */
+  text_is(cols, H_OUTCOME_ERROR, 1, "429 \\ slow");
+  text_is(cols, H_OUTCOME_REASON, 0, NULL);
+  /* only a scheduled outcome has a due time */
+  assert_null(element(&cols[H_OUTCOME_DUE], H_PG_OID_FLOAT8, 2, 0, &len));
+  assert_true(float8_at(cols, H_OUTCOME_DUE, 1) == 1700000000.5);
+  e = element(&cols[H_OUTCOME_DURATION], H_PG_OID_INT4, 2, 0, &len);
+  assert_true(len == 4 && be32(e) == 12);
+  assert_true(float8_at(cols, H_OUTCOME_AT, 0) == 1700000000.25);
+  assert_true(float8_at(cols, H_OUTCOME_AT, 1) == 1700000001.0);
+  jsonb_is(cols, H_OUTCOME_META, 0, meta);
+  jsonb_is(cols, H_OUTCOME_META, 1, NULL);
+  jsonb_is(cols, H_OUTCOME_TOKENS, 0, tokens);
+  jsonb_is(cols, H_OUTCOME_TOKENS, 1, NULL); /* an empty list deactivates nothing */
+  jsonb_is(cols, H_OUTCOME_CALLS, 0, NULL);
+  jsonb_is(cols, H_OUTCOME_CALLS, 1, calls);
+  h_job_outcome_arrays_free(cols);
+  /* a job id that is not a uuid: no statement can be sent */
+  struct h_job bad = {.id = "not-a-uuid", .fencing_token = 1};
+  struct h_job *one[] = {&bad};
+  assert_false(h_job_outcome_arrays(one, outs, at, 1, cols));
+  h_job_outcome_arrays_free(cols);
   json_decref(meta);
   json_decref(tokens);
+  json_decref(calls);
   json_decref((json_t *)outs[1].deactivate_tokens);
 }
 
@@ -141,7 +227,7 @@ static void test_in_flight_flag(void **state) {
 
 int main(void) {
   const struct CMUnitTest tests[] = {
-    cmocka_unit_test(test_uuid_array), cmocka_unit_test(test_outcomes_json),
+    cmocka_unit_test(test_uuid_array), cmocka_unit_test(test_outcome_arrays),
     cmocka_unit_test(test_move_kind), cmocka_unit_test(test_batch_flag),
     cmocka_unit_test(test_in_flight_flag),
   };
