@@ -174,6 +174,13 @@ static void test_record_batch_fences_each_item(void **state) {
   assert_int_equal(results[3], H_ERR_CONFLICT);
   assert_int_equal(wt_scalar(db, "SELECT count(*) FROM delivery_events WHERE"
                                  " delivery_id = ANY($1::uuid[])", ids), 3);
+  /* a delivery's events go with it (migration 0109's trigger), the others' stay */
+  char *gone[] = {ids[0], ids[1], NULL};
+  exec_ids("DELETE FROM deliveries WHERE id = ANY($1::uuid[])", gone);
+  assert_int_equal(wt_scalar(db, "SELECT count(*) FROM delivery_events WHERE"
+                                 " delivery_id = ANY($1::uuid[])", ids), 1);
+  assert_int_equal(wt_scalar(db, "SELECT count(*) FROM delivery_events WHERE"
+                                 " delivery_id = ANY($1::uuid[])", gone), 0);
   json_decref(dead_tokens);
   json_decref(meta);
   json_decref(calls);
