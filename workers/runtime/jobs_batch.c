@@ -118,11 +118,11 @@ h_result h_job_claim_batch(PGconn *conn, struct h_claim_item *items, size_t n,
   return r;
 }
 
-/* "{id,...}" of jobs[0..n), or of their user ids when users. Caller frees. */
-static char *job_array(struct h_job *const *jobs, size_t n, bool users) {
+/* "{id,...}" of the user ids of jobs[0..n). Caller frees. */
+static char *user_array(struct h_job *const *jobs, size_t n) {
   const char **ids = h_malloc((n + 1) * sizeof(char *));
   for (size_t i = 0; i < n; i++) {
-    ids[i] = users ? jobs[i]->user_id : jobs[i]->id;
+    ids[i] = jobs[i]->user_id;
   }
   char *array = h_job_uuid_array(ids, n);
   free(ids);
@@ -151,7 +151,7 @@ static void devices_of(const PGresult *res, struct h_job *job) {
 }
 
 h_result h_job_load_devices_batch(PGconn *conn, struct h_job *const *jobs, size_t n) {
-  char *array = job_array(jobs, n, true);
+  char *array = user_array(jobs, n);
   const char *params[] = {array};
   PGresult *res = NULL;
   /* The badge once per user, on its first device's row: a CASE runs its subqueries only
